@@ -6,9 +6,15 @@ least-squares fit to ``N = d*n`` scalar equations.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["pinv_frobenius_moment", "simulate_pinv_frobenius_moment"]
+__all__ = [
+    "pinv_frobenius_moment", "simulate_pinv_frobenius_moment", "losses_from_traces", "expected_losses",
+    "simulate_losses", "SimulatedLosses", "exponent_inverse_dim", "exponent_geometric", "telescoping_spectrum",
+    "power_law_tail", "power_law_spectrum", "geometric_spectrum", "modular_spectrum", "sample_complexity",
+]
 
 
 def _check_positive_int_array(name: str, value) -> np.ndarray:
@@ -69,3 +75,328 @@ def simulate_pinv_frobenius_moment(N: int, p: int, trials: int = 1000, seed: int
     s = np.linalg.svd(R, compute_uv=False)  # (trials, min(N, p)); full rank with probability one
     values = np.sum(s ** -2.0, axis=1)
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------------------------------------
+def _check_spectrum(spectrum, min_length: int = 1) -> np.ndarray:
+    lam = np.asarray(spectrum, dtype=float)
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"spectrum must be a non-empty 1-D array of eigenvalues, got shape {lam.shape}")
+    if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError("spectrum must hold finite, non-negative eigenvalues")
+    if np.any(np.diff(lam) > 0):
+        raise ValueError("spectrum must be sorted in descending order (lambda_1 >= lambda_2 >= ...)")
+    if lam.size < min_length:
+        raise ValueError(f"spectrum is too short: it has {lam.size} eigenvalues but p goes up to {min_length}; "
+                         f"need len(spectrum) >= max(p)")
+    return lam
+
+
+def _check_nonnegative(name: str, value) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return arr
+
+
+def _check_input_dim(input_dim) -> np.ndarray:
+    m = np.asarray(input_dim, dtype=float)
+    if np.any(~np.isfinite(m)) or np.any(m < 1):
+        raise ValueError(f"input_dim (m) must be >= 1, got {input_dim!r}")
+    return m
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Expected losses
+# ---------------------------------------------------------------------------------------------------------
+def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
+    """Expected (train, test) loss from the two traces of the split spectrum, broadcasting over arrays.
+
+    This is the core of :func:`expected_losses`; it also serves the infinite spectra whose traces have
+    closed forms. With ``s2 = trace_missing + noise`` (the missing features act as label noise):
+
+    * ``N > p + 1`` (under-parameterised): train ``d*s2*(1 - p/N)``, test ``d*s2*(1 + F(N, p))``;
+    * ``p > N + 1`` (over-parameterised): train ``0``, test ``d*trace_seen*(1 - N/p) + d*s2*(1 + F(N, p))``;
+    * ``|N - p| <= 1``: test ``inf`` (unless ``s2 = 0``: then only the bias remains); train as above.
+
+    Parameters
+    ----------
+    N : number of scalar equations ``d*n`` (>= 1). p : number of features seen (>= 1).
+    trace_seen, trace_missing : ``Tr Lambda_1`` and ``Tr Lambda_2`` (>= 0), broadcast with ``N`` and ``p``.
+    d : number of outputs; losses are per sample and summed over outputs. noise : label-noise variance.
+
+    Returns
+    -------
+    (train, test) : float arrays of the broadcast shape.
+    """
+    N, p = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(p, dtype=float))
+    s2 = np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)
+    seen = np.asarray(trace_seen, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        F = np.where(N > p + 1, p / (N - p - 1), np.where(p > N + 1, N / (p - N - 1), np.inf))
+        train = np.where(N > p, d * s2 * (1.0 - p / N), 0.0)
+        bias = np.where(p > N, d * seen * (1.0 - N / p), 0.0)
+        # With nothing missing and no noise the fit is exact at N >= p: 0 * inf is 0 here, not nan.
+        test = bias + np.where(s2 > 0, d * s2 * (1.0 + F), 0.0)
+    return train * np.ones_like(test), test
+
+
+def expected_losses(n, p, spectrum, d: int = 1, noise: float = 0.0):
+    """Closed-form expected train and test loss of the minimum-norm fit in the linear model.
+
+    The task is ``y = phi(x)^T theta`` with i.i.d. standard normal features and ``theta_i ~ N(0, lambda_i)``;
+    the network sees the first ``p`` features and fits ``N = d*n`` scalar equations by minimum-norm least
+    squares. Losses are per sample and summed over the ``d`` outputs (see :func:`losses_from_traces`).
+
+    Parameters
+    ----------
+    n : number of training samples, int or integer array (>= 1).
+    p : number of features (parameters) the network sees, int or integer array (>= 1); broadcast with ``n``.
+    spectrum : 1-D array of eigenvalues ``lambda``, sorted descending, of length ``P >= max(p)``.
+        Features beyond the array do not exist; add the mass of an infinite tail to ``noise``.
+    d : number of outputs (>= 1).
+    noise : label-noise variance per output (>= 0).
+
+    Returns
+    -------
+    (train, test) : float arrays of the broadcast shape of ``n`` and ``p``; ``test`` is ``inf`` where
+    ``|d*n - p| <= 1``.
+    """
+    n = _check_positive_int_array("n", n)
+    p = _check_positive_int_array("p", p)
+    d = int(_check_positive_int_array("d", d))
+    noise = _check_nonnegative("noise", noise)
+    lam = _check_spectrum(spectrum, min_length=int(p.max()))
+    cumulative = np.concatenate([[0.0], np.cumsum(lam)])
+    seen = cumulative[p]
+    missing = cumulative[-1] - seen
+    return losses_from_traces(d * n, p, seen, np.maximum(missing, 0.0), d=d, noise=noise)
+
+
+class SimulatedLosses(NamedTuple):
+    """Monte Carlo means of the train and test loss, with their standard errors."""
+
+    train: float
+    test: float
+    train_se: float
+    test_se: float
+
+
+def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, trials: int = 200,
+                    seed: int = 0) -> SimulatedLosses:
+    """Monte Carlo of the linear model, by an independent code path: sample, solve, measure.
+
+    Each trial draws task weights ``theta ~ N(0, diag(spectrum))``, ``n`` training inputs (each gives a
+    ``P x d`` block of standard normal features, so ``N = d*n`` rows), labels with Gaussian noise, and the
+    minimum-norm least-squares fit on the first ``p`` features (via the SVD-based pseudo-inverse). The train loss
+    is measured on the training set; the test loss is the exact expectation over a fresh input given the
+    fitted weights, ``d*(||theta_seen - theta_hat||^2 + ||theta_missing||^2 + noise)``, which for Gaussian
+    features is what an infinite test set would measure.
+
+    Returns
+    -------
+    :class:`SimulatedLosses` (train, test, train_se, test_se): means over ``trials`` and their standard errors.
+    """
+    n = int(_check_positive_int_array("n", n))
+    p = int(_check_positive_int_array("p", p))
+    d = int(_check_positive_int_array("d", d))
+    noise = float(_check_nonnegative("noise", noise))
+    lam = _check_spectrum(spectrum, min_length=p)
+    if int(trials) < 2:
+        raise ValueError(f"trials must be >= 2 to estimate a standard error, got {trials!r}")
+    rng = np.random.default_rng(seed)
+    N, trials = d * n, int(trials)
+    train, test = np.empty(trials), np.empty(trials)
+    chunk = max(1, int(2e7 // (N * lam.size)))  # trials per batch, bounding memory to ~160 MB
+    for start in range(0, trials, chunk):
+        T = min(chunk, trials - start)
+        theta = rng.standard_normal((T, lam.size)) * np.sqrt(lam)
+        phi = rng.standard_normal((T, N, lam.size))
+        y = np.einsum("tnP,tP->tn", phi, theta) + np.sqrt(noise) * rng.standard_normal((T, N))
+        # Minimum-norm least squares through the SVD-based pseudo-inverse, batched over trials.
+        theta_hat = np.einsum("tpn,tn->tp", np.linalg.pinv(phi[:, :, :p]), y)
+        resid = y - np.einsum("tnp,tp->tn", phi[:, :, :p], theta_hat)
+        train[start:start + T] = np.sum(resid ** 2, axis=1) / n
+        test[start:start + T] = d * (np.sum((theta[:, :p] - theta_hat) ** 2, axis=1)
+                                     + np.sum(theta[:, p:] ** 2, axis=1) + noise)
+    se = lambda v: float(v.std(ddof=1) / np.sqrt(v.size))  # noqa: E731
+    return SimulatedLosses(float(train.mean()), float(test.mean()), se(train), se(test))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spectra: how the input dimension m enters
+# ---------------------------------------------------------------------------------------------------------
+def exponent_inverse_dim(input_dim, alpha: float = 1.0):
+    """The decay exponent ``a = alpha / m`` of the default power law (the data-manifold scaling argument)."""
+    m = _check_input_dim(input_dim)
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
+    return alpha / m
+
+
+def exponent_geometric(input_dim, omega: float = 1.2):
+    """The decay exponent ``a = omega^(-m)`` of the variant a third party reads in the paper (``omega > 1``)."""
+    m = _check_input_dim(input_dim)
+    if not omega > 1:
+        raise ValueError(f"omega must be > 1, got {omega!r}")
+    return omega ** (-m)
+
+
+def telescoping_spectrum(P: int, exponent: float, scale: float = 1.0) -> np.ndarray:
+    """``lambda_i = c*(i^-a - (i+1)^-a)`` for ``i = 1..P``: a power law whose tail is ``c*(p+1)^-a``.
+
+    The sum of all (infinitely many) eigenvalues is ``c`` (``scale``); the ``P`` returned hold
+    ``c*(1 - (P+1)^-a)`` of it, and :func:`power_law_tail` gives the rest.
+    """
+    P = int(_check_positive_int_array("P", P))
+    if not (np.isfinite(exponent) and exponent > 0):
+        raise ValueError(f"exponent must be > 0, got {exponent!r}")
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale (c) must be > 0, got {scale!r}")
+    i = np.arange(1, P + 1, dtype=float)
+    return scale * (i ** -exponent - (i + 1) ** -exponent)
+
+
+def power_law_tail(p, exponent, scale: float = 1.0):
+    """``Tr Lambda_2(p) = c*(p+1)^-a``: the variance of all features beyond the first ``p`` (``p >= 0``)."""
+    p = _check_nonnegative("p", p)
+    return scale * (p + 1.0) ** -np.asarray(exponent, dtype=float)
+
+
+def power_law_spectrum(P: int, input_dim: int, alpha: float = 1.0, scale: float = 1.0) -> np.ndarray:
+    """The default spectrum of a task on ``m = input_dim`` dimensions: telescoping, exponent ``alpha/m``."""
+    return telescoping_spectrum(P, float(exponent_inverse_dim(input_dim, alpha)), scale)
+
+
+def geometric_spectrum(P: int, input_dim: int, omega: float = 1.2, scale: float = 1.0) -> np.ndarray:
+    """The variant spectrum: telescoping, exponent ``omega^(-m)``."""
+    return telescoping_spectrum(P, float(exponent_geometric(input_dim, omega)), scale)
+
+
+def modular_spectrum(module_spectrum, n_modules: int) -> np.ndarray:
+    """The spectrum of a sum of ``K`` independent modules: ``K`` copies of ``module_spectrum``, each ``/K``.
+
+    The task ``y = K^-1/2 sum_j y_j`` scales each module's variance by ``1/K``; sorted descending, the copies
+    interleave, so the first ``p = K*q`` features are the first ``q`` of every module.
+    """
+    K = int(_check_positive_int_array("n_modules", n_modules))
+    lam = _check_spectrum(module_spectrum)
+    return np.repeat(lam / K, K)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sample complexity
+# ---------------------------------------------------------------------------------------------------------
+def _smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
+    """Smallest integer ``n >= 1`` whose expected test loss is ``<= target`` at fixed ``p``; ``inf`` if none.
+
+    Both regimes are solved exactly. Under-parameterised (``N > p+1``) the test loss ``B*(N-1)/(N-p-1)``,
+    with ``B = d*(trace_missing + noise)``, decreases in ``N`` and reaches ``target`` at
+    ``N = p + 1 + B*p/(target - B)`` when ``target > B``. Over-parameterised (``N < p-1``) the loss
+    ``A*(1 - N/p) + B*(p-1)/(p-1-N)``, ``A = d*trace_seen``, is convex in ``N``; multiplying out
+    ``(p-1-N) > 0`` turns the condition into a quadratic inequality whose smaller root is the answer.
+    """
+    target, p, A, B = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (
+        target, p, d * np.asarray(trace_seen, dtype=float),
+        d * (np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)))))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Under-parameterised branch; N must also exceed p + 1.
+        N_under = np.where(target > B, p + 1 + B * p / (target - B), np.inf)
+        n_under = np.maximum(np.ceil(N_under / d), np.floor((p + 1) / d) + 1)
+        n_under = np.where(np.isfinite(N_under), n_under, np.inf)
+        # Over-parameterised branch: (A/p) N^2 + (target - A(2p-1)/p) N + (A + B - target)(p - 1) <= 0.
+        a2 = A / p
+        a1 = target - A * (2 * p - 1) / p
+        a0 = (A + B - target) * (p - 1)
+        disc = a1 ** 2 - 4 * a2 * a0
+        root = np.sqrt(np.maximum(disc, 0.0))
+        lo = np.where(a2 > 0, (-a1 - root) / (2 * a2), np.where(a1 > 0, -np.inf, -a0 / np.where(a1 == 0, 1, a1)))
+        hi = np.where(a2 > 0, (-a1 + root) / (2 * a2), np.where(a1 > 0, -a0 / np.where(a1 == 0, 1, a1), np.inf))
+        n_over = np.maximum(np.ceil(np.maximum(lo, 0.0) / d), 1.0)
+        feasible = (disc >= 0) & (d * n_over <= np.minimum(hi, p - 2))
+        n_over = np.where(feasible, n_over, np.inf)
+    return np.minimum(n_under, n_over)
+
+
+def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", alpha: float = 1.0,
+                      omega: float = 1.2, scale: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
+                      d: int = 1, noise: float = 0.0, p=None, p_max: float = 1e12, p_points: int = 400,
+                      return_p: bool = False):
+    """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
+
+    The task's spectrum is the infinite telescoping power law with total variance ``scale`` (``c``) per output
+    and exponent ``a``: ``alpha/m`` (``exponent="inverse_dim"``, the default) or ``omega^(-m)``
+    (``exponent="geometric"``). Its traces have closed forms, ``Tr Lambda_2(p) = c*(p+1)^-a``, so nothing is
+    truncated.
+
+    * Monolithic (``n_modules=None``): the network sees the first ``p`` features of the ``m``-dimensional
+      spectrum, ``m = input_dim``.
+    * Modular (``n_modules=K``): the task is a sum of ``K`` modules on ``b = module_dim`` dimensions, each
+      with variance ``c/K``, and the network's modules see the right projections with ``p/K`` features each,
+      so ``Tr Lambda_2(p) = c*(p/K + 1)^-a(b)``: nothing depends on ``input_dim``, which may be omitted.
+
+    Parameters
+    ----------
+    target : test loss to reach, > 0, in the loss's units (per sample, summed over the ``d`` outputs; the
+        variance of ``y`` is ``d*c``). Broadcasts with ``input_dim``.
+    input_dim : ``m`` (>= 1), scalar or array. Required for monolithic models.
+    p : fixed number of features (>= 1, broadcast), or ``None`` to choose, for each ``target`` and ``m``, the
+        ``p`` that needs the fewest samples, over ``p_points`` log-spaced values up to ``p_max`` (multiples of
+        ``K`` for modular models).
+    return_p : also return the ``p`` used (the best one when ``p`` is ``None``).
+
+    Returns
+    -------
+    ``n_star`` (float array of the broadcast shape, ``inf`` where the target is unreachable), or
+    ``(n_star, p_used)``. An unreachable target (at or below the irreducible loss ``d*(Tr Lambda_2(p) +
+    noise)``, or not reached with ``p <= p_max``) gives ``inf`` and a ``RuntimeWarning``; it does not raise,
+    so that whole sweeps stay vectorised.
+    """
+    target = np.asarray(target, dtype=float)
+    if np.any(~np.isfinite(target)) or np.any(target <= 0):
+        raise ValueError(f"target must be finite and > 0, got {target!r}")
+    d = int(_check_positive_int_array("d", d))
+    noise = float(_check_nonnegative("noise", noise))
+    if exponent not in ("inverse_dim", "geometric"):
+        raise ValueError(f"exponent must be 'inverse_dim' or 'geometric', got {exponent!r}")
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale (c) must be > 0, got {scale!r}")
+    if n_modules is None:
+        if input_dim is None:
+            raise ValueError("input_dim (m) is required for a monolithic model (n_modules=None)")
+        dims, K = _check_input_dim(input_dim), 1
+    else:
+        K = int(_check_positive_int_array("n_modules", n_modules))
+        dims = np.asarray(float(_check_positive_int_array("module_dim", module_dim)))
+        if input_dim is not None:  # broadcast to its shape, though the answer does not depend on it
+            dims = dims + 0.0 * _check_input_dim(input_dim)
+    a = exponent_inverse_dim(dims, alpha) if exponent == "inverse_dim" else exponent_geometric(dims, omega)
+    target, a = np.broadcast_arrays(target, a)
+    if p is None:
+        if not p_max >= K:
+            raise ValueError(f"p_max must be >= n_modules ({K}), got {p_max!r}")
+        q = np.unique(np.round(np.logspace(0, np.log10(p_max / K), int(p_points))))
+        p_grid = K * q  # the features per module, q, are whole numbers
+        p_arr = p_grid.reshape((1,) * target.ndim + (-1,))
+        tgt, a_ = target[..., None], a[..., None]
+    else:
+        p_arr = _check_positive_int_array("p", p).astype(float)
+        tgt, a_ = target, a
+    missing = power_law_tail(p_arr / K, a_, scale)
+    n_star = _smallest_n(tgt, p_arr, scale - missing, missing, d, noise)
+    if p is None:
+        best = np.argmin(n_star, axis=-1)
+        p_used = np.broadcast_to(p_grid, n_star.shape)
+        p_used = np.take_along_axis(p_used, best[..., None], axis=-1)[..., 0]
+        n_star = np.take_along_axis(n_star, best[..., None], axis=-1)[..., 0]
+    else:
+        p_used = np.broadcast_to(p_arr, n_star.shape)
+    if np.any(np.isinf(n_star)):
+        import warnings
+
+        warnings.warn(f"{int(np.isinf(n_star).sum())} target(s) cannot be reached (at or below the irreducible "
+                      f"loss, or not with p <= p_max); their sample complexity is inf", RuntimeWarning,
+                      stacklevel=2)
+    return (n_star, p_used) if return_p else n_star

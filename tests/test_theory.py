@@ -40,3 +40,148 @@ def test_simulation_rejects_bad_input():
         theory.simulate_pinv_frobenius_moment(10, 3, trials=1)
     with pytest.raises(ValueError, match="^p must"):
         theory.simulate_pinv_frobenius_moment(10, 0)
+
+
+# --- expected losses against Monte Carlo --------------------------------------------------------------
+SPECTRUM = theory.power_law_spectrum(50, input_dim=2, alpha=1.0)
+GRID = [(n, p, d) for d in (1, 2, 3) for p in (10, 40) for n in (4, 12, 30, 60)
+        if abs(d * n - p) >= max(5, 0.3 * p)]  # away from the interpolation peak d*n = p
+
+
+def test_grid_covers_both_regimes_and_all_d():
+    assert {d for _, _, d in GRID} == {1, 2, 3}
+    assert any(d * n > p + 1 for n, p, d in GRID) and any(p > d * n + 1 for n, p, d in GRID)
+
+
+@pytest.mark.parametrize("n,p,d", GRID)
+def test_expected_losses_match_simulation(n, p, d):
+    train, test = theory.expected_losses(n, p, SPECTRUM, d=d, noise=0.05)
+    sim = theory.simulate_losses(n, p, SPECTRUM, d=d, noise=0.05, trials=3000, seed=n + 100 * p + d)
+    assert abs(sim.test - test) / test < 0.03
+    assert abs(sim.train - train) <= 0.03 * train + 1e-9
+
+
+def test_expected_losses_broadcast_fast_and_regimes():
+    import time
+
+    lam = theory.power_law_spectrum(200, 3)
+    n, p = np.arange(1, 201)[:, None], np.arange(1, 200)[None, :]
+    start = time.perf_counter()
+    train, test = theory.expected_losses(n, p, lam, d=2)
+    assert time.perf_counter() - start < 0.05
+    assert train.shape == test.shape == (200, 199)
+    assert np.all(np.isinf(test) == (np.abs(2 * n - p) <= 1))
+    assert np.all(train[2 * n <= p] == 0) and np.all(train[2 * n > p] > 0)
+    # infinitely many samples: the loss is the missing variance, summed over outputs
+    _, far = theory.expected_losses(10 ** 7, 50, lam, d=2)
+    np.testing.assert_allclose(far, 2 * lam[50:].sum(), rtol=1e-4)
+
+
+def test_nothing_missing_and_no_noise_is_exact_at_the_peak():
+    lam = np.array([1.0, 0.5, 0.25])
+    train, test = theory.expected_losses([2, 3, 4, 9], 3, lam)
+    np.testing.assert_allclose(test, [1.75 * (1 - 2 / 3), 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(train, 0.0)
+
+
+def test_label_noise_acts_like_missing_features():
+    lam = np.array([3.0, 2.0, 1.0, 0.5])
+    with_tail = theory.expected_losses(40, 3, lam)
+    as_noise = theory.expected_losses(40, 3, lam[:3], noise=0.5)
+    np.testing.assert_allclose(with_tail, as_noise)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n": 0}, "^n must be >= 1"), ({"p": 0}, "^p must be >= 1"), ({"d": 0}, "^d must be >= 1"),
+    ({"noise": -0.1}, "^noise must be"), ({"spectrum": [1.0, -0.5, 0.1]}, "non-negative"),
+    ({"spectrum": [0.1, 0.5, 1.0]}, "descending"), ({"p": 5, "spectrum": [1.0, 0.5]}, "too short"),
+    ({"spectrum": np.ones((2, 2))}, "1-D"),
+])
+def test_expected_losses_reject_bad_input(kwargs, match):
+    args = {"n": 10, "p": 2, "spectrum": [1.0, 0.5, 0.1]} | kwargs
+    with pytest.raises(ValueError, match=match):
+        theory.expected_losses(**args)
+
+
+# --- spectra --------------------------------------------------------------------------------------------
+def test_spectra_shapes_tails_and_validation():
+    lam = theory.power_law_spectrum(1000, input_dim=4, alpha=2.0, scale=3.0)
+    assert lam.shape == (1000,) and np.all(np.diff(lam) <= 0)
+    np.testing.assert_allclose(lam[10:].sum(), theory.power_law_tail(10, 0.5, 3.0) - theory.power_law_tail(1000, 0.5, 3.0))
+    geo = theory.geometric_spectrum(10, input_dim=3, omega=2.0)
+    np.testing.assert_allclose(geo, theory.telescoping_spectrum(10, 2.0 ** -3))
+    mod = theory.modular_spectrum(np.array([0.5, 0.3, 0.2]), 4)
+    assert mod.shape == (12,) and np.isclose(mod.sum(), 1.0) and np.all(np.diff(mod) <= 0)
+    with pytest.raises(ValueError, match=r"input_dim \(m\) must be >= 1"):
+        theory.power_law_spectrum(10, 0)
+    with pytest.raises(ValueError, match="omega must be > 1"):
+        theory.geometric_spectrum(10, 3, omega=1.0)
+    with pytest.raises(ValueError, match="n_modules must be >= 1"):
+        theory.modular_spectrum([1.0], 0)
+
+
+# --- sample complexity ----------------------------------------------------------------------------------
+def _brute_force_n_star(target, p, a, d=1, noise=0.0, n_max=200_000):
+    n = np.arange(1, n_max + 1)
+    tail = theory.power_law_tail(p, a)
+    _, test = theory.losses_from_traces(d * n, p, 1.0 - tail, tail, d=d, noise=noise)
+    hits = np.flatnonzero(test <= target)
+    return float(n[hits[0]]) if hits.size else np.inf
+
+
+@pytest.mark.parametrize("target,p,m,d,noise", [
+    (0.6, 30, 2, 1, 0.0), (0.6, 3000, 2, 1, 0.0), (0.8, 100, 3, 2, 0.1), (1.5, 400, 4, 3, 0.05),
+    (0.9, 5, 6, 1, 0.0), (0.95, 2000, 8, 1, 0.0),
+])
+def test_sample_complexity_at_fixed_p_matches_brute_force(target, p, m, d, noise):
+    n_star = theory.sample_complexity(target, m, p=p, d=d, noise=noise)
+    assert float(n_star) == _brute_force_n_star(target, p, 1.0 / m, d=d, noise=noise)
+
+
+def test_best_p_is_the_minimum_over_p_and_grows_with_m():
+    m = np.arange(2, 10)
+    n_star, p_best = theory.sample_complexity(0.6, m, return_p=True)
+    assert np.all(np.diff(n_star) > 0)
+    for i, mi in enumerate(m):
+        with pytest.warns(RuntimeWarning, match="cannot be reached"):  # small p cannot reach 0.6 at all
+            others = theory.sample_complexity(0.6, mi, p=np.unique(np.logspace(0, 6, 50).round()))
+        assert n_star[i] <= others.min()
+        assert n_star[i] == theory.sample_complexity(0.6, mi, p=int(p_best[i]))
+
+
+def test_modular_sample_complexity_does_not_depend_on_m():
+    m = np.arange(2, 17)
+    modular = theory.sample_complexity(0.5, m, n_modules=3, module_dim=1)
+    assert np.all(modular == modular[0])
+    mono = theory.sample_complexity(0.5, m)
+    assert np.all(mono[1:] > modular[1:])
+
+
+def test_sample_complexity_is_vectorised_and_fast():
+    import time
+
+    start = time.perf_counter()
+    out = theory.sample_complexity(np.array([0.9, 0.7, 0.5])[:, None], np.arange(2, 10)[None, :])
+    assert time.perf_counter() - start < 1.0
+    assert out.shape == (3, 8)
+    assert np.all(np.diff(out, axis=0) > 0)  # a lower target needs more samples
+
+
+def test_unreachable_target_is_inf_with_a_warning():
+    with pytest.warns(RuntimeWarning, match="cannot be reached"):
+        out = theory.sample_complexity(0.05, 2, noise=0.1)  # irreducible loss d*noise = 0.1
+    assert np.isinf(out)
+    with pytest.warns(RuntimeWarning):
+        assert np.isinf(theory.sample_complexity(0.2, 2, p=3))  # below the tail at p = 3: (4)^(-1/2) = 0.5
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"target": 0.0}, "^target must be"), ({"target": -1.0}, "^target must be"),
+    ({"input_dim": 0}, r"^input_dim \(m\) must be >= 1"), ({"input_dim": None}, "input_dim .* is required"),
+    ({"exponent": "cubic"}, "^exponent must be"), ({"n_modules": 0}, "^n_modules must be"),
+    ({"p": 0}, "^p must be >= 1"), ({"d": 0}, "^d must be >= 1"),
+])
+def test_sample_complexity_rejects_bad_input(kwargs, match):
+    args = {"target": 0.5, "input_dim": 3} | kwargs
+    with pytest.raises(ValueError, match=match):
+        theory.sample_complexity(**args)
