@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["use_style", "OURS", "THEORY", "PAPER", "subplots"]
+__all__ = ["use_style", "OURS", "THEORY", "PAPER", "ACCENT", "D_COLOURS", "subplots", "theory_and_simulation"]
 
 OURS = "#1f5fa8"      # our measurements
 THEORY = "#222222"    # closed forms
@@ -34,3 +34,19 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float =
     """``plt.subplots`` in the house style, sized per panel (inches)."""
     use_style()
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), constrained_layout=True, **kwargs)
+
+
+D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per number of outputs d
+
+
+def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label: str, marker: str = "o"):
+    """Draw a closed form as a line and its Monte Carlo as markers with ±2 standard-error bars.
+
+    Infinite theory values (the interpolation peak) become gaps in the line rather than spikes.
+    """
+    import numpy as np
+
+    theory_y = np.where(np.isfinite(theory_y), theory_y, np.nan)
+    ax.plot(x, theory_y, color=colour, lw=1.6, label=f"{label}, theory")
+    ax.errorbar(x, sim_y, yerr=2 * np.asarray(sim_se), fmt=marker, ms=3.5, mfc="white", mew=1.1, color=colour,
+                elinewidth=0.8, label=f"{label}, simulation")

@@ -14,6 +14,8 @@ __all__ = [
     "pinv_frobenius_moment", "simulate_pinv_frobenius_moment", "losses_from_traces", "expected_losses",
     "simulate_losses", "SimulatedLosses", "exponent_inverse_dim", "exponent_geometric", "telescoping_spectrum",
     "power_law_tail", "power_law_spectrum", "geometric_spectrum", "modular_spectrum", "sample_complexity",
+    "random_projection_overlap", "simulate_hermite_overlap", "random_projection_traces",
+    "random_projection_sample_complexity",
 ]
 
 
@@ -320,10 +322,35 @@ def _smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
     return np.minimum(n_under, n_over)
 
 
+def _p_grid(n_modules: int, p_max: float, p_points: int) -> np.ndarray:
+    """Log-spaced numbers of features up to ``p_max``, whole multiples of ``n_modules``."""
+    if not p_max >= n_modules:
+        raise ValueError(f"p_max must be >= n_modules ({n_modules}), got {p_max!r}")
+    q = np.unique(np.round(np.logspace(0, np.log10(p_max / n_modules), int(p_points))))
+    return n_modules * q
+
+
+def _best_over_p(target, p, trace_seen, trace_missing, d, noise, search: bool, warn: bool = True):
+    """Smallest ``n`` at each ``p`` and, if ``search``, the best ``p`` along the last axis; warns on ``inf``."""
+    n_star = _smallest_n(target, p, trace_seen, trace_missing, d, noise)
+    p_used = np.broadcast_to(p, n_star.shape)
+    if search:
+        best = np.argmin(n_star, axis=-1)[..., None]
+        n_star = np.take_along_axis(n_star, best, axis=-1)[..., 0]
+        p_used = np.take_along_axis(p_used, best, axis=-1)[..., 0]
+    if warn and np.any(np.isinf(n_star)):
+        import warnings
+
+        warnings.warn(f"{int(np.isinf(n_star).sum())} target(s) cannot be reached (at or below the irreducible "
+                      f"loss, or not with p <= p_max); their sample complexity is inf", RuntimeWarning,
+                      stacklevel=3)
+    return n_star, p_used
+
+
 def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", alpha: float = 1.0,
                       omega: float = 1.2, scale: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
                       d: int = 1, noise: float = 0.0, p=None, p_max: float = 1e12, p_points: int = 400,
-                      return_p: bool = False):
+                      return_p: bool = False, warn_unreachable: bool = True):
     """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
 
     The task's spectrum is the infinite telescoping power law with total variance ``scale`` (``c``) per output
@@ -351,8 +378,9 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     -------
     ``n_star`` (float array of the broadcast shape, ``inf`` where the target is unreachable), or
     ``(n_star, p_used)``. An unreachable target (at or below the irreducible loss ``d*(Tr Lambda_2(p) +
-    noise)``, or not reached with ``p <= p_max``) gives ``inf`` and a ``RuntimeWarning``; it does not raise,
-    so that whole sweeps stay vectorised.
+    noise)``, or not reached with ``p <= p_max``) gives ``inf`` and a ``RuntimeWarning`` (unless
+    ``warn_unreachable=False``, for sweeps where it is expected); it does not raise, so that whole sweeps stay
+    vectorised.
     """
     target = np.asarray(target, dtype=float)
     if np.any(~np.isfinite(target)) or np.any(target <= 0):
@@ -375,28 +403,122 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     a = exponent_inverse_dim(dims, alpha) if exponent == "inverse_dim" else exponent_geometric(dims, omega)
     target, a = np.broadcast_arrays(target, a)
     if p is None:
-        if not p_max >= K:
-            raise ValueError(f"p_max must be >= n_modules ({K}), got {p_max!r}")
-        q = np.unique(np.round(np.logspace(0, np.log10(p_max / K), int(p_points))))
-        p_grid = K * q  # the features per module, q, are whole numbers
-        p_arr = p_grid.reshape((1,) * target.ndim + (-1,))
+        p_arr = _p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
         tgt, a_ = target[..., None], a[..., None]
     else:
         p_arr = _check_positive_int_array("p", p).astype(float)
         tgt, a_ = target, a
     missing = power_law_tail(p_arr / K, a_, scale)
-    n_star = _smallest_n(tgt, p_arr, scale - missing, missing, d, noise)
-    if p is None:
-        best = np.argmin(n_star, axis=-1)
-        p_used = np.broadcast_to(p_grid, n_star.shape)
-        p_used = np.take_along_axis(p_used, best[..., None], axis=-1)[..., 0]
-        n_star = np.take_along_axis(n_star, best[..., None], axis=-1)[..., 0]
-    else:
-        p_used = np.broadcast_to(p_arr, n_star.shape)
-    if np.any(np.isinf(n_star)):
-        import warnings
+    n_star, p_used = _best_over_p(tgt, p_arr, scale - missing, missing, d, noise, search=p is None,
+                                  warn=warn_unreachable)
+    return (n_star, p_used) if return_p else n_star
 
-        warnings.warn(f"{int(np.isinf(n_star).sum())} target(s) cannot be reached (at or below the irreducible "
-                      f"loss, or not with p <= p_max); their sample complexity is inf", RuntimeWarning,
-                      stacklevel=2)
+
+# ---------------------------------------------------------------------------------------------------------
+# Modular networks whose projections do not match the task's
+# ---------------------------------------------------------------------------------------------------------
+def random_projection_overlap(input_dim, degree):
+    """``E[cos^(2k) theta]`` between a fixed unit vector and a uniformly random one in ``m`` dimensions.
+
+    ``cos^2 theta`` is Beta(1/2, (m-1)/2), whose k-th moment is ``prod_{j<k} (1+2j)/(m+2j)``; for ``k = 1``
+    it is ``1/m``. This is the share of a degree-``k`` Hermite component of ``g(u^T x)`` that a module
+    reading ``w^T x`` can express (Mehler: ``E[He_k(u^T x) He_k(w^T x)] / k! = (u^T w)^k``).
+
+    Parameters
+    ----------
+    input_dim : ``m`` (>= 1), broadcast with ``degree`` (integer ``k >= 0``).
+    """
+    from scipy.special import gammaln
+
+    m = _check_input_dim(input_dim)
+    k = np.asarray(degree, dtype=float)
+    if np.any(k < 0) or np.any(k != np.round(k)):
+        raise ValueError(f"degree must be whole numbers >= 0, got {degree!r}")
+    return np.exp(gammaln(k + 0.5) - gammaln(0.5) + gammaln(m / 2) - gammaln(k + m / 2))
+
+
+def simulate_hermite_overlap(degree: int, cos_angle: float, n_samples: int = 200_000, seed: int = 0):
+    """Monte Carlo of ``E[h_k(u^T x) h_k(w^T x)]`` for unit vectors with ``u^T w = cos_angle`` and
+    ``x ~ N(0, I)``, with ``h_k = He_k / sqrt(k!)`` the normalised probabilists' Hermite polynomial.
+
+    Returns (mean, standard error); the exact value is ``cos_angle**degree``.
+    """
+    from numpy.polynomial.hermite_e import hermeval
+    from math import factorial
+
+    k = int(_check_positive_int_array("degree", degree))
+    if not -1 <= cos_angle <= 1:
+        raise ValueError(f"cos_angle must lie in [-1, 1], got {cos_angle!r}")
+    rng = np.random.default_rng(seed)
+    z1, z2 = rng.standard_normal((2, int(n_samples)))
+    u_x = z1
+    w_x = cos_angle * z1 + np.sqrt(1 - cos_angle ** 2) * z2  # w = cos*u + sin*u_perp
+    coef = np.zeros(k + 1)
+    coef[k] = 1.0 / np.sqrt(factorial(k))
+    prod = hermeval(u_x, coef) * hermeval(w_x, coef)
+    return float(prod.mean()), float(prod.std(ddof=1) / np.sqrt(prod.size))
+
+
+def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, scale: float = 1.0,
+                             n_degrees: int = 20_000):
+    """Expected (seen, missing) variance for ``K`` modules with random orthonormal projections (``b = 1``).
+
+    The task is ``K`` modules on one dimension each, module ``j`` a function of ``u_j^T x`` whose degree-``k``
+    Hermite component has variance ``lambda_k / K`` with the default spectrum on one dimension,
+    ``lambda_k = c*(k^-alpha - (k+1)^-alpha)``. Network module ``i`` reads ``w_i^T x`` through its first ``q``
+    Hermite features. By Mehler's formula it captures ``(u_j^T w_i)^(2k)`` of module ``j``'s degree-``k``
+    variance; with orthonormal ``w_i`` the modules' features are orthogonal, and averaging over random
+    projections gives, in total, ``seen(q) = K * sum_{k<=q} lambda_k E[cos^(2k)]``. Everything else acts as
+    noise: ``missing = c - seen``. (A Gaussian-equivalent model: the captured features are treated as white
+    Gaussian features, as in the rest of the theory.)
+
+    Parameters
+    ----------
+    q : features per module (>= 0, ``inf`` for all of them), broadcast with ``input_dim``.
+    input_dim : ``m >= n_modules``.
+
+    Returns
+    -------
+    (seen, missing) float arrays of the broadcast shape.
+    """
+    K = int(_check_positive_int_array("n_modules", n_modules))
+    m = _check_input_dim(input_dim)
+    if np.any(m < K):
+        raise ValueError(f"input_dim (m) must be >= n_modules ({K}) for orthonormal projections, got {input_dim!r}")
+    q = np.asarray(q, dtype=float)
+    if np.any(np.isnan(q)) or np.any(q < 0):  # q = inf is allowed: every feature, the loss floor
+        raise ValueError(f"q must be >= 0 (inf allowed), got {q!r}")
+    k = np.arange(1, int(n_degrees) + 1, dtype=float)
+    lam = scale * (k ** -alpha - (k + 1) ** -alpha)
+    m_flat = np.unique(m)
+    cum = np.cumsum(lam * random_projection_overlap(m_flat[:, None], k[None, :]), axis=1)
+    cum = np.concatenate([np.zeros((m_flat.size, 1)), cum], axis=1)
+    m_b, q_b = np.broadcast_arrays(m, q)
+    rows = np.searchsorted(m_flat, m_b)
+    cols = np.minimum(q_b, n_degrees).astype(int)  # beyond n_degrees the terms are negligible (O(k^-1-m/2))
+    seen = K * cum[rows, cols]
+    return seen, np.maximum(scale - seen, 0.0)
+
+
+def random_projection_sample_complexity(target, input_dim, n_modules: int, *, alpha: float = 1.0,
+                                        scale: float = 1.0, d: int = 1, noise: float = 0.0,
+                                        p_max: float = 1e12, p_points: int = 400, return_p: bool = False,
+                                        warn_unreachable: bool = True):
+    """Sample complexity of a modular network with random orthonormal projections (``b = 1``), best ``p``.
+
+    Uses :func:`random_projection_traces`; ``p = K*q`` features in all. Unreachable targets (below the
+    noise floor that mismatched projections leave) give ``inf``, with a ``RuntimeWarning`` if
+    ``warn_unreachable``.
+    """
+    target = np.asarray(target, dtype=float)
+    if np.any(~np.isfinite(target)) or np.any(target <= 0):
+        raise ValueError(f"target must be finite and > 0, got {target!r}")
+    K = int(_check_positive_int_array("n_modules", n_modules))
+    d = int(_check_positive_int_array("d", d))
+    noise = float(_check_nonnegative("noise", noise))
+    target, m = np.broadcast_arrays(target, _check_input_dim(input_dim))
+    p_grid = _p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
+    seen, missing = random_projection_traces(p_grid / K, m[..., None], K, alpha, scale)
+    n_star, p_used = _best_over_p(target[..., None], p_grid, seen, missing, d, noise, search=True,
+                                  warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star

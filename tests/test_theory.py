@@ -185,3 +185,46 @@ def test_sample_complexity_rejects_bad_input(kwargs, match):
     args = {"target": 0.5, "input_dim": 3} | kwargs
     with pytest.raises(ValueError, match=match):
         theory.sample_complexity(**args)
+
+
+# --- mismatched projections -------------------------------------------------------------------------------
+def test_random_projection_overlap_moments():
+    np.testing.assert_allclose(theory.random_projection_overlap(5, [0, 1, 2, 3]), [1, 1 / 5, 3 / 35, 15 / 315])
+    np.testing.assert_allclose(theory.random_projection_overlap(1, [1, 4]), [1.0, 1.0])
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((200_000, 7))
+    cos2 = w[:, 0] ** 2 / np.sum(w ** 2, axis=1)  # against the first axis, for random directions in 7 dims
+    for k in (1, 2, 3):
+        assert np.mean(cos2 ** k) == pytest.approx(float(theory.random_projection_overlap(7, k)), rel=0.03)
+    with pytest.raises(ValueError, match="^degree must"):
+        theory.random_projection_overlap(3, 1.5)
+
+
+@pytest.mark.parametrize("k,cos", [(1, 0.6), (2, -0.7), (3, 0.5)])
+def test_hermite_overlap_is_a_power_of_the_cosine(k, cos):
+    mean, se = theory.simulate_hermite_overlap(k, cos, n_samples=400_000, seed=k)
+    assert abs(mean - cos ** k) < 4 * se
+
+
+def test_random_projection_traces_and_floor():
+    m = np.arange(2, 12)
+    seen, missing = theory.random_projection_traces(np.inf, m, 2)
+    np.testing.assert_allclose(seen + missing, 1.0)
+    assert np.all(np.diff(missing) > 0)  # the floor rises with m
+    # K = m random orthonormal directions span the input: every linear component is captured
+    seen_1, _ = theory.random_projection_traces(1, 3, 3)
+    np.testing.assert_allclose(seen_1, 1.0 - 2.0 ** -1.0)  # lambda_1 = c*(1 - 1/2) with alpha = 1
+    with pytest.raises(ValueError, match=r"input_dim \(m\) must be >= n_modules"):
+        theory.random_projection_traces(5, 2, 3)
+    with pytest.raises(ValueError, match="^q must be >= 0"):
+        theory.random_projection_traces(-1, 4, 2)
+
+
+def test_random_projections_lose_to_matched_ones():
+    m = np.arange(2, 10)
+    matched = theory.sample_complexity(0.8, m, n_modules=2)
+    random = theory.random_projection_sample_complexity(0.8, m, 2, warn_unreachable=False)
+    assert np.all(random >= matched)
+    assert np.isinf(random[-1]) and np.isfinite(random[0])
+    with pytest.warns(RuntimeWarning, match="cannot be reached"):
+        theory.random_projection_sample_complexity(0.8, 9, 2)
