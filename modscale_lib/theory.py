@@ -49,7 +49,12 @@ def pinv_frobenius_moment(N, p):
     """
     N = _check_positive_int_array("N", N).astype(float)
     p = _check_positive_int_array("p", p).astype(float)
-    N, p = np.broadcast_arrays(N, p)
+    return _pinv_moment(N, p)
+
+
+def _pinv_moment(N, p) -> np.ndarray:
+    """:func:`pinv_frobenius_moment` on validated float arrays (shared with the loss formulas)."""
+    N, p = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(p, dtype=float))
     out = np.full(N.shape, np.inf)
     under = N > p + 1
     over = p > N + 1
@@ -137,7 +142,7 @@ def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     s2 = np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)
     seen = np.asarray(trace_seen, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        F = np.where(N > p + 1, p / (N - p - 1), np.where(p > N + 1, N / (p - N - 1), np.inf))
+        F = _pinv_moment(N, p)
         train = np.where(N > p, d * s2 * (1.0 - p / N), 0.0)
         bias = np.where(p > N, d * seen * (1.0 - N / p), 0.0)
         # With nothing missing and no noise the fit is exact at N >= p: 0 * inf is 0 here, not nan.
