@@ -1,0 +1,205 @@
+"""Monolithic and modular networks as batched ensembles: ``E`` independent models in one set of tensors.
+
+Every weight has a leading model axis, and a forward pass is a handful of batched matrix products, so
+training 64 small networks costs about as much as training one large one. Models in an ensemble may differ in
+width (hidden units beyond a model's own width are masked to zero, so they neither compute nor learn) and in
+seed; each model's initial weights depend only on its own seed and width, never on the ensemble around it,
+so a model trained inside an ensemble is the same model trained alone.
+
+Shapes: inputs ``(E, B, input_dim)`` (or ``(B, input_dim)``, shared by all models), outputs ``(E, B)``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["BatchedMLP", "MLPEnsemble", "ModularEnsemble", "mlp_param_count", "default_device",
+           "random_projections"]
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def mlp_param_count(input_dim: int, width: int, depth: int, n_outputs: int = 1) -> int:
+    """Weights and biases of an MLP with ``depth`` hidden layers of ``width`` units."""
+    sizes = [input_dim] + [width] * depth + [n_outputs]
+    return int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])))
+
+
+def _generator(*seed_parts: int) -> torch.Generator:
+    # One independent stream per (model seed, part), whatever the ensemble's size or order.
+    state = np.random.SeedSequence([int(s) for s in seed_parts]).generate_state(2)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def _check_int(name: str, value, low: int = 1) -> int:
+    if int(value) != value or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
+
+
+def _per_model(name: str, values, n: int, default) -> list[int]:
+    if values is None:
+        return [default] * n
+    values = [int(v) for v in values]
+    if len(values) != n:
+        raise ValueError(f"{name} must have one entry per network ({n}), got {len(values)}")
+    return values
+
+
+class BatchedMLP(torch.nn.Module):
+    """``N`` independent MLPs ``in_dim -> width x depth -> out_dim`` with ReLU, as batched tensors.
+
+    Parameters
+    ----------
+    n_nets : number of networks ``N``.
+    in_dim, out_dim : input and output sizes (shared).
+    width : the largest hidden width; ``widths`` (length ``N``, each ``<= width``) gives each network its own.
+    depth : number of hidden layers (>= 1).
+    seeds : one integer seed per network (default ``0..N-1``); ``stream`` separates uses of one seed.
+
+    Initialisation follows ``torch.nn.Linear``: weights and biases uniform in ``+-1/sqrt(fan_in)``, with each
+    network's own fan-in.
+    """
+
+    def __init__(self, n_nets: int, in_dim: int, width: int, depth: int = 1, out_dim: int = 1,
+                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, stream: int = 0):
+        super().__init__()
+        self.n_nets = _check_int("n_nets", n_nets)
+        self.in_dim, self.out_dim = _check_int("in_dim", in_dim), _check_int("out_dim", out_dim)
+        self.width, self.depth = _check_int("width", width), _check_int("depth", depth)
+        self.widths = _per_model("widths", widths, self.n_nets, self.width)
+        if min(self.widths) < 1 or max(self.widths) > self.width:
+            raise ValueError(f"widths must lie in 1..width ({self.width}), got {min(self.widths)}..{max(self.widths)}")
+        self.seeds = _per_model("seeds", seeds, self.n_nets, 0) if seeds is not None else list(range(self.n_nets))
+        sizes = [self.in_dim] + [self.width] * self.depth + [self.out_dim]
+        weights, biases = [], []
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            W = torch.empty(self.n_nets, fan_in, fan_out)
+            bias = torch.empty(self.n_nets, 1, fan_out)
+            for i, (seed, w_i) in enumerate(zip(self.seeds, self.widths)):
+                true_in = fan_in if layer == 0 else w_i
+                bound = 1.0 / math.sqrt(true_in)
+                g = _generator(seed, stream, layer)
+                W[i].uniform_(-bound, bound, generator=g)
+                bias[i].uniform_(-bound, bound, generator=g)
+            weights.append(torch.nn.Parameter(W))
+            biases.append(torch.nn.Parameter(bias))
+        self.weights = torch.nn.ParameterList(weights)
+        self.biases = torch.nn.ParameterList(biases)
+        mask = torch.arange(self.width)[None, None, :] < torch.tensor(self.widths)[:, None, None]
+        self.register_buffer("unit_mask", mask.float())  # (N, 1, width)
+        self.masked = any(w < self.width for w in self.widths)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, B, in_dim) -> (N, B, out_dim)."""
+        for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, W)
+            if layer < self.depth:
+                x = torch.relu(x)
+                if self.masked:
+                    x = x * self.unit_mask
+        return x
+
+    def n_params(self) -> np.ndarray:
+        """Each network's own parameter count (masked units excluded), shape (N,)."""
+        return np.array([mlp_param_count(self.in_dim, w, self.depth, self.out_dim) for w in self.widths])
+
+
+class MLPEnsemble(torch.nn.Module):
+    """``E`` monolithic MLPs ``input_dim -> width x depth -> 1``, one output each.
+
+    ``widths`` and ``seeds`` (one per model) let the models differ; see :class:`BatchedMLP`.
+    """
+
+    def __init__(self, n_models: int, input_dim: int, width: int, depth: int = 1,
+                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None):
+        super().__init__()
+        self.n_models, self.input_dim = _check_int("n_models", n_models), _check_int("input_dim", input_dim)
+        self.net = BatchedMLP(n_models, input_dim, width, depth, 1, widths=widths, seeds=seeds)
+        self.seeds = self.net.seeds
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (E, B, input_dim) or (B, input_dim) -> (E, B)."""
+        if x.dim() == 2:
+            x = x.expand(self.n_models, *x.shape)
+        return self.net(x)[..., 0]
+
+    def n_params(self) -> np.ndarray:
+        """``p`` of each model, shape (E,)."""
+        return self.net.n_params()
+
+
+def random_projections(n_models: int, n_modules: int, input_dim: int, module_dim: int,
+                       seeds: Sequence[int] | None = None) -> torch.Tensor:
+    """Random ``(E, K, m, b)`` projections with orthonormal columns (QR of Gaussian matrices), per model seed."""
+    seeds = list(range(n_models)) if seeds is None else [int(s) for s in seeds]
+    out = torch.empty(n_models, n_modules, input_dim, module_dim)
+    for e, seed in enumerate(seeds):
+        g = _generator(seed, 7919)
+        for k in range(n_modules):
+            q, _ = torch.linalg.qr(torch.randn(input_dim, module_dim, generator=g, dtype=torch.float64))
+            out[e, k] = q.float()
+    return out
+
+
+class ModularEnsemble(torch.nn.Module):
+    """``E`` modular networks: ``K`` modules, each ``x -> U_k^T x (b numbers) -> MLP -> 1``, outputs summed and
+    scaled by ``K^(-1/2)``.
+
+    Parameters
+    ----------
+    n_models, input_dim, n_modules, module_dim : ``E``, ``m``, ``K``, ``b`` (``b <= m``).
+    width, depth : each module's MLP.
+    projections : initial ``U`` of shape ``(E, K, m, b)`` (e.g. the task's own, or learned ones); random
+        orthonormal ones (per model seed) when omitted.
+    train_projections : whether ``U`` is trained with the rest (the paper trains all parameters).
+    seeds : one per model.
+    """
+
+    def __init__(self, n_models: int, input_dim: int, n_modules: int, module_dim: int = 1, width: int = 32,
+                 depth: int = 1, projections=None, train_projections: bool = True,
+                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None):
+        super().__init__()
+        self.n_models = _check_int("n_models", n_models)
+        self.input_dim, self.n_modules = _check_int("input_dim", input_dim), _check_int("n_modules", n_modules)
+        self.module_dim = _check_int("module_dim", module_dim)
+        if self.module_dim > self.input_dim:
+            raise ValueError(f"module_dim must be <= input_dim ({self.input_dim}), got {self.module_dim}")
+        seeds = list(range(self.n_models)) if seeds is None else _per_model("seeds", seeds, self.n_models, 0)
+        self.seeds = seeds
+        if projections is None:
+            projections = random_projections(self.n_models, self.n_modules, self.input_dim, self.module_dim, seeds)
+        projections = torch.as_tensor(np.asarray(projections, dtype=np.float32))
+        expected = (self.n_models, self.n_modules, self.input_dim, self.module_dim)
+        if projections.dim() == 3:  # one set shared by every model
+            projections = projections.expand(self.n_models, *projections.shape).clone()
+        if tuple(projections.shape) != expected:
+            raise ValueError(f"projections must have shape {expected} (or {expected[1:]}), got "
+                             f"{tuple(projections.shape)}")
+        self.projections = torch.nn.Parameter(projections.clone(), requires_grad=bool(train_projections))
+        module_widths = None if widths is None else [w for w in _per_model("widths", widths, self.n_models, width)
+                                                     for _ in range(self.n_modules)]
+        module_seeds = [s * 1009 + k for s in seeds for k in range(self.n_modules)]
+        self.modules_net = BatchedMLP(self.n_models * self.n_modules, self.module_dim, width, depth, 1,
+                                      widths=module_widths, seeds=module_seeds, stream=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (E, B, input_dim) or (B, input_dim) -> (E, B)."""
+        if x.dim() == 2:
+            z = torch.einsum("bm,ekmc->ekbc", x, self.projections)
+        else:
+            z = torch.einsum("ebm,ekmc->ekbc", x, self.projections)
+        E, K, B, b = z.shape
+        out = self.modules_net(z.reshape(E * K, B, b)).reshape(E, K, B)
+        return out.sum(dim=1) / math.sqrt(K)
+
+    def n_params(self) -> np.ndarray:
+        """``p`` of each model: the modules' MLPs plus the projections (``K*m*b``), shape (E,)."""
+        per_module = self.modules_net.n_params().reshape(self.n_models, self.n_modules).sum(axis=1)
+        return per_module + self.n_modules * self.input_dim * self.module_dim

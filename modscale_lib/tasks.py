@@ -1,0 +1,137 @@
+"""The sine-wave regression task: a sum of modules, each a sum of sine waves of a low-dimensional projection.
+
+``y(x) = K^(-1/2) * sum_j g_j(U_j^T x) + noise * eps``, with ``x ~ N(0, I_m)`` and
+``g_j(z) = sum_l a_l sin(omega_jl^T z + phi_jl)``, centred and scaled to unit variance exactly (their mean and
+variance under Gaussian inputs have closed forms), so ``Var(y) = 1 + noise^2`` whatever the number of modules.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SineWaveTask"]
+
+DEFAULT_FREQUENCIES = (1.0, 3.0, 5.0)   # the magnitudes |omega_l| of the authors' illustration
+DEFAULT_AMPLITUDES = (1.0, 0.5, 0.2)
+
+
+def _orthonormal_projections(rng: np.random.Generator, input_dim: int, n_modules: int,
+                             module_dim: int) -> np.ndarray:
+    """``(K, m, b)`` projections with orthonormal columns; mutually orthogonal across modules when ``K*b <= m``."""
+    if n_modules * module_dim <= input_dim:
+        q, _ = np.linalg.qr(rng.standard_normal((input_dim, n_modules * module_dim)))
+        return q.T.reshape(n_modules, module_dim, input_dim).transpose(0, 2, 1).copy()
+    blocks = [np.linalg.qr(rng.standard_normal((input_dim, module_dim)))[0] for _ in range(n_modules)]
+    return np.stack(blocks)
+
+
+class SineWaveTask:
+    """A modular regression task with ``K`` modules of dimension ``b`` on ``m``-dimensional Gaussian inputs.
+
+    Module ``j`` reads ``z = U_j^T x`` (``b`` numbers) and outputs ``sum_l a_l sin(omega_jl^T z + phi_jl)`` with
+    ``L = n_components`` components: frequency magnitudes ``|omega_jl|`` = 1, 3, 5, amplitudes ``a_l`` = 1,
+    0.5, 0.2, directions uniform on the sphere of ``R^b`` and phases uniform on ``[0, 2 pi)``, all drawn from
+    ``seed``. Each module is centred and scaled to unit variance (exactly, under ``z ~ N(0, I_b)``), and the
+    modules are summed with weight ``K^(-1/2)``. When ``K*b <= m`` the projections of different modules are
+    mutually orthogonal, so the modules are independent and ``Var(y) = 1 + noise^2`` exactly.
+
+    Parameters
+    ----------
+    input_dim : ``m``, the input dimension (>= 1).
+    n_modules : ``K`` (>= 1).
+    module_dim : ``b`` (1 <= b <= m).
+    n_components : ``L``, sine waves per module (1..len(frequencies)).
+    noise : standard deviation of Gaussian label noise (>= 0).
+    seed : draws the projections, frequencies and phases (not the samples).
+    frequencies, amplitudes : the magnitudes and amplitudes of the components (defaults 1, 3, 5 and 1, 0.5, 0.2).
+    """
+
+    def __init__(self, input_dim: int, n_modules: int, module_dim: int = 1, n_components: int = 3,
+                 noise: float = 0.0, seed: int = 0, frequencies=DEFAULT_FREQUENCIES,
+                 amplitudes=DEFAULT_AMPLITUDES):
+        for name, value in (("input_dim", input_dim), ("n_modules", n_modules), ("module_dim", module_dim),
+                            ("n_components", n_components)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        if module_dim > input_dim:
+            raise ValueError(f"module_dim must be <= input_dim ({input_dim}), got {module_dim}")
+        if len(frequencies) != len(amplitudes):
+            raise ValueError("frequencies and amplitudes must have the same length")
+        if n_components > len(frequencies):
+            raise ValueError(f"n_components must be between 1 and {len(frequencies)} (the number of frequencies "
+                             f"given), got {n_components}")
+        if not (np.isfinite(noise) and noise >= 0):
+            raise ValueError(f"noise must be finite and >= 0, got {noise!r}")
+        self.input_dim, self.n_modules, self.module_dim = int(input_dim), int(n_modules), int(module_dim)
+        self.n_components, self.noise, self.seed = int(n_components), float(noise), int(seed)
+        rng = np.random.default_rng(seed)
+        K, b, L = self.n_modules, self.module_dim, self.n_components
+        self.projections = _orthonormal_projections(rng, self.input_dim, K, b)          # (K, m, b)
+        directions = rng.standard_normal((K, L, b))
+        directions /= np.linalg.norm(directions, axis=-1, keepdims=True)
+        self.omegas = directions * np.asarray(frequencies[:L], dtype=float)[None, :, None]  # (K, L, b)
+        self.phases = rng.uniform(0.0, 2 * np.pi, size=(K, L))                           # (K, L)
+        self.amplitudes = np.asarray(amplitudes[:L], dtype=float)                        # (L,)
+        self._mean, self._std = self._moments()
+
+    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Exact mean and standard deviation of each raw module under ``z ~ N(0, I_b)``.
+
+        ``E sin(w^T z + p) = exp(-|w|^2/2) sin p`` and
+        ``E sin(A) sin(B) = (exp(-|w_A - w_B|^2/2) cos(p_A - p_B) - exp(-|w_A + w_B|^2/2) cos(p_A + p_B)) / 2``.
+        """
+        w, p, a = self.omegas, self.phases, self.amplitudes
+        mean_l = np.exp(-0.5 * np.sum(w ** 2, -1)) * np.sin(p)                       # (K, L)
+        diff = np.sum((w[:, :, None] - w[:, None, :]) ** 2, -1)
+        summ = np.sum((w[:, :, None] + w[:, None, :]) ** 2, -1)
+        second = 0.5 * (np.exp(-0.5 * diff) * np.cos(p[:, :, None] - p[:, None, :])
+                        - np.exp(-0.5 * summ) * np.cos(p[:, :, None] + p[:, None, :]))  # (K, L, L)
+        cov = second - mean_l[:, :, None] * mean_l[:, None, :]
+        var = np.einsum("l,klj,j->k", a, cov, a)
+        return mean_l @ a, np.sqrt(var)
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def module_outputs(self, X) -> np.ndarray:
+        """The ``K`` modules' outputs, each with mean 0 and variance 1 under the training distribution.
+
+        X : array (n, input_dim). Returns float32 array (n, n_modules).
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.input_dim:
+            raise ValueError(f"X must have shape (n, {self.input_dim}), got {X.shape}")
+        z = np.einsum("nm,kmb->nkb", X, self.projections)                             # (n, K, b)
+        waves = np.sin(np.einsum("nkb,klb->nkl", z, self.omegas) + self.phases)        # (n, K, L)
+        raw = waves @ self.amplitudes                                                  # (n, K)
+        return ((raw - self._mean) / self._std).astype(np.float32)
+
+    def target(self, X) -> np.ndarray:
+        """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""
+        return (self.module_outputs(X).sum(axis=1) / np.sqrt(self.n_modules)).astype(np.float32)
+
+    def _labelled(self, X: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        y = self.target(X) + self.noise * rng.standard_normal(X.shape[0])
+        return X.astype(np.float32), y.astype(np.float32)
+
+    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` training-distribution samples: ``X`` (n, input_dim) ~ N(0, I) and ``y`` (n,), float32."""
+        if int(n) != n or n < 1:
+            raise ValueError(f"n must be a whole number >= 1, got {n!r}")
+        rng = np.random.default_rng([self.seed, int(seed)])  # distinct from the task's own stream
+        return self._labelled(rng.standard_normal((int(n), self.input_dim)), rng)
+
+    def sample_ood(self, n: int, seed: int, scale: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` out-of-distribution samples: inputs ``x ~ N(0, scale^2 I)``, a wider input range.
+
+        Along each module's projection the inputs then reach ``scale`` times further than in training, where
+        a network has seen few or no points; the target function is unchanged.
+        """
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be > 0, got {scale!r}")
+        if int(n) != n or n < 1:
+            raise ValueError(f"n must be a whole number >= 1, got {n!r}")
+        rng = np.random.default_rng([self.seed, int(seed), 1])
+        return self._labelled(scale * rng.standard_normal((int(n), self.input_dim)), rng)
+
+    def __repr__(self) -> str:
+        return (f"SineWaveTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "
+                f"module_dim={self.module_dim}, n_components={self.n_components}, noise={self.noise:g}, "
+                f"seed={self.seed})")

@@ -1,0 +1,267 @@
+"""Fitting and evaluating batched ensembles: minibatches, early stopping, progress, divergence checks.
+
+All ``E`` models of an ensemble train in lockstep on their own data: model ``e`` uses the first
+``n_samples[e]`` rows of its training set and draws its minibatches from its own seeded stream of epoch
+permutations, so its trajectory does not depend on the other models. Adam and SGD update every parameter
+elementwise, and the summed loss gives each model exactly its own gradient.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .networks import _generator
+
+__all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """A model's loss became NaN, infinite, or grew past the divergence threshold."""
+
+
+@dataclasses.dataclass
+class FitResult:
+    """What :func:`fit` returns (numpy arrays over the ``E`` models).
+
+    train_loss : final mean squared error on each model's own training samples, (E,).
+    val_loss : best validation loss (``nan`` without validation data), (E,).
+    best_step : the step whose weights were kept, (E,).
+    history_steps : steps at which losses were recorded, (T,).
+    history_train, history_val : minibatch-averaged training loss and validation loss there, (T, E).
+    wall_time_s : seconds spent.
+    """
+
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    best_step: np.ndarray
+    history_steps: np.ndarray
+    history_train: np.ndarray
+    history_val: np.ndarray
+    wall_time_s: float
+
+
+def as_model_batch(a, n_models: int, name: str, device) -> torch.Tensor:
+    """Put data in the ``(E, n, ...)`` layout: shared arrays ``(n, ...)`` are expanded without copying."""
+    t = torch.as_tensor(np.asarray(a, dtype=np.float32) if not torch.is_tensor(a) else a, dtype=torch.float32)
+    t = t.to(device)
+    if not torch.all(torch.isfinite(t)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return t
+
+
+def _layout(model, X, y, n_samples, device, name="X"):
+    E = model.n_models
+    X = as_model_batch(X, E, name, device)
+    y = as_model_batch(y, E, "y" if name == "X" else name.replace("X", "y"), device)
+    if X.dim() == 2:
+        X = X.expand(E, *X.shape)
+    if y.dim() == 1:
+        y = y.expand(E, *y.shape)
+    if X.dim() != 3 or X.shape[0] != E or X.shape[2] != model.input_dim:
+        raise ValueError(f"{name} must have shape (n, {model.input_dim}) or ({E}, n, {model.input_dim}), "
+                         f"got {tuple(X.shape)}")
+    if tuple(y.shape) != tuple(X.shape[:2]):
+        raise ValueError(f"y must match {name}: expected shape {tuple(X.shape[1:2])} or {tuple(X.shape[:2])}, "
+                         f"got {tuple(y.shape)}")
+    n_max = X.shape[1]
+    n = np.full(E, n_max) if n_samples is None else np.asarray(n_samples, dtype=np.int64).reshape(-1)
+    if n.shape != (E,) or n.min() < 1 or n.max() > n_max:
+        raise ValueError(f"n_samples must hold {E} whole numbers in 1..{n_max}, got {n_samples!r}")
+    return X, y, n
+
+
+class _MinibatchStream:
+    """Per-model minibatch indices from that model's own seeded epoch permutations of ``range(n_e)``."""
+
+    def __init__(self, n: np.ndarray, batch_size: int, seeds: Sequence[int], block: int = 64):
+        self.n, self.batch_size, self.block = n, batch_size, block
+        self.generators = [_generator(s, 104729) for s in seeds]
+        self.pending = [torch.empty(0, dtype=torch.long) for _ in n]
+
+    def next_block(self) -> torch.Tensor:
+        """Indices for the next ``block`` steps: (block, E, batch_size)."""
+        need = self.block * self.batch_size
+        rows = []
+        for e, n_e in enumerate(self.n):
+            buf = self.pending[e]
+            while buf.numel() < need:
+                buf = torch.cat([buf, torch.randperm(int(n_e), generator=self.generators[e])])
+            rows.append(buf[:need])
+            self.pending[e] = buf[need:]
+        return torch.stack(rows).reshape(len(self.n), self.block, self.batch_size).transpose(0, 1)
+
+
+def _mean_losses(model, X, y, n, chunk: int = 8192) -> np.ndarray:
+    """Each model's mean squared error over its first ``n[e]`` rows, (E,)."""
+    E, n_max = X.shape[:2]
+    total = torch.zeros(E, device=X.device, dtype=torch.float64)
+    n_t = torch.as_tensor(n, device=X.device)
+    with torch.no_grad():
+        for start in range(0, n_max, chunk):
+            stop = min(n_max, start + chunk)
+            err = (model(X[:, start:stop]) - y[:, start:stop]) ** 2
+            mask = torch.arange(start, stop, device=X.device)[None, :] < n_t[:, None]
+            total += (err * mask).sum(dim=1, dtype=torch.float64)
+    return (total / n_t).cpu().numpy()
+
+
+def evaluate(model, X, y, n_samples=None, device=None) -> np.ndarray:
+    """Mean squared error of each model on ``(X, y)`` (shared ``(n, m)`` or per model ``(E, n, m)``), (E,)."""
+    device = next(model.parameters()).device if device is None else device
+    X, y, n = _layout(model, X, y, n_samples, device)
+    model.eval()
+    return _mean_losses(model, X, y, n)
+
+
+def _describe(configs, e: int) -> str:
+    if configs is None:
+        return f"model {e}"
+    return f"model {e} ({configs[e]})"
+
+
+def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str = "adam", lr: float = 1e-3,
+        steps: int = 2000, batch_size: int | None = 256, weight_decay: float = 0.0, patience: int | None = None,
+        eval_every: int = 100, lr_decay: float | None = None, seeds: Sequence[int] | None = None,
+        model_configs: Sequence[dict] | None = None, divergence_factor: float = 1e4, progress: bool = True,
+        desc: str = "training") -> FitResult:
+    """Train every model of a batched ensemble on the mean squared error.
+
+    Parameters
+    ----------
+    model : an ensemble from :mod:`modscale_lib.networks` (has ``n_models`` and ``input_dim``).
+    X, y : training data, shared ``(n, m)``/``(n,)`` or per model ``(E, n, m)``/``(E, n)``.
+    n_samples : ``(E,)`` — model ``e`` trains on the first ``n_samples[e]`` rows (default: all).
+    X_val, y_val : validation data (shared or per model); with ``patience`` enables early stopping.
+    optimizer : ``"adam"`` or ``"sgd"``. lr : step size. weight_decay : L2 coefficient.
+    steps : optimisation steps. batch_size : minibatch size, or ``None`` for full-batch gradient descent.
+    patience : stop (and keep each model's best-validation weights) after this many evaluations without
+        improvement for every model; ``None`` keeps the last weights.
+    eval_every : steps between validation checks, history records and divergence checks.
+    lr_decay : if given, the step size decays by cosine annealing to ``lr * lr_decay`` at the last step.
+    seeds : one per model for the minibatch streams (default: the model's own seeds or ``0..E-1``).
+    model_configs : one dict per model, quoted in error messages.
+    divergence_factor : a model whose loss exceeds this many times its initial loss has diverged.
+
+    Raises
+    ------
+    TrainingDivergedError : naming the model (and its config) whose loss became NaN, infinite or diverged.
+    """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+        raise ValueError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}")
+    if patience is not None and X_val is None:
+        raise ValueError("patience (early stopping) needs validation data X_val, y_val")
+    device = next(model.parameters()).device
+    E = model.n_models
+    X, y, n = _layout(model, X, y, n_samples, device)
+    has_val = X_val is not None
+    if has_val:
+        Xv, yv, nv = _layout(model, X_val, y_val, None, device, name="X_val")
+    seeds = list(getattr(model, "seeds", range(E))) if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != E:
+        raise ValueError(f"seeds must have one entry per model ({E}), got {len(seeds)}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = (torch.optim.Adam(params, lr=lr, weight_decay=weight_decay) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay))
+    sched = None
+    if lr_decay is not None:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(steps), eta_min=lr * lr_decay)
+    stream = None if batch_size is None else _MinibatchStream(n, int(batch_size), seeds)
+    n_t = torch.as_tensor(n, device=device, dtype=torch.float32)
+    full_mask = (torch.arange(X.shape[1], device=device)[None, :] < n_t[:, None]).float()
+    arange_e = torch.arange(E, device=device)[:, None]
+
+    model.train()
+    initial = _mean_losses(model, X, y, n)
+    if not np.all(np.isfinite(initial)):
+        bad = int(np.flatnonzero(~np.isfinite(initial))[0])
+        raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss before training")
+    best_val = np.full(E, np.inf)
+    best_step = np.zeros(E, dtype=np.int64)
+    best_state = None
+    stale = 0
+    hist_steps, hist_train, hist_val = [], [], []
+    running = torch.zeros(E, device=device)
+    running_count = 0
+    start_time = time.perf_counter()
+    block = None
+    bar = tqdm(total=int(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    step = 0
+    for step in range(1, int(steps) + 1):
+        if batch_size is None:
+            err = (model(X) - y) ** 2
+            per_model = (err * full_mask).sum(dim=1) / n_t
+        else:
+            if block is None or block_pos == block.shape[0]:
+                block, block_pos = stream.next_block().to(device), 0
+            idx = block[block_pos]
+            block_pos += 1
+            xb, yb = X[arange_e, idx], y[arange_e, idx]
+            per_model = ((model(xb) - yb) ** 2).mean(dim=1)
+        opt.zero_grad(set_to_none=True)
+        per_model.sum().backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        running += per_model.detach()
+        running_count += 1
+        if step % eval_every == 0 or step == steps:
+            train_now = (running / running_count).cpu().numpy()
+            running.zero_()
+            running_count = 0
+            bad = ~np.isfinite(train_now) | (train_now > divergence_factor * np.maximum(initial, 1e-12))
+            if np.any(bad):
+                e = int(np.flatnonzero(bad)[0])
+                raise TrainingDivergedError(
+                    f"{_describe(model_configs, e)} diverged at step {step}: training loss {train_now[e]:.3g} "
+                    f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}")
+            hist_steps.append(step)
+            hist_train.append(train_now)
+            if has_val:
+                model.eval()
+                val_now = _mean_losses(model, Xv, yv, nv)
+                model.train()
+                hist_val.append(val_now)
+                improved = val_now < best_val
+                if np.any(improved):
+                    best_val = np.where(improved, val_now, best_val)
+                    best_step = np.where(improved, step, best_step)
+                    if patience is not None:
+                        mask = torch.as_tensor(improved, device=device)
+                        if best_state is None:
+                            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                        for k, v in model.state_dict().items():
+                            # per-model tensors lead with E, or with E*K for the modules of modular nets
+                            if v.dim() >= 1 and v.shape[0] % E == 0:
+                                m = mask.repeat_interleave(v.shape[0] // E)
+                                m = m.reshape(-1, *([1] * (v.dim() - 1)))
+                                best_state[k] = torch.where(m, v.detach(), best_state[k])
+                    stale = 0
+                else:
+                    stale += 1
+                if patience is not None and stale >= patience:
+                    bar.update(step - bar.n)
+                    break
+            else:
+                best_step[:] = step
+            bar.update(step - bar.n)
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    final_train = _mean_losses(model, X, y, n)
+    return FitResult(train_loss=final_train, val_loss=best_val if has_val else np.full(E, np.nan),
+                     best_step=best_step, history_steps=np.array(hist_steps),
+                     history_train=np.array(hist_train), history_val=np.array(hist_val) if has_val
+                     else np.full((len(hist_steps), E), np.nan), wall_time_s=time.perf_counter() - start_time)
