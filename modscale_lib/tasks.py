@@ -103,6 +103,24 @@ class SineWaveTask:
         raw = waves @ self.amplitudes                                                  # (n, K)
         return ((raw - self._mean) / self._std).astype(np.float32)
 
+    def module_components(self, t, module: int = 0) -> np.ndarray:
+        """The raw sine components ``a_l sin(omega_l t + phi_l)`` of one module along its projection (b = 1).
+
+        t : array of positions ``u^T x``. Returns (n_components, len(t)); their sum, centred and scaled, is
+        the module's output.
+        """
+        if self.module_dim != 1:
+            raise ValueError(f"module_components needs module_dim = 1, got {self.module_dim}")
+        if not 0 <= module < self.n_modules:
+            raise ValueError(f"module must lie in 0..{self.n_modules - 1}, got {module}")
+        t = np.asarray(t, dtype=float)
+        w = self.omegas[module, :, 0]
+        return self.amplitudes[:, None] * np.sin(w[:, None] * t[None, :] + self.phases[module][:, None])
+
+    def standardise(self, raw, module: int = 0) -> np.ndarray:
+        """Centre and scale a raw module output as :meth:`module_outputs` does."""
+        return (np.asarray(raw) - self._mean[module]) / self._std[module]
+
     def target(self, X) -> np.ndarray:
         """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""
         return (self.module_outputs(X).sum(axis=1) / np.sqrt(self.n_modules)).astype(np.float32)

@@ -15,7 +15,7 @@ __all__ = [
     "simulate_losses", "SimulatedLosses", "exponent_inverse_dim", "exponent_geometric", "telescoping_spectrum",
     "power_law_tail", "power_law_spectrum", "geometric_spectrum", "modular_spectrum", "sample_complexity",
     "random_projection_overlap", "simulate_hermite_overlap", "random_projection_traces",
-    "random_projection_sample_complexity",
+    "random_projection_sample_complexity", "power_law_losses", "calibrate_power_law",
 ]
 
 
@@ -527,3 +527,48 @@ def random_projection_sample_complexity(target, input_dim, n_modules: int, *, al
     n_star, p_used = _best_over_p(target[..., None], p_grid, seen, missing, d, noise, search=True,
                                   warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Calibrating the theory to trained networks
+# ---------------------------------------------------------------------------------------------------------
+def power_law_losses(n, p, input_dim, alpha: float = 1.0, scale: float = 1.0, d: int = 1, noise: float = 0.0):
+    """Expected (train, test) loss under the infinite default power law on ``m = input_dim`` dimensions.
+
+    ``Tr Lambda_2(p) = c*(p+1)^(-alpha/m)`` and ``Tr Lambda_1 = c - Tr Lambda_2``; ``n``, ``p`` and ``input_dim``
+    broadcast. This is what the theory predicts for a network with ``p`` parameters trained on ``n`` samples.
+    """
+    n = _check_positive_int_array("n", n)
+    p = _check_positive_int_array("p", p)
+    a = exponent_inverse_dim(input_dim, alpha)
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale (c) must be > 0, got {scale!r}")
+    missing = power_law_tail(p, a, scale)
+    return losses_from_traces(d * n, p, scale - missing, missing, d=d, noise=noise)
+
+
+def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3,
+                        alphas=np.geomspace(0.05, 20, 241), scales=np.geomspace(0.01, 10, 241)):
+    """Fit the power law's ``alpha`` and ``c`` to measured test losses by least squares in ``log`` loss.
+
+    Points with ``|n - p| <= peak_band * p`` are left out: there the theory's test loss diverges, which no
+    finite measurement can match. A grid search over ``alphas`` x ``scales`` (vectorised) returns the best
+    pair.
+
+    Returns
+    -------
+    dict with ``alpha``, ``scale``, ``rmse_log10`` (the fit's root-mean-square error in decades) and
+    ``n_points`` used.
+    """
+    n, p, m, loss = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(n, p, input_dim, test_loss))
+    keep = (np.abs(n - p) > peak_band * p) & np.isfinite(loss) & (loss > 0)
+    if keep.sum() < 2:
+        raise ValueError("calibrate_power_law needs at least two finite, positive losses away from the peak")
+    n, p, m, loss = n[keep], p[keep], m[keep], loss[keep]
+    A, C = np.meshgrid(np.asarray(alphas, dtype=float), np.asarray(scales, dtype=float), indexing="ij")
+    tail = C[..., None] * (p + 1.0) ** (-A[..., None] / m)
+    _, test = losses_from_traces(n, p, C[..., None] - tail, tail)
+    err = np.mean((np.log10(test) - np.log10(loss)) ** 2, axis=-1)
+    i, j = np.unravel_index(np.nanargmin(err), err.shape)
+    return {"alpha": float(A[i, j]), "scale": float(C[i, j]), "rmse_log10": float(np.sqrt(err[i, j])),
+            "n_points": int(keep.sum())}

@@ -228,3 +228,25 @@ def test_random_projections_lose_to_matched_ones():
     assert np.isinf(random[-1]) and np.isfinite(random[0])
     with pytest.warns(RuntimeWarning, match="cannot be reached"):
         theory.random_projection_sample_complexity(0.8, 9, 2)
+
+
+# --- calibration to measured losses ------------------------------------------------------------------------
+def test_power_law_losses_match_the_truncated_spectrum_plus_tail():
+    m, alpha, P = 3, 1.5, 5000
+    lam = theory.power_law_spectrum(P, m, alpha)
+    rest = float(theory.power_law_tail(P, alpha / m))
+    n, p = np.array([20, 200, 2000]), 100
+    np.testing.assert_allclose(theory.power_law_losses(n, p, m, alpha), theory.expected_losses(n, p, lam, noise=rest))
+
+
+def test_calibration_recovers_known_parameters():
+    n = np.geomspace(50, 50_000, 12).round()
+    m = np.array([3, 5, 7])[:, None]
+    _, loss = theory.power_law_losses(n.astype(int), 1000, m, alpha=1.7, scale=0.6)
+    fit = theory.calibrate_power_law(n[None, :], 1000, m, loss)
+    assert fit["alpha"] == pytest.approx(1.7, rel=0.03)
+    assert fit["scale"] == pytest.approx(0.6, rel=0.03)
+    assert fit["rmse_log10"] < 0.01
+    assert fit["n_points"] < loss.size  # the points near n = p were left out
+    with pytest.raises(ValueError, match="at least two"):
+        theory.calibrate_power_law([1000], 1000, 3, [0.5])

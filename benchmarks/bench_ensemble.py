@@ -1,0 +1,101 @@
+"""Time the batched ensemble engine against training the same models one at a time in a Python loop.
+
+Both train E MLPs (m -> width -> width -> 1, ReLU) with Adam on minibatches of the sine-wave task, for the
+same number of steps. The loop is what one would write without the engine: an ``nn.Sequential`` and an
+optimiser per model. Also prints the engine's achieved GFLOP/s beside a measured fp32 matmul GFLOP/s.
+
+    python benchmarks/bench_ensemble.py [--models 64] [--steps 300] [--device cpu]
+
+The last line is ``speedup: <ratio>x``.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from modscale_lib.networks import MLPEnsemble
+from modscale_lib.tasks import SineWaveTask
+from modscale_lib.training import fit
+
+
+def matmul_gflops(device: torch.device, size: int = 1024, repeats: int = 20) -> float:
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    for _ in range(3):
+        a @ b
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return 2 * size ** 3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def train_flops(n_models: int, steps: int, batch: int, m: int, width: int) -> float:
+    """Multiply-adds of forward and backward (about three forward passes), counted as 2 flops each."""
+    forward_macs = batch * (m * width + width * width + width)
+    return 2 * 3 * forward_macs * n_models * steps
+
+
+def loop_baseline(X, y, n_models, steps, batch, width, lr, device) -> float:
+    m = X.shape[1]
+    start = time.perf_counter()
+    for e in range(n_models):
+        torch.manual_seed(e)
+        net = torch.nn.Sequential(torch.nn.Linear(m, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
+                                  torch.nn.ReLU(), torch.nn.Linear(width, 1)).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        gen = torch.Generator(device="cpu").manual_seed(e)
+        for _ in range(steps):
+            idx = torch.randint(0, X.shape[0], (batch,), generator=gen).to(device)
+            loss = ((net(X[idx])[:, 0] - y[idx]) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--input-dim", type=int, default=8)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    task = SineWaveTask(args.input_dim, 2, seed=0)
+    X_np, y_np = task.sample(args.n, seed=0)
+    X, y = torch.as_tensor(X_np, device=device), torch.as_tensor(y_np, device=device)
+    print(f"device: {device} ({torch.get_num_threads()} CPU threads), torch {torch.__version__}")
+    print(f"{args.models} MLPs {args.input_dim}->{args.width}->{args.width}->1, Adam, {args.steps} steps, "
+          f"minibatch {args.batch}, n = {args.n}")
+
+    ens = MLPEnsemble(args.models, args.input_dim, args.width, depth=2, seeds=range(args.models)).to(device)
+    fit(ens, X, y, steps=5, batch_size=args.batch, progress=False)  # warm-up
+    ens = MLPEnsemble(args.models, args.input_dim, args.width, depth=2, seeds=range(args.models)).to(device)
+    _sync(device)
+    start = time.perf_counter()
+    fit(ens, X, y, steps=args.steps, batch_size=args.batch, lr=1e-3, progress=False, eval_every=args.steps)
+    _sync(device)
+    engine = time.perf_counter() - start
+    loop = loop_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device)
+
+    flops = train_flops(args.models, args.steps, args.batch, args.input_dim, args.width)
+    print(f"batched engine: {engine:.3g} s ({flops / engine / 1e9:.3g} GFLOP/s)")
+    print(f"python loop:    {loop:.3g} s ({flops / loop / 1e9:.3g} GFLOP/s)")
+    print(f"fp32 matmul 1024x1024: {matmul_gflops(device):.3g} GFLOP/s")
+    print(f"speedup: {loop / engine:.3g}x")
+
+
+if __name__ == "__main__":
+    main()
