@@ -17,7 +17,10 @@ from . import theory
 from .results import experiment
 
 __all__ = ["PinvMomentConfig", "pinv_moment", "LinearModelConfig", "linear_model_mc", "NetworkTheoryConfig",
-           "network_theory", "width_for_params", "network_theory_panels", "network_theory_predictions"]
+           "network_theory", "width_for_params", "network_theory_panels", "network_theory_predictions",
+           "ModuleRecoveryConfig", "module_recovery", "RuleSensitivityConfig", "rule_sensitivity",
+           "ProjectionTrainingConfig", "projection_training", "SampleComplexityConfig",
+           "sample_complexity_sweep", "ObjectiveCostConfig", "objective_cost"]
 
 
 @dataclass(frozen=True)
@@ -288,3 +291,314 @@ def network_theory_predictions(panels: dict, alpha: float, scale: float, noise: 
                                                   d["m"], alpha=alpha, scale=scale, noise=noise)
             pred[name][line] = {"x": d["x"], "train": train, "test": test}
     return pred
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The learning rule: recovering modules
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModuleRecoveryConfig:
+    """Each variant of the rule with each kernel on sine-wave tasks (``m``, ``K`` modules, ``b = 1``),
+    one task and data set per seed; records the similarity of every found module to every true one."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    variants: tuple = ("paper", "deflation", "backfit")
+    kernels: tuple = ("features", "rbf", "ntk")
+    seeds: tuple = tuple(range(8))
+    steps: int = 300
+    lr: float = 0.05
+    batch_size: int = 512
+    ridge: float = 1e-2
+
+    @classmethod
+    def cpu(cls) -> "ModuleRecoveryConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ModuleRecoveryConfig":
+        return cls(seeds=tuple(range(32)))
+
+
+@experiment("module_recovery", version=1, config_type=ModuleRecoveryConfig)
+def module_recovery(cfg: ModuleRecoveryConfig) -> dict:
+    """Similarity matrices (variant, kernel, seed, true module, found module) and wall time per run."""
+    from . import metrics
+    from .learning_rule import find_module_projections
+    from .tasks import SineWaveTask
+
+    K = cfg.n_modules
+    shape = (len(cfg.variants), len(cfg.kernels), len(cfg.seeds))
+    sim = np.zeros(shape + (K, K))
+    seconds = np.zeros(shape)
+    runs = [(i, j, s) for i in range(shape[0]) for j in range(shape[1]) for s in range(shape[2])]
+    for i, j, s in tqdm(runs, desc="module recovery"):
+        task = SineWaveTask(cfg.input_dim, K, seed=cfg.seeds[s])
+        X, y = task.sample(cfg.n_samples, seed=0)
+        start = __import__("time").perf_counter()
+        U = find_module_projections(X, y, K, 1, variant=cfg.variants[i], kernel=cfg.kernels[j], steps=cfg.steps,
+                                    lr=cfg.lr, batch_size=cfg.batch_size, ridge=cfg.ridge, seed=cfg.seeds[s])
+        seconds[i, j, s] = __import__("time").perf_counter() - start
+        sim[i, j, s] = metrics.module_similarity(task.projections, U)
+    return {"similarity": sim, "seconds": seconds}
+
+
+@dataclass(frozen=True)
+class RuleSensitivityConfig:
+    """One setting of the rule changed at a time from the defaults (``backfit``, feature kernel)."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    variant: str = "backfit"
+    ridges: tuple = (1e-3, 1e-2, 1e-1, 1.0)
+    lrs: tuple = (0.01, 0.05, 0.2)
+    batch_sizes: tuple = (128, 512, 1024)
+    steps_list: tuple = (100, 300, 600)
+    kernels: tuple = ("features", "ntk", "rbf")
+    seeds: tuple = tuple(range(3))
+
+    @classmethod
+    def cpu(cls) -> "RuleSensitivityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "RuleSensitivityConfig":
+        return cls(batch_sizes=(128, 512, 2048), steps_list=(100, 300, 1000), seeds=tuple(range(16)))
+
+    def settings(self) -> list[dict]:
+        base = {"ridge": 1e-2, "lr": 0.05, "batch_size": 512, "steps": 300, "kernel": "features"}
+        out = [dict(base, changed="ridge", ridge=v) for v in self.ridges]
+        out += [dict(base, changed="lr", lr=v) for v in self.lrs]
+        out += [dict(base, changed="batch_size", batch_size=v) for v in self.batch_sizes]
+        out += [dict(base, changed="steps", steps=v) for v in self.steps_list]
+        out += [dict(base, changed="kernel", kernel=v) for v in self.kernels]
+        return out
+
+
+@experiment("rule_sensitivity", version=1, config_type=RuleSensitivityConfig)
+def rule_sensitivity(cfg: RuleSensitivityConfig) -> dict:
+    """Matched mean cos^2 for each setting and seed, (settings, seeds)."""
+    from . import metrics
+    from .learning_rule import find_module_projections
+    from .tasks import SineWaveTask
+
+    settings = cfg.settings()
+    matched = np.zeros((len(settings), len(cfg.seeds)))
+    for i, st in enumerate(tqdm(settings, desc="rule sensitivity")):
+        for s, seed in enumerate(cfg.seeds):
+            task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+            X, y = task.sample(cfg.n_samples, seed=0)
+            U = find_module_projections(X, y, cfg.n_modules, 1, variant=cfg.variant, kernel=st["kernel"],
+                                        steps=st["steps"], lr=st["lr"], batch_size=st["batch_size"],
+                                        ridge=st["ridge"], seed=seed)
+            matched[i, s] = metrics.matched_similarity(task.projections, U)
+    return {"matched": matched, "changed": [st["changed"] for st in settings],
+            "value": [str(st[st["changed"]]) for st in settings]}
+
+
+@dataclass(frozen=True)
+class ProjectionTrainingConfig:
+    """Modular networks trained on the task from three initialisations of their projections (random, the
+    paper's rule, the book's default rule), recording how close their projections are to the true ones."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    width: int = 32
+    steps: int = 1000
+    lr: float = 1e-3
+    batch_size: int = 256
+    record_every: int = 50
+    inits: tuple = ("random", "paper", "backfit")
+    seeds: tuple = tuple(range(6))
+
+    @classmethod
+    def cpu(cls) -> "ProjectionTrainingConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ProjectionTrainingConfig":
+        return cls(steps=5000, seeds=tuple(range(24)))
+
+
+@experiment("projection_training", version=1, config_type=ProjectionTrainingConfig)
+def projection_training(cfg: ProjectionTrainingConfig) -> dict:
+    """Similarity to the true projections over training, (init, seed, record) for two measures, plus the
+    final projections and test losses."""
+    import torch
+
+    from . import metrics
+    from .learning_rule import find_module_projections
+    from .networks import ModularEnsemble, random_projections
+    from .tasks import SineWaveTask
+    from .training import evaluate, fit
+
+    n_rec = cfg.steps // cfg.record_every + 1
+    shape = (len(cfg.inits), len(cfg.seeds))
+    score = np.zeros(shape + (n_rec,))
+    matched = np.zeros(shape + (n_rec,))
+    final = np.zeros(shape + (cfg.n_modules, cfg.input_dim))
+    true = np.zeros((len(cfg.seeds), cfg.n_modules, cfg.input_dim))
+    test = np.zeros(shape)
+    for s, seed in enumerate(tqdm(cfg.seeds, desc="projection training")):
+        task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+        X, y = task.sample(cfg.n_samples, seed=0)
+        Xt, yt = task.sample(4000, seed=1)
+        true[s] = task.projections[:, :, 0]
+        inits = []
+        for init in cfg.inits:
+            if init == "random":
+                inits.append(random_projections(1, cfg.n_modules, cfg.input_dim, 1, seeds=[seed])[0].numpy())
+            else:
+                inits.append(find_module_projections(X, y, cfg.n_modules, 1, variant=init, seed=seed))
+        model = ModularEnsemble(len(cfg.inits), cfg.input_dim, cfg.n_modules, 1, width=cfg.width,
+                                projections=np.stack(inits), seeds=[seed] * len(cfg.inits))
+        record = []
+
+        def callback(step, net):
+            with torch.no_grad():
+                U = net.projections.detach().numpy().astype(np.float64)
+            U = np.stack([np.linalg.qr(u[:, :, 0].T)[0].T[:, :, None] for u in U])  # compare spans
+            record.append([(metrics.similarity_score(task.projections, u),
+                            metrics.matched_similarity(task.projections, u)) for u in U])
+
+        fit(model, X, y, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, eval_every=cfg.record_every,
+            progress=False, callback=callback)
+        rec = np.array(record)  # (n_rec, inits, 2)
+        score[:, s], matched[:, s] = rec[:, :, 0].T, rec[:, :, 1].T
+        final[:, s] = model.projections.detach().numpy()[:, :, :, 0]
+        test[:, s] = evaluate(model, Xt, yt)
+    return {"score": score, "matched": matched, "final_projections": final, "true_projections": true,
+            "test_loss": test, "steps": np.arange(n_rec) * cfg.record_every}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sample complexity against input dimension
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SampleComplexityConfig:
+    """Test loss of five methods on sine-wave tasks (``K`` modules, ``b = 1``) over a grid of ``n``, for each
+    input dimension ``m`` and seed, in and out of distribution.
+
+    Methods: a monolithic MLP (two hidden layers of ``mlp_width``); modular networks (``K`` modules, each one
+    hidden layer of ``module_width``) whose projections start random, from the paper's rule, from the book's
+    default rule (backfitting), or at the true projections (the oracle). All parameters train.
+    """
+
+    m_grid: tuple = (2, 3, 4, 5, 6, 7, 8, 9)
+    n_grid: tuple = (50, 100, 200, 400, 800, 1600, 3200, 6400)
+    n_modules: int = 2
+    seeds: tuple = (0, 1)
+    methods: tuple = ("monolithic", "modular, random", "modular, paper rule", "modular, backfit rule",
+                      "modular, oracle")
+    mlp_width: int = 64
+    module_width: int = 32
+    steps: int = 2000
+    lr: float = 3e-3
+    batch_size: int = 256
+    rule_steps: int = 200
+    rule_batch: int = 256
+    n_test: int = 4000
+    ood_scale: float = 2.0
+
+    @classmethod
+    def cpu(cls) -> "SampleComplexityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "SampleComplexityConfig":
+        return cls(m_grid=tuple(range(2, 17)), n_grid=tuple(int(50 * 2 ** (i / 2)) for i in range(19)),
+                   seeds=tuple(range(5)), steps=4000, rule_steps=300, rule_batch=512)
+
+
+@experiment("sample_complexity", version=1, config_type=SampleComplexityConfig)
+def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
+    """Test losses (method, m, seed, n), in distribution and out of it, with the rules' module similarity."""
+    from . import metrics
+    from .learning_rule import find_module_projections
+    from .networks import MLPEnsemble, ModularEnsemble, random_projections
+    from .tasks import SineWaveTask
+    from .training import evaluate, fit
+
+    shape = (len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), len(cfg.n_grid))
+    test, ood = np.full(shape, np.nan), np.full(shape, np.nan)
+    rule_sim = np.full((2,) + shape[1:], np.nan)
+    var_test, var_ood = np.zeros(shape[1:3]), np.zeros(shape[1:3])
+    n_max, E, K = max(cfg.n_grid), len(cfg.n_grid), cfg.n_modules
+    jobs = [(a, b) for a in range(len(cfg.m_grid)) for b in range(len(cfg.seeds))]
+    for a, b in tqdm(jobs, desc="sample complexity (m, seed)"):
+        m, seed = cfg.m_grid[a], cfg.seeds[b]
+        task = SineWaveTask(m, K, seed=seed)
+        X, y = task.sample(n_max, seed=0)
+        Xt, yt = task.sample(cfg.n_test, seed=1)
+        Xo, yo = task.sample_ood(cfg.n_test, seed=2, scale=cfg.ood_scale)
+        var_test[a, b], var_ood[a, b] = float(np.var(yt)), float(np.var(yo))
+        seeds = [seed * 1000 + i for i in range(E)]
+        for i, method in enumerate(cfg.methods):
+            if method == "monolithic":
+                model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds)
+            else:
+                if method == "modular, random":
+                    U = random_projections(E, K, m, 1, seeds=seeds).numpy()
+                elif method == "modular, oracle":
+                    U = np.broadcast_to(task.projections, (E, K, m, 1))
+                else:
+                    variant = "paper" if "paper" in method else "backfit"
+                    U = np.stack([find_module_projections(X[:n], y[:n], K, 1, variant=variant,
+                                                          steps=cfg.rule_steps,
+                                                          batch_size=min(cfg.rule_batch, n), seed=seed)
+                                  for n in cfg.n_grid])
+                    rule_sim[int(variant == "backfit"), a, b] = [metrics.matched_similarity(task.projections, u)
+                                                                  for u in U]
+                model = ModularEnsemble(E, m, K, 1, width=cfg.module_width, projections=U, seeds=seeds)
+            fit(model, X, y, n_samples=list(cfg.n_grid), steps=cfg.steps, lr=cfg.lr, lr_decay=0.01,
+                batch_size=cfg.batch_size, eval_every=cfg.steps, progress=False,
+                model_configs=[dict(method=method, m=m, seed=seed, n=n) for n in cfg.n_grid])
+            test[i, a, b], ood[i, a, b] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
+    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim, "var_test": var_test,
+            "var_ood": var_ood}
+
+
+@dataclass(frozen=True)
+class ObjectiveCostConfig:
+    """Wall time of one evaluation and gradient of the kernel objective against the minibatch size."""
+
+    batch_sizes: tuple = (128, 256, 512, 1024, 2048, 4096)
+    kernels: tuple = ("features", "ntk", "rbf")
+    input_dim: int = 8
+    repeats: int = 5
+
+    @classmethod
+    def cpu(cls) -> "ObjectiveCostConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ObjectiveCostConfig":
+        return cls(batch_sizes=(128, 256, 512, 1024, 2048, 4096, 8192), repeats=10)
+
+
+@experiment("objective_cost", version=1, config_type=ObjectiveCostConfig)
+def objective_cost(cfg: ObjectiveCostConfig) -> dict:
+    """Seconds per objective-and-gradient evaluation, (kernel, batch size), median over repeats."""
+    import time
+
+    import torch
+
+    from .learning_rule import _ModuleAtInit, kernel_objective, orthonormalise
+
+    module = _ModuleAtInit(1, 256, 1, seed=0)
+    seconds = np.zeros((len(cfg.kernels), len(cfg.batch_sizes)))
+    gen = torch.Generator().manual_seed(0)
+    for j, B in enumerate(cfg.batch_sizes):
+        X, y = torch.randn(B, cfg.input_dim, generator=gen), torch.randn(B, generator=gen)
+        for i, kernel in enumerate(cfg.kernels):
+            times = []
+            for _ in range(cfg.repeats + 1):
+                A = torch.randn(cfg.input_dim, 1, generator=gen).requires_grad_(True)
+                start = time.perf_counter()
+                kernel_objective(orthonormalise(A), X, y, kernel, 1e-2, module).backward()
+                times.append(time.perf_counter() - start)
+            seconds[i, j] = np.median(times[1:])  # the first call warms up
+    return {"seconds": seconds}

@@ -129,7 +129,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         steps: int = 2000, batch_size: int | None = 256, weight_decay: float = 0.0, patience: int | None = None,
         eval_every: int = 100, lr_decay: float | None = None, seeds: Sequence[int] | None = None,
         model_configs: Sequence[dict] | None = None, divergence_factor: float = 1e4, progress: bool = True,
-        desc: str = "training") -> FitResult:
+        desc: str = "training", callback=None) -> FitResult:
     """Train every model of a batched ensemble on the mean squared error.
 
     Parameters
@@ -147,6 +147,8 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     seeds : one per model for the minibatch streams (default: the model's own seeds or ``0..E-1``).
     model_configs : one dict per model, quoted in error messages.
     divergence_factor : a model whose loss exceeds this many times its initial loss has diverged.
+    callback : called as ``callback(step, model)`` at step 0 and at every evaluation (e.g. to record
+        projections while they train).
 
     Raises
     ------
@@ -184,6 +186,8 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
 
     model.train()
     initial = _mean_losses(model, X, y, n)
+    if callback is not None:
+        callback(0, model)
     if not np.all(np.isfinite(initial)):
         bad = int(np.flatnonzero(~np.isfinite(initial))[0])
         raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss before training")
@@ -228,6 +232,8 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
                     f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}")
             hist_steps.append(step)
             hist_train.append(train_now)
+            if callback is not None:
+                callback(step, model)
             if has_val:
                 model.eval()
                 val_now = _mean_losses(model, Xv, yv, nv)

@@ -16,3 +16,51 @@ def test_growth_per_dimension_drops_unusable_points():
     assert np.isnan(metrics.growth_per_dimension(m, [4.0, np.inf, np.inf, 0.0]))
     with pytest.raises(ValueError, match="same shape|one shape"):
         metrics.growth_per_dimension(m, [1.0, 2.0])
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=float)
+    return (v / np.linalg.norm(v))[:, None]
+
+
+def test_principal_cosines_and_module_similarity():
+    e = np.eye(3)
+    assert metrics.principal_cosines(e[:, :2], e[:, 1:]).tolist() == pytest.approx([1.0, 0.0])
+    U = np.stack([_unit([1, 0, 0]), _unit([0, 1, 0])])
+    V = np.stack([_unit([0, 1, 1]), _unit([1, 0, 0])])
+    np.testing.assert_allclose(metrics.module_similarity(U, V), [[0.0, 1.0], [0.5, 0.0]], atol=1e-12)
+
+
+def test_matched_similarity_ignores_order_and_sign():
+    U = np.stack([_unit([1, 0, 0, 0]), _unit([0, 1, 0, 0])])
+    V = np.stack([-U[1], U[0]])
+    assert metrics.matched_similarity(U, V) == pytest.approx(1.0)
+    assert metrics.similarity_score(U, V) == pytest.approx(1.0)
+    collapsed = np.stack([U[0], U[0]])
+    assert metrics.matched_similarity(U, collapsed) == pytest.approx(0.5)
+
+
+def test_union_span_error_sees_mixtures_as_spanning():
+    U = np.stack([_unit([1, 0, 0]), _unit([0, 1, 0])])
+    mixed = np.stack([_unit([1, 1, 0]), _unit([1, -1, 0])])
+    assert metrics.union_span_error(U, mixed) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.matched_similarity(U, mixed) == pytest.approx(0.5)
+    assert metrics.union_span_error(U, np.stack([_unit([0, 0, 1])])) == pytest.approx(1.0)
+
+
+def test_similarity_rejects_non_orthonormal_input():
+    with pytest.raises(ValueError, match="orthonormal"):
+        metrics.module_similarity(np.ones((1, 3, 1)), np.stack([_unit([1, 0, 0])]))
+    with pytest.raises(ValueError, match="share"):
+        metrics.module_similarity(np.stack([_unit([1, 0, 0])]), np.stack([_unit([1, 0])]))
+
+
+def test_samples_to_reach_interpolates_in_log_n():
+    n = [100, 200, 400, 800]
+    assert metrics.samples_to_reach(n, [0.9, 0.5, 0.3, 0.1], 0.4) == pytest.approx(np.exp(np.log(200) + 0.5 * np.log(2)))
+    assert metrics.samples_to_reach(n, [0.2, 0.1, 0.05, 0.01], 0.4) == 100.0
+    assert metrics.samples_to_reach(n, [0.9, 0.8, 0.7, 0.6], 0.4) == float("inf")
+    # a curve that dips below and climbs back: the first crossing counts
+    assert metrics.samples_to_reach(n, [0.9, 0.3, 0.6, 0.2], 0.3) == pytest.approx(200.0)
+    with pytest.raises(ValueError, match="increasing"):
+        metrics.samples_to_reach([200, 100], [0.5, 0.4], 0.3)

@@ -1,0 +1,296 @@
+"""The modular learning rule: find each module's input projection by minimising a kernel objective.
+
+If one module, reading ``z = U^T x``, had to fit the whole target alone, its minimum-norm weights would have
+squared norm ``y^T (K_U + ridge*I)^(-1) y``, with ``K_U`` the kernel of the module's features on the projected
+inputs. A projection that makes the target easy for the module makes this norm small. The rule (the paper's
+Eq. 17 and Algorithm 1) minimises it over ``U`` by gradient steps on minibatches, keeping ``U``'s columns
+orthonormal, from a random start, once per module; the modular network is then initialised with the found
+projections and all of its parameters are trained on the task loss.
+
+Variants of :func:`find_module_projections`:
+
+``"paper"``
+    Algorithm 1: ``n_modules`` independent random starts on the same target.
+``"deflation"``
+    Find one module, fit it to the target by kernel ridge regression, subtract the fit, and search again on
+    the residual, so that later modules cannot return to a module already found.
+``"backfit"``
+    Deflation, then ``refine_passes`` rounds of backfitting: each module is searched again, from where it
+    is, on the target minus the other modules' fits. This repairs a first module that settled between two
+    true ones before the others were known.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .networks import BatchedMLP, _generator
+
+__all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "find_module_projections",
+           "KERNELS", "VARIANTS", "KernelNotPositiveDefiniteError", "orthonormalise"]
+
+KERNELS = ("features", "ntk", "rbf")
+VARIANTS = ("paper", "deflation", "backfit")
+
+
+class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
+    """The regularised kernel matrix has no Cholesky factor: raise the ridge."""
+
+
+def orthonormalise(A: torch.Tensor) -> torch.Tensor:
+    """The orthonormal factor ``Q`` of ``A = QR`` (columns of ``A`` in order), with signs fixed so ``diag R > 0``.
+
+    A: (..., m, b) with b <= m. Differentiable.
+    """
+    Q, R = torch.linalg.qr(A)
+    signs = torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))
+    signs = torch.where(signs == 0, torch.ones_like(signs), signs)
+    return Q * signs[..., None, :]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Kernels on projected inputs z (B, b); each returns (B, B), normalised so that its mean diagonal is about 1
+# ---------------------------------------------------------------------------------------------------------
+class _ModuleAtInit:
+    """A module network at initialisation (``b -> width -> width -> 1``), whose kernels the rule uses."""
+
+    def __init__(self, module_dim: int, width: int, depth: int, seed: int):
+        self.net = BatchedMLP(1, module_dim, width, depth, 1, seeds=[seed], stream=2)
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+
+    def features(self, z: torch.Tensor) -> torch.Tensor:
+        """Last hidden layer's activations, (B, width)."""
+        h = z[None]
+        for layer, (W, b) in enumerate(zip(self.net.weights, self.net.biases)):
+            if layer == self.net.depth:
+                break
+            h = torch.relu(torch.baddbmm(b, h, W))
+        return h[0]
+
+
+def feature_kernel(z: torch.Tensor, module: _ModuleAtInit) -> torch.Tensor:
+    """``K = phi(z) phi(z)^T / width``: the random-feature kernel of the module's last hidden layer at init."""
+    phi = module.features(z)
+    return phi @ phi.T / phi.shape[1]
+
+
+def ntk_kernel(z: torch.Tensor, module: _ModuleAtInit) -> torch.Tensor:
+    """The module's empirical neural tangent kernel at initialisation, ``J J^T`` over all its parameters.
+
+    Built in closed form for the ReLU MLP (no per-sample autograd): the output layer contributes
+    ``phi phi^T + 1``, and each hidden layer ``(delta delta^T) * (a a^T + 1)`` with ``delta`` the backpropagated
+    sensitivities and ``a`` the layer's input. Divided by the number of parameters' scale (width).
+    """
+    Ws, bs = list(module.net.weights), list(module.net.biases)
+    acts, pre = [z], []
+    h = z
+    for layer in range(module.net.depth):
+        s = h @ Ws[layer][0] + bs[layer][0]
+        pre.append(s)
+        h = torch.relu(s)
+        acts.append(h)
+    K = acts[-1] @ acts[-1].T + 1.0
+    delta = Ws[-1][0].T.expand(z.shape[0], -1)            # d out / d h_last, (B, width)
+    for layer in reversed(range(module.net.depth)):
+        delta = delta * (pre[layer] > 0)                     # d out / d pre-activation of this layer
+        K = K + (delta @ delta.T) * (acts[layer] @ acts[layer].T + 1.0)
+        if layer > 0:
+            delta = delta @ Ws[layer][0].T
+    return K / module.net.width
+
+
+def rbf_kernel(z: torch.Tensor, bandwidth: float | None = None) -> torch.Tensor:
+    """``exp(-|z_i - z_j|^2 / (2 h^2))`` with ``h`` the median pairwise distance (the median heuristic)."""
+    d2 = torch.cdist(z, z).pow(2)
+    if bandwidth is None:
+        off = d2[~torch.eye(z.shape[0], dtype=torch.bool, device=z.device)]
+        bandwidth = float(torch.sqrt(torch.median(off.detach())).clamp_min(1e-6))
+    return torch.exp(-d2 / (2 * bandwidth ** 2))
+
+
+def _kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
+    if kernel == "features":
+        return feature_kernel(z, module)
+    if kernel == "ntk":
+        return ntk_kernel(z, module)
+    return rbf_kernel(z)
+
+
+def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="features", ridge: float = 1e-3,
+                     module=None) -> torch.Tensor:
+    """``tr(Y^T (K_U + ridge*I)^(-1) Y) / B``: the squared norm a module reading ``U^T x`` needs to fit ``y``.
+
+    Parameters
+    ----------
+    U : (m, b) projection (differentiable). X : (B, m) inputs. y : (B,) or (B, d) targets.
+    kernel : ``"features"``, ``"ntk"``, ``"rbf"``, or a callable ``z -> (B, B)`` kernel matrix.
+    ridge : the ``ridge*I`` added for stability (> 0). module : the module at initialisation, for the
+        ``features`` and ``ntk`` kernels.
+
+    Raises
+    ------
+    KernelNotPositiveDefiniteError : when ``K_U + ridge*I`` has no Cholesky factor.
+    """
+    if not ridge > 0:
+        raise ValueError(f"ridge must be > 0, got {ridge!r}")
+    z = X @ U
+    K = kernel(z) if callable(kernel) else _kernel_matrix(kernel, z, module)
+    Y = y[:, None] if y.dim() == 1 else y
+    eye = torch.eye(K.shape[0], dtype=K.dtype, device=K.device)
+    with torch.no_grad():
+        L, info = torch.linalg.cholesky_ex(K + ridge * eye)
+        if int(info) != 0:
+            raise KernelNotPositiveDefiniteError(f"the kernel matrix plus ridge {ridge:g} is not positive definite "
+                                                 f"(Cholesky failed at column {int(info)}); increase ridge")
+        alpha = torch.cholesky_solve(Y, L)
+    # Equal in value to tr(Y^T (K + ridge I)^-1 Y), with the exact gradient -alpha alpha^T with respect to K,
+    # but without differentiating through the Cholesky factorisation (most of the cost).
+    value = 2 * (Y * alpha).sum() - (alpha * ((K + ridge * eye) @ alpha)).sum()
+    return value / Y.shape[0]
+
+
+def _validate(X, y, n_modules, module_dim) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n, m), got {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must not contain NaN or infinite values")
+    if int(n_modules) != n_modules or n_modules < 1:
+        raise ValueError(f"n_modules must be a whole number >= 1, got {n_modules!r}")
+    if int(module_dim) != module_dim or not 1 <= module_dim <= X.shape[1]:
+        raise ValueError(f"module_dim must be between 1 and m = {X.shape[1]}, got {module_dim!r}")
+    return X, y
+
+
+def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge, gen, history, init=None):
+    """Minimise the kernel objective over one orthonormal U, from ``init`` or a random start; returns U (m, b)."""
+    m = Xt.shape[1]
+    A = (torch.randn(m, module_dim, generator=gen) if init is None else init.clone()).requires_grad_(True)
+    opt = torch.optim.Adam([A], lr=lr)
+    n = Xt.shape[0]
+    for step in range(int(steps)):
+        idx = torch.randperm(n, generator=gen)[: min(batch_size, n)]
+        U = orthonormalise(A)
+        loss = kernel_objective(U, Xt[idx], target[idx], kernel, ridge, module)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if history is not None:
+            with torch.no_grad():
+                history.append(orthonormalise(A))
+    return orthonormalise(A).detach()
+
+
+def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, variant: str = "backfit",
+                            kernel: str = "features", steps: int = 300, lr: float = 0.05,
+                            batch_size: int = 512, ridge: float = 1e-2, width: int = 256, depth: int = 1,
+                            refine_passes: int = 2, seed: int = 0, return_history: bool = False):
+    """Find ``n_modules`` input projections of dimension ``module_dim`` for a modular network.
+
+    Parameters
+    ----------
+    X : (n, m) inputs. y : (n,) targets (centred internally).
+    n_modules, module_dim : ``K`` and ``b`` (``1 <= b <= m``).
+    variant : ``"paper"`` (Algorithm 1, independent random starts), ``"deflation"`` (search, fit, subtract,
+        search again) or ``"backfit"`` (deflation, then ``refine_passes`` rounds re-searching each module on
+        what the others leave). The default is ``"backfit"``: in the book's measurements (chapter "Finding
+        the modules") independent starts collapse onto one module, deflation recovers each module unless its
+        first search settles between two, and backfitting repairs that.
+    kernel : ``"features"`` (the module's random-feature kernel at initialisation, the default), ``"ntk"``
+        (its empirical neural tangent kernel) or ``"rbf"`` (median-heuristic bandwidth).
+    steps, lr, batch_size : Adam steps per module, step size, points per minibatch.
+    ridge : the ridge added to the kernel matrix (> 0). width, depth : of the module network whose kernel is
+        used. refine_passes : backfitting rounds (``"backfit"`` only).
+    seed : seeds the starts, the minibatches and the module networks.
+    return_history : also return each module's projection after every step, (K, total steps, m, b).
+
+    Returns
+    -------
+    ``projections``: float array (n_modules, m, module_dim), orthonormal columns; with ``return_history``,
+    ``(projections, history)``.
+    """
+    X, y = _validate(X, y, n_modules, module_dim)
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("width", width), ("depth", depth)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    target = torch.as_tensor(y - y.mean(), dtype=torch.float32)
+    gen = _generator(seed, 31337)
+    K = int(n_modules)
+    modules = [_ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
+    search = dict(module_dim=int(module_dim), kernel=kernel, steps=steps, lr=lr, batch_size=int(batch_size),
+                  ridge=ridge, gen=gen)
+    found, fits, histories = [], [], []
+    residual = target
+    for k in range(K):
+        history = [] if return_history else None
+        goal = target if variant == "paper" else residual
+        U = _search(Xt, goal, module=modules[k], history=history, **search)
+        found.append(U)
+        histories.append(history)
+        if variant != "paper":
+            fits.append(_module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen))
+            residual = residual - fits[-1]
+    for _ in range(int(refine_passes) if variant == "backfit" else 0):
+        # Backfitting: re-search each module on what the others leave, starting where it is.
+        for k in range(K):
+            others = target - (sum(fits) - fits[k])
+            found[k] = _search(Xt, others, module=modules[k], history=histories[k], init=found[k], **search)
+            fits[k] = _module_fit(Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen)
+    projections = torch.stack(found).numpy().astype(np.float64)
+    if return_history:
+        length = max(len(h) for h in histories)
+        padded = [h + [h[-1]] * (length - len(h)) for h in histories]  # modules searched fewer times stay put
+        return projections, torch.stack([torch.stack(h) for h in padded]).numpy()
+    return projections
+
+
+def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen):
+    """The found module's kernel ridge regression fit of ``target``, at every point, (n,).
+
+    The fit uses a ridge of at least 0.1 (the kernels have unit scale), so that it smooths rather than
+    interpolates: an interpolating fit would also remove the other modules' signal at the training points.
+    For large ``n`` it is made on a random subset of ``max_points`` and extended to every point through the
+    kernel between all points and the subset.
+    """
+    n = Xt.shape[0]
+    fit_ridge = max(ridge, 0.1)
+    with torch.no_grad():
+        z = Xt @ U
+        idx = torch.randperm(n, generator=gen)[: min(n, max_points)]
+        zs = z[idx]
+        K = _kernel_matrix(kernel, zs, module)
+        L, info = torch.linalg.cholesky_ex(K + fit_ridge * torch.eye(K.shape[0], dtype=K.dtype))
+        if int(info) != 0:
+            raise KernelNotPositiveDefiniteError(f"kernel ridge fit failed (ridge {fit_ridge:g}); increase ridge")
+        coef = torch.cholesky_solve(target[idx][:, None], L)[:, 0]
+        return _cross_kernel(kernel, z, zs, module) @ coef
+
+
+def _cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> torch.Tensor:
+    """The kernel between all points ``z`` and a subset ``zs``, (n, s)."""
+    if kernel == "features":
+        return module.features(z) @ module.features(zs).T / module.net.width
+    if kernel == "rbf":
+        d2 = torch.cdist(zs, zs).pow(2)
+        off = d2[~torch.eye(zs.shape[0], dtype=torch.bool)]
+        h = float(torch.sqrt(torch.median(off)).clamp_min(1e-6))
+        return torch.exp(-torch.cdist(z, zs).pow(2) / (2 * h ** 2))
+    out = []
+    for start in range(0, z.shape[0], 2048):  # the NTK between blocks, from the joint matrix
+        block = torch.cat([z[start:start + 2048], zs])
+        K = ntk_kernel(block, module)
+        out.append(K[: min(2048, z.shape[0] - start), -zs.shape[0]:])
+    return torch.cat(out)

@@ -1,0 +1,118 @@
+"""The kernel objective, the kernels, and finding module projections."""
+import numpy as np
+import pytest
+import torch
+
+from modscale_lib import metrics
+from modscale_lib.learning_rule import (KernelNotPositiveDefiniteError, _ModuleAtInit, feature_kernel,
+                                        find_module_projections, kernel_objective, ntk_kernel, orthonormalise,
+                                        rbf_kernel)
+from modscale_lib.tasks import SineWaveTask
+
+
+def _module(width=16, depth=1, b=1):
+    module = _ModuleAtInit(b, width, depth, seed=0)
+    module.net.double()
+    return module
+
+
+def test_objective_value_and_gradient_match_a_direct_solve():
+    torch.manual_seed(0)
+    X, y = torch.randn(80, 5, dtype=torch.float64), torch.randn(80, dtype=torch.float64)
+    A = torch.randn(5, 2, dtype=torch.float64, requires_grad=True)
+    module = _module(width=32, b=2)
+    value = kernel_objective(orthonormalise(A), X, y, "features", 1e-2, module)
+    (grad,) = torch.autograd.grad(value, A)
+
+    def direct(A):
+        K = feature_kernel(X @ orthonormalise(A), module) + 1e-2 * torch.eye(80, dtype=torch.float64)
+        return y @ torch.linalg.solve(K, y) / 80
+
+    (grad_direct,) = torch.autograd.grad(direct(A), A)
+    assert value.item() == pytest.approx(direct(A).item(), rel=1e-10)
+    torch.testing.assert_close(grad, grad_direct, rtol=1e-6, atol=1e-9)
+
+
+def test_ntk_closed_form_equals_autograd_jacobian():
+    torch.manual_seed(1)
+    for depth in (1, 2):
+        module = _module(width=8, depth=depth)
+        z = torch.randn(6, 1, dtype=torch.float64)
+        params = list(module.net.parameters())
+        rows = []
+        for i in range(6):
+            for p in params:
+                p.requires_grad_(True)
+            out = module.net(z[i:i + 1][None])[0, 0, 0]
+            grads = torch.autograd.grad(out, params)
+            rows.append(torch.cat([g.reshape(-1) for g in grads]))
+        J = torch.stack(rows)
+        torch.testing.assert_close(ntk_kernel(z, module), J @ J.T / 8, rtol=1e-8, atol=1e-10)
+
+
+def test_kernels_are_positive_semidefinite():
+    z = torch.randn(50, 2, dtype=torch.float64)
+    for K in (feature_kernel(z, _module(b=2)), ntk_kernel(z, _module(b=2)), rbf_kernel(z)):
+        assert torch.allclose(K, K.T)
+        assert float(torch.linalg.eigvalsh(K).min()) > -1e-8
+    torch.testing.assert_close(torch.diagonal(rbf_kernel(z)), torch.ones(50, dtype=torch.float64))
+
+
+def test_objective_reports_an_indefinite_kernel_and_bad_ridge():
+    X, y = torch.randn(10, 3), torch.randn(10)
+    U = orthonormalise(torch.randn(3, 1))
+    with pytest.raises(KernelNotPositiveDefiniteError, match="increase ridge"):
+        kernel_objective(U, X, y, lambda z: -torch.eye(10), 1e-3)
+    with pytest.raises(ValueError, match="ridge must be > 0"):
+        kernel_objective(U, X, y, "rbf", 0.0)
+
+
+def test_objective_is_lower_at_the_true_projection():
+    task = SineWaveTask(6, 1, seed=2)
+    X, y = (torch.as_tensor(a, dtype=torch.float64) for a in task.sample(400, seed=0))
+    module = _module(width=128)
+    true = torch.as_tensor(task.projections[0])
+    others = [orthonormalise(torch.randn(6, 1, dtype=torch.float64)) for _ in range(5)]
+    at_true = float(kernel_objective(true, X, y, "features", 1e-2, module))
+    assert all(at_true < float(kernel_objective(U, X, y, "features", 1e-2, module)) for U in others)
+
+
+def test_rule_recovers_two_modules_far_above_random():
+    task = SineWaveTask(4, 2, seed=1)
+    X, y = task.sample(1500, seed=0)
+    U = find_module_projections(X, y, 2, 1, steps=150, batch_size=256, seed=1)
+    assert U.shape == (2, 4, 1)
+    np.testing.assert_allclose(np.einsum("kmb,kmc->kbc", U, U), np.ones((2, 1, 1)), atol=1e-5)
+    found = metrics.matched_similarity(task.projections, U)
+    rng = np.random.default_rng(0)
+    random = np.mean([metrics.matched_similarity(task.projections,
+                                                 np.linalg.qr(rng.standard_normal((4, 2)))[0].T[:, :, None])
+                      for _ in range(50)])
+    assert found > 0.95 and random < 0.6
+
+
+def test_history_is_returned_per_module():
+    task = SineWaveTask(3, 2, seed=0)
+    X, y = task.sample(200, seed=0)
+    U, history = find_module_projections(X, y, 2, 1, variant="deflation", steps=5, batch_size=64,
+                                         return_history=True)
+    assert history.shape == (2, 5, 3, 1)
+    np.testing.assert_allclose(history[:, -1], U, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"module_dim": 5}, "module_dim must be between 1 and m = 4"),
+    ({"n_modules": 0}, "n_modules must be a whole number >= 1"),
+    ({"y": np.zeros(7)}, r"y must have shape \(20,\)"),
+    ({"X": np.full((20, 4), np.nan)}, "NaN"),
+    ({"variant": "greedy"}, "variant must be one of"),
+    ({"kernel": "laplace"}, "kernel must be one of"),
+    ({"lr": -1.0}, "lr must be > 0"),
+    ({"steps": 0}, "steps must be a whole number >= 1"),
+])
+def test_bad_input_is_named(kwargs, match):
+    args = {"X": np.random.default_rng(0).standard_normal((20, 4)), "y": np.zeros(20), "n_modules": 2,
+            "module_dim": 1} | kwargs
+    X, y, K, b = args.pop("X"), args.pop("y"), args.pop("n_modules"), args.pop("module_dim")
+    with pytest.raises(ValueError, match=match):
+        find_module_projections(X, y, K, b, steps=args.pop("steps", 2), **args)
