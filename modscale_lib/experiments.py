@@ -20,7 +20,7 @@ __all__ = ["PinvMomentConfig", "pinv_moment", "LinearModelConfig", "linear_model
            "network_theory", "width_for_params", "network_theory_panels", "network_theory_predictions",
            "ModuleRecoveryConfig", "module_recovery", "RuleSensitivityConfig", "rule_sensitivity",
            "ProjectionTrainingConfig", "projection_training", "SampleComplexityConfig",
-           "sample_complexity_sweep", "ObjectiveCostConfig", "objective_cost"]
+           "sample_complexity_sweep", "ObjectiveCostConfig", "objective_cost", "panel_summary"]
 
 
 @dataclass(frozen=True)
@@ -352,12 +352,12 @@ class RuleSensitivityConfig:
     n_modules: int = 2
     n_samples: int = 4000
     variant: str = "backfit"
-    ridges: tuple = (1e-3, 1e-2, 1e-1, 1.0)
+    ridges: tuple = (1e-3, 1e-2, 1e-1)
     lrs: tuple = (0.01, 0.05, 0.2)
-    batch_sizes: tuple = (128, 512, 1024)
-    steps_list: tuple = (100, 300, 600)
+    batch_sizes: tuple = (128, 512)
+    steps_list: tuple = (100, 300)
     kernels: tuple = ("features", "ntk", "rbf")
-    seeds: tuple = tuple(range(3))
+    seeds: tuple = (0, 1)
 
     @classmethod
     def cpu(cls) -> "RuleSensitivityConfig":
@@ -365,7 +365,8 @@ class RuleSensitivityConfig:
 
     @classmethod
     def full(cls) -> "RuleSensitivityConfig":
-        return cls(batch_sizes=(128, 512, 2048), steps_list=(100, 300, 1000), seeds=tuple(range(16)))
+        return cls(ridges=(1e-3, 1e-2, 1e-1, 1.0), batch_sizes=(128, 512, 2048), steps_list=(100, 300, 1000),
+                   seeds=tuple(range(16)))
 
     def settings(self) -> list[dict]:
         base = {"ridge": 1e-2, "lr": 0.05, "batch_size": 512, "steps": 300, "kernel": "features"}
@@ -602,3 +603,16 @@ def objective_cost(cfg: ObjectiveCostConfig) -> dict:
                 times.append(time.perf_counter() - start)
             seconds[i, j] = np.median(times[1:])  # the first call warms up
     return {"seconds": seconds}
+
+
+def panel_summary(panels: dict, predictions: dict, name: str) -> tuple[np.ndarray, dict]:
+    """One panel's bold lines as numbers: the swept values and the networks' and theory's mean train and
+    test loss there (averaged over the light lines, and over seeds for the networks)."""
+    lines, pred = panels[name], predictions[name]
+    x = np.mean([d["x"] for d in lines.values()], axis=0)
+    cols = {}
+    for who in ("net", "theory"):
+        for stat in ("train", "test"):
+            rows = [d[stat].mean(axis=0) if who == "net" else pred[k][stat] for k, d in lines.items()]
+            cols[f"{who} {stat}"] = np.mean(rows, axis=0)
+    return x, cols

@@ -73,6 +73,16 @@ class SineWaveTask:
         self.amplitudes = np.asarray(amplitudes[:L], dtype=float)                        # (L,)
         self._mean, self._std = self._moments()
 
+    @property
+    def module_means(self) -> np.ndarray:
+        """Exact mean of each raw module ``g_j`` under the training distribution, (n_modules,)."""
+        return self._mean.copy()
+
+    @property
+    def module_stds(self) -> np.ndarray:
+        """Exact standard deviation of each raw module ``g_j``, (n_modules,)."""
+        return self._std.copy()
+
     def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Exact mean and standard deviation of each raw module under ``z ~ N(0, I_b)``.
 
