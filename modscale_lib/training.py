@@ -46,8 +46,8 @@ class FitResult:
     wall_time_s: float
 
 
-def as_model_batch(a, n_models: int, name: str, device) -> torch.Tensor:
-    """Put data in the ``(E, n, ...)`` layout: shared arrays ``(n, ...)`` are expanded without copying."""
+def as_model_batch(a, name: str, device) -> torch.Tensor:
+    """Data as a float32 tensor on ``device``, checked for NaN and infinities (``name`` is for the error)."""
     t = torch.as_tensor(np.asarray(a, dtype=np.float32) if not torch.is_tensor(a) else a, dtype=torch.float32)
     t = t.to(device)
     if not torch.all(torch.isfinite(t)):
@@ -57,8 +57,8 @@ def as_model_batch(a, n_models: int, name: str, device) -> torch.Tensor:
 
 def _layout(model, X, y, n_samples, device, name="X"):
     E = model.n_models
-    X = as_model_batch(X, E, name, device)
-    y = as_model_batch(y, E, "y" if name == "X" else name.replace("X", "y"), device)
+    X = as_model_batch(X, name, device)
+    y = as_model_batch(y, "y" if name == "X" else name.replace("X", "y"), device)
     if X.dim() == 2:
         X = X.expand(E, *X.shape)
     if y.dim() == 1:
