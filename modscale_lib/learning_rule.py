@@ -174,7 +174,7 @@ def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge
     A = (torch.randn(m, module_dim, generator=gen) if init is None else init.clone()).requires_grad_(True)
     opt = torch.optim.Adam([A], lr=lr)
     n = Xt.shape[0]
-    for step in range(int(steps)):
+    for _ in range(int(steps)):
         idx = torch.randperm(n, generator=gen)[: min(batch_size, n)]
         U = orthonormalise(A)
         loss = kernel_objective(U, Xt[idx], target[idx], kernel, ridge, module)

@@ -327,6 +327,13 @@ def _smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
     return np.minimum(n_under, n_over)
 
 
+def _check_target_d_noise(target, d, noise) -> tuple[np.ndarray, int, float]:
+    target = np.asarray(target, dtype=float)
+    if np.any(~np.isfinite(target)) or np.any(target <= 0):
+        raise ValueError(f"target must be finite and > 0, got {target!r}")
+    return target, int(_check_positive_int_array("d", d)), float(_check_nonnegative("noise", noise))
+
+
 def _p_grid(n_modules: int, p_max: float, p_points: int) -> np.ndarray:
     """Log-spaced numbers of features up to ``p_max``, whole multiples of ``n_modules``."""
     if not p_max >= n_modules:
@@ -387,11 +394,7 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     ``warn_unreachable=False``, for sweeps where it is expected); it does not raise, so that whole sweeps stay
     vectorised.
     """
-    target = np.asarray(target, dtype=float)
-    if np.any(~np.isfinite(target)) or np.any(target <= 0):
-        raise ValueError(f"target must be finite and > 0, got {target!r}")
-    d = int(_check_positive_int_array("d", d))
-    noise = float(_check_nonnegative("noise", noise))
+    target, d, noise = _check_target_d_noise(target, d, noise)
     if exponent not in ("inverse_dim", "geometric"):
         raise ValueError(f"exponent must be 'inverse_dim' or 'geometric', got {exponent!r}")
     if not (np.isfinite(scale) and scale > 0):
@@ -515,12 +518,8 @@ def random_projection_sample_complexity(target, input_dim, n_modules: int, *, al
     noise floor that mismatched projections leave) give ``inf``, with a ``RuntimeWarning`` if
     ``warn_unreachable``.
     """
-    target = np.asarray(target, dtype=float)
-    if np.any(~np.isfinite(target)) or np.any(target <= 0):
-        raise ValueError(f"target must be finite and > 0, got {target!r}")
+    target, d, noise = _check_target_d_noise(target, d, noise)
     K = int(_check_positive_int_array("n_modules", n_modules))
-    d = int(_check_positive_int_array("d", d))
-    noise = float(_check_nonnegative("noise", noise))
     target, m = np.broadcast_arrays(target, _check_input_dim(input_dim))
     p_grid = _p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
     seen, missing = random_projection_traces(p_grid / K, m[..., None], K, alpha, scale)
@@ -547,13 +546,12 @@ def power_law_losses(n, p, input_dim, alpha: float = 1.0, scale: float = 1.0, d:
     return losses_from_traces(d * n, p, scale - missing, missing, d=d, noise=noise)
 
 
-def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3,
-                        alphas=np.geomspace(0.05, 20, 241), scales=np.geomspace(0.01, 10, 241)):
+def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, alphas=None, scales=None):
     """Fit the power law's ``alpha`` and ``c`` to measured test losses by least squares in ``log`` loss.
 
     Points with ``|n - p| <= peak_band * p`` are left out: there the theory's test loss diverges, which no
-    finite measurement can match. A grid search over ``alphas`` x ``scales`` (vectorised) returns the best
-    pair.
+    finite measurement can match. A grid search over ``alphas`` x ``scales`` (vectorised; by default 241
+    log-spaced values each, alpha in 0.05..20 and c in 0.01..10) returns the best pair.
 
     Returns
     -------
@@ -565,7 +563,9 @@ def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3,
     if keep.sum() < 2:
         raise ValueError("calibrate_power_law needs at least two finite, positive losses away from the peak")
     n, p, m, loss = n[keep], p[keep], m[keep], loss[keep]
-    A, C = np.meshgrid(np.asarray(alphas, dtype=float), np.asarray(scales, dtype=float), indexing="ij")
+    alphas = np.geomspace(0.05, 20, 241) if alphas is None else np.asarray(alphas, dtype=float)
+    scales = np.geomspace(0.01, 10, 241) if scales is None else np.asarray(scales, dtype=float)
+    A, C = np.meshgrid(alphas, scales, indexing="ij")
     tail = C[..., None] * (p + 1.0) ** (-A[..., None] / m)
     _, test = losses_from_traces(n, p, C[..., None] - tail, tail)
     err = np.mean((np.log10(test) - np.log10(loss)) ** 2, axis=-1)

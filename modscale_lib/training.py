@@ -199,7 +199,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     running = torch.zeros(E, device=device)
     running_count = 0
     start_time = time.perf_counter()
-    block = None
+    block, block_pos = None, 0
     bar = tqdm(total=int(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
     step = 0
     for step in range(1, int(steps) + 1):
