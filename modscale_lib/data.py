@@ -1,0 +1,434 @@
+"""CIFAR-10 loading and the compositional (side-by-side) CIFAR task with a combinatorial out-of-distribution split.
+
+The loader reads the official ``cifar-10-batches-py`` distribution and falls back to offline copies (a JPEG
+copy of all images, or an exact-pixel subset) where those are all there is. Decoded arrays are cached as
+``.npy`` files, checked against a manifest of SHA-256 digests on every load.
+
+A composite image puts ``k`` CIFAR images side by side; its label is the tuple of their ``k`` classes. A class
+combination ``(c_1, ..., c_k)`` is *unseen* (held out of training) iff ``(c_1 + ... + c_k + offset) % holdout_mod
+== 0``: a fraction ``1 / holdout_mod`` of all combinations, while every class still appears at every position
+in training (and, for ``k >= 3``, every pair of classes at every pair of positions).
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import json
+import os
+import pickle
+import re
+import tarfile
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "compositional_cifar",
+           "compositional_indices", "find_cifar10", "is_unseen_combination", "load_cifar10", "n_combinations",
+           "to_features"]
+
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)   # per-channel statistics of the training set, pixels on [0, 1]
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+MAX_POSITIONS = 16
+
+_OFFICIAL_DIR = "cifar-10-batches-py"
+_OFFICIAL_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+_JPEG_TAR, _JPEG_PERM, _LABELS = ("cifar10-jpeg-q75.tar.gz", "train_perm_jpeg_to_original.npy",
+                                  "cifar10_labels_first51000.npy")
+_LOSSLESS = "cifar10_lossless_5k.npz"
+_KIND_FILES = {"official": _OFFICIAL_FILES, "jpeg": (_JPEG_TAR, _JPEG_PERM, _LABELS), "lossless": (_LOSSLESS,)}
+_KINDS = tuple(_KIND_FILES)   # also the order of preference
+_ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+
+
+@dataclass(frozen=True)
+class CifarSource:
+    """Where CIFAR-10 was found: ``kind`` is "official", "jpeg" or "lossless"; ``path`` the folder of its files."""
+
+    kind: str
+    path: Path
+
+    def describe(self) -> str:
+        """One sentence saying what this copy is and where it lies."""
+        return {"official": f"official python batches at {self.path}",
+                "jpeg": f"JPEG q75 copy (lossy, ~8 grey levels RMSE) at {self.path}, training set restored to "
+                        "the original order, test set in class-major order",
+                "lossless": f"exact-pixel subset (4000 train / 1000 test) at {self.path}"}[self.kind]
+
+
+def _cache_root() -> Path:
+    return Path(os.environ.get("MODSCALE_CACHE") or Path.home() / ".cache" / "modscale")
+
+
+def _shared_dirs() -> list[Path]:
+    """The offline folder ``shared/cifar10`` beside the checkout and beside the working directory."""
+    bases = (Path(__file__).resolve().parents[2], Path.cwd().resolve().parent)
+    return list(dict.fromkeys(base / "shared" / "cifar10" for base in bases))
+
+
+def _kinds_in(folder: Path) -> dict[str, Path]:
+    """The kinds of copy found in ``folder``, each with the folder holding its files."""
+    found = {}
+    if folder.name == _OFFICIAL_DIR and folder.is_dir():
+        found["official"] = folder
+    elif (folder / _OFFICIAL_DIR).is_dir():
+        found["official"] = folder / _OFFICIAL_DIR
+    for kind in ("jpeg", "lossless"):
+        if all((folder / name).is_file() for name in _KIND_FILES[kind]):
+            found[kind] = folder
+    return found
+
+
+def find_cifar10(root=None, copy: str = "auto") -> CifarSource:
+    """Locate CIFAR-10.
+
+    An explicit ``root`` is the only place searched. Otherwise the search covers ``$MODSCALE_CIFAR10``, the
+    user cache folder (``$MODSCALE_CACHE`` or ``~/.cache/modscale``) and the offline folder ``shared/cifar10``
+    beside the checkout. A folder counts when it is ``cifar-10-batches-py``, contains it, or holds the offline
+    files. With ``copy="auto"`` the official batches beat the JPEG copy, which beats the exact-pixel subset,
+    wherever they lie; among copies of one kind the earlier place wins. ``copy="official"``, ``"jpeg"`` or
+    ``"lossless"`` asks for that kind only.
+    """
+    if copy not in ("auto",) + _KINDS:
+        raise ValueError(f"copy must be one of 'auto', 'official', 'jpeg', 'lossless'; got {copy!r}")
+    if root is not None:
+        places = [Path(root).expanduser()]
+    else:
+        places = [Path(p).expanduser() for p in [os.environ.get("MODSCALE_CIFAR10")] if p]
+        places += [_cache_root(), *_shared_dirs()]
+    found = [_kinds_in(place) for place in places]
+    for kind in (_KINDS if copy == "auto" else (copy,)):
+        for kinds in found:
+            if kind in kinds:
+                return CifarSource(kind, kinds[kind])
+    wanted = "CIFAR-10" if copy == "auto" else f"the {copy!r} copy of CIFAR-10"
+    raise FileNotFoundError(
+        f"Could not find {wanted}. Download {DOWNLOAD_URL}, extract it (it unpacks to a folder "
+        f"'{_OFFICIAL_DIR}'), and either pass root=<that folder> or set the environment variable "
+        f"MODSCALE_CIFAR10 to that folder. Places searched: " + ", ".join(str(p) for p in places))
+
+
+# Unpickling can run arbitrary code; the batches need only numpy arrays, so nothing else may be built.
+# The numpy functions come from numpy itself, which keeps old "numpy.core" pickles free of deprecation warnings.
+_PICKLE_GLOBALS = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype, ("_codecs", "encode"): codecs.encode}
+for _numpy in ("numpy.core", "numpy._core"):
+    _PICKLE_GLOBALS[(f"{_numpy}.multiarray", "_reconstruct")] = np.empty(0).__reduce__()[0]
+    _PICKLE_GLOBALS[(f"{_numpy}.numeric", "_frombuffer")] = np.empty(0).__reduce_ex__(5)[0]
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return _PICKLE_GLOBALS[(module, name)]
+
+
+def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One official batch as ``(x (n, 32, 32, 3) uint8 NHWC, y (n,) int64)``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"CIFAR-10 batch file {path} is missing; re-extract {DOWNLOAD_URL}")
+    try:
+        with open(path, "rb") as f:
+            batch = _ArrayUnpickler(f, encoding="bytes").load()
+    except Exception as error:
+        raise ValueError(f"CIFAR-10 batch file {path} is corrupt: cannot unpickle it ({error})") from error
+    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+        raise ValueError(f"CIFAR-10 batch file {path} is corrupt: it lacks the keys b'data' and b'labels'")
+    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(f"CIFAR-10 batch file {path} is corrupt: b'data' has shape {data.shape} and dtype "
+                         f"{data.dtype}, not (n, 3072) uint8")
+    if labels.shape != (len(data),) or labels.dtype.kind not in "iu" or (
+            labels.size and (labels.min() < 0 or labels.max() > 9)):
+        raise ValueError(f"CIFAR-10 batch file {path} is corrupt: b'labels' must be {len(data)} integers in 0..9")
+    # Each row holds the red plane, then green, then blue, each 32x32 row-major.
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels.astype(np.int64)
+
+
+def _decode_official(folder: Path) -> tuple[np.ndarray, ...]:
+    train = [_read_batch(folder / name) for name in _OFFICIAL_FILES[:-1]]
+    x_test, y_test = _read_batch(folder / _OFFICIAL_FILES[-1])
+    return np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test
+
+
+_JPEG_MEMBER = re.compile(r"^(?:\./)?(train|test)/([a-z]+)/(\d+)\.jpg$")
+
+
+def _decode_jpeg(folder: Path) -> tuple[np.ndarray, ...]:
+    from PIL import Image
+
+    per_class = {"train": 5000, "test": 1000}
+    x = {split: np.zeros((10 * m, 32, 32, 3), np.uint8) for split, m in per_class.items()}
+    filled = {split: np.zeros(10 * m, bool) for split, m in per_class.items()}
+    # Streaming mode reads the 19 MB archive once, front to back, without touching the disk.
+    with tarfile.open(folder / _JPEG_TAR, mode="r|gz") as tar:
+        for member in tar:
+            match = _JPEG_MEMBER.match(member.name)
+            if not member.isfile() or match is None:
+                continue
+            split, name, number = match.group(1), match.group(2), int(match.group(3))
+            if name not in CLASS_NAMES or number >= per_class[split]:
+                raise ValueError(f"{folder / _JPEG_TAR}: unexpected member {member.name}")
+            with Image.open(io.BytesIO(tar.extractfile(member).read())) as image:
+                pixels = np.asarray(image.convert("RGB"))
+            if pixels.shape != (32, 32, 3):
+                raise ValueError(f"{folder / _JPEG_TAR}: {member.name} is {pixels.shape}, not 32x32 RGB")
+            row = CLASS_NAMES.index(name) * per_class[split] + number
+            x[split][row], filled[split][row] = pixels, True
+    for split, done in filled.items():
+        if not done.all():
+            raise ValueError(f"{folder / _JPEG_TAR} lacks {np.sum(~done)} of the {split} images")
+    y = {split: np.repeat(np.arange(10, dtype=np.int64), m) for split, m in per_class.items()}
+    perm = np.load(folder / _JPEG_PERM, allow_pickle=False)
+    if perm.shape != (50000,) or not np.array_equal(np.sort(perm), np.arange(50000)):
+        raise ValueError(f"{folder / _JPEG_PERM} is not a permutation of 0..49999")
+    y_train = y["train"][perm]
+    expected = np.load(folder / _LABELS, allow_pickle=False)[:50000]
+    if not np.array_equal(y_train, expected):
+        raise ValueError(f"training labels restored with {folder / _JPEG_PERM} disagree with {folder / _LABELS} "
+                         f"at {np.sum(y_train != expected)} of 50000 places")
+    return x["train"][perm], y_train, x["test"], y["test"]
+
+
+def _decode_lossless(folder: Path) -> tuple[np.ndarray, ...]:
+    with np.load(folder / _LOSSLESS, allow_pickle=False) as archive:
+        x_train, y_train, x_test, y_test = (archive[name] for name in _ARRAY_NAMES)
+    return x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64)
+
+
+def _decode(source: CifarSource) -> tuple[np.ndarray, ...]:
+    decoders = {"official": _decode_official, "jpeg": _decode_jpeg, "lossless": _decode_lossless}
+    return decoders[source.kind](source.path)
+
+
+def _check_arrays(arrays, origin: str) -> None:
+    """Raise ValueError unless ``arrays`` are ``(x_train, y_train, x_test, y_test)`` of CIFAR's shapes and types."""
+    for x, y in (arrays[:2], arrays[2:]):
+        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+            raise ValueError(f"{origin}: images have shape {x.shape} and dtype {x.dtype}; want (n, 32, 32, 3) uint8")
+        if y.dtype != np.int64 or y.shape != (len(x),) or (y.size and (y.min() < 0 or y.max() > 9)):
+            raise ValueError(f"{origin}: labels have shape {y.shape} and dtype {y.dtype}; want ({len(x)},) "
+                             "int64 in 0..9")
+
+
+def _cache_dir(source: CifarSource) -> Path:
+    """``<cache>/cifar10/<kind>-<digest>``; the digest changes whenever a source file is replaced."""
+    stamp = [str(source.path.resolve()), source.kind]
+    for name in _KIND_FILES[source.kind]:
+        path = source.path / name
+        stamp.append([name, *((path.stat().st_size, path.stat().st_mtime_ns) if path.exists() else ())])
+    digest = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+    return _cache_root() / "cifar10" / f"{source.kind}-{digest}"
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()
+
+
+def _read_cache(folder: Path):
+    """The cached arrays, or None when absent; a damaged cache is deleted so that the caller rebuilds it."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        expected = json.loads(manifest.read_text())
+        arrays = tuple(np.load(folder / f"{name}.npy", allow_pickle=False) for name in _ARRAY_NAMES)
+        _check_arrays(arrays, str(folder))
+        if [_digest(a) for a in arrays] != [expected[name] for name in _ARRAY_NAMES]:
+            raise ValueError("checksum mismatch")
+        return arrays
+    except (OSError, ValueError, EOFError, KeyError, TypeError) as error:
+        warnings.warn(f"damaged CIFAR-10 cache in {folder} ({error}); decoding again", stacklevel=3)
+        for path in [manifest] + [folder / f"{name}.npy" for name in _ARRAY_NAMES]:
+            path.unlink(missing_ok=True)
+        return None
+
+
+def _atomic_write(path: Path, write) -> None:
+    # A reader, or a second process writing the same cache, never sees a half-written file.
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_cache(folder: Path, arrays) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, array in zip(_ARRAY_NAMES, arrays):
+            _atomic_write(folder / f"{name}.npy", lambda f, a=array: np.save(f, a, allow_pickle=False))
+        manifest = json.dumps({name: _digest(a) for name, a in zip(_ARRAY_NAMES, arrays)}).encode()
+        _atomic_write(folder / "manifest.json", lambda f: f.write(manifest))   # last: marks the cache complete
+    except OSError as error:
+        warnings.warn(f"could not cache CIFAR-10 in {folder} ({error}); decoding again next time", stacklevel=3)
+
+
+def load_cifar10(root=None, *, copy: str = "auto", cache: bool = True):
+    """Load CIFAR-10 from the copy that :func:`find_cifar10` picks.
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : images ``(n, 32, 32, 3)`` uint8 (NHWC, RGB, 0..255) and labels ``(n,)``
+        int64 in 0..9, indices into :data:`CLASS_NAMES`. Official batches: 50000 / 10000 images in the official
+        order. JPEG copy: the same images, lossy (about 8 grey levels RMSE); the training set is in the
+        original order, but the test set is class-major (all airplanes, then all automobiles, ...), as no
+        permutation for it exists. Lossless subset: the first 4000 training and first 1000 test images.
+    """
+    source = find_cifar10(root, copy)
+    folder = _cache_dir(source) if cache else None
+    arrays = _read_cache(folder) if cache else None
+    if arrays is None:
+        arrays = tuple(_decode(source))
+        _check_arrays(arrays, source.describe())
+        if cache:
+            _write_cache(folder, arrays)
+    return arrays
+
+
+def _whole(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low or (
+            high is not None and value > high):
+        allowed = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")
+    return int(value)
+
+
+def _class_labels(labels, name: str, ndim: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != ndim or labels.dtype.kind not in "iu" or labels.size == 0 or labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{name} must be a non-empty {ndim}-d integer array of classes in 0..9, got shape "
+                         f"{labels.shape} and dtype {labels.dtype}")
+    return labels.astype(np.int64)
+
+
+def is_unseen_combination(labels, holdout_mod: int = 5, offset: int = 0) -> np.ndarray:
+    """Whether each class combination is held out: ``(labels.sum(axis=1) + offset) % holdout_mod == 0``.
+
+    ``labels`` is ``(n, k)`` classes in 0..9 with ``k >= 2``; returns a bool array ``(n,)``.
+    """
+    labels = _class_labels(labels, "labels", 2)
+    if labels.shape[1] < 2:
+        raise ValueError(f"labels must have k >= 2 columns for the seen/unseen split (with one position a "
+                         "combination is a single class: holding some out removes classes), "
+                         f"got k={labels.shape[1]}")
+    holdout_mod = _whole(holdout_mod, "holdout_mod", 2)
+    return (labels.sum(axis=1) + offset) % holdout_mod == 0
+
+
+def n_combinations(k: int, n_classes: int = 10) -> int:
+    """The number of class combinations of ``k`` positions: ``n_classes ** k``."""
+    return _whole(n_classes, "n_classes", 1) ** _whole(k, "k", 1)
+
+
+def compositional_indices(y, k: int, n: int, seed, combos=None, *, holdout_mod: int = 5, offset: int = 0):
+    """Choose the source images of ``n`` composites of ``k`` positions.
+
+    Parameters
+    ----------
+    y : ``(N,)`` integer classes in 0..9 of the source images.
+    k, n : positions per composite (1..16) and number of composites (>= 1).
+    seed : seeds ``np.random.default_rng``; the draw is a deterministic function of it.
+    combos : None or "all": each position draws an image uniformly from all ``N`` (every combination occurs).
+        "seen" / "unseen": classes drawn uniformly, rows redrawn until they lie on the chosen side of
+        :func:`is_unseen_combination` (needs ``k >= 2``), then a uniformly random image of each class.
+        An ``(c, k)`` integer array: each composite takes a uniformly chosen row as its classes.
+
+    Returns
+    -------
+    index : ``(n, k)`` int64 rows of ``y`` (and of the images).
+    labels : ``(n, k)`` int64, ``y[index]``.
+    """
+    y = _class_labels(y, "y", 1)
+    k, n = _whole(k, "k", 1, MAX_POSITIONS), _whole(n, "n", 1)
+    rng = np.random.default_rng(seed)
+    if combos is None or (isinstance(combos, str) and combos == "all"):
+        index = rng.integers(0, len(y), size=(n, k))
+        return index, y[index]
+    if isinstance(combos, str):
+        if combos not in ("seen", "unseen"):
+            raise ValueError(f"combos must be None, 'all', 'seen', 'unseen' or a (c, k) array, got {combos!r}")
+        if k < 2:
+            raise ValueError("k must be >= 2 for combos='seen' or 'unseen': with one position there is no "
+                             "compositional split")
+        want_unseen = combos == "unseen"
+        labels = rng.integers(0, 10, size=(n, k))
+        redraw = is_unseen_combination(labels, holdout_mod, offset) != want_unseen
+        while redraw.any():
+            labels[redraw] = rng.integers(0, 10, size=(int(redraw.sum()), k))
+            redraw = is_unseen_combination(labels, holdout_mod, offset) != want_unseen
+    else:
+        allowed = _class_labels(combos, "combos", 2)
+        if allowed.shape[1] != k:
+            raise ValueError(f"combos must have shape (c, k) with k={k}, got {allowed.shape}")
+        labels = allowed[rng.integers(0, len(allowed), size=n)]
+    counts = np.bincount(y, minlength=10)
+    if (missing := [c for c in np.unique(labels) if counts[c] == 0]):
+        raise ValueError(f"y has no images of class(es) {missing}, which the combinations need")
+    by_class = np.argsort(y, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    index = by_class[starts[labels] + rng.integers(0, counts[labels])]
+    return index, labels
+
+
+def assemble(x, index) -> np.ndarray:
+    """Composite images from source images ``x`` ``(N, H, W, C)`` and ``index`` ``(n, k)``: ``(n, H, k*W, C)``.
+
+    Position ``j`` occupies columns ``j*W .. j*W + W - 1``; the dtype is that of ``x``.
+    """
+    x, index = np.asarray(x), np.asarray(index)
+    if x.ndim != 4 or index.ndim != 2 or index.dtype.kind not in "iu":
+        raise ValueError(f"x must be (N, H, W, C) and index an (n, k) integer array; got {x.shape}, {index.shape}")
+    n, k = index.shape
+    _, h, w, c = x.shape
+    return x[index].transpose(0, 2, 1, 3, 4).reshape(n, h, k * w, c)
+
+
+def compositional_cifar(x, y, k: int, n: int, seed, combos=None, *, holdout_mod: int = 5, offset: int = 0):
+    """``n`` composites of ``k`` images side by side: images ``(n, 32, 32*k, 3)`` uint8, labels ``(n, k)`` int64.
+
+    The draw is :func:`compositional_indices` (same arguments); images are :func:`assemble` of it.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    index, labels = compositional_indices(y, k, n, seed, combos, holdout_mod=holdout_mod, offset=offset)
+    return assemble(x, index), labels
+
+
+def add_pixel_noise(images, sigma: float, seed) -> np.ndarray:
+    """``images`` (uint8, any shape) plus Gaussian noise of standard deviation ``sigma`` on the [0, 1] scale.
+
+    ``sigma = 0.1`` is about 25.5 grey levels; the result is rounded and clipped to 0..255, uint8, same shape.
+    """
+    if not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8, got {images.dtype}")
+    noise = np.random.default_rng(seed).standard_normal(images.shape, dtype=np.float32) * np.float32(255 * sigma)
+    return np.clip(np.rint(images + noise), 0, 255).astype(np.uint8)
+
+
+def to_features(images, mean=None, std=None) -> np.ndarray:
+    """Flattened, standardised features ``(n, H*W*C)`` float32 from uint8 images ``(n, H, W, C)``.
+
+    Pixels are scaled to [0, 1], then each channel has ``mean`` subtracted and is divided by ``std`` (defaults:
+    CIFAR-10's training statistics); the flattening order is H, W, C.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(f"images must be (n, H, W, C) uint8, got shape {images.shape} and dtype {images.dtype}")
+    mean = np.asarray(CIFAR_MEAN if mean is None else mean, np.float32)
+    std = np.asarray(CIFAR_STD if std is None else std, np.float32)
+    if mean.shape != (images.shape[-1],) or std.shape != mean.shape or np.any(std <= 0):
+        raise ValueError(f"mean and std must have one entry per channel ({images.shape[-1]}), std > 0")
+    features = (images.astype(np.float32) * np.float32(1 / 255) - mean) / std
+    return features.reshape(len(images), -1)
