@@ -481,20 +481,22 @@ def projection_training(cfg: ProjectionTrainingConfig) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SampleComplexityConfig:
-    """Test loss of five methods on sine-wave tasks (``K`` modules, ``b = 1``) over a grid of ``n``, for each
+    """Test loss of six methods on sine-wave tasks (``K`` modules, ``b = 1``) over a grid of ``n``, for each
     input dimension ``m`` and seed, in and out of distribution.
 
     Methods: a monolithic MLP (two hidden layers of ``mlp_width``); modular networks (``K`` modules, each one
-    hidden layer of ``module_width``) whose projections start random, from the paper's rule, from the book's
-    default rule (backfitting), or at the true projections (the oracle). All parameters train.
+    hidden layer of ``module_width``) whose projections start random, from the paper's rule (Algorithm 1),
+    from the backfit rule (the library's default), from the spectral rule (backfit inside the moment span),
+    or at the true projections (the oracle). All parameters train. The modular methods train together as one
+    batched ensemble.
     """
 
-    m_grid: tuple = (2, 3, 4, 5, 6, 7, 8, 9)
+    m_grid: tuple = (2, 3, 4, 5, 6, 7, 8, 9, 12, 16)
     n_grid: tuple = (50, 100, 200, 400, 800, 1600, 3200, 6400)
     n_modules: int = 2
-    seeds: tuple = (0, 1)
+    seeds: tuple = (0, 1, 2)
     methods: tuple = ("monolithic", "modular, random", "modular, paper rule", "modular, backfit rule",
-                      "modular, oracle")
+                      "modular, spectral rule", "modular, oracle")
     mlp_width: int = 64
     module_width: int = 32
     steps: int = 2000
@@ -514,21 +516,33 @@ class SampleComplexityConfig:
         return cls(m_grid=tuple(range(2, 17)), n_grid=tuple(int(50 * 2 ** (i / 2)) for i in range(19)),
                    seeds=tuple(range(5)), steps=4000, rule_steps=300, rule_batch=512)
 
+    def __post_init__(self):
+        known = {"monolithic", "modular, random", "modular, oracle"} | {f"modular, {v} rule" for v in RULES}
+        unknown = [m for m in self.methods if m not in known]
+        if unknown:
+            raise ValueError(f"methods must be among {sorted(known)}, got {unknown}")
 
-@experiment("sample_complexity", version=1, config_type=SampleComplexityConfig)
+
+RULES = ("paper", "backfit", "spectral")
+
+
+@experiment("sample_complexity", version=2, config_type=SampleComplexityConfig)
 def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
-    """Test losses (method, m, seed, n), in distribution and out of it, with the rules' module similarity."""
+    """Test losses (method, m, seed, n), in and out of distribution, and the rules' module similarity
+    (rule, m, seed, n) for the rules in ``RULES`` (nan for a rule not among the methods)."""
     from . import metrics
     from .learning_rule import find_module_projections
-    from .networks import MLPEnsemble, ModularEnsemble, random_projections
+    from .networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
     from .tasks import SineWaveTask
     from .training import evaluate, fit
 
+    device = default_device()
     shape = (len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), len(cfg.n_grid))
     test, ood = np.full(shape, np.nan), np.full(shape, np.nan)
-    rule_sim = np.full((2,) + shape[1:], np.nan)
+    rule_sim = np.full((len(RULES),) + shape[1:], np.nan)
     var_test, var_ood = np.zeros(shape[1:3]), np.zeros(shape[1:3])
     n_max, E, K = max(cfg.n_grid), len(cfg.n_grid), cfg.n_modules
+    modular = [i for i, method in enumerate(cfg.methods) if method != "monolithic"]
     jobs = [(a, b) for a in range(len(cfg.m_grid)) for b in range(len(cfg.seeds))]
     for a, b in tqdm(jobs, desc="sample complexity (m, seed)"):
         m, seed = cfg.m_grid[a], cfg.seeds[b]
@@ -538,29 +552,41 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
         Xo, yo = task.sample_ood(cfg.n_test, seed=2, scale=cfg.ood_scale)
         var_test[a, b], var_ood[a, b] = float(np.var(yt)), float(np.var(yo))
         seeds = [seed * 1000 + i for i in range(E)]
-        for i, method in enumerate(cfg.methods):
-            if method == "monolithic":
-                model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds)
-            else:
-                if method == "modular, random":
-                    U = random_projections(E, K, m, 1, seeds=seeds).numpy()
-                elif method == "modular, oracle":
-                    U = np.broadcast_to(task.projections, (E, K, m, 1))
-                else:
-                    variant = "paper" if "paper" in method else "backfit"
-                    U = np.stack([find_module_projections(X[:n], y[:n], K, 1, variant=variant,
-                                                          steps=cfg.rule_steps,
-                                                          batch_size=min(cfg.rule_batch, n), seed=seed)
-                                  for n in cfg.n_grid])
-                    rule_sim[int(variant == "backfit"), a, b] = [metrics.matched_similarity(task.projections, u)
-                                                                  for u in U]
-                model = ModularEnsemble(E, m, K, 1, width=cfg.module_width, projections=U, seeds=seeds)
-            fit(model, X, y, n_samples=list(cfg.n_grid), steps=cfg.steps, lr=cfg.lr, lr_decay=0.01,
-                batch_size=cfg.batch_size, eval_every=cfg.steps, progress=False,
-                model_configs=[dict(method=method, m=m, seed=seed, n=n) for n in cfg.n_grid])
+        train = dict(n_samples=None, steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size,
+                     eval_every=cfg.steps, progress=False)
+        if "monolithic" in cfg.methods:
+            i = cfg.methods.index("monolithic")
+            model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds).to(device)
+            fit(model, X, y, **{**train, "n_samples": list(cfg.n_grid)},
+                model_configs=[dict(method="monolithic", m=m, seed=seed, n=n) for n in cfg.n_grid])
             test[i, a, b], ood[i, a, b] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
-    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim, "var_test": var_test,
-            "var_ood": var_ood}
+        if not modular:
+            continue
+        projections = []
+        for i in modular:
+            method = cfg.methods[i]
+            if method == "modular, random":
+                U = random_projections(E, K, m, 1, seeds=seeds).numpy()
+            elif method == "modular, oracle":
+                U = np.broadcast_to(task.projections, (E, K, m, 1))
+            else:
+                variant = method.split(", ")[1].split()[0]
+                U = np.stack([find_module_projections(X[:n], y[:n], K, 1, variant=variant, steps=cfg.rule_steps,
+                                                      batch_size=min(cfg.rule_batch, n), seed=seed)
+                              for n in cfg.n_grid])
+                rule_sim[RULES.index(variant), a, b] = [metrics.matched_similarity(task.projections, u) for u in U]
+            projections.append(U)
+        # Every modular method has the same shape, so all of them train as one ensemble (same seeds per n, so
+        # methods differ only in their initial projections).
+        model = ModularEnsemble(E * len(modular), m, K, 1, width=cfg.module_width,
+                                projections=np.concatenate(projections), seeds=seeds * len(modular)).to(device)
+        fit(model, X, y, **{**train, "n_samples": list(cfg.n_grid) * len(modular)},
+            model_configs=[dict(method=cfg.methods[i], m=m, seed=seed, n=n) for i in modular for n in cfg.n_grid])
+        losses, losses_ood = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
+        for j, i in enumerate(modular):
+            test[i, a, b], ood[i, a, b] = losses[j * E:(j + 1) * E], losses_ood[j * E:(j + 1) * E]
+    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim, "rules": list(RULES),
+            "var_test": var_test, "var_ood": var_ood}
 
 
 @dataclass(frozen=True)
@@ -615,3 +641,7 @@ def panel_summary(panels: dict, predictions: dict, name: str) -> tuple[np.ndarra
             rows = [d[stat].mean(axis=0) if who == "net" else pred[k][stat] for k, d in lines.items()]
             cols[f"{who} {stat}"] = np.mean(rows, axis=0)
     return x, cols
+
+
+# The Compositional CIFAR-10 experiment lives in its own module; importing it registers it with the store.
+from .compositional import CompositionalCifarConfig, compositional_cifar_experiment  # noqa: E402,F401

@@ -18,6 +18,14 @@ Variants of :func:`find_module_projections`:
     Deflation, then ``refine_passes`` rounds of backfitting: each module is searched again, from where it
     is, on the target minus the other modules' fits. This repairs a first module that settled between two
     true ones before the others were known.
+``"spectral"``
+    Coarse to fine. First estimate the span of all modules' projections from the target's first two moments,
+    ``E[y x]`` and ``E[y (x x^T - I)]`` (:func:`moment_span`): for Gaussian inputs both lie in that span, and
+    estimating them needs a number of samples proportional to ``m``. Then run the backfit search inside the
+    span (``K*b`` dimensions instead of ``m``), lift the result back, and end with one deflation pass in
+    ``R^m`` from there, which corrects the span's own estimation error. A search from a random start in
+    ``m`` dimensions begins with ``cos^2 = b/m`` to the truth and a gradient signal that fades with ``m``;
+    inside the span it does not.
 """
 from __future__ import annotations
 
@@ -29,10 +37,10 @@ import torch
 from .networks import BatchedMLP, _generator
 
 __all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "find_module_projections",
-           "KERNELS", "VARIANTS", "KernelNotPositiveDefiniteError", "orthonormalise"]
+           "KERNELS", "VARIANTS", "KernelNotPositiveDefiniteError", "orthonormalise", "moment_span"]
 
 KERNELS = ("features", "ntk", "rbf")
-VARIANTS = ("paper", "deflation", "backfit")
+VARIANTS = ("paper", "deflation", "backfit", "spectral")
 
 
 class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
@@ -120,7 +128,7 @@ def _kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
 
 
 def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="features", ridge: float = 1e-3,
-                     module=None) -> torch.Tensor:
+                     module=None, normalise: bool = False) -> torch.Tensor:
     """``tr(Y^T (K_U + ridge*I)^(-1) Y) / B``: the squared norm a module reading ``U^T x`` needs to fit ``y``.
 
     Parameters
@@ -129,6 +137,9 @@ def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="
     kernel : ``"features"``, ``"ntk"``, ``"rbf"``, or a callable ``z -> (B, B)`` kernel matrix.
     ridge : the ``ridge*I`` added for stability (> 0). module : the module at initialisation, for the
         ``features`` and ``ntk`` kernels.
+    normalise : divide the kernel matrix by its mean diagonal. Needed when inputs are not white (images):
+        otherwise a projection onto high-variance directions inflates the kernel and lowers the objective
+        for a reason that has nothing to do with fitting ``y``.
 
     Raises
     ------
@@ -138,6 +149,8 @@ def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="
         raise ValueError(f"ridge must be > 0, got {ridge!r}")
     z = X @ U
     K = kernel(z) if callable(kernel) else _kernel_matrix(kernel, z, module)
+    if normalise:
+        K = K / K.diagonal().mean().clamp_min(1e-12)
     Y = y[:, None] if y.dim() == 1 else y
     eye = torch.eye(K.shape[0], dtype=K.dtype, device=K.device)
     with torch.no_grad():
@@ -157,8 +170,8 @@ def _validate(X, y, n_modules, module_dim) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, m), got {X.shape}")
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    if y.shape[:1] != (X.shape[0],) or y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
+        raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, d) to match X, got {y.shape}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise ValueError("X and y must not contain NaN or infinite values")
     if int(n_modules) != n_modules or n_modules < 1:
@@ -168,7 +181,8 @@ def _validate(X, y, n_modules, module_dim) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge, gen, history, init=None):
+def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge, gen, history, init=None,
+            normalise=False):
     """Minimise the kernel objective over one orthonormal U, from ``init`` or a random start; returns U (m, b)."""
     m = Xt.shape[1]
     A = (torch.randn(m, module_dim, generator=gen) if init is None else init.clone()).requires_grad_(True)
@@ -177,7 +191,7 @@ def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge
     for _ in range(int(steps)):
         idx = torch.randperm(n, generator=gen)[: min(batch_size, n)]
         U = orthonormalise(A)
-        loss = kernel_objective(U, Xt[idx], target[idx], kernel, ridge, module)
+        loss = kernel_objective(U, Xt[idx], target[idx], kernel, ridge, module, normalise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -187,26 +201,58 @@ def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge
     return orthonormalise(A).detach()
 
 
+def moment_span(X, y, dim: int) -> np.ndarray:
+    """An orthonormal basis (m, dim) of the directions along which ``y`` depends, from its first two moments.
+
+    With ``x ~ N(0, I)`` and ``y = sum_j g_j(U_j^T x)``, Stein's lemma gives ``E[y x] = sum_j U_j E[grad g_j]``
+    and ``E[y (x x^T - I)] = sum_j U_j E[hess g_j] U_j^T``: both live in the span of the ``U_j``. The basis is
+    the top ``dim`` eigenvectors of ``a a^T + H H`` with ``a``, ``H`` their sample estimates (``y`` centred),
+    so a module whose first Hermite coefficient vanishes is still found through its second, and vice versa.
+
+    X : (n, m) inputs; y : (n,) targets; dim : 1 <= dim <= m.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must be (n, m) and y (n,), got {X.shape} and {y.shape}")
+    if int(dim) != dim or not 1 <= dim <= X.shape[1]:
+        raise ValueError(f"dim must be between 1 and m = {X.shape[1]}, got {dim!r}")
+    yc = y - y.mean()
+    a = X.T @ yc / len(yc)
+    H = (X * yc[:, None]).T @ X / len(yc)
+    _, vectors = np.linalg.eigh(np.outer(a, a) + H @ H)
+    return np.ascontiguousarray(vectors[:, ::-1][:, : int(dim)])
+
+
 def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, variant: str = "backfit",
                             kernel: str = "features", steps: int = 300, lr: float = 0.05,
                             batch_size: int = 512, ridge: float = 1e-2, width: int = 256, depth: int = 1,
-                            refine_passes: int = 2, seed: int = 0, return_history: bool = False):
+                            refine_passes: int = 2, init=None, normalise_kernel: bool = False, seed: int = 0,
+                            return_history: bool = False):
     """Find ``n_modules`` input projections of dimension ``module_dim`` for a modular network.
 
     Parameters
     ----------
-    X : (n, m) inputs. y : (n,) targets (centred internally).
+    X : (n, m) inputs. y : (n,) targets, or (n, d) for several outputs (e.g. one-hot classes); centred
+        internally. The objective sums over the columns.
     n_modules, module_dim : ``K`` and ``b`` (``1 <= b <= m``).
     variant : ``"paper"`` (Algorithm 1, independent random starts), ``"deflation"`` (search, fit, subtract,
-        search again) or ``"backfit"`` (deflation, then ``refine_passes`` rounds re-searching each module on
-        what the others leave). The default is ``"backfit"``: in the book's measurements (chapter "Finding
-        the modules") independent starts collapse onto one module, deflation recovers each module unless its
-        first search settles between two, and backfitting repairs that.
+        search again), ``"backfit"`` (deflation, then ``refine_passes`` rounds re-searching each module on
+        what the others leave) or ``"spectral"`` (the backfit search inside the modules' span estimated from
+        the target's moments, :func:`moment_span`). The default is ``"backfit"``: in the book's measurements
+        (chapter "Finding the modules", ``n = 4000``) independent starts collapse onto one module, deflation
+        recovers each module unless its first search settles between two, and backfitting repairs that.
+        With few samples and large ``m`` (chapter "Sample complexity against dimension") ``"spectral"`` needs
+        fewer samples.
     kernel : ``"features"`` (the module's random-feature kernel at initialisation, the default), ``"ntk"``
         (its empirical neural tangent kernel) or ``"rbf"`` (median-heuristic bandwidth).
     steps, lr, batch_size : Adam steps per module, step size, points per minibatch.
     ridge : the ridge added to the kernel matrix (> 0). width, depth : of the module network whose kernel is
         used. refine_passes : backfitting rounds (``"backfit"`` only).
+    init : optional starting projections (n_modules, m, module_dim) for the first searches, instead of random
+        starts (``"spectral"`` passes the projections it found inside the span, and accepts no ``init``).
+    normalise_kernel : divide each kernel matrix by its mean diagonal (see :func:`kernel_objective`); use it
+        when the inputs are not white.
     seed : seeds the starts, the minibatches and the module networks.
     return_history : also return each module's projection after every step, (K, total steps, m, b).
 
@@ -225,30 +271,54 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
             raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be > 0, got {lr!r}")
+    if init is not None:
+        init = np.asarray(init, dtype=np.float64)
+        if init.shape != (int(n_modules), X.shape[1], int(module_dim)) or not np.all(np.isfinite(init)):
+            raise ValueError(f"init must be a finite array of shape ({int(n_modules)}, {X.shape[1]}, "
+                             f"{int(module_dim)}), got {init.shape}")
+    common = dict(kernel=kernel, steps=steps, lr=lr, batch_size=batch_size, ridge=ridge, width=width,
+                  depth=depth, normalise_kernel=normalise_kernel, seed=seed, return_history=return_history)
+    if variant == "spectral" and y.ndim != 1:
+        raise ValueError("variant 'spectral' needs a single target column y of shape (n,)")
+    if variant == "spectral" and init is not None:
+        raise ValueError("variant 'spectral' makes its own starting projections: pass init=None")
+    if variant == "spectral":
+        # Coarse: the backfit search inside the moment span. Fine: one deflation pass in R^m from there, which
+        # corrects the span's own estimation error (large when n is small).
+        basis = moment_span(X, y, min(int(n_modules) * int(module_dim), X.shape[1]))
+        inner = find_module_projections(X @ basis, y, n_modules, module_dim, variant="backfit",
+                                        refine_passes=refine_passes, **common)
+        start = basis @ (inner[0] if return_history else inner)
+        outer = find_module_projections(X, y, n_modules, module_dim, variant="deflation", init=start, **common)
+        if return_history:
+            return outer[0], np.concatenate([basis @ inner[1], outer[1]], axis=1)
+        return outer
     Xt = torch.as_tensor(X, dtype=torch.float32)
-    target = torch.as_tensor(y - y.mean(), dtype=torch.float32)
+    target = torch.as_tensor(y - y.mean(axis=0), dtype=torch.float32)
     gen = _generator(seed, 31337)
     K = int(n_modules)
     modules = [_ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
     search = dict(module_dim=int(module_dim), kernel=kernel, steps=steps, lr=lr, batch_size=int(batch_size),
-                  ridge=ridge, gen=gen)
+                  ridge=ridge, gen=gen, normalise=bool(normalise_kernel))
     found, fits, histories = [], [], []
     residual = target
     for k in range(K):
         history = [] if return_history else None
         goal = target if variant == "paper" else residual
-        U = _search(Xt, goal, module=modules[k], history=history, **search)
+        start = None if init is None else torch.as_tensor(init[k], dtype=torch.float32)
+        U = _search(Xt, goal, module=modules[k], history=history, init=start, **search)
         found.append(U)
         histories.append(history)
         if variant != "paper":
-            fits.append(_module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen))
+            fits.append(_module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel))
             residual = residual - fits[-1]
     for _ in range(int(refine_passes) if variant == "backfit" else 0):
         # Backfitting: re-search each module on what the others leave, starting where it is.
         for k in range(K):
             others = target - (sum(fits) - fits[k])
             found[k] = _search(Xt, others, module=modules[k], history=histories[k], init=found[k], **search)
-            fits[k] = _module_fit(Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen)
+            fits[k] = _module_fit(Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen,
+                                  normalise_kernel)
     projections = torch.stack(found).numpy().astype(np.float64)
     if return_history:
         length = max(len(h) for h in histories)
@@ -257,8 +327,8 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
     return projections
 
 
-def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen):
-    """The found module's kernel ridge regression fit of ``target``, at every point, (n,).
+def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen, normalise=False):
+    """The found module's kernel ridge regression fit of ``target``, at every point, (n,) or (n, d).
 
     The fit uses a ridge of at least 0.1 (the kernels have unit scale), so that it smooths rather than
     interpolates: an interpolating fit would also remove the other modules' signal at the training points.
@@ -272,11 +342,15 @@ def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen):
         idx = torch.randperm(n, generator=gen)[: min(n, max_points)]
         zs = z[idx]
         K = _kernel_matrix(kernel, zs, module)
+        scale = float(K.diagonal().mean().clamp_min(1e-12)) if normalise else 1.0
+        K = K / scale
         L, info = torch.linalg.cholesky_ex(K + fit_ridge * torch.eye(K.shape[0], dtype=K.dtype))
         if int(info) != 0:
             raise KernelNotPositiveDefiniteError(f"kernel ridge fit failed (ridge {fit_ridge:g}); increase ridge")
-        coef = torch.cholesky_solve(target[idx][:, None], L)[:, 0]
-        return _cross_kernel(kernel, z, zs, module) @ coef
+        Y = target[idx]
+        coef = torch.cholesky_solve(Y[:, None] if Y.dim() == 1 else Y, L)
+        fit = _cross_kernel(kernel, z, zs, module) @ coef / scale
+        return fit[:, 0] if target.dim() == 1 else fit
 
 
 def _cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> torch.Tensor:

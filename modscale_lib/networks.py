@@ -112,23 +112,25 @@ class BatchedMLP(torch.nn.Module):
 
 
 class MLPEnsemble(torch.nn.Module):
-    """``E`` monolithic MLPs ``input_dim -> width x depth -> 1``, one output each.
+    """``E`` monolithic MLPs ``input_dim -> width x depth -> n_outputs``.
 
     ``widths`` and ``seeds`` (one per model) let the models differ; see :class:`BatchedMLP`.
     """
 
     def __init__(self, n_models: int, input_dim: int, width: int, depth: int = 1,
-                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None):
+                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
         super().__init__()
         self.n_models, self.input_dim = _check_int("n_models", n_models), _check_int("input_dim", input_dim)
-        self.net = BatchedMLP(n_models, input_dim, width, depth, 1, widths=widths, seeds=seeds)
+        self.n_outputs = _check_int("n_outputs", n_outputs)
+        self.net = BatchedMLP(n_models, input_dim, width, depth, self.n_outputs, widths=widths, seeds=seeds)
         self.seeds = self.net.seeds
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (E, B, input_dim) or (B, input_dim) -> (E, B)."""
+        """x: (E, B, input_dim) or (B, input_dim) -> (E, B), or (E, B, n_outputs) when ``n_outputs > 1``."""
         if x.dim() == 2:
             x = x.expand(self.n_models, *x.shape)
-        return self.net(x)[..., 0]
+        out = self.net(x)
+        return out[..., 0] if self.n_outputs == 1 else out
 
     def n_params(self) -> np.ndarray:
         """``p`` of each model, shape (E,)."""
@@ -149,8 +151,8 @@ def random_projections(n_models: int, n_modules: int, input_dim: int, module_dim
 
 
 class ModularEnsemble(torch.nn.Module):
-    """``E`` modular networks: ``K`` modules, each ``x -> U_k^T x (b numbers) -> MLP -> 1``, outputs summed and
-    scaled by ``K^(-1/2)``.
+    """``E`` modular networks: ``K`` modules, each ``x -> U_k^T x (b numbers) -> MLP -> n_outputs``, outputs
+    summed and scaled by ``K^(-1/2)``.
 
     Parameters
     ----------
@@ -159,13 +161,14 @@ class ModularEnsemble(torch.nn.Module):
     projections : initial ``U`` of shape ``(E, K, m, b)`` (e.g. the task's own, or learned ones); random
         orthonormal ones (per model seed) when omitted.
     train_projections : whether ``U`` is trained with the rest (the paper trains all parameters).
-    seeds : one per model.
+    seeds : one per model. n_outputs : outputs of each module (and of the network).
     """
 
     def __init__(self, n_models: int, input_dim: int, n_modules: int, module_dim: int = 1, width: int = 32,
                  depth: int = 1, projections=None, train_projections: bool = True,
-                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None):
+                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
         super().__init__()
+        self.n_outputs = _check_int("n_outputs", n_outputs)
         self.n_models = _check_int("n_models", n_models)
         self.input_dim, self.n_modules = _check_int("input_dim", input_dim), _check_int("n_modules", n_modules)
         self.module_dim = _check_int("module_dim", module_dim)
@@ -186,18 +189,19 @@ class ModularEnsemble(torch.nn.Module):
         module_widths = None if widths is None else [w for w in _per_model("widths", widths, self.n_models, width)
                                                      for _ in range(self.n_modules)]
         module_seeds = [s * 1009 + k for s in seeds for k in range(self.n_modules)]
-        self.modules_net = BatchedMLP(self.n_models * self.n_modules, self.module_dim, width, depth, 1,
-                                      widths=module_widths, seeds=module_seeds, stream=1)
+        self.modules_net = BatchedMLP(self.n_models * self.n_modules, self.module_dim, width, depth,
+                                      self.n_outputs, widths=module_widths, seeds=module_seeds, stream=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (E, B, input_dim) or (B, input_dim) -> (E, B)."""
+        """x: (E, B, input_dim) or (B, input_dim) -> (E, B), or (E, B, n_outputs) when ``n_outputs > 1``."""
         if x.dim() == 2:
             z = torch.einsum("bm,ekmc->ekbc", x, self.projections)
         else:
             z = torch.einsum("ebm,ekmc->ekbc", x, self.projections)
         E, K, B, b = z.shape
-        out = self.modules_net(z.reshape(E * K, B, b)).reshape(E, K, B)
-        return out.sum(dim=1) / math.sqrt(K)
+        out = self.modules_net(z.reshape(E * K, B, b)).reshape(E, K, B, self.n_outputs)
+        out = out.sum(dim=1) / math.sqrt(K)
+        return out[..., 0] if self.n_outputs == 1 else out
 
     def n_params(self) -> np.ndarray:
         """``p`` of each model: the modules' MLPs plus the projections (``K*m*b``), shape (E,)."""

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from .networks import _generator
 
-__all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch"]
+__all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch", "classification_loss",
+           "fit_classifier", "classifier_accuracy"]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -271,3 +272,90 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
                      best_step=best_step, history_steps=np.array(hist_steps),
                      history_train=np.array(hist_train), history_val=np.array(hist_val) if has_val
                      else np.full((len(hist_steps), E), np.nan), wall_time_s=time.perf_counter() - start_time)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Classification (Compositional CIFAR-10): k positions, each a C-way softmax over its block of logits
+# ---------------------------------------------------------------------------------------------------------
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Each model's cross-entropy, averaged over samples and positions.
+
+    logits : (E, B, k * n_classes), position ``j``'s logits in columns ``j*C .. j*C + C - 1``.
+    labels : (B, k) integer classes. Returns (E,).
+    """
+    E, B, width = logits.shape
+    k = labels.shape[1]
+    if width != k * n_classes:
+        raise ValueError(f"logits must have k * n_classes = {k * n_classes} columns, got {width}")
+    logp = torch.log_softmax(logits.reshape(E, B, k, n_classes), dim=-1)
+    picked = logp.gather(-1, labels[None, :, :, None].expand(E, B, k, 1))
+    return -picked.mean(dim=(1, 2, 3))
+
+
+def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: float = 1e-3,
+                   weight_decay: float = 0.0, after_epoch=None, model_configs: Sequence[dict] | None = None,
+                   progress: bool = True, desc: str = "training") -> np.ndarray:
+    """Train every model of an ensemble on its cross-entropy averaged over positions, with Adam at a fixed step.
+
+    Parameters
+    ----------
+    model : an ensemble with ``n_outputs = k * n_classes``.
+    batches : ``batches(epoch)`` returns an iterable of ``(X (B, input_dim) float32, labels (B, k) int64)``
+        tensors, shared by all models; one pass over it is one epoch.
+    epochs : passes over the data. after_epoch : called as ``after_epoch(epoch, model)`` after each one
+        (e.g. to measure test accuracy), so a one-epoch and a multi-epoch result come from the same run.
+
+    Returns
+    -------
+    The training loss of each model averaged over the last epoch, (E,).
+
+    Raises
+    ------
+    TrainingDivergedError : naming the model whose loss became NaN or infinite.
+    """
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    device = next(model.parameters()).device
+    last = np.zeros(model.n_models)
+    for epoch in range(int(epochs)):
+        model.train()
+        total, count = torch.zeros(model.n_models, device=device), 0
+        for X, labels in tqdm(batches(epoch), desc=f"{desc}, epoch {epoch + 1}", disable=not progress,
+                              leave=False):
+            losses = classification_loss(model(X.to(device)), labels.to(device), n_classes)
+            if not torch.all(torch.isfinite(losses)):
+                bad = int(torch.nonzero(~torch.isfinite(losses))[0])
+                raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss in epoch "
+                                            f"{epoch + 1}")
+            opt.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            opt.step()
+            total += losses.detach()
+            count += 1
+        last = (total / max(count, 1)).cpu().numpy()
+        if after_epoch is not None:
+            model.eval()
+            after_epoch(epoch, model)
+    return last
+
+
+def classifier_accuracy(model, batches, n_classes: int = 10) -> np.ndarray:
+    """Each model's accuracy at each position over ``batches`` (an iterable of ``(X, labels)``), (E, k)."""
+    device = next(model.parameters()).device
+    correct, count = None, 0
+    model.eval()
+    with torch.no_grad():
+        for X, labels in batches:
+            logits = model(X.to(device))
+            E, B, width = logits.shape
+            pred = logits.reshape(E, B, width // n_classes, n_classes).argmax(dim=-1)
+            hits = (pred == labels.to(device)[None]).sum(dim=1)
+            correct = hits if correct is None else correct + hits
+            count += B
+    if count == 0:
+        raise ValueError("batches is empty")
+    return (correct.double() / count).cpu().numpy()

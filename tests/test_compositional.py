@@ -1,0 +1,124 @@
+"""Multi-output networks, classification training, and the Compositional CIFAR-10 experiment end to end on
+synthetic images (the real data's tests are in test_data.py)."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from modscale_lib import compositional, data
+from modscale_lib.networks import MLPEnsemble, ModularEnsemble
+from modscale_lib.training import (TrainingDivergedError, classification_loss, classifier_accuracy,
+                                   fit_classifier)
+
+
+def test_multi_output_networks_have_one_block_of_logits_per_output():
+    x = torch.randn(7, 12)
+    mlp = MLPEnsemble(3, 12, 8, depth=2, n_outputs=20)
+    mod = ModularEnsemble(3, 12, 4, 2, width=5, n_outputs=20)
+    assert mlp(x).shape == (3, 7, 20) and mod(x).shape == (3, 7, 20)
+    assert mod.n_params()[0] == 4 * (2 * 5 + 5 + 5 * 20 + 20) + 4 * 12 * 2
+    # one output keeps the old (E, B) shape
+    assert ModularEnsemble(3, 12, 4, 2, width=5)(x).shape == (3, 7)
+
+
+def test_classification_loss_is_the_mean_cross_entropy_over_positions():
+    logits = torch.randn(2, 5, 3 * 4)
+    labels = torch.randint(0, 4, (5, 3))
+    expected = torch.stack([torch.nn.functional.cross_entropy(logits[e].reshape(15, 4), labels.reshape(15))
+                            for e in range(2)])
+    torch.testing.assert_close(classification_loss(logits, labels, 4), expected)
+    with pytest.raises(ValueError, match="k \\* n_classes = 12"):
+        classification_loss(logits[..., :10], labels, 4)
+
+
+def _separable(n=600, k=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 3, (n, k), generator=g)
+    X = torch.randn(n, 6 * k, generator=g) * 0.3
+    for j in range(k):
+        X[torch.arange(n), 6 * j + labels[:, j]] += 2.0
+    return X, labels
+
+
+def test_fit_classifier_learns_and_reports_every_epoch():
+    X, labels = _separable()
+    model = ModularEnsemble(2, 12, 4, 2, width=16, n_outputs=6, seeds=[0, 1])
+    before = classifier_accuracy(model, [(X, labels)], n_classes=3)
+    seen = []
+    loss = fit_classifier(model, lambda epoch: [(X[i:i + 50], labels[i:i + 50]) for i in range(0, 600, 50)],
+                          epochs=3, n_classes=3, lr=1e-2, progress=False,
+                          after_epoch=lambda e, net: seen.append(classifier_accuracy(net, [(X, labels)], 3)))
+    assert loss.shape == (2,) and len(seen) == 3 and seen[0].shape == (2, 2)
+    assert seen[-1].min() > 0.95 > before.max()
+
+
+def test_fit_classifier_names_a_diverged_model():
+    X, labels = _separable(n=50)
+    model = MLPEnsemble(2, 12, 8, n_outputs=6)
+    with torch.no_grad():
+        model.net.weights[0][1].fill_(float("nan"))
+    with pytest.raises(TrainingDivergedError, match="model 1 \\(\\{'seed': 1\\}\\)"):
+        fit_classifier(model, lambda e: [(X, labels)], n_classes=3, progress=False,
+                       model_configs=[{"seed": 0}, {"seed": 1}])
+    with pytest.raises(ValueError, match="epochs must be"):
+        fit_classifier(model, lambda e: [(X, labels)], epochs=0)
+
+
+@pytest.fixture
+def tiny_cifar(monkeypatch):
+    """Synthetic 'CIFAR': class c lights up rows 3c..3c+2, so a network can learn it in a few steps."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 60, (n, 32, 32, 3)).astype(np.uint8)
+        for c in range(10):
+            x[y == c, 3 * c:3 * c + 3] = 255
+        return x, y.astype(np.int64)
+
+    x_train, y_train = make(400)
+    x_test, y_test = make(200)
+    monkeypatch.setattr(data, "find_cifar10", lambda copy="auto": data.CifarSource("official", data.Path("/synthetic")))
+    monkeypatch.setattr(data, "load_cifar10", lambda copy="auto": (x_train, y_train, x_test, y_test))
+
+
+def test_experiment_end_to_end_on_synthetic_images(tiny_cifar):
+    cfg = compositional.CompositionalCifarConfig(k_grid=(1, 2), seeds=(0, 1), n_train=300, epochs=3, lr=1e-3,
+                                                 batch_size=50, modules_per_position=2, module_dim=4,
+                                                 module_width=8, rule_samples=100, rule_steps=3, rule_batch=50,
+                                                 n_test=100)
+    res = compositional.compositional_cifar_experiment.func(cfg)
+    assert res["acc_seen"].shape == (3, 2, 2, 3)
+    assert np.all((res["acc_seen"] >= 0) & (res["acc_seen"] <= 1))
+    assert np.all(np.isnan(res["acc_unseen"][:, 0])) and np.all(np.isfinite(res["acc_unseen"][:, 1]))
+    assert np.all(np.isfinite(res["acc_noise"]))
+    assert res["acc_seen"][:, :, :, -1].min() > 0.2      # every method learned something (chance is 0.1)
+    assert res["n_params"].shape == (3, 2) and np.all(res["wall_time_s"] > 0)
+    assert res["data_kind"] == "official"
+
+
+def test_composite_batches_assemble_and_standardise(tiny_cifar):
+    x, y, _, _ = data.load_cifar10()
+    index, labels = data.compositional_indices(y, 3, 10, seed=0)
+    batches = list(compositional.composite_batches(x, index, labels, 4))
+    assert [b[0].shape for b in batches] == [(4, 3072 * 3), (4, 3072 * 3), (2, 3072 * 3)]
+    first = data.to_features(data.assemble(x, index[:1]))
+    np.testing.assert_array_equal(batches[0][0][:1].numpy(), first)
+    noisy = list(compositional.composite_batches(x, index, labels, 4, noise_sigma=0.2, noise_seed=1))
+    again = list(compositional.composite_batches(x, index, labels, 4, noise_sigma=0.2, noise_seed=1))
+    assert not torch.equal(noisy[0][0], batches[0][0]) and torch.equal(noisy[0][0], again[0][0])
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("k_grid", (0, 2), "k_grid must hold whole numbers in 1..16"),
+    ("methods", ("monolithic", "transformer"), "methods must be among"),
+    ("n_train", 0, "n_train must be a whole number >= 1"),
+    ("noise_sigma", -0.1, "noise_sigma must be >= 0"),
+    ("rule_variant", "spectral", "rule_variant must be"),
+    ("test_images", 1000, "test_images must be None with the JPEG copy"),
+    ("holdout_mod", 1, "holdout_mod must be a whole number >= 2"),
+])
+def test_bad_config_is_named(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(compositional.CompositionalCifarConfig(), **{field: value})
