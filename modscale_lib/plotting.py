@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["use_style", "OURS", "THEORY", "PAPER", "ACCENT", "D_COLOURS", "subplots", "theory_and_simulation",
+__all__ = ["use_style", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT", "D_COLOURS", "subplots", "theory_and_simulation",
            "theory_vs_networks"]
 
 OURS = "#1f5fa8"      # our measurements
@@ -96,3 +96,18 @@ def theory_vs_networks(panels: dict, predictions: dict, *, ylim=None):
                Line2D([], [], color=TEST_COLOUR, lw=1.8, ls="--", label="test, theory")]
     axes[0, 0].legend(handles=handles, fontsize=8)
     return fig
+
+
+def composite_schematic(axes, combos, class_names, unseen) -> None:
+    """Draw each class combination as a row of labelled tiles, one axis per combination.
+
+    combos : (c, k) integer classes; class_names : names indexed by class; unseen : (c,) booleans, shown in
+    each title (whether the combination is held out of training).
+    """
+    for ax, combo, held_out in zip(axes, combos, unseen):
+        for j, c in enumerate(combo):
+            ax.add_patch(plt.Rectangle((j, 0), 0.96, 0.96, color=plt.cm.tab10(int(c)), alpha=0.55))
+            ax.text(j + 0.48, 0.48, class_names[int(c)], ha="center", va="center", fontsize=7)
+        ax.set(xlim=(0, len(combo)), ylim=(0, 1), xticks=[], yticks=[])
+        ax.set_title(f"{tuple(int(c) for c in combo)}: sum {int(sum(combo))}, "
+                     + ("unseen" if held_out else "seen"), fontsize=8)
