@@ -158,7 +158,7 @@ def _rule_projections(x, index, labels, k, cfg, seed):
                                    batch_size=min(cfg.rule_batch, len(rows)), normalise_kernel=True, seed=seed)
 
 
-@experiment("compositional_cifar", version=1, config_type=CompositionalCifarConfig)
+@experiment("compositional", version=1, config_type=CompositionalCifarConfig)
 def compositional_cifar_experiment(cfg: CompositionalCifarConfig) -> dict:
     """Accuracy per image (method, k, seed, epoch) on the seen, unseen and noisy test sets, with wall times.
 

@@ -526,7 +526,7 @@ class SampleComplexityConfig:
 RULES = ("paper", "backfit", "spectral")
 
 
-@experiment("sample_complexity", version=2, config_type=SampleComplexityConfig)
+@experiment("sample_complexity", version=3, config_type=SampleComplexityConfig)
 def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
     """Test losses (method, m, seed, n), in and out of distribution, and the rules' module similarity
     (rule, m, seed, n) for the rules in ``RULES`` (nan for a rule not among the methods)."""

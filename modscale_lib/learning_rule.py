@@ -22,8 +22,9 @@ Variants of :func:`find_module_projections`:
     Coarse to fine. First estimate the span of all modules' projections from the target's first two moments,
     ``E[y x]`` and ``E[y (x x^T - I)]`` (:func:`moment_span`): for Gaussian inputs both lie in that span, and
     estimating them needs a number of samples proportional to ``m``. Then run the backfit search inside the
-    span (``K*b`` dimensions instead of ``m``), lift the result back, and end with one deflation pass in
-    ``R^m`` from there, which corrects the span's own estimation error. A search from a random start in
+    span (``K*b`` dimensions instead of ``m``), lift the result back, and end with a deflation pass and one
+    backfitting round in ``R^m`` from there, which correct the span's own estimation error. A search from a
+    random start in
     ``m`` dimensions begins with ``cos^2 = b/m`` to the truth and a gradient signal that fades with ``m``;
     inside the span it does not.
 """
@@ -283,13 +284,15 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
     if variant == "spectral" and init is not None:
         raise ValueError("variant 'spectral' makes its own starting projections: pass init=None")
     if variant == "spectral":
-        # Coarse: the backfit search inside the moment span. Fine: one deflation pass in R^m from there, which
-        # corrects the span's own estimation error (large when n is small).
+        # Coarse: the backfit search inside the moment span. Fine: deflation and one backfitting round in R^m
+        # from there, which correct the span's own estimation error (large when n is small) without letting a
+        # module settle on a mixture (what a deflation pass alone sometimes does at large n).
         basis = moment_span(X, y, min(int(n_modules) * int(module_dim), X.shape[1]))
         inner = find_module_projections(X @ basis, y, n_modules, module_dim, variant="backfit",
                                         refine_passes=refine_passes, **common)
         start = basis @ (inner[0] if return_history else inner)
-        outer = find_module_projections(X, y, n_modules, module_dim, variant="deflation", init=start, **common)
+        outer = find_module_projections(X, y, n_modules, module_dim, variant="backfit", init=start, refine_passes=1,
+                                        **common)
         if return_history:
             return outer[0], np.concatenate([basis @ inner[1], outer[1]], axis=1)
         return outer
