@@ -146,16 +146,19 @@ def build_model(method: str, k: int, cfg: CompositionalCifarConfig, seeds: list[
                            seeds=seeds, n_outputs=n_out)
 
 
-def _rule_projections(x, index, labels, k, cfg, seed):
-    """The learning rule's ``(M, 3072 k, b)`` projections from the first ``rule_samples`` training composites."""
+def _rule_projections(x, index, labels, k, cfg, seeds):
+    """The learning rule's projections, one ``(M, 3072 k, b)`` set per seed, (S, M, 3072 k, b), from the first
+    ``rule_samples`` training composites (assembled once, shared by the seeds)."""
     from .learning_rule import find_module_projections
 
     rows = np.arange(min(cfg.rule_samples, len(index)))
     X = data.to_features(data.assemble(x, index[rows]))
     onehot = np.eye(10)[labels[rows]].reshape(len(rows), 10 * k)
-    return find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim,
-                                   variant=cfg.rule_variant, steps=cfg.rule_steps,
-                                   batch_size=min(cfg.rule_batch, len(rows)), normalise_kernel=True, seed=seed)
+    return np.stack([find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim,
+                                             variant=cfg.rule_variant, steps=cfg.rule_steps,
+                                             batch_size=min(cfg.rule_batch, len(rows)), normalise_kernel=True,
+                                             seed=s)
+                     for s in seeds])
 
 
 @experiment("compositional", version=1, config_type=CompositionalCifarConfig)
@@ -192,7 +195,7 @@ def compositional_cifar_experiment(cfg: CompositionalCifarConfig) -> dict:
             start = time.perf_counter()
             projections = None
             if method == "modular, rule":
-                projections = np.stack([_rule_projections(x_train, tr_index, tr_labels, k, cfg, s) for s in seeds])
+                projections = _rule_projections(x_train, tr_index, tr_labels, k, cfg, seeds)
                 rule_wall[a] = time.perf_counter() - start
             torch.manual_seed(0)
             model = build_model(method, k, cfg, [s * 7 + k for s in seeds], projections).to(device)

@@ -552,12 +552,12 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
         Xo, yo = task.sample_ood(cfg.n_test, seed=2, scale=cfg.ood_scale)
         var_test[a, b], var_ood[a, b] = float(np.var(yt)), float(np.var(yo))
         seeds = [seed * 1000 + i for i in range(E)]
-        train = dict(n_samples=None, steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size,
-                     eval_every=cfg.steps, progress=False)
+        train = dict(steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size, eval_every=cfg.steps,
+                     progress=False)
         if "monolithic" in cfg.methods:
             i = cfg.methods.index("monolithic")
             model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds).to(device)
-            fit(model, X, y, **{**train, "n_samples": list(cfg.n_grid)},
+            fit(model, X, y, n_samples=list(cfg.n_grid), **train,
                 model_configs=[dict(method="monolithic", m=m, seed=seed, n=n) for n in cfg.n_grid])
             test[i, a, b], ood[i, a, b] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
         if not modular:
@@ -580,7 +580,7 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
         # methods differ only in their initial projections).
         model = ModularEnsemble(E * len(modular), m, K, 1, width=cfg.module_width,
                                 projections=np.concatenate(projections), seeds=seeds * len(modular)).to(device)
-        fit(model, X, y, **{**train, "n_samples": list(cfg.n_grid) * len(modular)},
+        fit(model, X, y, n_samples=list(cfg.n_grid) * len(modular), **train,
             model_configs=[dict(method=cfg.methods[i], m=m, seed=seed, n=n) for i in modular for n in cfg.n_grid])
         losses, losses_ood = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
         for j, i in enumerate(modular):
