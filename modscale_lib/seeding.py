@@ -1,0 +1,39 @@
+"""Seeding: one reproducible random stream per tuple of seed parts, for numpy and for torch.
+
+Every random draw in the library goes through these functions, so that a result depends only on the seeds
+it was given, never on the order of calls, the size of an ensemble or the number of threads. A stream is named
+by a tuple of whole numbers (for example ``(model seed, layer, 7919)``); two different tuples give independent
+streams (numpy's ``SeedSequence`` mixes them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import validation
+
+__all__ = ["derive", "numpy_generator", "torch_generator"]
+
+
+def _parts(seed_parts) -> list[int]:
+    if not seed_parts:
+        raise ValueError("seed_parts must hold at least one whole number")
+    return [validation.seed(s, f"seed part {i}") for i, s in enumerate(seed_parts)]
+
+
+def derive(*seed_parts) -> int:
+    """One 63-bit integer seed derived from the parts (for APIs that take a single int)."""
+    state = np.random.SeedSequence(_parts(seed_parts)).generate_state(2, dtype=np.uint32)
+    return (int(state[0]) << 31 | int(state[1]) >> 1) & validation.MAX_SEED
+
+
+def numpy_generator(*seed_parts) -> np.random.Generator:
+    """A numpy ``Generator`` for the stream named by ``seed_parts``."""
+    return np.random.default_rng(_parts(seed_parts))
+
+
+def torch_generator(*seed_parts):
+    """A CPU ``torch.Generator`` for the stream named by ``seed_parts`` (torch is imported only here)."""
+    import torch
+
+    state = np.random.SeedSequence(_parts(seed_parts)).generate_state(2)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
