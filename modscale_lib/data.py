@@ -30,6 +30,7 @@ __all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "composi
            "compositional_indices", "find_cifar10", "is_unseen_combination", "load_cifar10", "n_combinations",
            "to_features"]
 
+#: The ten CIFAR-10 classes, in the order of their labels 0..9.
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)   # per-channel statistics of the training set, pixels on [0, 1]

@@ -28,6 +28,7 @@ import numpy as np
 __all__ = ["whole", "whole_array", "real", "real_array", "choice", "boolean", "array", "seed", "seeds",
            "check_size", "check_geometry", "MAX_ELEMENTS", "MAX_SEED"]
 
+#: The most elements :func:`check_size` allows in one array or one batch of work (about 16 GiB as float64).
 MAX_ELEMENTS = 2 ** 31          # elements of one array or one batch of work: ~16 GiB as float64
 MAX_SEED = 2 ** 63 - 1
 

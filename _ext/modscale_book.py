@@ -1,0 +1,187 @@
+"""The book's small Sphinx extension (loaded through ``sphinx: local_extensions`` in ``_config.yml``).
+
+* An author-year pybtex style (``bibtex_default_style: authoryear``): the bibliography's entries are labelled
+  "Boopathy et al., 2025", like the author-year citations in the text, not [1], [2], ...
+* Offline MathJax: ``mathjax_path`` points into ``_static/mathjax/``, but jupyter-book adds every ``*.js``
+  under ``_static`` to ``html_js_files``, which would load MathJax a second time, on every page and before its
+  configuration. Those entries are dropped.
+* No thebe: it is off (``launch_buttons.thebe: false``), but jupyter-book always loads sphinx-thebe, whose
+  inline ``const THEBE_JS_URL = ...`` Sphinx 7 emits twice (a SyntaxError in every page's console). Its
+  assets are dropped, and identical inline scripts are emitted once.
+* The ``modscale-api`` directive: one line per module, each becoming a section with the module's autodoc.
+* Docstring sections as the library writes them: numpydoc-shaped headers, but prose on the ``name :`` line
+  (``n : number of training samples, int (>= 1).``), which napoleon would read as a type. Those sections
+  become a rubric and one bullet per entry, before napoleon sees them.
+"""
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+from sphinx.util.docutils import SphinxDirective
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bibliography: author-year labels
+# ---------------------------------------------------------------------------------------------------------
+def _last_name(person) -> str:
+    return re.sub(r"[{}]", "", " ".join(person.prelast_names + person.last_names))
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """Labels "Krizhevsky, 2009", "Hastie and Montanari, 2022", "Boopathy et al., 2025" (a, b, ... on clashes)."""
+
+    def format_labels(self, sorted_entries):
+        labels = []
+        for entry in sorted_entries:
+            persons = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [_last_name(p) for p in persons]
+            if not names:
+                who = entry.fields.get("organization", entry.key)
+            elif len(names) == 1:
+                who = names[0]
+            elif len(names) == 2:
+                who = f"{names[0]} and {names[1]}"
+            else:
+                who = f"{names[0]} et al."
+            labels.append(f"{who}, {entry.fields.get('year', 'n.d.')}")
+        counts = {label: labels.count(label) for label in labels}
+        seen: dict[str, int] = {}
+        for label in labels:
+            if counts[label] > 1:
+                seen[label] = seen.get(label, 0) + 1
+                yield label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+            else:
+                yield label
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's ``plain`` formatting and author-year-title sorting, with author-year labels."""
+
+    default_label_style = "authoryear"
+
+
+register_plugin("pybtex.style.labels", "authoryear", AuthorYearLabelStyle)
+register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Assets: offline MathJax loaded once, no thebe, no duplicated inline scripts
+# ---------------------------------------------------------------------------------------------------------
+def _asset_name(entry) -> str:
+    return str(entry[0] if isinstance(entry, (tuple, list)) else entry)
+
+
+def _drop_mathjax_from_js_files(app, config) -> None:
+    config.html_js_files = [f for f in config.html_js_files if not _asset_name(f).startswith("mathjax/")]
+
+
+def _is_thebe(asset) -> bool:
+    filename = str(getattr(asset, "filename", asset) or "")
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return "sphinx-thebe" in filename or "THEBE_JS_URL" in body
+
+
+def _clean_page_assets(app, pagename, templatename, context, doctree) -> None:
+    if "script_files" in context:
+        kept, seen = [], set()
+        for js in context["script_files"]:
+            key = (str(getattr(js, "filename", js) or ""),
+                   tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+            if _is_thebe(js) or key in seen:
+                continue
+            seen.add(key)
+            kept.append(js)
+        context["script_files"] = kept
+    if "css_files" in context:
+        context["css_files"] = [css for css in context["css_files"] if not _is_thebe(css)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# API reference: one line per module
+# ---------------------------------------------------------------------------------------------------------
+class ModuleSections(SphinxDirective):
+    """``modscale-api``: each content line names a module; each becomes a section holding its autodoc."""
+
+    has_content = True
+
+    def run(self):
+        sections = []
+        for line in self.content:
+            name = line.strip()
+            if not name:
+                continue
+            section = nodes.section(ids=[nodes.make_id(f"api-{name}")], names=[nodes.fully_normalize_name(name)])
+            section += nodes.title("", "", nodes.literal(name, name))
+            # autodoc emits reStructuredText, which MyST parses only inside eval-rst
+            body = StringList(["```{eval-rst}", f".. automodule:: {name}", "```"], source=self.get_source_info()[0])
+            self.state.nested_parse(body, self.content_offset, section)
+            self.state.document.note_implicit_target(section, section)
+            sections.append(section)
+        return sections
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Docstrings: "name : prose" sections as bullets
+# ---------------------------------------------------------------------------------------------------------
+_LISTED_SECTIONS = {"Parameters", "Other Parameters", "Returns", "Yields", "Raises", "Warns", "Attributes"}
+_NAME_ONLY = re.compile(r"^[\w.*]+(?:\s*,\s*[\w.*]+)*$")
+
+
+def _section_headers(lines):
+    return [i for i in range(len(lines) - 1)
+            if lines[i].strip() and re.fullmatch(r"-{3,}", lines[i + 1].strip() or "x")
+            and len(lines[i + 1].strip()) >= len(lines[i].strip())]
+
+
+def _bullets(body: list[str]) -> list[str]:
+    entries: list[list[str]] = []
+    for line in body:
+        if not line.strip():
+            continue
+        starts = not line[:1].isspace() and (" : " in line or _NAME_ONLY.match(line.strip()) or not entries)
+        if starts:
+            entries.append([line.strip()])
+        else:
+            entries[-1].append(line.strip())
+    out = []
+    for entry in entries:
+        head, text = entry[0], " ".join(entry[1:])
+        if " : " in head:
+            name, rest = head.split(" : ", 1)
+            text = f"{rest} {text}".strip()
+        elif _NAME_ONLY.match(head):
+            name = head
+        else:
+            name, text = "", f"{head} {text}".strip()
+        if name and "`" not in name:
+            name = f"``{name.strip()}``"
+        out.append(f"* {name} -- {text}" if name and text else f"* {name or text}")
+    return out
+
+
+def _listed_sections_as_bullets(app, what, name, obj, options, lines) -> None:
+    headers = _section_headers(lines)
+    if not any(lines[i].strip() in _LISTED_SECTIONS for i in headers):
+        return
+    bounds = headers + [len(lines)]
+    new = lines[:bounds[0]]
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        title = lines[start].strip()
+        if title in _LISTED_SECTIONS:
+            new += [f".. rubric:: {title}", ""] + _bullets(lines[start + 2:end]) + [""]
+        else:
+            new += lines[start:end]
+    lines[:] = new
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _listed_sections_as_bullets, priority=400)  # before napoleon
+    app.connect("config-inited", _drop_mathjax_from_js_files)
+    app.connect("html-page-context", _clean_page_assets, priority=900)
+    app.add_directive("modscale-api", ModuleSections)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
