@@ -1,35 +1,39 @@
 """The results store: heavy experiments computed once, kept as small JSON/NPZ files keyed by their config.
 
-A result is identified by a hash of (experiment name, experiment version, config). It lives in
-``results/<experiment>/<key>.json``, with an optional ``<key>.npz`` beside it for arrays (never pickled).
-The JSON holds the config, the scalar values, metadata (library and torch versions, device, wall time,
-date) and a SHA-256 of the NPZ, so a truncated or edited array file is caught.
+A result is identified by a key, 16 hex digits of SHA-256 of (experiment name, version, canonical config).
+On disk, in ``results/<experiment>/``:
 
-What :func:`load_or_run` does is set by the environment variable ``MODSCALE_RESULTS``:
+``<key>.json``
+    The record, and the commit point: experiment, version, key, config, scalar ``values``, the names of its
+    ``arrays``, the file name and SHA-256 of its NPZ, ``metadata`` (versions, device, wall time, date) and a
+    ``checksum``: SHA-256 of the canonical JSON of everything else, so an edit anywhere in the record (a
+    value, the config, the metadata, the NPZ's checksum) is caught.
+``<key>.<sha12>.npz``
+    Its arrays (never pickled), named by the first 12 hex digits of their SHA-256.
 
-``read`` (default)
-    Load the stored result. A missing one raises :class:`MissingResultError`, which names the exact command
-    that computes it. Nothing long ever runs by surprise (the book build and the tests use this mode).
-``missing``
-    Compute and store the results that are absent; load the others.
-``recompute``
-    Compute and store every result asked for, replacing the stored ones.
+A write puts the new NPZ beside the old one under its own name, atomically replaces the JSON (the commit),
+then deletes the old NPZ, all under a per-key lock, so a process killed at any step leaves the old result or
+the new one, never neither, and two concurrent writers of one key do not mix their files. A sweep
+(``sweep=True``) stores each finished cell in ``<key>.cells/`` (see :mod:`modscale_lib.cells`), so a killed
+or budgeted run resumes where it stopped.
 
-A corrupted file, or one whose stored config does not hash to its file name, raises
-:class:`CorruptResultError` in every mode and is never overwritten: delete it, then recompute.
+What :func:`load_or_run` does is set by ``MODSCALE_RESULTS``: ``read`` (default: load, and raise
+:class:`MissingResultError` naming the command that computes an absent result; nothing long runs by
+surprise), ``missing`` (compute what is absent) or ``recompute`` (compute and replace). A damaged record
+raises :class:`CorruptResultError` in every mode and is never overwritten.
 
-This module imports neither torch nor the experiments. Experiments register themselves with
-:func:`experiment` when :mod:`modscale_lib.experiments` is imported; the command line
-(``python -m modscale_lib.results``) imports that module to find them.
+Experiments, configs and keys are defined in :mod:`modscale_lib.registry` (re-exported here). This module
+imports only numpy and the standard library; the command line is ``python -m modscale_lib``.
 """
 from __future__ import annotations
 
-import argparse
+import contextlib
 import dataclasses
 import datetime as _dt
-import hashlib
+import fcntl
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -37,18 +41,20 @@ import tempfile
 import time
 from importlib import metadata as _metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Iterator
 
 import numpy as np
 
-__all__ = [
-    "Experiment", "Result", "experiment", "load_or_run", "result_key", "results_dir", "get_mode",
-    "MissingResultError", "CorruptResultError", "REGISTRY", "MODES",
-]
+from . import validation
+from .registry import (REGISTRY, Experiment, _canonical, _plain, _sha256,  # noqa: F401
+                       canonical_config, experiment, result_key)
+
+__all__ = ["Experiment", "Result", "experiment", "load_or_run", "read", "save", "result_key", "canonical_config",
+           "results_dir", "get_mode", "stored_results", "ledger", "MissingResultError", "CorruptResultError",
+           "StoreLocationError", "REGISTRY", "MODES", "FORMAT"]
 
 MODES = ("read", "missing", "recompute")
-KEY_LENGTH = 16  # hex digits of SHA-256: 64 bits, ample for a few thousand results
-REGISTRY: dict[str, "Experiment"] = {}
+FORMAT = 2          # of the JSON record; tools/migrate_store.py converted format 1 (checksum of the NPZ only)
 
 
 class MissingResultError(LookupError):
@@ -56,122 +62,18 @@ class MissingResultError(LookupError):
 
 
 class CorruptResultError(RuntimeError):
-    """A stored result cannot be read, or does not match its key."""
+    """A stored result (or sweep cell) cannot be read, fails its checksum, or does not match its key or place."""
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Keys
-# ---------------------------------------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """Turn a config (dataclass, tuples, numpy scalars) into plain JSON types, recursively."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"config value {value!r} of type {type(value).__name__} cannot be stored as JSON")
-
-
-def _canonical(obj: Any) -> str:
-    # sort_keys and fixed separators make the text, and so the hash, independent of dict order and process.
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
-
-
-def result_key(name: str, version: int, config: Any) -> str:
-    """The store key of one result: the first 16 hex digits of SHA-256 of its canonical JSON identity.
-
-    Parameters
-    ----------
-    name : experiment name, e.g. ``"pinv_moment"``.
-    version : the experiment's integer version; bump it when its code changes what it computes.
-    config : a dataclass or dict of plain values (tuples and numpy scalars are converted).
-    """
-    identity = {"experiment": name, "version": int(version), "config": _plain(config)}
-    return hashlib.sha256(_canonical(identity).encode()).hexdigest()[:KEY_LENGTH]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Experiments and results
-# ---------------------------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Experiment:
-    """A named, versioned computation ``func(config) -> dict`` whose outputs the store keeps.
-
-    ``config_type`` is a dataclass; its ``cpu()`` and ``full()`` classmethods, when present, give the two
-    standard scales (``cpu``: what is committed and runs on a laptop; ``full``: the paper's ranges, for a GPU).
-    """
-
-    name: str
-    version: int
-    func: Callable[[Any], dict]
-    config_type: type
-
-    def __call__(self, config: Any) -> dict:
-        return self.func(config)
-
-    def scale(self, scale: str) -> Any:
-        """The config of a named scale, ``"cpu"`` or ``"full"``."""
-        factory = getattr(self.config_type, scale, None)
-        if scale not in ("cpu", "full") or factory is None:
-            raise ValueError(f"scale must be 'cpu' or 'full' (one that {self.config_type.__name__} defines), "
-                             f"got {scale!r}")
-        return factory()
-
-    def config_from_dict(self, values: dict) -> Any:
-        """Rebuild a config from its stored JSON form (lists become tuples where the field holds a tuple)."""
-        if not dataclasses.is_dataclass(self.config_type):
-            return dict(values)
-        fields = {f.name: f for f in dataclasses.fields(self.config_type)}
-        unknown = set(values) - set(fields)
-        if unknown:
-            raise ValueError(f"config for {self.name!r} has unknown fields {sorted(unknown)}; "
-                             f"allowed: {sorted(fields)}")
-        default = self.config_type()
-        kwargs = {}
-        for k, v in values.items():
-            if isinstance(v, list) and isinstance(getattr(default, k), tuple):
-                v = tuple(v)
-            kwargs[k] = v
-        return self.config_type(**kwargs)
-
-    def command(self, config: Any) -> str:
-        """The shell command that computes and stores this experiment at ``config``."""
-        for scale in ("cpu", "full"):
-            factory = getattr(self.config_type, scale, None)
-            if factory is not None and _plain(factory()) == _plain(config):
-                return f"python -m modscale_lib.results compute {self.name} --scale {scale}"
-        return f"python -m modscale_lib.results compute {self.name} --config '{_canonical(_plain(config))}'"
-
-
-def experiment(name: str, version: int, config_type: type) -> Callable[[Callable], Experiment]:
-    """Decorator registering ``func(config) -> dict`` as a stored experiment.
-
-    The returned dict maps names to plain values (numbers, strings, lists, nested dicts), which go to the
-    JSON, or to numpy arrays, which go to the NPZ.
-    """
-    if not name.isidentifier():
-        raise ValueError(f"name must be a Python identifier (it is a folder name), got {name!r}")
-
-    def wrap(func: Callable[[Any], dict]) -> Experiment:
-        exp = Experiment(name=name, version=int(version), func=func, config_type=config_type)
-        REGISTRY[name] = exp
-        return exp
-
-    return wrap
+class StoreLocationError(OSError):
+    """The store's folder does not exist, or a result's folder cannot be written."""
 
 
 @dataclasses.dataclass
 class Result:
-    """A stored result: ``values`` from the JSON, ``arrays`` from the NPZ, and the provenance in ``metadata``.
+    """A stored result: ``values`` from the JSON, ``arrays`` from the NPZ, provenance in ``metadata``.
 
-    ``res["name"]`` looks in ``values`` then ``arrays``.
+    ``res["name"]`` looks in ``values`` then ``arrays``; :attr:`location` is its file, relative to the store.
     """
 
     experiment: str
@@ -181,6 +83,11 @@ class Result:
     values: dict
     arrays: dict
     metadata: dict
+    files: tuple[str, ...] = ()  # its file names in its experiment's folder: the JSON, then the NPZ if any
+
+    @property
+    def location(self) -> str:
+        return f"results/{self.experiment}/{self.key}.json"
 
     def __getitem__(self, name: str) -> Any:
         if name in self.values:
@@ -191,17 +98,28 @@ class Result:
                        f"{sorted(self.values) + sorted(self.arrays)}")
 
     def provenance(self) -> str:
-        """One line saying where and when this result was computed, for the book's text."""
+        """One line naming this result's file and saying where and when it was computed, for the book."""
         m = self.metadata
-        return (f"computed on {m.get('device', '?')} in {m.get('wall_time_s', float('nan')):.3g} s "
-                f"on {m.get('date', '?')[:10]} (modscale {m.get('modscale_version', '?')}, "
+        wall = m.get("wall_time_s")
+        wall = f"{wall:.3g} s" if isinstance(wall, (int, float)) and not isinstance(wall, bool) else f"{wall!r} s"
+        return (f"{self.experiment} {self.key} ({self.location}): computed on {m.get('device', '?')} in {wall} "
+                f"on {str(m.get('date', '?'))[:10]} (modscale {m.get('modscale_version', '?')}, "
                 f"torch {m.get('torch_version', '?')})")
 
 
+# Files ----------------------------------------------------------------------------------------------------
 def results_dir() -> Path:
     """Where results live: ``$MODSCALE_RESULTS_DIR`` if set, else the ``results/`` folder of the checkout."""
     env = os.environ.get("MODSCALE_RESULTS_DIR")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "results"
+
+
+def _root(root: Path | str | None) -> Path:
+    root = results_dir() if root is None else Path(root)
+    if not root.is_dir():
+        raise StoreLocationError(f"the results store {root} does not exist or is not a folder (check "
+                                 f"MODSCALE_RESULTS_DIR={os.environ.get('MODSCALE_RESULTS_DIR', '<unset>')!r})")
+    return root
 
 
 def get_mode() -> str:
@@ -212,24 +130,69 @@ def get_mode() -> str:
     return mode
 
 
-def _paths(name: str, key: str, root: Path) -> tuple[Path, Path]:
-    folder = root / name
-    return folder / f"{key}.json", folder / f"{key}.npz"
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``path`` so that a reader (or a crash) sees the old file or the new one, never half of one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # atomic on POSIX: a reader sees the old file or the new, never half of one
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
-        if os.path.exists(tmp):
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _lock(folder: Path, key: str) -> Iterator[None]:
+    """An exclusive lock on one key among processes (flock on ``.<key>.lock.tmp``, released if killed)."""
+    path = folder / f".{key}.lock.tmp"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:  # else the holder before us unlinked it: retry
+                break
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)  # releases the lock, whatever happened
+
+
+def check_writable(folder: Path) -> None:
+    """Raise :class:`StoreLocationError` unless files can be created in ``folder`` (made if absent)."""
+    try:
+        folder.mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".write-check.", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        raise StoreLocationError(f"cannot write results to {folder} ({exc}); fix it before computing") from exc
 
 
 def _version(package: str) -> str:
@@ -247,14 +210,16 @@ def _device() -> str:
     return f"CPU ({platform.machine()}, {threads} threads)"
 
 
-def _split_outputs(name: str, outputs: dict) -> tuple[dict, dict]:
+def _split_outputs(name: str, outputs: Any) -> tuple[dict, dict]:
     if not isinstance(outputs, dict):
-        raise TypeError(f"experiment {name!r} must return a dict, got {type(outputs).__name__}")
+        raise TypeError(f"{name} must return a dict, got {type(outputs).__name__}")
     values, arrays = {}, {}
     for k, v in outputs.items():
+        if not isinstance(k, str) or not k:
+            raise TypeError(f"{name} output names must be non-empty strings, got {k!r}")
         if isinstance(v, np.ndarray):
             if v.dtype == object:
-                raise TypeError(f"experiment {name!r} output {k!r} is an object array; store numbers only")
+                raise TypeError(f"{name} output {k!r} is an object array; store numbers only")
             arrays[k] = v
         else:
             values[k] = _plain(v)
@@ -267,223 +232,203 @@ def _npz_bytes(arrays: dict) -> bytes:
     return buf.getvalue()
 
 
-def save(exp: Experiment, config: Any, outputs: dict, wall_time_s: float, root: Path | None = None) -> Result:
-    """Write one result atomically (the NPZ first, then the JSON that vouches for it) and return it."""
-    root = results_dir() if root is None else Path(root)
-    key = result_key(exp.name, exp.version, config)
-    json_path, npz_path = _paths(exp.name, key, root)
+def _write_record(folder: Path, record: dict, blob: bytes | None) -> dict:
+    """Seal ``record`` (NPZ name, checksums) and commit it with ``blob``; return the sealed record."""
+    key = record["key"]
+    record = dict(record, format=FORMAT, npz=None, npz_sha256=None)
+    record.pop("checksum", None)
+    if blob is not None:
+        record["npz_sha256"] = _sha256(blob)
+        record["npz"] = f"{key}.{record['npz_sha256'][:12]}.npz"
+    record["checksum"] = _sha256(_canonical(record))
+    text = (json.dumps(record, indent=1, sort_keys=True, allow_nan=True) + "\n").encode()
+    with _lock(folder, key):
+        if blob is not None:
+            _atomic_write(folder / record["npz"], blob)       # beside the old one, under its own name
+        _atomic_write(folder / f"{key}.json", text)          # the commit point
+        stale = [*folder.glob(f"{key}.*.npz"), *folder.glob(f".{key}.*.tmp")]  # old, or left by a killed write
+        for path in stale:
+            if path.name not in (record["npz"], f".{key}.lock.tmp"):
+                path.unlink(missing_ok=True)
+    return record
+
+
+def save(exp: Experiment, config: Any, outputs: dict, wall_time_s: float, root: Path | None = None, *,
+         device: str | None = None, extra_metadata: dict | None = None) -> Result:
+    """Store ``outputs`` of ``exp`` at ``config`` atomically (see the module's docstring) and return them."""
+    folder = _root(root) / exp.name
+    check_writable(folder)
+    config_dict = exp.check_config(config)
     values, arrays = _split_outputs(exp.name, outputs)
-    meta = {
-        "modscale_version": _version("modscale"),
-        "torch_version": _version("torch"),
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
-        "device": _device(),
-        "wall_time_s": float(wall_time_s),
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    record = {"experiment": exp.name, "version": exp.version, "key": key, "config": _plain(config),
-              "values": values, "arrays": sorted(arrays), "metadata": meta}
-    if arrays:
-        blob = _npz_bytes(arrays)
-        record["npz_sha256"] = hashlib.sha256(blob).hexdigest()
-        _atomic_write(npz_path, blob)
-    elif npz_path.exists():
-        npz_path.unlink()
-    _atomic_write(json_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
-    return Result(exp.name, exp.version, key, record["config"], values, dict(arrays), meta)
+    meta = {"modscale_version": _version("modscale"), "torch_version": _version("torch"),
+            "numpy_version": np.__version__, "python_version": platform.python_version(),
+            "device": device or _device(), "wall_time_s": validation.real(wall_time_s, "wall_time_s", low=0),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **(extra_metadata or {})}
+    key = result_key(exp.name, exp.version, config_dict)
+    record = {"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict,
+              "values": values, "arrays": sorted(arrays), "metadata": _plain(meta)}
+    record = _write_record(folder, record, _npz_bytes(arrays) if arrays else None)
+    return Result(exp.name, exp.version, key, config_dict, json.loads(json.dumps(values)), dict(arrays),
+                  record["metadata"], (f"{key}.json",) + ((record["npz"],) if arrays else ()))
 
 
-def read(json_path: Path) -> Result:
+_FIELDS = {"format": int, "experiment": str, "version": int, "key": str, "config": dict, "values": dict,
+           "arrays": list, "metadata": dict, "checksum": str}
+
+
+def _check_record(record: Any, json_path: Path) -> None:
+    if not isinstance(record, dict):
+        raise ValueError("the file does not hold a JSON object")
+    if record.get("format") != FORMAT:
+        raise ValueError(f"format {record.get('format', 1)!r} is not {FORMAT} (run tools/migrate_store.py)")
+    for name, kind in _FIELDS.items():
+        if not isinstance(record.get(name), kind):
+            raise ValueError(f"field {name!r} is missing or not a {kind.__name__}")
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    if _sha256(_canonical(body)) != record["checksum"]:
+        raise ValueError("its checksum does not match its content (edited by hand?)")
+    name, key = record["experiment"], record["key"]
+    expected = result_key(name, record["version"], record["config"])
+    if key != expected or json_path.stem != key:
+        raise ValueError(f"its config hashes to {expected}, but it is filed as {json_path.stem} (key field {key}); "
+                         f"edited or renamed by hand")
+    if json_path.parent.name != name:
+        raise ValueError(f"it holds experiment {name!r} but lies in the folder {json_path.parent.name!r}")
+    wall = record["metadata"].get("wall_time_s")
+    if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not math.isfinite(wall) or wall < 0:
+        raise ValueError(f"malformed metadata: wall_time_s is {wall!r}")
+    sha = record.get("npz_sha256")
+    if bool(record["arrays"]) != (sha is not None) or (sha and record.get("npz") != f"{key}.{sha[:12]}.npz"):
+        raise ValueError(f"its arrays {record['arrays']} and NPZ {record.get('npz')!r} disagree")
+
+
+def read(json_path: Path | str) -> Result:
     """Read and check one stored result; raise :class:`CorruptResultError` on any inconsistency."""
     json_path = Path(json_path)
     hint = f"Delete {json_path} (and its .npz) and recompute it."
-    try:
-        record = json.loads(json_path.read_text())
-        name, version, key = record["experiment"], record["version"], record["key"]
-        config, values, array_names = record["config"], record["values"], record["arrays"]
-        meta = record["metadata"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CorruptResultError(f"stored result {json_path} is unreadable or incomplete "
-                                 f"({type(exc).__name__}: {exc}). {hint}") from exc
-    expected = result_key(name, version, config)
-    if key != expected or json_path.stem != expected:
-        raise CorruptResultError(f"stored result {json_path} does not match its key: its config hashes to "
-                                 f"{expected}, but it is filed as {json_path.stem} (key field {key}). "
-                                 f"It was edited or renamed by hand. {hint}")
-    arrays: dict = {}
-    if array_names:
-        npz_path = json_path.with_suffix(".npz")
+    for attempt in range(3):  # a concurrent writer may commit a new record (and drop our NPZ) between reads
         try:
-            blob = npz_path.read_bytes()
-        except OSError as exc:
-            raise CorruptResultError(f"stored result {json_path} lists arrays {array_names} but {npz_path} "
-                                     f"cannot be read ({exc}). {hint}") from exc
-        if hashlib.sha256(blob).hexdigest() != record.get("npz_sha256"):
-            raise CorruptResultError(f"{npz_path} does not match the checksum stored in {json_path} "
-                                     f"(truncated or modified). {hint}")
-        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in array_names}
-    return Result(name, version, key, config, values, arrays, meta)
+            text = json_path.read_bytes()
+            record = json.loads(text)
+            _check_record(record, json_path)
+        except (OSError, ValueError, TypeError) as exc:
+            raise CorruptResultError(f"stored result {json_path} is unreadable or damaged "
+                                     f"({type(exc).__name__}: {exc}). {hint}") from exc
+        arrays: dict = {}
+        if record["arrays"]:
+            npz_path = json_path.with_name(record["npz"])
+            try:
+                blob = npz_path.read_bytes()
+            except OSError as exc:
+                if attempt < 2 and json_path.exists() and json_path.read_bytes() != text:
+                    continue
+                raise CorruptResultError(f"stored result {json_path} names {npz_path.name}, which cannot be "
+                                         f"read ({exc}). {hint}") from exc
+            if _sha256(blob) != record["npz_sha256"]:
+                raise CorruptResultError(f"{npz_path} does not match the checksum in {json_path} "
+                                         f"(truncated or modified). {hint}")
+            with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+                if sorted(npz.files) != sorted(record["arrays"]):
+                    raise CorruptResultError(f"{npz_path} holds {npz.files}, not {record['arrays']}. {hint}")
+                arrays = {k: npz[k] for k in record["arrays"]}
+        return Result(record["experiment"], record["version"], record["key"], record["config"],
+                      record["values"], arrays, record["metadata"], (json_path.name,) + ((record["npz"],) if arrays else ()))
+    raise AssertionError("unreachable")
 
 
-def load_or_run(exp: Experiment, config: Any = None, *, mode: str | None = None,
-                root: Path | None = None, progress: bool = True) -> Result:
-    """Load ``exp`` at ``config`` from the store, or compute it, as the mode allows.
+def _cells_folder(root: Path, name: str, key: str) -> Path:
+    return root / name / f"{key}.cells"
+
+
+def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: Path | None = None,
+                progress: bool = True, budget_s: float | None = None) -> Result:
+    """Load ``exp`` at ``config`` from the store, or compute and store it, as the mode allows.
 
     Parameters
     ----------
     exp : a registered :class:`Experiment`.
-    config : its config (a dataclass instance); ``None`` means the ``cpu`` scale.
+    config : an instance of ``exp.config_type``, e.g. ``exp.config("cpu")``.
     mode : ``"read"``, ``"missing"`` or ``"recompute"``; ``None`` reads ``MODSCALE_RESULTS``.
-    root : the store's folder; ``None`` means :func:`results_dir`.
-    progress : print one line when a computation starts and ends.
+    root : the store's folder (it must exist); ``None`` means :func:`results_dir`.
+    progress : report the computation on stderr (and a sweep's cells with a progress bar).
+    budget_s : for a sweep, seconds after which no new cell starts; the run then raises
+        :class:`modscale_lib.cells.BudgetExhausted` with its finished cells stored, to resume later.
     """
     if not isinstance(exp, Experiment):
         raise TypeError(f"exp must be an Experiment registered with @experiment, got {type(exp).__name__}")
-    config = exp.scale("cpu") if config is None else config
-    mode = get_mode() if mode is None else mode
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    root = results_dir() if root is None else Path(root)
-    key = result_key(exp.name, exp.version, config)
-    json_path, _ = _paths(exp.name, key, root)
+    config_dict = exp.check_config(config)
+    config = exp.config_from_dict(config_dict)  # the canonical config is the one computed
+    mode = get_mode() if mode is None else validation.choice(mode, "mode", MODES)
+    if budget_s is not None:
+        budget_s = validation.real(budget_s, "budget_s", low=0, low_open=True)
+    root = _root(root)
+    key = result_key(exp.name, exp.version, config_dict)
+    json_path = root / exp.name / f"{key}.json"
     if json_path.exists():
         stored = read(json_path)  # raises on corruption in every mode: a bad file is never overwritten
         if mode != "recompute":
             return stored
     elif mode == "read":
+        cells = _cells_folder(root, exp.name, key)
+        partial = (f"\n{len(list(cells.glob('*.npz')))} cells of an interrupted run are stored in {cells}; "
+                   f"the command resumes from them.") if cells.is_dir() else ""
         raise MissingResultError(
             f"No stored result for experiment {exp.name!r} (version {exp.version}) at this config "
             f"(key {key}, expected at results/{exp.name}/{key}.json). Compute it with:\n"
-            f"    {exp.command(config)}\n"
-            f"or re-execute the notebook with MODSCALE_RESULTS=missing.")
+            f"    {exp.command(config)}\nor re-execute the notebook with MODSCALE_RESULTS=missing.{partial}")
+    check_writable(root / exp.name)  # before, not after, a long computation
     if progress:
         print(f"[modscale] computing {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
-    outputs = exp(config)
-    wall = time.perf_counter() - start
-    result = save(exp, config, outputs, wall, root)
+    if exp.sweep:
+        from .cells import Cells
+        cells = Cells(_cells_folder(root, exp.name, key), progress=progress, desc=exp.name,
+                      identity={"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict},
+                      deadline=None if budget_s is None else time.monotonic() + budget_s)
+        outputs = exp(config, cells)
+        wall = cells.total_wall_s + (time.perf_counter() - start - cells.run_wall_s)
+        result = save(exp, config, outputs, wall, root, device=cells.devices() or None,
+                      extra_metadata={"cells": cells.count})
+        cells.remove()
+    else:
+        outputs = exp(config)
+        wall = time.perf_counter() - start
+        result = save(exp, config, outputs, wall, root)
     if progress:
         print(f"[modscale] stored {exp.name}/{key} in {wall:.3g} s", file=sys.stderr, flush=True)
     return result
 
 
 def stored_results(root: Path | None = None) -> list[Path]:
-    """Every result file in the store, sorted."""
-    root = results_dir() if root is None else Path(root)
-    return sorted(root.glob("*/*.json"))
+    """Every result file in the store, sorted (the store's folder must exist)."""
+    return sorted(_root(root).glob("*/*.json"))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------------------------------------
-def _load_registry() -> None:
-    import importlib
+def ledger(root: Path | None = None) -> list[dict]:
+    """The compute ledger: one row per stored result, in :func:`stored_results` order.
 
-    importlib.import_module("modscale_lib.experiments")  # registers every experiment
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    paths = stored_results(args.root)
-    if not paths:
-        print("the store is empty")
-    for path in paths:
+    Each row: ``experiment``, ``key``, ``file`` (relative to the store), ``config`` (the named config it
+    equals, or None), ``chapter`` (of the registered experiment, or None), ``wall_time_s``, ``device``,
+    ``date`` and ``status`` (``"ok"``, ``"unregistered"`` or ``"corrupt: ..."``, when the other fields are
+    None). Only experiments already registered (e.g. by importing :mod:`modscale_lib.experiments`) are known.
+    """
+    rows = []
+    for path in stored_results(root):
+        row = {"experiment": path.parent.name, "key": path.stem, "file": f"{path.parent.name}/{path.name}",
+               "config": None, "chapter": None, "wall_time_s": None, "device": None, "date": None}
         try:
             res = read(path)
         except CorruptResultError as exc:
-            print(f"CORRUPT {path}: {exc}")
-            continue
-        print(f"{res.experiment:<28} v{res.version} {res.key}  {res.provenance()}")
-    return 0
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    _load_registry()
-    bad = 0
-    paths = stored_results(args.root)
-    for path in paths:
-        try:
-            res = read(path)
-        except CorruptResultError as exc:
-            print(f"CORRUPT  {exc}")
-            bad += 1
+            rows.append(dict(row, status=f"corrupt: {exc}"))
             continue
         exp = REGISTRY.get(res.experiment)
-        if exp is None:
-            print(f"ORPHAN   {path}: no registered experiment is called {res.experiment!r}")
-            bad += 1
-        elif exp.version != res.version:
-            print(f"STALE    {path}: stored at version {res.version}, the code is at version {exp.version}")
-            bad += 1
-        else:
-            print(f"ok       {path.parent.name}/{path.name}")
-    print(f"{len(paths) - bad} ok, {bad} with problems")
-    return 1 if bad else 0
-
-
-def _cmd_compute(args: argparse.Namespace) -> int:
-    _load_registry()
-    if args.experiment not in REGISTRY:
-        print(f"unknown experiment {args.experiment!r}; registered: {', '.join(sorted(REGISTRY))}",
-              file=sys.stderr)
-        return 2
-    exp = REGISTRY[args.experiment]
-    config = exp.config_from_dict(json.loads(args.config)) if args.config else exp.scale(args.scale)
-    res = load_or_run(exp, config, mode="recompute" if args.force else "missing", root=args.root)
-    print(f"{exp.name}/{res.key}: {res.provenance()}")
-    return 0
-
-
-def _cmd_recompute(args: argparse.Namespace) -> int:
-    _load_registry()
-    names = sorted(REGISTRY) if args.all else args.experiments
-    if not names:
-        print("name experiments to recompute, or pass --all", file=sys.stderr)
-        return 2
-    for name in names:
-        if name not in REGISTRY:
-            print(f"unknown experiment {name!r}; registered: {', '.join(sorted(REGISTRY))}", file=sys.stderr)
-            return 2
-    root = results_dir() if args.root is None else args.root
-    for name in names:
-        exp = REGISTRY[name]
-        configs = [read(p).config for p in sorted((root / name).glob("*.json"))]
-        if not configs:  # nothing stored yet: compute the standard scale
-            configs = [_plain(exp.scale(args.scale))]
-        for cfg in configs:
-            res = load_or_run(exp, exp.config_from_dict(cfg), mode="recompute", root=root)
-            print(f"{name}/{res.key}: {res.provenance()}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m modscale_lib.results", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=None, help="the store's folder (default: results/)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list stored results with their provenance").set_defaults(func=_cmd_list)
-    sub.add_parser("verify", help="check every stored result (checksums, keys, versions)"
-                   ).set_defaults(func=_cmd_verify)
-    p = sub.add_parser("compute", help="compute one experiment at a scale or config, if absent")
-    p.add_argument("experiment")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--scale", choices=("cpu", "full"), default="cpu")
-    group.add_argument("--config", help="the config as JSON (as a missing-result error prints it)")
-    p.add_argument("--force", action="store_true", help="recompute even if stored")
-    p.set_defaults(func=_cmd_compute)
-    p = sub.add_parser("recompute", help="recompute the stored results of some experiments, or of all")
-    p.add_argument("experiments", nargs="*")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--scale", choices=("cpu", "full"), default="cpu",
-                   help="scale to compute for an experiment with nothing stored yet")
-    p.set_defaults(func=_cmd_recompute)
-    args = parser.parse_args(argv)
-    return args.func(args)
+        row.update(wall_time_s=float(res.metadata["wall_time_s"]), device=str(res.metadata.get("device")),
+                   date=str(res.metadata.get("date")), status="ok" if exp else "unregistered")
+        if exp is not None:
+            row.update(chapter=exp.chapter, config=exp.config_name(res.config))
+        rows.append(row)
+    return rows
 
 
 if __name__ == "__main__":
-    # Run as a script this file is `__main__`, a different module from `modscale_lib.results`, in which
-    # the experiments register: hand over to the package's copy.
-    from modscale_lib.results import main as _main
-
-    sys.exit(_main())
+    sys.exit("the command line moved: python -m modscale_lib list | verify | compute | recompute | budget")

@@ -1,14 +1,22 @@
-"""The results store: keys, round trips, corruption, the three modes, and the command line."""
+"""The results store: keys, round trips, integrity of the whole record, atomic writes, modes, sweeps."""
 import json
+import os
+import random
+import signal
 import subprocess
 import sys
+import textwrap
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from modscale_lib import cells as cells_mod
 from modscale_lib import results
-from modscale_lib.results import CorruptResultError, MissingResultError
+from modscale_lib.cells import BudgetExhausted
+from modscale_lib.results import CorruptResultError, MissingResultError, StoreLocationError
 
 
 @dataclass(frozen=True)
@@ -25,11 +33,16 @@ class ToyConfig:
     def full(cls):
         return cls(size=40)
 
+    @classmethod
+    def tiny(cls):
+        return cls(size=2)
+
 
 CALLS = []
 
 
-@results.experiment("toy_store_test", version=3, config_type=ToyConfig)
+@results.experiment("toy_store_test", version=3, config_type=ToyConfig, chapter="toy_chapter",
+                    configs=("cpu", "full", "tiny"))
 def toy(cfg):
     CALLS.append(cfg)
     return {"total": cfg.size * cfg.scale, "label": "toy", "nested": {"a": [1, 2]},
@@ -45,6 +58,10 @@ def _files(root):
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
+def _snapshot(root):
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def test_round_trip(store):
     cfg = ToyConfig(size=5)
     first = results.load_or_run(toy, cfg, mode="missing")
@@ -54,13 +71,22 @@ def test_round_trip(store):
     np.testing.assert_array_equal(again["grid"], np.arange(5) * 1.5)
     assert again["ints"].dtype == np.int64 and again["ints"].shape == (2, 3)
     assert again.key == first.key == results.result_key("toy_store_test", 3, cfg)
-    assert _files(store) == [f"toy_store_test/{first.key}.json", f"toy_store_test/{first.key}.npz"]
+    npz = f"{first.key}.{json.loads((store / 'toy_store_test' / f'{first.key}.json').read_text())['npz_sha256'][:12]}.npz"
+    assert _files(store) == sorted([f"toy_store_test/{first.key}.json", f"toy_store_test/{npz}"])
+    assert again.files == first.files == (f"{first.key}.json", npz)
     meta = again.metadata
     assert {"modscale_version", "torch_version", "device", "wall_time_s", "date"} <= set(meta)
     assert meta["wall_time_s"] >= 0 and meta["date"].startswith("20")
     assert again.config == {"size": 5, "scale": 1.5, "shape": [2, 3]}
     with pytest.raises(KeyError, match="no entry 'absent'"):
         again["absent"]
+
+
+def test_provenance_names_the_experiment_key_and_file(store):
+    res = results.load_or_run(toy, ToyConfig(), mode="missing")
+    assert res.location == f"results/toy_store_test/{res.key}.json"
+    line = res.provenance()
+    assert line.startswith(f"toy_store_test {res.key} (results/toy_store_test/{res.key}.json): computed on ")
 
 
 def test_key_depends_on_name_version_and_config_only():
@@ -71,6 +97,50 @@ def test_key_depends_on_name_version_and_config_only():
     assert results.result_key("other", 3, ToyConfig()) != base
     assert results.result_key("toy_store_test", 3, ToyConfig(scale=1.5000001)) != base
     assert results.result_key("toy_store_test", 3, ToyConfig(size=np.int64(4))) == base
+
+
+def test_whole_floats_in_int_fields_are_one_key_and_fractions_are_refused():
+    base = results.result_key("toy_store_test", 3, ToyConfig())
+    assert results.result_key("toy_store_test", 3, ToyConfig(size=4.0)) == base
+    assert results.result_key("toy_store_test", 3, ToyConfig(scale=np.float32(1.5))) == base
+    assert results.canonical_config(ToyConfig(scale=2))["scale"] == 2.0  # an int in a float field is a float
+    assert isinstance(results.canonical_config(ToyConfig(size=4.0))["size"], int)
+    with pytest.raises(ValueError, match="ToyConfig.size must be a whole number"):
+        results.result_key("toy_store_test", 3, ToyConfig(size=4.5))
+    with pytest.raises(TypeError, match="ToyConfig.size"):
+        results.result_key("toy_store_test", 3, ToyConfig(size=True))
+    with pytest.raises(ValueError, match="ToyConfig.scale must be a finite number"):
+        results.result_key("toy_store_test", 3, ToyConfig(scale=float("nan")))
+    with pytest.raises(TypeError, match="ToyConfig.shape must be a tuple"):
+        results.result_key("toy_store_test", 3, ToyConfig(shape=3))
+
+
+def test_string_annotations_are_understood():
+    @dataclass(frozen=True)
+    class Annotated:
+        a: "int" = 1
+        b: "float" = 1.0
+        c: "int | None" = None
+        d: "tuple[int, ...]" = (1, 2)
+        e: "str" = "x"
+        f: "bool" = False
+        g: "tuple" = (1.0, 2)
+
+    got = results.canonical_config(Annotated(a=2.0, b=3, c=5.0, d=(1.0, np.int64(2)), g=(1.0, 2)))
+    assert got == {"a": 2, "b": 3.0, "c": 5, "d": [1, 2], "e": "x", "f": False, "g": [1.0, 2]}
+    assert [type(v) for v in got["d"]] == [int, int] and type(got["g"][0]) is float  # untyped tuples kept
+    with pytest.raises(TypeError, match="Annotated.e must be a string"):
+        results.canonical_config(Annotated(e=3))
+    with pytest.raises(TypeError, match="Annotated.f must be True or False"):
+        results.canonical_config(Annotated(f=1))
+    with pytest.raises(TypeError, match="must not be None"):
+        results.canonical_config(Annotated(a=None))
+
+
+def test_a_whole_float_config_is_computed_as_its_int(store):
+    res = results.load_or_run(toy, ToyConfig(size=3.0), mode="missing")
+    assert CALLS == [ToyConfig(size=3)] and type(CALLS[0].size) is int
+    assert res.key == results.load_or_run(toy, ToyConfig(size=3)).key
 
 
 def test_key_is_stable_across_processes():
@@ -84,11 +154,12 @@ def test_key_is_stable_across_processes():
 def test_read_mode_names_the_command(store):
     with pytest.raises(MissingResultError) as err:
         results.load_or_run(toy, ToyConfig())
-    assert "python -m modscale_lib.results compute toy_store_test --scale cpu" in str(err.value)
+    assert "python -m modscale_lib compute toy_store_test --config cpu" in str(err.value)
     with pytest.raises(MissingResultError) as err:
         results.load_or_run(toy, ToyConfig(size=9))
-    assert ("python -m modscale_lib.results compute toy_store_test --config "
+    assert ("python -m modscale_lib compute toy_store_test --config-json "
             "'{\"scale\":1.5,\"shape\":[2,3],\"size\":9}'") in str(err.value)
+    assert toy.command(ToyConfig(size=2)) == "python -m modscale_lib compute toy_store_test --config tiny"
     assert CALLS == [] and _files(store) == []
 
 
@@ -101,20 +172,65 @@ def test_missing_mode_computes_once_and_recompute_always(store, monkeypatch):
     results.load_or_run(toy, ToyConfig())
     results.load_or_run(toy, ToyConfig())
     assert len(CALLS) == 3
-    assert len(_files(store)) == 2  # replaced in place, no temporary files left behind
+    assert len(_files(store)) == 2  # replaced in place, no temporary, lock or old NPZ files left behind
 
 
-def test_default_config_is_the_cpu_scale(store):
-    res = results.load_or_run(toy, mode="missing")
-    assert res.key == results.result_key("toy_store_test", 3, ToyConfig.cpu())
-
-
-def test_bad_mode_is_rejected(store, monkeypatch):
+def test_arguments_are_validated(store, monkeypatch):
+    with pytest.raises(TypeError, match="config for 'toy_store_test' must be a ToyConfig"):
+        results.load_or_run(toy, None)
+    with pytest.raises(TypeError, match="must be a ToyConfig"):
+        results.load_or_run(toy, {"size": 4})
+    with pytest.raises(TypeError, match="exp must be an Experiment"):
+        results.load_or_run("toy_store_test", ToyConfig())
+    with pytest.raises(ValueError, match="budget_s must be"):
+        results.load_or_run(toy, ToyConfig(), budget_s=-1)
     monkeypatch.setenv("MODSCALE_RESULTS", "sometimes")
     with pytest.raises(ValueError, match="MODSCALE_RESULTS must be one of read, missing, recompute"):
         results.load_or_run(toy, ToyConfig())
     with pytest.raises(ValueError, match="mode must be one of"):
         results.load_or_run(toy, ToyConfig(), mode="always")
+
+
+def test_named_configs():
+    assert toy.config("full") == ToyConfig(size=40) and toy.chapter == "toy_chapter"
+    with pytest.raises(ValueError, match="config name must be one of"):
+        toy.config("huge")
+    assert toy.config_name({"size": 40, "scale": 1.5, "shape": [2, 3]}) == "full"
+    assert toy.config_name(ToyConfig(size=41)) is None
+    with pytest.warns(DeprecationWarning, match="use Experiment.config"):
+        assert toy.scale("cpu") == ToyConfig()
+
+
+def test_registration_is_validated():
+    with pytest.raises(ValueError, match="name must be a Python identifier"):
+        results.experiment("has space", 1, ToyConfig)
+    with pytest.raises(ValueError, match="has no classmethod huge"):
+        results.experiment("toy_bad_configs", 1, ToyConfig, configs=("cpu", "huge"))
+    with pytest.raises(TypeError, match="config_type must be a dataclass"):
+        results.experiment("toy_bad_type", 1, dict)
+    with pytest.raises(ValueError, match="version"):
+        results.experiment("toy_bad_version", -1, ToyConfig)
+
+
+def test_missing_or_mistyped_root_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODSCALE_RESULTS_DIR", str(tmp_path / "typo"))
+    for call in (lambda: results.load_or_run(toy, ToyConfig()), lambda: results.stored_results(),
+                 lambda: results.load_or_run(toy, ToyConfig(), mode="missing"), lambda: results.ledger()):
+        with pytest.raises(StoreLocationError, match="typo.*does not exist"):
+            call()
+    assert CALLS == [] and not (tmp_path / "typo").exists()
+
+
+def test_the_default_root_is_the_checkouts_results_folder(monkeypatch):
+    monkeypatch.delenv("MODSCALE_RESULTS_DIR", raising=False)
+    assert results.results_dir() == results.Path(results.__file__).resolve().parent.parent / "results"
+
+
+def test_unwritable_folder_fails_before_computing(store):
+    (store / "toy_store_test").write_text("a file where the folder should be")
+    with pytest.raises(StoreLocationError, match="cannot write results"):
+        results.load_or_run(toy, ToyConfig(), mode="missing")
+    assert CALLS == []
 
 
 def test_failed_computation_writes_nothing(store):
@@ -127,13 +243,24 @@ def test_failed_computation_writes_nothing(store):
     assert _files(store) == []
 
 
-@pytest.mark.parametrize("damage", ["truncate_json", "garbage_json", "truncate_npz", "drop_npz",
-                                    "edit_config", "rename", "drop_field"])
+def _edit(json_path, edit):
+    record = json.loads(json_path.read_text())
+    edit(record)
+    json_path.write_text(json.dumps(record, indent=1))
+
+
+DAMAGES = ["truncate_json", "garbage_json", "truncate_npz", "drop_npz", "flip_npz", "edit_config", "edit_value",
+           "edit_metadata", "malformed_metadata", "edit_npz_checksum", "rename", "move_folder", "drop_field",
+           "old_format"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 @pytest.mark.parametrize("mode", ["read", "missing", "recompute"])
 def test_corruption_is_detected_and_never_overwritten(store, damage, mode):
     res = results.load_or_run(toy, ToyConfig(), mode="missing")
     json_path = store / "toy_store_test" / f"{res.key}.json"
-    npz_path = json_path.with_suffix(".npz")
+    npz_path = json_path.with_name(res.files[1])
+    exp, cfg = toy, ToyConfig()
     if damage == "truncate_json":
         json_path.write_bytes(json_path.read_bytes()[:40])
     elif damage == "garbage_json":
@@ -142,27 +269,49 @@ def test_corruption_is_detected_and_never_overwritten(store, damage, mode):
         npz_path.write_bytes(npz_path.read_bytes()[:-10])
     elif damage == "drop_npz":
         npz_path.unlink()
+    elif damage == "flip_npz":
+        blob = bytearray(npz_path.read_bytes())
+        blob[len(blob) // 2] ^= 0x01
+        npz_path.write_bytes(bytes(blob))
     elif damage == "edit_config":
-        record = json.loads(json_path.read_text())
-        record["config"]["scale"] = 2.0
-        json_path.write_text(json.dumps(record))
-    elif damage == "rename":
-        # a valid result filed under the key of another config
+        _edit(json_path, lambda r: r["config"].update(scale=2.0))
+    elif damage == "edit_value":
+        _edit(json_path, lambda r: r["values"].update(total=6.1))
+    elif damage == "edit_metadata":
+        _edit(json_path, lambda r: r["metadata"].update(device="GPU (imaginary)"))
+    elif damage == "malformed_metadata":
+        _edit(json_path, lambda r: r["metadata"].update(wall_time_s="fast"))
+    elif damage == "edit_npz_checksum":
+        _edit(json_path, lambda r: r.update(npz_sha256="0" * 64))
+    elif damage == "rename":  # a valid result filed under the key of another config
         other = results.result_key("toy_store_test", 3, ToyConfig(size=9))
-        json_path.rename(json_path.with_name(f"{other}.json"))
-        npz_path.rename(npz_path.with_name(f"{other}.npz"))
-        json_path = json_path.with_name(f"{other}.json")
+        json_path = json_path.rename(json_path.with_name(f"{other}.json"))
+        cfg = ToyConfig(size=9)
+    elif damage == "move_folder":  # a valid result moved into another experiment's folder, same key
+        @results.experiment("toy_store_twin", version=3, config_type=ToyConfig)
+        def twin(cfg):
+            return toy.func(cfg)
+
+        exp = twin
+        (store / "toy_store_twin").mkdir()
+        for name in res.files:
+            (store / "toy_store_test" / name).rename(store / "toy_store_twin" / name)
+        json_path = store / "toy_store_twin" / f"{res.key}.json"
+        # same version and config, so the key would match if the folder were not checked
+        twin_key = results.result_key("toy_store_twin", 3, ToyConfig())
+        json_path = json_path.rename(json_path.with_name(f"{twin_key}.json"))
     elif damage == "drop_field":
-        record = json.loads(json_path.read_text())
-        del record["metadata"]
-        json_path.write_text(json.dumps(record))
-    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+        _edit(json_path, lambda r: r.pop("metadata"))
+    elif damage == "old_format":
+        _edit(json_path, lambda r: r.pop("format"))
+    before = _snapshot(store)
     CALLS.clear()
-    cfg = ToyConfig(size=9) if damage == "rename" else ToyConfig()
     with pytest.raises(CorruptResultError, match="Delete .* and recompute"):
-        results.load_or_run(toy, cfg, mode=mode)
+        results.load_or_run(exp, cfg, mode=mode)
+    with pytest.raises(CorruptResultError):
+        results.read(json_path)
     assert CALLS == []
-    assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
+    assert _snapshot(store) == before
 
 
 def test_outputs_must_be_storable(store):
@@ -172,40 +321,248 @@ def test_outputs_must_be_storable(store):
 
     with pytest.raises(TypeError, match="cannot be stored as JSON"):
         results.load_or_run(bad, ToyConfig(), mode="missing")
-    with pytest.raises(ValueError, match="name must be a Python identifier"):
-        results.experiment("has space", 1, ToyConfig)
+    assert _files(store) == []
 
 
 def test_config_round_trips_through_json():
     cfg = ToyConfig(size=7, shape=(4, 1))
-    stored = json.loads(json.dumps(results._plain(cfg)))
+    stored = json.loads(json.dumps(results.canonical_config(cfg)))
     assert toy.config_from_dict(stored) == cfg
     with pytest.raises(ValueError, match="unknown fields"):
         toy.config_from_dict({"size": 1, "colour": "red"})
-    with pytest.raises(ValueError, match="scale must be 'cpu' or 'full'"):
-        toy.scale("huge")
 
 
-def test_command_line(store, capsys):
-    root = str(store)
-    assert results.main(["--root", root, "list"]) == 0
-    assert "the store is empty" in capsys.readouterr().out
-    tiny = '{"p": 3, "n_min": 8, "n_max": 12, "trials": 50, "seed": 1}'
-    assert results.main(["--root", root, "compute", "pinv_moment", "--config", tiny]) == 0
-    assert results.main(["--root", root, "verify"]) == 0
-    out = capsys.readouterr().out
-    assert "1 ok, 0 with problems" in out
-    (path,) = sorted((store / "pinv_moment").glob("*.json"))
-    before = path.stat().st_mtime_ns
-    assert results.main(["--root", root, "recompute", "pinv_moment"]) == 0
-    assert path.stat().st_mtime_ns != before  # recomputed with its stored config, under the same key
-    assert results.main(["--root", root, "compute", "no_such_experiment"]) == 2
-    path.write_text("{}")
-    assert results.main(["--root", root, "verify"]) == 1
-    assert "CORRUPT" in capsys.readouterr().out
+def test_ledger_rows(store):
+    results.load_or_run(toy, ToyConfig(), mode="missing")
+    results.load_or_run(toy, ToyConfig(size=9), mode="missing")
+    (store / "toy_store_test" / "0123456789abcdef.json").write_text("{}")
+    rows = results.ledger()
+    assert [r["status"][:7] for r in rows] == ["corrupt", "ok", "ok"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert {r["config"] for r in ok} == {"cpu", None} and {r["chapter"] for r in ok} == {"toy_chapter"}
+    assert all(r["wall_time_s"] >= 0 and r["file"].startswith("toy_store_test/") for r in ok)
 
 
-def test_module_runs_as_a_script(store):
-    out = subprocess.run([sys.executable, "-m", "modscale_lib.results", "--root", str(store), "verify"],
-                         capture_output=True, text=True, check=True).stdout
-    assert "0 ok, 0 with problems" in out
+# ---------------------------------------------------------------------------------------------------------
+# Atomicity and concurrency
+# ---------------------------------------------------------------------------------------------------------
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from dataclasses import dataclass
+    import numpy as np
+    from modscale_lib import results
+
+    @dataclass(frozen=True)
+    class C:
+        size: int = 4
+        @classmethod
+        def cpu(cls): return cls()
+        @classmethod
+        def full(cls): return cls()
+
+    i = 0
+    def run(cfg):
+        return {"i": i, "grid": np.full(200_000, float(i))}
+
+    exp = results.experiment("toy_kill", 1, C)(run)
+    print("ready", flush=True)
+    while True:
+        i += 1
+        results.save(exp, C(), run(C()), 0.0, sys.argv[1])
+""")
+
+
+def test_random_kills_during_writes_leave_a_whole_result(tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(KILL_SCRIPT)
+    store = tmp_path / "store"
+    store.mkdir()
+    rng = random.Random(0)
+    seen = []
+    for _ in range(12):
+        proc = subprocess.Popen([sys.executable, str(script), str(store)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.01, 0.15))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        paths = results.stored_results(store)
+        if paths:  # never a partial result: the whole record and its arrays, consistent
+            (path,) = paths
+            res = results.read(path)
+            assert np.all(res["grid"] == float(res["i"]))
+            seen.append(res["i"])
+        npz = list((store / "toy_kill").glob("*.npz")) if (store / "toy_kill").exists() else []
+        assert len(npz) <= 2  # the current NPZ, and at most one left by the write the kill interrupted
+    assert seen and all(i >= 1 for i in seen)
+
+
+def test_concurrent_writers_of_one_key_do_not_mix(store):
+    def writer(n):
+        for i in range(8):
+            results.save(toy, ToyConfig(), {"who": n, "i": i, "grid": np.full(1000, float(n * 100 + i))}, 0.0)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (path,) = results.stored_results()
+    res = results.read(path)
+    assert np.all(res["grid"] == res["who"] * 100 + res["i"])
+    assert len(_files(store)) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sweeps
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepConfig:
+    ms: tuple = (2, 3, 4)
+    seeds: tuple = (0, 1, 2)
+
+    @classmethod
+    def cpu(cls):
+        return cls()
+
+    @classmethod
+    def full(cls):
+        return cls(ms=(2, 3, 4, 5))
+
+
+SWEEP_CALLS = []
+FAIL_AT = {"n": None, "sleep": 0.0}
+
+
+def _cell(item):
+    if FAIL_AT["n"] is not None and len(SWEEP_CALLS) == FAIL_AT["n"]:
+        raise KeyboardInterrupt("killed mid-sweep")
+    SWEEP_CALLS.append(item)
+    time.sleep(FAIL_AT["sleep"])
+    rng = np.random.default_rng([item["m"], item["seed"]])
+    return {"loss": rng.standard_normal(5), "best": float(rng.random()), "tag": (item["m"], "x"),
+            "count": np.int64(item["m"])}
+
+
+@results.experiment("toy_sweep", version=1, config_type=SweepConfig, chapter="toy_chapter", sweep=True)
+def toy_sweep(cfg, cells):
+    items = [{"m": m, "seed": s} for m in cfg.ms for s in cfg.seeds]
+    out = cells.map(items, _cell, desc="toy cells")
+    return {"loss": np.stack([o["loss"] for o in out]), "best": [o["best"] for o in out],
+            "tags": [o["tag"] for o in out], "counts": [o["count"] for o in out]}
+
+
+@pytest.fixture
+def sweep_state():
+    SWEEP_CALLS.clear()
+    FAIL_AT.update(n=None, sleep=0.0)
+    yield
+    FAIL_AT.update(n=None, sleep=0.0)
+
+
+def _same(a, b):
+    assert a.values == b.values and a.arrays.keys() == b.arrays.keys()
+    for k in a.arrays:
+        assert a.arrays[k].dtype == b.arrays[k].dtype and a.arrays[k].tobytes() == b.arrays[k].tobytes()
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 4, 8])
+def test_a_killed_sweep_resumes_to_the_identical_result(tmp_path, sweep_state, fail_at):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    whole = results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path / "a", progress=False)
+    assert len(SWEEP_CALLS) == 9
+    SWEEP_CALLS.clear()
+    FAIL_AT["n"] = fail_at
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path / "b", progress=False)
+    folder = tmp_path / "b" / "toy_sweep" / f"{whole.key}.cells"
+    assert len(list(folder.glob("*.npz"))) == fail_at and not (tmp_path / "b" / "toy_sweep" / f"{whole.key}.json").exists()
+    with pytest.raises(MissingResultError, match=f"{fail_at} cells of an interrupted run" if fail_at else "No stored"):
+        results.load_or_run(toy_sweep, SweepConfig(), root=tmp_path / "b")
+    FAIL_AT["n"] = None
+    SWEEP_CALLS.clear()
+    resumed = results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path / "b", progress=False)
+    assert len(SWEEP_CALLS) == 9 - fail_at  # only the missing cells
+    _same(whole, resumed)
+    _same(results.read(tmp_path / "b" / "toy_sweep" / f"{whole.key}.json"), whole)
+    assert not folder.exists() and resumed.metadata["cells"] == 9
+    assert _files(tmp_path / "b") == _files(tmp_path / "a")
+
+
+def test_a_direct_sweep_call_stores_nothing(tmp_path, sweep_state):
+    out = toy_sweep(SweepConfig())
+    assert out["loss"].shape == (9, 5) and out["tags"][0] == [2, "x"] and out["counts"][0] == 2
+    assert _files(tmp_path) == []
+
+
+def test_sweep_budget_stops_cleanly_and_resumes(tmp_path, sweep_state):
+    FAIL_AT["sleep"] = 0.05
+    with pytest.raises(BudgetExhausted) as err:
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path, budget_s=0.18, progress=False)
+    done = err.value.done
+    assert 1 <= done < 9 and err.value.total == 9 and "rerun the same command" in str(err.value)
+    key = results.result_key("toy_sweep", 1, SweepConfig())
+    assert len(list((tmp_path / "toy_sweep" / f"{key}.cells").glob("*.npz"))) == done
+    SWEEP_CALLS.clear()
+    res = results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path, progress=False)
+    assert len(SWEEP_CALLS) == 9 - done
+    # the wall time adds up every cell's, computed in either run
+    assert 9 * 0.05 <= res.metadata["wall_time_s"] < 9 * 0.05 + 2
+    assert res.metadata["device"].startswith("CPU")
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "edit", "swap"])
+def test_a_damaged_cell_is_an_error_not_recomputed(tmp_path, sweep_state, damage):
+    FAIL_AT["n"] = 4
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path, progress=False)
+    cells = sorted((tmp_path / "toy_sweep").glob("*.cells/*.npz"))
+    target = cells[0]
+    if damage == "flip":
+        blob = bytearray(target.read_bytes())
+        blob[len(blob) // 3] ^= 0x10
+        target.write_bytes(bytes(blob))
+    elif damage == "truncate":
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "edit":  # a consistent NPZ whose record was edited (its wall time)
+        with np.load(target) as npz:
+            contents = {k: npz[k] for k in npz.files}
+        meta = json.loads(contents["__cell__"].tobytes())
+        meta["wall_time_s"] = 0.0
+        contents["__cell__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        np.savez(target, **contents)
+    elif damage == "swap":  # a valid cell filed under another cell's name
+        target.write_bytes(cells[1].read_bytes())
+    FAIL_AT["n"] = None
+    SWEEP_CALLS.clear()
+    before = _snapshot(tmp_path)
+    with pytest.raises(CorruptResultError, match="stored sweep cell .* Delete .* to recompute that cell"):
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path, progress=False)
+    assert SWEEP_CALLS == [] and _snapshot(tmp_path) == before
+
+
+def test_cells_are_checked(tmp_path):
+    c = cells_mod.Cells(tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="items must be distinct"):
+        c.map([{"a": 1}, {"a": 1}], lambda item: {})
+    with pytest.raises(TypeError, match="items must be a list of dicts"):
+        c.map([1, 2], lambda item: {})
+    with pytest.raises(TypeError, match="must return a dict"):
+        c.map([{"a": 1}], lambda item: [1])
+    assert cells_mod.cell_hash({"m": 2, "seed": 1}) == cells_mod.cell_hash({"seed": np.int64(1), "m": 2})
+
+
+def test_results_module_imports_no_torch_and_no_experiments():
+    code = ("import sys, modscale_lib.results, modscale_lib.cells; "
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('modscale_lib.experiments')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    source = (results.Path(results.__file__).read_text() + results.Path(cells_mod.__file__).read_text())
+    imports = [line for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
+    assert imports and not any("experiments" in line or "torch" in line for line in imports)
+    assert "importlib.import_module" not in source
+
+
+def test_old_command_points_to_the_new_one():
+    proc = subprocess.run([sys.executable, "-m", "modscale_lib.results"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "python -m modscale_lib" in proc.stderr
+    assert os.environ.get("MODSCALE_RESULTS") == "read"

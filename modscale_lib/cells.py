@@ -1,0 +1,168 @@
+"""Resumable sweeps: the store keeps each finished cell of a long experiment, so a killed run resumes.
+
+An experiment registered with ``sweep=True`` is called as ``func(config, cells)`` and computes through
+:meth:`Cells.map`, one call per natural cell (a method, a dimension ``m``, a seed, ...)::
+
+    outputs = cells.map([{"m": m, "seed": s} for m in cfg.m_grid for s in cfg.seeds], one_cell, desc="m, seed")
+
+Each cell is stored atomically, as it finishes, in ``results/<experiment>/<key>.cells/<cell>.npz`` (``<cell>``:
+16 hex digits of SHA-256 of the item's canonical JSON), with its item, plain values, arrays, wall time,
+device, date and a checksum of all of them. A later run of the same result loads the stored cells and
+computes only the others; a damaged cell raises :class:`~modscale_lib.results.CorruptResultError` (it is
+never silently recomputed over: delete it to recompute it). Outputs come back as stored (tuples as lists,
+numpy scalars as Python numbers) whether computed now or loaded, so a resumed sweep assembles a result
+identical, array for array and bit for bit, to an uninterrupted one. When every cell is there the store
+saves the assembled result (its wall time the sum of the cells' plus the assembly) and deletes the folder.
+
+With a deadline (``load_or_run(..., budget_s=S)``), a cell does not start when the mean cell time so far
+says it would end after the deadline: :class:`BudgetExhausted` is raised, with what is done stored.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .results import CorruptResultError, _atomic_write, _canonical, _device, _plain, _sha256, _split_outputs
+
+__all__ = ["Cells", "BudgetExhausted", "cell_hash", "CELL_FORMAT"]
+
+CELL_FORMAT = 1
+_META = "__cell__"       # the NPZ entry holding the cell's JSON record
+IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config (names the resume command)
+
+
+class BudgetExhausted(Exception):
+    """A sweep stopped before its deadline with ``done`` of ``total`` cells of one map stored; rerun to resume."""
+
+    def __init__(self, desc: str, done: int, total: int):
+        super().__init__(f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same command "
+                         f"to resume")
+        self.desc, self.done, self.total = desc, done, total
+
+
+def cell_hash(item: dict) -> str:
+    """The file stem of the cell ``item``: 16 hex digits of SHA-256 of its canonical JSON."""
+    return _sha256(_canonical(_plain(item)))[:16]
+
+
+def _array_sha(a: np.ndarray) -> str:
+    return _sha256(np.ascontiguousarray(a).tobytes())
+
+
+class Cells:
+    """The cells of one sweep result, stored in ``folder`` (``None``: compute every cell, store none).
+
+    Attributes filled as cells are mapped: ``count`` cells, ``total_wall_s`` (their recorded wall times,
+    computed now or earlier), ``run_wall_s`` (the time spent computing cells in this process).
+    """
+
+    def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
+                 desc: str = "cells", identity: dict | None = None):
+        self.folder = None if folder is None else Path(folder)
+        self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
+        self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
+        self._devices: list[str] = []
+
+    def devices(self) -> str:
+        """The devices that computed the cells mapped so far, joined with ``"; "`` ("" if none)."""
+        return "; ".join(self._devices)
+
+    def map(self, items: list[dict], compute: Callable[[dict], dict], *, desc: str | None = None) -> list[dict]:
+        """``[compute(item) for item in items]``, computing only the cells not yet stored, storing each."""
+        desc = desc or self.desc
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, dict) for i in items):
+            raise TypeError(f"items must be a list of dicts identifying cells, got {type(items).__name__}")
+        stems = [cell_hash(item) for item in items]
+        if len(set(stems)) != len(stems):
+            raise ValueError(f"{desc}: items must be distinct (two cells would share one file)")
+        outputs: list[Any] = [None] * len(items)
+        todo = []
+        for i, stem in enumerate(stems):
+            if self.folder is not None and (self.folder / f"{stem}.npz").exists():
+                outputs[i], record = self._load(self.folder / f"{stem}.npz", items[i])
+                self._account(record)
+            else:
+                todo.append(i)
+        walls: list[float] = []
+        bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not self.progress)
+        try:
+            for i in todo:
+                if self.deadline is not None:
+                    now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
+                    if now >= self.deadline or now + mean > self.deadline:
+                        raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
+                start = time.perf_counter()
+                out = compute(items[i])
+                wall = time.perf_counter() - start
+                walls.append(wall)
+                self.run_wall_s += wall
+                outputs[i], record = self._store(stems[i], items[i], out, wall, desc)
+                self._account(record)
+                bar.update(1)
+        finally:
+            bar.close()
+        return outputs
+
+    def remove(self) -> None:
+        """Delete the cells' folder (once the assembled result is stored)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _account(self, record: dict) -> None:
+        self.count += 1
+        self.total_wall_s += record["wall_time_s"]
+        if record["device"] not in self._devices:
+            self._devices.append(record["device"])
+
+    def _store(self, stem: str, item: dict, out: Any, wall: float, desc: str) -> tuple[dict, dict]:
+        values, arrays = _split_outputs(f"{desc} cell {item}", out)
+        if _META in arrays:
+            raise ValueError(f"{desc}: {_META!r} is reserved; rename that output")
+        record = {"format": CELL_FORMAT, "item": _plain(item), "order": list(out), "values": values,
+                  "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)}
+                             for k, a in arrays.items()},
+                  "wall_time_s": wall, "device": _device(),
+                  "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        record["checksum"] = _sha256(_canonical(record))
+        if self.folder is not None:
+            self.folder.mkdir(exist_ok=True)
+            if self.identity is not None and not (self.folder / IDENTITY).exists():
+                _atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
+            meta = np.frombuffer(_canonical(record).encode(), dtype=np.uint8)
+            buf = io.BytesIO()
+            np.savez(buf, **arrays, **{_META: meta})
+            _atomic_write(self.folder / f"{stem}.npz", buf.getvalue())
+        plain = json.loads(_canonical(values))  # exactly what a later run will load
+        return {k: plain[k] if k in plain else arrays[k] for k in record["order"]}, record
+
+    @staticmethod
+    def _load(path: Path, item: dict) -> tuple[dict, dict]:
+        hint = f"Delete {path} to recompute that cell."
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                contents = {k: npz[k] for k in npz.files}
+            record = json.loads(contents.pop(_META).tobytes())
+            body = {k: v for k, v in record.items() if k != "checksum"}
+            if record.get("format") != CELL_FORMAT or _sha256(_canonical(body)) != record.get("checksum"):
+                raise ValueError("its checksum does not match its content")
+            if record["item"] != _plain(item):
+                raise ValueError(f"it holds the cell {record['item']}, not {_plain(item)}")
+            if sorted(contents) != sorted(record["arrays"]):
+                raise ValueError(f"it holds arrays {sorted(contents)}, not {sorted(record['arrays'])}")
+            for k, spec in record["arrays"].items():
+                a = contents[k]
+                if [a.dtype.str, list(a.shape), _array_sha(a)] != [spec["dtype"], spec["shape"], spec["sha256"]]:
+                    raise ValueError(f"its array {k!r} does not match its checksum")
+            out = {k: record["values"][k] if k in record["values"] else contents[k] for k in record["order"]}
+        except Exception as exc:  # any failure to read a cell back (bad zip, header, JSON, checksum) is damage
+            raise CorruptResultError(f"stored sweep cell {path} is damaged ({type(exc).__name__}: {exc}). "
+                                     f"{hint}") from exc
+        return out, record
