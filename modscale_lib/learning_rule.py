@@ -35,13 +35,19 @@ import math
 import numpy as np
 import torch
 
-from .networks import BatchedMLP, _generator
+from .methods import RULE_VARIANTS
+from .networks import BatchedMLP
+from .seeding import torch_generator
 
 __all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "find_module_projections",
-           "KERNELS", "VARIANTS", "KernelNotPositiveDefiniteError", "orthonormalise", "moment_span"]
+           "KERNELS", "VARIANTS", "DEFAULTS", "KernelNotPositiveDefiniteError", "orthonormalise", "moment_span",
+           "ModuleAtInit"]
 
 KERNELS = ("features", "ntk", "rbf")
-VARIANTS = ("paper", "deflation", "backfit", "spectral")
+VARIANTS = RULE_VARIANTS
+# The rule's settings, written once: find_module_projections's defaults, and what experiments refer to.
+DEFAULTS = {"variant": "backfit", "kernel": "features", "steps": 300, "lr": 0.05, "batch_size": 512,
+            "ridge": 1e-2, "width": 256, "depth": 1, "refine_passes": 2}
 
 
 class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
@@ -62,7 +68,7 @@ def orthonormalise(A: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------------------
 # Kernels on projected inputs z (B, b); each returns (B, B), normalised so that its mean diagonal is about 1
 # ---------------------------------------------------------------------------------------------------------
-class _ModuleAtInit:
+class ModuleAtInit:
     """A module network at initialisation (``b -> width -> width -> 1``), whose kernels the rule uses."""
 
     def __init__(self, module_dim: int, width: int, depth: int, seed: int):
@@ -80,13 +86,13 @@ class _ModuleAtInit:
         return h[0]
 
 
-def feature_kernel(z: torch.Tensor, module: _ModuleAtInit) -> torch.Tensor:
+def feature_kernel(z: torch.Tensor, module: ModuleAtInit) -> torch.Tensor:
     """``K = phi(z) phi(z)^T / width``: the random-feature kernel of the module's last hidden layer at init."""
     phi = module.features(z)
     return phi @ phi.T / phi.shape[1]
 
 
-def ntk_kernel(z: torch.Tensor, module: _ModuleAtInit) -> torch.Tensor:
+def ntk_kernel(z: torch.Tensor, module: ModuleAtInit) -> torch.Tensor:
     """The module's empirical neural tangent kernel at initialisation, ``J J^T`` over all its parameters.
 
     Built in closed form for the ReLU MLP (no per-sample autograd): the output layer contributes
@@ -225,10 +231,11 @@ def moment_span(X, y, dim: int) -> np.ndarray:
     return np.ascontiguousarray(vectors[:, ::-1][:, : int(dim)])
 
 
-def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, variant: str = "backfit",
-                            kernel: str = "features", steps: int = 300, lr: float = 0.05,
-                            batch_size: int = 512, ridge: float = 1e-2, width: int = 256, depth: int = 1,
-                            refine_passes: int = 2, init=None, normalise_kernel: bool = False, seed: int = 0,
+def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, variant: str = DEFAULTS["variant"],
+                            kernel: str = DEFAULTS["kernel"], steps: int = DEFAULTS["steps"],
+                            lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"],
+                            ridge: float = DEFAULTS["ridge"], width: int = DEFAULTS["width"],
+                            depth: int = DEFAULTS["depth"], refine_passes: int = DEFAULTS["refine_passes"], init=None, normalise_kernel: bool = False, seed: int = 0,
                             return_history: bool = False):
     """Find ``n_modules`` input projections of dimension ``module_dim`` for a modular network.
 
@@ -298,9 +305,9 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
         return outer
     Xt = torch.as_tensor(X, dtype=torch.float32)
     target = torch.as_tensor(y - y.mean(axis=0), dtype=torch.float32)
-    gen = _generator(seed, 31337)
+    gen = torch_generator(seed, 31337)
     K = int(n_modules)
-    modules = [_ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
+    modules = [ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
     search = dict(module_dim=int(module_dim), kernel=kernel, steps=steps, lr=lr, batch_size=int(batch_size),
                   ridge=ridge, gen=gen, normalise=bool(normalise_kernel))
     found, fits, histories = [], [], []

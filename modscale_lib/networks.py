@@ -16,7 +16,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["BatchedMLP", "MLPEnsemble", "ModularEnsemble", "mlp_param_count", "default_device",
+from . import validation
+from .seeding import torch_generator
+
+__all__ = ["BatchedMLP", "MLPEnsemble", "ModularEnsemble", "mlp_param_count", "width_for_params", "default_device",
            "random_projections"]
 
 
@@ -31,16 +34,19 @@ def mlp_param_count(input_dim: int, width: int, depth: int, n_outputs: int = 1) 
     return int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])))
 
 
-def _generator(*seed_parts: int) -> torch.Generator:
-    # One independent stream per (model seed, part), whatever the ensemble's size or order.
-    state = np.random.SeedSequence([int(s) for s in seed_parts]).generate_state(2)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+def width_for_params(n_params: int, input_dim: int, depth: int) -> int:
+    """The hidden width whose MLP (``depth`` hidden layers, one output) has the parameter count closest to
+    ``n_params`` (in log scale)."""
+    n_params = validation.whole(n_params, "n_params", low=1, high=10 ** 10)
+    input_dim = validation.whole(input_dim, "input_dim", low=1, high=10 ** 6)
+    depth = validation.whole(depth, "depth", low=1, high=64)
+    widths = np.arange(1, max(64, n_params + 2))
+    counts = np.array([mlp_param_count(input_dim, int(w), depth) for w in widths[:20_000]])
+    return int(widths[np.argmin(np.abs(np.log(counts) - np.log(n_params)))])
 
 
 def _check_int(name: str, value, low: int = 1) -> int:
-    if int(value) != value or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
+    return validation.whole(value, name, low=low)
 
 
 def _per_model(name: str, values, n: int, default) -> list[int]:
@@ -85,7 +91,7 @@ class BatchedMLP(torch.nn.Module):
             for i, (seed, w_i) in enumerate(zip(self.seeds, self.widths)):
                 true_in = fan_in if layer == 0 else w_i
                 bound = 1.0 / math.sqrt(true_in)
-                g = _generator(seed, stream, layer)
+                g = torch_generator(seed, stream, layer)
                 W[i].uniform_(-bound, bound, generator=g)
                 bias[i].uniform_(-bound, bound, generator=g)
             weights.append(torch.nn.Parameter(W))
@@ -143,7 +149,7 @@ def random_projections(n_models: int, n_modules: int, input_dim: int, module_dim
     seeds = list(range(n_models)) if seeds is None else [int(s) for s in seeds]
     out = torch.empty(n_models, n_modules, input_dim, module_dim)
     for e, seed in enumerate(seeds):
-        g = _generator(seed, 7919)
+        g = torch_generator(seed, 7919)
         for k in range(n_modules):
             q, _ = torch.linalg.qr(torch.randn(input_dim, module_dim, generator=g, dtype=torch.float64))
             out[e, k] = q.float()

@@ -1,11 +1,18 @@
-"""The book's one figure style (matplotlib only; no experiment runs here)."""
+"""The book's one figure style and its HTML tables (matplotlib only; no experiment runs here)."""
 from __future__ import annotations
+
+import html
+import numbers
+from typing import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
-__all__ = ["use_style", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT", "D_COLOURS", "subplots", "theory_and_simulation",
-           "theory_vs_networks"]
+__all__ = ["use_style", "setup_notebook", "table", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT",
+           "D_COLOURS", "METHOD_COLOURS", "subplots", "theory_and_simulation", "theory_vs_networks", "linear_model_axes",
+           "modular_theory_figure", "sine_module_figure", "modules_against_target",
+           "recovery_scatter", "projection_training_figure"]
 
 OURS = "#1f5fa8"      # our measurements
 THEORY = "#222222"    # closed forms
@@ -31,6 +38,60 @@ def use_style() -> None:
     })
 
 
+def setup_notebook() -> None:
+    """A chapter's setup: the house style, figures at retina resolution, numpy printing with 4 digits."""
+    use_style()
+    np.set_printoptions(precision=4, suppress=True)
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
+    except ImportError:  # outside IPython: nothing to configure
+        pass
+
+
+def _cell(value, fmt) -> str:
+    if callable(fmt):
+        return fmt(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return format(int(value), fmt or ",")
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if not np.isfinite(v):
+            return "not reached" if v > 0 else ("n/a" if np.isnan(v) else "-inf")
+        return format(v, fmt or ".3g")
+    return str(value)
+
+
+def table(columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callable] | None = None,
+          caption: str | None = None):
+    """An HTML table for a notebook: ``columns`` maps each header to its values (all of one length).
+
+    ``formats`` maps a header to a format spec (``".3f"``, ``".1%"``) or a function value -> str; by default
+    whole numbers get thousands separators, other numbers three significant digits, ``inf`` reads "not
+    reached" and NaN "n/a". Returns an ``IPython.display.HTML`` object (its last-line value displays it).
+    """
+    from IPython.display import HTML
+
+    formats = dict(formats or {})
+    unknown = set(formats) - set(columns)
+    if unknown:
+        raise ValueError(f"formats names columns that do not exist: {sorted(unknown)}")
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"every column must have the same length, got {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(vals[i], formats.get(h)))}</td>"
+                                    for h, vals in columns.items()) + "</tr>" for i in range(n))
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return HTML(f'<table class="modscale-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+
+
 def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float = 3.4, **kwargs):
     """``plt.subplots`` in the house style, sized per panel (inches)."""
     use_style()
@@ -38,6 +99,11 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float =
 
 
 D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per number of outputs d
+METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in every chapter
+    "monolithic": THEORY, "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
+    "modular, deflation rule": "#6b8e23", "modular, backfit rule": OURS, "modular, spectral rule": "#e09b2d",
+    "modular, oracle": "#2a9d5c",
+}
 
 
 def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label: str, marker: str = "o"):
@@ -51,6 +117,101 @@ def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label:
     ax.plot(x, theory_y, color=colour, lw=1.6, label=f"{label}, theory")
     ax.errorbar(x, sim_y, yerr=2 * np.asarray(sim_se), fmt=marker, ms=3.5, mfc="white", mew=1.1, color=colour,
                 elinewidth=0.8, label=f"{label}, simulation")
+
+
+def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
+    """Scales, limits and labels of the linear model's 2 x 2 figure (rows: n sweep, p sweep; columns: test,
+    train)."""
+    for (row, col), ax in np.ndenumerate(axes):
+        ax.set_xscale("log")
+        ax.set_yscale("log" if col == 0 else "linear")
+        if col == 0:  # the peak itself is off the chart: there the loss is infinite
+            ax.set_ylim(0.1, 30)
+        ax.set_xlabel(f"samples n (p = {p_fixed})" if row == 0 else f"parameters p (n = {n_fixed})")
+        ax.set_ylabel(("test" if col == 0 else "train") + " loss (summed over outputs)")
+    axes[0, 0].legend(fontsize=8)
+
+
+def modular_theory_figure(m, floor, target, n_mono, n_matched, n_random):
+    """Two panels: the loss floor of random against matched projections, and the samples each needs."""
+    fig, (ax_f, ax_n) = subplots(1, 2, width=4.4, height=3.4)
+    ax_f.plot(m, floor, "o-", color=ACCENT, label="random projections")
+    ax_f.plot(m, np.zeros(len(m)), "o-", color=OURS, label="matched projections")
+    ax_f.axhline(target, color=PAPER, ls="--", lw=1, label=f"target ε = {target:g}")
+    ax_f.set(xlabel="input dimension m", ylabel="loss floor (units of Var(y))", ylim=(-0.03, 1.03))
+    ax_f.legend(fontsize=8)
+    ax_n.plot(m, n_mono, "o-", color=THEORY, label="monolithic")
+    ax_n.plot(m, n_matched, "o-", color=OURS, label="modular, matched")
+    ax_n.plot(m, n_random, "o-", color=ACCENT, label="modular, random")
+    ax_n.set(yscale="log", xlabel="input dimension m", ylabel="samples needed n*")
+    ax_n.legend(fontsize=8)
+    return fig
+
+
+def sine_module_figure(task, n_points: int = 20, seed: int = 0):
+    """One module of a sine-wave task: its sine components, their sum, and a few training points (raw units)."""
+    t = np.linspace(-5, 5, 800)
+    components = task.module_components(t)
+    X, y = task.sample(n_points, seed=seed)
+    # y is standardised; undo it to draw the points on the raw module's scale
+    y_raw = y * task.module_stds[0] + task.module_means[0]
+    fig, ax = subplots(width=6.4, height=4.0)
+    for c in components:
+        ax.plot(t, c, color=OURS, lw=1.0)
+    ax.plot(t, components.sum(axis=0), color="#e07b28", lw=2.5, label="target function")
+    ax.plot(X @ task.projections[0, :, 0], y_raw, "o", color="#d62728", ms=6, label="training points")
+    ax.set(xlabel=r"projection $t = u^\top x$", ylabel="module output (raw units)")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def modules_against_target(task, X, y):
+    """The target against each module's projection, with that module's (scaled) function drawn over it."""
+    K = task.n_modules
+    fig, axes = subplots(1, K, width=3.4, height=3.0, sharey=True)
+    t = np.linspace(-3.5, 3.5, 400)
+    for j, ax in enumerate(np.atleast_1d(axes)):
+        ax.plot(X @ task.projections[j, :, 0], y, ".", ms=2, color=PAPER)
+        module = task.standardise(task.module_components(t, module=j).sum(axis=0), module=j)
+        ax.plot(t, module / np.sqrt(K), color=OURS, lw=2)
+        ax.set(xlabel=f"module {j + 1}: $u_{j + 1}^\\top x$")
+    np.atleast_1d(axes)[0].set_ylabel("target y")
+    return fig
+
+
+def recovery_scatter(cos, variants):
+    """Where each start of the rule ends, one panel per variant: ``cos`` (variant, seed, true, found) holds
+    ``|cos|`` with each of two true modules."""
+    fig, axes = subplots(1, len(variants), width=3.2, height=3.2, sharey=True)
+    for ax, variant, c in zip(np.atleast_1d(axes), variants, cos):
+        for found in range(c.shape[-1]):
+            ax.plot(c[:, 0, found], c[:, 1, found], "o", ms=6, alpha=0.7, color=D_COLOURS[found],
+                    label=f"start {found + 1}")
+        ax.plot([0, 1], [1, 0], ":", color=PAPER, lw=1)
+        ax.set(xlim=(-0.03, 1.05), ylim=(-0.03, 1.05), xlabel=r"$|u_1^\top \hat u|$", title=variant)
+    np.atleast_1d(axes)[0].set_ylabel(r"$|u_2^\top \hat u|$")
+    np.atleast_1d(axes)[0].legend(fontsize=8, loc="center")
+    return fig
+
+
+def projection_training_figure(steps, score, matched, inits, reference_similarity):
+    """Similarity of the projections to the true ones over training (mean ± s.e. over seeds), per init;
+    the authors' scores at the start and end as markers. score, matched: (init, seed, record)."""
+    from . import methods
+
+    fig, axes = subplots(1, 2, width=4.4, height=3.3)
+    for ax, values, label in ((axes[0], score, "similarity score (matched mean |cos|)"),
+                              (axes[1], matched, "matched mean cos²")):
+        for i, init in enumerate(inits):
+            mean = values[i].mean(axis=0)
+            se = values[i].std(axis=0, ddof=1) / np.sqrt(values.shape[1])
+            ax.plot(steps, mean, color=D_COLOURS[i], label=f"init: {init}")
+            ax.fill_between(steps, mean - se, mean + se, color=D_COLOURS[i], alpha=0.2)
+        ax.set(xlabel="training iteration", ylabel=label, ylim=(0, 1.02))
+    for name, marker in (("baseline", "s"), (methods.rule("paper"), "D")):
+        axes[0].plot([0, 1000], reference_similarity[name], marker, color=PAPER, ms=7, label=f"authors: {name}")
+    axes[0].legend(fontsize=7, loc="lower right")
+    return fig
 
 
 PANEL_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "parameters p",

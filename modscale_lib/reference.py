@@ -1,9 +1,14 @@
 """The paper's reported numbers, as data, each with where it came from (no computation here).
 
-All values are read off the authors' figures (project page and paper), so they are approximate; the
-project's build spec (SPEC section 5) restates them. Each chapter prints them beside its own.
+All values are read off the authors' figures (project page and paper), so they are approximate. Methods are
+named in the book's one vocabulary (:mod:`modscale_lib.methods`): the authors' rule is ``"modular, paper rule"``
+and their randomly initialised modular network ``"modular, random"``. Each chapter prints them beside its own.
 """
 from __future__ import annotations
+
+from .methods import MONOLITHIC, RANDOM, rule
+
+PAPER_RULE = rule("paper")
 
 __all__ = ["THEORY_GROWTH", "LOSS_TRENDS", "SAMPLE_COMPLEXITY", "MODULE_SIMILARITY", "COMPOSITIONAL_CIFAR",
            "CIFAR_ROBUSTNESS"]
@@ -25,27 +30,27 @@ SAMPLE_COMPLEXITY = {
     "source": "compare_method1_sample_complexity1.5 figure: smallest n reaching test loss 1.5",
     "target_loss": 1.5,
     "m": (2, 3, 4, 5, 6, 7, 8, 9),
-    "their rule": (4.6e2, 3.0e2, 1.7e3, 5.7e2, 2.9e3, 4.9e3, 4.3e3, 1.4e4),
-    "monolithic": (2.2e3, 5.2e2, 5.0e3, 7e3, 1.7e4, 8.4e3, 2.8e4, 1.15e4),
-    "modular, random init": (7.4e3, 2.1e3, 1.3e4, 4.6e4, 3.7e4, 1.55e4, 3.0e4, 8.2e4),
+    PAPER_RULE: (4.6e2, 3.0e2, 1.7e3, 5.7e2, 2.9e3, 4.9e3, 4.3e3, 1.4e4),
+    MONOLITHIC: (2.2e3, 5.2e2, 5.0e3, 7e3, 1.7e4, 8.4e3, 2.8e4, 1.15e4),
+    RANDOM: (7.4e3, 2.1e3, 1.3e4, 4.6e4, 3.7e4, 1.55e4, 3.0e4, 8.2e4),
 }
 
 MODULE_SIMILARITY = {
     "source": "sims figure: similarity of learned and true projections over 1000 iterations",
     "baseline": (0.536, 0.578),
-    "their rule": (0.555, 0.628),
+    PAPER_RULE: (0.555, 0.628),
 }
 
 COMPOSITIONAL_CIFAR = {
     "source": "multicifar_result figure: accuracy per image against k",
     "k": (1, 2, 3, 4, 5, 6, 7, 8),
-    "their rule": (.552, .542, .538, .525, .516, .505, .493, .482),
-    "modular, random init": (.536, .535, .512, .488, .472, .455, .443, .434),
-    "monolithic": (.529, .537, .504, .476, .451, .429, .409, .390),
+    PAPER_RULE: (.552, .542, .538, .525, .516, .505, .493, .482),
+    RANDOM: (.536, .535, .512, .488, .472, .455, .443, .434),
+    MONOLITHIC: (.529, .537, .504, .476, .451, .429, .409, .390),
 }
 
 CIFAR_ROBUSTNESS = {
     "source": "project page table (k not stated)",
-    "combinatorial OOD accuracy": {"monolithic": .4256, "modular, random init": .4526, "their rule": .4990},
-    "accuracy under noise": {"monolithic": .3947, "modular, random init": .4307, "their rule": .4695},
+    "combinatorial OOD accuracy": {MONOLITHIC: .4256, RANDOM: .4526, PAPER_RULE: .4990},
+    "accuracy under noise": {MONOLITHIC: .3947, RANDOM: .4307, PAPER_RULE: .4695},
 }

@@ -2,11 +2,19 @@
 
 ``y(x) = K^(-1/2) * sum_j g_j(U_j^T x) + noise * eps``, with ``x ~ N(0, I_m)`` and
 ``g_j(z) = sum_l a_l sin(omega_jl^T z + phi_jl)``, centred and scaled to unit variance exactly (their mean and
-variance under Gaussian inputs have closed forms), so ``Var(y) = 1 + noise^2`` whatever the number of modules.
+variance under Gaussian inputs have closed forms). When the modules' projections are mutually orthogonal
+(``K * b <= m``) the modules are independent and ``Var(y) = 1 + noise^2`` exactly. When ``K * b > m`` the
+projections cannot all be orthogonal, the modules are correlated, and ``Var(y)`` differs from
+``1 + noise^2`` (by the modules' covariances, which depend on the draw): normalise by the measured variance
+there.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from . import validation
 
 __all__ = ["SineWaveTask"]
 
@@ -141,23 +149,27 @@ class SineWaveTask:
 
     def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` training-distribution samples: ``X`` (n, input_dim) ~ N(0, I) and ``y`` (n,), float32."""
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a whole number >= 1, got {n!r}")
-        rng = np.random.default_rng([self.seed, int(seed)])  # distinct from the task's own stream
-        return self._labelled(rng.standard_normal((int(n), self.input_dim)), rng)
+        n = validation.whole(n, "n", low=1)
+        validation.check_size(n * self.input_dim, "n * input_dim")
+        rng = np.random.default_rng([self.seed, validation.seed(seed)])  # distinct from the task's own stream
+        return self._labelled(rng.standard_normal((n, self.input_dim)), rng)
 
-    def sample_ood(self, n: int, seed: int, scale: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` out-of-distribution samples: inputs ``x ~ N(0, scale^2 I)``, a wider input range.
+    def sample_ood(self, n: int, seed: int, input_std: float = 2.0, *, scale: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` out-of-distribution samples: inputs ``x ~ N(0, input_std^2 I)``, a wider input range.
 
-        Along each module's projection the inputs then reach ``scale`` times further than in training, where
-        a network has seen few or no points; the target function is unchanged.
+        Along each module's projection the inputs then reach ``input_std`` times further than in training,
+        where a network has seen few or no points; the target function is unchanged. (``scale`` is the old,
+        deprecated name of ``input_std``.)
         """
-        if not (np.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale must be > 0, got {scale!r}")
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a whole number >= 1, got {n!r}")
-        rng = np.random.default_rng([self.seed, int(seed), 1])
-        return self._labelled(scale * rng.standard_normal((int(n), self.input_dim)), rng)
+        if scale is not None:
+            warnings.warn("sample_ood(scale=...) is deprecated: use input_std", DeprecationWarning, stacklevel=2)
+            input_std = scale
+        input_std = validation.real(input_std, "input_std", low=0, high=1e6, low_open=True)
+        n = validation.whole(n, "n", low=1)
+        validation.check_size(n * self.input_dim, "n * input_dim")
+        rng = np.random.default_rng([self.seed, validation.seed(seed), 1])
+        return self._labelled(input_std * rng.standard_normal((n, self.input_dim)), rng)
 
     def __repr__(self) -> str:
         return (f"SineWaveTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "

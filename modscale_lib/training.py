@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .networks import _generator
+from .seeding import torch_generator
 
 __all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch", "classification_loss",
            "fit_classifier", "classifier_accuracy"]
@@ -82,7 +82,7 @@ class _MinibatchStream:
 
     def __init__(self, n: np.ndarray, batch_size: int, seeds: Sequence[int], block: int = 64):
         self.n, self.batch_size, self.block = n, batch_size, block
-        self.generators = [_generator(s, 104729) for s in seeds]
+        self.generators = [torch_generator(s, 104729) for s in seeds]
         self.pending = [torch.empty(0, dtype=torch.long) for _ in n]
 
     def next_block(self) -> torch.Tensor:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib import compositional, data
+from modscale_lib import data
+from modscale_lib.experiments import compositional_cifar as compositional
 from modscale_lib.networks import MLPEnsemble, ModularEnsemble
 from modscale_lib.training import (TrainingDivergedError, classification_loss, classifier_accuracy,
                                    fit_classifier)
@@ -88,7 +89,7 @@ def test_experiment_end_to_end_on_synthetic_images(tiny_cifar):
                                                  batch_size=50, modules_per_position=2, module_dim=4,
                                                  module_width=8, rule_samples=100, rule_steps=3, rule_batch=50,
                                                  n_test=100)
-    res = compositional.compositional_cifar_experiment.func(cfg)
+    res = compositional.compositional_accuracy.func(cfg)
     assert res["acc_seen"].shape == (3, 2, 2, 3)
     assert np.all((res["acc_seen"] >= 0) & (res["acc_seen"] <= 1))
     assert np.all(np.isnan(res["acc_unseen"][:, 0])) and np.all(np.isfinite(res["acc_unseen"][:, 1]))
@@ -111,13 +112,13 @@ def test_composite_batches_assemble_and_standardise(tiny_cifar):
 
 
 @pytest.mark.parametrize("field,value,match", [
-    ("k_grid", (0, 2), "k_grid must hold whole numbers in 1..16"),
-    ("methods", ("monolithic", "transformer"), "methods must be among"),
-    ("n_train", 0, "n_train must be a whole number >= 1"),
-    ("noise_sigma", -0.1, "noise_sigma must be >= 0"),
-    ("rule_variant", "spectral", "rule_variant must be"),
+    ("k_grid", (0, 2), r"k_grid\[0\] must be a whole number in \[1, 16\]"),
+    ("methods", ("monolithic", "transformer"), r"methods\[1\] must be one of"),
+    ("methods", ("monolithic", "modular, spectral rule"), r"methods\[1\] must be one of"),
+    ("n_train", 0, "n_train must be a whole number in"),
+    ("noise_sigma", -0.1, "noise_sigma must be in"),
     ("test_images", 1000, "test_images must be None with the JPEG copy"),
-    ("holdout_mod", 1, "holdout_mod must be a whole number >= 2"),
+    ("holdout_mod", 1, "holdout_mod must be a whole number in"),
 ])
 def test_bad_config_is_named(field, value, match):
     with pytest.raises(ValueError, match=match):

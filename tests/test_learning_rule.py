@@ -4,14 +4,14 @@ import pytest
 import torch
 
 from modscale_lib import metrics
-from modscale_lib.learning_rule import (KernelNotPositiveDefiniteError, _ModuleAtInit, feature_kernel,
+from modscale_lib.learning_rule import (KernelNotPositiveDefiniteError, ModuleAtInit, feature_kernel,
                                         find_module_projections, kernel_objective, ntk_kernel, orthonormalise,
                                         moment_span, rbf_kernel)
 from modscale_lib.tasks import SineWaveTask
 
 
 def _module(width=16, depth=1, b=1):
-    module = _ModuleAtInit(b, width, depth, seed=0)
+    module = ModuleAtInit(b, width, depth, seed=0)
     module.net.double()
     return module
 

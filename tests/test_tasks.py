@@ -61,12 +61,12 @@ def test_determinism_by_seed():
     np.testing.assert_array_equal(a.sample(30, seed=5)[1], b.sample(30, seed=5)[1])
     assert not np.array_equal(a.sample(30, seed=5)[0], a.sample(30, seed=6)[0])
     assert not np.array_equal(a.projections, SineWaveTask(6, 2, seed=4).projections)
-    assert not np.array_equal(a.sample(30, seed=5)[0], a.sample_ood(30, seed=5, scale=1.0)[0])
+    assert not np.array_equal(a.sample(30, seed=5)[0], a.sample_ood(30, seed=5, input_std=1.0)[0])
 
 
 def test_out_of_distribution_inputs_are_wider():
     task = SineWaveTask(4, 2, seed=0)
-    Xo, _ = task.sample_ood(50_000, seed=0, scale=3.0)
+    Xo, _ = task.sample_ood(50_000, seed=0, input_std=3.0)
     assert float(Xo.std()) == pytest.approx(3.0, rel=0.02)
 
 
@@ -86,9 +86,9 @@ def test_bad_parameters_are_named(kwargs, match):
 
 def test_bad_sampling_arguments():
     task = SineWaveTask(3, 1)
-    with pytest.raises(ValueError, match="n must be a whole number >= 1"):
+    with pytest.raises(ValueError, match="n must be a whole number"):
         task.sample(0, seed=0)
-    with pytest.raises(ValueError, match="scale must be > 0"):
-        task.sample_ood(5, seed=0, scale=0.0)
+    with pytest.raises(ValueError, match="input_std must be"):
+        task.sample_ood(5, seed=0, input_std=0.0)
     with pytest.raises(ValueError, match=r"X must have shape \(n, 3\)"):
         task.module_outputs(np.zeros((4, 2)))

@@ -1,4 +1,4 @@
-"""The Compositional CIFAR-10 experiment: ``k`` images side by side, three methods, in and out of distribution.
+"""Experiments of the chapter *Compositional CIFAR-10*: ``k`` images side by side, three methods, in and out of distribution.
 
 One run per ``k`` trains every method (an ensemble of one model per seed) for ``epochs`` passes over the same
 ``n_train`` composites, at a fixed Adam step, and measures accuracy after every epoch, so the paper's
@@ -18,12 +18,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import data
-from .results import experiment
+from .. import data, methods
+from ..learning_rule import find_module_projections
+from ..networks import MLPEnsemble, ModularEnsemble, default_device
+from ..results import experiment
+from ..training import classifier_accuracy, fit_classifier
+from .common import check_fields, one_of, optional_whole, real, some_of, whole, wholes
 
-__all__ = ["CompositionalCifarConfig", "compositional_cifar_experiment", "composite_batches", "build_model"]
+__all__ = ["CompositionalCifarConfig", "compositional_accuracy", "composite_batches", "build_model", "METHODS"]
 
-METHODS = ("monolithic", "modular, random", "modular, rule")
+CHAPTER = "compositional_cifar"
+# The spectral variant needs one target column and Gaussian inputs: not for one-hot labels of pixels.
+RULE_VARIANTS = ("paper", "deflation", "backfit")
+METHODS = (methods.MONOLITHIC, methods.RANDOM) + tuple(methods.rule(v) for v in RULE_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,9 @@ class CompositionalCifarConfig:
       network's projections);
     * modular: ``M`` modules, each ``U_j^T x`` (``b`` numbers) ``-> module_width -> 10 k``, logits summed
       and divided by ``sqrt(M)``;
-      projections random orthonormal ("modular, random") or found by the learning rule ("modular, rule":
-      ``rule_variant`` on ``rule_samples`` training composites with the centred one-hot labels of all ``k``
+      projections random orthonormal ("modular, random") or found by a variant of the learning rule
+      ("modular, <variant> rule", e.g. "modular, paper rule": the variant on ``rule_samples`` training
+      composites with the centred one-hot labels of all ``k``
       positions as a joint ``10 k``-column target, kernel normalised because pixels are not white).
 
     All seeds share the training composites, their order and the test composites; a seed changes the
@@ -47,7 +55,7 @@ class CompositionalCifarConfig:
     """
 
     k_grid: tuple = (1, 2, 3, 4, 5, 6, 7, 8)
-    methods: tuple = METHODS
+    methods: tuple = (methods.MONOLITHIC, methods.RANDOM, methods.rule("paper"))
     seeds: tuple = (0, 1)
     n_train: int = 20000
     epochs: int = 3
@@ -56,7 +64,6 @@ class CompositionalCifarConfig:
     modules_per_position: int = 2
     module_dim: int = 16
     module_width: int = 64
-    rule_variant: str = "paper"
     rule_samples: int = 2048
     rule_steps: int = 100
     rule_batch: int = 256
@@ -88,30 +95,19 @@ class CompositionalCifarConfig:
         would hold one class)."""
         return cls(k_grid=(2,), copy="jpeg", train_images=4000, n_train=8000)
 
+    @classmethod
+    def tiny(cls) -> "CompositionalCifarConfig":
+        return cls(k_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, modules_per_position=1,
+                   module_dim=2, module_width=4, rule_samples=32, rule_steps=2, rule_batch=16, n_test=40)
+
     def __post_init__(self):
-        for name in ("n_train", "epochs", "batch_size", "modules_per_position", "module_dim", "module_width",
-                     "rule_samples", "rule_steps", "rule_batch", "n_test"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
-        if not self.k_grid or any(int(k) != k or not 1 <= k <= data.MAX_POSITIONS for k in self.k_grid):
-            raise ValueError(f"k_grid must hold whole numbers in 1..{data.MAX_POSITIONS}, got {self.k_grid!r}")
-        unknown = [m for m in self.methods if m not in METHODS]
-        if unknown:
-            raise ValueError(f"methods must be among {METHODS}, got {unknown}")
-        if self.noise_sigma < 0:
-            raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma!r}")
-        if self.rule_variant not in ("paper", "deflation", "backfit"):
-            raise ValueError(f"rule_variant must be 'paper', 'deflation' or 'backfit' (the spectral variant "
-                             f"needs one target column and Gaussian inputs), got {self.rule_variant!r}")
-        if self.copy not in ("auto", "official", "jpeg", "lossless"):
-            raise ValueError(f"copy must be 'auto', 'official', 'jpeg' or 'lossless', got {self.copy!r}")
-        if int(self.holdout_mod) != self.holdout_mod or self.holdout_mod < 2:
-            raise ValueError(f"holdout_mod must be a whole number >= 2, got {self.holdout_mod!r}")
-        for name in ("train_images", "test_images"):
-            value = getattr(self, name)
-            if value is not None and (int(value) != value or value < 10):
-                raise ValueError(f"{name} must be None or a whole number >= 10, got {value!r}")
+        check_fields(self, k_grid=wholes(1, data.MAX_POSITIONS), methods=some_of(METHODS), seeds=wholes(0),
+                     n_train=whole(1, 10 ** 7), epochs=whole(1, 1000), batch_size=whole(1, 10 ** 5),
+                     lr=real(0, low_open=True), modules_per_position=whole(1, 64), module_dim=whole(1, 3072),
+                     module_width=whole(1, 65536), rule_samples=whole(2, 10 ** 6), rule_steps=whole(1, 10 ** 6),
+                     rule_batch=whole(2, 10 ** 6), n_test=whole(1, 10 ** 6), noise_sigma=real(0, 10),
+                     holdout_mod=whole(2, 100), copy=one_of(("auto", "official", "jpeg", "lossless")),
+                     train_images=optional_whole(10), test_images=optional_whole(10))
         if self.test_images is not None and self.copy in ("jpeg", "auto"):
             raise ValueError("test_images must be None with the JPEG copy (copy 'jpeg' or 'auto'): its test set "
                              "is in class-major order, so a prefix would hold only the first classes")
@@ -136,40 +132,34 @@ def composite_batches(x: np.ndarray, index: np.ndarray, labels: np.ndarray, batc
 
 def build_model(method: str, k: int, cfg: CompositionalCifarConfig, seeds: list[int], projections=None):
     """The ensemble (one model per seed) for ``method`` with ``k`` images."""
-    from .networks import MLPEnsemble, ModularEnsemble
-
     D, n_out = 3072 * k, 10 * k
     M = cfg.modules_per_position * k
-    if method == "monolithic":
+    if method == methods.MONOLITHIC:
         return MLPEnsemble(len(seeds), D, M * cfg.module_dim, depth=2, seeds=seeds, n_outputs=n_out)
     return ModularEnsemble(len(seeds), D, M, cfg.module_dim, width=cfg.module_width, projections=projections,
                            seeds=seeds, n_outputs=n_out)
 
 
-def _rule_projections(x, index, labels, k, cfg, seeds):
+def _rule_projections(variant: str, x, index, labels, k, cfg, seeds):
     """The learning rule's projections, one ``(M, 3072 k, b)`` set per seed, (S, M, 3072 k, b), from the first
     ``rule_samples`` training composites (assembled once, shared by the seeds)."""
-    from .learning_rule import find_module_projections
-
     rows = np.arange(min(cfg.rule_samples, len(index)))
     X = data.to_features(data.assemble(x, index[rows]))
     onehot = np.eye(10)[labels[rows]].reshape(len(rows), 10 * k)
     return np.stack([find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim,
-                                             variant=cfg.rule_variant, steps=cfg.rule_steps,
+                                             variant=variant, steps=cfg.rule_steps,
                                              batch_size=min(cfg.rule_batch, len(rows)), normalise_kernel=True,
                                              seed=s)
                      for s in seeds])
 
 
-@experiment("compositional", version=1, config_type=CompositionalCifarConfig)
-def compositional_cifar_experiment(cfg: CompositionalCifarConfig) -> dict:
+@experiment("compositional_accuracy", version=1, config_type=CompositionalCifarConfig, chapter=CHAPTER,
+            configs=("cpu", "full", "lossless_check", "jpeg_check"))
+def compositional_accuracy(cfg: CompositionalCifarConfig) -> dict:
     """Accuracy per image (method, k, seed, epoch) on the seen, unseen and noisy test sets, with wall times.
 
-    ``wall_time_s`` (method, k) covers the rule's search (for "modular, rule"; also alone in
+    ``wall_time_s`` (method, k) covers the rule's search (for a rule's method; also alone in
     ``rule_wall_time_s``), training, and the accuracy measurements after every epoch, for all seeds."""
-    from .networks import default_device
-    from .training import classifier_accuracy, fit_classifier
-
     device = default_device()
     source = data.find_cifar10(copy=cfg.copy)
     x_train, y_train, x_test, y_test = data.load_cifar10(copy=cfg.copy)
@@ -194,8 +184,9 @@ def compositional_cifar_experiment(cfg: CompositionalCifarConfig) -> dict:
         for i, method in enumerate(cfg.methods):
             start = time.perf_counter()
             projections = None
-            if method == "modular, rule":
-                projections = _rule_projections(x_train, tr_index, tr_labels, k, cfg, seeds)
+            variant = methods.rule_variant(method)
+            if variant is not None:
+                projections = _rule_projections(variant, x_train, tr_index, tr_labels, k, cfg, seeds)
                 rule_wall[a] = time.perf_counter() - start
             torch.manual_seed(0)
             model = build_model(method, k, cfg, [s * 7 + k for s in seeds], projections).to(device)

@@ -1,0 +1,56 @@
+"""The book's stored experiments, one module per chapter, named like its notebook.
+
+Each module defines its experiments' config dataclasses (validated in ``__post_init__``, with named configs
+such as ``cpu``, ``full`` and a ``tiny`` one for tests) and the runners registered with the results store
+(:func:`modscale_lib.results.experiment`). A chapter reads a result with
+``results.load_or_run(experiments.NAME, experiments.NAME.config("cpu"))``; the registry name, the function
+name and the results folder are one name. Bump an experiment's ``version`` whenever a code change alters what
+it computes: old results then stop matching and the book asks for a recomputation instead of showing stale
+numbers. What turns a result into a figure lives in :mod:`modscale_lib.analysis`.
+"""
+from __future__ import annotations
+
+import warnings
+
+from . import (compositional_cifar, finding_modules, sample_complexity, theory_linear_model, theory_vs_networks,
+               using_this_book)
+from .compositional_cifar import CompositionalCifarConfig, compositional_accuracy
+from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, RuleSensitivityConfig,
+                              module_recovery, projection_training, rule_sensitivity)
+from .sample_complexity import ObjectiveCostConfig, SampleComplexityConfig, objective_cost, sample_complexity_sweep
+from .theory_linear_model import LinearModelConfig, linear_model_mc
+from .theory_vs_networks import NetworkTheoryConfig, network_theory
+from .using_this_book import PinvMomentConfig, pinv_moment
+
+__all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "LinearModelConfig", "network_theory",
+           "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
+           "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep",
+           "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
+           "CompositionalCifarConfig"]
+
+CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, sample_complexity,
+            compositional_cifar)
+
+# Old names, kept for one release: where each moved.
+_DEPRECATED = {
+    "compositional_cifar_experiment": ("modscale_lib.experiments.compositional_accuracy", compositional_accuracy),
+}
+
+
+def __getattr__(name: str):
+    if name in ("network_theory_panels", "network_theory_predictions", "panel_summary"):
+        from .. import analysis
+
+        warnings.warn(f"experiments.{name} moved to analysis.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(analysis, name)
+    if name == "width_for_params":
+        from .. import networks
+
+        warnings.warn("experiments.width_for_params moved to networks.width_for_params", DeprecationWarning,
+                      stacklevel=2)
+        return networks.width_for_params
+    if name in _DEPRECATED:
+        new, obj = _DEPRECATED[name]
+        warnings.warn(f"experiments.{name} is now {new}", DeprecationWarning, stacklevel=2)
+        return obj
+    raise AttributeError(f"module 'modscale_lib.experiments' has no attribute {name!r}")

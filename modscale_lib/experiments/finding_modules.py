@@ -1,0 +1,229 @@
+"""Experiments of the chapter *Finding the modules*: how often each variant of the learning rule recovers the
+true modules, how sensitive it is to its settings, and what training does to the projections it finds."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import metrics
+from ..learning_rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
+from ..networks import ModularEnsemble, random_projections
+from ..results import experiment
+from ..tasks import SineWaveTask
+from ..training import evaluate, fit
+from .common import check_fields, real, reals, some_of, whole, wholes
+
+__all__ = ["ModuleRecoveryConfig", "module_recovery", "RuleSensitivityConfig", "rule_sensitivity",
+           "ProjectionTrainingConfig", "projection_training"]
+
+CHAPTER = "finding_modules"
+
+
+@dataclass(frozen=True)
+class ModuleRecoveryConfig:
+    """Each variant of the rule with each kernel on sine-wave tasks (``m``, ``K`` modules, ``b = 1``),
+    one task and data set per seed; records the similarity of every found module to every true one."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    variants: tuple = ("paper", "deflation", "backfit")
+    kernels: tuple = ("features", "rbf", "ntk")
+    seeds: tuple = tuple(range(8))
+    steps: int = DEFAULTS["steps"]
+    lr: float = DEFAULTS["lr"]
+    batch_size: int = DEFAULTS["batch_size"]
+    ridge: float = DEFAULTS["ridge"]
+
+    @classmethod
+    def cpu(cls) -> "ModuleRecoveryConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ModuleRecoveryConfig":
+        return cls(seeds=tuple(range(32)))
+
+    @classmethod
+    def tiny(cls) -> "ModuleRecoveryConfig":
+        return cls(input_dim=3, n_samples=60, variants=("deflation",), kernels=("features",), seeds=(0,), steps=3,
+                   batch_size=32)
+
+    def __post_init__(self):
+        check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
+                     variants=some_of(VARIANTS), kernels=some_of(KERNELS), seeds=wholes(0), steps=whole(1, 10 ** 6),
+                     lr=real(0, low_open=True), batch_size=whole(2, 10 ** 6), ridge=real(0, low_open=True))
+        if self.n_modules > self.input_dim:
+            raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
+
+
+@experiment("module_recovery", version=1, config_type=ModuleRecoveryConfig, chapter=CHAPTER)
+def module_recovery(cfg: ModuleRecoveryConfig) -> dict:
+    """Similarity matrices (variant, kernel, seed, true module, found module) and wall time per run."""
+    K = cfg.n_modules
+    shape = (len(cfg.variants), len(cfg.kernels), len(cfg.seeds))
+    sim = np.zeros(shape + (K, K))
+    seconds = np.zeros(shape)
+    runs = [(i, j, s) for i in range(shape[0]) for j in range(shape[1]) for s in range(shape[2])]
+    for i, j, s in tqdm(runs, desc="module recovery"):
+        task = SineWaveTask(cfg.input_dim, K, seed=cfg.seeds[s])
+        X, y = task.sample(cfg.n_samples, seed=0)
+        start = time.perf_counter()
+        U = find_module_projections(X, y, K, 1, variant=cfg.variants[i], kernel=cfg.kernels[j], steps=cfg.steps,
+                                    lr=cfg.lr, batch_size=cfg.batch_size, ridge=cfg.ridge, seed=cfg.seeds[s])
+        seconds[i, j, s] = time.perf_counter() - start
+        sim[i, j, s] = metrics.module_similarity(task.projections, U)
+    return {"similarity": sim, "seconds": seconds}
+
+
+@dataclass(frozen=True)
+class RuleSensitivityConfig:
+    """One setting of the rule changed at a time from the library's defaults (``learning_rule.DEFAULTS``)."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    variant: str = "backfit"
+    ridges: tuple = (1e-3, 1e-2, 1e-1)
+    lrs: tuple = (0.01, 0.05, 0.2)
+    batch_sizes: tuple = (128, 512)
+    steps_list: tuple = (100, 300)
+    kernels: tuple = ("features", "ntk", "rbf")
+    seeds: tuple = (0, 1)
+
+    @classmethod
+    def cpu(cls) -> "RuleSensitivityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "RuleSensitivityConfig":
+        return cls(ridges=(1e-3, 1e-2, 1e-1, 1.0), batch_sizes=(128, 512, 2048), steps_list=(100, 300, 1000),
+                   seeds=tuple(range(16)))
+
+    @classmethod
+    def tiny(cls) -> "RuleSensitivityConfig":
+        return cls(input_dim=3, n_samples=60, ridges=(1e-2,), lrs=(0.05,), batch_sizes=(32,), steps_list=(3,),
+                   kernels=("features",), seeds=(0,))
+
+    def __post_init__(self):
+        check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
+                     ridges=reals(0, low_open=True), lrs=reals(0, low_open=True), batch_sizes=wholes(2, 10 ** 6),
+                     steps_list=wholes(1, 10 ** 6), kernels=some_of(KERNELS), seeds=wholes(0))
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        if self.n_modules > self.input_dim:
+            raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
+
+    def settings(self) -> list[dict]:
+        base = {k: DEFAULTS[k] for k in ("ridge", "lr", "batch_size", "steps", "kernel")}
+        out = [dict(base, changed="ridge", ridge=v) for v in self.ridges]
+        out += [dict(base, changed="lr", lr=v) for v in self.lrs]
+        out += [dict(base, changed="batch_size", batch_size=v) for v in self.batch_sizes]
+        out += [dict(base, changed="steps", steps=v) for v in self.steps_list]
+        out += [dict(base, changed="kernel", kernel=v) for v in self.kernels]
+        return out
+
+
+@experiment("rule_sensitivity", version=1, config_type=RuleSensitivityConfig, chapter=CHAPTER)
+def rule_sensitivity(cfg: RuleSensitivityConfig) -> dict:
+    """Matched mean cos^2 for each setting and seed, (settings, seeds)."""
+    settings = cfg.settings()
+    matched = np.zeros((len(settings), len(cfg.seeds)))
+    for i, st in enumerate(tqdm(settings, desc="rule sensitivity")):
+        for s, seed in enumerate(cfg.seeds):
+            task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+            X, y = task.sample(cfg.n_samples, seed=0)
+            U = find_module_projections(X, y, cfg.n_modules, 1, variant=cfg.variant, kernel=st["kernel"],
+                                        steps=st["steps"], lr=st["lr"], batch_size=st["batch_size"],
+                                        ridge=st["ridge"], seed=seed)
+            matched[i, s] = metrics.matched_similarity(task.projections, U)
+    return {"matched": matched, "changed": [st["changed"] for st in settings],
+            "value": [str(st[st["changed"]]) for st in settings]}
+
+
+@dataclass(frozen=True)
+class ProjectionTrainingConfig:
+    """Modular networks trained on the task from three initialisations of their projections (random, the
+    paper's rule, the book's default rule), recording how close their projections are to the true ones.
+
+    ``inits`` are ``"random"`` or a rule variant."""
+
+    input_dim: int = 8
+    n_modules: int = 2
+    n_samples: int = 4000
+    width: int = 32
+    steps: int = 1000
+    lr: float = 1e-3
+    batch_size: int = 256
+    record_every: int = 50
+    inits: tuple = ("random", "paper", "backfit")
+    seeds: tuple = tuple(range(6))
+
+    @classmethod
+    def cpu(cls) -> "ProjectionTrainingConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ProjectionTrainingConfig":
+        return cls(steps=5000, seeds=tuple(range(24)))
+
+    @classmethod
+    def tiny(cls) -> "ProjectionTrainingConfig":
+        return cls(input_dim=3, n_samples=60, width=4, steps=4, batch_size=16, record_every=2,
+                   inits=("random",), seeds=(0,))
+
+    def __post_init__(self):
+        check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
+                     width=whole(1, 65536), steps=whole(1, 10 ** 7), lr=real(0, low_open=True),
+                     batch_size=whole(1, 10 ** 6), record_every=whole(1), inits=some_of(("random",) + VARIANTS),
+                     seeds=wholes(0))
+        if self.n_modules > self.input_dim:
+            raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
+
+
+def _initial_projections(init: str, X, y, cfg: ProjectionTrainingConfig, seed: int) -> np.ndarray:
+    if init == "random":
+        return random_projections(1, cfg.n_modules, cfg.input_dim, 1, seeds=[seed])[0].numpy()
+    return find_module_projections(X, y, cfg.n_modules, 1, variant=init, seed=seed)
+
+
+@experiment("projection_training", version=1, config_type=ProjectionTrainingConfig, chapter=CHAPTER)
+def projection_training(cfg: ProjectionTrainingConfig) -> dict:
+    """Similarity to the true projections over training, (init, seed, record) for two measures, plus the
+    final projections and test losses."""
+    import torch
+
+    n_rec = cfg.steps // cfg.record_every + 1
+    shape = (len(cfg.inits), len(cfg.seeds))
+    score = np.zeros(shape + (n_rec,))
+    matched = np.zeros(shape + (n_rec,))
+    final = np.zeros(shape + (cfg.n_modules, cfg.input_dim))
+    true = np.zeros((len(cfg.seeds), cfg.n_modules, cfg.input_dim))
+    test = np.zeros(shape)
+    for s, seed in enumerate(tqdm(cfg.seeds, desc="projection training")):
+        task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+        X, y = task.sample(cfg.n_samples, seed=0)
+        Xt, yt = task.sample(4000, seed=1)
+        true[s] = task.projections[:, :, 0]
+        inits = [_initial_projections(init, X, y, cfg, seed) for init in cfg.inits]
+        model = ModularEnsemble(len(cfg.inits), cfg.input_dim, cfg.n_modules, 1, width=cfg.width,
+                                projections=np.stack(inits), seeds=[seed] * len(cfg.inits))
+        record = []
+
+        def callback(step, net):
+            with torch.no_grad():
+                U = net.projections.detach().numpy().astype(np.float64)
+            U = np.stack([np.linalg.qr(u[:, :, 0].T)[0].T[:, :, None] for u in U])  # compare spans
+            record.append([(metrics.similarity_score(task.projections, u),
+                            metrics.matched_similarity(task.projections, u)) for u in U])
+
+        fit(model, X, y, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, eval_every=cfg.record_every,
+            progress=False, callback=callback)
+        rec = np.array(record)  # (n_rec, inits, 2)
+        score[:, s], matched[:, s] = rec[:, :, 0].T, rec[:, :, 1].T
+        final[:, s] = model.projections.detach().numpy()[:, :, :, 0]
+        test[:, s] = evaluate(model, Xt, yt)
+    return {"score": score, "matched": matched, "final_projections": final, "true_projections": true,
+            "test_loss": test, "steps": np.arange(n_rec) * cfg.record_every}

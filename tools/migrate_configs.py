@@ -1,0 +1,65 @@
+"""One-off migration (run once, after ``migrate_store.py``; kept as a record): configs renamed for one meaning
+per name and one method vocabulary. The computations are unchanged, so the stored values, arrays and
+provenance are kept exactly; the keys change because the configs' text does.
+
+* ``sample_complexity_sweep``: the field ``ood_scale`` is now ``ood_input_std`` (``scale`` means the cpu/full
+  scale only).
+* ``compositional_accuracy``: the method label ``"modular, rule"`` is now ``"modular, <variant> rule"`` (the
+  vocabulary of :mod:`modscale_lib.methods`), and the field ``rule_variant`` is gone: the label names it.
+
+Usage: ``python tools/migrate_configs.py [RESULTS_DIR]`` (default: results/).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from modscale_lib import results
+
+
+def sample_complexity_sweep(config: dict) -> dict:
+    config = dict(config)
+    if "ood_scale" in config:
+        config["ood_input_std"] = config.pop("ood_scale")
+    return config
+
+
+def compositional_accuracy(config: dict) -> dict:
+    config = dict(config)
+    variant = config.pop("rule_variant", None)
+    if variant is not None:
+        config["methods"] = [f"modular, {variant} rule" if m == "modular, rule" else m for m in config["methods"]]
+    return config
+
+
+EDITS = {"sample_complexity_sweep": sample_complexity_sweep, "compositional_accuracy": compositional_accuracy}
+
+
+def main(root: Path) -> None:
+    for name, edit in EDITS.items():
+        for path in sorted((root / name).glob("*.json")):
+            old = results.read(path)
+            config = edit(old.config)
+            if config == old.config:
+                continue
+            key = results.result_key(name, old.version, config)
+            npz_name = json.loads(path.read_text()).get("npz")
+            blob = (path.parent / npz_name).read_bytes() if npz_name else None
+            record = {"experiment": name, "version": old.version, "key": key, "config": config,
+                      "values": old.values, "arrays": sorted(old.arrays), "metadata": old.metadata}
+            results._write_record(path.parent, record, blob)
+            new = results.read(path.parent / f"{key}.json")
+            assert new.values == old.values and new.metadata == old.metadata
+            for k, v in old.arrays.items():
+                np.testing.assert_array_equal(new.arrays[k], v)
+            path.unlink()
+            if npz_name:
+                (path.parent / npz_name).unlink()
+            print(f"{name}/{old.key} -> {name}/{key}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else results.results_dir())
