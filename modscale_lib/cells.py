@@ -30,7 +30,8 @@ from typing import Any, Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from .results import CorruptResultError, _atomic_write, _canonical, _device, _plain, _sha256, _split_outputs
+from .registry import _canonical, _plain, _sha256
+from .storage import CorruptResultError, atomic_write, device_name, split_outputs
 
 __all__ = ["Cells", "BudgetExhausted", "cell_hash", "CELL_FORMAT"]
 
@@ -123,23 +124,23 @@ class Cells:
             self._devices.append(record["device"])
 
     def _store(self, stem: str, item: dict, out: Any, wall: float, desc: str) -> tuple[dict, dict]:
-        values, arrays = _split_outputs(f"{desc} cell {item}", out)
+        values, arrays = split_outputs(f"{desc} cell {item}", out)
         if _META in arrays:
             raise ValueError(f"{desc}: {_META!r} is reserved; rename that output")
         record = {"format": CELL_FORMAT, "item": _plain(item), "order": list(out), "values": values,
                   "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)}
                              for k, a in arrays.items()},
-                  "wall_time_s": wall, "device": _device(),
+                  "wall_time_s": wall, "device": device_name(),
                   "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         record["checksum"] = _sha256(_canonical(record))
         if self.folder is not None:
             self.folder.mkdir(exist_ok=True)
             if self.identity is not None and not (self.folder / IDENTITY).exists():
-                _atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
+                atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
             meta = np.frombuffer(_canonical(record).encode(), dtype=np.uint8)
             buf = io.BytesIO()
             np.savez(buf, **arrays, **{_META: meta})
-            _atomic_write(self.folder / f"{stem}.npz", buf.getvalue())
+            atomic_write(self.folder / f"{stem}.npz", buf.getvalue())
         plain = json.loads(_canonical(values))  # exactly what a later run will load
         return {k: plain[k] if k in plain else arrays[k] for k in record["order"]}, record
 

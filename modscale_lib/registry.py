@@ -118,6 +118,16 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
+class _ComputeAll:
+    """What a sweep gets when called directly: every cell computed in order, none stored (the store's
+    :class:`modscale_lib.cells.Cells` has the same ``map``)."""
+
+    def map(self, items, compute, *, desc=None) -> list:
+        # values come back as the store gives them (JSON's lists, not tuples), arrays as they are
+        return [{k: v if isinstance(v, np.ndarray) else json.loads(json.dumps(_plain(v)))
+                 for k, v in compute(item).items()} for item in items]
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """A named, versioned computation whose outputs the store keeps.
@@ -139,10 +149,7 @@ class Experiment:
     def __call__(self, config: Any, cells: Any = None) -> dict:
         if not self.sweep:
             return self.func(config)
-        if cells is None:  # a direct call: compute every cell, store none
-            from .cells import Cells
-            cells = Cells(None, progress=False)
-        return self.func(config, cells)
+        return self.func(config, _ComputeAll() if cells is None else cells)
 
     def config(self, name: str) -> Any:
         """The named config ``name``, one of :attr:`configs` (e.g. ``"cpu"``, ``"full"``)."""

@@ -27,25 +27,23 @@ imports only numpy and the standard library; the command line is ``python -m mod
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
-import fcntl
 import io
 import json
 import math
 import os
 import platform
 import sys
-import tempfile
 import time
-from importlib import metadata as _metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from . import validation
+from .storage import (CorruptResultError, MissingResultError, StoreLocationError, atomic_write, check_writable,  # noqa: F401
+                      device_name, lock, npz_bytes, package_version, split_outputs)
 from .registry import (REGISTRY, Experiment, _canonical, _plain, _sha256,  # noqa: F401
                        canonical_config, experiment, result_key)
 
@@ -55,18 +53,6 @@ __all__ = ["Experiment", "Result", "experiment", "load_or_run", "read", "save", 
 
 MODES = ("read", "missing", "recompute")
 FORMAT = 2          # of the JSON record; tools/migrate_store.py converted format 1 (checksum of the NPZ only)
-
-
-class MissingResultError(LookupError):
-    """A result is absent from the store and the mode is ``read``."""
-
-
-class CorruptResultError(RuntimeError):
-    """A stored result (or sweep cell) cannot be read, fails its checksum, or does not match its key or place."""
-
-
-class StoreLocationError(OSError):
-    """The store's folder does not exist, or a result's folder cannot be written."""
 
 
 @dataclasses.dataclass
@@ -130,108 +116,6 @@ def get_mode() -> str:
     return mode
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``path`` so that a reader (or a crash) sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@contextlib.contextmanager
-def _lock(folder: Path, key: str) -> Iterator[None]:
-    """An exclusive lock on one key among processes (flock on ``.<key>.lock.tmp``, released if killed)."""
-    path = folder / f".{key}.lock.tmp"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:  # else the holder before us unlinked it: retry
-                break
-        except FileNotFoundError:
-            pass
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
-    try:
-        yield
-    finally:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)  # releases the lock, whatever happened
-
-
-def check_writable(folder: Path) -> None:
-    """Raise :class:`StoreLocationError` unless files can be created in ``folder`` (made if absent)."""
-    try:
-        folder.mkdir(exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder, prefix=".write-check.", suffix=".tmp"):
-            pass
-    except OSError as exc:
-        raise StoreLocationError(f"cannot write results to {folder} ({exc}); fix it before computing") from exc
-
-
-def _version(package: str) -> str:
-    try:
-        return _metadata.version(package)
-    except _metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _device() -> str:
-    torch = sys.modules.get("torch")  # only if the experiment used it: this module never imports torch
-    if torch is not None and torch.cuda.is_available():
-        return f"GPU ({torch.cuda.get_device_name(0)})"
-    threads = torch.get_num_threads() if torch is not None else os.cpu_count()
-    return f"CPU ({platform.machine()}, {threads} threads)"
-
-
-def _split_outputs(name: str, outputs: Any) -> tuple[dict, dict]:
-    if not isinstance(outputs, dict):
-        raise TypeError(f"{name} must return a dict, got {type(outputs).__name__}")
-    values, arrays = {}, {}
-    for k, v in outputs.items():
-        if not isinstance(k, str) or not k:
-            raise TypeError(f"{name} output names must be non-empty strings, got {k!r}")
-        if isinstance(v, np.ndarray):
-            if v.dtype == object:
-                raise TypeError(f"{name} output {k!r} is an object array; store numbers only")
-            arrays[k] = v
-        else:
-            values[k] = _plain(v)
-    return values, arrays
-
-
-def _npz_bytes(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
-
-
 def _write_record(folder: Path, record: dict, blob: bytes | None) -> dict:
     """Seal ``record`` (NPZ name, checksums) and commit it with ``blob``; return the sealed record."""
     key = record["key"]
@@ -242,10 +126,10 @@ def _write_record(folder: Path, record: dict, blob: bytes | None) -> dict:
         record["npz"] = f"{key}.{record['npz_sha256'][:12]}.npz"
     record["checksum"] = _sha256(_canonical(record))
     text = (json.dumps(record, indent=1, sort_keys=True, allow_nan=True) + "\n").encode()
-    with _lock(folder, key):
+    with lock(folder, key):
         if blob is not None:
-            _atomic_write(folder / record["npz"], blob)       # beside the old one, under its own name
-        _atomic_write(folder / f"{key}.json", text)          # the commit point
+            atomic_write(folder / record["npz"], blob)       # beside the old one, under its own name
+        atomic_write(folder / f"{key}.json", text)          # the commit point
         stale = [*folder.glob(f"{key}.*.npz"), *folder.glob(f".{key}.*.tmp")]  # old, or left by a killed write
         for path in stale:
             if path.name not in (record["npz"], f".{key}.lock.tmp"):
@@ -259,15 +143,15 @@ def save(exp: Experiment, config: Any, outputs: dict, wall_time_s: float, root: 
     folder = _root(root) / exp.name
     check_writable(folder)
     config_dict = exp.check_config(config)
-    values, arrays = _split_outputs(exp.name, outputs)
-    meta = {"modscale_version": _version("modscale"), "torch_version": _version("torch"),
+    values, arrays = split_outputs(exp.name, outputs)
+    meta = {"modscale_version": package_version("modscale"), "torch_version": package_version("torch"),
             "numpy_version": np.__version__, "python_version": platform.python_version(),
-            "device": device or _device(), "wall_time_s": validation.real(wall_time_s, "wall_time_s", low=0),
+            "device": device or device_name(), "wall_time_s": validation.real(wall_time_s, "wall_time_s", low=0),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **(extra_metadata or {})}
     key = result_key(exp.name, exp.version, config_dict)
     record = {"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict,
               "values": values, "arrays": sorted(arrays), "metadata": _plain(meta)}
-    record = _write_record(folder, record, _npz_bytes(arrays) if arrays else None)
+    record = _write_record(folder, record, npz_bytes(arrays) if arrays else None)
     return Result(exp.name, exp.version, key, config_dict, json.loads(json.dumps(values)), dict(arrays),
                   record["metadata"], (f"{key}.json",) + ((record["npz"],) if arrays else ()))
 
