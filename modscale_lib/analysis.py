@@ -63,7 +63,7 @@ def network_theory_predictions(panels: dict, alpha: float, c: float, noise: floa
         pred[name] = {}
         for line, d in lines.items():
             train, test = theory.power_law_losses(np.round(d["n"]).astype(int), np.round(d["p"]).astype(int),
-                                                  d["m"], alpha=alpha, scale=c, noise=noise)
+                                                  d["m"], alpha=alpha, c=c, noise=noise)
             pred[name][line] = {"x": d["x"], "train": train, "test": test}
     return pred
 

@@ -13,7 +13,9 @@ Conventions (deliberate, and the same everywhere):
 * Arrays may be numpy arrays, nested sequences or torch tensors (detached and copied to the CPU); they come
   back as numpy arrays of the requested dtype, finite unless stated otherwise.
 * Sizes are bounded: :func:`check_size` refuses an allocation beyond :data:`MAX_ELEMENTS` elements (about
-  16 GiB of float64), naming the parameter that asked for it, before anything is allocated.
+  16 GiB of float64), naming the parameter that asked for it, before anything is allocated; and
+  :func:`check_count` refuses more than :data:`MAX_ITEMS` iterations of a Python-level loop (models,
+  modules, redraws), so that an absurd count is an error, not a run that never ends.
 
 This module knows no concept of the book: it imports numpy only.
 """
@@ -26,11 +28,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 __all__ = ["whole", "whole_array", "real", "real_array", "choice", "boolean", "array", "seed", "seeds",
-           "check_size", "check_geometry", "MAX_ELEMENTS", "MAX_SEED"]
+           "check_size", "check_count", "check_geometry", "MAX_ELEMENTS", "MAX_ITEMS", "MAX_SEED"]
 
 #: The most elements :func:`check_size` allows in one array or one batch of work (about 16 GiB as float64).
 MAX_ELEMENTS = 2 ** 31          # elements of one array or one batch of work: ~16 GiB as float64
 MAX_SEED = 2 ** 63 - 1
+#: The most iterations :func:`check_count` allows in one Python-level loop (models, modules, restarts, ...).
+MAX_ITEMS = 100_000
 
 
 def _describe(low, high, low_open: bool = False, high_open: bool = False) -> str:
@@ -204,6 +208,16 @@ def check_size(n_elements: Any, name: str, *, limit: int = MAX_ELEMENTS) -> int:
     if n > limit:
         raise ValueError(f"{name} asks for {n:.3g} elements, more than the {limit:.3g} this library allows in "
                          f"one array (about {limit * 8 / 2 ** 30:.0f} GiB of float64); use a smaller size")
+    return n
+
+
+def check_count(n_items: Any, name: str, *, limit: int = MAX_ITEMS) -> int:
+    """Refuse a Python-level loop of more than ``limit`` iterations (models, modules, redraws), naming the
+    parameter that asked for it, before the loop starts."""
+    n = int(n_items)
+    if n > limit:
+        raise ValueError(f"{name} asks for {n:.3g} iterations of a loop, more than the {limit:.3g} this library "
+                         f"allows; use a smaller value")
     return n
 
 

@@ -1,27 +1,28 @@
-"""Argument checks shared by the theory modules (numpy only)."""
+"""Argument checks shared by the theory modules: thin wrappers over :mod:`modscale_lib.validation` (numpy only).
+
+Also the one place that resolves the spectrum's variance ``c`` from its deprecated keyword ``scale``.
+"""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
+from .. import validation
+
 
 def check_positive_int_array(name: str, value) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.size == 0:
-        raise ValueError(f"{name} must be non-empty")
-    if not np.issubdtype(arr.dtype, np.number) or np.any(~np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite numbers, got {value!r}")
-    if np.any(arr < 1):
-        raise ValueError(f"{name} must be >= 1, got minimum {arr.min()!r}")
-    if np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be whole numbers, got {value!r}")
-    return arr.astype(np.int64)
+    """Whole numbers >= 1 (a scalar or an array, non-empty) as an int64 array."""
+    arr = validation.whole_array(value, name, low=1, min_size=1)
+    validation.check_size(arr.size, name)
+    return arr
 
 
 def check_spectrum(spectrum, min_length: int = 1) -> np.ndarray:
-    lam = np.asarray(spectrum, dtype=float)
-    if lam.ndim != 1 or lam.size == 0:
+    lam = validation.array(spectrum, "spectrum", ndim=1)
+    if lam.size == 0:
         raise ValueError(f"spectrum must be a non-empty 1-D array of eigenvalues, got shape {lam.shape}")
-    if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+    if np.any(lam < 0):
         raise ValueError("spectrum must hold finite, non-negative eigenvalues")
     if np.any(np.diff(lam) > 0):
         raise ValueError("spectrum must be sorted in descending order (lambda_1 >= lambda_2 >= ...)")
@@ -32,26 +33,33 @@ def check_spectrum(spectrum, min_length: int = 1) -> np.ndarray:
 
 
 def check_nonnegative(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return arr
+    """Finite numbers >= 0 (a scalar or an array) as a float64 array."""
+    return validation.real_array(value, name, low=0.0)
 
 
 def check_input_dim(input_dim) -> np.ndarray:
-    m = np.asarray(input_dim, dtype=float)
-    if np.any(~np.isfinite(m)) or np.any(m < 1):
-        raise ValueError(f"input_dim (m) must be >= 1, got {input_dim!r}")
-    return m
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Expected losses
-# ---------------------------------------------------------------------------------------------------------
+    """``m``: finite numbers >= 1 (real numbers allowed, for smooth curves), non-empty, as a float64 array."""
+    return validation.real_array(input_dim, "input_dim (m)", low=1.0, min_size=1)
 
 
 def check_target_d_noise(target, d, noise) -> tuple[np.ndarray, int, float]:
-    target = np.asarray(target, dtype=float)
-    if np.any(~np.isfinite(target)) or np.any(target <= 0):
-        raise ValueError(f"target must be finite and > 0, got {target!r}")
-    return target, int(check_positive_int_array("d", d)), float(check_nonnegative("noise", noise))
+    target = validation.real_array(target, "target", low=0.0, low_open=True, min_size=1)
+    d = validation.whole(d, "d", low=1, high=10 ** 9)
+    noise = validation.real(noise, "noise", low=0.0)
+    return target, d, noise
+
+
+def check_c(c, scale, where: str) -> float:
+    """The spectrum's total variance ``c`` (> 0); ``scale`` is its deprecated name (a DeprecationWarning)."""
+    if scale is not None:
+        warnings.warn(f"{where}(scale=...) is deprecated: the spectrum's variance is now called c", DeprecationWarning,
+                      stacklevel=3)
+        if c is not None and c != 1.0:
+            raise TypeError(f"{where}: give the spectrum's variance once, as c (scale is its deprecated name)")
+        c = scale
+    return validation.real(1.0 if c is None else c, "c", low=0.0, low_open=True)
+
+
+def check_exponent(exponent) -> np.ndarray:
+    """Decay exponents ``a`` > 0 (a scalar or an array)."""
+    return validation.real_array(exponent, "exponent", low=0.0, low_open=True)

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_input_dim, check_nonnegative, check_positive_int_array, check_spectrum
+from .. import validation
+from .checks import check_nonnegative, check_positive_int_array, check_spectrum
 
 __all__ = ["pinv_frobenius_moment", "simulate_pinv_frobenius_moment", "losses_from_traces", "expected_losses",
            "simulate_losses", "SimulatedLosses"]
@@ -33,7 +34,18 @@ def pinv_frobenius_moment(N, p):
     """
     N = check_positive_int_array("N", N).astype(float)
     p = check_positive_int_array("p", p).astype(float)
+    _check_broadcast(N, p)
     return pinv_moment(N, p)
+
+
+def _check_broadcast(*arrays) -> tuple:
+    """The broadcast shape of ``arrays``, refused (naming them) when they do not broadcast or it is too large."""
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    except ValueError as exc:
+        raise ValueError(f"n (or N), p and the other array arguments must broadcast together: {exc}") from None
+    validation.check_size(int(np.prod(shape, dtype=object)), "the broadcast of n (or N) and p")
+    return shape
 
 
 def pinv_moment(N, p) -> np.ndarray:
@@ -57,12 +69,12 @@ def simulate_pinv_frobenius_moment(N: int, p: int, trials: int = 1000, seed: int
     -------
     (mean, standard error of the mean), both floats.
     """
-    N = int(check_positive_int_array("N", N))
-    p = int(check_positive_int_array("p", p))
-    if int(trials) < 2:
-        raise ValueError(f"trials must be >= 2 to estimate a standard error, got {trials!r}")
-    rng = np.random.default_rng(seed)
-    R = rng.standard_normal((int(trials), N, p))
+    N = validation.whole(N, "N", low=1)
+    p = validation.whole(p, "p", low=1)
+    trials = validation.whole(trials, "trials", low=2)
+    validation.check_size(trials * N * p, "trials * N * p")
+    rng = np.random.default_rng(validation.seed(seed))
+    R = rng.standard_normal((trials, N, p))
     s = np.linalg.svd(R, compute_uv=False)  # (trials, min(N, p)); full rank with probability one
     values = np.sum(s ** -2.0, axis=1)
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
@@ -91,9 +103,16 @@ def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     -------
     (train, test) : float arrays of the broadcast shape.
     """
-    N, p = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(p, dtype=float))
-    s2 = np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)
-    seen = np.asarray(trace_seen, dtype=float)
+    N = validation.real_array(N, "N", low=1.0)
+    p = validation.real_array(p, "p", low=1.0)
+    trace_seen = check_nonnegative("trace_seen", trace_seen)
+    trace_missing = check_nonnegative("trace_missing", trace_missing)
+    noise = check_nonnegative("noise", noise)
+    d = validation.whole(d, "d", low=1)
+    _check_broadcast(N, p, trace_seen, trace_missing, noise)
+    N, p = np.broadcast_arrays(N, p)
+    s2 = trace_missing + noise
+    seen = trace_seen
     with np.errstate(divide="ignore", invalid="ignore"):
         F = pinv_moment(N, p)
         train = np.where(N > p, d * s2 * (1.0 - p / N), 0.0)
@@ -126,8 +145,9 @@ def expected_losses(n, p, spectrum, d: int = 1, noise: float = 0.0):
     """
     n = check_positive_int_array("n", n)
     p = check_positive_int_array("p", p)
-    d = int(check_positive_int_array("d", d))
+    d = validation.whole(d, "d", low=1)
     noise = check_nonnegative("noise", noise)
+    _check_broadcast(n, p, noise)
     lam = check_spectrum(spectrum, min_length=int(p.max()))
     cumulative = np.concatenate([[0.0], np.cumsum(lam)])
     seen = cumulative[p]
@@ -159,15 +179,16 @@ def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, tr
     -------
     :class:`SimulatedLosses` (train, test, train_se, test_se): means over ``trials`` and their standard errors.
     """
-    n = int(check_positive_int_array("n", n))
-    p = int(check_positive_int_array("p", p))
-    d = int(check_positive_int_array("d", d))
-    noise = float(check_nonnegative("noise", noise))
+    n = validation.whole(n, "n", low=1)
+    p = validation.whole(p, "p", low=1)
+    d = validation.whole(d, "d", low=1)
+    noise = validation.real(noise, "noise", low=0.0)
     lam = check_spectrum(spectrum, min_length=p)
-    if int(trials) < 2:
-        raise ValueError(f"trials must be >= 2 to estimate a standard error, got {trials!r}")
-    rng = np.random.default_rng(seed)
-    N, trials = d * n, int(trials)
+    trials = validation.whole(trials, "trials", low=2)
+    validation.check_size(d * n * lam.size, "n * d * len(spectrum)")
+    validation.check_size(trials * d * n, "trials * n * d")
+    rng = np.random.default_rng(validation.seed(seed))
+    N = d * n
     train, test = np.empty(trials), np.empty(trials)
     chunk = max(1, int(2e7 // (N * lam.size)))  # trials per batch, bounding memory to ~160 MB
     for start in range(0, trials, chunk):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_input_dim, check_positive_int_array, check_target_d_noise
+from .. import validation
+from .checks import check_c, check_input_dim, check_positive_int_array, check_target_d_noise
 from .linear_model import losses_from_traces
 from .sample_complexity import best_over_p, p_grid
 from .spectra import exponent_inverse_dim, power_law_tail
@@ -26,9 +27,14 @@ def random_projection_overlap(input_dim, degree):
     from scipy.special import gammaln
 
     m = check_input_dim(input_dim)
-    k = np.asarray(degree, dtype=float)
-    if np.any(k < 0) or np.any(k != np.round(k)):
-        raise ValueError(f"degree must be whole numbers >= 0, got {degree!r}")
+    k = validation.whole_array(degree, "degree", low=0, min_size=1).astype(float)
+    try:
+        validation.check_size(int(np.prod(np.broadcast_shapes(m.shape, k.shape), dtype=object)),
+                              "the broadcast of input_dim and degree")
+    except ValueError as exc:
+        if "asks for" in str(exc):
+            raise
+        raise ValueError(f"input_dim and degree must broadcast together: {exc}") from None
     return np.exp(gammaln(k + 0.5) - gammaln(0.5) + gammaln(m / 2) - gammaln(k + m / 2))
 
 
@@ -41,11 +47,12 @@ def simulate_hermite_overlap(degree: int, cos_angle: float, n_samples: int = 200
     from numpy.polynomial.hermite_e import hermeval
     from math import factorial
 
-    k = int(check_positive_int_array("degree", degree))
-    if not -1 <= cos_angle <= 1:
-        raise ValueError(f"cos_angle must lie in [-1, 1], got {cos_angle!r}")
-    rng = np.random.default_rng(seed)
-    z1, z2 = rng.standard_normal((2, int(n_samples)))
+    k = validation.whole(degree, "degree", low=1, high=100)
+    cos_angle = validation.real(cos_angle, "cos_angle", low=-1.0, high=1.0)
+    n_samples = validation.whole(n_samples, "n_samples", low=2)
+    validation.check_size(2 * n_samples, "n_samples")
+    rng = np.random.default_rng(validation.seed(seed))
+    z1, z2 = rng.standard_normal((2, n_samples))
     u_x = z1
     w_x = cos_angle * z1 + np.sqrt(1 - cos_angle ** 2) * z2  # w = cos*u + sin*u_perp
     coef = np.zeros(k + 1)
@@ -54,8 +61,8 @@ def simulate_hermite_overlap(degree: int, cos_angle: float, n_samples: int = 200
     return float(prod.mean()), float(prod.std(ddof=1) / np.sqrt(prod.size))
 
 
-def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, scale: float = 1.0,
-                             n_degrees: int = 20_000):
+def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, c: float = 1.0,
+                             n_degrees: int = 20_000, *, scale: float | None = None):
     """Expected (seen, missing) variance for ``K`` modules with random orthonormal projections (``b = 1``).
 
     The task is ``K`` modules on one dimension each, module ``j`` a function of ``u_j^T x`` whose degree-``k``
@@ -71,20 +78,30 @@ def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, s
     ----------
     q : features per module (>= 0, ``inf`` for all of them), broadcast with ``input_dim``.
     input_dim : ``m >= n_modules``.
+    c : the spectrum's total variance (> 0); ``scale`` is its deprecated name.
 
     Returns
     -------
     (seen, missing) float arrays of the broadcast shape.
     """
-    K = int(check_positive_int_array("n_modules", n_modules))
+    c = check_c(c, scale, "random_projection_traces")
+    K = validation.whole(n_modules, "n_modules", low=1)
     m = check_input_dim(input_dim)
     if np.any(m < K):
         raise ValueError(f"input_dim (m) must be >= n_modules ({K}) for orthonormal projections, got {input_dim!r}")
-    q = np.asarray(q, dtype=float)
+    q = validation.array(q, "q", finite=False)
     if np.any(np.isnan(q)) or np.any(q < 0):  # q = inf is allowed: every feature, the loss floor
-        raise ValueError(f"q must be >= 0 (inf allowed), got {q!r}")
-    k = np.arange(1, int(n_degrees) + 1, dtype=float)
-    lam = scale * (k ** -alpha - (k + 1) ** -alpha)
+        raise ValueError(f"q must be >= 0 (inf allowed), got {q!r}"[:300])
+    alpha = validation.real(alpha, "alpha", low=0.0, low_open=True)
+    n_degrees = validation.whole(n_degrees, "n_degrees", low=1)
+    try:
+        shape = np.broadcast_shapes(m.shape, q.shape)
+    except ValueError as exc:
+        raise ValueError(f"q and input_dim must broadcast together: {exc}") from None
+    validation.check_size(np.unique(m).size * n_degrees, "n_degrees times the distinct input_dim values")
+    validation.check_size(int(np.prod(shape, dtype=object)), "the broadcast of q and input_dim")
+    k = np.arange(1, n_degrees + 1, dtype=float)
+    lam = c * (k ** -alpha - (k + 1) ** -alpha)
     m_flat = np.unique(m)
     cum = np.cumsum(lam * random_projection_overlap(m_flat[:, None], k[None, :]), axis=1)
     cum = np.concatenate([np.zeros((m_flat.size, 1)), cum], axis=1)
@@ -92,24 +109,31 @@ def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, s
     rows = np.searchsorted(m_flat, m_b)
     cols = np.minimum(q_b, n_degrees).astype(int)  # beyond n_degrees the terms are negligible (O(k^-1-m/2))
     seen = K * cum[rows, cols]
-    return seen, np.maximum(scale - seen, 0.0)
+    return seen, np.maximum(c - seen, 0.0)
 
 
 def random_projection_sample_complexity(target, input_dim, n_modules: int, *, alpha: float = 1.0,
-                                        scale: float = 1.0, d: int = 1, noise: float = 0.0,
+                                        c: float = 1.0, d: int = 1, noise: float = 0.0,
                                         p_max: float = 1e12, p_points: int = 400, return_p: bool = False,
-                                        warn_unreachable: bool = True):
+                                        warn_unreachable: bool = True, scale: float | None = None):
     """Sample complexity of a modular network with random orthonormal projections (``b = 1``), best ``p``.
 
     Uses :func:`random_projection_traces`; ``p = K*q`` features in all. Unreachable targets (below the
     noise floor that mismatched projections leave) give ``inf``, with a ``RuntimeWarning`` if
-    ``warn_unreachable``.
+    ``warn_unreachable``. ``c`` is the spectrum's total variance (> 0); ``scale`` its deprecated name.
     """
+    c = check_c(c, scale, "random_projection_sample_complexity")
     target, d, noise = check_target_d_noise(target, d, noise)
-    K = int(check_positive_int_array("n_modules", n_modules))
-    target, m = np.broadcast_arrays(target, check_input_dim(input_dim))
+    K = validation.whole(n_modules, "n_modules", low=1)
+    return_p = validation.boolean(return_p, "return_p")
+    warn_unreachable = validation.boolean(warn_unreachable, "warn_unreachable")
+    try:
+        target, m = np.broadcast_arrays(target, check_input_dim(input_dim))
+    except ValueError as exc:
+        raise ValueError(f"target and input_dim must broadcast together: {exc}") from None
     p_arr = p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
-    seen, missing = random_projection_traces(p_arr / K, m[..., None], K, alpha, scale)
+    validation.check_size(target.size * p_arr.size, "the targets times p_points")
+    seen, missing = random_projection_traces(p_arr / K, m[..., None], K, alpha, c)
     n_star, p_used = best_over_p(target[..., None], p_arr, seen, missing, d, noise, search=True,
                                   warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
@@ -118,44 +142,69 @@ def random_projection_sample_complexity(target, input_dim, n_modules: int, *, al
 # ---------------------------------------------------------------------------------------------------------
 # Calibrating the theory to trained networks
 # ---------------------------------------------------------------------------------------------------------
-def power_law_losses(n, p, input_dim, alpha: float = 1.0, scale: float = 1.0, d: int = 1, noise: float = 0.0):
+def power_law_losses(n, p, input_dim, alpha: float = 1.0, c: float = 1.0, d: int = 1, noise: float = 0.0, *,
+                     scale: float | None = None):
     """Expected (train, test) loss under the infinite default power law on ``m = input_dim`` dimensions.
 
     ``Tr Lambda_2(p) = c*(p+1)^(-alpha/m)`` and ``Tr Lambda_1 = c - Tr Lambda_2``; ``n``, ``p`` and ``input_dim``
     broadcast. This is what the theory predicts for a network with ``p`` parameters trained on ``n`` samples.
+    ``c`` (> 0) is the spectrum's total variance; ``scale`` its deprecated name.
     """
+    c = check_c(c, scale, "power_law_losses")
     n = check_positive_int_array("n", n)
     p = check_positive_int_array("p", p)
+    d = validation.whole(d, "d", low=1)
     a = exponent_inverse_dim(input_dim, alpha)
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale (c) must be > 0, got {scale!r}")
-    missing = power_law_tail(p, a, scale)
-    return losses_from_traces(d * n, p, scale - missing, missing, d=d, noise=noise)
+    missing = power_law_tail(p, a, c)
+    return losses_from_traces(d * n, p, c - missing, missing, d=d, noise=noise)
 
 
-def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, alphas=None, scales=None):
+def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, alphas=None, c_values=None,
+                        scales=None):
     """Fit the power law's ``alpha`` and ``c`` to measured test losses by least squares in ``log`` loss.
 
     Points with ``|n - p| <= peak_band * p`` are left out: there the theory's test loss diverges, which no
-    finite measurement can match. A grid search over ``alphas`` x ``scales`` (vectorised; by default 241
-    log-spaced values each, alpha in 0.05..20 and c in 0.01..10) returns the best pair.
+    finite measurement can match; so are losses that are NaN, infinite or not positive (failed
+    measurements). A grid search over ``alphas`` x ``c_values`` (vectorised; by default 241 log-spaced
+    values each, alpha in 0.05..20 and c in 0.01..10) returns the best pair. ``scales`` is the deprecated
+    name of ``c_values``.
 
     Returns
     -------
-    dict with ``alpha``, ``scale``, ``rmse_log10`` (the fit's root-mean-square error in decades) and
-    ``n_points`` used.
+    dict with ``alpha``, ``c``, ``rmse_log10`` (the fit's root-mean-square error in decades) and
+    ``n_points`` used; also ``scale``, the same number as ``c`` under its old name, kept for one release.
     """
-    n, p, m, loss = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(n, p, input_dim, test_loss))
-    keep = (np.abs(n - p) > peak_band * p) & np.isfinite(loss) & (loss > 0)
+    if scales is not None:
+        import warnings
+
+        warnings.warn("calibrate_power_law(scales=...) is deprecated: use c_values", DeprecationWarning, stacklevel=2)
+        if c_values is not None:
+            raise TypeError("calibrate_power_law: give c_values once (scales is its deprecated name)")
+        c_values = scales
+    n = validation.real_array(n, "n", low=1.0)
+    p = validation.real_array(p, "p", low=1.0)
+    m = check_input_dim(input_dim)
+    loss = validation.array(test_loss, "test_loss", finite=False)
+    peak_band = validation.real(peak_band, "peak_band", low=0.0)
+    try:
+        n, p, m, loss = (v.ravel() for v in np.broadcast_arrays(n, p, m, loss))
+    except ValueError as exc:
+        raise ValueError(f"n, p, input_dim and test_loss must broadcast together: {exc}") from None
+    with np.errstate(invalid="ignore"):
+        keep = (np.abs(n - p) > peak_band * p) & np.isfinite(loss) & (loss > 0)
     if keep.sum() < 2:
-        raise ValueError("calibrate_power_law needs at least two finite, positive losses away from the peak")
+        raise ValueError("calibrate_power_law needs at least two finite, positive test_loss values away from the "
+                         "peak")
     n, p, m, loss = n[keep], p[keep], m[keep], loss[keep]
-    alphas = np.geomspace(0.05, 20, 241) if alphas is None else np.asarray(alphas, dtype=float)
-    scales = np.geomspace(0.01, 10, 241) if scales is None else np.asarray(scales, dtype=float)
-    A, C = np.meshgrid(alphas, scales, indexing="ij")
+    alphas = (np.geomspace(0.05, 20, 241) if alphas is None
+              else validation.real_array(alphas, "alphas", low=0.0, low_open=True, ndim=1, min_size=1))
+    c_values = (np.geomspace(0.01, 10, 241) if c_values is None
+                else validation.real_array(c_values, "c_values", low=0.0, low_open=True, ndim=1, min_size=1))
+    validation.check_size(alphas.size * c_values.size * n.size, "alphas x c_values x the points")
+    A, C = np.meshgrid(alphas, c_values, indexing="ij")
     tail = C[..., None] * (p + 1.0) ** (-A[..., None] / m)
     _, test = losses_from_traces(n, p, C[..., None] - tail, tail)
     err = np.mean((np.log10(test) - np.log10(loss)) ** 2, axis=-1)
     i, j = np.unravel_index(np.nanargmin(err), err.shape)
-    return {"alpha": float(A[i, j]), "scale": float(C[i, j]), "rmse_log10": float(np.sqrt(err[i, j])),
-            "n_points": int(keep.sum())}
+    return {"alpha": float(A[i, j]), "c": float(C[i, j]), "rmse_log10": float(np.sqrt(err[i, j])),
+            "n_points": int(keep.sum()), "scale": float(C[i, j])}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_input_dim, check_nonnegative, check_positive_int_array, check_target_d_noise
+from .. import validation
+from .checks import check_c, check_input_dim, check_positive_int_array, check_target_d_noise
 from .linear_model import losses_from_traces, pinv_moment
 from .spectra import exponent_geometric, exponent_inverse_dim, power_law_tail
 
@@ -42,9 +43,9 @@ def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
 
 def p_grid(n_modules: int, p_max: float, p_points: int) -> np.ndarray:
     """Log-spaced numbers of features up to ``p_max``, whole multiples of ``n_modules``."""
-    if not p_max >= n_modules:
-        raise ValueError(f"p_max must be >= n_modules ({n_modules}), got {p_max!r}")
-    q = np.unique(np.round(np.logspace(0, np.log10(p_max / n_modules), int(p_points))))
+    p_max = validation.real(p_max, "p_max", low=float(n_modules), high=1e300)
+    p_points = validation.whole(p_points, "p_points", low=1, high=10 ** 6)
+    q = np.unique(np.round(np.logspace(0, np.log10(p_max / n_modules), p_points)))
     return n_modules * q
 
 
@@ -66,12 +67,12 @@ def best_over_p(target, p, trace_seen, trace_missing, d, noise, search: bool, wa
 
 
 def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", alpha: float = 1.0,
-                      omega: float = 1.2, scale: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
+                      omega: float = 1.2, c: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
                       d: int = 1, noise: float = 0.0, p=None, p_max: float = 1e12, p_points: int = 400,
-                      return_p: bool = False, warn_unreachable: bool = True):
+                      return_p: bool = False, warn_unreachable: bool = True, scale: float | None = None):
     """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
 
-    The task's spectrum is the infinite telescoping power law with total variance ``scale`` (``c``) per output
+    The task's spectrum is the infinite telescoping power law with total variance ``c`` (> 0) per output
     and exponent ``a``: ``alpha/m`` (``exponent="inverse_dim"``, the default) or ``omega^(-m)``
     (``exponent="geometric"``). Its traces have closed forms, ``Tr Lambda_2(p) = c*(p+1)^-a``, so nothing is
     truncated.
@@ -86,7 +87,9 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     ----------
     target : test loss to reach, > 0, in the loss's units (per sample, summed over the ``d`` outputs; the
         variance of ``y`` is ``d*c``). Broadcasts with ``input_dim``.
-    input_dim : ``m`` (>= 1), scalar or array. Required for monolithic models.
+    input_dim : ``m`` (>= 1), scalar or array. Required for monolithic models; for modular ones, when given,
+        ``n_modules * module_dim <= input_dim`` is required (the modules' orthogonal projections must fit).
+    scale : the deprecated name of ``c``.
     p : fixed number of features (>= 1, broadcast), or ``None`` to choose, for each ``target`` and ``m``, the
         ``p`` that needs the fewest samples, over ``p_points`` log-spaced values up to ``p_max`` (multiples of
         ``K`` for modular models).
@@ -100,30 +103,44 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     ``warn_unreachable=False``, for sweeps where it is expected); it does not raise, so that whole sweeps stay
     vectorised.
     """
+    c = check_c(c, scale, "sample_complexity")
     target, d, noise = check_target_d_noise(target, d, noise)
-    if exponent not in ("inverse_dim", "geometric"):
-        raise ValueError(f"exponent must be 'inverse_dim' or 'geometric', got {exponent!r}")
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale (c) must be > 0, got {scale!r}")
+    exponent = validation.choice(exponent, "exponent", ("inverse_dim", "geometric"))
+    return_p = validation.boolean(return_p, "return_p")
+    warn_unreachable = validation.boolean(warn_unreachable, "warn_unreachable")
     if n_modules is None:
         if input_dim is None:
             raise ValueError("input_dim (m) is required for a monolithic model (n_modules=None)")
         dims, K = check_input_dim(input_dim), 1
     else:
-        K = int(check_positive_int_array("n_modules", n_modules))
-        dims = np.asarray(float(check_positive_int_array("module_dim", module_dim)))
+        K = validation.whole(n_modules, "n_modules", low=1, high=10 ** 12)
+        b = validation.whole(module_dim, "module_dim", low=1, high=10 ** 12)
+        dims = np.asarray(float(b))
         if input_dim is not None:  # broadcast to its shape, though the answer does not depend on it
-            dims = dims + 0.0 * check_input_dim(input_dim)
+            m = check_input_dim(input_dim)
+            validation.check_geometry(K, b, float(m.min()), what="sample_complexity's modular model")
+            dims = dims + 0.0 * m
     a = exponent_inverse_dim(dims, alpha) if exponent == "inverse_dim" else exponent_geometric(dims, omega)
-    target, a = np.broadcast_arrays(target, a)
+    try:
+        target, a = np.broadcast_arrays(target, a)
+    except ValueError as exc:
+        raise ValueError(f"target and input_dim must broadcast together: {exc}") from None
     if p is None:
         p_arr = p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
+        validation.check_size(target.size * p_arr.size, "the targets times p_points")
         tgt, a_ = target[..., None], a[..., None]
     else:
         p_arr = check_positive_int_array("p", p).astype(float)
         tgt, a_ = target, a
-    missing = power_law_tail(p_arr / K, a_, scale)
-    n_star, p_used = best_over_p(tgt, p_arr, scale - missing, missing, d, noise, search=p is None,
+        try:
+            validation.check_size(int(np.prod(np.broadcast_shapes(p_arr.shape, target.shape), dtype=object)),
+                                  "the broadcast of p and target")
+        except ValueError as exc:
+            if "broadcast" in str(exc) and "asks for" not in str(exc):
+                raise ValueError(f"p and target must broadcast together: {exc}") from None
+            raise
+    missing = power_law_tail(p_arr / K, a_, c)
+    n_star, p_used = best_over_p(tgt, p_arr, c - missing, missing, d, noise, search=p is None,
                                   warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
 
