@@ -56,22 +56,24 @@ class SineWaveTask:
     def __init__(self, input_dim: int, n_modules: int, module_dim: int = 1, n_components: int = 3,
                  noise: float = 0.0, seed: int = 0, frequencies=DEFAULT_FREQUENCIES,
                  amplitudes=DEFAULT_AMPLITUDES):
-        for name, value in (("input_dim", input_dim), ("n_modules", n_modules), ("module_dim", module_dim),
-                            ("n_components", n_components)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
-        if module_dim > input_dim:
-            raise ValueError(f"module_dim must be <= input_dim ({input_dim}), got {module_dim}")
+        input_dim = validation.whole(input_dim, "input_dim", low=1)
+        n_modules = validation.whole(n_modules, "n_modules", low=1)
+        module_dim = validation.whole(module_dim, "module_dim", low=1, high=input_dim)
+        frequencies = validation.real_array(frequencies, "frequencies", low=0.0, ndim=1, min_size=1)
+        amplitudes = validation.real_array(amplitudes, "amplitudes", ndim=1, min_size=1)
         if len(frequencies) != len(amplitudes):
-            raise ValueError("frequencies and amplitudes must have the same length")
-        if n_components > len(frequencies):
-            raise ValueError(f"n_components must be between 1 and {len(frequencies)} (the number of frequencies "
-                             f"given), got {n_components}")
-        if not (np.isfinite(noise) and noise >= 0):
-            raise ValueError(f"noise must be finite and >= 0, got {noise!r}")
-        self.input_dim, self.n_modules, self.module_dim = int(input_dim), int(n_modules), int(module_dim)
-        self.n_components, self.noise, self.seed = int(n_components), float(noise), int(seed)
-        rng = np.random.default_rng(seed)
+            raise ValueError(f"frequencies and amplitudes must have the same length, got {len(frequencies)} and "
+                             f"{len(amplitudes)}")
+        n_components = validation.whole(n_components, "n_components", low=1, high=len(frequencies))
+        validation.check_size(n_modules * input_dim * module_dim, "n_modules * input_dim * module_dim")
+        validation.check_size(n_modules * n_components ** 2 * module_dim, "n_modules * n_components**2 * module_dim")
+        if n_modules * module_dim > input_dim:  # one QR per module, in a Python loop
+            validation.check_count(n_modules, "n_modules")
+        self.input_dim, self.n_modules, self.module_dim = input_dim, n_modules, module_dim
+        self.n_components = n_components
+        self.noise = validation.real(noise, "noise", low=0.0, high=1e6)
+        self.seed = validation.seed(seed)
+        rng = np.random.default_rng(self.seed)
         K, b, L = self.n_modules, self.module_dim, self.n_components
         self.projections = _orthonormal_projections(rng, self.input_dim, K, b)          # (K, m, b)
         directions = rng.standard_normal((K, L, b))
@@ -80,6 +82,10 @@ class SineWaveTask:
         self.phases = rng.uniform(0.0, 2 * np.pi, size=(K, L))                           # (K, L)
         self.amplitudes = np.asarray(amplitudes[:L], dtype=float)                        # (L,)
         self._mean, self._std = self._moments()
+        if not np.all(self._std > 1e-12 * max(1.0, float(np.abs(self.amplitudes).max()))):
+            raise ValueError("amplitudes and frequencies must give every module a non-zero variance (a module whose "
+                             f"components all have zero amplitude or zero frequency is constant); got amplitudes "
+                             f"{self.amplitudes.tolist()} and frequencies {frequencies[:n_components].tolist()}")
 
     @property
     def module_means(self) -> np.ndarray:
@@ -113,9 +119,8 @@ class SineWaveTask:
 
         X : array (n, input_dim). Returns float32 array (n, n_modules).
         """
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.input_dim:
-            raise ValueError(f"X must have shape (n, {self.input_dim}), got {X.shape}")
+        X = validation.array(X, "X", shape=(None, self.input_dim))
+        validation.check_size(X.shape[0] * self.n_modules * self.n_components * self.module_dim, "the rows of X")
         z = np.einsum("nm,kmb->nkb", X, self.projections)                             # (n, K, b)
         waves = np.sin(np.einsum("nkb,klb->nkl", z, self.omegas) + self.phases)        # (n, K, L)
         raw = waves @ self.amplitudes                                                  # (n, K)
@@ -129,15 +134,16 @@ class SineWaveTask:
         """
         if self.module_dim != 1:
             raise ValueError(f"module_components needs module_dim = 1, got {self.module_dim}")
-        if not 0 <= module < self.n_modules:
-            raise ValueError(f"module must lie in 0..{self.n_modules - 1}, got {module}")
-        t = np.asarray(t, dtype=float)
+        module = validation.whole(module, "module", low=0, high=self.n_modules - 1)
+        t = validation.array(t, "t", ndim=1)
+        validation.check_size(t.size * self.n_components, "t")
         w = self.omegas[module, :, 0]
         return self.amplitudes[:, None] * np.sin(w[:, None] * t[None, :] + self.phases[module][:, None])
 
     def standardise(self, raw, module: int = 0) -> np.ndarray:
         """Centre and scale a raw module output as :meth:`module_outputs` does."""
-        return (np.asarray(raw) - self._mean[module]) / self._std[module]
+        module = validation.whole(module, "module", low=0, high=self.n_modules - 1)
+        return (validation.array(raw, "raw") - self._mean[module]) / self._std[module]
 
     def target(self, X) -> np.ndarray:
         """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import validation
 from .seeding import torch_generator
 
 __all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch", "classification_loss",
@@ -49,7 +50,11 @@ class FitResult:
 
 def as_model_batch(a, name: str, device) -> torch.Tensor:
     """Data as a float32 tensor on ``device``, checked for NaN and infinities (``name`` is for the error)."""
-    t = torch.as_tensor(np.asarray(a, dtype=np.float32) if not torch.is_tensor(a) else a, dtype=torch.float32)
+    if not torch.is_tensor(a):
+        a = validation.array(a, name, dtype=np.float32, finite=False)
+    elif a.dtype == torch.bool or a.is_complex():
+        raise TypeError(f"{name} must be a real-valued tensor, got dtype {a.dtype}")
+    t = torch.as_tensor(a, dtype=torch.float32)
     t = t.to(device)
     if not torch.all(torch.isfinite(t)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -71,9 +76,11 @@ def _layout(model, X, y, n_samples, device, name="X"):
         raise ValueError(f"y must match {name}: expected shape {tuple(X.shape[1:2])} or {tuple(X.shape[:2])}, "
                          f"got {tuple(y.shape)}")
     n_max = X.shape[1]
-    n = np.full(E, n_max) if n_samples is None else np.asarray(n_samples, dtype=np.int64).reshape(-1)
+    if n_max < 1:
+        raise ValueError(f"{name} must hold at least one sample, got shape {tuple(X.shape)}")
+    n = np.full(E, n_max) if n_samples is None else validation.whole_array(n_samples, "n_samples").reshape(-1)
     if n.shape != (E,) or n.min() < 1 or n.max() > n_max:
-        raise ValueError(f"n_samples must hold {E} whole numbers in 1..{n_max}, got {n_samples!r}")
+        raise ValueError(f"n_samples must hold {E} whole numbers in 1..{n_max}, got {n_samples!r}"[:300])
     return X, y, n
 
 
@@ -114,10 +121,31 @@ def _mean_losses(model, X, y, n, chunk: int = 8192) -> np.ndarray:
 
 def evaluate(model, X, y, n_samples=None, device=None) -> np.ndarray:
     """Mean squared error of each model on ``(X, y)`` (shared ``(n, m)`` or per model ``(E, n, m)``), (E,)."""
+    _check_model(model)
     device = next(model.parameters()).device if device is None else device
     X, y, n = _layout(model, X, y, n_samples, device)
     model.eval()
     return _mean_losses(model, X, y, n)
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "n_models"):
+        raise TypeError(f"model must be an ensemble from modscale_lib.networks (a torch module with n_models), "
+                        f"got {type(model).__name__}")
+
+
+#: Most indices one block of minibatches may hold per model, relative to its samples: ``batch_size`` far above
+#: ``n_samples`` would mean thousands of passes over the data per step (use ``batch_size=None`` instead).
+_MAX_PERMUTATIONS_PER_BLOCK = 10 ** 6
+
+
+def _check_hyper(lr, weight_decay, lr_decay, divergence_factor) -> tuple[float, float, float | None, float]:
+    lr = validation.real(lr, "lr", low=0.0, low_open=True)
+    weight_decay = validation.real(weight_decay, "weight_decay", low=0.0)
+    if lr_decay is not None:
+        lr_decay = validation.real(lr_decay, "lr_decay", low=0.0)
+    divergence_factor = validation.real(divergence_factor, "divergence_factor", low=1.0, low_open=True)
+    return lr, weight_decay, lr_decay, divergence_factor
 
 
 def _describe(configs, e: int) -> str:
@@ -155,14 +183,20 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     ------
     TrainingDivergedError : naming the model (and its config) whose loss became NaN, infinite or diverged.
     """
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-        raise ValueError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}")
+    _check_model(model)
+    optimizer = validation.choice(optimizer, "optimizer", ("adam", "sgd"))
+    lr, weight_decay, lr_decay, divergence_factor = _check_hyper(lr, weight_decay, lr_decay, divergence_factor)
+    steps = validation.whole(steps, "steps", low=1, high=10 ** 8)
+    eval_every = validation.whole(eval_every, "eval_every", low=1)
+    if batch_size is not None:
+        batch_size = validation.whole(batch_size, "batch_size", low=1)
+    if patience is not None:
+        patience = validation.whole(patience, "patience", low=1)
+    progress = validation.boolean(progress, "progress")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together")
     if patience is not None and X_val is None:
         raise ValueError("patience (early stopping) needs validation data X_val, y_val")
     device = next(model.parameters()).device
@@ -171,9 +205,16 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     has_val = X_val is not None
     if has_val:
         Xv, yv, nv = _layout(model, X_val, y_val, None, device, name="X_val")
-    seeds = list(getattr(model, "seeds", range(E))) if seeds is None else [int(s) for s in seeds]
-    if len(seeds) != E:
-        raise ValueError(f"seeds must have one entry per model ({E}), got {len(seeds)}")
+    seeds = (list(getattr(model, "seeds", range(E))) if seeds is None
+             else validation.seeds(seeds, "seeds", length=E))
+    if model_configs is not None and len(model_configs) != E:
+        raise ValueError(f"model_configs must have one entry per model ({E}), got {len(model_configs)}")
+    if batch_size is not None:
+        validation.check_size(E * 64 * batch_size, "batch_size (one block of 64 minibatches for every model)")
+        if 64 * batch_size / int(n.min()) > _MAX_PERMUTATIONS_PER_BLOCK:
+            raise ValueError(f"batch_size = {batch_size} is more than {_MAX_PERMUTATIONS_PER_BLOCK // 64} times the "
+                             f"smallest n_samples ({int(n.min())}): every step would repeat each sample that many "
+                             f"times; use a smaller batch_size, or batch_size=None for full-batch steps")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = (torch.optim.Adam(params, lr=lr, weight_decay=weight_decay) if optimizer == "adam"
            else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay))
@@ -283,7 +324,11 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, n_classes: i
     logits : (E, B, k * n_classes), position ``j``'s logits in columns ``j*C .. j*C + C - 1``.
     labels : (B, k) integer classes. Returns (E,).
     """
+    if not torch.is_tensor(logits) or logits.dim() != 3:
+        raise ValueError(f"logits must be a (E, B, k * n_classes) tensor, got {getattr(logits, 'shape', logits)!r}")
+    n_classes = validation.whole(n_classes, "n_classes", low=1)
     E, B, width = logits.shape
+    labels = _labels(labels, n_classes, B).to(logits.device)
     k = labels.shape[1]
     if width != k * n_classes:
         raise ValueError(f"logits must have k * n_classes = {k * n_classes} columns, got {width}")
@@ -292,9 +337,64 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, n_classes: i
     return -picked.mean(dim=(1, 2, 3))
 
 
+def _labels(labels, n_classes: int, n_rows: int) -> torch.Tensor:
+    """Class labels as a (B, k) int64 tensor, checked to be whole numbers in ``0..n_classes-1``, B = n_rows."""
+    if not torch.is_tensor(labels):
+        labels = torch.as_tensor(validation.whole_array(labels, "labels"))
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
+        raise TypeError(f"labels must be an integer tensor of classes, got dtype {labels.dtype}")
+    if labels.dim() != 2 or labels.shape[0] != n_rows:
+        raise ValueError(f"labels must have shape ({n_rows}, k), one row per input, got {tuple(labels.shape)}")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(f"labels must be classes in 0..{n_classes - 1}, got values in "
+                         f"{int(labels.min())}..{int(labels.max())}")
+    return labels.long()
+
+
+class _DivergenceWatch:
+    """Flags a model whose classification loss diverges: far above its first value, or rising for long.
+
+    Losses are averaged over windows of ``window`` batches; a model diverges when a window's mean exceeds
+    ``factor`` times its first batch's loss, or when the window mean has risen ``max_rising`` times in a row
+    and stands above twice the best window mean so far (a plateau's noise cannot do both).
+    """
+
+    def __init__(self, n_models: int, factor: float, max_rising: int, window: int = 10):
+        self.factor, self.max_rising, self.window = factor, max_rising, window
+        self.first = None
+        self.sum, self.count = np.zeros(n_models), 0
+        self.previous = np.full(n_models, np.inf)
+        self.best = np.full(n_models, np.inf)
+        self.rising = np.zeros(n_models, dtype=np.int64)
+
+    def update(self, losses: np.ndarray) -> tuple[int | None, str]:
+        if self.first is None:
+            self.first = np.maximum(losses.astype(np.float64), 1e-12)
+        self.sum += losses
+        self.count += 1
+        if self.count < self.window:
+            return None, ""
+        mean = self.sum / self.count
+        self.sum[:], self.count = 0.0, 0
+        self.rising = np.where(mean > self.previous, self.rising + 1, 0)
+        self.previous, self.best = mean, np.minimum(self.best, mean)
+        high = mean > self.factor * self.first
+        climbing = (self.rising >= self.max_rising) & (mean > 2 * self.best)
+        if np.any(high):
+            e = int(np.flatnonzero(high)[0])
+            return e, (f"loss {mean[e]:.3g} is more than divergence_factor = {self.factor:g} times its first "
+                       f"value {self.first[e]:.3g}")
+        if np.any(climbing):
+            e = int(np.flatnonzero(climbing)[0])
+            return e, (f"loss rose for {self.rising[e]} consecutive windows of {self.window} batches, to "
+                       f"{mean[e]:.3g} (best {self.best[e]:.3g})")
+        return None, ""
+
+
 def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: float = 1e-3,
                    weight_decay: float = 0.0, after_epoch=None, model_configs: Sequence[dict] | None = None,
-                   progress: bool = True, desc: str = "training") -> np.ndarray:
+                   progress: bool = True, desc: str = "training", divergence_factor: float = 100.0,
+                   max_rising: int = 20) -> np.ndarray:
     """Train every model of an ensemble on its cross-entropy averaged over positions, with Adam at a fixed step.
 
     Parameters
@@ -304,6 +404,11 @@ def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: 
         tensors, shared by all models; one pass over it is one epoch.
     epochs : passes over the data. after_epoch : called as ``after_epoch(epoch, model)`` after each one
         (e.g. to measure test accuracy), so a one-epoch and a multi-epoch result come from the same run.
+    lr, weight_decay : Adam's step size (> 0) and L2 coefficient (>= 0).
+    divergence_factor : a model whose loss (averaged over 10 batches) exceeds this many times its first
+        batch's loss has diverged (> 1).
+    max_rising : a model whose 10-batch loss average rises this many times in a row, to above twice its best,
+        has diverged.
 
     Returns
     -------
@@ -311,32 +416,50 @@ def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: 
 
     Raises
     ------
-    TrainingDivergedError : naming the model whose loss became NaN or infinite.
+    TrainingDivergedError : naming the model whose loss became NaN or infinite, or diverged (above).
+    ValueError : when an epoch's ``batches`` yields nothing, or labels are out of range.
     """
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
-    if not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be > 0, got {lr!r}")
+    _check_model(model)
+    epochs = validation.whole(epochs, "epochs", low=1, high=10 ** 6)
+    n_classes = validation.whole(n_classes, "n_classes", low=1)
+    lr, weight_decay, _, divergence_factor = _check_hyper(lr, weight_decay, None, divergence_factor)
+    max_rising = validation.whole(max_rising, "max_rising", low=1)
+    progress = validation.boolean(progress, "progress")
+    if not callable(batches):
+        raise TypeError(f"batches must be a function of the epoch returning an iterable of (X, labels), got "
+                        f"{type(batches).__name__}")
+    if after_epoch is not None and not callable(after_epoch):
+        raise TypeError(f"after_epoch must be callable or None, got {type(after_epoch).__name__}")
+    if model_configs is not None and len(model_configs) != model.n_models:
+        raise ValueError(f"model_configs must have one entry per model ({model.n_models}), got {len(model_configs)}")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     device = next(model.parameters()).device
     last = np.zeros(model.n_models)
-    for epoch in range(int(epochs)):
+    watch = _DivergenceWatch(model.n_models, divergence_factor, max_rising)
+    for epoch in range(epochs):
         model.train()
         total, count = torch.zeros(model.n_models, device=device), 0
         for X, labels in tqdm(batches(epoch), desc=f"{desc}, epoch {epoch + 1}", disable=not progress,
                               leave=False):
-            losses = classification_loss(model(X.to(device)), labels.to(device), n_classes)
+            X = as_model_batch(X, "X", device)
+            losses = classification_loss(model(X), _labels(labels, n_classes, X.shape[0]).to(device), n_classes)
             if not torch.all(torch.isfinite(losses)):
                 bad = int(torch.nonzero(~torch.isfinite(losses))[0])
                 raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss in epoch "
                                             f"{epoch + 1}")
+            bad, why = watch.update(losses.detach().cpu().numpy())
+            if bad is not None:
+                raise TrainingDivergedError(f"{_describe(model_configs, bad)} diverged in epoch {epoch + 1}: {why}; "
+                                            f"lower the step size lr={lr:g}")
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
             opt.step()
             total += losses.detach()
             count += 1
-        last = (total / max(count, 1)).cpu().numpy()
+        if count == 0:
+            raise ValueError(f"batches({epoch}) yielded no batch: an epoch needs at least one (X, labels) batch")
+        last = (total / count).cpu().numpy()
         if after_epoch is not None:
             model.eval()
             after_epoch(epoch, model)
@@ -345,13 +468,20 @@ def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: 
 
 def classifier_accuracy(model, batches, n_classes: int = 10) -> np.ndarray:
     """Each model's accuracy at each position over ``batches`` (an iterable of ``(X, labels)``), (E, k)."""
+    _check_model(model)
+    n_classes = validation.whole(n_classes, "n_classes", low=1)
     device = next(model.parameters()).device
     correct, count = None, 0
     model.eval()
     with torch.no_grad():
         for X, labels in batches:
-            logits = model(X.to(device))
+            logits = model(as_model_batch(X, "X", device))
             E, B, width = logits.shape
+            if width % n_classes:
+                raise ValueError(f"the model's {width} outputs are not a multiple of n_classes = {n_classes}")
+            labels = _labels(labels, n_classes, B)
+            if labels.shape[1] * n_classes != width:
+                raise ValueError(f"labels have {labels.shape[1]} positions but the model has {width // n_classes}")
             pred = logits.reshape(E, B, width // n_classes, n_classes).argmax(dim=-1)
             hits = (pred == labels.to(device)[None]).sum(dim=1)
             correct = hits if correct is None else correct + hits
