@@ -83,7 +83,7 @@ def panel_summary(panels: dict, predictions: dict, name: str) -> tuple[np.ndarra
 
 def samples_needed(n_grid, losses, variance, target: float) -> np.ndarray:
     """Samples each (method, m) needs to reach ``target * Var(y)``: the median over seeds of
-    :func:`metrics.samples_to_reach` (first crossing, interpolated in log n; ``inf`` if never reached).
+    :func:`modscale_lib.metrics.samples_to_reach` (first crossing, interpolated in log n; ``inf`` if never reached).
 
     n_grid: (N,); losses: (method, m, seed, N); variance: (m, seed). Returns (method, m).
     """

@@ -7,7 +7,7 @@ be stored in configs and results:
 * ``"monolithic"``: an MLP on all ``m`` inputs;
 * ``"modular, random"``: a modular network whose projections start at random orthonormal ones;
 * ``"modular, <variant> rule"``: projections found by the learning rule's ``<variant>`` (one of
-  :data:`RULE_VARIANTS`), e.g. ``"modular, paper rule"`` (the authors' Algorithm 1);
+  ``RULE_VARIANTS``), e.g. ``"modular, paper rule"`` (the authors' Algorithm 1);
 * ``"modular, oracle"``: projections at the true ones.
 
 The authors' numbers use the same labels: their rule is ``"modular, paper rule"``.

@@ -16,7 +16,7 @@ from .seeding import derive, numpy_generator, torch_generator
 __all__ = ["gkdr", "ppr", "rfm", "egop", "MIN_SAMPLES"]
 
 MIN_SAMPLES = 10
-"""The least number of samples: every method needs ``n >= max(MIN_SAMPLES, 2 m)`` rows of ``X``."""
+"""Every method needs at least ``max(MIN_SAMPLES, 2 m)`` rows of ``X``."""
 
 # stream identifiers for :mod:`modscale_lib.seeding` (one per method, so methods never share draws)
 _GKDR_STREAM, _RFM_STREAM, _PPR_STREAM, _EGOP_STREAM = 1601, 1602, 1603, 1604

@@ -1,6 +1,6 @@
 """What an experiment is: a named, versioned computation of a config, and the key its result is stored under.
 
-:func:`experiment` registers a function in :data:`REGISTRY` as an :class:`Experiment`: its name (the store's
+:func:`experiment` registers a function in ``REGISTRY`` as an :class:`Experiment`: its name (the store's
 folder), version, config dataclass, named configs (``cpu``, ``full``, ...), the chapter that reads it, and
 whether it is a resumable sweep. :func:`result_key` hashes (name, version, canonical config).
 

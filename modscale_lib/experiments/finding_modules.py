@@ -86,12 +86,12 @@ class RuleSensitivityConfig:
     n_modules: int = 2
     n_samples: int = 4000
     variant: str = "backfit"
-    ridges: tuple = (1e-3, 1e-2, 1e-1)
+    ridges: tuple = (1e-3, 1e-2, 1e-1, 1.0)
     lrs: tuple = (0.01, 0.05, 0.2)
-    batch_sizes: tuple = (128, 512)
-    steps_list: tuple = (100, 300)
+    batch_sizes: tuple = (128, 512, 1024)
+    steps_list: tuple = (100, 300, 600)
     kernels: tuple = ("features", "ntk", "rbf")
-    seeds: tuple = (0, 1)
+    seeds: tuple = (0, 1, 2)            # seed 2 is one where deflation alone fails (module_recovery)
 
     @classmethod
     def cpu(cls) -> "RuleSensitivityConfig":

@@ -7,7 +7,7 @@ import numpy as np
 from .. import validation
 from .checks import check_c, check_input_dim, check_positive_int_array, check_target_d_noise
 from .linear_model import losses_from_traces
-from .sample_complexity import best_over_p, p_grid
+from .complexity import best_over_p, p_grid
 from .spectra import exponent_inverse_dim, power_law_tail
 
 __all__ = ["random_projection_overlap", "simulate_hermite_overlap", "random_projection_traces",
