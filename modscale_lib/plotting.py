@@ -250,12 +250,12 @@ def theory_vs_networks(panels: dict, predictions: dict, *, ylim=None):
             ax.set_ylim(*ylim)
         ax.set_xlabel(PANEL_LABELS[name])
         ax.set_ylabel("loss (mean squared error)")
-        ax.set_title(f"light lines: one per {LINE_LABELS[name]}", fontsize=9)
+        ax.set_title(f"against {PANEL_LABELS[name]} (light lines: one per {LINE_LABELS[name]})", fontsize=9)
     handles = [Line2D([], [], color=TRAIN_COLOUR, lw=2.2, label="train, networks"),
                Line2D([], [], color=TEST_COLOUR, lw=2.2, label="test, networks"),
                Line2D([], [], color=TRAIN_COLOUR, lw=1.8, ls="--", label="train, theory"),
                Line2D([], [], color=TEST_COLOUR, lw=1.8, ls="--", label="test, theory")]
-    axes[0, 0].legend(handles=handles, fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
     return fig
 
 
