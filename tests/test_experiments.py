@@ -77,7 +77,7 @@ def test_bad_config_values_are_refused_with_the_field_named(exp):
 @pytest.mark.parametrize("exp", [e for e in EXPERIMENTS if e.name != "compositional_accuracy"],
                          ids=[i for i in IDS if i != "compositional_accuracy"])
 def test_runs_end_to_end_at_a_tiny_size(exp):
-    out = exp.func(exp.config_type.tiny())
+    out = exp(exp.config_type.tiny())
     assert isinstance(out, dict) and out
     for name, value in out.items():
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -86,7 +86,7 @@ def test_runs_end_to_end_at_a_tiny_size(exp):
 
 def test_sample_complexity_sweep_at_a_tiny_size():
     cfg = experiments.SampleComplexityConfig.tiny()
-    res = experiments.sample_complexity_sweep.func(cfg)
+    res = experiments.sample_complexity_sweep(cfg)
     assert res["test_loss"].shape == (6, 1, 1, 2) and np.all(np.isfinite(res["test_loss"]))
     assert res["ood_loss"].shape == (6, 1, 1, 2) and np.all(res["ood_loss"] > 0)
     assert res["rules"] == ["paper", "backfit", "spectral"]
@@ -96,8 +96,8 @@ def test_sample_complexity_sweep_at_a_tiny_size():
 def test_modular_methods_in_one_ensemble_match_separate_runs():
     # The sweep trains the five modular methods as one ensemble; a method alone must give the same losses.
     base = experiments.SampleComplexityConfig.tiny()
-    together = experiments.sample_complexity_sweep.func(dataclasses.replace(base, seeds=(1,)))
-    alone = experiments.sample_complexity_sweep.func(dataclasses.replace(base, seeds=(1,),
+    together = experiments.sample_complexity_sweep(dataclasses.replace(base, seeds=(1,)))
+    alone = experiments.sample_complexity_sweep(dataclasses.replace(base, seeds=(1,),
                                                                          methods=("modular, oracle",)))
     np.testing.assert_allclose(alone["test_loss"][0], together["test_loss"][5], rtol=1e-4)
 
@@ -105,3 +105,27 @@ def test_modular_methods_in_one_ensemble_match_separate_runs():
 def test_sample_complexity_refuses_more_modules_than_dimensions():
     with pytest.raises(ValueError, match="n_modules"):
         dataclasses.replace(experiments.SampleComplexityConfig.tiny(), n_modules=4)
+
+
+def test_a_killed_sample_complexity_sweep_resumes_to_the_same_result(tmp_path, monkeypatch):
+    from modscale_lib.experiments import sample_complexity as chapter
+
+    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), m_grid=(2, 3), seeds=(0, 1))
+    whole = experiments.sample_complexity_sweep(cfg)           # direct call: every cell, nothing stored
+    real, calls = chapter._sweep_cell, []
+
+    def dies_on_the_third(cfg_, m, seed):
+        calls.append((m, seed))
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        return real(cfg_, m, seed)
+
+    monkeypatch.setattr(chapter, "_sweep_cell", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path, progress=False)
+    monkeypatch.setattr(chapter, "_sweep_cell", lambda c, m, s: calls.append((m, s)) or real(c, m, s))
+    resumed = results.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path,
+                                  progress=False)
+    assert len(calls) == 3 + 2                                 # the two stored cells were not recomputed
+    for name in ("test_loss", "ood_loss", "rule_similarity", "var_test", "var_ood"):
+        np.testing.assert_array_equal(resumed[name], whole[name])

@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import methods, metrics
 from ..learning_rule import KERNELS, find_module_projections
@@ -89,42 +88,33 @@ def _initial_projections(method: str, task, X, y, cfg: SampleComplexityConfig, s
                      for n in cfg.n_grid])
 
 
-@experiment("sample_complexity_sweep", version=3, config_type=SampleComplexityConfig, chapter=CHAPTER)
-def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
-    """Test losses (method, m, seed, n), in and out of distribution, and the rules' module similarity
-    (rule, m, seed, n) for the rules in ``RULES`` (nan for a rule not among the methods)."""
+def _sweep_cell(cfg: SampleComplexityConfig, m: int, seed: int) -> dict:
+    """One (m, seed) cell: test and out-of-distribution losses (method, n), the rules' similarity (rule, n)."""
     device = default_device()
-    shape = (len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), len(cfg.n_grid))
-    test, ood = np.full(shape, np.nan), np.full(shape, np.nan)
-    rule_sim = np.full((len(RULES),) + shape[1:], np.nan)
-    var_test, var_ood = np.zeros(shape[1:3]), np.zeros(shape[1:3])
-    n_max, E, K = max(cfg.n_grid), len(cfg.n_grid), cfg.n_modules
+    E, K = len(cfg.n_grid), cfg.n_modules
+    test, ood = np.full((len(cfg.methods), E), np.nan), np.full((len(cfg.methods), E), np.nan)
+    rule_sim = np.full((len(RULES), E), np.nan)
+    task = SineWaveTask(m, K, seed=seed)
+    X, y = task.sample(max(cfg.n_grid), seed=0)
+    Xt, yt = task.sample(cfg.n_test, seed=1)
+    Xo, yo = task.sample_ood(cfg.n_test, seed=2, input_std=cfg.ood_input_std)
+    seeds = [seed * 1000 + i for i in range(E)]
+    train = dict(steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size, eval_every=cfg.steps,
+                 progress=False)
+    if methods.MONOLITHIC in cfg.methods:
+        i = cfg.methods.index(methods.MONOLITHIC)
+        model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds).to(device)
+        fit(model, X, y, n_samples=list(cfg.n_grid), **train,
+            model_configs=[dict(method=methods.MONOLITHIC, m=m, seed=seed, n=n) for n in cfg.n_grid])
+        test[i], ood[i] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
     modular = [i for i, method in enumerate(cfg.methods) if methods.is_modular(method)]
-    jobs = [(a, b) for a in range(len(cfg.m_grid)) for b in range(len(cfg.seeds))]
-    for a, b in tqdm(jobs, desc="sample complexity (m, seed)"):
-        m, seed = cfg.m_grid[a], cfg.seeds[b]
-        task = SineWaveTask(m, K, seed=seed)
-        X, y = task.sample(n_max, seed=0)
-        Xt, yt = task.sample(cfg.n_test, seed=1)
-        Xo, yo = task.sample_ood(cfg.n_test, seed=2, input_std=cfg.ood_input_std)
-        var_test[a, b], var_ood[a, b] = float(np.var(yt)), float(np.var(yo))
-        seeds = [seed * 1000 + i for i in range(E)]
-        train = dict(steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size, eval_every=cfg.steps,
-                     progress=False)
-        if methods.MONOLITHIC in cfg.methods:
-            i = cfg.methods.index(methods.MONOLITHIC)
-            model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds).to(device)
-            fit(model, X, y, n_samples=list(cfg.n_grid), **train,
-                model_configs=[dict(method=methods.MONOLITHIC, m=m, seed=seed, n=n) for n in cfg.n_grid])
-            test[i, a, b], ood[i, a, b] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
-        if not modular:
-            continue
+    if modular:
         projections = []
         for i in modular:
             U = _initial_projections(cfg.methods[i], task, X, y, cfg, seeds, seed)
             variant = methods.rule_variant(cfg.methods[i])
             if variant is not None:
-                rule_sim[RULES.index(variant), a, b] = [metrics.matched_similarity(task.projections, u) for u in U]
+                rule_sim[RULES.index(variant)] = [metrics.matched_similarity(task.projections, u) for u in U]
             projections.append(U)
         # Every modular method has the same shape, so all of them train as one ensemble (same seeds per n, so
         # methods differ only in their initial projections).
@@ -134,9 +124,28 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig) -> dict:
             model_configs=[dict(method=cfg.methods[i], m=m, seed=seed, n=n) for i in modular for n in cfg.n_grid])
         losses, losses_ood = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
         for j, i in enumerate(modular):
-            test[i, a, b], ood[i, a, b] = losses[j * E:(j + 1) * E], losses_ood[j * E:(j + 1) * E]
-    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim, "rules": list(RULES),
-            "var_test": var_test, "var_ood": var_ood}
+            test[i], ood[i] = losses[j * E:(j + 1) * E], losses_ood[j * E:(j + 1) * E]
+    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim,
+            "var_test": np.array(float(np.var(yt))), "var_ood": np.array(float(np.var(yo)))}
+
+
+@experiment("sample_complexity_sweep", version=3, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True)
+def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
+    """Test losses (method, m, seed, n), in and out of distribution, and the rules' module similarity
+    (rule, m, seed, n) for the rules in ``RULES`` (nan for a rule not among the methods).
+
+    A resumable sweep: each (m, seed) cell is stored as it finishes."""
+    items = [{"m": m, "seed": seed} for m in cfg.m_grid for seed in cfg.seeds]
+    outs = cells.map(items, lambda item: _sweep_cell(cfg, item["m"], item["seed"]), desc="sample complexity (m, seed)")
+    M, S = len(cfg.m_grid), len(cfg.seeds)
+
+    def stack(name: str, axis: int) -> np.ndarray:
+        a = np.stack([np.asarray(o[name]) for o in outs]).reshape((M, S) + np.shape(outs[0][name]))
+        return np.moveaxis(a, (0, 1), (axis, axis + 1)) if a.ndim > 2 else a
+
+    return {"test_loss": stack("test_loss", 1), "ood_loss": stack("ood_loss", 1),
+            "rule_similarity": stack("rule_similarity", 1), "rules": list(RULES),
+            "var_test": stack("var_test", 0), "var_ood": stack("var_ood", 0)}
 
 
 @dataclass(frozen=True)
