@@ -101,19 +101,20 @@ def test_history_is_returned_per_module():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"module_dim": 5}, "module_dim must be between 1 and m = 4"),
+    ({"module_dim": 5}, r"module_dim must be a whole number in \[1, 4\]"),
     ({"n_modules": 0}, "n_modules must be a whole number >= 1"),
     ({"y": np.zeros(7)}, r"y must have shape \(20,\)"),
-    ({"variant": "spectral", "y": np.zeros((20, 2))}, "spectral. needs a single target column"),
-    ({"init": np.zeros((3, 4, 1))}, r"init must be a finite array of shape \(2, 4, 1\)"),
+    ({"variant": "spectral", "y": np.arange(40.0).reshape(20, 2)}, "spectral. needs a single target column"),
+    ({"init": np.zeros((3, 4, 1))}, r"init must have shape \(2, 4, 1\)"),
     ({"X": np.full((20, 4), np.nan)}, "NaN"),
     ({"variant": "greedy"}, "variant must be one of"),
     ({"kernel": "laplace"}, "kernel must be one of"),
-    ({"lr": -1.0}, "lr must be > 0"),
-    ({"steps": 0}, "steps must be a whole number >= 1"),
+    ({"lr": -1.0}, "lr must be > 0"), ({"y": np.zeros(20)}, "y is constant"),
+    ({"X": np.zeros((0, 4)), "y": np.zeros(0)}, "X must have at least 2 row"),
+    ({"steps": 0}, r"steps must be a whole number in \[1, "),
 ])
 def test_bad_input_is_named(kwargs, match):
-    args = {"X": np.random.default_rng(0).standard_normal((20, 4)), "y": np.zeros(20), "n_modules": 2,
+    args = {"X": np.random.default_rng(0).standard_normal((20, 4)), "y": np.arange(20.0), "n_modules": 2,
             "module_dim": 1} | kwargs
     X, y, K, b = args.pop("X"), args.pop("y"), args.pop("n_modules"), args.pop("module_dim")
     with pytest.raises(ValueError, match=match):
@@ -127,7 +128,7 @@ def test_moment_span_contains_the_modules():
     np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-10)
     inside = np.linalg.norm(basis.T @ task.projections[:, :, 0].T, axis=0) ** 2   # cos^2 of each module with the span
     assert inside.min() > 0.95
-    with pytest.raises(ValueError, match="dim must be between 1 and m = 10"):
+    with pytest.raises(ValueError, match=r"dim must be a whole number in \[1, 10\]"):
         moment_span(X, y, 11)
 
 
