@@ -1,12 +1,21 @@
-"""Time the batched ensemble engine against training the same models one at a time in a Python loop.
+"""Time the batched ensemble engine against training the same models one at a time in a Python loop, and
+against the shape-matched limit.
 
-Both train E MLPs (m -> width -> width -> 1, ReLU) with Adam on minibatches of the sine-wave task, for the
-same number of steps. The loop is what one would write without the engine: an ``nn.Sequential`` and an
-optimiser per model. Also prints the engine's achieved GFLOP/s beside a measured fp32 matmul GFLOP/s.
+All three train E MLPs (m -> width -> width -> 1, ReLU) with Adam on minibatches of the sine-wave task, for
+the same number of steps:
+
+* the engine (``training.fit`` on an ``MLPEnsemble``);
+* the loop: what one would write without the engine, an ``nn.Sequential`` and an optimiser per model;
+* the limit: the same batched matrix products and one ``torch.optim.Adam`` over the stacked weights, with
+  nothing else (no masks, no bookkeeping, no divergence checks): the practical limit of eager torch at these
+  shapes.
+
+Also prints achieved GFLOP/s beside a measured fp32 matmul GFLOP/s.
 
     python benchmarks/bench_ensemble.py [--models 64] [--steps 300] [--device cpu]
 
-The last line is ``speedup: <ratio>x``.
+The last two lines are ``ratio to the shape-matched limit: <limit time / engine time>`` (1 or more: the engine
+is as fast as the bare products) and ``speedup: <loop time / engine time>x``.
 """
 from __future__ import annotations
 
@@ -62,6 +71,31 @@ def loop_baseline(X, y, n_models, steps, batch, width, lr, device) -> float:
     return time.perf_counter() - start
 
 
+def limit_baseline(X, y, n_models, steps, batch, width, lr, device) -> float:
+    """The same ensemble as bare batched products and Adam over the stacked weights."""
+    m = X.shape[1]
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    sizes = [m, width, width, 1]
+    Ws = [torch.randn(n_models, a, b, generator=gen).mul_(a ** -0.5).to(device).requires_grad_(True)
+          for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [torch.zeros(n_models, 1, b, device=device, requires_grad=True) for b in sizes[1:]]
+    opt = torch.optim.Adam(Ws + bs, lr=lr)
+    start = time.perf_counter()
+    for _ in range(steps):
+        idx = torch.randint(0, X.shape[0], (n_models, batch), generator=gen).to(device)
+        h = X[idx]
+        for layer, (W, b) in enumerate(zip(Ws, bs)):
+            h = torch.baddbmm(b, h, W)
+            if layer < len(Ws) - 1:
+                h = torch.relu(h)
+        loss = ((h[..., 0] - y[idx]) ** 2).mean(dim=1).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, default=64)
@@ -89,11 +123,14 @@ def main() -> None:
     _sync(device)
     engine = time.perf_counter() - start
     loop = loop_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device)
+    limit = limit_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device)
 
     flops = train_flops(args.models, args.steps, args.batch, args.input_dim, args.width)
     print(f"batched engine: {engine:.3g} s ({flops / engine / 1e9:.3g} GFLOP/s)")
     print(f"python loop:    {loop:.3g} s ({flops / loop / 1e9:.3g} GFLOP/s)")
+    print(f"bare limit:     {limit:.3g} s ({flops / limit / 1e9:.3g} GFLOP/s)")
     print(f"fp32 matmul 1024x1024: {matmul_gflops(device):.3g} GFLOP/s")
+    print(f"ratio to the shape-matched limit: {limit / engine:.3g}")
     print(f"speedup: {loop / engine:.3g}x")
 
 
