@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation
+
 __all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "compositional_cifar",
            "compositional_indices", "find_cifar10", "is_unseen_combination", "load_cifar10", "n_combinations",
            "to_features"]
@@ -88,26 +90,40 @@ def _kinds_in(folder: Path) -> dict[str, Path]:
 def find_cifar10(root=None, copy: str = "auto") -> CifarSource:
     """Locate CIFAR-10.
 
-    An explicit ``root`` is the only place searched. Otherwise the search covers ``$MODSCALE_CIFAR10``, the
-    user cache folder (``$MODSCALE_CACHE`` or ``~/.cache/modscale``) and the offline folder ``shared/cifar10``
-    beside the checkout. A folder counts when it is ``cifar-10-batches-py``, contains it, or holds the offline
+    An explicit ``root`` is the only place searched; so is ``$MODSCALE_CIFAR10`` when it is set: a setting that
+    holds no usable copy (an empty folder, a file, a typo) is an error naming the variable and the path, never
+    a silent fall back to another copy. Only when neither is given does the search cover the user cache folder
+    (``$MODSCALE_CACHE`` or ``~/.cache/modscale``) and the offline folder ``shared/cifar10`` beside the
+    checkout. A folder counts when it is ``cifar-10-batches-py``, contains it, or holds the offline
     files. With ``copy="auto"`` the official batches beat the JPEG copy, which beats the exact-pixel subset,
     wherever they lie; among copies of one kind the earlier place wins. ``copy="official"``, ``"jpeg"`` or
     ``"lossless"`` asks for that kind only.
     """
-    if copy not in ("auto",) + _KINDS:
-        raise ValueError(f"copy must be one of 'auto', 'official', 'jpeg', 'lossless'; got {copy!r}")
+    copy = validation.choice(copy, "copy", ("auto",) + _KINDS)
+    explicit = os.environ.get("MODSCALE_CIFAR10")
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a path (str or os.PathLike), got {type(root).__name__}")
         places = [Path(root).expanduser()]
+    elif explicit is not None and explicit.strip():
+        places = [Path(explicit).expanduser()]
     else:
-        places = [Path(p).expanduser() for p in [os.environ.get("MODSCALE_CIFAR10")] if p]
-        places += [_cache_root(), *_shared_dirs()]
+        places = [_cache_root(), *_shared_dirs()]
     found = [_kinds_in(place) for place in places]
     for kind in (_KINDS if copy == "auto" else (copy,)):
         for kinds in found:
             if kind in kinds:
                 return CifarSource(kind, kinds[kind])
     wanted = "CIFAR-10" if copy == "auto" else f"the {copy!r} copy of CIFAR-10"
+    if root is None and explicit is not None and explicit.strip():
+        place = places[0]
+        what = ("does not exist" if not place.exists() else "is a file, not a folder" if not place.is_dir()
+                else "holds no usable copy (no 'cifar-10-batches-py' folder and no offline files)")
+        raise FileNotFoundError(
+            f"The environment variable MODSCALE_CIFAR10 is set to {explicit!r}, but {place} {what}, so {wanted} "
+            f"was not found there (other places are searched only when MODSCALE_CIFAR10 is unset). Download "
+            f"{DOWNLOAD_URL}, extract it (it unpacks to a folder '{_OFFICIAL_DIR}'), and set MODSCALE_CIFAR10 to "
+            f"that folder, pass root=<that folder>, or unset MODSCALE_CIFAR10.")
     raise FileNotFoundError(
         f"Could not find {wanted}. Download {DOWNLOAD_URL}, extract it (it unpacks to a folder "
         f"'{_OFFICIAL_DIR}'), and either pass root=<that folder> or set the environment variable "
@@ -284,6 +300,7 @@ def load_cifar10(root=None, *, copy: str = "auto", cache: bool = True):
         original order, but the test set is class-major (all airplanes, then all automobiles, ...), as no
         permutation for it exists. Lossless subset: the first 4000 training and first 1000 test images.
     """
+    cache = validation.boolean(cache, "cache")
     source = find_cifar10(root, copy)
     folder = _cache_dir(source) if cache else None
     arrays = _read_cache(folder) if cache else None
@@ -295,20 +312,28 @@ def load_cifar10(root=None, *, copy: str = "auto", cache: bool = True):
     return arrays
 
 
-def _whole(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low or (
-            high is not None and value > high):
-        allowed = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")
-    return int(value)
-
-
 def _class_labels(labels, name: str, ndim: int) -> np.ndarray:
-    labels = np.asarray(labels)
+    labels = np.asarray(validation.as_numpy(labels))
     if labels.ndim != ndim or labels.dtype.kind not in "iu" or labels.size == 0 or labels.min() < 0 or labels.max() > 9:
         raise ValueError(f"{name} must be a non-empty {ndim}-d integer array of classes in 0..9, got shape "
                          f"{labels.shape} and dtype {labels.dtype}")
     return labels.astype(np.int64)
+
+
+def _rng_seed(seed):
+    """A seed for ``np.random.default_rng``: one whole number, or a sequence of them, each in [0, 2**63 - 1]."""
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        return validation.seeds(seed, "seed")
+    return validation.seed(seed, "seed")
+
+
+def _unseen_share(k: int, holdout_mod: int, offset: int) -> float:
+    """The exact share of the ``10**k`` class combinations that :func:`is_unseen_combination` holds out."""
+    counts = np.array([1.0])
+    for _ in range(k):  # the distribution of the sum of k classes, each uniform on 0..9
+        counts = np.convolve(counts, np.full(10, 0.1))
+    sums = np.arange(counts.size)
+    return float(counts[(sums + offset) % holdout_mod == 0].sum())
 
 
 def is_unseen_combination(labels, holdout_mod: int = 5, offset: int = 0) -> np.ndarray:
@@ -321,13 +346,15 @@ def is_unseen_combination(labels, holdout_mod: int = 5, offset: int = 0) -> np.n
         raise ValueError(f"labels must have k >= 2 columns for the seen/unseen split (with one position a "
                          "combination is a single class: holding some out removes classes), "
                          f"got k={labels.shape[1]}")
-    holdout_mod = _whole(holdout_mod, "holdout_mod", 2)
+    holdout_mod = validation.whole(holdout_mod, "holdout_mod", low=2, high=10 ** 6)
+    offset = validation.whole(offset, "offset", low=-10 ** 6, high=10 ** 6)
     return (labels.sum(axis=1) + offset) % holdout_mod == 0
 
 
 def n_combinations(k: int, n_classes: int = 10) -> int:
     """The number of class combinations of ``k`` positions: ``n_classes ** k``."""
-    return _whole(n_classes, "n_classes", 1) ** _whole(k, "k", 1)
+    return validation.whole(n_classes, "n_classes", low=1, high=10 ** 6) ** validation.whole(k, "k", low=1,
+                                                                                                 high=MAX_POSITIONS)
 
 
 def compositional_indices(y, k: int, n: int, seed, combos=None, *, holdout_mod: int = 5, offset: int = 0):
@@ -349,8 +376,11 @@ def compositional_indices(y, k: int, n: int, seed, combos=None, *, holdout_mod: 
     labels : ``(n, k)`` int64, ``y[index]``.
     """
     y = _class_labels(y, "y", 1)
-    k, n = _whole(k, "k", 1, MAX_POSITIONS), _whole(n, "n", 1)
-    rng = np.random.default_rng(seed)
+    k, n = validation.whole(k, "k", low=1, high=MAX_POSITIONS), validation.whole(n, "n", low=1)
+    validation.check_size(n * k, "n * k")
+    holdout_mod = validation.whole(holdout_mod, "holdout_mod", low=2, high=10 ** 6)
+    offset = validation.whole(offset, "offset", low=-10 ** 6, high=10 ** 6)
+    rng = np.random.default_rng(_rng_seed(seed))
     if combos is None or (isinstance(combos, str) and combos == "all"):
         index = rng.integers(0, len(y), size=(n, k))
         return index, y[index]
@@ -361,11 +391,21 @@ def compositional_indices(y, k: int, n: int, seed, combos=None, *, holdout_mod: 
             raise ValueError("k must be >= 2 for combos='seen' or 'unseen': with one position there is no "
                              "compositional split")
         want_unseen = combos == "unseen"
+        share = _unseen_share(k, holdout_mod, offset)
+        share = share if want_unseen else 1.0 - share
+        if share < 0.01:  # the redraws below would take 1/share rounds, or never end
+            raise ValueError(f"combos={combos!r} with k={k}, holdout_mod={holdout_mod} and offset={offset}: only "
+                             f"{share:.3g} of the class combinations are {combos}, too few to draw from (at "
+                             f"least 0.01 are needed); choose another holdout_mod or offset")
         labels = rng.integers(0, 10, size=(n, k))
         redraw = is_unseen_combination(labels, holdout_mod, offset) != want_unseen
-        while redraw.any():
+        for _ in range(100_000):  # each round keeps a share >= 0.01 of what is left: ends long before this
+            if not redraw.any():
+                break
             labels[redraw] = rng.integers(0, 10, size=(int(redraw.sum()), k))
             redraw = is_unseen_combination(labels, holdout_mod, offset) != want_unseen
+        if redraw.any():
+            raise RuntimeError(f"could not draw {n} {combos} combinations in 100000 rounds of redraws")
     else:
         allowed = _class_labels(combos, "combos", 2)
         if allowed.shape[1] != k:
@@ -385,11 +425,15 @@ def assemble(x, index) -> np.ndarray:
 
     Position ``j`` occupies columns ``j*W .. j*W + W - 1``; the dtype is that of ``x``.
     """
-    x, index = np.asarray(x), np.asarray(index)
+    x = np.asarray(validation.as_numpy(x))
+    index = np.asarray(validation.as_numpy(index))
     if x.ndim != 4 or index.ndim != 2 or index.dtype.kind not in "iu":
         raise ValueError(f"x must be (N, H, W, C) and index an (n, k) integer array; got {x.shape}, {index.shape}")
     n, k = index.shape
-    _, h, w, c = x.shape
+    N, h, w, c = x.shape
+    if index.size and (index.min() < 0 or index.max() >= N):
+        raise ValueError(f"index must hold rows of x in 0..{N - 1}, got values in {index.min()}..{index.max()}")
+    validation.check_size(n * k * h * w * c, "index (n * k images of x)")
     return x[index].transpose(0, 2, 1, 3, 4).reshape(n, h, k * w, c)
 
 
@@ -398,8 +442,8 @@ def compositional_cifar(x, y, k: int, n: int, seed, combos=None, *, holdout_mod:
 
     The draw is :func:`compositional_indices` (same arguments); images are :func:`assemble` of it.
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if np.ndim(x) < 1 or np.ndim(y) < 1 or len(x) != len(y):
+        raise ValueError(f"x and y must be arrays of the same length, got shapes {np.shape(x)} and {np.shape(y)}")
     index, labels = compositional_indices(y, k, n, seed, combos, holdout_mod=holdout_mod, offset=offset)
     return assemble(x, index), labels
 
@@ -409,12 +453,11 @@ def add_pixel_noise(images, sigma: float, seed) -> np.ndarray:
 
     ``sigma = 0.1`` is about 25.5 grey levels; the result is rounded and clipped to 0..255, uint8, same shape.
     """
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
-    images = np.asarray(images)
+    sigma = validation.real(sigma, "sigma", low=0.0, high=1e6)
+    images = np.asarray(validation.as_numpy(images))
     if images.dtype != np.uint8:
         raise ValueError(f"images must be uint8, got {images.dtype}")
-    noise = np.random.default_rng(seed).standard_normal(images.shape, dtype=np.float32) * np.float32(255 * sigma)
+    noise = np.random.default_rng(_rng_seed(seed)).standard_normal(images.shape, dtype=np.float32) * np.float32(255 * sigma)
     return np.clip(np.rint(images + noise), 0, 255).astype(np.uint8)
 
 
@@ -424,12 +467,14 @@ def to_features(images, mean=None, std=None) -> np.ndarray:
     Pixels are scaled to [0, 1], then each channel has ``mean`` subtracted and is divided by ``std`` (defaults:
     CIFAR-10's training statistics); the flattening order is H, W, C.
     """
-    images = np.asarray(images)
+    images = np.asarray(validation.as_numpy(images))
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(f"images must be (n, H, W, C) uint8, got shape {images.shape} and dtype {images.dtype}")
-    mean = np.asarray(CIFAR_MEAN if mean is None else mean, np.float32)
-    std = np.asarray(CIFAR_STD if std is None else std, np.float32)
-    if mean.shape != (images.shape[-1],) or std.shape != mean.shape or np.any(std <= 0):
-        raise ValueError(f"mean and std must have one entry per channel ({images.shape[-1]}), std > 0")
+    channels = images.shape[-1]
+    mean = validation.array(CIFAR_MEAN if mean is None else mean, "mean", shape=(channels,)).astype(np.float32)
+    std = validation.real_array(CIFAR_STD if std is None else std, "std", low=0.0, low_open=True)
+    if std.shape != (channels,):
+        raise ValueError(f"std must have one entry per channel ({channels}), got shape {std.shape}")
+    std = std.astype(np.float32)
     features = (images.astype(np.float32) * np.float32(1 / 255) - mean) / std
     return features.reshape(len(images), -1)

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 __all__ = ["whole", "whole_array", "real", "real_array", "choice", "boolean", "array", "seed", "seeds",
-           "check_size", "check_count", "check_geometry", "MAX_ELEMENTS", "MAX_ITEMS", "MAX_SEED"]
+           "check_size", "check_count", "as_numpy", "check_geometry", "MAX_ELEMENTS", "MAX_ITEMS", "MAX_SEED"]
 
 #: The most elements :func:`check_size` allows in one array or one batch of work (about 16 GiB as float64).
 MAX_ELEMENTS = 2 ** 31          # elements of one array or one batch of work: ~16 GiB as float64
@@ -51,6 +51,11 @@ def _to_numpy(value: Any) -> Any:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         return value.detach().cpu().numpy()
     return value
+
+
+def as_numpy(value: Any) -> Any:
+    """A torch tensor as a numpy array (detached, copied to the CPU, dtype kept); anything else unchanged."""
+    return _to_numpy(value)
 
 
 def whole(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:

@@ -76,6 +76,24 @@ def test_protocol_5_batches_load(fake_official):
     np.testing.assert_array_equal(data.load_cifar10(folder, cache=False)[2], expected[2])
 
 
+@pytest.mark.parametrize("setting", ["empty", "file", "typo"])
+def test_an_explicit_setting_without_a_copy_is_an_error(tmp_path, monkeypatch, fake_official, setting):
+    """MODSCALE_CIFAR10 set but useless: an error naming the variable and the path, never another copy."""
+    folder, _ = fake_official
+    monkeypatch.setattr(data, "_shared_dirs", lambda: [folder.parent])  # a usable copy elsewhere is ignored
+    place = {"empty": tmp_path / "empty", "file": tmp_path / "a-file", "typo": tmp_path / "cifar-10-batchs-py"}[setting]
+    if setting == "empty":
+        place.mkdir()
+    elif setting == "file":
+        place.write_text("not a folder")
+    monkeypatch.setenv("MODSCALE_CIFAR10", str(place))
+    with pytest.raises(FileNotFoundError) as error:
+        data.find_cifar10()
+    assert "MODSCALE_CIFAR10" in str(error.value) and str(place) in str(error.value)
+    monkeypatch.delenv("MODSCALE_CIFAR10")
+    assert data.find_cifar10() == data.CifarSource("official", folder)   # unset: the fallback order applies
+
+
 def test_found_through_root_and_environment(fake_official, monkeypatch):
     folder, _ = fake_official
     assert data.find_cifar10(folder) == data.CifarSource("official", folder)
@@ -153,13 +171,12 @@ def test_corrupt_batch_names_the_file(fake_official, content, problem):
 def test_no_data_explains_the_download(tmp_path, monkeypatch):
     empty = tmp_path / "empty"
     empty.mkdir()
-    monkeypatch.setenv("MODSCALE_CIFAR10", str(empty))
     monkeypatch.setattr(data, "_shared_dirs", lambda: [tmp_path / "nowhere"])
     with pytest.raises(FileNotFoundError) as error:
         data.find_cifar10()
     message = str(error.value)
     assert data.DOWNLOAD_URL in message and "MODSCALE_CIFAR10" in message and "root=" in message
-    assert str(empty) in message and str(tmp_path / "nowhere") in message
+    assert str(tmp_path / "nowhere") in message
     with pytest.raises(FileNotFoundError, match="cifar-10-python.tar.gz"):
         data.load_cifar10(empty)
 
@@ -321,11 +338,18 @@ def test_features():
 
 @pytest.mark.parametrize("k", [0, 17, 2.5, True])
 def test_bad_k(k):
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises((ValueError, TypeError), match="k must be"):
         data.compositional_indices(np.arange(10), k, 5, seed=0)
 
 
-@pytest.mark.parametrize("n", [0, -1, 3.0])
+def test_unqualifying_split_is_an_error_not_a_hang():  # noqa: D103
+    with pytest.raises(ValueError, match="offset"):
+        data.compositional_indices(np.arange(10), 2, 5, seed=0, combos="unseen", offset=0.5)
+    with pytest.raises(ValueError, match="holdout_mod"):
+        data.compositional_indices(np.arange(10), 2, 5, seed=0, combos="unseen", holdout_mod=100, offset=1)
+
+
+@pytest.mark.parametrize("n", [0, -1, 2.5])
 def test_bad_n(n):
     with pytest.raises(ValueError, match="n must be"):
         data.compositional_indices(np.arange(10), 2, n, seed=0)
