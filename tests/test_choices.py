@@ -1,0 +1,63 @@
+"""The choices appendix states the configs' values: every number it gives for a config is checked here
+against the code, so the table cannot drift from what the book computed."""
+from pathlib import Path
+
+import pytest
+
+from modscale_lib import experiments, learning_rule, tasks, theory
+
+TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
+ROWS = {line.split("|")[1].strip(): line for line in TEXT.splitlines() if line.startswith("| ") and "---" not in line}
+
+
+def cfg(name, which="cpu"):
+    return getattr(experiments, name).config(which)
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}" if n >= 10_000 else str(n)
+
+
+# row -> the phrases it must contain, built from the code
+EXPECTED = {
+    "first check": lambda: [f"$p = {cfg('pinv_moment').p}$", f"$N = {cfg('pinv_moment').n_min}..{cfg('pinv_moment').n_max}$",
+                            f"{cfg('pinv_moment').trials} draws per $N$", f"$p = {cfg('pinv_moment', 'full').p}$",
+                            f"$N$ up to {cfg('pinv_moment', 'full').n_max}",
+                            f"{fmt_int(cfg('pinv_moment', 'full').trials)} draws"],
+    "linear model, check": lambda: [f"$m = {cfg('linear_model_mc').input_dim}$", f"$\\alpha = {cfg('linear_model_mc').alpha:g}$",
+                                    f"$P = {cfg('linear_model_mc').n_features}$", f"label noise {cfg('linear_model_mc').noise:g}",
+                                    f"$p = {cfg('linear_model_mc').p_fixed}$", f"$n = {cfg('linear_model_mc').n_fixed}$",
+                                    f"{cfg('linear_model_mc').trials} trials per point",
+                                    f"$P = {cfg('linear_model_mc', 'full').n_features}$",
+                                    f"{cfg('linear_model_mc', 'full').trials} trials"],
+    "spectrum, variant": lambda: [f"$\\Omega = {theory.exponent_geometric.__defaults__[0]:g}$"],
+    "sine-wave task": lambda: [", ".join(f"{f:g}" for f in tasks.DEFAULT_FREQUENCIES),
+                               ", ".join(f"{a:g}" for a in tasks.DEFAULT_AMPLITUDES)],
+    "out of distribution (sine)": lambda: [f"$s = {cfg('sample_complexity_sweep').ood_input_std:g}$"],
+    "training (theory vs networks)": lambda: [f"{cfg('network_theory').steps} steps", f"{cfg('network_theory', 'full').steps} at `full`"],
+    "learning rule, optimisation": lambda: [f"step size {learning_rule.DEFAULTS['lr']:g}",
+                                            f"{learning_rule.DEFAULTS['steps']} steps per search",
+                                            f"minibatches of {learning_rule.DEFAULTS['batch_size']}"],
+    "sample complexity": lambda: [f"two {cfg('sample_complexity_sweep').mlp_width}-unit layers",
+                                  f"{cfg('sample_complexity_sweep').n_modules} modules of one {cfg('sample_complexity_sweep').module_width}-unit layer",
+                                  f"{cfg('sample_complexity_sweep').steps} Adam steps",
+                                  f"minibatch {cfg('sample_complexity_sweep').batch_size}",
+                                  f"{cfg('sample_complexity_sweep').rule_steps} steps on minibatches of {cfg('sample_complexity_sweep').rule_batch}"],
+    "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_accuracy').holdout_mod}`"],
+    "Compositional CIFAR-10, noise": lambda: [f"$\\sigma = {cfg('compositional_accuracy').noise_sigma:g}$"],
+    "Compositional CIFAR-10, networks": lambda: [f"$M = {cfg('compositional_accuracy').modules_per_position}k$",
+                                                 f"$b = {cfg('compositional_accuracy').module_dim}$",
+                                                 f"one hidden layer of {cfg('compositional_accuracy').module_width}",
+                                                 f"$M = {cfg('compositional_accuracy', 'full').modules_per_position}k$ at `full`"],
+    "Compositional CIFAR-10, training": lambda: [f"{cfg('compositional_accuracy').n_train} training composites",
+                                                 f"minibatch {cfg('compositional_accuracy').batch_size}",
+                                                 f"{cfg('compositional_accuracy').epochs} epochs",
+                                                 f"on {cfg('compositional_accuracy').rule_samples} composites"],
+}
+
+
+@pytest.mark.parametrize("row", sorted(EXPECTED))
+def test_the_row_states_the_configs_values(row):
+    assert row in ROWS, f"choices.md has no row {row!r}"
+    missing = [phrase for phrase in EXPECTED[row]() if phrase not in ROWS[row]]
+    assert not missing, f"row {row!r} of choices.md does not state {missing}; it reads:\n{ROWS[row]}"
