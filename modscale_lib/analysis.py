@@ -190,3 +190,47 @@ def network_theory_trends(summary: dict) -> dict:
         x, cols = summary[name]
         out[f"{name}_peak"] = _peak(x, cols["net test"])
     return out
+
+
+# The peers chapter: means and intervals over seeds ---------------------------------------------------------
+__all__ += ["PEER_QUANTITIES", "peer_summary", "format_ci", "distinguishable", "best_and_ties"]
+
+PEER_QUANTITIES = ("union", "grouped", "seconds", "test_loss")
+
+
+def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
+    """Mean and bootstrap interval over seeds of each quantity of a ``peer_comparison`` result.
+
+    res : the stored result (or a dict) with arrays (task, n, seed, method) ``union``, ``grouped``,
+    ``seconds``, ``group_seconds`` and ``test_loss`` (its methods followed by the references). Returns
+    ``{name: (mean, low, high)}``, each (task, n, method), for :data:`PEER_QUANTITIES` and ``"total_seconds"``
+    (the method's call plus its grouping).
+    """
+    arrays = {name: np.asarray(res[name], dtype=float) for name in PEER_QUANTITIES + ("group_seconds",)}
+    arrays["total_seconds"] = arrays["seconds"] + arrays["group_seconds"]
+    return {name: metrics.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence)
+            for name in PEER_QUANTITIES + ("total_seconds",)}
+
+
+def format_ci(mean, low, high, fmt: str = ".2f") -> str:
+    """``"mean [low, high]"`` with ``fmt``; ``"n/a"`` for a NaN mean."""
+    if not np.isfinite(mean):
+        return "n/a"
+    return f"{format(float(mean), fmt)} [{format(float(low), fmt)}, {format(float(high), fmt)}]"
+
+
+def distinguishable(a: tuple, b: tuple) -> bool:
+    """Whether two ``(mean, low, high)`` intervals are disjoint (overlapping ones are not distinguishable)."""
+    return bool(a[2] < b[1] or b[2] < a[1])
+
+
+def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True) -> tuple[str, list[str]]:
+    """The name with the best mean, and the others whose interval overlaps the best one's (not
+    distinguishable from it). mean, low, high : (M,) over the methods ``names``; NaN means are skipped."""
+    mean, low, high = (np.asarray(v, dtype=float) for v in (mean, low, high))
+    if not np.any(np.isfinite(mean)):
+        raise ValueError("every mean is NaN")
+    i = int(np.nanargmax(mean) if higher_is_better else np.nanargmin(mean))
+    ties = [names[j] for j in range(len(names)) if j != i and np.isfinite(mean[j])
+            and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]))]
+    return names[i], ties
