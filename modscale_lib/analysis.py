@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import metrics, theory
+from . import metrics, theory, validation
 
 __all__ = ["network_theory_panels", "network_theory_predictions", "panel_summary", "samples_needed",
            "similarity_samples_needed", "recovery_summary", "PANELS"]
@@ -58,6 +58,9 @@ def network_theory_predictions(panels: dict, alpha: float, c: float, noise: floa
 
     ``alpha`` and ``c`` are the power-law spectrum's exponent constant and scale (``theory.power_law_losses``).
     """
+    alpha = validation.real(alpha, "alpha", low=0.0, low_open=True)
+    c = validation.real(c, "c", low=0.0, low_open=True)
+    noise = validation.real(noise, "noise", low=0.0)
     pred = {}
     for name, lines in panels.items():
         pred[name] = {}
@@ -87,8 +90,11 @@ def samples_needed(n_grid, losses, variance, target: float) -> np.ndarray:
 
     n_grid: (N,); losses: (method, m, seed, N); variance: (m, seed). Returns (method, m).
     """
-    losses = np.asarray(losses, dtype=float)
-    variance = np.asarray(variance, dtype=float)
+    losses = validation.array(losses, "losses", ndim=4, finite=False)
+    variance = validation.real_array(variance, "variance", low=0.0, low_open=True, ndim=2)
+    target = validation.real(target, "target", low=0.0, low_open=True)
+    if variance.shape != losses.shape[1:3]:
+        raise ValueError(f"variance must have shape (m, seed) = {losses.shape[1:3]}, got {variance.shape}")
     out = np.empty(losses.shape[:3])
     for idx in np.ndindex(out.shape):
         out[idx] = metrics.samples_to_reach(n_grid, losses[idx], target * variance[idx[1:]])
@@ -99,7 +105,8 @@ def similarity_samples_needed(n_grid, similarity, level: float) -> np.ndarray:
     """Samples a rule needs for its matched mean cos² to reach ``level``: median over seeds.
 
     similarity: (rule, m, seed, N). Returns (rule, m)."""
-    sim = np.asarray(similarity, dtype=float)
+    sim = validation.array(similarity, "similarity", ndim=4, finite=False)
+    level = validation.real(level, "level")
     out = np.empty(sim.shape[:3])
     for idx in np.ndindex(out.shape):
         out[idx] = metrics.samples_to_reach(n_grid, -sim[idx], -level)
@@ -114,7 +121,10 @@ def recovery_summary(similarity, level: float = 0.9) -> dict:
     the same true one, each above ``level``) and ``none_found`` (no found module above ``level`` with any
     true module), each of shape (variant, kernel, seed).
     """
-    sim = np.asarray(similarity, dtype=float)
+    sim = validation.array(similarity, "similarity", ndim=5)
+    level = validation.real(level, "level")
+    if 0 in sim.shape:
+        raise ValueError(f"similarity must have no empty axis, got shape {sim.shape}")
     matched = np.array([metrics.matched_mean(sim[idx]) for idx in np.ndindex(sim.shape[:3])]).reshape(sim.shape[:3])
     closest = np.argmax(sim, axis=3)
     best = sim.max(axis=3)                       # each found module's best cos² with a true one
@@ -156,7 +166,11 @@ def modular_against_monolithic(n, p: int, input_dims, n_modules: int, module_dim
     as noise, so ``Var(y) = 1``. Returns table columns ``m``, ``n``, ``monolithic test``, ``modular test``,
     ``modular train``.
     """
-    n = np.atleast_1d(np.asarray(n))
+    n = validation.whole_array(np.atleast_1d(validation.as_numpy(n)), "n", low=1, ndim=1, min_size=1)
+    validation.whole_array(input_dims, "input_dims", low=1, ndim=1)
+    n_modules = validation.whole(n_modules, "n_modules", low=1, high=10 ** 4)
+    n_eigenvalues = validation.whole(n_eigenvalues, "n_eigenvalues", low=1, high=10 ** 6)
+    validation.check_size(n_eigenvalues * n_modules, "n_eigenvalues * n_modules")
     module = theory.power_law_spectrum(n_eigenvalues, input_dim=module_dim, alpha=alpha)
     modular = theory.modular_spectrum(module, n_modules)
     modular_rest = float(theory.power_law_tail(n_eigenvalues, theory.exponent_inverse_dim(module_dim, alpha)))

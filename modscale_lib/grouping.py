@@ -57,6 +57,11 @@ def span_model_hessians(Z, y, *, n_points: int = 64, n_features: int = 1500, ban
     y = validation.array(y, "y", shape=(Z.shape[0],))
     n_points = validation.whole(n_points, "n_points", low=1)
     R = validation.whole(n_features, "n_features", low=1)
+    bandwidths = validation.real_array(bandwidths, "bandwidths", low=0.0, low_open=True, ndim=1, min_size=1)
+    ridges = validation.real_array(ridges, "ridges", low=0.0, low_open=True, ndim=1, min_size=1)
+    validation.check_size(max(Z.shape[0], R) * R, "n_features (the random features and their Gram matrix)")
+    validation.check_size(min(n_points, Z.shape[0]) * max(Z.shape[1] ** 2, R), "n_points (the Hessians)")
+    validation.check_count(len(bandwidths) * len(ridges), "bandwidths x ridges")
     rng = seeding.numpy_generator(validation.seed(seed), 11)
     n, D = Z.shape
     order = rng.permutation(n)
@@ -64,7 +69,7 @@ def span_model_hessians(Z, y, *, n_points: int = 64, n_features: int = 1500, ban
     tr, va = order[:n_train], order[n_train:] if n_train < n else order[:1]
     best = None
     for h in bandwidths:
-        W = rng.standard_normal((R, D)) / validation.real(h, "bandwidth", low=0.0, low_open=True)
+        W = rng.standard_normal((R, D)) / h
         t = rng.uniform(0.0, 2 * np.pi, R)
         F = math.sqrt(2.0 / R) * np.cos(Z @ W.T + t)
         mean = y[tr].mean()
@@ -126,7 +131,7 @@ def partition_directions(coupling, n_modules: int, module_dim: int, *, restarts:
     np.fill_diagonal(C, 0.0)
     rng = seeding.numpy_generator(validation.seed(seed), 17)
     best, best_value = None, -np.inf
-    for _ in range(validation.whole(restarts, "restarts", low=1)):
+    for _ in range(validation.whole(restarts, "restarts", low=1, high=10 ** 4)):
         labels = rng.permutation(np.repeat(np.arange(K), b))
         improved = True
         while improved:
@@ -189,9 +194,12 @@ def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1
     U0 = validation.array(init, "init", ndim=3)
     if U0.shape[1] != X.shape[1]:
         raise ValueError(f"init must have shape (K, {X.shape[1]}, b), got {U0.shape}")
-    steps = validation.whole(steps, "steps", low=1)
+    steps = validation.whole(steps, "steps", low=1, high=10 ** 7)
     width = validation.whole(width, "width", low=1)
     lr = validation.real(lr, "lr", low=0.0, low_open=True)
+    if U0.shape[0] < 1 or not 1 <= U0.shape[2] <= U0.shape[1]:
+        raise ValueError(f"init must have shape (K, m, b) with K >= 1 and 1 <= b <= m, got {U0.shape}")
+    validation.check_size(U0.shape[0] * width * max(width, X.shape[0]), "width (the modules' hidden layers)")
     val_fraction = validation.real(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
     K, m, b = U0.shape
     gen = seeding.torch_generator(validation.seed(seed), 23)
@@ -266,6 +274,7 @@ def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int 
     seed = validation.seed(seed)
     rounds = validation.whole(rounds, "rounds", low=1)
     refine = validation.boolean(refine, "refine")
+    return_loss = validation.boolean(return_loss, "return_loss")
     B, r = np.linalg.qr(B)
     if np.any(np.abs(np.diag(r)) < 1e-10):
         raise ValueError("basis must have linearly independent columns")

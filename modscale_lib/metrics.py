@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validation
+
 __all__ = ["growth_per_dimension", "samples_to_reach", "principal_cosines", "module_similarity", "matched_similarity", "matched_mean",
            "union_span_error", "similarity_score"]
 
@@ -18,13 +20,15 @@ def growth_per_dimension(input_dims, n_samples) -> float:
 
     Returns
     -------
-    float: the growth factor (1 means flat); ``nan`` if fewer than two usable points remain.
+    float: the growth factor (1 means flat); ``nan`` if fewer than two usable points remain (NaN entries of
+    ``n_samples``, failed measurements, are dropped too).
     """
-    m = np.asarray(input_dims, dtype=float)
-    n = np.asarray(n_samples, dtype=float)
-    if m.shape != n.shape or m.ndim != 1:
+    m = validation.array(input_dims, "input_dims", ndim=1)
+    n = validation.array(n_samples, "n_samples", ndim=1, finite=False)
+    if m.shape != n.shape:
         raise ValueError(f"input_dims and n_samples must be 1-D arrays of one shape, got {m.shape} and {n.shape}")
-    ok = np.isfinite(n) & (n > 0) & np.isfinite(m)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(n) & (n > 0)
     if ok.sum() < 2:
         return float("nan")
     slope = np.polyfit(m[ok], np.log10(n[ok]), 1)[0]
@@ -40,12 +44,16 @@ def samples_to_reach(n_grid, losses, target) -> float:
 
     Parameters
     ----------
-    n_grid : increasing sample sizes, (G,). losses : measured losses there, (G,). target : loss to reach.
+    n_grid : increasing sample sizes (> 0), (G,), G >= 1. losses : measured losses there, (G,); a NaN loss (a
+    failed measurement) never counts as reaching the target. target : finite loss to reach.
     """
-    n = np.asarray(n_grid, dtype=float)
-    loss = np.asarray(losses, dtype=float)
-    if n.ndim != 1 or n.shape != loss.shape or np.any(np.diff(n) <= 0):
-        raise ValueError("n_grid must be increasing and losses must have its shape")
+    n = validation.real_array(n_grid, "n_grid", low=0.0, low_open=True, ndim=1, min_size=1)
+    loss = validation.array(losses, "losses", ndim=1, finite=False)
+    target = validation.real(target, "target")
+    if n.shape != loss.shape:
+        raise ValueError(f"losses must have the shape of n_grid {n.shape}, got {loss.shape}")
+    if np.any(np.diff(n) <= 0):
+        raise ValueError("n_grid must be increasing")
     hits = np.flatnonzero(loss <= target)
     if hits.size == 0:
         return float("inf")
@@ -57,11 +65,11 @@ def samples_to_reach(n_grid, losses, target) -> float:
 
 
 def _orthonormal(U, name: str) -> np.ndarray:
-    U = np.asarray(U, dtype=float)
+    U = validation.array(U, name, ndim=(2, 3))
     if U.ndim == 2:
         U = U[None]
-    if U.ndim != 3:
-        raise ValueError(f"{name} must have shape (K, m, b) or (m, b), got {U.shape}")
+    if 0 in U.shape:
+        raise ValueError(f"{name} must have shape (K, m, b) or (m, b) with no empty axis, got {U.shape}")
     gram = np.einsum("kmb,kmc->kbc", U, U)
     if not np.allclose(gram, np.eye(U.shape[2]), atol=1e-4):
         raise ValueError(f"{name} must have orthonormal columns in each module")
@@ -71,6 +79,8 @@ def _orthonormal(U, name: str) -> np.ndarray:
 def principal_cosines(U, V) -> np.ndarray:
     """Cosines of the principal angles between the column spans of ``U`` (m, b) and ``V`` (m, c), descending."""
     U, V = _orthonormal(U, "U")[0], _orthonormal(V, "V")[0]
+    if U.shape[0] != V.shape[0]:
+        raise ValueError(f"U and V must share the input dimension m, got {U.shape[0]} and {V.shape[0]}")
     return np.clip(np.linalg.svd(U.T @ V, compute_uv=False), 0.0, 1.0)
 
 
@@ -99,9 +109,9 @@ def matched_mean(similarity) -> float:
     """The mean of a (true x learned) similarity matrix over the best one-to-one matching (Hungarian)."""
     from scipy.optimize import linear_sum_assignment
 
-    S = np.asarray(similarity, dtype=float)
-    if S.ndim != 2:
-        raise ValueError(f"similarity must be a 2-D (true x learned) matrix, got shape {S.shape}")
+    S = validation.array(similarity, "similarity", ndim=2)
+    if S.size == 0:
+        raise ValueError(f"similarity must be a non-empty (true x learned) matrix, got shape {S.shape}")
     rows, cols = linear_sum_assignment(-S)
     return float(S[rows, cols].mean())
 
@@ -113,6 +123,8 @@ def union_span_error(true, learned) -> float:
     direction is spanned (even if the modules are mixed), 1 when all are orthogonal to the learned span.
     """
     T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
+    if T.shape[1] != L.shape[1]:
+        raise ValueError(f"true and learned must share the input dimension m, got {T.shape[1]} and {L.shape[1]}")
     Ut = T.transpose(1, 0, 2).reshape(T.shape[1], -1)
     Q, _ = np.linalg.qr(L.transpose(1, 0, 2).reshape(L.shape[1], -1))
     resid = Ut - Q @ (Q.T @ Ut)
@@ -129,6 +141,8 @@ def similarity_score(true, learned) -> float:
     from scipy.optimize import linear_sum_assignment
 
     T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
+    if T.shape[1] != L.shape[1]:
+        raise ValueError(f"true and learned must share the input dimension m, got {T.shape[1]} and {L.shape[1]}")
     cos = np.array([[principal_cosines(t, l).mean() for l in L] for t in T])
     rows, cols = linear_sum_assignment(-cos)
     return float(cos[rows, cols].mean())
