@@ -97,6 +97,10 @@ class NonSeparableTask:
         self.ridge_frequency = validation.real(ridge_frequency, "ridge_frequency", low=0.0, low_open=True)
         self.degree = validation.whole(degree, "degree", low=1, high=6)
         self.interaction = validation.real(interaction, "interaction", low=0.0, high=1.0)
+        validation.check_size(self.n_modules * self.module_dim * self.input_dim, "n_modules * module_dim * input_dim")
+        if self.module_kind == "hermite":  # multi-indices enumerated in a Python loop
+            validation.check_count((self.degree + 1) ** self.module_dim, "module_dim (with degree: (degree + 1) ** "
+                                   "module_dim multi-indices)")
         K, b, m = self.n_modules, self.module_dim, self.input_dim
         rng = seeding.numpy_generator(self.seed, 4242)
         q, _ = np.linalg.qr(rng.standard_normal((m, K * b)))
