@@ -57,19 +57,7 @@ PAGES = _toc_pages()
 
 # Pages whose content is wider than the column for reasons owned by other work (not by the book's chrome).
 # Each entry names the offending content; delete an entry once its page passes (an XPASS says so).
-# Found on the book as committed when this list was written; all are notebook outputs printed as monospace
-# text (being converted to HTML tables by other work), except where said.
-KNOWN_TOO_WIDE: dict[str, str] = {
-    "book/using_this_book": "printed result summary and the missing-result error message",
-    "book/theory_linear_model": "the printed 'spectrum: ...' summary line of the first code cell",
-    "book/theory_dimension": "printed tables of n* per target and m; one display equation (the telescoping "
-                             "spectrum and its tail) is also wider than the column",
-    "book/theory_vs_networks": "printed run summary, calibration and comparison lines",
-    "book/finding_modules": "printed run summaries ('computed on CPU ...')",
-    "book/sample_complexity": "printed run summaries and tables of samples per rule",
-    "book/compositional_cifar": "printed accuracy tables and run summaries",
-    "book/choices": "the Markdown table 'What we chose and why' (four wide text columns)",
-}
+KNOWN_TOO_WIDE: dict[str, str] = {}   # page -> why it may still overflow; every page fits now
 
 
 # ---------------------------------------------------------------------------------------------------------
