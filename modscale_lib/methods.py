@@ -22,7 +22,7 @@ RANDOM = "modular, random"
 ORACLE = "modular, oracle"
 # The learning rule's variants (``learning_rule.find_module_projections(variant=...)``), in the order the
 # book introduces them.
-RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral")
+RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral", "grouped")
 
 
 def rule(variant: str) -> str:

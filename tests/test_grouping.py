@@ -157,3 +157,56 @@ def test_grouping_bad_input():
         group_directions(X, y, basis, 2, 2, refine=1)
     with pytest.raises(ValueError):
         group_directions(np.where(X > 2, np.nan, X), y, basis, 2, 2)
+
+
+# -- the rule's "grouped" variant and its "auto" default --------------------------------------------------
+def test_grouped_variant_end_to_end():
+    """find_module_projections(variant="grouped") is moment_span + group_directions, and so is the default
+    at b = 2 (variant "auto")."""
+    from modscale_lib.learning_rule import DEFAULTS, find_module_projections
+
+    task = NonSeparableTask(8, 2, 2, seed=5, noise=0.1)
+    X, y = task.sample(1000, seed=0)
+    assert DEFAULTS["variant"] == "auto"
+    U = find_module_projections(X, y, 2, 2, seed=1)
+    assert U.shape == (2, 8, 2) and U.dtype == np.float64
+    assert grouped_overlap(task.projections, U) > 0.9
+    np.testing.assert_allclose(U, group_directions(X, y, moment_span(X, y, 4), 2, 2, seed=1), atol=1e-6)
+
+
+def test_auto_rule():
+    from modscale_lib.learning_rule import resolve_variant
+
+    assert resolve_variant("auto", 3, 2, 12) == "grouped"
+    assert resolve_variant("auto", 2, 1, 8) == "backfit"                       # b = 1: nothing to group
+    assert resolve_variant("auto", 3, 2, 12, target_columns=10) == "backfit"   # several target columns
+    assert resolve_variant("auto", 4, 2, 6) == "backfit"                       # K b > m
+    for v in ("paper", "deflation", "backfit", "spectral", "grouped"):
+        assert resolve_variant(v, 3, 2, 12) == v
+    with pytest.raises(ValueError, match="variant must be one of"):
+        resolve_variant("greedy", 3, 2, 12)
+
+
+def test_auto_default_at_b1_is_backfit():
+    from modscale_lib.learning_rule import find_module_projections
+
+    X = np.random.default_rng(0).standard_normal((200, 4))
+    y = np.sin(2 * X[:, 0]) + np.cos(X[:, 1])
+    kw = dict(steps=5, batch_size=64, seed=2)
+    np.testing.assert_array_equal(find_module_projections(X, y, 2, 1, **kw),
+                                  find_module_projections(X, y, 2, 1, variant="backfit", **kw))
+
+
+def test_grouped_variant_refuses_what_it_does_not_support():
+    from modscale_lib.learning_rule import find_module_projections
+
+    X = np.random.default_rng(0).standard_normal((100, 6))
+    y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
+    with pytest.raises(ValueError, match="single target column"):
+        find_module_projections(X, np.stack([y, y], 1), 2, 2, variant="grouped")
+    with pytest.raises(ValueError, match="init=None"):
+        find_module_projections(X, y, 2, 2, variant="grouped", init=np.zeros((2, 6, 2)))
+    with pytest.raises(ValueError, match="return_history"):
+        find_module_projections(X, y, 2, 2, variant="grouped", return_history=True)
+    with pytest.raises(ValueError, match="must be <= input_dim"):
+        find_module_projections(X, y, 2, 4, variant="grouped")
