@@ -85,7 +85,7 @@ def tiny_cifar(monkeypatch):
 
 
 def test_experiment_end_to_end_on_synthetic_images(tiny_cifar):
-    cfg = compositional.CompositionalCifarConfig(k_grid=(1, 2), seeds=(0, 1), n_train=300, epochs=3, lr=1e-3,
+    cfg = compositional.CompositionalCifarConfig(n_images_grid=(1, 2), seeds=(0, 1), n_train=300, epochs=3, lr=1e-3,
                                                  batch_size=50, modules_per_position=2, module_dim=4,
                                                  module_width=8, rule_samples=100, rule_steps=3, rule_batch=50,
                                                  n_test=100)
@@ -112,7 +112,7 @@ def test_composite_batches_assemble_and_standardise(tiny_cifar):
 
 
 @pytest.mark.parametrize("field,value,match", [
-    ("k_grid", (0, 2), r"k_grid\[0\] must be a whole number in \[1, 16\]"),
+    ("n_images_grid", (0, 2), r"n_images_grid\[0\] must be a whole number in \[1, 16\]"),
     ("methods", ("monolithic", "transformer"), r"methods\[1\] must be one of"),
     ("methods", ("monolithic", "modular, spectral rule"), r"methods\[1\] must be one of"),
     ("n_train", 0, "n_train must be a whole number in"),

@@ -4,7 +4,8 @@ provenance are kept exactly; the keys change because the configs' text does.
 
 * ``sample_complexity_sweep``: the field ``ood_scale`` is now ``ood_input_std`` (``scale`` means the cpu/full
   scale only).
-* ``compositional_accuracy``: the method label ``"modular, rule"`` is now ``"modular, <variant> rule"`` (the
+* ``compositional_accuracy``: the field ``k_grid`` (images per composite) is now ``n_images_grid``, since ``k``
+  also counted modules elsewhere; the method label ``"modular, rule"`` is now ``"modular, <variant> rule"`` (the
   vocabulary of :mod:`modscale_lib.methods`), and the field ``rule_variant`` is gone: the label names it.
 
 Usage: ``python tools/migrate_configs.py [RESULTS_DIR]`` (default: results/).
@@ -29,6 +30,8 @@ def sample_complexity_sweep(config: dict) -> dict:
 
 def compositional_accuracy(config: dict) -> dict:
     config = dict(config)
+    if "k_grid" in config:   # k counts images here, K modules elsewhere: one name per meaning
+        config["n_images_grid"] = config.pop("k_grid")
     variant = config.pop("rule_variant", None)
     if variant is not None:
         config["methods"] = [f"modular, {variant} rule" if m == "modular, rule" else m for m in config["methods"]]

@@ -35,7 +35,9 @@ METHODS = (methods.MONOLITHIC, methods.RANDOM) + tuple(methods.rule(v) for v in 
 
 @dataclass(frozen=True)
 class CompositionalCifarConfig:
-    """Accuracy of three methods on Compositional CIFAR-10 for each number of images ``k``.
+    """Accuracy of three methods on Compositional CIFAR-10 for each number of images ``k`` in
+    ``n_images_grid`` (``k`` is the paper's symbol for images per composite; the book's ``K``, ``n_modules``,
+    counts modules).
 
     Networks, for ``k`` images (``D = 3072 k`` inputs, ``10 k`` outputs, ``M = modules_per_position * k``
     modules of dimension ``b = module_dim``):
@@ -54,7 +56,7 @@ class CompositionalCifarConfig:
     runs, not over data sets.
     """
 
-    k_grid: tuple = (1, 2, 3, 4, 5, 6, 7, 8)
+    n_images_grid: tuple = (1, 2, 3, 4, 5, 6, 7, 8)
     methods: tuple = (methods.MONOLITHIC, methods.RANDOM, methods.rule("paper"))
     seeds: tuple = (0, 1)
     n_train: int = 20000
@@ -86,22 +88,22 @@ class CompositionalCifarConfig:
     @classmethod
     def lossless_check(cls) -> "CompositionalCifarConfig":
         """One point (``k = 2``) trained on the first 4000 training images with their exact pixels."""
-        return cls(k_grid=(2,), copy="lossless", train_images=4000, n_train=8000)
+        return cls(n_images_grid=(2,), copy="lossless", train_images=4000, n_train=8000)
 
     @classmethod
     def jpeg_check(cls) -> "CompositionalCifarConfig":
         """The same point from the JPEG copy of the same 4000 training images, tested on all 10000 JPEG test
         images (the exact subset holds the first 1000; the JPEG test set is class-major, so a prefix of it
         would hold one class)."""
-        return cls(k_grid=(2,), copy="jpeg", train_images=4000, n_train=8000)
+        return cls(n_images_grid=(2,), copy="jpeg", train_images=4000, n_train=8000)
 
     @classmethod
     def tiny(cls) -> "CompositionalCifarConfig":
-        return cls(k_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, modules_per_position=1,
+        return cls(n_images_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, modules_per_position=1,
                    module_dim=2, module_width=4, rule_samples=32, rule_steps=2, rule_batch=16, n_test=40)
 
     def __post_init__(self):
-        check_fields(self, k_grid=wholes(1, data.MAX_POSITIONS), methods=some_of(METHODS), seeds=wholes(0),
+        check_fields(self, n_images_grid=wholes(1, data.MAX_POSITIONS), methods=some_of(METHODS), seeds=wholes(0),
                      n_train=whole(1, 10 ** 7), epochs=whole(1, 1000), batch_size=whole(1, 10 ** 5),
                      lr=real(0, low_open=True), modules_per_position=whole(1, 64), module_dim=whole(1, 3072),
                      module_width=whole(1, 65536), rule_samples=whole(2, 10 ** 6), rule_steps=whole(1, 10 ** 6),
@@ -165,13 +167,13 @@ def compositional_accuracy(cfg: CompositionalCifarConfig) -> dict:
     x_train, y_train, x_test, y_test = data.load_cifar10(copy=cfg.copy)
     x_train, y_train = x_train[:cfg.train_images], y_train[:cfg.train_images]
     x_test, y_test = x_test[:cfg.test_images], y_test[:cfg.test_images]
-    S, KK, E, T = len(cfg.seeds), len(cfg.k_grid), len(cfg.methods), cfg.epochs
+    S, KK, E, T = len(cfg.seeds), len(cfg.n_images_grid), len(cfg.methods), cfg.epochs
     shape = (E, KK, S, T)
     acc = {name: np.full(shape, np.nan) for name in ("seen", "unseen", "noise")}
     wall = np.full((E, KK), np.nan)
     rule_wall = np.full(KK, np.nan)
     n_params = np.zeros((E, KK), dtype=np.int64)
-    for a, k in enumerate(tqdm(cfg.k_grid, desc="compositional CIFAR (k)")):
+    for a, k in enumerate(tqdm(cfg.n_images_grid, desc="compositional CIFAR (k)")):
         split = "seen" if k >= 2 else None
         tr_index, tr_labels = data.compositional_indices(y_train, k, cfg.n_train, seed=1000 + k, combos=split,
                                                          holdout_mod=cfg.holdout_mod)
