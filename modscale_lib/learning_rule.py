@@ -329,6 +329,8 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
                             return_history: bool = False):
     """Find ``n_modules`` input projections of dimension ``module_dim`` for a modular network.
 
+    Explained in the chapter :doc:`/book/finding_modules`.
+
     Parameters
     ----------
     X : (n, m) inputs. y : (n,) targets, or (n, d) for several outputs (e.g. one-hot classes); centred
@@ -383,7 +385,8 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
     return_history = validation.boolean(return_history, "return_history")
     seed = validation.seed(seed)
     points = min(4 * batch_size, X.shape[0])
-    validation.check_size(points * max(points, width), "batch_size (4 * batch_size points in the kernel fit)")
+    validation.check_size(points * points, "batch_size (4 * batch_size points in the kernel fit)")
+    validation.check_size(max(points, X.shape[0]) * width, "width (the module's features at every point)")
     validation.check_size(n_modules * X.shape[1] * module_dim, "n_modules * m * module_dim")
     validation.check_count(n_modules * steps * (1 + refine_passes), "n_modules * steps * (1 + refine_passes)",
                            limit=10 ** 8)

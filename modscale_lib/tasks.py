@@ -35,6 +35,8 @@ def _orthonormal_projections(rng: np.random.Generator, input_dim: int, n_modules
 class SineWaveTask:
     """A modular regression task with ``K`` modules of dimension ``b`` on ``m``-dimensional Gaussian inputs.
 
+    Explained in the chapter :doc:`/book/sine_wave_task`.
+
     Module ``j`` reads ``z = U_j^T x`` (``b`` numbers) and outputs ``sum_l a_l sin(omega_jl^T z + phi_jl)`` with
     ``L = n_components`` components: frequency magnitudes ``|omega_jl|`` = 1, 3, 5, amplitudes ``a_l`` = 1,
     0.5, 0.2, directions uniform on the sphere of ``R^b`` and phases uniform on ``[0, 2 pi)``, all drawn from
@@ -82,7 +84,7 @@ class SineWaveTask:
         self.phases = rng.uniform(0.0, 2 * np.pi, size=(K, L))                           # (K, L)
         self.amplitudes = np.asarray(amplitudes[:L], dtype=float)                        # (L,)
         self._mean, self._std = self._moments()
-        if not np.all(self._std > 1e-12 * max(1.0, float(np.abs(self.amplitudes).max()))):
+        if not np.all(self._std > 1e-6 * float(np.abs(self.amplitudes).max())):
             raise ValueError("amplitudes and frequencies must give every module a non-zero variance (a module whose "
                              f"components all have zero amplitude or zero frequency is constant); got amplitudes "
                              f"{self.amplitudes.tolist()} and frequencies {frequencies[:n_components].tolist()}")

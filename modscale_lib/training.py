@@ -331,7 +331,8 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, n_classes: i
     labels = _labels(labels, n_classes, B).to(logits.device)
     k = labels.shape[1]
     if width != k * n_classes:
-        raise ValueError(f"logits must have k * n_classes = {k * n_classes} columns, got {width}")
+        raise ValueError(f"labels have k = {k} positions, so logits must have k * n_classes = {k * n_classes} "
+                         f"columns, got {width}")
     logp = torch.log_softmax(logits.reshape(E, B, k, n_classes), dim=-1)
     picked = logp.gather(-1, labels[None, :, :, None].expand(E, B, k, 1))
     return -picked.mean(dim=(1, 2, 3))
