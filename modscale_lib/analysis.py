@@ -9,8 +9,9 @@ import numpy as np
 
 from . import metrics, theory, validation
 
-__all__ = ["network_theory_panels", "network_theory_predictions", "panel_summary", "samples_needed",
-           "similarity_samples_needed", "recovery_summary", "PANELS"]
+__all__ = ["network_theory_panels", "network_theory_predictions", "panel_summary", "network_theory_trends",
+           "samples_needed", "similarity_samples_needed", "recovery_summary", "linear_model_agreement",
+           "modular_against_monolithic", "PANELS"]
 
 PANELS = {  # panel name: (swept variable, variable that labels the light lines)
     "k": ("k", "p"), "m": ("m", "p"), "p": ("n_params", "m"), "n": ("n", "m"),

@@ -440,6 +440,8 @@ def assemble(x, index) -> np.ndarray:
 def compositional_cifar(x, y, k: int, n: int, seed, combos=None, *, holdout_mod: int = 5, offset: int = 0):
     """``n`` composites of ``k`` images side by side: images ``(n, 32, 32*k, 3)`` uint8, labels ``(n, k)`` int64.
 
+    Explained in the chapter :doc:`/book/compositional_cifar`.
+
     The draw is :func:`compositional_indices` (same arguments); images are :func:`assemble` of it.
     """
     if np.ndim(x) < 1 or np.ndim(y) < 1 or len(x) != len(y):

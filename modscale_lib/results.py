@@ -228,6 +228,8 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
                 progress: bool = True, budget_s: float | None = None) -> Result:
     """Load ``exp`` at ``config`` from the store, or compute and store it, as the mode allows.
 
+    Explained in the chapter :doc:`/book/using_this_book`.
+
     Parameters
     ----------
     exp : a registered :class:`Experiment`.

@@ -72,6 +72,8 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
                       return_p: bool = False, warn_unreachable: bool = True, scale: float | None = None):
     """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
 
+    Explained in the chapter :doc:`/book/theory_dimension`.
+
     The task's spectrum is the infinite telescoping power law with total variance ``c`` (> 0) per output
     and exponent ``a``: ``alpha/m`` (``exponent="inverse_dim"``, the default) or ``omega^(-m)``
     (``exponent="geometric"``). Its traces have closed forms, ``Tr Lambda_2(p) = c*(p+1)^-a``, so nothing is

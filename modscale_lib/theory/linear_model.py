@@ -125,6 +125,8 @@ def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
 def expected_losses(n, p, spectrum, d: int = 1, noise: float = 0.0):
     """Closed-form expected train and test loss of the minimum-norm fit in the linear model.
 
+    Explained in the chapter :doc:`/book/theory_linear_model`.
+
     The task is ``y = phi(x)^T theta`` with i.i.d. standard normal features and ``theta_i ~ N(0, lambda_i)``;
     the network sees the first ``p`` features and fits ``N = d*n`` scalar equations by minimum-norm least
     squares. Losses are per sample and summed over the ``d`` outputs (see :func:`losses_from_traces`).

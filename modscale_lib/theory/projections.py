@@ -118,6 +118,8 @@ def random_projection_sample_complexity(target, input_dim, n_modules: int, *, al
                                         warn_unreachable: bool = True, scale: float | None = None):
     """Sample complexity of a modular network with random orthonormal projections (``b = 1``), best ``p``.
 
+    Explained in the chapter :doc:`/book/theory_modular`.
+
     Uses :func:`random_projection_traces`; ``p = K*q`` features in all. Unreachable targets (below the
     noise floor that mismatched projections leave) give ``inf``, with a ``RuntimeWarning`` if
     ``warn_unreachable``. ``c`` is the spectrum's total variance (> 0); ``scale`` its deprecated name.
