@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import warnings
 
-from . import (compositional_cifar, finding_modules, sample_complexity, theory_linear_model, theory_vs_networks,
-               using_this_book)
+from . import (compositional_cifar, finding_modules, peers, sample_complexity, theory_linear_model,
+               theory_vs_networks, using_this_book)
 from .compositional_cifar import CompositionalCifarConfig, compositional_accuracy
 from . import grouping_modules
 from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, RuleSensitivityConfig,
                               module_recovery, projection_training, rule_sensitivity)
 from .grouping_modules import ModuleGroupingConfig, module_grouping
+from .peers import PeerComparisonConfig, peer_comparison
 from .sample_complexity import ObjectiveCostConfig, SampleComplexityConfig, objective_cost, sample_complexity_sweep
 from .theory_linear_model import LinearModelConfig, linear_model_mc
 from .theory_vs_networks import NetworkTheoryConfig, network_theory
@@ -28,10 +29,11 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
-           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig"]
+           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
+           "PeerComparisonConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
-            sample_complexity, compositional_cifar)
+            sample_complexity, peers, compositional_cifar)
 
 # Old names, kept for one release: where each moved.
 _DEPRECATED = {
