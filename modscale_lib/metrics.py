@@ -183,3 +183,88 @@ def bootstrap_ci(values, axis: int = -1, *, confidence: float = 0.95, n_resample
             out[1:, i] = ci.low, ci.high
     mean, low, high = (o.reshape(a.shape[:-1]) for o in out)
     return mean, low, high
+
+
+# Learning curves that need not be monotone -----------------------------------------------------------------
+__all__ += ["monotone_envelope", "samples_needed_monotone", "growth_ci"]
+
+
+def monotone_envelope(n_grid, losses) -> np.ndarray:
+    """The best non-increasing fit of a learning curve in log-log: an isotonic regression of ``log loss`` on
+    the grid's order (``scipy.optimize.isotonic_regression``), returned as losses.
+
+    n_grid : (N,) increasing sample counts. losses : (N,) positive finite losses. Returns (N,) float64,
+    non-increasing. A curve that dips below a level once and comes back up is averaged with its neighbours
+    instead of counting as having reached it.
+    """
+    from scipy.optimize import isotonic_regression
+
+    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    losses = validation.real_array(losses, "losses", low=0, low_open=True, ndim=1)
+    if losses.shape != n_grid.shape:
+        raise ValueError(f"losses must have one value per n of n_grid ({n_grid.size}), got {losses.size}")
+    if np.any(np.diff(n_grid) <= 0):
+        raise ValueError("n_grid must be strictly increasing")
+    fit = isotonic_regression(np.log(losses), increasing=False).x
+    return np.exp(fit)
+
+
+def samples_needed_monotone(n_grid, losses, target) -> tuple[float, str]:
+    """The samples needed to reach ``target`` on the monotone envelope of a learning curve, and its censoring.
+
+    n_grid, losses : (N,) as :func:`monotone_envelope`. target : a positive loss. The envelope is interpolated
+    linearly in ``(log n, log loss)``. Returns ``(n_star, censored)``: ``censored`` is ``"below"`` when the
+    envelope is already at or under the target at the smallest ``n`` (``n_star`` is then that ``n``, an upper
+    bound), ``"above"`` when it never reaches it (``n_star`` is ``inf``, the true value lies beyond the grid),
+    and ``""`` otherwise.
+    """
+    target = validation.real(target, "target", low=0, low_open=True)
+    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    env = monotone_envelope(n_grid, losses)
+    if env[0] <= target:
+        return float(n_grid[0]), "below"
+    hits = np.flatnonzero(env <= target)
+    if hits.size == 0:
+        return float("inf"), "above"
+    j = int(hits[0])
+    x0, x1 = np.log(n_grid[j - 1]), np.log(n_grid[j])
+    y0, y1 = np.log(env[j - 1]), np.log(env[j])
+    frac = 1.0 if y1 == y0 else (np.log(target) - y0) / (y1 - y0)
+    return float(np.exp(x0 + frac * (x1 - x0))), ""
+
+
+def growth_ci(input_dims, n_star, *, baseline=None, confidence: float = 0.95, n_resamples: int = 2000,
+              seed: int = 0) -> tuple[float, float, float]:
+    """The growth of ``n*`` per added input dimension with a bootstrap confidence interval over seeds.
+
+    input_dims : (M,) dimensions. n_star : (S, M) samples needed per seed and dimension (``inf`` where not
+    reached). The statistic is :func:`growth_per_dimension` of the median over seeds at each ``m``; seeds are
+    resampled with replacement (``scipy.stats.bootstrap``, percentile method). With ``baseline`` (another
+    method's (S, M) array on the same seeds) the statistic is the ratio of the two growths, resampled in pairs.
+    Returns ``(estimate, low, high)``; NaN when the median is not reached at some ``m`` (say so, and give the
+    censoring, rather than dropping that ``m``).
+    """
+    from scipy import stats
+
+    m = validation.real_array(input_dims, "input_dims", ndim=1, min_size=2)
+    a = validation.array(n_star, "n_star", ndim=2, finite=False)
+    if a.shape[1] != m.size:
+        raise ValueError(f"n_star must have one column per input dimension ({m.size}), got shape {a.shape}")
+
+    b = None if baseline is None else validation.array(baseline, "baseline", shape=a.shape, finite=False)
+
+    def growth(x):
+        med = np.median(x, axis=0)
+        return growth_per_dimension(m, med) if np.all(np.isfinite(med)) else np.nan
+
+    def stat(idx):  # a resample of the seeds, the same for both methods (paired)
+        idx = np.asarray(idx, dtype=int)
+        return growth(a[idx]) if b is None else growth(a[idx]) / growth(b[idx])
+
+    seeds = np.arange(a.shape[0])
+    estimate = stat(seeds)
+    if not np.isfinite(estimate) or a.shape[0] < 2:
+        return float(estimate), float("nan"), float("nan")
+    res = stats.bootstrap((seeds,), stat, vectorized=False, confidence_level=confidence,
+                          n_resamples=int(n_resamples), method="percentile", random_state=np.random.default_rng(seed))
+    return float(estimate), float(res.confidence_interval.low), float(res.confidence_interval.high)
