@@ -208,7 +208,7 @@ def network_theory_trends(summary: dict) -> dict:
 
 
 # The peers chapter: means and intervals over seeds ---------------------------------------------------------
-__all__ += ["PEER_QUANTITIES", "peer_summary", "format_ci", "distinguishable", "best_and_ties"]
+__all__ += ["PEER_QUANTITIES", "peer_summary", "format_ci", "distinguishable", "best_and_ties", "compare_ci"]
 
 PEER_QUANTITIES = ("union", "grouped", "seconds", "test_loss")
 
@@ -218,13 +218,12 @@ def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
 
     res : the stored result (or a dict) with arrays (task, n, seed, method) ``union``, ``grouped``,
     ``seconds``, ``group_seconds`` and ``test_loss`` (its methods followed by the references). Returns
-    ``{name: (mean, low, high)}``, each (task, n, method), for :data:`PEER_QUANTITIES` and ``"total_seconds"``
-    (the method's call plus its grouping).
+    ``{name: (mean, low, high)}``, each (task, n, method), for :data:`PEER_QUANTITIES`, ``"group_seconds"`` and
+    ``"total_seconds"`` (the method's call plus its grouping).
     """
     arrays = {name: np.asarray(res[name], dtype=float) for name in PEER_QUANTITIES + ("group_seconds",)}
     arrays["total_seconds"] = arrays["seconds"] + arrays["group_seconds"]
-    return {name: metrics.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence)
-            for name in PEER_QUANTITIES + ("total_seconds",)}
+    return {name: metrics.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence) for name in arrays}
 
 
 def format_ci(mean, low, high, fmt: str = ".2f") -> str:
@@ -249,3 +248,12 @@ def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True) -> t
     ties = [names[j] for j in range(len(names)) if j != i and np.isfinite(mean[j])
             and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]))]
     return names[i], ties
+
+
+def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "below")) -> str:
+    """``"<a> above <b>"``, ``"<a> below <b>"`` or ``"<a>, not distinguishable from <b>"``, each ``(mean, low,
+    high)`` written by :func:`format_ci`: above or below only when the intervals are disjoint."""
+    text_a, text_b = format_ci(*a, fmt), format_ci(*b, fmt)
+    if not distinguishable(a, b):
+        return f"{text_a}, not distinguishable from {text_b}"
+    return f"{text_a}, {words[0] if a[0] > b[0] else words[1]} {text_b}"

@@ -59,7 +59,7 @@ def _fake_peer_result(T=2, N=3, S=5, M=4):
 def test_peer_summary_reduces_the_seed_axis():
     res = _fake_peer_result()
     summary = analysis.peer_summary(res)
-    assert set(summary) == set(analysis.PEER_QUANTITIES) | {"total_seconds"}
+    assert set(summary) == set(analysis.PEER_QUANTITIES) | {"group_seconds", "total_seconds"}
     assert summary["union"][0].shape == (2, 3, 4) and summary["test_loss"][0].shape == (2, 3, 6)
     np.testing.assert_allclose(summary["total_seconds"][0], res["seconds"].mean(axis=2) + 1)
 
@@ -79,3 +79,10 @@ def test_best_and_ties():
     assert analysis.best_and_ties(mean, low, high, names, higher_is_better=False) == ("c", [])
     with pytest.raises(ValueError):
         analysis.best_and_ties([np.nan], [np.nan], [np.nan], ["a"])
+
+
+def test_compare_ci_says_above_below_or_not_distinguishable():
+    assert analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1)) == "1.00 [0.90, 1.10], below 2.00 [1.90, 2.10]"
+    assert analysis.compare_ci((2, 1.9, 2.1), (1, 0.9, 1.1), ".1f") == "2.0 [1.9, 2.1], above 1.0 [0.9, 1.1]"
+    assert analysis.compare_ci((1, 0.9, 1.5), (1.4, 1.2, 1.6), ".1f").endswith("not distinguishable from 1.4 [1.2, 1.6]")
+    assert "faster than" in analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), words=("slower than", "faster than"))
