@@ -250,10 +250,12 @@ def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True) -> t
     return names[i], ties
 
 
-def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "below")) -> str:
-    """``"<a> above <b>"``, ``"<a> below <b>"`` or ``"<a>, not distinguishable from <b>"``, each ``(mean, low,
-    high)`` written by :func:`format_ci`: above or below only when the intervals are disjoint."""
-    text_a, text_b = format_ci(*a, fmt), format_ci(*b, fmt)
+def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "below"),
+               names: tuple = ("", "")) -> str:
+    """``"<a>, above <b>"``, ``"<a>, below <b>"`` or ``"<a>, not distinguishable from <b>"``, each ``(mean, low,
+    high)`` written by :func:`format_ci` after its name in ``names`` (if any): above or below only when the
+    intervals are disjoint."""
+    text_a, text_b = (f"{name} {format_ci(*v, fmt)}".strip() for name, v in zip(names, (a, b)))
     if not distinguishable(a, b):
         return f"{text_a}, not distinguishable from {text_b}"
     return f"{text_a}, {words[0] if a[0] > b[0] else words[1]} {text_b}"

@@ -74,7 +74,8 @@ def test_format_ci_and_distinguishable():
 
 def test_best_and_ties():
     names = ["a", "b", "c", "d"]
-    mean, low, high = np.array([0.9, 0.85, 0.5, np.nan]), np.array([0.8, 0.7, 0.4, np.nan]), np.array([1, 0.95, 0.6, np.nan])
+    mean, low, high = np.array([0.9, 0.85, 0.5, np.nan]), np.array([0.8, 0.7, 0.4, np.nan]), \
+        np.array([1, 0.95, 0.6, np.nan])
     assert analysis.best_and_ties(mean, low, high, names) == ("a", ["b"])
     assert analysis.best_and_ties(mean, low, high, names, higher_is_better=False) == ("c", [])
     with pytest.raises(ValueError):
@@ -84,5 +85,8 @@ def test_best_and_ties():
 def test_compare_ci_says_above_below_or_not_distinguishable():
     assert analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1)) == "1.00 [0.90, 1.10], below 2.00 [1.90, 2.10]"
     assert analysis.compare_ci((2, 1.9, 2.1), (1, 0.9, 1.1), ".1f") == "2.0 [1.9, 2.1], above 1.0 [0.9, 1.1]"
-    assert analysis.compare_ci((1, 0.9, 1.5), (1.4, 1.2, 1.6), ".1f").endswith("not distinguishable from 1.4 [1.2, 1.6]")
+    text = analysis.compare_ci((1, 0.9, 1.5), (1.4, 1.2, 1.6), ".1f")
+    assert text.endswith("not distinguishable from 1.4 [1.2, 1.6]")
     assert "faster than" in analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), words=("slower than", "faster than"))
+    assert (analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), names=("a", "b"))
+            == "a 1.00 [0.90, 1.10], below b 2.00 [1.90, 2.10]")

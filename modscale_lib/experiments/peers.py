@@ -132,7 +132,8 @@ def _group(X, y, basis, K: int, b: int, seed: int, n_features: int) -> np.ndarra
     """``group_directions(..., refine=False)`` with ``n_features`` random features: (K, m, b) in the span."""
     B = np.linalg.qr(basis)[0]
     hessians, _ = grouping.span_model_hessians(X @ B, y, n_features=n_features, seed=seeding.derive(seed, 0, 1))
-    return np.einsum("md,kdb->kmb", B, grouping.joint_block_diagonalise(hessians, K, b, seed=seeding.derive(seed, 0, 2)))
+    blocks = grouping.joint_block_diagonalise(hessians, K, b, seed=seeding.derive(seed, 0, 2))
+    return np.einsum("md,kdb->kmb", B, blocks)
 
 
 def _span(name: str, X, y, D: int, seed: int) -> np.ndarray:
