@@ -61,3 +61,7 @@ def test_the_row_states_the_configs_values(row):
     assert row in ROWS, f"choices.md has no row {row!r}"
     missing = [phrase for phrase in EXPECTED[row]() if phrase not in ROWS[row]]
     assert not missing, f"row {row!r} of choices.md does not state {missing}; it reads:\n{ROWS[row]}"
+
+
+def test_the_restarts_row_names_the_default_variant():
+    assert f'default `"{learning_rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
