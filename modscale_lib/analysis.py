@@ -233,29 +233,32 @@ def format_ci(mean, low, high, fmt: str = ".2f") -> str:
     return f"{format(float(mean), fmt)} [{format(float(low), fmt)}, {format(float(high), fmt)}]"
 
 
-def distinguishable(a: tuple, b: tuple) -> bool:
-    """Whether two ``(mean, low, high)`` intervals are disjoint (overlapping ones are not distinguishable)."""
-    return bool(a[2] < b[1] or b[2] < a[1])
+def distinguishable(a: tuple, b: tuple, tolerance: float = 0.0) -> bool:
+    """Whether two ``(mean, low, high)`` intervals are more than ``tolerance`` apart (intervals that overlap, or
+    nearly do, are not distinguishable)."""
+    return bool(a[2] + tolerance < b[1] or b[2] + tolerance < a[1])
 
 
-def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True) -> tuple[str, list[str]]:
-    """The name with the best mean, and the others whose interval overlaps the best one's (not
-    distinguishable from it). mean, low, high : (M,) over the methods ``names``; NaN means are skipped."""
+def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True,
+                  tolerance: float = 0.0) -> tuple[str, list[str]]:
+    """The name with the best mean, and the others not distinguishable from it (their interval overlaps the
+    best one's, or comes within ``tolerance`` of it: e.g. half the precision a table shows).
+    mean, low, high : (M,) over the methods ``names``; NaN means are skipped."""
     mean, low, high = (np.asarray(v, dtype=float) for v in (mean, low, high))
     if not np.any(np.isfinite(mean)):
         raise ValueError("every mean is NaN")
     i = int(np.nanargmax(mean) if higher_is_better else np.nanargmin(mean))
     ties = [names[j] for j in range(len(names)) if j != i and np.isfinite(mean[j])
-            and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]))]
+            and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]), tolerance)]
     return names[i], ties
 
 
 def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "below"),
-               names: tuple = ("", "")) -> str:
+               names: tuple = ("", ""), tolerance: float = 0.0) -> str:
     """``"<a>, above <b>"``, ``"<a>, below <b>"`` or ``"<a>, not distinguishable from <b>"``, each ``(mean, low,
     high)`` written by :func:`format_ci` after its name in ``names`` (if any): above or below only when the
-    intervals are disjoint."""
+    intervals are more than ``tolerance`` apart (:func:`distinguishable`)."""
     text_a, text_b = (f"{name} {format_ci(*v, fmt)}".strip() for name, v in zip(names, (a, b)))
-    if not distinguishable(a, b):
+    if not distinguishable(a, b, tolerance):
         return f"{text_a}, not distinguishable from {text_b}"
     return f"{text_a}, {words[0] if a[0] > b[0] else words[1]} {text_b}"

@@ -90,3 +90,11 @@ def test_compare_ci_says_above_below_or_not_distinguishable():
     assert "faster than" in analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), words=("slower than", "faster than"))
     assert (analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), names=("a", "b"))
             == "a 1.00 [0.90, 1.10], below b 2.00 [1.90, 2.10]")
+
+
+def test_tolerance_ties_intervals_closer_than_it():
+    a, b = (1.0, 0.999, 1.0), (0.997, 0.996, 0.998)
+    assert analysis.distinguishable(a, b) and not analysis.distinguishable(a, b, tolerance=0.005)
+    assert analysis.best_and_ties(*zip(a, b), ["a", "b"]) == ("a", [])
+    assert analysis.best_and_ties(*zip(a, b), ["a", "b"], tolerance=0.005) == ("a", ["b"])
+    assert "not distinguishable" in analysis.compare_ci(a, b, ".3f", tolerance=0.005)
