@@ -218,7 +218,7 @@ def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
 
     res : the stored result (or a dict) with arrays (task, n, seed, method) ``union``, ``grouped``,
     ``seconds``, ``group_seconds`` and ``test_loss`` (its methods followed by the references). Returns
-    ``{name: (mean, low, high)}``, each (task, n, method), for :data:`PEER_QUANTITIES`, ``"group_seconds"`` and
+    ``{name: (mean, low, high)}``, each (task, n, method), for ``PEER_QUANTITIES``, ``"group_seconds"`` and
     ``"total_seconds"`` (the method's call plus its grouping).
     """
     arrays = {name: np.asarray(res[name], dtype=float) for name in PEER_QUANTITIES + ("group_seconds",)}
