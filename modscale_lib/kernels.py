@@ -1,6 +1,6 @@
 """Kernels of a module network at initialisation on projected inputs ``z`` (B, b), for the learning rule.
 
-Each returns a (B, B) matrix (or, :func:`_cross_kernel`, the kernel between all points and a subset),
+Each returns a (B, B) matrix (or, ``_cross_kernel``, the kernel between all points and a subset),
 normalised so that its mean diagonal is about 1. Re-exported by :mod:`modscale_lib.learning_rule`.
 """
 from __future__ import annotations
