@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 import torch
 
+torch.manual_seed(0)  # the random tensors below are the same in every process
+
 from modscale_lib import (analysis, data, grouping, learning_rule, metrics, modular_tasks, networks, peers, seeding,
                           subspaces, tasks, theory, training)
 
@@ -41,10 +43,19 @@ class Case:
 CASES: list[Case] = []
 
 
+def _describe(value: Any) -> str:
+    """A stable description of a case's value for its test id (the same in every process, as xdist needs)."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__}{tuple(value.shape)}:{value.dtype}"
+    if callable(value):
+        return f"<{type(value).__name__}>"
+    return repr(value)
+
+
 def bad(module: str, func: str, name: str, values, call: Callable[[Any], Any]) -> None:
     """One bad case per value: ``call(value)`` must raise a TypeError/ValueError naming ``name``."""
     for i, value in enumerate(values):
-        CASES.append(Case(f"{module}.{func}:{name}={value!r}"[:80] + f"#{i}", lambda v=value: call(v), name))
+        CASES.append(Case(f"{module}.{func}:{name}={_describe(value)}"[:80] + f"#{i}", lambda v=value: call(v), name))
 
 
 def good(module: str, func: str, what: str, call: Callable[[], Any]) -> None:
