@@ -59,23 +59,28 @@ class ModuleRecoveryConfig:
             raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
 
 
-@experiment("module_recovery", version=1, config_type=ModuleRecoveryConfig, chapter=CHAPTER)
-def module_recovery(cfg: ModuleRecoveryConfig) -> dict:
-    """Similarity matrices (variant, kernel, seed, true module, found module) and wall time per run."""
-    K = cfg.n_modules
+def _recovery_run(cfg: ModuleRecoveryConfig, variant: str, kernel: str, seed: int) -> dict:
+    """One run of the rule: its similarity to every true module (K, K) and its wall time."""
+    task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+    X, y = task.sample(cfg.n_samples, seed=0)
+    start = time.perf_counter()
+    U = find_module_projections(X, y, cfg.n_modules, 1, variant=variant, kernel=kernel, steps=cfg.steps, lr=cfg.lr,
+                                batch_size=cfg.batch_size, ridge=cfg.ridge, seed=seed)
+    seconds = time.perf_counter() - start
+    return {"similarity": metrics.module_similarity(task.projections, U), "seconds": np.array(seconds)}
+
+
+@experiment("module_recovery", version=1, config_type=ModuleRecoveryConfig, chapter=CHAPTER, sweep=True)
+def module_recovery(cfg: ModuleRecoveryConfig, cells) -> dict:
+    """Similarity matrices (variant, kernel, seed, true module, found module) and wall time per run.
+
+    A resumable sweep: each (variant, kernel, seed) run is stored as it finishes."""
+    items = [{"variant": v, "kernel": k, "seed": s} for v in cfg.variants for k in cfg.kernels for s in cfg.seeds]
+    outs = cells.map(items, lambda it: _recovery_run(cfg, it["variant"], it["kernel"], it["seed"]),
+                     desc="module recovery")
     shape = (len(cfg.variants), len(cfg.kernels), len(cfg.seeds))
-    sim = np.zeros(shape + (K, K))
-    seconds = np.zeros(shape)
-    runs = [(i, j, s) for i in range(shape[0]) for j in range(shape[1]) for s in range(shape[2])]
-    for i, j, s in tqdm(runs, desc="module recovery"):
-        task = SineWaveTask(cfg.input_dim, K, seed=cfg.seeds[s])
-        X, y = task.sample(cfg.n_samples, seed=0)
-        start = time.perf_counter()
-        U = find_module_projections(X, y, K, 1, variant=cfg.variants[i], kernel=cfg.kernels[j], steps=cfg.steps,
-                                    lr=cfg.lr, batch_size=cfg.batch_size, ridge=cfg.ridge, seed=cfg.seeds[s])
-        seconds[i, j, s] = time.perf_counter() - start
-        sim[i, j, s] = metrics.module_similarity(task.projections, U)
-    return {"similarity": sim, "seconds": seconds}
+    return {"similarity": np.stack([o["similarity"] for o in outs]).reshape(shape + (cfg.n_modules,) * 2),
+            "seconds": np.array([float(o["seconds"]) for o in outs]).reshape(shape)}
 
 
 @dataclass(frozen=True)
@@ -126,19 +131,24 @@ class RuleSensitivityConfig:
         return out
 
 
-@experiment("rule_sensitivity", version=1, config_type=RuleSensitivityConfig, chapter=CHAPTER)
-def rule_sensitivity(cfg: RuleSensitivityConfig) -> dict:
-    """Matched mean cos^2 for each setting and seed, (settings, seeds)."""
+def _sensitivity_run(cfg: RuleSensitivityConfig, setting: dict, seed: int) -> dict:
+    task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
+    X, y = task.sample(cfg.n_samples, seed=0)
+    U = find_module_projections(X, y, cfg.n_modules, 1, variant=cfg.variant, kernel=setting["kernel"],
+                                steps=setting["steps"], lr=setting["lr"], batch_size=setting["batch_size"],
+                                ridge=setting["ridge"], seed=seed)
+    return {"matched": np.array(metrics.matched_similarity(task.projections, U))}
+
+
+@experiment("rule_sensitivity", version=1, config_type=RuleSensitivityConfig, chapter=CHAPTER, sweep=True)
+def rule_sensitivity(cfg: RuleSensitivityConfig, cells) -> dict:
+    """Matched mean cos^2 for each setting and seed, (settings, seeds).
+
+    A resumable sweep: each (setting, seed) run is stored as it finishes."""
     settings = cfg.settings()
-    matched = np.zeros((len(settings), len(cfg.seeds)))
-    for i, st in enumerate(tqdm(settings, desc="rule sensitivity")):
-        for s, seed in enumerate(cfg.seeds):
-            task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
-            X, y = task.sample(cfg.n_samples, seed=0)
-            U = find_module_projections(X, y, cfg.n_modules, 1, variant=cfg.variant, kernel=st["kernel"],
-                                        steps=st["steps"], lr=st["lr"], batch_size=st["batch_size"],
-                                        ridge=st["ridge"], seed=seed)
-            matched[i, s] = metrics.matched_similarity(task.projections, U)
+    items = [dict(st, seed=seed) for st in settings for seed in cfg.seeds]
+    outs = cells.map(items, lambda it: _sensitivity_run(cfg, it, it["seed"]), desc="rule sensitivity")
+    matched = np.array([float(o["matched"]) for o in outs]).reshape(len(settings), len(cfg.seeds))
     return {"matched": matched, "changed": [st["changed"] for st in settings],
             "value": [str(st[st["changed"]]) for st in settings]}
 
