@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from . import seeding, validation
+from .tasks import ModularTask
 
 __all__ = ["NonSeparableTask", "MODULE_KINDS"]
 
@@ -63,7 +64,7 @@ def _random_rotation(rng: np.random.Generator, b: int) -> np.ndarray:
     return q * np.sign(np.diag(r))[None, :]
 
 
-class NonSeparableTask:
+class NonSeparableTask(ModularTask):
     """A modular regression task with ``K`` identifiable modules of dimension ``b`` on Gaussian inputs.
 
     Parameters
@@ -167,48 +168,13 @@ class NonSeparableTask:
             out += self.coefficients[:, t] * term
         return out
 
-    # -- public interface (as SineWaveTask) ----------------------------------------------------------------
-    @property
-    def module_means(self) -> np.ndarray:
-        """Exact mean of each raw module under the training distribution, (n_modules,)."""
-        return self._mean.copy()
-
-    @property
-    def module_stds(self) -> np.ndarray:
-        """Exact standard deviation of each raw module, (n_modules,)."""
-        return self._std.copy()
-
-    def module_outputs(self, X) -> np.ndarray:
-        """The ``K`` modules' outputs, each with mean 0 and variance 1 under ``x ~ N(0, I_m)``.
-
-        X : array (n, input_dim). Returns float32 array (n, n_modules).
-        """
-        X = validation.array(X, "X", shape=(None, self.input_dim))
-        z = np.einsum("nm,kmb->nkb", X, self.projections)
-        return ((self._raw(z) - self._mean) / self._std).astype(np.float32)
+    # -- what ModularTask needs ------------------------------------------------------------------------
+    def _stream(self, seed: int, part: int) -> np.random.Generator:
+        return seeding.numpy_generator(self.seed, seed, part)
 
     def target(self, X) -> np.ndarray:
-        """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""
+        """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,) (summed in float64)."""
         return (self.module_outputs(X).astype(np.float64).sum(axis=1) / math.sqrt(self.n_modules)).astype(np.float32)
-
-    def _labelled(self, X: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        y = self.target(X) + self.noise * rng.standard_normal(X.shape[0])
-        return X.astype(np.float32), y.astype(np.float32)
-
-    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` training samples: ``X`` (n, input_dim) ~ N(0, I) and ``y`` (n,), float32."""
-        n = validation.whole(n, "n", low=1)
-        validation.check_size(n * self.input_dim, "n")
-        rng = seeding.numpy_generator(self.seed, validation.seed(seed), 0)
-        return self._labelled(rng.standard_normal((n, self.input_dim)), rng)
-
-    def sample_ood(self, n: int, seed: int, input_std: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` out-of-distribution samples, inputs ``x ~ N(0, input_std^2 I)``; the target is unchanged."""
-        n = validation.whole(n, "n", low=1)
-        input_std = validation.real(input_std, "input_std", low=0.0, low_open=True)
-        validation.check_size(n * self.input_dim, "n")
-        rng = seeding.numpy_generator(self.seed, validation.seed(seed), 1)
-        return self._labelled(input_std * rng.standard_normal((n, self.input_dim)), rng)
 
     def __repr__(self) -> str:
         return (f"NonSeparableTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import validation
 
-__all__ = ["SineWaveTask"]
+__all__ = ["ModularTask", "SineWaveTask"]
 
 DEFAULT_FREQUENCIES = (1.0, 3.0, 5.0)   # the magnitudes |omega_l| of the authors' illustration
 DEFAULT_AMPLITUDES = (1.0, 0.5, 0.2)
@@ -32,7 +32,82 @@ def _orthonormal_projections(rng: np.random.Generator, input_dim: int, n_modules
     return np.stack(blocks)
 
 
-class SineWaveTask:
+class ModularTask:
+    """What every modular task shares: ``K`` modules of dimension ``b`` on ``m``-dimensional Gaussian inputs,
+    each module standardised exactly, ``y = K^(-1/2) sum_j g_j(U_j^T x) + noise * eps``.
+
+    A subclass sets ``input_dim``, ``n_modules``, ``module_dim``, ``noise``, ``seed``, ``projections``
+    (K, m, b) and the raw modules' exact ``_mean`` and ``_std`` (K,), and defines ``_raw(z)`` (raw module
+    outputs (n, K) from projected inputs ``z`` (n, K, b)) and ``_stream(seed, part)`` (the random stream of a
+    draw: part 0 for training samples, 1 for out-of-distribution ones).
+    """
+
+    input_dim: int
+    n_modules: int
+    module_dim: int
+    noise: float
+    seed: int
+    projections: np.ndarray
+
+    def _raw(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _stream(self, seed: int, part: int) -> np.random.Generator:
+        raise NotImplementedError
+
+    @property
+    def module_means(self) -> np.ndarray:
+        """Exact mean of each raw module ``g_j`` under the training distribution, (n_modules,)."""
+        return self._mean.copy()
+
+    @property
+    def module_stds(self) -> np.ndarray:
+        """Exact standard deviation of each raw module ``g_j``, (n_modules,)."""
+        return self._std.copy()
+
+    def module_outputs(self, X) -> np.ndarray:
+        """The ``K`` modules' outputs, each with mean 0 and variance 1 under the training distribution.
+
+        X : array (n, input_dim). Returns float32 array (n, n_modules).
+        """
+        X = validation.array(X, "X", shape=(None, self.input_dim))
+        z = np.einsum("nm,kmb->nkb", X, self.projections)                             # (n, K, b)
+        return ((self._raw(z) - self._mean) / self._std).astype(np.float32)
+
+    def target(self, X) -> np.ndarray:
+        """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""
+        return (self.module_outputs(X).sum(axis=1) / np.sqrt(self.n_modules)).astype(np.float32)
+
+    def _labelled(self, X: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        y = self.target(X) + self.noise * rng.standard_normal(X.shape[0])
+        return X.astype(np.float32), y.astype(np.float32)
+
+    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` training-distribution samples: ``X`` (n, input_dim) ~ N(0, I) and ``y`` (n,), float32."""
+        n = validation.whole(n, "n", low=1)
+        validation.check_size(n * self.input_dim, "n * input_dim")
+        rng = self._stream(validation.seed(seed), 0)    # distinct from the task's own stream
+        return self._labelled(rng.standard_normal((n, self.input_dim)), rng)
+
+    def sample_ood(self, n: int, seed: int, input_std: float = 2.0, *, scale: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` out-of-distribution samples: inputs ``x ~ N(0, input_std^2 I)``, a wider input range.
+
+        Along each module's projection the inputs then reach ``input_std`` times further than in training,
+        where a network has seen few or no points; the target function is unchanged. (``scale`` is the old,
+        deprecated name of ``input_std``.)
+        """
+        if scale is not None:
+            warnings.warn("sample_ood(scale=...) is deprecated: use input_std", DeprecationWarning, stacklevel=2)
+            input_std = scale
+        input_std = validation.real(input_std, "input_std", low=0, high=1e6, low_open=True)
+        n = validation.whole(n, "n", low=1)
+        validation.check_size(n * self.input_dim, "n * input_dim")
+        rng = self._stream(validation.seed(seed), 1)
+        return self._labelled(input_std * rng.standard_normal((n, self.input_dim)), rng)
+
+
+class SineWaveTask(ModularTask):
     """A modular regression task with ``K`` modules of dimension ``b`` on ``m``-dimensional Gaussian inputs.
 
     Explained in the chapter :doc:`/book/sine_wave_task`.
@@ -89,16 +164,6 @@ class SineWaveTask:
                              f"components all have zero amplitude or zero frequency is constant); got amplitudes "
                              f"{self.amplitudes.tolist()} and frequencies {frequencies[:n_components].tolist()}")
 
-    @property
-    def module_means(self) -> np.ndarray:
-        """Exact mean of each raw module ``g_j`` under the training distribution, (n_modules,)."""
-        return self._mean.copy()
-
-    @property
-    def module_stds(self) -> np.ndarray:
-        """Exact standard deviation of each raw module ``g_j``, (n_modules,)."""
-        return self._std.copy()
-
     def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Exact mean and standard deviation of each raw module under ``z ~ N(0, I_b)``.
 
@@ -116,17 +181,14 @@ class SineWaveTask:
         return mean_l @ a, np.sqrt(var)
 
     # -- sampling ----------------------------------------------------------------------------------------
-    def module_outputs(self, X) -> np.ndarray:
-        """The ``K`` modules' outputs, each with mean 0 and variance 1 under the training distribution.
-
-        X : array (n, input_dim). Returns float32 array (n, n_modules).
-        """
-        X = validation.array(X, "X", shape=(None, self.input_dim))
-        validation.check_size(X.shape[0] * self.n_modules * self.n_components * self.module_dim, "the rows of X")
-        z = np.einsum("nm,kmb->nkb", X, self.projections)                             # (n, K, b)
+    def _raw(self, z: np.ndarray) -> np.ndarray:
+        """Raw module outputs ``sum_l a_l sin(omega_jl^T z_j + phi_jl)``, (n, K), from ``z`` (n, K, b)."""
+        validation.check_size(z.shape[0] * self.n_modules * self.n_components * self.module_dim, "the rows of X")
         waves = np.sin(np.einsum("nkb,klb->nkl", z, self.omegas) + self.phases)        # (n, K, L)
-        raw = waves @ self.amplitudes                                                  # (n, K)
-        return ((raw - self._mean) / self._std).astype(np.float32)
+        return waves @ self.amplitudes                                                 # (n, K)
+
+    def _stream(self, seed: int, part: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, seed] if part == 0 else [self.seed, seed, part])
 
     def module_components(self, t, module: int = 0) -> np.ndarray:
         """The raw sine components ``a_l sin(omega_l t + phi_l)`` of one module along its projection (b = 1).
@@ -143,41 +205,9 @@ class SineWaveTask:
         return self.amplitudes[:, None] * np.sin(w[:, None] * t[None, :] + self.phases[module][:, None])
 
     def standardise(self, raw, module: int = 0) -> np.ndarray:
-        """Centre and scale a raw module output as :meth:`module_outputs` does."""
+        """Centre and scale a raw module output as :meth:`ModularTask.module_outputs` does."""
         module = validation.whole(module, "module", low=0, high=self.n_modules - 1)
         return (validation.array(raw, "raw") - self._mean[module]) / self._std[module]
-
-    def target(self, X) -> np.ndarray:
-        """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,)."""
-        return (self.module_outputs(X).sum(axis=1) / np.sqrt(self.n_modules)).astype(np.float32)
-
-    def _labelled(self, X: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        y = self.target(X) + self.noise * rng.standard_normal(X.shape[0])
-        return X.astype(np.float32), y.astype(np.float32)
-
-    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` training-distribution samples: ``X`` (n, input_dim) ~ N(0, I) and ``y`` (n,), float32."""
-        n = validation.whole(n, "n", low=1)
-        validation.check_size(n * self.input_dim, "n * input_dim")
-        rng = np.random.default_rng([self.seed, validation.seed(seed)])  # distinct from the task's own stream
-        return self._labelled(rng.standard_normal((n, self.input_dim)), rng)
-
-    def sample_ood(self, n: int, seed: int, input_std: float = 2.0, *, scale: float | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` out-of-distribution samples: inputs ``x ~ N(0, input_std^2 I)``, a wider input range.
-
-        Along each module's projection the inputs then reach ``input_std`` times further than in training,
-        where a network has seen few or no points; the target function is unchanged. (``scale`` is the old,
-        deprecated name of ``input_std``.)
-        """
-        if scale is not None:
-            warnings.warn("sample_ood(scale=...) is deprecated: use input_std", DeprecationWarning, stacklevel=2)
-            input_std = scale
-        input_std = validation.real(input_std, "input_std", low=0, high=1e6, low_open=True)
-        n = validation.whole(n, "n", low=1)
-        validation.check_size(n * self.input_dim, "n * input_dim")
-        rng = np.random.default_rng([self.seed, validation.seed(seed), 1])
-        return self._labelled(input_std * rng.standard_normal((n, self.input_dim)), rng)
 
     def __repr__(self) -> str:
         return (f"SineWaveTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "
