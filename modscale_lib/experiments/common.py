@@ -13,7 +13,7 @@ import numpy as np
 from .. import validation
 
 __all__ = ["geomspace_ints", "check_fields", "whole", "real", "wholes", "reals", "one_of", "some_of",
-           "optional_whole", "flag"]
+           "optional_whole"]
 
 
 def geomspace_ints(start: int, stop: int, num: int) -> tuple:
@@ -40,10 +40,6 @@ def optional_whole(low: int | None = 1, high: int | None = None) -> Rule:
 
 def real(low: float | None = None, high: float | None = None, *, low_open: bool = False) -> Rule:
     return lambda v, name: validation.real(v, name, low=low, high=high, low_open=low_open)
-
-
-def flag() -> Rule:
-    return lambda v, name: validation.boolean(v, name)
 
 
 def _sequence(v: Any, name: str) -> Sequence:

@@ -5,7 +5,6 @@ import numpy as np
 
 from .. import validation
 from .checks import check_c, check_input_dim, check_positive_int_array, check_target_d_noise
-from .linear_model import losses_from_traces, pinv_moment
 from .spectra import exponent_geometric, exponent_inverse_dim, power_law_tail
 
 __all__ = ["sample_complexity"]

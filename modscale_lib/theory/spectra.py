@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation
-from .checks import check_c, check_exponent, check_input_dim, check_nonnegative, check_spectrum
+from .checks import check_c, check_exponent, check_input_dim, check_spectrum
 
 __all__ = ["exponent_inverse_dim", "exponent_geometric", "telescoping_spectrum", "power_law_tail",
            "power_law_spectrum", "geometric_spectrum", "modular_spectrum"]
