@@ -36,6 +36,12 @@ class ModularTask:
     """What every modular task shares: ``K`` modules of dimension ``b`` on ``m``-dimensional Gaussian inputs,
     each module standardised exactly, ``y = K^(-1/2) sum_j g_j(U_j^T x) + noise * eps``.
 
+    Each module has mean 0 and variance 1 exactly, whatever ``K``, ``b`` and ``m``. The target's variance is
+    exact only when ``K * b <= m``: the projections are then mutually orthogonal, the modules independent, and
+    ``Var(y) = 1 + noise^2``. When ``K * b > m`` it is not: the projections overlap, the modules are correlated
+    and ``Var(y)`` depends on the draw (from about 0.3 to 1.4 over five draws of ``m = 2``, ``K = 5``, ``b = 1``
+    for the sine-wave task); divide losses by the measured variance of the labels there.
+
     A subclass sets ``input_dim``, ``n_modules``, ``module_dim``, ``noise``, ``seed``, ``projections``
     (K, m, b) and the raw modules' exact ``_mean`` and ``_std`` (K,), and defines ``_raw(z)`` (raw module
     outputs (n, K) from projected inputs ``z`` (n, K, b)) and ``_stream(seed, part)`` (the random stream of a
@@ -117,7 +123,9 @@ class SineWaveTask(ModularTask):
     0.5, 0.2, directions uniform on the sphere of ``R^b`` and phases uniform on ``[0, 2 pi)``, all drawn from
     ``seed``. Each module is centred and scaled to unit variance (exactly, under ``z ~ N(0, I_b)``), and the
     modules are summed with weight ``K^(-1/2)``. When ``K*b <= m`` the projections of different modules are
-    mutually orthogonal, so the modules are independent and ``Var(y) = 1 + noise^2`` exactly.
+    mutually orthogonal, so the modules are independent and ``Var(y) = 1 + noise^2`` exactly. When ``K*b > m``
+    each module's projection is drawn on its own, the modules are correlated and ``Var(y)`` is *not*
+    ``1 + noise^2`` (it depends on the draw; see :class:`ModularTask`): normalise by the measured variance.
 
     Parameters
     ----------

@@ -1,0 +1,253 @@
+"""Trained networks against the linear theory (the chapter *Theory meets trained networks*): arrange the stored
+``network_theory`` result by panel, predict each point from the theory, calibrate its spectrum once, measure
+the error in decades, locate the interpolation peak and compare losses across settings with bootstrap intervals
+over seeds.
+
+Losses are in units of the label variance ``Var(y) = 1 + sigma^2`` (exact: every setting has ``K*b <= m``).
+The theory is the power-law model of :mod:`modscale_lib.theory` with total variance ``c`` and label-noise
+variance ``sigma^2``: for a monolithic network on ``m`` inputs the features beyond the first ``p`` carry
+``c*(p+1)^(-alpha/m)``; for a modular one with ``K`` modules of dimension ``b = 1`` reading the true projections,
+``c*(p/K+1)^(-alpha)``, whatever ``m``. Numpy only (and matplotlib for the figure).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import theory, validation
+
+__all__ = ["PANEL_NAMES", "panel_data", "theory_losses", "predict", "calibrate", "rms_decades", "locate_peak",
+           "ratio_ci", "interpolated_share", "panel_columns", "theory_networks_figure"]
+
+PANEL_NAMES = ("k", "m", "p", "n")
+ARCHS = ("monolithic", "modular")
+PROTOCOLS = ("interpolating", "decaying")
+_GRID = {"k": "k", "m": "m", "p": "p", "n": "n"}
+
+
+def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
+    """One panel of one architecture and protocol as arrays.
+
+    Returns a dict: ``x`` (X,) the swept values (targets for ``p``), ``lines`` (L,) the ``p`` of each light line
+    (0 for the ``p`` and ``n`` panels), ``noises`` (V,) label-noise variances, ``seeds`` (S,); ``n``, ``p``
+    (measured trainable parameters), ``m``, ``k`` each (L, X); ``train`` and ``test`` (L, V, S, X) in units of
+    ``Var(y)``; ``arch``, ``protocol``, ``panel``.
+    """
+    arch = validation.choice(arch, "arch", ARCHS)
+    protocol = validation.choice(protocol, "protocol", PROTOCOLS)
+    panel = validation.choice(panel, "panel", PANEL_NAMES)
+    col = {f: np.asarray(res[f]) for f in ("arch", "protocol", "panel", "k", "m", "p", "n", "line", "seed",
+                                           "noise", "n_params", "train_loss", "test_loss", "var_y")}
+    sel = ((col["arch"] == ARCHS.index(arch)) & (col["protocol"] == PROTOCOLS.index(protocol))
+           & (col["panel"] == PANEL_NAMES.index(panel)))
+    if not sel.any():
+        raise ValueError(f"the result holds no {arch} networks trained with the {protocol} protocol in panel {panel}")
+    c = {f: v[sel] for f, v in col.items()}
+    x, lines = np.unique(c[_GRID[panel]]), np.unique(c["line"])
+    noises, seeds = np.unique(c["noise"]), np.unique(c["seed"])
+    shape = (lines.size, noises.size, seeds.size, x.size)
+    out = {name: np.full(shape, np.nan) for name in ("train", "test", "n", "p", "m", "k")}
+    idx = (np.searchsorted(lines, c["line"]), np.searchsorted(noises, c["noise"]),
+           np.searchsorted(seeds, c["seed"]), np.searchsorted(x, c[_GRID[panel]]))
+    out["train"][idx] = c["train_loss"] / c["var_y"]
+    out["test"][idx] = c["test_loss"] / c["var_y"]
+    for name, field in (("n", "n"), ("p", "n_params"), ("m", "m"), ("k", "k")):
+        out[name][idx] = c[field]
+        out[name] = out[name][:, 0, 0, :]   # the same for every noise level and seed
+    return dict(out, x=x.astype(float), lines=lines.astype(int), noises=noises, seeds=seeds, arch=arch,
+                protocol=protocol, panel=panel)
+
+
+def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool = False):
+    """The theory's expected (train, test) loss in units of ``Var(y) = 1 + noise``, broadcasting over arrays.
+
+    ``p`` features (the network's trainable parameters), ``n`` samples, ``m`` inputs, ``k`` modules, label-noise
+    variance ``noise``; spectrum ``c``, ``alpha`` (see the module docstring). ``modular`` selects the modular
+    network with the true projections, whose loss does not depend on ``m``.
+    """
+    alpha = validation.real(alpha, "alpha", low=0.0, low_open=True)
+    c = validation.real(c, "c", low=0.0, low_open=True)
+    n, p, m, k, noise = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n, p, m, k, noise)))
+    tail = (theory.power_law_tail(p / k, alpha, c) if modular
+            else theory.power_law_tail(p, alpha / m, c))
+    train, test = theory.losses_from_traces(np.round(n), np.round(p), c - tail, tail, noise=noise)
+    return train / (1.0 + noise), test / (1.0 + noise)
+
+
+def predict(data: dict, alpha: float, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The theory's (train, test) at every point of :func:`panel_data`, each (L, V, X)."""
+    noise = data["noises"][None, :, None]
+    return theory_losses(data["n"][:, None], data["p"][:, None], data["m"][:, None], data["k"][:, None], noise,
+                         alpha, c, modular=data["arch"] == "modular")
+
+
+def _away(data: dict, band: float) -> np.ndarray:
+    """(L, X): the points farther than ``band * p`` from the interpolation threshold ``n = p``."""
+    return np.abs(data["n"] - data["p"]) > band * data["p"]
+
+
+def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c_values=None) -> dict:
+    """Fit the spectrum to the seed-mean test losses of the panels ``datas`` (one architecture), least squares
+    in ``log10``, leaving out the points within ``band * p`` of ``n = p`` (where the theory diverges).
+
+    ``c = 1`` (the default) fixes the spectrum's total variance at the task's noiseless variance, so ``alpha`` is
+    the only free constant; ``c=None`` fits both (grid search over ``alphas`` x ``c_values``, by default 400
+    log-spaced values of ``alpha`` in 0.02..20 and 200 of ``c`` in 0.02..5). Returns ``alpha``, ``c``,
+    ``rms`` (decades, on the points used) and ``n_points``.
+    """
+    datas = [datas] if isinstance(datas, dict) else list(datas)
+    band = validation.real(band, "band", low=0.0)
+    alphas = np.geomspace(0.02, 20, 400) if alphas is None else validation.real_array(alphas, "alphas", low=0.0,
+                                                                                       low_open=True, ndim=1)
+    if c is None:
+        c_values = np.geomspace(0.02, 5, 200) if c_values is None else validation.real_array(
+            c_values, "c_values", low=0.0, low_open=True, ndim=1)
+    else:
+        c_values = np.array([validation.real(c, "c", low=0.0, low_open=True)])
+    best = (np.inf, None, None, 0)
+    for cv in c_values:
+        err, count = np.zeros(alphas.size), 0
+        for d in datas:
+            net = np.log10(np.nanmean(d["test"], axis=2))                           # (L, V, X)
+            keep = np.broadcast_to(_away(d, band)[:, None, :], net.shape) & np.isfinite(net)
+            for i, a in enumerate(alphas):
+                _, test = predict(d, a, cv)
+                err[i] += np.sum((np.log10(test[keep]) - net[keep]) ** 2)
+            count += int(keep.sum())
+        if count < 2:
+            raise ValueError("calibrate needs at least two finite losses away from the peak")
+        i = int(np.nanargmin(err))
+        if err[i] / count < best[0]:
+            best = (err[i] / count, float(alphas[i]), float(cv), count)
+    return {"alpha": best[1], "c": best[2], "rms": float(np.sqrt(best[0])), "n_points": best[3]}
+
+
+def rms_decades(data: dict, alpha: float, c: float = 1.0, *, band: float | None = None) -> tuple[float, int]:
+    """Root-mean-square error, in decades, of the theory's test loss against the networks' seed-mean test loss
+    over the panel's points (all lines and noise levels) where both are finite and positive; with ``band``,
+    only those farther than ``band * p`` from ``n = p``. Returns ``(rms, points used)``."""
+    net = np.nanmean(data["test"], axis=2)
+    _, test = predict(data, alpha, c)
+    keep = np.isfinite(net) & (net > 0) & np.isfinite(test) & (test > 0)
+    if band is not None:
+        keep &= np.broadcast_to(_away(data, validation.real(band, "band", low=0.0))[:, None, :], keep.shape)
+    if not keep.any():
+        return float("nan"), 0
+    return float(np.sqrt(np.mean((np.log10(test[keep]) - np.log10(net[keep])) ** 2))), int(keep.sum())
+
+
+def _bootstrap(stat, n_seeds: int, n_resamples: int, seed: int, confidence: float, method: str = "linear"):
+    """Percentile interval of ``stat(seed_indices)`` over resamples of the seeds with replacement (``method``:
+    numpy's percentile method; ``"inverted_cdf"`` keeps a grid value a grid value)."""
+    rng = np.random.default_rng(seed)
+    draws = np.array([stat(rng.integers(0, n_seeds, n_seeds)) for _ in range(n_resamples)])
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        return float("nan"), float("nan")
+    tail = 50 * (1 - confidence)
+    return (float(np.percentile(draws, tail, method=method)),
+            float(np.percentile(draws, 100 - tail, method=method)))
+
+
+def _peak_of(x, curve) -> tuple[float, float]:
+    """Location of the largest value and its prominence: the peak over the higher of the lowest values on
+    each side (``nan`` prominence at an edge)."""
+    i = int(np.nanargmax(curve))
+    if i == 0 or i == curve.size - 1:
+        return float(x[i]), float("nan")
+    return float(x[i]), float(curve[i] / max(np.nanmin(curve[:i]), np.nanmin(curve[i + 1:])))
+
+
+def locate_peak(data: dict, noise_index: int, line_index: int = 0, *, confidence: float = 0.95,
+                n_resamples: int = 2000, seed: int = 0) -> dict:
+    """Where the seed-mean test loss of a ``p`` or ``n`` panel peaks, against the theory's threshold ``n = p``.
+
+    The location is the measured parameter count (``p`` panel) or ``n`` (``n`` panel) of the largest seed-mean
+    test loss; ``prominence`` is that loss over the higher of the lowest losses on either side (> 1: a peak
+    stands out on both sides; ``nan``: the largest loss is at an edge, no interior peak). ``threshold`` is where
+    the theory puts the peak (``n`` for the ``p`` panel, the measured ``p`` for the ``n`` panel) and ``ratio``
+    the location over it. Intervals (``*_low``, ``*_high``) by percentile bootstrap over seeds.
+    """
+    if data["panel"] not in ("p", "n"):
+        raise ValueError(f"locate_peak needs a p or n panel, got {data['panel']!r}")
+    test = data["test"][line_index, noise_index]                                # (S, X)
+    x = data["p"][line_index] if data["panel"] == "p" else data["n"][line_index]
+    threshold = float(data["n"][line_index, 0] if data["panel"] == "p" else data["p"][line_index, 0])
+    at, prom = _peak_of(x, np.nanmean(test, axis=0))
+    loc = _bootstrap(lambda i: _peak_of(x, np.nanmean(test[i], axis=0))[0], test.shape[0], n_resamples, seed,
+                     confidence, "inverted_cdf")
+    pr = _bootstrap(lambda i: _peak_of(x, np.nanmean(test[i], axis=0))[1], test.shape[0], n_resamples, seed,
+                    confidence)
+    edge = np.mean([np.isnan(_peak_of(x, t)[1]) for t in test])
+    return {"at": at, "at_low": loc[0], "at_high": loc[1], "prominence": prom,
+            "prominence_low": pr[0], "prominence_high": pr[1], "threshold": threshold, "ratio": at / threshold,
+            "seeds_at_edge": float(edge), "noise": float(data["noises"][noise_index])}
+
+
+def ratio_ci(a, b, *, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """``mean(a) / mean(b)`` over seeds, with a paired percentile-bootstrap interval: ``(ratio, low, high)``."""
+    a = validation.array(a, "a", ndim=1)
+    b = validation.array(b, "b", shape=a.shape)
+    ratio = float(a.mean() / b.mean())
+    low, high = _bootstrap(lambda i: a[i].mean() / b[i].mean(), a.size, n_resamples, seed, confidence)
+    return ratio, low, high
+
+
+def interpolated_share(data: dict, level: float = 0.01, factor: float = 2.0) -> tuple[int, int]:
+    """How many over-parameterised networks (``p >= factor * n``) of a panel reached a training loss below
+    ``level * Var(y)``: ``(reached, of)``."""
+    over = np.broadcast_to((data["p"] >= factor * data["n"])[:, None, None, :], data["train"].shape)
+    return int(np.sum(data["train"][over] < level)), int(over.sum())
+
+
+def panel_columns(data: dict, alpha: float, c: float = 1.0, line_index: int = 0) -> dict:
+    """Table columns for one line of a panel: the swept value, and per noise level the networks' seed-mean
+    test loss and the theory's, in units of ``Var(y)``."""
+    x = data["p"][line_index] if data["panel"] == "p" else data["x"]
+    cols = {data["panel"]: np.round(x).astype(int)}
+    _, test = predict(data, alpha, c)
+    for j, v in enumerate(data["noises"]):
+        cols[f"net, σ²={v:g}"] = np.nanmean(data["test"][line_index, j], axis=0)
+        cols[f"theory, σ²={v:g}"] = test[line_index, j]
+    return cols
+
+
+NOISE_COLOURS = ("#1f5fa8", "#e07b28", "#2a9d5c")
+LINE_MARKERS = ("o", "s", "^")
+_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "trainable parameters p",
+           "n": "training samples n"}
+
+
+def theory_networks_figure(rows: dict, fits: dict, *, ylim=(3e-3, 30)):
+    """Four panels (columns) per protocol (rows) of one architecture: networks' seed-mean test loss (solid,
+    markers: one per light line), theory (dashed), one colour per noise level, train loss faint; a dotted
+    vertical line at the theory's threshold ``n = p``. ``rows``: ``{protocol: {panel: panel_data}}``;
+    ``fits``: ``{"alpha", "c"}``. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(len(rows), 4, figsize=(15, 3.6 * len(rows)), squeeze=False, layout="constrained")
+    for r, (protocol, panels) in enumerate(rows.items()):
+        for ax, name in zip(axes[r], PANEL_NAMES):
+            d = panels[name]
+            _, test = predict(d, fits["alpha"], fits["c"])
+            x_all = d["p"] if name == "p" else np.broadcast_to(d["x"], d["p"].shape)
+            for j, colour in enumerate(NOISE_COLOURS[:d["noises"].size]):
+                for li in range(d["lines"].size):
+                    mk = LINE_MARKERS[li % len(LINE_MARKERS)]
+                    ax.plot(x_all[li], np.nanmean(d["test"][li, j], axis=0), color=colour, marker=mk, ms=4)
+                    ax.plot(x_all[li], np.nanmean(d["train"][li, j], axis=0), color=colour, lw=0.8, alpha=0.35)
+                    shown = np.where(np.isfinite(test[li, j]) & (test[li, j] > 0), test[li, j], np.nan)
+                    ax.plot(x_all[li], shown, color=colour, ls="--", lw=1.2)
+            if name in "pn":
+                ax.set_xscale("log")
+                ax.axvline(d["n"][0, 0] if name == "p" else d["p"][0, 0], color="grey", ls=":", lw=1)
+            ax.set(yscale="log", ylim=ylim, xlabel=_LABELS[name], ylabel="loss / Var(y)")
+            ax.set_title(f"{protocol}: against {name}", fontsize=10)
+    d = rows[next(iter(rows))]["k"]
+    handles = [Line2D([], [], color=col, label=f"σ² = {v:g}") for col, v in zip(NOISE_COLOURS, d["noises"])]
+    handles += [Line2D([], [], color="k", ls="--", label="theory (test)"),
+                Line2D([], [], color="k", lw=0.8, alpha=0.35, label="networks (train)")]
+    handles += [Line2D([], [], color="k", marker=LINE_MARKERS[i], ls="none", label=f"k, m panels: p = {p}")
+                for i, p in enumerate(d["lines"])]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
+    return fig

@@ -1,0 +1,136 @@
+"""The chapter *Theory meets trained networks*: its experiment's config and sweep (tiny), and the analysis of
+:mod:`modscale_lib.theory_fit` on synthetic panels whose answers are known."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from modscale_lib import experiments, theory, theory_fit
+from modscale_lib.cells import Cells
+
+matplotlib.use("Agg")
+CFG = experiments.NetworkTheoryConfig
+
+
+@pytest.fixture(scope="module")
+def tiny_result():
+    return experiments.network_theory.func(CFG.tiny(), Cells(None, progress=False))
+
+
+def test_config_refuses_settings_where_the_variance_is_not_exact():
+    with pytest.raises(ValueError, match="k_grid"):
+        CFG(k_grid=(1, 7), m_fixed=6)
+    with pytest.raises(ValueError, match="k_fixed"):
+        CFG(k_fixed=3, m_grid=(2, 3))
+    with pytest.raises(ValueError, match="noises"):
+        CFG(noises=(0.0, 0.0))
+    with pytest.raises(ValueError, match="protocols"):
+        CFG(protocols=("sgd",))
+
+
+def test_specs_cover_each_panel():
+    cfg = CFG.cpu()
+    assert len(cfg.specs("k")) == len(cfg.k_grid) * len(cfg.p_lines)
+    assert {s["n"] for s in cfg.specs("p")} == {cfg.n_fixed}
+    assert [s["n"] for s in cfg.specs("n")] == list(cfg.n_grid)
+    assert all(s["k"] <= s["m"] for pa in "kmpn" for s in cfg.specs(pa))
+    with pytest.raises(ValueError):
+        cfg.specs("q")
+
+
+def test_tiny_sweep_rows_and_normalisation(tiny_result):
+    cfg = CFG.tiny()
+    res = tiny_result
+    per_cell = {pa: len(cfg.specs(pa)) * cfg.n_seeds * len(cfg.noises) for pa in "kmpn"}
+    assert res["k"].size == len(cfg.archs) * len(cfg.protocols) * sum(per_cell.values())
+    np.testing.assert_allclose(res["var_y"], 1.0 + res["noise"])
+    assert np.all(np.isfinite(res["test_loss"])) and np.all(res["train_loss"] >= 0)
+    # modular networks count only their trainable modules, not the frozen projections
+    mod = res["arch"] == 1
+    assert np.all(res["n_params"][mod] % res["k"][mod] == 0)
+    d = theory_fit.panel_data(res, "modular", "decaying", "m")
+    assert d["test"].shape == (len(cfg.p_lines), len(cfg.noises), cfg.n_seeds, len(cfg.m_grid))
+    with pytest.raises(ValueError):
+        theory_fit.panel_data(res, "modular", "bogus", "m")
+
+
+def test_noise_levels_share_task_inputs_and_initialisation(tiny_result):
+    res = tiny_result
+    sel = (res["arch"] == 0) & (res["protocol"] == 0) & (res["panel"] == 2) & (res["seed"] == 0)
+    # the same settings appear once per noise level, with the same width
+    widths = {(int(p), float(v)): int(w) for p, v, w in zip(res["p"][sel], res["noise"][sel], res["width"][sel])}
+    assert len({w for (p, _), w in widths.items() if p == res["p"][sel][0]}) == 1
+
+
+def test_theory_losses_match_the_theory_package():
+    train, test = theory_fit.theory_losses(200, 50, 5, 2, 0.25, alpha=1.5, c=1.0)
+    ref = theory.power_law_losses(200, 50, 5, alpha=1.5, c=1.0, noise=0.25)
+    np.testing.assert_allclose([train, test], np.array(ref) / 1.25)
+
+
+def test_modular_theory_does_not_depend_on_m():
+    _, a = theory_fit.theory_losses(200, 50, 2, 2, 0.0, alpha=1.0, modular=True)
+    _, b = theory_fit.theory_losses(200, 50, 9, 2, 0.0, alpha=1.0, modular=True)
+    _, mono2 = theory_fit.theory_losses(200, 50, 2, 2, 0.0, alpha=1.0)
+    _, mono9 = theory_fit.theory_losses(200, 50, 9, 2, 0.0, alpha=1.0)
+    assert a == b and mono9 > mono2
+
+
+def _synthetic(panel="n", alpha=1.3, c=1.0, arch="monolithic", seeds=5, peak_at=None):
+    x = np.array([20, 40, 80, 100, 120, 200, 400, 800], dtype=float)
+    noises = np.array([0.0, 1.0])
+    n = x[None] if panel == "n" else np.full((1, x.size), 100.0)
+    p = np.full((1, x.size), 100.0) if panel == "n" else x[None]
+    d = dict(x=x, lines=np.array([0]), noises=noises, seeds=np.arange(seeds), n=n, p=p, m=np.full_like(n, 5.0),
+             k=np.full_like(n, 2.0), arch=arch, protocol="interpolating", panel=panel)
+    train, test = theory_fit.theory_losses(n[:, None], p[:, None], 5, 2, noises[None, :, None], alpha, c,
+                                           modular=arch == "modular")
+    test = np.where(np.isfinite(test), test, 50.0)
+    if peak_at is not None:
+        test = np.ones_like(test) + 3.0 * (x == peak_at)
+    rng = np.random.default_rng(0)
+    d["test"] = test[:, :, None, :] * np.exp(0.01 * rng.standard_normal((1, 2, seeds, x.size)))
+    d["train"] = np.broadcast_to(train[:, :, None, :], d["test"].shape).copy()
+    return d
+
+
+def test_calibrate_recovers_alpha_and_rms_is_zero_on_the_theory():
+    d = _synthetic(alpha=1.3)
+    fit = theory_fit.calibrate(d)
+    assert fit["c"] == 1.0 and abs(np.log(fit["alpha"] / 1.3)) < 0.05 and fit["rms"] < 0.02
+    both = theory_fit.calibrate(d, c=None)
+    assert abs(np.log(both["c"])) < 0.1
+    rms, used = theory_fit.rms_decades(d, 1.3, band=0.3)
+    assert rms < 0.02 and used > 0
+
+
+def test_locate_peak_finds_an_interior_peak_and_reports_an_edge():
+    d = _synthetic("p", peak_at=120.0)
+    peak = theory_fit.locate_peak(d, 1)
+    assert peak["at"] == 120.0 and peak["ratio"] == pytest.approx(1.2) and peak["prominence"] > 3
+    assert peak["at_low"] <= 120.0 <= peak["at_high"] and peak["seeds_at_edge"] == 0
+    edge = theory_fit.locate_peak(_synthetic("p", peak_at=20.0), 0)
+    assert np.isnan(edge["prominence"]) and edge["seeds_at_edge"] == 1
+    with pytest.raises(ValueError):
+        theory_fit.locate_peak(dict(d, panel="k"), 0)
+
+
+def test_ratio_ci_and_interpolated_share():
+    a = np.array([1.0, 1.1, 0.9, 1.05, 0.95])
+    r, lo, hi = theory_fit.ratio_ci(2 * a, a)
+    assert r == pytest.approx(2.0) and lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
+    r, lo, hi = theory_fit.ratio_ci(a[::-1], a)
+    assert lo < 1.0 < hi
+    d = _synthetic("p")
+    reached, of = theory_fit.interpolated_share(d)
+    assert of == 2 * 5 * 2 and reached == of     # p = 400, 800 >= 2n: the theory's train loss is zero there
+
+
+def test_columns_and_figure_build():
+    d = _synthetic("n")
+    cols = theory_fit.panel_columns(d, 1.3)
+    assert list(cols)[0] == "n" and len(cols) == 1 + 2 * 2
+    panels = {pa: dict(_synthetic("n" if pa == "n" else "p"), panel=pa)
+              for pa in theory_fit.PANEL_NAMES}
+    fig = theory_fit.theory_networks_figure({"interpolating": panels}, {"alpha": 1.3, "c": 1.0})
+    assert len(fig.axes) == 4
