@@ -86,17 +86,74 @@ def tiny_cifar(monkeypatch):
 
 def test_experiment_end_to_end_on_synthetic_images(tiny_cifar):
     cfg = compositional.CompositionalCifarConfig(n_images_grid=(1, 2), seeds=(0, 1), n_train=300, epochs=3, lr=1e-3,
-                                                 batch_size=50, modules_per_position=2, module_dim=4,
-                                                 module_width=8, rule_samples=100, rule_steps=3, rule_batch=50,
+                                                 batch_size=50, modules_per_position=2, module_dim=8,
+                                                 module_width=8, rule_samples=100, rule_steps=3, rule_batch=25,
                                                  n_test=100)
-    res = compositional.compositional_accuracy.func(cfg)
-    assert res["acc_seen"].shape == (3, 2, 2, 3)
+    res = compositional.compositional_accuracy(cfg)
+    assert res["acc_seen"].shape == (4, 2, 2, 3)
     assert np.all((res["acc_seen"] >= 0) & (res["acc_seen"] <= 1))
-    assert np.all(np.isnan(res["acc_unseen"][:, 0])) and np.all(np.isfinite(res["acc_unseen"][:, 1]))
+    for test in ("unseen", "occluded"):      # defined for k >= 2 only
+        assert np.all(np.isnan(res[f"acc_{test}"][:, 0])) and np.all(np.isfinite(res[f"acc_{test}"][:, 1]))
     assert np.all(np.isfinite(res["acc_noise"]))
     assert res["acc_seen"][:, :, :, -1].min() > 0.2      # every method learned something (chance is 0.1)
-    assert res["n_params"].shape == (3, 2) and np.all(res["wall_time_s"] > 0)
+    assert res["n_params"].shape == (4, 2) and np.all(res["wall_time_s"] > 0)
     assert res["data_kind"] == "official"
+    # diagnostics: NaN for the monolithic network; the random projections are not moved by a rule
+    assert np.all(np.isnan(res["diag_moved_by_rule"][:2])) and np.all(res["diag_moved_by_rule"][2:] > 0)
+    assert np.all(np.isfinite(res["diag_moved_by_training"][1:])) and np.all(np.isnan(res["diag_local_end"][0]))
+    np.testing.assert_allclose(res["diag_local_start"][1:, 0], 1.0)       # k = 1: one slot
+
+
+def test_each_seed_draws_its_own_data_and_a_cell_alone_matches_the_sweep(tiny_cifar):
+    arrays = data.load_cifar10()
+    cfg = compositional.CompositionalCifarConfig.tiny()
+    a = compositional._cell(cfg, 2, 0, arrays)
+    b = compositional._cell(cfg, 2, 1, arrays)
+    assert not np.array_equal(a["acc_seen"], b["acc_seen"]) or not np.array_equal(a["acc_unseen"], b["acc_unseen"])
+    res = compositional.compositional_accuracy(dataclasses.replace(cfg, seeds=(0, 1)))
+    np.testing.assert_array_equal(res["acc_seen"][:, 1, 0], a["acc_seen"])
+    np.testing.assert_array_equal(res["diag_overlap_end"][:, 1, 1], b["diag_overlap_end"])
+
+
+def test_occlusion_fills_one_slot_with_the_mean_colour(tiny_cifar):
+    x, y, _, _ = data.load_cifar10()
+    index, labels = data.compositional_indices(y, 3, 4, seed=0)
+    slots = np.array([0, 2, 1, 1])
+    (X, _), = list(compositional.composite_batches(x, index, labels, 4, occlude=slots))
+    images = X.numpy().reshape(4, 32, 96, 3)
+    for r, slot in enumerate(slots):
+        assert np.abs(images[r, :, 32 * slot:32 * slot + 32]).max() < 0.02       # the mean colour: ~0 features
+        assert np.abs(np.delete(images[r], np.s_[32 * slot:32 * slot + 32], axis=1)).max() > 0.5
+
+
+def test_masked_accuracy_counts_only_the_masked_positions():
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, X):       # predicts class 0 at both positions
+            logits = torch.zeros(1, len(X), 20)
+            logits[..., 0] = logits[..., 10] = 1.0
+            return logits
+    labels = torch.tensor([[0, 3], [0, 0]])
+    batches = [(torch.zeros(2, 1), labels)]
+    assert compositional.masked_accuracy(Fixed(), batches)[0] == pytest.approx(0.75)
+    mask = np.array([[False, True], [False, True]])
+    assert compositional.masked_accuracy(Fixed(), batches, mask=mask)[0] == pytest.approx(0.5)
+
+
+def test_limits_cells_change_one_factor_at_a_time(tiny_cifar):
+    cfg = compositional.CompositionalLimitsConfig.tiny()
+    cells = cfg.cells()
+    factors = [c["factor"] for c in cells]
+    assert factors == ["base", "width", "combined", "ceiling"]
+    assert cells[1]["width"] == 8 and cells[1]["lr"] == cfg.base_lr and cells[-1]["n_train"] == cfg.n_fit
+    res = compositional.compositional_limits(cfg)
+    assert res["acc_one_epoch"].shape == (4, 2) and np.all(np.isnan(res["acc_one_epoch"][-1]))
+    assert res["ceiling_test"].shape == (1, 2) and np.all(np.isfinite(res["ceiling_val"]))
+    with pytest.raises(ValueError, match="at most n_fit"):
+        dataclasses.replace(cfg, n_trains=(500,))
 
 
 def test_composite_batches_assemble_and_standardise(tiny_cifar):
@@ -119,6 +176,7 @@ def test_composite_batches_assemble_and_standardise(tiny_cifar):
     ("noise_sigma", -0.1, "noise_sigma must be in"),
     ("test_images", 1000, "test_images must be None with the JPEG copy"),
     ("holdout_mod", 1, "holdout_mod must be a whole number in"),
+    ("rule_refine", -1, "rule_refine must be a whole number in"),
 ])
 def test_bad_config_is_named(field, value, match):
     with pytest.raises(ValueError, match=match):

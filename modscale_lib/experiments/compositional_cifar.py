@@ -1,13 +1,18 @@
-"""Experiments of the chapter *Compositional CIFAR-10*: ``k`` images side by side, three methods, in and out of distribution.
+"""Experiments of the chapter *Compositional CIFAR-10*: ``k`` images side by side, four methods, in and out of
+distribution, with diagnostics of the modules' projections; and a small study of what limits the monolithic
+network at ``k = 1``.
 
-One run per ``k`` trains every method (an ensemble of one model per seed) for ``epochs`` passes over the same
-``n_train`` composites, at a fixed Adam step, and measures accuracy after every epoch, so the paper's
-one-epoch protocol and the multi-epoch variant come from the same run. Training composites use only *seen*
-class combinations (``data.is_unseen_combination``); the test sets are built from the test images:
+``compositional_accuracy`` is a resumable sweep with one stored cell per ``(k, seed)``. Each cell draws its own
+training composites and its own test composites (seeded by ``k`` and the seed), finds the rule's projections
+from the same random start the "modular, random" network uses, trains every method for ``epochs`` passes
+over the ``n_train`` composites at a fixed Adam step, and measures accuracy per image after every epoch on:
 
-* ``seen``: seen combinations (in distribution);
+* ``seen``: seen class combinations (in distribution);
 * ``unseen``: held-out combinations (the combinatorial out-of-distribution test), ``k >= 2`` only;
-* ``noise``: the ``seen`` test composites with Gaussian pixel noise of standard deviation ``noise_sigma``.
+* ``noise``: the ``seen`` test composites with Gaussian pixel noise of standard deviation ``noise_sigma``;
+* ``occluded``: the ``seen`` test composites with one image slot (chosen at random per composite) replaced by
+  the mean colour; accuracy over the other ``k - 1`` slots, ``k >= 2`` only. A network whose every output
+  reads every slot is disturbed by it; a module that reads one slot is not.
 """
 from __future__ import annotations
 
@@ -16,28 +21,34 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from .. import data, methods
+from .. import data, methods, module_diagnostics
+from ..composites import CIFAR_MEAN
 from ..learning_rule import find_module_projections
-from ..networks import MLPEnsemble, ModularEnsemble, default_device
+from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
 from ..results import experiment
-from ..training import classifier_accuracy, fit_classifier
-from .common import check_fields, one_of, optional_whole, real, some_of, whole, wholes
+from ..training import fit_classifier
+from .common import check_fields, one_of, optional_whole, real, reals, some_of, whole, wholes
 
-__all__ = ["CompositionalCifarConfig", "compositional_accuracy", "composite_batches", "build_model", "METHODS"]
+__all__ = ["CompositionalCifarConfig", "compositional_accuracy", "composite_batches", "build_model", "METHODS",
+           "TESTS", "DIAGNOSTICS", "CompositionalLimitsConfig", "compositional_limits"]
 
 CHAPTER = "compositional_cifar"
-# The spectral variant needs one target column and Gaussian inputs: not for one-hot labels of pixels.
+# The spectral and grouped variants need one target column and Gaussian inputs: not for one-hot labels of pixels.
 RULE_VARIANTS = ("paper", "deflation", "backfit")
 METHODS = (methods.MONOLITHIC, methods.RANDOM) + tuple(methods.rule(v) for v in RULE_VARIANTS)
+TESTS = ("seen", "unseen", "noise", "occluded")
+#: per modular method: mean movement by the rule (from its random start), by training, mean and largest
+#: pairwise overlap of modules and mean locality, before training (start) and after (end).
+DIAGNOSTICS = ("moved_by_rule", "moved_by_training", "overlap_start", "overlap_end", "overlap_end_max",
+               "local_start", "local_end")
+_MEAN_COLOUR = np.rint(np.array(CIFAR_MEAN) * 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
 class CompositionalCifarConfig:
-    """Accuracy of three methods on Compositional CIFAR-10 for each number of images ``k`` in
-    ``n_images_grid`` (``k`` is the paper's symbol for images per composite; the book's ``K``, ``n_modules``,
-    counts modules).
+    """Accuracy of the methods on Compositional CIFAR-10 for each number of images ``k`` in ``n_images_grid``
+    (``k`` is the paper's symbol for images per composite; the book's ``K``, ``n_modules``, counts modules).
 
     Networks, for ``k`` images (``D = 3072 k`` inputs, ``10 k`` outputs, ``M = modules_per_position * k``
     modules of dimension ``b = module_dim``):
@@ -45,31 +56,31 @@ class CompositionalCifarConfig:
     * monolithic: an MLP ``D -> M b -> M b -> 10 k`` (its first layer has the size of the modular
       network's projections);
     * modular: ``M`` modules, each ``U_j^T x`` (``b`` numbers) ``-> module_width -> 10 k``, logits summed
-      and divided by ``sqrt(M)``;
-      projections random orthonormal ("modular, random") or found by a variant of the learning rule
-      ("modular, <variant> rule", e.g. "modular, paper rule": the variant on ``rule_samples`` training
-      composites with the centred one-hot labels of all ``k``
-      positions as a joint ``10 k``-column target, kernel normalised because pixels are not white).
+      and divided by ``sqrt(M)``; projections random orthonormal ("modular, random") or found by a variant of
+      the learning rule ("modular, <variant> rule"), started from those same random projections, on the first
+      ``rule_samples`` training composites with the centred one-hot labels of all ``k`` positions as a joint
+      ``10 k``-column target, kernel normalised because pixels are not white, ``rule_steps`` Adam steps per
+      search on minibatches of ``rule_batch`` (``backfit``: ``rule_refine`` backfitting rounds).
 
-    All seeds share the training composites, their order and the test composites; a seed changes the
-    networks' initialisation and the rule's search, so the spread over seeds is the spread over training
-    runs, not over data sets.
+    The modular networks of one cell share everything but their projections (their module weights start
+    alike), so the rule's effect is measured paired. Each seed has its own training and test composites.
     """
 
-    n_images_grid: tuple = (1, 2, 3, 4, 5, 6, 7, 8)
-    methods: tuple = (methods.MONOLITHIC, methods.RANDOM, methods.rule("paper"))
-    seeds: tuple = (0, 1)
-    n_train: int = 20000
-    epochs: int = 3
-    batch_size: int = 128
+    n_images_grid: tuple = (1, 2, 4, 8)
+    methods: tuple = (methods.MONOLITHIC, methods.RANDOM, methods.rule("paper"), methods.rule("backfit"))
+    seeds: tuple = (0, 1, 2, 3, 4)
+    n_train: int = 10000
+    epochs: int = 1
+    batch_size: int = 64
     lr: float = 1e-3
-    modules_per_position: int = 2
-    module_dim: int = 16
+    modules_per_position: int = 1
+    module_dim: int = 32
     module_width: int = 64
-    rule_samples: int = 2048
-    rule_steps: int = 100
-    rule_batch: int = 256
-    n_test: int = 2000
+    rule_samples: int = 1024
+    rule_steps: int = 25
+    rule_batch: int = 128
+    rule_refine: int = 1
+    n_test: int = 1000
     noise_sigma: float = 0.2
     holdout_mod: int = 5
     copy: str = "jpeg"
@@ -82,33 +93,37 @@ class CompositionalCifarConfig:
 
     @classmethod
     def full(cls) -> "CompositionalCifarConfig":
-        return cls(seeds=(0, 1, 2, 3, 4), n_train=50000, epochs=5, modules_per_position=5, rule_samples=4096,
-                   rule_steps=300, rule_batch=512, n_test=10000)
+        return cls(n_images_grid=(1, 2, 3, 4, 5, 6, 7, 8), n_train=50000, epochs=5, modules_per_position=5,
+                   module_dim=16, rule_samples=4096, rule_steps=300, rule_batch=512, rule_refine=2, n_test=10000)
 
     @classmethod
     def lossless_check(cls) -> "CompositionalCifarConfig":
-        """One point (``k = 2``) trained on the first 4000 training images with their exact pixels."""
-        return cls(n_images_grid=(2,), copy="lossless", train_images=4000, n_train=8000)
+        """One point (``k = 2``, paper rule left out) trained on the first 4000 training images with their
+        exact pixels."""
+        return cls(n_images_grid=(2,), methods=(methods.MONOLITHIC, methods.RANDOM), copy="lossless",
+                   train_images=4000, n_train=8000)
 
     @classmethod
     def jpeg_check(cls) -> "CompositionalCifarConfig":
         """The same point from the JPEG copy of the same 4000 training images, tested on all 10000 JPEG test
         images (the exact subset holds the first 1000; the JPEG test set is class-major, so a prefix of it
         would hold one class)."""
-        return cls(n_images_grid=(2,), copy="jpeg", train_images=4000, n_train=8000)
+        return cls(n_images_grid=(2,), methods=(methods.MONOLITHIC, methods.RANDOM), copy="jpeg",
+                   train_images=4000, n_train=8000)
 
     @classmethod
     def tiny(cls) -> "CompositionalCifarConfig":
-        return cls(n_images_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, modules_per_position=1,
-                   module_dim=2, module_width=4, rule_samples=32, rule_steps=2, rule_batch=16, n_test=40)
+        return cls(n_images_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, module_dim=2,
+                   module_width=4, rule_samples=32, rule_steps=2, rule_batch=16, n_test=40)
 
     def __post_init__(self):
         check_fields(self, n_images_grid=wholes(1, data.MAX_POSITIONS), methods=some_of(METHODS), seeds=wholes(0),
                      n_train=whole(1, 10 ** 7), epochs=whole(1, 1000), batch_size=whole(1, 10 ** 5),
                      lr=real(0, low_open=True), modules_per_position=whole(1, 64), module_dim=whole(1, 3072),
                      module_width=whole(1, 65536), rule_samples=whole(2, 10 ** 6), rule_steps=whole(1, 10 ** 6),
-                     rule_batch=whole(2, 10 ** 6), n_test=whole(1, 10 ** 6), noise_sigma=real(0, 10),
-                     holdout_mod=whole(2, 100), copy=one_of(("auto", "official", "jpeg", "lossless")),
+                     rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100), n_test=whole(1, 10 ** 6),
+                     noise_sigma=real(0, 10), holdout_mod=whole(2, 100),
+                     copy=one_of(("auto", "official", "jpeg", "lossless")),
                      train_images=optional_whole(10), test_images=optional_whole(10))
         if self.test_images is not None and self.copy in ("jpeg", "auto"):
             raise ValueError("test_images must be None with the JPEG copy (copy 'jpeg' or 'auto'): its test set "
@@ -116,12 +131,13 @@ class CompositionalCifarConfig:
 
 
 def composite_batches(x: np.ndarray, index: np.ndarray, labels: np.ndarray, batch_size: int, *,
-                      order=None, noise_sigma: float = 0.0, noise_seed: int = 0):
+                      order=None, noise_sigma: float = 0.0, noise_seed: int = 0, occlude=None):
     """Yield ``(features (B, 3072 k) float32 tensor, labels (B, k) int64 tensor)`` for composites ``index``.
 
     Composites are assembled batch by batch (``data.assemble``), so no array of all composite images is held.
     ``order`` permutes the composites (an epoch's shuffle). With ``noise_sigma > 0`` each batch gets Gaussian
-    pixel noise, seeded per batch so the noisy test set is the same every time it is read.
+    pixel noise, seeded per batch so the noisy test set is the same every time it is read. ``occlude``, an
+    ``(n,)`` array of slots, fills that slot of each composite with the mean colour.
     """
     order = np.arange(len(index)) if order is None else order
     for b, start in enumerate(range(0, len(order), batch_size)):
@@ -129,11 +145,16 @@ def composite_batches(x: np.ndarray, index: np.ndarray, labels: np.ndarray, batc
         images = data.assemble(x, index[rows])
         if noise_sigma > 0:
             images = data.add_pixel_noise(images, noise_sigma, seed=noise_seed * 100003 + b)
+        if occlude is not None:
+            width = images.shape[2] // index.shape[1]
+            for r, slot in enumerate(np.asarray(occlude)[rows]):
+                images[r, :, slot * width:(slot + 1) * width] = _MEAN_COLOUR
         yield torch.from_numpy(data.to_features(images)), torch.from_numpy(labels[rows])
 
 
 def build_model(method: str, k: int, cfg: CompositionalCifarConfig, seeds: list[int], projections=None):
-    """The ensemble (one model per seed) for ``method`` with ``k`` images."""
+    """The ensemble (one model per entry of ``seeds``) for ``method`` with ``k`` images; a modular ensemble
+    takes ``projections`` (E, M, 3072 k, b) (None: random)."""
     D, n_out = 3072 * k, 10 * k
     M = cfg.modules_per_position * k
     if method == methods.MONOLITHIC:
@@ -142,74 +163,231 @@ def build_model(method: str, k: int, cfg: CompositionalCifarConfig, seeds: list[
                            seeds=seeds, n_outputs=n_out)
 
 
-def _rule_projections(variant: str, x, index, labels, k, cfg, seeds):
-    """The learning rule's projections, one ``(M, 3072 k, b)`` set per seed, (S, M, 3072 k, b), from the first
-    ``rule_samples`` training composites (assembled once, shared by the seeds)."""
-    rows = np.arange(min(cfg.rule_samples, len(index)))
-    X = data.to_features(data.assemble(x, index[rows]))
-    onehot = np.eye(10)[labels[rows]].reshape(len(rows), 10 * k)
-    return np.stack([find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim,
-                                             variant=variant, steps=cfg.rule_steps,
-                                             batch_size=min(cfg.rule_batch, len(rows)), normalise_kernel=True,
-                                             seed=s)
-                     for s in seeds])
+def masked_accuracy(model, batches, mask=None) -> np.ndarray:
+    """Each model's accuracy per image over ``batches``, counting only positions where ``mask`` (n, k) is true."""
+    device = next(model.parameters()).device
+    hits, count, seen = None, 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for X, labels in batches:
+            logits = model(X.to(device))
+            E, B, width = logits.shape
+            pred = logits.reshape(E, B, width // 10, 10).argmax(dim=-1).cpu()
+            keep = torch.ones_like(labels, dtype=torch.bool) if mask is None else torch.from_numpy(mask[seen:seen + B])
+            h = ((pred == labels[None]) & keep[None]).sum(dim=(1, 2)).double()
+            hits, count, seen = (h if hits is None else hits + h), count + float(keep.sum()), seen + B
+    model.train()
+    return (hits / count).numpy()
 
 
-@experiment("compositional_accuracy", version=1, config_type=CompositionalCifarConfig, chapter=CHAPTER,
-            configs=("cpu", "full", "lossless_check", "jpeg_check"))
-def compositional_accuracy(cfg: CompositionalCifarConfig) -> dict:
-    """Accuracy per image (method, k, seed, epoch) on the seen, unseen and noisy test sets, with wall times.
+def _rule(variant, X, onehot, start, k, cfg, seed):
+    return find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim, variant=variant,
+                                   steps=cfg.rule_steps, batch_size=min(cfg.rule_batch, len(X)),
+                                   refine_passes=cfg.rule_refine, init=start, normalise_kernel=True, seed=seed)
 
-    ``wall_time_s`` (method, k) covers the rule's search (for a rule's method; also alone in
-    ``rule_wall_time_s``), training, and the accuracy measurements after every epoch, for all seeds."""
-    device = default_device()
+
+def _cell(cfg: CompositionalCifarConfig, k: int, seed: int, arrays) -> dict:
+    """One ``(k, seed)`` cell: its own data draw, every method trained, tested and (modular) diagnosed."""
+    x_train, y_train, x_test, y_test = arrays
+    split = "seen" if k >= 2 else None
+    tr_index, tr_labels = data.compositional_indices(y_train, k, cfg.n_train, seed=[1000 + k, seed], combos=split,
+                                                     holdout_mod=cfg.holdout_mod)
+    tests = {"seen": data.compositional_indices(y_test, k, cfg.n_test, seed=[2000 + k, seed], combos=split,
+                                                holdout_mod=cfg.holdout_mod)}
+    if k >= 2:
+        tests["unseen"] = data.compositional_indices(y_test, k, cfg.n_test, seed=[3000 + k, seed], combos="unseen",
+                                                     holdout_mod=cfg.holdout_mod)
+    slots = np.random.default_rng([4000 + k, seed]).integers(0, k, cfg.n_test)
+    others = np.arange(k)[None, :] != slots[:, None]
+    E, T = len(cfg.methods), cfg.epochs
+    acc = {name: np.full((E, T), np.nan) for name in TESTS}
+    wall, rule_wall = np.zeros(E), np.full(E, np.nan)
+    diag = {name: np.full(E, np.nan) for name in DIAGNOSTICS}
+    n_params = np.zeros(E, dtype=np.int64)
+    modular = [i for i, m in enumerate(cfg.methods) if m != methods.MONOLITHIC]
+    M, D = cfg.modules_per_position * k, 3072 * k
+    net_seed = seed * 7 + k
+    starts = {}
+    if modular:
+        start = random_projections(1, M, D, cfg.module_dim, seeds=[net_seed])[0].numpy()
+        rows = np.arange(min(cfg.rule_samples, cfg.n_train))
+        X = onehot = None
+        for i in modular:
+            variant = methods.rule_variant(cfg.methods[i])
+            if variant is None:
+                starts[i] = start
+                continue
+            t0 = time.perf_counter()
+            if X is None:
+                X = data.to_features(data.assemble(x_train, tr_index[rows]))
+                onehot = np.eye(10)[tr_labels[rows]].reshape(len(rows), 10 * k)
+            starts[i] = _rule(variant, X, onehot, start, k, cfg, seed).astype(np.float32)
+            rule_wall[i] = wall[i] = time.perf_counter() - t0
+            diag["moved_by_rule"][i] = module_diagnostics.movement(start, starts[i]).mean()
+    groups = [[i] for i in range(E) if i not in modular] + ([modular] if modular else [])
+    for group in groups:
+        t0 = time.perf_counter()
+        torch.manual_seed(0)
+        proj = np.stack([starts[i] for i in group]) if group == modular else None
+        model = build_model(cfg.methods[group[0]], k, cfg, [net_seed] * len(group), proj).to(default_device())
+        n_params[group] = model.n_params()
+
+        def batches(epoch):
+            order = np.random.default_rng([k, seed, epoch, 17]).permutation(cfg.n_train)
+            return composite_batches(x_train, tr_index, tr_labels, cfg.batch_size, order=order)
+
+        def after_epoch(epoch, net):
+            for name, (index, labels) in tests.items():
+                acc[name][group, epoch] = masked_accuracy(net, composite_batches(x_test, index, labels, 500))
+            index, labels = tests["seen"]
+            acc["noise"][group, epoch] = masked_accuracy(net, composite_batches(
+                x_test, index, labels, 500, noise_sigma=cfg.noise_sigma, noise_seed=1000 * k + seed))
+            if k >= 2:
+                acc["occluded"][group, epoch] = masked_accuracy(
+                    net, composite_batches(x_test, index, labels, 500, occlude=slots), mask=others)
+
+        fit_classifier(model, batches, epochs=cfg.epochs, lr=cfg.lr, progress=False, after_epoch=after_epoch,
+                       model_configs=[dict(method=cfg.methods[i], k=k, seed=seed) for i in group])
+        wall[group] += (time.perf_counter() - t0) / len(group)
+        if group == modular:
+            final = model.projections.detach().cpu().numpy()
+            for j, i in enumerate(group):
+                summary = module_diagnostics.summarise(starts[i], final[j], k)
+                diag["moved_by_training"][i] = summary.pop("moved")
+                for name, value in summary.items():
+                    diag[name][i] = value
+    return {**{f"acc_{name}": a for name, a in acc.items()}, "wall_time_s": wall, "rule_wall_time_s": rule_wall,
+            "n_params": n_params, **{f"diag_{name}": d for name, d in diag.items()}}
+
+
+@experiment("compositional_accuracy", version=2, config_type=CompositionalCifarConfig, chapter=CHAPTER,
+            configs=("cpu", "full", "lossless_check", "jpeg_check"), sweep=True)
+def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
+    """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`, projection
+    diagnostics ``diag_<name>`` (method, k, seed) (NaN for the monolithic network), wall times (method, k,
+    seed: the rule's search, training and the measurements; ``rule_wall_time_s`` the search alone) and
+    ``n_params`` (method, k). A resumable sweep: each ``(k, seed)`` cell is stored as it finishes."""
     source = data.find_cifar10(copy=cfg.copy)
     x_train, y_train, x_test, y_test = data.load_cifar10(copy=cfg.copy)
-    x_train, y_train = x_train[:cfg.train_images], y_train[:cfg.train_images]
-    x_test, y_test = x_test[:cfg.test_images], y_test[:cfg.test_images]
-    S, KK, E, T = len(cfg.seeds), len(cfg.n_images_grid), len(cfg.methods), cfg.epochs
-    shape = (E, KK, S, T)
-    acc = {name: np.full(shape, np.nan) for name in ("seen", "unseen", "noise")}
-    wall = np.full((E, KK), np.nan)
-    rule_wall = np.full(KK, np.nan)
-    n_params = np.zeros((E, KK), dtype=np.int64)
-    for a, k in enumerate(tqdm(cfg.n_images_grid, desc="compositional CIFAR (k)")):
-        split = "seen" if k >= 2 else None
-        tr_index, tr_labels = data.compositional_indices(y_train, k, cfg.n_train, seed=1000 + k, combos=split,
-                                                         holdout_mod=cfg.holdout_mod)
-        tests = {"seen": data.compositional_indices(y_test, k, cfg.n_test, seed=2000 + k, combos=split,
-                                                    holdout_mod=cfg.holdout_mod)}
-        if k >= 2:
-            tests["unseen"] = data.compositional_indices(y_test, k, cfg.n_test, seed=3000 + k, combos="unseen",
-                                                         holdout_mod=cfg.holdout_mod)
-        seeds = [int(s) for s in cfg.seeds]
-        for i, method in enumerate(cfg.methods):
-            start = time.perf_counter()
-            projections = None
-            variant = methods.rule_variant(method)
-            if variant is not None:
-                projections = _rule_projections(variant, x_train, tr_index, tr_labels, k, cfg, seeds)
-                rule_wall[a] = time.perf_counter() - start
-            torch.manual_seed(0)
-            model = build_model(method, k, cfg, [s * 7 + k for s in seeds], projections).to(device)
-            n_params[i, a] = int(model.n_params()[0])
+    arrays = (x_train[:cfg.train_images], y_train[:cfg.train_images], x_test[:cfg.test_images],
+              y_test[:cfg.test_images])
+    items = [{"k": int(k), "seed": int(s)} for k in cfg.n_images_grid for s in cfg.seeds]
+    outs = cells.map(items, lambda item: _cell(cfg, item["k"], item["seed"], arrays), desc="compositional (k, seed)")
+    KK, S = len(cfg.n_images_grid), len(cfg.seeds)
+    result = {}
+    for name in outs[0]:
+        stacked = np.stack([np.asarray(o[name]) for o in outs])            # (k * seed, method, ...)
+        stacked = stacked.reshape(KK, S, *stacked.shape[1:])
+        result[name] = np.moveaxis(stacked, 2, 0)                          # (method, k, seed, ...)
+    result["n_params"] = result["n_params"][:, :, 0]
+    return {**result, "data_source": source.describe(), "data_kind": source.kind}
 
-            def batches(epoch):
-                order = np.random.default_rng([k, epoch, 17]).permutation(cfg.n_train)
-                return composite_batches(x_train, tr_index, tr_labels, cfg.batch_size, order=order)
 
-            def after_epoch(epoch, net):
-                for name, (index, labels) in tests.items():
-                    acc[name][i, a, :, epoch] = classifier_accuracy(
-                        net, composite_batches(x_test, index, labels, 500)).mean(axis=1)
-                index, labels = tests["seen"]
-                acc["noise"][i, a, :, epoch] = classifier_accuracy(
-                    net, composite_batches(x_test, index, labels, 500, noise_sigma=cfg.noise_sigma,
-                                           noise_seed=k)).mean(axis=1)
+@dataclass(frozen=True)
+class CompositionalLimitsConfig:
+    """What limits the monolithic network at ``k = 1`` (plain CIFAR-10 images), one factor at a time.
 
-            fit_classifier(model, batches, epochs=cfg.epochs, lr=cfg.lr, progress=False, after_epoch=after_epoch,
-                           model_configs=[dict(method=method, k=k, seed=s) for s in seeds])
-            wall[i, a] = time.perf_counter() - start
-    return {"acc_seen": acc["seen"], "acc_unseen": acc["unseen"], "acc_noise": acc["noise"],
-            "wall_time_s": wall, "rule_wall_time_s": rule_wall, "n_params": n_params,
+    From the ``base`` setting (the sweep's monolithic network at ``k = 1``: width ``base_width``, Adam step
+    ``base_lr``, minibatch ``base_batch``, ``base_n_train`` images, one epoch), each factor is changed alone
+    over its grid; ``combined`` changes the width and the number of images together. Images come without
+    replacement from the first ``n_fit`` training images (a fresh draw per cell); the ``seeds`` are the members
+    of one ensemble, which share that draw. Tested on the whole test set.
+
+    ``ceiling``: an MLP of width ``ceiling_width`` (depth 2) trained on all ``n_fit`` images for up to
+    ``ceiling_epochs`` epochs, ``ceiling_seeds`` seeds; its test accuracy is read at the epoch of best accuracy
+    on the last ``50000 - n_fit`` training images (a validation split), never chosen on the test set.
+    """
+
+    seeds: tuple = (0, 1, 2, 3, 4)
+    base_width: int = 32
+    base_lr: float = 1e-3
+    base_batch: int = 64
+    base_n_train: int = 10000
+    widths: tuple = (32, 128, 512)
+    lrs: tuple = (3e-4, 1e-3, 3e-3)
+    batch_sizes: tuple = (32, 64, 128)
+    n_trains: tuple = (10000, 20000, 45000)
+    n_fit: int = 45000
+    ceiling_width: int = 256
+    ceiling_epochs: int = 6
+    ceiling_seeds: tuple = (0, 1, 2)
+    copy: str = "jpeg"
+
+    @classmethod
+    def cpu(cls) -> "CompositionalLimitsConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "CompositionalLimitsConfig":
+        return cls(widths=(32, 128, 512, 2048), ceiling_width=1024, ceiling_epochs=30, ceiling_seeds=(0, 1, 2, 3, 4))
+
+    @classmethod
+    def tiny(cls) -> "CompositionalLimitsConfig":
+        return cls(seeds=(0, 1), base_width=4, base_batch=32, base_n_train=64, widths=(4, 8), lrs=(1e-3,),
+                   batch_sizes=(32,), n_trains=(64,), n_fit=200, ceiling_width=8, ceiling_epochs=2, ceiling_seeds=(0,))
+
+    def __post_init__(self):
+        check_fields(self, seeds=wholes(0), base_width=whole(1, 65536), base_lr=real(0, low_open=True),
+                     base_batch=whole(1, 10 ** 5), base_n_train=whole(1, 49999), widths=wholes(1, 65536),
+                     lrs=reals(0, low_open=True), batch_sizes=wholes(1, 10 ** 5), n_trains=wholes(1, 49999),
+                     n_fit=whole(10, 49990), ceiling_width=whole(1, 65536), ceiling_epochs=whole(1, 1000),
+                     ceiling_seeds=wholes(0), copy=one_of(("auto", "official", "jpeg", "lossless")))
+        if max(self.base_n_train, *self.n_trains) > self.n_fit:
+            raise ValueError(f"base_n_train and n_trains must be at most n_fit = {self.n_fit} (images are drawn "
+                             "without replacement from the first n_fit)")
+
+    def cells(self) -> list[dict]:
+        """The cells: ``factor`` ("base", "width", "lr", "batch", "n_train", "combined", "ceiling") and ``value``."""
+        base = {"width": self.base_width, "lr": self.base_lr, "batch": self.base_batch, "n_train": self.base_n_train}
+        out = [{"factor": "base", "value": 0, **base}]
+        for factor, grid in (("width", self.widths), ("lr", self.lrs), ("batch", self.batch_sizes),
+                             ("n_train", self.n_trains)):
+            out += [{**base, "factor": factor, "value": v, factor: v} for v in grid if v != base[factor]]
+        out.append({**base, "factor": "combined", "value": 0, "width": max(self.widths), "n_train": max(self.n_trains)})
+        out.append({**base, "factor": "ceiling", "value": 0, "width": self.ceiling_width, "n_train": self.n_fit})
+        return out
+
+
+def _limits_cell(cfg: CompositionalLimitsConfig, item: dict, arrays) -> dict:
+    x_train, y_train, x_test, y_test = arrays
+    ceiling = item["factor"] == "ceiling"
+    seeds = list(cfg.ceiling_seeds if ceiling else cfg.seeds)
+    epochs = cfg.ceiling_epochs if ceiling else 1
+    draw = np.random.default_rng([5000, len(cfg.cells()), cfg.cells().index(item)]).permutation(cfg.n_fit)
+    index = draw[:item["n_train"], None]
+    val = np.arange(cfg.n_fit, len(y_train))[:, None]
+    test = np.arange(len(y_test))[:, None]
+    torch.manual_seed(0)
+    model = MLPEnsemble(len(seeds), 3072, item["width"], depth=2, seeds=[s * 7 + 1 for s in seeds],
+                        n_outputs=10).to(default_device())
+    acc = {"val": np.full((len(seeds), epochs), np.nan), "test": np.full((len(seeds), epochs), np.nan)}
+
+    def batches(epoch):
+        order = np.random.default_rng([6000, epoch]).permutation(len(index))
+        return composite_batches(x_train, index, y_train[index], item["batch"], order=order)
+
+    def after_epoch(epoch, net):
+        acc["test"][:, epoch] = masked_accuracy(net, composite_batches(x_test, test, y_test[test], 1000))
+        if ceiling and len(val):
+            acc["val"][:, epoch] = masked_accuracy(net, composite_batches(x_train, val, y_train[val], 1000))
+
+    t0 = time.perf_counter()
+    fit_classifier(model, batches, epochs=epochs, lr=item["lr"], progress=False, after_epoch=after_epoch,
+                   model_configs=[dict(item, seed=s) for s in seeds])
+    return {"acc_test": acc["test"], "acc_val": acc["val"], "wall_time_s": time.perf_counter() - t0}
+
+
+@experiment("compositional_limits", version=1, config_type=CompositionalLimitsConfig, chapter=CHAPTER, sweep=True)
+def compositional_limits(cfg: CompositionalLimitsConfig, cells) -> dict:
+    """Per cell of ``cfg.cells()``: its settings, test accuracy (seed, epoch) and, for the ceiling, the
+    validation accuracy; a resumable sweep, one stored cell per setting."""
+    source = data.find_cifar10(copy=cfg.copy)
+    arrays = data.load_cifar10(copy=cfg.copy)
+    items = cfg.cells()
+    outs = cells.map(items, lambda item: _limits_cell(cfg, item, arrays), desc="compositional limits")
+    one_epoch = np.array([np.asarray(o["acc_test"])[:, 0] if it["factor"] != "ceiling"
+                          else np.full(len(cfg.seeds), np.nan) for it, o in zip(items, outs)])
+    ceiling = next(o for it, o in zip(items, outs) if it["factor"] == "ceiling")
+    return {"cells": items, "acc_one_epoch": one_epoch, "ceiling_test": np.asarray(ceiling["acc_test"]),
+            "ceiling_val": np.asarray(ceiling["acc_val"]), "wall_time_s": np.array([o["wall_time_s"] for o in outs]),
             "data_source": source.describe(), "data_kind": source.kind}

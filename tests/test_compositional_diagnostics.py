@@ -1,0 +1,70 @@
+"""The projection diagnostics of modscale_lib.module_diagnostics: overlap, movement, pairwise overlap, locality."""
+import numpy as np
+import pytest
+
+from modscale_lib import data, module_diagnostics as md
+
+
+def _orthonormal(rng, *shape):
+    return np.linalg.qr(rng.standard_normal(shape))[0]
+
+
+def test_overlap_is_one_for_the_same_span_and_zero_for_orthogonal_spans():
+    rng = np.random.default_rng(0)
+    U = _orthonormal(rng, 20, 3)
+    mixed = U @ _orthonormal(rng, 3, 3) * 4.0            # same span, other basis and scale
+    assert md.subspace_overlap(U, mixed) == pytest.approx(1.0)
+    eye = np.eye(20)
+    assert md.subspace_overlap(eye[:, :3], eye[:, 3:6]) == pytest.approx(0.0)
+    assert md.movement(eye[:, :3], eye[:, [0, 1, 5]]) == pytest.approx(1 / 3)
+
+
+def test_random_spans_overlap_about_b_over_m():
+    rng = np.random.default_rng(1)
+    U = np.stack([_orthonormal(rng, 200, 4) for _ in range(400)])
+    V = np.stack([_orthonormal(rng, 200, 4) for _ in range(400)])
+    assert md.subspace_overlap(U, V).mean() == pytest.approx(4 / 200, rel=0.15)
+
+
+def test_pairwise_overlap_lists_every_pair_once():
+    eye = np.eye(6)
+    U = np.stack([eye[:, [0, 1]], eye[:, [1, 2]], eye[:, [3, 4]]])
+    np.testing.assert_allclose(md.pairwise_overlap(U), [0.5, 0.0, 0.0])
+    assert md.pairwise_overlap(U[None]).shape == (1, 3)
+
+
+def test_slots_follow_the_composite_layout():
+    slots = md.slot_of_feature(3)
+    images = np.zeros((1, 32, 96, 3), np.uint8)
+    images[0, :, 32:64] = 255                            # the middle image
+    lit = data.to_features(images)[0] > 0
+    assert set(slots[lit]) == {1} and set(slots[~lit]) == {0, 2}
+    assert np.bincount(slots).tolist() == [3072] * 3
+
+
+def test_locality_is_one_inside_a_slot_and_one_over_k_when_spread():
+    k, m = 4, 3072 * 4
+    slots = md.slot_of_feature(k)
+    inside = np.zeros((m, 2))
+    rows = np.flatnonzero(slots == 2)[:2]
+    inside[rows, [0, 1]] = 1.0
+    assert md.locality(inside, k) == pytest.approx(1.0)
+    np.testing.assert_allclose(md.slot_shares(inside, k), [0, 0, 1, 0])
+    spread = np.zeros((m, 1))
+    spread[[np.flatnonzero(slots == s)[0] for s in range(k)], 0] = 0.5
+    assert md.locality(spread, k) == pytest.approx(0.25)
+
+
+def test_summarise_and_errors():
+    rng = np.random.default_rng(2)
+    start = np.stack([_orthonormal(rng, 3072 * 2, 3) for _ in range(2)])
+    s = md.summarise(start, start, 2)
+    assert s["moved"] == pytest.approx(0.0, abs=1e-12) and s["overlap_start"] == s["overlap_end"] < 0.01
+    assert 0.5 <= s["local_end"] <= 1
+    assert np.isnan(md.summarise(start[:1], start[:1], 2)["overlap_end"])
+    with pytest.raises(ValueError, match="rows"):
+        md.slot_shares(start[0], 3)
+    with pytest.raises(ValueError, match="same shape"):
+        md.subspace_overlap(start[0], start[0][:, :2])
+    with pytest.raises(ValueError, match="finite"):
+        md.orthonormal_basis(np.full((4, 2), np.nan))
