@@ -94,3 +94,80 @@ def summarise(start, end, k: int) -> dict:
     return {"moved": float(movement(start, end).mean()), "overlap_start": mean(pairs_start),
             "overlap_end": mean(pairs_end), "overlap_end_max": float(pairs_end.max()) if pairs_end.size else
             float("nan"), "local_start": float(locality(start, k).mean()), "local_end": float(locality(end, k).mean())}
+
+
+# Summaries of the Compositional CIFAR-10 results for the chapter ------------------------------------------------
+__all__ += ["ci", "ci_text", "ci_lines", "paired_gain", "robustness", "diagnostics_table", "limits_table"]
+
+
+def ci(values, axis: int = -1):
+    """``(mean, low, high)`` of ``values`` over ``axis`` (the seeds): a 95% percentile-bootstrap interval."""
+    from .metrics import bootstrap_ci
+    return bootstrap_ci(values, axis=axis)
+
+
+def ci_text(mean, low, high) -> str:
+    """``"0.412 [0.401, 0.420]"``; ``"n/a"`` for NaN."""
+    return "n/a" if not np.isfinite(mean) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def ci_lines(acc, names, k_grid) -> list[str]:
+    """``k=<k> <method>: <acc> [95% CI <lo>, <hi>]`` for each k and method of ``acc`` (method, k, seed);
+    (method, k) pairs without a measurement are left out."""
+    mean, low, high = ci(acc)
+    return [f"k={k} {name}: {mean[i, a]:.3f} [95% CI {low[i, a]:.3f}, {high[i, a]:.3f}]"
+            for a, k in enumerate(k_grid) for i, name in enumerate(names) if np.isfinite(mean[i, a])]
+
+
+def paired_gain(acc, better: int, than: int):
+    """``acc[better] - acc[than]`` per k, paired by seed (same data draw): ``(mean, low, high)`` each (k,), and
+    a verdict per k: "higher" or "lower" when the 95% interval excludes 0, else "no difference"."""
+    mean, low, high = ci(np.asarray(acc)[better] - np.asarray(acc)[than])
+    verdict = np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
+    return mean, low, high, verdict
+
+
+def robustness(res, names, columns, k_mask, epoch: int = 0) -> dict:
+    """A table (dict of columns) with one row per method: for each result array in ``columns`` (a dict
+    header -> key, e.g. ``{"unseen": "acc_unseen"}``), the mean over the k of ``k_mask`` of each seed's
+    accuracy, with its 95% interval over seeds."""
+    out = {"method": list(names)}
+    for header, key in columns.items():
+        per_seed = np.asarray(res[key])[:, k_mask, :, epoch].mean(axis=1)    # (method, seed)
+        mean, low, high = ci(per_seed)
+        out[header] = [ci_text(*t) for t in zip(mean, low, high)]
+    return out
+
+
+def diagnostics_table(res, names, k_grid, module_dim: int) -> dict:
+    """One row per modular method and k: movement by the rule and by training, mean pairwise overlap of the
+    modules after training beside two random spans' ``b / (3072 k)``, and mean locality after training
+    beside ``1 / k`` (spread evenly). Means over seeds."""
+    rows = {"method": [], "k": [], "moved by the rule": [], "moved by training": [], "pairwise overlap": [],
+            "random spans": [], "locality": [], "spread evenly": []}
+    mean = {key: np.nanmean(np.asarray(res[f"diag_{key}"]), axis=-1) if np.isfinite(res[f"diag_{key}"]).any()
+            else np.full(np.shape(res[f"diag_{key}"])[:2], np.nan) for key in
+            ("moved_by_rule", "moved_by_training", "overlap_end", "local_end")}
+    for i, name in enumerate(names):
+        if not np.isfinite(np.asarray(res["diag_local_end"])[i]).any():
+            continue   # the monolithic network has no projections
+        for a, k in enumerate(k_grid):
+            values = (name, int(k), mean["moved_by_rule"][i, a], mean["moved_by_training"][i, a],
+                      mean["overlap_end"][i, a], module_dim / (3072 * k), mean["local_end"][i, a], 1 / k)
+            for column, value in zip(rows, values):
+                rows[column].append(value)
+    return rows
+
+
+def limits_table(res) -> dict:
+    """The limits study: one row per setting (factor, its value, the others), one-epoch test accuracy with its
+    95% interval over the ensemble's seeds; the ceiling row is left out (see ``ceiling_test``)."""
+    cells, acc = res["cells"], np.asarray(res["acc_one_epoch"])
+    rows = {"changed": [], "width": [], "Adam step": [], "minibatch": [], "images": [], "test accuracy (1 epoch)": []}
+    for cell, row in zip(cells, acc):
+        if cell["factor"] == "ceiling":
+            continue
+        for column, value in zip(rows, (cell["factor"], cell["width"], cell["lr"], cell["batch"], cell["n_train"],
+                                        ci_text(*ci(row)))):
+            rows[column].append(value)
+    return rows

@@ -68,3 +68,41 @@ def test_summarise_and_errors():
         md.subspace_overlap(start[0], start[0][:, :2])
     with pytest.raises(ValueError, match="finite"):
         md.orthonormal_basis(np.full((4, 2), np.nan))
+
+
+# --- the chapter's summaries -------------------------------------------------------------------------------------
+def test_ci_lines_have_the_chapter_form_and_skip_missing_cells():
+    acc = np.full((2, 2, 5), 0.5)
+    acc[1] = [[0.1, 0.2, 0.3, 0.4, 0.5], [np.nan] * 5]
+    lines = md.ci_lines(acc, ["mono", "rule"], [1, 8])
+    assert lines[0] == "k=1 mono: 0.500 [95% CI 0.500, 0.500]"
+    assert lines[1].startswith("k=1 rule: 0.300 [95% CI 0.") and len(lines) == 3
+
+
+def test_paired_gain_uses_the_seed_pairing():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.6, (1, 5))            # large spread over seeds, shared by both methods
+    acc = np.stack([base, base + 0.01])
+    mean, low, high, verdict = md.paired_gain(acc, 1, 0)
+    assert mean[0] == pytest.approx(0.01) and verdict[0] == "higher"
+    assert md.paired_gain(acc, 0, 0)[3][0] == "no difference"
+
+
+def test_robustness_and_diagnostics_tables():
+    res = {"acc_seen": np.full((2, 3, 4, 1), 0.4), "acc_unseen": np.full((2, 3, 4, 1), np.nan)}
+    res["acc_unseen"][:, 1:] = 0.3
+    table = md.robustness(res, ["a", "b"], {"seen": "acc_seen", "unseen": "acc_unseen"}, np.array([False, True, True]))
+    assert table["unseen"] == ["0.300 [0.300, 0.300]"] * 2
+    diag = {f"diag_{key}": np.full((2, 2, 3), 0.5) for key in ("moved_by_rule", "moved_by_training", "overlap_end",
+                                                                "local_end")}
+    diag["diag_local_end"][0] = np.nan                   # the monolithic network
+    rows = md.diagnostics_table(diag, ["mono", "random"], [1, 2], 16)
+    assert rows["method"] == ["random", "random"] and rows["spread evenly"] == [1.0, 0.5]
+    assert rows["random spans"][1] == pytest.approx(16 / 6144)
+
+
+def test_limits_table_leaves_out_the_ceiling():
+    cells = [{"factor": "base", "width": 32, "lr": 1e-3, "batch": 64, "n_train": 100},
+             {"factor": "ceiling", "width": 8, "lr": 1e-3, "batch": 64, "n_train": 100}]
+    rows = md.limits_table({"cells": cells, "acc_one_epoch": np.array([[0.3, 0.3], [np.nan, np.nan]])})
+    assert rows["changed"] == ["base"] and rows["test accuracy (1 epoch)"] == ["0.300 [0.300, 0.300]"]
