@@ -1,0 +1,106 @@
+"""The compute cuts of issue 13: the rule's opt-in fast paths and the engine's multi-tensor Adam.
+
+Defaults must not change: ``stages`` only observes, ``foreach`` Adam is the same arithmetic bit for bit;
+``low_rank_gradient`` and ``patience`` are opt-in and change results only within their documented bounds.
+"""
+import numpy as np
+import pytest
+import torch
+
+from modscale_lib import metrics, training
+from modscale_lib.experiments import finding_modules as fm
+from modscale_lib.learning_rule import (ModuleAtInit, _features_objective_low_rank, find_module_projections,
+                                        kernel_objective)
+from modscale_lib.networks import MLPEnsemble
+from modscale_lib.tasks import SineWaveTask
+
+
+@pytest.fixture(scope="module")
+def data():
+    task = SineWaveTask(5, 2, seed=1)
+    X, y = task.sample(300, seed=0)
+    return task, X, y
+
+
+def test_stages_give_deflation_bit_for_bit(data):
+    _, X, y = data
+    kw = dict(steps=15, batch_size=64, seed=3)
+    stages = []
+    backfit = find_module_projections(X, y, 2, 1, variant="backfit", stages=stages, **kw)
+    assert len(stages) == 3
+    np.testing.assert_array_equal(stages[0], find_module_projections(X, y, 2, 1, variant="deflation", **kw))
+    np.testing.assert_array_equal(stages[-1], backfit)
+    np.testing.assert_array_equal(backfit, find_module_projections(X, y, 2, 1, variant="backfit", **kw))
+
+
+@pytest.mark.parametrize("normalise", [False, True])
+def test_low_rank_objective_matches_value_and_gradient(data, normalise):
+    _, X, y = data
+    module = ModuleAtInit(1, 64, 1, seed=0)
+    Xt, yt = torch.as_tensor(X[:128], dtype=torch.float32), torch.as_tensor(y[:128] - y.mean(), dtype=torch.float32)
+    grads = []
+    for low_rank in (False, True):
+        A = torch.randn(5, 1, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+        U = A / A.norm()
+        value = (_features_objective_low_rank(U, Xt, yt, module, 0.01, normalise) if low_rank
+                 else kernel_objective(U, Xt, yt, "features", 0.01, module, normalise))
+        value.backward()
+        grads.append((float(value.detach()), A.grad.clone()))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-4)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-3, atol=1e-5)
+
+
+def test_low_rank_and_patience_recover_the_modules():
+    task = SineWaveTask(6, 2, seed=0)
+    X, y = task.sample(2000, seed=0)
+    for opts in ({"low_rank_gradient": True}, {"low_rank_gradient": True, "patience": 60}):
+        U = find_module_projections(X, y, 2, 1, variant="backfit", seed=0, **opts)
+        assert metrics.matched_similarity(task.projections, U) > 0.95
+
+
+def test_patience_stops_early(data):
+    _, X, y = data
+    _, history = find_module_projections(X, y, 1, 1, variant="backfit", steps=2000, batch_size=64, patience=5,
+                                         seed=0, return_history=True)
+    assert history.shape[1] < 3 * 2000
+
+
+@pytest.mark.parametrize("bad", [{"patience": -1}, {"patience": 1.5}, {"low_rank_gradient": "yes"},
+                                 {"stages": ()}])
+def test_opt_ins_are_validated(data, bad):
+    _, X, y = data
+    with pytest.raises((ValueError, TypeError)):
+        find_module_projections(X, y, 2, 1, steps=2, batch_size=16, **bad)
+
+
+def test_foreach_adam_is_bit_for_bit(monkeypatch):
+    task = SineWaveTask(4, 2, seed=0)
+    X, y = task.sample(200, seed=0)
+
+    def train():
+        net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
+        training.fit(net, X, y, steps=60, batch_size=32, lr=1e-2, progress=False, eval_every=20)
+        return [p.detach().clone() for p in net.parameters()]
+
+    fast = train()
+    adam = torch.optim.Adam
+    monkeypatch.setattr(torch.optim, "Adam", lambda params, **kw: adam(params, **dict(kw, foreach=False)))
+    for a, b in zip(fast, train()):
+        assert torch.equal(a, b)
+
+
+def test_recovery_cell_reads_deflation_from_backfit():
+    cfg = fm.ModuleRecoveryConfig(input_dim=3, n_samples=80, kernels=("features",), seeds=(0,), steps=4,
+                                  batch_size=32)
+    out = fm.module_recovery(cfg)
+    assert out["similarity"].shape == (3, 1, 1, 2, 2) and out["seconds"].shape == (3, 1, 1)
+    assert out["seconds"][1, 0, 0] < out["seconds"][2, 0, 0]   # deflation is backfit's first stage
+
+
+def test_sensitivity_computes_shared_settings_once():
+    cfg = fm.RuleSensitivityConfig.tiny()
+    rows = cfg.settings()
+    out = fm.rule_sensitivity(cfg)
+    assert out["matched"].shape == (len(rows), 1)
+    default_rows = [i for i, r in enumerate(rows) if r["changed"] in ("ridge", "lr", "kernel")]
+    assert len({float(out["seconds"][i, 0]) for i in default_rows}) == 1
