@@ -145,9 +145,8 @@ def diagnostics_table(res, names, k_grid, module_dim: int) -> dict:
     beside ``1 / k`` (spread evenly). Means over seeds."""
     rows = {"method": [], "k": [], "moved by the rule": [], "moved by training": [], "pairwise overlap": [],
             "random spans": [], "locality": [], "spread evenly": []}
-    mean = {key: np.nanmean(np.asarray(res[f"diag_{key}"]), axis=-1) if np.isfinite(res[f"diag_{key}"]).any()
-            else np.full(np.shape(res[f"diag_{key}"])[:2], np.nan) for key in
-            ("moved_by_rule", "moved_by_training", "overlap_end", "local_end")}
+    mean = {key: _seed_mean(res[f"diag_{key}"]) for key in ("moved_by_rule", "moved_by_training", "overlap_end",
+                                                               "local_end")}
     for i, name in enumerate(names):
         if not np.isfinite(np.asarray(res["diag_local_end"])[i]).any():
             continue   # the monolithic network has no projections
@@ -157,6 +156,14 @@ def diagnostics_table(res, names, k_grid, module_dim: int) -> dict:
             for column, value in zip(rows, values):
                 rows[column].append(value)
     return rows
+
+
+def _seed_mean(values) -> np.ndarray:
+    """The mean over the last axis leaving NaNs out; NaN (without a warning) where all are NaN."""
+    a = np.asarray(values, dtype=np.float64)
+    count = np.isfinite(a).sum(axis=-1)
+    total = np.where(np.isfinite(a), a, 0.0).sum(axis=-1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def limits_table(res) -> dict:

@@ -16,6 +16,7 @@ ALLOWED = {
     ("sample_complexity", "0.9"): "the same threshold of matched cos²",
     ("using_this_book", "95%"): "the coverage of a two-standard-error band under a normal law (a fact, not a result)",
     ("peers", "95%"): "the confidence level of the bootstrap intervals (a definition)",
+    ("compositional_cifar", "95%"): "the confidence level of the bootstrap intervals (a definition)",
 }
 
 NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s*[×x](?!\w)|\d+(?:\.\d+)?\s*%|\d+\.\d+)")

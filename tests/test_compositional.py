@@ -147,10 +147,10 @@ def test_limits_cells_change_one_factor_at_a_time(tiny_cifar):
     cfg = compositional.CompositionalLimitsConfig.tiny()
     cells = cfg.cells()
     factors = [c["factor"] for c in cells]
-    assert factors == ["base", "width", "combined", "ceiling"]
+    assert factors == ["base", "width", "ceiling"]
     assert cells[1]["width"] == 8 and cells[1]["lr"] == cfg.base_lr and cells[-1]["n_train"] == cfg.n_fit
     res = compositional.compositional_limits(cfg)
-    assert res["acc_one_epoch"].shape == (4, 2) and np.all(np.isnan(res["acc_one_epoch"][-1]))
+    assert res["acc_one_epoch"].shape == (3, 2) and np.all(np.isnan(res["acc_one_epoch"][-1]))
     assert res["ceiling_test"].shape == (1, 2) and np.all(np.isfinite(res["ceiling_val"]))
     with pytest.raises(ValueError, match="at most n_fit"):
         dataclasses.replace(cfg, n_trains=(500,))
