@@ -166,15 +166,15 @@ def _seed_mean(values) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def limits_table(res) -> dict:
-    """The limits study: one row per setting (factor, its value, the others), one-epoch test accuracy with its
-    95% interval over the ensemble's seeds; the ceiling row is left out (see ``ceiling_test``)."""
-    cells, acc = res["cells"], np.asarray(res["acc_one_epoch"])
-    rows = {"changed": [], "width": [], "Adam step": [], "minibatch": [], "images": [], "test accuracy (1 epoch)": []}
-    for cell, row in zip(cells, acc):
-        if cell["factor"] == "ceiling":
-            continue
-        for column, value in zip(rows, (cell["factor"], cell["width"], cell["lr"], cell["batch"], cell["n_train"],
-                                        ci_text(*ci(row)))):
+def limits_table(settings) -> dict:
+    """A table of the limits study: ``settings`` maps a label to ``(config, per-seed accuracies)``; one row per
+    setting with its width, Adam step, minibatch, images per epoch, epochs, seeds and mean [95% CI]."""
+    rows = {"setting": [], "width": [], "Adam step": [], "minibatch": [], "images per epoch": [], "epochs": [],
+            "seeds": [], "test accuracy per image": []}
+    for label, (cfg, acc) in settings.items():
+        acc = np.asarray(acc, dtype=np.float64)
+        values = (label, cfg.modules_per_position * cfg.module_dim, cfg.lr, cfg.batch_size, cfg.n_train, cfg.epochs,
+                  int(np.isfinite(acc).sum()), ci_text(*ci(acc)))
+        for column, value in zip(rows, values):
             rows[column].append(value)
     return rows

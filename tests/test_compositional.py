@@ -143,29 +143,14 @@ def test_masked_accuracy_counts_only_the_masked_positions():
     assert compositional.masked_accuracy(Fixed(), batches, mask=mask)[0] == pytest.approx(0.5)
 
 
-def test_limits_cells_change_one_factor_at_a_time(tiny_cifar):
-    cfg = compositional.CompositionalLimitsConfig.tiny()
-    cells = cfg.cells()
-    factors = [c["factor"] for c in cells]
-    assert factors == ["base", "width", "ceiling"]
-    assert cells[1]["width"] == 8 and cells[1]["lr"] == cfg.base_lr and cells[-1]["n_train"] == cfg.n_fit
-    res = compositional.compositional_limits(cfg)
-    assert res["acc_one_epoch"].shape == (3, 2) and np.all(np.isnan(res["acc_one_epoch"][-1]))
-    assert res["ceiling_test"].shape == (1, 2) and np.all(np.isfinite(res["ceiling_val"]))
-    with pytest.raises(ValueError, match="at most n_fit"):
-        dataclasses.replace(cfg, n_trains=(500,))
-
-
-def test_composite_batches_assemble_and_standardise(tiny_cifar):
-    x, y, _, _ = data.load_cifar10()
-    index, labels = data.compositional_indices(y, 3, 10, seed=0)
-    batches = list(compositional.composite_batches(x, index, labels, 4))
-    assert [b[0].shape for b in batches] == [(4, 3072 * 3), (4, 3072 * 3), (2, 3072 * 3)]
-    first = data.to_features(data.assemble(x, index[:1]))
-    np.testing.assert_array_equal(batches[0][0][:1].numpy(), first)
-    noisy = list(compositional.composite_batches(x, index, labels, 4, noise_sigma=0.2, noise_seed=1))
-    again = list(compositional.composite_batches(x, index, labels, 4, noise_sigma=0.2, noise_seed=1))
-    assert not torch.equal(noisy[0][0], batches[0][0]) and torch.equal(noisy[0][0], again[0][0])
+def test_limits_configs_change_one_factor_of_the_cpu_setting():
+    cpu = compositional.CompositionalCifarConfig.cpu()
+    fields = [f.name for f in dataclasses.fields(cpu)]
+    for name in compositional.LIMITS:
+        cfg = getattr(compositional.CompositionalCifarConfig, name)()
+        assert cfg.n_images_grid == (1,) and cfg.methods == ("monolithic",)
+        changed = {f for f in fields if getattr(cfg, f) != getattr(cpu, f)} - {"n_images_grid", "methods", "n_test"}
+        assert len(changed) == 1 or name == "limits_ceiling", (name, changed)
 
 
 @pytest.mark.parametrize("field,value,match", [

@@ -101,8 +101,9 @@ def test_robustness_and_diagnostics_tables():
     assert rows["random spans"][1] == pytest.approx(16 / 6144)
 
 
-def test_limits_table_leaves_out_the_ceiling():
-    cells = [{"factor": "base", "width": 32, "lr": 1e-3, "batch": 64, "n_train": 100},
-             {"factor": "ceiling", "width": 8, "lr": 1e-3, "batch": 64, "n_train": 100}]
-    rows = md.limits_table({"cells": cells, "acc_one_epoch": np.array([[0.3, 0.3], [np.nan, np.nan]])})
-    assert rows["changed"] == ["base"] and rows["test accuracy (1 epoch)"] == ["0.300 [0.300, 0.300]"]
+def test_limits_table_has_one_row_per_setting():
+    from modscale_lib.experiments.compositional_cifar import CompositionalCifarConfig
+    cfg = CompositionalCifarConfig.limits_width()
+    rows = md.limits_table({"width": (cfg, [0.3, 0.3, 0.3]), "base": (CompositionalCifarConfig(), [0.2, 0.4])})
+    assert rows["setting"] == ["width", "base"] and rows["width"] == [256, 32] and rows["seeds"] == [3, 2]
+    assert rows["test accuracy per image"][0] == "0.300 [0.300, 0.300]"

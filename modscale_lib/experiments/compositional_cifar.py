@@ -42,6 +42,10 @@ TESTS = ("seen", "unseen", "noise", "occluded")
 #: pairwise overlap of modules and mean locality, before training (start) and after (end).
 DIAGNOSTICS = ("moved_by_rule", "moved_by_training", "overlap_start", "overlap_end", "overlap_end_max",
                "local_start", "local_end")
+#: Named configs of the limits study at k = 1 (plain CIFAR-10, monolithic network only), each changing one
+#: factor of the ``cpu`` setting (whose k = 1 cell is the base), and the ceiling: width and data together, trained
+#: for several epochs.
+LIMITS = ("limits_width", "limits_lr", "limits_batch", "limits_data", "limits_ceiling")
 _MEAN_COLOUR = np.rint(np.array(CIFAR_MEAN) * 255).astype(np.uint8)
 
 
@@ -110,6 +114,35 @@ class CompositionalCifarConfig:
         would hold one class)."""
         return cls(n_images_grid=(2,), methods=(methods.MONOLITHIC, methods.RANDOM), copy="jpeg",
                    train_images=4000, n_train=8000)
+
+    @classmethod
+    def _limits(cls, **changes) -> "CompositionalCifarConfig":
+        return cls(**{"n_images_grid": (1,), "methods": (methods.MONOLITHIC,), "n_test": 5000, **changes})
+
+    @classmethod
+    def limits_width(cls) -> "CompositionalCifarConfig":
+        """k = 1, monolithic only: hidden width 256 instead of 32 (``module_dim`` sets it at k = 1)."""
+        return cls._limits(module_dim=256)
+
+    @classmethod
+    def limits_lr(cls) -> "CompositionalCifarConfig":
+        """k = 1, monolithic only: Adam step 3e-3 instead of 1e-3."""
+        return cls._limits(lr=3e-3)
+
+    @classmethod
+    def limits_batch(cls) -> "CompositionalCifarConfig":
+        """k = 1, monolithic only: minibatch 32 instead of 64 (twice the steps in the epoch)."""
+        return cls._limits(batch_size=32)
+
+    @classmethod
+    def limits_data(cls) -> "CompositionalCifarConfig":
+        """k = 1, monolithic only: 50000 images per epoch instead of 10000."""
+        return cls._limits(n_train=50000)
+
+    @classmethod
+    def limits_ceiling(cls) -> "CompositionalCifarConfig":
+        """k = 1, monolithic only: width 256 and 50000 images per epoch together, for 5 epochs, 3 seeds."""
+        return cls._limits(module_dim=256, n_train=50000, epochs=5, seeds=(0, 1, 2))
 
     @classmethod
     def tiny(cls) -> "CompositionalCifarConfig":
@@ -261,7 +294,7 @@ def _cell(cfg: CompositionalCifarConfig, k: int, seed: int, arrays) -> dict:
 
 
 @experiment("compositional_accuracy", version=2, config_type=CompositionalCifarConfig, chapter=CHAPTER,
-            configs=("cpu", "full", "lossless_check", "jpeg_check"), sweep=True)
+            configs=("cpu", "full", "lossless_check", "jpeg_check") + LIMITS, sweep=True)
 def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
     """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`, projection
     diagnostics ``diag_<name>`` (method, k, seed) (NaN for the monolithic network), wall times (method, k,
@@ -282,112 +315,3 @@ def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
     result["n_params"] = result["n_params"][:, :, 0]
     return {**result, "data_source": source.describe(), "data_kind": source.kind}
 
-
-@dataclass(frozen=True)
-class CompositionalLimitsConfig:
-    """What limits the monolithic network at ``k = 1`` (plain CIFAR-10 images), one factor at a time.
-
-    From the ``base`` setting (the sweep's monolithic network at ``k = 1``: width ``base_width``, Adam step
-    ``base_lr``, minibatch ``base_batch``, ``base_n_train`` images, one epoch), each factor is changed alone
-    over its grid. Images come without
-    replacement from the first ``n_fit`` training images (a fresh draw per cell); the ``seeds`` are the members
-    of one ensemble, which share that draw. Tested on the whole test set.
-
-    ``ceiling``: an MLP of width ``ceiling_width`` (depth 2) trained on all ``n_fit`` images for up to
-    ``ceiling_epochs`` epochs, ``ceiling_seeds`` seeds; its test accuracy is read at the epoch of best accuracy
-    on the last ``50000 - n_fit`` training images (a validation split), never chosen on the test set. Its
-    first epoch is the one-epoch accuracy of that width and all ``n_fit`` images together.
-    """
-
-    seeds: tuple = (0, 1, 2, 3, 4)
-    base_width: int = 32
-    base_lr: float = 1e-3
-    base_batch: int = 64
-    base_n_train: int = 10000
-    widths: tuple = (32, 128, 256)
-    lrs: tuple = (3e-4, 1e-3, 3e-3)
-    batch_sizes: tuple = (32, 64, 128)
-    n_trains: tuple = (10000, 20000, 45000)
-    n_fit: int = 45000
-    ceiling_width: int = 256
-    ceiling_epochs: int = 5
-    ceiling_seeds: tuple = (0, 1, 2)
-    copy: str = "jpeg"
-
-    @classmethod
-    def cpu(cls) -> "CompositionalLimitsConfig":
-        return cls()
-
-    @classmethod
-    def full(cls) -> "CompositionalLimitsConfig":
-        return cls(widths=(32, 128, 512, 2048), ceiling_width=1024, ceiling_epochs=30, ceiling_seeds=(0, 1, 2, 3, 4))
-
-    @classmethod
-    def tiny(cls) -> "CompositionalLimitsConfig":
-        return cls(seeds=(0, 1), base_width=4, base_batch=32, base_n_train=64, widths=(4, 8), lrs=(1e-3,),
-                   batch_sizes=(32,), n_trains=(64,), n_fit=200, ceiling_width=8, ceiling_epochs=2, ceiling_seeds=(0,))
-
-    def __post_init__(self):
-        check_fields(self, seeds=wholes(0), base_width=whole(1, 65536), base_lr=real(0, low_open=True),
-                     base_batch=whole(1, 10 ** 5), base_n_train=whole(1, 49999), widths=wholes(1, 65536),
-                     lrs=reals(0, low_open=True), batch_sizes=wholes(1, 10 ** 5), n_trains=wholes(1, 49999),
-                     n_fit=whole(10, 49990), ceiling_width=whole(1, 65536), ceiling_epochs=whole(1, 1000),
-                     ceiling_seeds=wholes(0), copy=one_of(("auto", "official", "jpeg", "lossless")))
-        if max(self.base_n_train, *self.n_trains) > self.n_fit:
-            raise ValueError(f"base_n_train and n_trains must be at most n_fit = {self.n_fit} (images are drawn "
-                             "without replacement from the first n_fit)")
-
-    def cells(self) -> list[dict]:
-        """The cells: ``factor`` ("base", "width", "lr", "batch", "n_train", "ceiling") and ``value``."""
-        base = {"width": self.base_width, "lr": self.base_lr, "batch": self.base_batch, "n_train": self.base_n_train}
-        out = [{"factor": "base", "value": 0, **base}]
-        for factor, grid in (("width", self.widths), ("lr", self.lrs), ("batch", self.batch_sizes),
-                             ("n_train", self.n_trains)):
-            out += [{**base, "factor": factor, "value": v, factor: v} for v in grid if v != base[factor]]
-        out.append({**base, "factor": "ceiling", "value": 0, "width": self.ceiling_width, "n_train": self.n_fit})
-        return out
-
-
-def _limits_cell(cfg: CompositionalLimitsConfig, item: dict, arrays) -> dict:
-    x_train, y_train, x_test, y_test = arrays
-    ceiling = item["factor"] == "ceiling"
-    seeds = list(cfg.ceiling_seeds if ceiling else cfg.seeds)
-    epochs = cfg.ceiling_epochs if ceiling else 1
-    draw = np.random.default_rng([5000, len(cfg.cells()), cfg.cells().index(item)]).permutation(cfg.n_fit)
-    index = draw[:item["n_train"], None]
-    val = np.arange(cfg.n_fit, len(y_train))[:, None]
-    test = np.arange(len(y_test))[:, None]
-    torch.manual_seed(0)
-    model = MLPEnsemble(len(seeds), 3072, item["width"], depth=2, seeds=[s * 7 + 1 for s in seeds],
-                        n_outputs=10).to(default_device())
-    acc = {"val": np.full((len(seeds), epochs), np.nan), "test": np.full((len(seeds), epochs), np.nan)}
-
-    def batches(epoch):
-        order = np.random.default_rng([6000, epoch]).permutation(len(index))
-        return composite_batches(x_train, index, y_train[index], item["batch"], order=order)
-
-    def after_epoch(epoch, net):
-        acc["test"][:, epoch] = masked_accuracy(net, composite_batches(x_test, test, y_test[test], 1000))
-        if ceiling and len(val):
-            acc["val"][:, epoch] = masked_accuracy(net, composite_batches(x_train, val, y_train[val], 1000))
-
-    t0 = time.perf_counter()
-    fit_classifier(model, batches, epochs=epochs, lr=item["lr"], progress=False, after_epoch=after_epoch,
-                   model_configs=[dict(item, seed=s) for s in seeds])
-    return {"acc_test": acc["test"], "acc_val": acc["val"], "wall_time_s": time.perf_counter() - t0}
-
-
-@experiment("compositional_limits", version=1, config_type=CompositionalLimitsConfig, chapter=CHAPTER, sweep=True)
-def compositional_limits(cfg: CompositionalLimitsConfig, cells) -> dict:
-    """Per cell of ``cfg.cells()``: its settings, test accuracy (seed, epoch) and, for the ceiling, the
-    validation accuracy; a resumable sweep, one stored cell per setting."""
-    source = data.find_cifar10(copy=cfg.copy)
-    arrays = data.load_cifar10(copy=cfg.copy)
-    items = cfg.cells()
-    outs = cells.map(items, lambda item: _limits_cell(cfg, item, arrays), desc="compositional limits")
-    one_epoch = np.array([np.asarray(o["acc_test"])[:, 0] if it["factor"] != "ceiling"
-                          else np.full(len(cfg.seeds), np.nan) for it, o in zip(items, outs)])
-    ceiling = next(o for it, o in zip(items, outs) if it["factor"] == "ceiling")
-    return {"cells": items, "acc_one_epoch": one_epoch, "ceiling_test": np.asarray(ceiling["acc_test"]),
-            "ceiling_val": np.asarray(ceiling["acc_val"]), "wall_time_s": np.array([o["wall_time_s"] for o in outs]),
-            "data_source": source.describe(), "data_kind": source.kind}
