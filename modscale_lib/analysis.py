@@ -262,3 +262,4 @@ def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "b
     if not distinguishable(a, b, tolerance):
         return f"{text_a}, not distinguishable from {text_b}"
     return f"{text_a}, {words[0] if a[0] > b[0] else words[1]} {text_b}"
+

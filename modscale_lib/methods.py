@@ -8,14 +8,25 @@ be stored in configs and results:
 * ``"modular, random"``: a modular network whose projections start at random orthonormal ones;
 * ``"modular, <variant> rule"``: projections found by the learning rule's ``<variant>`` (one of
   ``RULE_VARIANTS``), e.g. ``"modular, paper rule"`` (the authors' Algorithm 1);
-* ``"modular, oracle"``: projections at the true ones.
+* ``"modular, oracle"``: projections at the true ones;
+
+and the controls that answer the reviewers' questions (``CONTROLS``):
+
+* ``"monolithic, compute-matched"``: the MLP given, as extra training steps, the FLOPs the rule spends;
+* ``"modular, random, K averaged"``: the average of ``K`` modular networks with random starts (an ensemble
+  of as many starts as the rule makes);
+* ``"modular, <variant> rule, K/2 modules"`` and ``"..., 2K modules"``: the rule and the network told the
+  wrong number of modules (:func:`wrong_count`);
+* ``"modules without projections"``: ``K`` MLPs that each read all ``m`` inputs, summed (a mixture of
+  experts without a gate).
 
 The authors' numbers use the same labels: their rule is ``"modular, paper rule"``.
 """
 from __future__ import annotations
 
 __all__ = ["MONOLITHIC", "RANDOM", "ORACLE", "RULE_VARIANTS", "rule", "rule_variant", "is_modular",
-           "describe", "ALL"]
+           "describe", "ALL", "COMPUTE_MATCHED", "RANDOM_AVERAGED", "NO_PROJECTIONS", "wrong_count", "CONTROLS",
+           "module_count"]
 
 MONOLITHIC = "monolithic"
 RANDOM = "modular, random"
@@ -32,8 +43,36 @@ def rule(variant: str) -> str:
     return f"modular, {variant} rule"
 
 
+COMPUTE_MATCHED = "monolithic, compute-matched"
+RANDOM_AVERAGED = "modular, random, K averaged"
+NO_PROJECTIONS = "modules without projections"
+_COUNTS = {"K/2": 0.5, "2K": 2.0}
+
+
+def wrong_count(variant: str, count: str) -> str:
+    """The label of the rule's ``variant`` run, and the network built, with ``count`` (``"K/2"`` or ``"2K"``)
+    modules instead of the task's ``K``."""
+    if count not in _COUNTS:
+        raise ValueError(f"count must be one of {tuple(_COUNTS)}, got {count!r}")
+    return f"{rule(variant)}, {count} modules"
+
+
 _RULE_LABELS = {f"modular, {v} rule": v for v in RULE_VARIANTS}
-ALL = (MONOLITHIC, RANDOM) + tuple(_RULE_LABELS) + (ORACLE,)
+_RULE_LABELS.update({wrong_count(v, c): v for v in RULE_VARIANTS for c in _COUNTS})
+CONTROLS = (COMPUTE_MATCHED, RANDOM_AVERAGED, NO_PROJECTIONS) + tuple(
+    wrong_count(v, c) for v in RULE_VARIANTS for c in _COUNTS)
+ALL = (MONOLITHIC, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
+
+
+def module_count(label: str, n_modules: int) -> float:
+    """The number of modules the method's network has on a task of ``n_modules`` modules (0 for an MLP)."""
+    rule_variant(label)  # validates
+    if label in (MONOLITHIC, COMPUTE_MATCHED):
+        return 0
+    for count, factor in _COUNTS.items():
+        if label.endswith(f", {count} modules"):
+            return max(1, int(round(factor * n_modules)))
+    return n_modules
 
 
 def rule_variant(label: str) -> str | None:
@@ -46,7 +85,7 @@ def rule_variant(label: str) -> str | None:
 def is_modular(label: str) -> bool:
     """Whether the method is a modular network."""
     rule_variant(label)  # validates
-    return label != MONOLITHIC
+    return label not in (MONOLITHIC, COMPUTE_MATCHED)
 
 
 def describe(label: str) -> str:
@@ -58,4 +97,13 @@ def describe(label: str) -> str:
         return "a modular network whose projections start random"
     if label == ORACLE:
         return "a modular network whose projections are the true ones"
+    if label == COMPUTE_MATCHED:
+        return "an MLP trained for extra steps worth the FLOPs the rule spends"
+    if label == RANDOM_AVERAGED:
+        return "the average of K modular networks whose projections start random"
+    if label == NO_PROJECTIONS:
+        return "K MLPs that each read all m inputs, summed"
+    for count in _COUNTS:
+        if label.endswith(f", {count} modules"):
+            return f"a modular network of {count} modules, projections from the rule's {variant} variant"
     return f"a modular network whose projections start where the rule's {variant} variant puts them"

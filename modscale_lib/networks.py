@@ -187,7 +187,9 @@ class ModularEnsemble(torch.nn.Module):
     width, depth : each module's MLP.
     projections : initial ``U`` of shape ``(E, K, m, b)`` (e.g. the task's own, or learned ones); random
         orthonormal ones (per model seed) when omitted.
-    train_projections : whether ``U`` is trained with the rest (the paper trains all parameters).
+    train_projections : whether ``U`` is trained with the rest (the paper trains all parameters); one bool
+        for every model, or one per model (a frozen model's projections get zero gradient, so Adam and SGD
+        leave them exactly where they start).
     seeds : one per model. n_outputs : outputs of each module (and of the network).
     """
 
@@ -205,19 +207,29 @@ class ModularEnsemble(torch.nn.Module):
         validation.check_count(self.n_models * self.n_modules, "n_models * n_modules")
         validation.check_size(self.n_models * self.n_modules * self.input_dim * self.module_dim,
                               "n_models * n_modules * input_dim * module_dim")
-        train_projections = validation.boolean(train_projections, "train_projections")
+        if isinstance(train_projections, (bool, np.bool_)):
+            per_model = [bool(train_projections)] * self.n_models
+        else:
+            per_model = [validation.boolean(t, "train_projections") for t in train_projections]
+            if len(per_model) != self.n_models:
+                raise ValueError(f"train_projections must be one bool or one per model ({self.n_models}), got "
+                                 f"{len(per_model)}")
         seeds = list(range(self.n_models)) if seeds is None else _per_model("seeds", seeds, self.n_models, 0)
         self.seeds = seeds
         if projections is None:
             projections = random_projections(self.n_models, self.n_modules, self.input_dim, self.module_dim, seeds)
-        projections = torch.as_tensor(validation.array(projections, "projections", ndim=(3, 4), dtype=np.float32))
+        projections = torch.as_tensor(np.array(validation.array(projections, "projections", ndim=(3, 4), dtype=np.float32)))
         expected = (self.n_models, self.n_modules, self.input_dim, self.module_dim)
         if projections.dim() == 3:  # one set shared by every model
             projections = projections.expand(self.n_models, *projections.shape).clone()
         if tuple(projections.shape) != expected:
             raise ValueError(f"projections must have shape {expected} (or {expected[1:]}), got "
                              f"{tuple(projections.shape)}")
-        self.projections = torch.nn.Parameter(projections.clone(), requires_grad=bool(train_projections))
+        self.projections = torch.nn.Parameter(projections.clone(), requires_grad=any(per_model))
+        if any(per_model) and not all(per_model):
+            mask = torch.tensor(per_model, dtype=projections.dtype).reshape(-1, 1, 1, 1)
+            self.register_buffer("_projection_grad_mask", mask, persistent=False)
+            self.projections.register_hook(lambda grad: grad * self._projection_grad_mask)
         module_widths = None if widths is None else [w for w in _per_model("widths", widths, self.n_models, width)
                                                      for _ in range(self.n_modules)]
         module_seeds = [s * 1009 + k for s in seeds for k in range(self.n_modules)]

@@ -103,6 +103,10 @@ METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in
     "monolithic": THEORY, "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
     "modular, deflation rule": "#6b8e23", "modular, backfit rule": OURS, "modular, spectral rule": "#e09b2d",
     "modular, grouped rule": "#d1495b", "modular, oracle": "#2a9d5c",
+    # the reviewers' controls (methods.CONTROLS)
+    "monolithic, compute-matched": "#777777", "modular, random, K averaged": "#f08a6c",
+    "modules without projections": "#8c564b", "modular, backfit rule, K/2 modules": "#7fb3e6",
+    "modular, backfit rule, 2K modules": "#0b3768",
 }
 
 
@@ -272,3 +276,71 @@ def composite_schematic(axes, combos, class_names, unseen) -> None:
         ax.set(xlim=(0, len(combo)), ylim=(0, 1), xticks=[], yticks=[])
         ax.set_title(f"{tuple(int(c) for c in combo)}: sum {int(sum(combo))}, "
                      + ("unseen" if held_out else "seen"), fontsize=8)
+
+
+def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns):
+    """Mean test loss over seeds against ``n`` with the seeds' bootstrap 95% band, one panel per (K, m).
+
+    rel : losses / Var(y), (K, method, m, seed, N); ``labels`` name the first methods drawn; ``columns``
+    picks the m indices shown. Returns the figure (legend outside the panels)."""
+    import numpy as np
+
+    from .metrics import bootstrap_ci
+
+    fig, axes = subplots(len(module_counts), len(columns), width=3.6, height=2.8, sharey=True, squeeze=False)
+    for k, K in enumerate(module_counts):
+        for c, a in enumerate(columns):
+            ax = axes[k, c]
+            for i, label in enumerate(labels):
+                mean, low, high = bootstrap_ci(rel[k, i, a], axis=0)
+                ax.plot(n_grid, mean, "o-", ms=2.5, color=METHOD_COLOURS[label], label=label)
+                ax.fill_between(n_grid, low, high, color=METHOD_COLOURS[label], alpha=0.2, lw=0)
+            ax.set(xscale="log", yscale="log", title=f"K = {K}, m = {int(input_dims[a])}")
+            ax.set_xlabel("training samples n") if k == len(module_counts) - 1 else None
+        axes[k, 0].set_ylabel("test loss / Var(y)")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    return fig
+
+
+def samples_needed_figure(input_dims, n_star, labels, module_counts, n_grid, target: float):
+    """Median ``n*`` over seeds against ``m``, bars from the smallest to the largest seed, one panel per K.
+
+    n_star : (K, method, m, seed), ``inf`` where not reached (drawn at the grid's end with an open marker,
+    like a censored median)."""
+    import numpy as np
+
+    fig, axes = subplots(1, len(module_counts), width=4.0, height=3.3, sharey=True, squeeze=False)
+    top = float(n_grid[-1])
+    for k, K in enumerate(module_counts):
+        ax = axes[0, k]
+        for i, label in enumerate(labels):
+            v = np.minimum(n_star[k, i], top)
+            med, lo, hi = np.median(v, axis=-1), v.min(axis=-1), v.max(axis=-1)
+            colour = METHOD_COLOURS[label]
+            ax.errorbar(input_dims, med, yerr=[med - lo, hi - med], fmt="-", color=colour, lw=1.2, capsize=2,
+                        label=label)
+            censored = (med >= top) | (med <= float(n_grid[0]))
+            ax.plot(input_dims[~censored], med[~censored], "o", color=colour, ms=4)
+            ax.plot(input_dims[censored], med[censored], "o", mfc="white", color=colour, ms=5)
+        ax.set(xscale="log", yscale="log", xlabel="input dimension m", title=f"K = {K}, target {target:g} Var(y)")
+        ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
+    axes[0, 0].set_ylabel("samples needed n*")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    return fig
+
+
+def similarity_figure(n_grid, similarity, module_counts, input_dims):
+    """The rule's matched mean cos² against ``n`` (median over seeds), one curve per m, one panel per K.
+    similarity : (K, m, seed, N)."""
+    import numpy as np
+
+    fig, axes = subplots(1, len(module_counts), width=3.8, height=3.1, sharey=True, squeeze=False)
+    shades = plt.cm.viridis(np.linspace(0.9, 0.1, len(input_dims)))
+    for k, K in enumerate(module_counts):
+        ax = axes[0, k]
+        for a, m in enumerate(input_dims):
+            ax.plot(n_grid, np.median(similarity[k, a], axis=0), "o-", ms=2.5, color=shades[a], label=f"m = {int(m)}")
+        ax.set(xscale="log", xlabel="training samples n", title=f"K = {K}", ylim=(0, 1.02))
+    axes[0, 0].set_ylabel("matched mean cos²")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    return fig

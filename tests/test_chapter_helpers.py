@@ -63,3 +63,74 @@ def test_table_refuses_ragged_columns_and_unknown_formats(bad, match):
     formats = {"zzz": ".1f"} if match == "formats" else None
     with pytest.raises(ValueError, match=match):
         plotting.table(bad, formats=formats)
+
+
+from modscale_lib import growth  # noqa: E402
+
+
+def test_samples_needed_curves_censor_both_ends_and_skip_unmeasured_points():
+    n = np.array([10.0, 20.0, 40.0, 80.0])
+    losses = np.array([[1.0, 0.5, 0.25, 0.1],      # reaches 0.3 between 20 and 40
+                       [0.2, 0.1, 0.1, 0.1],       # already there
+                       [1.0, 1.0, 0.9, 0.8],       # never
+                       [1.0, np.nan, 0.25, np.nan],  # measured at two points only
+                       [np.nan] * 4])
+    n_star, censored = growth.samples_needed_curves(n, losses, 1.0, 0.3)
+    assert 20 < n_star[0] < 40 and censored[0] == ""
+    assert n_star[1] == 10 and censored[1] == "below"
+    assert np.isinf(n_star[2]) and censored[2] == "above"
+    assert 10 < n_star[3] < 40
+    assert np.isnan(n_star[4])
+
+
+def test_growth_rows_flag_flat_methods_censoring_and_ratios():
+    m = np.array([4, 8, 16, 32])
+    rng = np.random.default_rng(0)
+    flat = 100 * np.exp(rng.normal(0, 0.05, (5, 1))) * np.ones((1, 4))
+    steep = 100 * 1.1 ** m[None, :] * np.exp(rng.normal(0, 0.05, (5, 4)))
+    steep_censored = steep.copy()
+    steep_censored[:, -1] = np.inf
+    n_star = np.stack([flat.T, steep.T, steep_censored.T])          # (method, m, seed)
+    rows = growth.growth_rows(m, n_star, 4096, ["flat", "steep", "censored"], baseline=1)
+    assert rows[0]["flat"] and not rows[1]["flat"]
+    assert rows[1]["low"] > 1.05 and rows[2]["lower_bound"]
+    assert rows[0]["ratio"]["high"] < 1 and rows[1]["ratio"] is None
+    assert growth.growth_line(rows[2]).startswith("growth per dimension >= ")
+    assert "[95% CI" in growth.growth_line(rows[0])
+
+
+def test_at_largest_n_takes_each_curves_last_measured_point():
+    a = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, np.nan], [np.nan] * 3])
+    out = growth.at_largest_n(a)
+    assert out[0] == 3.0 and out[1] == 2.0 and np.isnan(out[2])
+
+
+def test_oracle_check_counts_settings_where_the_oracle_is_distinguishably_worse():
+    labels = ("monolithic", "modular, oracle")
+    last = np.empty((1, 2, 2, 5))
+    last[0, 0] = [[0.10, 0.11, 0.12, 0.10, 0.11], [0.10, 0.11, 0.12, 0.10, 0.11]]
+    last[0, 1] = [[0.01, 0.02, 0.01, 0.02, 0.01], [0.50, 0.52, 0.51, 0.50, 0.53]]   # better at m=4, worse at m=8
+    table, worse = growth.oracle_check(last, labels, (2,), np.array([4, 8]))
+    assert worse == 1 and table["m"] == [4, 8] and "[" in table["modular, oracle"][0]
+
+
+def test_verdicts_and_controls_state_what_the_intervals_say():
+    m = np.array([4, 8, 16, 32])
+    rng = np.random.default_rng(1)
+    noise = lambda: np.exp(rng.normal(0, 0.05, (4, 5)))
+    flat = 100 * noise()
+    steep = 100 * (1.15 ** m)[:, None] * noise()
+    n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]      # (K=1, method, m, seed)
+    labels = ["monolithic", "modular, oracle", "modular, backfit rule", "modular, random"]
+    out = growth.verdicts(m, n_star, 1e6, labels, (2,))
+    assert "modular, oracle" in out["glue"]["flat_text"] and "monolithic" not in out["glue"]["flat_text"]
+    assert "needs 0.50x" in out["glue"]["rule_vs_random"] and "(fewer)" in out["glue"]["rule_vs_random"]
+    assert "grows more slowly than monolithic" in out["glue"]["modular_vs_mono"]
+    # controls: losses that reach 0.1 Var(y) at known n on a grid, controls measured at every 2nd n
+    n_grid = np.array([64.0, 90, 128, 181, 256])
+    curve = lambda n0: np.where(n_grid >= n0, 0.05, 0.5)
+    labs = labels + ["modular, backfit rule, K/2 modules", "modular, backfit rule, 2K modules",
+                     "modular, random, K averaged", "monolithic, compute-matched", "modules without projections"]
+    rel = np.stack([np.stack([np.stack([curve(100 + 10 * a)] * 5) for a in range(4)]) for _ in labs])
+    ctl = growth.control_rows(n_grid, m, rel, labs, labs[4:], 2, 0.1)
+    assert set(ctl["glue"]) == {"q2", "q3", "q4", "q5"} and len(ctl["table"]["method"]) == len(labs)

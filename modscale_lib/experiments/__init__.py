@@ -20,14 +20,15 @@ from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, Ru
                               module_recovery, projection_training, rule_sensitivity)
 from .grouping_modules import ModuleGroupingConfig, module_grouping
 from .peers import PeerComparisonConfig, peer_comparison
-from .sample_complexity import ObjectiveCostConfig, SampleComplexityConfig, objective_cost, sample_complexity_sweep
+from .sample_complexity import (CapacityConfig, ObjectiveCostConfig, SampleComplexityConfig, objective_cost,
+                                sample_complexity_capacity, sample_complexity_sweep)
 from .theory_linear_model import LinearModelConfig, linear_model_mc
 from .theory_vs_networks import NetworkTheoryConfig, network_theory
 from .using_this_book import PinvMomentConfig, pinv_moment
 
 __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "LinearModelConfig", "network_theory",
            "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
-           "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep",
+           "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
            "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
            "PeerComparisonConfig"]

@@ -1,53 +1,187 @@
-"""Experiments of the chapter *Sample complexity against dimension*: test loss of every method over a grid of
-sample counts, for each input dimension, and the cost of the rule's kernel objective."""
+"""Experiments of the chapter *Sample complexity against dimension*: the capacity of each network chosen on a
+validation split, then test loss of every method and of the reviewers' controls over a grid of sample counts,
+for each number of modules and input dimension; and the cost of the rule's kernel objective."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from .. import methods, metrics
-from ..learning_rule import KERNELS, find_module_projections
-from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
+from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
+from ..networks import MLPEnsemble, ModularEnsemble, default_device, mlp_param_count, random_projections
 from ..results import experiment
 from ..tasks import SineWaveTask
-from ..training import evaluate, fit
-from .common import check_fields, real, some_of, whole, wholes
+from ..training import fit
+from .common import check_fields, real, reals, some_of, whole, wholes
 
-__all__ = ["SampleComplexityConfig", "sample_complexity_sweep", "ObjectiveCostConfig", "objective_cost", "RULES"]
+__all__ = ["SampleComplexityConfig", "sample_complexity_sweep", "CapacityConfig", "sample_complexity_capacity",
+           "choose_capacity", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN", "CONTROLS"]
 
 CHAPTER = "sample_complexity"
-RULES = ("paper", "backfit", "spectral")   # the rule variants whose projections the sweep scores
+VARIANT = "backfit"   # the rule the sweep uses (the library's default for b = 1)
+MAIN = (methods.MONOLITHIC, methods.ORACLE, methods.rule(VARIANT), methods.RANDOM)
+CONTROLS = (methods.COMPUTE_MATCHED, methods.RANDOM_AVERAGED, methods.wrong_count(VARIANT, "K/2"),
+            methods.wrong_count(VARIANT, "2K"), methods.NO_PROJECTIONS)
+N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))   # 64 .. 4096, spaced by sqrt(2)
+_TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience=whole(1, 10 ** 4),
+                 eval_every=whole(1, 10 ** 6), n_val=whole(2, 10 ** 7))
+
+
+def _data(task, n: int, n_val: int):
+    """The training pool (first ``n`` rows used), the validation split: separate draws of the same task."""
+    X, y = task.sample(n, seed=0)
+    Xv, yv = task.sample(n_val, seed=3)
+    return X, y, Xv, yv
+
+
+def _train(model, X, y, Xv, yv, n_samples, cfg, lr: float, steps: int | None = None, configs=None):
+    """Adam with a cosine step decay, early stopping on the validation loss (best weights kept)."""
+    return fit(model, X, y, n_samples=n_samples, X_val=Xv, y_val=yv, patience=cfg.patience, lr=lr,
+               lr_decay=0.01, steps=steps or cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
+               progress=False, model_configs=configs)
+
+
+@dataclass(frozen=True)
+class CapacityConfig:
+    """The validation search that fixes the sweep's networks, on seeds the sweep does not use.
+
+    Modules (one hidden layer or two, ``module_widths`` units, step ``module_lrs``) are tuned on the oracle
+    (projections frozen at the truth), which measures what a module can fit; the monolithic MLP (``mlp_depth``
+    hidden layers of ``mlp_widths`` units, step ``mlp_lrs``) on its own. Each setting is trained with the
+    sweep's protocol at every ``(m, n)`` of a small grid and scored by its validation loss only.
+    """
+
+    n_modules: int = 4
+    m_grid: tuple = (8, 32)
+    n_grid: tuple = (256, 2048)
+    seeds: tuple = (100, 101)
+    module_widths: tuple = (16, 32, 64)
+    module_depths: tuple = (1, 2)
+    module_lrs: tuple = (3e-3, 1e-2)
+    mlp_widths: tuple = (64, 128, 256)
+    mlp_depth: int = 2
+    mlp_lrs: tuple = (1e-3, 3e-3)
+    steps: int = 3000
+    batch_size: int = 128
+    patience: int = 5
+    eval_every: int = 100
+    n_val: int = 1000
+
+    @classmethod
+    def cpu(cls) -> "CapacityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "CapacityConfig":
+        return cls(m_grid=(4, 8, 16, 32), n_grid=(128, 512, 2048), seeds=(100, 101, 102),
+                   module_widths=(16, 32, 64, 128), module_depths=(1, 2, 3), mlp_widths=(64, 128, 256, 512))
+
+    @classmethod
+    def tiny(cls) -> "CapacityConfig":
+        return cls(n_modules=2, m_grid=(3,), n_grid=(40,), seeds=(100,), module_widths=(4, 8), module_depths=(1,),
+                   module_lrs=(1e-2,), mlp_widths=(8,), mlp_lrs=(1e-2,), steps=20, patience=2, eval_every=5,
+                   n_val=50)
+
+    def __post_init__(self):
+        check_fields(self, n_modules=whole(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
+                     module_widths=wholes(1, 65536), module_depths=wholes(1, 16), module_lrs=reals(0, 1, low_open=True),
+                     mlp_widths=wholes(1, 65536), mlp_depth=whole(1, 16), mlp_lrs=reals(0, 1, low_open=True),
+                     **_TRAINING)
+        if self.n_modules > min(self.m_grid):
+            raise ValueError(f"n_modules ({self.n_modules}) must be <= every m in m_grid (smallest {min(self.m_grid)})")
+
+
+def _per_model_data(cfg, m: int, members: list[int]):
+    """Training pools and validation splits, (E, n, m) and (E, n_val, m), one task draw per member's seed."""
+    tasks = {s: SineWaveTask(m, cfg.n_modules, seed=s) for s in set(members)}
+    pools = {s: _data(tasks[s], max(cfg.n_grid), cfg.n_val) for s in tasks}
+    stack = lambda j: np.stack([pools[s][j] for s in members])
+    return tasks, stack(0), stack(1), stack(2), stack(3)
+
+
+@experiment("sample_complexity_capacity", version=1, config_type=CapacityConfig, chapter=CHAPTER)
+def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
+    """Validation losses: modules ``(depth, lr, width, m, n, seed)``, the MLP ``(lr, width, m, n, seed)``."""
+    W, N, S = len(cfg.module_widths), len(cfg.n_grid), len(cfg.seeds)
+    module_val = np.full((len(cfg.module_depths), len(cfg.module_lrs), W, len(cfg.m_grid), N, S), np.nan)
+    mlp_val = np.full((len(cfg.mlp_lrs), len(cfg.mlp_widths), len(cfg.m_grid), N, S), np.nan)
+    K = cfg.n_modules
+    for a, m in enumerate(cfg.m_grid):
+        for widths, shape in ((cfg.module_widths, (W, N, S)), (cfg.mlp_widths, (len(cfg.mlp_widths), N, S))):
+            grid = [(w, n, s) for w in widths for n in cfg.n_grid for s in cfg.seeds]
+            members = [s for _, _, s in grid]
+            tasks, X, y, Xv, yv = _per_model_data(cfg, m, members)
+            ns, ws = [n for _, n, _ in grid], [w for w, _, _ in grid]
+            if widths is cfg.module_widths:
+                U = np.stack([np.broadcast_to(tasks[s].projections, (K, m, 1)) for s in members])
+                for d, depth in enumerate(cfg.module_depths):
+                    for i, lr in enumerate(cfg.module_lrs):
+                        model = ModularEnsemble(len(grid), m, K, 1, width=max(ws), depth=depth, widths=ws,
+                                                projections=U, train_projections=False, seeds=list(range(len(grid))))
+                        module_val[d, i, :, a] = _train(model, X, y, Xv, yv, ns, cfg, lr).val_loss.reshape(shape)
+            else:
+                for i, lr in enumerate(cfg.mlp_lrs):
+                    model = MLPEnsemble(len(grid), m, max(ws), depth=cfg.mlp_depth, widths=ws, seeds=list(range(len(grid))))
+                    mlp_val[i, :, a] = _train(model, X, y, Xv, yv, ns, cfg, lr).val_loss.reshape(shape)
+    return {"module_val": module_val, "mlp_val": mlp_val}
+
+
+def choose_capacity(res, cfg: CapacityConfig) -> dict:
+    """The settings with the lowest mean log validation loss over ``(m, n, seed)``: ``module_depth``,
+    ``module_lr``, ``module_width``, ``mlp_lr``, ``mlp_width`` (the values the sweep's configs use)."""
+    score = lambda a: np.log(np.asarray(a)).mean(axis=tuple(range(a.ndim - 3, a.ndim)))
+    d, i, w = np.unravel_index(int(np.argmin(score(res["module_val"]))), res["module_val"].shape[:3])
+    j, v = np.unravel_index(int(np.argmin(score(res["mlp_val"]))), res["mlp_val"].shape[:2])
+    return {"module_depth": cfg.module_depths[d], "module_lr": cfg.module_lrs[i], "module_width": cfg.module_widths[w],
+            "mlp_lr": cfg.mlp_lrs[j], "mlp_width": cfg.mlp_widths[v]}
 
 
 @dataclass(frozen=True)
 class SampleComplexityConfig:
-    """Test loss of six methods on sine-wave tasks (``K`` modules, ``b = 1``) over a grid of ``n``, for each
-    input dimension ``m`` and seed, in and out of distribution.
+    """Test loss of the methods in ``MAIN`` and the controls in ``CONTROLS`` on sine-wave tasks (``K`` modules
+    of ``b = 1``, ``Var(y) = 1`` exactly) over a grid of ``n``, for each ``K`` in ``module_counts``, input
+    dimension ``m`` and seed, in and out of distribution (inputs of standard deviation ``ood_input_std``).
 
-    Methods (:mod:`modscale_lib.methods`): a monolithic MLP (two hidden layers of ``mlp_width``); modular
-    networks (``K`` modules, each one hidden layer of ``module_width``) whose projections start random, from
-    the paper's rule (Algorithm 1), from the backfit rule (the library's default), from the spectral rule
-    (backfit inside the moment span), or at the true projections (the oracle). All parameters train. The
-    modular methods train together as one batched ensemble. Out of distribution, inputs have standard
-    deviation ``ood_input_std``.
+    Networks: the monolithic MLP has ``mlp_depth`` hidden layers of ``mlp_width``; every module ``module_depth``
+    layers of ``module_width`` (values chosen by :func:`sample_complexity_capacity` on a validation split).
+    Every network trains with Adam (step ``mlp_lr`` or ``module_lr``, cosine decay) and stops early on a
+    validation split of ``n_val`` separate samples, keeping its best weights. The oracle's projections stay
+    at the truth; the random and rule starts train with the rest. The rule is the ``backfit`` variant with
+    ``rule_steps`` steps on minibatches of ``rule_batch`` and ``rule_refine`` backfitting rounds, on the
+    ``n`` training samples only. The controls run for ``K`` in ``control_modules`` at every
+    ``control_every``-th ``n`` of the grid.
     """
 
-    m_grid: tuple = (2, 3, 4, 5, 6, 7, 8, 9, 12, 16)
-    n_grid: tuple = (50, 100, 200, 400, 800, 1600, 3200, 6400)
-    n_modules: int = 2
-    seeds: tuple = (0, 1, 2)
-    methods: tuple = (methods.MONOLITHIC, methods.RANDOM) + tuple(methods.rule(v) for v in RULES) + (methods.ORACLE,)
-    mlp_width: int = 64
+    module_counts: tuple = (2, 4)
+    m_grid: tuple = (4, 8, 16, 32)
+    n_grid: tuple = N_GRID
+    seeds: tuple = (0, 1, 2, 3, 4)
+    control_modules: tuple = (4,)
+    control_every: int = 2
+    mlp_width: int = 256
+    mlp_depth: int = 2
+    mlp_lr: float = 3e-3
     module_width: int = 32
-    steps: int = 2000
-    lr: float = 3e-3
-    batch_size: int = 256
-    rule_steps: int = 200
-    rule_batch: int = 256
+    module_depth: int = 2
+    module_lr: float = 1e-2
+    steps: int = 3000
+    batch_size: int = 128
+    patience: int = 5
+    eval_every: int = 100
+    n_val: int = 1000
+    rule_steps: int = 100
+    rule_batch: int = 128
+    rule_refine: int = 1
     n_test: int = 4000
     ood_input_std: float = 2.0
+
+    @property
+    def methods(self) -> tuple:
+        return MAIN + CONTROLS
 
     @classmethod
     def cpu(cls) -> "SampleComplexityConfig":
@@ -55,97 +189,149 @@ class SampleComplexityConfig:
 
     @classmethod
     def full(cls) -> "SampleComplexityConfig":
-        return cls(m_grid=tuple(range(2, 17)), n_grid=tuple(int(50 * 2 ** (i / 2)) for i in range(19)),
-                   seeds=tuple(range(5)), steps=4000, rule_steps=300, rule_batch=512)
+        return cls(m_grid=(4, 6, 8, 12, 16, 24, 32, 48, 64), n_grid=tuple(int(round(32 * 2 ** (i / 4))) for i in range(33)),
+                   seeds=tuple(range(10)), control_modules=(2, 4), control_every=1, steps=6000, rule_steps=300,
+                   rule_batch=512, rule_refine=2, n_test=10000)
 
     @classmethod
     def tiny(cls) -> "SampleComplexityConfig":
-        return cls(m_grid=(3,), n_grid=(60, 120), seeds=(0,), steps=30, rule_steps=5, n_test=200)
+        return cls(module_counts=(2,), m_grid=(4,), n_grid=(40, 60, 80), seeds=(0,), control_modules=(2,),
+                   mlp_width=8, module_width=4, steps=20, patience=2, eval_every=5, n_val=50, rule_steps=3,
+                   rule_batch=16, n_test=100)
 
     def __post_init__(self):
-        allowed = (methods.MONOLITHIC, methods.RANDOM, methods.ORACLE) + tuple(methods.rule(v) for v in RULES)
-        check_fields(self, m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), n_modules=whole(1, 64),
-                     seeds=wholes(0), methods=some_of(allowed), mlp_width=whole(1, 65536),
-                     module_width=whole(1, 65536), steps=whole(1, 10 ** 7), lr=real(0, low_open=True),
-                     batch_size=whole(1, 10 ** 6), rule_steps=whole(1, 10 ** 6), rule_batch=whole(2, 10 ** 6),
-                     n_test=whole(1, 10 ** 7), ood_input_std=real(0, 1e6, low_open=True))
-        if self.n_modules > min(self.m_grid):
-            raise ValueError(f"n_modules ({self.n_modules}) must be <= every m in m_grid (smallest "
-                             f"{min(self.m_grid)}): the task's modules are orthogonal directions")
+        check_fields(self, module_counts=wholes(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7),
+                     seeds=wholes(0), control_modules=wholes(1, 64), control_every=whole(1, 1000),
+                     mlp_width=whole(1, 65536), mlp_depth=whole(1, 16), mlp_lr=real(0, 1, low_open=True),
+                     module_width=whole(1, 65536), module_depth=whole(1, 16), module_lr=real(0, 1, low_open=True),
+                     rule_steps=whole(1, 10 ** 6), rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100),
+                     n_test=whole(1, 10 ** 7), ood_input_std=real(0, 1e6, low_open=True), **_TRAINING)
+        if max(self.module_counts) > min(self.m_grid):
+            raise ValueError(f"every K in module_counts (largest {max(self.module_counts)}) must be <= every m in "
+                             f"m_grid (smallest {min(self.m_grid)}): the task's modules are orthogonal directions")
+        if not set(self.control_modules) <= set(self.module_counts):
+            raise ValueError(f"control_modules {self.control_modules} must be among module_counts {self.module_counts}")
 
 
-def _initial_projections(method: str, task, X, y, cfg: SampleComplexityConfig, seeds: list[int],
-                         seed: int) -> np.ndarray:
-    """One set of starting projections per ``n`` of the grid, (E, K, m, 1)."""
-    E, K, m = len(cfg.n_grid), cfg.n_modules, task.input_dim
-    if method == methods.RANDOM:
-        return random_projections(E, K, m, 1, seeds=seeds).numpy()
-    if method == methods.ORACLE:
-        return np.broadcast_to(task.projections, (E, K, m, 1))
-    variant = methods.rule_variant(method)
-    return np.stack([find_module_projections(X[:n], y[:n], K, 1, variant=variant, steps=cfg.rule_steps,
-                                             batch_size=min(cfg.rule_batch, n), seed=seed)
-                     for n in cfg.n_grid])
+def rule_flops(n: int, input_dim: int, n_modules: int, cfg: SampleComplexityConfig) -> float:
+    """Floating-point operations of the rule's kernel searches (an estimate, counted from their shapes).
+
+    Each step forms the ``B x B`` feature kernel of a ``W``-unit module (``2 B^2 W``), factors it
+    (``B^3 / 3``) and solves (``2 B^2``); the backward pass costs about twice the forward. There are
+    ``K (1 + refine)`` searches of ``rule_steps`` steps. The kernel-ridge fits between searches are left out.
+    """
+    B, W = min(cfg.rule_batch, n), DEFAULTS["width"]
+    per_step = 3.0 * (2 * B * B * W + B ** 3 / 3 + 2 * B * B + 2 * B * input_dim * W)
+    return n_modules * (1 + cfg.rule_refine) * cfg.rule_steps * per_step
 
 
-def _sweep_cell(cfg: SampleComplexityConfig, m: int, seed: int) -> dict:
-    """One (m, seed) cell: test and out-of-distribution losses (method, n), the rules' similarity (rule, n)."""
+def _rule(X, y, n: int, K: int, cfg, seed: int) -> np.ndarray:
+    return find_module_projections(X[:n], y[:n], K, 1, variant=VARIANT, steps=cfg.rule_steps,
+                                   batch_size=min(cfg.rule_batch, n), refine_passes=cfg.rule_refine, seed=seed)
+
+
+def _losses(outputs: torch.Tensor, y: np.ndarray) -> np.ndarray:
+    return ((outputs - torch.as_tensor(y, dtype=outputs.dtype)) ** 2).mean(dim=-1).numpy()
+
+
+def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
+    """One (K, m, seed) cell: test and out-of-distribution losses and best steps, (method, n), nan where a
+    method does not run; the rule's matched similarity (n,); the compute-matched MLP's extra steps."""
     device = default_device()
-    E, K = len(cfg.n_grid), cfg.n_modules
-    test, ood = np.full((len(cfg.methods), E), np.nan), np.full((len(cfg.methods), E), np.nan)
-    rule_sim = np.full((len(RULES), E), np.nan)
+    grid, N, labels = list(cfg.n_grid), len(cfg.n_grid), cfg.methods
+    sub = list(range(0, N, cfg.control_every)) if K in cfg.control_modules else []
     task = SineWaveTask(m, K, seed=seed)
-    X, y = task.sample(max(cfg.n_grid), seed=0)
+    X, y, Xv, yv = _data(task, max(grid), cfg.n_val)
     Xt, yt = task.sample(cfg.n_test, seed=1)
     Xo, yo = task.sample_ood(cfg.n_test, seed=2, input_std=cfg.ood_input_std)
-    seeds = [seed * 1000 + i for i in range(E)]
-    train = dict(steps=cfg.steps, lr=cfg.lr, lr_decay=0.01, batch_size=cfg.batch_size, eval_every=cfg.steps,
-                 progress=False)
-    if methods.MONOLITHIC in cfg.methods:
-        i = cfg.methods.index(methods.MONOLITHIC)
-        model = MLPEnsemble(E, m, cfg.mlp_width, depth=2, seeds=seeds).to(device)
-        fit(model, X, y, n_samples=list(cfg.n_grid), **train,
-            model_configs=[dict(method=methods.MONOLITHIC, m=m, seed=seed, n=n) for n in cfg.n_grid])
-        test[i], ood[i] = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
-    modular = [i for i, method in enumerate(cfg.methods) if methods.is_modular(method)]
-    if modular:
-        projections = []
-        for i in modular:
-            U = _initial_projections(cfg.methods[i], task, X, y, cfg, seeds, seed)
-            variant = methods.rule_variant(cfg.methods[i])
-            if variant is not None:
-                rule_sim[RULES.index(variant)] = [metrics.matched_similarity(task.projections, u) for u in U]
-            projections.append(U)
-        # Every modular method has the same shape, so all of them train as one ensemble (same seeds per n, so
-        # methods differ only in their initial projections).
-        model = ModularEnsemble(E * len(modular), m, K, 1, width=cfg.module_width,
-                                projections=np.concatenate(projections), seeds=seeds * len(modular)).to(device)
-        fit(model, X, y, n_samples=list(cfg.n_grid) * len(modular), **train,
-            model_configs=[dict(method=cfg.methods[i], m=m, seed=seed, n=n) for i in modular for n in cfg.n_grid])
-        losses, losses_ood = evaluate(model, Xt, yt), evaluate(model, Xo, yo)
-        for j, i in enumerate(modular):
-            test[i], ood[i] = losses[j * E:(j + 1) * E], losses_ood[j * E:(j + 1) * E]
-    return {"test_loss": test, "ood_loss": ood, "rule_similarity": rule_sim,
-            "var_test": np.array(float(np.var(yt))), "var_ood": np.array(float(np.var(yo)))}
+    out = {k: np.full((len(labels), N), np.nan) for k in ("test_loss", "ood_loss", "best_step")}
+    seeds = lambda r, idx: [seed * 1000 + 100 * r + j for j in idx]
+    runs = []   # (test outputs, OOD outputs, n index per member, label per member, best step per member)
+
+    def add(model, idx, member_labels, lr, steps=None):
+        configs = [dict(method=lab, K=K, m=m, seed=seed, n=grid[j]) for lab, j in zip(member_labels, idx)]
+        res = _train(model.to(device), X, y, Xv, yv, [grid[j] for j in idx], cfg, lr, steps, configs)
+        with torch.no_grad():
+            model = model.cpu()
+            as_t = lambda a: torch.as_tensor(a, dtype=torch.float32)
+            runs.append((model(as_t(Xt)), model(as_t(Xo)), idx, member_labels, res.best_step))
+
+    mlp = lambda idx, r: MLPEnsemble(len(idx), m, cfg.mlp_width, cfg.mlp_depth, seeds=seeds(r, idx))
+    all_n = list(range(N))
+    add(mlp(all_n, 0), all_n, [methods.MONOLITHIC] * N, cfg.mlp_lr)
+    rule_U = np.stack([_rule(X, y, grid[j], K, cfg, seed) for j in all_n])
+    out["rule_similarity"] = np.array([metrics.matched_similarity(task.projections, u) for u in rule_U])
+    truth = np.broadcast_to(task.projections, (N, K, m, 1))
+    extra = [r for r in range(1, K)] if sub else []
+    U = np.concatenate([truth, rule_U, random_projections(N, K, m, 1, seeds(0, all_n)).numpy()]
+                       + [random_projections(len(sub), K, m, 1, seeds(r, sub)).numpy() for r in extra])
+    idx = all_n * 3 + sub * len(extra)
+    member = [methods.ORACLE] * N + [methods.rule(VARIANT)] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
+    net_seeds = seeds(0, all_n) * 3 + [s for r in extra for s in seeds(r, sub)]
+    add(ModularEnsemble(len(idx), m, K, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U,
+                        train_projections=[lab != methods.ORACLE for lab in member], seeds=net_seeds),
+        idx, member, cfg.module_lr)
+    out["extra_steps"] = np.array(0)
+    if sub:
+        step_flops = 6.0 * mlp_param_count(m, cfg.mlp_width, cfg.mlp_depth) * cfg.batch_size
+        extra_steps = int(math.ceil(rule_flops(max(grid), m, K, cfg) / step_flops))
+        out["extra_steps"] = np.array(extra_steps)
+        add(mlp(sub, 0), sub, [methods.COMPUTE_MATCHED] * len(sub), cfg.mlp_lr, cfg.steps + extra_steps)
+        for count, k2 in (("K/2", max(1, K // 2)), ("2K", 2 * K)):
+            U2 = np.stack([_rule(X, y, grid[j], k2, cfg, seed) for j in sub])
+            add(ModularEnsemble(len(sub), m, k2, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U2,
+                                seeds=seeds(0, sub)), sub, [methods.wrong_count(VARIANT, count)] * len(sub), cfg.module_lr)
+        eye = np.broadcast_to(np.eye(m, dtype=np.float32), (len(sub), K, m, m))
+        add(ModularEnsemble(len(sub), m, K, m, width=cfg.module_width, depth=cfg.module_depth, projections=eye,
+                            train_projections=False, seeds=seeds(0, sub)), sub, [methods.NO_PROJECTIONS] * len(sub),
+            cfg.module_lr)
+    _collect(out, runs, labels, yt, yo, K)
+    out["var_test"], out["var_ood"] = np.array(float(np.var(yt))), np.array(float(np.var(yo)))
+    return out
 
 
-@experiment("sample_complexity_sweep", version=3, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True)
+def _collect(out: dict, runs: list, labels: tuple, yt, yo, K: int) -> None:
+    """Per-member losses into ``out`` (method, n); the averaged method's members are pooled with the random
+    network at the same ``n``: the average of ``K`` random starts."""
+    random_preds = {}
+    for pred_t, pred_o, idx, member, best in runs:
+        for e, (lab, j) in enumerate(zip(member, idx)):
+            if lab == methods.RANDOM:
+                random_preds[j] = [(pred_t[e], pred_o[e])]
+    for pred_t, pred_o, idx, member, best in runs:
+        for e, (lab, j) in enumerate(zip(member, idx)):
+            if lab == methods.RANDOM_AVERAGED:
+                random_preds[j].append((pred_t[e], pred_o[e]))
+                continue
+            i = labels.index(lab)
+            out["test_loss"][i, j], out["ood_loss"][i, j] = _losses(pred_t[e], yt), _losses(pred_o[e], yo)
+            out["best_step"][i, j] = best[e]
+    i = labels.index(methods.RANDOM_AVERAGED)
+    for j, preds in random_preds.items():
+        if len(preds) == K:
+            out["test_loss"][i, j] = _losses(torch.stack([p[0] for p in preds]).mean(0), yt)
+            out["ood_loss"][i, j] = _losses(torch.stack([p[1] for p in preds]).mean(0), yo)
+
+
+@experiment("sample_complexity_sweep", version=4, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True)
 def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
-    """Test losses (method, m, seed, n), in and out of distribution, and the rules' module similarity
-    (rule, m, seed, n) for the rules in ``RULES`` (nan for a rule not among the methods).
+    """Losses ``(K, method, m, seed, n)`` in and out of distribution (nan where a method does not run) and
+    the best step of each network; the rule's matched similarity ``(K, m, seed, n)``; the compute-matched
+    MLP's extra steps ``(K, m, seed)``; ``Var(y)`` of each test set ``(K, m, seed)``.
 
-    A resumable sweep: each (m, seed) cell is stored as it finishes."""
-    items = [{"m": m, "seed": seed} for m in cfg.m_grid for seed in cfg.seeds]
-    outs = cells.map(items, lambda item: _sweep_cell(cfg, item["m"], item["seed"]), desc="sample complexity (m, seed)")
-    M, S = len(cfg.m_grid), len(cfg.seeds)
+    A resumable sweep: each (K, m, seed) cell is stored as it finishes."""
+    items = [{"K": K, "m": m, "seed": s} for K in cfg.module_counts for m in cfg.m_grid for s in cfg.seeds]
+    outs = cells.map(items, lambda it: _sweep_cell(cfg, it["K"], it["m"], it["seed"]), desc="sample complexity (K, m, seed)")
+    shape = (len(cfg.module_counts), len(cfg.m_grid), len(cfg.seeds))
 
-    def stack(name: str, axis: int) -> np.ndarray:
-        a = np.stack([np.asarray(o[name]) for o in outs]).reshape((M, S) + np.shape(outs[0][name]))
-        return np.moveaxis(a, (0, 1), (axis, axis + 1)) if a.ndim > 2 else a
+    def stack(name: str, method_axis: bool = False) -> np.ndarray:
+        a = np.stack([np.asarray(o[name]) for o in outs]).reshape(shape + np.shape(outs[0][name]))
+        return np.moveaxis(a, 3, 1) if method_axis else a
 
-    return {"test_loss": stack("test_loss", 1), "ood_loss": stack("ood_loss", 1),
-            "rule_similarity": stack("rule_similarity", 1), "rules": list(RULES),
-            "var_test": stack("var_test", 0), "var_ood": stack("var_ood", 0)}
+    return {"test_loss": stack("test_loss", True), "ood_loss": stack("ood_loss", True),
+            "best_step": stack("best_step", True), "rule_similarity": stack("rule_similarity"),
+            "extra_steps": stack("extra_steps"), "var_test": stack("var_test"), "var_ood": stack("var_ood"),
+            "methods": list(cfg.methods)}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,253 @@
+"""Samples needed and how they grow with the input dimension, with censoring and confidence intervals.
+
+Numpy only, like :mod:`modscale_lib.analysis`: the chapter *Sample complexity against dimension* turns the
+stored sweep into ``n*`` per learning curve (on its monotone envelope), fits the growth of ``n*`` per added
+dimension with a bootstrap interval over seeds, and states which methods are flat and which differ, only
+where the intervals say so.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import metrics, validation
+from .analysis import format_ci
+
+__all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
+           "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "verdicts", "control_rows"]
+
+
+def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n*`` of every learning curve on its monotone envelope (:func:`metrics.samples_needed_monotone`).
+
+    n_grid : (N,). losses : (..., N), NaN where a curve was not measured (those grid points are left out).
+    variance : ``Var(y)``, broadcastable to ``losses.shape[:-1]``. target : the loss target as a fraction of
+    ``Var(y)``. Returns ``(n_star, censored)`` of shape ``losses.shape[:-1]``: ``n_star`` is ``inf`` where the
+    target is not reached on the grid (``censored == "above"``), the smallest measured ``n`` where it is
+    already reached there (``"below"``), NaN where no point was measured; ``censored`` is ``""`` otherwise.
+    """
+    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    losses = validation.array(losses, "losses", finite=False)
+    target = validation.real(target, "target", low=0.0, low_open=True)
+    if losses.shape[-1] != n_grid.size:
+        raise ValueError(f"losses must end with one entry per n ({n_grid.size}), got shape {losses.shape}")
+    variance = np.broadcast_to(validation.real_array(variance, "variance", low=0.0, low_open=True), losses.shape[:-1])
+    n_star = np.full(losses.shape[:-1], np.nan)
+    censored = np.full(losses.shape[:-1], "", dtype=object)
+    for idx in np.ndindex(n_star.shape):
+        ok = np.isfinite(losses[idx])
+        if ok.any():
+            n_star[idx], censored[idx] = metrics.samples_needed_monotone(n_grid[ok], losses[idx][ok],
+                                                                         target * variance[idx])
+    return n_star, censored
+
+
+def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95) -> dict:
+    """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`metrics.growth_ci`).
+
+    n_star : (seed, m), ``inf`` where the target was not reached. Such seeds are counted at ``n_max`` (the
+    grid's end), so where the median over seeds is censored the growth, and its interval, are lower bounds
+    (``lower_bound``). baseline : another method's (seed, m) on the same seeds: the result is then the ratio
+    of the two growths, resampled in pairs (``censored`` says whether either median was censored).
+    Returns a dict ``estimate, low, high, lower_bound, censored``.
+    """
+    a = validation.array(n_star, "n_star", ndim=2, finite=False)
+    n_max = validation.real(n_max, "n_max", low=0, low_open=True)
+    clip = lambda x: np.where(np.isinf(x), n_max, x)
+    censored = bool(np.any(np.median(a, axis=0) >= n_max))
+    b = None
+    if baseline is not None:
+        b = validation.array(baseline, "baseline", shape=a.shape, finite=False)
+        censored = censored or bool(np.any(np.median(b, axis=0) >= n_max))
+        b = clip(b)
+    est, low, high = metrics.growth_ci(input_dims, clip(a), baseline=b, confidence=confidence)
+    return {"estimate": est, "low": low, "high": high, "lower_bound": censored and baseline is None,
+            "censored": censored}
+
+
+def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None = None) -> list[dict]:
+    """:func:`growth_with_ci` for every method of ``n_star`` (method, m, seed) that was measured, with its
+    ratio to method ``baseline`` (key ``"ratio"``: below 1 means it grows slower than the baseline).
+    Each row: ``method``, ``estimate``, ``low``, ``high``, ``lower_bound``, ``censored``, ``flat`` (the interval
+    contains 1 and is not a lower bound), and ``ratio`` (a dict like the row's own, or ``None``)."""
+    n_star = validation.array(n_star, "n_star", ndim=3, finite=False)
+    rows = []
+    for i, label in enumerate(labels):
+        seeds_by_m = n_star[i].T
+        if np.isnan(seeds_by_m).any():
+            continue
+        row = {"method": label, **growth_with_ci(input_dims, seeds_by_m, n_max)}
+        row["flat"] = bool(not row["lower_bound"] and row["low"] <= 1.0 <= row["high"])
+        row["ratio"] = (None if baseline is None or i == baseline
+                        else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T))
+        rows.append(row)
+    return rows
+
+
+def growth_line(row: dict) -> str:
+    """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound."""
+    sign = ">= " if row.get("lower_bound") else ""
+    return (f"growth per dimension {sign}{row['estimate']:.3f}x [95% CI {sign}{row['low']:.3f}, "
+            f"{row['high']:.3f}]")
+
+
+def _short(row: dict) -> str:
+    sign = ">= " if row.get("lower_bound") else ""
+    return f"{sign}{row['estimate']:.3f} [{row['low']:.3f}, {row['high']:.3f}]"
+
+
+def at_largest_n(losses) -> np.ndarray:
+    """The loss at the largest ``n`` each curve was measured at: (..., N) -> (...), NaN if never measured."""
+    a = validation.array(losses, "losses", finite=False)
+    ok = np.isfinite(a)
+    last = np.where(ok.any(-1), a.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1), 0)
+    out = np.take_along_axis(a, last[..., None], axis=-1)[..., 0]
+    return np.where(ok.any(-1), out, np.nan)
+
+
+def loss_table(last, labels, module_counts, input_dims) -> dict:
+    """Columns ``K, m`` and one per method: ``mean [low, high]`` over seeds of ``last`` (K, method, m, seed)."""
+    mean, low, high = metrics.bootstrap_ci(last, axis=-1)
+    cells = [(k, a) for k in range(len(module_counts)) for a in range(len(input_dims))]
+    table = {"K": [module_counts[k] for k, _ in cells], "m": [int(input_dims[a]) for _, a in cells]}
+    for i, label in enumerate(labels):
+        table[label] = [format_ci(mean[k, i, a], low[k, i, a], high[k, i, a], ".4f") for k, a in cells]
+    return table
+
+
+def oracle_check(last, labels, module_counts, input_dims) -> tuple[dict, int]:
+    """:func:`loss_table` of ``last`` (K, method, m, seed) for every method, and the number of (K, m) where
+    the oracle's interval lies entirely above the monolithic network's (the oracle is then distinguishably
+    worse)."""
+    table = loss_table(last, labels, module_counts, input_dims)
+    _, low, high = metrics.bootstrap_ci(last, axis=-1)
+    o, mono = labels.index("modular, oracle"), labels.index("monolithic")
+    worse = int(np.sum(low[:, o] > high[:, mono]))
+    return table, worse
+
+
+def censoring_summary(censored, labels, module_counts) -> str:
+    """One line per task: how many of each method's (m, seed) curves are censored below and above."""
+    lines = []
+    for k, K in enumerate(module_counts):
+        parts = [f"{label}: {np.sum(censored[k, i] == 'below')} below, {np.sum(censored[k, i] == 'above')} above"
+                 for i, label in enumerate(labels)]
+        lines.append(f"K = {K}, censored n* of {censored[k, 0].size} (m, seed) curves per method: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_counts) -> dict:
+    """A table: one row per (K, method), one column per target, ``growth [low, high]`` (``>=`` when censored).
+    rel : losses / Var(y), (K, method, m, seed, N)."""
+    table = {"K": [], "method": []}
+    for t in targets:
+        n_star, _ = samples_needed_curves(n_grid, rel, 1.0, t)
+        for k, K in enumerate(module_counts):
+            rows = growth_rows(input_dims, n_star[k, :len(labels)], n_grid[-1], labels)
+            if t == targets[0]:
+                table["K"] += [K] * len(rows)
+                table["method"] += [r["method"] for r in rows]
+            table.setdefault(f"target {t:g} Var(y)", []).extend(_short(r) for r in rows)
+    return table
+
+
+def _level(a, b, n_max: float) -> tuple[float, float, float]:
+    """The factor ``n*_a / n*_b`` at one dimension, geometric mean over seeds with its bootstrap interval
+    (unreached targets counted at ``n_max``). a, b : (seed,)."""
+    clip = lambda x: np.where(np.isinf(x), n_max, x)
+    mean, low, high = metrics.bootstrap_ci(np.log(clip(a) / clip(b)))
+    return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high))
+
+
+def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float) -> str:
+    """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m."""
+    r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T)
+    if r["high"] < 1:
+        g = f"grows more slowly than {name_b} (ratio of growths {_short(r)})"
+    elif r["low"] > 1:
+        g = f"grows faster than {name_b} (ratio of growths {_short(r)})"
+    else:
+        g = f"grows like {name_b} within the interval (ratio of growths {_short(r)})"
+    lv = _level(a[-1], b[-1], n_max)
+    if lv[2] < 1:
+        word = "fewer"
+    elif lv[1] > 1:
+        word = "more"
+    else:
+        word = "not distinguishably different"
+    level = f"at m = {int(input_dims[-1])} it needs {lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] its samples ({word})"
+    return f"{name_a} {g}; {level}" + (" (censored medians: bounds)" if r["censored"] else "")
+
+
+def verdicts(input_dims, n_star, n_max: float, labels, module_counts) -> dict:
+    """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include
+    ``"monolithic"``, ``"modular, oracle"``, ``"modular, random"`` and one rule). Returns ``lines`` (one
+    comparison per line) and ``glue``: ``flat_text``, ``rule_vs_random``, ``modular_vs_mono``."""
+    labels = list(labels)
+    mono, random = labels.index("monolithic"), labels.index("modular, random")
+    rule = next(i for i, lab in enumerate(labels) if lab.endswith(" rule"))
+    flat, rule_random, vs_mono, lines = [], [], [], []
+    for k, K in enumerate(module_counts):
+        rows = growth_rows(input_dims, n_star[k], n_max, labels)
+        names = [r["method"] for r in rows if r["flat"]]
+        flat.append(f"K = {K}: {', '.join(names) if names else 'none'}")
+        text = _compare(labels[rule], labels[random], input_dims, n_star[k, rule], n_star[k, random], n_max)
+        rule_random.append(f"K = {K}: {text}")
+        for i, label in enumerate(labels):
+            if i != mono:
+                vs_mono.append(f"K = {K}: " + _compare(label, labels[mono], input_dims, n_star[k, i], n_star[k, mono], n_max))
+    lines = flat + rule_random + vs_mono
+    return {"lines": lines, "glue": {"flat_text": "; ".join(flat) + ".", "rule_vs_random": "; ".join(rule_random) + ".",
+                                     "modular_vs_mono": "; ".join(vs_mono) + "."}}
+
+
+_QUESTIONS = {  # control label suffix or name -> (question, the methods it is compared with)
+    "q2": ("K/2 modules", "2K modules"),
+    "q3": ("modular, random, K averaged",),
+    "q4": ("monolithic, compute-matched",),
+    "q5": ("modules without projections",),
+}
+
+
+def control_rows(n_grid, input_dims, rel, labels, controls, every: int, target: float) -> dict:
+    """The controls of one task against the main methods, all on the controls' grid (every ``every``-th n).
+
+    rel : losses / Var(y), (method, m, seed, N). Returns ``rows`` (:func:`growth_rows` of every method on that
+    grid), ``table`` (median ``n*`` per m and growth), ``lines`` and ``glue`` (``q2`` .. ``q5``: each control
+    compared with the rule and with the method it stands in for)."""
+    labels = list(labels)
+    sub = np.arange(0, len(n_grid), every)
+    n_sub = np.asarray(n_grid, dtype=float)[sub]
+    n_star, _ = samples_needed_curves(n_sub, np.asarray(rel)[..., sub], 1.0, target)
+    rows = growth_rows(input_dims, n_star, n_sub[-1], labels)
+    table = {"method": [r["method"] for r in rows]}
+    for a, m in enumerate(input_dims):
+        table[f"n* m={int(m)}"] = [float(np.median(n_star[labels.index(r["method"]), a])) for r in rows]
+    table["growth per dimension"] = [_short(r) for r in rows]
+    rule = next(lab for lab in labels if lab.endswith(" rule"))
+    partner = {"K/2 modules": rule, "2K modules": rule, "modular, random, K averaged": "modular, random",
+               "monolithic, compute-matched": "monolithic", "modules without projections": "monolithic"}
+    glue, lines = {}, []
+    for q, keys in _QUESTIONS.items():
+        parts = []
+        for key in keys:
+            c = next(lab for lab in controls if lab.endswith(key))
+            for other in dict.fromkeys((rule, partner[key])):
+                i, j = labels.index(c), labels.index(other)
+                parts.append(_compare(c, other, input_dims, n_star[i], n_star[j], n_sub[-1]))
+        lines += [f"{q.upper()}: {p}" for p in parts]
+        glue[q] = "; ".join(parts) + "."
+    return {"rows": rows, "table": table, "lines": lines, "glue": glue}
+
+
+def capacity_table(res, cfg) -> dict:
+    """The capacity search (:func:`modscale_lib.experiments.sample_complexity.sample_complexity_capacity`) as a
+    table, lowest geometric-mean validation loss first: ``network``, ``depth``, ``width``, ``step size``,
+    ``mean validation loss / Var(y)``."""
+    rows = []
+    for (d, i, w), v in np.ndenumerate(np.exp(np.log(res["module_val"]).mean(axis=(3, 4, 5)))):
+        rows.append(("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v))
+    for (i, w), v in np.ndenumerate(np.exp(np.log(res["mlp_val"]).mean(axis=(2, 3, 4)))):
+        rows.append(("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v))
+    rows.sort(key=lambda r: (r[0], r[4]))
+    names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
+    return {name: [r[j] for r in rows] for j, name in enumerate(names)}
