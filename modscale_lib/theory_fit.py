@@ -16,7 +16,7 @@ import numpy as np
 from . import theory, validation
 
 __all__ = ["PANEL_NAMES", "panel_data", "theory_losses", "predict", "calibrate", "rms_decades", "locate_peak",
-           "ratio_ci", "interpolated_share", "panel_columns", "theory_networks_figure"]
+           "ratio_ci", "trend_ratio", "end_ratios", "interpolated_share", "panel_columns", "theory_networks_figure"]
 
 PANEL_NAMES = ("k", "m", "p", "n")
 ARCHS = ("monolithic", "modular")
@@ -149,21 +149,33 @@ def _bootstrap(stat, n_seeds: int, n_resamples: int, seed: int, confidence: floa
 
 
 def _peak_of(x, curve) -> tuple[float, float]:
-    """Location of the largest value and its prominence: the peak over the higher of the lowest values on
-    each side (``nan`` prominence at an edge)."""
-    i = int(np.nanargmax(curve))
-    if i == 0 or i == curve.size - 1:
-        return float(x[i]), float("nan")
-    return float(x[i]), float(curve[i] / max(np.nanmin(curve[:i]), np.nanmin(curve[i + 1:])))
+    """The most prominent interior local maximum of ``curve`` over ``x``: its location and prominence, the ratio
+    of its height to the higher of its two bases (on each side, the lowest value before the curve rises above the
+    peak again, or before the edge). ``(x of the largest value, nan)`` when no interior point is a local maximum.
+    """
+    best = (float(x[int(np.nanargmax(curve))]), float("nan"))
+    top = 0.0
+    for i in range(1, curve.size - 1):
+        if not (curve[i] > curve[i - 1] and curve[i] > curve[i + 1]):
+            continue
+        left, right = curve[:i][::-1], curve[i + 1:]
+        bases = []
+        for side in (left, right):
+            higher = np.flatnonzero(side > curve[i])
+            bases.append(np.nanmin(side[:higher[0]] if higher.size else side))
+        prominence = float(curve[i] / max(bases))
+        if prominence > top:
+            best, top = (float(x[i]), prominence), prominence
+    return best
 
 
 def locate_peak(data: dict, noise_index: int, line_index: int = 0, *, confidence: float = 0.95,
                 n_resamples: int = 2000, seed: int = 0) -> dict:
     """Where the seed-mean test loss of a ``p`` or ``n`` panel peaks, against the theory's threshold ``n = p``.
 
-    The location is the measured parameter count (``p`` panel) or ``n`` (``n`` panel) of the largest seed-mean
-    test loss; ``prominence`` is that loss over the higher of the lowest losses on either side (> 1: a peak
-    stands out on both sides; ``nan``: the largest loss is at an edge, no interior peak). ``threshold`` is where
+    The location is the measured parameter count (``p`` panel) or ``n`` (``n`` panel) of the most prominent
+    interior local maximum of the seed-mean test loss; ``prominence`` is its height over the higher of its two
+    bases (see ``_peak_of``; ``nan``: no interior local maximum, the largest loss is at an edge). ``threshold`` is where
     the theory puts the peak (``n`` for the ``p`` panel, the measured ``p`` for the ``n`` panel) and ``ratio``
     the location over it. Intervals (``*_low``, ``*_high``) by percentile bootstrap over seeds.
     """
@@ -190,6 +202,43 @@ def ratio_ci(a, b, *, confidence: float = 0.95, n_resamples: int = 2000, seed: i
     ratio = float(a.mean() / b.mean())
     low, high = _bootstrap(lambda i: a[i].mean() / b[i].mean(), a.size, n_resamples, seed, confidence)
     return ratio, low, high
+
+
+def trend_ratio(x, values, *, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0):
+    """The ratio from the first to the last ``x`` implied by a straight line through ``log`` of the seed-mean
+    loss at every ``x`` (values: (S, X)), with a percentile-bootstrap interval over seeds: ``(ratio, low,
+    high)``. It uses every point of the panel, so one unlucky task draw at an end moves it less than the ratio
+    of the end points."""
+    x = validation.real_array(x, "x", ndim=1, min_size=2)
+    values = validation.array(values, "values", ndim=2)
+    if values.shape[1] != x.size:
+        raise ValueError(f"values must have one column per x ({x.size}), got shape {values.shape}")
+
+    def stat(idx):
+        slope = np.polyfit(x, np.log(values[idx].mean(axis=0)), 1)[0]
+        return float(np.exp(slope * (x[-1] - x[0])))
+
+    low, high = _bootstrap(stat, values.shape[0], n_resamples, seed, confidence)
+    return stat(np.arange(values.shape[0])), low, high
+
+
+def end_ratios(data: dict, alpha: float, c: float = 1.0, noise_index: int = 0, *, floor: float = 0.01) -> list[dict]:
+    """For each light line of a ``k`` or ``m`` panel: the loss at the last swept value over the first (e.g.
+    ``m = 9`` over ``m = 2``), networks' test and train with paired bootstrap intervals over seeds
+    (:func:`ratio_ci`), the test ratio along the fitted trend over every value (:func:`trend_ratio`,
+    ``"trend"``), and the theory's test ratio. A train ratio is ``nan`` where the first train loss is
+    below ``floor * Var(y)`` (an interpolating fit: the ratio of two near-zeros means nothing)."""
+    _, test = predict(data, alpha, c)
+    out = []
+    for li, line in enumerate(data["lines"]):
+        row = {"p": int(line), "theory": float(test[li, noise_index, -1] / test[li, noise_index, 0]),
+               "trend": trend_ratio(data["x"], data["test"][li, noise_index], confidence=0.95)}
+        for stat in ("test", "train"):
+            a = data[stat][li, noise_index]
+            row[stat] = ((float("nan"),) * 3 if stat == "train" and a[:, 0].mean() < floor
+                         else ratio_ci(a[:, -1], a[:, 0]))
+        out.append(row)
+    return out
 
 
 def interpolated_share(data: dict, level: float = 0.01, factor: float = 2.0) -> tuple[int, int]:

@@ -109,7 +109,9 @@ def test_locate_peak_finds_an_interior_peak_and_reports_an_edge():
     peak = theory_fit.locate_peak(d, 1)
     assert peak["at"] == 120.0 and peak["ratio"] == pytest.approx(1.2) and peak["prominence"] > 3
     assert peak["at_low"] <= 120.0 <= peak["at_high"] and peak["seeds_at_edge"] == 0
-    edge = theory_fit.locate_peak(_synthetic("p", peak_at=20.0), 0)
+    falling = _synthetic("p")
+    falling["test"] = np.broadcast_to(np.linspace(2.0, 1.0, 8), falling["test"].shape).copy()
+    edge = theory_fit.locate_peak(falling, 0)
     assert np.isnan(edge["prominence"]) and edge["seeds_at_edge"] == 1
     with pytest.raises(ValueError):
         theory_fit.locate_peak(dict(d, panel="k"), 0)
@@ -123,7 +125,7 @@ def test_ratio_ci_and_interpolated_share():
     assert lo < 1.0 < hi
     d = _synthetic("p")
     reached, of = theory_fit.interpolated_share(d)
-    assert of == 2 * 5 * 2 and reached == of     # p = 400, 800 >= 2n: the theory's train loss is zero there
+    assert of == 3 * 5 * 2 and reached == of     # p = 200, 400, 800 >= 2n: the theory's train loss is zero there
 
 
 def test_columns_and_figure_build():
@@ -134,3 +136,15 @@ def test_columns_and_figure_build():
               for pa in theory_fit.PANEL_NAMES}
     fig = theory_fit.theory_networks_figure({"interpolating": panels}, {"alpha": 1.3, "c": 1.0})
     assert len(fig.axes) == 4
+
+
+def test_trend_ratio_reads_a_clean_exponential_and_end_ratios_rows():
+    x = np.array([2.0, 3.0, 5.0, 7.0, 9.0])
+    values = np.exp(0.1 * x)[None, :] * np.ones((5, 1))
+    r, lo, hi = theory_fit.trend_ratio(x, values)
+    assert r == pytest.approx(np.exp(0.7)) and lo == pytest.approx(r) and hi == pytest.approx(r)
+    with pytest.raises(ValueError):
+        theory_fit.trend_ratio(x, values[:, :3])
+    d = dict(_synthetic("n"), panel="m")
+    rows = theory_fit.end_ratios(d, 1.3)
+    assert len(rows) == 1 and set(rows[0]) == {"p", "theory", "trend", "test", "train"}
