@@ -16,13 +16,20 @@ saves the assembled result (its wall time the sum of the cells' plus the assembl
 
 With a deadline (``load_or_run(..., budget_s=S)``), a cell does not start when the mean cell time so far
 says it would end after the deadline: :class:`BudgetExhausted` is raised, with what is done stored.
+
+Several processes can work on one sweep at once (e.g. one per core): a process claims a cell before
+computing it (``<cell>.claim``, created exclusively, holding its host and process id) and skips cells that a
+live process has claimed; at the end it waits for those to be stored, and takes over a claim whose process
+has died. The assembled result is the same whichever process computed which cell.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import io
 import json
+import os
 import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -33,7 +40,7 @@ from tqdm.auto import tqdm
 from .registry import _canonical, _plain, _sha256
 from .storage import CorruptResultError, atomic_write, device_name, split_outputs
 
-__all__ = ["Cells", "BudgetExhausted", "cell_hash", "CELL_FORMAT"]
+__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "CELL_FORMAT"]
 
 CELL_FORMAT = 1
 _META = "__cell__"       # the NPZ entry holding the cell's JSON record
@@ -47,6 +54,20 @@ class BudgetExhausted(Exception):
         super().__init__(f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same command "
                          f"to resume")
         self.desc, self.done, self.total = desc, done, total
+
+
+class CompletedElsewhere(Exception):
+    """Another process finished the sweep (and removed its cells) while this one waited for its last cells."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def cell_hash(item: dict) -> str:
@@ -66,8 +87,9 @@ class Cells:
     """
 
     def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
-                 desc: str = "cells", identity: dict | None = None):
+                 desc: str = "cells", identity: dict | None = None, result_path: Path | None = None):
         self.folder = None if folder is None else Path(folder)
+        self.result_path = None if result_path is None else Path(result_path)  # the assembled result's file
         self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
         self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
         self._devices: list[str] = []
@@ -95,22 +117,77 @@ class Cells:
         walls: list[float] = []
         bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not self.progress)
         try:
-            for i in todo:
-                if self.deadline is not None:
-                    now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
-                    if now >= self.deadline or now + mean > self.deadline:
-                        raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
-                start = time.perf_counter()
-                out = compute(items[i])
-                wall = time.perf_counter() - start
-                walls.append(wall)
-                self.run_wall_s += wall
-                outputs[i], record = self._store(stems[i], items[i], out, wall, desc)
-                self._account(record)
-                bar.update(1)
+            while todo:
+                waiting = []
+                for i in todo:
+                    if self.result_path is not None and self.result_path.exists():
+                        raise CompletedElsewhere(desc)
+                    path = None if self.folder is None else self.folder / f"{stems[i]}.npz"
+                    claimed = path is None or (not path.exists() and self._claim(stems[i]))
+                    if claimed and path is not None and path.exists():   # stored just before the claim
+                        self._release(stems[i])
+                        claimed = False
+                    if not claimed:
+                        if path.exists():   # stored meanwhile by another process
+                            outputs[i], record = self._load(path, items[i])
+                            self._account(record)
+                            bar.update(1)
+                        else:
+                            waiting.append(i)
+                        continue
+                    try:
+                        if self.deadline is not None:
+                            now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
+                            if now >= self.deadline or now + mean > self.deadline:
+                                raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
+                        start = time.perf_counter()
+                        out = compute(items[i])
+                        wall = time.perf_counter() - start
+                        walls.append(wall)
+                        self.run_wall_s += wall
+                        outputs[i], record = self._store(stems[i], items[i], out, wall, desc)
+                    finally:
+                        self._release(stems[i])
+                    self._account(record)
+                    bar.update(1)
+                if waiting:
+                    time.sleep(self.poll_s)
+                todo = waiting
         finally:
             bar.close()
         return outputs
+
+    poll_s = 5.0   # seconds between looks at cells another process is computing
+
+    def _claim_path(self, stem: str) -> Path:
+        return self.folder / f"{stem}.claim"
+
+    def _claim(self, stem: str) -> bool:
+        """Claim a cell for this process; False if a live process holds it (a dead one's claim is taken)."""
+        if self.folder is None:
+            return True
+        self.folder.mkdir(exist_ok=True)
+        path, me = self._claim_path(stem), f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    host, pid = path.read_text().split()
+                except (OSError, ValueError):
+                    return False   # being written right now
+                if host != socket.gethostname() or _alive(int(pid)):
+                    return False
+                path.unlink(missing_ok=True)   # its process died: take the cell over
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(me)
+            return True
+        return False
+
+    def _release(self, stem: str) -> None:
+        if self.folder is not None:
+            self._claim_path(stem).unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Delete the cells' folder (once the assembled result is stored)."""

@@ -267,11 +267,15 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
         print(f"[modscale] computing {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     if exp.sweep:
-        from .cells import Cells
+        from .cells import Cells, CompletedElsewhere
         cells = Cells(_cells_folder(root, exp.name, key), progress=progress, desc=exp.name,
                       identity={"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict},
+                      result_path=json_path,
                       deadline=None if budget_s is None else time.monotonic() + budget_s)
-        outputs = exp(config, cells)
+        try:
+            outputs = exp(config, cells)
+        except CompletedElsewhere:   # a second process assembled and stored it
+            return read(json_path)
         wall = cells.total_wall_s + (time.perf_counter() - start - cells.run_wall_s)
         result = save(exp, config, outputs, wall, root, device=cells.devices() or None,
                       extra_metadata={"cells": cells.count})

@@ -108,7 +108,7 @@ def test_the_oracle_in_the_shared_ensemble_matches_a_run_alone():
     from modscale_lib.networks import ModularEnsemble
     from modscale_lib.tasks import SineWaveTask
 
-    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), control_modules=(), seeds=(1,))
+    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), seeds=(1,))
     res = experiments.sample_complexity_sweep(cfg)
     task = SineWaveTask(4, 2, seed=1)
     X, y, Xv, yv = sc._data(task, max(cfg.n_grid), cfg.n_val)
@@ -124,7 +124,7 @@ def test_the_oracle_in_the_shared_ensemble_matches_a_run_alone():
 
 def test_sample_complexity_refuses_more_modules_than_dimensions():
     with pytest.raises(ValueError, match="module_counts"):
-        dataclasses.replace(experiments.SampleComplexityConfig.tiny(), module_counts=(8,), control_modules=())
+        dataclasses.replace(experiments.SampleComplexityConfig.tiny(), module_counts=(8,), control_modules=(8,))
     with pytest.raises(ValueError, match="control_modules"):
         dataclasses.replace(experiments.SampleComplexityConfig.tiny(), control_modules=(3,))
 
@@ -164,7 +164,7 @@ def test_rule_flops_count_the_searches():
 def test_a_killed_sample_complexity_sweep_resumes_to_the_same_result(tmp_path, monkeypatch):
     from modscale_lib.experiments import sample_complexity as chapter
 
-    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), m_grid=(2, 3), seeds=(0, 1), control_modules=())
+    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), m_grid=(2, 3), seeds=(0, 1))
     whole = experiments.sample_complexity_sweep(cfg)           # direct call: every cell, nothing stored
     real, calls = chapter._sweep_cell, []
 

@@ -566,3 +566,41 @@ def test_old_command_points_to_the_new_one():
     proc = subprocess.run([sys.executable, "-m", "modscale_lib.results"], capture_output=True, text=True)
     assert proc.returncode != 0 and "python -m modscale_lib" in proc.stderr
     assert os.environ.get("MODSCALE_RESULTS") == "read"
+
+
+def test_two_workers_share_a_sweep_without_computing_a_cell_twice(tmp_path, sweep_state):
+    import threading
+
+    from modscale_lib import cells as cells_module
+
+    FAIL_AT["sleep"] = 0.05
+    cells_module.Cells.poll_s = 0.05
+    try:
+        cfg, got = SweepConfig(), {}
+        workers = [threading.Thread(target=lambda w=w: got.__setitem__(w, results.load_or_run(
+            toy_sweep, cfg, mode="missing", root=tmp_path, progress=False))) for w in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        cells_module.Cells.poll_s = 5.0
+    assert len(SWEEP_CALLS) == len(cfg.ms) * len(cfg.seeds)          # each cell computed once
+    alone = toy_sweep(cfg, cells_module.Cells(None, progress=False))
+    np.testing.assert_array_equal(got[0]["loss"], alone["loss"])
+    np.testing.assert_array_equal(got[1]["loss"], alone["loss"])
+
+
+def test_a_dead_workers_claim_is_taken_over(tmp_path, sweep_state):
+    import socket
+
+    from modscale_lib import cells as cells_module
+
+    cfg = SweepConfig()
+    key = results.result_key(toy_sweep.name, toy_sweep.version, toy_sweep.check_config(cfg))
+    folder = tmp_path / toy_sweep.name / f"{key}.cells"
+    folder.mkdir(parents=True)
+    stem = cells_module.cell_hash({"m": 2, "seed": 0})
+    (folder / f"{stem}.claim").write_text(f"{socket.gethostname()} 999999999")   # no such process
+    res = results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path, progress=False)
+    assert len(SWEEP_CALLS) == 9 and res["loss"].shape == (9, 5) and not folder.exists()

@@ -161,11 +161,11 @@ class SampleComplexityConfig:
     n_grid: tuple = N_GRID
     seeds: tuple = (0, 1, 2, 3, 4)
     control_modules: tuple = (4,)
-    control_every: int = 2
-    mlp_width: int = 256
+    control_every: int = 3
+    mlp_width: int = 64        # mlp_* and module_*: the choice of sample_complexity_capacity (a test checks it)
     mlp_depth: int = 2
     mlp_lr: float = 3e-3
-    module_width: int = 32
+    module_width: int = 64
     module_depth: int = 2
     module_lr: float = 1e-2
     steps: int = 3000
@@ -320,9 +320,13 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
     MLP's extra steps ``(K, m, seed)``; ``Var(y)`` of each test set ``(K, m, seed)``.
 
     A resumable sweep: each (K, m, seed) cell is stored as it finishes."""
-    items = [{"K": K, "m": m, "seed": s} for K in cfg.module_counts for m in cfg.m_grid for s in cfg.seeds]
+    # the costliest cells first, so that a run's first cells say how long the rest will take
+    items = [{"K": K, "m": m, "seed": s} for K in sorted(cfg.module_counts, reverse=True)
+             for m in sorted(cfg.m_grid, reverse=True) for s in cfg.seeds]
     outs = cells.map(items, lambda it: _sweep_cell(cfg, it["K"], it["m"], it["seed"]), desc="sample complexity (K, m, seed)")
     shape = (len(cfg.module_counts), len(cfg.m_grid), len(cfg.seeds))
+    where = {(it["K"], it["m"], it["seed"]): o for it, o in zip(items, outs)}
+    outs = [where[K, m, s] for K in cfg.module_counts for m in cfg.m_grid for s in cfg.seeds]
 
     def stack(name: str, method_axis: bool = False) -> np.ndarray:
         a = np.stack([np.asarray(o[name]) for o in outs]).reshape(shape + np.shape(outs[0][name]))
