@@ -251,3 +251,27 @@ def capacity_table(res, cfg) -> dict:
     rows.sort(key=lambda r: (r[0], r[4]))
     names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
     return {name: [r[j] for r in rows] for j, name in enumerate(names)}
+
+
+def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict], control_task) -> dict:
+    """Sentences for a chapter's summary, built from :func:`growth_rows` per task (``{K: rows}``), the
+    :func:`verdicts` flat list and the controls' rows: ``headline``, ``summary_mono``, ``summary_modular``,
+    ``summary_controls``."""
+    def said(row):
+        return f"{row['method']} {_short(row)}"
+
+    per_task = {K: {r["method"]: r for r in rows} for K, rows in rows_by_task.items()}
+    largest = max(per_task)
+    headline = (f"at K = {largest} the samples needed grow per added dimension by "
+                + "; ".join(said(r) for r in rows_by_task[largest])
+                + f" (growth and 95% interval). Flat in m by the intervals: {flat_text}")
+    mono = "; ".join(f"K = {K}: {_short(rows['monolithic'])}" for K, rows in per_task.items() if "monolithic" in rows)
+    modular = "; ".join(f"K = {K}: " + ", ".join(said(r) for name, r in rows.items() if name != "monolithic")
+                        for K, rows in per_task.items())
+    controls = "; ".join(said(r) for r in control_rows_ if r["method"] in
+                         {"monolithic, compute-matched", "modular, random, K averaged", "modules without projections"}
+                         or r["method"].endswith(" modules"))
+    return {"headline": headline,
+            "summary_mono": f"The monolithic network's samples grow per dimension by {mono}.",
+            "summary_modular": f"The modular networks' growth per dimension: {modular}.",
+            "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}."}

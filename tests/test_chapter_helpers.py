@@ -134,3 +134,11 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
     rel = np.stack([np.stack([np.stack([curve(100 + 10 * a)] * 5) for a in range(4)]) for _ in labs])
     ctl = growth.control_rows(n_grid, m, rel, labs, labs[4:], 2, 0.1)
     assert set(ctl["glue"]) == {"q2", "q3", "q4", "q5"} and len(ctl["table"]["method"]) == len(labs)
+
+
+def test_summary_texts_name_every_method_with_its_interval():
+    row = lambda name, g: {"method": name, "estimate": g, "low": g - 0.01, "high": g + 0.01, "lower_bound": False}
+    rows = {2: [row("monolithic", 1.2), row("modular, oracle", 1.0)], 4: [row("monolithic", 1.3), row("modular, oracle", 1.01)]}
+    out = growth.summary_texts(rows, "K = 2: modular, oracle", [row("modules without projections", 1.1)], 4)
+    assert "modular, oracle 1.010 [1.000, 1.020]" in out["headline"] and "at K = 4" in out["headline"]
+    assert "K = 2: 1.200" in out["summary_mono"] and "modules without projections 1.100" in out["summary_controls"]
