@@ -141,18 +141,19 @@ def robustness(res, names, columns, k_mask, epoch: int = 0) -> dict:
 
 def diagnostics_table(res, names, k_grid, module_dim: int) -> dict:
     """One row per modular method and k: movement by the rule and by training, mean pairwise overlap of the
-    modules after training beside two random spans' ``b / (3072 k)``, and mean locality after training
-    beside ``1 / k`` (spread evenly). Means over seeds."""
-    rows = {"method": [], "k": [], "moved by the rule": [], "moved by training": [], "pairwise overlap": [],
-            "random spans": [], "locality": [], "spread evenly": []}
-    mean = {key: _seed_mean(res[f"diag_{key}"]) for key in ("moved_by_rule", "moved_by_training", "overlap_end",
-                                                               "local_end")}
+    modules before training (the rule's output, or the random start) and after it, beside two random spans'
+    ``b / (3072 k)``, and mean locality after training beside ``1 / k`` (spread evenly). Means over seeds."""
+    rows = {"method": [], "k": [], "moved by the rule": [], "moved by training": [], "overlap before training": [],
+            "overlap after training": [], "random spans": [], "locality": [], "spread evenly": []}
+    mean = {key: _seed_mean(res[f"diag_{key}"]) for key in ("moved_by_rule", "moved_by_training", "overlap_start",
+                                                               "overlap_end", "local_end")}
     for i, name in enumerate(names):
         if not np.isfinite(np.asarray(res["diag_local_end"])[i]).any():
             continue   # the monolithic network has no projections
         for a, k in enumerate(k_grid):
             values = (name, int(k), mean["moved_by_rule"][i, a], mean["moved_by_training"][i, a],
-                      mean["overlap_end"][i, a], module_dim / (3072 * k), mean["local_end"][i, a], 1 / k)
+                      mean["overlap_start"][i, a], mean["overlap_end"][i, a], module_dim / (3072 * k),
+                      mean["local_end"][i, a], 1 / k)
             for column, value in zip(rows, values):
                 rows[column].append(value)
     return rows

@@ -93,8 +93,8 @@ def test_robustness_and_diagnostics_tables():
     res["acc_unseen"][:, 1:] = 0.3
     table = md.robustness(res, ["a", "b"], {"seen": "acc_seen", "unseen": "acc_unseen"}, np.array([False, True, True]))
     assert table["unseen"] == ["0.300 [0.300, 0.300]"] * 2
-    diag = {f"diag_{key}": np.full((2, 2, 3), 0.5) for key in ("moved_by_rule", "moved_by_training", "overlap_end",
-                                                                "local_end")}
+    diag = {f"diag_{key}": np.full((2, 2, 3), 0.5) for key in ("moved_by_rule", "moved_by_training", "overlap_start",
+                                                                "overlap_end", "local_end")}
     diag["diag_local_end"][0] = np.nan                   # the monolithic network
     rows = md.diagnostics_table(diag, ["mono", "random"], [1, 2], 16)
     assert rows["method"] == ["random", "random"] and rows["spread evenly"] == [1.0, 0.5]
