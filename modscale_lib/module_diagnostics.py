@@ -133,7 +133,7 @@ def robustness(res, names, columns, k_mask, epoch: int = 0) -> dict:
     accuracy, with its 95% interval over seeds."""
     out = {"method": list(names)}
     for header, key in columns.items():
-        per_seed = np.asarray(res[key])[:, k_mask, :, epoch].mean(axis=1)    # (method, seed)
+        per_seed = np.asarray(res[key])[..., epoch][:, np.asarray(k_mask)].mean(axis=1)    # (method, seed)
         mean, low, high = ci(per_seed)
         out[header] = [ci_text(*t) for t in zip(mean, low, high)]
     return out

@@ -93,6 +93,7 @@ def test_robustness_and_diagnostics_tables():
     res["acc_unseen"][:, 1:] = 0.3
     table = md.robustness(res, ["a", "b"], {"seen": "acc_seen", "unseen": "acc_unseen"}, np.array([False, True, True]))
     assert table["unseen"] == ["0.300 [0.300, 0.300]"] * 2
+    assert len(md.robustness(res, ["a", "b"], {"seen": "acc_seen"}, np.array([False, False, True]))["seen"]) == 2
     diag = {f"diag_{key}": np.full((2, 2, 3), 0.5) for key in ("moved_by_rule", "moved_by_training", "overlap_start",
                                                                 "overlap_end", "local_end")}
     diag["diag_local_end"][0] = np.nan                   # the monolithic network
