@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import metrics
+from .. import metrics, validation
 from ..learning_rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
 from ..networks import ModularEnsemble, random_projections
 from ..results import experiment
@@ -16,27 +16,50 @@ from ..tasks import SineWaveTask
 from ..training import evaluate, fit
 from .common import check_fields, real, reals, some_of, whole, wholes
 
-__all__ = ["ModuleRecoveryConfig", "module_recovery", "RuleSensitivityConfig", "rule_sensitivity",
+__all__ = ["TimedStages", "ModuleRecoveryConfig", "module_recovery", "RuleSensitivityConfig", "rule_sensitivity",
            "ProjectionTrainingConfig", "projection_training"]
 
 CHAPTER = "finding_modules"
 
 
+def flag():
+    """A config rule: a boolean."""
+    return lambda v, name: validation.boolean(v, name)
+
+
+class TimedStages(list):
+    """A ``stages`` list for the rule that also notes when each stage was appended."""
+
+    def __init__(self):
+        super().__init__()
+        self.times, self.cpu_times = [], []
+
+    def append(self, value):
+        self.times.append(time.perf_counter())
+        self.cpu_times.append(time.process_time())
+        super().append(value)
+
+
 @dataclass(frozen=True)
 class ModuleRecoveryConfig:
     """Each variant of the rule with each kernel on sine-wave tasks (``m``, ``K`` modules, ``b = 1``),
-    one task and data set per seed; records the similarity of every found module to every true one."""
+    one task and data set per seed; records the similarity of every found module to every true one.
+
+    ``deflation`` is read from the ``backfit`` run (its first pass, the same projections bit for bit, via the
+    rule's ``stages``) when both are asked for. ``low_rank_gradient``: the rule's opt-in gradient for the
+    feature kernel (same objective and gradient, different rounding, about twice as fast)."""
 
     input_dim: int = 8
     n_modules: int = 2
     n_samples: int = 4000
     variants: tuple = ("paper", "deflation", "backfit")
     kernels: tuple = ("features", "rbf", "ntk")
-    seeds: tuple = tuple(range(8))
+    seeds: tuple = tuple(range(5))
     steps: int = DEFAULTS["steps"]
     lr: float = DEFAULTS["lr"]
     batch_size: int = DEFAULTS["batch_size"]
     ridge: float = DEFAULTS["ridge"]
+    low_rank_gradient: bool = True
 
     @classmethod
     def cpu(cls) -> "ModuleRecoveryConfig":
@@ -54,49 +77,65 @@ class ModuleRecoveryConfig:
     def __post_init__(self):
         check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
                      variants=some_of(VARIANTS), kernels=some_of(KERNELS), seeds=wholes(0), steps=whole(1, 10 ** 6),
-                     lr=real(0, low_open=True), batch_size=whole(2, 10 ** 6), ridge=real(0, low_open=True))
+                     lr=real(0, low_open=True), batch_size=whole(2, 10 ** 6), ridge=real(0, low_open=True),
+                     low_rank_gradient=flag())
         if self.n_modules > self.input_dim:
             raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
 
 
-def _recovery_run(cfg: ModuleRecoveryConfig, variant: str, kernel: str, seed: int) -> dict:
-    """One run of the rule: its similarity to every true module (K, K) and its wall time."""
+def _recovery_cell(cfg: ModuleRecoveryConfig, kernel: str, seed: int) -> dict:
+    """Every variant at one (kernel, seed): similarity to every true module (V, K, K) and seconds (V,)."""
     task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
     X, y = task.sample(cfg.n_samples, seed=0)
-    start = time.perf_counter()
-    U = find_module_projections(X, y, cfg.n_modules, 1, variant=variant, kernel=kernel, steps=cfg.steps, lr=cfg.lr,
-                                batch_size=cfg.batch_size, ridge=cfg.ridge, seed=seed)
-    seconds = time.perf_counter() - start
-    return {"similarity": metrics.module_similarity(task.projections, U), "seconds": np.array(seconds)}
+    rule = dict(kernel=kernel, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, ridge=cfg.ridge, seed=seed,
+                low_rank_gradient=cfg.low_rank_gradient)
+    found, seconds = {}, {}
+    for variant in [v for v in cfg.variants if v not in ("deflation", "backfit")]:
+        start = time.perf_counter()
+        found[variant] = find_module_projections(X, y, cfg.n_modules, 1, variant=variant, **rule)
+        seconds[variant] = time.perf_counter() - start
+    chained = [v for v in ("deflation", "backfit") if v in cfg.variants]
+    if chained:  # one backfit run gives deflation's result as its first stage
+        stages, start = TimedStages(), time.perf_counter()
+        found[chained[-1]] = find_module_projections(X, y, cfg.n_modules, 1, variant=chained[-1], stages=stages,
+                                                     **rule)
+        seconds[chained[-1]] = time.perf_counter() - start
+        found["deflation"], seconds["deflation"] = stages[0], stages.times[0] - start
+    return {"similarity": np.stack([metrics.module_similarity(task.projections, found[v]) for v in cfg.variants]),
+            "seconds": np.array([seconds[v] for v in cfg.variants])}
 
 
-@experiment("module_recovery", version=1, config_type=ModuleRecoveryConfig, chapter=CHAPTER, sweep=True)
+@experiment("module_recovery", version=2, config_type=ModuleRecoveryConfig, chapter=CHAPTER, sweep=True)
 def module_recovery(cfg: ModuleRecoveryConfig, cells) -> dict:
     """Similarity matrices (variant, kernel, seed, true module, found module) and wall time per run.
 
-    A resumable sweep: each (variant, kernel, seed) run is stored as it finishes."""
-    items = [{"variant": v, "kernel": k, "seed": s} for v in cfg.variants for k in cfg.kernels for s in cfg.seeds]
-    outs = cells.map(items, lambda it: _recovery_run(cfg, it["variant"], it["kernel"], it["seed"]),
-                     desc="module recovery")
-    shape = (len(cfg.variants), len(cfg.kernels), len(cfg.seeds))
-    return {"similarity": np.stack([o["similarity"] for o in outs]).reshape(shape + (cfg.n_modules,) * 2),
-            "seconds": np.array([float(o["seconds"]) for o in outs]).reshape(shape)}
+    A resumable sweep: each (kernel, seed), every variant, is stored as it finishes."""
+    items = [{"kernel": k, "seed": s} for k in cfg.kernels for s in cfg.seeds]
+    outs = cells.map(items, lambda it: _recovery_cell(cfg, it["kernel"], it["seed"]), desc="module recovery")
+    shape = (len(cfg.kernels), len(cfg.seeds), len(cfg.variants))
+    similarity = np.stack([o["similarity"] for o in outs]).reshape(shape + (cfg.n_modules,) * 2)
+    seconds = np.stack([o["seconds"] for o in outs]).reshape(shape)
+    return {"similarity": similarity.transpose(2, 0, 1, 3, 4), "seconds": seconds.transpose(2, 0, 1)}
 
 
 @dataclass(frozen=True)
 class RuleSensitivityConfig:
-    """One setting of the rule changed at a time from the library's defaults (``learning_rule.DEFAULTS``)."""
+    """One setting of the rule changed at a time from the library's defaults (``learning_rule.DEFAULTS``),
+    including the opt-in early stopping (``patiences``; 0, off, is the default). Settings equal to the
+    default are computed once. ``low_rank_gradient`` as in :class:`ModuleRecoveryConfig`."""
 
     input_dim: int = 8
     n_modules: int = 2
     n_samples: int = 4000
     variant: str = "backfit"
-    ridges: tuple = (1e-3, 1e-2, 1e-1, 1.0)
+    ridges: tuple = (1e-3, 1e-2, 1.0)
     lrs: tuple = (0.01, 0.05, 0.2)
-    batch_sizes: tuple = (128, 512, 1024)
-    steps_list: tuple = (100, 300, 600)
-    kernels: tuple = ("features", "ntk", "rbf")
-    seeds: tuple = (0, 1, 2)            # seed 2 is one where deflation alone fails (module_recovery)
+    batch_sizes: tuple = (128, 512)
+    steps_list: tuple = (100, 300)
+    kernels: tuple = ("features",)      # the other kernels: module_recovery's backfit rows, the same runs
+    patiences: tuple = (60,)
+    seeds: tuple = tuple(range(5))     # seed 2 is one where deflation alone fails (module_recovery)
+    low_rank_gradient: bool = True
 
     @classmethod
     def cpu(cls) -> "RuleSensitivityConfig":
@@ -105,17 +144,18 @@ class RuleSensitivityConfig:
     @classmethod
     def full(cls) -> "RuleSensitivityConfig":
         return cls(ridges=(1e-3, 1e-2, 1e-1, 1.0), batch_sizes=(128, 512, 2048), steps_list=(100, 300, 1000),
-                   seeds=tuple(range(16)))
+                   kernels=("features", "ntk", "rbf"), patiences=(30, 60, 100), seeds=tuple(range(16)))
 
     @classmethod
     def tiny(cls) -> "RuleSensitivityConfig":
         return cls(input_dim=3, n_samples=60, ridges=(1e-2,), lrs=(0.05,), batch_sizes=(32,), steps_list=(3,),
-                   kernels=("features",), seeds=(0,))
+                   kernels=("features",), patiences=(2,), seeds=(0,))
 
     def __post_init__(self):
         check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
                      ridges=reals(0, low_open=True), lrs=reals(0, low_open=True), batch_sizes=wholes(2, 10 ** 6),
-                     steps_list=wholes(1, 10 ** 6), kernels=some_of(KERNELS), seeds=wholes(0))
+                     steps_list=wholes(1, 10 ** 6), kernels=some_of(KERNELS), patiences=wholes(0, 10 ** 6),
+                     seeds=wholes(0), low_rank_gradient=flag())
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.n_modules > self.input_dim:
@@ -123,34 +163,43 @@ class RuleSensitivityConfig:
 
     def settings(self) -> list[dict]:
         base = {k: DEFAULTS[k] for k in ("ridge", "lr", "batch_size", "steps", "kernel")}
+        base["patience"] = 0
         out = [dict(base, changed="ridge", ridge=v) for v in self.ridges]
         out += [dict(base, changed="lr", lr=v) for v in self.lrs]
         out += [dict(base, changed="batch_size", batch_size=v) for v in self.batch_sizes]
         out += [dict(base, changed="steps", steps=v) for v in self.steps_list]
         out += [dict(base, changed="kernel", kernel=v) for v in self.kernels]
+        out += [dict(base, changed="patience", patience=v) for v in self.patiences]
         return out
 
 
 def _sensitivity_run(cfg: RuleSensitivityConfig, setting: dict, seed: int) -> dict:
     task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
     X, y = task.sample(cfg.n_samples, seed=0)
+    start, cpu = time.perf_counter(), time.process_time()
     U = find_module_projections(X, y, cfg.n_modules, 1, variant=cfg.variant, kernel=setting["kernel"],
                                 steps=setting["steps"], lr=setting["lr"], batch_size=setting["batch_size"],
-                                ridge=setting["ridge"], seed=seed)
-    return {"matched": np.array(metrics.matched_similarity(task.projections, U))}
+                                ridge=setting["ridge"], patience=setting["patience"],
+                                low_rank_gradient=cfg.low_rank_gradient, seed=seed)
+    return {"matched": np.array(metrics.matched_similarity(task.projections, U)),
+            "seconds": np.array(time.perf_counter() - start), "cpu_seconds": np.array(time.process_time() - cpu)}
 
 
-@experiment("rule_sensitivity", version=1, config_type=RuleSensitivityConfig, chapter=CHAPTER, sweep=True)
+@experiment("rule_sensitivity", version=2, config_type=RuleSensitivityConfig, chapter=CHAPTER, sweep=True)
 def rule_sensitivity(cfg: RuleSensitivityConfig, cells) -> dict:
-    """Matched mean cos^2 for each setting and seed, (settings, seeds).
+    """Matched mean cos^2, wall and process CPU seconds for each setting and seed, (settings, seeds).
 
-    A resumable sweep: each (setting, seed) run is stored as it finishes."""
+    A resumable sweep: each distinct (setting, seed) run is stored as it finishes, once however many rows
+    share it (every row's default value is the same run)."""
     settings = cfg.settings()
-    items = [dict(st, seed=seed) for st in settings for seed in cfg.seeds]
-    outs = cells.map(items, lambda it: _sensitivity_run(cfg, it, it["seed"]), desc="rule sensitivity")
-    matched = np.array([float(o["matched"]) for o in outs]).reshape(len(settings), len(cfg.seeds))
-    return {"matched": matched, "changed": [st["changed"] for st in settings],
-            "value": [str(st[st["changed"]]) for st in settings]}
+    rows = [dict({k: v for k, v in st.items() if k != "changed"}, seed=seed) for st in settings for seed in cfg.seeds]
+    unique = list({tuple(sorted(r.items())): r for r in rows}.values())
+    outs = cells.map(unique, lambda it: _sensitivity_run(cfg, it, it["seed"]), desc="rule sensitivity")
+    by_key = {tuple(sorted(r.items())): o for r, o in zip(unique, outs)}
+    shape = (len(settings), len(cfg.seeds))
+    return {name: np.array([float(by_key[tuple(sorted(r.items()))][name]) for r in rows]).reshape(shape)
+            for name in ("matched", "seconds", "cpu_seconds")} | {"changed": [st["changed"] for st in settings],
+                                                    "value": [str(st[st["changed"]]) for st in settings]}
 
 
 @dataclass(frozen=True)
@@ -169,7 +218,8 @@ class ProjectionTrainingConfig:
     batch_size: int = 256
     record_every: int = 50
     inits: tuple = ("random", "paper", "backfit")
-    seeds: tuple = tuple(range(6))
+    seeds: tuple = tuple(range(5))
+    low_rank_gradient: bool = True      # the rule's opt-in gradient (see ModuleRecoveryConfig)
 
     @classmethod
     def cpu(cls) -> "ProjectionTrainingConfig":
@@ -188,7 +238,7 @@ class ProjectionTrainingConfig:
         check_fields(self, input_dim=whole(1, 4096), n_modules=whole(1, 64), n_samples=whole(2, 10 ** 7),
                      width=whole(1, 65536), steps=whole(1, 10 ** 7), lr=real(0, low_open=True),
                      batch_size=whole(1, 10 ** 6), record_every=whole(1), inits=some_of(("random",) + VARIANTS),
-                     seeds=wholes(0))
+                     seeds=wholes(0), low_rank_gradient=flag())
         if self.n_modules > self.input_dim:
             raise ValueError(f"n_modules ({self.n_modules}) must be <= input_dim ({self.input_dim})")
 
@@ -196,10 +246,11 @@ class ProjectionTrainingConfig:
 def _initial_projections(init: str, X, y, cfg: ProjectionTrainingConfig, seed: int) -> np.ndarray:
     if init == "random":
         return random_projections(1, cfg.n_modules, cfg.input_dim, 1, seeds=[seed])[0].numpy()
-    return find_module_projections(X, y, cfg.n_modules, 1, variant=init, seed=seed)
+    return find_module_projections(X, y, cfg.n_modules, 1, variant=init, seed=seed,
+                                   low_rank_gradient=cfg.low_rank_gradient)
 
 
-@experiment("projection_training", version=1, config_type=ProjectionTrainingConfig, chapter=CHAPTER)
+@experiment("projection_training", version=2, config_type=ProjectionTrainingConfig, chapter=CHAPTER)
 def projection_training(cfg: ProjectionTrainingConfig) -> dict:
     """Similarity to the true projections over training, (init, seed, record) for two measures, plus the
     final projections and test losses."""
@@ -212,6 +263,7 @@ def projection_training(cfg: ProjectionTrainingConfig) -> dict:
     final = np.zeros(shape + (cfg.n_modules, cfg.input_dim))
     true = np.zeros((len(cfg.seeds), cfg.n_modules, cfg.input_dim))
     test = np.zeros(shape)
+    cpu = time.process_time()
     for s, seed in enumerate(tqdm(cfg.seeds, desc="projection training")):
         task = SineWaveTask(cfg.input_dim, cfg.n_modules, seed=seed)
         X, y = task.sample(cfg.n_samples, seed=0)
@@ -236,4 +288,5 @@ def projection_training(cfg: ProjectionTrainingConfig) -> dict:
         final[:, s] = model.projections.detach().numpy()[:, :, :, 0]
         test[:, s] = evaluate(model, Xt, yt)
     return {"score": score, "matched": matched, "final_projections": final, "true_projections": true,
-            "test_loss": test, "steps": np.arange(n_rec) * cfg.record_every}
+            "test_loss": test, "steps": np.arange(n_rec) * cfg.record_every,
+            "cpu_seconds": np.array(time.process_time() - cpu)}
