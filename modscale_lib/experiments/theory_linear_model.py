@@ -31,9 +31,9 @@ class LinearModelConfig:
     d_values: tuple = (1, 2)
     p_fixed: int = 60
     n_fixed: int = 60
-    n_grid: tuple = geomspace_ints(4, 200, 36)
-    p_grid: tuple = geomspace_ints(4, 200, 36)
-    trials: int = 2000
+    n_grid: tuple = geomspace_ints(4, 200, 24)
+    p_grid: tuple = geomspace_ints(4, 200, 24)
+    trials: int = 700
     seed: int = 0
 
     @classmethod
