@@ -12,7 +12,10 @@ the same number of steps:
 
 Also prints achieved GFLOP/s beside a measured fp32 matmul GFLOP/s.
 
-    python benchmarks/bench_ensemble.py [--models 64] [--steps 300] [--device cpu]
+    python benchmarks/bench_ensemble.py [--models 64] [--steps 300] [--device cpu] [--repeats 3]
+
+Each of the three is timed ``--repeats`` times, interleaved, and the fastest run counts (on a shared machine
+the others' load only ever slows a run down).
 
 The last two lines are ``ratio to the shape-matched limit: <limit time / engine time>`` (1 or more: the engine
 is as fast as the bare products) and ``speedup: <loop time / engine time>x``.
@@ -105,6 +108,7 @@ def main() -> None:
     parser.add_argument("--input-dim", type=int, default=8)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     device = torch.device(args.device)
     task = SineWaveTask(args.input_dim, 2, seed=0)
@@ -116,15 +120,22 @@ def main() -> None:
 
     ens = MLPEnsemble(args.models, args.input_dim, args.width, depth=2, seeds=range(args.models)).to(device)
     fit(ens, X, y, steps=5, batch_size=args.batch, progress=False)  # warm-up
-    ens = MLPEnsemble(args.models, args.input_dim, args.width, depth=2, seeds=range(args.models)).to(device)
-    _sync(device)
-    start = time.perf_counter()
-    fit(ens, X, y, steps=args.steps, batch_size=args.batch, lr=1e-3, progress=False, eval_every=args.steps)
-    _sync(device)
-    engine = time.perf_counter() - start
-    loop = loop_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device)
-    limit = limit_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device)
 
+    def engine_run() -> float:
+        net = MLPEnsemble(args.models, args.input_dim, args.width, depth=2, seeds=range(args.models)).to(device)
+        _sync(device)
+        start = time.perf_counter()
+        fit(net, X, y, steps=args.steps, batch_size=args.batch, lr=1e-3, progress=False, eval_every=args.steps)
+        _sync(device)
+        return time.perf_counter() - start
+
+    runs = {"engine": [], "loop": [], "limit": []}
+    for _ in range(max(1, args.repeats)):
+        runs["engine"].append(engine_run())
+        runs["loop"].append(loop_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device))
+        runs["limit"].append(limit_baseline(X, y, args.models, args.steps, args.batch, args.width, 1e-3, device))
+    print("runs (s): " + "; ".join(f"{k} " + ", ".join(f"{t:.3g}" for t in v) for k, v in runs.items()))
+    engine, loop, limit = (min(runs[k]) for k in ("engine", "loop", "limit"))
     flops = train_flops(args.models, args.steps, args.batch, args.input_dim, args.width)
     print(f"batched engine: {engine:.3g} s ({flops / engine / 1e9:.3g} GFLOP/s)")
     print(f"python loop:    {loop:.3g} s ({flops / loop / 1e9:.3g} GFLOP/s)")

@@ -104,3 +104,17 @@ def test_sensitivity_computes_shared_settings_once():
     assert out["matched"].shape == (len(rows), 1)
     default_rows = [i for i, r in enumerate(rows) if r["changed"] in ("ridge", "lr", "kernel")]
     assert len({float(out["seconds"][i, 0]) for i in default_rows}) == 1
+
+
+def test_grouping_searches_share_one_cell_and_other_kinds_get_only_the_fast_variants():
+    from modscale_lib.experiments import grouping_modules as gm
+    cfg = gm.ModuleGroupingConfig.cpu()
+    items = cfg.items()
+    assert all(i["kind"] == cfg.kinds[0] for i in items if i["variant"] == gm.SEARCHES)
+    assert {i["variant"] for i in items if i["kind"] != cfg.kinds[0]} == set(gm.FAST)
+    tiny = gm.ModuleGroupingConfig(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",),
+                                   variants=("deflation", "backfit", gm.RANDOM), n_grid=(80,), search_n_grid=(80,),
+                                   other_kinds_n_grid=(80,), search_steps=3, seeds=(0,))
+    out = gm.module_grouping(tiny)
+    assert np.all(np.isfinite(out["grouped"])) and out["cpu_seconds"].shape == out["seconds"].shape
+    assert out["seconds"][0, 0, 0, 0, 0] <= out["seconds"][0, 0, 1, 0, 0]    # deflation: backfit's first stage
