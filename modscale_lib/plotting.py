@@ -302,16 +302,17 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
     return fig
 
 
-def samples_needed_figure(input_dims, n_star, labels, module_counts, n_grid, target: float):
-    """Median ``n*`` over seeds against ``m``, bars from the smallest to the largest seed, one panel per K.
+def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
+    """Median ``n*`` over seeds against ``m``, bars from the smallest to the largest seed, one panel per entry
+    of ``titles`` (a task, or a target).
 
-    n_star : (K, method, m, seed), ``inf`` where not reached (drawn at the grid's end with an open marker,
-    like a censored median)."""
+    n_star : (panel, method, m, seed), ``inf`` where not reached (drawn at the grid's end); a censored median
+    (at either end of the grid) has an open marker."""
     import numpy as np
 
-    fig, axes = subplots(1, len(module_counts), width=4.0, height=3.3, sharey=True, squeeze=False)
+    fig, axes = subplots(1, len(titles), width=3.7, height=3.3, sharey=True, squeeze=False)
     top = float(n_grid[-1])
-    for k, K in enumerate(module_counts):
+    for k, title in enumerate(titles):
         ax = axes[0, k]
         for i, label in enumerate(labels):
             v = np.minimum(n_star[k, i], top)
@@ -322,7 +323,7 @@ def samples_needed_figure(input_dims, n_star, labels, module_counts, n_grid, tar
             censored = (med >= top) | (med <= float(n_grid[0]))
             ax.plot(input_dims[~censored], med[~censored], "o", color=colour, ms=4)
             ax.plot(input_dims[censored], med[censored], "o", mfc="white", color=colour, ms=5)
-        ax.set(xscale="log", yscale="log", xlabel="input dimension m", title=f"K = {K}, target {target:g} Var(y)")
+        ax.set(xscale="log", yscale="log", xlabel="input dimension m", title=title)
         ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
     axes[0, 0].set_ylabel("samples needed n*")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
