@@ -209,8 +209,11 @@ class ModularEnsemble(torch.nn.Module):
                               "n_models * n_modules * input_dim * module_dim")
         if isinstance(train_projections, (bool, np.bool_)):
             per_model = [bool(train_projections)] * self.n_models
-        else:
+        elif isinstance(train_projections, (list, tuple, np.ndarray)):
             per_model = [validation.boolean(t, "train_projections") for t in train_projections]
+        else:
+            raise TypeError(f"train_projections must be a bool or a sequence of one bool per model, got "
+                            f"{type(train_projections).__name__}")
             if len(per_model) != self.n_models:
                 raise ValueError(f"train_projections must be one bool or one per model ({self.n_models}), got "
                                  f"{len(per_model)}")
