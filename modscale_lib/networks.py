@@ -214,9 +214,9 @@ class ModularEnsemble(torch.nn.Module):
         else:
             raise TypeError(f"train_projections must be a bool or a sequence of one bool per model, got "
                             f"{type(train_projections).__name__}")
-            if len(per_model) != self.n_models:
-                raise ValueError(f"train_projections must be one bool or one per model ({self.n_models}), got "
-                                 f"{len(per_model)}")
+        if len(per_model) != self.n_models:
+            raise ValueError(f"train_projections must be one bool or one per model ({self.n_models}), got "
+                             f"{len(per_model)}")
         seeds = list(range(self.n_models)) if seeds is None else _per_model("seeds", seeds, self.n_models, 0)
         self.seeds = seeds
         if projections is None:
