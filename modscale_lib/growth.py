@@ -17,7 +17,7 @@ __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_lin
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
-    """``n*`` of every learning curve on its monotone envelope (:func:`metrics.samples_needed_monotone`).
+    """``n*`` of every learning curve on its monotone envelope (:func:`modscale_lib.metrics.samples_needed_monotone`).
 
     n_grid : (N,). losses : (..., N), NaN where a curve was not measured (those grid points are left out).
     variance : ``Var(y)``, broadcastable to ``losses.shape[:-1]``. target : the loss target as a fraction of
@@ -42,7 +42,7 @@ def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.n
 
 
 def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95) -> dict:
-    """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`metrics.growth_ci`).
+    """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.metrics.growth_ci`).
 
     n_star : (seed, m), ``inf`` where the target was not reached. Such seeds are counted at ``n_max`` (the
     grid's end), so where the median over seeds is censored the growth, and its interval, are lower bounds
