@@ -9,109 +9,7 @@ import numpy as np
 
 from . import metrics, theory, validation
 
-__all__ = ["network_theory_panels", "network_theory_predictions", "panel_summary", "network_theory_trends",
-           "samples_needed", "similarity_samples_needed", "recovery_summary", "linear_model_agreement",
-           "modular_against_monolithic", "PANELS"]
-
-PANELS = {  # panel name: (swept variable, variable that labels the light lines)
-    "k": ("k", "p"), "m": ("m", "p"), "p": ("n_params", "m"), "n": ("n", "m"),
-}
-
-
-def network_theory_panels(res) -> dict:
-    """Arrange a ``network_theory`` result by panel, for tables and the four-panel figure.
-
-    Returns ``{panel: {line_value: {"x", "n", "p", "m", "train", "test"}}}`` where ``x`` is the swept variable
-    (the measured parameter count for the ``p`` panel), ``train``/``test`` are ``(n_seeds, len(x))`` arrays and
-    ``n``, ``p``, ``m`` give each point's sample count, parameter count (mean over seeds) and input dimension.
-    """
-    panel_ids = np.asarray(res["panel"])
-    seed_col = np.asarray(res["seed"])
-    out = {}
-    for pid, name in enumerate("kmpn"):
-        sweep, line_key = PANELS[name]
-        rows = panel_ids == pid
-        line_field = "p" if line_key == "p" else "m"
-        line_col = np.asarray(res[line_field])
-        lines = {}
-        for line in np.unique(line_col[rows]):
-            sel = rows & (line_col == line)
-            grid_field = "p" if name == "p" else sweep  # group by the target p; plot the measured count
-            grid_col = np.asarray(res[grid_field])
-            grid, seeds = np.unique(grid_col[sel]), np.unique(seed_col[sel])
-            table = {f: np.full((seeds.size, grid.size), np.nan) for f in
-                     ("train_loss", "test_loss", "n_params", "n", "m")}
-            for i, seed in enumerate(seeds):
-                for j, g in enumerate(grid):
-                    hit = np.flatnonzero(sel & (seed_col == seed) & (grid_col == g))
-                    for f in table:
-                        table[f][i, j] = np.asarray(res[f])[hit[0]]
-            x = table["n_params"].mean(axis=0) if name == "p" else grid.astype(float)
-            lines[int(line)] = {"x": x, "n": table["n"].mean(axis=0), "p": table["n_params"].mean(axis=0),
-                                "m": table["m"].mean(axis=0), "train": table["train_loss"],
-                                "test": table["test_loss"]}
-        out[name] = lines
-    return out
-
-
-def network_theory_predictions(panels: dict, alpha: float, c: float, noise: float = 0.0) -> dict:
-    """The calibrated theory's (train, test) loss at every point of :func:`network_theory_panels`.
-
-    ``alpha`` and ``c`` are the power-law spectrum's exponent constant and scale (``theory.power_law_losses``).
-    """
-    alpha = validation.real(alpha, "alpha", low=0.0, low_open=True)
-    c = validation.real(c, "c", low=0.0, low_open=True)
-    noise = validation.real(noise, "noise", low=0.0)
-    pred = {}
-    for name, lines in panels.items():
-        pred[name] = {}
-        for line, d in lines.items():
-            train, test = theory.power_law_losses(np.round(d["n"]).astype(int), np.round(d["p"]).astype(int),
-                                                  d["m"], alpha=alpha, c=c, noise=noise)
-            pred[name][line] = {"x": d["x"], "train": train, "test": test}
-    return pred
-
-
-def panel_summary(panels: dict, predictions: dict, name: str) -> tuple[np.ndarray, dict]:
-    """One panel's bold lines as numbers: the swept values and the networks' and theory's mean train and
-    test loss there (averaged over the light lines, and over seeds for the networks)."""
-    lines, pred = panels[name], predictions[name]
-    x = np.mean([d["x"] for d in lines.values()], axis=0)
-    cols = {}
-    for who in ("net", "theory"):
-        for stat in ("train", "test"):
-            rows = [d[stat].mean(axis=0) if who == "net" else pred[k][stat] for k, d in lines.items()]
-            cols[f"{who} {stat}"] = np.mean(rows, axis=0)
-    return x, cols
-
-
-def samples_needed(n_grid, losses, variance, target: float) -> np.ndarray:
-    """Samples each (method, m) needs to reach ``target * Var(y)``: the median over seeds of
-    :func:`modscale_lib.metrics.samples_to_reach` (first crossing, interpolated in log n; ``inf`` if never reached).
-
-    n_grid: (N,); losses: (method, m, seed, N); variance: (m, seed). Returns (method, m).
-    """
-    losses = validation.array(losses, "losses", ndim=4, finite=False)
-    variance = validation.real_array(variance, "variance", low=0.0, low_open=True, ndim=2)
-    target = validation.real(target, "target", low=0.0, low_open=True)
-    if variance.shape != losses.shape[1:3]:
-        raise ValueError(f"variance must have shape (m, seed) = {losses.shape[1:3]}, got {variance.shape}")
-    out = np.empty(losses.shape[:3])
-    for idx in np.ndindex(out.shape):
-        out[idx] = metrics.samples_to_reach(n_grid, losses[idx], target * variance[idx[1:]])
-    return np.median(out, axis=2)
-
-
-def similarity_samples_needed(n_grid, similarity, level: float) -> np.ndarray:
-    """Samples a rule needs for its matched mean cos² to reach ``level``: median over seeds.
-
-    similarity: (rule, m, seed, N). Returns (rule, m)."""
-    sim = validation.array(similarity, "similarity", ndim=4, finite=False)
-    level = validation.real(level, "level")
-    out = np.empty(sim.shape[:3])
-    for idx in np.ndindex(out.shape):
-        out[idx] = metrics.samples_to_reach(n_grid, -sim[idx], -level)
-    return np.median(out, axis=2)
+__all__ = ["recovery_summary", "linear_model_agreement", "modular_against_monolithic"]
 
 
 def recovery_summary(similarity, level: float = 0.9) -> dict:
@@ -185,26 +83,6 @@ def modular_against_monolithic(n, p: int, input_dims, n_modules: int, module_dim
             for k, v in zip(cols, (int(m), int(n[i]), mono_test[i], mod_test[i], mod_train[i])):
                 cols[k].append(v)
     return cols
-
-
-def _peak(x, test) -> tuple[float, bool, float]:
-    i = int(np.argmax(test))
-    return float(x[i]), bool(0 < i < len(test) - 1), float(test[i] / np.median(test))
-
-
-def network_theory_trends(summary: dict) -> dict:
-    """The trends the authors report, measured on :func:`panel_summary` of every panel: the spread of the test
-    loss over ``k`` (max/min, networks and theory), its growth from the first to the last ``m``, and where the
-    ``p`` and ``n`` panels peak (``(location, interior?, height / median)``)."""
-    k, m = summary["k"][1], summary["m"][1]
-    out = {"k_spread": k["net test"].max() / k["net test"].min(),
-           "k_spread_theory": k["theory test"].max() / k["theory test"].min(),
-           "m_growth": m["net test"][-1] / m["net test"][0],
-           "m_growth_theory": m["theory test"][-1] / m["theory test"][0]}
-    for name in ("p", "n"):
-        x, cols = summary[name]
-        out[f"{name}_peak"] = _peak(x, cols["net test"])
-    return out
 
 
 # The peers chapter: means and intervals over seeds ---------------------------------------------------------

@@ -10,9 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["use_style", "setup_notebook", "table", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT",
-           "D_COLOURS", "METHOD_COLOURS", "subplots", "theory_and_simulation", "theory_vs_networks", "linear_model_axes",
+           "D_COLOURS", "METHOD_COLOURS", "subplots", "theory_and_simulation", "linear_model_axes",
            "modular_theory_figure", "sine_module_figure", "modules_against_target",
-           "recovery_scatter", "projection_training_figure"]
+           "recovery_scatter", "projection_training_figure", "learning_curves_grid", "samples_needed_figure",
+           "similarity_figure"]
 
 OURS = "#1f5fa8"      # our measurements
 THEORY = "#222222"    # closed forms
@@ -222,45 +223,6 @@ PANEL_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "para
                 "n": "training samples n"}
 LINE_LABELS = {"k": "p", "m": "p", "p": "m", "n": "m"}
 TRAIN_COLOUR, TEST_COLOUR = "#1f5fa8", "#e07b28"
-
-
-def theory_vs_networks(panels: dict, predictions: dict, *, ylim=None):
-    """The four-panel figure of trained networks against theory (after the authors' loss-trend figure).
-
-    For each panel (``k``, ``m``, ``p``, ``n``): light lines, one per setting of the other variable, each the
-    mean over seeds; bold lines, their average; dashed lines, the theory's prediction averaged the same way.
-    Train loss in blue, test loss in orange. Returns the figure.
-    """
-    import numpy as np
-    from matplotlib.lines import Line2D
-
-    fig, axes = subplots(2, 2, width=4.6, height=3.4)
-    for ax, name in zip(axes.ravel(), "kmpn"):
-        lines, pred = panels[name], predictions[name]
-        x_all = np.mean([d["x"] for d in lines.values()], axis=0)
-        for stat, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
-            means = np.array([d[stat].mean(axis=0) for d in lines.values()])
-            for d, mean in zip(lines.values(), means):
-                ax.plot(d["x"], mean, color=colour, lw=0.7, alpha=0.35)
-            ax.plot(x_all, means.mean(axis=0), color=colour, lw=2.2)
-            theory_mean = np.array([pred[line][stat] for line in lines]).mean(axis=0)
-            # on log axes, drop the infinite peak and the exact zeros of an interpolating fit
-            shown = np.isfinite(theory_mean) & (theory_mean > 0)
-            ax.plot(x_all, np.where(shown, theory_mean, np.nan), color=colour, lw=1.8, ls="--")
-        if name in "pn":
-            ax.set_xscale("log")
-        ax.set_yscale("log")
-        if ylim is not None:
-            ax.set_ylim(*ylim)
-        ax.set_xlabel(PANEL_LABELS[name])
-        ax.set_ylabel("loss (mean squared error)")
-        ax.set_title(f"against {PANEL_LABELS[name]} (light lines: one per {LINE_LABELS[name]})", fontsize=9)
-    handles = [Line2D([], [], color=TRAIN_COLOUR, lw=2.2, label="train, networks"),
-               Line2D([], [], color=TEST_COLOUR, lw=2.2, label="test, networks"),
-               Line2D([], [], color=TRAIN_COLOUR, lw=1.8, ls="--", label="train, theory"),
-               Line2D([], [], color=TEST_COLOUR, lw=1.8, ls="--", label="test, theory")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
-    return fig
 
 
 def composite_schematic(axes, combos, class_names, unseen) -> None:

@@ -43,11 +43,6 @@ _DEPRECATED = {
 
 
 def __getattr__(name: str):
-    if name in ("network_theory_panels", "network_theory_predictions", "panel_summary"):
-        from .. import analysis
-
-        warnings.warn(f"experiments.{name} moved to analysis.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(analysis, name)
     if name == "width_for_params":
         from .. import networks
 
