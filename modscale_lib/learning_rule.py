@@ -67,16 +67,23 @@ class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
 
 @contextlib.contextmanager
 def single_thread():
-    """Run the enclosed torch work on one thread, restoring the thread count after.
+    """Run the enclosed work on one thread, torch's and the BLAS library's, restoring both after.
 
-    Reductions in torch's CPU kernels split their work by thread, so their float32 sums depend on the number
-    of threads; on one thread the rule's result is the same, bit for bit, whatever ``torch.set_num_threads``
-    (or ``OMP_NUM_THREADS``) the caller uses.
+    Reductions in torch's CPU kernels, and numpy's matrix products through BLAS (the grouped variant's
+    steps), split their work by thread, so their floating-point sums depend on the number of threads; on one
+    thread the rule's result is the same, bit for bit, whatever ``torch.set_num_threads``,
+    ``OMP_NUM_THREADS`` or the BLAS thread count of the caller.
     """
+    try:
+        from threadpoolctl import threadpool_limits
+        blas = threadpool_limits(limits=1)
+    except ImportError:   # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
+        blas = contextlib.nullcontext()
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with blas:
+            yield
     finally:
         torch.set_num_threads(before)
 

@@ -39,3 +39,18 @@ def test_per_model_frozen_projections_do_not_move():
     assert moved[1] == 0 and moved[0] > 0 and moved[2] > 0
     with pytest.raises(ValueError, match="train_projections"):
         ModularEnsemble(3, 5, 2, 1, train_projections=[True, False])
+
+
+def test_the_grouped_rule_does_not_depend_on_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    from modscale_lib.learning_rule import find_module_projections
+    from modscale_lib.modular_tasks import NonSeparableTask
+
+    task = NonSeparableTask(8, 2, 2, seed=0)
+    X, y = task.sample(600, seed=0)
+    with threadpool_limits(limits=1):
+        one = find_module_projections(X, y, 2, 2, variant="grouped", seed=0)
+    with threadpool_limits(limits=2):
+        two = find_module_projections(X, y, 2, 2, variant="grouped", seed=0)
+    np.testing.assert_array_equal(one, two)
