@@ -38,8 +38,6 @@ Variants of :func:`find_module_projections`:
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 
 import numpy as np
 import torch
@@ -48,7 +46,7 @@ from . import validation
 from .methods import RULE_VARIANTS
 from .kernels import (KERNELS, ModuleAtInit, _cross_kernel, _kernel_matrix, _tensor,  # noqa: F401
                       feature_kernel, ntk_kernel, rbf_kernel)
-from .seeding import torch_generator
+from .seeding import _single_threaded, single_thread, torch_generator  # noqa: F401 (single_thread is public here)
 
 __all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "find_module_projections",
            "KERNELS", "VARIANTS", "DEFAULTS", "KernelNotPositiveDefiniteError", "orthonormalise", "moment_span",
@@ -63,37 +61,6 @@ DEFAULTS = {"variant": "auto", "kernel": "features", "steps": 300, "lr": 0.05, "
 
 class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
     """The regularised kernel matrix has no Cholesky factor: raise the ridge."""
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run the enclosed work on one thread, torch's and the BLAS library's, restoring both after.
-
-    Reductions in torch's CPU kernels, and numpy's matrix products through BLAS (the grouped variant's
-    steps), split their work by thread, so their floating-point sums depend on the number of threads; on one
-    thread the rule's result is the same, bit for bit, whatever ``torch.set_num_threads``,
-    ``OMP_NUM_THREADS`` or the BLAS thread count of the caller.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-        blas = threadpool_limits(limits=1)
-    except ImportError:   # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
-        blas = contextlib.nullcontext()
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with blas:
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _single_threaded(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with single_thread():
-            return function(*args, **kwargs)
-    return wrapper
 
 
 def orthonormalise(A: torch.Tensor) -> torch.Tensor:

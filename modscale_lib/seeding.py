@@ -7,11 +7,14 @@ streams (numpy's ``SeedSequence`` mixes them).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import numpy as np
 
 from . import validation
 
-__all__ = ["derive", "numpy_generator", "torch_generator"]
+__all__ = ["derive", "numpy_generator", "torch_generator", "single_thread"]
 
 
 def _parts(seed_parts) -> list[int]:
@@ -37,3 +40,36 @@ def torch_generator(*seed_parts):
 
     state = np.random.SeedSequence(_parts(seed_parts)).generate_state(2)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run the enclosed work on one thread, torch's and the BLAS library's, restoring both after.
+
+    Reductions in torch's CPU kernels, and numpy's matrix products through BLAS (the grouped variant's
+    steps), split their work by thread, so their floating-point sums depend on the number of threads; on one
+    thread the rule's result is the same, bit for bit, whatever ``torch.set_num_threads``,
+    ``OMP_NUM_THREADS`` or the BLAS thread count of the caller.
+    """
+    import torch
+
+    try:
+        from threadpoolctl import threadpool_limits
+        blas = threadpool_limits(limits=1)
+    except ImportError:   # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
+        blas = contextlib.nullcontext()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with blas:
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _single_threaded(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with single_thread():
+            return function(*args, **kwargs)
+    return wrapper
