@@ -76,6 +76,7 @@ def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None =
         if np.isnan(seeds_by_m).any():
             continue
         row = {"method": label, **growth_with_ci(input_dims, seeds_by_m, n_max)}
+        row["never"] = bool(np.all(np.median(seeds_by_m, axis=0) >= n_max))
         row["flat"] = bool(not row["lower_bound"] and row["low"] <= 1.0 <= row["high"])
         row["ratio"] = (None if baseline is None or i == baseline
                         else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T))
@@ -84,13 +85,18 @@ def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None =
 
 
 def growth_line(row: dict) -> str:
-    """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound."""
+    """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound; a method that
+    reaches the target at no m has no growth to state."""
+    if row.get("never"):
+        return "growth per dimension: none (the target is reached at no m of the grid)"
     sign = ">= " if row.get("lower_bound") else ""
     return (f"growth per dimension {sign}{row['estimate']:.3f}x [95% CI {sign}{row['low']:.3f}, "
             f"{row['high']:.3f}]")
 
 
 def _short(row: dict) -> str:
+    if row.get("never"):
+        return "target reached at no m"
     sign = ">= " if row.get("lower_bound") else ""
     return f"{sign}{row['estimate']:.3f} [{row['low']:.3f}, {row['high']:.3f}]"
 
@@ -159,23 +165,37 @@ def _level(a, b, n_max: float) -> tuple[float, float, float]:
 
 
 def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float) -> str:
-    """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m."""
+    """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m.
+
+    A median not reached on the grid is counted at ``n_max``: it makes a method's growth, and its ``n*`` at
+    the largest m, lower bounds. So "grows more slowly" is said only when ``a``'s medians are all reached
+    (the censoring of ``b`` can only make the true ratio smaller), "faster" only when ``b``'s are, and a level
+    is "at least" (or "at most") where ``a`` (or ``b``) is censored there."""
+    reached = lambda x: bool(np.all(np.median(x, axis=-1) < n_max))
     r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T)
-    if r["high"] < 1:
+    if not reached(a) and not np.any(np.median(a, axis=-1) < n_max):
+        g = "never reaches the target on the grid"
+    elif r["high"] < 1 and reached(a):
         g = f"grows more slowly than {name_b} (ratio of growths {_short(r)})"
-    elif r["low"] > 1:
+    elif r["low"] > 1 and reached(b):
         g = f"grows faster than {name_b} (ratio of growths {_short(r)})"
+    elif r["censored"]:
+        g = f"is not ordered against {name_b} by the growth ratio {_short(r)}, which rests on censored medians"
     else:
         g = f"grows like {name_b} within the interval (ratio of growths {_short(r)})"
     lv = _level(a[-1], b[-1], n_max)
+    a_cens, b_cens = np.median(a[-1]) >= n_max, np.median(b[-1]) >= n_max
+    if a_cens and b_cens:
+        return f"{name_a} {g}; at m = {int(input_dims[-1])} neither reaches the target on the grid"
+    bound = "at least " if a_cens else "at most " if b_cens else ""
     if lv[2] < 1:
         word = "fewer"
     elif lv[1] > 1:
         word = "more"
     else:
         word = "not distinguishably different"
-    level = f"at m = {int(input_dims[-1])} it needs {lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] its samples ({word})"
-    return f"{name_a} {g}; {level}" + (" (censored medians: bounds)" if r["censored"] else "")
+    return (f"{name_a} {g}; at m = {int(input_dims[-1])} it needs {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
+            f"the samples of {name_b} ({word})")
 
 
 def verdicts(input_dims, n_star, n_max: float, labels, module_counts) -> dict:
@@ -275,3 +295,20 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
             "summary_mono": f"The monolithic network's samples grow per dimension by {mono}.",
             "summary_modular": f"The modular networks' growth per dimension: {modular}.",
             "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}."}
+
+
+def learned_levels(input_dims, n_star, n_max: float, labels, module_counts) -> str:
+    """For each task and each modular method whose projections are learned (not the oracle): its ``n*`` at the
+    largest m as a multiple of the monolithic network's, with the interval (:func:`_level`; "at most" where the
+    monolithic network never reaches the target there). n_star : (K, method, m, seed)."""
+    labels = list(labels)
+    mono = labels.index("monolithic")
+    parts = []
+    for k, K in enumerate(module_counts):
+        for i, label in enumerate(labels):
+            if label in ("monolithic", "modular, oracle"):
+                continue
+            lv = _level(n_star[k, i, -1], n_star[k, mono, -1], n_max)
+            bound = "at most " if np.median(n_star[k, mono, -1]) >= n_max else ""
+            parts.append(f"K = {K}, {label}: {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}]")
+    return "; ".join(parts) + "."

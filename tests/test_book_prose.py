@@ -13,7 +13,7 @@ NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 # (notebook, number as written): why it may be typed
 ALLOWED = {
     ("finding_modules", "0.9"): "the threshold of matched cos² at which a module counts as found (a definition)",
-    ("sample_complexity", "0.9"): "the same threshold of matched cos²",
+    ("sample_complexity", "95%"): "the confidence level of the bootstrap intervals (a definition)",
     ("using_this_book", "95%"): "the coverage of a two-standard-error band under a normal law (a fact, not a result)",
     ("peers", "95%"): "the confidence level of the bootstrap intervals (a definition)",
     ("compositional_cifar", "95%"): "the confidence level of the bootstrap intervals (a definition)",

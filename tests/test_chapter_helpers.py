@@ -118,3 +118,23 @@ def test_summary_texts_name_every_method_with_its_interval():
     out = growth.summary_texts(rows, "K = 2: modular, oracle", [row("modules without projections", 1.1)], 4)
     assert "modular, oracle 1.010 [1.000, 1.020]" in out["headline"] and "at K = 4" in out["headline"]
     assert "K = 2: 1.200" in out["summary_mono"] and "modules without projections 1.100" in out["summary_controls"]
+
+
+def test_censored_comparisons_are_bounds_not_orderings():
+    m = np.array([4, 8, 16, 32])
+    rng = np.random.default_rng(2)
+    rule = 100 * (1.05 ** m)[:, None] * np.exp(rng.normal(0, 0.05, (4, 5)))
+    censored_mono = np.where(m[:, None] >= 16, np.inf, 300 * (1.05 ** m)[:, None] * np.ones((1, 5)))
+    never = np.full((4, 5), np.inf)
+    text = growth._compare("rule", "mono", m, rule, censored_mono, 4096)
+    assert "at most" in text and "grows faster" not in text
+    assert "never reaches" in growth._compare("never", "rule", m, never, rule, 4096)
+    assert "at least" in growth._compare("mono", "rule", m, censored_mono, rule, 4096)
+    row = growth.growth_rows(m, never[None], 4096, ["never"])[0]
+    assert row["never"] and "reached at no m" in growth.growth_line(row)
+
+
+def test_learned_levels_are_multiples_of_the_monolithic_network():
+    n_star = np.ones((1, 3, 2, 5)) * np.array([400.0, 100.0, 200.0])[None, :, None, None]
+    text = growth.learned_levels(np.array([4, 8]), n_star, 4096, ["monolithic", "modular, oracle", "modular, random"], (2,))
+    assert text == "K = 2, modular, random: 0.50x [0.50, 0.50]."
