@@ -287,6 +287,7 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
             ax.plot(input_dims[censored], med[censored], "o", mfc="white", color=colour, ms=5)
         ax.set(xscale="log", yscale="log", xlabel="input dimension m", title=title)
         ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     axes[0, 0].set_ylabel("samples needed n*")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
     return fig
