@@ -147,7 +147,7 @@ class SampleComplexityConfig:
     dimension ``m`` and seed, in and out of distribution (inputs of standard deviation ``ood_input_std``).
 
     Networks: the monolithic MLP has ``mlp_depth`` hidden layers of ``mlp_width``; every module ``module_depth``
-    layers of ``module_width`` (values chosen by :func:`sample_complexity_capacity` on a validation split).
+    layers of ``module_width`` (values chosen by ``sample_complexity_capacity`` on a validation split).
     Every network trains with Adam (step ``mlp_lr`` or ``module_lr``, cosine decay) and stops early on a
     validation split of ``n_val`` separate samples, keeping its best weights. The oracle's projections stay
     at the truth; the random and rule starts train with the rest. The rule is the ``backfit`` variant with
