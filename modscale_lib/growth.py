@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import metrics, validation
+from . import methods, metrics, validation
 from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
-           "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "verdicts", "control_rows"]
+           "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
+           "control_rows", "summary_texts", "learned_levels"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +42,11 @@ def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.n
     return n_star, censored
 
 
+def _clip(x, n_max: float) -> np.ndarray:
+    """``n*`` with targets not reached (``inf``) counted at the grid's end ``n_max``."""
+    return np.where(np.isinf(x), n_max, x)
+
+
 def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95) -> dict:
     """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.metrics.growth_ci`).
 
@@ -52,14 +58,13 @@ def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidenc
     """
     a = validation.array(n_star, "n_star", ndim=2, finite=False)
     n_max = validation.real(n_max, "n_max", low=0, low_open=True)
-    clip = lambda x: np.where(np.isinf(x), n_max, x)
     censored = bool(np.any(np.median(a, axis=0) >= n_max))
     b = None
     if baseline is not None:
         b = validation.array(baseline, "baseline", shape=a.shape, finite=False)
         censored = censored or bool(np.any(np.median(b, axis=0) >= n_max))
-        b = clip(b)
-    est, low, high = metrics.growth_ci(input_dims, clip(a), baseline=b, confidence=confidence)
+        b = _clip(b, n_max)
+    est, low, high = metrics.growth_ci(input_dims, _clip(a, n_max), baseline=b, confidence=confidence)
     return {"estimate": est, "low": low, "high": high, "lower_bound": censored and baseline is None,
             "censored": censored}
 
@@ -126,7 +131,7 @@ def oracle_check(last, labels, module_counts, input_dims) -> tuple[dict, int]:
     worse)."""
     table = loss_table(last, labels, module_counts, input_dims)
     _, low, high = metrics.bootstrap_ci(last, axis=-1)
-    o, mono = labels.index("modular, oracle"), labels.index("monolithic")
+    o, mono = labels.index(methods.ORACLE), labels.index(methods.MONOLITHIC)
     worse = int(np.sum(low[:, o] > high[:, mono]))
     return table, worse
 
@@ -159,8 +164,7 @@ def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_count
 def _level(a, b, n_max: float) -> tuple[float, float, float]:
     """The factor ``n*_a / n*_b`` at one dimension, geometric mean over seeds with its bootstrap interval
     (unreached targets counted at ``n_max``). a, b : (seed,)."""
-    clip = lambda x: np.where(np.isinf(x), n_max, x)
-    mean, low, high = metrics.bootstrap_ci(np.log(clip(a) / clip(b)))
+    mean, low, high = metrics.bootstrap_ci(np.log(_clip(a, n_max) / _clip(b, n_max)))
     return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high))
 
 
@@ -198,37 +202,34 @@ def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float) -> str:
             f"the samples of {name_b} ({word})")
 
 
-def verdicts(input_dims, n_star, n_max: float, labels, module_counts) -> dict:
-    """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include
-    ``"monolithic"``, ``"modular, oracle"``, ``"modular, random"`` and one rule). Returns ``lines`` (one
-    comparison per line) and ``glue``: ``flat_text``, ``rule_vs_random``, ``modular_vs_mono``."""
-    labels = list(labels)
-    mono, random = labels.index("monolithic"), labels.index("modular, random")
-    rule = next(i for i, lab in enumerate(labels) if lab.endswith(" rule"))
-    flat, rule_random, vs_mono, lines = [], [], [], []
-    for k, K in enumerate(module_counts):
-        rows = growth_rows(input_dims, n_star[k], n_max, labels)
+def flat_text(rows_by_task: dict) -> str:
+    """The methods flat in m (their interval contains 1), per task: ``{K: growth_rows(...)}`` -> a sentence."""
+    parts = []
+    for K, rows in rows_by_task.items():
         names = [r["method"] for r in rows if r["flat"]]
-        flat.append(f"K = {K}: {', '.join(names) if names else 'none'}")
+        parts.append(f"K = {K}: {', '.join(names) if names else 'none'}")
+    return "; ".join(parts) + "."
+
+
+def verdicts(input_dims, n_star, n_max: float, labels, module_counts) -> dict:
+    """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include the
+    monolithic network, random starts and one rule). Returns ``lines`` (one comparison per line) and ``glue``:
+    ``rule_vs_random``, ``modular_vs_mono``."""
+    labels = list(labels)
+    mono, random = labels.index(methods.MONOLITHIC), labels.index(methods.RANDOM)
+    rule = next(i for i, lab in enumerate(labels) if lab.endswith(" rule"))
+    rule_random, vs_mono = [], []
+    for k, K in enumerate(module_counts):
         text = _compare(labels[rule], labels[random], input_dims, n_star[k, rule], n_star[k, random], n_max)
         rule_random.append(f"K = {K}: {text}")
         for i, label in enumerate(labels):
             if i != mono:
                 vs_mono.append(f"K = {K}: " + _compare(label, labels[mono], input_dims, n_star[k, i], n_star[k, mono], n_max))
-    lines = flat + rule_random + vs_mono
-    return {"lines": lines, "glue": {"flat_text": "; ".join(flat) + ".", "rule_vs_random": "; ".join(rule_random) + ".",
-                                     "modular_vs_mono": "; ".join(vs_mono) + "."}}
+    return {"lines": rule_random + vs_mono,
+            "glue": {"rule_vs_random": "; ".join(rule_random) + ".", "modular_vs_mono": "; ".join(vs_mono) + "."}}
 
 
-_QUESTIONS = {  # control label suffix or name -> (question, the methods it is compared with)
-    "q2": ("K/2 modules", "2K modules"),
-    "q3": ("modular, random, K averaged",),
-    "q4": ("monolithic, compute-matched",),
-    "q5": ("modules without projections",),
-}
-
-
-def control_rows(n_grid, input_dims, rel, labels, controls, every: int, target: float) -> dict:
+def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> dict:
     """The controls of one task against the main methods, all on the controls' grid (every ``every``-th n).
 
     rel : losses / Var(y), (method, m, seed, N). Returns ``rows`` (:func:`growth_rows` of every method on that
@@ -244,38 +245,28 @@ def control_rows(n_grid, input_dims, rel, labels, controls, every: int, target: 
         table[f"n* m={int(m)}"] = [float(np.median(n_star[labels.index(r["method"]), a])) for r in rows]
     table["growth per dimension"] = [_short(r) for r in rows]
     rule = next(lab for lab in labels if lab.endswith(" rule"))
-    partner = {"K/2 modules": rule, "2K modules": rule, "modular, random, K averaged": "modular, random",
-               "monolithic, compute-matched": "monolithic", "modules without projections": "monolithic"}
+    variant = methods.rule_variant(rule)
+    questions = {  # each control, with the method it stands in for; every control is also set beside the rule
+        "q2": ((methods.wrong_count(variant, "K/2"), rule), (methods.wrong_count(variant, "2K"), rule)),
+        "q3": ((methods.RANDOM_AVERAGED, methods.RANDOM),),
+        "q4": ((methods.COMPUTE_MATCHED, methods.MONOLITHIC),),
+        "q5": ((methods.NO_PROJECTIONS, methods.MONOLITHIC),),
+    }
     glue, lines = {}, []
-    for q, keys in _QUESTIONS.items():
+    for q, pairs in questions.items():
         parts = []
-        for key in keys:
-            c = next(lab for lab in controls if lab.endswith(key))
-            for other in dict.fromkeys((rule, partner[key])):
-                i, j = labels.index(c), labels.index(other)
-                parts.append(_compare(c, other, input_dims, n_star[i], n_star[j], n_sub[-1]))
+        for control, partner in pairs:
+            for other in dict.fromkeys((rule, partner)):
+                i, j = labels.index(control), labels.index(other)
+                parts.append(_compare(control, other, input_dims, n_star[i], n_star[j], n_sub[-1]))
         lines += [f"{q.upper()}: {p}" for p in parts]
         glue[q] = "; ".join(parts) + "."
     return {"rows": rows, "table": table, "lines": lines, "glue": glue}
 
 
-def capacity_table(res, cfg) -> dict:
-    """The capacity search (:func:`modscale_lib.experiments.sample_complexity.sample_complexity_capacity`) as a
-    table, lowest geometric-mean validation loss first: ``network``, ``depth``, ``width``, ``step size``,
-    ``mean validation loss / Var(y)``."""
-    rows = []
-    for (d, i, w), v in np.ndenumerate(np.exp(np.log(res["module_val"]).mean(axis=(3, 4, 5)))):
-        rows.append(("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v))
-    for (i, w), v in np.ndenumerate(np.exp(np.log(res["mlp_val"]).mean(axis=(2, 3, 4)))):
-        rows.append(("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v))
-    rows.sort(key=lambda r: (r[0], r[4]))
-    names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
-    return {name: [r[j] for r in rows] for j, name in enumerate(names)}
-
-
 def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict], control_task) -> dict:
-    """Sentences for a chapter's summary, built from :func:`growth_rows` per task (``{K: rows}``), the
-    :func:`verdicts` flat list and the controls' rows: ``headline``, ``summary_mono``, ``summary_modular``,
+    """Sentences for a chapter's summary, built from :func:`growth_rows` per task (``{K: rows}``),
+    :func:`flat_text` and the controls' rows: ``headline``, ``summary_mono``, ``summary_modular``,
     ``summary_controls``."""
     def said(row):
         return f"{row['method']} {_short(row)}"
@@ -285,12 +276,11 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
     headline = (f"at K = {largest} the samples needed grow per added dimension by "
                 + "; ".join(said(r) for r in rows_by_task[largest])
                 + f" (growth and 95% interval). Flat in m by the intervals: {flat_text}")
-    mono = "; ".join(f"K = {K}: {_short(rows['monolithic'])}" for K, rows in per_task.items() if "monolithic" in rows)
-    modular = "; ".join(f"K = {K}: " + ", ".join(said(r) for name, r in rows.items() if name != "monolithic")
+    mono = "; ".join(f"K = {K}: {_short(rows[methods.MONOLITHIC])}" for K, rows in per_task.items()
+                     if methods.MONOLITHIC in rows)
+    modular = "; ".join(f"K = {K}: " + ", ".join(said(r) for name, r in rows.items() if name != methods.MONOLITHIC)
                         for K, rows in per_task.items())
-    controls = "; ".join(said(r) for r in control_rows_ if r["method"] in
-                         {"monolithic, compute-matched", "modular, random, K averaged", "modules without projections"}
-                         or r["method"].endswith(" modules"))
+    controls = "; ".join(said(r) for r in control_rows_ if r["method"] in methods.CONTROLS)
     return {"headline": headline,
             "summary_mono": f"The monolithic network's samples grow per dimension by {mono}.",
             "summary_modular": f"The modular networks' growth per dimension: {modular}.",
@@ -302,11 +292,11 @@ def learned_levels(input_dims, n_star, n_max: float, labels, module_counts) -> s
     largest m as a multiple of the monolithic network's, with the interval (:func:`_level`; "at most" where the
     monolithic network never reaches the target there). n_star : (K, method, m, seed)."""
     labels = list(labels)
-    mono = labels.index("monolithic")
+    mono = labels.index(methods.MONOLITHIC)
     parts = []
     for k, K in enumerate(module_counts):
         for i, label in enumerate(labels):
-            if label in ("monolithic", "modular, oracle"):
+            if label in (methods.MONOLITHIC, methods.ORACLE):
                 continue
             lv = _level(n_star[k, i, -1], n_star[k, mono, -1], n_max)
             bound = "at most " if np.median(n_star[k, mono, -1]) >= n_max else ""

@@ -46,7 +46,7 @@ def rule(variant: str) -> str:
 COMPUTE_MATCHED = "monolithic, compute-matched"
 RANDOM_AVERAGED = "modular, random, K averaged"
 NO_PROJECTIONS = "modules without projections"
-_COUNTS = {"K/2": 0.5, "2K": 2.0}
+_COUNTS = {"K/2": lambda K: max(1, K // 2), "2K": lambda K: 2 * K}   # the wrong counts, from the task's K
 
 
 def wrong_count(variant: str, count: str) -> str:
@@ -64,14 +64,14 @@ CONTROLS = (COMPUTE_MATCHED, RANDOM_AVERAGED, NO_PROJECTIONS) + tuple(
 ALL = (MONOLITHIC, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
 
 
-def module_count(label: str, n_modules: int) -> float:
+def module_count(label: str, n_modules: int) -> int:
     """The number of modules the method's network has on a task of ``n_modules`` modules (0 for an MLP)."""
     rule_variant(label)  # validates
     if label in (MONOLITHIC, COMPUTE_MATCHED):
         return 0
-    for count, factor in _COUNTS.items():
+    for count, of in _COUNTS.items():
         if label.endswith(f", {count} modules"):
-            return max(1, int(round(factor * n_modules)))
+            return of(n_modules)
     return n_modules
 
 

@@ -258,7 +258,8 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
                 ax.plot(n_grid, mean, "o-", ms=2.5, color=METHOD_COLOURS[label], label=label)
                 ax.fill_between(n_grid, low, high, color=METHOD_COLOURS[label], alpha=0.2, lw=0)
             ax.set(xscale="log", yscale="log", title=f"K = {K}, m = {int(input_dims[a])}")
-            ax.set_xlabel("training samples n") if k == len(module_counts) - 1 else None
+            if k == len(module_counts) - 1:
+                ax.set_xlabel("training samples n")
         axes[k, 0].set_ylabel("test loss / Var(y)")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
     return fig

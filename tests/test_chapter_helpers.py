@@ -99,7 +99,8 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
     n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]      # (K=1, method, m, seed)
     labels = ["monolithic", "modular, oracle", "modular, backfit rule", "modular, random"]
     out = growth.verdicts(m, n_star, 1e6, labels, (2,))
-    assert "modular, oracle" in out["glue"]["flat_text"] and "monolithic" not in out["glue"]["flat_text"]
+    flat = growth.flat_text({2: growth.growth_rows(m, n_star[0], 1e6, labels)})
+    assert "modular, oracle" in flat and "monolithic" not in flat
     assert "needs 0.50x" in out["glue"]["rule_vs_random"] and "(fewer)" in out["glue"]["rule_vs_random"]
     assert "grows more slowly than monolithic" in out["glue"]["modular_vs_mono"]
     # controls: losses that reach 0.1 Var(y) at known n on a grid, controls measured at every 2nd n
@@ -108,7 +109,7 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
     labs = labels + ["modular, backfit rule, K/2 modules", "modular, backfit rule, 2K modules",
                      "modular, random, K averaged", "monolithic, compute-matched", "modules without projections"]
     rel = np.stack([np.stack([np.stack([curve(100 + 10 * a)] * 5) for a in range(4)]) for _ in labs])
-    ctl = growth.control_rows(n_grid, m, rel, labs, labs[4:], 2, 0.1)
+    ctl = growth.control_rows(n_grid, m, rel, labs, 2, 0.1)
     assert set(ctl["glue"]) == {"q2", "q3", "q4", "q5"} and len(ctl["table"]["method"]) == len(labs)
 
 

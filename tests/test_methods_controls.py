@@ -14,6 +14,7 @@ def test_wrong_count_labels_round_trip():
     assert methods.rule_variant(label) == "backfit" and methods.is_modular(label)
     assert methods.module_count(label, 4) == 8
     assert methods.module_count(methods.wrong_count("backfit", "K/2"), 2) == 1
+    assert methods.module_count(methods.wrong_count("backfit", "K/2"), 5) == 2
     assert methods.module_count(methods.MONOLITHIC, 4) == 0
     with pytest.raises(ValueError, match="count"):
         methods.wrong_count("backfit", "3K")

@@ -3,6 +3,7 @@ validation split, then test loss of every method and of the reviewers' controls 
 for each number of modules and input dimension; and the cost of the rule's kernel objective."""
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from ..training import fit
 from .common import check_fields, real, reals, some_of, whole, wholes
 
 __all__ = ["SampleComplexityConfig", "sample_complexity_sweep", "CapacityConfig", "sample_complexity_capacity",
-           "choose_capacity", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN", "CONTROLS"]
+           "choose_capacity", "capacity_table", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN", "CONTROLS"]
 
 CHAPTER = "sample_complexity"
 VARIANT = "backfit"   # the rule the sweep uses (the library's default for b = 1)
@@ -95,49 +96,69 @@ class CapacityConfig:
             raise ValueError(f"n_modules ({self.n_modules}) must be <= every m in m_grid (smallest {min(self.m_grid)})")
 
 
-def _per_model_data(cfg, m: int, members: list[int]):
-    """Training pools and validation splits, (E, n, m) and (E, n_val, m), one task draw per member's seed."""
-    tasks = {s: SineWaveTask(m, cfg.n_modules, seed=s) for s in set(members)}
-    pools = {s: _data(tasks[s], max(cfg.n_grid), cfg.n_val) for s in tasks}
-    stack = lambda j: np.stack([pools[s][j] for s in members])
-    return tasks, stack(0), stack(1), stack(2), stack(3)
+def _stacked(pools: dict, members: list[int]):
+    """Per-member training pools and validation splits, (E, n, m) and (E, n_val, m), from the pool of each
+    member's seed."""
+    return tuple(np.stack([pools[s][j] for s in members]) for j in range(4))
 
 
 @experiment("sample_complexity_capacity", version=1, config_type=CapacityConfig, chapter=CHAPTER)
 def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
     """Validation losses: modules ``(depth, lr, width, m, n, seed)``, the MLP ``(lr, width, m, n, seed)``."""
-    W, N, S = len(cfg.module_widths), len(cfg.n_grid), len(cfg.seeds)
-    module_val = np.full((len(cfg.module_depths), len(cfg.module_lrs), W, len(cfg.m_grid), N, S), np.nan)
+    N, S, K = len(cfg.n_grid), len(cfg.seeds), cfg.n_modules
+    module_val = np.full((len(cfg.module_depths), len(cfg.module_lrs), len(cfg.module_widths), len(cfg.m_grid), N, S),
+                         np.nan)
     mlp_val = np.full((len(cfg.mlp_lrs), len(cfg.mlp_widths), len(cfg.m_grid), N, S), np.nan)
-    K = cfg.n_modules
     for a, m in enumerate(cfg.m_grid):
-        for widths, shape in ((cfg.module_widths, (W, N, S)), (cfg.mlp_widths, (len(cfg.mlp_widths), N, S))):
-            grid = [(w, n, s) for w in widths for n in cfg.n_grid for s in cfg.seeds]
-            members = [s for _, _, s in grid]
-            tasks, X, y, Xv, yv = _per_model_data(cfg, m, members)
-            ns, ws = [n for _, n, _ in grid], [w for w, _, _ in grid]
-            if widths is cfg.module_widths:
-                U = np.stack([np.broadcast_to(tasks[s].projections, (K, m, 1)) for s in members])
-                for d, depth in enumerate(cfg.module_depths):
-                    for i, lr in enumerate(cfg.module_lrs):
-                        model = ModularEnsemble(len(grid), m, K, 1, width=max(ws), depth=depth, widths=ws,
-                                                projections=U, train_projections=False, seeds=list(range(len(grid))))
-                        module_val[d, i, :, a] = _train(model, X, y, Xv, yv, ns, cfg, lr).val_loss.reshape(shape)
-            else:
-                for i, lr in enumerate(cfg.mlp_lrs):
-                    model = MLPEnsemble(len(grid), m, max(ws), depth=cfg.mlp_depth, widths=ws, seeds=list(range(len(grid))))
-                    mlp_val[i, :, a] = _train(model, X, y, Xv, yv, ns, cfg, lr).val_loss.reshape(shape)
+        tasks = {s: SineWaveTask(m, K, seed=s) for s in cfg.seeds}
+        pools = {s: _data(task, max(cfg.n_grid), cfg.n_val) for s, task in tasks.items()}
+        # one ensemble member per (width, n, seed), in that order, for each depth and step size
+        grid = lambda widths: [(w, n, s) for w in widths for n in cfg.n_grid for s in cfg.seeds]
+        modules, mlps = grid(cfg.module_widths), grid(cfg.mlp_widths)
+        X, y, Xv, yv = _stacked(pools, [s for _, _, s in modules])
+        U = np.stack([np.broadcast_to(tasks[s].projections, (K, m, 1)) for _, _, s in modules])
+        for (d, depth), (i, lr) in itertools.product(enumerate(cfg.module_depths), enumerate(cfg.module_lrs)):
+            model = ModularEnsemble(len(modules), m, K, 1, width=max(cfg.module_widths), depth=depth,
+                                    widths=[w for w, _, _ in modules], projections=U, train_projections=False,
+                                    seeds=list(range(len(modules))))
+            val = _train(model, X, y, Xv, yv, [n for _, n, _ in modules], cfg, lr).val_loss
+            module_val[d, i, :, a] = val.reshape(len(cfg.module_widths), N, S)
+        X, y, Xv, yv = _stacked(pools, [s for _, _, s in mlps])
+        for i, lr in enumerate(cfg.mlp_lrs):
+            model = MLPEnsemble(len(mlps), m, max(cfg.mlp_widths), depth=cfg.mlp_depth, widths=[w for w, _, _ in mlps],
+                                seeds=list(range(len(mlps))))
+            val = _train(model, X, y, Xv, yv, [n for _, n, _ in mlps], cfg, lr).val_loss
+            mlp_val[i, :, a] = val.reshape(len(cfg.mlp_widths), N, S)
     return {"module_val": module_val, "mlp_val": mlp_val}
+
+
+def _capacity_scores(res) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric-mean validation loss over ``(m, n, seed)`` of every module setting ``(depth, lr, width)`` and
+    every MLP setting ``(lr, width)``."""
+    score = lambda a: np.exp(np.log(np.asarray(a)).mean(axis=(-3, -2, -1)))
+    return score(res["module_val"]), score(res["mlp_val"])
 
 
 def choose_capacity(res, cfg: CapacityConfig) -> dict:
     """The settings with the lowest mean log validation loss over ``(m, n, seed)``: ``module_depth``,
     ``module_lr``, ``module_width``, ``mlp_lr``, ``mlp_width`` (the values the sweep's configs use)."""
-    score = lambda a: np.log(np.asarray(a)).mean(axis=tuple(range(a.ndim - 3, a.ndim)))
-    d, i, w = np.unravel_index(int(np.argmin(score(res["module_val"]))), res["module_val"].shape[:3])
-    j, v = np.unravel_index(int(np.argmin(score(res["mlp_val"]))), res["mlp_val"].shape[:2])
+    modules, mlps = _capacity_scores(res)
+    d, i, w = np.unravel_index(int(np.argmin(modules)), modules.shape)
+    j, v = np.unravel_index(int(np.argmin(mlps)), mlps.shape)
     return {"module_depth": cfg.module_depths[d], "module_lr": cfg.module_lrs[i], "module_width": cfg.module_widths[w],
             "mlp_lr": cfg.mlp_lrs[j], "mlp_width": cfg.mlp_widths[v]}
+
+
+def capacity_table(res, cfg: CapacityConfig) -> dict:
+    """The capacity search as a table, lowest geometric-mean validation loss first within each network:
+    ``network``, ``depth``, ``width``, ``step size``, ``mean validation loss / Var(y)``."""
+    modules, mlps = _capacity_scores(res)
+    rows = [("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v)
+            for (d, i, w), v in np.ndenumerate(modules)]
+    rows += [("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v) for (i, w), v in np.ndenumerate(mlps)]
+    rows.sort(key=lambda r: (r[0], r[4]))
+    names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
+    return {name: [r[j] for r in rows] for j, name in enumerate(names)}
 
 
 @dataclass(frozen=True)
@@ -262,7 +283,7 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     rule_U = np.stack([_rule(X, y, grid[j], K, cfg, seed) for j in all_n])
     out["rule_similarity"] = np.array([metrics.matched_similarity(task.projections, u) for u in rule_U])
     truth = np.broadcast_to(task.projections, (N, K, m, 1))
-    extra = [r for r in range(1, K)] if sub else []
+    extra = list(range(1, K)) if sub else []   # the averaged control's other K - 1 random starts
     U = np.concatenate([truth, rule_U, random_projections(N, K, m, 1, seeds(0, all_n)).numpy()]
                        + [random_projections(len(sub), K, m, 1, seeds(r, sub)).numpy() for r in extra])
     idx = all_n * 3 + sub * len(extra)
@@ -277,10 +298,11 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
         extra_steps = int(math.ceil(rule_flops(max(grid), m, K, cfg) / step_flops))
         out["extra_steps"] = np.array(extra_steps)
         add(mlp(sub, 0), sub, [methods.COMPUTE_MATCHED] * len(sub), cfg.mlp_lr, cfg.steps + extra_steps)
-        for count, k2 in (("K/2", max(1, K // 2)), ("2K", 2 * K)):
+        for label in (methods.wrong_count(VARIANT, "K/2"), methods.wrong_count(VARIANT, "2K")):
+            k2 = methods.module_count(label, K)
             U2 = np.stack([_rule(X, y, grid[j], k2, cfg, seed) for j in sub])
             add(ModularEnsemble(len(sub), m, k2, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U2,
-                                seeds=seeds(0, sub)), sub, [methods.wrong_count(VARIANT, count)] * len(sub), cfg.module_lr)
+                                seeds=seeds(0, sub)), sub, [label] * len(sub), cfg.module_lr)
         eye = np.broadcast_to(np.eye(m, dtype=np.float32), (len(sub), K, m, m))
         add(ModularEnsemble(len(sub), m, K, m, width=cfg.module_width, depth=cfg.module_depth, projections=eye,
                             train_projections=False, seeds=seeds(0, sub)), sub, [methods.NO_PROJECTIONS] * len(sub),
