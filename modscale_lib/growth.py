@@ -289,8 +289,8 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
 
 def learned_levels(input_dims, n_star, n_max: float, labels, module_counts) -> str:
     """For each task and each modular method whose projections are learned (not the oracle): its ``n*`` at the
-    largest m as a multiple of the monolithic network's, with the interval (:func:`_level`; "at most" where the
-    monolithic network never reaches the target there). n_star : (K, method, m, seed)."""
+    largest m as a multiple of the monolithic network's: geometric mean over seeds and its interval ("at
+    most" where the monolithic network never reaches the target there). n_star : (K, method, m, seed)."""
     labels = list(labels)
     mono = labels.index(methods.MONOLITHIC)
     parts = []
