@@ -96,6 +96,18 @@ class CompositionalCifarConfig:
         return cls()
 
     @classmethod
+    def cpu_more_images(cls) -> "CompositionalCifarConfig":
+        """``cpu`` at the other numbers of images, k = 3, 5, 6, 7 (``merge_k`` joins it with ``cpu``)."""
+        return cls(n_images_grid=(3, 5, 6, 7))
+
+    @classmethod
+    def cpu_epochs(cls) -> "CompositionalCifarConfig":
+        """Training longer (the reviewers' question 7): ``cpu`` at k = 2 and 4, three methods, six epochs
+        (accuracy is recorded after every epoch, so the first epoch repeats ``cpu``'s protocol)."""
+        return cls(n_images_grid=(2, 4), methods=(methods.MONOLITHIC, methods.RANDOM, methods.rule("backfit")),
+                   epochs=6)
+
+    @classmethod
     def full(cls) -> "CompositionalCifarConfig":
         return cls(n_images_grid=(1, 2, 3, 4, 5, 6, 7, 8), n_train=50000, epochs=5, modules_per_position=5,
                    module_dim=16, rule_samples=4096, rule_steps=300, rule_batch=512, rule_refine=2, n_test=10000)
@@ -294,7 +306,7 @@ def _cell(cfg: CompositionalCifarConfig, k: int, seed: int, arrays) -> dict:
 
 
 @experiment("compositional_accuracy", version=2, config_type=CompositionalCifarConfig, chapter=CHAPTER,
-            configs=("cpu", "full", "lossless_check", "jpeg_check") + LIMITS, sweep=True)
+            configs=("cpu", "cpu_more_images", "cpu_epochs", "full", "lossless_check", "jpeg_check") + LIMITS, sweep=True)
 def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
     """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`, projection
     diagnostics ``diag_<name>`` (method, k, seed) (NaN for the monolithic network), wall times (method, k,
