@@ -179,3 +179,80 @@ def limits_table(settings) -> dict:
         for column, value in zip(rows, values):
             rows[column].append(value)
     return rows
+
+
+# One result for k = 1..8 from two stored ones, and training for several epochs ----------------------------------
+__all__ += ["merge_k", "epoch_table", "ranking_table"]
+
+
+def merge_k(*parts):
+    """One result for the union of the k grids of ``parts``, stored results of ``compositional_accuracy`` whose
+    configs differ only in ``n_images_grid``: every array (method, k, ...) joined along k and sorted by k; the
+    wall time and cells summed; key (``"+"``-joined), files and devices of all parts kept. The merged result
+    names no single file: cite each part's :meth:`~modscale_lib.results.Result.provenance`.
+
+    Raises ValueError when the parts differ in anything else (experiment, version, another config field, the
+    data source, the arrays stored) or share a k."""
+    import dataclasses
+    if not parts:
+        raise ValueError("merge_k needs at least one result")
+    first = parts[0]
+    rest = lambda p: {name: v for name, v in p.config.items() if name != "n_images_grid"}
+    for p in parts[1:]:
+        if (p.experiment, p.version) != (first.experiment, first.version):
+            raise ValueError(f"cannot merge {p.experiment} v{p.version} with {first.experiment} v{first.version}")
+        if rest(p) != rest(first):
+            differ = sorted(n for n in set(rest(p)) | set(rest(first)) if rest(p).get(n) != rest(first).get(n))
+            raise ValueError(f"results {first.key} and {p.key} differ in config field(s) {differ}, not only in "
+                             "n_images_grid: their k cannot be joined")
+        if p.values != first.values or set(p.arrays) != set(first.arrays):
+            raise ValueError(f"results {first.key} and {p.key} differ in their data source or stored arrays")
+    grid = [int(k) for p in parts for k in p.config["n_images_grid"]]
+    if len(set(grid)) != len(grid):
+        raise ValueError(f"a k appears in more than one result (k grids {[p.config['n_images_grid'] for p in parts]})")
+    order = np.argsort(grid, kind="stable")
+    arrays = {name: np.concatenate([np.asarray(p.arrays[name]) for p in parts], axis=1)[:, order]
+              for name in first.arrays}
+    meta = [p.metadata for p in parts]
+    metadata = {**first.metadata, "wall_time_s": float(sum(m["wall_time_s"] for m in meta)),
+                "cells": int(sum(m.get("cells", 0) for m in meta)), "date": max(str(m.get("date", "")) for m in meta),
+                "device": "; ".join(dict.fromkeys(str(m.get("device", "?")) for m in meta))}
+    return dataclasses.replace(first, key="+".join(p.key for p in parts), arrays=arrays, metadata=metadata,
+                               config={**first.config, "n_images_grid": sorted(grid)},
+                               files=tuple(f for p in parts for f in p.files))
+
+
+def epoch_table(acc, names, k_grid) -> dict:
+    """One row per method and k of ``acc`` (method, k, seed, epoch): mean [95% CI] over seeds after each epoch,
+    and the last epoch's gain over the one before, paired by seed, with its interval."""
+    acc = np.asarray(acc, dtype=np.float64)
+    mean, low, high = ci(acc, axis=2)                                      # (method, k, epoch)
+    step = ci(acc[..., -1] - acc[..., -2]) if acc.shape[-1] > 1 else None
+    rows = {"method": [], "k": [], **{f"epoch {e + 1}": [] for e in range(acc.shape[-1])}, "last-epoch gain": []}
+    for i, name in enumerate(names):
+        for a, k in enumerate(k_grid):
+            rows["method"].append(name)
+            rows["k"].append(int(k))
+            for e in range(acc.shape[-1]):
+                rows[f"epoch {e + 1}"].append(ci_text(mean[i, a, e], low[i, a, e], high[i, a, e]))
+            rows["last-epoch gain"].append("n/a" if step is None else ci_text(*(s[i, a] for s in step)))
+    return rows
+
+
+def ranking_table(acc, names, k_grid, pairs, epochs=(0, -1)) -> dict:
+    """For each ``(better, than)`` pair of method names and each k: ``acc[better] - acc[than]`` (``acc``: method, k,
+    seed, epoch) paired by seed after each epoch of ``epochs`` (default: the first and the last), mean
+    [95% CI] and the verdict of :func:`paired_gain`."""
+    acc = np.asarray(acc, dtype=np.float64)
+    rows = {"comparison": [], "k": []}
+    for better, than in pairs:
+        rows["comparison"] += [f"{better} - {than}"] * len(k_grid)
+        rows["k"] += [int(k) for k in k_grid]
+    for e in epochs:
+        label = f"after epoch {range(1, acc.shape[-1] + 1)[e]}"
+        rows[label], rows[f"{label}: verdict"] = [], []
+        for better, than in pairs:
+            mean, low, high, verdict = paired_gain(acc[..., e], names.index(better), names.index(than))
+            rows[label] += [ci_text(*t) for t in zip(mean, low, high)]
+            rows[f"{label}: verdict"] += list(verdict)
+    return rows

@@ -108,3 +108,51 @@ def test_limits_table_has_one_row_per_setting():
     rows = md.limits_table({"width": (cfg, [0.3, 0.3, 0.3]), "base": (CompositionalCifarConfig(), [0.2, 0.4])})
     assert rows["setting"] == ["width", "base"] and rows["width"] == [256, 32] and rows["seeds"] == [3, 2]
     assert rows["test accuracy per image"][0] == "0.300 [0.300, 0.300]"
+
+
+def _stored(grid, config=None, offset=0.0):
+    from modscale_lib.results import Result
+    M, S, E = 2, 3, 2
+    acc = offset + np.arange(M * len(grid) * S * E, dtype=float).reshape(M, len(grid), S, E)
+    arrays = {"acc_seen": acc, "n_params": np.array([grid, grid]) * 10}
+    return Result("compositional_accuracy", 2, f"key{grid[0]}", {"n_images_grid": list(grid), "epochs": E,
+                  **(config or {})}, {"data_kind": "jpeg"}, arrays,
+                  {"wall_time_s": 10.0 * len(grid), "cells": len(grid) * S, "date": f"2026-0{len(grid)}",
+                   "device": "CPU"}, (f"key{grid[0]}.json",))
+
+
+def test_merge_k_joins_two_results_along_k_in_order():
+    a, b = _stored([1, 4]), _stored([2, 3, 5], offset=100.0)
+    merged = md.merge_k(a, b)
+    assert merged.config["n_images_grid"] == [1, 2, 3, 4, 5] and merged.config["epochs"] == 2
+    np.testing.assert_array_equal(merged["n_params"][0], [10, 20, 30, 40, 50])
+    np.testing.assert_array_equal(merged["acc_seen"][:, 0], a["acc_seen"][:, 0])      # k = 1
+    np.testing.assert_array_equal(merged["acc_seen"][:, 3], a["acc_seen"][:, 1])      # k = 4
+    np.testing.assert_array_equal(merged["acc_seen"][:, 4], b["acc_seen"][:, 2])      # k = 5
+    assert merged.metadata["wall_time_s"] == 50.0 and merged.metadata["cells"] == 15
+    assert merged.key == "key1+key2" and merged.files == ("key1.json", "key2.json")
+    assert merged["data_kind"] == "jpeg"
+
+
+def test_merge_k_refuses_results_that_differ_in_more_than_k():
+    with pytest.raises(ValueError, match=r"config field\(s\) \['epochs'\]"):
+        md.merge_k(_stored([1]), _stored([2], config={"epochs": 3}))
+    with pytest.raises(ValueError, match="more than one result"):
+        md.merge_k(_stored([1, 2]), _stored([2, 3]))
+    with pytest.raises(ValueError, match="at least one"):
+        md.merge_k()
+
+
+def test_epoch_and_ranking_tables():
+    rng = np.random.default_rng(3)
+    acc = np.cumsum(rng.uniform(0.0, 0.02, (2, 2, 5, 3)), axis=-1) + 0.2      # (method, k, seed, epoch): rising
+    acc[1] += 0.1                                                               # method b above a everywhere
+    table = md.epoch_table(acc, ["a", "b"], [2, 4])
+    assert list(table) == ["method", "k", "epoch 1", "epoch 2", "epoch 3", "last-epoch gain"]
+    assert table["method"] == ["a", "a", "b", "b"] and table["k"] == [2, 4, 2, 4]
+    assert table["epoch 1"][0] == md.ci_text(*md.ci(acc[0, 0, :, 0]))
+    assert table["last-epoch gain"][3] == md.ci_text(*md.ci(acc[1, 1, :, 2] - acc[1, 1, :, 1]))
+    ranks = md.ranking_table(acc, ["a", "b"], [2, 4], [("b", "a"), ("a", "b")])
+    assert ranks["comparison"] == ["b - a", "b - a", "a - b", "a - b"] and ranks["k"] == [2, 4, 2, 4]
+    assert ranks["after epoch 1: verdict"] == ["higher", "higher", "lower", "lower"]
+    assert ranks["after epoch 3: verdict"] == ["higher", "higher", "lower", "lower"]
