@@ -7,7 +7,7 @@
     python -m modscale_lib compute NAME [--config cpu | --config-json JSON] [--force] [--budget-s S]
     python -m modscale_lib compute --all --config full --budget-s 540    # every experiment with a full config
     python -m modscale_lib recompute [NAME ...] [--all]           # redo stored results at their configs
-    python -m modscale_lib budget [--json]                        # the compute ledger, per chapter
+    python -m modscale_lib budget [--json]                        # the compute ledger: wall, CPU, load
 
 Exit status: 0 on success, including a budgeted run that stopped early with its progress stored (it says
 so; rerun the same command to continue); 1 when ``verify`` finds a problem or a computation failed; 2 for
@@ -185,30 +185,56 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _minutes(seconds: float | None, width: int = 7) -> str:
+    return f"{'-':>{width}}" if seconds is None else f"{seconds / 60:{width}.1f}"
+
+
+def _cpu_total(entry: dict) -> str:
+    """CPU minutes of a group of results, noting when only some of them recorded it."""
+    if not entry["cpu_results"]:
+        return f"{'-':>7}"
+    note = "" if entry["cpu_results"] == entry["results"] else f" ({entry['cpu_results']} of {entry['results']})"
+    return f"{entry['cpu_minutes']:7.1f}{note}"
+
+
 def _cmd_budget(args: argparse.Namespace) -> int:
     rows = results.ledger(args.root)
     chapters: dict[str, dict] = {}
+    blank = {"results": 0, "minutes": 0.0, "cpu_results": 0, "cpu_minutes": 0.0}
+    overall = dict(blank)
     for row in rows:
         if row["wall_time_s"] is not None:
-            entry = chapters.setdefault(row["chapter"] or "(no chapter)", {"results": 0, "minutes": 0.0})
-            entry["results"] += 1
-            entry["minutes"] += row["wall_time_s"] / 60
-    total = sum(c["minutes"] for c in chapters.values())
+            entry = chapters.setdefault(row["chapter"] or "(no chapter)", dict(blank))
+            for e in (entry, overall):
+                e["results"] += 1
+                e["minutes"] += row["wall_time_s"] / 60
+                if row["cpu_time_s"] is not None:
+                    e["cpu_results"] += 1
+                    e["cpu_minutes"] += row["cpu_time_s"] / 60
+    total = overall["minutes"]
     if args.json:
-        print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total}, indent=1))
+        print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total,
+                          "total_cpu_minutes": overall["cpu_minutes"], "cpu_results": overall["cpu_results"]},
+                         indent=1))
         return 0
-    print(f"{'experiment':<26} {'key':<16} {'config':<14} {'minutes':>8}  {'date':<10}  {'chapter':<20} device")
+    print("wall: elapsed minutes (inflated by whatever else ran); CPU: this process's CPU minutes (- where not "
+          "recorded); load: the machine's mean load average while it ran")
+    print(f"{'experiment':<26} {'key':<16} {'config':<14} {'wall':>7} {'CPU':>7} {'load':>5}  {'date':<10}  "
+          f"{'chapter':<20} device")
     for row in rows:
         if row["wall_time_s"] is None:
             print(f"{row['experiment']:<26} {row['key']:<16} {row['status'][:100]}")
             continue
-        print(f"{row['experiment']:<26} {row['key']:<16} {row['config'] or '-':<14} {row['wall_time_s'] / 60:8.1f}  "
-              f"{row['date'][:10]:<10}  {row['chapter'] or '-':<20} {row['device']}")
+        load = "-" if row["load_avg"] is None else f"{row['load_avg']:.1f}"
+        print(f"{row['experiment']:<26} {row['key']:<16} {row['config'] or '-':<14} {_minutes(row['wall_time_s'])} "
+              f"{_minutes(row['cpu_time_s'])} {load:>5}  {row['date'][:10]:<10}  {row['chapter'] or '-':<20} "
+              f"{row['device']}")
     print("\nper chapter:")
     for name, entry in sorted(chapters.items()):
-        print(f"  {name:<28} {entry['minutes']:8.1f} min  ({entry['results']} results)")
+        print(f"  {name:<28} wall {entry['minutes']:7.1f} min, CPU {_cpu_total(entry)} min  ({entry['results']} results)")
     bad = sum(r["wall_time_s"] is None for r in rows)
-    print(f"total: {total:.1f} min over {len(rows) - bad} results" + (f" ({bad} damaged, not counted)" if bad else ""))
+    print(f"total: {total:.1f} min over {len(rows) - bad} results" + (f" ({bad} damaged, not counted)" if bad else "")
+          + f"; CPU {_cpu_total(overall).strip()} min")
     return 0
 
 
@@ -235,7 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="cpu", help="named config for an experiment with nothing stored yet")
     p.add_argument("--budget-s", type=float)
     p.set_defaults(func=_cmd_recompute)
-    p = sub.add_parser("budget", help="the compute ledger: wall time per result, per chapter and in all")
+    p = sub.add_parser("budget", help="the compute ledger: wall and CPU time, load, per result, per chapter and in all")
     p.add_argument("--json", action="store_true", help="print the ledger as JSON")
     p.set_defaults(func=_cmd_budget)
     return parser

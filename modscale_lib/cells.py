@@ -7,12 +7,14 @@ An experiment registered with ``sweep=True`` is called as ``func(config, cells)`
 
 Each cell is stored atomically, as it finishes, in ``results/<experiment>/<key>.cells/<cell>.npz`` (``<cell>``:
 16 hex digits of SHA-256 of the item's canonical JSON), with its item, plain values, arrays, wall time,
-device, date and a checksum of all of them. A later run of the same result loads the stored cells and
+process CPU time (``cpu_time_s``) and the machine's load average at its start and end (``load_avg``; cells
+stored before these were recorded lack them), device, date and a checksum of all of them. A later run of the same result loads the stored cells and
 computes only the others; a damaged cell raises :class:`~modscale_lib.results.CorruptResultError` (it is
 never silently recomputed over: delete it to recompute it). Outputs come back as stored (tuples as lists,
 numpy scalars as Python numbers) whether computed now or loaded, so a resumed sweep assembles a result
 identical, array for array and bit for bit, to an uninterrupted one. When every cell is there the store
-saves the assembled result (its wall time the sum of the cells' plus the assembly) and deletes the folder.
+saves the assembled result (its wall and CPU times the sums of the cells' plus the assembly's, its load the
+cells' mean weighted by wall time) and deletes the folder.
 
 With a deadline (``load_or_run(..., budget_s=S)``), a cell does not start when the mean cell time so far
 says it would end after the deadline: :class:`BudgetExhausted` is raised, with what is done stored.
@@ -38,7 +40,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .registry import _canonical, _plain, _sha256
-from .storage import CorruptResultError, atomic_write, device_name, split_outputs
+from .storage import CorruptResultError, Meter, atomic_write, device_name, mean_load, split_outputs
 
 __all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "CELL_FORMAT"]
 
@@ -83,7 +85,9 @@ class Cells:
     """The cells of one sweep result, stored in ``folder`` (``None``: compute every cell, store none).
 
     Attributes filled as cells are mapped: ``count`` cells, ``total_wall_s`` (their recorded wall times,
-    computed now or earlier), ``run_wall_s`` (the time spent computing cells in this process).
+    computed now or earlier), ``run_wall_s`` (the time spent computing cells in this process); likewise
+    ``total_cpu_s`` (process CPU time, summed over the ``cpu_count`` cells that record it: cells stored by
+    older code do not) and ``run_cpu_s``; :meth:`load` is the cells' mean load average.
     """
 
     def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
@@ -92,11 +96,17 @@ class Cells:
         self.result_path = None if result_path is None else Path(result_path)  # the assembled result's file
         self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
         self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
+        self.cpu_count, self.total_cpu_s, self.run_cpu_s = 0, 0.0, 0.0
+        self._load_sum, self._load_weight = 0.0, 0.0
         self._devices: list[str] = []
 
     def devices(self) -> str:
         """The devices that computed the cells mapped so far, joined with ``"; "`` ("" if none)."""
         return "; ".join(self._devices)
+
+    def load(self) -> float | None:
+        """The mean load average over the cells mapped so far, weighted by their wall time (None if unknown)."""
+        return self._load_sum / self._load_weight if self._load_weight > 0 else None
 
     def map(self, items: list[dict], compute: Callable[[dict], dict], *, desc: str | None = None) -> list[dict]:
         """``[compute(item) for item in items]``, computing only the cells not yet stored, storing each."""
@@ -140,12 +150,13 @@ class Cells:
                             now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
                             if now >= self.deadline or now + mean > self.deadline:
                                 raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
-                        start = time.perf_counter()
+                        meter = Meter()
                         out = compute(items[i])
-                        wall = time.perf_counter() - start
-                        walls.append(wall)
-                        self.run_wall_s += wall
-                        outputs[i], record = self._store(stems[i], items[i], out, wall, desc)
+                        measured = meter.stop()
+                        walls.append(measured["wall_time_s"])
+                        self.run_wall_s += measured["wall_time_s"]
+                        self.run_cpu_s += measured["cpu_time_s"]
+                        outputs[i], record = self._store(stems[i], items[i], out, measured, desc)
                     finally:
                         self._release(stems[i])
                     self._account(record)
@@ -197,17 +208,27 @@ class Cells:
     def _account(self, record: dict) -> None:
         self.count += 1
         self.total_wall_s += record["wall_time_s"]
+        cpu = record.get("cpu_time_s")   # absent from cells stored before it was recorded
+        if isinstance(cpu, (int, float)) and not isinstance(cpu, bool):
+            self.cpu_count += 1
+            self.total_cpu_s += cpu
+        load = mean_load(record.get("load_avg"))
+        if load is not None:
+            weight = max(float(record["wall_time_s"]), 1e-9)
+            self._load_sum += load * weight
+            self._load_weight += weight
         if record["device"] not in self._devices:
             self._devices.append(record["device"])
 
-    def _store(self, stem: str, item: dict, out: Any, wall: float, desc: str) -> tuple[dict, dict]:
+    def _store(self, stem: str, item: dict, out: Any, measured: dict, desc: str) -> tuple[dict, dict]:
         values, arrays = split_outputs(f"{desc} cell {item}", out)
         if _META in arrays:
             raise ValueError(f"{desc}: {_META!r} is reserved; rename that output")
         record = {"format": CELL_FORMAT, "item": _plain(item), "order": list(out), "values": values,
                   "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)}
                              for k, a in arrays.items()},
-                  "wall_time_s": wall, "device": device_name(),
+                  "wall_time_s": measured["wall_time_s"], "cpu_time_s": measured["cpu_time_s"],
+                  "load_avg": measured["load_avg"], "device": device_name(),
                   "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         record["checksum"] = _sha256(_canonical(record))
         if self.folder is not None:

@@ -5,7 +5,9 @@ On disk, in ``results/<experiment>/``:
 
 ``<key>.json``
     The record, and the commit point: experiment, version, key, config, scalar ``values``, the names of its
-    ``arrays``, the file name and SHA-256 of its NPZ, ``metadata`` (versions, device, wall time, date) and a
+    ``arrays``, the file name and SHA-256 of its NPZ, ``metadata`` (versions, device, wall time, date; since
+    issue 13 also the process CPU time ``cpu_time_s`` and the machine's mean load average ``load_avg``, which
+    older records lack) and a
     ``checksum``: SHA-256 of the canonical JSON of everything else, so an edit anywhere in the record (a
     value, the config, the metadata, the NPZ's checksum) is caught.
 ``<key>.<sha12>.npz``
@@ -42,8 +44,8 @@ from typing import Any
 import numpy as np
 
 from . import validation
-from .storage import (CorruptResultError, MissingResultError, StoreLocationError, atomic_write, check_writable,  # noqa: F401
-                      device_name, lock, npz_bytes, package_version, split_outputs)
+from .storage import (CorruptResultError, MissingResultError, StoreLocationError, Meter, atomic_write,  # noqa: F401
+                      check_writable, device_name, lock, mean_load, npz_bytes, package_version, split_outputs)
 from .registry import (REGISTRY, Experiment, _canonical, _plain, _sha256,  # noqa: F401
                        canonical_config, experiment, result_key)
 
@@ -265,7 +267,7 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
     check_writable(root / exp.name)  # before, not after, a long computation
     if progress:
         print(f"[modscale] computing {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
-    start = time.perf_counter()
+    start, meter = time.perf_counter(), Meter()
     if exp.sweep:
         from .cells import Cells, CompletedElsewhere
         cells = Cells(_cells_folder(root, exp.name, key), progress=progress, desc=exp.name,
@@ -276,14 +278,21 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
             outputs = exp(config, cells)
         except CompletedElsewhere:   # a second process assembled and stored it
             return read(json_path)
-        wall = cells.total_wall_s + (time.perf_counter() - start - cells.run_wall_s)
-        result = save(exp, config, outputs, wall, root, device=cells.devices() or None,
-                      extra_metadata={"cells": cells.count})
+        here = meter.stop()   # this process: its cells and the assembly (and any wait for other workers)
+        wall = cells.total_wall_s + (here["wall_time_s"] - cells.run_wall_s)
+        extra = {"cells": cells.count, "load_avg": cells.load()}
+        if cells.cpu_count == cells.count:
+            extra["cpu_time_s"] = cells.total_cpu_s + max(here["cpu_time_s"] - cells.run_cpu_s, 0.0)
+        else:   # some cells were stored by code that did not record CPU time: the total would be partial
+            extra["cells_with_cpu_time"] = cells.cpu_count
+        result = save(exp, config, outputs, wall, root, device=cells.devices() or None, extra_metadata=extra)
         cells.remove()
     else:
         outputs = exp(config)
+        here = meter.stop()
         wall = time.perf_counter() - start
-        result = save(exp, config, outputs, wall, root)
+        result = save(exp, config, outputs, wall, root, extra_metadata={
+            "cpu_time_s": here["cpu_time_s"], "load_avg": mean_load(here["load_avg"])})
     if progress:
         print(f"[modscale] stored {exp.name}/{key} in {wall:.3g} s", file=sys.stderr, flush=True)
     return result
@@ -294,25 +303,35 @@ def stored_results(root: Path | None = None) -> list[Path]:
     return sorted(_root(root).glob("*/*.json"))
 
 
+def _number(value: Any) -> float | None:
+    """A finite, non-negative metadata number as a float; None when absent (older results) or malformed."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
 def ledger(root: Path | None = None) -> list[dict]:
     """The compute ledger: one row per stored result, in :func:`stored_results` order.
 
     Each row: ``experiment``, ``key``, ``file`` (relative to the store), ``config`` (the named config it
-    equals, or None), ``chapter`` (of the registered experiment, or None), ``wall_time_s``, ``device``,
-    ``date`` and ``status`` (``"ok"``, ``"unregistered"`` or ``"corrupt: ..."``, when the other fields are
-    None). Only experiments already registered (e.g. by importing :mod:`modscale_lib.experiments`) are known.
+    equals, or None), ``chapter`` (of the registered experiment, or None), ``wall_time_s``, ``cpu_time_s``
+    (the process CPU time, or None for results stored before it was recorded), ``load_avg`` (the machine's
+    mean load average while it ran, or None), ``device``, ``date`` and ``status`` (``"ok"``,
+    ``"unregistered"`` or ``"corrupt: ..."``, when the other fields are None). Only experiments already registered (e.g. by importing :mod:`modscale_lib.experiments`) are known.
     """
     rows = []
     for path in stored_results(root):
         row = {"experiment": path.parent.name, "key": path.stem, "file": f"{path.parent.name}/{path.name}",
-               "config": None, "chapter": None, "wall_time_s": None, "device": None, "date": None}
+               "config": None, "chapter": None, "wall_time_s": None, "cpu_time_s": None, "load_avg": None,
+               "device": None, "date": None}
         try:
             res = read(path)
         except CorruptResultError as exc:
             rows.append(dict(row, status=f"corrupt: {exc}"))
             continue
         exp = REGISTRY.get(res.experiment)
-        row.update(wall_time_s=float(res.metadata["wall_time_s"]), device=str(res.metadata.get("device")),
+        row.update(wall_time_s=float(res.metadata["wall_time_s"]), cpu_time_s=_number(res.metadata.get("cpu_time_s")),
+                   load_avg=_number(res.metadata.get("load_avg")), device=str(res.metadata.get("device")),
                    date=str(res.metadata.get("date")), status="ok" if exp else "unregistered")
         if exp is not None:
             row.update(chapter=exp.chapter, config=exp.config_name(res.config))

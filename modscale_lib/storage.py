@@ -10,6 +10,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,7 +20,8 @@ import numpy as np
 from .registry import _plain
 
 __all__ = ["MissingResultError", "CorruptResultError", "StoreLocationError", "atomic_write", "lock",
-           "check_writable", "package_version", "device_name", "split_outputs", "npz_bytes"]
+           "check_writable", "package_version", "device_name", "split_outputs", "npz_bytes", "load_average",
+           "Meter"]
 
 
 class MissingResultError(LookupError):
@@ -112,6 +114,38 @@ def device_name() -> str:
         return f"GPU ({torch.cuda.get_device_name(0)})"
     threads = torch.get_num_threads() if torch is not None else os.cpu_count()
     return f"CPU ({platform.machine()}, {threads} threads)"
+
+
+def load_average() -> float | None:
+    """The machine's one-minute load average (runnable processes), or None where the OS has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
+
+
+class Meter:
+    """Wall time, process CPU time and the machine's load over one computation (started on creation).
+
+    The process CPU time (``time.process_time``: every thread of this process, user and system) is the cost
+    that other processes on a shared machine do not inflate; the wall time is. The load average at the start
+    and the end says how shared the machine was. Work done in child processes is not counted.
+    """
+
+    def __init__(self):
+        self.load_start = load_average()
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+
+    def stop(self) -> dict:
+        """``wall_time_s``, ``cpu_time_s`` and ``load_avg`` ([start, end], either None where unknown)."""
+        wall, cpu = time.perf_counter() - self.wall0, time.process_time() - self.cpu0
+        return {"wall_time_s": wall, "cpu_time_s": cpu, "load_avg": [self.load_start, load_average()]}
+
+
+def mean_load(loads) -> float | None:
+    """The mean of the known values among ``loads`` (e.g. a ``load_avg`` pair), None if none is known."""
+    known = [float(v) for v in (loads or []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return sum(known) / len(known) if known else None
 
 
 def split_outputs(name: str, outputs: Any) -> tuple[dict, dict]:

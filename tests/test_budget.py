@@ -1,0 +1,172 @@
+"""Load-independent accounting (issue 13): process CPU time and the machine's load beside the wall time, in
+every newly stored cell and result; older files without them still load, and the ledger shows "-"."""
+import io
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import modscale_lib.__main__ as cli
+from modscale_lib import cells as cells_mod
+from modscale_lib import results
+from modscale_lib.registry import _canonical, _sha256
+from modscale_lib.storage import Meter, load_average, mean_load
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    n: int = 6
+
+    @classmethod
+    def cpu(cls):
+        return cls()
+
+
+STATE = {"fail_at": None, "calls": 0}
+
+
+def _burn(seconds: float) -> float:
+    """Busy work for about ``seconds`` of CPU time (not sleep: sleeping costs no CPU)."""
+    end, x = time.process_time() + seconds, 0.0
+    while time.process_time() < end:
+        x += sum(i * 1e-9 for i in range(200))
+    return x
+
+
+def _cell(item):
+    if STATE["fail_at"] is not None and STATE["calls"] == STATE["fail_at"]:
+        raise KeyboardInterrupt("killed mid-sweep")
+    STATE["calls"] += 1
+    _burn(0.02)
+    return {"v": np.random.default_rng(item["i"]).standard_normal(4), "i": item["i"]}
+
+
+@results.experiment("budget_sweep_test", version=1, config_type=BudgetConfig, chapter="budget_chapter",
+                    configs=("cpu",), sweep=True)
+def budget_sweep(cfg, cells):
+    out = cells.map([{"i": i} for i in range(cfg.n)], _cell, desc="budget cells")
+    return {"v": np.stack([o["v"] for o in out]), "i": [o["i"] for o in out]}
+
+
+@results.experiment("budget_plain_test", version=1, config_type=BudgetConfig, chapter="budget_chapter",
+                    configs=("cpu",))
+def budget_plain(cfg):
+    _burn(0.05)
+    return {"total": cfg.n}
+
+
+@pytest.fixture
+def state():
+    STATE.update(fail_at=None, calls=0)
+    yield
+    STATE.update(fail_at=None, calls=0)
+
+
+def _cell_record(path):
+    with np.load(path, allow_pickle=False) as npz:
+        return json.loads(npz[cells_mod._META].tobytes())
+
+
+def _as_written_by_old_code(path):
+    """Rewrite a stored cell as the code before issue 13's accounting wrote it: no CPU time, no load."""
+    with np.load(path, allow_pickle=False) as npz:
+        contents = {k: npz[k] for k in npz.files}
+    record = json.loads(contents.pop(cells_mod._META).tobytes())
+    for field in ("cpu_time_s", "load_avg", "checksum"):
+        record.pop(field)
+    record["checksum"] = _sha256(_canonical(record))
+    buf = io.BytesIO()
+    np.savez(buf, **contents, **{cells_mod._META: np.frombuffer(_canonical(record).encode(), dtype=np.uint8)})
+    path.write_bytes(buf.getvalue())
+
+
+def test_meter_measures_cpu_not_sleep():
+    meter = Meter()
+    _burn(0.05)
+    time.sleep(0.05)
+    m = meter.stop()
+    assert m["wall_time_s"] >= 0.1 and 0.04 <= m["cpu_time_s"] < m["wall_time_s"]
+    assert len(m["load_avg"]) == 2 and all(v is None or v >= 0 for v in m["load_avg"])
+    assert load_average() is None or load_average() >= 0
+    assert mean_load([1.0, None, 3.0]) == 2.0 and mean_load([None, None]) is None and mean_load(None) is None
+
+
+def test_a_sweep_records_cpu_time_per_cell_and_in_all(tmp_path, state):
+    STATE["fail_at"] = 3
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    key = results.result_key("budget_sweep_test", 1, BudgetConfig())
+    stored = sorted((tmp_path / "budget_sweep_test" / f"{key}.cells").glob("*.npz"))
+    records = [_cell_record(p) for p in stored]
+    assert len(records) == 3 and all(r["format"] == cells_mod.CELL_FORMAT == 1 for r in records)  # same format
+    assert all(0.015 <= r["cpu_time_s"] <= r["wall_time_s"] + 0.05 for r in records)
+    assert all(len(r["load_avg"]) == 2 for r in records)
+    STATE["fail_at"] = None
+    res = results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    meta = res.metadata
+    assert meta["cells"] == 6 and meta["cpu_time_s"] >= 6 * 0.015 and "cells_with_cpu_time" not in meta
+    assert meta["cpu_time_s"] >= sum(r["cpu_time_s"] for r in records)
+    assert meta["load_avg"] is None or meta["load_avg"] >= 0
+    row = next(r for r in results.ledger(tmp_path) if r["experiment"] == "budget_sweep_test")
+    assert row["cpu_time_s"] == pytest.approx(meta["cpu_time_s"]) and row["wall_time_s"] >= row["cpu_time_s"] - 0.1
+
+
+def test_cells_stored_by_older_code_resume_and_the_cpu_total_is_not_claimed(tmp_path, state):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    whole = results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "a", progress=False)
+    STATE.update(fail_at=2, calls=0)
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "b", progress=False)
+    folder = tmp_path / "b" / "budget_sweep_test" / f"{whole.key}.cells"
+    for path in folder.glob("*.npz"):
+        _as_written_by_old_code(path)
+    STATE.update(fail_at=None, calls=0)
+    resumed = results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "b", progress=False)
+    assert STATE["calls"] == 4   # the two old cells were loaded, not recomputed
+    assert resumed.values == whole.values and resumed["v"].tobytes() == whole["v"].tobytes()
+    assert "cpu_time_s" not in resumed.metadata and resumed.metadata["cells_with_cpu_time"] == 4
+    row = next(r for r in results.ledger(tmp_path / "b") if r["experiment"] == "budget_sweep_test")
+    assert row["cpu_time_s"] is None and row["wall_time_s"] > 0
+
+
+def test_a_plain_result_records_cpu_time(tmp_path):
+    res = results.load_or_run(budget_plain, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    assert 0.04 <= res.metadata["cpu_time_s"] <= res.metadata["wall_time_s"] + 0.05
+    again = results.read(tmp_path / "budget_plain_test" / f"{res.key}.json")
+    assert again.metadata["cpu_time_s"] == res.metadata["cpu_time_s"] and "load_avg" in again.metadata
+
+
+@pytest.fixture
+def only_budget_toys(monkeypatch):
+    saved = dict(results.REGISTRY)
+    results.REGISTRY.clear()
+    results.REGISTRY.update({"budget_sweep_test": budget_sweep, "budget_plain_test": budget_plain})
+    monkeypatch.setattr(cli, "_load_registry", lambda: None)
+    yield
+    results.REGISTRY.clear()
+    results.REGISTRY.update(saved)
+
+
+def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, only_budget_toys):
+    # as stored before issue 13: wall time only
+    old = results.save(budget_sweep, BudgetConfig(), {"v": np.zeros((6, 4)), "i": list(range(6))}, 120.0, tmp_path,
+                       extra_metadata={"cells": 6})
+    assert "cpu_time_s" not in old.metadata and "load_avg" not in old.metadata
+    results.load_or_run(budget_plain, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    rows = {r["experiment"]: r for r in results.ledger(tmp_path)}
+    assert rows["budget_sweep_test"]["cpu_time_s"] is None and rows["budget_sweep_test"]["load_avg"] is None
+    assert rows["budget_plain_test"]["cpu_time_s"] > 0
+    assert cli.main(["--root", str(tmp_path), "budget"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("budget_sweep_test"))
+    assert line.split()[3:6] == ["2.0", "-", "-"]   # wall minutes, CPU "-", load "-"
+    plain = next(ln for ln in out.splitlines() if ln.startswith("budget_plain_test")).split()
+    assert plain[4] != "-"
+    assert "(1 of 2)" in out and "per chapter:" in out and "total:" in out
+    assert cli.main(["--root", str(tmp_path), "budget", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cpu_results"] == 1 and data["chapters"]["budget_chapter"]["cpu_results"] == 1
+    assert data["total_minutes"] == pytest.approx(sum(r["wall_time_s"] for r in data["rows"]) / 60)
+    assert data["total_cpu_minutes"] == pytest.approx(rows["budget_plain_test"]["cpu_time_s"] / 60)
