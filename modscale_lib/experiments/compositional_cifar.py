@@ -109,6 +109,10 @@ class CompositionalCifarConfig:
 
     @classmethod
     def full(cls) -> "CompositionalCifarConfig":
+        """The paper's scale, for a GPU: every k from 1 to 8, 50000 composites per epoch, ``M = 5k`` modules of
+        ``b = 16``, five epochs, 300 search steps, 10000 test composites, five seeds. Not run. It is resumable, so
+        it runs in chunks: ``python -m modscale_lib compute compositional_accuracy --config full --budget-s 540``,
+        repeated until it reports the result stored."""
         return cls(n_images_grid=(1, 2, 3, 4, 5, 6, 7, 8), n_train=50000, epochs=5, modules_per_position=5,
                    module_dim=16, rule_samples=4096, rule_steps=300, rule_batch=512, rule_refine=2, n_test=10000)
 
