@@ -120,7 +120,9 @@ class BatchedMLP(torch.nn.Module):
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
             x = torch.baddbmm(b, x, W)
             if layer < self.depth:
-                x = torch.relu(x)
+                # in place on the product's own fresh output, which baddbmm's backward does not need: the
+                # same values and gradients, one allocation less per layer (tests/test_speedups.py)
+                x = torch.relu_(x)
                 if self.masked:
                     x = x * self.unit_mask
         return x

@@ -58,7 +58,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         steps: int = 2000, batch_size: int | None = 256, weight_decay: float = 0.0, patience: int | None = None,
         eval_every: int = 100, lr_decay: float | None = None, seeds: Sequence[int] | None = None,
         model_configs: Sequence[dict] | None = None, divergence_factor: float = 1e4, progress: bool = True,
-        desc: str = "training", callback=None) -> FitResult:
+        desc: str = "training", callback=None, compile: bool = False) -> FitResult:
     """Train every model of a batched ensemble on the mean squared error.
 
     Parameters
@@ -78,6 +78,9 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     divergence_factor : a model whose loss exceeds this many times its initial loss has diverged.
     callback : called as ``callback(step, model)`` at step 0 and at every evaluation (e.g. to record
         projections while they train).
+    compile : opt-in: the training steps run the model through ``torch.compile`` (evaluations stay eager).
+        Fused kernels round differently, so results are not bit for bit those of the default; the compile
+        time (seconds) is paid once per call (see ``benchmarks/README.md`` for when it pays off).
 
     Raises
     ------
@@ -93,6 +96,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     if patience is not None:
         patience = validation.whole(patience, "patience", low=1)
     progress = validation.boolean(progress, "progress")
+    forward = torch.compile(model) if validation.boolean(compile, "compile") else model
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     if (X_val is None) != (y_val is None):
@@ -148,7 +152,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     step = 0
     for step in range(1, int(steps) + 1):
         if batch_size is None:
-            err = (model(X) - y) ** 2
+            err = (forward(X) - y) ** 2
             per_model = (err * full_mask).sum(dim=1) / n_t
         else:
             if block is None or block_pos == block.shape[0]:
@@ -156,7 +160,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
             idx = block[block_pos]
             block_pos += 1
             xb, yb = X[arange_e, idx], y[arange_e, idx]
-            per_model = ((model(xb) - yb) ** 2).mean(dim=1)
+            per_model = ((forward(xb) - yb) ** 2).mean(dim=1)
         opt.zero_grad(set_to_none=True)
         per_model.sum().backward()
         opt.step()

@@ -118,3 +118,42 @@ def test_grouping_searches_share_one_cell_and_other_kinds_get_only_the_fast_vari
     out = gm.module_grouping(tiny)
     assert np.all(np.isfinite(out["grouped"])) and out["cpu_seconds"].shape == out["seconds"].shape
     assert out["seconds"][0, 0, 0, 0, 0] <= out["seconds"][0, 0, 1, 0, 0]    # deflation: backfit's first stage
+
+
+def _train_both_kinds(X, y, **kw):
+    """An MLP ensemble with masked widths and a modular one with mixed frozen projections, trained by ``fit``."""
+    from modscale_lib.networks import ModularEnsemble
+    mlp = MLPEnsemble(3, 4, 16, depth=2, widths=[16, 9, 4], seeds=range(3))
+    mod = ModularEnsemble(3, 4, 2, 1, width=8, depth=2, train_projections=[True, False, True], seeds=range(3))
+    out = []
+    for net, batch in ((mlp, 32), (mod, None)):
+        res = training.fit(net, X, y, steps=40, batch_size=batch, lr=1e-2, progress=False, eval_every=10,
+                           X_val=X[:50], y_val=y[:50], patience=3, **kw)
+        out.append(([p.detach().clone() for p in net.parameters()], res))
+    return out
+
+
+def test_in_place_relu_is_bit_for_bit(monkeypatch):
+    task = SineWaveTask(4, 2, seed=0)
+    X, y = task.sample(200, seed=0)
+    fast = _train_both_kinds(X, y)
+    monkeypatch.setattr(torch, "relu_", torch.relu)   # the out-of-place ReLU the networks used before
+    slow = _train_both_kinds(X, y)
+    for (pa, ra), (pb, rb) in zip(fast, slow):
+        assert all(torch.equal(a, b) for a, b in zip(pa, pb))
+        for field in ("train_loss", "val_loss", "best_step", "history_train", "history_val"):
+            np.testing.assert_array_equal(getattr(ra, field), getattr(rb, field))
+
+
+def test_compile_is_an_opt_in_that_only_wraps_the_training_steps(monkeypatch):
+    task = SineWaveTask(4, 2, seed=0)
+    X, y = task.sample(200, seed=0)
+    plain = _train_both_kinds(X, y)
+    wrapped = []
+    monkeypatch.setattr(torch, "compile", lambda model: wrapped.append(model) or model)   # no real compilation
+    same = _train_both_kinds(X, y, compile=True)
+    assert len(wrapped) == 2
+    for (pa, _), (pb, _) in zip(plain, same):
+        assert all(torch.equal(a, b) for a, b in zip(pa, pb))
+    with pytest.raises((TypeError, ValueError), match="compile"):
+        training.fit(MLPEnsemble(1, 4, 4), X, y, steps=1, progress=False, compile="yes")
