@@ -45,6 +45,27 @@ class FitResult:
     wall_time_s: float
 
 
+class _Gather:
+    """Each model's minibatch rows, ``X[e, idx[e]]`` and ``y[e, idx[e]]`` for every model ``e``, as one
+    ``index_select`` over rows (about 4x faster on a CPU than advanced indexing with two index tensors; a
+    copy of the same rows, so the same values bit for bit). Shared data (an expanded view) is gathered
+    from its one copy; per-model data through row offsets ``e * n``."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor):
+        E, n, m = X.shape
+        self.shape = (E, m)
+        self.X = X[0] if X.stride(0) == 0 else X.reshape(E * n, m)
+        self.X_offsets = None if X.stride(0) == 0 else torch.arange(E, device=X.device)[:, None] * n
+        self.y = y[0] if y.stride(0) == 0 else y.reshape(E * n)
+        self.y_offsets = None if y.stride(0) == 0 else torch.arange(E, device=y.device)[:, None] * n
+
+    def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        (E, m), B = self.shape, idx.shape[1]
+        rows = lambda offsets: (idx if offsets is None else idx + offsets).reshape(-1)
+        return (self.X.index_select(0, rows(self.X_offsets)).view(E, B, m),
+                self.y.index_select(0, rows(self.y_offsets)).view(E, B))
+
+
 def evaluate(model, X, y, n_samples=None, device=None) -> np.ndarray:
     """Mean squared error of each model on ``(X, y)`` (shared ``(n, m)`` or per model ``(E, n, m)``), (E,)."""
     _check_model(model)
@@ -130,7 +151,9 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     stream = None if batch_size is None else _MinibatchStream(n, int(batch_size), seeds)
     n_t = torch.as_tensor(n, device=device, dtype=torch.float32)
     full_mask = (torch.arange(X.shape[1], device=device)[None, :] < n_t[:, None]).float()
-    arange_e = torch.arange(E, device=device)[:, None]
+    if int(n.min()) == X.shape[1]:
+        full_mask = None   # every model uses every row: multiplying by a mask of ones changes no bit
+    gather = _Gather(X, y)
 
     model.train()
     initial = _mean_losses(model, X, y, n)
@@ -153,13 +176,13 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     for step in range(1, int(steps) + 1):
         if batch_size is None:
             err = (forward(X) - y) ** 2
-            per_model = (err * full_mask).sum(dim=1) / n_t
+            per_model = (err if full_mask is None else err * full_mask).sum(dim=1) / n_t
         else:
             if block is None or block_pos == block.shape[0]:
                 block, block_pos = stream.next_block().to(device), 0
             idx = block[block_pos]
             block_pos += 1
-            xb, yb = X[arange_e, idx], y[arange_e, idx]
+            xb, yb = gather(idx)
             per_model = ((forward(xb) - yb) ** 2).mean(dim=1)
         opt.zero_grad(set_to_none=True)
         per_model.sum().backward()

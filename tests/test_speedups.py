@@ -157,3 +157,62 @@ def test_compile_is_an_opt_in_that_only_wraps_the_training_steps(monkeypatch):
         assert all(torch.equal(a, b) for a, b in zip(pa, pb))
     with pytest.raises((TypeError, ValueError), match="compile"):
         training.fit(MLPEnsemble(1, 4, 4), X, y, steps=1, progress=False, compile="yes")
+
+
+class _AdvancedIndexing:
+    """The minibatch gather ``fit`` used before: advanced indexing with two index tensors."""
+
+    def __init__(self, X, y):
+        self.X, self.y, self.arange = X, y, torch.arange(X.shape[0])[:, None]
+
+    def __call__(self, idx):
+        return self.X[self.arange, idx], self.y[self.arange, idx]
+
+
+@pytest.mark.parametrize("per_model", [False, True])
+def test_index_select_gather_is_bit_for_bit(monkeypatch, per_model):
+    task = SineWaveTask(4, 2, seed=0)
+    X, y = task.sample(300, seed=0)
+    if per_model:   # each model its own rows, and its own count of them
+        rng = np.random.default_rng(0)
+        X = np.stack([X[rng.permutation(300)] for _ in range(3)])
+        y = np.stack([y] * 3) + rng.normal(size=(3, 300))
+
+    def train():
+        net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
+        res = training.fit(net, X, y, n_samples=[300, 120, 47] if per_model else None, steps=50, batch_size=32,
+                           lr=1e-2, progress=False, eval_every=10)
+        return [p.detach().clone() for p in net.parameters()], res.history_train
+
+    fast = train()
+    monkeypatch.setattr(training, "_Gather", _AdvancedIndexing)
+    slow = train()
+    assert all(torch.equal(a, b) for a, b in zip(fast[0], slow[0]))
+    np.testing.assert_array_equal(fast[1], slow[1])
+    xb, yb = training._Gather(torch.as_tensor(X, dtype=torch.float32).expand(3, 300, 4) if not per_model
+                              else torch.as_tensor(X, dtype=torch.float32),
+                              torch.as_tensor(y, dtype=torch.float32).expand(3, 300) if not per_model
+                              else torch.as_tensor(y, dtype=torch.float32))(torch.tensor([[0, 5], [7, 1], [2, 2]]))
+    assert xb.shape == (3, 2, 4) and yb.shape == (3, 2)
+
+
+def test_full_batch_without_a_mask_of_ones_is_bit_for_bit(monkeypatch):
+    task = SineWaveTask(4, 2, seed=0)
+    X, y = task.sample(150, seed=0)
+
+    def train():
+        net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
+        res = training.fit(net, X, y, steps=40, batch_size=None, lr=1e-2, progress=False, eval_every=10)
+        return [p.detach().clone() for p in net.parameters()], res.history_train
+
+    fast = train()
+    original = torch.Tensor.sum
+
+    def masked_sum(self, *args, **kw):   # the path before: err * mask (all ones), then the sum
+        return original(self * torch.ones_like(self), *args, **kw)
+
+    monkeypatch.setattr(torch.Tensor, "sum", masked_sum)
+    slow = train()
+    monkeypatch.undo()
+    assert all(torch.equal(a, b) for a, b in zip(fast[0], slow[0]))
+    np.testing.assert_array_equal(fast[1], slow[1])
