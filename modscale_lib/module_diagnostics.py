@@ -189,7 +189,7 @@ def merge_k(*parts):
     """One result for the union of the k grids of ``parts``, stored results of ``compositional_accuracy`` whose
     configs differ only in ``n_images_grid``: every array (method, k, ...) joined along k and sorted by k; the
     wall time and cells summed; key (``"+"``-joined), files and devices of all parts kept. The merged result
-    names no single file: cite each part's :meth:`~modscale_lib.results.Result.provenance`.
+    names no single file: cite each part's ``provenance()``.
 
     Raises ValueError when the parts differ in anything else (experiment, version, another config field, the
     data source, the arrays stored) or share a k."""
