@@ -141,3 +141,48 @@ def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "b
         return f"{text_a}, not distinguishable from {text_b}"
     return f"{text_a}, {words[0] if a[0] > b[0] else words[1]} {text_b}"
 
+
+__all__ += ["choose_capacity", "capacity_table"]
+
+
+def _capacity_scores(res) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric-mean validation loss over ``(m, n, seed)`` of every module setting ``(depth, lr, width)`` and
+    every MLP setting ``(lr, width)``."""
+    # a diverged or missing setting (nan, inf, <= 0) must not be chosen by argmin's silence about nan
+    module_val = validation.real_array(res["module_val"], "module_val", low=0.0, low_open=True, ndim=6)
+    mlp_val = validation.real_array(res["mlp_val"], "mlp_val", low=0.0, low_open=True, ndim=5)
+    score = lambda a: np.exp(np.log(a).mean(axis=(-3, -2, -1)))
+    return score(module_val), score(mlp_val)
+
+
+def _checked_scores(res, cfg) -> tuple[np.ndarray, np.ndarray]:
+    """The scores, after checking that the result's grid is ``cfg``'s (a stored search read with another
+    config would pair losses with the wrong settings)."""
+    modules, mlps = _capacity_scores(res)
+    grid = (len(cfg.module_depths), len(cfg.module_lrs), len(cfg.module_widths))
+    if modules.shape != grid or mlps.shape != (len(cfg.mlp_lrs), len(cfg.mlp_widths)):
+        raise ValueError(f"module_val and mlp_val must match cfg's grid (depth, lr, width) = {grid} and (lr, width) = "
+                         f"{(len(cfg.mlp_lrs), len(cfg.mlp_widths))}, got {modules.shape} and {mlps.shape}")
+    return modules, mlps
+
+
+def choose_capacity(res, cfg) -> dict:
+    """The settings with the lowest mean log validation loss over ``(m, n, seed)``: ``module_depth``,
+    ``module_lr``, ``module_width``, ``mlp_lr``, ``mlp_width`` (the values the sweep's configs use)."""
+    modules, mlps = _checked_scores(res, cfg)
+    d, i, w = np.unravel_index(int(np.argmin(modules)), modules.shape)
+    j, v = np.unravel_index(int(np.argmin(mlps)), mlps.shape)
+    return {"module_depth": cfg.module_depths[d], "module_lr": cfg.module_lrs[i], "module_width": cfg.module_widths[w],
+            "mlp_lr": cfg.mlp_lrs[j], "mlp_width": cfg.mlp_widths[v]}
+
+
+def capacity_table(res, cfg) -> dict:
+    """The capacity search as a table, lowest geometric-mean validation loss first within each network:
+    ``network``, ``depth``, ``width``, ``step size``, ``mean validation loss / Var(y)``."""
+    modules, mlps = _checked_scores(res, cfg)
+    rows = [("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v)
+            for (d, i, w), v in np.ndenumerate(modules)]
+    rows += [("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v) for (i, w), v in np.ndenumerate(mlps)]
+    rows.sort(key=lambda r: (r[0], r[4]))
+    names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
+    return {name: [r[j] for r in rows] for j, name in enumerate(names)}

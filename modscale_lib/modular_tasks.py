@@ -42,11 +42,12 @@ import math
 import numpy as np
 
 from . import seeding, validation
-from .tasks import ModularTask
+from .tasks import ModularTask, SineWaveTask
 
-__all__ = ["NonSeparableTask", "MODULE_KINDS"]
+__all__ = ["NonSeparableTask", "MODULE_KINDS", "TASK_KINDS", "make_task"]
 
 MODULE_KINDS = ("bump_ridge", "hermite")
+TASK_KINDS = ("sine",) + MODULE_KINDS   # the sine-wave task (modules of b = 1) and the non-separable families
 
 
 def _hermite(k: int, t: np.ndarray) -> np.ndarray:
@@ -180,3 +181,16 @@ class NonSeparableTask(ModularTask):
         return (f"NonSeparableTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "
                 f"module_dim={self.module_dim}, module_kind={self.module_kind!r}, noise={self.noise:g}, "
                 f"seed={self.seed})")
+
+
+def make_task(kind: str, input_dim: int, n_modules: int, module_dim: int = 1, seed: int = 0) -> ModularTask:
+    """A noiseless task with ``Var(y) = 1`` exactly, by ``kind`` (one of :data:`TASK_KINDS`): the sine-wave task
+    (:class:`~modscale_lib.tasks.SineWaveTask`, ``module_dim`` must be 1: its modules of ``b >= 2`` are sums of
+    ridges that no method can group) or :class:`NonSeparableTask` of that module family with defaults."""
+    kind = validation.choice(kind, "kind", TASK_KINDS)
+    if kind == "sine":
+        if validation.whole(module_dim, "module_dim", low=1) != 1:
+            raise ValueError(f"module_dim must be 1 for kind 'sine' (modules of b >= 2 that are sums of ridges are "
+                             f"not identifiable), got {module_dim}; use one of {MODULE_KINDS}")
+        return SineWaveTask(input_dim, n_modules, seed=seed)
+    return NonSeparableTask(input_dim, n_modules, module_dim, module_kind=kind, noise=0.0, seed=seed)

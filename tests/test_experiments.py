@@ -63,12 +63,17 @@ def _bad_values(value):
     return out
 
 
+EMPTY_ALLOWED = {"control_modules"}   # () means "no controls" (the non-separable sweep)
+
+
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)
 def test_bad_config_values_are_refused_with_the_field_named(exp):
     cfg = exp.config("cpu")
     for f in dataclasses.fields(cfg):
         for bad in _bad_values(getattr(cfg, f.name)):
             if bad == -1 and f.name in ("batch_size",) and getattr(cfg, f.name) == 0:
+                continue
+            if bad == () and f.name in EMPTY_ALLOWED:
                 continue
             with pytest.raises((TypeError, ValueError), match=f.name):
                 dataclasses.replace(cfg, **{f.name: bad})
@@ -97,6 +102,21 @@ def test_sample_complexity_sweep_at_a_tiny_size():
     assert np.all(res["ood_loss"][np.isfinite(res["ood_loss"])] > 0)
     assert np.all((res["rule_similarity"] >= 0) & (res["rule_similarity"] <= 1 + 1e-9))
     assert int(res["extra_steps"][0, 0, 0]) > 0
+
+
+def test_the_non_separable_sweep_runs_the_grouped_rule_on_modules_of_two_dimensions():
+    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), task="bump_ridge", module_dim=2,
+                              control_modules=(), n_grid=(60, 120))
+    assert cfg.methods == experiments.sample_complexity.main_methods("grouped")   # no controls at b = 2
+    res = experiments.sample_complexity_sweep(cfg)
+    assert res["test_loss"].shape == (1, 4, 1, 1, 2) and np.isfinite(res["test_loss"]).all()
+    assert np.all((res["rule_similarity"] >= 0) & (res["rule_similarity"] <= 1 + 1e-9))
+    with pytest.raises(ValueError, match="module_dim"):
+        dataclasses.replace(cfg, task="sine")                  # sums of ridges: modules of b = 2 not identifiable
+    with pytest.raises(ValueError, match="control_modules"):
+        dataclasses.replace(cfg, control_modules=(2,))
+    with pytest.raises(ValueError, match="module_counts"):
+        dataclasses.replace(cfg, module_dim=3)                 # K * b = 6 > m = 4
 
 
 def test_the_oracle_in_the_shared_ensemble_matches_a_run_alone():
@@ -140,13 +160,15 @@ def test_capacity_choice_is_the_lowest_mean_log_validation_loss():
     assert chosen == {"module_depth": 1, "module_lr": 1e-2, "module_width": 8, "mlp_lr": 1e-2, "mlp_width": 8}
 
 
-def test_the_sweeps_networks_are_the_ones_the_validation_search_chose():
-    # The cpu sweep's capacity fields must be the stored validation search's choice, not hand-picked values.
+@pytest.mark.parametrize("name", ["cpu"])
+def test_the_sweeps_networks_are_the_ones_the_validation_search_chose(name):
+    # Each stored sweep's capacity fields must be its stored validation search's choice, not hand-picked values.
     from modscale_lib.experiments.sample_complexity import choose_capacity
 
-    cap_cfg = experiments.sample_complexity_capacity.config("cpu")
+    cap_cfg = experiments.sample_complexity_capacity.config(name)
     res = results.load_or_run(experiments.sample_complexity_capacity, cap_cfg, mode="read")
-    sweep = experiments.sample_complexity_sweep.config("cpu")
+    sweep = experiments.sample_complexity_sweep.config(name)
+    assert (sweep.task, sweep.module_dim) == (cap_cfg.task, cap_cfg.module_dim)
     for name, value in choose_capacity(res, cap_cfg).items():
         assert getattr(sweep, name) == value, name
 

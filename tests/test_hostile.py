@@ -25,7 +25,7 @@ import torch
 
 torch.manual_seed(0)  # the random tensors below are the same in every process
 
-from modscale_lib import (analysis, data, grouping, learning_rule, metrics, modular_tasks, networks, peers, seeding,
+from modscale_lib import (analysis, data, experiments, grouping, learning_rule, metrics, modular_tasks, networks, peers, seeding,
                           subspaces, tasks, theory, training)
 
 NAN, INF = float("nan"), float("inf")
@@ -193,6 +193,9 @@ bad(K, "SineWaveTask.module_components", "module", [1, -1, 0.5], lambda v: TASK1
 bad(K, "SineWaveTask.standardise", "raw", [[NAN], ["a"]], lambda v: TASK1.standardise(v))
 M = "modular_tasks"
 bad(M, "NonSeparableTask", "input_dim", COUNT, lambda v: modular_tasks.NonSeparableTask(v, 2))
+bad(M, "make_task", "kind", ["bogus", None, 3], lambda v: modular_tasks.make_task(v, 4, 2))
+bad(M, "make_task", "module_dim", [2, 0, 2.5], lambda v: modular_tasks.make_task("sine", 4, 2, v))
+bad(M, "make_task", "module_dim", [3], lambda v: modular_tasks.make_task("bump_ridge", 4, 2, v))
 bad(M, "NonSeparableTask", "module_dim", COUNT + [4], lambda v: modular_tasks.NonSeparableTask(6, 2, v))
 bad(M, "NonSeparableTask", "n_modules", SIZE, lambda v: modular_tasks.NonSeparableTask(6, v))
 bad(M, "NonSeparableTask", "module_kind", ["sine", None], lambda v: modular_tasks.NonSeparableTask(6, 2, module_kind=v))
@@ -408,6 +411,13 @@ A = "analysis"
 bad(A, "recovery_summary", "similarity", [np.ones((2, 2)), np.full((1, 1, 1, 2, 2), NAN), np.ones((1, 1, 0, 2, 2))],
     lambda v: analysis.recovery_summary(v))
 bad(A, "recovery_summary", "level", [NAN], lambda v: analysis.recovery_summary(np.ones((1, 1, 1, 2, 2)), v))
+_CAP = experiments.CapacityConfig.tiny()   # module grid (1, 1, 2), MLP grid (1, 1)
+_cap = lambda module_val, mlp_val: {"module_val": module_val, "mlp_val": mlp_val}
+for _f in ("choose_capacity", "capacity_table"):
+    bad(A, _f, "module_val", [np.full((1, 1, 2, 1, 1, 1), NAN), np.zeros((1, 1, 2, 1, 1, 1)), np.ones((1, 1, 3, 1, 1, 1)),
+                              np.ones((2, 2))], lambda v, f=_f: getattr(analysis, f)(_cap(v, np.ones((1, 1, 1, 1, 1))), _CAP))
+    bad(A, _f, "mlp_val", [np.full((1, 1, 1, 1, 1), INF), -np.ones((1, 1, 1, 1, 1))],
+        lambda v, f=_f: getattr(analysis, f)(_cap(np.ones((1, 1, 2, 1, 1, 1)), v), _CAP))
 bad(A, "modular_against_monolithic", "n", [2.5, 0, [NAN]], lambda v: analysis.modular_against_monolithic(v, 10, [2, 4], 2, 1, n_eigenvalues=50))
 bad(A, "modular_against_monolithic", "n_eigenvalues", [0, 2.5, HUGE], lambda v: analysis.modular_against_monolithic(10, 10, [2, 4], 2, 1, n_eigenvalues=v))
 bad(A, "modular_against_monolithic", "n_modules", [0, 2.5, HUGE], lambda v: analysis.modular_against_monolithic(10, 10, [2, 4], v, 1, n_eigenvalues=50))

@@ -8,6 +8,10 @@ provenance are kept exactly; the keys change because the configs' text does.
   also counted modules elsewhere; the method label ``"modular, rule"`` is now ``"modular, <variant> rule"`` (the
   vocabulary of :mod:`modscale_lib.methods`), and the field ``rule_variant`` is gone: the label names it.
 
+* ``sample_complexity_sweep`` and ``sample_complexity_capacity`` (second migration): the new fields ``task``
+  (``"sine"``) and ``module_dim`` (1) name the task that every stored result used; non-separable tasks of
+  ``b >= 2`` are new named configs.
+
 Usage: ``python tools/migrate_configs.py [RESULTS_DIR]`` (default: results/).
 """
 from __future__ import annotations
@@ -28,6 +32,10 @@ def sample_complexity_sweep(config: dict) -> dict:
     return config
 
 
+def _sine_task(config: dict) -> dict:
+    return {**config, "task": config.get("task", "sine"), "module_dim": config.get("module_dim", 1)}
+
+
 def compositional_accuracy(config: dict) -> dict:
     config = dict(config)
     if "k_grid" in config:   # k counts images here, K modules elsewhere: one name per meaning
@@ -38,7 +46,8 @@ def compositional_accuracy(config: dict) -> dict:
     return config
 
 
-EDITS = {"sample_complexity_sweep": sample_complexity_sweep, "compositional_accuracy": compositional_accuracy}
+EDITS = {"sample_complexity_sweep": lambda c: _sine_task(sample_complexity_sweep(c)),
+         "sample_complexity_capacity": _sine_task, "compositional_accuracy": compositional_accuracy}
 
 
 def main(root: Path) -> None:

@@ -6,30 +6,56 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .. import methods, metrics
-from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
+from ..analysis import capacity_table, choose_capacity
+from ..learning_rule import DEFAULTS, KERNELS, find_module_projections, resolve_variant
+from ..modular_tasks import MODULE_KINDS, TASK_KINDS as TASKS, make_task as _task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, mlp_param_count, random_projections
 from ..results import experiment
-from ..tasks import SineWaveTask
 from ..training import fit
-from .common import check_fields, real, reals, some_of, whole, wholes
+from .common import check_fields, one_of, real, reals, some_of, whole, wholes
 
 __all__ = ["SampleComplexityConfig", "sample_complexity_sweep", "CapacityConfig", "sample_complexity_capacity",
-           "choose_capacity", "capacity_table", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN", "CONTROLS"]
+           "choose_capacity", "capacity_table", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN",
+           "CONTROLS", "TASKS", "main_methods", "control_methods"]
 
 CHAPTER = "sample_complexity"
-VARIANT = "backfit"   # the rule the sweep uses (the library's default for b = 1)
-MAIN = (methods.MONOLITHIC, methods.ORACLE, methods.rule(VARIANT), methods.RANDOM)
-CONTROLS = (methods.COMPUTE_MATCHED, methods.RANDOM_AVERAGED, methods.wrong_count(VARIANT, "K/2"),
-            methods.wrong_count(VARIANT, "2K"), methods.NO_PROJECTIONS)
+VARIANT = "backfit"   # the rule of the b = 1 tasks (the library's default there; "grouped" for b >= 2)
+
+
+def main_methods(variant: str = VARIANT) -> tuple:
+    """The methods run at every ``n``: monolithic, oracle, the rule's ``variant``, random starts."""
+    return (methods.MONOLITHIC, methods.ORACLE, methods.rule(variant), methods.RANDOM)
+
+
+def control_methods(variant: str = VARIANT) -> tuple:
+    """The reviewers' controls (Q2-Q5), with the rule's ``variant`` for the wrong module counts."""
+    return (methods.COMPUTE_MATCHED, methods.RANDOM_AVERAGED, methods.wrong_count(variant, "K/2"),
+            methods.wrong_count(variant, "2K"), methods.NO_PROJECTIONS)
+
+
+MAIN, CONTROLS = main_methods(), control_methods()
+NS_MLP_WIDTH, NS_MLP_LR, NS_MODULE_WIDTH, NS_MODULE_LR = 64, 3e-3, 64, 1e-2   # the "nonseparable" search's choice
+NAMED = ("cpu", "full", "nonseparable", "nonseparable_full")   # the named configs of the capacity search and sweep
 N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))   # 64 .. 4096, spaced by sqrt(2)
 _TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience=whole(1, 10 ** 4),
                  eval_every=whole(1, 10 ** 6), n_val=whole(2, 10 ** 7))
+
+
+def _check_task(cfg, counts, name: str) -> None:
+    """Shared checks of the task fields: sine modules only with ``b = 1`` (a sum of ridges cannot be grouped
+    into modules of ``b >= 2``), and ``K * b <= m`` (the task's modules are orthogonal)."""
+    if cfg.task == "sine" and cfg.module_dim != 1:
+        raise ValueError(f"module_dim must be 1 for task 'sine', got {cfg.module_dim}; b >= 2 needs one of {MODULE_KINDS}")
+    if max(counts) * cfg.module_dim > min(cfg.m_grid):
+        raise ValueError(f"every K ({name}, largest {max(counts)}) times module_dim ({cfg.module_dim}) must be <= every "
+                         f"m in m_grid (smallest {min(cfg.m_grid)}): the task's modules are orthogonal")
 
 
 def _data(task, n: int, n_val: int):
@@ -53,10 +79,13 @@ class CapacityConfig:
     Modules (one hidden layer or two, ``module_widths`` units, step ``module_lrs``) are tuned on the oracle
     (projections frozen at the truth), which measures what a module can fit; the monolithic MLP (``mlp_depth``
     hidden layers of ``mlp_widths`` units, step ``mlp_lrs``) on its own. Each setting is trained with the
-    sweep's protocol at every ``(m, n)`` of a small grid and scored by its validation loss only.
+    sweep's protocol at every ``(m, n)`` of a small grid and scored by its validation loss only. ``task`` and
+    ``module_dim`` as in :class:`SampleComplexityConfig`.
     """
 
     n_modules: int = 4
+    task: str = "sine"
+    module_dim: int = 1
     m_grid: tuple = (8, 32)
     n_grid: tuple = (256, 2048)
     seeds: tuple = (100, 101)
@@ -82,18 +111,27 @@ class CapacityConfig:
                    module_widths=(16, 32, 64, 128), module_depths=(1, 2, 3), mlp_widths=(64, 128, 256, 512))
 
     @classmethod
+    def nonseparable(cls) -> "CapacityConfig":
+        """The search for the non-separable task of ``SampleComplexityConfig.nonseparable`` (K = 2, b = 2)."""
+        return cls(n_modules=2, task="bump_ridge", module_dim=2, module_widths=(32, 64, 128), module_depths=(2,),
+                   mlp_widths=(16, 32, 64, 128), mlp_lrs=(3e-3, 1e-2, 3e-2))
+
+    @classmethod
+    def nonseparable_full(cls) -> "CapacityConfig":   # the full search, on the non-separable task
+        return dataclasses.replace(cls.full(), n_modules=2, task="bump_ridge", module_dim=2)
+
+    @classmethod
     def tiny(cls) -> "CapacityConfig":
         return cls(n_modules=2, m_grid=(3,), n_grid=(40,), seeds=(100,), module_widths=(4, 8), module_depths=(1,),
                    module_lrs=(1e-2,), mlp_widths=(8,), mlp_lrs=(1e-2,), steps=20, patience=2, eval_every=5,
                    n_val=50)
 
     def __post_init__(self):
-        check_fields(self, n_modules=whole(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
+        check_fields(self, n_modules=whole(1, 64), task=one_of(TASKS), module_dim=whole(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
                      module_widths=wholes(1, 65536), module_depths=wholes(1, 16), module_lrs=reals(0, 1, low_open=True),
                      mlp_widths=wholes(1, 65536), mlp_depth=whole(1, 16), mlp_lrs=reals(0, 1, low_open=True),
                      **_TRAINING)
-        if self.n_modules > min(self.m_grid):
-            raise ValueError(f"n_modules ({self.n_modules}) must be <= every m in m_grid (smallest {min(self.m_grid)})")
+        _check_task(self, (self.n_modules,), "n_modules")
 
 
 def _stacked(pools: dict, members: list[int]):
@@ -102,7 +140,7 @@ def _stacked(pools: dict, members: list[int]):
     return tuple(np.stack([pools[s][j] for s in members]) for j in range(4))
 
 
-@experiment("sample_complexity_capacity", version=1, config_type=CapacityConfig, chapter=CHAPTER)
+@experiment("sample_complexity_capacity", version=1, config_type=CapacityConfig, chapter=CHAPTER, configs=NAMED)
 def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
     """Validation losses: modules ``(depth, lr, width, m, n, seed)``, the MLP ``(lr, width, m, n, seed)``."""
     N, S, K = len(cfg.n_grid), len(cfg.seeds), cfg.n_modules
@@ -110,15 +148,15 @@ def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
                          np.nan)
     mlp_val = np.full((len(cfg.mlp_lrs), len(cfg.mlp_widths), len(cfg.m_grid), N, S), np.nan)
     for a, m in enumerate(cfg.m_grid):
-        tasks = {s: SineWaveTask(m, K, seed=s) for s in cfg.seeds}
+        tasks = {s: _task(cfg.task, m, K, cfg.module_dim, s) for s in cfg.seeds}
         pools = {s: _data(task, max(cfg.n_grid), cfg.n_val) for s, task in tasks.items()}
         # one ensemble member per (width, n, seed), in that order, for each depth and step size
         grid = lambda widths: [(w, n, s) for w in widths for n in cfg.n_grid for s in cfg.seeds]
         modules, mlps = grid(cfg.module_widths), grid(cfg.mlp_widths)
         X, y, Xv, yv = _stacked(pools, [s for _, _, s in modules])
-        U = np.stack([np.broadcast_to(tasks[s].projections, (K, m, 1)) for _, _, s in modules])
+        U = np.stack([tasks[s].projections for _, _, s in modules])
         for (d, depth), (i, lr) in itertools.product(enumerate(cfg.module_depths), enumerate(cfg.module_lrs)):
-            model = ModularEnsemble(len(modules), m, K, 1, width=max(cfg.module_widths), depth=depth,
+            model = ModularEnsemble(len(modules), m, K, cfg.module_dim, width=max(cfg.module_widths), depth=depth,
                                     widths=[w for w, _, _ in modules], projections=U, train_projections=False,
                                     seeds=list(range(len(modules))))
             val = _train(model, X, y, Xv, yv, [n for _, n, _ in modules], cfg, lr).val_loss
@@ -132,52 +170,28 @@ def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
     return {"module_val": module_val, "mlp_val": mlp_val}
 
 
-def _capacity_scores(res) -> tuple[np.ndarray, np.ndarray]:
-    """Geometric-mean validation loss over ``(m, n, seed)`` of every module setting ``(depth, lr, width)`` and
-    every MLP setting ``(lr, width)``."""
-    score = lambda a: np.exp(np.log(np.asarray(a)).mean(axis=(-3, -2, -1)))
-    return score(res["module_val"]), score(res["mlp_val"])
-
-
-def choose_capacity(res, cfg: CapacityConfig) -> dict:
-    """The settings with the lowest mean log validation loss over ``(m, n, seed)``: ``module_depth``,
-    ``module_lr``, ``module_width``, ``mlp_lr``, ``mlp_width`` (the values the sweep's configs use)."""
-    modules, mlps = _capacity_scores(res)
-    d, i, w = np.unravel_index(int(np.argmin(modules)), modules.shape)
-    j, v = np.unravel_index(int(np.argmin(mlps)), mlps.shape)
-    return {"module_depth": cfg.module_depths[d], "module_lr": cfg.module_lrs[i], "module_width": cfg.module_widths[w],
-            "mlp_lr": cfg.mlp_lrs[j], "mlp_width": cfg.mlp_widths[v]}
-
-
-def capacity_table(res, cfg: CapacityConfig) -> dict:
-    """The capacity search as a table, lowest geometric-mean validation loss first within each network:
-    ``network``, ``depth``, ``width``, ``step size``, ``mean validation loss / Var(y)``."""
-    modules, mlps = _capacity_scores(res)
-    rows = [("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v)
-            for (d, i, w), v in np.ndenumerate(modules)]
-    rows += [("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v) for (i, w), v in np.ndenumerate(mlps)]
-    rows.sort(key=lambda r: (r[0], r[4]))
-    names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
-    return {name: [r[j] for r in rows] for j, name in enumerate(names)}
-
-
 @dataclass(frozen=True)
 class SampleComplexityConfig:
-    """Test loss of the methods in ``MAIN`` and the controls in ``CONTROLS`` on sine-wave tasks (``K`` modules
-    of ``b = 1``, ``Var(y) = 1`` exactly) over a grid of ``n``, for each ``K`` in ``module_counts``, input
-    dimension ``m`` and seed, in and out of distribution (inputs of standard deviation ``ood_input_std``).
+    """Test loss of the methods of :func:`main_methods` and the controls of :func:`control_methods` on modular
+    tasks (``K`` modules of ``b = module_dim``, ``Var(y) = 1`` exactly; ``task`` one of :data:`TASKS`: the
+    sine-wave task for ``b = 1``, a non-separable module family for ``b >= 2``) over a grid of ``n``, for each
+    ``K`` in ``module_counts``, input dimension ``m`` and seed, in and out of distribution (inputs of standard
+    deviation ``ood_input_std``).
 
     Networks: the monolithic MLP has ``mlp_depth`` hidden layers of ``mlp_width``; every module ``module_depth``
     layers of ``module_width`` (values chosen by ``sample_complexity_capacity`` on a validation split).
     Every network trains with Adam (step ``mlp_lr`` or ``module_lr``, cosine decay) and stops early on a
     validation split of ``n_val`` separate samples, keeping its best weights. The oracle's projections stay
-    at the truth; the random and rule starts train with the rest. The rule is the ``backfit`` variant with
-    ``rule_steps`` steps on minibatches of ``rule_batch`` and ``rule_refine`` backfitting rounds, on the
-    ``n`` training samples only. The controls run for ``K`` in ``control_modules`` at every
-    ``control_every``-th ``n`` of the grid.
+    at the truth; the random and rule starts train with the rest. The rule (:attr:`rule_variant`) runs on the
+    ``n`` training samples only: for ``b = 1`` the ``backfit`` variant with ``rule_steps`` steps on minibatches
+    of ``rule_batch`` and ``rule_refine`` backfitting rounds; for ``b >= 2`` the ``grouped`` variant (moment
+    span, then grouping; it has no steps). The controls run for ``K`` in ``control_modules`` (``b = 1`` only;
+    ``()``: none) at every ``control_every``-th ``n`` of the grid.
     """
 
     module_counts: tuple = (2, 4)
+    task: str = "sine"
+    module_dim: int = 1
     m_grid: tuple = (4, 8, 16, 32)
     n_grid: tuple = N_GRID
     seeds: tuple = (0, 1, 2, 3, 4)
@@ -201,8 +215,13 @@ class SampleComplexityConfig:
     ood_input_std: float = 2.0
 
     @property
+    def rule_variant(self) -> str:
+        """The rule's variant: ``"backfit"`` for ``b = 1``, ``"grouped"`` for ``b >= 2``."""
+        return VARIANT if self.module_dim == 1 else "grouped"
+
+    @property
     def methods(self) -> tuple:
-        return MAIN + CONTROLS
+        return main_methods(self.rule_variant) + (control_methods(self.rule_variant) if self.control_modules else ())
 
     @classmethod
     def cpu(cls) -> "SampleComplexityConfig":
@@ -215,29 +234,42 @@ class SampleComplexityConfig:
                    rule_batch=512, rule_refine=2, n_test=10000)
 
     @classmethod
+    def nonseparable(cls) -> "SampleComplexityConfig":
+        """K = 2 modules of b = 2 that do not separate into ridges (``bump_ridge``), with the grouped rule;
+        networks from ``CapacityConfig.nonseparable`` (a test checks it); no controls."""
+        return cls(module_counts=(2,), task="bump_ridge", module_dim=2, control_modules=(), mlp_width=NS_MLP_WIDTH,
+                   mlp_lr=NS_MLP_LR, module_width=NS_MODULE_WIDTH, module_lr=NS_MODULE_LR)
+
+    @classmethod
+    def nonseparable_full(cls) -> "SampleComplexityConfig":
+        return dataclasses.replace(cls.full(), module_counts=(2,), task="bump_ridge", module_dim=2, control_modules=())
+
+    @classmethod
     def tiny(cls) -> "SampleComplexityConfig":
         return cls(module_counts=(2,), m_grid=(4,), n_grid=(40, 60, 80), seeds=(0,), control_modules=(2,),
                    mlp_width=8, module_width=4, steps=20, patience=2, eval_every=5, n_val=50, rule_steps=3,
                    rule_batch=16, n_test=100)
 
     def __post_init__(self):
-        check_fields(self, module_counts=wholes(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7),
-                     seeds=wholes(0), control_modules=wholes(1, 64), control_every=whole(1, 1000),
+        check_fields(self, module_counts=wholes(1, 64), task=one_of(TASKS), module_dim=whole(1, 64),
+                     m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
+                     control_modules=lambda v, name: v if v == () else wholes(1, 64)(v, name),
+                     control_every=whole(1, 1000),
                      mlp_width=whole(1, 65536), mlp_depth=whole(1, 16), mlp_lr=real(0, 1, low_open=True),
                      module_width=whole(1, 65536), module_depth=whole(1, 16), module_lr=real(0, 1, low_open=True),
                      rule_steps=whole(1, 10 ** 6), rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100),
                      n_test=whole(1, 10 ** 7), ood_input_std=real(0, 1e6, low_open=True), **_TRAINING)
-        if max(self.module_counts) > min(self.m_grid):
-            raise ValueError(f"every K in module_counts (largest {max(self.module_counts)}) must be <= every m in "
-                             f"m_grid (smallest {min(self.m_grid)}): the task's modules are orthogonal directions")
+        _check_task(self, self.module_counts, "module_counts")
+        if self.control_modules and self.module_dim != 1:
+            raise ValueError(f"control_modules must be () for module_dim >= 2 (the controls are measured at b = 1), "
+                             f"got {self.control_modules}")
         if not set(self.control_modules) <= set(self.module_counts):
             raise ValueError(f"control_modules {self.control_modules} must be among module_counts {self.module_counts}")
 
 
 def rule_flops(n: int, input_dim: int, n_modules: int, cfg: SampleComplexityConfig) -> float:
-    """Floating-point operations of the rule's kernel searches (an estimate, counted from their shapes).
-
-    Each step forms the ``B x B`` feature kernel of a ``W``-unit module (``2 B^2 W``), factors it
+    """Floating-point operations of the rule's kernel searches (an estimate, counted from their shapes): each
+    step forms the ``B x B`` feature kernel of a ``W``-unit module (``2 B^2 W``), factors it
     (``B^3 / 3``) and solves (``2 B^2``); the backward pass costs about twice the forward. There are
     ``K (1 + refine)`` searches of ``rule_steps`` steps. The kernel-ridge fits between searches are left out.
     """
@@ -247,7 +279,7 @@ def rule_flops(n: int, input_dim: int, n_modules: int, cfg: SampleComplexityConf
 
 
 def _rule(X, y, n: int, K: int, cfg, seed: int) -> np.ndarray:
-    return find_module_projections(X[:n], y[:n], K, 1, variant=VARIANT, steps=cfg.rule_steps,
+    return find_module_projections(X[:n], y[:n], K, cfg.module_dim, variant=cfg.rule_variant, steps=cfg.rule_steps,
                                    batch_size=min(cfg.rule_batch, n), refine_passes=cfg.rule_refine, seed=seed)
 
 
@@ -258,10 +290,10 @@ def _losses(outputs: torch.Tensor, y: np.ndarray) -> np.ndarray:
 def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     """One (K, m, seed) cell: test and out-of-distribution losses and best steps, (method, n), nan where a
     method does not run; the rule's matched similarity (n,); the compute-matched MLP's extra steps."""
-    device = default_device()
+    device, b, rule = default_device(), cfg.module_dim, methods.rule(cfg.rule_variant)
     grid, N, labels = list(cfg.n_grid), len(cfg.n_grid), cfg.methods
     sub = list(range(0, N, cfg.control_every)) if K in cfg.control_modules else []
-    task = SineWaveTask(m, K, seed=seed)
+    task = _task(cfg.task, m, K, b, seed)
     X, y, Xv, yv = _data(task, max(grid), cfg.n_val)
     Xt, yt = task.sample(cfg.n_test, seed=1)
     Xo, yo = task.sample_ood(cfg.n_test, seed=2, input_std=cfg.ood_input_std)
@@ -282,14 +314,14 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     add(mlp(all_n, 0), all_n, [methods.MONOLITHIC] * N, cfg.mlp_lr)
     rule_U = np.stack([_rule(X, y, grid[j], K, cfg, seed) for j in all_n])
     out["rule_similarity"] = np.array([metrics.matched_similarity(task.projections, u) for u in rule_U])
-    truth = np.broadcast_to(task.projections, (N, K, m, 1))
+    truth = np.broadcast_to(task.projections, (N, K, m, b))
     extra = list(range(1, K)) if sub else []   # the averaged control's other K - 1 random starts
-    U = np.concatenate([truth, rule_U, random_projections(N, K, m, 1, seeds(0, all_n)).numpy()]
+    U = np.concatenate([truth, rule_U, random_projections(N, K, m, b, seeds(0, all_n)).numpy()]
                        + [random_projections(len(sub), K, m, 1, seeds(r, sub)).numpy() for r in extra])
     idx = all_n * 3 + sub * len(extra)
-    member = [methods.ORACLE] * N + [methods.rule(VARIANT)] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
+    member = [methods.ORACLE] * N + [rule] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
     net_seeds = seeds(0, all_n) * 3 + [s for r in extra for s in seeds(r, sub)]
-    add(ModularEnsemble(len(idx), m, K, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U,
+    add(ModularEnsemble(len(idx), m, K, b, width=cfg.module_width, depth=cfg.module_depth, projections=U,
                         train_projections=[lab != methods.ORACLE for lab in member], seeds=net_seeds),
         idx, member, cfg.module_lr)
     out["extra_steps"] = np.array(0)
@@ -298,7 +330,7 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
         extra_steps = int(math.ceil(rule_flops(max(grid), m, K, cfg) / step_flops))
         out["extra_steps"] = np.array(extra_steps)
         add(mlp(sub, 0), sub, [methods.COMPUTE_MATCHED] * len(sub), cfg.mlp_lr, cfg.steps + extra_steps)
-        for label in (methods.wrong_count(VARIANT, "K/2"), methods.wrong_count(VARIANT, "2K")):
+        for label in (methods.wrong_count(cfg.rule_variant, "K/2"), methods.wrong_count(cfg.rule_variant, "2K")):
             k2 = methods.module_count(label, K)
             U2 = np.stack([_rule(X, y, grid[j], k2, cfg, seed) for j in sub])
             add(ModularEnsemble(len(sub), m, k2, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U2,
@@ -328,14 +360,15 @@ def _collect(out: dict, runs: list, labels: tuple, yt, yo, K: int) -> None:
             i = labels.index(lab)
             out["test_loss"][i, j], out["ood_loss"][i, j] = _losses(pred_t[e], yt), _losses(pred_o[e], yo)
             out["best_step"][i, j] = best[e]
-    i = labels.index(methods.RANDOM_AVERAGED)
     for j, preds in random_preds.items():
-        if len(preds) == K:
+        if len(preds) == K and methods.RANDOM_AVERAGED in labels:
+            i = labels.index(methods.RANDOM_AVERAGED)
             out["test_loss"][i, j] = _losses(torch.stack([p[0] for p in preds]).mean(0), yt)
             out["ood_loss"][i, j] = _losses(torch.stack([p[1] for p in preds]).mean(0), yo)
 
 
-@experiment("sample_complexity_sweep", version=4, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True)
+@experiment("sample_complexity_sweep", version=4, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True,
+            configs=NAMED)
 def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
     """Losses ``(K, method, m, seed, n)`` in and out of distribution (nan where a method does not run) and
     the best step of each network; the rule's matched similarity ``(K, m, seed, n)``; the compute-matched
@@ -389,8 +422,6 @@ class ObjectiveCostConfig:
 @experiment("objective_cost", version=1, config_type=ObjectiveCostConfig, chapter=CHAPTER)
 def objective_cost(cfg: ObjectiveCostConfig) -> dict:
     """Seconds per objective-and-gradient evaluation, (kernel, batch size), median over repeats."""
-    import torch
-
     from ..learning_rule import ModuleAtInit, kernel_objective, orthonormalise
 
     module = ModuleAtInit(1, 256, 1, seed=0)
