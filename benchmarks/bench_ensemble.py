@@ -39,7 +39,8 @@ time spent on the two full-data losses ``fit`` computes besides its steps (timed
 loop. CPU time counts finished child processes too. ``--compile-shape`` also times ``fit(..., compile=True)``
 (``torch.compile`` of the model, compile time included, with a fresh cache and compilation in this process;
 the first run is cold, later ones reuse the on-disk cache) at that shape.
-The last two lines are the default shape's ``ratio to the shape-matched limit`` and ``speedup``.
+The last two lines are the first shape's (``default`` unless ``--shapes`` says otherwise) ``ratio to the
+shape-matched limit`` and ``speedup``, in CPU time.
 """
 from __future__ import annotations
 
