@@ -41,7 +41,7 @@ def control_methods(variant: str = VARIANT) -> tuple:
 
 
 MAIN, CONTROLS = main_methods(), control_methods()
-NS_MLP_WIDTH, NS_MLP_LR, NS_MODULE_WIDTH, NS_MODULE_LR = 64, 3e-3, 64, 1e-2   # the "nonseparable" search's choice
+NS_MLP_WIDTH, NS_MLP_LR, NS_MODULE_WIDTH, NS_MODULE_LR = 32, 3e-2, 128, 1e-2  # the "nonseparable" search's choice
 NAMED = ("cpu", "full", "nonseparable", "nonseparable_full")   # the named configs of the capacity search and sweep
 N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))   # 64 .. 4096, spaced by sqrt(2)
 _TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience=whole(1, 10 ** 4),
