@@ -25,6 +25,7 @@ class BudgetConfig:
 
 
 STATE = {"fail_at": None, "calls": 0}
+budget_sweep = budget_plain = None   # registered by the fixture ``state``
 
 
 def _burn(seconds: float) -> float:
@@ -43,25 +44,31 @@ def _cell(item):
     return {"v": np.random.default_rng(item["i"]).standard_normal(4), "i": item["i"]}
 
 
-@results.experiment("budget_sweep_test", version=1, config_type=BudgetConfig, chapter="budget_chapter",
-                    configs=("cpu",), sweep=True)
-def budget_sweep(cfg, cells):
+def _budget_sweep(cfg, cells):
     out = cells.map([{"i": i} for i in range(cfg.n)], _cell, desc="budget cells")
     return {"v": np.stack([o["v"] for o in out]), "i": [o["i"] for o in out]}
 
 
-@results.experiment("budget_plain_test", version=1, config_type=BudgetConfig, chapter="budget_chapter",
-                    configs=("cpu",))
-def budget_plain(cfg):
+def _budget_plain(cfg):
     _burn(0.05)
     return {"total": cfg.n}
 
 
 @pytest.fixture
-def state():
+def state(monkeypatch):
+    """The toy experiments, registered for this test only (other tests list every registered experiment)."""
+    global budget_sweep, budget_plain
+    saved = dict(results.REGISTRY)
+    budget_sweep = results.experiment("budget_sweep_test", version=1, config_type=BudgetConfig,
+                                      chapter="budget_chapter", configs=("cpu",), sweep=True)(_budget_sweep)
+    budget_plain = results.experiment("budget_plain_test", version=1, config_type=BudgetConfig,
+                                      chapter="budget_chapter", configs=("cpu",))(_budget_plain)
+    monkeypatch.setattr(cli, "_load_registry", lambda: None)
     STATE.update(fail_at=None, calls=0)
     yield
     STATE.update(fail_at=None, calls=0)
+    results.REGISTRY.clear()
+    results.REGISTRY.update(saved)
 
 
 def _cell_record(path):
@@ -131,25 +138,14 @@ def test_cells_stored_by_older_code_resume_and_the_cpu_total_is_not_claimed(tmp_
     assert row["cpu_time_s"] is None and row["wall_time_s"] > 0
 
 
-def test_a_plain_result_records_cpu_time(tmp_path):
+def test_a_plain_result_records_cpu_time(tmp_path, state):
     res = results.load_or_run(budget_plain, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
     assert 0.04 <= res.metadata["cpu_time_s"] <= res.metadata["wall_time_s"] + 0.05
     again = results.read(tmp_path / "budget_plain_test" / f"{res.key}.json")
     assert again.metadata["cpu_time_s"] == res.metadata["cpu_time_s"] and "load_avg" in again.metadata
 
 
-@pytest.fixture
-def only_budget_toys(monkeypatch):
-    saved = dict(results.REGISTRY)
-    results.REGISTRY.clear()
-    results.REGISTRY.update({"budget_sweep_test": budget_sweep, "budget_plain_test": budget_plain})
-    monkeypatch.setattr(cli, "_load_registry", lambda: None)
-    yield
-    results.REGISTRY.clear()
-    results.REGISTRY.update(saved)
-
-
-def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, only_budget_toys):
+def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, state):
     # as stored before issue 13: wall time only
     old = results.save(budget_sweep, BudgetConfig(), {"v": np.zeros((6, 4)), "i": list(range(6))}, 120.0, tmp_path,
                        extra_metadata={"cells": 6})
