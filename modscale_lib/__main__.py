@@ -197,10 +197,15 @@ def _cpu_total(entry: dict) -> str:
     return f"{entry['cpu_minutes']:7.1f}{note}"
 
 
+def _load(entry: dict) -> str:
+    return f"{'-':>5}" if entry["load_avg"] is None else f"{entry['load_avg']:5.1f}"
+
+
 def _cmd_budget(args: argparse.Namespace) -> int:
     rows = results.ledger(args.root)
     chapters: dict[str, dict] = {}
-    blank = {"results": 0, "minutes": 0.0, "cpu_results": 0, "cpu_minutes": 0.0}
+    blank = {"results": 0, "minutes": 0.0, "cpu_results": 0, "cpu_minutes": 0.0, "load_avg": None,
+             "_load_sum": 0.0, "_load_wall": 0.0}
     overall = dict(blank)
     for row in rows:
         if row["wall_time_s"] is not None:
@@ -211,10 +216,17 @@ def _cmd_budget(args: argparse.Namespace) -> int:
                 if row["cpu_time_s"] is not None:
                     e["cpu_results"] += 1
                     e["cpu_minutes"] += row["cpu_time_s"] / 60
+                if row["load_avg"] is not None:   # the mean load, weighted by wall time
+                    e["_load_sum"] += row["load_avg"] * max(row["wall_time_s"], 1e-9)
+                    e["_load_wall"] += max(row["wall_time_s"], 1e-9)
+    for e in [*chapters.values(), overall]:
+        e["load_avg"] = e.pop("_load_sum") / e["_load_wall"] if e["_load_wall"] > 0 else None
+        e.pop("_load_wall")
     total = overall["minutes"]
     if args.json:
         print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total,
-                          "total_cpu_minutes": overall["cpu_minutes"], "cpu_results": overall["cpu_results"]},
+                          "total_cpu_minutes": overall["cpu_minutes"], "cpu_results": overall["cpu_results"],
+                          "load_avg": overall["load_avg"]},
                          indent=1))
         return 0
     print("wall: elapsed minutes (inflated by whatever else ran); CPU: this process's CPU minutes (- where not "
@@ -231,10 +243,11 @@ def _cmd_budget(args: argparse.Namespace) -> int:
               f"{row['device']}")
     print("\nper chapter:")
     for name, entry in sorted(chapters.items()):
-        print(f"  {name:<28} wall {entry['minutes']:7.1f} min, CPU {_cpu_total(entry)} min  ({entry['results']} results)")
+        print(f"  {name:<28} wall {entry['minutes']:7.1f} min, CPU {_cpu_total(entry)} min, load {_load(entry)}  "
+              f"({entry['results']} results)")
     bad = sum(r["wall_time_s"] is None for r in rows)
     print(f"total: {total:.1f} min over {len(rows) - bad} results" + (f" ({bad} damaged, not counted)" if bad else "")
-          + f"; CPU {_cpu_total(overall).strip()} min")
+          + f"; CPU {_cpu_total(overall).strip()} min; load {_load(overall).strip()}")
     return 0
 
 

@@ -164,5 +164,6 @@ def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, state)
     assert cli.main(["--root", str(tmp_path), "budget", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["cpu_results"] == 1 and data["chapters"]["budget_chapter"]["cpu_results"] == 1
+    assert "load_avg" in data and "load_avg" in data["chapters"]["budget_chapter"]
     assert data["total_minutes"] == pytest.approx(sum(r["wall_time_s"] for r in data["rows"]) / 60)
     assert data["total_cpu_minutes"] == pytest.approx(rows["budget_plain_test"]["cpu_time_s"] / 60)
