@@ -87,7 +87,7 @@ class Cells:
     Attributes filled as cells are mapped: ``count`` cells, ``total_wall_s`` (their recorded wall times,
     computed now or earlier), ``run_wall_s`` (the time spent computing cells in this process); likewise
     ``total_cpu_s`` (process CPU time, summed over the ``cpu_count`` cells that record it: cells stored by
-    older code do not) and ``run_cpu_s``; :meth:`load` is the cells' mean load average.
+    older code do not) and ``run_cpu_s``; ``load()`` is the cells' mean load average.
     """
 
     def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
