@@ -47,6 +47,11 @@ EXPECTED = {
                                   f"{cfg('sample_complexity_sweep').n_val} validation samples",
                                   f"{cfg('sample_complexity_sweep').rule_steps} steps on minibatches of {cfg('sample_complexity_sweep').rule_batch}",
                                   f"{len(cfg('sample_complexity_sweep').seeds)} seeds"],
+    "sample complexity, modules of two dimensions": lambda: [
+        f"{cfg('sample_complexity_sweep', 'nonseparable').mlp_depth} hidden layers of {cfg('sample_complexity_sweep', 'nonseparable').mlp_width} units",
+        f"step {cfg('sample_complexity_sweep', 'nonseparable').mlp_lr:g}",
+        f"{cfg('sample_complexity_sweep', 'nonseparable').module_depth} hidden layers of {cfg('sample_complexity_sweep', 'nonseparable').module_width} units",
+        f"step {cfg('sample_complexity_sweep', 'nonseparable').module_lr:g}", "`bump_ridge`"],
     "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_accuracy').holdout_mod}`"],
     "Compositional CIFAR-10, noise": lambda: [f"$\\sigma = {cfg('compositional_accuracy').noise_sigma:g}$"],
     "Compositional CIFAR-10, networks": lambda: [f"$M = {cfg('compositional_accuracy').modules_per_position}k$",
