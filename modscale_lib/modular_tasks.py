@@ -184,7 +184,7 @@ class NonSeparableTask(ModularTask):
 
 
 def make_task(kind: str, input_dim: int, n_modules: int, module_dim: int = 1, seed: int = 0) -> ModularTask:
-    """A noiseless task with ``Var(y) = 1`` exactly, by ``kind`` (one of :data:`TASK_KINDS`): the sine-wave task
+    """A noiseless task with ``Var(y) = 1`` exactly, by ``kind`` (one of ``TASK_KINDS``): the sine-wave task
     (:class:`~modscale_lib.tasks.SineWaveTask`, ``module_dim`` must be 1: its modules of ``b >= 2`` are sums of
     ridges that no method can group) or :class:`NonSeparableTask` of that module family with defaults."""
     kind = validation.choice(kind, "kind", TASK_KINDS)

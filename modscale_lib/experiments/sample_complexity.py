@@ -127,10 +127,10 @@ class CapacityConfig:
                    n_val=50)
 
     def __post_init__(self):
-        check_fields(self, n_modules=whole(1, 64), task=one_of(TASKS), module_dim=whole(1, 64), m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
+        check_fields(self, n_modules=whole(1, 64), task=one_of(TASKS), module_dim=whole(1, 64),
+                     m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
                      module_widths=wholes(1, 65536), module_depths=wholes(1, 16), module_lrs=reals(0, 1, low_open=True),
-                     mlp_widths=wholes(1, 65536), mlp_depth=whole(1, 16), mlp_lrs=reals(0, 1, low_open=True),
-                     **_TRAINING)
+                     mlp_widths=wholes(1, 65536), mlp_depth=whole(1, 16), mlp_lrs=reals(0, 1, low_open=True), **_TRAINING)
         _check_task(self, (self.n_modules,), "n_modules")
 
 
@@ -172,8 +172,8 @@ def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
 
 @dataclass(frozen=True)
 class SampleComplexityConfig:
-    """Test loss of the methods of :func:`main_methods` and the controls of :func:`control_methods` on modular
-    tasks (``K`` modules of ``b = module_dim``, ``Var(y) = 1`` exactly; ``task`` one of :data:`TASKS`: the
+    """Test loss of the methods of ``main_methods`` and the controls of ``control_methods`` on modular
+    tasks (``K`` modules of ``b = module_dim``, ``Var(y) = 1`` exactly; ``task`` one of ``TASKS``: the
     sine-wave task for ``b = 1``, a non-separable module family for ``b >= 2``) over a grid of ``n``, for each
     ``K`` in ``module_counts``, input dimension ``m`` and seed, in and out of distribution (inputs of standard
     deviation ``ood_input_std``).
@@ -182,7 +182,7 @@ class SampleComplexityConfig:
     layers of ``module_width`` (values chosen by ``sample_complexity_capacity`` on a validation split).
     Every network trains with Adam (step ``mlp_lr`` or ``module_lr``, cosine decay) and stops early on a
     validation split of ``n_val`` separate samples, keeping its best weights. The oracle's projections stay
-    at the truth; the random and rule starts train with the rest. The rule (:attr:`rule_variant`) runs on the
+    at the truth; the random and rule starts train with the rest. The rule (``rule_variant``) runs on the
     ``n`` training samples only: for ``b = 1`` the ``backfit`` variant with ``rule_steps`` steps on minibatches
     of ``rule_batch`` and ``rule_refine`` backfitting rounds; for ``b >= 2`` the ``grouped`` variant (moment
     span, then grouping; it has no steps). The controls run for ``K`` in ``control_modules`` (``b = 1`` only;
@@ -216,7 +216,7 @@ class SampleComplexityConfig:
 
     @property
     def rule_variant(self) -> str:
-        """The rule's variant: ``"backfit"`` for ``b = 1``, ``"grouped"`` for ``b >= 2``."""
+        """``"backfit"`` for ``b = 1``, ``"grouped"`` for ``b >= 2``: the variant of the rule."""
         return VARIANT if self.module_dim == 1 else "grouped"
 
     @property
