@@ -97,7 +97,7 @@ def summarise(start, end, k: int) -> dict:
 
 
 # Summaries of the Compositional CIFAR-10 results for the chapter ------------------------------------------------
-__all__ += ["ci", "ci_text", "ci_lines", "paired_gain", "robustness", "diagnostics_table", "limits_table"]
+__all__ += ["ci", "number", "ci_text", "ci_lines", "paired_gain", "robustness", "diagnostics_table", "limits_table"]
 
 
 def ci(values, axis: int = -1):
@@ -106,9 +106,21 @@ def ci(values, axis: int = -1):
     return bootstrap_ci(values, axis=axis)
 
 
-def ci_text(mean, low, high) -> str:
-    """``"0.412 [0.401, 0.420]"``; ``"n/a"`` for NaN."""
-    return "n/a" if not np.isfinite(mean) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+def number(x, digits: int = 3) -> str:
+    """``x`` with ``digits`` decimals, or with as many more (up to 8) as it takes to show its first nonzero
+    digit, so that a small value never reads ``"0.000"`` or ``"-0.000"``; exactly 0 stays ``"0.000"``."""
+    x = float(x)
+    for d in range(digits, 9):
+        text = f"{x:.{d}f}"
+        if x == 0 or text.strip("-0.") or d == 8:
+            return "0." + "0" * digits if x == 0 else text
+
+
+def ci_text(mean, low, high, digits: int = 3) -> str:
+    """``"0.412 [0.401, 0.420]"`` (each value by :func:`number`); ``"n/a"`` for NaN."""
+    if not np.isfinite(mean):
+        return "n/a"
+    return f"{number(mean, digits)} [{number(low, digits)}, {number(high, digits)}]"
 
 
 def ci_lines(acc, names, k_grid) -> list[str]:
@@ -182,7 +194,7 @@ def limits_table(settings) -> dict:
 
 
 # One result for k = 1..8 from two stored ones, and training for several epochs ----------------------------------
-__all__ += ["merge_k", "epoch_table", "ranking_table"]
+__all__ += ["merge_k", "epoch_table", "ranking_table", "paired_lines", "drop_from_peak"]
 
 
 def merge_k(*parts):
@@ -256,3 +268,26 @@ def ranking_table(acc, names, k_grid, pairs, epochs=(0, -1)) -> dict:
             rows[label] += [ci_text(*t) for t in zip(mean, low, high)]
             rows[f"{label}: verdict"] += list(verdict)
     return rows
+
+
+def paired_lines(acc, names, k_grid, than: int) -> list[str]:
+    """``k=<k> <method> - <names[than]>: <mean> [95% CI <lo>, <hi>] (<verdict>)`` for every other method and
+    every k of ``acc`` (method, k, seed), the difference paired by seed; k without a measurement left out."""
+    lines = []
+    for i, name in enumerate(names):
+        if i != than:
+            mean, low, high, verdict = paired_gain(acc, i, than)
+            lines += [(a, i, f"k={k} {name} - {names[than]}: {number(mean[a])} [95% CI {number(low[a])}, "
+                             f"{number(high[a])}] ({verdict[a]})") for a, k in enumerate(k_grid) if np.isfinite(mean[a])]
+    return [line for _, _, line in sorted(lines)]
+
+
+def drop_from_peak(acc):
+    """For ``acc`` (method, k, seed, epoch): the epoch (1-based) where the mean over seeds peaks, and the drop
+    from that epoch to the last paired by seed, ``(peak, mean, low, high)`` each (method, k). The peak is
+    chosen after seeing the curve, so the drop is biased upwards: an interval above 0 is a weak finding."""
+    acc = np.asarray(acc, dtype=np.float64)
+    peak = acc.mean(axis=2).argmax(axis=-1)                                       # (method, k)
+    at_peak = np.take_along_axis(acc, peak[:, :, None, None], axis=-1)[..., 0]    # (method, k, seed)
+    mean, low, high = ci(at_peak - acc[..., -1])
+    return peak + 1, mean, low, high

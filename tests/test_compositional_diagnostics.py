@@ -156,3 +156,29 @@ def test_epoch_and_ranking_tables():
     assert ranks["comparison"] == ["b - a", "b - a", "a - b", "a - b"] and ranks["k"] == [2, 4, 2, 4]
     assert ranks["after epoch 1: verdict"] == ["higher", "higher", "lower", "lower"]
     assert ranks["after epoch 3: verdict"] == ["higher", "higher", "lower", "lower"]
+
+
+def test_number_never_shows_a_signed_zero_and_keeps_three_decimals_otherwise():
+    assert md.number(0.4123) == "0.412" and md.number(-0.0123) == "-0.012" and md.number(0.0) == "0.000"
+    assert md.number(-0.00022) == "-0.0002" and md.number(0.00038) == "0.0004" and md.number(0.00038, 4) == "0.0004"
+    assert md.ci_text(-0.00022, -0.0033, 0.0023) == "-0.0002 [-0.003, 0.002]"
+    assert md.ci_text(float("nan"), 0.0, 0.0) == "n/a"
+
+
+def test_paired_lines_list_each_method_against_the_reference_per_k():
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.2, 0.6, (2, 5))                                  # (k, seed)
+    acc = np.stack([base, base + 0.02, base - 0.01])
+    acc[:, 0] = np.nan                                                    # k = 1 not measured
+    lines = md.paired_lines(acc, ["mono", "rand", "rule"], [1, 2], than=0)
+    assert lines == ["k=2 rand - mono: 0.020 [95% CI 0.020, 0.020] (higher)",
+                     "k=2 rule - mono: -0.010 [95% CI -0.010, -0.010] (lower)"]
+
+
+def test_drop_from_peak_pairs_the_peak_epoch_with_the_last():
+    acc = np.zeros((1, 2, 5, 4))
+    acc[0, 0] = [0.1, 0.3, 0.2, 0.25]                                     # peaks at epoch 2, drops 0.05
+    acc[0, 1] = [0.1, 0.2, 0.3, 0.4]                                      # still rising: the peak is the last epoch
+    peak, mean, low, high = md.drop_from_peak(acc)
+    assert peak.tolist() == [[2, 4]]
+    assert mean[0, 0] == pytest.approx(0.05) and low[0, 0] == pytest.approx(0.05) and mean[0, 1] == 0
