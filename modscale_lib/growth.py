@@ -14,7 +14,7 @@ from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
            "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels"]
+           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -47,63 +47,119 @@ def _clip(x, n_max: float) -> np.ndarray:
     return np.where(np.isinf(x), n_max, x)
 
 
-def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95) -> dict:
+def _run(mask: np.ndarray, leading: bool) -> bool:
+    """Whether ``mask`` (over m, ascending) is one run of True at the start (``leading``) or at the end."""
+    k = int(mask.sum())
+    order = np.arange(mask.size)
+    return bool(np.array_equal(mask, order < k if leading else order >= mask.size - k))
+
+
+def censoring_bound(medians, n_max: float, n_min: float | None = None) -> str:
+    """What censored medians of ``n*`` (over m, ascending) make of the growth fitted through them.
+
+    A median at or above ``n_max`` (not reached on the grid) is counted at ``n_max``: the truth is larger. One
+    at or below ``n_min`` (the grid's first ``n``, reached already there) is counted at ``n_min``: the truth
+    is smaller. So censoring above at the largest m, or below at the smallest, can only flatten the fitted
+    growth (``"lower"``: the growth is a lower bound), and the reverse only steepen it (``"upper"``). Returns
+    ``""`` (nothing censored), ``"lower"``, ``"upper"``, ``"mixed"`` (no bound either way) or ``"all"`` (every
+    median censored: no growth is measured)."""
+    med = np.asarray(medians, dtype=float)
+    above = med >= n_max
+    below = med <= n_min if n_min is not None else np.zeros(med.shape, dtype=bool)
+    if not (above | below).any():
+        return ""
+    if (above | below).all():
+        return "all"
+    if _run(below, True) and _run(above, False):
+        return "lower"
+    if _run(below, False) and _run(above, True):
+        return "upper"
+    return "mixed"
+
+
+def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95,
+                   n_min: float | None = None) -> dict:
     """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.metrics.growth_ci`).
 
     n_star : (seed, m), ``inf`` where the target was not reached. Such seeds are counted at ``n_max`` (the
-    grid's end), so where the median over seeds is censored the growth, and its interval, are lower bounds
-    (``lower_bound``). baseline : another method's (seed, m) on the same seeds: the result is then the ratio
-    of the two growths, resampled in pairs (``censored`` says whether either median was censored).
-    Returns a dict ``estimate, low, high, lower_bound, censored``.
+    grid's end); seeds that reach the target already at the grid's first ``n`` (``n_min``, if given) sit at
+    ``n_min``. Where the median over seeds is censored, :func:`censoring_bound` says what the growth and its
+    interval are: ``bound`` is ``"lower"`` (then ``lower_bound``), ``"upper"`` (``upper_bound``), ``"mixed"``
+    or ``"all"``. baseline : another method's (seed, m) on the same seeds: the result is then the ratio of
+    the two growths, resampled in pairs, with ``bound_a`` and ``bound_b`` of each (``censored`` says whether
+    either median was censored). Returns a dict ``estimate, low, high, bound, lower_bound, upper_bound,
+    censored``.
     """
     a = validation.array(n_star, "n_star", ndim=2, finite=False)
     n_max = validation.real(n_max, "n_max", low=0, low_open=True)
-    censored = bool(np.any(np.median(a, axis=0) >= n_max))
+    if n_min is not None:
+        n_min = validation.real(n_min, "n_min", low=0, low_open=True, high=n_max)
+    bound = censoring_bound(np.median(a, axis=0), n_max, n_min)
+    out = {"bound": bound, "censored": bound != ""}
     b = None
     if baseline is not None:
         b = validation.array(baseline, "baseline", shape=a.shape, finite=False)
-        censored = censored or bool(np.any(np.median(b, axis=0) >= n_max))
+        out.update(bound_a=bound, bound_b=censoring_bound(np.median(b, axis=0), n_max, n_min), bound="")
+        out["censored"] = out["bound_a"] != "" or out["bound_b"] != ""
         b = _clip(b, n_max)
-    est, low, high = metrics.growth_ci(input_dims, _clip(a, n_max), baseline=b, confidence=confidence)
-    return {"estimate": est, "low": low, "high": high, "lower_bound": censored and baseline is None,
-            "censored": censored}
+    out["estimate"], out["low"], out["high"] = metrics.growth_ci(input_dims, _clip(a, n_max), baseline=b,
+                                                                 confidence=confidence)
+    out["lower_bound"], out["upper_bound"] = out["bound"] == "lower", out["bound"] == "upper"
+    return out
 
 
-def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None = None) -> list[dict]:
+def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None = None,
+                n_min: float | None = None) -> list[dict]:
     """:func:`growth_with_ci` for every method of ``n_star`` (method, m, seed) that was measured, with its
     ratio to method ``baseline`` (key ``"ratio"``: below 1 means it grows slower than the baseline).
-    Each row: ``method``, ``estimate``, ``low``, ``high``, ``lower_bound``, ``censored``, ``flat`` (the interval
-    contains 1 and is not a lower bound), and ``ratio`` (a dict like the row's own, or ``None``)."""
+    Each row: ``method``, ``estimate``, ``low``, ``high``, ``bound``, ``lower_bound``, ``upper_bound``,
+    ``censored``, ``never`` (no median reached on the grid), ``always`` (every median reached at ``n_min``),
+    ``flat`` (nothing censored and the interval contains 1), and ``ratio`` (a dict, or ``None``)."""
     n_star = validation.array(n_star, "n_star", ndim=3, finite=False)
     rows = []
     for i, label in enumerate(labels):
         seeds_by_m = n_star[i].T
         if np.isnan(seeds_by_m).any():
             continue
-        row = {"method": label, **growth_with_ci(input_dims, seeds_by_m, n_max)}
-        row["never"] = bool(np.all(np.median(seeds_by_m, axis=0) >= n_max))
-        row["flat"] = bool(not row["lower_bound"] and row["low"] <= 1.0 <= row["high"])
+        row = {"method": label, **growth_with_ci(input_dims, seeds_by_m, n_max, n_min=n_min)}
+        med = np.median(seeds_by_m, axis=0)
+        row["never"] = bool(np.all(med >= n_max))
+        row["always"] = bool(n_min is not None and np.all(med <= n_min))
+        row["flat"] = bool(not row["censored"] and row["low"] <= 1.0 <= row["high"])
         row["ratio"] = (None if baseline is None or i == baseline
-                        else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T))
+                        else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T, n_min=n_min))
         rows.append(row)
     return rows
 
 
+def _sign(row: dict) -> str:
+    return ">= " if row.get("lower_bound") else "<= " if row.get("upper_bound") else ""
+
+
+def _note(row: dict) -> str:
+    return " (rests on censored medians; no bound)" if row.get("bound") == "mixed" else ""
+
+
 def growth_line(row: dict) -> str:
-    """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound; a method that
-    reaches the target at no m has no growth to state."""
+    """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound and ``<=`` before
+    an upper bound (:func:`censoring_bound`); a method that reaches the target at no m, or at the grid's
+    first ``n`` at every m, has no growth to state."""
     if row.get("never"):
         return "growth per dimension: none (the target is reached at no m of the grid)"
-    sign = ">= " if row.get("lower_bound") else ""
+    if row.get("always") or row.get("bound") == "all":
+        return "growth per dimension: not measured (every median is censored: reached at the grid's first n)"
+    sign = _sign(row)
     return (f"growth per dimension {sign}{row['estimate']:.3f}x [95% CI {sign}{row['low']:.3f}, "
-            f"{row['high']:.3f}]")
+            f"{row['high']:.3f}]{_note(row)}")
 
 
 def _short(row: dict) -> str:
     if row.get("never"):
         return "target reached at no m"
-    sign = ">= " if row.get("lower_bound") else ""
-    return f"{sign}{row['estimate']:.3f} [{row['low']:.3f}, {row['high']:.3f}]"
+    if row.get("always") or row.get("bound") == "all":
+        return "reached at the first n at every m"
+    sign = _sign(row)
+    return f"{sign}{row['estimate']:.3f} [{row['low']:.3f}, {row['high']:.3f}]{_note(row)}"
 
 
 def at_largest_n(losses) -> np.ndarray:
@@ -147,13 +203,14 @@ def censoring_summary(censored, labels, module_counts) -> str:
 
 
 def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_counts) -> dict:
-    """A table: one row per (K, method), one column per target, ``growth [low, high]`` (``>=`` when censored).
+    """A table: one row per (K, method), one column per target, ``growth [low, high]`` (``>=`` or ``<=`` where
+    censoring makes it a bound, :func:`censoring_bound`).
     rel : losses / Var(y), (K, method, m, seed, N)."""
     table = {"K": [], "method": []}
     for t in targets:
         n_star, _ = samples_needed_curves(n_grid, rel, 1.0, t)
         for k, K in enumerate(module_counts):
-            rows = growth_rows(input_dims, n_star[k, :len(labels)], n_grid[-1], labels)
+            rows = growth_rows(input_dims, n_star[k, :len(labels)], n_grid[-1], labels, n_min=n_grid[0])
             if t == targets[0]:
                 table["K"] += [K] * len(rows)
                 table["method"] += [r["method"] for r in rows]
@@ -168,42 +225,54 @@ def _level(a, b, n_max: float) -> tuple[float, float, float]:
     return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high))
 
 
-def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float) -> str:
+def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> str:
     """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m.
 
-    A median not reached on the grid is counted at ``n_max``: it makes a method's growth, and its ``n*`` at
-    the largest m, lower bounds. So "grows more slowly" is said only when ``a``'s medians are all reached
-    (the censoring of ``b`` can only make the true ratio smaller), "faster" only when ``b``'s are, and a level
-    is "at least" (or "at most") where ``a`` (or ``b``) is censored there."""
-    reached = lambda x: bool(np.all(np.median(x, axis=-1) < n_max))
-    r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T)
-    if not reached(a) and not np.any(np.median(a, axis=-1) < n_max):
+    Censored medians (not reached on the grid, counted at ``n_max``; or reached at the grid's first ``n``,
+    ``n_min``) make each growth a bound (:func:`censoring_bound`). So "grows more slowly" is said only when
+    ``a``'s growth is exact or an upper bound and ``b``'s exact or a lower bound, "faster" only in the
+    reverse case; otherwise a censored comparison is "not ordered". At the largest m the level is "at least"
+    or "at most" where censoring bounds it, and "fewer" or "more" is said only where the bound allows it."""
+    ma, mb = np.median(a, axis=-1), np.median(b, axis=-1)
+    r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T, n_min=n_min)
+    ba, bb = r["bound_a"], r["bound_b"]
+    at_first = lambda med: n_min is not None and bool(np.all(med <= n_min))
+    if np.all(ma >= n_max):
         g = "never reaches the target on the grid"
-    elif r["high"] < 1 and reached(a):
+    elif at_first(ma):
+        g = "reaches the target at the grid's first n at every m"
+    elif r["high"] < 1 and ba in ("", "upper") and bb in ("", "lower"):
         g = f"grows more slowly than {name_b} (ratio of growths {_short(r)})"
-    elif r["low"] > 1 and reached(b):
+    elif r["low"] > 1 and ba in ("", "lower") and bb in ("", "upper"):
         g = f"grows faster than {name_b} (ratio of growths {_short(r)})"
     elif r["censored"]:
         g = f"is not ordered against {name_b} by the growth ratio {_short(r)}, which rests on censored medians"
     else:
         g = f"grows like {name_b} within the interval (ratio of growths {_short(r)})"
+    below = lambda x: n_min is not None and x <= n_min
+    a_up, b_up, a_low, b_low = ma[-1] >= n_max, mb[-1] >= n_max, below(ma[-1]), below(mb[-1])
+    m_top = int(input_dims[-1])
+    if a_up and b_up:
+        return f"{name_a} {g}; at m = {m_top} neither reaches the target on the grid"
+    if a_low and b_low:
+        return f"{name_a} {g}; at m = {m_top} both reach the target at the grid's first n"
     lv = _level(a[-1], b[-1], n_max)
-    a_cens, b_cens = np.median(a[-1]) >= n_max, np.median(b[-1]) >= n_max
-    if a_cens and b_cens:
-        return f"{name_a} {g}; at m = {int(input_dims[-1])} neither reaches the target on the grid"
-    bound = "at least " if a_cens else "at most " if b_cens else ""
-    if lv[2] < 1:
+    bound = "at least " if (a_up or b_low) else "at most " if (a_low or b_up) else ""
+    if lv[2] < 1 and bound != "at least ":
         word = "fewer"
-    elif lv[1] > 1:
+    elif lv[1] > 1 and bound != "at most ":
         word = "more"
+    elif bound:
+        word = "a bound that orders neither"
     else:
         word = "not distinguishably different"
-    return (f"{name_a} {g}; at m = {int(input_dims[-1])} it needs {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
+    return (f"{name_a} {g}; at m = {m_top} it needs {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
             f"the samples of {name_b} ({word})")
 
 
 def flat_text(rows_by_task: dict) -> str:
-    """The methods flat in m (their interval contains 1), per task: ``{K: growth_rows(...)}`` -> a sentence."""
+    """The methods flat in m (no median censored, and the interval contains 1), per task: ``{K: growth_rows(...)}``
+    -> a sentence."""
     parts = []
     for K, rows in rows_by_task.items():
         names = [r["method"] for r in rows if r["flat"]]
@@ -211,20 +280,21 @@ def flat_text(rows_by_task: dict) -> str:
     return "; ".join(parts) + "."
 
 
-def verdicts(input_dims, n_star, n_max: float, labels, module_counts) -> dict:
+def verdicts(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> dict:
     """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include the
-    monolithic network, random starts and one rule). Returns ``lines`` (one comparison per line) and ``glue``:
-    ``rule_vs_random``, ``modular_vs_mono``."""
+    monolithic network, random starts and one rule); ``n_min``: the grid's first ``n`` (censoring below).
+    Returns ``lines`` (one comparison per line) and ``glue``: ``rule_vs_random``, ``modular_vs_mono``."""
     labels = list(labels)
     mono, random = labels.index(methods.MONOLITHIC), labels.index(methods.RANDOM)
     rule = next(i for i, lab in enumerate(labels) if lab.endswith(" rule"))
     rule_random, vs_mono = [], []
     for k, K in enumerate(module_counts):
-        text = _compare(labels[rule], labels[random], input_dims, n_star[k, rule], n_star[k, random], n_max)
+        text = _compare(labels[rule], labels[random], input_dims, n_star[k, rule], n_star[k, random], n_max, n_min)
         rule_random.append(f"K = {K}: {text}")
         for i, label in enumerate(labels):
             if i != mono:
-                vs_mono.append(f"K = {K}: " + _compare(label, labels[mono], input_dims, n_star[k, i], n_star[k, mono], n_max))
+                vs_mono.append(f"K = {K}: " + _compare(label, labels[mono], input_dims, n_star[k, i], n_star[k, mono],
+                                                       n_max, n_min))
     return {"lines": rule_random + vs_mono,
             "glue": {"rule_vs_random": "; ".join(rule_random) + ".", "modular_vs_mono": "; ".join(vs_mono) + "."}}
 
@@ -239,7 +309,7 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
     sub = np.arange(0, len(n_grid), every)
     n_sub = np.asarray(n_grid, dtype=float)[sub]
     n_star, _ = samples_needed_curves(n_sub, np.asarray(rel)[..., sub], 1.0, target)
-    rows = growth_rows(input_dims, n_star, n_sub[-1], labels)
+    rows = growth_rows(input_dims, n_star, n_sub[-1], labels, n_min=n_sub[0])
     table = {"method": [r["method"] for r in rows]}
     for a, m in enumerate(input_dims):
         table[f"n* m={int(m)}"] = [float(np.median(n_star[labels.index(r["method"]), a])) for r in rows]
@@ -258,7 +328,7 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
         for control, partner in pairs:
             for other in dict.fromkeys((rule, partner)):
                 i, j = labels.index(control), labels.index(other)
-                parts.append(_compare(control, other, input_dims, n_star[i], n_star[j], n_sub[-1]))
+                parts.append(_compare(control, other, input_dims, n_star[i], n_star[j], n_sub[-1], n_sub[0]))
         lines += [f"{q.upper()}: {p}" for p in parts]
         glue[q] = "; ".join(parts) + "."
     return {"rows": rows, "table": table, "lines": lines, "glue": glue}
@@ -287,18 +357,53 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
             "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}."}
 
 
-def learned_levels(input_dims, n_star, n_max: float, labels, module_counts) -> str:
+def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> str:
     """For each task and each modular method whose projections are learned (not the oracle): its ``n*`` at the
     largest m as a multiple of the monolithic network's: geometric mean over seeds and its interval ("at
-    most" where the monolithic network never reaches the target there). n_star : (K, method, m, seed)."""
+    most" where the monolithic network never reaches the target there or the method reaches it at the grid's
+    first ``n_min``; "at least" in the reverse cases). n_star : (K, method, m, seed)."""
     labels = list(labels)
     mono = labels.index(methods.MONOLITHIC)
+    below = lambda x: n_min is not None and np.median(x) <= n_min
     parts = []
     for k, K in enumerate(module_counts):
         for i, label in enumerate(labels):
             if label in (methods.MONOLITHIC, methods.ORACLE):
                 continue
-            lv = _level(n_star[k, i, -1], n_star[k, mono, -1], n_max)
-            bound = "at most " if np.median(n_star[k, mono, -1]) >= n_max else ""
+            a, b = n_star[k, i, -1], n_star[k, mono, -1]
+            lv = _level(a, b, n_max)
+            at_most, at_least = np.median(b) >= n_max or below(a), np.median(a) >= n_max or below(b)
+            bound = "" if at_most == at_least else "at most " if at_most else "at least "
             parts.append(f"K = {K}, {label}: {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}]")
     return "; ".join(parts) + "."
+
+
+def _ratio_text(r: dict) -> str:
+    """A growth ratio ``a / b`` with ``<=`` or ``>=`` where the two growths' bounds fix its direction."""
+    a, b = r.get("bound_a", ""), r.get("bound_b", "")
+    sign = ("<= " if a in ("", "upper") and b == "lower" or a == "upper" and b == "" else
+            ">= " if a in ("", "lower") and b == "upper" or a == "lower" and b == "" else "")
+    note = " (rests on censored medians)" if r["censored"] and not sign else ""
+    return f"{sign}{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{note}"
+
+
+def flat_evidence(input_dims, n_star, censored, n_max: float, n_min: float, labels, module_counts,
+                  method: str = methods.ORACLE) -> str:
+    """How flat ``method`` is, per task, in words: its growth line, the most its interval allows over the whole
+    m range (an interval that contains 1 still allows growth), how many of its curves are censored, and its
+    growth as a ratio of the monolithic network's (or, where that ratio rests on censored medians, the
+    monolithic network's own growth line). n_star, censored : (K, method, m, seed)."""
+    labels, m = list(labels), np.asarray(input_dims, dtype=float)
+    i, mono = labels.index(method), labels.index(methods.MONOLITHIC)
+    parts = []
+    for k, K in enumerate(module_counts):
+        rows = growth_rows(input_dims, n_star[k], n_max, labels, baseline=mono, n_min=n_min)
+        row = rows[i]
+        cens = int(np.sum(censored[k, i] != ""))
+        span = (f", at most {row['high'] ** (m[-1] - m[0]):.2f}x more samples from m = {int(m[0])} to "
+                f"{int(m[-1])}" if not (row["never"] or row["always"]) else "")
+        other = (f"its growth over the monolithic network's {_ratio_text(row['ratio'])}" if not row["ratio"]["censored"]
+                 else f"the monolithic network's {growth_line(rows[mono])}")
+        parts.append(f"K = {K}: {growth_line(row)}{span} ({cens} of {censored[k, i].size} curves censored); {other}")
+    return "; ".join(parts) + "."
+

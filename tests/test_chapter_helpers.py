@@ -139,3 +139,40 @@ def test_learned_levels_are_multiples_of_the_monolithic_network():
     n_star = np.ones((1, 3, 2, 5)) * np.array([400.0, 100.0, 200.0])[None, :, None, None]
     text = growth.learned_levels(np.array([4, 8]), n_star, 4096, ["monolithic", "modular, oracle", "modular, random"], (2,))
     assert text == "K = 2, modular, random: 0.50x [0.50, 0.50]."
+
+
+def test_censoring_below_and_above_make_the_growth_a_bound_in_the_right_direction():
+    bound = growth.censoring_bound
+    assert bound([100, 200, 400], 4096, 64) == ""
+    assert bound([64, 200, 400], 4096, 64) == "lower"         # the truth at the smallest m is smaller: steeper
+    assert bound([100, 200, 4096], 4096, 64) == "lower"       # not reached at the largest m: steeper
+    assert bound([100, 200, 64], 4096, 64) == "upper"         # reached at the first n at the largest m: flatter
+    assert bound([64, 64, 64], 4096, 64) == "all"
+    assert bound([64, 200, 64], 4096, 64) == "mixed"
+    assert bound([64, 200, 400], 4096, None) == ""            # without n_min nothing counts as censored below
+
+
+def test_a_growth_resting_on_medians_censored_below_is_not_called_flat_nor_ordered():
+    m = np.array([4, 8, 16, 32])
+    always = np.full((5, 4), 64.0)                            # (seed, m): reached at the first n everywhere
+    steep = 64.0 * 1.1 ** (m - 4)[None, :] * np.linspace(0.95, 1.05, 5)[:, None]
+    rows = growth.growth_rows(m, np.stack([always.T, steep.T]), 4096, ["oracle", "steep"], n_min=64)
+    assert rows[0]["always"] and not rows[0]["flat"] and "not measured" in growth.growth_line(rows[0])
+    text = growth._compare("oracle", "steep", m, always.T, steep.T, 4096, 64)
+    assert "first n at every m" in text and "more slowly" not in text
+    # the steep method censored below at m = 4 only: its growth is a lower bound, so "faster" is not said of it
+    # against a method whose growth is exact, unless the interval is above 1 (it is here)
+    part = steep.copy(); part[:, 0] = 64.0
+    row = growth.growth_rows(m, part.T[None], 4096, ["part"], n_min=64)[0]
+    assert row["lower_bound"] and growth.growth_line(row).startswith("growth per dimension >= ")
+
+
+def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio():
+    m = np.array([4, 8, 16, 32])
+    flat = 200.0 * np.linspace(0.9, 1.1, 5)[:, None] * np.ones((1, 4))          # (seed, m)
+    mono = np.full((5, 4), np.inf); mono[:, :2] = [300.0, 900.0]                 # censored above at large m
+    n_star = np.stack([mono.T, flat.T])[None]                                    # (K, method, m, seed)
+    cens = np.where(np.isinf(n_star), "above", "")
+    text = growth.flat_evidence(m, n_star, cens, 4096, 64, ["monolithic", "modular, oracle"], (2,))
+    assert text.startswith("K = 2: growth per dimension 1.000x") and "from m = 4 to 32" in text
+    assert "(0 of 20 curves censored)" in text and "the monolithic network's growth per dimension >= " in text
