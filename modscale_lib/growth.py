@@ -14,7 +14,8 @@ from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
            "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence"]
+           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "tuned_on_validation",
+           "learned_level_values"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -357,25 +358,34 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
             "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}."}
 
 
-def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> str:
+def learned_level_values(input_dims, n_star, n_max: float, labels, module_counts,
+                         n_min: float | None = None) -> list[dict]:
     """For each task and each modular method whose projections are learned (not the oracle): its ``n*`` at the
-    largest m as a multiple of the monolithic network's: geometric mean over seeds and its interval ("at
-    most" where the monolithic network never reaches the target there or the method reaches it at the grid's
-    first ``n_min``; "at least" in the reverse cases). n_star : (K, method, m, seed)."""
+    largest m as a multiple of the monolithic network's, geometric mean over seeds with its interval, and
+    ``bound``: "at most" where the monolithic network never reaches the target there or the method reaches it
+    at the grid's first ``n_min``, "at least" in the reverse cases, else "". n_star : (K, method, m, seed).
+    Each entry: ``K``, ``method``, ``mean``, ``low``, ``high``, ``bound``."""
     labels = list(labels)
     mono = labels.index(methods.MONOLITHIC)
     below = lambda x: n_min is not None and np.median(x) <= n_min
-    parts = []
+    out = []
     for k, K in enumerate(module_counts):
         for i, label in enumerate(labels):
             if label in (methods.MONOLITHIC, methods.ORACLE):
                 continue
             a, b = n_star[k, i, -1], n_star[k, mono, -1]
-            lv = _level(a, b, n_max)
+            mean, low, high = _level(a, b, n_max)
             at_most, at_least = np.median(b) >= n_max or below(a), np.median(a) >= n_max or below(b)
-            bound = "" if at_most == at_least else "at most " if at_most else "at least "
-            parts.append(f"K = {K}, {label}: {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}]")
-    return "; ".join(parts) + "."
+            bound = "" if at_most == at_least else "at most" if at_most else "at least"
+            out.append({"K": K, "method": label, "mean": mean, "low": low, "high": high, "bound": bound})
+    return out
+
+
+def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> str:
+    """:func:`learned_level_values` as a sentence: ``"K = 2, <method>: at most 0.15x [0.11, 0.22]; ..."``."""
+    values = learned_level_values(input_dims, n_star, n_max, labels, module_counts, n_min)
+    return "; ".join(f"K = {v['K']}, {v['method']}: {v['bound'] + ' ' if v['bound'] else ''}{v['mean']:.2f}x "
+                     f"[{v['low']:.2f}, {v['high']:.2f}]" for v in values) + "."
 
 
 def _ratio_text(r: dict) -> str:
@@ -406,4 +416,17 @@ def flat_evidence(input_dims, n_star, censored, n_max: float, n_min: float, labe
                  else f"the monolithic network's {growth_line(rows[mono])}")
         parts.append(f"K = {K}: {growth_line(row)}{span} ({cens} of {censored[k, i].size} curves censored); {other}")
     return "; ".join(parts) + "."
+
+
+def tuned_on_validation(val_loss, test_loss, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The test loss of the setting with the lowest validation loss along ``axis`` (e.g. the step sizes), and
+    the index chosen, each with that axis removed. val_loss, test_loss : arrays of one shape; a NaN validation
+    loss (a setting that did not run or diverged) is refused rather than silently chosen or skipped."""
+    val = validation.array(val_loss, "val_loss", finite=False)
+    test = validation.array(test_loss, "test_loss", shape=val.shape, finite=False)
+    if not np.isfinite(val).all():
+        raise ValueError(f"val_loss must be finite everywhere to choose a setting; {int(np.sum(~np.isfinite(val)))} "
+                         f"entries are not")
+    chosen = np.argmin(val, axis=axis)
+    return np.take_along_axis(test, np.expand_dims(chosen, axis), axis=axis).squeeze(axis), chosen
 

@@ -176,3 +176,13 @@ def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio(
     text = growth.flat_evidence(m, n_star, cens, 4096, 64, ["monolithic", "modular, oracle"], (2,))
     assert text.startswith("K = 2: growth per dimension 1.000x") and "from m = 4 to 32" in text
     assert "(0 of 20 curves censored)" in text and "the monolithic network's growth per dimension >= " in text
+
+
+def test_tuned_on_validation_picks_by_validation_never_by_test():
+    val = np.array([[[0.5, 0.2], [0.3, 0.4]]])          # (K, lr, n): lr 1 best at n 0, lr 0 best at n 1
+    test = np.array([[[0.1, 0.9], [0.8, 0.05]]])        # the test set would choose the other way round
+    picked, chosen = growth.tuned_on_validation(val, test, axis=1)
+    np.testing.assert_array_equal(chosen, [[1, 0]])
+    np.testing.assert_allclose(picked, [[0.8, 0.9]])
+    with pytest.raises(ValueError, match="val_loss"):
+        growth.tuned_on_validation(np.array([[np.nan, 1.0]]), np.ones((1, 2)))

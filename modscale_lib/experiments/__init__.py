@@ -20,6 +20,7 @@ from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, Ru
                               module_recovery, projection_training, rule_sensitivity)
 from .grouping_modules import ModuleGroupingConfig, module_grouping
 from .peers import PeerComparisonConfig, peer_comparison
+from .monolithic_steps import MonolithicStepsConfig, monolithic_steps
 from .sample_complexity import (CapacityConfig, ObjectiveCostConfig, SampleComplexityConfig, objective_cost,
                                 sample_complexity_capacity, sample_complexity_sweep)
 from .theory_linear_model import LinearModelConfig, linear_model_mc
@@ -31,7 +32,7 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
            "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
-           "PeerComparisonConfig"]
+           "PeerComparisonConfig", "monolithic_steps", "MonolithicStepsConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
             sample_complexity, peers, compositional_cifar)
