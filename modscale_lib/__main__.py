@@ -26,6 +26,7 @@ from pathlib import Path
 from . import results
 from .cells import IDENTITY, BudgetExhausted
 from .results import CorruptResultError, StoreLocationError
+from .storage import weighted_load
 
 
 class UsageError(Exception):
@@ -201,27 +202,22 @@ def _load(entry: dict) -> str:
     return f"{'-':>5}" if entry["load_avg"] is None else f"{entry['load_avg']:5.1f}"
 
 
+def _totals(rows: list[dict]) -> dict:
+    """Wall and CPU minutes of ledger rows (CPU over the rows that record it) and their mean load, weighted by
+    wall time."""
+    cpu = [r["cpu_time_s"] for r in rows if r["cpu_time_s"] is not None]
+    return {"results": len(rows), "minutes": sum(r["wall_time_s"] for r in rows) / 60, "cpu_results": len(cpu),
+            "cpu_minutes": sum(cpu) / 60, "load_avg": weighted_load((r["load_avg"], r["wall_time_s"]) for r in rows)}
+
+
 def _cmd_budget(args: argparse.Namespace) -> int:
     rows = results.ledger(args.root)
-    chapters: dict[str, dict] = {}
-    blank = {"results": 0, "minutes": 0.0, "cpu_results": 0, "cpu_minutes": 0.0, "load_avg": None,
-             "_load_sum": 0.0, "_load_wall": 0.0}
-    overall = dict(blank)
-    for row in rows:
-        if row["wall_time_s"] is not None:
-            entry = chapters.setdefault(row["chapter"] or "(no chapter)", dict(blank))
-            for e in (entry, overall):
-                e["results"] += 1
-                e["minutes"] += row["wall_time_s"] / 60
-                if row["cpu_time_s"] is not None:
-                    e["cpu_results"] += 1
-                    e["cpu_minutes"] += row["cpu_time_s"] / 60
-                if row["load_avg"] is not None:   # the mean load, weighted by wall time
-                    e["_load_sum"] += row["load_avg"] * max(row["wall_time_s"], 1e-9)
-                    e["_load_wall"] += max(row["wall_time_s"], 1e-9)
-    for e in [*chapters.values(), overall]:
-        e["load_avg"] = e.pop("_load_sum") / e["_load_wall"] if e["_load_wall"] > 0 else None
-        e.pop("_load_wall")
+    counted = [r for r in rows if r["wall_time_s"] is not None]
+    groups: dict[str, list[dict]] = {}
+    for row in counted:
+        groups.setdefault(row["chapter"] or "(no chapter)", []).append(row)
+    chapters = {name: _totals(group) for name, group in groups.items()}
+    overall = _totals(counted)
     total = overall["minutes"]
     if args.json:
         print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total,

@@ -186,3 +186,19 @@ def capacity_table(res, cfg) -> dict:
     rows.sort(key=lambda r: (r[0], r[4]))
     names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
     return {name: [r[j] for r in rows] for j, name in enumerate(names)}
+
+
+__all__ += ["tuned_on_validation"]
+
+
+def tuned_on_validation(val_loss, test_loss, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The test loss of the setting with the lowest validation loss along ``axis`` (e.g. the step sizes), and
+    the index chosen, each with that axis removed. val_loss, test_loss : arrays of one shape; a NaN validation
+    loss (a setting that did not run or diverged) is refused rather than silently chosen or skipped."""
+    val = validation.array(val_loss, "val_loss", finite=False)
+    test = validation.array(test_loss, "test_loss", shape=val.shape, finite=False)
+    if not np.isfinite(val).all():
+        raise ValueError(f"val_loss must be finite everywhere to choose a setting; {int(np.sum(~np.isfinite(val)))} "
+                         f"entries are not")
+    chosen = np.argmin(val, axis=axis)
+    return np.take_along_axis(test, np.expand_dims(chosen, axis), axis=axis).squeeze(axis), chosen

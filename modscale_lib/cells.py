@@ -40,7 +40,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .registry import _canonical, _plain, _sha256
-from .storage import CorruptResultError, Meter, atomic_write, device_name, mean_load, split_outputs
+from .storage import CorruptResultError, Meter, atomic_write, device_name, mean_load, split_outputs, weighted_load
 
 __all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "CELL_FORMAT"]
 
@@ -97,7 +97,7 @@ class Cells:
         self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
         self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
         self.cpu_count, self.total_cpu_s, self.run_cpu_s = 0, 0.0, 0.0
-        self._load_sum, self._load_weight = 0.0, 0.0
+        self._loads: list[tuple[float | None, float]] = []   # (mean load, wall seconds) of each cell
         self._devices: list[str] = []
 
     def devices(self) -> str:
@@ -106,7 +106,7 @@ class Cells:
 
     def load(self) -> float | None:
         """The mean load average over the cells mapped so far, weighted by their wall time (None if unknown)."""
-        return self._load_sum / self._load_weight if self._load_weight > 0 else None
+        return weighted_load(self._loads)
 
     def map(self, items: list[dict], compute: Callable[[dict], dict], *, desc: str | None = None) -> list[dict]:
         """``[compute(item) for item in items]``, computing only the cells not yet stored, storing each."""
@@ -212,11 +212,7 @@ class Cells:
         if isinstance(cpu, (int, float)) and not isinstance(cpu, bool):
             self.cpu_count += 1
             self.total_cpu_s += cpu
-        load = mean_load(record.get("load_avg"))
-        if load is not None:
-            weight = max(float(record["wall_time_s"]), 1e-9)
-            self._load_sum += load * weight
-            self._load_weight += weight
+        self._loads.append((mean_load(record.get("load_avg")), float(record["wall_time_s"])))
         if record["device"] not in self._devices:
             self._devices.append(record["device"])
 

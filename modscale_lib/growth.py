@@ -14,8 +14,7 @@ from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
            "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "tuned_on_validation",
-           "learned_level_values"]
+           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -226,6 +225,29 @@ def _level(a, b, n_max: float) -> tuple[float, float, float]:
     return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high))
 
 
+def _ratio_bound(bound_a: str, bound_b: str) -> str:
+    """What the growth ratio ``a / b`` is, given what each growth is (:func:`censoring_bound`): ``""`` (both
+    exact), ``"upper"`` (``a`` exact or too steep, ``b`` exact or too flat), ``"lower"`` (the reverse) or
+    ``"mixed"``."""
+    if bound_a == bound_b == "":
+        return ""
+    if bound_a in ("", "upper") and bound_b in ("", "lower"):
+        return "upper"
+    if bound_a in ("", "lower") and bound_b in ("", "upper"):
+        return "lower"
+    return "mixed"
+
+
+def _level_bound(a, b, n_max: float, n_min: float | None) -> str:
+    """``"at least"``, ``"at most"`` or ``""``: what censoring at the largest m makes of the level ``n*_a / n*_b``
+    (a median not reached, at ``n_max``, is too small; one reached at the first ``n``, ``n_min``, too large).
+    a, b : (seed,)."""
+    up = lambda x: bool(np.median(x) >= n_max)
+    low = lambda x: n_min is not None and bool(np.median(x) <= n_min)
+    at_least, at_most = up(a) or low(b), low(a) or up(b)
+    return "" if at_least == at_most else "at least" if at_least else "at most"
+
+
 def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> str:
     """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m.
 
@@ -236,38 +258,37 @@ def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: fl
     or "at most" where censoring bounds it, and "fewer" or "more" is said only where the bound allows it."""
     ma, mb = np.median(a, axis=-1), np.median(b, axis=-1)
     r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T, n_min=n_min)
-    ba, bb = r["bound_a"], r["bound_b"]
-    at_first = lambda med: n_min is not None and bool(np.all(med <= n_min))
+    ratio = _ratio_bound(r["bound_a"], r["bound_b"])
+    below = lambda x: n_min is not None and bool(np.all(x <= n_min))
     if np.all(ma >= n_max):
         g = "never reaches the target on the grid"
-    elif at_first(ma):
+    elif below(ma):
         g = "reaches the target at the grid's first n at every m"
-    elif r["high"] < 1 and ba in ("", "upper") and bb in ("", "lower"):
+    elif r["high"] < 1 and ratio in ("", "upper"):
         g = f"grows more slowly than {name_b} (ratio of growths {_short(r)})"
-    elif r["low"] > 1 and ba in ("", "lower") and bb in ("", "upper"):
+    elif r["low"] > 1 and ratio in ("", "lower"):
         g = f"grows faster than {name_b} (ratio of growths {_short(r)})"
     elif r["censored"]:
         g = f"is not ordered against {name_b} by the growth ratio {_short(r)}, which rests on censored medians"
     else:
         g = f"grows like {name_b} within the interval (ratio of growths {_short(r)})"
-    below = lambda x: n_min is not None and x <= n_min
-    a_up, b_up, a_low, b_low = ma[-1] >= n_max, mb[-1] >= n_max, below(ma[-1]), below(mb[-1])
     m_top = int(input_dims[-1])
-    if a_up and b_up:
+    if ma[-1] >= n_max and mb[-1] >= n_max:
         return f"{name_a} {g}; at m = {m_top} neither reaches the target on the grid"
-    if a_low and b_low:
+    if below(ma[-1]) and below(mb[-1]):
         return f"{name_a} {g}; at m = {m_top} both reach the target at the grid's first n"
     lv = _level(a[-1], b[-1], n_max)
-    bound = "at least " if (a_up or b_low) else "at most " if (a_low or b_up) else ""
-    if lv[2] < 1 and bound != "at least ":
+    bound = _level_bound(a[-1], b[-1], n_max, n_min)
+    said = f"{bound} " if bound else ""
+    if lv[2] < 1 and bound != "at least":
         word = "fewer"
-    elif lv[1] > 1 and bound != "at most ":
+    elif lv[1] > 1 and bound != "at most":
         word = "more"
     elif bound:
         word = "a bound that orders neither"
     else:
         word = "not distinguishably different"
-    return (f"{name_a} {g}; at m = {m_top} it needs {bound}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
+    return (f"{name_a} {g}; at m = {m_top} it needs {said}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
             f"the samples of {name_b} ({word})")
 
 
@@ -367,7 +388,6 @@ def learned_level_values(input_dims, n_star, n_max: float, labels, module_counts
     Each entry: ``K``, ``method``, ``mean``, ``low``, ``high``, ``bound``."""
     labels = list(labels)
     mono = labels.index(methods.MONOLITHIC)
-    below = lambda x: n_min is not None and np.median(x) <= n_min
     out = []
     for k, K in enumerate(module_counts):
         for i, label in enumerate(labels):
@@ -375,8 +395,7 @@ def learned_level_values(input_dims, n_star, n_max: float, labels, module_counts
                 continue
             a, b = n_star[k, i, -1], n_star[k, mono, -1]
             mean, low, high = _level(a, b, n_max)
-            at_most, at_least = np.median(b) >= n_max or below(a), np.median(a) >= n_max or below(b)
-            bound = "" if at_most == at_least else "at most" if at_most else "at least"
+            bound = _level_bound(a, b, n_max, n_min)
             out.append({"K": K, "method": label, "mean": mean, "low": low, "high": high, "bound": bound})
     return out
 
@@ -390,9 +409,7 @@ def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_mi
 
 def _ratio_text(r: dict) -> str:
     """A growth ratio ``a / b`` with ``<=`` or ``>=`` where the two growths' bounds fix its direction."""
-    a, b = r.get("bound_a", ""), r.get("bound_b", "")
-    sign = ("<= " if a in ("", "upper") and b == "lower" or a == "upper" and b == "" else
-            ">= " if a in ("", "lower") and b == "upper" or a == "lower" and b == "" else "")
+    sign = {"upper": "<= ", "lower": ">= "}.get(_ratio_bound(r.get("bound_a", ""), r.get("bound_b", "")), "")
     note = " (rests on censored medians)" if r["censored"] and not sign else ""
     return f"{sign}{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{note}"
 
@@ -416,17 +433,4 @@ def flat_evidence(input_dims, n_star, censored, n_max: float, n_min: float, labe
                  else f"the monolithic network's {growth_line(rows[mono])}")
         parts.append(f"K = {K}: {growth_line(row)}{span} ({cens} of {censored[k, i].size} curves censored); {other}")
     return "; ".join(parts) + "."
-
-
-def tuned_on_validation(val_loss, test_loss, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The test loss of the setting with the lowest validation loss along ``axis`` (e.g. the step sizes), and
-    the index chosen, each with that axis removed. val_loss, test_loss : arrays of one shape; a NaN validation
-    loss (a setting that did not run or diverged) is refused rather than silently chosen or skipped."""
-    val = validation.array(val_loss, "val_loss", finite=False)
-    test = validation.array(test_loss, "test_loss", shape=val.shape, finite=False)
-    if not np.isfinite(val).all():
-        raise ValueError(f"val_loss must be finite everywhere to choose a setting; {int(np.sum(~np.isfinite(val)))} "
-                         f"entries are not")
-    chosen = np.argmin(val, axis=axis)
-    return np.take_along_axis(test, np.expand_dims(chosen, axis), axis=axis).squeeze(axis), chosen
 

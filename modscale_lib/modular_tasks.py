@@ -44,7 +44,7 @@ import numpy as np
 from . import seeding, validation
 from .tasks import ModularTask, SineWaveTask
 
-__all__ = ["NonSeparableTask", "MODULE_KINDS", "TASK_KINDS", "make_task"]
+__all__ = ["NonSeparableTask", "MODULE_KINDS", "TASK_KINDS", "make_task", "check_task_kind"]
 
 MODULE_KINDS = ("bump_ridge", "hermite")
 TASK_KINDS = ("sine",) + MODULE_KINDS   # the sine-wave task (modules of b = 1) and the non-separable families
@@ -183,14 +183,21 @@ class NonSeparableTask(ModularTask):
                 f"seed={self.seed})")
 
 
+def check_task_kind(kind: str, module_dim: int) -> str:
+    """``kind`` checked against ``TASK_KINDS`` and ``module_dim``: the sine-wave task only with
+    ``module_dim = 1`` (its modules of ``b >= 2`` are sums of ridges, which no method can group)."""
+    kind = validation.choice(kind, "kind", TASK_KINDS)
+    if kind == "sine" and validation.whole(module_dim, "module_dim", low=1) != 1:
+        raise ValueError(f"module_dim must be 1 for kind 'sine' (modules of b >= 2 that are sums of ridges are "
+                         f"not identifiable), got {module_dim}; use one of {MODULE_KINDS}")
+    return kind
+
+
 def make_task(kind: str, input_dim: int, n_modules: int, module_dim: int = 1, seed: int = 0) -> ModularTask:
     """A noiseless task with ``Var(y) = 1`` exactly, by ``kind`` (one of ``TASK_KINDS``): the sine-wave task
     (:class:`~modscale_lib.tasks.SineWaveTask`, ``module_dim`` must be 1: its modules of ``b >= 2`` are sums of
     ridges that no method can group) or :class:`NonSeparableTask` of that module family with defaults."""
-    kind = validation.choice(kind, "kind", TASK_KINDS)
+    kind = check_task_kind(kind, module_dim)
     if kind == "sine":
-        if validation.whole(module_dim, "module_dim", low=1) != 1:
-            raise ValueError(f"module_dim must be 1 for kind 'sine' (modules of b >= 2 that are sums of ridges are "
-                             f"not identifiable), got {module_dim}; use one of {MODULE_KINDS}")
         return SineWaveTask(input_dim, n_modules, seed=seed)
     return NonSeparableTask(input_dim, n_modules, module_dim, module_kind=kind, noise=0.0, seed=seed)

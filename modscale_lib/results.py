@@ -267,7 +267,7 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
     check_writable(root / exp.name)  # before, not after, a long computation
     if progress:
         print(f"[modscale] computing {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
-    start, meter = time.perf_counter(), Meter()
+    meter = Meter()
     if exp.sweep:
         from .cells import Cells, CompletedElsewhere
         cells = Cells(_cells_folder(root, exp.name, key), progress=progress, desc=exp.name,
@@ -290,7 +290,7 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
     else:
         outputs = exp(config)
         here = meter.stop()
-        wall = time.perf_counter() - start
+        wall = here["wall_time_s"]
         result = save(exp, config, outputs, wall, root, extra_metadata={
             "cpu_time_s": here["cpu_time_s"], "load_avg": mean_load(here["load_avg"])})
     if progress:

@@ -21,7 +21,7 @@ from .registry import _plain
 
 __all__ = ["MissingResultError", "CorruptResultError", "StoreLocationError", "atomic_write", "lock",
            "check_writable", "package_version", "device_name", "split_outputs", "npz_bytes", "load_average",
-           "Meter"]
+           "Meter", "mean_load", "weighted_load"]
 
 
 class MissingResultError(LookupError):
@@ -146,6 +146,14 @@ def mean_load(loads) -> float | None:
     """The mean of the known values among ``loads`` (e.g. a ``load_avg`` pair), None if none is known."""
     known = [float(v) for v in (loads or []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return sum(known) / len(known) if known else None
+
+
+def weighted_load(pairs) -> float | None:
+    """The mean of the known loads in ``pairs`` of ``(load, wall seconds)``, weighted by wall time (a long
+    computation says more about how shared the machine was); None if no load is known."""
+    known = [(float(load), max(float(wall), 1e-9)) for load, wall in pairs if load is not None]
+    weight = sum(w for _, w in known)
+    return sum(load * w for load, w in known) / weight if known else None
 
 
 def split_outputs(name: str, outputs: Any) -> tuple[dict, dict]:

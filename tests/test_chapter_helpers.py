@@ -181,8 +181,8 @@ def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio(
 def test_tuned_on_validation_picks_by_validation_never_by_test():
     val = np.array([[[0.5, 0.2], [0.3, 0.4]]])          # (K, lr, n): lr 1 best at n 0, lr 0 best at n 1
     test = np.array([[[0.1, 0.9], [0.8, 0.05]]])        # the test set would choose the other way round
-    picked, chosen = growth.tuned_on_validation(val, test, axis=1)
+    picked, chosen = analysis.tuned_on_validation(val, test, axis=1)
     np.testing.assert_array_equal(chosen, [[1, 0]])
     np.testing.assert_allclose(picked, [[0.8, 0.9]])
     with pytest.raises(ValueError, match="val_loss"):
-        growth.tuned_on_validation(np.array([[np.nan, 1.0]]), np.ones((1, 2)))
+        analysis.tuned_on_validation(np.array([[np.nan, 1.0]]), np.ones((1, 2)))

@@ -194,6 +194,8 @@ bad(K, "SineWaveTask.standardise", "raw", [[NAN], ["a"]], lambda v: TASK1.standa
 M = "modular_tasks"
 bad(M, "NonSeparableTask", "input_dim", COUNT, lambda v: modular_tasks.NonSeparableTask(v, 2))
 bad(M, "make_task", "kind", ["bogus", None, 3], lambda v: modular_tasks.make_task(v, 4, 2))
+bad(M, "check_task_kind", "kind", ["bogus", None], lambda v: modular_tasks.check_task_kind(v, 1))
+bad(M, "check_task_kind", "module_dim", [2, 0, 2.5], lambda v: modular_tasks.check_task_kind("sine", v))
 bad(M, "make_task", "module_dim", [2, 0, 2.5], lambda v: modular_tasks.make_task("sine", 4, 2, v))
 bad(M, "make_task", "module_dim", [3], lambda v: modular_tasks.make_task("bump_ridge", 4, 2, v))
 bad(M, "NonSeparableTask", "module_dim", COUNT + [4], lambda v: modular_tasks.NonSeparableTask(6, 2, v))
@@ -411,6 +413,10 @@ A = "analysis"
 bad(A, "recovery_summary", "similarity", [np.ones((2, 2)), np.full((1, 1, 1, 2, 2), NAN), np.ones((1, 1, 0, 2, 2))],
     lambda v: analysis.recovery_summary(v))
 bad(A, "recovery_summary", "level", [NAN], lambda v: analysis.recovery_summary(np.ones((1, 1, 1, 2, 2)), v))
+bad(A, "tuned_on_validation", "val_loss", [np.array([[NAN, 1.0]]), np.array([[INF, 1.0]]), "x"],
+    lambda v: analysis.tuned_on_validation(v, np.ones((1, 2))))
+bad(A, "tuned_on_validation", "test_loss", [np.ones((2, 2)), "x"],
+    lambda v: analysis.tuned_on_validation(np.ones((1, 2)), v))
 _CAP = experiments.CapacityConfig.tiny()   # module grid (1, 1, 2), MLP grid (1, 1)
 _cap = lambda module_val, mlp_val: {"module_val": module_val, "mlp_val": mlp_val}
 for _f in ("choose_capacity", "capacity_table"):

@@ -15,7 +15,7 @@ import torch
 from .. import methods, metrics
 from ..analysis import capacity_table, choose_capacity
 from ..learning_rule import DEFAULTS, KERNELS, find_module_projections, resolve_variant
-from ..modular_tasks import MODULE_KINDS, TASK_KINDS as TASKS, make_task as _task
+from ..modular_tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, mlp_param_count, random_projections
 from ..results import experiment
 from ..training import fit
@@ -51,8 +51,7 @@ _TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience
 def _check_task(cfg, counts, name: str) -> None:
     """Shared checks of the task fields: sine modules only with ``b = 1`` (a sum of ridges cannot be grouped
     into modules of ``b >= 2``), and ``K * b <= m`` (the task's modules are orthogonal)."""
-    if cfg.task == "sine" and cfg.module_dim != 1:
-        raise ValueError(f"module_dim must be 1 for task 'sine', got {cfg.module_dim}; b >= 2 needs one of {MODULE_KINDS}")
+    check_task_kind(cfg.task, cfg.module_dim)
     if max(counts) * cfg.module_dim > min(cfg.m_grid):
         raise ValueError(f"every K ({name}, largest {max(counts)}) times module_dim ({cfg.module_dim}) must be <= every "
                          f"m in m_grid (smallest {min(cfg.m_grid)}): the task's modules are orthogonal")
@@ -317,7 +316,7 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     truth = np.broadcast_to(task.projections, (N, K, m, b))
     extra = list(range(1, K)) if sub else []   # the averaged control's other K - 1 random starts
     U = np.concatenate([truth, rule_U, random_projections(N, K, m, b, seeds(0, all_n)).numpy()]
-                       + [random_projections(len(sub), K, m, 1, seeds(r, sub)).numpy() for r in extra])
+                       + [random_projections(len(sub), K, m, b, seeds(r, sub)).numpy() for r in extra])
     idx = all_n * 3 + sub * len(extra)
     member = [methods.ORACLE] * N + [rule] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
     net_seeds = seeds(0, all_n) * 3 + [s for r in extra for s in seeds(r, sub)]
