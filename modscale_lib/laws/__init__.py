@@ -4,15 +4,14 @@ The book's central question is whether ``n*(m)``, the fewest samples reaching a 
 the input dimension ``m`` or as a power of it, for each kind of network. Its parts, one module each:
 :mod:`.decision` (fit both laws to censored ``log n*`` per seed and ``m``, intervals over seeds that hold their
 level, and the verdict), :mod:`.simulation` (the whole pipeline on synthetic learning curves with a known law:
-the intervals' coverage and the verdict's error rates) and :mod:`.predictions` (what each regime of the theory
+the intervals' coverage and the verdict's error rates) and :mod:`.regimes` (what each regime of the theory
 predicts for each task, with its citation). Every public name is available as ``laws.NAME``.
 """
 from .decision import *  # noqa: F401,F403
 from .decision import __all__ as _decision
 from .simulation import *  # noqa: F401,F403
 from .simulation import __all__ as _simulation
+from .regimes import *  # noqa: F401,F403
+from .regimes import __all__ as _regimes
 
-from .predictions import *  # noqa: F401,F403
-from .predictions import __all__ as _predictions
-
-__all__ = [*_decision, *_simulation, *_predictions]
+__all__ = [*_decision, *_simulation, *_regimes]

@@ -7,8 +7,8 @@ tried: ``n*`` is at most the value) or missing. Entries are pooled over seeds in
 
 * nothing censored: least squares;
 * some entries censored, but at every ``m`` fewer than half of the seeds on each side (so that the median at
-  every ``m`` is measured): the censored-normal (Tobit) likelihood :cite:p:`tobin1958estimation`, maximised by
-  Newton steps in Olsen's parametrisation, in which it is concave :cite:p:`olsen1978note`;
+  every ``m`` is measured): the censored-normal (Tobit) likelihood (Tobin 1958), maximised by Newton steps in
+  Olsen's parametrisation, in which it is concave (Olsen 1978);
 * a median censored at some ``m``: the fit rests on censored values, so it is made with each censored entry at
   its limit and reported as a **bound**. A fitted quantity is linear in the data, ``q = sum_i w_i y_i``; moving
   an entry censored above up (or one censored below down) changes ``q`` by the sign of ``w_i`` (or of
@@ -22,7 +22,7 @@ mean q)^2``, ``q +- t se``. Without censoring and with every seed measured at ev
 coefficient is the mean of the seeds' own coefficients and this is exactly Student's interval for that mean,
 exact for normal scatter; with censoring it is the jackknife of a smooth estimator. The percentile bootstrap
 over seeds (``interval="percentile"``) is offered for comparison: with 5 to 10 seeds it is too narrow
-:cite:p:`efron1993introduction`, which :func:`~modscale_lib.laws.coverage` measures.
+(Efron and Tibshirani 1993), which :func:`~modscale_lib.laws.coverage` measures.
 
 Decision (:func:`decide_law`). In log-log coordinates a power law is a straight line and an exponential is
 convex; in semi-log coordinates an exponential is straight and a power law is concave. So the test fits a

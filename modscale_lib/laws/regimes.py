@@ -79,7 +79,7 @@ def degree_energies(coefficients) -> np.ndarray:
 
 
 def information_exponent(energies, *, rtol: float = 1e-6) -> int:
-    """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (:cite:t:`benarous2021online`);
+    """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (Ben Arous, Gheissari and Jagannath 2021);
     ``energies`` (D+1,) from :func:`degree_energies`."""
     e = validation.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
     var = e[1:].sum()
@@ -103,7 +103,7 @@ def effective_degree(energies, target: float) -> int:
 
 
 def leap(module, module_dim: int = 1, *, rtol: float = 1e-6, **quadrature) -> int:
-    """The leap of a module with ``b <= 2`` (:cite:t:`abbe2023sgd`): for ``b = 1`` its information exponent. For
+    """The leap of a module with ``b <= 2`` (Abbe, Boix-Adsera and Misiakiewicz 2023): for ``b = 1`` its information exponent. For
     ``b = 2``, when the degree-1 coefficients are nonzero (one direction ``u1`` is found at the first step), the
     leap is ``max(1, j2)``, ``j2`` the lowest degree in the orthogonal coordinate ``u2`` of any term with nonzero
     coefficient; otherwise the lowest degree of a nonzero term (a lower bound of the leap)."""
@@ -172,7 +172,7 @@ def predictions(target: float = 0.1, input_dims=(4, 8, 16, 32, 64), *, n_draws: 
       effective degree at the target otherwise); ``exponent over the range`` is the log-log slope of
       ``C(m + l, l)`` over ``input_dims``, the pre-asymptotic count;
     * online gradient training: ``m^max(1, L - 1)`` up to logs, ``L`` the leap (the information exponent for
-      a single direction; :cite:t:`abbe2023sgd` for several);
+      a single direction; Abbe, Boix-Adsera and Misiakiewicz 2023 for several);
     * learned projections (a modular network must find its modules' ``K b``-dimensional subspace): at least
       ``m^1``, the information-theoretic rate, times the link's difficulty;
     * frozen oracle: flat by construction.
