@@ -2,7 +2,8 @@
 chapter cell affords (the chapter runs :func:`modscale_lib.laws.coverage` at its defaults in seconds).
 
 Scenarios (each 3 truths: power m^1, exponential e^(0.08 m), flat; m = 4..64; the scatter of the stored sweeps
-unless stated): 10 seeds; 5 seeds; heavy-tailed seed scatter (Student t, 3 df); no seed effect shared across m;
+unless stated): 10 seeds (with two affine truths n* = 200 + 5 (m - 4) and 200 + 20 (m - 4), which are neither
+law); 5 seeds; heavy-tailed seed scatter (Student t, 3 df); no seed effect shared across m;
 twice the seed scatter; and censoring: grids cut so that about a quarter of the seeds at the largest m (power,
 exponential) or at every m (flat) are censored, which exercises the censored likelihood and the bounds.
 
@@ -20,8 +21,9 @@ import time
 
 from modscale_lib import laws
 
+AFFINE = {"affine 200+5m": ("affine", 0.025), "affine 200+20m": ("affine", 0.1)}   # neither law
 SCENARIOS = {
-    "10 seeds": dict(n_seeds=10),
+    "10 seeds": dict(n_seeds=10, truths={**laws.TRUTHS, **AFFINE}),
     "5 seeds": dict(n_seeds=5),
     "10 seeds, t(3) scatter": dict(n_seeds=10, tail_df=3.0),
     "10 seeds, no shared seed effect": dict(n_seeds=10, scatter={"seed_share": 0.0}),

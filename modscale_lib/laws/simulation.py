@@ -24,6 +24,7 @@ __all__ = ["SCATTER", "TRUTHS", "curve_scatter", "simulate_n_star", "coverage"]
 #: ``log L`` per grid point, the log-log slope of the curve at the target, the share of the seed variance
 #: that a seed carries across every ``m``.
 SCATTER = {"seed_sd": 0.4, "point_sd": 0.3, "curve_slope": 4.0, "seed_share": 0.25}
+LAWS = ("power", "exponential", "affine")    # the laws simulate_n_star draws from
 
 
 def curve_scatter(n_grid, losses, target: float) -> dict:
@@ -78,6 +79,8 @@ def _truth(law: str, exponent: float, m: np.ndarray, n_ref: float) -> np.ndarray
     """The law's ``log n*`` at each ``m`` (population median), equal to ``log n_ref`` at the smallest ``m``."""
     if law == "power":
         return math.log(n_ref) + exponent * np.log(m / m[0])
+    if law == "affine":
+        return math.log(n_ref) + np.log1p(exponent * (m - m[0]))
     return math.log(n_ref) + exponent * (m - m[0])
 
 
@@ -109,8 +112,9 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
                     seed: int = 0):
     """Synthetic ``log n*`` per (replicate, seed, m), found as the experiment finds it.
 
-    law : ``"power"`` (``n* = n_ref (m/m_1)^exponent``) or ``"exponential"`` (``n* = n_ref e^(exponent (m -
-    m_1))``), the population median. scatter : dict as :data:`SCATTER` (the default). The grid runs from
+    law : ``"power"`` (``n* = n_ref (m/m_1)^exponent``), ``"exponential"`` (``n* = n_ref e^(exponent (m -
+    m_1))``) or ``"affine"`` (``n* = n_ref (1 + exponent (m - m_1))``, exponent >= 0: neither law, the shape of a
+    fixed cost plus one growing with ``m``), the population median. scatter : dict as :data:`SCATTER` (the default). The grid runs from
     ``n_min`` by factors ``resolution`` up to at most ``n_max``; each search starts at the grid point nearest the
     law's value. tail_df : draw the seed scatter from Student's t with this many degrees of freedom (scaled
     to the same SD) instead of a normal, to test robustness to heavy tails.
@@ -118,8 +122,8 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
     Returns ``(log_n_star, codes, truth)``: (n_reps, n_seeds, M) floats and codes as :func:`decide_law` takes
     them, and the law's ``log n*`` (M,).
     """
-    law = validation.choice(law, "law", ("power", "exponential"))
-    exponent = validation.real(exponent, "exponent")
+    law = validation.choice(law, "law", LAWS)
+    exponent = validation.real(exponent, "exponent", low=0.0 if law == "affine" else None)
     m = validation.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
     n_seeds = validation.whole(n_seeds, "n_seeds", low=2, high=10 ** 4)
     n_reps = validation.whole(n_reps, "n_reps", low=1, high=10 ** 5)
@@ -171,7 +175,8 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
     (:func:`simulate_n_star`) ``n_reps`` times for each truth.
 
     truths : ``{name: (law, exponent)}``, default :data:`TRUTHS` (a power law ``n* ~ m^1``, an exponential
-    ``n* ~ e^(0.08 m)`` and a flat ``n*``, each 200 samples at the smallest ``m``). intervals : the interval
+    ``n* ~ e^(0.08 m)`` and a flat ``n*``, each 200 samples at the smallest ``m``); an ``"affine"`` truth (see
+    :func:`simulate_n_star`) measures how often a law that is neither gets called one. intervals : the interval
     methods to compare (:data:`~modscale_lib.laws.decision.INTERVALS`). grid : ``n_ref``, ``n_min``, ``n_max``,
     ``resolution`` passed on to :func:`simulate_n_star`.
 
@@ -182,8 +187,9 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
     law gives its curvature statistic (``slope_change`` for a power or flat truth, ``rate_change`` for an
     exponential), as ``{"exponent": float, "curvature": float}``; ``verdicts[interval][truth]``: the share of
     each verdict; ``errors[interval]``: ``power_as_exponential``, ``exponential_as_power``,
-    ``flat_as_power_or_exponential`` (shares of the wrong verdict); ``power[interval]``: the share of the
-    right verdict per truth; ``censored``: the share of censored entries per truth; ``mc_se``: the Monte Carlo
+    ``flat_as_power_or_exponential`` (shares of the wrong verdict) and, per affine truth, ``<name>_as_power``
+    and ``<name>_as_exponential``; ``power[interval]``: the share of the right verdict per truth (affine truths
+    have none); ``censored``: the share of censored entries per truth; ``mc_se``: the Monte Carlo
     standard error of a share near ``confidence``; ``settings``: every setting used.
     """
     n_reps = validation.whole(n_reps, "n_reps", low=1, high=10 ** 5)
@@ -191,8 +197,8 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
     if not truths:
         raise ValueError("truths must name at least one (law, exponent)")
     for name, (law, exponent) in truths.items():
-        validation.choice(law, f"truths[{name!r}] law", ("power", "exponential"))
-        validation.real(exponent, f"truths[{name!r}] exponent")
+        validation.choice(law, f"truths[{name!r}] law", LAWS)
+        validation.real(exponent, f"truths[{name!r}] exponent", low=0.0 if law == "affine" else None)
     intervals = [validation.choice(i, "intervals", INTERVALS) for i in intervals]
     confidence = validation.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
     n_resamples = validation.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
@@ -205,15 +211,17 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
         Y, C, truth = simulate_n_star(law, exponent, input_dims=input_dims, n_seeds=n_seeds, scatter=scatter,
                                       n_reps=n_reps, tail_df=tail_df, seed=seed + 7919 * t, **grid)
         censored[name] = float(np.mean(C != MEASURED))
-        which = ("alpha", "slope_change") if law == "power" else ("beta", "rate_change")
+        which = {"power": ("alpha", "slope_change"), "exponential": ("beta", "rate_change")}.get(law)
         for interval in intervals:
             hits, counts = np.zeros(2), dict.fromkeys(VERDICTS, 0)
             for r in range(n_reps):
                 d = decide_law(input_dims, Y[r], C[r], confidence=confidence, interval=interval,
                                n_resamples=n_resamples, seed=r, resolution=grid.get("resolution", SQRT2))
-                hits += [_covers(d[which[0]], exponent), _covers(d[which[1]], 0.0)]
+                if which:
+                    hits += [_covers(d[which[0]], exponent), _covers(d[which[1]], 0.0)]
                 counts[d["law"]] += 1
-            cov[interval][name] = {"exponent": hits[0] / n_reps, "curvature": hits[1] / n_reps}
+            share = hits / n_reps if which else np.full(2, np.nan)     # an affine truth has no true exponent
+            cov[interval][name] = {"exponent": float(share[0]), "curvature": float(share[1])}
             verdicts[interval][name] = {k: v / n_reps for k, v in counts.items()}
     errors, power = {}, {}
     for interval in intervals:
@@ -222,8 +230,12 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
                             "exponential_as_power": v.get("exponential", {}).get("power", float("nan")),
                             "flat_as_power_or_exponential": (v["flat"]["power"] + v["flat"]["exponential"]
                                                              if "flat" in v else float("nan"))}
+        for name, (law, _) in truths.items():
+            if law == "affine":                                        # neither law: any verdict but undecided
+                errors[interval][f"{name}_as_power"] = v[name]["power"]
+                errors[interval][f"{name}_as_exponential"] = v[name]["exponential"]
         power[interval] = {name: v[name].get("flat" if law == "power" and exponent == 0 else law, 0.0)
-                           for name, (law, exponent) in truths.items()}
+                           for name, (law, exponent) in truths.items() if law != "affine"}
     settings = {"n_reps": n_reps, "n_seeds": n_seeds, "input_dims": [float(x) for x in input_dims],
                 "truths": truths, "scatter": dict(SCATTER, **(scatter or {})), "confidence": confidence,
                 "tail_df": tail_df, "n_resamples": n_resamples, "seed": seed, **grid}
