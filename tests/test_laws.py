@@ -121,6 +121,18 @@ def test_medians_censored_above_at_the_largest_m_make_the_exponent_a_lower_bound
     assert d["law"] == "undecided"
 
 
+def test_codes_may_be_given_by_name():
+    Y = _data("exponential", 0.08, seed=4)
+    top = np.quantile(Y[:, -1], 0.75)
+    names = np.where(Y > top, "above", "measured")
+    ints = np.where(Y > top, laws.ABOVE, laws.MEASURED)
+    a = laws.fit_law(M, np.minimum(Y, top), names, law="exponential")["exponent"]
+    b = laws.fit_law(M, np.minimum(Y, top), ints, law="exponential")["exponent"]
+    assert a == b
+    with pytest.raises(ValueError, match="codes"):
+        laws.fit_law(M, Y, np.full(Y.shape, "maybe"))
+
+
 def test_medians_censored_below_at_the_smallest_m_also_bound_the_exponent_from_below():
     Y = _data("power", 1.0, seed=7)
     floor = np.log(200) + 1.0 * np.log(2.5)                  # above the truth at m = 4 and 8
@@ -283,5 +295,9 @@ def test_other_public_functions_refuse_bad_input():
         laws.effective_degree([0.0, 0.5, 0.5], 0.01)
     with pytest.raises(ValueError, match="degree"):
         laws.monomial_exponent([4, 8], -1)
+    with pytest.raises(ValueError, match="input_dims"):
+        laws.monomial_exponent([8, 8, 8], 2)
+    with pytest.raises(TypeError, match="task"):
+        laws.task_module("sine")
     with pytest.raises(ValueError, match="censored"):
         laws.codes_from_labels([[1.0, 2.0]], [["", "maybe"]], 10)

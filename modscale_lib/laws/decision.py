@@ -78,6 +78,21 @@ def codes_from_labels(n_star, censored, n_max: float):
         return np.log(value), codes.astype(np.int64)
 
 
+CODE_NAMES = {"measured": MEASURED, "": MEASURED, "above": ABOVE, "below": BELOW, "missing": MISSING}
+
+
+def _codes(codes) -> np.ndarray:
+    """Censoring codes as ints: ints 0..3, or the names of ``CODE_NAMES`` (``""`` is measured, as in
+    :mod:`modscale_lib.growth`)."""
+    arr = np.asarray(codes)
+    if arr.dtype.kind in "UO":
+        bad = sorted({str(v) for v in arr.ravel()} - set(CODE_NAMES))
+        if bad:
+            raise ValueError(f"codes must be 0..3 or one of {sorted(CODE_NAMES)}, got {bad}")
+        arr = np.vectorize(CODE_NAMES.get, otypes=[np.int64])(arr) if arr.size else arr.astype(np.int64)
+    return validation.whole_array(arr, "codes", low=MEASURED, high=MISSING, ndim=2)
+
+
 def _check(input_dims, log_n_star, codes, confidence, resolution=SQRT2):
     """Validated ``(m, Y, C, confidence, resolution)``, every check before any fitting."""
     m = validation.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
@@ -90,8 +105,7 @@ def _check(input_dims, log_n_star, codes, confidence, resolution=SQRT2):
         raise ValueError(f"log_n_star must have one column per input dimension ({m.size}), got shape {Y.shape}")
     if Y.shape[0] < 2:
         raise ValueError(f"log_n_star must hold at least 2 seeds (rows), got {Y.shape[0]}")
-    C = (np.zeros(Y.shape, dtype=np.int64) if codes is None
-         else validation.whole_array(codes, "codes", low=MEASURED, high=MISSING, ndim=2))
+    C = np.zeros(Y.shape, dtype=np.int64) if codes is None else _codes(codes)
     if C.shape != Y.shape:
         raise ValueError(f"codes must have the shape of log_n_star {Y.shape}, got {C.shape}")
     used = C != MISSING
@@ -294,7 +308,8 @@ def fit_law(input_dims, log_n_star, codes=None, *, law: str = "power", confidenc
     log_n_star : (S, M) natural log of ``n*`` per seed and ``m``, S >= 2 (>= 2 seeds not missing at every m);
         for an entry censored above, the log of the largest ``n`` tried; censored below, of the smallest.
     codes : (S, M) ints, :data:`MEASURED` (0), :data:`ABOVE` (1: ``n*`` is larger), :data:`BELOW` (2: ``n*`` is
-        at most the value) or :data:`MISSING` (3); ``None``: all measured.
+        at most the value) or :data:`MISSING` (3), or the same as strings ``"measured"`` (or ``""``),
+        ``"above"``, ``"below"``, ``"missing"``; ``None``: all measured.
     law : ``"power"`` (``log n* = a + alpha log m``) or ``"exponential"`` (``log n* = a + beta m``).
     confidence : of the interval. resolution : the ratio between neighbouring ``n`` of the search grid (> 1);
         it floors the scatter the censored fit may assume. interval : ``"jackknife_t"`` (default) or

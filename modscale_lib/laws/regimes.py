@@ -126,6 +126,8 @@ def monomial_exponent(input_dims, degree: int) -> float:
     ``C(m + degree, degree)``: what ``n ~ m^degree`` (kernels learning a degree-``l`` target) looks like at finite
     ``m``, where the count grows more slowly than ``m^degree``."""
     m = validation.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
+    if np.ptp(m) == 0:
+        raise ValueError(f"input_dims must not be all equal, got {m.tolist()}")
     degree = validation.whole(degree, "degree", low=0, high=1000)
     count = [math.lgamma(v + degree + 1) - math.lgamma(v + 1) - math.lgamma(degree + 1) for v in m]
     return float(np.polyfit(np.log(m), count, 1)[0])
@@ -135,6 +137,8 @@ def task_module(task, module: int = 0):
     """Module ``module`` of a modular task (:class:`~modscale_lib.tasks.ModularTask`) as a callable ``z (n, b) ->
     (n,)``, standardised as the task uses it: it feeds ``x = U_j z`` through the task's public
     ``module_outputs``."""
+    if not (hasattr(task, "projections") and hasattr(task, "module_outputs")):
+        raise TypeError(f"task must be a modular task (with projections and module_outputs), got {type(task).__name__}")
     module = validation.whole(module, "module", low=0, high=task.n_modules - 1)
     U = task.projections[module]                                     # (m, b)
     return lambda z: task.module_outputs(np.asarray(z, dtype=float) @ U.T)[:, module].astype(float)
