@@ -24,7 +24,7 @@ exact for normal scatter; with censoring it is the jackknife of a smooth estimat
 over seeds (``interval="percentile"``) is offered for comparison: with 5 to 10 seeds it is too narrow
 (Efron and Tibshirani 1993), which :func:`~modscale_lib.laws.coverage` measures.
 
-Decision (:func:`decide_law`). In log-log coordinates a power law is a straight line and an exponential is
+Decision (:func:`~modscale_lib.laws.decide_law`). In log-log coordinates a power law is a straight line and an exponential is
 convex; in semi-log coordinates an exponential is straight and a power law is concave. So the test fits a
 quadratic in each: ``slope_change`` is the change of the fitted log-log slope ``d log n*/d log m`` from the
 smallest to the largest ``m`` (zero for a power law, about ``beta (m_max - m_min)`` for an exponential), and
@@ -59,8 +59,8 @@ def codes_from_labels(n_star, censored, n_max: float):
 
     n_star : (S, M) samples needed, ``inf`` where not reached, NaN where not measured. censored : (S, M)
     strings ``""``, ``"above"``, ``"below"``. n_max : the largest ``n`` tried, the lower bound of an entry
-    censored above. Returns float (S, M) ``log n*`` and int (S, M) codes (:data:`MEASURED`, :data:`ABOVE`,
-    :data:`BELOW`, :data:`MISSING`).
+    censored above. Returns float (S, M) ``log n*`` and int (S, M) codes (``MEASURED``, ``ABOVE``,
+    ``BELOW``, ``MISSING``).
     """
     n = validation.array(n_star, "n_star", ndim=2, finite=False)
     lab = np.asarray(censored, dtype=object)
@@ -216,8 +216,8 @@ def fit_law(input_dims, log_n_star, codes=None, *, law: str = "power", confidenc
     input_dims : (M,) the dimensions ``m``, strictly increasing, M >= 3.
     log_n_star : (S, M) natural log of ``n*`` per seed and ``m``, S >= 2 (>= 2 seeds not missing at every m);
         for an entry censored above, the log of the largest ``n`` tried; censored below, of the smallest.
-    codes : (S, M) ints, :data:`MEASURED` (0), :data:`ABOVE` (1: ``n*`` is larger), :data:`BELOW` (2: ``n*`` is
-        at most the value) or :data:`MISSING` (3), or the same as strings ``"measured"`` (or ``""``),
+    codes : (S, M) ints, ``MEASURED`` (0), ``ABOVE`` (1: ``n*`` is larger), ``BELOW`` (2: ``n*`` is
+        at most the value) or ``MISSING`` (3), or the same as strings ``"measured"`` (or ``""``),
         ``"above"``, ``"below"``, ``"missing"``; ``None``: all measured.
     law : ``"power"`` (``log n* = a + alpha log m``) or ``"exponential"`` (``log n* = a + beta m``).
     confidence : of the interval. resolution : the ratio between neighbouring ``n`` of the search grid (> 1);
@@ -248,7 +248,7 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
                seed: int = 0) -> dict:
     """Which law ``n*(m)`` follows: ``"power"``, ``"exponential"``, ``"flat"`` or ``"undecided"``, with evidence.
 
-    Parameters as :func:`fit_law`; ``flat_margin`` (> 0) the power-law exponent that "flat" must exclude
+    Parameters as :func:`~modscale_lib.laws.fit_law`; ``flat_margin`` (> 0) the power-law exponent that "flat" must exclude
     (default 1: ``n*`` proportional to ``m``, what learning a projection needs at least).
 
     The verdict (see the module docstring): ``"flat"`` when the interval of ``alpha`` is exact, contains 0 and
@@ -262,9 +262,9 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
 
     Returns
     -------
-    dict: ``law`` (one of :data:`VERDICTS`); ``alpha`` and ``beta`` (the two fits' exponents) and
+    dict: ``law`` (one of ``VERDICTS``); ``alpha`` and ``beta`` (the two fits' exponents) and
     ``slope_change``, ``rate_change``, each a dict ``estimate, low, high, se, bound, fit`` as
-    :func:`fit_law`; ``heldout``: both laws fitted without the largest ``m`` and asked to predict its
+    :func:`~modscale_lib.laws.fit_law`; ``heldout``: both laws fitted without the largest ``m`` and asked to predict its
     ``log n*`` (``m``; ``power`` and ``exponential``: predicted minus fitted location there, in natural log
     units; ``difference``: ``|error power| - |error exponential|`` with its interval, negative when the power
     law predicts better); ``rejected``: ``{"power": bool, "exponential": bool}`` (curvature intervals);
@@ -302,7 +302,7 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
 
 
 def _heldout(m, Y, C, cols, d, weights, opts) -> dict:
-    """Both laws fitted on every ``m`` but the largest, predicting ``log n*`` there (see :func:`decide_law`)."""
+    """Both laws fitted on every ``m`` but the largest, predicting ``log n*`` there (see :func:`~modscale_lib.laws.decide_law`)."""
     last, rest = m.size - 1, np.arange(m.size - 1)
     loc, loc_values = _fit(Y, C, cols, d["location"], [last], weights, **opts)
     errors, out = {}, {"m": float(m[-1])}

@@ -18,7 +18,7 @@ from .. import validation
 __all__ = ["REGIMES", "hermite_coefficients", "degree_energies", "information_exponent", "effective_degree",
            "leap", "monomial_exponent", "task_module", "predictions"]
 
-#: The regimes of :func:`predictions`, with the bibliography key each rests on.
+#: The regimes of :func:`~modscale_lib.laws.predictions`, with the bibliography key each rests on.
 REGIMES = {
     "linear random features, the paper's spectrum": "boopathy2025breaking",
     "kernels and random features": "ghorbani2021linearized",
@@ -69,7 +69,7 @@ def hermite_coefficients(module, module_dim: int = 1, *, max_degree: int = 30, n
 
 
 def degree_energies(coefficients) -> np.ndarray:
-    """Energy per total degree ``j``, ``sum_{|a| = j} c_a^2``, from :func:`hermite_coefficients`: (D+1,)."""
+    """Energy per total degree ``j``, ``sum_{|a| = j} c_a^2``, from :func:`~modscale_lib.laws.hermite_coefficients`: (D+1,)."""
     c = validation.array(coefficients, "coefficients", ndim=(1, 2))
     if c.ndim == 1:
         return c ** 2
@@ -80,7 +80,7 @@ def degree_energies(coefficients) -> np.ndarray:
 
 def information_exponent(energies, *, rtol: float = 1e-6) -> int:
     """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (Ben Arous, Gheissari and Jagannath 2021);
-    ``energies`` (D+1,) from :func:`degree_energies`."""
+    ``energies`` (D+1,) from :func:`~modscale_lib.laws.degree_energies`."""
     e = validation.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
     var = e[1:].sum()
     if var <= 0:
@@ -169,7 +169,7 @@ def predictions(target: float = 0.1, input_dims=(4, 8, 16, 32, 64), *, n_draws: 
     ``He_k / sqrt(k!)`` on each of K = 1 or 2 directions, b = 1) and ``"nonseparable"`` (the ``bump_ridge``
     task, K = 2, b = 2). The sine and non-separable modules' Hermite content is computed on ``n_draws`` task
     draws (a degree holding less than 0.1 % of a module's variance counts as absent). Regimes
-    (:data:`REGIMES`, derivations in the notes):
+    (``REGIMES``, derivations in the notes):
 
     * linear random features with the paper's spectrum: exponential, ``n* ~ (e m/alpha) (1/eps)^(m/alpha)``;
     * kernels and random features: ``m^l``, ``l`` the degree the target needs (``k`` for ``He_k``; the

@@ -1,11 +1,11 @@
 """The whole pipeline on synthetic data with a known law: per-seed learning curves -> ``n*`` by a bracketing search
-on a grid spaced by ``resolution`` (interpolated, or censored at the grid's ends) -> :func:`decide_law`. It
+on a grid spaced by ``resolution`` (interpolated, or censored at the grid's ends) -> :func:`~modscale_lib.laws.decide_law`. It
 measures what the chapter prints: the coverage of the nominal intervals and the verdict's error rates and power.
 
 The synthetic curves are straight lines in log-log near the target, ``log L(n) = -slope (log n - log n*_s) +
 noise``: ``log n*_s`` is the law's value at ``m`` plus seed scatter (a part shared by a seed across ``m`` and a
-part of its own), and every grid point has its own noise. :func:`curve_scatter` measures the scatter, the
-noise and the slope on stored learning curves; :data:`SCATTER` holds the values measured on the stored
+part of its own), and every grid point has its own noise. :func:`~modscale_lib.laws.curve_scatter` measures the scatter, the
+noise and the slope on stored learning curves; ``SCATTER`` holds the values measured on the stored
 ``sample_complexity_sweep`` (sine task K = 2, 4 and the non-separable task, the four main methods, 5 seeds, targets
 0.03 to 0.3 of ``Var(y)``), rounded up where the sweeps disagree. Numpy and scipy only.
 """
@@ -20,15 +20,16 @@ from .decision import ABOVE, BELOW, INTERVALS, MEASURED, SQRT2, VERDICTS, decide
 
 __all__ = ["SCATTER", "TRUTHS", "curve_scatter", "simulate_n_star", "coverage"]
 
-#: Scatter of the stored sweeps (see the module docstring): SD of ``log n*`` over seeds, SD of the noise of
-#: ``log L`` per grid point, the log-log slope of the curve at the target, the share of the seed variance
-#: that a seed carries across every ``m``.
+#: The scatter measured on the stored sweeps (see the module docstring), by key. ``seed_sd`` is the SD of
+#: ``log n*`` over seeds, ``point_sd`` the SD of the noise of ``log L`` per grid point, ``curve_slope`` the
+#: log-log slope of the curve at the target and ``seed_share`` the share of the seed variance that a seed
+#: carries across every ``m``.
 SCATTER = {"seed_sd": 0.4, "point_sd": 0.3, "curve_slope": 4.0, "seed_share": 0.25}
 LAWS = ("power", "exponential", "affine")    # the laws simulate_n_star draws from
 
 
 def curve_scatter(n_grid, losses, target: float) -> dict:
-    """Measure the scatter of stored learning curves, for :func:`simulate_n_star`.
+    """Measure the scatter of stored learning curves, for :func:`~modscale_lib.laws.simulate_n_star`.
 
     n_grid : (N,) increasing sample counts. losses : (..., M, S, N) positive losses in units of ``Var(y)``
     (dimensions on axis -3, seeds on axis -2). target : the loss target (fraction of ``Var(y)``).
@@ -114,12 +115,12 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
 
     law : ``"power"`` (``n* = n_ref (m/m_1)^exponent``), ``"exponential"`` (``n* = n_ref e^(exponent (m -
     m_1))``) or ``"affine"`` (``n* = n_ref (1 + exponent (m - m_1))``, exponent >= 0: neither law, the shape of a
-    fixed cost plus one growing with ``m``), the population median. scatter : dict as :data:`SCATTER` (the default). The grid runs from
+    fixed cost plus one growing with ``m``), the population median. scatter : dict as ``SCATTER`` (the default). The grid runs from
     ``n_min`` by factors ``resolution`` up to at most ``n_max``; each search starts at the grid point nearest the
     law's value. tail_df : draw the seed scatter from Student's t with this many degrees of freedom (scaled
     to the same SD) instead of a normal, to test robustness to heavy tails.
 
-    Returns ``(log_n_star, codes, truth)``: (n_reps, n_seeds, M) floats and codes as :func:`decide_law` takes
+    Returns ``(log_n_star, codes, truth)``: (n_reps, n_seeds, M) floats and codes as :func:`~modscale_lib.laws.decide_law` takes
     them, and the law's ``log n*`` (M,).
     """
     law = validation.choice(law, "law", LAWS)
@@ -160,7 +161,7 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
     return value, codes.astype(np.int64), truth
 
 
-#: The truths :func:`coverage` simulates by default: (law, exponent) by name.
+#: The truths that :func:`~modscale_lib.laws.coverage` simulates by default, each a (law, exponent) pair by name.
 TRUTHS = {"power": ("power", 1.0), "exponential": ("exponential", 0.08), "flat": ("power", 0.0)}
 
 
@@ -171,17 +172,17 @@ def _covers(q: dict, value: float) -> bool:
 def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 64), truths: dict | None = None,
              scatter: dict | None = None, intervals=("jackknife_t",), confidence: float = 0.95,
              tail_df: float | None = None, n_resamples: int = 499, seed: int = 0, **grid) -> dict:
-    """Coverage of the nominal intervals and error rates of :func:`decide_law`, by simulating the whole pipeline
-    (:func:`simulate_n_star`) ``n_reps`` times for each truth.
+    """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating the whole pipeline
+    (:func:`~modscale_lib.laws.simulate_n_star`) ``n_reps`` times for each truth.
 
-    truths : ``{name: (law, exponent)}``, default :data:`TRUTHS` (a power law ``n* ~ m^1``, an exponential
+    truths : ``{name: (law, exponent)}``, default ``TRUTHS`` (a power law ``n* ~ m^1``, an exponential
     ``n* ~ e^(0.08 m)`` and a flat ``n*``, each 200 samples at the smallest ``m``); an ``"affine"`` truth (see
-    :func:`simulate_n_star`) measures how often a law that is neither gets called one. intervals : the interval
-    methods to compare (:data:`~modscale_lib.laws.decision.INTERVALS`); the default, the jackknife-t alone, takes
+    :func:`~modscale_lib.laws.simulate_n_star`) measures how often a law that is neither gets called one. intervals : the interval
+    methods to compare (``INTERVALS``); the default, the jackknife-t alone, takes
     a few seconds at the default ``n_reps``; adding ``"percentile"`` (``n_resamples`` refits per replicate)
     multiplies that by about ten. intervals : the interval
-    methods to compare (:data:`~modscale_lib.laws.decision.INTERVALS`). grid : ``n_ref``, ``n_min``, ``n_max``,
-    ``resolution`` passed on to :func:`simulate_n_star`.
+    methods to compare (``INTERVALS``). grid : ``n_ref``, ``n_min``, ``n_max``,
+    ``resolution`` passed on to :func:`~modscale_lib.laws.simulate_n_star`.
 
     Returns
     -------
