@@ -301,3 +301,21 @@ def test_other_public_functions_refuse_bad_input():
         laws.task_module("sine")
     with pytest.raises(ValueError, match="censored"):
         laws.codes_from_labels([[1.0, 2.0]], [["", "maybe"]], 10)
+
+
+def test_the_default_scatter_is_the_stored_sweeps_or_more_pessimistic():
+    from pathlib import Path
+
+    from modscale_lib import results
+
+    measured = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "results" / "sample_complexity_sweep").glob("*.json")):
+        r = results.read(path)
+        rel = (np.asarray(r["test_loss"]) / np.asarray(r["var_test"])[:, None, :, :, None])[:, :4]   # main methods
+        measured += [laws.curve_scatter(r.config["n_grid"], rel, t) for t in (0.3, 0.1, 0.03)]
+    assert len(measured) >= 6
+    col = {k: np.array([s[k] for s in measured]) for k in laws.SCATTER}
+    assert laws.SCATTER["seed_sd"] >= np.median(col["seed_sd"])          # more scatter than typical
+    assert laws.SCATTER["curve_slope"] <= np.median(col["curve_slope"])  # shallower curves: noisier n*
+    for k in ("point_sd", "seed_share"):
+        assert col[k].min() <= laws.SCATTER[k] <= col[k].max()
