@@ -18,6 +18,10 @@ def fmt_int(n: int) -> str:
     return f"{n:,}" if n >= 10_000 else str(n)
 
 
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 # row -> the phrases it must contain, built from the code
 EXPECTED = {
     "first check": lambda: [f"$p = {cfg('pinv_moment').p}$", f"$N = {cfg('pinv_moment').n_min}..{cfg('pinv_moment').n_max}$",
@@ -60,7 +64,7 @@ EXPECTED = {
                                                  f"$M = {cfg('compositional_accuracy', 'full').modules_per_position}k$ at `full`"],
     "Compositional CIFAR-10, training": lambda: [f"{cfg('compositional_accuracy').n_train} training composites",
                                                  f"minibatch {cfg('compositional_accuracy').batch_size}",
-                                                 f"{cfg('compositional_accuracy').epochs} epochs",
+                                                 count(cfg('compositional_accuracy').epochs, "epoch"),
                                                  f"on {cfg('compositional_accuracy').rule_samples} composites"],
 }
 
@@ -74,3 +78,16 @@ def test_the_row_states_the_configs_values(row):
 
 def test_the_restarts_row_names_the_default_variant():
     assert f'default `"{learning_rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
+
+
+def test_the_two_dimensional_rows_grid_claims_hold():
+    """The row says the monolithic network's chosen width lies inside its search grid and its chosen step is the
+    grid's largest (a grid edge, said openly): both are checked against the search's config."""
+    row = ROWS["sample complexity, modules of two dimensions"]
+    search, sweep = cfg("sample_complexity_capacity", "nonseparable"), cfg("sample_complexity_sweep", "nonseparable")
+    assert "its chosen width was inside it" in row
+    assert min(search.mlp_widths) < sweep.mlp_width < max(search.mlp_widths)
+    if "its chosen step is still the grid's largest" in row:
+        assert sweep.mlp_lr == max(search.mlp_lrs)
+    else:
+        assert sweep.mlp_lr < max(search.mlp_lrs)
