@@ -7,6 +7,7 @@ import pytest
 from modscale_lib import experiments, learning_rule, tasks, theory
 
 TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
+NOTATION = (Path(__file__).resolve().parent.parent / "book" / "notation.md").read_text()
 ROWS = {line.split("|")[1].strip(): line for line in TEXT.splitlines() if line.startswith("| ") and "---" not in line}
 
 
@@ -91,3 +92,12 @@ def test_the_two_dimensional_rows_grid_claims_hold():
         assert sweep.mlp_lr == max(search.mlp_lrs)
     else:
         assert sweep.mlp_lr < max(search.mlp_lrs)
+
+
+def test_the_notation_page_states_the_module_count():
+    def modules(which):
+        per = cfg("compositional_accuracy", which).modules_per_position
+        return "$M = k$" if per == 1 else f"$M = {per}k$"
+
+    row = next(line for line in NOTATION.splitlines() if line.startswith("| $M$"))
+    assert f"{modules('cpu')} at `cpu` scale" in row and f"{modules('full')} at `full`" in row, row
