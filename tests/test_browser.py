@@ -145,8 +145,9 @@ _REMOTE_ASSET = re.compile(
 
 def _built_html() -> Path:
     """The built book, built first when missing or older than its sources."""
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "references.bib",
-               *ROOT.glob("book/*"), *ROOT.glob("_ext/*.py"), *ROOT.glob("modscale_lib/*.py")]
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "references.bib", ROOT / "pyproject.toml",
+               *ROOT.glob("book/*"), *ROOT.glob("_ext/*.py"), *ROOT.glob("modscale_lib/*.py"),
+               *ROOT.glob("_static/*.css")]
     marker = HTML / "book" / "intro.html"
     stale = not marker.exists() or max(p.stat().st_mtime for p in sources if p.exists()) > marker.stat().st_mtime
     if stale and "MODSCALE_BOOK_HTML" not in os.environ:
