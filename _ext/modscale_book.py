@@ -12,10 +12,13 @@
 * Docstring sections as the library writes them: numpydoc-shaped headers, but prose on the ``name :`` line
   (``n : number of training samples, int (>= 1).``), which napoleon would read as a type. Those sections
   become a rubric and one bullet per entry, before napoleon sees them.
+* The version on every page: the package's version, read from ``pyproject.toml``, becomes Sphinx's
+  ``version`` and ``release`` and a line in every page's footer (with the licences of code and text).
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -179,9 +182,36 @@ def _listed_sections_as_bullets(app, what, name, obj, options, lines) -> None:
     lines[:] = new
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The version on every page
+# ---------------------------------------------------------------------------------------------------------
+def package_version(pyproject: Path) -> str:
+    """``[project] version`` of a ``pyproject.toml``."""
+    text = pyproject.read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the one key, read by hand
+        section = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, flags=re.M | re.S)
+        match = section and re.search(r'^version\s*=\s*"([^"]+)"', section.group(1), flags=re.M)
+        if not match:
+            raise ValueError(f"{pyproject} has no [project] version")
+        return match.group(1)
+    return tomllib.loads(text)["project"]["version"]
+
+
+def _stamp_version(app, config) -> None:
+    version = package_version(Path(__file__).resolve().parent.parent / "pyproject.toml")
+    config.version = config.release = version
+    footer = (f'<p class="modscale-version">modscale {version} &middot; code under the MIT licence, text under '
+              f'CC BY 4.0</p>')
+    config.html_theme_options = {**(config.html_theme_options or {}),
+                                 "extra_footer": footer + str((config.html_theme_options or {}).get("extra_footer", ""))}
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _listed_sections_as_bullets, priority=400)  # before napoleon
     app.connect("config-inited", _drop_mathjax_from_js_files)
+    app.connect("config-inited", _stamp_version)
     app.connect("html-page-context", _clean_page_assets, priority=900)
     app.add_directive("modscale-api", ModuleSections)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,8 +1,16 @@
-"""The book's one figure style and its HTML tables (matplotlib only; no experiment runs here)."""
+"""The book's one figure style and its HTML tables (matplotlib only; no experiment runs here).
+
+Figures are drawn for the book's content column: about 688 CSS px wide, 672 inside a figure. At the house
+100 dpi a figure up to ``COLUMN_INCHES`` wide is shown at its own size, so its text keeps its size in points
+(the house minimum is ``MIN_TEXT_PT``). Wider figures are scaled down to the column, and their text with
+them. Each figure a notebook shows after :func:`setup_notebook` carries, in its PNG, the size of its smallest
+text (:data:`TEXT_SIZE_KEY`), which the book's browser test compares with the size the image is drawn at.
+"""
 from __future__ import annotations
 
 import html
 import numbers
+import re
 from typing import Callable, Mapping, Sequence
 
 import matplotlib as mpl
@@ -13,12 +21,17 @@ __all__ = ["use_style", "setup_notebook", "table", "composite_schematic", "OURS"
            "D_COLOURS", "METHOD_COLOURS", "subplots", "theory_and_simulation", "linear_model_axes",
            "modular_theory_figure", "sine_module_figure", "modules_against_target",
            "recovery_scatter", "projection_training_figure", "learning_curves_grid", "samples_needed_figure",
-           "similarity_figure"]
+           "similarity_figure", "smallest_text_pt", "COLUMN_INCHES", "MIN_TEXT_PT", "TEXT_SIZE_KEY"]
 
 OURS = "#1f5fa8"      # our measurements
 THEORY = "#222222"    # closed forms
 PAPER = "#a0a0a0"     # the authors' numbers, muted, drawn as markers beside ours
 ACCENT = "#c8553d"
+
+COLUMN_INCHES = 6.6   #: widest figure (inches, at 100 dpi) that the book's content column shows unscaled
+MIN_TEXT_PT = 9       #: the house minimum for text in a figure, in points at the figure's own size
+#: PNG text chunk holding the smallest text of a figure, in pixels of that PNG ("<px> px (<pt> pt)")
+TEXT_SIZE_KEY = "modscale smallest text"
 
 
 def use_style() -> None:
@@ -30,6 +43,9 @@ def use_style() -> None:
         "font.size": 11,
         "axes.titlesize": 11,
         "axes.labelsize": 11,
+        "xtick.labelsize": 10,
+        "ytick.labelsize": 10,
+        "legend.fontsize": 10,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.spines.top": False,
@@ -39,14 +55,54 @@ def use_style() -> None:
     })
 
 
+def smallest_text_pt(fig) -> float:
+    """The smallest font size, in points, of the text that drawing ``fig`` paints (``inf`` if it paints none).
+
+    Texts that are hidden, empty or not drawn (tick labels outside the view) do not count; a maths label
+    counts at its base size.
+    """
+    from matplotlib import text as mtext
+
+    sizes = []
+    draw = mtext.Text.draw
+
+    def recording_draw(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            sizes.append(float(self.get_fontsize()))
+        return draw(self, renderer)
+
+    mtext.Text.draw = recording_draw
+    try:
+        fig.draw_without_rendering()
+    finally:
+        mtext.Text.draw = draw
+    return min(sizes, default=float("inf"))
+
+
+def _stamped_retina_png(fig):
+    """The inline backend's retina PNG, with the figure's smallest text recorded in a PNG text chunk."""
+    from IPython.core.pylabtools import retina_figure
+
+    smallest = smallest_text_pt(fig)
+    dpi = 2 * fig.dpi  # what retina_figure renders at
+    stamp = f"{smallest * dpi / 72:.2f} px ({smallest:.2f} pt)" if np.isfinite(smallest) else "none"
+    return retina_figure(fig, base64=True, bbox_inches="tight", metadata={TEXT_SIZE_KEY: stamp})
+
+
 def setup_notebook() -> None:
-    """A chapter's setup: the house style, figures at retina resolution, numpy printing with 4 digits."""
+    """A chapter's setup: the house style, figures at retina resolution (each PNG stamped with its smallest
+    text, :data:`TEXT_SIZE_KEY`), numpy printing with 4 digits."""
     use_style()
     np.set_printoptions(precision=4, suppress=True)
     try:
+        from IPython import get_ipython
+        from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("retina")
+        shell = get_ipython()
+        if shell is not None:
+            shell.display_formatter.formatters["image/png"].for_type(Figure, _stamped_retina_png)
     except ImportError:  # outside IPython: nothing to configure
         pass
 
@@ -68,13 +124,28 @@ def _cell(value, fmt) -> str:
     return str(value)
 
 
+_INLINE_MATHS = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+
+
+def _text_with_maths(text: str) -> str:
+    """HTML for a caption or header: ``$...$`` becomes maths that the book's MathJax typesets, like Sphinx's
+    inline maths; everything else is escaped."""
+    parts, last = [], 0
+    for match in _INLINE_MATHS.finditer(text):
+        parts.append(html.escape(text[last:match.start()]))
+        parts.append(f'<span class="math notranslate nohighlight">\\({html.escape(match.group(1))}\\)</span>')
+        last = match.end()
+    return "".join(parts) + html.escape(text[last:])
+
+
 def table(columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callable] | None = None,
           caption: str | None = None):
     """An HTML table for a notebook: ``columns`` maps each header to its values (all of one length).
 
     ``formats`` maps a header to a format spec (``".3f"``, ``".1%"``) or a function value -> str; by default
     whole numbers get thousands separators, other numbers three significant digits, ``inf`` reads "not
-    reached" and NaN "n/a". Returns an ``IPython.display.HTML`` object (its last-line value displays it).
+    reached" and NaN "n/a". ``$...$`` in the caption or a header is typeset as maths in the book. Returns an
+    ``IPython.display.HTML`` object (its last-line value displays it).
     """
     from IPython.display import HTML
 
@@ -86,10 +157,10 @@ def table(columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callab
     if len(lengths) > 1:
         raise ValueError(f"every column must have the same length, got {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in columns)
+    head = "".join(f"<th>{_text_with_maths(str(h))}</th>" for h in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(vals[i], formats.get(h)))}</td>"
                                     for h, vals in columns.items()) + "</tr>" for i in range(n))
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{_text_with_maths(caption)}</caption>" if caption else ""
     return HTML(f'<table class="modscale-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
@@ -126,30 +197,31 @@ def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label:
 
 def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
     """Scales, limits and labels of the linear model's 2 x 2 figure (rows: n sweep, p sweep; columns: test,
-    train)."""
+    train), and one legend for the figure, below its panels."""
     for (row, col), ax in np.ndenumerate(axes):
         ax.set_xscale("log")
         ax.set_yscale("log" if col == 0 else "linear")
         if col == 0:  # the peak itself is off the chart: there the loss is infinite
             ax.set_ylim(0.1, 30)
-        ax.set_xlabel(f"samples n (p = {p_fixed})" if row == 0 else f"parameters p (n = {n_fixed})")
-        ax.set_ylabel(("test" if col == 0 else "train") + " loss (summed over outputs)")
-    axes[0, 0].legend(fontsize=8)
+        ax.set_xlabel(f"samples $n$ ($p = {p_fixed}$)" if row == 0 else f"parameters $p$ ($n = {n_fixed}$)")
+        ax.set_ylabel("test loss" if col == 0 else "train loss")
+    axes[0, 0].figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
+                             fontsize=MIN_TEXT_PT)
 
 
 def modular_theory_figure(m, floor, target, n_mono, n_matched, n_random):
     """Two panels: the loss floor of random against matched projections, and the samples each needs."""
-    fig, (ax_f, ax_n) = subplots(1, 2, width=4.4, height=3.4)
+    fig, (ax_f, ax_n) = subplots(1, 2, width=COLUMN_INCHES / 2, height=3.2)
     ax_f.plot(m, floor, "o-", color=ACCENT, label="random projections")
     ax_f.plot(m, np.zeros(len(m)), "o-", color=OURS, label="matched projections")
-    ax_f.axhline(target, color=PAPER, ls="--", lw=1, label=f"target ε = {target:g}")
-    ax_f.set(xlabel="input dimension m", ylabel="loss floor (units of Var(y))", ylim=(-0.03, 1.03))
-    ax_f.legend(fontsize=8)
+    ax_f.axhline(target, color=PAPER, ls="--", lw=1, label=f"target $\\varepsilon = {target:g}$")
+    ax_f.set(xlabel="input dimension $m$", ylabel="loss floor / $\\mathrm{Var}(y)$", ylim=(-0.03, 1.03))
+    ax_f.legend(fontsize=MIN_TEXT_PT)
     ax_n.plot(m, n_mono, "o-", color=THEORY, label="monolithic")
     ax_n.plot(m, n_matched, "o-", color=OURS, label="modular, matched")
     ax_n.plot(m, n_random, "o-", color=ACCENT, label="modular, random")
-    ax_n.set(yscale="log", xlabel="input dimension m", ylabel="samples needed n*")
-    ax_n.legend(fontsize=8)
+    ax_n.set(yscale="log", xlabel="input dimension $m$", ylabel="samples needed $n^*$")
+    ax_n.legend(fontsize=MIN_TEXT_PT)
     return fig
 
 
@@ -160,7 +232,7 @@ def sine_module_figure(task, n_points: int = 20, seed: int = 0):
     X, y = task.sample(n_points, seed=seed)
     # y is standardised; undo it to draw the points on the raw module's scale
     y_raw = y * task.module_stds[0] + task.module_means[0]
-    fig, ax = subplots(width=6.4, height=4.0)
+    fig, ax = subplots(width=6.4, height=3.8)
     for c in components:
         ax.plot(t, c, color=OURS, lw=1.0)
     ax.plot(t, components.sum(axis=0), color="#e07b28", lw=2.5, label="target function")
@@ -173,14 +245,14 @@ def sine_module_figure(task, n_points: int = 20, seed: int = 0):
 def modules_against_target(task, X, y):
     """The target against each module's projection, with that module's (scaled) function drawn over it."""
     K = task.n_modules
-    fig, axes = subplots(1, K, width=3.4, height=3.0, sharey=True)
+    fig, axes = subplots(1, K, width=min(3.4, COLUMN_INCHES / K), height=2.8, sharey=True)
     t = np.linspace(-3.5, 3.5, 400)
     for j, ax in enumerate(np.atleast_1d(axes)):
         ax.plot(X @ task.projections[j, :, 0], y, ".", ms=2, color=PAPER)
         module = task.standardise(task.module_components(t, module=j).sum(axis=0), module=j)
         ax.plot(t, module / np.sqrt(K), color=OURS, lw=2)
         ax.set(xlabel=f"module {j + 1}: $u_{j + 1}^\\top x$")
-    np.atleast_1d(axes)[0].set_ylabel("target y")
+    np.atleast_1d(axes)[0].set_ylabel("target $y$")
     return fig
 
 
@@ -195,7 +267,7 @@ def recovery_scatter(cos, variants):
         ax.plot([0, 1], [1, 0], ":", color=PAPER, lw=1)
         ax.set(xlim=(-0.03, 1.05), ylim=(-0.03, 1.05), xlabel=r"$|u_1^\top \hat u|$", title=variant)
     np.atleast_1d(axes)[0].set_ylabel(r"$|u_2^\top \hat u|$")
-    np.atleast_1d(axes)[0].legend(fontsize=8, loc="center")
+    np.atleast_1d(axes)[0].legend(fontsize=MIN_TEXT_PT, loc="center")
     return fig
 
 
@@ -215,7 +287,7 @@ def projection_training_figure(steps, score, matched, inits, reference_similarit
         ax.set(xlabel="training iteration", ylabel=label, ylim=(0, 1.02))
     for name, marker in (("baseline", "s"), (methods.rule("paper"), "D")):
         axes[0].plot([0, 1000], reference_similarity[name], marker, color=PAPER, ms=7, label=f"authors: {name}")
-    axes[0].legend(fontsize=7, loc="lower right")
+    axes[0].legend(fontsize=MIN_TEXT_PT, loc="lower right")
     return fig
 
 
@@ -234,10 +306,11 @@ def composite_schematic(axes, combos, class_names, unseen) -> None:
     for ax, combo, held_out in zip(axes, combos, unseen):
         for j, c in enumerate(combo):
             ax.add_patch(plt.Rectangle((j, 0), 0.96, 0.96, color=plt.cm.tab10(int(c)), alpha=0.55))
-            ax.text(j + 0.48, 0.48, class_names[int(c)], ha="center", va="center", fontsize=7)
+            ax.text(j + 0.48, 0.48, class_names[int(c)], ha="center", va="center", fontsize=MIN_TEXT_PT,
+                    rotation=90 if len(combo) > 2 else 0)
         ax.set(xlim=(0, len(combo)), ylim=(0, 1), xticks=[], yticks=[])
         ax.set_title(f"{tuple(int(c) for c in combo)}: sum {int(sum(combo))}, "
-                     + ("unseen" if held_out else "seen"), fontsize=8)
+                     + ("unseen" if held_out else "seen"), fontsize=MIN_TEXT_PT)
 
 
 def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns):
@@ -261,7 +334,7 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
             if k == len(module_counts) - 1:
                 ax.set_xlabel("training samples n")
         axes[k, 0].set_ylabel("test loss / Var(y)")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=MIN_TEXT_PT)
     return fig
 
 
@@ -290,7 +363,7 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
         ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     axes[0, 0].set_ylabel("samples needed n*")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=MIN_TEXT_PT)
     return fig
 
 
@@ -307,5 +380,5 @@ def similarity_figure(n_grid, similarity, module_counts, input_dims):
             ax.plot(n_grid, np.median(similarity[k, a], axis=0), "o-", ms=2.5, color=shades[a], label=f"m = {int(m)}")
         ax.set(xscale="log", xlabel="training samples n", title=f"K = {K}", ylim=(0, 1.02))
     axes[0, 0].set_ylabel("matched mean cos²")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=MIN_TEXT_PT)
     return fig

