@@ -15,7 +15,10 @@ def pytest_addoption(parser, pluginmanager):
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """An empty results store in a temporary folder, in the default mode."""
+    """An empty results store (a folder with the store's marker) in a temporary folder, in the default mode."""
+    from modscale_lib.storage import init_store
+
+    init_store(tmp_path)
     monkeypatch.setenv("MODSCALE_RESULTS_DIR", str(tmp_path))
     monkeypatch.delenv("MODSCALE_RESULTS", raising=False)
     return tmp_path
