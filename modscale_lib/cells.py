@@ -61,6 +61,7 @@ _META = "__cell__"       # the NPZ entry holding the cell's JSON record
 IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config, replaces (names the resume command)
 STAMP = ("experiment", "version", "key", "replaces")   # what binds a cell to its result and run
 MAX_WORKERS = 1024
+CONNECT_TIMEOUT_S = 10    # how long to try to reach a Dask scheduler given by its address
 
 
 class BudgetExhausted(Exception):
@@ -420,7 +421,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         raise ImportError("running cells on Dask needs dask.distributed: pip install 'dask[distributed]'") from exc
     if workers is not None:
         workers = validation.whole(workers, "workers", low=1, high=MAX_WORKERS)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -428,7 +429,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         raise ValueError(f"scheduler must be the address of a running Dask scheduler (tcp://host:port), got "
                          f"{scheduler!r}")
     try:
-        client = Client(scheduler, timeout="10s")
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError) as exc:
         raise ConnectionError(f"cannot reach a Dask scheduler at {scheduler} ({exc}); start one (dask scheduler) "
                               f"and its workers, or leave out --scheduler") from exc
