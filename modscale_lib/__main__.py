@@ -68,7 +68,7 @@ def _config(exp: results.Experiment, name: str | None = None, json_text: str | N
         config = exp.config_from_dict(parse_config_json(json_text)) if json_text is not None else exp.config(name)
         exp.check_config(config)
         return config
-    except (TypeError, ValueError, OverflowError) as exc:
+    except Exception as exc:   # whatever the config's own checks raise
         raise UsageError(f"bad config for {exp.name}: {exc}") from exc
 
 
@@ -196,7 +196,7 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
                 except CorruptResultError as exc:   # reported; the others are recomputed
                     print(f"CORRUPT      {_one_line(exc)}")
                     damaged.append(str(path))
-                except (TypeError, ValueError) as exc:
+                except Exception as exc:   # whatever the config's own checks raise
                     print(f"INVALID      {path}: its config is no longer valid ({exc}); not recomputed")
                     damaged.append(str(path))
             if not configs and not any(p.parent.name == exp.name for p in results.stored_results(root)):
@@ -295,7 +295,7 @@ def _workers(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number of worker processes, got {text!r}") from None
     if not 1 <= value <= MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be in [1, {MAX_WORKERS}], got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be in [1, {MAX_WORKERS}] (4 per core of this machine), got {text!r}")
     return value
 
 

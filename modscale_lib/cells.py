@@ -39,6 +39,7 @@ import contextlib
 import datetime as _dt
 import io
 import json
+import os
 import shutil
 import socket
 import time
@@ -60,7 +61,7 @@ CELL_FORMAT = 2          # 1: cells not bound to their result (refused: delete t
 _META = "__cell__"       # the NPZ entry holding the cell's JSON record
 IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config, replaces (names the resume command)
 STAMP = ("experiment", "version", "key", "replaces")   # what binds a cell to its result and run
-MAX_WORKERS = 1024
+MAX_WORKERS = 4 * (os.cpu_count() or 1)   # local worker processes: a few per core at most, never a fork bomb
 CONNECT_TIMEOUT_S = 10    # how long to try to reach a Dask scheduler given by its address
 
 
@@ -91,7 +92,7 @@ def record_checksum(json_path: Path | None) -> str | None:
     if json_path is None or not (json_path.exists() or json_path.is_symlink()):
         return None
     try:
-        checksum = json.loads(read_file(json_path)).get("checksum")
+        checksum = storage.parse_json(read_file(json_path, limit=storage.MAX_JSON_BYTES)).get("checksum")
     except (OSError, ValueError, AttributeError):
         return "?"
     return checksum if isinstance(checksum, str) else "?"
@@ -115,7 +116,7 @@ def check_cell(path: Path, stamp: dict | None = None) -> tuple[dict, dict]:
         contents = load_npz(read_file(path), str(path))
         if _META not in contents:
             raise ValueError(f"it holds no {_META!r} record")
-        record = json.loads(contents.pop(_META).tobytes())
+        record = storage.parse_json(contents.pop(_META).tobytes())
         if not isinstance(record, dict):
             raise ValueError("its record is not a JSON object")
         body = {k: v for k, v in record.items() if k != "checksum"}
@@ -208,7 +209,7 @@ class Cells:
         if self.folder is None or not self.folder.is_dir() or self.identity is None:
             return 0
         try:
-            ident = json.loads(read_file(self.folder / IDENTITY))
+            ident = storage.parse_json(read_file(self.folder / IDENTITY, limit=storage.MAX_JSON_BYTES))
         except (OSError, ValueError):
             return 0
         if not isinstance(ident, dict) or ident.get("key") != self.stamp["key"]:

@@ -153,10 +153,11 @@ def _write_record(folder: Path, record: dict, blob: bytes | None, *, expect: Any
         record["npz"] = f"{key}.{record['npz_sha256'][:12]}.npz"
     record["checksum"] = _sha256(_canonical(record))
     text = (json.dumps(record, indent=1, sort_keys=True, allow_nan=True) + "\n").encode()
-    for what, size in (("record", len(text)), ("arrays", 0 if blob is None else len(blob))):
-        if size > storage.MAX_FILE_BYTES:
-            raise ValueError(f"{record['experiment']}: its {what} take {size} bytes, more than the "
-                             f"{storage.MAX_FILE_BYTES} a stored file may hold; store less")
+    for what, size, limit in (("record", len(text), storage.MAX_JSON_BYTES),
+                              ("arrays", 0 if blob is None else len(blob), storage.MAX_FILE_BYTES)):
+        if size > limit:
+            raise ValueError(f"{record['experiment']}: its {what} take {size} bytes, more than the {limit} a "
+                             f"stored file may hold; store less")
     with lock(folder, key):
         if expect is not _ANY:
             from .cells import record_checksum
@@ -229,7 +230,11 @@ def _check_record(record: Any, json_path: Path) -> None:
     wall = record["metadata"].get("wall_time_s")
     if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not math.isfinite(wall) or wall < 0:
         raise ValueError(f"malformed metadata: wall_time_s is {wall!r}")
+    if not all(isinstance(a, str) for a in record["arrays"]):
+        raise ValueError("its arrays are not named by strings")
     sha = record.get("npz_sha256")
+    if sha is not None and not isinstance(sha, str):
+        raise ValueError(f"its npz_sha256 {sha!r} is not a string")
     if bool(record["arrays"]) != (sha is not None) or (sha and record.get("npz") != f"{key}.{sha[:12]}.npz"):
         raise ValueError(f"its arrays {record['arrays']} and NPZ {record.get('npz')!r} disagree")
 
@@ -240,8 +245,8 @@ def read(json_path: Path | str) -> Result:
     hint = f"Delete {json_path} (and its .npz) and recompute it."
     for attempt in range(3):  # a concurrent writer may commit a new record (and drop our NPZ) between reads
         try:
-            text = read_file(json_path)
-            record = json.loads(text)
+            text = read_file(json_path, limit=storage.MAX_JSON_BYTES)
+            record = storage.parse_json(text)
             _check_record(record, json_path)
         except (OSError, ValueError, TypeError) as exc:
             raise CorruptResultError(f"stored result {json_path} is unreadable or damaged "
@@ -344,7 +349,11 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
         print(f"[modscale] {what} {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
     meter = Meter()
     if exp.sweep:
-        cells = Cells(_cells_folder(root, exp.name, key), progress=progress, desc=exp.name, client=client,
+        folder = _cells_folder(root, exp.name, key)
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise StoreLocationError(f"{folder} is not a folder of cells (a link or a file): cells are written only "
+                                     f"inside the store; delete it and rerun")
+        cells = Cells(folder, progress=progress, desc=exp.name, client=client,
                       identity={"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict,
                                 "replaces": replaces},
                       result_path=json_path,

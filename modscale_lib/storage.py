@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
+import json
 import os
 import platform
 import stat
@@ -31,7 +32,7 @@ from .registry import _plain
 __all__ = ["MissingResultError", "CorruptResultError", "StoreLocationError", "atomic_write", "lock",
            "check_writable", "package_version", "device_name", "split_outputs", "npz_bytes", "load_average",
            "Meter", "mean_load", "weighted_load", "read_file", "load_npz", "check_store", "init_store",
-           "STORE_MARKER", "MAX_FILE_BYTES", "FILE_MODE"]
+           "parse_json", "STORE_MARKER", "MAX_FILE_BYTES", "MAX_JSON_BYTES", "FILE_MODE"]
 
 #: The file that marks a folder as a results store (its first line names the project).
 STORE_MARKER = ".modscale-store"
@@ -39,7 +40,10 @@ STORE_MARKER = ".modscale-store"
 #: of arrays one NPZ may unpack to. Stored results are small (the largest committed file is under 40 kB); the
 #: bound keeps a damaged or planted file from exhausting the reader's memory.
 MAX_FILE_BYTES = 256 * 2 ** 20
-#: The mode of every file the store writes: that of the committed files (git keeps 0644).
+#: The most bytes of one JSON file of the store, a record or a sweep's identity. Records are a few kB, and a
+#: JSON document takes several times its size in memory once parsed.
+MAX_JSON_BYTES = 16 * 2 ** 20
+#: The mode of every file the store writes, that of the committed files (git keeps 0644).
 FILE_MODE = 0o644
 
 
@@ -98,6 +102,14 @@ def read_file(path: Path | str, *, limit: int | None = None) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def parse_json(blob: bytes | str) -> Any:
+    """JSON from a stored file; ``ValueError`` for anything malformed (nesting too deep for the parser too)."""
+    try:
+        return json.loads(blob)
+    except RecursionError as exc:
+        raise ValueError("its JSON is nested too deeply to be a stored record") from exc
 
 
 def load_npz(blob: bytes, name: str = "the NPZ") -> dict:
@@ -206,7 +218,7 @@ def lock(folder: Path, key: str) -> Iterator[None]:
     """An exclusive lock on one key among processes (flock on ``.<key>.lock.tmp``, released if killed)."""
     path = folder / f".{key}.lock.tmp"
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if os.stat(path).st_ino == os.fstat(fd).st_ino:  # else the holder before us unlinked it: retry

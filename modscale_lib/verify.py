@@ -4,21 +4,20 @@ belongs to; and the files that belong to nothing. Reads files only through the s
 nothing in the store can hang it or exhaust its memory."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
 from . import results
 from .cells import IDENTITY, check_cell, record_checksum
 from .results import CorruptResultError
-from .storage import STORE_MARKER, read_file
+from .storage import MAX_JSON_BYTES, STORE_MARKER, parse_json, read_file
 
 __all__ = ["verify_store"]
 
 
 def _identity(folder: Path) -> dict | None:
     try:
-        ident = json.loads(read_file(folder / IDENTITY))
+        ident = parse_json(read_file(folder / IDENTITY, limit=MAX_JSON_BYTES))
     except (OSError, ValueError):
         return None
     return ident if isinstance(ident, dict) else None
@@ -42,7 +41,7 @@ def _resume_command(ident: dict, registry: dict) -> str:
     try:
         exp = registry[ident["experiment"]]
         command = exp.command(exp.config_from_dict(ident["config"]))
-    except (KeyError, TypeError, ValueError):
+    except Exception:   # an identity written by hand, or a config no longer valid
         return "the command that started it"
     return command + (" --force" if ident.get("replaces") is not None else "")
 
@@ -131,7 +130,7 @@ def verify_store(root: Path, registry: dict, report: Callable[[str], None] = pri
         else:
             try:
                 exp.config_from_dict(res.config)
-            except (TypeError, ValueError) as exc:
+            except Exception as exc:   # whatever the config's own checks raise
                 report(f"INVALID      {rel}: its config is no longer valid ({exc})")
             else:
                 if exp.config_name(res.config) is None:

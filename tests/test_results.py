@@ -802,11 +802,51 @@ def test_files_that_are_not_regular_or_too_large_are_refused_not_read(store, mon
     assert time.monotonic() - t0 < 5
     json_path.unlink()
     res = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
-    monkeypatch.setattr(storage, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 100)
     with pytest.raises(CorruptResultError, match="more than the 100 a stored file may hold"):
+        results.read(json_path)
+    with pytest.raises(ValueError, match="its record take .* more than the 100 a stored file may hold"):
+        results.save(toy, ToyConfig(size=9), {"x": 1}, 0.0)
+    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 2 ** 20)
+    monkeypatch.setattr(storage, "MAX_FILE_BYTES", 100)
+    with pytest.raises(CorruptResultError, match=f"{res.files[1]}, which cannot be read .*more than the 100"):
         results.read(json_path)
     with pytest.raises(ValueError, match="more than the 100 a stored file may hold"):
         results.save(toy, ToyConfig(size=9), {"big": np.zeros(1000)}, 0.0)
+    assert not any(store.glob("toy_store_test/*.tmp")) and len(results.stored_results()) == 1
+
+
+def test_malformed_records_are_reported_not_raised_through(store):
+    res = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
+    json_path = store / "toy_store_test" / f"{res.key}.json"
+
+    def resealed(edit):
+        record = json.loads(json_path.read_text())
+        edit(record)
+        record.pop("checksum")
+        record["checksum"] = results._sha256(results._canonical(record))
+        json_path.write_text(json.dumps(record))
+
+    original = json_path.read_text()
+    for edit in (lambda r: r.update(arrays=[1, "grid"]), lambda r: r.update(npz_sha256=5),
+                 lambda r: r.update(arrays="grid")):
+        json_path.write_text(original)
+        resealed(edit)
+        with pytest.raises(CorruptResultError):
+            results.read(json_path)
+    json_path.write_text("[" * 100_000 + "]" * 100_000)   # nested too deeply for the parser
+    with pytest.raises(CorruptResultError, match="nested too deeply"):
+        results.read(json_path)
+
+
+def test_a_cells_folder_that_is_a_link_is_refused(store, sweep_state, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    folder = _json_path(store, toy_sweep, SweepConfig()).with_suffix(".cells")
+    folder.parent.mkdir()
+    folder.symlink_to(elsewhere)
+    with pytest.raises(StoreLocationError, match="not a folder of cells"):
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", progress=False)
+    assert SWEEP_CALLS == [] and not any(elsewhere.iterdir())
 
 
 def test_a_planted_npz_cannot_unpack_to_more_than_the_bound(monkeypatch):
