@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 from . import results
-from .cells import MAX_WORKERS, BudgetExhausted, dask_client
+from .cells import BudgetExhausted
+from .cluster import MAX_WORKERS, dask_client
 from .registry import parse_config_json
 from .results import CorruptResultError, StoreLocationError
 from .storage import weighted_load
@@ -127,12 +128,16 @@ def _compute(exp: results.Experiment, config, mode: str, root, deadline: float |
 
 def _client(args: argparse.Namespace):
     """Where a sweep's cells run (a context manager): here, or on the Dask cluster the options name."""
+    _check_where(args)
+    return dask_client(workers=args.workers, scheduler=args.scheduler)
+
+
+def _check_where(args: argparse.Namespace) -> None:
     if args.workers is not None or args.scheduler is not None:
         if importlib.util.find_spec("distributed") is None:
             raise UsageError("--workers and --scheduler need Dask: pip install 'dask[distributed]'")
         if args.scheduler is not None and not args.scheduler.strip():
             raise UsageError("--scheduler needs the address of a running Dask scheduler, e.g. tcp://host:8786")
-    return dask_client(workers=args.workers, scheduler=args.scheduler)
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
@@ -172,6 +177,10 @@ def _cmd_compute(args: argparse.Namespace) -> int:
         raise UsageError("name an experiment to compute, or pass --all")
     exp = _experiment(args.experiment)
     config = _config(exp, args.config, args.config_json)
+    _check_where(args)
+    if not exp.sweep and (args.workers is not None or args.scheduler is not None):
+        print(f"NOTE         {exp.name} is not a sweep: it runs in this process, not on Dask")
+        args.workers = args.scheduler = None
     with _client(args) as client:
         _compute(exp, config, mode, root, deadline, client)
     return 0

@@ -22,7 +22,8 @@ A forced recompute (``mode="recompute"``) binds its cells to the record it repla
 run again, and the old record stays readable until the new one replaces it.
 
 Where cells run: in this process by default (Dask is not imported), or on a ``dask.distributed`` cluster when
-a client is given (:func:`dask_client`: a ``LocalCluster`` of ``workers`` processes, or a running scheduler).
+a client is given (:func:`modscale_lib.cluster.dask_client`: a ``LocalCluster`` of ``workers`` processes, or a
+running scheduler).
 Either way the store is the single source of truth: whichever worker computes a cell writes it (atomically,
 under the cell's lock, a cell already stored is kept), and this process reads every cell back from the store
 to assemble the result, so the result is the same, bit for bit, whoever computed which cell. Workers must see
@@ -39,30 +40,27 @@ import contextlib
 import datetime as _dt
 import io
 import json
-import os
 import shutil
 import socket
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import storage, validation
+from . import storage
 from .registry import _canonical, _plain, _sha256
 from .storage import (CorruptResultError, Meter, StoreLocationError, atomic_write, device_name, load_npz, lock,
                       mean_load, read_file, split_outputs, weighted_load)
 
-__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "check_cell", "dask_client",
-           "record_checksum", "CELL_FORMAT", "IDENTITY"]
+__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "check_cell", "record_checksum",
+           "CELL_FORMAT", "IDENTITY"]
 
 CELL_FORMAT = 2          # 1: cells not bound to their result (refused: delete their folder to recompute)
 _META = "__cell__"       # the NPZ entry holding the cell's JSON record
 IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config, replaces (names the resume command)
 STAMP = ("experiment", "version", "key", "replaces")   # what binds a cell to its result and run
-MAX_WORKERS = 4 * (os.cpu_count() or 1)   # local worker processes: a few per core at most, never a fork bomb
-CONNECT_TIMEOUT_S = 10    # how long to try to reach a Dask scheduler given by its address
 
 
 class BudgetExhausted(Exception):
@@ -404,35 +402,3 @@ class Cells:
                                      f"{record['item']}, not {_plain(item)}). Delete {path} to recompute that cell.")
         out = {k: record["values"][k] if k in record["values"] else contents[k] for k in record["order"]}
         return out, record
-
-
-@contextlib.contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client`` for :meth:`Cells.map`: on a new ``LocalCluster`` of ``workers`` processes
-    (one thread each), or connected to the running scheduler at ``scheduler`` (e.g. ``tcp://host:8786``);
-    ``None`` when neither is given (cells run in this process, and Dask is not imported)."""
-    if workers is not None and scheduler is not None:
-        raise ValueError("give workers or scheduler, not both")
-    if workers is None and scheduler is None:
-        yield None
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ImportError("running cells on Dask needs dask.distributed: pip install 'dask[distributed]'") from exc
-    if workers is not None:
-        workers = validation.whole(workers, "workers", low=1, high=MAX_WORKERS)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
-            yield client
-        return
-    if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ValueError(f"scheduler must be the address of a running Dask scheduler (tcp://host:port), got "
-                         f"{scheduler!r}")
-    try:
-        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-    except (OSError, TimeoutError) as exc:
-        raise ConnectionError(f"cannot reach a Dask scheduler at {scheduler} ({exc}); start one (dask scheduler) "
-                              f"and its workers, or leave out --scheduler") from exc
-    with client:
-        yield client

@@ -306,7 +306,7 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
         later. An experiment that is not a sweep cannot stop part-way: it is not started (``BudgetExhausted``)
         when no time is left, or when it is stored and took longer than ``budget_s`` then; otherwise it runs
         to its end, which may be after the budget.
-    client : a ``distributed.Client`` (see :func:`modscale_lib.cells.dask_client`) on which a sweep's cells
+    client : a ``distributed.Client`` (see :func:`modscale_lib.cluster.dask_client`) on which a sweep's cells
         run; ``None``: in this process.
     """
     from .cells import BudgetExhausted, Cells, CompletedElsewhere

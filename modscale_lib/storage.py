@@ -130,10 +130,19 @@ def _is_marked(root: Path) -> bool:
         return False
 
 
+def _is_store_file(path: Path) -> bool:
+    name = path.name
+    return (name.endswith((".json", ".npz")) and len(name.split(".")[0]) == 16) or name.endswith(".cells") \
+        or (name.startswith(".") and name.endswith(".tmp"))
+
+
 def _looks_like_a_store(root: Path) -> bool:
-    """A folder made before the marker existed: only experiment folders (identifier names) in it."""
+    """A store made before the marker existed: only experiment folders (identifier names, not links) in it,
+    each holding stored results (``<key>.json``) and nothing but the store's files."""
     entries = [p for p in root.iterdir() if p.name != STORE_MARKER]
-    return bool(entries) and all(p.is_dir() and not p.is_symlink() and p.name.isidentifier() for p in entries)
+    return bool(entries) and all(
+        p.is_dir() and not p.is_symlink() and p.name.isidentifier() and any(p.glob("*.json"))
+        and all(_is_store_file(f) for f in p.iterdir()) for p in entries)
 
 
 def _marker_text() -> bytes:

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import modscale_lib.__main__ as cli
-from modscale_lib import cells as cells_mod
+from modscale_lib import cluster
 from modscale_lib import results
-from modscale_lib.cells import BudgetExhausted, dask_client
+from modscale_lib.cells import BudgetExhausted
+from modscale_lib.cluster import dask_client
 from modscale_lib.storage import init_store
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is in requirements.txt")
@@ -175,7 +176,12 @@ def test_the_command_line_runs_cells_on_a_scheduler_or_on_its_own_cluster(client
         out = capsys.readouterr().out
         assert code == 0 and "toy_dask_test/" in out
         assert len(_started(marks)) == 3 and os.getpid() not in {pid for _, pid in _started(marks)}
-    monkeypatch.setattr(cells_mod, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
     code = cli.main(["--root", str(store), "compute", "toy_dask_test", "--scheduler", "tcp://127.0.0.1:9"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: cannot reach a Dask scheduler at tcp://127.0.0.1:9")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as idle:
+        code = cli.main(["--root", str(store), "compute", "toy_dask_test", "--force", "--scheduler",
+                         idle.scheduler_address])
+    err = capsys.readouterr().err
+    assert code == 2 and "has no workers" in err and err.startswith("error: ")   # not a wait without end

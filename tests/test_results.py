@@ -778,11 +778,27 @@ def test_the_store_must_be_marked(tmp_path, monkeypatch):
         results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path)   # never writes into a non-store
     with pytest.raises(StoreLocationError, match="not empty"):
         init_store(tmp_path)
+    home = tmp_path / "home"   # folders with names like experiments, but not holding results: not adopted
+    (home / "alice").mkdir(parents=True)
+    (home / "alice" / "notes.txt").write_text("x")
+    with pytest.raises(StoreLocationError, match="not empty"):
+        init_store(home)
+    old_store = tmp_path / "old_store"   # a store made before the marker existed is adopted by init
+    old_store.mkdir()
+    init_store(old_store)
+    results.load_or_run(toy, ToyConfig(), mode="missing", root=old_store, progress=False)
+    (old_store / STORE_MARKER).unlink()
+    with pytest.raises(StoreLocationError, match="init"):
+        results.stored_results(old_store)
+    init_store(old_store)
+    assert len(results.stored_results(old_store)) == 1
+    CALLS.clear()
     empty = tmp_path / "empty"
     empty.mkdir()   # an empty folder named as the store of a computation becomes one
     results.load_or_run(toy, ToyConfig(), mode="missing", root=empty, progress=False)
     assert (empty / STORE_MARKER).is_file() and len(results.stored_results(empty)) == 1
-    assert CALLS == [ToyConfig()] and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "notes.txt"]
+    assert CALLS == [ToyConfig()] and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "home", "notes.txt",
+                                                                                 "old_store"]
 
 
 def test_files_that_are_not_regular_or_too_large_are_refused_not_read(store, monkeypatch):
