@@ -55,7 +55,15 @@ def _toy_dask(cfg, cells):
     return {"x": np.stack([o["x"] for o in out]), "best": [o["best"] for o in out], "tags": [o["tag"] for o in out]}
 
 
-toy_dask = results.experiment("toy_dask_test", 1, DaskConfig, sweep=True)(_toy_dask)
+toy_dask = results.Experiment("toy_dask_test", 1, _toy_dask, DaskConfig, sweep=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered():
+    """The toy experiment in the registry for these tests only (other tests list every registered one)."""
+    results.REGISTRY[toy_dask.name] = toy_dask
+    yield
+    results.REGISTRY.pop(toy_dask.name, None)
 
 
 @pytest.fixture(scope="module")
