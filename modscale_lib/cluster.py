@@ -7,6 +7,7 @@ when a cluster is asked for: the default, cells in this process, needs none.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from typing import Any, Iterator
 
@@ -37,7 +38,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         raise ImportError("running cells on Dask needs dask.distributed: pip install 'dask[distributed]'") from exc
     if workers is not None:
         workers = validation.whole(workers, "workers", low=1, high=MAX_WORKERS)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.ERROR)   # not its routine notes (a worker stopped at the end)
         with cluster, Client(cluster) as client:
             yield client
         return

@@ -91,7 +91,7 @@ def _verify_cells(folder: Path, counts: dict, registry: dict, report: Callable[[
         counts["stray"] += 1
     elif ident.get("replaces") == current:
         what = "a recompute of the stored result" if current is not None else "a computation"
-        report(f"IN PROGRESS  {folder}: {len(cells) - bad} cells of {what} stored; resume with "
+        report(f"IN PROGRESS  {folder}: {what}, {len(cells) - bad} cells stored; resume with "
                f"{_resume_command(ident, registry)}")
         counts["in_progress"] += 1
     else:

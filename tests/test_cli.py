@@ -186,7 +186,7 @@ def test_budgeted_sweep_reports_progress_and_resumes(toys, capsys, store):
     done = len([c for c in CALLS if c[0] == "cell"])
     assert 1 <= done < 8
     code, out, _ = run(capsys, "verify")
-    assert code == 0 and "IN PROGRESS" in out and f"{done} cells of a computation stored" in out
+    assert code == 0 and "IN PROGRESS" in out and f"a computation, {done} cells stored" in out
     assert "resume with python -m modscale_lib compute cli_sweep --config full" in out
     assert run(capsys, "list")[1] == "the store is empty\n"
     code, out, _ = run(capsys, "compute", "cli_sweep", "--config", "full")
@@ -289,7 +289,7 @@ def test_a_killed_forced_recompute_leaves_the_old_record_and_says_how_to_resume(
     assert code == 130 and _one_error(err).startswith("error: interrupted") and "Traceback" not in err
     assert path.read_bytes() == before
     code, out, _ = run(capsys, "verify")
-    assert code == 0 and "IN PROGRESS" in out and "5 cells of a recompute of the stored result" in out
+    assert code == 0 and "IN PROGRESS" in out and "a recompute of the stored result, 5 cells stored" in out
     assert "resume with python -m modscale_lib compute cli_sweep --config full --force" in out
     assert len(run(capsys, "list")[1].strip().splitlines()) == 1
     SWEEP_FAIL["at"] = None
