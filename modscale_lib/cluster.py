@@ -15,7 +15,7 @@ from . import validation
 
 __all__ = ["dask_client", "MAX_WORKERS", "CONNECT_TIMEOUT_S"]
 
-#: The most worker processes of a local cluster: a few per core, so that a typo cannot start a thousand.
+#: The most worker processes of a local cluster, a few per core, so that a typo cannot start a thousand.
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
 #: Seconds to wait for a scheduler given by its address to answer, and for it to have a worker.
 CONNECT_TIMEOUT_S = 10
