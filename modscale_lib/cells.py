@@ -6,30 +6,40 @@ An experiment registered with ``sweep=True`` is called as ``func(config, cells)`
     outputs = cells.map([{"m": m, "seed": s} for m in cfg.m_grid for s in cfg.seeds], one_cell, desc="m, seed")
 
 Each cell is stored atomically, as it finishes, in ``results/<experiment>/<key>.cells/<cell>.npz`` (``<cell>``:
-16 hex digits of SHA-256 of the item's canonical JSON), with its item, plain values, arrays, wall time,
-process CPU time (``cpu_time_s``) and the machine's load average at its start and end (``load_avg``; cells
-stored before these were recorded lack them), device, date and a checksum of all of them. A later run of the same result loads the stored cells and
-computes only the others; a damaged cell raises :class:`~modscale_lib.results.CorruptResultError` (it is
-never silently recomputed over: delete it to recompute it). Outputs come back as stored (tuples as lists,
-numpy scalars as Python numbers) whether computed now or loaded, so a resumed sweep assembles a result
-identical, array for array and bit for bit, to an uninterrupted one. When every cell is there the store
-saves the assembled result (its wall and CPU times the sums of the cells' plus the assembly's, its load the
-cells' mean weighted by wall time) and deletes the folder.
+16 hex digits of SHA-256 of the item's canonical JSON), with a record of: the result it belongs to (experiment,
+version, key, and ``replaces``: the checksum of the stored record that the run replaces, None for a first
+computation), its item, plain values, arrays (dtype, shape, SHA-256), wall time, process CPU time, the
+machine's load average at its start and end, device, date, and a checksum of all of them. A later run of the
+same result loads the stored cells and computes only the others. A cell that is damaged, or that belongs to
+another result, version or run (copied from another folder), raises
+:class:`~modscale_lib.results.CorruptResultError` naming the file: it is never used, and never silently
+recomputed over. Outputs come back as stored (tuples as lists, numpy scalars as Python numbers) whether computed
+now or loaded, so a resumed sweep assembles a result identical, array for array and bit for bit, to an
+uninterrupted one. When every cell is there the store saves the assembled result and deletes the folder.
+
+A forced recompute (``mode="recompute"``) binds its cells to the record it replaces: it starts from no cells
+(an earlier run's folder is discarded), or from the cells of this same recompute when it was stopped and is
+run again, and the old record stays readable until the new one replaces it.
+
+Where cells run: in this process by default (Dask is not imported), or on a ``dask.distributed`` cluster when
+a client is given (:func:`modscale_lib.cluster.dask_client`: a ``LocalCluster`` of ``workers`` processes, or a
+running scheduler).
+Either way the store is the single source of truth: whichever worker computes a cell writes it (atomically,
+under the cell's lock, a cell already stored is kept), and this process reads every cell back from the store
+to assemble the result, so the result is the same, bit for bit, whoever computed which cell. Workers must see
+the store at the same path (one machine, or a shared file system). Two processes that share one scheduler
+compute each cell once (Dask runs one task per key); two independent in-process runs of one sweep stay correct
+but may both compute a cell that neither had stored when it started.
 
 With a deadline (``load_or_run(..., budget_s=S)``), a cell does not start when the mean cell time so far
 says it would end after the deadline: :class:`BudgetExhausted` is raised, with what is done stored.
-
-Several processes can work on one sweep at once (e.g. one per core): a process claims a cell before
-computing it (``<cell>.claim``, created exclusively, holding its host and process id) and skips cells that a
-live process has claimed; at the end it waits for those to be stored, and takes over a claim whose process
-has died. The assembled result is the same whichever process computed which cell.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import json
-import os
 import shutil
 import socket
 import time
@@ -39,37 +49,31 @@ from typing import Any, Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import storage
 from .registry import _canonical, _plain, _sha256
-from .storage import CorruptResultError, Meter, atomic_write, device_name, mean_load, split_outputs, weighted_load
+from .storage import (CorruptResultError, Meter, StoreLocationError, atomic_write, device_name, load_npz, lock,
+                      mean_load, read_file, split_outputs, weighted_load)
 
-__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "CELL_FORMAT"]
+__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "check_cell", "record_checksum",
+           "CELL_FORMAT", "IDENTITY"]
 
-CELL_FORMAT = 1
+CELL_FORMAT = 2          # 1: cells not bound to their result (refused: delete their folder to recompute)
 _META = "__cell__"       # the NPZ entry holding the cell's JSON record
-IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config (names the resume command)
+IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config, replaces (names the resume command)
+STAMP = ("experiment", "version", "key", "replaces")   # what binds a cell to its result and run
 
 
 class BudgetExhausted(Exception):
-    """A sweep stopped before its deadline with ``done`` of ``total`` cells of one map stored; rerun to resume."""
+    """A run stopped before its deadline with ``done`` of ``total`` cells of one map stored; rerun to resume."""
 
-    def __init__(self, desc: str, done: int, total: int):
-        super().__init__(f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same command "
-                         f"to resume")
+    def __init__(self, desc: str, done: int, total: int, reason: str | None = None):
+        super().__init__(reason or f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same "
+                                   f"command to resume")
         self.desc, self.done, self.total = desc, done, total
 
 
 class CompletedElsewhere(Exception):
-    """Another process finished the sweep (and removed its cells) while this one waited for its last cells."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Another process stored the result (and removed its cells) while this one was computing it."""
 
 
 def cell_hash(item: dict) -> str:
@@ -81,20 +85,107 @@ def _array_sha(a: np.ndarray) -> str:
     return _sha256(np.ascontiguousarray(a).tobytes())
 
 
+def record_checksum(json_path: Path | None) -> str | None:
+    """The checksum of the record stored at ``json_path`` (None if there is none, ``"?"`` if unreadable)."""
+    if json_path is None or not (json_path.exists() or json_path.is_symlink()):
+        return None
+    try:
+        checksum = storage.parse_json(read_file(json_path, limit=storage.MAX_JSON_BYTES)).get("checksum")
+    except (OSError, ValueError, AttributeError):
+        return "?"
+    return checksum if isinstance(checksum, str) else "?"
+
+
+def _describe(stamp: dict) -> str:
+    replaces = stamp.get("replaces")
+    run = "a first computation" if replaces is None else f"the recompute of record {str(replaces)[:12]}"
+    return f"{stamp.get('experiment')} key {stamp.get('key')} version {stamp.get('version')} ({run})"
+
+
+def check_cell(path: Path, stamp: dict | None = None) -> tuple[dict, dict]:
+    """Read the cell stored at ``path`` and check it: its checksum, its arrays, that its file is named after
+    its item, and (given ``stamp``: experiment, version, key, replaces) that it belongs to that result and run.
+
+    Returns ``(contents, record)``: the arrays by name and the cell's record. Raises
+    :class:`~modscale_lib.results.CorruptResultError` naming the file.
+    """
+    hint = f"Delete {path} to recompute that cell."
+    try:
+        contents = load_npz(read_file(path), str(path))
+        if _META not in contents:
+            raise ValueError(f"it holds no {_META!r} record")
+        record = storage.parse_json(contents.pop(_META).tobytes())
+        if not isinstance(record, dict):
+            raise ValueError("its record is not a JSON object")
+        body = {k: v for k, v in record.items() if k != "checksum"}
+        if record.get("format") == 1:
+            hint = (f"Cells of format 1 were not bound to their result; delete the folder {path.parent} to recompute "
+                    f"the sweep.")
+            raise ValueError("it was stored before cells recorded the result they belong to (format 1)")
+        if record.get("format") != CELL_FORMAT or _sha256(_canonical(body)) != record.get("checksum"):
+            raise ValueError("its checksum does not match its content")
+        if stamp is not None and any(record.get(k) != stamp.get(k) for k in STAMP):
+            raise ValueError(f"it belongs to {_describe(record)}, not to {_describe(stamp)} (copied from another "
+                             f"folder?)")
+        if path.stem != cell_hash(record["item"]):
+            raise ValueError(f"it holds the cell {record['item']}, which is not the one its file name stands for")
+        if sorted(contents) != sorted(record["arrays"]):
+            raise ValueError(f"it holds arrays {sorted(contents)}, not {sorted(record['arrays'])}")
+        for k, spec in record["arrays"].items():
+            a = contents[k]
+            if [a.dtype.str, list(a.shape), _array_sha(a)] != [spec["dtype"], spec["shape"], spec["sha256"]]:
+                raise ValueError(f"its array {k!r} does not match its checksum")
+        missing = set(record["order"]) - set(record["values"]) - set(contents)
+        if missing:
+            raise ValueError(f"its outputs {sorted(missing)} are missing")
+    except Exception as exc:  # any failure to read a cell back (bad zip, header, JSON, checksum) is damage
+        raise CorruptResultError(f"stored sweep cell {path} is damaged or foreign ({type(exc).__name__}: {exc}). "
+                                 f"{hint}") from exc
+    return contents, record
+
+
+def _cell_task(compute: Callable[[dict], dict], item: dict, stem: str, folder: str, stamp: dict,
+               identity: dict | None, result_path: str | None, desc: str) -> dict:
+    """Compute one cell and store it (run on a Dask worker): ``{"status": "computed" | "stored" | "completed"}``."""
+    cells = Cells(Path(folder), identity=identity, desc=desc, progress=False,
+                  result_path=None if result_path is None else Path(result_path))
+    cells.stamp = stamp
+    if (cells.folder / f"{stem}.npz").exists():
+        return {"status": "stored"}
+    if cells._completed():
+        return {"status": "completed"}
+    if not cells.folder.parent.is_dir():
+        raise StoreLocationError(f"the store's folder {cells.folder.parent} is not visible on the Dask worker "
+                                 f"{socket.gethostname()}: workers must see the store at the same path (run them on "
+                                 f"this machine, or put the store on a file system they share)")
+    meter = Meter()
+    out = compute(item)
+    measured = meter.stop()
+    cells._store(stem, item, out, measured, desc)
+    return {"status": "computed"}
+
+
 class Cells:
     """The cells of one sweep result, stored in ``folder`` (``None``: compute every cell, store none).
 
+    ``identity`` (experiment, version, key, config, replaces) binds the cells to their result and run;
+    ``client`` is a ``distributed.Client`` to compute cells on (None: in this process); ``result_path`` is
+    the assembled result's file (to notice that another process stored it).
+
     Attributes filled as cells are mapped: ``count`` cells, ``total_wall_s`` (their recorded wall times,
-    computed now or earlier), ``run_wall_s`` (the time spent computing cells in this process); likewise
-    ``total_cpu_s`` (process CPU time, summed over the ``cpu_count`` cells that record it: cells stored by
-    older code do not) and ``run_cpu_s``; ``load()`` is the cells' mean load average.
+    computed now or earlier), ``run_wall_s`` (the time this process spent computing cells, or waiting for
+    workers to); likewise ``total_cpu_s`` (process CPU time, summed over the ``cpu_count`` cells that record
+    it) and ``run_cpu_s``; ``load()`` is the cells' mean load average.
     """
 
     def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
-                 desc: str = "cells", identity: dict | None = None, result_path: Path | None = None):
+                 desc: str = "cells", identity: dict | None = None, result_path: Path | None = None,
+                 client: Any = None):
         self.folder = None if folder is None else Path(folder)
-        self.result_path = None if result_path is None else Path(result_path)  # the assembled result's file
+        self.result_path = None if result_path is None else Path(result_path)
         self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
+        self.client = client
+        self.stamp = {k: (identity or {}).get(k) for k in STAMP}
         self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
         self.cpu_count, self.total_cpu_s, self.run_cpu_s = 0, 0.0, 0.0
         self._loads: list[tuple[float | None, float]] = []   # (mean load, wall seconds) of each cell
@@ -108,6 +199,29 @@ class Cells:
         """The mean load average over the cells mapped so far, weighted by their wall time (None if unknown)."""
         return weighted_load(self._loads)
 
+    # The run ------------------------------------------------------------------------------------------------
+    def discard_stale(self) -> int:
+        """Delete the folder if it holds the cells of another run of this result (an earlier computation, or a
+        recompute of a record no longer stored); return how many cells it held. Cells whose folder cannot be
+        identified are left for :meth:`map` to report."""
+        if self.folder is None or not self.folder.is_dir() or self.identity is None:
+            return 0
+        try:
+            ident = storage.parse_json(read_file(self.folder / IDENTITY, limit=storage.MAX_JSON_BYTES))
+        except (OSError, ValueError):
+            return 0
+        if not isinstance(ident, dict) or ident.get("key") != self.stamp["key"]:
+            return 0
+        if ident.get("replaces") == self.stamp["replaces"] and ident.get("version") == self.stamp["version"]:
+            return 0
+        n = len(list(self.folder.glob("*.npz")))
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return n
+
+    def _completed(self) -> bool:
+        """Whether the result was stored (or replaced) by another process since this run started."""
+        return self.result_path is not None and record_checksum(self.result_path) != self.stamp["replaces"]
+
     def map(self, items: list[dict], compute: Callable[[dict], dict], *, desc: str | None = None) -> list[dict]:
         """``[compute(item) for item in items]``, computing only the cells not yet stored, storing each."""
         desc = desc or self.desc
@@ -119,96 +233,130 @@ class Cells:
         outputs: list[Any] = [None] * len(items)
         todo = []
         for i, stem in enumerate(stems):
-            if self.folder is not None and (self.folder / f"{stem}.npz").exists():
-                outputs[i], record = self._load(self.folder / f"{stem}.npz", items[i])
+            path = None if self.folder is None else self.folder / f"{stem}.npz"
+            if path is not None and (path.exists() or path.is_symlink()):
+                outputs[i], record = self._load(path, items[i])
                 self._account(record)
             else:
                 todo.append(i)
-        walls: list[float] = []
         bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not self.progress)
         try:
-            while todo:
-                waiting = []
-                for i in todo:
-                    if self.result_path is not None and self.result_path.exists():
-                        raise CompletedElsewhere(desc)
-                    path = None if self.folder is None else self.folder / f"{stems[i]}.npz"
-                    claimed = path is None or (not path.exists() and self._claim(stems[i]))
-                    if claimed and path is not None and path.exists():   # stored just before the claim
-                        self._release(stems[i])
-                        claimed = False
-                    if not claimed:
-                        if path.exists():   # stored meanwhile by another process
-                            outputs[i], record = self._load(path, items[i])
-                            self._account(record)
-                            bar.update(1)
-                        else:
-                            waiting.append(i)
-                        continue
-                    try:
-                        if self.deadline is not None:
-                            now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
-                            if now >= self.deadline or now + mean > self.deadline:
-                                raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
-                        meter = Meter()
-                        out = compute(items[i])
-                        measured = meter.stop()
-                        walls.append(measured["wall_time_s"])
-                        self.run_wall_s += measured["wall_time_s"]
-                        self.run_cpu_s += measured["cpu_time_s"]
-                        outputs[i], record = self._store(stems[i], items[i], out, measured, desc)
-                    finally:
-                        self._release(stems[i])
-                    self._account(record)
-                    bar.update(1)
-                if waiting:
-                    time.sleep(self.poll_s)
-                todo = waiting
+            if todo and self.client is not None and self.folder is not None:
+                self._map_dask(items, stems, todo, outputs, compute, desc, bar)
+            else:
+                self._map_here(items, stems, todo, outputs, compute, desc, bar)
+        except BaseException:
+            self._tidy()
+            raise
         finally:
             bar.close()
         return outputs
 
-    poll_s = 5.0   # seconds between looks at cells another process is computing
+    def _check_deadline(self, walls: list[float], desc: str, done: int, total: int) -> None:
+        if self.deadline is not None:
+            now, mean = time.monotonic(), (sum(walls) / len(walls) if walls else 0.0)
+            if now >= self.deadline or now + mean > self.deadline:
+                raise BudgetExhausted(desc, done, total)
 
-    def _claim_path(self, stem: str) -> Path:
-        return self.folder / f"{stem}.claim"
+    def _map_here(self, items, stems, todo, outputs, compute, desc, bar) -> None:
+        walls: list[float] = []
+        for i in todo:
+            path = None if self.folder is None else self.folder / f"{stems[i]}.npz"
+            if path is not None:
+                if self._completed():
+                    raise CompletedElsewhere(desc)
+                if path.exists():   # stored meanwhile by another process
+                    outputs[i], record = self._load(path, items[i])
+                    self._account(record)
+                    bar.update(1)
+                    continue
+            self._check_deadline(walls, desc, sum(o is not None for o in outputs), len(items))
+            meter = Meter()
+            out = compute(items[i])
+            measured = meter.stop()
+            walls.append(measured["wall_time_s"])
+            self.run_wall_s += measured["wall_time_s"]
+            self.run_cpu_s += measured["cpu_time_s"]
+            outputs[i], record = self._store(stems[i], items[i], out, measured, desc)
+            self._account(record)
+            bar.update(1)
 
-    def _claim(self, stem: str) -> bool:
-        """Claim a cell for this process; False if a live process holds it (a dead one's claim is taken)."""
-        if self.folder is None:
-            return True
-        self.folder.mkdir(exist_ok=True)
-        path, me = self._claim_path(stem), f"{socket.gethostname()} {os.getpid()}"
-        for _ in range(2):
+    def _map_dask(self, items, stems, todo, outputs, compute, desc, bar) -> None:
+        from distributed import as_completed
+
+        client, meter = self.client, Meter()
+        window = len(todo) if self.deadline is None else max(1, sum(client.nthreads().values()))
+        run = "new" if self.stamp["replaces"] is None else str(self.stamp["replaces"])[:12]
+        compute_f = client.scatter(compute, broadcast=True, hash=False)   # sent to each worker once, not per cell
+        queue, running, walls = list(todo), {}, []
+        finished = as_completed()
+        result_path = None if self.result_path is None else str(self.result_path)
+
+        def submit() -> None:
+            while queue and len(running) < window:
+                self._check_deadline(walls, desc, sum(o is not None for o in outputs) + len(running), len(items))
+                i = queue.pop(0)
+                # the key names the cell of this run: clients sharing a scheduler compute it once
+                future = client.submit(_cell_task, compute_f, items[i], stems[i], str(self.folder), self.stamp,
+                                       self.identity, result_path, desc, pure=False,
+                                       key=f"modscale-cell-{self.stamp['key']}-{run}-{stems[i]}")
+                running[future] = i
+                finished.add(future)
+
+        stopped: BudgetExhausted | None = None
+        try:
             try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    host, pid = path.read_text().split()
-                except (OSError, ValueError):
-                    return False   # being written right now
-                if host != socket.gethostname() or _alive(int(pid)):
-                    return False
-                path.unlink(missing_ok=True)   # its process died: take the cell over
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(me)
-            return True
-        return False
+                submit()
+            except BudgetExhausted as exc:
+                stopped = exc
+            for future in finished:
+                i = running.pop(future)
+                status = future.result()["status"]   # a worker's exception is raised here
+                if status == "completed":
+                    raise CompletedElsewhere(desc)
+                path = self.folder / f"{stems[i]}.npz"
+                if not path.exists():
+                    raise StoreLocationError(f"a Dask worker stored the cell {path}, which this process cannot see: "
+                                             f"workers must see the store at the same path (a shared file system)")
+                outputs[i], record = self._load(path, items[i])
+                self._account(record)
+                walls.append(float(record["wall_time_s"]))
+                bar.update(1)
+                if stopped is None:
+                    try:
+                        submit()
+                    except BudgetExhausted as exc:
+                        stopped = exc
+            if stopped is not None:
+                raise BudgetExhausted(desc, sum(o is not None for o in outputs), len(items))
+        finally:
+            if running:
+                client.cancel(list(running))
+            measured = meter.stop()
+            self.run_wall_s += measured["wall_time_s"]
+            self.run_cpu_s += measured["cpu_time_s"]
 
-    def _release(self, stem: str) -> None:
-        if self.folder is not None:
-            self._claim_path(stem).unlink(missing_ok=True)
-
+    # Files ---------------------------------------------------------------------------------------------------
     def remove(self) -> None:
         """Delete the cells' folder (once the assembled result is stored)."""
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
+    def _tidy(self) -> None:
+        """After a failed or stopped run: remove the folder if no cell was stored in it (no empty folder is left
+        for ``verify`` to report as a run in progress)."""
+        if self.folder is None or not self.folder.is_dir() or any(self.folder.glob("*.npz")):
+            return
+        with contextlib.suppress(OSError):
+            (self.folder / IDENTITY).unlink(missing_ok=True)
+            for tmp in self.folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+            self.folder.rmdir()
+
     def _account(self, record: dict) -> None:
         self.count += 1
         self.total_wall_s += record["wall_time_s"]
-        cpu = record.get("cpu_time_s")   # absent from cells stored before it was recorded
+        cpu = record.get("cpu_time_s")
         if isinstance(cpu, (int, float)) and not isinstance(cpu, bool):
             self.cpu_count += 1
             self.total_cpu_s += cpu
@@ -220,44 +368,37 @@ class Cells:
         values, arrays = split_outputs(f"{desc} cell {item}", out)
         if _META in arrays:
             raise ValueError(f"{desc}: {_META!r} is reserved; rename that output")
-        record = {"format": CELL_FORMAT, "item": _plain(item), "order": list(out), "values": values,
+        record = {"format": CELL_FORMAT, **self.stamp, "item": _plain(item), "order": list(out), "values": values,
                   "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)}
                              for k, a in arrays.items()},
                   "wall_time_s": measured["wall_time_s"], "cpu_time_s": measured["cpu_time_s"],
                   "load_avg": measured["load_avg"], "device": device_name(),
                   "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         record["checksum"] = _sha256(_canonical(record))
-        if self.folder is not None:
-            self.folder.mkdir(exist_ok=True)
+        plain = json.loads(_canonical(values))  # exactly what a later run will load
+        if self.folder is None:
+            return {k: plain[k] if k in plain else arrays[k] for k in record["order"]}, record
+        meta = np.frombuffer(_canonical(record).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays, **{_META: meta})
+        blob = buf.getvalue()
+        if len(blob) > storage.MAX_FILE_BYTES:
+            raise ValueError(f"{desc} cell {item}: its outputs take {len(blob)} bytes, more than the "
+                             f"{storage.MAX_FILE_BYTES} a stored file may hold; store less per cell")
+        self.folder.mkdir(exist_ok=True)
+        path = self.folder / f"{stem}.npz"
+        with lock(self.folder, stem):
             if self.identity is not None and not (self.folder / IDENTITY).exists():
                 atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
-            meta = np.frombuffer(_canonical(record).encode(), dtype=np.uint8)
-            buf = io.BytesIO()
-            np.savez(buf, **arrays, **{_META: meta})
-            atomic_write(self.folder / f"{stem}.npz", buf.getvalue())
-        plain = json.loads(_canonical(values))  # exactly what a later run will load
+            if path.exists():   # another worker stored it first: keep that one (the same cell, bit for bit)
+                return self._load(path, item)
+            atomic_write(path, blob)
         return {k: plain[k] if k in plain else arrays[k] for k in record["order"]}, record
 
-    @staticmethod
-    def _load(path: Path, item: dict) -> tuple[dict, dict]:
-        hint = f"Delete {path} to recompute that cell."
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                contents = {k: npz[k] for k in npz.files}
-            record = json.loads(contents.pop(_META).tobytes())
-            body = {k: v for k, v in record.items() if k != "checksum"}
-            if record.get("format") != CELL_FORMAT or _sha256(_canonical(body)) != record.get("checksum"):
-                raise ValueError("its checksum does not match its content")
-            if record["item"] != _plain(item):
-                raise ValueError(f"it holds the cell {record['item']}, not {_plain(item)}")
-            if sorted(contents) != sorted(record["arrays"]):
-                raise ValueError(f"it holds arrays {sorted(contents)}, not {sorted(record['arrays'])}")
-            for k, spec in record["arrays"].items():
-                a = contents[k]
-                if [a.dtype.str, list(a.shape), _array_sha(a)] != [spec["dtype"], spec["shape"], spec["sha256"]]:
-                    raise ValueError(f"its array {k!r} does not match its checksum")
-            out = {k: record["values"][k] if k in record["values"] else contents[k] for k in record["order"]}
-        except Exception as exc:  # any failure to read a cell back (bad zip, header, JSON, checksum) is damage
-            raise CorruptResultError(f"stored sweep cell {path} is damaged ({type(exc).__name__}: {exc}). "
-                                     f"{hint}") from exc
+    def _load(self, path: Path, item: dict) -> tuple[dict, dict]:
+        contents, record = check_cell(path, self.stamp)
+        if record["item"] != _plain(item):
+            raise CorruptResultError(f"stored sweep cell {path} is damaged or foreign (it holds the cell "
+                                     f"{record['item']}, not {_plain(item)}). Delete {path} to recompute that cell.")
+        out = {k: record["values"][k] if k in record["values"] else contents[k] for k in record["order"]}
         return out, record

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import validation
 
-__all__ = ["Experiment", "experiment", "REGISTRY", "result_key", "canonical_config", "KEY_LENGTH"]
+__all__ = ["Experiment", "experiment", "REGISTRY", "result_key", "canonical_config", "parse_config_json", "KEY_LENGTH"]
 
 KEY_LENGTH = 16     # hex digits of SHA-256: 64 bits, ample for a few thousand results
 REGISTRY: dict[str, "Experiment"] = {}
@@ -114,6 +114,40 @@ def result_key(name: str, version: int, config: Any) -> str:
     return _sha256(_canonical(identity))[:KEY_LENGTH]
 
 
+def _unique_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"the config JSON repeats the key(s) {repeated}; give each field once")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"the config JSON holds {name}, which is not JSON; give a finite number")
+
+
+def parse_config_json(text: str) -> dict:
+    """A config given as JSON text (``--config-json``) as a dict, refusing what JSON parsers accept silently:
+    a repeated key (the last one would win), ``NaN``/``Infinity``, and anything but an object at the top."""
+    if not isinstance(text, str):
+        raise TypeError(f"the config JSON must be a string, got {type(text).__name__}")
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the config is not valid JSON ({exc}); give an object such as "
+                         f"'{{\"seeds\": [0, 1]}}'") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"the config JSON must be an object ({{\"field\": value, ...}}), got {type(value).__name__} "
+                         f"{text.strip()[:40]!r}")
+    return value
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier (it is a folder name in the store), got {name!r}")
+    return name
+
+
 def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
@@ -145,6 +179,22 @@ class Experiment:
     chapter: str | None = None
     configs: tuple[str, ...] = ("cpu", "full")
     sweep: bool = False
+
+    def __post_init__(self):
+        # checked here, not only in the decorator, so that no Experiment names a folder outside the store
+        _check_name(self.name)
+        object.__setattr__(self, "version", validation.whole(self.version, "version", low=0))
+        if not (isinstance(self.config_type, type) and dataclasses.is_dataclass(self.config_type)):
+            raise TypeError(f"config_type must be a dataclass, got {self.config_type!r}")
+        if not callable(self.func):
+            raise TypeError(f"func must be callable, got {self.func!r}")
+        if self.chapter is not None and not (isinstance(self.chapter, str) and self.chapter):
+            raise ValueError(f"chapter must be a notebook stem (a non-empty string), got {self.chapter!r}")
+        object.__setattr__(self, "configs", tuple(self.configs))
+        for c in self.configs:
+            if not callable(getattr(self.config_type, c, None)):
+                raise ValueError(f"configs names {c!r}, but {self.config_type.__name__} has no classmethod {c}()")
+        object.__setattr__(self, "sweep", validation.boolean(self.sweep, "sweep"))
 
     def __call__(self, config: Any, cells: Any = None) -> dict:
         if not self.sweep:
@@ -183,9 +233,12 @@ class Experiment:
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild a config from its stored JSON form (lists become tuples in tuple fields)."""
         fields = {f.name: f for f in dataclasses.fields(self.config_type)}
-        if not isinstance(values, dict) or set(values) - set(fields):
-            extra = sorted(set(values) - set(fields)) if isinstance(values, dict) else values
-            raise ValueError(f"config for {self.name!r} has unknown fields {extra}; allowed: {sorted(fields)}")
+        if not isinstance(values, dict):
+            raise ValueError(f"config for {self.name!r} must be a JSON object of fields ({sorted(fields)}), got "
+                             f"{type(values).__name__} {values!r}"[:300])
+        if set(values) - set(fields):
+            raise ValueError(f"config for {self.name!r} has unknown fields {sorted(set(values) - set(fields))}; "
+                             f"allowed: {sorted(fields)}")
         return self.config_type(**{k: _tuples(v) if _field_kind(fields[k].type)[0] == "tuple" else v
                                    for k, v in values.items()})
 
@@ -203,18 +256,8 @@ def experiment(name: str, version: int, config_type: type, *, chapter: str | Non
     ``func`` returns a dict of plain values (numbers, strings, lists, nested dicts; they go to the JSON) and
     numpy arrays (they go to the NPZ).
     """
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name must be a Python identifier (it is a folder name), got {name!r}")
-    version = validation.whole(version, "version", low=0)
-    if not (isinstance(config_type, type) and dataclasses.is_dataclass(config_type)):
-        raise TypeError(f"config_type must be a dataclass, got {config_type!r}")
-    if chapter is not None and not (isinstance(chapter, str) and chapter):
-        raise ValueError(f"chapter must be a notebook stem (a non-empty string), got {chapter!r}")
-    configs = tuple(configs)
-    for c in configs:
-        if not callable(getattr(config_type, c, None)):
-            raise ValueError(f"configs names {c!r}, but {config_type.__name__} has no classmethod {c}()")
-    sweep = validation.boolean(sweep, "sweep")
+    # checked now, before the function is defined, and again by Experiment itself
+    Experiment(name, version, lambda cfg: {}, config_type, chapter, tuple(configs), sweep)
 
     def wrap(func: Callable[..., dict]) -> Experiment:
         exp = Experiment(name, version, func, config_type, chapter, configs, sweep)

@@ -12,8 +12,9 @@ Conventions (deliberate, and the same everywhere):
   ``allow_inf``.
 * Arrays may be numpy arrays, nested sequences or torch tensors (detached and copied to the CPU); they come
   back as numpy arrays of the requested dtype, finite unless stated otherwise.
-* Sizes are bounded: :func:`check_size` refuses an allocation beyond :data:`MAX_ELEMENTS` elements (about
-  16 GiB of float64), naming the parameter that asked for it, before anything is allocated; and
+* Sizes are bounded: :func:`check_size` refuses an allocation beyond :data:`MAX_ELEMENTS` elements (a
+  quarter of this machine's memory as float64), naming the parameter that asked for it, before anything is
+  allocated; and
   :func:`check_count` refuses more than :data:`MAX_ITEMS` iterations of a Python-level loop (models,
   modules, redraws), so that an absurd count is an error, not a run that never ends.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -30,8 +32,31 @@ import numpy as np
 __all__ = ["whole", "whole_array", "real", "real_array", "choice", "boolean", "array", "seed", "seeds",
            "check_size", "check_count", "as_numpy", "check_geometry", "MAX_ELEMENTS", "MAX_ITEMS", "MAX_SEED"]
 
-#: The most elements :func:`check_size` allows in one array or one batch of work (about 16 GiB as float64).
-MAX_ELEMENTS = 2 ** 31          # elements of one array or one batch of work: ~16 GiB as float64
+
+
+def _memory_bytes() -> int | None:
+    """This machine's memory in bytes, or the memory limit of this process's cgroup where that is lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        total = None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) > 0:
+            total = int(text) if total is None else min(total, int(text))
+    return total
+
+
+#: The memory this machine (or this process's cgroup) has, in bytes; None where the OS does not say.
+MEMORY_BYTES = _memory_bytes()
+#: The most elements :func:`check_size` allows in one array or one batch of work: a quarter of the machine's
+#: memory as float64 (a computation holds a few arrays of its largest size at once), 2**31 where the memory
+#: is unknown. A request above it is refused by name instead of failing inside numpy or torch.
+MAX_ELEMENTS = MEMORY_BYTES // 4 // 8 if MEMORY_BYTES else 2 ** 31
 MAX_SEED = 2 ** 63 - 1
 #: The most iterations :func:`check_count` allows in one Python-level loop (models, modules, restarts, ...).
 MAX_ITEMS = 100_000
@@ -211,8 +236,9 @@ def check_size(n_elements: Any, name: str, *, limit: int = MAX_ELEMENTS) -> int:
     """
     n = int(n_elements)
     if n > limit:
-        raise ValueError(f"{name} asks for {n:.3g} elements, more than the {limit:.3g} this library allows in "
-                         f"one array (about {limit * 8 / 2 ** 30:.0f} GiB of float64); use a smaller size")
+        raise ValueError(f"{name} asks for {n:.3g} elements ({n * 8 / 2 ** 30:.3g} GiB of float64), more than the "
+                         f"{limit:.3g} this library allows in one array (a quarter of this machine's memory); use a "
+                         f"smaller size")
     return n
 
 

@@ -77,12 +77,13 @@ def _cell_record(path):
 
 
 def _as_written_by_old_code(path):
-    """Rewrite a stored cell as the code before issue 13's accounting wrote it: no CPU time, no load."""
+    """Rewrite a stored cell as the code before issue 24 wrote it: format 1, not bound to its result."""
     with np.load(path, allow_pickle=False) as npz:
         contents = {k: npz[k] for k in npz.files}
     record = json.loads(contents.pop(cells_mod._META).tobytes())
-    for field in ("cpu_time_s", "load_avg", "checksum"):
+    for field in ("experiment", "version", "key", "replaces", "checksum"):
         record.pop(field)
+    record["format"] = 1
     record["checksum"] = _sha256(_canonical(record))
     buf = io.BytesIO()
     np.savez(buf, **contents, **{cells_mod._META: np.frombuffer(_canonical(record).encode(), dtype=np.uint8)})
@@ -107,7 +108,7 @@ def test_a_sweep_records_cpu_time_per_cell_and_in_all(tmp_path, state):
     key = results.result_key("budget_sweep_test", 1, BudgetConfig())
     stored = sorted((tmp_path / "budget_sweep_test" / f"{key}.cells").glob("*.npz"))
     records = [_cell_record(p) for p in stored]
-    assert len(records) == 3 and all(r["format"] == cells_mod.CELL_FORMAT == 1 for r in records)  # same format
+    assert len(records) == 3 and all(r["format"] == cells_mod.CELL_FORMAT == 2 for r in records)
     assert all(0.015 <= r["cpu_time_s"] <= r["wall_time_s"] + 0.05 for r in records)
     assert all(len(r["load_avg"]) == 2 for r in records)
     STATE["fail_at"] = None
@@ -120,22 +121,20 @@ def test_a_sweep_records_cpu_time_per_cell_and_in_all(tmp_path, state):
     assert row["cpu_time_s"] == pytest.approx(meta["cpu_time_s"]) and row["wall_time_s"] >= row["cpu_time_s"] - 0.1
 
 
-def test_cells_stored_by_older_code_resume_and_the_cpu_total_is_not_claimed(tmp_path, state):
-    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-    whole = results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "a", progress=False)
+def test_cells_stored_by_older_code_are_refused_naming_the_folder(tmp_path, state):
+    # Cells of format 1 do not say which result they belong to: they could have been copied from another
+    # config's folder, so they are never used; the error names the folder to delete.
     STATE.update(fail_at=2, calls=0)
     with pytest.raises(KeyboardInterrupt):
-        results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "b", progress=False)
-    folder = tmp_path / "b" / "budget_sweep_test" / f"{whole.key}.cells"
+        results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    key = results.result_key("budget_sweep_test", 1, BudgetConfig())
+    folder = tmp_path / "budget_sweep_test" / f"{key}.cells"
     for path in folder.glob("*.npz"):
         _as_written_by_old_code(path)
     STATE.update(fail_at=None, calls=0)
-    resumed = results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path / "b", progress=False)
-    assert STATE["calls"] == 4   # the two old cells were loaded, not recomputed
-    assert resumed.values == whole.values and resumed["v"].tobytes() == whole["v"].tobytes()
-    assert "cpu_time_s" not in resumed.metadata and resumed.metadata["cells_with_cpu_time"] == 4
-    row = next(r for r in results.ledger(tmp_path / "b") if r["experiment"] == "budget_sweep_test")
-    assert row["cpu_time_s"] is None and row["wall_time_s"] > 0
+    with pytest.raises(results.CorruptResultError, match=f"format 1.*delete the folder {folder}"):
+        results.load_or_run(budget_sweep, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
+    assert STATE["calls"] == 0
 
 
 def test_a_plain_result_records_cpu_time(tmp_path, state):

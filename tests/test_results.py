@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from modscale_lib import cells as cells_mod
-from modscale_lib import results
+from modscale_lib import results, storage
 from modscale_lib.cells import BudgetExhausted
 from modscale_lib.results import CorruptResultError, MissingResultError, StoreLocationError
+from modscale_lib.storage import STORE_MARKER, init_store
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def _reset_calls():
 
 
 def _files(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    """The store's files, but its marker."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != STORE_MARKER)
 
 
 def _snapshot(root):
@@ -568,39 +570,335 @@ def test_old_command_points_to_the_new_one():
     assert os.environ.get("MODSCALE_RESULTS") == "read"
 
 
-def test_two_workers_share_a_sweep_without_computing_a_cell_twice(tmp_path, sweep_state):
-    import threading
-
-    from modscale_lib import cells as cells_module
-
-    FAIL_AT["sleep"] = 0.05
-    cells_module.Cells.poll_s = 0.05
-    try:
-        cfg, got = SweepConfig(), {}
-        workers = [threading.Thread(target=lambda w=w: got.__setitem__(w, results.load_or_run(
-            toy_sweep, cfg, mode="missing", root=tmp_path, progress=False))) for w in range(2)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    finally:
-        cells_module.Cells.poll_s = 5.0
-    assert len(SWEEP_CALLS) == len(cfg.ms) * len(cfg.seeds)          # each cell computed once
-    alone = toy_sweep(cfg, cells_module.Cells(None, progress=False))
-    np.testing.assert_array_equal(got[0]["loss"], alone["loss"])
-    np.testing.assert_array_equal(got[1]["loss"], alone["loss"])
+def test_two_processes_running_one_sweep_store_one_identical_result(store, sweep_state):
+    # Without a shared Dask scheduler, two runs of one sweep do not coordinate: each computes the cells it does
+    # not find stored (a cell stored meanwhile is loaded, and a cell stored twice keeps its first copy); the
+    # result is the same as one run's, bit for bit.
+    cfg, got = SweepConfig(), {}
+    alone = toy_sweep(cfg, cells_mod.Cells(None, progress=False))
+    SWEEP_CALLS.clear()
+    FAIL_AT["sleep"] = 0.02
+    workers = [threading.Thread(target=lambda w=w: got.__setitem__(w, results.load_or_run(
+        toy_sweep, cfg, mode="missing", progress=False))) for w in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    (path,) = results.stored_results()
+    for res in (got[0], got[1], results.read(path)):
+        assert res["loss"].tobytes() == alone["loss"].tobytes() and res["best"] == alone["best"]
+    assert 9 <= len(SWEEP_CALLS) <= 18 and _files(store) == sorted(results.read(path).files and
+                                                                   [f"toy_sweep/{f}" for f in results.read(path).files])
 
 
-def test_a_dead_workers_claim_is_taken_over(tmp_path, sweep_state):
-    import socket
+# ---------------------------------------------------------------------------------------------------------
+# Recompute, and cells bound to their result (issue 24)
+# ---------------------------------------------------------------------------------------------------------
+def _json_path(root, exp, cfg):
+    return root / exp.name / f"{results.result_key(exp.name, exp.version, exp.check_config(cfg))}.json"
 
-    from modscale_lib import cells as cells_module
 
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_recompute_of_a_stored_sweep_computes_every_cell_again(store, sweep_state, monkeypatch, how):
     cfg = SweepConfig()
-    key = results.result_key(toy_sweep.name, toy_sweep.version, toy_sweep.check_config(cfg))
-    folder = tmp_path / toy_sweep.name / f"{key}.cells"
-    folder.mkdir(parents=True)
-    stem = cells_module.cell_hash({"m": 2, "seed": 0})
-    (folder / f"{stem}.claim").write_text(f"{socket.gethostname()} 999999999")   # no such process
-    res = results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path, progress=False)
-    assert len(SWEEP_CALLS) == 9 and res["loss"].shape == (9, 5) and not folder.exists()
+    first = results.load_or_run(toy_sweep, cfg, mode="missing", progress=False)
+    path = _json_path(store, toy_sweep, cfg)
+    before = path.read_bytes()
+    time.sleep(1.05)   # the record's date has one-second resolution
+    SWEEP_CALLS.clear()
+    if how == "environment":
+        monkeypatch.setenv("MODSCALE_RESULTS", "recompute")
+        again = results.load_or_run(toy_sweep, cfg, progress=False)
+    else:
+        again = results.load_or_run(toy_sweep, cfg, mode="recompute", progress=False)
+    assert sorted(map(str, SWEEP_CALLS)) == sorted(str({"m": m, "seed": s}) for m in cfg.ms for s in cfg.seeds)
+    assert path.read_bytes() != before and again.metadata["date"] > first.metadata["date"]
+    _same(first, again)   # the cells are deterministic: the same values, recomputed
+    _same(results.read(path), again)
+    assert again.checksum != first.checksum and _files(store) == [f"toy_sweep/{f}" for f in sorted(again.files)]
+
+
+def test_recompute_of_a_stored_non_sweep_computes_it_again(store):
+    first = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
+    path = _json_path(store, toy, ToyConfig())
+    before = path.read_bytes()
+    time.sleep(1.05)
+    again = results.load_or_run(toy, ToyConfig(), mode="recompute", progress=False)
+    assert len(CALLS) == 2 and path.read_bytes() != before and again.metadata["date"] > first.metadata["date"]
+    assert again.values == first.values
+
+
+def test_a_failed_recompute_of_a_non_sweep_leaves_the_old_record(store):
+    @results.experiment("toy_flaky_test", version=1, config_type=ToyConfig)
+    def flaky(cfg):
+        if STATE["fail"]:
+            raise KeyboardInterrupt("killed")
+        return {"x": np.arange(3.0)}
+
+    STATE = {"fail": False}
+    first = results.load_or_run(flaky, ToyConfig(), mode="missing", progress=False)
+    path = _json_path(store, flaky, ToyConfig())
+    before = _snapshot(store)
+    STATE["fail"] = True
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(flaky, ToyConfig(), mode="recompute", progress=False)
+    assert _snapshot(store) == before and results.read(path).checksum == first.checksum
+
+
+def test_a_killed_recompute_leaves_the_old_record_and_resumes_from_its_own_cells(store, sweep_state):
+    cfg = SweepConfig()
+    first = results.load_or_run(toy_sweep, cfg, mode="missing", progress=False)
+    path = _json_path(store, toy_sweep, cfg)
+    before = path.read_bytes()
+    SWEEP_CALLS.clear()
+    FAIL_AT["n"] = 4
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(toy_sweep, cfg, mode="recompute", progress=False)
+    # the old record is untouched and readable, in every mode
+    assert path.read_bytes() == before
+    _same(results.load_or_run(toy_sweep, cfg, progress=False), first)
+    assert results.load_or_run(toy_sweep, cfg, mode="missing", progress=False).checksum == first.checksum
+    folder = path.with_suffix(".cells")
+    assert len(list(folder.glob("*.npz"))) == 4
+    # run again, the recompute resumes from its own four cells
+    FAIL_AT["n"] = None
+    SWEEP_CALLS.clear()
+    again = results.load_or_run(toy_sweep, cfg, mode="recompute", progress=False)
+    assert len(SWEEP_CALLS) == 5 and path.read_bytes() != before and not folder.exists()
+    _same(again, first)
+    # and the next recompute replaces that record: it starts from no cells
+    SWEEP_CALLS.clear()
+    results.load_or_run(toy_sweep, cfg, mode="recompute", progress=False)
+    assert len(SWEEP_CALLS) == 9
+
+
+def test_a_recompute_discards_the_cells_of_an_earlier_run(tmp_path, sweep_state):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    cfg = SweepConfig()
+    results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "a", progress=False)
+    SWEEP_CALLS.clear()
+    FAIL_AT["n"] = 5   # an interrupted first computation elsewhere: cells of a run that replaces nothing
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "b", progress=False)
+    FAIL_AT["n"] = None
+    cells = _json_path(tmp_path / "b", toy_sweep, cfg).with_suffix(".cells")
+    target = _json_path(tmp_path / "a", toy_sweep, cfg).with_suffix(".cells")
+    cells.rename(target)   # left beside the stored result (e.g. a kill between the save and the clean-up)
+    SWEEP_CALLS.clear()
+    results.load_or_run(toy_sweep, cfg, mode="recompute", root=tmp_path / "a", progress=False)
+    assert len(SWEEP_CALLS) == 9 and not target.exists()
+
+
+def _interrupted(root, exp, cfg, fail_at=4):
+    """The cells folder of an interrupted first computation of ``exp`` at ``cfg`` in ``root``."""
+    SWEEP_CALLS.clear()
+    FAIL_AT["n"] = fail_at
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(exp, cfg, mode="missing", root=root, progress=False)
+    FAIL_AT["n"] = None
+    return _json_path(root, exp, cfg).with_suffix(".cells")
+
+
+@pytest.mark.parametrize("source", ["other_config", "other_version", "other_run"])
+def test_cells_of_another_result_are_refused_naming_the_file(tmp_path, sweep_state, source):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    cfg = SweepConfig()
+    exp = toy_sweep
+    if source == "other_config":   # same items, another config: the issue's module_recovery case
+        donor = _interrupted(tmp_path / "b", toy_sweep, SweepConfig(ms=(2, 3, 4, 9)))
+    elif source == "other_version":
+        twin = results.Experiment("toy_sweep", 2, toy_sweep.func, SweepConfig, sweep=True)
+        donor = _interrupted(tmp_path / "b", twin, cfg)
+    else:   # cells of a recompute, copied into a first computation's folder
+        results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "b", progress=False)
+        SWEEP_CALLS.clear()
+        FAIL_AT["n"] = 4
+        with pytest.raises(KeyboardInterrupt):
+            results.load_or_run(toy_sweep, cfg, mode="recompute", root=tmp_path / "b", progress=False)
+        FAIL_AT["n"] = None
+        donor = _json_path(tmp_path / "b", toy_sweep, cfg).with_suffix(".cells")
+    target = _interrupted(tmp_path / "a", exp, cfg, fail_at=1)
+    copied = sorted(set(p.name for p in donor.glob("*.npz")) - set(p.name for p in target.glob("*.npz")))
+    assert copied
+    for name in copied:
+        (target / name).write_bytes((donor / name).read_bytes())
+    SWEEP_CALLS.clear()
+    with pytest.raises(CorruptResultError, match=f"stored sweep cell {target}/.*npz is damaged or foreign .*it belongs "
+                                                 f"to toy_sweep key"):
+        results.load_or_run(exp, cfg, mode="missing", root=tmp_path / "a", progress=False)
+    assert SWEEP_CALLS == [] and not _json_path(tmp_path / "a", exp, cfg).exists()
+
+
+def test_a_sweep_that_fails_leaves_no_empty_cells_folder(store, sweep_state):
+    @results.experiment("toy_sweep_failing", version=1, config_type=SweepConfig, sweep=True)
+    def failing(cfg, cells):
+        return cells.map([{"m": m} for m in cfg.ms], lambda item: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        results.load_or_run(failing, SweepConfig(), mode="missing", progress=False)
+    assert _files(store) == [] and not any(store.glob("*/*.cells"))
+
+
+def test_an_experiment_cannot_name_a_folder_outside_the_store(tmp_path):
+    for name in ("../x", "a/b", "", ".", "..", "x y", "/etc", None):
+        with pytest.raises(ValueError, match="identifier"):
+            results.Experiment(name, 1, toy.func, ToyConfig)
+    store = tmp_path / "store"
+    init_store(store)
+    exp = results.Experiment("toy_escape", 1, toy.func, ToyConfig)
+    object.__setattr__(exp, "name", "../outside")   # past the check, by hand
+    with pytest.raises(ValueError, match="names no folder of the store"):
+        results.load_or_run(exp, ToyConfig(), mode="missing", root=store)
+    with pytest.raises(ValueError, match="names no folder of the store"):
+        results.save(exp, ToyConfig(), {"x": 1}, 0.0, store)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"] and CALLS == []
+
+
+def test_new_files_are_written_0644_like_the_committed_ones(tmp_path, sweep_state):
+    old = os.umask(0o077)   # even under a strict umask
+    try:
+        init_store(tmp_path)
+        results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path, progress=False)
+        _interrupted(tmp_path, toy_sweep, SweepConfig())
+        files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    finally:
+        os.umask(old)
+    assert len(files) >= 7   # the marker, a JSON, its NPZ, four cells and their folder's identity
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}
+
+
+def test_the_store_must_be_marked(tmp_path, monkeypatch):
+    for root in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(StoreLocationError, match="init"):
+            results.stored_results(root)
+        with pytest.raises(StoreLocationError, match="init"):
+            results.load_or_run(toy, ToyConfig(), root=root)
+    (tmp_path / "notes.txt").write_text("not a store")
+    with pytest.raises(StoreLocationError, match="is not a results store"):
+        results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path)   # never writes into a non-store
+    with pytest.raises(StoreLocationError, match="not empty"):
+        init_store(tmp_path)
+    home = tmp_path / "home"   # folders with names like experiments, but not holding results: not adopted
+    (home / "alice").mkdir(parents=True)
+    (home / "alice" / "notes.txt").write_text("x")
+    with pytest.raises(StoreLocationError, match="not empty"):
+        init_store(home)
+    old_store = tmp_path / "old_store"   # a store made before the marker existed is adopted by init
+    old_store.mkdir()
+    init_store(old_store)
+    results.load_or_run(toy, ToyConfig(), mode="missing", root=old_store, progress=False)
+    (old_store / STORE_MARKER).unlink()
+    with pytest.raises(StoreLocationError, match="init"):
+        results.stored_results(old_store)
+    init_store(old_store)
+    assert len(results.stored_results(old_store)) == 1
+    CALLS.clear()
+    empty = tmp_path / "empty"
+    empty.mkdir()   # an empty folder named as the store of a computation becomes one
+    results.load_or_run(toy, ToyConfig(), mode="missing", root=empty, progress=False)
+    assert (empty / STORE_MARKER).is_file() and len(results.stored_results(empty)) == 1
+    assert CALLS == [ToyConfig()] and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "home", "notes.txt",
+                                                                                 "old_store"]
+
+
+def test_files_that_are_not_regular_or_too_large_are_refused_not_read(store, monkeypatch):
+    res = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
+    json_path = store / "toy_store_test" / f"{res.key}.json"
+    npz_path = json_path.with_name(res.files[1])
+    npz_path.unlink()
+    npz_path.symlink_to("/dev/zero")
+    t0 = time.monotonic()
+    with pytest.raises(CorruptResultError, match="a character device, not a regular file"):
+        results.read(json_path)
+    npz_path.unlink()
+    json_path.unlink()
+    os.mkfifo(json_path)
+    with pytest.raises(CorruptResultError, match="a FIFO, not a regular file"):
+        results.load_or_run(toy, ToyConfig(), progress=False)
+    assert time.monotonic() - t0 < 5
+    json_path.unlink()
+    res = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
+    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 100)
+    with pytest.raises(CorruptResultError, match="more than the 100 a stored file may hold"):
+        results.read(json_path)
+    with pytest.raises(ValueError, match="its record take .* more than the 100 a stored file may hold"):
+        results.save(toy, ToyConfig(size=9), {"x": 1}, 0.0)
+    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 2 ** 20)
+    monkeypatch.setattr(storage, "MAX_FILE_BYTES", 100)
+    with pytest.raises(CorruptResultError, match=f"{res.files[1]}, which cannot be read .*more than the 100"):
+        results.read(json_path)
+    with pytest.raises(ValueError, match="more than the 100 a stored file may hold"):
+        results.save(toy, ToyConfig(size=9), {"big": np.zeros(1000)}, 0.0)
+    assert not any(store.glob("toy_store_test/*.tmp")) and len(results.stored_results()) == 1
+
+
+def test_malformed_records_are_reported_not_raised_through(store):
+    res = results.load_or_run(toy, ToyConfig(), mode="missing", progress=False)
+    json_path = store / "toy_store_test" / f"{res.key}.json"
+
+    def resealed(edit):
+        record = json.loads(json_path.read_text())
+        edit(record)
+        record.pop("checksum")
+        record["checksum"] = results._sha256(results._canonical(record))
+        json_path.write_text(json.dumps(record))
+
+    original = json_path.read_text()
+    for edit in (lambda r: r.update(arrays=[1, "grid"]), lambda r: r.update(npz_sha256=5),
+                 lambda r: r.update(arrays="grid")):
+        json_path.write_text(original)
+        resealed(edit)
+        with pytest.raises(CorruptResultError):
+            results.read(json_path)
+    json_path.write_text("[" * 100_000 + "]" * 100_000)   # nested too deeply for the parser
+    with pytest.raises(CorruptResultError, match="nested too deeply"):
+        results.read(json_path)
+
+
+def test_a_cells_folder_that_is_a_link_is_refused(store, sweep_state, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    folder = _json_path(store, toy_sweep, SweepConfig()).with_suffix(".cells")
+    folder.parent.mkdir()
+    folder.symlink_to(elsewhere)
+    with pytest.raises(StoreLocationError, match="not a folder of cells"):
+        results.load_or_run(toy_sweep, SweepConfig(), mode="missing", progress=False)
+    assert SWEEP_CALLS == [] and not any(elsewhere.iterdir())
+
+
+def test_a_planted_npz_cannot_unpack_to_more_than_the_bound(monkeypatch):
+    blob = storage.npz_bytes({"zeros": np.zeros(100_000)})   # 800 kB of zeros compress to a few kB
+    monkeypatch.setattr(storage, "MAX_FILE_BYTES", 10_000)
+    assert len(blob) < 10_000
+    with pytest.raises(ValueError, match="would unpack to"):
+        storage.load_npz(blob)
+
+
+def test_config_seeds_are_bounded_before_computing():
+    import dataclasses
+
+    import modscale_lib.experiments  # noqa: F401  (every experiment's config)
+    from modscale_lib.experiments.common import CONFIG_SEED_MAX
+
+    checked = 0
+    for exp in list(results.REGISTRY.values()):
+        if not exp.config_type.__module__.startswith("modscale_lib."):
+            continue   # the toy experiments of the tests
+        cfg = exp.config("cpu")
+        for f in dataclasses.fields(cfg):
+            if f.name in ("seed", "seeds") or (f.name.endswith(("_seed", "_seeds")) and not f.name.startswith("n_")):
+                for bad in (CONFIG_SEED_MAX + 1, 2 ** 63, 2 ** 64, -1):
+                    value = (bad,) if isinstance(getattr(cfg, f.name), tuple) else bad
+                    with pytest.raises(ValueError, match=f"{f.name}.* must be a whole number"):
+                        dataclasses.replace(cfg, **{f.name: value})
+                checked += 1
+    assert checked >= 10
+
+
+def test_size_caps_are_below_the_machines_memory():
+    from modscale_lib import validation
+
+    if validation.MEMORY_BYTES is not None:
+        assert validation.MAX_ELEMENTS * 8 <= validation.MEMORY_BYTES / 4
+    with pytest.raises(ValueError, match=r"n \* input_dim asks for .* GiB of float64\), more than"):
+        validation.check_size(validation.MAX_ELEMENTS + 1, "n * input_dim")
+    assert validation.check_size(validation.MAX_ELEMENTS, "n") == validation.MAX_ELEMENTS

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from modscale_lib import results
 from modscale_lib.cells import Cells
 from modscale_lib.results import CorruptResultError
+from modscale_lib.storage import init_store
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -165,6 +166,7 @@ def killed_at(step):
 def _ops(old, new):
     """How many file operations one save of ``new`` over ``old`` takes."""
     with tempfile.TemporaryDirectory() as tmp:
+        init_store(tmp)
         if old is not None:
             results.save(prop_exp, PropConfig(), old, 1.0, tmp)
         with killed_at(None) as count:
@@ -184,6 +186,7 @@ def test_a_kill_at_every_write_step_leaves_the_old_result_or_the_new(old, new):
         with tempfile.TemporaryDirectory() as tmp:
             key = results.result_key("prop_store_test", 2, PropConfig())
             json_path = Path(tmp) / "prop_store_test" / f"{key}.json"
+            init_store(tmp)   # the store exists: the kills are of the record's writes
             if old is not None:
                 results.save(prop_exp, PropConfig(), old, 1.0, tmp)
             with contextlib.suppress(Killed), killed_at(step):

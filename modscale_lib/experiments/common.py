@@ -2,7 +2,8 @@
 
 A config is a frozen dataclass that validates and canonicalises its own fields in ``__post_init__`` through
 :func:`check_fields`, so that a bad value is refused before any computation and ``5.0`` where a whole number
-is meant is stored (and keyed) as ``5``.
+is meant is stored (and keyed) as ``5``. Seeds (fields named ``seed``, ``seeds``, ``*_seed`` or ``*_seeds``)
+(``n_seeds`` is a count) are also bounded by ``CONFIG_SEED_MAX`` there, whatever rule the config gives them.
 """
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ import numpy as np
 from .. import validation
 
 __all__ = ["geomspace_ints", "check_fields", "whole", "real", "wholes", "reals", "one_of", "some_of",
-           "optional_whole"]
+           "optional_whole", "CONFIG_SEED_MAX"]
+
+#: The largest seed a config may hold: 2**32 - 1. The experiments derive further seeds from a config's seeds
+#: (``10_000 * seed + ...``, ``seed * 1000 + j``, ``noise_seed * 100003 + b``) that the random generators take
+#: only up to 2**63 - 1 (``validation.MAX_SEED``); this bound keeps every derived seed in range,
+#: so a seed that is too large is refused with the config, not in the middle of a computation.
+CONFIG_SEED_MAX = 2 ** 32 - 1
 
 
 def geomspace_ints(start: int, stop: int, num: int) -> tuple:
@@ -24,10 +31,29 @@ def geomspace_ints(start: int, stop: int, num: int) -> tuple:
 Rule = Callable[[Any, str], Any]
 
 
+def _is_seed_field(name: str) -> bool:
+    # "n_seeds" is a count of seeds, not a seed
+    return name in ("seed", "seeds") or (name.endswith(("_seed", "_seeds")) and not name.startswith("n_"))
+
+
+def _check_seeds(value: Any, name: str) -> None:
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    for i, v in enumerate(values):
+        if v is not None:
+            validation.whole(v, name if values is not value else f"{name}[{i}]", low=0, high=CONFIG_SEED_MAX)
+
+
 def check_fields(cfg: Any, **rules: Rule) -> None:
-    """Validate (and canonicalise) the named fields of a frozen dataclass ``cfg`` in place."""
+    """Validate (and canonicalise) the named fields of a frozen dataclass ``cfg`` in place.
+
+    Every seed field of ``cfg`` (named ``seed``, ``seeds``, ``*_seed`` or ``*_seeds``), listed in ``rules``
+    or not, must also hold whole numbers in ``[0, CONFIG_SEED_MAX]``.
+    """
     for name, rule in rules.items():
         object.__setattr__(cfg, name, rule(getattr(cfg, name), name))
+    for name in getattr(cfg, "__dataclass_fields__", {}):
+        if _is_seed_field(name):
+            _check_seeds(getattr(cfg, name), name)
 
 
 def whole(low: int | None = 1, high: int | None = None) -> Rule:
