@@ -15,7 +15,7 @@ that key at the experiment's current version. It adopts a folder only if
 * every cell's own checksum holds.
 
 Each adopted cell is rewritten (atomically) as format 2 with the stamp the store gives a first computation,
-``replaces = None``; its arrays and values are unchanged.
+``replaces = None``; its arrays and values are unchanged. The old scheduler's ``.claim`` files go.
 """
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def adopt(folder: Path, exp, key: str, config: dict, dry_run: bool) -> int:
             C.check_cell(path, stamp)   # what the store will check when it resumes
         identity = {"experiment": exp.name, "version": exp.version, "key": key, "config": config, "replaces": None}
         storage.atomic_write(folder / C.IDENTITY, (json.dumps(identity, sort_keys=True) + "\n").encode())
+        for claim in folder.glob("*.claim"):   # the claim-and-poll scheduler's marks, which Dask replaced
+            claim.unlink()
     return len(rewrites)
 
 
