@@ -1,9 +1,10 @@
 """modscale: the library behind the executable book reproducing *Breaking Neural Network Scaling Laws with
 Modularity* (Boopathy et al., ICLR 2025).
 
-Modules, one concept each: ``theory`` (closed forms of the linear model), ``experiments`` (one function per
-figure, with ``cpu`` and ``full`` scales), ``results`` (the content-addressed results store) and
-``plotting`` (the book's figure style).
+Packages in the book's order, each a public ``__init__`` over private modules: ``core`` (validation, seeding,
+intervals), ``store`` (the content-addressed results store and its ledger), ``theory`` (closed forms of the
+linear model), ``peers`` (classic dimension reduction), ``present`` (explorers); ``experiments`` (one module per
+chapter, with ``cpu`` and ``full`` configs) and the modules that issue 23's phase B gathers into packages.
 """
 from importlib import metadata as _metadata
 

@@ -32,13 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import results
-from .cells import BudgetExhausted
-from .cluster import MAX_WORKERS, dask_client
-from .registry import parse_config_json
-from .results import CorruptResultError, StoreLocationError
-from .storage import weighted_load
-from .verify import verify_store
+from . import store
+from .store import MAX_WORKERS, BudgetExhausted, CorruptResultError, StoreLocationError, dask_client
 
 
 class UsageError(Exception):
@@ -54,19 +49,19 @@ def _load_registry() -> None:
 
 
 def _registry() -> dict:
-    return results.REGISTRY
+    return store.REGISTRY
 
 
-def _experiment(name: str) -> results.Experiment:
+def _experiment(name: str) -> store.Experiment:
     reg = _registry()
     if name not in reg:
         raise UsageError(f"unknown experiment {name!r}; registered: {', '.join(sorted(reg))}")
     return reg[name]
 
 
-def _config(exp: results.Experiment, name: str | None = None, json_text: str | None = None):
+def _config(exp: store.Experiment, name: str | None = None, json_text: str | None = None):
     try:
-        config = exp.config_from_dict(parse_config_json(json_text)) if json_text is not None else exp.config(name)
+        config = exp.config_from_dict(store.parse_config_json(json_text)) if json_text is not None else exp.config(name)
         exp.check_config(config)
         return config
     except Exception as exc:   # whatever the config's own checks raise
@@ -74,19 +69,19 @@ def _config(exp: results.Experiment, name: str | None = None, json_text: str | N
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    root = results.results_dir() if args.root is None else args.root
-    results.init_store(root)
+    root = store.results_dir() if args.root is None else args.root
+    store.init_store(root)
     print(f"{root} is a results store")
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    paths = results.stored_results(args.root)
+    paths = store.stored_results(args.root)
     if not paths:
         print("the store is empty")
     for path in paths:
         try:
-            res = results.read(path)
+            res = store.read(path)
         except CorruptResultError as exc:
             print(f"CORRUPT  {path}: {exc}")
             continue
@@ -97,23 +92,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    counts = verify_store(results._root(args.root), _registry(), print)
+    counts = store.verify_store(store.store_root(args.root), _registry(), print)
     return 1 if counts["bad"] or (args.strict and counts["unread"]) else 0
 
 
-def _will_compute(exp: results.Experiment, config, mode: str, root) -> bool:
-    key = results.result_key(exp.name, exp.version, exp.check_config(config))
-    return mode == "recompute" or not (results._root(root) / exp.name / f"{key}.json").exists()
+def _will_compute(exp: store.Experiment, config, mode: str, root) -> bool:
+    key = store.result_key(exp.name, exp.version, exp.check_config(config))
+    return mode == "recompute" or not (store.store_root(root) / exp.name / f"{key}.json").exists()
 
 
-def _compute(exp: results.Experiment, config, mode: str, root, deadline: float | None, client) -> bool:
+def _compute(exp: store.Experiment, config, mode: str, root, deadline: float | None, client) -> bool:
     """Compute one result; True when it is stored, False when its budget ran out first."""
     budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
     if budget is not None and budget > 0 and not exp.sweep and _will_compute(exp, config, mode, root):
         print(f"NOTE         {exp.name} is not a sweep: it cannot stop part-way, and may run past the "
               f"{budget:.0f} s left", flush=True)
     try:
-        res = results.load_or_run(exp, config, mode=mode, root=root, budget_s=budget, client=client)
+        res = store.load_or_run(exp, config, mode=mode, root=root, budget_s=budget, client=client)
     except BudgetExhausted as exc:
         print(f"PROGRESS     {exp.name}: {exc}\n             resume with: {exp.command(config)}"
               f"{' --force' if mode == 'recompute' else ''}{' --budget-s S' if deadline is not None else ''}")
@@ -143,7 +138,7 @@ def _check_where(args: argparse.Namespace) -> None:
 def _cmd_compute(args: argparse.Namespace) -> int:
     deadline = None if args.budget_s is None else time.monotonic() + args.budget_s
     mode = "recompute" if args.force else "missing"
-    root = results._root(args.root)
+    root = store.store_root(args.root)
     args.config = args.config or "cpu"   # no default in the parser, which then sees --config with --config-json
     if args.all:
         if args.experiment or args.config_json is not None:
@@ -191,24 +186,24 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
     if not names:
         raise UsageError("name experiments to recompute, or pass --all")
     exps = [_experiment(n) for n in names]
-    root = results._root(args.root)
+    root = store.store_root(args.root)
     deadline = None if args.budget_s is None else time.monotonic() + args.budget_s
     damaged = []
     with _client(args) as client:
         for exp in exps:
             configs = []
-            for path in results.stored_results(root):
+            for path in store.stored_results(root):
                 if path.parent.name != exp.name:
                     continue
                 try:
-                    configs.append(exp.config_from_dict(results.read(path).config))
+                    configs.append(exp.config_from_dict(store.read(path).config))
                 except CorruptResultError as exc:   # reported; the others are recomputed
                     print(f"CORRUPT      {_one_line(exc)}")
                     damaged.append(str(path))
                 except Exception as exc:   # whatever the config's own checks raise
                     print(f"INVALID      {path}: its config is no longer valid ({exc}); not recomputed")
                     damaged.append(str(path))
-            if not configs and not any(p.parent.name == exp.name for p in results.stored_results(root)):
+            if not configs and not any(p.parent.name == exp.name for p in store.stored_results(root)):
                 configs = [_config(exp, args.config)]   # nothing stored yet: the named config
             for config in configs:
                 if not _compute(exp, config, "recompute", root, deadline, client):
@@ -235,22 +230,14 @@ def _load(entry: dict) -> str:
     return f"{'-':>5}" if entry["load_avg"] is None else f"{entry['load_avg']:5.1f}"
 
 
-def _totals(rows: list[dict]) -> dict:
-    """Wall and CPU minutes of ledger rows (CPU over the rows that record it) and their mean load, weighted by
-    wall time."""
-    cpu = [r["cpu_time_s"] for r in rows if r["cpu_time_s"] is not None]
-    return {"results": len(rows), "minutes": sum(r["wall_time_s"] for r in rows) / 60, "cpu_results": len(cpu),
-            "cpu_minutes": sum(cpu) / 60, "load_avg": weighted_load((r["load_avg"], r["wall_time_s"]) for r in rows)}
-
-
 def _cmd_budget(args: argparse.Namespace) -> int:
-    rows = results.ledger(args.root)
+    rows = store.ledger(args.root)
     counted = [r for r in rows if r["wall_time_s"] is not None]
     groups: dict[str, list[dict]] = {}
     for row in counted:
         groups.setdefault(row["chapter"] or "(no chapter)", []).append(row)
-    chapters = {name: _totals(group) for name, group in groups.items()}
-    overall = _totals(counted)
+    chapters = {name: store.ledger_totals(group) for name, group in groups.items()}
+    overall = store.ledger_totals(counted)
     total = overall["minutes"]
     if args.json:
         print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total,
@@ -360,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.func is not _cmd_init:
-            results._root(args.root)   # a folder that is not a store is refused before the experiments load
+            store.store_root(args.root)   # a folder that is not a store is refused before the experiments load
         _load_registry()
         return args.func(args)
     except KeyboardInterrupt:

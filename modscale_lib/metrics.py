@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import validation
+from . import core
+from .core import bootstrap_ci  # noqa: F401  TEMPORARY (issue 23 phase A): its old path (notebooks, modules in flight)
 
-__all__ = ["growth_per_dimension", "samples_to_reach", "principal_cosines", "module_similarity", "matched_similarity", "matched_mean",
-           "union_span_error", "similarity_score"]
+__all__ = ["growth_per_dimension", "samples_to_reach", "principal_cosines", "module_similarity", "matched_similarity",
+           "matched_mean", "union_span_error", "similarity_score"]
 
 
 def growth_per_dimension(input_dims, n_samples) -> float:
@@ -23,8 +24,8 @@ def growth_per_dimension(input_dims, n_samples) -> float:
     float: the growth factor (1 means flat); ``nan`` if fewer than two usable points remain (NaN entries of
     ``n_samples``, failed measurements, are dropped too).
     """
-    m = validation.array(input_dims, "input_dims", ndim=1)
-    n = validation.array(n_samples, "n_samples", ndim=1, finite=False)
+    m = core.array(input_dims, "input_dims", ndim=1)
+    n = core.array(n_samples, "n_samples", ndim=1, finite=False)
     if m.shape != n.shape:
         raise ValueError(f"input_dims and n_samples must be 1-D arrays of one shape, got {m.shape} and {n.shape}")
     with np.errstate(invalid="ignore"):
@@ -47,9 +48,9 @@ def samples_to_reach(n_grid, losses, target) -> float:
     n_grid : increasing sample sizes (> 0), (G,), G >= 1. losses : measured losses there, (G,); a NaN loss (a
     failed measurement) never counts as reaching the target. target : finite loss to reach.
     """
-    n = validation.real_array(n_grid, "n_grid", low=0.0, low_open=True, ndim=1, min_size=1)
-    loss = validation.array(losses, "losses", ndim=1, finite=False)
-    target = validation.real(target, "target")
+    n = core.real_array(n_grid, "n_grid", low=0.0, low_open=True, ndim=1, min_size=1)
+    loss = core.array(losses, "losses", ndim=1, finite=False)
+    target = core.real(target, "target")
     if n.shape != loss.shape:
         raise ValueError(f"losses must have the shape of n_grid {n.shape}, got {loss.shape}")
     if np.any(np.diff(n) <= 0):
@@ -65,7 +66,7 @@ def samples_to_reach(n_grid, losses, target) -> float:
 
 
 def _orthonormal(U, name: str) -> np.ndarray:
-    U = validation.array(U, name, ndim=(2, 3))
+    U = core.array(U, name, ndim=(2, 3))
     if U.ndim == 2:
         U = U[None]
     if 0 in U.shape:
@@ -109,7 +110,7 @@ def matched_mean(similarity) -> float:
     """The mean of a (true x learned) similarity matrix over the best one-to-one matching (Hungarian)."""
     from scipy.optimize import linear_sum_assignment
 
-    S = validation.array(similarity, "similarity", ndim=2)
+    S = core.array(similarity, "similarity", ndim=2)
     if S.size == 0:
         raise ValueError(f"similarity must be a non-empty (true x learned) matrix, got shape {S.shape}")
     rows, cols = linear_sum_assignment(-S)
@@ -143,46 +144,9 @@ def similarity_score(true, learned) -> float:
     T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
     if T.shape[1] != L.shape[1]:
         raise ValueError(f"true and learned must share the input dimension m, got {T.shape[1]} and {L.shape[1]}")
-    cos = np.array([[principal_cosines(t, l).mean() for l in L] for t in T])
+    cos = np.array([[principal_cosines(t, u).mean() for u in L] for t in T])
     rows, cols = linear_sum_assignment(-cos)
     return float(cos[rows, cols].mean())
-
-
-# Confidence intervals over seeds ----------------------------------------------------------------------------
-__all__ += ["bootstrap_ci"]
-
-
-def bootstrap_ci(values, axis: int = -1, *, confidence: float = 0.95, n_resamples: int = 2000,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The mean of ``values`` along ``axis`` and its percentile-bootstrap confidence interval.
-
-    values : array of any shape (e.g. (..., seeds)); NaNs are left out slice by slice. axis : the axis of
-    the repetitions (seeds). confidence : in (0, 1). n_resamples, seed : of ``scipy.stats.bootstrap``
-    (``method="percentile"``; with 5 to 10 seeds the interval is rough and tends to be too narrow).
-    Returns ``(mean, low, high)``, each of ``values``' shape without ``axis``, float64. A slice with one
-    finite value, or all equal, has ``low = high = mean``; one with none has NaN everywhere.
-    """
-    from scipy import stats
-
-    a = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
-    if a.ndim < 1 or a.shape[-1] < 1:
-        raise ValueError(f"values must have at least one entry along axis {axis}, got shape {np.shape(values)}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    rows = a.reshape(-1, a.shape[-1])
-    out = np.full((3, len(rows)), np.nan)
-    rng = np.random.default_rng(seed)
-    for i, row in enumerate(rows):
-        row = row[np.isfinite(row)]
-        if row.size == 0:
-            continue
-        out[:, i] = row.mean()
-        if row.size > 1 and np.ptp(row) > 0:
-            ci = stats.bootstrap((row,), np.mean, confidence_level=confidence, n_resamples=int(n_resamples),
-                                 method="percentile", random_state=rng).confidence_interval
-            out[1:, i] = ci.low, ci.high
-    mean, low, high = (o.reshape(a.shape[:-1]) for o in out)
-    return mean, low, high
 
 
 # Learning curves that need not be monotone -----------------------------------------------------------------
@@ -199,8 +163,8 @@ def monotone_envelope(n_grid, losses) -> np.ndarray:
     """
     from scipy.optimize import isotonic_regression
 
-    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
-    losses = validation.real_array(losses, "losses", low=0, low_open=True, ndim=1)
+    n_grid = core.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    losses = core.real_array(losses, "losses", low=0, low_open=True, ndim=1)
     if losses.shape != n_grid.shape:
         raise ValueError(f"losses must have one value per n of n_grid ({n_grid.size}), got {losses.size}")
     if np.any(np.diff(n_grid) <= 0):
@@ -218,8 +182,8 @@ def samples_needed_monotone(n_grid, losses, target) -> tuple[float, str]:
     bound), ``"above"`` when it never reaches it (``n_star`` is ``inf``, the true value lies beyond the grid),
     and ``""`` otherwise.
     """
-    target = validation.real(target, "target", low=0, low_open=True)
-    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    target = core.real(target, "target", low=0, low_open=True)
+    n_grid = core.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
     env = monotone_envelope(n_grid, losses)
     if env[0] <= target:
         return float(n_grid[0]), "below"
@@ -246,12 +210,12 @@ def growth_ci(input_dims, n_star, *, baseline=None, confidence: float = 0.95, n_
     """
     from scipy import stats
 
-    m = validation.real_array(input_dims, "input_dims", ndim=1, min_size=2)
-    a = validation.array(n_star, "n_star", ndim=2, finite=False)
+    m = core.real_array(input_dims, "input_dims", ndim=1, min_size=2)
+    a = core.array(n_star, "n_star", ndim=2, finite=False)
     if a.shape[1] != m.size:
         raise ValueError(f"n_star must have one column per input dimension ({m.size}), got shape {a.shape}")
 
-    b = None if baseline is None else validation.array(baseline, "baseline", shape=a.shape, finite=False)
+    b = None if baseline is None else core.array(baseline, "baseline", shape=a.shape, finite=False)
 
     def growth(x):
         med = np.median(x, axis=0)

@@ -2,13 +2,13 @@
 divergence watch, shared by :mod:`modscale_lib.training` (which re-exports the public names)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from . import validation
-from .seeding import torch_generator
+from . import core
+from .core import torch_generator
 
 __all__ = ["TrainingDivergedError", "as_model_batch"]
 
@@ -20,7 +20,7 @@ class TrainingDivergedError(FloatingPointError):
 def as_model_batch(a, name: str, device) -> torch.Tensor:
     """Data as a float32 tensor on ``device``, checked for NaN and infinities (``name`` is for the error)."""
     if not torch.is_tensor(a):
-        a = validation.array(a, name, dtype=np.float32, finite=False)
+        a = core.array(a, name, dtype=np.float32, finite=False)
     elif a.dtype == torch.bool or a.is_complex():
         raise TypeError(f"{name} must be a real-valued tensor, got dtype {a.dtype}")
     t = torch.as_tensor(a, dtype=torch.float32)
@@ -47,7 +47,7 @@ def _layout(model, X, y, n_samples, device, name="X"):
     n_max = X.shape[1]
     if n_max < 1:
         raise ValueError(f"{name} must hold at least one sample, got shape {tuple(X.shape)}")
-    n = np.full(E, n_max) if n_samples is None else validation.whole_array(n_samples, "n_samples").reshape(-1)
+    n = np.full(E, n_max) if n_samples is None else core.whole_array(n_samples, "n_samples").reshape(-1)
     if n.shape != (E,) or n.min() < 1 or n.max() > n_max:
         raise ValueError(f"n_samples must hold {E} whole numbers in 1..{n_max}, got {n_samples!r}"[:300])
     return X, y, n
@@ -100,11 +100,11 @@ _MAX_PERMUTATIONS_PER_BLOCK = 10 ** 6
 
 
 def _check_hyper(lr, weight_decay, lr_decay, divergence_factor) -> tuple[float, float, float | None, float]:
-    lr = validation.real(lr, "lr", low=0.0, low_open=True)
-    weight_decay = validation.real(weight_decay, "weight_decay", low=0.0)
+    lr = core.real(lr, "lr", low=0.0, low_open=True)
+    weight_decay = core.real(weight_decay, "weight_decay", low=0.0)
     if lr_decay is not None:
-        lr_decay = validation.real(lr_decay, "lr_decay", low=0.0)
-    divergence_factor = validation.real(divergence_factor, "divergence_factor", low=1.0, low_open=True)
+        lr_decay = core.real(lr_decay, "lr_decay", low=0.0)
+    divergence_factor = core.real(divergence_factor, "divergence_factor", low=1.0, low_open=True)
     return lr, weight_decay, lr_decay, divergence_factor
 
 
@@ -117,7 +117,7 @@ def _describe(configs, e: int) -> str:
 def _labels(labels, n_classes: int, n_rows: int) -> torch.Tensor:
     """Class labels as a (B, k) int64 tensor, checked to be whole numbers in ``0..n_classes-1``, B = n_rows."""
     if not torch.is_tensor(labels):
-        labels = torch.as_tensor(validation.whole_array(labels, "labels"))
+        labels = torch.as_tensor(core.whole_array(labels, "labels"))
     if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
         raise TypeError(f"labels must be an integer tensor of classes, got dtype {labels.dtype}")
     if labels.dim() != 2 or labels.shape[0] != n_rows:

@@ -11,13 +11,13 @@ Shapes: inputs ``(E, B, input_dim)`` (or ``(B, input_dim)``, shared by all model
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from . import validation
-from .seeding import torch_generator
+from . import core
+from .core import torch_generator
 
 __all__ = ["BatchedMLP", "MLPEnsemble", "ModularEnsemble", "mlp_param_count", "width_for_params", "default_device",
            "random_projections"]
@@ -30,10 +30,10 @@ def default_device() -> torch.device:
 
 def mlp_param_count(input_dim: int, width: int, depth: int, n_outputs: int = 1) -> int:
     """Weights and biases of an MLP with ``depth`` hidden layers of ``width`` units."""
-    input_dim = validation.whole(input_dim, "input_dim", low=1)
-    width = validation.whole(width, "width", low=1)
-    depth = validation.whole(depth, "depth", low=1, high=validation.MAX_ITEMS)
-    n_outputs = validation.whole(n_outputs, "n_outputs", low=1)
+    input_dim = core.whole(input_dim, "input_dim", low=1)
+    width = core.whole(width, "width", low=1)
+    depth = core.whole(depth, "depth", low=1, high=core.MAX_ITEMS)
+    n_outputs = core.whole(n_outputs, "n_outputs", low=1)
     sizes = [input_dim] + [width] * depth + [n_outputs]
     return int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])))
 
@@ -41,9 +41,9 @@ def mlp_param_count(input_dim: int, width: int, depth: int, n_outputs: int = 1) 
 def width_for_params(n_params: int, input_dim: int, depth: int) -> int:
     """The hidden width whose MLP (``depth`` hidden layers, one output) has the parameter count closest to
     ``n_params`` (in log scale)."""
-    n_params = validation.whole(n_params, "n_params", low=1, high=10 ** 10)
-    input_dim = validation.whole(input_dim, "input_dim", low=1, high=10 ** 6)
-    depth = validation.whole(depth, "depth", low=1, high=64)
+    n_params = core.whole(n_params, "n_params", low=1, high=10 ** 10)
+    input_dim = core.whole(input_dim, "input_dim", low=1, high=10 ** 6)
+    depth = core.whole(depth, "depth", low=1, high=64)
     widths = np.arange(1, max(64, n_params + 2))
     counts = np.array([mlp_param_count(input_dim, int(w), depth) for w in widths[:20_000]])
     return int(widths[np.argmin(np.abs(np.log(counts) - np.log(n_params)))])
@@ -54,8 +54,8 @@ def _per_model(name: str, values, n: int, default) -> list[int]:
     if values is None:
         return [default] * n
     if name == "seeds":
-        return validation.seeds(values, name, length=n)
-    values = validation.whole_array(values, name, low=1, ndim=1)
+        return core.seeds(values, name, length=n)
+    values = core.whole_array(values, name, low=1, ndim=1)
     if len(values) != n:
         raise ValueError(f"{name} must have one entry per network ({n}), got {len(values)}")
     return [int(v) for v in values]
@@ -63,9 +63,9 @@ def _per_model(name: str, values, n: int, default) -> list[int]:
 
 def _check_params(n_nets: int, in_dim: int, width: int, depth: int, out_dim: int) -> None:
     """Refuse an ensemble whose weights would not fit, or whose per-network initialisation loop is absurd."""
-    validation.check_count(n_nets, "n_nets (models times modules)")
+    core.check_count(n_nets, "n_nets (models times modules)")
     per_net = in_dim * width + (depth - 1) * width * width + width * out_dim
-    validation.check_size(n_nets * per_net, "the ensemble's weights (n_nets * (in_dim*width + ... ))")
+    core.check_size(n_nets * per_net, "the ensemble's weights (n_nets * (in_dim*width + ... ))")
 
 
 class BatchedMLP(torch.nn.Module):
@@ -86,12 +86,12 @@ class BatchedMLP(torch.nn.Module):
     def __init__(self, n_nets: int, in_dim: int, width: int, depth: int = 1, out_dim: int = 1,
                  widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, stream: int = 0):
         super().__init__()
-        self.n_nets = validation.whole(n_nets, "n_nets", low=1)
-        self.in_dim, self.out_dim = validation.whole(in_dim, "in_dim", low=1), validation.whole(out_dim, "out_dim", low=1)
-        self.width = validation.whole(width, "width", low=1)
-        self.depth = validation.whole(depth, "depth", low=1, high=1000)
+        self.n_nets = core.whole(n_nets, "n_nets", low=1)
+        self.in_dim, self.out_dim = core.whole(in_dim, "in_dim", low=1), core.whole(out_dim, "out_dim", low=1)
+        self.width = core.whole(width, "width", low=1)
+        self.depth = core.whole(depth, "depth", low=1, high=1000)
         _check_params(self.n_nets, self.in_dim, self.width, self.depth, self.out_dim)
-        stream = validation.seed(stream, "stream")
+        stream = core.seed(stream, "stream")
         self.widths = _per_model("widths", widths, self.n_nets, self.width)
         if min(self.widths) < 1 or max(self.widths) > self.width:
             raise ValueError(f"widths must lie in 1..width ({self.width}), got {min(self.widths)}..{max(self.widths)}")
@@ -141,10 +141,10 @@ class MLPEnsemble(torch.nn.Module):
     def __init__(self, n_models: int, input_dim: int, width: int, depth: int = 1,
                  widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
         super().__init__()
-        self.n_models = validation.whole(n_models, "n_models", low=1)
-        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
-        self.n_outputs = validation.whole(n_outputs, "n_outputs", low=1)
-        validation.check_count(self.n_models, "n_models")
+        self.n_models = core.whole(n_models, "n_models", low=1)
+        self.input_dim = core.whole(input_dim, "input_dim", low=1)
+        self.n_outputs = core.whole(n_outputs, "n_outputs", low=1)
+        core.check_count(self.n_models, "n_models")
         self.net = BatchedMLP(n_models, input_dim, width, depth, self.n_outputs, widths=widths, seeds=seeds)
         self.seeds = self.net.seeds
 
@@ -163,13 +163,13 @@ class MLPEnsemble(torch.nn.Module):
 def random_projections(n_models: int, n_modules: int, input_dim: int, module_dim: int,
                        seeds: Sequence[int] | None = None) -> torch.Tensor:
     """Random ``(E, K, m, b)`` projections with orthonormal columns (QR of Gaussian matrices), per model seed."""
-    n_models = validation.whole(n_models, "n_models", low=1)
-    n_modules = validation.whole(n_modules, "n_modules", low=1)
-    input_dim = validation.whole(input_dim, "input_dim", low=1)
-    module_dim = validation.whole(module_dim, "module_dim", low=1, high=input_dim)
-    validation.check_count(n_models * n_modules, "n_models * n_modules")
-    validation.check_size(n_models * n_modules * input_dim * module_dim, "n_models * n_modules * input_dim * module_dim")
-    seeds = list(range(n_models)) if seeds is None else validation.seeds(seeds, "seeds", length=n_models)
+    n_models = core.whole(n_models, "n_models", low=1)
+    n_modules = core.whole(n_modules, "n_modules", low=1)
+    input_dim = core.whole(input_dim, "input_dim", low=1)
+    module_dim = core.whole(module_dim, "module_dim", low=1, high=input_dim)
+    core.check_count(n_models * n_modules, "n_models * n_modules")
+    core.check_size(n_models * n_modules * input_dim * module_dim, "n_models * n_modules * input_dim * module_dim")
+    seeds = list(range(n_models)) if seeds is None else core.seeds(seeds, "seeds", length=n_models)
     out = torch.empty(n_models, n_modules, input_dim, module_dim)
     for e, seed in enumerate(seeds):
         g = torch_generator(seed, 7919)
@@ -199,20 +199,20 @@ class ModularEnsemble(torch.nn.Module):
                  depth: int = 1, projections=None, train_projections: bool = True,
                  widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
         super().__init__()
-        self.n_outputs = validation.whole(n_outputs, "n_outputs", low=1)
-        self.n_models = validation.whole(n_models, "n_models", low=1)
-        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
-        self.n_modules = validation.whole(n_modules, "n_modules", low=1)
-        self.module_dim = validation.whole(module_dim, "module_dim", low=1)
+        self.n_outputs = core.whole(n_outputs, "n_outputs", low=1)
+        self.n_models = core.whole(n_models, "n_models", low=1)
+        self.input_dim = core.whole(input_dim, "input_dim", low=1)
+        self.n_modules = core.whole(n_modules, "n_modules", low=1)
+        self.module_dim = core.whole(module_dim, "module_dim", low=1)
         if self.module_dim > self.input_dim:
             raise ValueError(f"module_dim must be <= input_dim ({self.input_dim}), got {self.module_dim}")
-        validation.check_count(self.n_models * self.n_modules, "n_models * n_modules")
-        validation.check_size(self.n_models * self.n_modules * self.input_dim * self.module_dim,
+        core.check_count(self.n_models * self.n_modules, "n_models * n_modules")
+        core.check_size(self.n_models * self.n_modules * self.input_dim * self.module_dim,
                               "n_models * n_modules * input_dim * module_dim")
         if isinstance(train_projections, (bool, np.bool_)):
             per_model = [bool(train_projections)] * self.n_models
         elif isinstance(train_projections, (list, tuple, np.ndarray)):
-            per_model = [validation.boolean(t, "train_projections") for t in train_projections]
+            per_model = [core.boolean(t, "train_projections") for t in train_projections]
         else:
             raise TypeError(f"train_projections must be a bool or a sequence of one bool per model, got "
                             f"{type(train_projections).__name__}")
@@ -223,7 +223,7 @@ class ModularEnsemble(torch.nn.Module):
         self.seeds = seeds
         if projections is None:
             projections = random_projections(self.n_models, self.n_modules, self.input_dim, self.module_dim, seeds)
-        projections = torch.as_tensor(np.array(validation.array(projections, "projections", ndim=(3, 4), dtype=np.float32)))
+        projections = torch.as_tensor(np.array(core.array(projections, "projections", ndim=(3, 4), dtype=np.float32)))
         expected = (self.n_models, self.n_modules, self.input_dim, self.module_dim)
         if projections.dim() == 3:  # one set shared by every model
             projections = projections.expand(self.n_models, *projections.shape).clone()

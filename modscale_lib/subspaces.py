@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import validation
+from . import core
 
 __all__ = ["union_overlap", "grouped_overlap", "module_overlaps", "orthonormal_modules"]
 
@@ -26,7 +26,7 @@ def orthonormal_modules(projections, name: str = "projections") -> np.ndarray:
 
     Raises ``ValueError`` when a module's columns are linearly dependent (rank < b).
     """
-    U = validation.array(projections, name, ndim=(2, 3))
+    U = core.array(projections, name, ndim=(2, 3))
     if U.ndim == 2:
         U = U[None]
     K, m, b = U.shape

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import laws, theory, validation
+from . import core, laws, theory
 
 __all__ = ["PANEL_NAMES", "panel_data", "theory_losses", "predict", "calibrate", "rms_decades", "ratio_ci",
            "trend_ratio", "end_ratios", "ratio_coverage", "interpolated_share", "panel_columns",
@@ -35,9 +35,9 @@ def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     (measured trainable parameters), ``m``, ``k`` each (L, X); ``train`` and ``test`` (L, V, S, X) in units of
     ``Var(y)``; ``arch``, ``protocol``, ``panel``.
     """
-    arch = validation.choice(arch, "arch", ARCHS)
-    protocol = validation.choice(protocol, "protocol", PROTOCOLS)
-    panel = validation.choice(panel, "panel", PANEL_NAMES)
+    arch = core.choice(arch, "arch", ARCHS)
+    protocol = core.choice(protocol, "protocol", PROTOCOLS)
+    panel = core.choice(panel, "panel", PANEL_NAMES)
     col = {f: np.asarray(res[f]) for f in ("arch", "protocol", "panel", "k", "m", "p", "n", "line", "seed",
                                            "noise", "n_params", "train_loss", "test_loss", "var_y")}
     sel = ((col["arch"] == ARCHS.index(arch)) & (col["protocol"] == PROTOCOLS.index(protocol))
@@ -67,8 +67,8 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
     variance ``noise``; spectrum ``c``, ``alpha`` (see the module docstring). ``modular`` selects the modular
     network with the true projections, whose loss does not depend on ``m``.
     """
-    alpha = validation.real(alpha, "alpha", low=0.0, low_open=True)
-    c = validation.real(c, "c", low=0.0, low_open=True)
+    alpha = core.real(alpha, "alpha", low=0.0, low_open=True)
+    c = core.real(c, "c", low=0.0, low_open=True)
     n, p, m, k, noise = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n, p, m, k, noise)))
     tail = (theory.power_law_tail(p / k, alpha, c) if modular
             else theory.power_law_tail(p, alpha / m, c))
@@ -98,14 +98,14 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
     ``rms`` (decades, on the points used) and ``n_points``.
     """
     datas = [datas] if isinstance(datas, dict) else list(datas)
-    band = validation.real(band, "band", low=0.0)
-    alphas = np.geomspace(0.02, 20, 400) if alphas is None else validation.real_array(alphas, "alphas", low=0.0,
+    band = core.real(band, "band", low=0.0)
+    alphas = np.geomspace(0.02, 20, 400) if alphas is None else core.real_array(alphas, "alphas", low=0.0,
                                                                                        low_open=True, ndim=1)
     if c is None:
-        c_values = np.geomspace(0.02, 5, 200) if c_values is None else validation.real_array(
+        c_values = np.geomspace(0.02, 5, 200) if c_values is None else core.real_array(
             c_values, "c_values", low=0.0, low_open=True, ndim=1)
     else:
-        c_values = np.array([validation.real(c, "c", low=0.0, low_open=True)])
+        c_values = np.array([core.real(c, "c", low=0.0, low_open=True)])
     best = (np.inf, None, None, 0)
     for cv in c_values:
         err, count = np.zeros(alphas.size), 0
@@ -132,7 +132,7 @@ def rms_decades(data: dict, alpha: float, c: float = 1.0, *, band: float | None 
     _, test = predict(data, alpha, c)
     keep = np.isfinite(net) & (net > 0) & np.isfinite(test) & (test > 0)
     if band is not None:
-        keep &= np.broadcast_to(_away(data, validation.real(band, "band", low=0.0))[:, None, :], keep.shape)
+        keep &= np.broadcast_to(_away(data, core.real(band, "band", low=0.0))[:, None, :], keep.shape)
     if not keep.any():
         return float("nan"), 0
     return float(np.sqrt(np.mean((np.log10(test[keep]) - np.log10(net[keep])) ** 2))), int(keep.sum())
@@ -143,8 +143,8 @@ def ratio_ci(a, b, *, confidence: float = 0.95) -> tuple[float, float, float]:
     Student's interval on the per-seed log ratios (:func:`modscale_lib.laws.mean_ci`; ``a`` and ``b`` (S,)
     positive, paired by seed): ``(ratio, low, high)``. With 5 seeds the percentile bootstrap this replaces
     covered a true ratio of 1 in far fewer than 95 percent of cases (:func:`ratio_coverage`)."""
-    a = validation.real_array(a, "a", low=0.0, low_open=True, ndim=1)
-    b = validation.real_array(b, "b", low=0.0, low_open=True, ndim=1)
+    a = core.real_array(a, "a", low=0.0, low_open=True, ndim=1)
+    b = core.real_array(b, "b", low=0.0, low_open=True, ndim=1)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have one shape (paired seeds), got {a.shape} and {b.shape}")
     return tuple(float(np.exp(v)) for v in laws.mean_ci(np.log(a) - np.log(b), confidence=confidence))
@@ -155,8 +155,8 @@ def trend_ratio(x, values, *, confidence: float = 0.95):
     seed's loss at every ``x`` (values: (S, X), positive), pooled over seeds, with the jackknife-t interval over
     seeds (:func:`modscale_lib.laws.slope_ci`): ``(ratio, low, high)``. It uses every point of the panel, so one
     unlucky task draw at an end moves it less than the ratio of the end points."""
-    x = validation.real_array(x, "x", ndim=1, min_size=2)
-    values = validation.real_array(values, "values", low=0.0, low_open=True, ndim=2)
+    x = core.real_array(x, "x", ndim=1, min_size=2)
+    values = core.real_array(values, "values", low=0.0, low_open=True, ndim=2)
     if values.shape[1] != x.size:
         raise ValueError(f"values must have one column per x ({x.size}), got shape {values.shape}")
     span = x[-1] - x[0]
@@ -183,11 +183,6 @@ def end_ratios(data: dict, alpha: float, c: float = 1.0, noise_index: int = 0, *
     return out
 
 
-def _percentile(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    tail = 50 * (1 - confidence)
-    return tuple(float(v) for v in np.percentile(draws, [tail, 100 - tail]))
-
-
 def _chapter_intervals(x, test, train, method: str, rng, confidence: float, floor: float) -> list[tuple]:
     """Every interval the chapter glues from one line of an ``m`` panel (test (V, S, X), train likewise): per
     noise level the end-point test and train ratios (train only where its first value is above ``floor``) and
@@ -203,11 +198,11 @@ def _chapter_intervals(x, test, train, method: str, rng, confidence: float, floo
             out.append(trend_ratio(x, test[j], confidence=confidence))
             continue
         idx = rng.integers(0, test.shape[1], (500, test.shape[1]))
-        out += [(np.nan, *_percentile(a[idx].mean(1) / b[idx].mean(1), confidence)) for a, b in pairs]
+        out += [(np.nan, *core.percentile_interval(a[idx].mean(1) / b[idx].mean(1), confidence)) for a, b in pairs]
         y = np.log(test[j][idx].mean(axis=1))                                   # (B, X)
         xc = x - x.mean()
         slope = (y - y.mean(axis=1, keepdims=True)) @ xc / np.sum(xc ** 2)
-        out.append((np.nan, *_percentile(np.exp(slope * (x[-1] - x[0])), confidence)))
+        out.append((np.nan, *core.percentile_interval(np.exp(slope * (x[-1] - x[0])), confidence)))
     return out
 
 
@@ -226,11 +221,11 @@ def ratio_coverage(datas, *, n_permutations: int = 200, confidence: float = 0.95
     permutations), ``p_value`` (share of permutations excluding as many or more); ``intervals`` (how many).
     """
     datas = [datas] if isinstance(datas, dict) else list(datas)
-    n_permutations = validation.whole(n_permutations, "n_permutations", low=10, high=10 ** 5)
-    rng = np.random.default_rng(validation.seed(seed))
+    n_permutations = core.whole(n_permutations, "n_permutations", low=10, high=10 ** 5)
+    rng = np.random.default_rng(core.seed(seed))
     out = {}
     for method in ("jackknife_t", "percentile"):
-        def count(perm_rng):
+        def count(perm_rng, method=method):   # called in this iteration only
             n_out, n_all = 0, 0
             for d in datas:
                 for li in range(d["lines"].size):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import laws, validation
+from . import core, laws
 
 __all__ = ["locate_peak", "peak_excess", "excess_ratio", "peak_coverage"]
 
@@ -48,27 +48,16 @@ def _draws(x, test, n_resamples: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return _peaks_of(x, np.nanmean(test[idx], axis=1))
 
 
-def _percentile(draws, confidence: float, method: str = "linear") -> tuple[float, float]:
-    draws = draws[np.isfinite(draws)]
-    tail = 50 * (1 - confidence)
-    if draws.size == 0:
-        return float("nan"), float("nan")
-    return tuple(float(v) for v in np.percentile(draws, [tail, 100 - tail], method=method))
-
-
 def _log_jackknife(stat, values: np.ndarray, confidence: float) -> tuple[float, float, float]:
     """``stat`` of the seeds ``values`` (S, ...) with the jackknife-t interval over seeds on the log scale (the
     machinery of :mod:`modscale_lib.laws`): ``(estimate, low, high)``, NaN where a leave-one-out value is not
     positive and finite."""
-    from scipy.special import stdtrit
-
     S = values.shape[0]
     est = stat(values)
     reps = np.array([stat(np.delete(values, i, axis=0)) for i in range(S)])
     if not (np.isfinite(est) and est > 0 and np.all(np.isfinite(reps)) and np.all(reps > 0)):
         return float(est), float("nan"), float("nan")
-    logs = np.log(reps)
-    half = float(stdtrit(S - 1, 0.5 + confidence / 2)) * np.sqrt((S - 1) / S * np.sum((logs - logs.mean()) ** 2))
+    half, _ = core.jackknife_t(np.log(reps), confidence)
     return float(est), float(est * np.exp(-half)), float(est * np.exp(half))
 
 
@@ -97,7 +86,8 @@ def locate_peak(data: dict, noise_index: int, line_index: int = 0, *, confidence
     x, threshold = _peak_axis(data, line_index)
     test = data["test"][line_index, noise_index]                                # (S, X)
     at, prom = _peak_of(x, np.nanmean(test, axis=0))
-    loc = _percentile(_draws(x, test, n_resamples, np.random.default_rng(seed))[0], confidence, "inverted_cdf")
+    draws = _draws(x, test, n_resamples, np.random.default_rng(seed))[0]
+    loc = core.percentile_interval(draws, confidence, method="inverted_cdf")
     _, p_low, p_high = _log_jackknife(lambda t: _peak_of(x, np.nanmean(t, axis=0))[1], test, confidence)
     edge = np.mean([np.isnan(_peak_of(x, t)[1]) for t in test])
     return {"at": at, "at_low": loc[0], "at_high": loc[1], "prominence": prom,
@@ -130,7 +120,7 @@ def peak_excess(data: dict, noise_index: int, line_index: int = 0, *, factor: fl
     and the interval is Student's over seeds (:func:`modscale_lib.laws.mean_ci`), which holds its level for
     normal log losses. Returns ``excess``, ``low``, ``high``, ``points`` (the three grid values) and
     ``per_seed`` (S,) log contrasts."""
-    factor = validation.real(factor, "factor", low=1.0, low_open=True)
+    factor = core.real(factor, "factor", low=1.0, low_open=True)
     c, pts = _excess_per_seed(data, noise_index, line_index, factor)
     mean, low, high = laws.mean_ci(c, confidence=confidence)
     return {"excess": float(np.exp(mean)), "low": float(np.exp(low)), "high": float(np.exp(high)), "points": pts,
@@ -141,7 +131,7 @@ def excess_ratio(data: dict, noise_a: int, noise_b: int, line_index: int = 0, *,
                  confidence: float = 0.95) -> tuple[float, float, float]:
     """:func:`peak_excess` at noise level ``noise_a`` over that at ``noise_b``, paired by seed (the noise levels
     of a seed share its task, data and initial weights), with Student's interval: ``(ratio, low, high)``."""
-    factor = validation.real(factor, "factor", low=1.0, low_open=True)
+    factor = core.real(factor, "factor", low=1.0, low_open=True)
     a, _ = _excess_per_seed(data, noise_a, line_index, factor)
     b, _ = _excess_per_seed(data, noise_b, line_index, factor)
     return tuple(float(np.exp(v)) for v in laws.mean_ci(a - b, confidence=confidence))
@@ -161,9 +151,9 @@ def peak_coverage(data: dict, noise_index: int, line_index: int = 0, *, n_reps: 
     (``prominence_percentile``, ``n_resamples`` draws), the location's percentile interval (``location``), and
     :func:`peak_excess`'s Student interval (``excess_coverage``).
     """
-    n_reps = validation.whole(n_reps, "n_reps", low=1, high=10 ** 5)
-    n_resamples = validation.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
-    factor = validation.real(factor, "factor", low=1.0, low_open=True)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
+    factor = core.real(factor, "factor", low=1.0, low_open=True)
     x, threshold = _peak_axis(data, line_index)
     t = data["test"][line_index, noise_index]
     S = t.shape[0]
@@ -174,7 +164,7 @@ def peak_coverage(data: dict, noise_index: int, line_index: int = 0, *, n_reps: 
     excess = float(np.exp(mu[j] - 0.5 * (mu[i] + mu[k])))
     from scipy.special import stdtrit
 
-    rng = np.random.default_rng(validation.seed(seed))
+    rng = np.random.default_rng(core.seed(seed))
     sim = np.exp(mu + sd * rng.standard_normal((n_reps, S, x.size)))                     # (R, S, X)
     t_crit = float(stdtrit(S - 1, 0.5 + confidence / 2))
     full = _peaks_of(x, sim.mean(axis=1))[1]                                            # (R,)
@@ -185,8 +175,8 @@ def peak_coverage(data: dict, noise_index: int, line_index: int = 0, *, n_reps: 
     idx = rng.integers(0, S, (n_reps, n_resamples, S))
     boot = np.take_along_axis(sim[:, None], idx[..., None], axis=2).mean(axis=2)        # (R, B, X)
     locations, proms = (v.reshape(n_reps, n_resamples) for v in _peaks_of(x, boot.reshape(-1, x.size)))
-    pc = np.array([_percentile(p, confidence) for p in proms])
-    lc = np.array([_percentile(v, confidence, "inverted_cdf") for v in locations])
+    pc = np.array([core.percentile_interval(p, confidence) for p in proms])
+    lc = np.array([core.percentile_interval(v, confidence, method="inverted_cdf") for v in locations])
     c = np.log(sim[:, :, j]) - 0.5 * (np.log(sim[:, :, i]) + np.log(sim[:, :, k]))     # (R, S)
     e_half = t_crit * c.std(axis=1, ddof=1) / np.sqrt(S)
     e_true = np.log(excess)

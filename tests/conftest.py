@@ -16,7 +16,7 @@ def pytest_addoption(parser, pluginmanager):
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """An empty results store (a folder with the store's marker) in a temporary folder, in the default mode."""
-    from modscale_lib.storage import init_store
+    from modscale_lib.store import init_store
 
     init_store(tmp_path)
     monkeypatch.setenv("MODSCALE_RESULTS_DIR", str(tmp_path))

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import modscale_lib.__main__ as cli
-from modscale_lib import cells as cells_mod
-from modscale_lib import results
-from modscale_lib.registry import _canonical, _sha256
-from modscale_lib.storage import Meter, load_average, mean_load
+from modscale_lib import store as results  # the results store (``store`` is the fixture of an empty one)
+from modscale_lib.store import _sweeps as cells_mod  # white-box checks of the cells' records
+from modscale_lib.store._files import Meter, load_average, mean_load
+from modscale_lib.store._registry import canonical_json as _canonical, sha256 as _sha256
 
 
 @dataclass(frozen=True)

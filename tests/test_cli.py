@@ -8,15 +8,19 @@ import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import modscale_lib.__main__ as cli
-from modscale_lib import cells as cells_mod
-from modscale_lib import results, storage
+from modscale_lib import store as results  # the results store (``store`` is the fixture of an empty one)
+from modscale_lib.store import (
+    _files as storage,  # white-box checks
+    _registry,
+    _sweeps as cells_mod,
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,8 @@ def test_verify_reports_every_kind_of_problem(toys, capsys, store, monkeypatch):
     assert code == 1 and "CORRUPT" in out and "1 stray files" in out
     # the NPZ of a damaged record is not called a leftover to delete: it may be whole, with its JSON in git
     assert "DAMAGED      " + str(store / "cli_fast" / "0123456789abcdef.aaaaaaaaaaaa.npz") in out
-    assert "restore both from git" in out and "left by an interrupted write" not in out.split("DAMAGED")[1].split("\n")[0]
+    damaged_line = out.split("DAMAGED")[1].split("\n")[0]
+    assert "restore both from git" in out and "left by an interrupted write" not in damaged_line
     assert "STRAY        " + str(store / "cli_fast" / "fedcba9876543210.aaaaaaaaaaaa.npz") in out
     for name in ("0123456789abcdef.json", "0123456789abcdef.aaaaaaaaaaaa.npz", "fedcba9876543210.aaaaaaaaaaaa.npz"):
         (store / "cli_fast" / name).unlink()
@@ -317,7 +322,8 @@ def test_cells_copied_from_another_config_are_refused(toys, capsys, store):
 
 @pytest.mark.parametrize("text, message", [
     ('{"size": 3, "size": 4}', "repeats the key"), ('{"size": 3, "x": {"a": 1, "a": 2}}', "repeats the key"),
-    ("[]", "must be an object"), ("null", "must be an object"), ('"cpu"', "must be an object"), ("3", "must be an object"),
+    ("[]", "must be an object"), ("null", "must be an object"), ('"cpu"', "must be an object"),
+    ("3", "must be an object"),
     ("{", "not valid JSON"), ('{"size": NaN}', "not JSON"), ("", "not valid JSON"),
     ('{"size": 2.5}', "whole number")])
 def test_bad_config_json_is_refused_before_computing(toys, capsys, text, message):
@@ -327,7 +333,7 @@ def test_bad_config_json_is_refused_before_computing(toys, capsys, text, message
 
 
 def test_config_seeds_beyond_the_generators_range_are_refused_before_computing(toys, capsys):
-    from modscale_lib.experiments.common import check_fields, wholes
+    from modscale_lib.core import Wholes as wholes, check_fields
 
     @dataclass(frozen=True)
     class SeedConfig:
@@ -368,7 +374,7 @@ def test_a_non_sweep_does_not_start_without_the_budget_it_needs(toys, capsys, st
     record = json.loads(path.read_text())
     record["metadata"]["wall_time_s"] = 500.0   # as if it had taken 500 s when stored
     record.pop("checksum")
-    record["checksum"] = results._sha256(results._canonical(record))
+    record["checksum"] = _registry.sha256(_registry.canonical_json(record))
     path.write_text(json.dumps(record))
     for command in (("recompute", "cli_fast"), ("compute", "cli_fast", "--force")):
         code, out, _ = run(capsys, *command, "--budget-s", "100")
@@ -466,7 +472,8 @@ DAMAGE = {
     "no_marker": lambda s: (s / storage.STORE_MARKER).unlink(),
     "marker_fifo": lambda s: _replace(s / storage.STORE_MARKER, "fifo"),
     "experiment_folder_is_a_file": lambda s: (shutil.rmtree(s / "cli_cpu_only"), (s / "cli_cpu_only").write_text("x")),
-    "experiment_folder_dev_zero": lambda s: (shutil.rmtree(s / "cli_cpu_only"), (s / "cli_cpu_only").symlink_to("/dev/zero")),
+    "experiment_folder_dev_zero": lambda s: (shutil.rmtree(s / "cli_cpu_only"),
+                                             (s / "cli_cpu_only").symlink_to("/dev/zero")),
     "disk_full": lambda s: None,   # os.write fails with EFBIG while the command runs
 }
 FOREIGN = []   # the folder of a cell of another result
@@ -549,7 +556,8 @@ def test_every_command_against_every_damage_answers_without_a_traceback(template
         if damage in harmless[:5] and argv[0] != "init":
             assert code == 0, where
         if argv[0] == "verify":   # every damage is found: a problem, or a stray file to delete
-            assert code != 0 if damage not in harmless else ("STRAY" in out) == (damage not in ("none", "disk_full")), where
+            stray = damage not in ("none", "disk_full")
+            assert code != 0 if damage not in harmless else ("STRAY" in out) == stray, where
         if damage in ("no_marker", "marker_fifo") and argv[0] != "init":
             assert code == 2 and "not a results store" in err, where
         if "json" in damage or "npz" in damage and damage != "stray_npz":

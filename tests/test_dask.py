@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 import modscale_lib.__main__ as cli
-from modscale_lib import cluster
-from modscale_lib import results
-from modscale_lib.cells import BudgetExhausted
-from modscale_lib.cluster import dask_client
-from modscale_lib.storage import init_store
+from modscale_lib import store as results  # the results store (``store`` is the fixture of an empty one)
+from modscale_lib.store import (
+    BudgetExhausted,
+    _cluster as cluster,  # its connection timeout, shortened in a test
+    dask_client,
+    init_store,
+)
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is in requirements.txt")
 import cloudpickle  # noqa: E402  (comes with distributed)

@@ -1,7 +1,8 @@
 """The CUDA code path's logic, tested on the CPU: device selection and what the store records as the device."""
 import torch
 
-from modscale_lib import networks, storage
+from modscale_lib import networks
+from modscale_lib.store import _files as storage  # device_name, which the store records
 
 
 def test_default_device_is_cuda_when_available(monkeypatch):

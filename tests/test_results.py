@@ -9,15 +9,23 @@ import textwrap
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from modscale_lib import cells as cells_mod
-from modscale_lib import results, storage
-from modscale_lib.cells import BudgetExhausted
-from modscale_lib.results import CorruptResultError, MissingResultError, StoreLocationError
-from modscale_lib.storage import STORE_MARKER, init_store
+from modscale_lib import store as results  # the results store (``store`` is the fixture of an empty one)
+from modscale_lib.store import (
+    BudgetExhausted,
+    CorruptResultError,
+    MissingResultError,
+    StoreLocationError,
+    _files as storage,  # white-box checks
+    _registry,
+    _sweeps as cells_mod,
+    init_store,
+)
+from modscale_lib.store._files import STORE_MARKER
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,8 @@ def test_round_trip(store):
     np.testing.assert_array_equal(again["grid"], np.arange(5) * 1.5)
     assert again["ints"].dtype == np.int64 and again["ints"].shape == (2, 3)
     assert again.key == first.key == results.result_key("toy_store_test", 3, cfg)
-    npz = f"{first.key}.{json.loads((store / 'toy_store_test' / f'{first.key}.json').read_text())['npz_sha256'][:12]}.npz"
+    record = json.loads((store / "toy_store_test" / f"{first.key}.json").read_text())
+    npz = f"{first.key}.{record['npz_sha256'][:12]}.npz"
     assert _files(store) == sorted([f"toy_store_test/{first.key}.json", f"toy_store_test/{npz}"])
     assert again.files == first.files == (f"{first.key}.json", npz)
     meta = again.metadata
@@ -146,7 +155,7 @@ def test_a_whole_float_config_is_computed_as_its_int(store):
 
 
 def test_key_is_stable_across_processes():
-    code = ("from modscale_lib.results import result_key; "
+    code = ("from modscale_lib.store import result_key; "
             "print(result_key('toy_store_test', 3, {'size': 4, 'scale': 1.5, 'shape': [2, 3]}))")
     keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout.strip() for seed in ("0", "1", "12345")}
@@ -199,8 +208,7 @@ def test_named_configs():
         toy.config("huge")
     assert toy.config_name({"size": 40, "scale": 1.5, "shape": [2, 3]}) == "full"
     assert toy.config_name(ToyConfig(size=41)) is None
-    with pytest.warns(DeprecationWarning, match="use Experiment.config"):
-        assert toy.scale("cpu") == ToyConfig()
+    assert not hasattr(toy, "scale")   # the deprecated alias of config is gone
 
 
 def test_registration_is_validated():
@@ -225,7 +233,7 @@ def test_missing_or_mistyped_root_is_an_error(tmp_path, monkeypatch):
 
 def test_the_default_root_is_the_checkouts_results_folder(monkeypatch):
     monkeypatch.delenv("MODSCALE_RESULTS_DIR", raising=False)
-    assert results.results_dir() == results.Path(results.__file__).resolve().parent.parent / "results"
+    assert results.results_dir() == Path(__file__).resolve().parent.parent / "results"
 
 
 def test_unwritable_folder_fails_before_computing(store):
@@ -352,7 +360,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     from dataclasses import dataclass
     import numpy as np
-    from modscale_lib import results
+    from modscale_lib import store as results
 
     @dataclass(frozen=True)
     class C:
@@ -477,7 +485,8 @@ def test_a_killed_sweep_resumes_to_the_identical_result(tmp_path, sweep_state, f
     with pytest.raises(KeyboardInterrupt):
         results.load_or_run(toy_sweep, SweepConfig(), mode="missing", root=tmp_path / "b", progress=False)
     folder = tmp_path / "b" / "toy_sweep" / f"{whole.key}.cells"
-    assert len(list(folder.glob("*.npz"))) == fail_at and not (tmp_path / "b" / "toy_sweep" / f"{whole.key}.json").exists()
+    assert len(list(folder.glob("*.npz"))) == fail_at
+    assert not (tmp_path / "b" / "toy_sweep" / f"{whole.key}.json").exists()
     with pytest.raises(MissingResultError, match=f"{fail_at} cells of an interrupted run" if fail_at else "No stored"):
         results.load_or_run(toy_sweep, SweepConfig(), root=tmp_path / "b")
     FAIL_AT["n"] = None
@@ -553,21 +562,15 @@ def test_cells_are_checked(tmp_path):
     assert cells_mod.cell_hash({"m": 2, "seed": 1}) == cells_mod.cell_hash({"seed": np.int64(1), "m": 2})
 
 
-def test_results_module_imports_no_torch_and_no_experiments():
-    code = ("import sys, modscale_lib.results, modscale_lib.cells; "
+def test_the_store_imports_no_torch_and_no_experiments():
+    code = ("import sys, modscale_lib.store; "
             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('modscale_lib.experiments')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    source = (results.Path(results.__file__).read_text() + results.Path(cells_mod.__file__).read_text())
+    source = "".join(path.read_text() for path in sorted(Path(results.__file__).parent.glob("*.py")))
     imports = [line for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
     assert imports and not any("experiments" in line or "torch" in line for line in imports)
     assert "importlib.import_module" not in source
-
-
-def test_old_command_points_to_the_new_one():
-    proc = subprocess.run([sys.executable, "-m", "modscale_lib.results"], capture_output=True, text=True)
-    assert proc.returncode != 0 and "python -m modscale_lib" in proc.stderr
-    assert os.environ.get("MODSCALE_RESULTS") == "read"
 
 
 def test_two_processes_running_one_sweep_store_one_identical_result(store, sweep_state):
@@ -840,7 +843,7 @@ def test_malformed_records_are_reported_not_raised_through(store):
         record = json.loads(json_path.read_text())
         edit(record)
         record.pop("checksum")
-        record["checksum"] = results._sha256(results._canonical(record))
+        record["checksum"] = _registry.sha256(_registry.canonical_json(record))
         json_path.write_text(json.dumps(record))
 
     original = json_path.read_text()
@@ -877,7 +880,7 @@ def test_config_seeds_are_bounded_before_computing():
     import dataclasses
 
     import modscale_lib.experiments  # noqa: F401  (every experiment's config)
-    from modscale_lib.experiments.common import CONFIG_SEED_MAX
+    from modscale_lib.core import CONFIG_SEED_MAX
 
     checked = 0
     for exp in list(results.REGISTRY.values()):
@@ -895,7 +898,7 @@ def test_config_seeds_are_bounded_before_computing():
 
 
 def test_size_caps_are_below_the_machines_memory():
-    from modscale_lib import validation
+    from modscale_lib import core as validation
 
     if validation.MEMORY_BYTES is not None:
         assert validation.MAX_ELEMENTS * 8 <= validation.MEMORY_BYTES / 4

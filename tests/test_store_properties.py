@@ -8,13 +8,10 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from modscale_lib import results
-from modscale_lib.cells import Cells
-from modscale_lib.results import CorruptResultError
-from modscale_lib.storage import init_store
+from modscale_lib import store as results  # the results store (``store`` is the fixture of an empty one)
+from modscale_lib.store import Cells, CorruptResultError, init_store
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -174,7 +171,8 @@ def _ops(old, new):
         return count["ops"]
 
 
-stored = st.fixed_dictionaries({"value": ints}, optional={"grid": st.lists(floats, min_size=1, max_size=5).map(np.array)})
+stored = st.fixed_dictionaries({"value": ints},
+                                optional={"grid": st.lists(floats, min_size=1, max_size=5).map(np.array)})
 
 
 @settings(max_examples=15, deadline=None)

@@ -1,11 +1,15 @@
 """Every result committed to `results/` reads back intact, keeps its key, and belongs to the current code."""
 import json
+from pathlib import Path
 
 import pytest
 
-from modscale_lib import experiments, results  # noqa: F401  (importing experiments registers them)
+from modscale_lib import (
+    experiments,  # noqa: F401  (importing experiments registers them)
+    store as results,
+)
 
-STORED = results.stored_results(results.Path(__file__).resolve().parent.parent / "results")
+STORED = results.stored_results(Path(__file__).resolve().parent.parent / "results")
 IDS = [f"{p.parent.name}/{p.stem}" for p in STORED]
 
 

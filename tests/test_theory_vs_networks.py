@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from modscale_lib import experiments, theory, theory_fit, theory_peaks
-from modscale_lib.cells import Cells
+from modscale_lib.store import Cells
 
 matplotlib.use("Agg")
 CFG = experiments.NetworkTheoryConfig

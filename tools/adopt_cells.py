@@ -29,8 +29,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modscale_lib import cells as C, experiments, storage  # noqa: E402  (experiments registers them)
-from modscale_lib.registry import REGISTRY, _canonical, _sha256, canonical_config, result_key  # noqa: E402
+from modscale_lib import experiments  # noqa: E402  (experiments registers them)
+
+# a migration reaches into the store's private modules on purpose: it rewrites cells as the store writes them
+from modscale_lib.store import REGISTRY, _files as storage, _sweeps as C, canonical_config, result_key  # noqa: E402  # noqa: E402
+from modscale_lib.store._registry import canonical_json as _canonical, sha256 as _sha256  # noqa: E402
 
 assert experiments  # imported for its side effect: every experiment registered
 

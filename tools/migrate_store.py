@@ -2,7 +2,7 @@
 
 Format 1 kept ``<key>.json`` (its checksum covering only the NPZ) beside ``<key>.npz``. Format 2 seals the
 whole record with a checksum and names the NPZ by its content, ``<key>.<sha12>.npz`` (see
-:mod:`modscale_lib.results`). Every stored result is checked in the old format (its key, its NPZ checksum),
+:mod:`modscale_lib.store`). Every stored result is checked in the old format (its key, its NPZ checksum),
 rewritten with its values, arrays (the same NPZ bytes) and provenance metadata (wall time, date, device,
 versions) exactly as they were, read back in the new format, and only then are its old files removed.
 
@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from modscale_lib import results
+from modscale_lib import store as results
+
+# a migration reaches into the store's private module on purpose: it writes records as the store does
+from modscale_lib.store._records import FORMAT, write_record
 
 RENAMES = {"sample_complexity": "sample_complexity_sweep", "compositional": "compositional_accuracy"}
 
@@ -28,7 +31,7 @@ RENAMES = {"sample_complexity": "sample_complexity_sweep", "compositional": "com
 def migrate_one(old_json: Path, root: Path) -> tuple[str, str] | None:
     """Migrate one format-1 result; return (old location, new location), or None if already format 2."""
     rec = json.loads(old_json.read_text())
-    if rec.get("format") == results.FORMAT:
+    if rec.get("format") == FORMAT:
         results.read(old_json)
         return None
     name, version, key, config = rec["experiment"], rec["version"], rec["key"], rec["config"]
@@ -48,7 +51,7 @@ def migrate_one(old_json: Path, root: Path) -> tuple[str, str] | None:
     folder.mkdir(exist_ok=True)
     record = {"experiment": new_name, "version": version, "key": new_key, "config": config,
               "values": rec["values"], "arrays": rec["arrays"], "metadata": rec["metadata"]}
-    results._write_record(folder, record, blob)
+    write_record(folder, record, blob)
     new = results.read(folder / f"{new_key}.json")
     assert new.values == rec["values"] and new.metadata == rec["metadata"] and new.config == config
     for k in rec["arrays"]:

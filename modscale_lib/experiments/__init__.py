@@ -2,15 +2,13 @@
 
 Each module defines its experiments' config dataclasses (validated in ``__post_init__``, with named configs
 such as ``cpu``, ``full`` and a ``tiny`` one for tests) and the runners registered with the results store
-(:func:`modscale_lib.results.experiment`). A chapter reads a result with
-``results.load_or_run(experiments.NAME, experiments.NAME.config("cpu"))``; the registry name, the function
+(:func:`modscale_lib.store.experiment`). A chapter reads a result with
+``store.load_or_run(experiments.NAME, experiments.NAME.config("cpu"))``; the registry name, the function
 name and the results folder are one name. Bump an experiment's ``version`` whenever a code change alters what
 it computes: old results then stop matching and the book asks for a recomputation instead of showing stale
 numbers. What turns a result into a figure lives in :mod:`modscale_lib.analysis`.
 """
 from __future__ import annotations
-
-import warnings
 
 from . import (compositional_cifar, finding_modules, peers, sample_complexity, theory_linear_model,
                theory_vs_networks, using_this_book)
@@ -36,22 +34,3 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
             sample_complexity, peers, compositional_cifar)
-
-# Old names, kept for one release: where each moved.
-_DEPRECATED = {
-    "compositional_cifar_experiment": ("modscale_lib.experiments.compositional_accuracy", compositional_accuracy),
-}
-
-
-def __getattr__(name: str):
-    if name == "width_for_params":
-        from .. import networks
-
-        warnings.warn("experiments.width_for_params moved to networks.width_for_params", DeprecationWarning,
-                      stacklevel=2)
-        return networks.width_for_params
-    if name in _DEPRECATED:
-        new, obj = _DEPRECATED[name]
-        warnings.warn(f"experiments.{name} is now {new}", DeprecationWarning, stacklevel=2)
-        return obj
-    raise AttributeError(f"module 'modscale_lib.experiments' has no attribute {name!r}")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..core import Choice, Reals, check_fields
 from ..networks import MLPEnsemble, default_device
-from ..results import experiment
-from .common import check_fields, one_of, reals
+from ..store import experiment
 from .sample_complexity import NAMED, SampleComplexityConfig, _data, _losses, _task, _train
 
 __all__ = ["MonolithicStepsConfig", "monolithic_steps"]
@@ -30,19 +30,19 @@ class MonolithicStepsConfig:
     lrs: tuple = (3e-3, 1e-2, 3e-2, 1e-1)
 
     @classmethod
-    def cpu(cls) -> "MonolithicStepsConfig":
+    def cpu(cls) -> MonolithicStepsConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "MonolithicStepsConfig":
+    def full(cls) -> MonolithicStepsConfig:
         return cls(sweep="full", lrs=(1e-3, 3e-3, 1e-2, 3e-2))
 
     @classmethod
-    def tiny(cls) -> "MonolithicStepsConfig":
+    def tiny(cls) -> MonolithicStepsConfig:
         return cls(sweep="tiny", lrs=(1e-2, 3e-2))
 
     def __post_init__(self):
-        check_fields(self, sweep=one_of(NAMED + ("tiny",)), lrs=reals(0, 1, low_open=True))
+        check_fields(self, sweep=Choice(NAMED + ("tiny",)), lrs=Reals(0, 1, low_open=True))
 
     def base(self) -> SampleComplexityConfig:
         """The sweep's config whose monolithic network this repeats."""
@@ -59,7 +59,8 @@ def _cell(cfg: MonolithicStepsConfig, K: int, m: int, seed: int) -> dict:
     out = {name: np.full((len(cfg.lrs), len(grid)), np.nan) for name in ("val_loss", "test_loss", "best_step")}
     for i, lr in enumerate(cfg.lrs):
         # the sweep's seeds for its monolithic members (seed * 1000 + j), so the sweep's step is reproduced
-        model = MLPEnsemble(len(grid), m, base.mlp_width, base.mlp_depth, seeds=[seed * 1000 + j for j in range(len(grid))])
+        model = MLPEnsemble(len(grid), m, base.mlp_width, base.mlp_depth,
+                            seeds=[seed * 1000 + j for j in range(len(grid))])
         res = _train(model.to(default_device()), X, y, Xv, yv, grid, base, lr)
         with torch.no_grad():
             out["test_loss"][i] = _losses(model.cpu()(torch.as_tensor(Xt, dtype=torch.float32)), yt)

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grouping, seeding, subspaces
+from .. import core, grouping, subspaces
+from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import NonSeparableTask
 from ..networks import ModularEnsemble, default_device, random_projections
 from ..peers import METHODS as PEERS
-from ..results import experiment
+from ..store import experiment
 from ..tasks import SineWaveTask
 from ..training import evaluate, fit
-from .common import check_fields, real, some_of, whole, wholes
 
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
 
@@ -96,25 +96,25 @@ class PeerComparisonConfig:
     n_test: int = 2000
 
     @classmethod
-    def cpu(cls) -> "PeerComparisonConfig":
+    def cpu(cls) -> PeerComparisonConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "PeerComparisonConfig":
+    def full(cls) -> PeerComparisonConfig:
         return cls(tasks=("sine_m8_K2", "sine_m16_K2", "nonsep_m8_K2_b2", "nonsep_m12_K3_b2"),
                    n_grid=(250, 500, 1000, 2000, 4000), seeds=tuple(range(10)), rule_steps=DEFAULTS["steps"],
                    rule_batch=DEFAULTS["batch_size"], group_features=1500, steps=4000, n_test=4000)
 
     @classmethod
-    def tiny(cls) -> "PeerComparisonConfig":
+    def tiny(cls) -> PeerComparisonConfig:
         return cls(tasks=("sine_m4_K2", "nonsep_m4_K2_b2"), n_grid=(60,), seeds=(0,), rule_steps=2, rule_batch=32,
                    group_features=20, module_width=4, steps=5, n_test=100)
 
     def __post_init__(self):
-        check_fields(self, tasks=_tasks(), n_grid=wholes(20, 10 ** 7), seeds=wholes(0), peers=some_of(tuple(PEERS)),
-                     rules=some_of(VARIANTS), rule_steps=whole(1, 10 ** 6), rule_batch=whole(2, 10 ** 6),
-                     group_features=whole(1, 10 ** 5), module_width=whole(1, 65536), steps=whole(1, 10 ** 7),
-                     lr=real(0, 10, low_open=True), batch_size=whole(1, 10 ** 6), n_test=whole(2, 10 ** 7))
+        check_fields(self, tasks=_tasks(), n_grid=Wholes(20, 10 ** 7), seeds=Wholes(0), peers=SomeOf(tuple(PEERS)),
+                     rules=SomeOf(VARIANTS), rule_steps=Whole(1, 10 ** 6), rule_batch=Whole(2, 10 ** 6),
+                     group_features=Whole(1, 10 ** 5), module_width=Whole(1, 65536), steps=Whole(1, 10 ** 7),
+                     lr=Real(0, 10, low_open=True), batch_size=Whole(1, 10 ** 6), n_test=Whole(2, 10 ** 7))
         worst = max(_task_spec(t, "tasks")[1] for t in self.tasks)
         if min(self.n_grid) < max(20, 2 * worst):
             raise ValueError(f"n_grid: the peers need n >= max(20, 2 m) = {max(20, 2 * worst)}, got "
@@ -131,8 +131,8 @@ class PeerComparisonConfig:
 def _group(X, y, basis, K: int, b: int, seed: int, n_features: int) -> np.ndarray:
     """``group_directions(..., refine=False)`` with ``n_features`` random features: (K, m, b) in the span."""
     B = np.linalg.qr(basis)[0]
-    hessians, _ = grouping.span_model_hessians(X @ B, y, n_features=n_features, seed=seeding.derive(seed, 0, 1))
-    blocks = grouping.joint_block_diagonalise(hessians, K, b, seed=seeding.derive(seed, 0, 2))
+    hessians, _ = grouping.span_model_hessians(X @ B, y, n_features=n_features, seed=core.derive(seed, 0, 1))
+    blocks = grouping.joint_block_diagonalise(hessians, K, b, seed=core.derive(seed, 0, 2))
     return np.einsum("md,kdb->kmb", B, blocks)
 
 

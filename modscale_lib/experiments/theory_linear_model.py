@@ -7,8 +7,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import theory
-from ..results import experiment
-from .common import check_fields, geomspace_ints, real, whole, wholes
+from ..core import Real, Whole, Wholes, check_fields
+from ..store import experiment
+from .common import geomspace_ints
 
 __all__ = ["LinearModelConfig", "linear_model_mc"]
 
@@ -37,22 +38,22 @@ class LinearModelConfig:
     seed: int = 0
 
     @classmethod
-    def cpu(cls) -> "LinearModelConfig":
+    def cpu(cls) -> LinearModelConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "LinearModelConfig":
+    def full(cls) -> LinearModelConfig:
         return cls(n_features=400, p_fixed=120, n_fixed=120, n_grid=geomspace_ints(4, 400, 80),
                    p_grid=geomspace_ints(4, 400, 80), d_values=(1, 2, 3), trials=4000)
 
     @classmethod
-    def tiny(cls) -> "LinearModelConfig":
+    def tiny(cls) -> LinearModelConfig:
         return cls(n_features=30, p_fixed=10, n_fixed=10, n_grid=(4, 20), p_grid=(4, 20), d_values=(1,), trials=10)
 
     def __post_init__(self):
-        check_fields(self, n_features=whole(1, 100_000), input_dim=whole(1, 1000), alpha=real(0, low_open=True),
-                     noise=real(0), d_values=wholes(1, 100), p_fixed=whole(1), n_fixed=whole(1),
-                     n_grid=wholes(1, 10 ** 6), p_grid=wholes(1, 10 ** 6), trials=whole(2, 10 ** 6), seed=whole(0))
+        check_fields(self, n_features=Whole(1, 100_000), input_dim=Whole(1, 1000), alpha=Real(0, low_open=True),
+                     noise=Real(0), d_values=Wholes(1, 100), p_fixed=Whole(1), n_fixed=Whole(1),
+                     n_grid=Wholes(1, 10 ** 6), p_grid=Wholes(1, 10 ** 6), trials=Whole(2, 10 ** 6), seed=Whole(0))
         if max(self.p_grid + (self.p_fixed,)) > self.n_features:
             raise ValueError(f"p_grid and p_fixed must not exceed n_features ({self.n_features})")
 

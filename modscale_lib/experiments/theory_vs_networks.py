@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import Real, Reals, SomeOf, Whole, Wholes, check_fields
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, width_for_params
-from ..results import experiment
+from ..store import experiment
 from ..tasks import SineWaveTask
 from ..training import evaluate, fit
-from .common import check_fields, real, reals, some_of, whole, wholes
 
 __all__ = ["NetworkTheoryConfig", "network_theory", "ARCHS", "PROTOCOLS", "PANEL_NAMES"]
 
@@ -69,30 +69,30 @@ class NetworkTheoryConfig:
     n_seeds: int = 5
 
     @classmethod
-    def cpu(cls) -> "NetworkTheoryConfig":
+    def cpu(cls) -> NetworkTheoryConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "NetworkTheoryConfig":
+    def full(cls) -> NetworkTheoryConfig:
         grid = (100, 200, 400, 600, 800, 1000, 1250, 1600, 2000, 3000, 5000, 10_000, 30_000, 100_000)
         return cls(k_grid=(1, 2, 3, 4, 5, 6, 7, 8, 9), m_grid=(2, 3, 4, 5, 6, 7, 8, 9), p_grid=grid, n_grid=grid,
                    p_lines=(300, 10_000), m_fixed=9, n_km=2000, n_fixed=1000, p_fixed=1000, steps=20_000,
                    n_seeds=10)
 
     @classmethod
-    def tiny(cls) -> "NetworkTheoryConfig":
+    def tiny(cls) -> NetworkTheoryConfig:
         return cls(k_grid=(1, 2), m_grid=(2, 3), p_grid=(20, 60), n_grid=(20, 60), p_lines=(30,), m_fixed=2,
                    m_line=2, n_km=30, n_fixed=30, p_fixed=30, noises=(0.0, 1.0), steps=5, n_test=50, n_seeds=2)
 
     def __post_init__(self):
-        check_fields(self, k_grid=wholes(1, 64), m_grid=wholes(1, 1024), p_grid=wholes(10, 10 ** 8),
-                     n_grid=wholes(2, 10 ** 7), p_lines=wholes(10, 10 ** 8), k_fixed=whole(1, 64),
-                     m_fixed=whole(1, 1024), m_line=whole(1, 1024), n_km=whole(2, 10 ** 7),
-                     n_fixed=whole(2, 10 ** 7), p_fixed=whole(10, 10 ** 8), noises=reals(0, 100),
-                     protocols=some_of(PROTOCOLS), archs=some_of(ARCHS), depth=whole(1, 16),
-                     module_depth=whole(1, 16), steps=whole(1, 10 ** 7), lr_interpolating=real(0, low_open=True),
-                     lr_decaying=real(0, low_open=True), lr_decay=real(0, 1, low_open=True),
-                     n_test=whole(1, 10 ** 7), n_seeds=whole(1, 1000))
+        check_fields(self, k_grid=Wholes(1, 64), m_grid=Wholes(1, 1024), p_grid=Wholes(10, 10 ** 8),
+                     n_grid=Wholes(2, 10 ** 7), p_lines=Wholes(10, 10 ** 8), k_fixed=Whole(1, 64),
+                     m_fixed=Whole(1, 1024), m_line=Whole(1, 1024), n_km=Whole(2, 10 ** 7),
+                     n_fixed=Whole(2, 10 ** 7), p_fixed=Whole(10, 10 ** 8), noises=Reals(0, 100),
+                     protocols=SomeOf(PROTOCOLS), archs=SomeOf(ARCHS), depth=Whole(1, 16),
+                     module_depth=Whole(1, 16), steps=Whole(1, 10 ** 7), lr_interpolating=Real(0, low_open=True),
+                     lr_decaying=Real(0, low_open=True), lr_decay=Real(0, 1, low_open=True),
+                     n_test=Whole(1, 10 ** 7), n_seeds=Whole(1, 1000))
         if len(set(self.noises)) != len(self.noises):
             raise ValueError(f"noises must not repeat a value, got {self.noises}")
         if max(self.k_grid) > self.m_fixed:

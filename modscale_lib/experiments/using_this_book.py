@@ -7,8 +7,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import theory
-from ..results import experiment
-from .common import check_fields, whole
+from ..core import Whole, check_fields
+from ..store import experiment
 
 __all__ = ["PinvMomentConfig", "pinv_moment"]
 
@@ -29,20 +29,20 @@ class PinvMomentConfig:
     seed: int = 0
 
     @classmethod
-    def cpu(cls) -> "PinvMomentConfig":
+    def cpu(cls) -> PinvMomentConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "PinvMomentConfig":
+    def full(cls) -> PinvMomentConfig:
         return cls(p=50, n_max=200, trials=10000)
 
     @classmethod
-    def tiny(cls) -> "PinvMomentConfig":
+    def tiny(cls) -> PinvMomentConfig:
         return cls(p=4, n_max=12, trials=20)
 
     def __post_init__(self):
-        check_fields(self, p=whole(1, 10_000), n_min=whole(1, 100_000), n_max=whole(2, 100_000),
-                     trials=whole(2, 10 ** 7), seed=whole(0))
+        check_fields(self, p=Whole(1, 10_000), n_min=Whole(1, 100_000), n_max=Whole(2, 100_000),
+                     trials=Whole(2, 10 ** 7), seed=Whole(0))
         if not self.n_min < self.n_max:
             raise ValueError(f"need n_min < n_max, got n_min={self.n_min}, n_max={self.n_max}")
 

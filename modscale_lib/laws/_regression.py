@@ -1,12 +1,15 @@
-"""The regression machinery of :mod:`modscale_lib.laws.decision`: weighted least squares and the censored-normal
-(Tobit) likelihood for many weightings of the same rows at once, and intervals from replicates (the jackknife-t
-over seeds, or the percentile bootstrap). Numpy and scipy only.
+"""The regression machinery of the laws' decision (:func:`modscale_lib.laws.decide_law`): weighted least squares
+and the censored-normal (Tobit) likelihood for many weightings of the same rows at once, and intervals from
+replicates (the jackknife-t over seeds, or the percentile bootstrap, both from :mod:`modscale_lib.core`). Numpy
+and scipy only.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from ..core import jackknife_t, percentile_interval
 
 __all__ = ["MEASURED", "ABOVE", "BELOW", "MISSING", "wls", "tobit", "replicates", "interval_from"]
 
@@ -93,16 +96,11 @@ def replicates(n_seeds: int, interval: str, n_resamples: int, seed: int) -> np.n
 
 
 def interval_from(values: np.ndarray, interval: str, confidence: float) -> dict:
-    """``estimate, low, high, se`` from replicate values (row 0 the full data)."""
-    from scipy.special import stdtrit
-
+    """``estimate, low, high, se`` from replicate values (row 0 the full data), by the intervals of
+    :mod:`modscale_lib.core`."""
     est, reps = float(values[0]), values[1:]
     if interval == "jackknife_t":
-        S = reps.size
-        se = float(np.sqrt((S - 1) / S * np.sum((reps - reps.mean()) ** 2)))
-        half = float(stdtrit(S - 1, 0.5 + confidence / 2)) * se
+        half, se = jackknife_t(reps, confidence)
         return {"estimate": est, "low": est - half, "high": est + half, "se": se}
-    reps = reps[np.isfinite(reps)]
-    tail = 50 * (1 - confidence)
-    low, high = (np.percentile(reps, [tail, 100 - tail]) if reps.size else (np.nan, np.nan))
-    return {"estimate": est, "low": float(low), "high": float(high), "se": float(np.std(reps, ddof=1))}
+    low, high = percentile_interval(reps, confidence)
+    return {"estimate": est, "low": low, "high": high, "se": float(np.std(reps[np.isfinite(reps)], ddof=1))}

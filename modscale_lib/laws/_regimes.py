@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import validation
+from .. import core
 
 __all__ = ["REGIMES", "hermite_coefficients", "degree_energies", "information_exponent", "effective_degree",
            "leap", "monomial_exponent", "task_module", "predictions"]
@@ -49,12 +49,12 @@ def hermite_coefficients(module, module_dim: int = 1, *, max_degree: int = 30, n
     Gauss-Hermite nodes per coordinate (exact for polynomials of degree below ``2 n_nodes``; a frequency
     ``omega`` needs about ``omega^2 + max_degree`` nodes). Returns ``c`` of shape ``(max_degree+1,) * b``.
     """
-    b = validation.whole(module_dim, "module_dim", low=1, high=2)
-    max_degree = validation.whole(max_degree, "max_degree", low=1, high=60)
-    n_nodes = validation.whole(n_nodes, "n_nodes", low=max_degree + 1, high=400)
+    b = core.whole(module_dim, "module_dim", low=1, high=2)
+    max_degree = core.whole(max_degree, "max_degree", low=1, high=60)
+    n_nodes = core.whole(n_nodes, "n_nodes", low=max_degree + 1, high=400)
     if not callable(module):
         raise TypeError(f"module must be a callable z (n, b) -> (n,), got {type(module).__name__}")
-    B = np.eye(b) if basis is None else validation.array(basis, "basis", shape=(b, b))
+    B = np.eye(b) if basis is None else core.array(basis, "basis", shape=(b, b))
     if not np.allclose(B.T @ B, np.eye(b), atol=1e-8):
         raise ValueError("basis must have orthonormal columns")
     x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
@@ -69,8 +69,9 @@ def hermite_coefficients(module, module_dim: int = 1, *, max_degree: int = 30, n
 
 
 def degree_energies(coefficients) -> np.ndarray:
-    """Energy per total degree ``j``, ``sum_{|a| = j} c_a^2``, from :func:`~modscale_lib.laws.hermite_coefficients`: (D+1,)."""
-    c = validation.array(coefficients, "coefficients", ndim=(1, 2))
+    """Energy per total degree ``j``, ``sum_{|a| = j} c_a^2``, from :func:`~modscale_lib.laws.hermite_coefficients`:
+    (D+1,)."""
+    c = core.array(coefficients, "coefficients", ndim=(1, 2))
     if c.ndim == 1:
         return c ** 2
     D = c.shape[0] - 1
@@ -79,9 +80,10 @@ def degree_energies(coefficients) -> np.ndarray:
 
 
 def information_exponent(energies, *, rtol: float = 1e-6) -> int:
-    """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (Ben Arous, Gheissari and Jagannath 2021);
+    """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (Ben Arous, Gheissari and
+    Jagannath 2021);
     ``energies`` (D+1,) from :func:`~modscale_lib.laws.degree_energies`."""
-    e = validation.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
+    e = core.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
     var = e[1:].sum()
     if var <= 0:
         raise ValueError("energies describe a constant module (no energy above degree 0)")
@@ -92,22 +94,24 @@ def effective_degree(energies, target: float) -> int:
     """The smallest degree ``l`` whose tail ``sum_{j > l}`` energy is at most ``target`` times the variance: the
     degree a method must learn to reach a test loss of ``target * Var``. Raises if the expansion's degree is
     too low to tell."""
-    e = validation.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
-    target = validation.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
+    e = core.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
+    target = core.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
     var = e[1:].sum()
     tail = var - np.cumsum(e[1:])                                   # tail[l - 1] = energy above degree l
     ok = np.flatnonzero(tail <= target * var + 1e-15)
     if ok.size == 0 or ok[0] + 1 >= e.size - 1:
-        raise ValueError(f"the expansion up to degree {e.size - 1} does not reach the target {target}; raise max_degree")
+        raise ValueError(f"the expansion up to degree {e.size - 1} does not reach the target {target}; "
+                         f"raise max_degree")
     return int(ok[0] + 1)
 
 
 def leap(module, module_dim: int = 1, *, rtol: float = 1e-6, **quadrature) -> int:
-    """The leap of a module with ``b <= 2`` (Abbe, Boix-Adsera and Misiakiewicz 2023): for ``b = 1`` its information exponent. For
+    """The leap of a module with ``b <= 2`` (Abbe, Boix-Adsera and Misiakiewicz 2023): for ``b = 1`` its information
+    exponent. For
     ``b = 2``, when the degree-1 coefficients are nonzero (one direction ``u1`` is found at the first step), the
     leap is ``max(1, j2)``, ``j2`` the lowest degree in the orthogonal coordinate ``u2`` of any term with nonzero
     coefficient; otherwise the lowest degree of a nonzero term (a lower bound of the leap)."""
-    b = validation.whole(module_dim, "module_dim", low=1, high=2)
+    b = core.whole(module_dim, "module_dim", low=1, high=2)
     c = hermite_coefficients(module, b, **quadrature)
     e = degree_energies(c)
     k = information_exponent(e, rtol=rtol)
@@ -125,10 +129,10 @@ def monomial_exponent(input_dims, degree: int) -> float:
     """The log-log slope over ``input_dims`` of the number of monomials of degree ``<= degree`` in ``m`` variables,
     ``C(m + degree, degree)``: what ``n ~ m^degree`` (kernels learning a degree-``l`` target) looks like at finite
     ``m``, where the count grows more slowly than ``m^degree``."""
-    m = validation.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
+    m = core.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
     if np.ptp(m) == 0:
         raise ValueError(f"input_dims must not be all equal, got {m.tolist()}")
-    degree = validation.whole(degree, "degree", low=0, high=1000)
+    degree = core.whole(degree, "degree", low=0, high=1000)
     count = [math.lgamma(v + degree + 1) - math.lgamma(v + 1) - math.lgamma(degree + 1) for v in m]
     return float(np.polyfit(np.log(m), count, 1)[0])
 
@@ -139,7 +143,7 @@ def task_module(task, module: int = 0):
     ``module_outputs``."""
     if not (hasattr(task, "projections") and hasattr(task, "module_outputs")):
         raise TypeError(f"task must be a modular task (with projections and module_outputs), got {type(task).__name__}")
-    module = validation.whole(module, "module", low=0, high=task.n_modules - 1)
+    module = core.whole(module, "module", low=0, high=task.n_modules - 1)
     U = task.projections[module]                                     # (m, b)
     return lambda z: task.module_outputs(np.asarray(z, dtype=float) @ U.T)[:, module].astype(float)
 
@@ -185,9 +189,9 @@ def predictions(target: float = 0.1, input_dims=(4, 8, 16, 32, 64), *, n_draws: 
     (of ``m``; NaN for an exponential), ``bound`` (``""`` or ``"at least"``), ``exponent over the range``,
     ``basis`` (what sets it: ``"degree 3"``, ``"leap 1"``, ...) and ``citation`` (a bibliography key).
     """
-    target = validation.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
-    m = validation.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
-    n_draws = validation.whole(n_draws, "n_draws", low=1, high=200)
+    target = core.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
+    m = core.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
+    n_draws = core.whole(n_draws, "n_draws", low=1, high=200)
     families = {f"He_{k}": (k, k, k) for k in (1, 2, 3)}               # (degree, information exponent, leap)
     for name, kind, b in (("sine", "sine", 1), ("nonseparable", "bump_ridge", 2)):
         energies, exps, leaps = _draws(kind, b, n_draws, 40 if b == 1 else 24)

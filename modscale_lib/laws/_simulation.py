@@ -1,10 +1,12 @@
 """The whole pipeline on synthetic data with a known law: per-seed learning curves -> ``n*`` by a bracketing search
-on a grid spaced by ``resolution`` (interpolated, or censored at the grid's ends) -> :func:`~modscale_lib.laws.decide_law`. It
+on a grid spaced by ``resolution`` (interpolated, or censored at the grid's ends) ->
+:func:`~modscale_lib.laws.decide_law`. It
 measures what the chapter prints: the coverage of the nominal intervals and the verdict's error rates and power.
 
 The synthetic curves are straight lines in log-log near the target, ``log L(n) = -slope (log n - log n*_s) +
 noise``: ``log n*_s`` is the law's value at ``m`` plus seed scatter (a part shared by a seed across ``m`` and a
-part of its own), and every grid point has its own noise. :func:`~modscale_lib.laws.curve_scatter` measures the scatter, the
+part of its own), and every grid point has its own noise. :func:`~modscale_lib.laws.curve_scatter` measures the
+scatter, the
 noise and the slope on stored learning curves; ``SCATTER`` holds the values measured on the stored
 ``sample_complexity_sweep`` (sine task K = 2, 4 and the non-separable task, the four main methods, 5 seeds, targets
 0.03 to 0.3 of ``Var(y)``), rounded up where the sweeps disagree. Numpy and scipy only.
@@ -15,8 +17,8 @@ import math
 
 import numpy as np
 
-from .. import metrics, validation
-from .decision import ABOVE, BELOW, INTERVALS, MEASURED, SQRT2, VERDICTS, decide_law
+from .. import core, metrics
+from ._decision import ABOVE, BELOW, INTERVALS, MEASURED, SQRT2, VERDICTS, decide_law
 
 __all__ = ["SCATTER", "TRUTHS", "curve_scatter", "simulate_n_star", "coverage"]
 
@@ -41,13 +43,13 @@ def curve_scatter(n_grid, losses, target: float) -> dict:
     """
     from ..growth import samples_needed_curves
 
-    n_grid = validation.real_array(n_grid, "n_grid", low=0.0, low_open=True, ndim=1, min_size=3)
-    L = validation.real_array(losses, "losses", low=0.0, low_open=True)
+    n_grid = core.real_array(n_grid, "n_grid", low=0.0, low_open=True, ndim=1, min_size=3)
+    L = core.real_array(losses, "losses", low=0.0, low_open=True)
     if L.ndim < 3 or L.shape[-1] != n_grid.size:
         raise ValueError(f"losses must be (..., M, S, {n_grid.size}), got shape {L.shape}")
     if L.shape[-2] < 3:
         raise ValueError(f"losses must hold at least 3 seeds (axis -2), got {L.shape[-2]}")
-    target = validation.real(target, "target", low=0.0, low_open=True)
+    target = core.real(target, "target", low=0.0, low_open=True)
     n_star, cens = samples_needed_curves(n_grid, L, 1.0, target)
     log_n, ok = np.log(n_star), cens == ""
     sds = [np.std(log_n[i][ok[i]], ddof=1) for i in np.ndindex(L.shape[:-2]) if ok[i].sum() >= 3]
@@ -115,34 +117,36 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
 
     law : ``"power"`` (``n* = n_ref (m/m_1)^exponent``), ``"exponential"`` (``n* = n_ref e^(exponent (m -
     m_1))``) or ``"affine"`` (``n* = n_ref (1 + exponent (m - m_1))``, exponent >= 0: neither law, the shape of a
-    fixed cost plus one growing with ``m``), the population median. scatter : dict as ``SCATTER`` (the default). The grid runs from
+    fixed cost plus one growing with ``m``), the population median. scatter : dict as ``SCATTER`` (the default). The
+    grid runs from
     ``n_min`` by factors ``resolution`` up to at most ``n_max``; each search starts at the grid point nearest the
     law's value. tail_df : draw the seed scatter from Student's t with this many degrees of freedom (scaled
     to the same SD) instead of a normal, to test robustness to heavy tails.
 
-    Returns ``(log_n_star, codes, truth)``: (n_reps, n_seeds, M) floats and codes as :func:`~modscale_lib.laws.decide_law` takes
+    Returns ``(log_n_star, codes, truth)``: (n_reps, n_seeds, M) floats and codes as
+    :func:`~modscale_lib.laws.decide_law` takes
     them, and the law's ``log n*`` (M,).
     """
-    law = validation.choice(law, "law", LAWS)
-    exponent = validation.real(exponent, "exponent", low=0.0 if law == "affine" else None)
-    m = validation.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
-    n_seeds = validation.whole(n_seeds, "n_seeds", low=2, high=10 ** 4)
-    n_reps = validation.whole(n_reps, "n_reps", low=1, high=10 ** 5)
-    n_ref = validation.real(n_ref, "n_ref", low=1.0)
-    resolution = validation.real(resolution, "resolution", low=1.0, low_open=True)
-    n_min = validation.real(n_min, "n_min", low=1.0)
-    n_max = validation.real(n_max, "n_max", low=n_min * resolution)
+    law = core.choice(law, "law", LAWS)
+    exponent = core.real(exponent, "exponent", low=0.0 if law == "affine" else None)
+    m = core.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
+    n_seeds = core.whole(n_seeds, "n_seeds", low=2, high=10 ** 4)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
+    n_ref = core.real(n_ref, "n_ref", low=1.0)
+    resolution = core.real(resolution, "resolution", low=1.0, low_open=True)
+    n_min = core.real(n_min, "n_min", low=1.0)
+    n_max = core.real(n_max, "n_max", low=n_min * resolution)
     sc = dict(SCATTER, **(scatter or {}))
     for key in SCATTER:
-        sc[key] = validation.real(sc[key], f"scatter[{key!r}]", low=0.0, high=1.0 if key == "seed_share" else None)
+        sc[key] = core.real(sc[key], f"scatter[{key!r}]", low=0.0, high=1.0 if key == "seed_share" else None)
     if sc["curve_slope"] <= 0:
         raise ValueError(f"scatter['curve_slope'] must be > 0, got {sc['curve_slope']}")
     if tail_df is not None:
-        tail_df = validation.real(tail_df, "tail_df", low=2.0, low_open=True)
-    seed = validation.seed(seed)
+        tail_df = core.real(tail_df, "tail_df", low=2.0, low_open=True)
+    seed = core.seed(seed)
     log_grid = math.log(n_min) + math.log(resolution) * np.arange(int(math.log(n_max / n_min) / math.log(resolution)
                                                                         + 1e-9) + 1)
-    validation.check_size(n_reps * n_seeds * m.size * log_grid.size, "n_reps * n_seeds * M * grid points")
+    core.check_size(n_reps * n_seeds * m.size * log_grid.size, "n_reps * n_seeds * M * grid points")
     rng = np.random.default_rng(seed)
     truth = _truth(law, exponent, m, n_ref)
 
@@ -172,12 +176,14 @@ def _covers(q: dict, value: float) -> bool:
 def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 64), truths: dict | None = None,
              scatter: dict | None = None, intervals=("jackknife_t",), confidence: float = 0.95,
              tail_df: float | None = None, n_resamples: int = 499, seed: int = 0, **grid) -> dict:
-    """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating the whole pipeline
+    """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating the
+    whole pipeline
     (:func:`~modscale_lib.laws.simulate_n_star`) ``n_reps`` times for each truth.
 
     truths : ``{name: (law, exponent)}``, default ``TRUTHS`` (a power law ``n* ~ m^1``, an exponential
     ``n* ~ e^(0.08 m)`` and a flat ``n*``, each 200 samples at the smallest ``m``); an ``"affine"`` truth (see
-    :func:`~modscale_lib.laws.simulate_n_star`) measures how often a law that is neither gets called one. intervals : the interval
+    :func:`~modscale_lib.laws.simulate_n_star`) measures how often a law that is neither gets called one. intervals
+    : the interval
     methods to compare (``INTERVALS``); the default, the jackknife-t alone, takes
     a few seconds at the default ``n_reps``; adding ``"percentile"`` (``n_resamples`` refits per replicate)
     multiplies that by about ten. intervals : the interval
@@ -196,18 +202,18 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
     have none); ``censored``: the share of censored entries per truth; ``mc_se``: the Monte Carlo
     standard error of a share near ``confidence``; ``settings``: every setting used.
     """
-    n_reps = validation.whole(n_reps, "n_reps", low=1, high=10 ** 5)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
     truths = dict(TRUTHS if truths is None else truths)
     if not truths:
         raise ValueError("truths must name at least one (law, exponent)")
     for name, (law, exponent) in truths.items():
-        validation.choice(law, f"truths[{name!r}] law", LAWS)
-        validation.real(exponent, f"truths[{name!r}] exponent", low=0.0 if law == "affine" else None)
-    intervals = [validation.choice(i, "intervals", INTERVALS) for i in intervals]
-    confidence = validation.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
-    n_resamples = validation.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
-    seed = validation.seed(seed)
-    validation.check_count(n_reps * len(truths) * len(intervals), "n_reps * truths * intervals")
+        core.choice(law, f"truths[{name!r}] law", LAWS)
+        core.real(exponent, f"truths[{name!r}] exponent", low=0.0 if law == "affine" else None)
+    intervals = [core.choice(i, "intervals", INTERVALS) for i in intervals]
+    confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
+    seed = core.seed(seed)
+    core.check_count(n_reps * len(truths) * len(intervals), "n_reps * truths * intervals")
     cov = {i: {} for i in intervals}
     verdicts = {i: {} for i in intervals}
     censored = {}

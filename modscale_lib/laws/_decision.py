@@ -24,7 +24,8 @@ exact for normal scatter; with censoring it is the jackknife of a smooth estimat
 over seeds (``interval="percentile"``) is offered for comparison: with 5 to 10 seeds it is too narrow
 (Efron and Tibshirani 1993), which :func:`~modscale_lib.laws.coverage` measures.
 
-Decision (:func:`~modscale_lib.laws.decide_law`). In log-log coordinates a power law is a straight line and an exponential is
+Decision (:func:`~modscale_lib.laws.decide_law`). In log-log coordinates a power law is a straight line and an
+exponential is
 convex; in semi-log coordinates an exponential is straight and a power law is concave. So the test fits a
 quadratic in each: ``slope_change`` is the change of the fitted log-log slope ``d log n*/d log m`` from the
 smallest to the largest ``m`` (zero for a power law, about ``beta (m_max - m_min)`` for an exponential), and
@@ -41,7 +42,7 @@ import math
 
 import numpy as np
 
-from .. import validation
+from .. import core
 from ._regression import ABOVE, BELOW, MEASURED, MISSING, interval_from, replicates, tobit, wls
 
 __all__ = ["MEASURED", "ABOVE", "BELOW", "MISSING", "VERDICTS", "INTERVALS", "codes_from_labels", "fit_law",
@@ -62,14 +63,14 @@ def codes_from_labels(n_star, censored, n_max: float):
     censored above. Returns float (S, M) ``log n*`` and int (S, M) codes (``MEASURED``, ``ABOVE``,
     ``BELOW``, ``MISSING``).
     """
-    n = validation.array(n_star, "n_star", ndim=2, finite=False)
+    n = core.array(n_star, "n_star", ndim=2, finite=False)
     lab = np.asarray(censored, dtype=object)
     if lab.shape != n.shape:
         raise ValueError(f"censored must have the shape of n_star {n.shape}, got {lab.shape}")
     bad = sorted({str(v) for v in lab.ravel()} - {"", "above", "below"})
     if bad:
         raise ValueError(f"censored must hold '', 'above' or 'below', got {bad}")
-    n_max = validation.real(n_max, "n_max", low=1.0)
+    n_max = core.real(n_max, "n_max", low=1.0)
     codes = np.select([np.isnan(n), lab == "above", lab == "below"], [MISSING, ABOVE, BELOW], MEASURED)
     value = np.where(codes == ABOVE, n_max, np.where(codes == MISSING, np.nan, n))
     if np.any(np.isinf(value)):
@@ -90,17 +91,17 @@ def _codes(codes) -> np.ndarray:
         if bad:
             raise ValueError(f"codes must be 0..3 or one of {sorted(CODE_NAMES)}, got {bad}")
         arr = np.vectorize(CODE_NAMES.get, otypes=[np.int64])(arr) if arr.size else arr.astype(np.int64)
-    return validation.whole_array(arr, "codes", low=MEASURED, high=MISSING, ndim=2)
+    return core.whole_array(arr, "codes", low=MEASURED, high=MISSING, ndim=2)
 
 
 def _check(input_dims, log_n_star, codes, confidence, resolution=SQRT2):
     """Validated ``(m, Y, C, confidence, resolution)``, every check before any fitting."""
-    m = validation.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
+    m = core.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
     if np.ptp(m) == 0:
         raise ValueError(f"input_dims must not be all equal, got {m.tolist()}")
     if np.any(np.diff(m) <= 0):
         raise ValueError(f"input_dims must be strictly increasing (distinct dimensions), got {m.tolist()}")
-    Y = validation.array(log_n_star, "log_n_star", ndim=2, finite=False)
+    Y = core.array(log_n_star, "log_n_star", ndim=2, finite=False)
     if Y.shape[1] != m.size:
         raise ValueError(f"log_n_star must have one column per input dimension ({m.size}), got shape {Y.shape}")
     if Y.shape[0] < 2:
@@ -120,8 +121,8 @@ def _check(input_dims, log_n_star, codes, confidence, resolution=SQRT2):
     if np.any(per_m < 2):
         raise ValueError(f"log_n_star must have at least 2 seeds that are not missing at every m; input_dims "
                          f"{m[per_m < 2].tolist()} have {per_m[per_m < 2].tolist()}")
-    confidence = validation.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
-    resolution = validation.real(resolution, "resolution", low=1.0, low_open=True)
+    confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
+    resolution = core.real(resolution, "resolution", low=1.0, low_open=True)
     return m, Y, C, confidence, resolution
 
 
@@ -196,9 +197,9 @@ def _fit(Y, C, cols, design, columns, seed_weights, interval, confidence, eta_ma
 
 def _setup(input_dims, log_n_star, codes, confidence, resolution, interval, n_resamples, seed):
     m, Y, C, confidence, resolution = _check(input_dims, log_n_star, codes, confidence, resolution)
-    interval = validation.choice(interval, "interval", INTERVALS)
-    n_resamples = validation.whole(n_resamples, "n_resamples", low=10, high=10 ** 6)
-    seed = validation.seed(seed)
+    interval = core.choice(interval, "interval", INTERVALS)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 6)
+    seed = core.seed(seed)
     keep = np.any(C != MISSING, axis=1)                       # seeds with no entry carry no information
     Y, C = Y[keep], C[keep]
     cols = np.broadcast_to(np.arange(m.size), Y.shape)
@@ -231,7 +232,7 @@ def fit_law(input_dims, log_n_star, codes=None, *, law: str = "power", confidenc
     ``"upper"`` or ``"none"``, the interval's side that does not hold set to an infinity; ``fit``: ``"least
     squares"``, ``"censored likelihood"`` or ``"bound"``); ``n_seeds``, ``confidence``, ``interval``.
     """
-    law = validation.choice(law, "law", LAWS)
+    law = core.choice(law, "law", LAWS)
     m, Y, C, cols, weights, opts = _setup(input_dims, log_n_star, codes, confidence, resolution, interval,
                                           n_resamples, seed)
     res, _ = _fit(Y, C, cols, _designs(m)[law], np.arange(m.size), weights, **opts)
@@ -248,7 +249,8 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
                seed: int = 0) -> dict:
     """Which law ``n*(m)`` follows: ``"power"``, ``"exponential"``, ``"flat"`` or ``"undecided"``, with evidence.
 
-    Parameters as :func:`~modscale_lib.laws.fit_law`; ``flat_margin`` (> 0) the power-law exponent that "flat" must exclude
+    Parameters as :func:`~modscale_lib.laws.fit_law`; ``flat_margin`` (> 0) the power-law exponent that "flat" must
+    exclude
     (default 1: ``n*`` proportional to ``m``, what learning a projection needs at least).
 
     The verdict (see the module docstring): ``"flat"`` when the interval of ``alpha`` is exact, contains 0 and
@@ -272,7 +274,7 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
     entries ``above``, ``below``, ``missing``; ``fit`` (of ``alpha``); ``n_seeds``, ``confidence``,
     ``interval``, ``flat_margin``.
     """
-    flat_margin = validation.real(flat_margin, "flat_margin", low=0.0, low_open=True)
+    flat_margin = core.real(flat_margin, "flat_margin", low=0.0, low_open=True)
     m, Y, C, cols, weights, opts = _setup(input_dims, log_n_star, codes, confidence, resolution, interval,
                                           n_resamples, seed)
     d, every = _designs(m), np.arange(m.size)
@@ -302,7 +304,8 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
 
 
 def _heldout(m, Y, C, cols, d, weights, opts) -> dict:
-    """Both laws fitted on every ``m`` but the largest, predicting ``log n*`` there (see :func:`~modscale_lib.laws.decide_law`)."""
+    """Both laws fitted on every ``m`` but the largest, predicting ``log n*`` there (see
+    :func:`~modscale_lib.laws.decide_law`)."""
     last, rest = m.size - 1, np.arange(m.size - 1)
     loc, loc_values = _fit(Y, C, cols, d["location"], [last], weights, **opts)
     errors, out = {}, {"m": float(m[-1])}
@@ -323,10 +326,10 @@ def _heldout(m, Y, C, cols, d, weights, opts) -> dict:
 def mean_ci(values, *, confidence: float = 0.95) -> tuple[float, float, float]:
     """The mean over seeds of ``values`` (S,), S >= 2, with Student's interval (the jackknife-t of a mean):
     ``(mean, low, high)``."""
-    v = validation.array(values, "values", ndim=1)
+    v = core.array(values, "values", ndim=1)
     if v.size < 2:
         raise ValueError(f"values must hold at least 2 seeds, got {v.size}")
-    confidence = validation.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
+    confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
     W = replicates(v.size, "jackknife_t", 10, 0)
     res = interval_from(wls(np.ones((v.size, 1)), v, W)[:, 0], "jackknife_t", confidence)
     return res["estimate"], res["low"], res["high"]
@@ -336,13 +339,13 @@ def slope_ci(x, values, *, confidence: float = 0.95) -> tuple[float, float, floa
     """The least-squares slope of ``values`` (S, X) on ``x`` (X,), pooled over the S >= 2 seeds, with the
     jackknife-t interval over seeds: ``(slope, low, high)``. Without missing values the slope is the mean of
     the seeds' own slopes and the interval is Student's for that mean."""
-    x = validation.real_array(x, "x", ndim=1, min_size=2)
-    v = validation.array(values, "values", ndim=2)
+    x = core.real_array(x, "x", ndim=1, min_size=2)
+    v = core.array(values, "values", ndim=2)
     if v.shape[1] != x.size or v.shape[0] < 2:
         raise ValueError(f"values must be (S >= 2 seeds, {x.size}), one column per x, got shape {v.shape}")
     if np.ptp(x) == 0:
         raise ValueError(f"x must not be all equal, got {x.tolist()}")
-    confidence = validation.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
+    confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
     X = np.column_stack([np.ones(v.size), np.tile(x, v.shape[0])])
     W = replicates(v.shape[0], "jackknife_t", 10, 0)[:, np.repeat(np.arange(v.shape[0]), x.size)]
     res = interval_from(wls(X, v.ravel(), W)[:, 1], "jackknife_t", confidence)

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validation
-from .checks import check_c, check_input_dim, check_positive_int_array, check_target_d_noise
-from .spectra import exponent_geometric, exponent_inverse_dim, power_law_tail
+from ..core import Boolean, Choice, OrNone, Real, Whole, check_geometry, check_size, validated
+from ._checks import COUNTS, INPUT_DIM, NOISE, OUTPUTS, POSITIVE, TARGET, C, broadcast_shape
+from ._spectra import tail_variance
 
 __all__ = ["sample_complexity"]
+
+#: The rules of the search over ``p`` (shared with the sample complexity of random projections).
+P_SEARCH = {"p_max": Real(low=lambda a: float(a.get("n_modules") or 1), high=1e300),
+            "p_points": Whole(1, 10 ** 6)}
+
 
 def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
     """Smallest integer ``n >= 1`` whose expected test loss is ``<= target`` at fixed ``p``; ``inf`` if none.
@@ -41,9 +46,7 @@ def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
 
 
 def p_grid(n_modules: int, p_max: float, p_points: int) -> np.ndarray:
-    """Log-spaced numbers of features up to ``p_max``, whole multiples of ``n_modules``."""
-    p_max = validation.real(p_max, "p_max", low=float(n_modules), high=1e300)
-    p_points = validation.whole(p_points, "p_points", low=1, high=10 ** 6)
+    """Log-spaced numbers of features up to ``p_max``, whole multiples of ``n_modules`` (checked arguments)."""
     q = np.unique(np.round(np.logspace(0, np.log10(p_max / n_modules), p_points)))
     return n_modules * q
 
@@ -65,10 +68,27 @@ def best_over_p(target, p, trace_seen, trace_missing, d, noise, search: bool, wa
     return n_star, p_used
 
 
+def _dimensions(input_dim, n_modules: int | None, module_dim: int) -> np.ndarray:
+    """The dimensions the exponent depends on: ``m`` for a monolithic model, ``b`` for a modular one (broadcast
+    to the shape of ``input_dim`` when given, though the answer does not depend on it)."""
+    if n_modules is None:
+        if input_dim is None:
+            raise ValueError("input_dim (m) is required for a monolithic model (n_modules=None)")
+        return input_dim
+    dims = np.asarray(float(module_dim))
+    if input_dim is None:
+        return dims
+    check_geometry(n_modules, module_dim, float(input_dim.min()), what="sample_complexity's modular model")
+    return dims + 0.0 * input_dim
+
+
+@validated(target=TARGET, input_dim=OrNone(INPUT_DIM), exponent=Choice(("inverse_dim", "geometric")), alpha=POSITIVE,
+           omega=Real(1.0, low_open=True), c=C, n_modules=OrNone(Whole(1, 10 ** 12)), module_dim=Whole(1, 10 ** 12),
+           d=OUTPUTS, noise=NOISE, p=OrNone(COUNTS), **P_SEARCH, return_p=Boolean(), warn_unreachable=Boolean())
 def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", alpha: float = 1.0,
                       omega: float = 1.2, c: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
                       d: int = 1, noise: float = 0.0, p=None, p_max: float = 1e12, p_points: int = 400,
-                      return_p: bool = False, warn_unreachable: bool = True, scale: float | None = None):
+                      return_p: bool = False, warn_unreachable: bool = True):
     """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
 
     Explained in the chapter :doc:`/book/theory_dimension`.
@@ -90,7 +110,6 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
         variance of ``y`` is ``d*c``). Broadcasts with ``input_dim``.
     input_dim : ``m`` (>= 1), scalar or array. Required for monolithic models; for modular ones, when given,
         ``n_modules * module_dim <= input_dim`` is required (the modules' orthogonal projections must fit).
-    scale : the deprecated name of ``c``.
     p : fixed number of features (>= 1, broadcast), or ``None`` to choose, for each ``target`` and ``m``, the
         ``p`` that needs the fewest samples, over ``p_points`` log-spaced values up to ``p_max`` (multiples of
         ``K`` for modular models).
@@ -104,48 +123,21 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
     ``warn_unreachable=False``, for sweeps where it is expected); it does not raise, so that whole sweeps stay
     vectorised.
     """
-    c = check_c(c, scale, "sample_complexity")
-    target, d, noise = check_target_d_noise(target, d, noise)
-    exponent = validation.choice(exponent, "exponent", ("inverse_dim", "geometric"))
-    return_p = validation.boolean(return_p, "return_p")
-    warn_unreachable = validation.boolean(warn_unreachable, "warn_unreachable")
-    if n_modules is None:
-        if input_dim is None:
-            raise ValueError("input_dim (m) is required for a monolithic model (n_modules=None)")
-        dims, K = check_input_dim(input_dim), 1
-    else:
-        K = validation.whole(n_modules, "n_modules", low=1, high=10 ** 12)
-        b = validation.whole(module_dim, "module_dim", low=1, high=10 ** 12)
-        dims = np.asarray(float(b))
-        if input_dim is not None:  # broadcast to its shape, though the answer does not depend on it
-            m = check_input_dim(input_dim)
-            validation.check_geometry(K, b, float(m.min()), what="sample_complexity's modular model")
-            dims = dims + 0.0 * m
-    a = exponent_inverse_dim(dims, alpha) if exponent == "inverse_dim" else exponent_geometric(dims, omega)
-    try:
-        target, a = np.broadcast_arrays(target, a)
-    except ValueError as exc:
-        raise ValueError(f"target and input_dim must broadcast together: {exc}") from None
+    K = 1 if n_modules is None else n_modules
+    dims = _dimensions(input_dim, n_modules, module_dim)
+    a = alpha / dims if exponent == "inverse_dim" else omega ** (-dims)
+    broadcast_shape("target and input_dim", target, a)
+    target, a = np.broadcast_arrays(target, a)
     if p is None:
         p_arr = p_grid(K, p_max, p_points).reshape((1,) * target.ndim + (-1,))
-        validation.check_size(target.size * p_arr.size, "the targets times p_points")
+        check_size(target.size * p_arr.size, "the targets times p_points")
         tgt, a_ = target[..., None], a[..., None]
     else:
-        p_arr = check_positive_int_array("p", p).astype(float)
+        p_arr = p.astype(float)
         tgt, a_ = target, a
-        try:
-            validation.check_size(int(np.prod(np.broadcast_shapes(p_arr.shape, target.shape), dtype=object)),
-                                  "the broadcast of p and target")
-        except ValueError as exc:
-            if "broadcast" in str(exc) and "asks for" not in str(exc):
-                raise ValueError(f"p and target must broadcast together: {exc}") from None
-            raise
-    missing = power_law_tail(p_arr / K, a_, c)
+        broadcast_shape("p and target", p_arr, target)
+    missing = tail_variance(p_arr / K, a_, c)
     n_star, p_used = best_over_p(tgt, p_arr, c - missing, missing, d, noise, search=p is None,
                                   warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Modular networks whose projections do not match the task's
-# ---------------------------------------------------------------------------------------------------------

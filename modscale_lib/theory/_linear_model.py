@@ -10,13 +10,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import validation
-from .checks import check_nonnegative, check_positive_int_array, check_spectrum
+from ..core import RealArray, Seed, Whole, check_size, validated
+from ._checks import COUNTS, NOISE, NONNEGATIVE, broadcast_shape, spectrum
 
 __all__ = ["pinv_frobenius_moment", "simulate_pinv_frobenius_moment", "losses_from_traces", "expected_losses",
            "simulate_losses", "SimulatedLosses"]
 
+_BROADCAST = "n (or N), p and the other array arguments"
 
+
+@validated(N=COUNTS, p=COUNTS)
 def pinv_frobenius_moment(N, p):
     """``F(N, p) = E ||R^+||_F^2`` for an ``N x p`` matrix ``R`` of i.i.d. standard normal entries.
 
@@ -32,24 +35,12 @@ def pinv_frobenius_moment(N, p):
     -------
     float array of the broadcast shape (a 0-d array for scalar inputs), ``inf`` near ``N = p``.
     """
-    N = check_positive_int_array("N", N).astype(float)
-    p = check_positive_int_array("p", p).astype(float)
-    _check_broadcast(N, p)
-    return pinv_moment(N, p)
-
-
-def _check_broadcast(*arrays) -> tuple:
-    """The broadcast shape of ``arrays``, refused (naming them) when they do not broadcast or it is too large."""
-    try:
-        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-    except ValueError as exc:
-        raise ValueError(f"n (or N), p and the other array arguments must broadcast together: {exc}") from None
-    validation.check_size(int(np.prod(shape, dtype=object)), "the broadcast of n (or N) and p")
-    return shape
+    broadcast_shape(_BROADCAST, N, p)
+    return pinv_moment(N.astype(float), p.astype(float))
 
 
 def pinv_moment(N, p) -> np.ndarray:
-    """:func:`pinv_frobenius_moment` on validated float arrays (shared with the loss formulas)."""
+    """:func:`pinv_frobenius_moment` on checked float arrays (shared with the loss formulas)."""
     N, p = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(p, dtype=float))
     out = np.full(N.shape, np.inf)
     under = N > p + 1
@@ -59,6 +50,7 @@ def pinv_moment(N, p) -> np.ndarray:
     return out
 
 
+@validated(N=Whole(1), p=Whole(1), trials=Whole(2), seed=Seed())
 def simulate_pinv_frobenius_moment(N: int, p: int, trials: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Monte Carlo estimate of ``E ||R^+||_F^2``, through the singular values of sampled matrices.
 
@@ -69,20 +61,16 @@ def simulate_pinv_frobenius_moment(N: int, p: int, trials: int = 1000, seed: int
     -------
     (mean, standard error of the mean), both floats.
     """
-    N = validation.whole(N, "N", low=1)
-    p = validation.whole(p, "p", low=1)
-    trials = validation.whole(trials, "trials", low=2)
-    validation.check_size(trials * N * p, "trials * N * p")
-    rng = np.random.default_rng(validation.seed(seed))
+    check_size(trials * N * p, "trials * N * p")
+    rng = np.random.default_rng(seed)
     R = rng.standard_normal((trials, N, p))
     s = np.linalg.svd(R, compute_uv=False)  # (trials, min(N, p)); full rank with probability one
     values = np.sum(s ** -2.0, axis=1)
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Validation helpers
-# ---------------------------------------------------------------------------------------------------------
+@validated(N=RealArray(1.0), p=RealArray(1.0), trace_seen=NONNEGATIVE, trace_missing=NONNEGATIVE, d=Whole(1),
+           noise=NONNEGATIVE)
 def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     """Expected (train, test) loss from the two traces of the split spectrum, broadcasting over arrays.
 
@@ -103,13 +91,12 @@ def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     -------
     (train, test) : float arrays of the broadcast shape.
     """
-    N = validation.real_array(N, "N", low=1.0)
-    p = validation.real_array(p, "p", low=1.0)
-    trace_seen = check_nonnegative("trace_seen", trace_seen)
-    trace_missing = check_nonnegative("trace_missing", trace_missing)
-    noise = check_nonnegative("noise", noise)
-    d = validation.whole(d, "d", low=1)
-    _check_broadcast(N, p, trace_seen, trace_missing, noise)
+    broadcast_shape(_BROADCAST, N, p, trace_seen, trace_missing, noise)
+    return loss_formulas(N, p, trace_seen, trace_missing, d, noise)
+
+
+def loss_formulas(N, p, trace_seen, trace_missing, d: int, noise) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`losses_from_traces` on checked float arrays that broadcast (the theory's inner calls)."""
     N, p = np.broadcast_arrays(N, p)
     s2 = trace_missing + noise
     seen = trace_seen
@@ -122,6 +109,7 @@ def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     return train * np.ones_like(test), test
 
 
+@validated(n=COUNTS, p=COUNTS, spectrum=spectrum, d=Whole(1), noise=NONNEGATIVE)
 def expected_losses(n, p, spectrum, d: int = 1, noise: float = 0.0):
     """Closed-form expected train and test loss of the minimum-norm fit in the linear model.
 
@@ -145,16 +133,11 @@ def expected_losses(n, p, spectrum, d: int = 1, noise: float = 0.0):
     (train, test) : float arrays of the broadcast shape of ``n`` and ``p``; ``test`` is ``inf`` where
     ``|d*n - p| <= 1``.
     """
-    n = check_positive_int_array("n", n)
-    p = check_positive_int_array("p", p)
-    d = validation.whole(d, "d", low=1)
-    noise = check_nonnegative("noise", noise)
-    _check_broadcast(n, p, noise)
-    lam = check_spectrum(spectrum, min_length=int(p.max()))
-    cumulative = np.concatenate([[0.0], np.cumsum(lam)])
+    broadcast_shape(_BROADCAST, n, p, noise)
+    cumulative = np.concatenate([[0.0], np.cumsum(spectrum)])
     seen = cumulative[p]
     missing = cumulative[-1] - seen
-    return losses_from_traces(d * n, p, seen, np.maximum(missing, 0.0), d=d, noise=noise)
+    return loss_formulas((d * n).astype(float), p.astype(float), seen, np.maximum(missing, 0.0), d, noise)
 
 
 class SimulatedLosses(NamedTuple):
@@ -166,6 +149,7 @@ class SimulatedLosses(NamedTuple):
     test_se: float
 
 
+@validated(n=Whole(1), p=Whole(1), spectrum=spectrum, d=Whole(1), noise=NOISE, trials=Whole(2), seed=Seed())
 def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, trials: int = 200,
                     seed: int = 0) -> SimulatedLosses:
     """Monte Carlo of the linear model, by an independent code path: sample, solve, measure.
@@ -181,15 +165,10 @@ def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, tr
     -------
     :class:`SimulatedLosses` (train, test, train_se, test_se): means over ``trials`` and their standard errors.
     """
-    n = validation.whole(n, "n", low=1)
-    p = validation.whole(p, "p", low=1)
-    d = validation.whole(d, "d", low=1)
-    noise = validation.real(noise, "noise", low=0.0)
-    lam = check_spectrum(spectrum, min_length=p)
-    trials = validation.whole(trials, "trials", low=2)
-    validation.check_size(d * n * lam.size, "n * d * len(spectrum)")
-    validation.check_size(trials * d * n, "trials * n * d")
-    rng = np.random.default_rng(validation.seed(seed))
+    lam = spectrum
+    check_size(d * n * lam.size, "n * d * len(spectrum)")
+    check_size(trials * d * n, "trials * n * d")
+    rng = np.random.default_rng(seed)
     N = d * n
     train, test = np.empty(trials), np.empty(trials)
     chunk = max(1, int(2e7 // (N * lam.size)))  # trials per batch, bounding memory to ~160 MB
@@ -206,8 +185,3 @@ def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, tr
                                      + np.sum(theta[:, p:] ** 2, axis=1) + noise)
     se = lambda v: float(v.std(ddof=1) / np.sqrt(v.size))  # noqa: E731
     return SimulatedLosses(float(train.mean()), float(test.mean()), se(train), se(test))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Spectra: how the input dimension m enters
-# ---------------------------------------------------------------------------------------------------------
