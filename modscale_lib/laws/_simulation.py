@@ -173,22 +173,53 @@ def _covers(q: dict, value: float) -> bool:
     return bool(q["low"] <= value <= q["high"])
 
 
+def _replicates(input_dims, Y, C, which, exponent: float, decide: dict) -> tuple[dict, dict]:
+    """How often the intervals of :func:`~modscale_lib.laws.decide_law` hold the truth over the replicates of one
+    truth (``which``: its exponent and curvature statistics, None for an affine truth), and the share of each
+    verdict."""
+    n_reps = Y.shape[0]
+    hits, counts = np.zeros(2), dict.fromkeys(VERDICTS, 0)
+    for r in range(n_reps):
+        d = decide_law(input_dims, Y[r], C[r], seed=r, **decide)
+        if which:
+            hits += [_covers(d[which[0]], exponent), _covers(d[which[1]], 0.0)]
+        counts[d["law"]] += 1
+    share = hits / n_reps if which else np.full(2, np.nan)     # an affine truth has no true exponent
+    return ({"exponent": float(share[0]), "curvature": float(share[1])},
+            {k: v / n_reps for k, v in counts.items()})
+
+
+def _error_rates(verdicts: dict, truths: dict, intervals) -> tuple[dict, dict]:
+    """``(errors, power)`` per interval method from the shares of each verdict per truth."""
+    errors, power = {}, {}
+    for interval in intervals:
+        v = verdicts[interval]
+        errors[interval] = {"power_as_exponential": v.get("power", {}).get("exponential", float("nan")),
+                            "exponential_as_power": v.get("exponential", {}).get("power", float("nan")),
+                            "flat_as_power_or_exponential": (v["flat"]["power"] + v["flat"]["exponential"]
+                                                             if "flat" in v else float("nan"))}
+        for name, (law, _) in truths.items():
+            if law == "affine":                                        # neither law: any verdict but undecided
+                errors[interval][f"{name}_as_power"] = v[name]["power"]
+                errors[interval][f"{name}_as_exponential"] = v[name]["exponential"]
+        power[interval] = {name: v[name].get("flat" if law == "power" and exponent == 0 else law, 0.0)
+                           for name, (law, exponent) in truths.items() if law != "affine"}
+    return errors, power
+
+
 def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 64), truths: dict | None = None,
              scatter: dict | None = None, intervals=("jackknife_t",), confidence: float = 0.95,
              tail_df: float | None = None, n_resamples: int = 499, seed: int = 0, **grid) -> dict:
-    """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating the
-    whole pipeline
-    (:func:`~modscale_lib.laws.simulate_n_star`) ``n_reps`` times for each truth.
+    """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating
+    the whole pipeline (:func:`~modscale_lib.laws.simulate_n_star`) ``n_reps`` times for each truth.
 
     truths : ``{name: (law, exponent)}``, default ``TRUTHS`` (a power law ``n* ~ m^1``, an exponential
     ``n* ~ e^(0.08 m)`` and a flat ``n*``, each 200 samples at the smallest ``m``); an ``"affine"`` truth (see
-    :func:`~modscale_lib.laws.simulate_n_star`) measures how often a law that is neither gets called one. intervals
-    : the interval
-    methods to compare (``INTERVALS``); the default, the jackknife-t alone, takes
-    a few seconds at the default ``n_reps``; adding ``"percentile"`` (``n_resamples`` refits per replicate)
-    multiplies that by about ten. intervals : the interval
-    methods to compare (``INTERVALS``). grid : ``n_ref``, ``n_min``, ``n_max``,
-    ``resolution`` passed on to :func:`~modscale_lib.laws.simulate_n_star`.
+    :func:`~modscale_lib.laws.simulate_n_star`) measures how often a law that is neither gets called one.
+    intervals : the interval methods to compare (``INTERVALS``); the default, the jackknife-t alone, takes a few
+    seconds at the default ``n_reps``; adding ``"percentile"`` (``n_resamples`` refits per replicate) multiplies
+    that by about ten. grid : ``n_ref``, ``n_min``, ``n_max``, ``resolution`` passed on to
+    :func:`~modscale_lib.laws.simulate_n_star`.
 
     Returns
     -------
@@ -223,29 +254,10 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
         censored[name] = float(np.mean(C != MEASURED))
         which = {"power": ("alpha", "slope_change"), "exponential": ("beta", "rate_change")}.get(law)
         for interval in intervals:
-            hits, counts = np.zeros(2), dict.fromkeys(VERDICTS, 0)
-            for r in range(n_reps):
-                d = decide_law(input_dims, Y[r], C[r], confidence=confidence, interval=interval,
-                               n_resamples=n_resamples, seed=r, resolution=grid.get("resolution", SQRT2))
-                if which:
-                    hits += [_covers(d[which[0]], exponent), _covers(d[which[1]], 0.0)]
-                counts[d["law"]] += 1
-            share = hits / n_reps if which else np.full(2, np.nan)     # an affine truth has no true exponent
-            cov[interval][name] = {"exponent": float(share[0]), "curvature": float(share[1])}
-            verdicts[interval][name] = {k: v / n_reps for k, v in counts.items()}
-    errors, power = {}, {}
-    for interval in intervals:
-        v = verdicts[interval]
-        errors[interval] = {"power_as_exponential": v.get("power", {}).get("exponential", float("nan")),
-                            "exponential_as_power": v.get("exponential", {}).get("power", float("nan")),
-                            "flat_as_power_or_exponential": (v["flat"]["power"] + v["flat"]["exponential"]
-                                                             if "flat" in v else float("nan"))}
-        for name, (law, _) in truths.items():
-            if law == "affine":                                        # neither law: any verdict but undecided
-                errors[interval][f"{name}_as_power"] = v[name]["power"]
-                errors[interval][f"{name}_as_exponential"] = v[name]["exponential"]
-        power[interval] = {name: v[name].get("flat" if law == "power" and exponent == 0 else law, 0.0)
-                           for name, (law, exponent) in truths.items() if law != "affine"}
+            decide = dict(confidence=confidence, interval=interval, n_resamples=n_resamples,
+                          resolution=grid.get("resolution", SQRT2))
+            cov[interval][name], verdicts[interval][name] = _replicates(input_dims, Y, C, which, exponent, decide)
+    errors, power = _error_rates(verdicts, truths, intervals)
     settings = {"n_reps": n_reps, "n_seeds": n_seeds, "input_dims": [float(x) for x in input_dims],
                 "truths": truths, "scatter": dict(SCATTER, **(scatter or {})), "confidence": confidence,
                 "tail_df": tail_df, "n_resamples": n_resamples, "seed": seed, **grid}
