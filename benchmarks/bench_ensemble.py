@@ -175,7 +175,8 @@ def loop_run(s, X, y, device, n_models):
         torch.manual_seed(e)
         if s["kind"] == "mlp":
             mlp = _loop_mlp(_sizes(s)[1]).to(device)
-            net = lambda x, mlp=mlp: mlp(x)[:, 0]
+            def net(x, mlp=mlp):
+                return mlp(x)[:, 0]
             params = mlp.parameters()
         else:
             mod = _LoopModular(s).to(device)

@@ -93,7 +93,10 @@ def test_oracle_check_counts_settings_where_the_oracle_is_distinguishably_worse(
 def test_verdicts_and_controls_state_what_the_intervals_say():
     m = np.array([4, 8, 16, 32])
     rng = np.random.default_rng(1)
-    noise = lambda: np.exp(rng.normal(0, 0.05, (4, 5)))
+
+    def noise():
+        return np.exp(rng.normal(0, 0.05, (4, 5)))
+
     flat = 100 * noise()
     steep = 100 * (1.15 ** m)[:, None] * noise()
     n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]      # (K=1, method, m, seed)
@@ -105,7 +108,10 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
     assert "grows more slowly than monolithic" in out["glue"]["modular_vs_mono"]
     # controls: losses that reach 0.1 Var(y) at known n on a grid, controls measured at every 2nd n
     n_grid = np.array([64.0, 90, 128, 181, 256])
-    curve = lambda n0: np.where(n_grid >= n0, 0.05, 0.5)
+
+    def curve(n0):
+        return np.where(n_grid >= n0, 0.05, 0.5)
+
     labs = labels + ["modular, backfit rule, K/2 modules", "modular, backfit rule, 2K modules",
                      "modular, random, K averaged", "monolithic, compute-matched", "modules without projections"]
     rel = np.stack([np.stack([np.stack([curve(100 + 10 * a)] * 5) for a in range(4)]) for _ in labs])
@@ -114,8 +120,11 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
 
 
 def test_summary_texts_name_every_method_with_its_interval():
-    row = lambda name, g: {"method": name, "estimate": g, "low": g - 0.01, "high": g + 0.01, "lower_bound": False}
-    rows = {2: [row("monolithic", 1.2), row("modular, oracle", 1.0)], 4: [row("monolithic", 1.3), row("modular, oracle", 1.01)]}
+    def row(name, g):
+        return {"method": name, "estimate": g, "low": g - 0.01, "high": g + 0.01, "lower_bound": False}
+
+    rows = {2: [row("monolithic", 1.2), row("modular, oracle", 1.0)],
+            4: [row("monolithic", 1.3), row("modular, oracle", 1.01)]}
     out = growth.summary_texts(rows, "K = 2: modular, oracle", [row("modules without projections", 1.1)], 4)
     assert "modular, oracle 1.010 [1.000, 1.020]" in out["headline"] and "at K = 4" in out["headline"]
     assert "K = 2: 1.200" in out["summary_mono"] and "modules without projections 1.100" in out["summary_controls"]
@@ -137,7 +146,8 @@ def test_censored_comparisons_are_bounds_not_orderings():
 
 def test_learned_levels_are_multiples_of_the_monolithic_network():
     n_star = np.ones((1, 3, 2, 5)) * np.array([400.0, 100.0, 200.0])[None, :, None, None]
-    text = growth.learned_levels(np.array([4, 8]), n_star, 4096, ["monolithic", "modular, oracle", "modular, random"], (2,))
+    labels = ["monolithic", "modular, oracle", "modular, random"]
+    text = growth.learned_levels(np.array([4, 8]), n_star, 4096, labels, (2,))
     assert text == "K = 2, modular, random: 0.50x [0.50, 0.50]."
 
 
@@ -162,7 +172,8 @@ def test_a_growth_resting_on_medians_censored_below_is_not_called_flat_nor_order
     assert "first n at every m" in text and "more slowly" not in text
     # the steep method censored below at m = 4 only: its growth is a lower bound, so "faster" is not said of it
     # against a method whose growth is exact, unless the interval is above 1 (it is here)
-    part = steep.copy(); part[:, 0] = 64.0
+    part = steep.copy()
+    part[:, 0] = 64.0
     row = growth.growth_rows(m, part.T[None], 4096, ["part"], n_min=64)[0]
     assert row["lower_bound"] and growth.growth_line(row).startswith("growth per dimension >= ")
 
@@ -170,7 +181,8 @@ def test_a_growth_resting_on_medians_censored_below_is_not_called_flat_nor_order
 def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio():
     m = np.array([4, 8, 16, 32])
     flat = 200.0 * np.linspace(0.9, 1.1, 5)[:, None] * np.ones((1, 4))          # (seed, m)
-    mono = np.full((5, 4), np.inf); mono[:, :2] = [300.0, 900.0]                 # censored above at large m
+    mono = np.full((5, 4), np.inf)
+    mono[:, :2] = [300.0, 900.0]                                                  # censored above at large m
     n_star = np.stack([mono.T, flat.T])[None]                                    # (K, method, m, seed)
     cens = np.where(np.isinf(n_star), "above", "")
     text = growth.flat_evidence(m, n_star, cens, 4096, 64, ["monolithic", "modular, oracle"], (2,))

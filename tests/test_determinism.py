@@ -68,10 +68,13 @@ def _sanitise(text: str) -> str:
     return text
 
 
-@pytest.mark.parametrize("a, b", [("0.7627048361341009", "0.7627048361341011"), ("1.5302717602247484", "1.5302717602247482"),
-                                  ("0.3991719627397979", "0.3991719627397978"), ("-4.021835251434792", "-4.0218352514347915"),
+@pytest.mark.parametrize("a, b", [("0.7627048361341009", "0.7627048361341011"),
+                                  ("1.5302717602247484", "1.5302717602247482"),
+                                  ("0.3991719627397979", "0.3991719627397978"),
+                                  ("-4.021835251434792", "-4.0218352514347915"),
                                   ("[0.0013020833333333333, 2e-05]", "[0.0013020833333333335, 2e-05]"),
-                                  ("430.18274543025007", "430.1827454302501"), ("2.0000000000000004e-05", "2.0000000000000002e-05")])
+                                  ("430.18274543025007", "430.1827454302501"),
+                                  ("2.0000000000000004e-05", "2.0000000000000002e-05")])
 def test_last_digits_of_long_float_reprs_are_not_compared(a, b):
     assert a != b and _sanitise(a) == _sanitise(b)
 
@@ -112,7 +115,7 @@ def test_the_book_prints_no_glued_float_to_the_digits_the_sanitiser_hides():
         nb = json.loads(path.read_text())
         records = _glue_records(nb)
         prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-        for kind, target in re.findall(r"\{glue(?::(\w*))?\}`([^`]*)`", prose):
+        for _kind, target in re.findall(r"\{glue(?::(\w*))?\}`([^`]*)`", prose):
             name, _, spec = target.partition(":")
             value = records.get(name)
             if value is None or not re.fullmatch(r"-?\d+\.\d{10,}(e[+-]\d+)?", value):

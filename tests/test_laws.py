@@ -191,7 +191,8 @@ def test_hermite_energies_of_a_sine_match_the_closed_form():
     w, phi = 2.0, 0.7
     e = laws.degree_energies(laws.hermite_coefficients(lambda z: np.sin(w * z[:, 0] + phi), 1, max_degree=25))
     j = np.arange(26)
-    closed = np.array([w ** (2 * k) * np.exp(-w ** 2) / math.factorial(k) for k in j]) * np.sin(phi + j * np.pi / 2) ** 2
+    closed = (np.array([w ** (2 * k) * np.exp(-w ** 2) / math.factorial(k) for k in j])
+              * np.sin(phi + j * np.pi / 2) ** 2)
     np.testing.assert_allclose(e, closed, atol=1e-12)
 
 

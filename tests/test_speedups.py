@@ -9,8 +9,12 @@ import torch
 
 from modscale_lib import metrics, training
 from modscale_lib.experiments import finding_modules as fm
-from modscale_lib.learning_rule import (ModuleAtInit, _features_objective_low_rank, find_module_projections,
-                                        kernel_objective)
+from modscale_lib.learning_rule import (
+    ModuleAtInit,
+    _features_objective_low_rank,
+    find_module_projections,
+    kernel_objective,
+)
 from modscale_lib.networks import MLPEnsemble
 from modscale_lib.tasks import SineWaveTask
 

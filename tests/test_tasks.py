@@ -51,8 +51,8 @@ def test_one_module_is_the_illustrated_sum_of_sines():
     sign = np.sign(task.omegas[0, :, 0])
     raw = sum(a * np.sin(s * f * t + ph) for a, s, f, ph in
               zip((1.0, 0.5, 0.2), sign, (1, 3, 5), task.phases[0]))
-    np.testing.assert_allclose(task.module_outputs(X)[:, 0], (raw - task.module_means[0]) / task.module_stds[0], rtol=1e-5,
-                               atol=1e-6)
+    expected = (raw - task.module_means[0]) / task.module_stds[0]
+    np.testing.assert_allclose(task.module_outputs(X)[:, 0], expected, rtol=1e-5, atol=1e-6)
 
 
 def test_determinism_by_seed():
