@@ -1,7 +1,7 @@
 """Hostile input at every public entry: each case ends in a correct result or a clear, named error.
 
 The cases are listed explicitly, module by module (theory, tasks, modular_tasks, networks, training,
-learning_rule, metrics, subspaces, grouping, data, peers, analysis, seeding). A case is either
+learning_rule, metrics, subspaces, grouping, data, peers, analysis, core, store, present). A case is either
 
 * ``bad``: NaN, inf, a non-integer, a negative, a zero or empty input, a huge size, mismatched lengths, a
   wrong shape or dtype: it must raise ``TypeError`` or ``ValueError`` whose message names the parameter; or
@@ -14,10 +14,10 @@ caught by the alarm or by numpy's own MemoryError, and fail). ``test_summary`` p
 """
 from __future__ import annotations
 
-import math
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,8 +25,24 @@ import torch
 
 torch.manual_seed(0)  # the random tensors below are the same in every process
 
-from modscale_lib import (analysis, data, experiments, grouping, learning_rule, metrics, modular_tasks, networks, peers, seeding,
-                          subspaces, tasks, theory, training)
+from modscale_lib import (  # noqa: E402  (after the seed)
+    analysis,
+    core,
+    data,
+    experiments,
+    grouping,
+    learning_rule,
+    metrics,
+    modular_tasks,
+    networks,
+    peers,
+    present,
+    store,
+    subspaces,
+    tasks,
+    theory,
+    training,
+)
 
 NAN, INF = float("nan"), float("inf")
 HUGE = 10 ** 12
@@ -407,6 +423,12 @@ for func in ("sir", "save", "phd", "gkdr", "ppr", "rfm", "egop"):
 bad(P, "active_subspace", "gradients", [np.full((5, 4), NAN), np.zeros((5, 4)), np.ones(4)], lambda v: peers.active_subspace(v, 1))
 bad(P, "active_subspace", "n_directions", [0, 2.5, 5], lambda v: peers.active_subspace(np.eye(4), v))
 good(P, "sir", "tensor X", lambda: peers.sir(torch.as_tensor(XP), YP, 1))
+bad(P, "egop", "lr", [1e6], lambda v: peers.egop(XP, YP, 1, lr=v, epochs=5))   # diverges: named by the error
+bad(P, "sir", "n_slices", [1, 2.5, 61], lambda v: peers.sir(XP, YP, 1, n_slices=v))
+for _f, _kw in (("gkdr", "eps"), ("rfm", "ridge"), ("rfm", "bandwidth"), ("gkdr", "bandwidth_scale")):
+    bad(P, _f, _kw, [0.0, NAN, "x"], lambda v, f=_f, kw=_kw: peers.METHODS[f](XP, YP, 1, **{kw: v}))
+bad(P, "ppr", "degree", [0, 16], lambda v: peers.ppr(XP, YP, 1, degree=v))
+bad(P, "egop", "width", [0, 5000], lambda v: peers.egop(XP, YP, 1, width=v))
 
 # --- analysis and seeding ---------------------------------------------------------------------------------
 A = "analysis"
@@ -418,7 +440,12 @@ bad(A, "tuned_on_validation", "val_loss", [np.array([[NAN, 1.0]]), np.array([[IN
 bad(A, "tuned_on_validation", "test_loss", [np.ones((2, 2)), "x"],
     lambda v: analysis.tuned_on_validation(np.ones((1, 2)), v))
 _CAP = experiments.CapacityConfig.tiny()   # module grid (1, 1, 2), MLP grid (1, 1)
-_cap = lambda module_val, mlp_val: {"module_val": module_val, "mlp_val": mlp_val}
+
+
+def _cap(module_val, mlp_val):
+    return {"module_val": module_val, "mlp_val": mlp_val}
+
+
 for _f in ("choose_capacity", "capacity_table"):
     bad(A, _f, "module_val", [np.full((1, 1, 2, 1, 1, 1), NAN), np.zeros((1, 1, 2, 1, 1, 1)), np.ones((1, 1, 3, 1, 1, 1)),
                               np.ones((2, 2))], lambda v, f=_f: getattr(analysis, f)(_cap(v, np.ones((1, 1, 1, 1, 1))), _CAP))
@@ -427,12 +454,180 @@ for _f in ("choose_capacity", "capacity_table"):
 bad(A, "modular_against_monolithic", "n", [2.5, 0, [NAN]], lambda v: analysis.modular_against_monolithic(v, 10, [2, 4], 2, 1, n_eigenvalues=50))
 bad(A, "modular_against_monolithic", "n_eigenvalues", [0, 2.5, HUGE], lambda v: analysis.modular_against_monolithic(10, 10, [2, 4], 2, 1, n_eigenvalues=v))
 bad(A, "modular_against_monolithic", "n_modules", [0, 2.5, HUGE], lambda v: analysis.modular_against_monolithic(10, 10, [2, 4], v, 1, n_eigenvalues=50))
-E = "seeding"
-bad(E, "derive", "seed part", [-1, 2.5, NAN, "a", 2 ** 70], lambda v: seeding.derive(v))
-bad(E, "numpy_generator", "seed part", [-1, 2.5], lambda v: seeding.numpy_generator(0, v))
-bad(E, "torch_generator", "seed part", [-1, 2.5], lambda v: seeding.torch_generator(v))
-bad(E, "derive", "seed_parts", [()], lambda v: seeding.derive(*v))
-good(E, "derive", "numpy int", lambda: seeding.derive(np.int64(3), 5.0))
+# --- core: validation, seeding, intervals -----------------------------------------------------------------
+C = "core"
+
+
+@dataclass(frozen=True)
+class _HostileConfig:
+    n: int = 1
+    seed: int = 0
+
+    @classmethod
+    def cpu(cls):
+        return cls()
+
+    @classmethod
+    def full(cls):
+        return cls()
+
+
+bad(C, "whole", "n", [2.5, NAN, INF, "3", True, None, np.ones(2)], lambda v: core.whole(v, "n", low=1))
+bad(C, "whole", "n", [0, 11], lambda v: core.whole(v, "n", low=1, high=10))
+good(C, "whole", "5.0", lambda: core.whole(5.0, "n"))
+bad(C, "whole_array", "k", [[1.5], ["a"], [True], [NAN], [-1]], lambda v: core.whole_array(v, "k", low=0))
+bad(C, "real", "x", [NAN, "x", None, [1.0, 2.0], True, INF], lambda v: core.real(v, "x"))
+bad(C, "real", "lr", [0.0, -1.0], lambda v: core.real(v, "lr", low=0.0, low_open=True))
+bad(C, "real_array", "x", [[NAN], ["a"], [-1.0], []], lambda v: core.real_array(v, "x", low=0.0, min_size=1))
+bad(C, "choice", "kind", ["c", 3, None], lambda v: core.choice(v, "kind", ("a", "b")))
+bad(C, "boolean", "flag", [1, "yes", None], lambda v: core.boolean(v, "flag"))
+bad(C, "array", "X", [np.full(2, NAN), [[1.0], [1.0, 2.0]], np.array(["a"]), np.ones(3)], lambda v: core.array(v, "X", ndim=2))
+bad(C, "array", "X", [HUGE], lambda v: core.array(np.broadcast_to(0.0, (v,)), "X"))
+good(C, "array", "tensor", lambda: core.array(torch.ones(2, 2), "X", ndim=2))
+bad(C, "seed", "seed", SEED, lambda v: core.seed(v))
+bad(C, "seeds", "seeds", ["ab", [0, -1], 5, [0.5]], lambda v: core.seeds(v))
+bad(C, "seeds", "seeds", [[0, 1, 2]], lambda v: core.seeds(v, length=2))
+bad(C, "check_size", "n", [HUGE ** 2, NAN, "x", -1, None], lambda v: core.check_size(v, "n"))
+bad(C, "check_count", "k", [10 ** 9, NAN, "x", -1], lambda v: core.check_count(v, "k"))
+good(C, "as_numpy", "tensor", lambda: core.as_numpy(torch.ones(3)))
+bad(C, "check_geometry", "n_modules", [3], lambda v: core.check_geometry(v, 2, 4))
+for rule, value, name in [(core.Whole(1), 0, "n"), (core.Real(0.0, low_open=True), 0.0, "lr"), (core.Boolean(), 1, "flag"),
+                          (core.Choice(("a",)), "b", "kind"), (core.Seed(), -1, "seed"), (core.Array(ndim=2), np.ones(3), "X"),
+                          (core.RealArray(0.0), [-1.0], "x"), (core.WholeArray(0), [1.5], "k"), (core.Wholes(), (0,), "grid"),
+                          (core.Wholes(), (1, 1), "grid"), (core.Reals(0.0), (-1.0,), "grid"), (core.Reals(), (), "grid"),
+                          (core.SomeOf(("a",)), ("b",), "methods"), (core.OrNone(core.Whole()), 0, "n"),
+                          (core.FilePath(), 5, "root"), (core.FilePath(), "", "root"), (core.Size(), HUGE, "n"),
+                          (core.Count(), 10 ** 9, "k"), (core.Check(lambda v, n, a: core.whole(v, n)), 2.5, "n")]:
+    bad(C, type(rule).__name__, name, [value], lambda v, rule=rule, name=name: rule(v, name))
+good(C, "Whole", "bound from another argument",
+     lambda: core.validated(X=core.Array(ndim=2), k=core.Whole(1, high=lambda a: a["X"].shape[1]))(lambda X, k: k)(np.ones((2, 3)), 3.0))
+bad(C, "validated", "k", [4], lambda v: core.validated(X=core.Array(ndim=2), k=core.Whole(1, high=lambda a: a["X"].shape[1]))(
+    lambda X, k: k)(np.ones((2, 3)), v))
+bad(C, "validated", "nope", [core.Whole()], lambda v: core.validated(nope=v)(lambda x: x))
+bad(C, "validated", "x", [5, "rule"], lambda v: core.validated(x=v)(lambda x: x))
+bad(C, "check_fields", "cfg", [5, _HostileConfig], lambda v: core.check_fields(v, n=core.Whole()))
+bad(C, "check_fields", "n", [0, 2.5], lambda v: core.check_fields(_HostileConfig(n=v), n=core.Whole()))
+bad(C, "check_fields", "seed", [-1, 2 ** 40], lambda v: core.check_fields(_HostileConfig(seed=v)))
+bad(C, "check_fields", "missing", [core.Whole()], lambda v: core.check_fields(_HostileConfig(), missing=v))
+bad(C, "derive", "seed part", [-1, 2.5, NAN, "a", 2 ** 70], lambda v: core.derive(v))
+bad(C, "numpy_generator", "seed part", [-1, 2.5], lambda v: core.numpy_generator(0, v))
+bad(C, "torch_generator", "seed part", [-1, 2.5], lambda v: core.torch_generator(v))
+bad(C, "derive", "seed_parts", [()], lambda v: core.derive(*v))
+good(C, "derive", "numpy int", lambda: core.derive(np.int64(3), 5.0))
+def _single_thread():
+    with core.single_thread():
+        return torch.get_num_threads()
+
+
+good(C, "single_thread", "a block", _single_thread)
+bad(C, "single_threaded", "function", [5, None], lambda v: core.single_threaded(v))
+good(C, "single_threaded", "a function", lambda: core.single_threaded(lambda: 3)())
+bad(C, "bootstrap_ci", "values", [["a", "b"], np.ones(0), np.ones((2, 0))], lambda v: core.bootstrap_ci(v))
+bad(C, "bootstrap_ci", "axis", [5, 2.5], lambda v: core.bootstrap_ci(np.ones((2, 3)), v))
+bad(C, "bootstrap_ci", "confidence", [0.0, 1.0, NAN, "x"], lambda v: core.bootstrap_ci(np.arange(5.0), confidence=v))
+bad(C, "bootstrap_ci", "n_resamples", [0, 2.5, HUGE], lambda v: core.bootstrap_ci(np.arange(5.0), n_resamples=v))
+bad(C, "bootstrap_ci", "seed", [-1, 2.5], lambda v: core.bootstrap_ci(np.arange(5.0), seed=v))
+good(C, "bootstrap_ci", "tensor", lambda: core.bootstrap_ci(torch.arange(5.0)))
+bad(C, "jackknife_t", "replicates", [[1.0], [NAN, 1.0], np.ones((2, 2)), ["a", "b"]], lambda v: core.jackknife_t(v))
+bad(C, "jackknife_t", "confidence", [1.5, 0.0, NAN], lambda v: core.jackknife_t([1.0, 2.0, 3.0], v))
+bad(C, "percentile_interval", "confidence", [NAN, 2.0], lambda v: core.percentile_interval([1.0, 2.0], v))
+bad(C, "percentile_interval", "method", ["bogus", 3], lambda v: core.percentile_interval([1.0, 2.0], method=v))
+bad(C, "percentile_interval", "draws", [["a"]], lambda v: core.percentile_interval(v))
+
+# --- store: the Python API (the command line has its own tests in test_cli) ---------------------------------
+W = "store"
+_TOY = store.Experiment("hostile_toy", 1, lambda cfg: {"x": 1.0}, _HostileConfig)   # not registered
+bad(W, "experiment", "name", ["a b", "../x", 3, None], lambda v: store.experiment(v, 1, _HostileConfig))
+bad(W, "experiment", "version", [-1, 2.5, "1"], lambda v: store.experiment("hostile_toy", v, _HostileConfig))
+bad(W, "experiment", "config_type", [5, dict], lambda v: store.experiment("hostile_toy", 1, v))
+bad(W, "experiment", "configs", [("tiny",)], lambda v: store.experiment("hostile_toy", 1, _HostileConfig, configs=v))
+bad(W, "experiment", "chapter", ["", 5], lambda v: store.experiment("hostile_toy", 1, _HostileConfig, chapter=v))
+bad(W, "Experiment", "func", [5], lambda v: store.Experiment("hostile_toy", 1, v, _HostileConfig))
+bad(W, "Experiment", "sweep", ["yes", 1], lambda v: store.Experiment("hostile_toy", 1, lambda c: {}, _HostileConfig, sweep=v))
+bad(W, "Experiment.config", "config name", ["huge", 5], lambda v: _TOY.config(v))
+bad(W, "Experiment.check_config", "config", [5, {"n": 1}], lambda v: _TOY.check_config(v))
+bad(W, "Experiment.config_from_dict", "config", [{"m": 1}, [1]], lambda v: _TOY.config_from_dict(v))
+good(W, "Experiment.command", "a config", lambda: len(_TOY.command(_HostileConfig(n=3))))
+bad(W, "result_key", "name", [3, None, ""], lambda v: store.result_key(v, 1, {"n": 1}))
+bad(W, "result_key", "version", [-1, 2.5, "a"], lambda v: store.result_key("toy", v, {"n": 1}))
+bad(W, "result_key", "config", [5, "n=1", [1]], lambda v: store.result_key("toy", 1, v))
+bad(W, "canonical_config", "config", [5, None, _HostileConfig], lambda v: store.canonical_config(v))
+bad(W, "canonical_config", "_HostileConfig.n", [2.5, "a"], lambda v: store.canonical_config(_HostileConfig(n=v)))
+good(W, "canonical_config", "5.0", lambda: store.canonical_config(_HostileConfig(n=5.0)))
+bad(W, "parse_config_json", "text", [5, None, b"{}"], lambda v: store.parse_config_json(v))
+bad(W, "parse_config_json", "JSON", ['{"a": 1, "a": 2}', '{"a": NaN}', "[1]", "{"], lambda v: store.parse_config_json(v))
+bad(W, "load_or_run", "exp", ["hostile_toy", None], lambda v: store.load_or_run(v, _HostileConfig()))
+bad(W, "load_or_run", "config", [5, {"n": 1}], lambda v: store.load_or_run(_TOY, v))
+bad(W, "load_or_run", "_HostileConfig.n", [_HostileConfig(n=0.5)], lambda v: store.load_or_run(_TOY, v))
+bad(W, "load_or_run", "mode", ["always", 3], lambda v: store.load_or_run(_TOY, _HostileConfig(), mode=v))
+bad(W, "load_or_run", "budget_s", [-1.0, NAN, INF, "x"], lambda v: store.load_or_run(_TOY, _HostileConfig(), budget_s=v))
+bad(W, "load_or_run", "progress", ["no", 0], lambda v: store.load_or_run(_TOY, _HostileConfig(), progress=v))
+bad(W, "load_or_run", "root", [5, ""], lambda v: store.load_or_run(_TOY, _HostileConfig(), mode="read", root=v))
+bad(W, "save", "wall_time_s", [NAN, -1.0, "x"], lambda v: store.save(_TOY, _HostileConfig(), {"x": 1.0}, v))
+bad(W, "save", "exp", ["toy"], lambda v: store.save(v, _HostileConfig(), {"x": 1.0}, 1.0))
+bad(W, "save", "config", [{"n": 1}], lambda v: store.save(_TOY, v, {"x": 1.0}, 1.0))
+bad(W, "save", "root", [5], lambda v: store.save(_TOY, _HostileConfig(), {"x": 1.0}, 1.0, v))
+bad(W, "read", "json_path", [5, "", None], lambda v: store.read(v))
+bad(W, "stored_results", "root", [5, ""], lambda v: store.stored_results(v))
+bad(W, "store_root", "root", [5, b"results"], lambda v: store.store_root(v))
+bad(W, "store_root", "create_if_empty", ["yes"], lambda v: store.store_root(None, create_if_empty=v))
+good(W, "results_dir", "default", lambda: str(store.results_dir()))
+
+
+def _mode(value):
+    import os
+
+    before = os.environ.get("MODSCALE_RESULTS")
+    os.environ["MODSCALE_RESULTS"] = value
+    try:
+        return store.get_mode()
+    finally:
+        os.environ["MODSCALE_RESULTS"] = before if before is not None else "read"
+
+
+bad(W, "get_mode", "MODSCALE_RESULTS", ["bogus", "always"], _mode)
+bad(W, "init_store", "root", [5, ""], lambda v: store.init_store(v))
+bad(W, "check_store", "root", [3.5, None], lambda v: store.check_store(v))
+bad(W, "check_store", "create_if_empty", [1], lambda v: store.check_store(".", create_if_empty=v))
+bad(W, "Cells", "folder", [5], lambda v: store.Cells(v, progress=False))
+bad(W, "Cells", "deadline", [NAN, "x"], lambda v: store.Cells(None, deadline=v, progress=False))
+bad(W, "Cells", "progress", ["no"], lambda v: store.Cells(None, progress=v))
+bad(W, "Cells", "identity", [[1]], lambda v: store.Cells(None, identity=v, progress=False))
+bad(W, "Cells.map", "items", [[1, 2], "ab", [{"a": 1}, {"a": 1}]], lambda v: store.Cells(None, progress=False).map(v, lambda i: {}))
+bad(W, "Cells.map", "compute", [5, None], lambda v: store.Cells(None, progress=False).map([{"a": 1}], v))
+good(W, "Cells.map", "in memory", lambda: store.Cells(None, progress=False).map([{"a": 1}], lambda i: {"y": 2.0}))
+
+
+def _client(**kwargs):
+    with store.dask_client(**kwargs) as client:
+        return client
+
+
+bad(W, "dask_client", "workers", [0, 2.5, 10 ** 6, "2"], lambda v: _client(workers=v))
+bad(W, "dask_client", "scheduler", ["", " ", 5], lambda v: _client(scheduler=v))
+bad(W, "dask_client", "scheduler", ["tcp://localhost:1"], lambda v: _client(workers=1, scheduler=v))
+good(W, "dask_client", "none", lambda: _client() or 0)
+bad(W, "verify_store", "root", [5, None], lambda v: store.verify_store(v, {}, print))
+bad(W, "verify_store", "registry", [5, [1]], lambda v: store.verify_store(store.results_dir(), v, print))
+bad(W, "verify_store", "report", [5, "print"], lambda v: store.verify_store(store.results_dir(), {}, v))
+bad(W, "ledger", "root", [5, ""], lambda v: store.ledger(v))
+_ROW = {"wall_time_s": 1.0, "cpu_time_s": None, "load_avg": None}
+bad(W, "ledger_totals", "rows", [5, "rows", [{"a": 1}], [dict(_ROW, wall_time_s=NAN)], [dict(_ROW, load_avg=-1.0)],
+                                 [dict(_ROW, wall_time_s=None)]], lambda v: store.ledger_totals(v))
+good(W, "ledger_totals", "no rows", lambda: store.ledger_totals([]))
+
+# --- present ------------------------------------------------------------------------------------------------
+V = "present"
+bad(V, "static_linear_model_explorer", "n_features", [1, 2.5, "x", NAN, HUGE],
+    lambda v: present.static_linear_model_explorer(v))
+bad(V, "draw_linear_model", "n", [0, 2.5, NAN], lambda v: present.draw_linear_model(v, 10))
+bad(V, "draw_linear_model", "p", [0, 500], lambda v: present.draw_linear_model(10, v))
+bad(V, "draw_linear_model", "d", [0, 2.5], lambda v: present.draw_linear_model(10, 10, d=v))
+bad(V, "draw_linear_model", "input_dim", [0, NAN], lambda v: present.draw_linear_model(10, 10, input_dim=v))
+bad(V, "draw_linear_model", "alpha", [0.0, NAN], lambda v: present.draw_linear_model(10, 10, alpha=v))
+bad(V, "draw_linear_model", "noise", [-1.0, INF], lambda v: present.draw_linear_model(10, 10, noise=v))
+bad(V, "draw_linear_model", "n_features", [1, HUGE], lambda v: present.draw_linear_model(10, 1, n_features=v))
+good(V, "linear_model_explorer", "in a test process", lambda: present.linear_model_explorer() and 0)
 
 
 # --- running the cases ------------------------------------------------------------------------------------
@@ -508,27 +703,73 @@ def test_summary(capsys):
     assert errors + results == len(done)
 
 
-def test_every_public_function_has_a_case():
-    """Each public function or class of the modules above appears in at least one case."""
-    covered = {c.id.split(":")[0] for c in CASES}
-    modules = {"theory": theory, "tasks": tasks, "modular_tasks": modular_tasks, "networks": networks,
-               "training": training, "learning_rule": learning_rule, "metrics": metrics, "subspaces": subspaces,
-               "grouping": grouping, "data": data, "peers": peers, "analysis": analysis, "seeding": seeding}
-    skip = {"FitResult", "TrainingDivergedError", "KernelNotPositiveDefiniteError", "CifarSource", "load_cifar10",
-            "default_device", "SimulatedLosses", "ModuleAtInit.features",
-            # an abstract base: its methods are exercised through SineWaveTask's and NonSeparableTask's cases
-            "ModularTask",
-            # these read a stored result (a mapping of arrays) or its summaries, not user input
-            "linear_model_agreement",
-            "single_thread", "resolve_variant",
-            # added while this suite was written, by other work; not yet covered here
-            "bootstrap_ci", "peer_summary", "format_ci", "distinguishable", "best_and_ties",
-            "monotone_envelope", "samples_needed_monotone", "growth_ci", "compare_ci"}
+#: The public packages of issue 23 phase A: every public function and class in their ``__all__`` has a case.
+PACKAGES = {"core": core, "store": store, "theory": theory, "peers": peers, "present": present}
+#: Public names that take no input a case could make hostile, each with the reason.
+EXEMPT = {
+    "core.Rule": "the abstract base of the rules, each of which has its cases",
+    "store.Result": "a record that store.read builds from a checked file; it takes no user input",
+    "theory.SimulatedLosses": "the named tuple that simulate_losses returns",
+}
+
+
+def _covered() -> set[str]:
+    """``module.function`` (or ``module.Class.method``) of every case."""
+    return {c.id.split(":")[0] for c in CASES}
+
+
+def _public(module) -> list[str]:
+    """The functions and classes in ``module.__all__``, less exceptions (raised, not called) and constants."""
+    out = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not callable(obj) or isinstance(obj, dict) or (isinstance(obj, type) and issubclass(obj, BaseException)):
+            continue
+        out.append(name)
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_every_public_function_of_a_package_has_a_case(package):
+    covered = _covered()
+    missing = [f"{package}.{name}" for name in _public(PACKAGES[package])
+               if f"{package}.{name}" not in EXEMPT
+               and not any(key == f"{package}.{name}" or key.startswith(f"{package}.{name}.") for key in covered)]
+    assert not missing, f"public functions without a hostile case: {missing}"
+
+
+def test_exemptions_name_public_functions():
+    for key in EXEMPT:
+        package, name = key.split(".", 1)
+        assert name in PACKAGES[package].__all__, f"{key} is exempt but not public: drop it from EXEMPT"
+
+
+# TEMPORARY (issue 23 phase A): the modules that phase B moves into packages keep the check they had, with its
+# list of names not yet covered; each becomes a package above when it moves.
+PENDING = {"tasks": tasks, "modular_tasks": modular_tasks, "networks": networks, "training": training,
+           "learning_rule": learning_rule, "metrics": metrics, "subspaces": subspaces, "grouping": grouping,
+           "data": data, "analysis": analysis}
+PENDING_SKIP = {"FitResult", "TrainingDivergedError", "KernelNotPositiveDefiniteError", "CifarSource", "load_cifar10",
+                "default_device", "ModuleAtInit.features",
+                # an abstract base: its methods are exercised through SineWaveTask's and NonSeparableTask's cases
+                "ModularTask",
+                # these read a stored result (a mapping of arrays) or its summaries, not user input
+                "linear_model_agreement",
+                "single_thread", "resolve_variant",
+                # added while this suite was written, by other work; not yet covered here
+                "peer_summary", "format_ci", "distinguishable", "best_and_ties",
+                "monotone_envelope", "samples_needed_monotone", "growth_ci", "compare_ci"}
+
+
+def test_every_public_function_of_the_pending_modules_has_a_case():
+    """TEMPORARY (issue 23 phase A): each public function or class of the modules not yet in a package appears
+    in at least one case, unless it is in PENDING_SKIP."""
+    covered = _covered()
     missing = []
-    for mod_name, module in modules.items():
+    for mod_name, module in PENDING.items():
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
-            if name in skip or not callable(obj) or isinstance(obj, dict):
+            if name in PENDING_SKIP or not callable(obj) or isinstance(obj, dict):
                 continue
             if not any(key.startswith(f"{mod_name}.{name}") for key in covered):
                 missing.append(f"{mod_name}.{name}")
