@@ -8,7 +8,9 @@
 * No thebe: it is off (``launch_buttons.thebe: false``), but jupyter-book always loads sphinx-thebe, whose
   inline ``const THEBE_JS_URL = ...`` Sphinx 7 emits twice (a SyntaxError in every page's console). Its
   assets are dropped, and identical inline scripts are emitted once.
-* The ``modscale-api`` directive: one line per module, each becoming a section with the module's autodoc.
+* The ``modscale-api`` directive: one line per module, each becoming a section with the module's autodoc; a
+  member re-exported from another listed module is documented in its home module only (one path per name).
+* Links to the old module paths of issue 23 phase A (TEMPORARY) resolve to the documented ones.
 * Docstring sections as the library writes them: numpydoc-shaped headers, but prose on the ``name :`` line
   (``n : number of training samples, int (>= 1).``), which napoleon would read as a type. Those sections
   become a rubric and one bullet per entry, before napoleon sees them.
@@ -107,13 +109,40 @@ def _clean_page_assets(app, pagename, templatename, context, doctree) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # API reference: one line per module
 # ---------------------------------------------------------------------------------------------------------
+def public_home(obj) -> str | None:
+    """The public module a function or class belongs to: its ``__module__`` up to the first private part
+    (``modscale_lib.core._seeding`` -> ``modscale_lib.core``); None for an object without one."""
+    module = getattr(obj, "__module__", None)
+    if not isinstance(module, str) or not module.startswith("modscale_lib"):
+        return None
+    parts = module.split(".")
+    cut = next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))
+    return ".".join(parts[:cut])
+
+
+def _borrowed(name: str, listed: set[str]) -> list[str]:
+    """The members of module ``name``'s ``__all__`` whose public home is another listed module: documented
+    there, so that each name has one path on the page."""
+    import importlib
+
+    module = importlib.import_module(name)
+    out = []
+    for member in getattr(module, "__all__", []):
+        home = public_home(getattr(module, member, None))
+        if home is not None and home != name and home in listed:
+            out.append(member)
+    return out
+
+
 class ModuleSections(SphinxDirective):
-    """``modscale-api``: each content line names a module; each becomes a section holding its autodoc."""
+    """``modscale-api``: each content line names a module; each becomes a section holding its autodoc. A member
+    that a listed module re-exports from another listed module is documented in its home module only."""
 
     has_content = True
 
     def run(self):
         sections = []
+        listed = {line.strip() for line in self.content if line.strip()}
         for line in self.content:
             name = line.strip()
             if not name:
@@ -121,7 +150,9 @@ class ModuleSections(SphinxDirective):
             section = nodes.section(ids=[nodes.make_id(f"api-{name}")], names=[nodes.fully_normalize_name(name)])
             section += nodes.title("", "", nodes.literal(name, name))
             # autodoc emits reStructuredText, which MyST parses only inside eval-rst
-            body = StringList(["```{eval-rst}", f".. automodule:: {name}", "```"], source=self.get_source_info()[0])
+            options = [f"   :exclude-members: {', '.join(b)}" for b in [_borrowed(name, listed)] if b]
+            body = StringList(["```{eval-rst}", f".. automodule:: {name}", *options, "```"],
+                              source=self.get_source_info()[0])
             self.state.nested_parse(body, self.content_offset, section)
             self.state.document.note_implicit_target(section, section)
             sections.append(section)
@@ -194,7 +225,7 @@ def package_version(pyproject: Path) -> str:
         section = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, flags=re.M | re.S)
         match = section and re.search(r'^version\s*=\s*"([^"]+)"', section.group(1), flags=re.M)
         if not match:
-            raise ValueError(f"{pyproject} has no [project] version")
+            raise ValueError(f"{pyproject} has no [project] version") from None
         return match.group(1)
     return tomllib.loads(text)["project"]["version"]
 
@@ -205,10 +236,63 @@ def _stamp_version(app, config) -> None:
     footer = (f'<p class="modscale-version">modscale {version} &middot; code under the MIT licence, text under '
               f'CC BY 4.0</p>')
     config.html_theme_options = {**(config.html_theme_options or {}),
-                                 "extra_footer": footer + str((config.html_theme_options or {}).get("extra_footer", ""))}
+                                 "extra_footer": footer + str((config.html_theme_options or {}).get("extra_footer",
+                                                                                                     ""))}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cross-references to the old module paths (TEMPORARY, issue 23 phase A: removed in phase C)
+# ---------------------------------------------------------------------------------------------------------
+#: The old module paths, now re-exports of the packages that document their names. Notebooks and modules in
+#: flight still link to the old paths; each such link resolves to the name's one documented path.
+MOVED_MODULES = {"modscale_lib.results": "modscale_lib.store", "modscale_lib.registry": "modscale_lib.store",
+                 "modscale_lib.storage": "modscale_lib.store", "modscale_lib.cells": "modscale_lib.store",
+                 "modscale_lib.cluster": "modscale_lib.store", "modscale_lib.verify": "modscale_lib.store",
+                 "modscale_lib.validation": "modscale_lib.core", "modscale_lib.seeding": "modscale_lib.core",
+                 "modscale_lib.peers_fitted": "modscale_lib.peers", "modscale_lib.explorers": "modscale_lib.present"}
+
+
+def _documented_path(target: str) -> str | None:
+    """The documented path of the object at ``target`` (``modscale_lib.results.load_or_run`` ->
+    ``modscale_lib.store.load_or_run``), or None when it is not a moved name."""
+    import importlib
+
+    if target in MOVED_MODULES:
+        return MOVED_MODULES[target]
+    parts = target.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        owner = obj if isinstance(obj, type) or callable(obj) else None
+        home = public_home(owner) if owner is not None else None
+        qualname = getattr(obj, "__qualname__", None)
+        if home is None or not qualname:
+            return None
+        new = f"{home}.{qualname}"
+        return new if new != target else None
+    return None
+
+
+def _resolve_moved(app, env, node, contnode):
+    """``missing-reference``: a Python cross-reference to a name's old path resolves to its documented one."""
+    if node.get("refdomain") != "py" or not str(node.get("reftarget", "")).startswith("modscale_lib"):
+        return None
+    new = _documented_path(node["reftarget"])
+    if new is None:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(env, node.get("refdoc", ""), app.builder, node["reftype"], new, node, contnode)
 
 
 def setup(app):
+    app.connect("missing-reference", _resolve_moved)
     app.connect("autodoc-process-docstring", _listed_sections_as_bullets, priority=400)  # before napoleon
     app.connect("config-inited", _drop_mathjax_from_js_files)
     app.connect("config-inited", _stamp_version)
