@@ -567,6 +567,9 @@ def validated(**rules: Callable) -> Callable[[Callable], Callable]:
             return func(*bound.args, **bound.kwargs)
 
         checked.rules = dict(rules)   # for introspection (tests, documentation)
+        # the defaults as the function declares them (``f.__defaults__``), for code that reads them; the
+        # wrapper itself takes *args and **kwargs, so they change no call
+        checked.__defaults__, checked.__kwdefaults__ = func.__defaults__, func.__kwdefaults__
         return checked
 
     return decorate
