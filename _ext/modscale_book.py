@@ -134,6 +134,35 @@ def _borrowed(name: str, listed: set[str]) -> list[str]:
     return out
 
 
+def _package_data(name: str) -> list[str]:
+    """``py:data`` entries for the constants a package's ``__all__`` takes from its private modules, with the
+    ``#:`` comments they have there (autodoc reads a package's own source only, so it would leave them out)."""
+    import importlib
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    package = importlib.import_module(name)
+    if not hasattr(package, "__path__"):
+        return []
+    own = ModuleAnalyzer.for_module(name).find_attr_docs()
+    docs = {}
+    for sub in sorted(getattr(package, "__dict__", {})):
+        module = getattr(package, sub)
+        if sub.startswith("_") and getattr(module, "__name__", "").startswith(name + "."):
+            for (_, attr), lines in ModuleAnalyzer.for_module(module.__name__).find_attr_docs().items():
+                docs.setdefault(attr, lines)
+    out = []
+    for member in getattr(package, "__all__", []):
+        value = getattr(package, member)
+        if callable(value) or ("", member) in own or member in ("__version__",):
+            continue
+        out += [f".. py:data:: {member}", f"   :module: {name}"]
+        if isinstance(value, (int, float, str, tuple)) and len(repr(value)) <= 80:
+            out.append(f"   :value: {value!r}")
+        out += ["", *(f"   {line}" for line in docs.get(member, [])), ""]
+    return out
+
+
 class ModuleSections(SphinxDirective):
     """``modscale-api``: each content line names a module; each becomes a section holding its autodoc. A member
     that a listed module re-exports from another listed module is documented in its home module only."""
@@ -151,7 +180,7 @@ class ModuleSections(SphinxDirective):
             section += nodes.title("", "", nodes.literal(name, name))
             # autodoc emits reStructuredText, which MyST parses only inside eval-rst
             options = [f"   :exclude-members: {', '.join(b)}" for b in [_borrowed(name, listed)] if b]
-            body = StringList(["```{eval-rst}", f".. automodule:: {name}", *options, "```"],
+            body = StringList(["```{eval-rst}", f".. automodule:: {name}", *options, "", *_package_data(name), "```"],
                               source=self.get_source_info()[0])
             self.state.nested_parse(body, self.content_offset, section)
             self.state.document.note_implicit_target(section, section)
@@ -282,9 +311,14 @@ def _documented_path(target: str) -> str | None:
 
 def _resolve_moved(app, env, node, contnode):
     """``missing-reference``: a Python cross-reference to a name's old path resolves to its documented one."""
-    if node.get("refdomain") != "py" or not str(node.get("reftarget", "")).startswith("modscale_lib"):
+    target = str(node.get("reftarget", ""))
+    if node.get("refdomain") != "py":
         return None
-    new = _documented_path(node["reftarget"])
+    if not target.startswith("modscale_lib") and str(node.get("py:module") or "").startswith("modscale_lib"):
+        target = f"{node['py:module']}.{target}"   # a name relative to the module whose docstring links it
+    if not target.startswith("modscale_lib"):
+        return None
+    new = _documented_path(target)
     if new is None:
         return None
     domain = env.get_domain("py")

@@ -396,13 +396,13 @@ class Array(Rule):
     ndim: Any = None
     _: dataclasses.KW_ONLY
     shape: Any = None
-    dtype: Any = np.float64
+    dtype: str = "float64"
     finite: bool = True
     min_rows: Bound = 0
 
     def __call__(self, value, name, arguments=None):
         shape = _bound(self.shape, arguments)
-        return array(value, name, ndim=self.ndim, shape=shape, dtype=self.dtype, finite=self.finite,
+        return array(value, name, ndim=self.ndim, shape=shape, dtype=np.dtype(self.dtype), finite=self.finite,
                      min_rows=_bound(self.min_rows, arguments))
 
 

@@ -7,7 +7,7 @@ store imports numpy, the standard library, tqdm (progress) and :mod:`modscale_li
 a cluster is asked for.
 """
 from ._cluster import MAX_WORKERS, dask_client
-from ._files import CorruptResultError, MissingResultError, StoreLocationError, check_store, init_store
+from ._files import STORE_MARKER, CorruptResultError, MissingResultError, StoreLocationError, check_store, init_store
 from ._ledger import ledger, ledger_totals
 from ._records import MODES, Result, get_mode, load_or_run, read, results_dir, save, store_root, stored_results
 from ._registry import REGISTRY, Experiment, canonical_config, experiment, parse_config_json, result_key
@@ -20,7 +20,7 @@ __all__ = [
     # stored results
     "load_or_run", "read", "save", "Result", "stored_results", "results_dir", "store_root", "get_mode", "MODES",
     # the store's folder, and its errors
-    "init_store", "check_store", "MissingResultError", "CorruptResultError", "StoreLocationError",
+    "init_store", "check_store", "STORE_MARKER", "MissingResultError", "CorruptResultError", "StoreLocationError",
     # sweeps, and where their cells run
     "Cells", "BudgetExhausted", "dask_client", "MAX_WORKERS",
     # checks and costs
