@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import Array, Choice, Real, Seed, Whole, validated
+from ._validation import Array, Check, Choice, Real, Seed, Whole, as_numpy, validated
 
 __all__ = ["bootstrap_ci", "jackknife_t", "percentile_interval"]
 
 _CONFIDENCE = Real(0.0, 1.0, low_open=True, high_open=True)
 
 
-@validated(values=Array(finite=False), axis=Whole(lambda a: -a["values"].ndim, lambda a: a["values"].ndim - 1),
+def _values(value, name: str, arguments: dict) -> np.ndarray:
+    """Numbers (booleans count as 0 and 1, shares of successes), NaN and infinities allowed, as float64."""
+    try:
+        raw = np.asarray(as_numpy(value))
+    except (ValueError, TypeError):   # ragged: the array rule says so, naming the argument
+        raw = None
+    return Array(finite=False)(raw.astype(np.float64) if raw is not None and raw.dtype == bool else value, name)
+
+
+@validated(values=Check(_values), axis=Whole(lambda a: -a["values"].ndim, lambda a: a["values"].ndim - 1),
            confidence=_CONFIDENCE, n_resamples=Whole(1, 10 ** 7),
            seed=Seed())
 def bootstrap_ci(values, axis: int = -1, *, confidence: float = 0.95, n_resamples: int = 2000,
