@@ -1,0 +1,223 @@
+"""Experiment of the chapter *Exponential or polynomial?* (``book/scaling_law``): the samples ``n*`` each kind
+of network needs to reach a test loss, against the input dimension ``m``, measured by a bracketing search.
+
+Design (measured costs on the project's two-core machine, one thread, process CPU time):
+
+* **Methods.** Random-feature regression (``RandomFeatureRidge``, ``p = rf_features`` frozen ReLU features,
+  ridge chosen on validation; about 10 s per seed for a path to ``n = 2^16`` at ``p = 2048``); the monolithic
+  MLP with its step chosen per network on validation among ``mlp_lr_factors`` times the searched step; modular
+  networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
+  the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
+  search :mod:`~modscale_lib.experiments.scaling_law_capacity` (``NETWORKS``; a test checks them).
+* **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
+  (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
+  (main first), starting from the median ``n*`` of the smaller ``m`` (extrapolated in log-log). All seeds of
+  a round train together as one ensemble (each member on its own ``n``). Every visit is stored.
+* **Training.** Adam, cosine decay to ``lr / 100`` over ``steps``, minibatches of ``batch_size``, early
+  stopping on the validation split (``patience`` evaluations every ``eval_every`` steps without a relative
+  improvement of ``min_delta``, a plateau), best weights kept. A network whose best step is the last one
+  is trained again with twice the steps, up to ``max_steps``; its ``best_step`` and ``steps`` are stored.
+* **Costs** (``benchmarks`` style, ``OMP_NUM_THREADS=1``): one member-step of a batched MLP ensemble of 10,
+  ``m = 64``, width 64, depth 2, batch 128: 0.24 ms (width 128: 0.47, 256: 1.5); a modular network of
+  ``K = 2`` modules of width 64, depth 2: 0.38 ms. A network near its crossing trains 4000 to 8000 steps
+  before its plateau, so one costs 1 to 2 CPU-seconds at width 64, and a cell of 10 seeds visits 3 to 4
+  points per seed (times three steps for the MLP). The ``cpu`` config (5 tasks, 4 methods, m 4..64 for the
+  trained networks and 4..128 for random features and the oracle, 10 seeds) is sized to about 150
+  CPU-minutes, its capacity search to about 30; the rule's cells (``cpu_rule``) to about 40.
+* **Cuts (cpu).** Tasks at ``K = 2`` only (sine, He_1, He_2, He_3, the non-separable ``bump_ridge``); the
+  Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). ``full``: m to 256,
+  20 seeds, for a GPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import methods
+from ..results import experiment
+from . import scaling_law_search as search
+from .common import check_fields, one_of, real, reals, some_of, whole, wholes
+from .scaling_law_search import parse_task
+
+__all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
+           "TASKS", "RULE_VARIANT", "check_tasks"]
+
+CHAPTER = "scaling_law"
+METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
+#: The rule's variant in ``cpu_rule``: a placeholder until the fast default lands (then its name goes here).
+RULE_VARIANT = "backfit"
+TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")          # the cpu config's tasks, "kind:K"
+#: Per task: MLP width, depth and step; module width, depth and step, as chosen by scaling_law_capacity("cpu").
+NETWORKS = (("sine:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he1:2", 64, 2, 1e-2, 64, 2, 1e-2),
+            ("he2:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he3:2", 64, 2, 1e-2, 64, 2, 1e-2),
+            ("bump_ridge:2", 64, 2, 1e-2, 64, 2, 1e-2))
+NAMED = ("cpu", "cpu_rule", "full", "full_rule")
+
+
+def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
+    """The book's label (:mod:`modscale_lib.methods`) of a method kind of :data:`METHOD_KINDS`."""
+    return {"random_features": methods.RANDOM_FEATURES, "monolithic": methods.MONOLITHIC, "random": methods.RANDOM,
+            "oracle": methods.ORACLE, "rule": None}.get(kind) or methods.rule(rule_variant)
+
+
+def check_tasks(v, name: str) -> tuple:
+    """A config field of ``"kind:K"`` task strings, checked (:func:`parse_task`), as a tuple."""
+    if isinstance(v, str) or not isinstance(v, (tuple, list)) or not v:
+        raise ValueError(f"{name} must be a non-empty tuple of 'kind:K' strings, got {v!r}")
+    for i, t in enumerate(v):
+        try:
+            parse_task(t)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}[{i}]: {exc}") from None
+    if len(set(v)) != len(v):
+        raise ValueError(f"{name} must not repeat a task, got {tuple(v)}")
+    return tuple(v)
+
+
+def _networks(v, name):
+    if isinstance(v, str) or not isinstance(v, (tuple, list)) or not v:
+        raise ValueError(f"{name} must be a non-empty tuple of rows, got {v!r}")
+    rows = []
+    for i, r in enumerate(v):
+        if isinstance(r, str) or not isinstance(r, (tuple, list)) or len(r) != 7:
+            raise ValueError(f"{name}[{i}] must be (task, mlp_width, mlp_depth, mlp_lr, module_width, "
+                             f"module_depth, module_lr), got {r!r}")
+        check_tasks((r[0],), f"{name}[{i}]")
+        for x, low, high in zip(r[1:], (1, 1, 0, 1, 1, 0), (65536, 16, 1, 65536, 16, 1)):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not (low <= x <= high and x > 0):
+                raise ValueError(f"{name}[{i}] = {r!r} has {x!r} outside {low}..{high}")
+        rows.append((r[0], int(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]), float(r[6])))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class ScalingLawConfig:
+    """The bracketing study (see the module docstring for the design and its costs).
+
+    tasks : ``"kind:K"`` strings (:func:`parse_task`). methods : kinds of :data:`METHOD_KINDS`, each run for
+    ``m`` up to its entry of ``max_m``. rule_variant, rule_steps : the rule's variant and its search steps per
+    module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
+    first. Grid: indices ``i_min .. i_max`` of ``n = 2^(i/2)``; ``first_index`` starts the smallest ``m``.
+    networks : per task the networks' capacity and step (:data:`NETWORKS`). Training as in the docstring.
+    """
+
+    tasks: tuple = TASKS
+    methods: tuple = ("random_features", "monolithic", "random", "oracle")
+    max_m: tuple = (128, 64, 64, 128)
+    rule_variant: str = RULE_VARIANT
+    rule_steps: int = 0
+    m_grid: tuple = (4, 8, 16, 32, 64, 128)
+    seeds: tuple = tuple(range(10))
+    targets: tuple = (0.1, 0.3)
+    i_min: int = 6
+    i_max: int = 32
+    first_index: int = 12
+    max_visits: int = 14
+    networks: tuple = NETWORKS
+    mlp_lr_factors: tuple = (1 / 3, 1.0, 3.0)
+    rf_features: int = 2048
+    steps: int = 6000
+    max_steps: int = 24000
+    batch_size: int = 128
+    patience: int = 5
+    eval_every: int = 100
+    min_delta: float = 0.01
+    n_val: int = 1000
+    n_test: int = 4000
+
+    @classmethod
+    def cpu(cls) -> "ScalingLawConfig":
+        return cls()
+
+    @classmethod
+    def cpu_rule(cls) -> "ScalingLawConfig":
+        """The learned rule's cells, at the cpu config's tasks, dimensions, seeds and networks."""
+        return cls(methods=("rule",), max_m=(64,))
+
+    @classmethod
+    def full(cls) -> "ScalingLawConfig":
+        return cls(tasks=TASKS + ("he1:1", "he2:1", "he3:1"), m_grid=(4, 8, 16, 32, 64, 128, 256),
+                   max_m=(256, 256, 256, 256), seeds=tuple(range(20)), i_max=36, rf_features=8192,
+                   networks=NETWORKS + tuple((f"he{k}:1",) + r[1:] for k, r in zip((1, 2, 3), NETWORKS[1:4])))
+
+    @classmethod
+    def full_rule(cls) -> "ScalingLawConfig":
+        full = cls.full()
+        return cls(tasks=full.tasks, methods=("rule",), max_m=(256,), m_grid=full.m_grid, seeds=full.seeds,
+                   i_max=full.i_max, networks=full.networks)
+
+    @classmethod
+    def tiny(cls) -> "ScalingLawConfig":
+        return cls(tasks=("he2:1", "bump_ridge:1"), methods=METHOD_KINDS, max_m=(8, 4, 4, 8, 4), m_grid=(4, 8),
+                   seeds=(0, 1), rule_steps=3, i_min=4, i_max=12, first_index=8, rf_features=32, steps=20, max_steps=40,
+                   patience=2, eval_every=5, n_val=50, n_test=100,
+                   networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)))
+
+    def __post_init__(self):
+        check_fields(self, tasks=check_tasks, methods=some_of(METHOD_KINDS), max_m=wholes(1, 4096, unique=False),
+                     rule_variant=one_of(methods.RULE_VARIANTS), rule_steps=whole(0, 10 ** 6), m_grid=wholes(1, 4096), seeds=wholes(0),
+                     targets=reals(0, 1e3, low_open=True), i_min=whole(0, 60), i_max=whole(1, 60),
+                     first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
+                     mlp_lr_factors=reals(0, 1e3, low_open=True), rf_features=whole(1, 65536),
+                     steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
+                     patience=whole(1, 10 ** 4), eval_every=whole(1, 10 ** 6), min_delta=real(0, 0.5),
+                     n_val=whole(2, 10 ** 7), n_test=whole(2, 10 ** 7))
+        if len(self.max_m) != len(self.methods):
+            raise ValueError(f"max_m must give one m per method ({len(self.methods)}), got {self.max_m}")
+        if list(self.m_grid) != sorted(self.m_grid):
+            raise ValueError(f"m_grid must be increasing (each m starts from the smaller ones), got {self.m_grid}")
+        if not self.i_min < self.i_max:
+            raise ValueError(f"i_min ({self.i_min}) must be below i_max ({self.i_max})")
+        if self.max_steps < self.steps:
+            raise ValueError(f"max_steps ({self.max_steps}) must be >= steps ({self.steps})")
+        missing = set(self.tasks) - {r[0] for r in self.networks}
+        if missing:
+            raise ValueError(f"networks has no row for the tasks {sorted(missing)}")
+        for t in self.tasks:
+            kind, K, b = parse_task(t)
+            if K * b > min(self.m_grid):
+                raise ValueError(f"task {t}: K * b = {K * b} must be <= every m (smallest {min(self.m_grid)})")
+
+    def network(self, task: str) -> dict:
+        """The capacity and step of ``task``'s networks (a row of ``networks``) as a dict."""
+        row = next(r for r in self.networks if r[0] == task)
+        keys = ("mlp_width", "mlp_depth", "mlp_lr", "module_width", "module_depth", "module_lr")
+        return dict(zip(keys, row[1:]))
+
+    def runs(self, method: str, m: int) -> bool:
+        """Whether ``method`` runs at ``m`` (``m`` up to its ``max_m``)."""
+        return m <= self.max_m[self.methods.index(method)]
+
+
+@experiment("scaling_law_sweep", version=1, config_type=ScalingLawConfig, chapter=CHAPTER, sweep=True, configs=NAMED)
+def scaling_law_sweep(cfg: ScalingLawConfig, cells) -> dict:
+    """Every visit of every search: arrays ``(task, method, m, seed, visit)`` (visit ``index`` -1 and losses
+    NaN where unused, every entry NaN where a method does not run at that ``m``), with a step axis for the
+    MLP's per-network steps. A resumable sweep: one cell per (task, method, m), the m in increasing order."""
+    outs = {}
+    for m in cfg.m_grid:
+        items = [{"task": t, "method": k, "m": m} for t in cfg.tasks for k in cfg.methods if cfg.runs(k, m)]
+        previous = {(t, k): [(mm, outs[t, k, mm]["median_log_n"]) for mm in cfg.m_grid if (t, k, mm) in outs]
+                    for t in cfg.tasks for k in cfg.methods}
+        done = cells.map(items, lambda it: search.search_cell(cfg, it["task"], it["method"], it["m"],
+                                                       previous[it["task"], it["method"]]),
+                         desc=f"scaling law, m = {m} (task, method)")
+        outs.update({(it["task"], it["method"], m): o for it, o in zip(items, done)})
+    return _assemble(cfg, outs)
+
+
+def _assemble(cfg, outs: dict) -> dict:
+    T, M, D, S, V, L = (len(cfg.tasks), len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), cfg.max_visits,
+                        len(cfg.mlp_lr_factors))
+    shapes = {"index": (S, V), "test_loss": (S, V), "choice": (S, V), "similarity": (S, V), "val_loss": (S, V, L),
+              "test_by_step": (S, V, L), "best_step": (S, V, L), "steps": (S, V, L), "var_test": (S,),
+              "cpu_s": ()}
+    res = {k: np.full((T, M, D) + s, -1 if k == "index" else np.nan) for k, s in shapes.items()}
+    for (t, k, m), o in outs.items():
+        a, b, c = cfg.tasks.index(t), cfg.methods.index(k), cfg.m_grid.index(m)
+        for name in shapes:
+            res[name][a, b, c] = np.asarray(o[name])
+    res["index"] = res["index"].astype(np.int64)
+    res["method_labels"] = [method_label(k, cfg.rule_variant) for k in cfg.methods]
+    return res

@@ -1,0 +1,129 @@
+"""The scaling-law study: its configs, the bracketing sweep at a tiny size (through the store, resumed after a
+kill), the retraining of networks stopped by the step cap, the plateau stop, and the capacity search."""
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from modscale_lib import brackets, experiments, results
+from modscale_lib.experiments import law_capacity, scaling_law, scaling_law_search
+from modscale_lib.networks import MLPEnsemble
+from modscale_lib.training import fit
+
+TINY = scaling_law.ScalingLawConfig.tiny()
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return experiments.scaling_law_sweep(TINY)
+
+
+def test_the_named_configs_are_the_designed_study():
+    cpu, full = scaling_law.ScalingLawConfig.cpu(), scaling_law.ScalingLawConfig.full()
+    assert len(cpu.seeds) >= 10 and max(cpu.m_grid) >= 64 and cpu.targets[0] == 0.1
+    assert all(m >= 64 for m in cpu.max_m) and brackets.grid_n(cpu.i_max) >= 2 ** 16
+    assert brackets.grid_n(cpu.i_min) <= 16
+    assert max(full.m_grid) == 256 and len(full.seeds) == 20 and all(m == 256 for m in full.max_m)
+    assert {"he1:1", "he2:1", "he3:1"} <= set(full.tasks) and set(cpu.tasks) <= set(full.tasks)
+    rule = scaling_law.ScalingLawConfig.cpu_rule()
+    assert rule.methods == ("rule",) and (rule.tasks, rule.m_grid, rule.seeds) == (cpu.tasks, cpu.m_grid, cpu.seeds)
+    assert rule.networks == cpu.networks and scaling_law.method_label("rule", rule.rule_variant) in \
+        experiments.sample_complexity.methods.ALL
+
+
+def test_bad_configs_are_refused_before_any_computation():
+    with pytest.raises(ValueError, match="max_m"):
+        dataclasses.replace(TINY, max_m=(8,))
+    with pytest.raises(ValueError, match="tasks"):
+        dataclasses.replace(TINY, tasks=("he2",))                       # no K
+    with pytest.raises(ValueError, match="networks"):
+        dataclasses.replace(TINY, tasks=("he3:1",))                     # no capacity row for it
+    with pytest.raises(ValueError, match="K \\* b"):
+        dataclasses.replace(TINY, tasks=("he2:8",), networks=(("he2:8", 8, 1, 0.01, 4, 1, 0.01),))
+    with pytest.raises(ValueError, match="m_grid"):
+        dataclasses.replace(TINY, m_grid=(8, 4))
+
+
+def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny):
+    T, M, D, S, V = tiny["index"].shape
+    assert (T, M, D, S) == (len(TINY.tasks), len(TINY.methods), len(TINY.m_grid), len(TINY.seeds))
+    for b, kind in enumerate(TINY.methods):
+        for c, m in enumerate(TINY.m_grid):
+            idx = tiny["index"][:, b, c]
+            if not TINY.runs(kind, m):
+                assert (idx == -1).all() and np.isnan(tiny["test_loss"][:, b, c]).all()
+                continue
+            used = idx >= 0
+            assert used.any(axis=-1).all() and ((idx[used] >= TINY.i_min) & (idx[used] <= TINY.i_max)).all()
+            for t in TINY.targets:
+                _, cens = brackets.crossings(idx, tiny["test_loss"][:, b, c], t, TINY.i_min, TINY.i_max)
+                assert not (cens == "missing").any(), (kind, m, t)
+    mlp = TINY.methods.index("monolithic")
+    chosen = tiny["choice"][:, mlp][tiny["index"][:, mlp] >= 0].astype(int)
+    by_step = tiny["test_by_step"][:, mlp][tiny["index"][:, mlp] >= 0]
+    np.testing.assert_array_equal(by_step[np.arange(len(chosen)), chosen],
+                                  tiny["test_loss"][:, mlp][tiny["index"][:, mlp] >= 0])
+    rule = TINY.methods.index("rule")
+    sim = tiny["similarity"][:, rule][tiny["index"][:, rule] >= 0]
+    assert np.all((sim >= 0) & (sim <= 1 + 1e-9))
+    assert tiny["method_labels"][rule] == "modular, backfit rule" and np.all(tiny["cpu_s"][np.isfinite(tiny["cpu_s"])] > 0)
+
+
+def test_a_killed_sweep_resumes_to_the_same_result(tiny, tmp_path, monkeypatch):
+    from modscale_lib.experiments import scaling_law_search as search
+
+    real, calls = search.search_cell, []
+
+    def dies_on_the_fifth(*args):
+        calls.append(args[1:4])
+        if len(calls) == 5:
+            raise KeyboardInterrupt("killed")
+        return real(*args)
+
+    monkeypatch.setattr(search, "search_cell", dies_on_the_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        results.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
+    monkeypatch.setattr(search, "search_cell", real)
+    resumed = results.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
+    for name in ("index", "test_loss", "val_loss", "best_step", "steps", "choice"):
+        np.testing.assert_array_equal(resumed[name], tiny[name])
+
+
+def test_a_network_stopped_by_the_step_cap_is_trained_again_longer():
+    cfg = dataclasses.replace(TINY, steps=10, max_steps=40, patience=50, eval_every=5, min_delta=0.0)
+    task, (X, y), (Xv, yv), (Xt, yt) = scaling_law_search.task_data("he2:1", 4, 0, 64, 50, 50)
+    data = tuple(np.stack([a, a]) for a in (X, y, Xv, yv))
+    test = (np.stack([Xt, Xt]), np.stack([yt, yt]))
+    build = lambda idx: MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
+    out = scaling_law_search.train_members(build, data, test, [64, 32], 1e-2, cfg)
+    assert np.all(out["steps"] == 40) and np.all(out["best_step"] <= 40)   # still improving at 10 and 20
+    alone = build([0])
+    res = fit(alone, X, y, X_val=Xv, y_val=yv, lr=1e-2, lr_decay=0.01, steps=40, batch_size=cfg.batch_size,
+              patience=50, eval_every=5, progress=False)
+    assert res.val_loss[0] == pytest.approx(out["val_loss"][0], rel=1e-5)  # the same network, run to 40 steps
+
+
+def test_a_plateau_stops_training_and_keeps_the_best_weights():
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).standard_normal((256, 3)).astype(np.float32)
+    y = X[:, 0] - X[:, 1] ** 2
+    run = lambda delta: fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2,
+                            steps=3000, batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+    strict, loose = run(0.0), run(0.05)
+    assert loose.history_steps[-1] < strict.history_steps[-1]
+    assert np.all(loose.val_loss == np.min(loose.history_val, axis=0))     # still each model's best
+    with pytest.raises(ValueError, match="min_delta"):
+        run(1.0)
+
+
+def test_the_capacity_walk_ends_inside_its_grid():
+    cfg = law_capacity.LawCapacityConfig.tiny()
+    res = experiments.scaling_law_capacity(cfg)
+    chosen = law_capacity.choices(res, cfg)["he2:1"]
+    for family in law_capacity.FAMILIES:
+        assert all(flag in (True, "domain") for flag in chosen["interior"][family])
+        depth, width, lr = chosen[family]
+        assert 1 <= depth <= cfg.max_depth and math.log2(width) % 1 == 0 and lr > 0
+    assert res["score"].shape[0] == res["settings"].shape[0] == len({tuple(r) for r in res["settings"].tolist()})
