@@ -64,7 +64,8 @@ def _bad_values(value):
     return out
 
 
-EMPTY_ALLOWED = {"control_modules"}   # () means "no controls" (the non-separable sweep)
+EMPTY_ALLOWED = {"control_modules",   # () means "no controls" (the non-separable sweep)
+                 "bracket_all"}       # () means "every method brackets the main target only" (scaling law)
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)

@@ -28,8 +28,12 @@ def test_the_named_configs_are_the_designed_study():
     assert max(full.m_grid) == 256 and len(full.seeds) == 20 and all(m == 256 for m in full.max_m)
     assert {"he1:1", "he2:1", "he3:1"} <= set(full.tasks) and set(cpu.tasks) <= set(full.tasks)
     rule = scaling_law.ScalingLawConfig.cpu_rule()
-    assert rule.methods == ("rule",) and (rule.tasks, rule.m_grid, rule.seeds) == (cpu.tasks, cpu.m_grid, cpu.seeds)
-    assert rule.networks == cpu.networks and scaling_law.method_label("rule", rule.rule_variant) in \
+    per_task = [getattr(scaling_law.ScalingLawConfig, name)() for name in scaling_law.CPU_TASKS]
+    assert [c.tasks for c in per_task] == [(t,) for t in scaling_law.TASKS] == [(t,) for t in rule.tasks]
+    for c in per_task:                    # one task, its own network row: another task's search leaves the key
+        assert c.networks == tuple(r for r in rule.networks if r[0] == c.tasks[0])
+        assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps)
+    assert rule.methods == ("rule",) and scaling_law.method_label("rule", rule.rule_variant) in \
         experiments.sample_complexity.methods.ALL
 
 
@@ -57,7 +61,7 @@ def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny)
                 continue
             used = idx >= 0
             assert used.any(axis=-1).all() and ((idx[used] >= TINY.i_min) & (idx[used] <= TINY.i_max)).all()
-            for t in TINY.targets:
+            for t in TINY.search_targets(kind):
                 _, cens = brackets.crossings(idx, tiny["test_loss"][:, b, c], t, TINY.i_min, TINY.i_max)
                 assert not (cens == "missing").any(), (kind, m, t)
     mlp = TINY.methods.index("monolithic")

@@ -52,7 +52,10 @@ TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")          # the cpu
 NETWORKS = (("sine:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he1:2", 64, 2, 1e-2, 64, 2, 1e-2),
             ("he2:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he3:2", 64, 2, 1e-2, 64, 2, 1e-2),
             ("bump_ridge:2", 64, 2, 1e-2, 64, 2, 1e-2))
-NAMED = ("cpu", "cpu_rule", "full", "full_rule")
+#: The cpu configs, one result per task so that each task's chapter section stands as soon as it is computed
+#: (``cpu`` is the sine-wave task, the study's headline); the rule's cells for every task in one.
+CPU_TASKS = {"cpu": "sine:2", "cpu_he1": "he1:2", "cpu_he2": "he2:2", "cpu_he3": "he3:2", "cpu_bump": "bump_ridge:2"}
+NAMED = tuple(CPU_TASKS) + ("cpu_rule", "full", "full_rule")
 
 
 def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
@@ -96,13 +99,14 @@ class ScalingLawConfig:
     """The bracketing study (see the module docstring for the design and its costs).
 
     tasks : ``"kind:K"`` strings (:func:`parse_task`). methods : kinds of :data:`METHOD_KINDS`, each run for
-    ``m`` up to its entry of ``max_m``. rule_variant, rule_steps : the rule's variant and its search steps per
+    ``m`` up to its entry of ``max_m``; ``bracket_all``: the methods whose search brackets every target (the
+    others bracket the main target only, and the rest are read where their visits happen to bracket them). rule_variant, rule_steps : the rule's variant and its search steps per
     module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
     first. Grid: indices ``i_min .. i_max`` of ``n = 2^(i/2)``; ``first_index`` starts the smallest ``m``.
     networks : per task the networks' capacity and step (:data:`NETWORKS`). Training as in the docstring.
     """
 
-    tasks: tuple = TASKS
+    tasks: tuple = ("sine:2",)
     methods: tuple = ("random_features", "monolithic", "random", "oracle")
     max_m: tuple = (128, 64, 64, 128)
     rule_variant: str = RULE_VARIANT
@@ -110,11 +114,12 @@ class ScalingLawConfig:
     m_grid: tuple = (4, 8, 16, 32, 64, 128)
     seeds: tuple = tuple(range(10))
     targets: tuple = (0.1, 0.3)
+    bracket_all: tuple = ("random_features",)
     i_min: int = 6
     i_max: int = 32
     first_index: int = 12
     max_visits: int = 14
-    networks: tuple = NETWORKS
+    networks: tuple = NETWORKS[:1]
     mlp_lr_factors: tuple = (1 / 3, 1.0, 3.0)
     rf_features: int = 2048
     steps: int = 6000
@@ -127,13 +132,34 @@ class ScalingLawConfig:
     n_test: int = 4000
 
     @classmethod
+    def for_task(cls, task: str) -> "ScalingLawConfig":
+        """The cpu study of one task of :data:`TASKS`, with that task's row of :data:`NETWORKS`."""
+        return cls(tasks=(task,), networks=tuple(r for r in NETWORKS if r[0] == task))
+
+    @classmethod
     def cpu(cls) -> "ScalingLawConfig":
-        return cls()
+        return cls.for_task(CPU_TASKS["cpu"])
+
+    @classmethod
+    def cpu_he1(cls) -> "ScalingLawConfig":
+        return cls.for_task(CPU_TASKS["cpu_he1"])
+
+    @classmethod
+    def cpu_he2(cls) -> "ScalingLawConfig":
+        return cls.for_task(CPU_TASKS["cpu_he2"])
+
+    @classmethod
+    def cpu_he3(cls) -> "ScalingLawConfig":
+        return cls.for_task(CPU_TASKS["cpu_he3"])
+
+    @classmethod
+    def cpu_bump(cls) -> "ScalingLawConfig":
+        return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
     def cpu_rule(cls) -> "ScalingLawConfig":
-        """The learned rule's cells, at the cpu config's tasks, dimensions, seeds and networks."""
-        return cls(methods=("rule",), max_m=(64,))
+        """The learned rule's cells, at the cpu configs' tasks, dimensions, seeds and networks."""
+        return cls(tasks=TASKS, networks=NETWORKS, methods=("rule",), max_m=(64,))
 
     @classmethod
     def full(cls) -> "ScalingLawConfig":
@@ -150,14 +176,17 @@ class ScalingLawConfig:
     @classmethod
     def tiny(cls) -> "ScalingLawConfig":
         return cls(tasks=("he2:1", "bump_ridge:1"), methods=METHOD_KINDS, max_m=(8, 4, 4, 8, 4), m_grid=(4, 8),
-                   seeds=(0, 1), rule_steps=3, i_min=4, i_max=12, first_index=8, rf_features=32, steps=20, max_steps=40,
+                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12, first_index=8, rf_features=32, steps=20, max_steps=40,
                    patience=2, eval_every=5, n_val=50, n_test=100,
                    networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)))
 
     def __post_init__(self):
         check_fields(self, tasks=check_tasks, methods=some_of(METHOD_KINDS), max_m=wholes(1, 4096, unique=False),
-                     rule_variant=one_of(methods.RULE_VARIANTS), rule_steps=whole(0, 10 ** 6), m_grid=wholes(1, 4096), seeds=wholes(0),
-                     targets=reals(0, 1e3, low_open=True), i_min=whole(0, 60), i_max=whole(1, 60),
+                     rule_variant=one_of(methods.RULE_VARIANTS), rule_steps=whole(0, 10 ** 6),
+                     m_grid=wholes(1, 4096), seeds=wholes(0),
+                     targets=reals(0, 1e3, low_open=True),
+                     bracket_all=lambda v, n: () if v == () else some_of(METHOD_KINDS)(v, n),
+                     i_min=whole(0, 60), i_max=whole(1, 60),
                      first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
                      mlp_lr_factors=reals(0, 1e3, low_open=True), rf_features=whole(1, 65536),
                      steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
@@ -184,6 +213,10 @@ class ScalingLawConfig:
         row = next(r for r in self.networks if r[0] == task)
         keys = ("mlp_width", "mlp_depth", "mlp_lr", "module_width", "module_depth", "module_lr")
         return dict(zip(keys, row[1:]))
+
+    def search_targets(self, method: str) -> tuple:
+        """The targets ``method``'s search brackets: all of ``targets`` for ``bracket_all``, else the main one."""
+        return self.targets if method in self.bracket_all else self.targets[:1]
 
     def runs(self, method: str, m: int) -> bool:
         """Whether ``method`` runs at ``m`` (``m`` up to its ``max_m``)."""

@@ -175,9 +175,9 @@ def search_cell(cfg, spec: str, kind: str, m: int, previous) -> dict:
     out = {"index": np.full((S, V), -1, dtype=np.int64), "test_loss": np.full((S, V), np.nan),
            "choice": np.full((S, V), np.nan), "similarity": np.full((S, V), np.nan)}
     out.update({k: np.full((S, V, L), np.nan) for k in ("val_loss", "test_by_step", "best_step", "steps")})
-    visits, state = [{} for _ in range(S)], {}
+    visits, state, targets = [{} for _ in range(S)], {}, cfg.search_targets(kind)
     for r in range(V):
-        todo = [(j, brackets.next_index(visits[j], cfg.targets, start, cfg.i_min, cfg.i_max)) for j in range(S)]
+        todo = [(j, brackets.next_index(visits[j], targets, start, cfg.i_min, cfg.i_max)) for j in range(S)]
         todo = [(j, i) for j, i in todo if i is not None]
         if not todo:
             break
