@@ -2,10 +2,12 @@
 :mod:`modscale_lib.theory_fit` on synthetic panels whose answers are known."""
 
 import matplotlib
+import matplotlib.text
 import numpy as np
 import pytest
+from scipy import stats
 
-from modscale_lib import experiments, theory, theory_fit
+from modscale_lib import experiments, theory, theory_fit, theory_peaks
 from modscale_lib.cells import Cells
 
 matplotlib.use("Agg")
@@ -106,15 +108,15 @@ def test_calibrate_recovers_alpha_and_rms_is_zero_on_the_theory():
 
 def test_locate_peak_finds_an_interior_peak_and_reports_an_edge():
     d = _synthetic("p", peak_at=120.0)
-    peak = theory_fit.locate_peak(d, 1)
+    peak = theory_peaks.locate_peak(d, 1)
     assert peak["at"] == 120.0 and peak["ratio"] == pytest.approx(1.2) and peak["prominence"] > 3
     assert peak["at_low"] <= 120.0 <= peak["at_high"] and peak["seeds_at_edge"] == 0
     falling = _synthetic("p")
     falling["test"] = np.broadcast_to(np.linspace(2.0, 1.0, 8), falling["test"].shape).copy()
-    edge = theory_fit.locate_peak(falling, 0)
+    edge = theory_peaks.locate_peak(falling, 0)
     assert np.isnan(edge["prominence"]) and edge["seeds_at_edge"] == 1
     with pytest.raises(ValueError):
-        theory_fit.locate_peak(dict(d, panel="k"), 0)
+        theory_peaks.locate_peak(dict(d, panel="k"), 0)
 
 
 def test_ratio_ci_and_interpolated_share():
@@ -123,6 +125,13 @@ def test_ratio_ci_and_interpolated_share():
     assert r == pytest.approx(2.0) and lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
     r, lo, hi = theory_fit.ratio_ci(a[::-1], a)
     assert lo < 1.0 < hi
+    # the ratio of geometric means with Student's interval on the per-seed log ratios
+    b = np.array([2.0, 1.0, 3.0, 1.5, 2.5])
+    logs = np.log(b / a)
+    t_lo, t_hi = stats.t.interval(0.95, 4, loc=logs.mean(), scale=stats.sem(logs))
+    assert theory_fit.ratio_ci(b, a) == pytest.approx((np.exp(logs.mean()), np.exp(t_lo), np.exp(t_hi)))
+    with pytest.raises(ValueError, match="a"):
+        theory_fit.ratio_ci(-a, a)
     d = _synthetic("p")
     reached, of = theory_fit.interpolated_share(d)
     assert of == 3 * 5 * 2 and reached == of     # p = 200, 400, 800 >= 2n: the theory's train loss is zero there
@@ -134,8 +143,10 @@ def test_columns_and_figure_build():
     assert list(cols)[0] == "n" and len(cols) == 1 + 2 * 2
     panels = {pa: dict(_synthetic("n" if pa == "n" else "p"), panel=pa)
               for pa in theory_fit.PANEL_NAMES}
-    fig = theory_fit.theory_networks_figure({"interpolating": panels}, {"alpha": 1.3, "c": 1.0})
-    assert len(fig.axes) == 4
+    fig = theory_fit.theory_networks_figure(panels, {"alpha": 1.3, "c": 1.0}, title="interpolating")
+    assert len(fig.axes) == 4 and fig.get_figwidth() <= 7.7      # the book's column at 100 dpi
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    assert min(sizes) >= 9                                         # legible at column width
 
 
 def test_trend_ratio_reads_a_clean_exponential_and_end_ratios_rows():
@@ -148,3 +159,61 @@ def test_trend_ratio_reads_a_clean_exponential_and_end_ratios_rows():
     d = dict(_synthetic("n"), panel="m")
     rows = theory_fit.end_ratios(d, 1.3)
     assert len(rows) == 1 and set(rows[0]) == {"p", "theory", "trend", "test", "train"}
+
+
+def test_trend_ratio_is_the_mean_seed_slope_with_students_interval():
+    x = np.array([2.0, 3.0, 5.0, 7.0, 9.0])
+    values = np.exp(0.1 * x + np.random.default_rng(2).normal(0, 0.2, (5, 5)))
+    slopes = np.array([np.polyfit(x, np.log(v), 1)[0] for v in values])
+    lo, hi = stats.t.interval(0.95, 4, loc=slopes.mean(), scale=stats.sem(slopes))
+    assert theory_fit.trend_ratio(x, values) == pytest.approx(tuple(np.exp(np.array([slopes.mean(), lo, hi]) * 7)))
+
+
+def _null_m_panel(seeds=5, seed=0):
+    """An m panel whose losses have one distribution at every m (the modular networks' case)."""
+    d = dict(_synthetic("n", seeds=seeds), panel="m")
+    rng = np.random.default_rng(seed)
+    d["x"] = np.array([2.0, 3, 5, 7, 9, 11, 13, 15])
+    d["test"] = np.exp(rng.normal(-1, 0.5, d["test"].shape))
+    d["train"] = np.exp(rng.normal(-2, 0.5, d["test"].shape))
+    return d
+
+
+def test_ratio_coverage_holds_the_level_where_the_percentile_bootstrap_does_not():
+    cov = theory_fit.ratio_coverage([_null_m_panel()], n_permutations=100)
+    assert cov["intervals"] == 2 * 3                   # two noise levels: test, train and trend each
+    assert cov["jackknife_t"]["coverage"] >= 0.9
+    assert cov["percentile"]["coverage"] < cov["jackknife_t"]["coverage"]
+    assert 0 <= cov["jackknife_t"]["p_value"] <= 1
+
+
+def _peaked(height=2.0, sd=0.2, seeds=8, seed=0):
+    d = _synthetic("n", seeds=seeds)
+    base = np.array([4.0, 2.5, 2.0, 2.0 * height, 1.6, 1.2, 0.8, 0.5])
+    rng = np.random.default_rng(seed)
+    d["test"] = base * np.exp(sd * rng.standard_normal(d["test"].shape))
+    return d, base
+
+
+def test_peak_excess_reads_a_peak_at_the_threshold_and_its_absence():
+    d, base = _peaked(height=2.0, sd=0.0)
+    ex = theory_peaks.peak_excess(d, 0)
+    assert ex["points"] == (40.0, 100.0, 200.0)          # n = p / 2, p, 2 p on the grid (nearest in log)
+    assert ex["excess"] == pytest.approx(base[3] / np.sqrt(base[1] * base[5]))
+    d, _ = _peaked(height=1.0, sd=0.3)
+    ex = theory_peaks.peak_excess(d, 0)
+    assert ex["low"] < 1.0                                # a falling curve: no peak shown
+    d2, _ = _peaked(height=3.0, sd=0.1)
+    d2["test"][:, 0] = d["test"][:, 0]
+    ratio, lo, hi = theory_peaks.excess_ratio(d2, 1, 0)
+    assert lo > 1.0                                       # noise level 1 peaks higher, paired by seed
+    with pytest.raises(ValueError, match="factor"):
+        theory_peaks.peak_excess(d, 0, factor=1.0)
+
+
+def test_peak_coverage_of_the_pre_specified_excess_holds_its_level():
+    d, _ = _peaked(height=1.5, sd=0.3, seeds=5)
+    cov = theory_peaks.peak_coverage(d, 0, n_reps=200)
+    assert cov["excess_coverage"] >= 0.9
+    assert 0 <= cov["prominence_percentile"] <= 1 and 0 <= cov["location"] <= 1
+    assert cov["prominence"] > 1 and cov["at"] == 100.0
