@@ -131,3 +131,48 @@ def test_the_capacity_walk_ends_inside_its_grid():
         depth, width, lr = chosen[family]
         assert 1 <= depth <= cfg.max_depth and math.log2(width) % 1 == 0 and lr > 0
     assert res["score"].shape[0] == res["settings"].shape[0] == len({tuple(r) for r in res["settings"].tolist()})
+
+
+def test_the_read_outs_of_the_tiny_sweep(tiny):
+    from modscale_lib import law_readout
+
+    n_star, cens = law_readout.samples_needed(tiny, TINY, TINY.targets[0])
+    assert n_star.shape == cens.shape == tiny["index"].shape[:-1]
+    rf, mlp = TINY.methods.index("random_features"), TINY.methods.index("monolithic")
+    assert (cens[:, mlp, TINY.m_grid.index(8)] == "missing").all()            # the MLP stops at max_m = 4
+    m, log_n, codes = law_readout.law_inputs(TINY.m_grid, n_star[0, rf], cens[0, rf])
+    assert list(m) == list(TINY.m_grid) and log_n.shape == codes.shape == (len(TINY.seeds), len(TINY.m_grid))
+    m, log_n, codes = law_readout.law_inputs(TINY.m_grid, n_star[0, mlp], cens[0, mlp])
+    assert list(m) == [4]
+    stop = law_readout.stopping_summary(tiny, TINY)
+    assert "random features" not in stop["method"] and all(0 <= s <= 1 for s in stop["share best below cap"])
+    shares = law_readout.choice_shares(tiny, mlp, len(TINY.mlp_lr_factors))
+    assert shares.sum() == pytest.approx(1.0)
+    assert np.all(np.isnan(law_readout.cpu_minutes(tiny)) | (law_readout.cpu_minutes(tiny) > 0))
+    assert law_readout.visits_per_seed(tiny)[0, mlp, 1].sum() == 0
+
+
+def test_the_law_line_and_the_median_flags():
+    from modscale_lib import law_readout
+
+    decision = {"law": "power", "confidence": 0.95, "alpha": {"estimate": 1.234, "low": 1.0, "high": math.inf}}
+    assert law_readout.law_line(decision) == "law power: exponent 1.23 [95% CI 1.00, inf]"
+    n = np.array([[10.0, 20.0, 30.0], [10.0, 2 ** 16, 2 ** 16]])
+    cens = np.array([["", "", ""], ["", "above", "above"]], dtype=object)
+    med, flag = law_readout.median_n_star(n, cens)
+    assert med[0] == 20.0 and np.isinf(med[1]) and list(flag) == ["", "above"]
+
+
+def test_the_law_figure_draws_every_method_and_both_fits(tiny):
+    import matplotlib.pyplot as plt
+
+    from modscale_lib import law_figures, law_readout
+
+    n_star, cens = law_readout.samples_needed(tiny, TINY, TINY.targets[0])
+    fits = {0: {0: {"power": (2.0, 1.0), "exponential": (2.0, 0.1)}}}
+    fig = law_figures.law_figure(TINY.m_grid, n_star, cens, tiny["method_labels"], list(TINY.tasks), fits)
+    ax = fig.axes[0]
+    assert len(fig.axes) == len(TINY.tasks) and ax.get_xlabel() and ax.get_ylabel()
+    assert sum(line.get_linestyle() == "--" for line in ax.get_lines()) == 1
+    assert min(t.get_fontsize() for t in fig.legends[0].get_texts()) >= 9
+    plt.close(fig)

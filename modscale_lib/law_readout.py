@@ -1,0 +1,114 @@
+"""Read-outs of the scaling-law study (:doc:`/book/scaling_law`): ``n*`` per seed from the stored visits of the
+bracketing search, the inputs of the law decision, how the networks stopped, and what the study cost.
+
+Values and tables only: the fits of the two laws, their intervals and the verdict are
+:mod:`modscale_lib.laws`'; nothing here fits or resamples. Numpy only.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import brackets, validation
+
+__all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
+           "cpu_minutes", "visits_per_seed"]
+
+
+def samples_needed(res, cfg, target: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n*`` and its censoring (:data:`modscale_lib.brackets.CENSORING`) of every (task, method, m, seed) of a
+    stored ``scaling_law_sweep`` result at ``target`` (a fraction of ``Var(y) = 1``), read from the visits.
+    Where a method did not run at an ``m``, or its visits do not bracket ``target``, ``"missing"``."""
+    target = validation.real(target, "target", low=0.0, low_open=True)
+    return brackets.crossings(res["index"], res["test_loss"], target, cfg.i_min, cfg.i_max)
+
+
+def law_inputs(input_dims, n_star, censoring) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`modscale_lib.laws.decide_law` takes for one (task, method): the ``m`` where the method ran
+    (at least two seeds not missing), ``log n*`` (S, M') and the censoring labels (S, M').
+
+    input_dims : (D,). n_star, censoring : (D, S) as :func:`samples_needed` gives them for one task and method.
+    """
+    m = validation.array(input_dims, "input_dims", ndim=1)
+    n = validation.array(n_star, "n_star", ndim=2, finite=False)
+    cens = np.asarray(censoring, dtype=object)
+    if n.shape != cens.shape or n.shape[0] != m.size:
+        raise ValueError(f"n_star and censoring must both be (D = {m.size}, S), got {n.shape} and {cens.shape}")
+    keep = np.sum(cens != "missing", axis=1) >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_n = np.where(cens == "missing", np.nan, np.log(n))
+    return m[keep], log_n[keep].T, cens[keep].T
+
+
+def _number(x: float) -> str:
+    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:.2f}"
+
+
+def law_line(decision: dict) -> str:
+    """``"law <verdict>: exponent <alpha> [95% CI <lo>, <hi>]"`` from a decision of
+    :func:`modscale_lib.laws.decide_law` (its power-law exponent ``alpha``; an end that does not hold, where
+    the fit rests on censored values, is printed as ``inf``)."""
+    a, conf = decision["alpha"], decision.get("confidence", 0.95)
+    return (f"law {decision['law']}: exponent {_number(a['estimate'])} [{conf:.0%} CI {_number(a['low'])}, "
+            f"{_number(a['high'])}]")
+
+
+def median_n_star(n_star, censoring) -> tuple[np.ndarray, np.ndarray]:
+    """The median ``n*`` over seeds (last axis) and whether it rests on censored values: ``"above"`` where
+    half of the seeds or more are censored above (the median is then a lower bound), ``"below"`` likewise,
+    ``"missing"`` where fewer than two seeds were measured, ``""`` otherwise. Entries censored above count as
+    infinite, below as the grid's first ``n``."""
+    n = validation.array(n_star, "n_star", finite=False)
+    cens = np.asarray(censoring, dtype=object)
+    value = np.where(cens == "above", np.inf, np.where(cens == "missing", np.nan, n))
+    used = np.sum(cens != "missing", axis=-1)
+    med = np.full(used.shape, np.nan)
+    med[used >= 2] = np.nanmedian(value[used >= 2], axis=-1)
+    flag = np.where(used < 2, "missing", np.where(np.mean(cens == "above", axis=-1) >= 0.5, "above",
+                                                   np.where(np.mean(cens == "below", axis=-1) >= 0.5, "below", "")))
+    return med, flag.astype(object)
+
+
+def _networks(res, b: int) -> np.ndarray:
+    """Mask (task, m, seed, visit, step) of the trained networks of method ``b``."""
+    return np.isfinite(np.asarray(res["best_step"])[:, b])
+
+
+def stopping_summary(res, cfg) -> dict:
+    """How the trained networks of each method stopped, columns of a table (one row per method that trains):
+    ``networks``, ``share best below cap`` (the best validation step before the last step of the run kept),
+    ``share trained longer`` (its first run ended at its best step, so it was run again with more steps) and
+    ``longest run`` (steps)."""
+    cols = {k: [] for k in ("method", "networks", "share best below cap", "share trained longer", "longest run")}
+    for b, label in enumerate(res["method_labels"]):
+        mask = _networks(res, b)
+        if not mask.any():
+            continue
+        best, steps = np.asarray(res["best_step"])[:, b][mask], np.asarray(res["steps"])[:, b][mask]
+        for k, v in zip(cols, (label, int(mask.sum()), float(np.mean(best < steps)),
+                               float(np.mean(steps > cfg.steps)), int(steps.max()))):
+            cols[k].append(v)
+    return cols
+
+
+def choice_shares(res, method: int, n_options: int) -> np.ndarray:
+    """How often each option was chosen on validation by method ``method`` (the MLP's steps, or the random
+    features' ridges), over every visit: shares (n_options,)."""
+    choice = np.asarray(res["choice"])[:, method]
+    choice = choice[np.isfinite(choice)].astype(int)
+    if choice.size == 0:
+        raise ValueError(f"method {method} made no choice on validation in this result")
+    return np.bincount(choice, minlength=n_options)[:n_options] / choice.size
+
+
+def cpu_minutes(res) -> np.ndarray:
+    """CPU minutes of each (task, method) of a result, summed over its cells (``m``); NaN where none ran."""
+    cpu = np.asarray(res["cpu_s"], dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.all(np.isnan(cpu), axis=-1), np.nan, np.nansum(cpu, axis=-1) / 60)
+
+
+def visits_per_seed(res) -> np.ndarray:
+    """The number of points each search trained, (task, method, m, seed); 0 where a method did not run."""
+    return np.sum(np.asarray(res["index"]) >= 0, axis=-1)
