@@ -21,7 +21,7 @@ import numpy as np
 from ..networks import MLPEnsemble, ModularEnsemble
 from ..results import experiment
 from .common import check_fields, one_of, real, whole, wholes
-from .scaling_law import TASKS, ScalingLawConfig, check_tasks
+from .scaling_law import CPU_TASKS, ScalingLawConfig, check_tasks
 from .scaling_law_search import parse_task, task_data, train_members
 
 __all__ = ["LawCapacityConfig", "scaling_law_capacity", "choices", "setting_values"]
@@ -36,7 +36,7 @@ class LawCapacityConfig:
     training fields must equal the study's (``study``, a named config of ``ScalingLawConfig``)."""
 
     study: str = "cpu"
-    tasks: tuple = TASKS
+    tasks: tuple = ("sine:2",)
     mlp_points: tuple = ((16, 2048), (64, 8192))
     module_points: tuple = ((16, 64), (16, 1024))
     seeds: tuple = (100, 101, 102)
@@ -48,8 +48,30 @@ class LawCapacityConfig:
     max_moves: int = 8
 
     @classmethod
+    def for_task(cls, task: str) -> "LawCapacityConfig":
+        """The cpu search of one task: its study (``ScalingLawConfig``'s config of the same name) can start as
+        soon as it is stored."""
+        return cls(tasks=(task,))
+
+    @classmethod
     def cpu(cls) -> "LawCapacityConfig":
-        return cls()
+        return cls.for_task(CPU_TASKS["cpu"])
+
+    @classmethod
+    def cpu_he1(cls) -> "LawCapacityConfig":
+        return cls.for_task(CPU_TASKS["cpu_he1"])
+
+    @classmethod
+    def cpu_he2(cls) -> "LawCapacityConfig":
+        return cls.for_task(CPU_TASKS["cpu_he2"])
+
+    @classmethod
+    def cpu_he3(cls) -> "LawCapacityConfig":
+        return cls.for_task(CPU_TASKS["cpu_he3"])
+
+    @classmethod
+    def cpu_bump(cls) -> "LawCapacityConfig":
+        return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
     def full(cls) -> "LawCapacityConfig":
@@ -128,7 +150,8 @@ def _score(out: dict) -> float:
     return float(np.exp(np.mean(np.log(np.maximum(out["val_loss"], 1e-12)))))
 
 
-@experiment("scaling_law_capacity", version=1, config_type=LawCapacityConfig, chapter="scaling_law", sweep=True)
+@experiment("scaling_law_capacity", version=1, config_type=LawCapacityConfig, chapter="scaling_law", sweep=True,
+            configs=tuple(CPU_TASKS) + ("full",))
 def scaling_law_capacity(cfg: LawCapacityConfig, cells) -> dict:
     """Every setting the walks trained: ``settings`` (E, 5) rows ``(task index, family index, depth, log2 width,
     step exponent)``, ``score`` (E,), ``val_loss`` (E, point, seed) (NaN-padded to the longer point list),
