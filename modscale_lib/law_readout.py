@@ -10,10 +10,30 @@ import math
 
 import numpy as np
 
-from . import brackets, validation
+from . import brackets, methods, validation
 
 __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
-           "cpu_minutes", "visits_per_seed"]
+           "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval"]
+
+#: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
+FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
+
+
+def family_of(task: str) -> str:
+    """The family of :func:`modscale_lib.laws.predictions` of a study task ``"kind:K"``."""
+    kind = str(task).split(":")[0]
+    if kind not in FAMILIES:
+        raise ValueError(f"task must be one of the kinds {sorted(FAMILIES)} as 'kind:K', got {task!r}")
+    return FAMILIES[kind]
+
+
+def regime_of(label: str) -> str:
+    """The regime of :data:`modscale_lib.laws.REGIMES` that a method of the study belongs to: random features
+    are a kernel method, the MLP is trained by gradient descent, modular networks that learn their projections
+    must find a subspace, the oracle is given it."""
+    methods.rule_variant(label)                       # validates
+    return {methods.RANDOM_FEATURES: "kernels and random features", methods.MONOLITHIC: "online gradient training",
+            methods.ORACLE: "frozen oracle"}.get(label, "learned projections")
 
 
 def samples_needed(res, cfg, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -112,3 +132,42 @@ def cpu_minutes(res) -> np.ndarray:
 def visits_per_seed(res) -> np.ndarray:
     """The number of points each search trained, (task, method, m, seed); 0 where a method did not run."""
     return np.sum(np.asarray(res["index"]) >= 0, axis=-1)
+
+
+def interval(q: dict, fmt: str = ".2f") -> str:
+    """``"<estimate> [<low>, <high>]"`` of a fitted quantity of :mod:`modscale_lib.laws` (an end that does not
+    hold, where the fit is a bound, as ``inf``)."""
+    num = lambda x: _number(x) if math.isinf(x) else format(x, fmt)
+    return f"{num(q['estimate'])} [{num(q['low'])}, {num(q['high'])}]"
+
+
+def theory_table(decisions: dict, predictions: dict) -> dict:
+    """Each measured exponent beside its regime's prediction, as table columns.
+
+    decisions : ``{(task, method label): decide_law(...)}``. predictions : the columns of
+    :func:`modscale_lib.laws.predictions`. Columns: ``task``, ``method``, ``verdict``, ``alpha [95% CI]``,
+    ``regime``, ``predicted`` (the law and its exponent, ``>=`` for a lower bound), ``over the range`` (the
+    exponent a fit over the study's m should show) and ``basis``."""
+    rows = list(zip(*predictions.values()))
+    keys = list(predictions)
+    cols = {k: [] for k in ("task", "method", "verdict", "alpha [95% CI]", "regime", "predicted", "over the range",
+                            "basis")}
+    for (task, label), d in decisions.items():
+        regime = regime_of(label)
+        match = [dict(zip(keys, r)) for r in rows if r[0] == family_of(task) and r[1] == regime]
+        if not match:
+            raise ValueError(f"predictions holds no row for {family_of(task)!r} in the regime {regime!r}")
+        p = match[0]
+        law = p["law"] if p["law"] != "power" else f"m^{'>=' if p['bound'] else ''}{p['exponent']:g}"
+        values = (task, label, d["law"], interval(d["alpha"]), regime, law, p["exponent over the range"], p["basis"])
+        for k, v in zip(cols, values):
+            cols[k].append(v)
+    return cols
+
+
+def verdict_list(decisions: dict, label: str) -> str:
+    """``"power on sine:2 (alpha 1.05 [0.90, 1.20]); undecided on he3:2 (...)"``: one method's verdicts over the
+    tasks of ``decisions`` (``{(task, method label): decision}``), ``"not measured"`` if it has none."""
+    parts = [f"{d['law']} on {task} (alpha {interval(d['alpha'])})" for (task, lab), d in decisions.items()
+             if lab == label]
+    return "; ".join(parts) if parts else "not measured"

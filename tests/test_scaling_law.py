@@ -176,3 +176,22 @@ def test_the_law_figure_draws_every_method_and_both_fits(tiny):
     assert sum(line.get_linestyle() == "--" for line in ax.get_lines()) == 1
     assert min(t.get_fontsize() for t in fig.legends[0].get_texts()) >= 9
     plt.close(fig)
+
+
+def test_each_method_is_placed_beside_its_regimes_prediction():
+    from modscale_lib import law_readout, laws, methods
+
+    assert law_readout.regime_of(methods.RANDOM_FEATURES) == "kernels and random features"
+    assert law_readout.regime_of(methods.rule("backfit")) == law_readout.regime_of(methods.RANDOM)
+    assert set(law_readout.regime_of(lab) for lab in (methods.MONOLITHIC, methods.ORACLE)) <= set(laws.REGIMES)
+    assert [law_readout.family_of(t) for t in scaling_law.TASKS] == ["sine", "He_1", "He_2", "He_3", "nonseparable"]
+    preds = laws.predictions(0.1, n_draws=1)
+    inf = {"estimate": 2.0, "low": 1.5, "high": math.inf}
+    decisions = {("he3:2", methods.RANDOM_FEATURES): {"law": "undecided", "alpha": inf},
+                 ("he3:2", methods.MONOLITHIC): {"law": "power", "alpha": {"estimate": 1.0, "low": 0.9, "high": 1.1}}}
+    table = law_readout.theory_table(decisions, preds)
+    assert table["predicted"] == ["m^3", "m^2"] and table["alpha [95% CI]"][0] == "2.00 [1.50, inf]"
+    assert law_readout.verdict_list(decisions, methods.MONOLITHIC) == "power on he3:2 (alpha 1.00 [0.90, 1.10])"
+    assert law_readout.verdict_list(decisions, methods.ORACLE) == "not measured"
+    with pytest.raises(ValueError, match="task"):
+        law_readout.family_of("he9:2")

@@ -34,14 +34,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import methods
+from .. import methods, results
 from ..results import experiment
 from . import scaling_law_search as search
 from .common import check_fields, one_of, real, reals, some_of, whole, wholes
 from .scaling_law_search import parse_task
 
 __all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
-           "TASKS", "RULE_VARIANT", "check_tasks"]
+           "TASKS", "RULE_VARIANT", "check_tasks",
+           "load_stored", "CPU_TASKS"]
 
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
@@ -254,3 +255,16 @@ def _assemble(cfg, outs: dict) -> dict:
     res["index"] = res["index"].astype(np.int64)
     res["method_labels"] = [method_label(k, cfg.rule_variant) for k in cfg.methods]
     return res
+
+
+def load_stored(names=tuple(CPU_TASKS) + ("cpu_rule",)) -> tuple[dict, dict]:
+    """The study's stored results among the named configs ``names``, as ``{name: (config, result)}``, and the
+    command that computes each one that is not stored yet, ``{name: command}`` (nothing is computed here)."""
+    stored, missing = {}, {}
+    for name in names:
+        cfg = scaling_law_sweep.config(name)
+        try:
+            stored[name] = (cfg, results.load_or_run(scaling_law_sweep, cfg, mode="read", progress=False))
+        except results.MissingResultError:
+            missing[name] = scaling_law_sweep.command(cfg)
+    return stored, missing
