@@ -2,7 +2,7 @@
 bracketing search, the inputs of the law decision, how the networks stopped, and what the study cost.
 
 Values and tables only: the fits of the two laws, their intervals and the verdict are
-:mod:`modscale_lib.laws`'; nothing here fits or resamples. Numpy only.
+:mod:`modscale_lib.laws`' (:func:`decisions` calls them); nothing here fits or resamples. Numpy only.
 """
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-from . import brackets, methods, validation
+from . import brackets, laws, methods, validation
 
 __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
-           "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval"]
+           "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
+           "decisions", "seed_sd"]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
@@ -171,3 +172,41 @@ def verdict_list(decisions: dict, label: str) -> str:
     parts = [f"{d['law']} on {task} (alpha {interval(d['alpha'])})" for (task, lab), d in decisions.items()
              if lab == label]
     return "; ".join(parts) if parts else "not measured"
+
+
+def decisions(studies: dict, target: float, **kwargs) -> tuple[dict, dict]:
+    """:func:`modscale_lib.laws.decide_law` for every (task, method) of the stored ``studies`` (``{name: (config,
+    result)}``, one task each) at ``target``, and both laws' fitted lines for a figure.
+
+    Returns ``({(task, label): decision}, {(task, label): {"power": (a, alpha), "exponential": (a, beta)}})``;
+    a (task, method) measured at fewer than three ``m`` (two seeds or more each) is left out. ``kwargs`` go to
+    ``decide_law`` and ``fit_law``."""
+    out, lines = {}, {}
+    for cfg, res in studies.values():
+        n_star, cens = samples_needed(res, cfg, target)
+        for a, task in enumerate(cfg.tasks):
+            for b, label in enumerate(res["method_labels"]):
+                m, log_n, codes = law_inputs(cfg.m_grid, n_star[a, b], cens[a, b])
+                if m.size < 3:
+                    continue
+                out[task, label] = laws.decide_law(m, log_n, codes, **kwargs)
+                fits = {law: laws.fit_law(m, log_n, codes, law=law, **kwargs) for law in ("power", "exponential")}
+                lines[task, label] = {law: (f["intercept"]["estimate"], f["exponent"]["estimate"])
+                                      for law, f in fits.items()}
+    return out, lines
+
+
+def seed_sd(n_star, censoring, min_seeds: int = 3) -> float:
+    """The median over groups (every leading index) of the standard deviation over seeds (last axis) of
+    ``log n*``, from the measured entries of groups with at least ``min_seeds`` of them: the scatter to
+    simulate the law test at (:func:`modscale_lib.laws.coverage`)."""
+    n = validation.array(n_star, "n_star", finite=False)
+    cens = np.asarray(censoring, dtype=object)
+    sds = []
+    for idx in np.ndindex(n.shape[:-1]):
+        ok = cens[idx] == ""
+        if ok.sum() >= min_seeds:
+            sds.append(float(np.std(np.log(n[idx][ok]), ddof=1)))
+    if not sds:
+        raise ValueError(f"no group has {min_seeds} measured seeds")
+    return float(np.median(sds))

@@ -195,3 +195,47 @@ def test_each_method_is_placed_beside_its_regimes_prediction():
     assert law_readout.verdict_list(decisions, methods.ORACLE) == "not measured"
     with pytest.raises(ValueError, match="task"):
         law_readout.family_of("he9:2")
+
+
+def _synthetic_study(alpha=1.0, seeds=10, sd=0.15):
+    """A stored-like result whose every search ran on a power-law learning curve n* = 30 m^alpha (per seed
+    scatter sd in log n*), through the real bracketing search."""
+    cfg = dataclasses.replace(scaling_law.ScalingLawConfig.cpu(), methods=("oracle",), max_m=(64,),
+                              m_grid=(4, 8, 16, 32, 64), seeds=tuple(range(seeds)))
+    rng = np.random.default_rng(0)
+    S, V, D = len(cfg.seeds), cfg.max_visits, len(cfg.m_grid)
+    index, loss = np.full((1, 1, D, S, V), -1), np.full((1, 1, D, S, V), np.nan)
+    for c, m in enumerate(cfg.m_grid):
+        for s in range(S):
+            n0 = 30 * m ** alpha * math.exp(sd * rng.standard_normal())
+            visited = {}
+            for v in range(V):
+                i = brackets.next_index(visited, cfg.targets[:1], 12, cfg.i_min, cfg.i_max)
+                if i is None:
+                    break
+                visited[i] = index[0, 0, c, s, v] = i
+                loss[0, 0, c, s, v] = visited[i] = 0.1 * (brackets.grid_n(i) / n0) ** -1.5
+    return cfg, {"index": index, "test_loss": loss, "method_labels": ["modular, oracle"]}
+
+
+def test_the_decisions_of_a_synthetic_power_law_study():
+    from modscale_lib import law_readout
+
+    cfg, res = _synthetic_study(alpha=1.0)
+    decisions, lines = law_readout.decisions({"cpu": (cfg, res)}, 0.1)
+    d = decisions["sine:2", "modular, oracle"]
+    # the exact crossing is read back, so only the seeds' scatter remains: the truth within 4 standard errors
+    assert abs(d["alpha"]["estimate"] - 1.0) < 4 * d["alpha"]["se"] and d["alpha"]["se"] < 0.05
+    assert d["law"] in ("power", "undecided") and d["censored"] == {"above": 0, "below": 0, "missing": 0}
+    a, alpha = lines["sine:2", "modular, oracle"]["power"]
+    assert alpha == pytest.approx(d["alpha"]["estimate"]) and math.exp(a) == pytest.approx(30, rel=0.3)
+    n_star, cens = law_readout.samples_needed(res, cfg, 0.1)
+    assert 0.05 < law_readout.seed_sd(n_star, cens) < 0.3
+
+
+def test_the_capacity_choice_table(tmp_path):
+    cfg = law_capacity.LawCapacityConfig.tiny()
+    res = results.load_or_run(experiments.scaling_law_capacity, cfg, mode="missing", root=tmp_path, progress=False)
+    table = law_capacity.choice_table({"tiny": (cfg, res)})
+    assert table["network"] == ["MLP", "modules (oracle)"] and all(c > 0 for c in table["CPU minutes"])
+    assert all(t >= 7 for t in table["settings tried"]) and table["inside the grid"][0].startswith("depth: domain")

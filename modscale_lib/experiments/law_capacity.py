@@ -24,7 +24,7 @@ from .common import check_fields, one_of, real, whole, wholes
 from .scaling_law import CPU_TASKS, ScalingLawConfig, check_tasks
 from .scaling_law_search import parse_task, task_data, train_members
 
-__all__ = ["LawCapacityConfig", "scaling_law_capacity", "choices", "setting_values"]
+__all__ = ["LawCapacityConfig", "scaling_law_capacity", "choices", "setting_values", "choice_table"]
 
 FAMILIES = ("mlp", "modules")
 
@@ -209,3 +209,27 @@ def choices(res, cfg: LawCapacityConfig) -> dict:
             entry["interior"][family] = flags
         out[task] = entry
     return out
+
+
+def choice_table(searches: dict) -> dict:
+    """The chosen networks of stored searches ``{name: (config, result)}``, as table columns: per task and
+    family the depth, width and step, whether each lies inside the walked grid (``"yes"``; ``"domain"`` at the
+    domain's edge, e.g. depth 1), the settings tried, and the search's CPU minutes."""
+    cols = {k: [] for k in ("task", "network", "depth", "width", "step", "inside the grid", "settings tried",
+                            "CPU minutes")}
+    for cfg, res in searches.values():
+        chosen = choices(res, cfg)
+        for a, task in enumerate(cfg.tasks):
+            for f, family in enumerate(FAMILIES):
+                depth, width, lr = chosen[task][family]
+                flags = chosen[task]["interior"][family]
+                inside = "yes" if all(x is True for x in flags) else ", ".join(
+                    f"{axis}: {'domain edge' if x == 'domain' else 'edge'}"
+                    for axis, x in zip(("depth", "width", "step"), flags) if x is not True)
+                tried = int(np.sum((res["settings"][:, 0] == a) & (res["settings"][:, 1] == f)))
+                cpu = res.metadata.get("cpu_time_s")
+                values = (task, "MLP" if family == "mlp" else "modules (oracle)", depth, width, lr, inside, tried,
+                          float("nan") if cpu is None else cpu / 60)
+                for k, v in zip(cols, values):
+                    cols[k].append(v)
+    return cols
