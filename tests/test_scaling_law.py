@@ -239,3 +239,22 @@ def test_the_capacity_choice_table(tmp_path):
     table = law_capacity.choice_table({"tiny": (cfg, res)})
     assert table["network"] == ["MLP", "modules (oracle)"] and all(c > 0 for c in table["CPU minutes"])
     assert all(t >= 7 for t in table["settings tried"]) and table["inside the grid"][0].startswith("depth: domain")
+
+
+def test_the_study_runs_the_networks_its_stored_searches_chose():
+    checked = 0
+    for name in scaling_law.CPU_TASKS:
+        cap_cfg = experiments.scaling_law_capacity.config(name)
+        try:
+            res = results.load_or_run(experiments.scaling_law_capacity, cap_cfg, mode="read")
+        except results.MissingResultError:
+            assert name != "cpu", "the sine task's search (the headline) must be stored"
+            continue
+        chosen = law_capacity.choices(res, cap_cfg)[cap_cfg.tasks[0]]
+        net = experiments.scaling_law_sweep.config(name).network(cap_cfg.tasks[0])
+        assert (net["mlp_depth"], net["mlp_width"]) == chosen["mlp"][:2], name
+        assert (net["module_depth"], net["module_width"]) == chosen["modules"][:2], name
+        assert net["mlp_lr"] == pytest.approx(chosen["mlp"][2]) and net["module_lr"] == pytest.approx(chosen["modules"][2])
+        assert all(flag in (True, "domain") for f in law_capacity.FAMILIES for flag in chosen["interior"][f]), name
+        checked += 1
+    assert checked >= 1
