@@ -66,6 +66,11 @@ def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny)
                 assert not (cens == "missing").any(), (kind, m, t)
     mlp = TINY.methods.index("monolithic")
     chosen = tiny["choice"][:, mlp][tiny["index"][:, mlp] >= 0].astype(int)
+    tried = np.isfinite(tiny["val_loss"][:, mlp][tiny["index"][:, mlp] >= 0])
+    L, ext = len(TINY.mlp_lr_slots), TINY.mlp_lr_extend
+    assert tried[:, ext:L - ext].all()                                         # every network tries the base steps
+    inside = (chosen > np.argmax(tried, axis=1)) & (chosen < L - 1 - np.argmax(tried[:, ::-1], axis=1))
+    assert np.all(inside | (chosen == 0) | (chosen == L - 1))                  # widened until inside, or at the limit
     by_step = tiny["test_by_step"][:, mlp][tiny["index"][:, mlp] >= 0]
     np.testing.assert_array_equal(by_step[np.arange(len(chosen)), chosen],
                                   tiny["test_loss"][:, mlp][tiny["index"][:, mlp] >= 0])
@@ -146,7 +151,7 @@ def test_the_read_outs_of_the_tiny_sweep(tiny):
     assert list(m) == [4]
     stop = law_readout.stopping_summary(tiny, TINY)
     assert "random features" not in stop["method"] and all(0 <= s <= 1 for s in stop["share best below cap"])
-    shares = law_readout.choice_shares(tiny, mlp, len(TINY.mlp_lr_factors))
+    shares = law_readout.choice_shares(tiny, mlp, len(TINY.mlp_lr_slots))
     assert shares.sum() == pytest.approx(1.0)
     assert np.all(np.isnan(law_readout.cpu_minutes(tiny)) | (law_readout.cpu_minutes(tiny) > 0))
     assert law_readout.visits_per_seed(tiny)[0, mlp, 1].sum() == 0

@@ -5,7 +5,9 @@ Design (measured costs on the project's two-core machine, one thread, process CP
 
 * **Methods.** Random-feature regression (``RandomFeatureRidge``, ``p = rf_features`` frozen ReLU features,
   ridge chosen on validation; about 10 s per seed for a path to ``n = 2^16`` at ``p = 2048``); the monolithic
-  MLP with its step chosen per network on validation among ``mlp_lr_factors`` times the searched step; modular
+  MLP with its step chosen per network on validation among ``mlp_lr_factors`` times the searched step, widened
+  per network by factors of 3 (``mlp_lr_extend`` times) while its choice sits at an end (a pilot at ``m = 4``
+  chose the largest of three steps for half of the networks); modular
   networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
   the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
   search :mod:`~modscale_lib.experiments.scaling_law_capacity` (``NETWORKS``; a test checks them).
@@ -125,6 +127,7 @@ class ScalingLawConfig:
     max_visits: int = 14
     networks: tuple = NETWORKS[:1]
     mlp_lr_factors: tuple = (1 / 3, 1.0, 3.0)
+    mlp_lr_extend: int = 2
     rf_features: int = 2048
     steps: int = 6000
     max_steps: int = 24000
@@ -192,7 +195,7 @@ class ScalingLawConfig:
                      bracket_all=lambda v, n: () if v == () else some_of(METHOD_KINDS)(v, n),
                      i_min=whole(0, 60), i_max=whole(1, 60),
                      first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
-                     mlp_lr_factors=reals(0, 1e3, low_open=True), rf_features=whole(1, 65536),
+                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10), rf_features=whole(1, 65536),
                      steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
                      patience=whole(1, 10 ** 4), eval_every=whole(1, 10 ** 6), min_delta=real(0, 0.5),
                      n_val=whole(2, 10 ** 7), n_test=whole(2, 10 ** 7))
@@ -217,6 +220,14 @@ class ScalingLawConfig:
         row = next(r for r in self.networks if r[0] == task)
         keys = ("mlp_width", "mlp_depth", "mlp_lr", "module_width", "module_depth", "module_lr")
         return dict(zip(keys, row[1:]))
+
+    @property
+    def mlp_lr_slots(self) -> tuple:
+        """The MLP's steps, as factors of the searched step: ``mlp_lr_factors``, which every network tries,
+        and ``mlp_lr_extend`` more on each side (factors of 3), tried only where a network's choice reaches
+        the side."""
+        f, k = self.mlp_lr_factors, self.mlp_lr_extend
+        return tuple(f[0] / 3 ** j for j in range(k, 0, -1)) + tuple(f) + tuple(f[-1] * 3 ** j for j in range(1, k + 1))
 
     def search_targets(self, method: str) -> tuple:
         """The targets ``method``'s search brackets: all of ``targets`` for ``bracket_all``, else the main one."""
@@ -246,7 +257,7 @@ def scaling_law_sweep(cfg: ScalingLawConfig, cells) -> dict:
 
 def _assemble(cfg, outs: dict) -> dict:
     T, M, D, S, V, L = (len(cfg.tasks), len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), cfg.max_visits,
-                        len(cfg.mlp_lr_factors))
+                        len(cfg.mlp_lr_slots))
     shapes = {"index": (S, V), "test_loss": (S, V), "choice": (S, V), "similarity": (S, V), "val_loss": (S, V, L),
               "test_by_step": (S, V, L), "best_step": (S, V, L), "steps": (S, V, L), "var_test": (S,),
               "cpu_s": ()}

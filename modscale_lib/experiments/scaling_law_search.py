@@ -15,7 +15,7 @@ from ..learning_rule import find_module_projections
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
 from ..random_features import RandomFeatureRidge
-from ..training import fit
+from ..training import TrainingDivergedError, fit
 
 __all__ = ["search_cell", "parse_task", "task_data", "train_members"]
 
@@ -90,17 +90,42 @@ class _Round:
 
 
 def _mlp(cfg, spec, m, draws, rnd, state) -> dict:
-    net = cfg.network(spec)
-    runs = []
-    for factor in cfg.mlp_lr_factors:
+    """The MLP at every step of ``cfg.mlp_lr_factors`` (times the searched step); a network whose best step on
+    validation is the largest (smallest) tried is trained again at three times (a third of) it, up to
+    ``cfg.mlp_lr_extend`` times on each side, so that its choice lies inside the steps it tried. A step at which
+    training diverges counts as worse than every other for the networks trained at it together."""
+    net, slots = cfg.network(spec), cfg.mlp_lr_slots
+    E, L, ext = len(rnd.n), len(slots), cfg.mlp_lr_extend
+    out = {k: np.full((E, L), np.nan) for k in ("val_loss", "test_loss", "best_step", "steps")}
+
+    def run(slot: int, members: np.ndarray) -> None:
         build = lambda idx: MLPEnsemble(len(idx), m, net["mlp_width"], net["mlp_depth"],
-                                        seeds=[rnd.seeds[e] for e in idx])
-        runs.append(train_members(build, rnd.data, rnd.test, rnd.n, net["mlp_lr"] * factor, cfg))
-    stack = {k: np.stack([r[k] for r in runs], axis=1) for k in runs[0]}          # (E, L)
-    choice = np.argmin(stack["val_loss"], axis=1)
-    rows = np.arange(len(rnd.n))
-    return {"test_loss": stack["test_loss"][rows, choice], "choice": choice, "val_loss": stack["val_loss"],
-            "test_by_step": stack["test_loss"], "best_step": stack["best_step"], "steps": stack["steps"]}
+                                        seeds=[rnd.seeds[members[e]] for e in idx])
+        try:
+            r = train_members(build, tuple(a[members] for a in rnd.data), tuple(a[members] for a in rnd.test),
+                              np.asarray(rnd.n)[members], net["mlp_lr"] * slots[slot], cfg)
+        except TrainingDivergedError:
+            r = {"val_loss": np.inf}
+        for k in out:
+            out[k][members, slot] = r.get(k, np.nan)
+
+    for slot in range(ext, L - ext):
+        run(slot, np.arange(E))
+    while True:
+        val, tried = np.where(np.isnan(out["val_loss"]), np.inf, out["val_loss"]), ~np.isnan(out["val_loss"])
+        choice = np.argmin(val, axis=1)
+        low, high = np.argmax(tried, axis=1), L - 1 - np.argmax(tried[:, ::-1], axis=1)
+        up = np.flatnonzero((choice == high) & (high < L - 1))
+        down = np.flatnonzero((choice == low) & (low > 0))
+        if not (up.size or down.size):
+            break
+        for slot in sorted(set(high[up] + 1)):
+            run(slot, up[high[up] + 1 == slot])
+        for slot in sorted(set(low[down] - 1)):
+            run(slot, down[low[down] - 1 == slot])
+    rows = np.arange(E)
+    return {"test_loss": out["test_loss"][rows, choice], "choice": choice, "val_loss": out["val_loss"],
+            "test_by_step": out["test_loss"], "best_step": out["best_step"], "steps": out["steps"]}
 
 
 def _modular(cfg, spec, m, draws, rnd, state, projections, trained: bool) -> dict:
@@ -169,7 +194,7 @@ def search_cell(cfg, spec: str, kind: str, m: int, previous) -> dict:
     """Every seed's bracketing search for ``(spec, kind, m)``; ``previous``: ``[(m, median log n*)]`` of the
     smaller ``m`` (where the search starts). Returns the visits, ``(seed, visit[, step])`` arrays."""
     cpu = time.process_time()
-    S, V, L = len(cfg.seeds), cfg.max_visits, len(cfg.mlp_lr_factors)
+    S, V, L = len(cfg.seeds), cfg.max_visits, len(cfg.mlp_lr_slots)
     start = brackets.start_index(previous, m, cfg.first_index, cfg.i_min, cfg.i_max)
     draws = [task_data(spec, m, s, brackets.grid_n(cfg.i_max), cfg.n_val, cfg.n_test) for s in cfg.seeds]
     out = {"index": np.full((S, V), -1, dtype=np.int64), "test_loss": np.full((S, V), np.nan),
