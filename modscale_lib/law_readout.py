@@ -14,7 +14,8 @@ from . import brackets, laws, methods, validation
 
 __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
-           "decisions", "seed_sd"]
+           "decisions", "seed_sd",
+           "growth_inputs", "ratio_text"]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
@@ -210,3 +211,22 @@ def seed_sd(n_star, censoring, min_seeds: int = 3) -> float:
     if not sds:
         raise ValueError(f"no group has {min_seeds} measured seeds")
     return float(np.median(sds))
+
+
+def growth_inputs(n_star, censoring) -> np.ndarray:
+    """``n*`` in the convention of :mod:`modscale_lib.growth` (``inf`` where the target was not reached, NaN
+    where not measured): for the growth per dimension of {doc}`/book/sample_complexity`."""
+    n = validation.array(n_star, "n_star", finite=False)
+    cens = np.asarray(censoring, dtype=object)
+    if cens.shape != n.shape:
+        raise ValueError(f"censoring must have the shape of n_star {n.shape}, got {cens.shape}")
+    return np.where(cens == "above", np.inf, np.where(cens == "missing", np.nan, n))
+
+
+def ratio_text(r: dict) -> str:
+    """A ratio of two growths of :func:`modscale_lib.growth.growth_with_ci` (``baseline=``): ``"1.012 [0.990,
+    1.035]"``, with what censoring makes of it (``bound_a``, ``bound_b``)."""
+    text = f"{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+    if not r.get("censored"):
+        return text
+    return f"{text} (rests on censored medians: growths {r.get('bound_a') or 'exact'} and {r.get('bound_b') or 'exact'})"

@@ -263,3 +263,15 @@ def test_the_study_runs_the_networks_its_stored_searches_chose():
         assert all(flag in (True, "domain") for f in law_capacity.FAMILIES for flag in chosen["interior"][f]), name
         checked += 1
     assert checked >= 1
+
+
+def test_growth_inputs_and_ratio_text():
+    from modscale_lib import law_readout
+
+    n = np.array([[10.0, 2.0 ** 16, np.nan]])
+    cens = np.array([["", "above", "missing"]], dtype=object)
+    out = law_readout.growth_inputs(n, cens)
+    assert out[0, 0] == 10 and np.isinf(out[0, 1]) and np.isnan(out[0, 2])
+    r = {"estimate": 1.01, "low": 0.99, "high": 1.04, "censored": False}
+    assert law_readout.ratio_text(r) == "1.010 [0.990, 1.040]"
+    assert "censored" in law_readout.ratio_text(dict(r, censored=True, bound_a="lower", bound_b=""))
