@@ -18,7 +18,7 @@ def _line(ax, m, law: str, fit, colour: str) -> None:
     ax.plot(grid, y, "-" if law == "power" else "--", color=colour, lw=1.2, alpha=0.9)
 
 
-def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range=(8, 2 ** 16)):
+def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range=(8, 2 ** 16), columns: int = 3):
     """``n*`` against ``m`` on log-log axes, one panel per task (``titles``).
 
     input_dims : (D,). n_star, censoring : (panel, method, D, seed), as
@@ -26,12 +26,16 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     ones at their bound), the median as a marker (open where half of the seeds or more are censored), and,
     where ``fits[panel][method]`` is given as ``{"power": (a, alpha), "exponential": (a, beta)}`` (natural
     logs), the two fitted laws: the power law solid, the exponential dashed, over the ``m`` they were fitted
-    on. Returns the figure; its legend sits outside the panels.
+    on. Panels fill rows of ``columns``. Returns the figure; its legend sits outside the panels.
     """
     m = np.asarray(input_dims, dtype=float)
-    fig, axes = subplots(1, len(titles), width=3.3, height=3.4, sharey=True, squeeze=False)
+    cols = min(columns, len(titles))
+    rows = -(-len(titles) // cols)
+    fig, axes = subplots(rows, cols, width=3.3, height=3.2, sharey=True, squeeze=False)
+    for ax in axes.ravel()[len(titles):]:
+        ax.set_visible(False)
     for k, title in enumerate(titles):
-        ax = axes[0, k]
+        ax = axes.ravel()[k]
         for i, label in enumerate(labels):
             colour = METHOD_COLOURS.get(label, "#555555")
             n, cens = np.asarray(n_star[k, i], float), np.asarray(censoring[k, i], dtype=object)
@@ -53,7 +57,8 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
                                                                                              n_range[1] * 1.5))
         ax.set_xticks(m, [str(int(v)) for v in m])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
-    axes[0, 0].set_ylabel("samples needed n*")
+    for row in axes:
+        row[0].set_ylabel("samples needed n*")
     handles, names = axes[0, 0].get_legend_handles_labels()
     handles += [mpl.lines.Line2D([], [], color="#555555", ls=ls, lw=1.2) for ls in ("-", "--")]
     names += ["power-law fit", "exponential fit"]
