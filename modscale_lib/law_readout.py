@@ -15,7 +15,7 @@ from . import brackets, laws, methods, validation
 __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
            "decisions", "seed_sd",
-           "growth_inputs", "ratio_text"]
+           "growth_inputs", "ratio_text", "paired_contrast"]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
@@ -230,3 +230,34 @@ def ratio_text(r: dict) -> str:
     if not r.get("censored"):
         return text
     return f"{text} (rests on censored medians: growths {r.get('bound_a') or 'exact'} and {r.get('bound_b') or 'exact'})"
+
+
+def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) -> dict:
+    """Learner ``a`` against learner ``b`` on the same task draws, per task of ``studies``: the difference of their
+    power-law exponents (the slope of ``log(n*_a / n*_b)`` against ``log m``) and the ratio ``n*_a / n*_b`` at
+    the largest ``m`` both ran (geometric mean over seeds), each with the jackknife-t interval over seeds of
+    :func:`modscale_lib.laws.slope_ci` and :func:`modscale_lib.laws.mean_ci`. Only seeds measured (not
+    censored) for both learners at every such ``m`` enter; a task with fewer than two is left out.
+
+    Returns ``{task: {"seeds": int, "m": (M,), "exponent_difference": (estimate, low, high),
+    "level_ratio": (estimate, low, high)}}``."""
+    out = {}
+    for cfg, res in studies.values():
+        labels = list(res["method_labels"])
+        if label_a not in labels or label_b not in labels:
+            continue
+        a, b = labels.index(label_a), labels.index(label_b)
+        n_star, cens = samples_needed(res, cfg, target)
+        for t, task in enumerate(cfg.tasks):
+            ran = [c for c in range(len(cfg.m_grid)) if np.any(cens[t, a, c] != "missing")
+                   and np.any(cens[t, b, c] != "missing")]
+            ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
+            if ok.sum() < 2 or len(ran) < 2:
+                continue
+            m = np.asarray(cfg.m_grid, dtype=float)[ran]
+            log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
+            slope = laws.slope_ci(np.log(m), log_ratio)
+            level = laws.mean_ci(log_ratio[:, -1])
+            out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
+                         "level_ratio": tuple(float(np.exp(v)) for v in level)}
+    return out

@@ -275,3 +275,16 @@ def test_growth_inputs_and_ratio_text():
     r = {"estimate": 1.01, "low": 0.99, "high": 1.04, "censored": False}
     assert law_readout.ratio_text(r) == "1.010 [0.990, 1.040]"
     assert "censored" in law_readout.ratio_text(dict(r, censored=True, bound_a="lower", bound_b=""))
+
+
+def test_a_paired_contrast_reads_back_the_difference_of_exponents():
+    from modscale_lib import law_readout
+
+    cfg, steep = _synthetic_study(alpha=1.0, sd=0.0)
+    _, flat = _synthetic_study(alpha=0.0, sd=0.0)
+    both = {k: np.concatenate([steep[k], flat[k]], axis=1) for k in ("index", "test_loss")}
+    both["method_labels"] = ["monolithic", "modular, oracle"]
+    cfg = dataclasses.replace(cfg, methods=("monolithic", "oracle"), max_m=(64, 64))
+    c = law_readout.paired_contrast({"cpu": (cfg, both)}, 0.1, "monolithic", "modular, oracle")["sine:2"]
+    assert c["seeds"] == len(cfg.seeds) and c["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
+    assert c["level_ratio"][0] == pytest.approx(64.0, rel=0.05)
