@@ -31,7 +31,7 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     m = np.asarray(input_dims, dtype=float)
     cols = min(columns, len(titles))
     rows = -(-len(titles) // cols)
-    fig, axes = subplots(rows, cols, width=3.3, height=3.2, sharey=True, squeeze=False)
+    fig, axes = subplots(rows, cols, width=4.0, height=3.3, sharey=True, squeeze=False)
     for ax in axes.ravel()[len(titles):]:
         ax.set_visible(False)
     for k, title in enumerate(titles):

@@ -15,10 +15,19 @@ from . import brackets, laws, methods, validation
 __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
            "decisions", "seed_sd",
-           "growth_inputs", "ratio_text", "paired_contrast"]
+           "growth_inputs", "ratio_text", "paired_contrast",
+           "agreement", "jump_bound", "task_title"]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
+
+
+def task_title(task: str) -> str:
+    """A study task ``"kind:K"`` in words, for titles: ``"sine-wave, K = 2"``, ``"He_2, K = 2"``,
+    ``"two-dimensional modules, K = 2"``."""
+    kind, K = family_of(task), str(task).split(":")[1]
+    name = {"sine": "sine-wave", "nonseparable": "two-dimensional modules"}.get(kind, kind)
+    return f"{name}, K = {K}"
 
 
 def family_of(task: str) -> str:
@@ -149,11 +158,12 @@ def theory_table(decisions: dict, predictions: dict) -> dict:
     decisions : ``{(task, method label): decide_law(...)}``. predictions : the columns of
     :func:`modscale_lib.laws.predictions`. Columns: ``task``, ``method``, ``verdict``, ``alpha [95% CI]``,
     ``regime``, ``predicted`` (the law and its exponent, ``>=`` for a lower bound), ``over the range`` (the
-    exponent a fit over the study's m should show) and ``basis``."""
+    exponent a fit over the study's m should show), ``basis`` and ``prediction and interval``
+    (:func:`agreement`)."""
     rows = list(zip(*predictions.values()))
     keys = list(predictions)
     cols = {k: [] for k in ("task", "method", "verdict", "alpha [95% CI]", "regime", "predicted", "over the range",
-                            "basis")}
+                            "basis", "prediction and interval")}
     for (task, label), d in decisions.items():
         regime = regime_of(label)
         match = [dict(zip(keys, r)) for r in rows if r[0] == family_of(task) and r[1] == regime]
@@ -161,10 +171,27 @@ def theory_table(decisions: dict, predictions: dict) -> dict:
             raise ValueError(f"predictions holds no row for {family_of(task)!r} in the regime {regime!r}")
         p = match[0]
         law = p["law"] if p["law"] != "power" else f"m^{'>=' if p['bound'] else ''}{p['exponent']:g}"
-        values = (task, label, d["law"], interval(d["alpha"]), regime, law, p["exponent over the range"], p["basis"])
+        values = (task, label, d["law"], interval(d["alpha"]), regime, law, p["exponent over the range"], p["basis"],
+                  agreement(d, p))
         for k, v in zip(cols, values):
             cols[k].append(v)
     return cols
+
+
+def agreement(decision: dict, prediction: dict) -> str:
+    """Whether a measured exponent agrees with a regime's prediction (a row of :func:`modscale_lib.laws.predictions`):
+    ``"inside"`` when the interval of ``alpha`` holds the exponent over the range (for a lower bound, when its
+    upper end reaches it), ``"above"`` or ``"below"`` when it misses it, ``"no exponent"`` for an exponential
+    prediction, ``"not measured"`` when the interval is unbounded on both sides."""
+    a = decision["alpha"]
+    if prediction["law"] == "exponential":
+        return "no exponent"
+    if math.isinf(a["low"]) and math.isinf(a["high"]):
+        return "not measured"
+    x = prediction["exponent over the range"]
+    if prediction["bound"]:
+        return "inside" if a["high"] >= x else "below"
+    return "inside" if a["low"] <= x <= a["high"] else "below" if a["high"] < x else "above"
 
 
 def verdict_list(decisions: dict, label: str) -> str:
@@ -180,7 +207,8 @@ def decisions(studies: dict, target: float, **kwargs) -> tuple[dict, dict]:
     result)}``, one task each) at ``target``, and both laws' fitted lines for a figure.
 
     Returns ``({(task, label): decision}, {(task, label): {"power": (a, alpha), "exponential": (a, beta)}})``;
-    a (task, method) measured at fewer than three ``m`` (two seeds or more each) is left out. ``kwargs`` go to
+    a (task, method) measured at fewer than three ``m`` (two seeds or more each) is left out, and the lines of a
+    fit that rests on censored values (a bound) are not given. ``kwargs`` go to
     ``decide_law`` and ``fit_law``."""
     out, lines = {}, {}
     for cfg, res in studies.values():
@@ -192,8 +220,9 @@ def decisions(studies: dict, target: float, **kwargs) -> tuple[dict, dict]:
                     continue
                 out[task, label] = laws.decide_law(m, log_n, codes, **kwargs)
                 fits = {law: laws.fit_law(m, log_n, codes, law=law, **kwargs) for law in ("power", "exponential")}
-                lines[task, label] = {law: (f["intercept"]["estimate"], f["exponent"]["estimate"])
-                                      for law, f in fits.items()}
+                if all(f["exponent"]["bound"] == "" for f in fits.values()):   # a fit on bounds draws no line
+                    lines[task, label] = {law: (f["intercept"]["estimate"], f["exponent"]["estimate"])
+                                          for law, f in fits.items()}
     return out, lines
 
 
@@ -261,3 +290,16 @@ def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) ->
             out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
                          "level_ratio": tuple(float(np.exp(v)) for v in level)}
     return out
+
+
+def jump_bound(input_dims, n_star, censoring, n_max: float) -> tuple[float, float, float] | None:
+    """Where a learner's median ``n*`` goes from measured at one ``m`` to censored above (not reached by
+    ``n_max``) at the next, the log-log slope between them is at least ``log(n_max / n*) / log(m1 / m0)``:
+    ``(m0, m1, slope bound)`` at the first such step, or None. n_star, censoring : (D, S) of one task and
+    learner."""
+    med, flag = median_n_star(n_star, censoring)
+    m = validation.array(input_dims, "input_dims", ndim=1)
+    for c in range(m.size - 1):
+        if flag[c] == "" and flag[c + 1] == "above":
+            return float(m[c]), float(m[c + 1]), float(np.log(n_max / med[c]) / np.log(m[c + 1] / m[c]))
+    return None

@@ -196,10 +196,12 @@ def test_each_method_is_placed_beside_its_regimes_prediction():
                  ("he3:2", methods.MONOLITHIC): {"law": "power", "alpha": {"estimate": 1.0, "low": 0.9, "high": 1.1}}}
     table = law_readout.theory_table(decisions, preds)
     assert table["predicted"] == ["m^3", "m^2"] and table["alpha [95% CI]"][0] == "2.00 [1.50, inf]"
+    assert table["prediction and interval"] == ["inside", "below"]      # 2.61 over the range; 2 above [0.9, 1.1]
     assert law_readout.verdict_list(decisions, methods.MONOLITHIC) == "power on he3:2 (alpha 1.00 [0.90, 1.10])"
     assert law_readout.verdict_list(decisions, methods.ORACLE) == "not measured"
     with pytest.raises(ValueError, match="task"):
         law_readout.family_of("he9:2")
+    assert law_readout.task_title("bump_ridge:2") == "two-dimensional modules, K = 2"
 
 
 def _synthetic_study(alpha=1.0, seeds=10, sd=0.15):
@@ -288,3 +290,13 @@ def test_a_paired_contrast_reads_back_the_difference_of_exponents():
     c = law_readout.paired_contrast({"cpu": (cfg, both)}, 0.1, "monolithic", "modular, oracle")["sine:2"]
     assert c["seeds"] == len(cfg.seeds) and c["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
     assert c["level_ratio"][0] == pytest.approx(64.0, rel=0.05)
+
+
+def test_the_jump_to_censoring_bounds_the_slope():
+    from modscale_lib import law_readout
+
+    n = np.array([[100.0] * 3, [2.0 ** 16] * 3, [2.0 ** 16] * 3])
+    cens = np.array([[""] * 3, ["above"] * 3, ["above"] * 3], dtype=object)
+    m0, m1, slope = law_readout.jump_bound([4, 8, 16], n, cens, 2.0 ** 16)
+    assert (m0, m1) == (4, 8) and slope == pytest.approx(np.log2(2 ** 16 / 100))
+    assert law_readout.jump_bound([4, 8, 16], n[:1].repeat(3, 0), cens[:1].repeat(3, 0), 2.0 ** 16) is None
