@@ -16,7 +16,7 @@ __all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choi
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
            "decisions", "seed_sd",
            "growth_inputs", "ratio_text", "paired_contrast",
-           "agreement", "jump_bound", "task_title"]
+           "agreement", "jump_bound", "task_title", "by_task"]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
@@ -303,3 +303,25 @@ def jump_bound(input_dims, n_star, censoring, n_max: float) -> tuple[float, floa
         if flag[c] == "" and flag[c + 1] == "above":
             return float(m[c]), float(m[c + 1]), float(np.log(n_max / med[c]) / np.log(m[c + 1] / m[c]))
     return None
+
+
+def by_task(studies: dict, target: float) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """Every learner of every stored result, gathered per task (a task's learners may come from several results,
+    e.g. the learned rule's own): ``(tasks, labels, n_star, censoring)`` with ``n_star`` and ``censoring`` of
+    shape (task, label, D, S), ``"missing"`` where a learner has no result for a task. The results must share
+    their dimensions and seeds."""
+    results = list(studies.values())
+    grids = {(tuple(c.m_grid), tuple(c.seeds)) for c, _ in results}
+    if len(grids) != 1:
+        raise ValueError(f"the results must share m_grid and seeds to be drawn together, got {sorted(grids)}")
+    tasks = list(dict.fromkeys(t for c, _ in results for t in c.tasks))
+    labels = list(dict.fromkeys(lab for _, r in results for lab in r["method_labels"]))
+    (m_grid, seeds), = grids
+    n_star = np.full((len(tasks), len(labels), len(m_grid), len(seeds)), np.nan)
+    cens = np.full(n_star.shape, "missing", dtype=object)
+    for cfg, res in results:
+        n, c = samples_needed(res, cfg, target)
+        for a, task in enumerate(cfg.tasks):
+            for b, label in enumerate(res["method_labels"]):
+                n_star[tasks.index(task), labels.index(label)], cens[tasks.index(task), labels.index(label)] = n[a, b], c[a, b]
+    return tasks, labels, n_star, cens

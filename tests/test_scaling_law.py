@@ -300,3 +300,15 @@ def test_the_jump_to_censoring_bounds_the_slope():
     m0, m1, slope = law_readout.jump_bound([4, 8, 16], n, cens, 2.0 ** 16)
     assert (m0, m1) == (4, 8) and slope == pytest.approx(np.log2(2 ** 16 / 100))
     assert law_readout.jump_bound([4, 8, 16], n[:1].repeat(3, 0), cens[:1].repeat(3, 0), 2.0 ** 16) is None
+
+
+def test_learners_of_several_results_are_gathered_per_task():
+    from modscale_lib import law_readout
+
+    cfg, one = _synthetic_study(alpha=1.0, sd=0.0)
+    other = dict(one, method_labels=["modular, backfit rule"])
+    tasks, labels, n_star, cens = law_readout.by_task({"a": (cfg, one), "b": (cfg, other)}, 0.1)
+    assert tasks == ["sine:2"] and labels == ["modular, oracle", "modular, backfit rule"]
+    assert n_star.shape == (1, 2, len(cfg.m_grid), len(cfg.seeds)) and not (cens == "missing").any()
+    with pytest.raises(ValueError, match="share"):
+        law_readout.by_task({"a": (cfg, one), "b": (dataclasses.replace(cfg, seeds=(0, 1)), other)}, 0.1)
