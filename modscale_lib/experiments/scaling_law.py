@@ -10,7 +10,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   chose the largest of three steps for half of the networks); modular
   networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
   the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
-  search :mod:`~modscale_lib.experiments.scaling_law_capacity` (``NETWORKS``; a test checks them).
+  search :mod:`~modscale_lib.experiments.law_capacity` (``NETWORKS``; a test checks them).
 * **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
   (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
   (main first), starting from the median ``n*`` of the smaller ``m`` (extrapolated in log-log). All seeds of
@@ -19,16 +19,18 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   stopping on the validation split (``patience`` evaluations every ``eval_every`` steps without a relative
   improvement of ``min_delta``, a plateau), best weights kept. A network whose best step is the last one
   is trained again with twice the steps, up to ``max_steps``; its ``best_step`` and ``steps`` are stored.
-* **Costs** (``benchmarks`` style, ``OMP_NUM_THREADS=1``): one member-step of a batched MLP ensemble of 10,
-  ``m = 64``, width 64, depth 2, batch 128: 0.24 ms (width 128: 0.47, 256: 1.5); a modular network of
-  ``K = 2`` modules of width 64, depth 2: 0.38 ms. A network near its crossing trains 4000 to 8000 steps
-  before its plateau, so one costs 1 to 2 CPU-seconds at width 64, and a cell of 10 seeds visits 3 to 4
-  points per seed (times three steps for the MLP). The ``cpu`` config (5 tasks, 4 methods, m 4..64 for the
-  trained networks and 4..128 for random features and the oracle, 10 seeds) is sized to about 150
-  CPU-minutes, its capacity search to about 30; the rule's cells (``cpu_rule``) to about 40.
+* **Costs** (``OMP_NUM_THREADS=1``, process CPU time). Measured before: one member-step of a batched MLP
+  ensemble of 10, ``m = 64``, width 64, depth 2, batch 128: 0.24 ms (width 128: 0.47, 256: 1.5); a modular
+  network of ``K = 2`` modules of width 64, depth 2: 0.38 ms; random features at ``p = 2048``: a path to
+  ``n = 2^16`` about 10 s per seed. Measured on the sine task's stored result (10 seeds): a cell costs 0.5 to
+  2.5 CPU-minutes (the MLP about 1 with its per-network steps, random starts 1.2 to 2.4, the oracle about 1,
+  random features 0.5 to 2.2); the searches visit 2 to 4 points per seed once the start is predicted from the
+  smaller ``m`` (up to 7 at the first ``m``); the task's sweep took 28 CPU-minutes and its capacity search 7.5.
+  So the five cpu tasks cost about 180 CPU-minutes with their searches, and the rule's cells (``cpu_rule``)
+  what random starts cost plus the rule's own calls.
 * **Cuts (cpu).** Tasks at ``K = 2`` only (sine, He_1, He_2, He_3, the non-separable ``bump_ridge``); the
-  Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). ``full``: m to 256,
-  20 seeds, for a GPU.
+  Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). Only random
+  features' searches bracket the secondary target. ``full``: m to 256, 20 seeds, for a GPU.
 """
 from __future__ import annotations
 
