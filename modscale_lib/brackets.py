@@ -8,7 +8,7 @@ index sits just below a succeeding one (*bracketed*), when the grid's first inde
 below*) or when its last index still fails (*censored above*). :func:`crossing` then reads ``n*`` by
 interpolating ``log n`` linearly in ``log`` loss between the bracketing pair.
 
-Numpy only: the experiment (:mod:`modscale_lib.experiments.scaling_law`) trains, this module decides where.
+Numpy only: the experiment (``modscale_lib.experiments.scaling_law``) trains, this module decides where.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from . import validation
 
 __all__ = ["grid_n", "grid_index", "next_index", "crossing", "crossings", "start_index", "CENSORING"]
 
-#: Censoring codes of a crossing: measured, reached at the grid's first n, not reached by its last n, not
-#: measured (the search did not resolve it, or the cell was not run).
+#: The censoring codes of a crossing, in order for a measured one, one reached at the grid's first n, one not
+#: reached by its last n, and one not measured (the search did not resolve it, or the cell was not run).
 CENSORING = ("", "below", "above", "missing")
 
 
@@ -78,7 +78,7 @@ def next_index(visited: dict, targets, start: int, i_min: int, i_max: int, max_j
     reaching any target). targets : in priority order (the main target first). start : where an empty search
     begins. i_min, i_max : the grid's ends. Moving away from the visits, the search steps to just past the
     crossing predicted by the line through the two nearest visits (in ``log`` loss against the index, exact for
-    a power law), at most ``max_jump`` indices; with one visit it steps by :func:`_step`.
+    a power law), at most ``max_jump`` indices; with one visit it steps by one to four indices.
     """
     if not visited:
         return int(min(max(start, i_min), i_max))

@@ -39,7 +39,7 @@ def family_of(task: str) -> str:
 
 
 def regime_of(label: str) -> str:
-    """The regime of :data:`modscale_lib.laws.REGIMES` that a method of the study belongs to: random features
+    """The regime of ``laws.REGIMES`` that a method of the study belongs to: random features
     are a kernel method, the MLP is trained by gradient descent, modular networks that learn their projections
     must find a subspace, the oracle is given it."""
     methods.rule_variant(label)                       # validates

@@ -26,7 +26,7 @@ from .seeding import torch_generator
 
 __all__ = ["RandomFeatureRidge", "RIDGES"]
 
-#: The ridge grid, relative to the features' mean square: 10^-5 .. 10^1 by factors of sqrt(10).
+#: The ridge grid, 10^-5 .. 10^1 by factors of sqrt(10), relative to the features' mean square.
 RIDGES = tuple(float(10.0 ** (e / 2)) for e in range(-10, 3))
 _CHUNK = 4096   # rows per Gram update: bounds the memory of one feature block
 

@@ -7,7 +7,7 @@ neighbour on both sides, so the choice lies inside the searched grid by construc
 except where an axis meets its domain (depth 1). Each setting is scored by the geometric mean of its
 validation loss (relative to ``Var(y) = 1``) over ``points`` ``(m, n)`` and ``seeds``; the monolithic MLP is
 searched on its own, the modules on the oracle (projections frozen at the truth), which measures what a module
-can fit. Training is the study's (:func:`~modscale_lib.experiments.scaling_law.train_members`).
+can fit. Training is the study's (``scaling_law_search.train_members``).
 
 Cost (cpu config): 6 networks per setting (5 to 11 CPU-seconds), 8 to 14 settings per family and task: about
 4 CPU-minutes per task.

@@ -10,7 +10,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   chose the largest of three steps for half of the networks); modular
   networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
   the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
-  search :mod:`~modscale_lib.experiments.law_capacity` (``NETWORKS``; a test checks them).
+  search ``law_capacity`` (``NETWORKS``; a test checks them).
 * **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
   (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
   (main first), starting from the median ``n*`` of the smaller ``m`` (extrapolated in log-log). All seeds of
@@ -67,13 +67,13 @@ NAMED = tuple(CPU_TASKS) + ("cpu_rule", "full", "full_rule")
 
 
 def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
-    """The book's label (:mod:`modscale_lib.methods`) of a method kind of :data:`METHOD_KINDS`."""
+    """The book's label (:mod:`modscale_lib.methods`) of a method kind of ``METHOD_KINDS``."""
     return {"random_features": methods.RANDOM_FEATURES, "monolithic": methods.MONOLITHIC, "random": methods.RANDOM,
             "oracle": methods.ORACLE, "rule": None}.get(kind) or methods.rule(rule_variant)
 
 
 def check_tasks(v, name: str) -> tuple:
-    """A config field of ``"kind:K"`` task strings, checked (:func:`parse_task`), as a tuple."""
+    """A config field of ``"kind:K"`` task strings, checked (``parse_task``), as a tuple."""
     if isinstance(v, str) or not isinstance(v, (tuple, list)) or not v:
         raise ValueError(f"{name} must be a non-empty tuple of 'kind:K' strings, got {v!r}")
     for i, t in enumerate(v):
@@ -106,12 +106,12 @@ def _networks(v, name):
 class ScalingLawConfig:
     """The bracketing study (see the module docstring for the design and its costs).
 
-    tasks : ``"kind:K"`` strings (:func:`parse_task`). methods : kinds of :data:`METHOD_KINDS`, each run for
+    tasks : ``"kind:K"`` strings (``parse_task``). methods : kinds of ``METHOD_KINDS``, each run for
     ``m`` up to its entry of ``max_m``; ``bracket_all``: the methods whose search brackets every target (the
     others bracket the main target only, and the rest are read where their visits happen to bracket them). rule_variant, rule_steps : the rule's variant and its search steps per
     module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
     first. Grid: indices ``i_min .. i_max`` of ``n = 2^(i/2)``; ``first_index`` starts the smallest ``m``.
-    networks : per task the networks' capacity and step (:data:`NETWORKS`). Training as in the docstring.
+    networks : per task the networks' capacity and step (``NETWORKS``). Training as in the docstring.
     """
 
     tasks: tuple = ("sine:2",)
@@ -142,7 +142,7 @@ class ScalingLawConfig:
 
     @classmethod
     def for_task(cls, task: str) -> "ScalingLawConfig":
-        """The cpu study of one task of :data:`TASKS`, with that task's row of :data:`NETWORKS`."""
+        """The cpu study of one task of ``TASKS``, with that task's row of ``NETWORKS``."""
         return cls(tasks=(task,), networks=tuple(r for r in NETWORKS if r[0] == task))
 
     @classmethod
@@ -225,9 +225,9 @@ class ScalingLawConfig:
 
     @property
     def mlp_lr_slots(self) -> tuple:
-        """The MLP's steps, as factors of the searched step: ``mlp_lr_factors``, which every network tries,
-        and ``mlp_lr_extend`` more on each side (factors of 3), tried only where a network's choice reaches
-        the side."""
+        """The steps the MLP may try, in units of the searched step. Every network tries ``mlp_lr_factors``;
+        ``mlp_lr_extend`` more on each side (factors of 3) are tried only where a network's choice reaches
+        that side."""
         f, k = self.mlp_lr_factors, self.mlp_lr_extend
         return tuple(f[0] / 3 ** j for j in range(k, 0, -1)) + tuple(f) + tuple(f[-1] * 3 ** j for j in range(1, k + 1))
 
