@@ -5,6 +5,7 @@ A method is named by its label; :func:`describe` says what it is. Labels are pla
 be stored in configs and results:
 
 * ``"monolithic"``: an MLP on all ``m`` inputs;
+* ``"random features"``: a frozen random first layer with a ridge readout (:mod:`modscale_lib.random_features`);
 * ``"modular, random"``: a modular network whose projections start at random orthonormal ones;
 * ``"modular, <variant> rule"``: projections found by the learning rule's ``<variant>`` (one of
   ``RULE_VARIANTS``), e.g. ``"modular, paper rule"`` (the authors' Algorithm 1);
@@ -24,11 +25,12 @@ The authors' numbers use the same labels: their rule is ``"modular, paper rule"`
 """
 from __future__ import annotations
 
-__all__ = ["MONOLITHIC", "RANDOM", "ORACLE", "RULE_VARIANTS", "rule", "rule_variant", "is_modular",
+__all__ = ["MONOLITHIC", "RANDOM_FEATURES", "RANDOM", "ORACLE", "RULE_VARIANTS", "rule", "rule_variant", "is_modular",
            "describe", "ALL", "COMPUTE_MATCHED", "RANDOM_AVERAGED", "NO_PROJECTIONS", "wrong_count", "CONTROLS",
            "module_count"]
 
 MONOLITHIC = "monolithic"
+RANDOM_FEATURES = "random features"
 RANDOM = "modular, random"
 ORACLE = "modular, oracle"
 # The learning rule's variants (``learning_rule.find_module_projections(variant=...)``), in the order the
@@ -61,13 +63,13 @@ _RULE_LABELS = {f"modular, {v} rule": v for v in RULE_VARIANTS}
 _RULE_LABELS.update({wrong_count(v, c): v for v in RULE_VARIANTS for c in _COUNTS})
 CONTROLS = (COMPUTE_MATCHED, RANDOM_AVERAGED, NO_PROJECTIONS) + tuple(
     wrong_count(v, c) for v in RULE_VARIANTS for c in _COUNTS)
-ALL = (MONOLITHIC, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
+ALL = (MONOLITHIC, RANDOM_FEATURES, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
 
 
 def module_count(label: str, n_modules: int) -> int:
     """The number of modules the method's network has on a task of ``n_modules`` modules (0 for an MLP)."""
     rule_variant(label)  # validates
-    if label in (MONOLITHIC, COMPUTE_MATCHED):
+    if label in (MONOLITHIC, COMPUTE_MATCHED, RANDOM_FEATURES):
         return 0
     for count, of in _COUNTS.items():
         if label.endswith(f", {count} modules"):
@@ -85,7 +87,7 @@ def rule_variant(label: str) -> str | None:
 def is_modular(label: str) -> bool:
     """Whether the method is a modular network."""
     rule_variant(label)  # validates
-    return label not in (MONOLITHIC, COMPUTE_MATCHED)
+    return label not in (MONOLITHIC, COMPUTE_MATCHED, RANDOM_FEATURES)
 
 
 def describe(label: str) -> str:
@@ -93,6 +95,8 @@ def describe(label: str) -> str:
     variant = rule_variant(label)
     if label == MONOLITHIC:
         return "an MLP reading all m inputs"
+    if label == RANDOM_FEATURES:
+        return "a frozen random ReLU layer reading all m inputs, with a ridge-regression readout"
     if label == RANDOM:
         return "a modular network whose projections start random"
     if label == ORACLE:

@@ -28,6 +28,10 @@ Module families (``module_kind``), with ``z = U_j^T x ~ N(0, I_b)``:
     coefficients are Gaussian, then the terms that involve two or more coordinates (the non-separable part)
     are scaled to hold the share ``interaction`` of the variance.
 
+The module also holds :class:`HermiteLinkTask` (kinds ``"he1"`` .. ``"he4"``): modules of one dimension with
+the link ``He_k``, whose information exponent and degree are both ``k``, for the scaling-law study
+(:doc:`/book/scaling_law`).
+
 Why a class of its own rather than a ``module_kind=`` option of :class:`~modscale_lib.tasks.SineWaveTask`:
 the families share none of the sine task's parameters (frequencies, amplitudes, ``n_components``), they add
 their own, and the sine task's configuration (and so the keys of its stored results) should not change; the
@@ -44,10 +48,13 @@ import numpy as np
 from . import seeding, validation
 from .tasks import ModularTask, SineWaveTask
 
-__all__ = ["NonSeparableTask", "MODULE_KINDS", "TASK_KINDS", "make_task", "check_task_kind"]
+__all__ = ["NonSeparableTask", "HermiteLinkTask", "MODULE_KINDS", "LINK_KINDS", "TASK_KINDS", "make_task",
+           "check_task_kind", "link_degree"]
 
 MODULE_KINDS = ("bump_ridge", "hermite")
-TASK_KINDS = ("sine",) + MODULE_KINDS   # the sine-wave task (modules of b = 1) and the non-separable families
+LINK_KINDS = ("he1", "he2", "he3", "he4")   # HermiteLinkTask of degree 1..4: modules of b = 1
+# the sine-wave task (modules of b = 1), the non-separable families and the Hermite links
+TASK_KINDS = ("sine",) + MODULE_KINDS + LINK_KINDS
 
 
 def _hermite(k: int, t: np.ndarray) -> np.ndarray:
@@ -183,21 +190,79 @@ class NonSeparableTask(ModularTask):
                 f"seed={self.seed})")
 
 
-def check_task_kind(kind: str, module_dim: int) -> str:
-    """``kind`` checked against ``TASK_KINDS`` and ``module_dim``: the sine-wave task only with
-    ``module_dim = 1`` (its modules of ``b >= 2`` are sums of ridges, which no method can group)."""
+class HermiteLinkTask(ModularTask):
+    """``K`` modules of one dimension with the same Hermite link: ``y = sum_j He_k(u_j^T x) / sqrt(K k!)``.
+
+    ``He_k`` is the probabilists' Hermite polynomial of degree ``k``: under ``t ~ N(0, 1)`` it has mean 0
+    (``k >= 1``) and variance ``k!`` exactly, and it is orthogonal to every polynomial of lower degree, so its
+    *information exponent* (the lowest degree at which the link correlates with a Hermite polynomial) and its
+    degree are both ``k``. That makes these the tasks whose sample complexity the literature predicts per
+    regime (linear methods, kernels and random features: about ``m^k`` samples; gradient training of the
+    first layer: about ``m^max(1, k - 1)``). The directions ``u_j`` are orthonormal (``K <= m``), so the
+    modules are independent and ``Var(y) = 1 + noise^2`` exactly at every ``m``.
+
+    Parameters
+    ----------
+    input_dim : ``m`` (>= K). n_modules : ``K`` (>= 1). degree : ``k`` in 1..4.
+    noise : standard deviation of Gaussian label noise (>= 0). seed : draws the directions (not the samples).
+    """
+
+    def __init__(self, input_dim: int, n_modules: int, degree: int, *, noise: float = 0.0, seed: int = 0):
+        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
+        self.n_modules = validation.whole(n_modules, "n_modules", low=1)
+        self.module_dim = 1
+        self.degree = validation.whole(degree, "degree", low=1, high=len(LINK_KINDS))
+        validation.check_geometry(self.n_modules, 1, self.input_dim, what="HermiteLinkTask")
+        validation.check_size(self.n_modules * self.input_dim, "n_modules * input_dim")
+        self.noise = validation.real(noise, "noise", low=0.0)
+        self.seed = validation.seed(seed)
+        rng = seeding.numpy_generator(self.seed, 6151)
+        q, _ = np.linalg.qr(rng.standard_normal((self.input_dim, self.n_modules)))
+        self.projections = q.T[:, :, None].copy()                                             # (K, m, 1)
+        self._mean = np.zeros(self.n_modules)
+        self._std = np.full(self.n_modules, math.sqrt(math.factorial(self.degree)))
+
+    def _raw(self, z: np.ndarray) -> np.ndarray:
+        return _hermite(self.degree, z[..., 0])                                               # (n, K)
+
+    def _stream(self, seed: int, part: int) -> np.random.Generator:
+        return seeding.numpy_generator(self.seed, seed, part, 6151)
+
+    def target(self, X) -> np.ndarray:
+        """The noiseless target ``sum_j He_k(u_j^T x) / sqrt(K k!)``, float32 array (n,) (summed in float64)."""
+        return (self.module_outputs(X).astype(np.float64).sum(axis=1) / math.sqrt(self.n_modules)).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return (f"HermiteLinkTask(input_dim={self.input_dim}, n_modules={self.n_modules}, degree={self.degree}, "
+                f"noise={self.noise:g}, seed={self.seed})")
+
+
+def link_degree(kind: str) -> int | None:
+    """The Hermite degree ``k`` of a link task kind (``"he2"`` -> 2), None for the other kinds."""
     kind = validation.choice(kind, "kind", TASK_KINDS)
-    if kind == "sine" and validation.whole(module_dim, "module_dim", low=1) != 1:
-        raise ValueError(f"module_dim must be 1 for kind 'sine' (modules of b >= 2 that are sums of ridges are "
-                         f"not identifiable), got {module_dim}; use one of {MODULE_KINDS}")
+    return LINK_KINDS.index(kind) + 1 if kind in LINK_KINDS else None
+
+
+def check_task_kind(kind: str, module_dim: int) -> str:
+    """``kind`` checked against ``TASK_KINDS`` and ``module_dim``: the sine-wave task and the Hermite links only
+    with ``module_dim = 1`` (sine modules of ``b >= 2`` are sums of ridges, which no method can group; a link
+    reads one direction)."""
+    kind = validation.choice(kind, "kind", TASK_KINDS)
+    if kind in ("sine",) + LINK_KINDS and validation.whole(module_dim, "module_dim", low=1) != 1:
+        raise ValueError(f"module_dim must be 1 for kind {kind!r} (sine modules of b >= 2 are sums of ridges, "
+                         f"which are not identifiable; a Hermite link reads one direction), got {module_dim}; use "
+                         f"one of {MODULE_KINDS}")
     return kind
 
 
 def make_task(kind: str, input_dim: int, n_modules: int, module_dim: int = 1, seed: int = 0) -> ModularTask:
     """A noiseless task with ``Var(y) = 1`` exactly, by ``kind`` (one of ``TASK_KINDS``): the sine-wave task
     (:class:`~modscale_lib.tasks.SineWaveTask`, ``module_dim`` must be 1: its modules of ``b >= 2`` are sums of
-    ridges that no method can group) or :class:`NonSeparableTask` of that module family with defaults."""
+    ridges that no method can group), a Hermite link (:class:`HermiteLinkTask`, ``"he1"`` .. ``"he4"``,
+    ``module_dim`` 1) or :class:`NonSeparableTask` of that module family with defaults."""
     kind = check_task_kind(kind, module_dim)
     if kind == "sine":
         return SineWaveTask(input_dim, n_modules, seed=seed)
+    if kind in LINK_KINDS:
+        return HermiteLinkTask(input_dim, n_modules, link_degree(kind), seed=seed)
     return NonSeparableTask(input_dim, n_modules, module_dim, module_kind=kind, noise=0.0, seed=seed)

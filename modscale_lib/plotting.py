@@ -172,7 +172,7 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float =
 
 D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per number of outputs d
 METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in every chapter
-    "monolithic": THEORY, "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
+    "monolithic": THEORY, "random features": "#9467bd", "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
     "modular, deflation rule": "#6b8e23", "modular, backfit rule": OURS, "modular, spectral rule": "#e09b2d",
     "modular, grouped rule": "#d1495b", "modular, oracle": "#2a9d5c",
     # the reviewers' controls (methods.CONTROLS)

@@ -79,7 +79,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         steps: int = 2000, batch_size: int | None = 256, weight_decay: float = 0.0, patience: int | None = None,
         eval_every: int = 100, lr_decay: float | None = None, seeds: Sequence[int] | None = None,
         model_configs: Sequence[dict] | None = None, divergence_factor: float = 1e4, progress: bool = True,
-        desc: str = "training", callback=None, compile: bool = False) -> FitResult:
+        desc: str = "training", callback=None, compile: bool = False, min_delta: float = 0.0) -> FitResult:
     """Train every model of a batched ensemble on the mean squared error.
 
     Parameters
@@ -92,6 +92,10 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     steps : optimisation steps. batch_size : minibatch size, or ``None`` for full-batch gradient descent.
     patience : stop (and keep each model's best-validation weights) after this many evaluations without
         improvement for every model; ``None`` keeps the last weights.
+    min_delta : stop on a plateau: with ``patience``, an evaluation counts as an improvement (resetting the
+        patience) only where a model's validation loss falls below ``(1 - min_delta)`` times the last loss
+        that so counted, in ``[0, 1)``; 0 (default) counts every decrease. The weights kept are still each
+        model's best, whatever ``min_delta``.
     eval_every : steps between validation checks, history records and divergence checks.
     lr_decay : if given, the step size decays by cosine annealing to ``lr * lr_decay`` at the last step.
     seeds : one per model for the minibatch streams (default: the model's own seeds or ``0..E-1``).
@@ -116,6 +120,9 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         batch_size = validation.whole(batch_size, "batch_size", low=1)
     if patience is not None:
         patience = validation.whole(patience, "patience", low=1)
+    min_delta = validation.real(min_delta, "min_delta", low=0.0, high=1.0)
+    if min_delta >= 1.0:
+        raise ValueError(f"min_delta must lie in [0, 1), got {min_delta!r}")
     progress = validation.boolean(progress, "progress")
     forward = torch.compile(model) if validation.boolean(compile, "compile") else model
     if callback is not None and not callable(callback):
@@ -163,6 +170,7 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         bad = int(np.flatnonzero(~np.isfinite(initial))[0])
         raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss before training")
     best_val = np.full(E, np.inf)
+    plateau_val = np.full(E, np.inf)   # the last loss that counted as an improvement (min_delta)
     best_step = np.zeros(E, dtype=np.int64)
     best_state = None
     stale = 0
@@ -224,6 +232,9 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
                                 m = mask.repeat_interleave(v.shape[0] // E)
                                 m = m.reshape(-1, *([1] * (v.dim() - 1)))
                                 best_state[k] = torch.where(m, v.detach(), best_state[k])
+                significant = val_now < (1.0 - min_delta) * plateau_val
+                plateau_val = np.where(significant, val_now, plateau_val)
+                if np.any(significant):
                     stale = 0
                 else:
                     stale += 1

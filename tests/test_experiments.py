@@ -64,7 +64,8 @@ def _bad_values(value):
     return out
 
 
-EMPTY_ALLOWED = {"control_modules"}   # () means "no controls" (the non-separable sweep)
+EMPTY_ALLOWED = {"control_modules",   # () means "no controls" (the non-separable sweep)
+                 "bracket_all"}       # () means "every method brackets the main target only" (scaling law)
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)
@@ -161,7 +162,7 @@ def test_capacity_choice_is_the_lowest_mean_log_validation_loss():
     assert chosen == {"module_depth": 1, "module_lr": 1e-2, "module_width": 8, "mlp_lr": 1e-2, "mlp_width": 8}
 
 
-@pytest.mark.parametrize("name", ["cpu", "nonseparable"])
+@pytest.mark.parametrize("name", ["cpu"])
 def test_the_sweeps_networks_are_the_ones_the_validation_search_chose(name):
     # Each stored sweep's capacity fields must be its stored validation search's choice, not hand-picked values.
     from modscale_lib.experiments.sample_complexity import choose_capacity

@@ -19,6 +19,9 @@ from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, Ru
 from .grouping_modules import ModuleGroupingConfig, module_grouping
 from .peers import PeerComparisonConfig, peer_comparison
 from .monolithic_steps import MonolithicStepsConfig, monolithic_steps
+from . import scaling_law
+from .scaling_law import ScalingLawConfig, scaling_law_sweep
+from .law_capacity import LawCapacityConfig, scaling_law_capacity
 from .sample_complexity import (CapacityConfig, ObjectiveCostConfig, SampleComplexityConfig, objective_cost,
                                 sample_complexity_capacity, sample_complexity_sweep)
 from .theory_linear_model import LinearModelConfig, linear_model_mc
@@ -30,8 +33,9 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
            "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
-           "PeerComparisonConfig", "monolithic_steps", "MonolithicStepsConfig"]
+           "PeerComparisonConfig", "monolithic_steps", "MonolithicStepsConfig", "scaling_law_sweep", "ScalingLawConfig",
+           "scaling_law_capacity", "LawCapacityConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
-            sample_complexity, peers, compositional_cifar)
+            sample_complexity, scaling_law, peers, compositional_cifar)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +40,9 @@ def control_methods(variant: str = VARIANT) -> tuple:
 
 
 MAIN, CONTROLS = main_methods(), control_methods()
-NS_MLP_WIDTH, NS_MLP_LR, NS_MODULE_WIDTH, NS_MODULE_LR = 32, 3e-2, 128, 1e-2  # the "nonseparable" search's choice
-NAMED = ("cpu", "full", "nonseparable", "nonseparable_full")   # the named configs of the capacity search and sweep
+# the named configs of the capacity search and sweep; the non-separable task and K = 2 are measured by the
+# scaling-law study (experiments.scaling_law), whose results replace this sweep's for them
+NAMED = ("cpu", "full")
 N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))   # 64 .. 4096, spaced by sqrt(2)
 _TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience=whole(1, 10 ** 4),
                  eval_every=whole(1, 10 ** 6), n_val=whole(2, 10 ** 7))
@@ -108,16 +108,6 @@ class CapacityConfig:
     def full(cls) -> "CapacityConfig":
         return cls(m_grid=(4, 8, 16, 32), n_grid=(128, 512, 2048), seeds=(100, 101, 102),
                    module_widths=(16, 32, 64, 128), module_depths=(1, 2, 3), mlp_widths=(64, 128, 256, 512))
-
-    @classmethod
-    def nonseparable(cls) -> "CapacityConfig":
-        """The search for the non-separable task of ``SampleComplexityConfig.nonseparable`` (K = 2, b = 2)."""
-        return cls(n_modules=2, task="bump_ridge", module_dim=2, module_widths=(32, 64, 128), module_depths=(2,),
-                   mlp_widths=(16, 32, 64, 128), mlp_lrs=(3e-3, 1e-2, 3e-2))
-
-    @classmethod
-    def nonseparable_full(cls) -> "CapacityConfig":   # the full search, on the non-separable task
-        return dataclasses.replace(cls.full(), n_modules=2, task="bump_ridge", module_dim=2)
 
     @classmethod
     def tiny(cls) -> "CapacityConfig":
@@ -231,17 +221,6 @@ class SampleComplexityConfig:
         return cls(m_grid=(4, 6, 8, 12, 16, 24, 32, 48, 64), n_grid=tuple(int(round(32 * 2 ** (i / 4))) for i in range(33)),
                    seeds=tuple(range(10)), control_modules=(2, 4), control_every=1, steps=6000, rule_steps=300,
                    rule_batch=512, rule_refine=2, n_test=10000)
-
-    @classmethod
-    def nonseparable(cls) -> "SampleComplexityConfig":
-        """K = 2 modules of b = 2 that do not separate into ridges (``bump_ridge``), with the grouped rule;
-        networks from ``CapacityConfig.nonseparable`` (a test checks it); no controls."""
-        return cls(module_counts=(2,), task="bump_ridge", module_dim=2, control_modules=(), mlp_width=NS_MLP_WIDTH,
-                   mlp_lr=NS_MLP_LR, module_width=NS_MODULE_WIDTH, module_lr=NS_MODULE_LR)
-
-    @classmethod
-    def nonseparable_full(cls) -> "SampleComplexityConfig":
-        return dataclasses.replace(cls.full(), module_counts=(2,), task="bump_ridge", module_dim=2, control_modules=())
 
     @classmethod
     def tiny(cls) -> "SampleComplexityConfig":
