@@ -210,3 +210,34 @@ def test_grouped_variant_refuses_what_it_does_not_support():
         find_module_projections(X, y, 2, 2, variant="grouped", return_history=True)
     with pytest.raises(ValueError, match="must be <= input_dim"):
         find_module_projections(X, y, 2, 4, variant="grouped")
+
+
+def test_group_directions_bounds_and_degenerate_inputs():
+    """A bound on rounds (each round is seconds of work) and clear errors for constant inputs, before any fit."""
+    import time
+
+    X = np.random.default_rng(0).standard_normal((60, 6))
+    y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
+    basis = np.eye(6)[:, :4]
+    start = time.process_time()
+    with pytest.raises(ValueError, match=r"rounds must be a whole number in \[1, 20\]"):
+        group_directions(X, y, basis, 2, 2, rounds=10 ** 9)
+    with pytest.raises(ValueError, match="y is constant"):
+        group_directions(X, np.zeros(60), basis, 2, 2)
+    with pytest.raises(ValueError, match="X is constant"):
+        group_directions(np.ones((60, 6)), y, basis, 2, 2)
+    with pytest.raises(ValueError, match="steps must be a whole number"):
+        group_directions(X, y, basis, 2, 2, steps=0)
+    assert time.process_time() - start < 1.0
+
+
+def test_fit_additive_detects_divergence():
+    from modscale_lib.grouping import fit_additive
+
+    task = NonSeparableTask(8, 2, 2, seed=0)
+    X, y = task.sample(300, seed=0)
+    init = task.projections + 0.1
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        fit_additive(X, y, init, lr=1e6, steps=100)
+    U, loss = fit_additive(X, y, init, steps=100)
+    assert np.isfinite(loss)
