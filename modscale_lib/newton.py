@@ -25,7 +25,8 @@ Explained in the chapter :doc:`/book/grouping_modules`. For ``y = sum_j g_j(U_j^
 
 Every solve is a Cholesky factorisation, an eigendecomposition of a matrix of at most a few hundred rows, or a
 ``D x D`` or ``D^2 x D^2`` system; the models are fitted on at most ``kernel_points`` and ``max_points`` sample
-points, while the Gauss-Newton statistics use every sample. numpy only.
+points, while the Gauss-Newton statistics use every sample. numpy and scipy, on one BLAS thread
+(:func:`modscale_lib.seeding.single_thread`), so that the result is the same bit for bit whatever the thread count.
 """
 from __future__ import annotations
 
@@ -339,15 +340,26 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
         raise ValueError("y is constant: it depends on no direction of X, so there are no projections to find")
     if not np.any(np.ptp(X, axis=0) > 0):
         raise ValueError("X is constant: every row is the same, so no direction can be found")
-    n, m = X.shape
-    validation.check_size(min(n, max_points) * K * max(module_features, m), "max_points * n_modules * "
+    n = X.shape[0]
+    validation.check_size(min(n, max_points) * K * max(module_features, X.shape[1]), "max_points * n_modules * "
                           "module_features (the module model's features)")
     validation.check_size(min(n, _CHUNK) * max(K * module_features, kernel_points), "the feature blocks")
     validation.check_size(max(kernel_points, select_points) ** 2, "kernel_points squared (the kernel matrix)")
     validation.check_size(n_points * (K * b) ** 2 * 4, "n_points * (n_modules * module_dim)^2 (the Hessians)")
 
-    from .learning_rule import moment_span   # learning_rule imports this module only inside a function
+    with seeding.single_thread():
+        U, loss = _newton(X, y, K, b, seed, kernel_points, select_points, module_features, max_points, rounds,
+                          max_steps, tol, n_points)
+    return (U, loss) if return_loss else U
 
+
+def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, max_points, rounds, max_steps, tol,
+            n_points) -> tuple[np.ndarray, float]:
+    """:func:`newton_projections` on validated arguments: ``(projections, leave-one-out error)``."""
+    from .learning_rule import moment_span   # learning_rule imports this module only inside a function
+    from .subspaces import grouped_overlap
+
+    n, m = X.shape
     rng = seeding.numpy_generator(seed, 881)
     order = rng.permutation(n)
     X, y = X[order], y[order]              # every subset below is a prefix of one random order
@@ -360,8 +372,6 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
     span.choose(X @ B, y, np.arange(min(n, select_points)))     # the refined span's function may be smoother
     span.fit(X @ B, y, fit_k)
     U, loss = _refit_modules(X, y, _grouping(X, y, B, span, points, K, b, seed), modules, fit_a, max_steps, tol)
-    from .subspaces import grouped_overlap
-
     for _ in range(rounds - 1):
         B = _orthonormal(U.transpose(1, 0, 2).reshape(m, K * b))
         span.fit(X @ B, y, fit_k)
@@ -372,5 +382,4 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
         if other_loss >= loss:
             break
         U, loss = other, other_loss
-    U = _orthonormal(U)
-    return (U, loss) if return_loss else U
+    return _orthonormal(U), loss
