@@ -22,6 +22,8 @@ Explained in the chapter :doc:`/book/grouping_modules`. For ``y = sum_j g_j(U_j^
 5. **A regrouping check.** The kernel model is refitted in the refined span and the grouping redone; if it
    disagrees with the refit's (grouped overlap below 0.9), step 4 runs from it too and the lower
    leave-one-out error wins; up to ``rounds`` times.
+6. **A polish.** Step 4 once more from the result, with more features per module: the module functions'
+   approximation error is what limits how close the steps come to the truth once the grouping is found.
 
 Every solve is a Cholesky factorisation, an eigendecomposition of a matrix of at most a few hundred rows, or a
 ``D x D`` or ``D^2 x D^2`` system; the models are fitted on at most ``kernel_points`` and ``max_points`` sample
@@ -39,8 +41,8 @@ from . import seeding, validation
 __all__ = ["newton_projections", "NEWTON_DEFAULTS"]
 
 #: The settings of :func:`newton_projections`, written once.
-NEWTON_DEFAULTS = {"kernel_points": 800, "select_points": 300, "module_features": 60, "max_points": 4000,
-                   "rounds": 3, "max_steps": 20, "tol": 1e-2, "n_points": 64}
+NEWTON_DEFAULTS = {"kernel_points": 800, "select_points": 300, "module_features": 60, "polish_features": 150,
+                   "max_points": 4000, "rounds": 3, "max_steps": 20, "tol": 1e-2, "n_points": 64}
 _BANDWIDTHS = (0.7, 1.0, 1.5, 2.5, 4.0)       # of the Gaussian kernel on z, whose coordinates have unit variance
 _RIDGES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)       # per 1000 points (the penalty grows with the points fitted)
 _MODULE_SCALES = (0.5, 1.0, 2.0)              # the module features' length scales, in equal shares
@@ -146,14 +148,16 @@ class _AdditiveModel:
     def fit(self, X: np.ndarray, y: np.ndarray, U: np.ndarray, rows: np.ndarray) -> float:
         """Ridge fit on the ``rows``; returns the leave-one-out mean squared error (its residuals kept)."""
         n = len(rows)
-        F = np.cos(self._phase(X[rows], U).astype(np.float32)).transpose(1, 0, 2).reshape(n, self.K * self.R)
-        F = self.s * F.astype(np.float64)            # the features in float32 (7 digits), the solves in float64
+        F32 = np.float32(self.s) * np.cos(self._phase(X[rows], U).astype(np.float32))
+        F32 = F32.transpose(1, 0, 2).reshape(n, self.K * self.R)
+        F = F32.astype(np.float64)                   # features and their products in float32, the solves in float64
         self.mean = float(y[rows].mean())
         yc = y[rows] - self.mean
         dual = F.shape[1] >= n                       # more features than points: solve in the points' space
-        eig, Q = np.linalg.eigh(F @ F.T if dual else F.T @ F)
+        eig, Q = np.linalg.eigh(F @ F.T if dual else (F32.T @ F32).astype(np.float64))
         eig = np.maximum(eig, 0.0)
-        A = Q if dual else F @ Q                     # fitted = A diag(eig or 1 / (eig + lam)) A^T yc
+        # fitted = A diag(eig or 1 / (eig + lam)) A^T yc
+        A = Q if dual else (F32 @ Q.astype(np.float32)).astype(np.float64)
         weight = eig if dual else np.ones_like(eig)
         Ay, A2, best = A.T @ yc, A * A, None
         for ridge in _RIDGES[1:]:                    # the smallest is near interpolation in the primal form
@@ -287,6 +291,7 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
                        kernel_points: int = NEWTON_DEFAULTS["kernel_points"],
                        select_points: int = NEWTON_DEFAULTS["select_points"],
                        module_features: int = NEWTON_DEFAULTS["module_features"],
+                       polish_features: int = NEWTON_DEFAULTS["polish_features"],
                        max_points: int = NEWTON_DEFAULTS["max_points"], rounds: int = NEWTON_DEFAULTS["rounds"],
                        max_steps: int = NEWTON_DEFAULTS["max_steps"], tol: float = NEWTON_DEFAULTS["tol"],
                        n_points: int = NEWTON_DEFAULTS["n_points"], return_loss: bool = False):
@@ -303,7 +308,9 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
     seed : seeds the sample order, the random features and the grouping's search.
     kernel_points : points (at most) on which the kernel model is fitted (Cholesky of that size).
     select_points : points (at most) on which its bandwidth and ridge are chosen by leave-one-out error.
-    module_features : random features per module of the additive model.
+    module_features : random features per module of the additive model while the grouping is searched.
+    polish_features : random features per module of a last refit from the result (0: none); a richer model
+        lowers the approximation error that limits how close the steps get to the truth.
     max_points : points (at most) on which the additive model is fitted; the Gauss-Newton statistics of its
         refit use every sample, those of the span's refinement at most this many.
     rounds : groupings tried at most (step 5). max_steps : Gauss-Newton steps per refit, at most.
@@ -330,6 +337,7 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
     kernel_points = validation.whole(kernel_points, "kernel_points", low=20, high=20000)
     select_points = validation.whole(select_points, "select_points", low=20, high=5000)
     module_features = validation.whole(module_features, "module_features", low=1, high=10000)
+    polish_features = validation.whole(polish_features, "polish_features", low=0, high=10000)
     max_points = validation.whole(max_points, "max_points", low=20, high=10 ** 6)
     rounds = validation.whole(rounds, "rounds", low=1, high=20)
     max_steps = validation.whole(max_steps, "max_steps", low=0, high=1000)
@@ -341,20 +349,22 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
     if not np.any(np.ptp(X, axis=0) > 0):
         raise ValueError("X is constant: every row is the same, so no direction can be found")
     n = X.shape[0]
-    validation.check_size(min(n, max_points) * K * max(module_features, X.shape[1]), "max_points * n_modules * "
-                          "module_features (the module model's features)")
-    validation.check_size(min(n, _CHUNK) * max(K * module_features, kernel_points), "the feature blocks")
+    features = max(module_features, polish_features)
+    validation.check_size(min(n, max_points) * K * max(features, X.shape[1]), "max_points * n_modules * "
+                          "module_features or polish_features (the module model's features)")
+    validation.check_size((K * features) ** 2, "n_modules * polish_features, squared (the module model's Gram)")
+    validation.check_size(min(n, _CHUNK) * max(K * features, kernel_points), "the feature blocks")
     validation.check_size(max(kernel_points, select_points) ** 2, "kernel_points squared (the kernel matrix)")
     validation.check_size(n_points * (K * b) ** 2 * 4, "n_points * (n_modules * module_dim)^2 (the Hessians)")
 
     with seeding.single_thread():
-        U, loss = _newton(X, y, K, b, seed, kernel_points, select_points, module_features, max_points, rounds,
-                          max_steps, tol, n_points)
+        U, loss = _newton(X, y, K, b, seed, kernel_points, select_points, module_features, polish_features,
+                          max_points, rounds, max_steps, tol, n_points)
     return (U, loss) if return_loss else U
 
 
-def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, max_points, rounds, max_steps, tol,
-            n_points) -> tuple[np.ndarray, float]:
+def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, polish_features, max_points, rounds,
+            max_steps, tol, n_points) -> tuple[np.ndarray, float]:
     """:func:`newton_projections` on validated arguments: ``(projections, leave-one-out error)``."""
     from .learning_rule import moment_span   # learning_rule imports this module only inside a function
     from .subspaces import grouped_overlap
@@ -382,4 +392,6 @@ def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, max
         if other_loss >= loss:
             break
         U, loss = other, other_loss
+    if polish_features:
+        U, loss = _refit_modules(X, y, U, _AdditiveModel(K, b, polish_features, rng), fit_a, max_steps, tol)
     return _orthonormal(U), loss

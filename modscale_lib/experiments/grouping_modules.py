@@ -16,7 +16,8 @@ from ..subspaces import grouped_overlap, union_overlap
 from .finding_modules import TimedStages
 from .common import check_fields, real, some_of, whole, wholes
 
-__all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison"]
+__all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
+           "paired_difference"]
 
 CHAPTER = "grouping_modules"
 RANDOM = "random"                  # random orthonormal modules: the chance level
@@ -293,3 +294,26 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
               for name in ("union", "grouped", "seconds", "cpu_seconds")}
     return dict(arrays, tasks=[list(t) for t in cfg.tasks], variants=list(cfg.variants), m=list(cfg.m_grid),
                 n=list(cfg.n_grid), seeds=list(cfg.seeds))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Read-outs
+# ---------------------------------------------------------------------------------------------------------
+def paired_difference(new, old, axis: int = -1) -> dict:
+    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
+    (:func:`modscale_lib.metrics.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
+    0), ``"worse"`` (below 0) or ``"not distinguishable"``; ``""`` where either side was not run (NaN).
+
+    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. Returns a dict of ``mean``, ``low``,
+    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
+    """
+    from .. import metrics
+
+    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
+    if new.shape != old.shape:
+        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
+    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
+    mean, low, high = metrics.bootstrap_ci(diff, axis=axis)
+    verdict = np.where(~np.isfinite(mean), "", np.where(low > 0, "better", np.where(high < 0, "worse",
+                                                                                        "not distinguishable")))
+    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
