@@ -41,10 +41,13 @@ from . import seeding, validation
 __all__ = ["newton_projections", "NEWTON_DEFAULTS"]
 
 #: The settings of :func:`newton_projections`, written once.
-NEWTON_DEFAULTS = {"kernel_points": 800, "select_points": 300, "module_features": 60, "polish_features": 150,
+NEWTON_DEFAULTS = {"kernel_points": 800, "select_points": 300, "module_features": 60, "polish_features": 120,
                    "max_points": 4000, "rounds": 3, "max_steps": 20, "tol": 1e-2, "n_points": 64}
-_BANDWIDTHS = (0.7, 1.0, 1.5, 2.5, 4.0)       # of the Gaussian kernel on z, whose coordinates have unit variance
-_RIDGES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)       # per 1000 points (the penalty grows with the points fitted)
+# The kernel's bandwidths, on coordinates z of unit variance: from finer than the sine task's fastest component to
+# far above the data's spread, where the kernel acts as a low-degree polynomial (the Hermite task's modules pick 10).
+_BANDWIDTHS = (0.5, 0.7, 1.0, 1.5, 2.5, 4.0, 6.0, 10.0, 16.0, 25.0)
+# Ridges per 1000 points fitted; on noise-free targets the smallest that keeps the solve stable wins.
+_RIDGES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 _MODULE_SCALES = (0.5, 1.0, 2.0)              # the module features' length scales, in equal shares
 _CHUNK = 8192                                 # rows per block where a (rows, points) matrix is formed
 _AGREE = 0.9                                  # grouped overlap above which two groupings are the same
@@ -73,12 +76,13 @@ def _finite(value: float, what: str) -> float:
 class _SpanModel:
     """``f(z) = mean + sum_i alpha_i exp(-|z - z_i|^2 / 2h^2)`` over the fitted points ``z_i``."""
 
-    def choose(self, Z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> None:
+    def choose(self, Z: np.ndarray, y: np.ndarray, rows: np.ndarray, near: float | None = None) -> None:
         """Bandwidth and ridge of least leave-one-out error on ``Z[rows]`` (one eigendecomposition per
-        bandwidth makes every ridge free)."""
+        bandwidth makes every ridge free); with ``near``, among the two bandwidths on either side of it only."""
         Zs, yc = Z[rows], y[rows] - y[rows].mean()
         d2, best = _sqdist(Zs, Zs), None
-        for h in _BANDWIDTHS:
+        i = _BANDWIDTHS.index(near) if near is not None else None
+        for h in (_BANDWIDTHS if i is None else _BANDWIDTHS[max(i - 2, 0):i + 3]):
             eig, Q = np.linalg.eigh(np.exp(-d2 / (2 * h * h)))
             eig, qy, Q2 = np.maximum(eig, 0.0), Q.T @ yc, Q * Q
             for ridge in _RIDGES:
@@ -160,7 +164,7 @@ class _AdditiveModel:
         A = Q if dual else (F32 @ Q.astype(np.float32)).astype(np.float64)
         weight = eig if dual else np.ones_like(eig)
         Ay, A2, best = A.T @ yc, A * A, None
-        for ridge in _RIDGES[1:]:                    # the smallest is near interpolation in the primal form
+        for ridge in _RIDGES:                        # a ridge at which the fit interpolates is skipped
             lam = ridge * n / 1000
             fitted = A @ (weight * Ay / (eig + lam))
             leverage = A2 @ (weight / (eig + lam))
@@ -227,9 +231,9 @@ def _with_loo(model, y: np.ndarray, pred: np.ndarray, fitted: int) -> np.ndarray
 
 
 def _line_search(trial, loss: float, direction):
-    """Try the step, halved up to four times, until the loss falls: ``(point, loss)`` or ``None``."""
+    """Try the step, halved up to three times, until the loss falls: ``(point, loss)`` or ``None``."""
     step = 1.0
-    for _ in range(5):
+    for _ in range(4):
         point = direction(step)
         value = trial(point)
         if value < loss:
@@ -379,7 +383,7 @@ def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, pol
     B = moment_span(X, y, K * b)
     span.choose(X @ B, y, np.arange(min(n, select_points)))
     B = _refine_span(X, y, B, span, fit_k, np.arange(min(n, max(max_points, kernel_points))), max_steps, tol)
-    span.choose(X @ B, y, np.arange(min(n, select_points)))     # the refined span's function may be smoother
+    span.choose(X @ B, y, np.arange(min(n, select_points)), near=span.h)   # the refined span's function may differ
     span.fit(X @ B, y, fit_k)
     U, loss = _refit_modules(X, y, _grouping(X, y, B, span, points, K, b, seed), modules, fit_a, max_steps, tol)
     for _ in range(rounds - 1):
