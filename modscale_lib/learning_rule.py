@@ -41,7 +41,10 @@ Variants of :func:`find_module_projections`:
     ``m = 12``, ``K = 3``, ``b = 2`` (``benchmarks/bench_rule.py``). Needs Gaussian-like inputs; ignores the
     kernel settings.
 ``"auto"`` (the default)
-    ``"grouped"`` when ``b >= 2``, ``y`` is one column and ``K*b <= m``; ``"backfit"`` otherwise.
+    ``"newton"`` when ``y`` is one column and ``K*b <= m``, any ``b``; ``"backfit"`` otherwise (several target
+    columns, as in the classification chapter). Until the fast variant it was ``"grouped"`` for ``b >= 2`` and
+    ``"backfit"`` for ``b = 1``; the chapter "Modules of more than one dimension" measured the fast variant against
+    both on every stored task before the default moved. Stored results name their variant, so none changed.
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ __all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "fi
            "ModuleAtInit", "single_thread", "AUTO", "resolve_variant", "RuleDivergedError"]
 
 VARIANTS = RULE_VARIANTS
-AUTO = "auto"  # grouped for b >= 2 and one target column, backfit otherwise (see resolve_variant)
+AUTO = "auto"  # newton for one target column and K b <= m, backfit otherwise (see resolve_variant)
 #: The rule's settings, written once (find_module_projections's defaults, which experiments refer to).
 DEFAULTS = {"variant": "auto", "kernel": "features", "steps": 300, "lr": 0.05, "batch_size": 512,
             "ridge": 1e-2, "width": 256, "depth": 1, "refine_passes": 2}
@@ -269,13 +272,13 @@ def moment_span(X, y, dim: int) -> np.ndarray:
 
 
 def resolve_variant(variant: str, n_modules: int, module_dim: int, input_dim: int, target_columns: int = 1) -> str:
-    """``variant``, or for ``"auto"``: ``"grouped"`` if ``module_dim >= 2``, ``target_columns == 1`` and
+    """``variant``, or for ``"auto"``: ``"newton"`` if ``target_columns == 1`` and
     ``n_modules * module_dim <= input_dim``, else ``"backfit"``."""
     if validation.choice(variant, "variant", VARIANTS + (AUTO,)) != AUTO:
         return variant
     named = {"n_modules": n_modules, "module_dim": module_dim, "input_dim": input_dim, "target_columns": target_columns}
     K, b, m, d = (validation.whole(value, name, low=1) for name, value in named.items())
-    return "grouped" if b >= 2 and d == 1 and K * b <= m else "backfit"
+    return "newton" if d == 1 and K * b <= m else "backfit"
 
 
 @_single_threaded
@@ -303,12 +306,13 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
         :func:`modscale_lib.grouping.group_directions`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
         ``"newton"`` (the moment span refined and grouped by closed-form Gauss-Newton steps and Hessians,
         :func:`modscale_lib.newton.newton_projections`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
-        or ``"auto"`` (the default: ``"grouped"`` if ``b >= 2``, else ``"backfit"``; :func:`resolve_variant`).
+        or ``"auto"`` (the default: ``"newton"`` for one target column and ``K*b <= m``, else ``"backfit"``;
+        :func:`resolve_variant`).
         At ``b = 1`` (chapter "Finding the modules", ``n = 4000``) independent starts collapse onto one
         module, deflation recovers each module unless its first search settles between two, and backfitting
         repairs that; with few samples and large ``m`` ``"spectral"`` needs fewer. At ``b >= 2`` (chapter
         "Modules of more than one dimension") the searches pair directions of different modules; ``"grouped"``
-        does not, at a cost linear in ``n``.
+        does not, at a cost linear in ``n``, and ``"newton"`` does not either, in about a second.
     kernel : ``"features"`` (the module's random-feature kernel at initialisation, the default), ``"ntk"``
         (its empirical neural tangent kernel) or ``"rbf"`` (median-heuristic bandwidth).
     steps, lr, batch_size : Adam steps per module, step size, points per minibatch.

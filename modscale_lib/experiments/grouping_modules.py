@@ -299,12 +299,14 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Read-outs
 # ---------------------------------------------------------------------------------------------------------
-def paired_difference(new, old, axis: int = -1) -> dict:
+def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
     """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
     (:func:`modscale_lib.metrics.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
-    0), ``"worse"`` (below 0) or ``"not distinguishable"``; ``""`` where either side was not run (NaN).
+    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
+    was not run (NaN).
 
-    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. Returns a dict of ``mean``, ``low``,
+    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
+    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
     ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
     """
     from .. import metrics
@@ -312,8 +314,9 @@ def paired_difference(new, old, axis: int = -1) -> dict:
     new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
     if new.shape != old.shape:
         raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
+    tolerance = validation.real(tolerance, "tolerance", low=0.0)
     diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
     mean, low, high = metrics.bootstrap_ci(diff, axis=axis)
-    verdict = np.where(~np.isfinite(mean), "", np.where(low > 0, "better", np.where(high < 0, "worse",
-                                                                                        "not distinguishable")))
+    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
+        high < -tolerance, "worse", "not distinguishable")))
     return {"mean": mean, "low": low, "high": high, "verdict": verdict}
