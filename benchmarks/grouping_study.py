@@ -2,15 +2,17 @@
 
 For each setting (K, b, m), module family, variant and n, over task seeds: the mean and a 95% bootstrap CI
 (scipy.stats.bootstrap) of ``union_overlap`` and ``grouped_overlap`` against the true projections, and the
-mean wall time per call. Variants:
+mean process CPU time per call. Variants:
 
 * ``grouped``: ``moment_span`` then ``grouping.group_directions`` (Hessian joint block diagonalisation and
   a joint additive refit);
+* ``newton``: the rule's fast variant (``newton.newton_projections``: the span refined and the modules refitted
+  by closed-form Gauss-Newton steps), the library's default;
 * ``backfit``, ``spectral``: the existing ``learning_rule.find_module_projections`` variants;
 * ``random``: random orthonormal modules (the chance level).
 
 Usage (slow variants on fewer n):
-    OMP_NUM_THREADS=1 python benchmarks/grouping_study.py --variants grouped random --n 500 1000 2000 6000
+    OMP_NUM_THREADS=1 python benchmarks/grouping_study.py --variants grouped newton random --n 500 1000 2000 6000
     OMP_NUM_THREADS=1 python benchmarks/grouping_study.py --variants backfit spectral --n 2000 --kinds bump_ridge
 """
 from __future__ import annotations
@@ -51,7 +53,7 @@ def summary(values) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", nargs="+", default=["grouped", "random"])
+    parser.add_argument("--variants", nargs="+", default=["grouped", "newton", "random"])
     parser.add_argument("--n", nargs="+", type=int, default=[500, 1000, 2000, 4000, 6000])
     parser.add_argument("--kinds", nargs="+", default=["bump_ridge", "hermite"])
     parser.add_argument("--seeds", type=int, default=5)
@@ -61,7 +63,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"torch threads {args.threads}, load average at start {os.getloadavg()[0]:.2f}, noise {args.noise}")
     print(f"{'kind':11s} {'K b m':8s} {'variant':9s} {'n':>5s}  {'union overlap [95% CI]':24s}  "
-          f"{'grouped overlap [95% CI]':24s}  s/call")
+          f"{'grouped overlap [95% CI]':24s}  CPU s/call")
     for kind in args.kinds:
         for K, b, m in SETTINGS:
             for variant in args.variants:
@@ -71,9 +73,9 @@ def main() -> None:
                         task = NonSeparableTask(m, K, b, module_kind=kind, seed=s, noise=args.noise)
                         X, y = task.sample(n, seed=100 + s)
                         X, y = X.astype(np.float64), y.astype(np.float64)
-                        t0 = time.perf_counter()
+                        t0 = time.process_time()
                         U = run(variant, X, y, K, b, s)
-                        secs.append(time.perf_counter() - t0)
+                        secs.append(time.process_time() - t0)
                         union.append(union_overlap(task.projections, U))
                         grouped.append(grouped_overlap(task.projections, U))
                     print(f"{kind:11s} {K} {b} {m:<4d} {variant:9s} {n:5d}  {summary(union):24s}  "

@@ -38,6 +38,8 @@ from . import seeding, validation
 __all__ = ["group_directions", "span_model_hessians", "joint_block_diagonalise", "fit_additive",
            "partition_directions"]
 
+_MAX_ROUNDS = 20   # group_directions' rounds: each is a Hessian fit and an additive refit (seconds each)
+
 
 # -------------------------------------------------------------------------------------------------------
 # 1. Hessians of a smooth model fitted inside the span
@@ -185,7 +187,8 @@ def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1
     the points; the projections at the lowest held-out loss (checked every 20 steps) are returned.
 
     X : (n, m); y : (n,); init : (K, m, b) starting projections. Returns ``(projections (K, m, b) with
-    orthonormal columns per module, held-out mean squared error)``.
+    orthonormal columns per module, held-out mean squared error)``. Raises ``FloatingPointError`` when the fit
+    diverges (a non-finite loss, or a training loss a thousand times its start): lower ``lr``.
     """
     import torch
 
@@ -225,17 +228,32 @@ def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1
         return torch.bmm(h, W3)[..., 0].sum(0)
 
     best_loss, best_U = math.inf, torch.linalg.qr(A.detach())[0]
+    start = None
     for step in range(steps):
         loss = torch.mean((predict(Xt[tr]) - yt[tr]) ** 2)
+        if start is None:   # the loss before any step, or the targets' variance if larger: the scale of "diverged"
+            start = max(float(loss.detach()), float(torch.var(yt[tr])))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if step % 20 == 19 or step == steps - 1:
             with torch.no_grad():
                 val = float(torch.mean((predict(Xt[va]) - yt[va]) ** 2))
+            _check_fit(float(loss.detach()), val, start, lr)
             if val < best_loss:
                 best_loss, best_U = val, torch.linalg.qr(A.detach())[0]
     return best_U.numpy().astype(np.float64), best_loss
+
+
+def _check_fit(train: float, val: float, start: float, lr: float) -> None:
+    """Raise ``FloatingPointError`` when the additive fit diverged: a non-finite loss, or a training loss a
+    thousand times ``start`` (the loss before the first step or the targets' variance, whichever is larger;
+    Adam with a sane step lowers the loss from there)."""
+    if not (math.isfinite(train) and math.isfinite(val)):
+        raise FloatingPointError(f"fit_additive diverged (non-finite loss) with lr={lr:g}; lower lr")
+    if train > 1e3 * max(start, 1e-12):
+        raise FloatingPointError(f"fit_additive diverged: the training loss grew from {start:.3g} to {train:.3g} "
+                                 f"with lr={lr:g}; lower lr")
 
 
 # -------------------------------------------------------------------------------------------------------
@@ -248,13 +266,13 @@ def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int 
 
     Parameters
     ----------
-    X : (n, m) inputs, roughly ``N(0, I)``. y : (n,) targets.
+    X : (n, m) inputs, roughly ``N(0, I)``, not all rows equal. y : (n,) targets, not constant.
     basis : (m, K*b) a basis (orthonormalised here) of the estimated span of all modules, e.g. from
         ``learning_rule.moment_span`` or any peer span-finder.
     n_modules, module_dim : ``K`` and ``b``; ``K*b <= m``.
     seed : seeds the random features, the partition search and the additive fit.
     rounds : with ``refine``, repetitions of (Hessians, block diagonalisation, additive refit), each from the
-        previous round's span; the lowest held-out loss wins.
+        previous round's span; the lowest held-out loss wins (1 to 20).
     refine : run the joint additive refit in ``R^m`` (:func:`fit_additive`). Without it the result lies
         inside ``span(basis)`` and is the block diagonalisation alone (one round).
     n_points : points at which the span model's Hessian is taken. steps, width : of the additive fit.
@@ -272,9 +290,17 @@ def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int 
     validation.check_geometry(K, b, X.shape[1], what="group_directions")
     B = validation.array(basis, "basis", shape=(X.shape[1], K * b))
     seed = validation.seed(seed)
-    rounds = validation.whole(rounds, "rounds", low=1)
+    rounds = validation.whole(rounds, "rounds", low=1, high=_MAX_ROUNDS)
     refine = validation.boolean(refine, "refine")
     return_loss = validation.boolean(return_loss, "return_loss")
+    n_points = validation.whole(n_points, "n_points", low=1, high=10 ** 5)
+    steps = validation.whole(steps, "steps", low=1, high=10 ** 7)
+    width = validation.whole(width, "width", low=1, high=4096)
+    validation.check_count(rounds * steps, "rounds * steps (Adam steps of the additive refits)", limit=10 ** 6)
+    if np.ptp(y) == 0:
+        raise ValueError("y is constant: it depends on no direction of X, so there is nothing to group")
+    if not np.any(np.ptp(X, axis=0) > 0):
+        raise ValueError("X is constant: every row is the same, so there is nothing to group")
     B, r = np.linalg.qr(B)
     if np.any(np.abs(np.diag(r)) < 1e-10):
         raise ValueError("basis must have linearly independent columns")

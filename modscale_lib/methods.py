@@ -35,7 +35,7 @@ RANDOM = "modular, random"
 ORACLE = "modular, oracle"
 # The learning rule's variants (``learning_rule.find_module_projections(variant=...)``), in the order the
 # book introduces them.
-RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral", "grouped")
+RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")
 
 
 def rule(variant: str) -> str:

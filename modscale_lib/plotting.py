@@ -174,7 +174,7 @@ D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per numbe
 METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in every chapter
     "monolithic": THEORY, "random features": "#9467bd", "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
     "modular, deflation rule": "#6b8e23", "modular, backfit rule": OURS, "modular, spectral rule": "#e09b2d",
-    "modular, grouped rule": "#d1495b", "modular, oracle": "#2a9d5c",
+    "modular, grouped rule": "#d1495b", "modular, newton rule": "#17becf", "modular, oracle": "#2a9d5c",
     # the reviewers' controls (methods.CONTROLS)
     "monolithic, compute-matched": "#777777", "modular, random, K averaged": "#f08a6c",
     "modules without projections": "#8c564b", "modular, backfit rule, K/2 modules": "#7fb3e6",

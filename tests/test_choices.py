@@ -84,19 +84,6 @@ def test_the_restarts_row_names_the_default_variant():
     assert f'default `"{learning_rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
 
 
-def test_the_two_dimensional_rows_grid_claims_hold():
-    """The row says the monolithic network's chosen width lies inside its search grid and its chosen step is the
-    grid's largest (a grid edge, said openly): both are checked against the search's config."""
-    row = ROWS["sample complexity, modules of two dimensions"]
-    search, sweep = cfg("sample_complexity_capacity", "nonseparable"), cfg("sample_complexity_sweep", "nonseparable")
-    assert "its chosen width was inside it" in row
-    assert min(search.mlp_widths) < sweep.mlp_width < max(search.mlp_widths)
-    if "its chosen step is still the grid's largest" in row:
-        assert sweep.mlp_lr == max(search.mlp_lrs)
-    else:
-        assert sweep.mlp_lr < max(search.mlp_lrs)
-
-
 def test_the_notation_page_states_the_module_count():
     def modules(which):
         per = cfg("compositional_accuracy", which).modules_per_position

@@ -161,40 +161,47 @@ def test_grouping_bad_input():
 
 # -- the rule's "grouped" variant and its "auto" default --------------------------------------------------
 def test_grouped_variant_end_to_end():
-    """find_module_projections(variant="grouped") is moment_span + group_directions, and so is the default
-    at b = 2 (variant "auto")."""
+    """find_module_projections(variant="grouped") is moment_span + group_directions; the default at b = 2
+    (variant "auto") is the fast variant, newton, and finds the same modules."""
     from modscale_lib.learning_rule import DEFAULTS, find_module_projections
+    from modscale_lib.newton import newton_projections
 
     task = NonSeparableTask(8, 2, 2, seed=5, noise=0.1)
     X, y = task.sample(1000, seed=0)
-    assert DEFAULTS["variant"] == "auto"
-    U = find_module_projections(X, y, 2, 2, seed=1)
+    U = find_module_projections(X, y, 2, 2, variant="grouped", seed=1)
     assert U.shape == (2, 8, 2) and U.dtype == np.float64
     assert grouped_overlap(task.projections, U) > 0.9
     np.testing.assert_allclose(U, group_directions(X, y, moment_span(X, y, 4), 2, 2, seed=1), atol=1e-6)
+    assert DEFAULTS["variant"] == "auto"
+    fast = find_module_projections(X, y, 2, 2, seed=1)
+    np.testing.assert_array_equal(fast, newton_projections(X, y, 2, 2, seed=1))
+    assert grouped_overlap(task.projections, fast) > 0.99
 
 
 def test_auto_rule():
     from modscale_lib.learning_rule import resolve_variant
 
-    assert resolve_variant("auto", 3, 2, 12) == "grouped"
-    assert resolve_variant("auto", 2, 1, 8) == "backfit"                       # b = 1: nothing to group
+    assert resolve_variant("auto", 3, 2, 12) == "newton"
+    assert resolve_variant("auto", 2, 1, 8) == "newton"                        # any b
     assert resolve_variant("auto", 3, 2, 12, target_columns=10) == "backfit"   # several target columns
     assert resolve_variant("auto", 4, 2, 6) == "backfit"                       # K b > m
-    for v in ("paper", "deflation", "backfit", "spectral", "grouped"):
+    for v in ("paper", "deflation", "backfit", "spectral", "grouped", "newton"):
         assert resolve_variant(v, 3, 2, 12) == v
     with pytest.raises(ValueError, match="variant must be one of"):
         resolve_variant("greedy", 3, 2, 12)
 
 
-def test_auto_default_at_b1_is_backfit():
+def test_auto_default_at_b1_is_newton_and_backfit_for_several_columns():
     from modscale_lib.learning_rule import find_module_projections
 
     X = np.random.default_rng(0).standard_normal((200, 4))
     y = np.sin(2 * X[:, 0]) + np.cos(X[:, 1])
     kw = dict(steps=5, batch_size=64, seed=2)
     np.testing.assert_array_equal(find_module_projections(X, y, 2, 1, **kw),
-                                  find_module_projections(X, y, 2, 1, variant="backfit", **kw))
+                                  find_module_projections(X, y, 2, 1, variant="newton", **kw))
+    Y = np.stack([np.sin(2 * X[:, 0]), np.cos(X[:, 1])], axis=1)
+    np.testing.assert_array_equal(find_module_projections(X, Y, 2, 1, **kw),
+                                  find_module_projections(X, Y, 2, 1, variant="backfit", **kw))
 
 
 def test_grouped_variant_refuses_what_it_does_not_support():
@@ -210,3 +217,34 @@ def test_grouped_variant_refuses_what_it_does_not_support():
         find_module_projections(X, y, 2, 2, variant="grouped", return_history=True)
     with pytest.raises(ValueError, match="must be <= input_dim"):
         find_module_projections(X, y, 2, 4, variant="grouped")
+
+
+def test_group_directions_bounds_and_degenerate_inputs():
+    """A bound on rounds (each round is seconds of work) and clear errors for constant inputs, before any fit."""
+    import time
+
+    X = np.random.default_rng(0).standard_normal((60, 6))
+    y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
+    basis = np.eye(6)[:, :4]
+    start = time.process_time()
+    with pytest.raises(ValueError, match=r"rounds must be a whole number in \[1, 20\]"):
+        group_directions(X, y, basis, 2, 2, rounds=10 ** 9)
+    with pytest.raises(ValueError, match="y is constant"):
+        group_directions(X, np.zeros(60), basis, 2, 2)
+    with pytest.raises(ValueError, match="X is constant"):
+        group_directions(np.ones((60, 6)), y, basis, 2, 2)
+    with pytest.raises(ValueError, match="steps must be a whole number"):
+        group_directions(X, y, basis, 2, 2, steps=0)
+    assert time.process_time() - start < 1.0
+
+
+def test_fit_additive_detects_divergence():
+    from modscale_lib.grouping import fit_additive
+
+    task = NonSeparableTask(8, 2, 2, seed=0)
+    X, y = task.sample(300, seed=0)
+    init = task.projections + 0.1
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        fit_additive(X, y, init, lr=1e6, steps=100)
+    U, loss = fit_additive(X, y, init, steps=100)
+    assert np.isfinite(loss)

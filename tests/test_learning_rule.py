@@ -165,3 +165,117 @@ def test_normalised_objective_ignores_the_kernel_scale():
     large = kernel_objective(U, X, y, lambda z: 9.0 * rbf_kernel(z), 1e-2, normalise=True)
     assert float(small) == pytest.approx(float(large), rel=1e-10)
     assert float(kernel_objective(U, X, y, lambda z: 9.0 * rbf_kernel(z), 1e-2)) < float(small)
+
+
+# -- degenerate inputs and divergence -----------------------------------------------------------------------
+def test_orthonormalise_refuses_dependent_columns():
+    with pytest.raises(ValueError, match="linearly independent columns"):
+        orthonormalise(torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="linearly independent columns"):
+        orthonormalise(torch.tensor([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))     # the second column is twice the first
+    Q = orthonormalise(torch.randn(5, 2, dtype=torch.float64))
+    torch.testing.assert_close(Q.T @ Q, torch.eye(2, dtype=torch.float64))
+
+
+def test_moment_span_refuses_constant_inputs():
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    with pytest.raises(ValueError, match="y is constant"):
+        moment_span(X, np.full(50, 3.0), 2)
+    with pytest.raises(ValueError, match="X is constant"):
+        moment_span(np.ones((50, 4)), np.arange(50.0), 2)
+    with pytest.raises(ValueError, match="X is constant"):
+        moment_span(np.zeros((50, 4)), np.arange(50.0), 2)
+
+
+def test_a_diverging_search_is_detected_at_once():
+    """lr = 1e6: the projection parameters grow a million times in the first step; the search stops there
+    instead of running its 300 steps on parameters that float32 rounding no longer changes."""
+    import time
+
+    from modscale_lib.learning_rule import RuleDivergedError
+
+    task = SineWaveTask(8, 2, seed=0)
+    X, y = task.sample(400, seed=0)
+    start = time.process_time()
+    with pytest.raises(RuleDivergedError, match="lower lr"):
+        find_module_projections(X, y, 2, 1, variant="deflation", lr=1e6, batch_size=128)
+    assert time.process_time() - start < 2.0
+    with pytest.raises(FloatingPointError):   # the error is a FloatingPointError
+        find_module_projections(X, y, 2, 1, variant="paper", lr=1e5, steps=50, batch_size=128)
+
+
+# -- the fast variant, "newton" -------------------------------------------------------------------------------
+def test_newton_variant_finds_one_dimensional_modules():
+    task = SineWaveTask(16, 2, seed=1)
+    X, y = task.sample(3000, seed=0)
+    U = find_module_projections(X, y, 2, 1, variant="newton", seed=0)
+    assert U.shape == (2, 16, 1) and U.dtype == np.float64
+    np.testing.assert_allclose(np.einsum("kmb,kmc->kbc", U, U), np.ones((2, 1, 1)), atol=1e-12)
+    assert metrics.matched_similarity(task.projections, U) > 0.99
+
+
+def test_newton_variant_is_deterministic_and_thread_independent():
+    from modscale_lib.newton import newton_projections
+
+    task = SineWaveTask(8, 2, seed=2)
+    X, y = task.sample(600, seed=0)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        two = find_module_projections(X, y, 2, 1, variant="newton", seed=3)
+        torch.set_num_threads(1)
+        one = find_module_projections(X, y, 2, 1, variant="newton", seed=3)
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one, newton_projections(X, y, 2, 1, seed=3))
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"rounds": 10 ** 9}, ValueError, r"rounds must be a whole number in \[1, 20\]"),
+    ({"max_steps": -1}, ValueError, r"max_steps must be a whole number in \[0, 1000\]"),
+    ({"kernel_points": 5}, ValueError, r"kernel_points must be a whole number in \[20, 20000\]"),
+    ({"module_features": 0}, ValueError, "module_features must be a whole number"),
+    ({"tol": 0.0}, ValueError, "tol must be"),
+    ({"y": np.zeros(40)}, ValueError, "y is constant"),
+    ({"X": np.ones((40, 6))}, ValueError, "X is constant"),
+    ({"X": np.ones((10, 6)), "y": np.arange(10.0)}, ValueError, "X must have at least 20 row"),
+    ({"module_dim": 4}, ValueError, "must be <= input_dim"),
+    ({"X": np.full((40, 6), np.inf)}, ValueError, "finite"),
+])
+def test_newton_bad_input_is_named(kwargs, error, match):
+    from modscale_lib.newton import newton_projections
+
+    args = {"X": np.random.default_rng(0).standard_normal((40, 6)), "y": np.arange(40.0), "module_dim": 1} | kwargs
+    X, y, b = args.pop("X"), args.pop("y"), args.pop("module_dim")
+    with pytest.raises(error, match=match):
+        newton_projections(X, y, 2, b, **args)
+
+
+def test_newton_variant_refuses_what_it_does_not_support():
+    X = np.random.default_rng(0).standard_normal((100, 6))
+    y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
+    with pytest.raises(ValueError, match="single target column"):
+        find_module_projections(X, np.stack([y, y], 1), 2, 2, variant="newton")
+    with pytest.raises(ValueError, match="init=None"):
+        find_module_projections(X, y, 2, 2, variant="newton", init=np.zeros((2, 6, 2)))
+    with pytest.raises(ValueError, match="return_history"):
+        find_module_projections(X, y, 2, 2, variant="newton", return_history=True)
+    with pytest.raises(ValueError, match="must be <= input_dim"):
+        find_module_projections(X, y, 2, 4, variant="newton")
+
+
+def test_newton_steps_lower_the_leave_one_out_error():
+    """The refit only keeps steps that lower the additive model's leave-one-out error: more steps never raise
+    the returned loss, and no step (max_steps = 0) leaves the grouping of the moment span."""
+    from modscale_lib.modular_tasks import NonSeparableTask
+    from modscale_lib.newton import newton_projections
+    from modscale_lib.subspaces import grouped_overlap
+
+    task = NonSeparableTask(12, 3, 2, noise=0.1, seed=0)
+    X, y = task.sample(1500, seed=100)
+    U0, loss0 = newton_projections(X, y, 3, 2, max_steps=0, rounds=1, return_loss=True)
+    U, loss = newton_projections(X, y, 3, 2, return_loss=True)
+    assert loss <= loss0
+    assert grouped_overlap(task.projections, U) >= grouped_overlap(task.projections, U0) - 1e-3
+    assert grouped_overlap(task.projections, U) > 0.99

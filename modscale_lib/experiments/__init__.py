@@ -16,7 +16,7 @@ from .compositional_cifar import CompositionalCifarConfig, compositional_accurac
 from . import grouping_modules
 from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, RuleSensitivityConfig,
                               module_recovery, projection_training, rule_sensitivity)
-from .grouping_modules import ModuleGroupingConfig, module_grouping
+from .grouping_modules import ModuleGroupingConfig, RuleComparisonConfig, module_grouping, rule_comparison
 from .peers import PeerComparisonConfig, peer_comparison
 from .monolithic_steps import MonolithicStepsConfig, monolithic_steps
 from . import scaling_law
@@ -32,9 +32,9 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
-           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
-           "PeerComparisonConfig", "monolithic_steps", "MonolithicStepsConfig", "scaling_law_sweep", "ScalingLawConfig",
-           "scaling_law_capacity", "LawCapacityConfig"]
+           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "rule_comparison",
+           "RuleComparisonConfig", "peer_comparison", "PeerComparisonConfig", "monolithic_steps",
+           "MonolithicStepsConfig", "scaling_law_sweep", "ScalingLawConfig", "scaling_law_capacity", "LawCapacityConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
             sample_complexity, scaling_law, peers, compositional_cifar)

@@ -1,5 +1,6 @@
 """Experiments of the chapter *Modules of more than one dimension*: which directions each variant of the
-learning rule groups into a module, on tasks whose modules are identifiable (``NonSeparableTask``)."""
+learning rule groups into a module, on tasks whose modules are identifiable (``NonSeparableTask``), and the fast
+variant (``"newton"``) against the variants it replaces as the default, on the sample-complexity chapter's tasks."""
 from __future__ import annotations
 
 import time
@@ -9,17 +10,18 @@ import numpy as np
 
 from .. import seeding, validation
 from ..learning_rule import VARIANTS, find_module_projections
-from ..modular_tasks import MODULE_KINDS, NonSeparableTask
+from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..results import experiment
 from ..subspaces import grouped_overlap, union_overlap
 from .finding_modules import TimedStages
 from .common import check_fields, real, some_of, whole, wholes
 
-__all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST"]
+__all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
+           "paired_difference"]
 
 CHAPTER = "grouping_modules"
 RANDOM = "random"                  # random orthonormal modules: the chance level
-FAST = ("grouped", RANDOM)         # measured on the whole n grid; the kernel searches on ``search_n_grid``
+FAST = ("grouped", "newton", RANDOM)   # measured on the whole n grid; the kernel searches on ``search_n_grid``
 SEARCHES = "searches"              # the cell holding every kernel-search variant of one (kind, setting, n, seed)
 
 
@@ -29,10 +31,11 @@ class ModuleGroupingConfig:
     ``(n_modules[i], module_dim, input_dims[i])``: union (span) and grouped (matched-module) overlap with
     the true projections, and wall time per call.
 
-    ``grouped`` and ``random`` run on ``n_grid``; the kernel-search variants (``paper``, ``deflation``,
-    ``backfit``, ``spectral``), which cost about a minute per call, on ``search_n_grid`` with ``search_steps``
-    Adam steps per search. The first module kind gets these grids; the other kinds only ``grouped`` and
-    ``random``, at the ``n`` of ``n_grid`` in ``other_kinds_n_grid``. Task ``seed`` draws the task; its samples are drawn with seed ``100 + seed``.
+    ``grouped``, ``newton`` and ``random`` (``FAST``) run on ``n_grid``; the kernel-search variants (``paper``,
+    ``deflation``, ``backfit``, ``spectral``), which cost seconds per call, on ``search_n_grid`` with
+    ``search_steps`` Adam steps per search. The first module kind gets these grids; the other kinds only the
+    ``FAST`` variants, at the ``n`` of ``n_grid`` in ``other_kinds_n_grid``. Task ``seed`` draws the task; its
+    samples are drawn with seed ``100 + seed``.
 
     The kernel searches of one (kind, setting, n, seed) run as one cell: ``deflation`` is read from the
     ``backfit`` run (its first pass, the same projections bit for bit), and ``low_rank_gradient`` is the
@@ -42,10 +45,10 @@ class ModuleGroupingConfig:
     input_dims: tuple = (12, 16)
     module_dim: int = 2
     kinds: tuple = ("bump_ridge", "hermite")
-    variants: tuple = ("paper", "deflation", "backfit", "spectral", "grouped", RANDOM)
-    n_grid: tuple = (500, 1000)
-    search_n_grid: tuple = (1000,)
-    other_kinds_n_grid: tuple = (1000,)
+    variants: tuple = ("paper", "deflation", "backfit", "spectral", "grouped", "newton", RANDOM)
+    n_grid: tuple = (500, 1000, 2000, 4000)
+    search_n_grid: tuple = (500, 1000, 2000)
+    other_kinds_n_grid: tuple = (500, 1000, 2000, 4000)
     search_steps: int = 100
     noise: float = 0.1
     seeds: tuple = tuple(range(5))
@@ -62,7 +65,8 @@ class ModuleGroupingConfig:
 
     @classmethod
     def tiny(cls) -> "ModuleGroupingConfig":
-        return cls(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",), variants=("backfit", "grouped", RANDOM),
+        return cls(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",),
+                   variants=("backfit", "grouped", "newton", RANDOM),
                    n_grid=(80,), search_n_grid=(80,), other_kinds_n_grid=(80,), search_steps=3, seeds=(0,))
 
     def __post_init__(self):
@@ -129,8 +133,8 @@ def _cell(cfg: ModuleGroupingConfig, item: dict) -> dict:
     start = _now()
     if item["variant"] == RANDOM:
         return _scores(task, _random_modules(K, b, m, seed), start)
-    if item["variant"] == "grouped":
-        return _scores(task, find_module_projections(X, y, K, b, variant="grouped", seed=seed), start)
+    if item["variant"] in FAST:
+        return _scores(task, find_module_projections(X, y, K, b, variant=item["variant"], seed=seed), start)
     out, rule = {}, dict(steps=cfg.search_steps, seed=seed, low_rank_gradient=cfg.low_rank_gradient)
     searches = [v for v in cfg.variants if v not in FAST]
     for variant in [v for v in searches if v not in ("deflation", "backfit")]:
@@ -171,3 +175,148 @@ def module_grouping(cfg: ModuleGroupingConfig, cells=None) -> dict:
                 arrays[name][index] = scores[name]
     return dict(arrays, kinds=list(cfg.kinds), settings=[list(s) for s in settings],
                 variants=list(cfg.variants), n=list(ns), seeds=list(cfg.seeds))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The fast variant against the default it replaces, on the sample-complexity chapter's tasks
+# ---------------------------------------------------------------------------------------------------------
+SPAN_ONLY = ("paper", "deflation", "backfit", "spectral")   # the kernel searches: run at b = 1 only here
+ONE_COLUMN = ("grouped", "newton")                          # the variants that need b >= 2 (grouped) or any b
+
+
+def _applies(variant: str, module_dim: int) -> bool:
+    """Whether ``variant`` runs on tasks of modules of ``module_dim``: the kernel searches at ``b = 1`` only (at
+    ``b >= 2`` they pair directions of different modules: :func:`module_grouping`), ``grouped`` at ``b >= 2``
+    only (at ``b = 1`` there is nothing to group), ``newton`` and ``random`` at any ``b``."""
+    if variant in SPAN_ONLY:
+        return module_dim == 1
+    return module_dim >= 2 if variant == "grouped" else True
+
+
+@dataclass(frozen=True)
+class RuleComparisonConfig:
+    """The rule's variants on the tasks of the sample-complexity chapter (``modular_tasks.make_task``: noise-free,
+    ``Var(y) = 1``), one task per seed: union and grouped overlap with the true modules, and wall and process
+    CPU seconds per call.
+
+    ``tasks``: ``(kind, K, b)`` triples (the sine-wave task with ``b = 1``; a non-separable family with
+    ``b >= 2``), each on every ``m`` of ``m_grid`` and ``n`` of ``n_grid`` (the first ``n`` of one pool of
+    ``max(n_grid)`` samples drawn with seed 0, as the sample-complexity sweep draws its training pool). Each
+    variant runs where it applies (:func:`_applies`); the kernel searches with the sweep's settings
+    (``rule_steps`` Adam steps on minibatches of ``rule_batch``, ``rule_refine`` backfitting rounds)."""
+
+    tasks: tuple = (("sine", 2, 1), ("sine", 4, 1), ("bump_ridge", 2, 2))
+    m_grid: tuple = (8, 16, 32)
+    n_grid: tuple = (128, 512, 2048)
+    variants: tuple = ("newton", "backfit", "paper", "grouped", RANDOM)
+    seeds: tuple = tuple(range(10))
+    rule_steps: int = 100
+    rule_batch: int = 128
+    rule_refine: int = 1
+
+    @classmethod
+    def cpu(cls) -> "RuleComparisonConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "RuleComparisonConfig":
+        return cls(m_grid=(8, 16, 32, 64), n_grid=(128, 256, 512, 1024, 2048, 4096), seeds=tuple(range(20)))
+
+    @classmethod
+    def tiny(cls) -> "RuleComparisonConfig":
+        return cls(tasks=(("sine", 2, 1), ("bump_ridge", 2, 2)), m_grid=(5,), n_grid=(40, 60), seeds=(0,), rule_steps=2,
+                   rule_batch=16)
+
+    def __post_init__(self):
+        check_fields(self, m_grid=wholes(1, 4096), n_grid=wholes(20, 10 ** 7),
+                     variants=some_of(VARIANTS + (RANDOM,)), seeds=wholes(0), rule_steps=whole(1, 10 ** 6),
+                     rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100))
+        if isinstance(self.tasks, (str, bytes)) or not isinstance(self.tasks, (tuple, list)) or not self.tasks:
+            raise TypeError(f"tasks must be a non-empty tuple of (kind, K, b) triples, got {self.tasks!r}")
+        tasks = []
+        for i, spec in enumerate(self.tasks):
+            if not isinstance(spec, (tuple, list)) or len(spec) != 3:
+                raise ValueError(f"tasks[{i}] must be a (kind, K, b) triple, got {spec!r}")
+            K, b = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64), validation.whole(spec[2], f"tasks[{i}] b",
+                                                                                              low=1, high=64)
+            kind = check_task_kind(validation.choice(spec[0], f"tasks[{i}] kind", TASK_KINDS), b)
+            if K * b > min(self.m_grid):
+                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid (smallest {min(self.m_grid)})")
+            tasks.append((kind, K, b))
+        if len(set(tasks)) != len(tasks):
+            raise ValueError(f"tasks must not repeat a task, got {tasks}")
+        object.__setattr__(self, "tasks", tuple(tasks))
+
+    def items(self) -> list[dict]:
+        """One cell per (task, m, seed): every variant at every ``n``."""
+        return [{"task": t, "m": m, "seed": s} for t in range(len(self.tasks)) for m in self.m_grid for s in self.seeds]
+
+
+def _comparison_cell(cfg: RuleComparisonConfig, item: dict) -> dict:
+    """Overlaps and seconds (variant, n) of one (task, m, seed); NaN where a variant does not apply."""
+    kind, K, b = cfg.tasks[item["task"]]
+    m, seed = item["m"], item["seed"]
+    task = make_task(kind, m, K, b, seed=seed)
+    X_all, y_all = task.sample(max(cfg.n_grid), seed=0)
+    shape = (len(cfg.variants), len(cfg.n_grid))
+    out = {name: np.full(shape, np.nan) for name in ("union", "grouped", "seconds", "cpu_seconds")}
+    kernel = dict(steps=cfg.rule_steps, refine_passes=cfg.rule_refine, seed=seed)
+    for j, n in enumerate(cfg.n_grid):
+        X, y = np.asarray(X_all[:n], np.float64), np.asarray(y_all[:n], np.float64)
+        for v, variant in enumerate(cfg.variants):
+            if not _applies(variant, b):
+                continue
+            start = _now()
+            if variant == RANDOM:
+                U = _random_modules(K, b, m, seed)
+            elif variant in ONE_COLUMN:
+                U = find_module_projections(X, y, K, b, variant=variant, seed=seed)
+            else:
+                U = find_module_projections(X, y, K, b, variant=variant, batch_size=min(cfg.rule_batch, n), **kernel)
+            for name, value in _scores(task, U, start).items():
+                out[name][v, j] = value
+    return out
+
+
+@experiment("rule_comparison", version=1, config_type=RuleComparisonConfig, chapter=CHAPTER, sweep=True)
+def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
+    """Union and grouped overlap, wall and process CPU seconds per call, (task, variant, m, n, seed); NaN where a
+    variant does not apply to a task's ``b``.
+
+    A resumable sweep: each (task, m, seed) cell, every variant and ``n``, is stored as it finishes."""
+    items = cfg.items()
+    if cells is None:
+        outs = [_comparison_cell(cfg, item) for item in items]
+    else:
+        outs = cells.map(items, lambda item: _comparison_cell(cfg, item), desc="rule comparison (task, m, seed)")
+    shape = (len(cfg.tasks), len(cfg.m_grid), len(cfg.seeds), len(cfg.variants), len(cfg.n_grid))
+    arrays = {name: np.stack([o[name] for o in outs]).reshape(shape).transpose(0, 3, 1, 4, 2)
+              for name in ("union", "grouped", "seconds", "cpu_seconds")}
+    return dict(arrays, tasks=[list(t) for t in cfg.tasks], variants=list(cfg.variants), m=list(cfg.m_grid),
+                n=list(cfg.n_grid), seeds=list(cfg.seeds))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Read-outs
+# ---------------------------------------------------------------------------------------------------------
+def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
+    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
+    (:func:`modscale_lib.metrics.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
+    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
+    was not run (NaN).
+
+    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
+    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
+    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
+    """
+    from .. import metrics
+
+    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
+    if new.shape != old.shape:
+        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
+    tolerance = validation.real(tolerance, "tolerance", low=0.0)
+    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
+    mean, low, high = metrics.bootstrap_ci(diff, axis=axis)
+    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
+        high < -tolerance, "worse", "not distinguishable")))
+    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
