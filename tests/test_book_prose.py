@@ -36,6 +36,7 @@ ALLOWED = {
     ("peers", "95%"): "the confidence level of the bootstrap intervals (a definition)",
     ("compositional_cifar", "95%"): "the confidence level of the bootstrap intervals (a definition)",
     ("choices", "95%"): "the confidence level of the bootstrap intervals (a definition)",
+    ("findings", "95%"): "the confidence level of the chapters' intervals (a definition)",
     ("choices", "30%"): "the band around n = p left out of the calibration (an input, theory_fit.calibrate)",
     ("choices", "0.3"): "the smallest target of the theory chapter's figure (an input set in its code)",
     ("choices", "0.8"): "the largest target of the theory chapter's figure (an input set in its code)",

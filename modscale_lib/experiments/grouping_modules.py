@@ -202,7 +202,8 @@ class RuleComparisonConfig:
     ``tasks``: ``(kind, K, b)`` triples (the sine-wave task with ``b = 1``; a non-separable family with
     ``b >= 2``), each on every ``m`` of ``m_grid`` and ``n`` of ``n_grid`` (the first ``n`` of one pool of
     ``max(n_grid)`` samples drawn with seed 0, as the sample-complexity sweep draws its training pool). Each
-    variant runs where it applies (:func:`_applies`); the kernel searches with the sweep's settings
+    variant runs where it applies (the kernel searches at ``b = 1``, ``grouped`` at ``b >= 2``, ``newton`` and
+    ``random`` at any ``b``); the kernel searches with the sweep's settings
     (``rule_steps`` Adam steps on minibatches of ``rule_batch``, ``rule_refine`` backfitting rounds)."""
 
     tasks: tuple = (("sine", 2, 1), ("sine", 4, 1), ("bump_ridge", 2, 2))
