@@ -35,6 +35,6 @@ METHODS: dict[str, Callable[..., np.ndarray]] = {
 }
 """Every peer method by name; each is called as ``METHODS[name](X, y, n_directions, seed=seed)``."""
 
+#: How the book writes each method's name in tables and prose (the literature's spelling of the keys of METHODS).
 LABELS: dict[str, str] = {"sir": "SIR", "save": "SAVE", "phd": "pHd", "gkdr": "gKDR", "ppr": "PPR", "rfm": "RFM",
                           "egop": "EGOP"}
-"""How the book writes each method's name in tables and prose: the literature's spelling of :data:`METHODS`'s keys."""
