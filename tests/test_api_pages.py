@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_architecture import REEXPORTS
 
 ROOT = Path(__file__).resolve().parent.parent
