@@ -9,15 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import seeding, validation
-from ..learning_rule import VARIANTS, find_module_projections
+from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..results import experiment
 from ..subspaces import grouped_overlap, union_overlap
-from .finding_modules import TimedStages
 from .common import check_fields, real, some_of, whole, wholes
+from .finding_modules import TimedStages
 
 __all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
-           "paired_difference"]
+           "paired_difference", "span_start_overlap"]
 
 CHAPTER = "grouping_modules"
 RANDOM = "random"                  # random orthonormal modules: the chance level
@@ -55,16 +55,16 @@ class ModuleGroupingConfig:
     low_rank_gradient: bool = True
 
     @classmethod
-    def cpu(cls) -> "ModuleGroupingConfig":
+    def cpu(cls) -> ModuleGroupingConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "ModuleGroupingConfig":
+    def full(cls) -> ModuleGroupingConfig:
         return cls(n_grid=(250, 500, 1000, 2000, 4000, 6000), search_n_grid=(1000, 2000, 4000, 6000),
                    other_kinds_n_grid=(500, 1000, 2000, 4000, 6000), search_steps=300, seeds=tuple(range(10)))
 
     @classmethod
-    def tiny(cls) -> "ModuleGroupingConfig":
+    def tiny(cls) -> ModuleGroupingConfig:
         return cls(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",),
                    variants=("backfit", "grouped", "newton", RANDOM),
                    n_grid=(80,), search_n_grid=(80,), other_kinds_n_grid=(80,), search_steps=3, seeds=(0,))
@@ -125,11 +125,16 @@ def _now() -> tuple:
     return time.perf_counter(), time.process_time()
 
 
+def _training_set(cfg: ModuleGroupingConfig, kind: str, K: int, m: int, n: int, seed: int):
+    """The task of one cell and its training set: ``(task, X (n, m), y (n,))``, float64."""
+    task = NonSeparableTask(m, K, cfg.module_dim, module_kind=kind, noise=cfg.noise, seed=seed)
+    X, y = task.sample(n, seed=100 + seed)
+    return task, np.asarray(X, np.float64), np.asarray(y, np.float64)
+
+
 def _cell(cfg: ModuleGroupingConfig, item: dict) -> dict:
     K, b, m, seed = item["K"], cfg.module_dim, item["m"], item["seed"]
-    task = NonSeparableTask(m, K, b, module_kind=item["kind"], noise=cfg.noise, seed=seed)
-    X, y = task.sample(item["n"], seed=100 + seed)
-    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    task, X, y = _training_set(cfg, item["kind"], K, m, item["n"], seed)
     start = _now()
     if item["variant"] == RANDOM:
         return _scores(task, _random_modules(K, b, m, seed), start)
@@ -216,15 +221,15 @@ class RuleComparisonConfig:
     rule_refine: int = 1
 
     @classmethod
-    def cpu(cls) -> "RuleComparisonConfig":
+    def cpu(cls) -> RuleComparisonConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "RuleComparisonConfig":
+    def full(cls) -> RuleComparisonConfig:
         return cls(m_grid=(8, 16, 32, 64), n_grid=(128, 256, 512, 1024, 2048, 4096), seeds=tuple(range(20)))
 
     @classmethod
-    def tiny(cls) -> "RuleComparisonConfig":
+    def tiny(cls) -> RuleComparisonConfig:
         return cls(tasks=(("sine", 2, 1), ("bump_ridge", 2, 2)), m_grid=(5,), n_grid=(40, 60), seeds=(0,), rule_steps=2,
                    rule_batch=16)
 
@@ -238,11 +243,12 @@ class RuleComparisonConfig:
         for i, spec in enumerate(self.tasks):
             if not isinstance(spec, (tuple, list)) or len(spec) != 3:
                 raise ValueError(f"tasks[{i}] must be a (kind, K, b) triple, got {spec!r}")
-            K, b = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64), validation.whole(spec[2], f"tasks[{i}] b",
-                                                                                              low=1, high=64)
+            K = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64)
+            b = validation.whole(spec[2], f"tasks[{i}] b", low=1, high=64)
             kind = check_task_kind(validation.choice(spec[0], f"tasks[{i}] kind", TASK_KINDS), b)
             if K * b > min(self.m_grid):
-                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid (smallest {min(self.m_grid)})")
+                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid "
+                                 f"(smallest {min(self.m_grid)})")
             tasks.append((kind, K, b))
         if len(set(tasks)) != len(tasks):
             raise ValueError(f"tasks must not repeat a task, got {tasks}")
@@ -321,3 +327,22 @@ def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
     verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
         high < -tolerance, "worse", "not distinguishable")))
     return {"mean": mean, "low": low, "high": high, "verdict": verdict}
+
+
+def span_start_overlap(cfg: ModuleGroupingConfig, setting: int, kind: str = "bump_ridge") -> np.ndarray:
+    """The union overlap of the moment span (:func:`modscale_lib.learning_rule.moment_span`, the span that
+    ``grouped`` and ``newton`` start from) with the true modules, on the experiment's own training sets.
+
+    setting : the position of ``(K, b, m)`` in ``cfg.settings()``. kind : a module kind of ``NonSeparableTask``.
+    Returns an array (len(cfg.n_grid), len(cfg.seeds)): one overlap per ``n`` of ``n_grid`` and task seed.
+    Recomputed (a moment estimate per cell, no search), not read from a stored result."""
+    if not isinstance(cfg, ModuleGroupingConfig):
+        raise TypeError(f"cfg must be a ModuleGroupingConfig, got {type(cfg).__name__}")
+    K, b, m = cfg.settings()[validation.whole(setting, "setting", low=0, high=len(cfg.settings()) - 1)]
+    kind = validation.choice(kind, "kind", MODULE_KINDS)
+    out = np.zeros((len(cfg.n_grid), len(cfg.seeds)))
+    for i, n in enumerate(cfg.n_grid):
+        for j, seed in enumerate(cfg.seeds):
+            task, X, y = _training_set(cfg, kind, K, m, n, seed)
+            out[i, j] = union_overlap(task.projections, moment_span(X, y, K * b))
+    return out
