@@ -13,8 +13,8 @@ from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..results import experiment
 from ..subspaces import grouped_overlap, union_overlap
-from .common import check_fields, real, some_of, whole, wholes
 from .finding_modules import TimedStages
+from .common import check_fields, real, some_of, whole, wholes
 
 __all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
            "paired_difference", "span_start_overlap"]
@@ -55,16 +55,16 @@ class ModuleGroupingConfig:
     low_rank_gradient: bool = True
 
     @classmethod
-    def cpu(cls) -> ModuleGroupingConfig:
+    def cpu(cls) -> "ModuleGroupingConfig":
         return cls()
 
     @classmethod
-    def full(cls) -> ModuleGroupingConfig:
+    def full(cls) -> "ModuleGroupingConfig":
         return cls(n_grid=(250, 500, 1000, 2000, 4000, 6000), search_n_grid=(1000, 2000, 4000, 6000),
                    other_kinds_n_grid=(500, 1000, 2000, 4000, 6000), search_steps=300, seeds=tuple(range(10)))
 
     @classmethod
-    def tiny(cls) -> ModuleGroupingConfig:
+    def tiny(cls) -> "ModuleGroupingConfig":
         return cls(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",),
                    variants=("backfit", "grouped", "newton", RANDOM),
                    n_grid=(80,), search_n_grid=(80,), other_kinds_n_grid=(80,), search_steps=3, seeds=(0,))
@@ -221,15 +221,15 @@ class RuleComparisonConfig:
     rule_refine: int = 1
 
     @classmethod
-    def cpu(cls) -> RuleComparisonConfig:
+    def cpu(cls) -> "RuleComparisonConfig":
         return cls()
 
     @classmethod
-    def full(cls) -> RuleComparisonConfig:
+    def full(cls) -> "RuleComparisonConfig":
         return cls(m_grid=(8, 16, 32, 64), n_grid=(128, 256, 512, 1024, 2048, 4096), seeds=tuple(range(20)))
 
     @classmethod
-    def tiny(cls) -> RuleComparisonConfig:
+    def tiny(cls) -> "RuleComparisonConfig":
         return cls(tasks=(("sine", 2, 1), ("bump_ridge", 2, 2)), m_grid=(5,), n_grid=(40, 60), seeds=(0,), rule_steps=2,
                    rule_batch=16)
 
@@ -243,12 +243,11 @@ class RuleComparisonConfig:
         for i, spec in enumerate(self.tasks):
             if not isinstance(spec, (tuple, list)) or len(spec) != 3:
                 raise ValueError(f"tasks[{i}] must be a (kind, K, b) triple, got {spec!r}")
-            K = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64)
-            b = validation.whole(spec[2], f"tasks[{i}] b", low=1, high=64)
+            K, b = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64), validation.whole(spec[2], f"tasks[{i}] b",
+                                                                                              low=1, high=64)
             kind = check_task_kind(validation.choice(spec[0], f"tasks[{i}] kind", TASK_KINDS), b)
             if K * b > min(self.m_grid):
-                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid "
-                                 f"(smallest {min(self.m_grid)})")
+                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid (smallest {min(self.m_grid)})")
             tasks.append((kind, K, b))
         if len(set(tasks)) != len(tasks):
             raise ValueError(f"tasks must not repeat a task, got {tasks}")
