@@ -3,7 +3,7 @@ a paired comparison decided and how, how the runs below an overlap level failed,
 chapter's two tables as columns.
 
 Values only (numbers, arrays, lists of indices, columns of a table and short labels); the paired differences
-themselves are :func:`modscale_lib.experiments.grouping_modules.paired_difference`'s, whose output (a dict of
+themselves are :func:`paired_difference`'s, whose output (a dict of
 ``mean``, ``low``, ``high`` and ``verdict`` arrays) the functions here take as ``d``. Numpy only.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ import numpy as np
 from .analysis import format_ci
 from .core import array, bootstrap_ci, choice, real, whole
 
-__all__ = ["VERDICTS", "compared", "verdict_counts", "counts_text", "difference_text", "failures", "failure_rows",
+__all__ = ["paired_difference", "VERDICTS", "compared", "verdict_counts", "counts_text", "difference_text",
+           "failures", "failure_rows",
            "last_finite",
            "line_at", "cost_per_call", "cell_label", "newton_grouped_table", "task_label", "comparison_table",
            "default_verdict"]
@@ -21,6 +22,27 @@ __all__ = ["VERDICTS", "compared", "verdict_counts", "counts_text", "difference_
 #: The verdicts of ``paired_difference``, in the order the counts are read; ``""`` marks a cell not compared.
 VERDICTS = ("better", "not distinguishable", "worse")
 
+
+
+def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
+    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
+    (:func:`modscale_lib.core.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
+    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
+    was not run (NaN).
+
+    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
+    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
+    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
+    """
+    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
+    if new.shape != old.shape:
+        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
+    tolerance = real(tolerance, "tolerance", low=0.0)
+    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
+    mean, low, high = bootstrap_ci(diff, axis=axis)
+    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
+        high < -tolerance, "worse", "not distinguishable")))
+    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
 
 def _verdicts(verdict, name: str = "verdict") -> np.ndarray:
     """``verdict`` as a numpy array of strings, each ``""`` or one of :data:`VERDICTS`."""

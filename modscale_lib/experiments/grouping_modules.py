@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import seeding, validation
+from ..grouping_readout import paired_difference  # noqa: F401 (the chapter and tests import it from here too)
 from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..results import experiment
@@ -305,29 +306,6 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Read-outs
 # ---------------------------------------------------------------------------------------------------------
-def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
-    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
-    (:func:`modscale_lib.metrics.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
-    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
-    was not run (NaN).
-
-    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
-    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
-    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
-    """
-    from .. import metrics
-
-    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
-    if new.shape != old.shape:
-        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
-    tolerance = validation.real(tolerance, "tolerance", low=0.0)
-    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
-    mean, low, high = metrics.bootstrap_ci(diff, axis=axis)
-    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
-        high < -tolerance, "worse", "not distinguishable")))
-    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
-
-
 def span_start_overlap(cfg: ModuleGroupingConfig, setting: int, kind: str = "bump_ridge") -> np.ndarray:
     """The union overlap of the moment span (:func:`modscale_lib.learning_rule.moment_span`, the span that
     ``grouped`` and ``newton`` start from) with the true modules, on the experiment's own training sets.
