@@ -27,14 +27,27 @@ def test_the_named_configs_are_the_designed_study():
     assert brackets.grid_n(cpu.i_min) <= 16
     assert max(full.m_grid) == 256 and len(full.seeds) == 20 and all(m == 256 for m in full.max_m)
     assert {"he1:1", "he2:1", "he3:1"} <= set(full.tasks) and set(cpu.tasks) <= set(full.tasks)
-    rule = scaling_law.ScalingLawConfig.cpu_rule()
     per_task = [getattr(scaling_law.ScalingLawConfig, name)() for name in scaling_law.CPU_TASKS]
-    assert [c.tasks for c in per_task] == [(t,) for t in scaling_law.TASKS] == [(t,) for t in rule.tasks]
-    for c in per_task:                    # one task, its own network row: another task's search leaves the key
-        assert c.networks == tuple(r for r in rule.networks if r[0] == c.tasks[0])
-        assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps)
-    assert rule.methods == ("rule",) and scaling_law.method_label("rule", rule.rule_variant) in \
-        experiments.sample_complexity.methods.ALL
+    assert [c.tasks for c in per_task] == [(t,) for t in scaling_law.TASKS]
+    assert list(scaling_law.RULE_CONFIGS) == [f"{name}_rule" for name in scaling_law.CPU_TASKS]
+    for c, name in zip(per_task, scaling_law.CPU_TASKS):
+        rule = experiments.scaling_law_sweep.config(f"{name}_rule")
+        assert rule.tasks == c.tasks and rule.methods == ("rule",) and rule.rule_variant == scaling_law.RULE_VARIANT
+        # one task, its own network row: another task's search leaves both keys unchanged
+        assert rule.networks == c.networks == tuple(r for r in scaling_law.NETWORKS if r[0] == c.tasks[0])
+        assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps) and rule.max_m == (64,)
+        assert scaling_law.method_label("rule", rule.rule_variant) in experiments.sample_complexity.methods.ALL
+    assert scaling_law.RULE_VARIANT in scaling_law.methods.RULE_VARIANTS
+
+
+def test_the_chapter_reads_every_task_and_its_rule_or_says_how_to_compute_them():
+    stored, missing = scaling_law.load_stored()
+    assert set(stored) | set(missing) == set(scaling_law.CPU_TASKS) | set(scaling_law.RULE_CONFIGS)
+    assert not set(stored) & set(missing) and "cpu" in stored
+    for name, command in missing.items():
+        assert command.endswith(f"--config {name}")
+    for name, (cfg, res) in stored.items():
+        assert cfg == experiments.scaling_law_sweep.config(name) and len(res["method_labels"]) == len(cfg.methods)
 
 
 def test_bad_configs_are_refused_before_any_computation():

@@ -8,8 +8,8 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   MLP with its step chosen per network on validation among ``mlp_lr_factors`` times the searched step, widened
   per network by factors of 3 (``mlp_lr_extend`` times) while its choice sits at an end (a pilot at ``m = 4``
   chose the largest of three steps for half of the networks); modular
-  networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
-  the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
+  networks from random starts; the learned rule (``rule_variant``: ``RULE_VARIANT``, the fast default, in
+  configs of their own, one per task: ``RULE_CONFIGS``); the frozen oracle. Widths, depths and steps per task come from the validation
   search ``law_capacity`` (``NETWORKS``; a test checks them).
 * **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
   (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
@@ -26,7 +26,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   2.5 CPU-minutes (the MLP about 1 with its per-network steps, random starts 1.2 to 2.4, the oracle about 1,
   random features 0.5 to 2.2); the searches visit 2 to 4 points per seed once the start is predicted from the
   smaller ``m`` (up to 7 at the first ``m``); the task's sweep took 28 CPU-minutes and its capacity search 7.5.
-  So the five cpu tasks cost about 180 CPU-minutes with their searches, and the rule's cells (``cpu_rule``)
+  So the five cpu tasks cost about 180 CPU-minutes with their searches, and the rule's cells (``RULE_CONFIGS``)
   what random starts cost plus the rule's own calls.
 * **Cuts (cpu).** Tasks at ``K = 2`` only (sine, He_1, He_2, He_3, the non-separable ``bump_ridge``); the
   Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). Only random
@@ -34,6 +34,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,12 +47,16 @@ from .scaling_law_search import parse_task
 
 __all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
            "TASKS", "RULE_VARIANT", "check_tasks",
-           "load_stored", "CPU_TASKS"]
+           "load_stored", "CPU_TASKS", "RULE_CONFIGS"]
 
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
-#: The rule's variant in ``cpu_rule``: a placeholder until the fast default lands (then its name goes here).
-RULE_VARIANT = "backfit"
+#: The rule's variant in the rule configs (``RULE_CONFIGS``, ``full_rule``): the fast default,
+#: :mod:`modscale_lib.newton`.
+RULE_VARIANT = "newton"
+#: ``ScalingLawConfig.rule_variant``'s default, which the configs without the rule carry unused. It enters their
+#: keys (every field does), so it stays what the stored results were keyed with.
+_UNUSED_RULE_VARIANT = "backfit"
 TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")          # the cpu config's tasks, "kind:K"
 #: Per task: MLP width, depth and step; module width, depth and step, as chosen by the task's stored search
 #: (scaling_law_capacity, config of the same name; tools/run_scaling_law.py prints a row to copy here when it
@@ -61,9 +66,12 @@ NETWORKS = (("sine:2", 16, 4, 1e-2, 64, 3, 1e-2), ("he1:2", 64, 2, 1e-2, 64, 2, 
             ("he2:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he3:2", 64, 2, 1e-2, 64, 2, 1e-2),
             ("bump_ridge:2", 16, 5, 1e-2, 32, 3, 1e-2))
 #: The cpu configs, one result per task so that each task's chapter section stands as soon as it is computed
-#: (``cpu`` is the sine-wave task, the study's headline); the rule's cells for every task in one.
+#: (``cpu`` is the sine-wave task, the study's headline).
 CPU_TASKS = {"cpu": "sine:2", "cpu_he1": "he1:2", "cpu_he2": "he2:2", "cpu_he3": "he3:2", "cpu_bump": "bump_ridge:2"}
-NAMED = tuple(CPU_TASKS) + ("cpu_rule", "full", "full_rule")
+#: The learned rule's cells, one config per task, named after the task's config (``cpu`` -> ``cpu_rule``): each
+#: holds that task's row of ``NETWORKS`` only, so another task's search landing leaves its key unchanged.
+RULE_CONFIGS = {f"{name}_rule": task for name, task in CPU_TASKS.items()}
+NAMED = tuple(CPU_TASKS) + tuple(RULE_CONFIGS) + ("full", "full_rule")
 
 
 def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
@@ -117,7 +125,7 @@ class ScalingLawConfig:
     tasks: tuple = ("sine:2",)
     methods: tuple = ("random_features", "monolithic", "random", "oracle")
     max_m: tuple = (128, 64, 64, 128)
-    rule_variant: str = RULE_VARIANT
+    rule_variant: str = _UNUSED_RULE_VARIANT
     rule_steps: int = 0
     m_grid: tuple = (4, 8, 16, 32, 64, 128)
     seeds: tuple = tuple(range(10))
@@ -166,9 +174,30 @@ class ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
+    def rule_for_task(cls, task: str) -> "ScalingLawConfig":
+        """The learned rule's cells (``RULE_VARIANT``) of one task of ``TASKS``, at its cpu config's dimensions,
+        seeds and network row."""
+        return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT)
+
+    @classmethod
     def cpu_rule(cls) -> "ScalingLawConfig":
-        """The learned rule's cells, at the cpu configs' tasks, dimensions, seeds and networks."""
-        return cls(tasks=TASKS, networks=NETWORKS, methods=("rule",), max_m=(64,))
+        return cls.rule_for_task(RULE_CONFIGS["cpu_rule"])
+
+    @classmethod
+    def cpu_he1_rule(cls) -> "ScalingLawConfig":
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he1_rule"])
+
+    @classmethod
+    def cpu_he2_rule(cls) -> "ScalingLawConfig":
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he2_rule"])
+
+    @classmethod
+    def cpu_he3_rule(cls) -> "ScalingLawConfig":
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he3_rule"])
+
+    @classmethod
+    def cpu_bump_rule(cls) -> "ScalingLawConfig":
+        return cls.rule_for_task(RULE_CONFIGS["cpu_bump_rule"])
 
     @classmethod
     def full(cls) -> "ScalingLawConfig":
@@ -180,7 +209,7 @@ class ScalingLawConfig:
     def full_rule(cls) -> "ScalingLawConfig":
         full = cls.full()
         return cls(tasks=full.tasks, methods=("rule",), max_m=(256,), m_grid=full.m_grid, seeds=full.seeds,
-                   i_max=full.i_max, networks=full.networks)
+                   i_max=full.i_max, networks=full.networks, rule_variant=RULE_VARIANT)
 
     @classmethod
     def tiny(cls) -> "ScalingLawConfig":
@@ -273,9 +302,11 @@ def _assemble(cfg, outs: dict) -> dict:
     return res
 
 
-def load_stored(names=tuple(CPU_TASKS) + ("cpu_rule",)) -> tuple[dict, dict]:
-    """The study's stored results among the named configs ``names``, as ``{name: (config, result)}``, and the
-    command that computes each one that is not stored yet, ``{name: command}`` (nothing is computed here)."""
+def load_stored(names=tuple(CPU_TASKS) + tuple(RULE_CONFIGS)) -> tuple[dict, dict]:
+    """The study's stored results among the named configs ``names`` (default: every cpu task's and its rule's), as
+    ``{name: (config, result)}``, and the command that computes each one that is not stored yet, ``{name:
+    command}`` (nothing is computed here). A task's learners may thus come from two results (its own and its
+    rule's); :func:`modscale_lib.law_readout.by_task` gathers them."""
     stored, missing = {}, {}
     for name in names:
         cfg = scaling_law_sweep.config(name)
