@@ -148,7 +148,9 @@ def visits_per_seed(res) -> np.ndarray:
 def interval(q: dict, fmt: str = ".2f") -> str:
     """``"<estimate> [<low>, <high>]"`` of a fitted quantity of :mod:`modscale_lib.laws` (an end that does not
     hold, where the fit is a bound, as ``inf``)."""
-    num = lambda x: _number(x) if math.isinf(x) else format(x, fmt)
+    def num(x):
+        return _number(x) if math.isinf(x) else format(x, fmt)
+
     return f"{num(q['estimate'])} [{num(q['low'])}, {num(q['high'])}]"
 
 
@@ -258,7 +260,8 @@ def ratio_text(r: dict) -> str:
     text = f"{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
     if not r.get("censored"):
         return text
-    return f"{text} (rests on censored medians: growths {r.get('bound_a') or 'exact'} and {r.get('bound_b') or 'exact'})"
+    bounds = r.get("bound_a") or "exact", r.get("bound_b") or "exact"
+    return f"{text} (rests on censored medians: growths {bounds[0]} and {bounds[1]})"
 
 
 def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) -> dict:
@@ -323,5 +326,6 @@ def by_task(studies: dict, target: float) -> tuple[list, list, np.ndarray, np.nd
         n, c = samples_needed(res, cfg, target)
         for a, task in enumerate(cfg.tasks):
             for b, label in enumerate(res["method_labels"]):
-                n_star[tasks.index(task), labels.index(label)], cens[tasks.index(task), labels.index(label)] = n[a, b], c[a, b]
+                where = tasks.index(task), labels.index(label)
+                n_star[where], cens[where] = n[a, b], c[a, b]
     return tasks, labels, n_star, cens

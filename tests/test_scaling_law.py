@@ -90,7 +90,8 @@ def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny)
     rule = TINY.methods.index("rule")
     sim = tiny["similarity"][:, rule][tiny["index"][:, rule] >= 0]
     assert np.all((sim >= 0) & (sim <= 1 + 1e-9))
-    assert tiny["method_labels"][rule] == "modular, backfit rule" and np.all(tiny["cpu_s"][np.isfinite(tiny["cpu_s"])] > 0)
+    assert tiny["method_labels"][rule] == "modular, backfit rule"
+    assert np.all(tiny["cpu_s"][np.isfinite(tiny["cpu_s"])] > 0)
 
 
 def test_a_killed_sweep_resumes_to_the_same_result(tiny, tmp_path, monkeypatch):
@@ -118,7 +119,10 @@ def test_a_network_stopped_by_the_step_cap_is_trained_again_longer():
     task, (X, y), (Xv, yv), (Xt, yt) = scaling_law_search.task_data("he2:1", 4, 0, 64, 50, 50)
     data = tuple(np.stack([a, a]) for a in (X, y, Xv, yv))
     test = (np.stack([Xt, Xt]), np.stack([yt, yt]))
-    build = lambda idx: MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
+
+    def build(idx):
+        return MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
+
     out = scaling_law_search.train_members(build, data, test, [64, 32], 1e-2, cfg)
     assert np.all(out["steps"] == 40) and np.all(out["best_step"] <= 40)   # still improving at 10 and 20
     alone = build([0])
@@ -131,8 +135,11 @@ def test_a_plateau_stops_training_and_keeps_the_best_weights():
     torch.manual_seed(0)
     X = np.random.default_rng(0).standard_normal((256, 3)).astype(np.float32)
     y = X[:, 0] - X[:, 1] ** 2
-    run = lambda delta: fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2,
-                            steps=3000, batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+
+    def run(delta):
+        return fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2, steps=3000,
+                   batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+
     strict, loose = run(0.0), run(0.05)
     assert loose.history_steps[-1] < strict.history_steps[-1]
     assert np.all(loose.val_loss == np.min(loose.history_val, axis=0))     # still each model's best
@@ -274,7 +281,8 @@ def test_the_study_runs_the_networks_its_stored_searches_chose():
         net = experiments.scaling_law_sweep.config(name).network(cap_cfg.tasks[0])
         assert (net["mlp_depth"], net["mlp_width"]) == chosen["mlp"][:2], name
         assert (net["module_depth"], net["module_width"]) == chosen["modules"][:2], name
-        assert net["mlp_lr"] == pytest.approx(chosen["mlp"][2]) and net["module_lr"] == pytest.approx(chosen["modules"][2])
+        assert net["mlp_lr"] == pytest.approx(chosen["mlp"][2])
+        assert net["module_lr"] == pytest.approx(chosen["modules"][2])
         assert all(flag in (True, "domain") for f in law_capacity.FAMILIES for flag in chosen["interior"][f]), name
         checked += 1
     assert checked >= 1

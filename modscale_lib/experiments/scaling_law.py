@@ -9,8 +9,8 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   per network by factors of 3 (``mlp_lr_extend`` times) while its choice sits at an end (a pilot at ``m = 4``
   chose the largest of three steps for half of the networks); modular
   networks from random starts; the learned rule (``rule_variant``: ``RULE_VARIANT``, the fast default, in
-  configs of their own, one per task: ``RULE_CONFIGS``); the frozen oracle. Widths, depths and steps per task come from the validation
-  search ``law_capacity`` (``NETWORKS``; a test checks them).
+  configs of their own, one per task: ``RULE_CONFIGS``); the frozen oracle. Widths, depths and steps per task
+  come from the validation search ``law_capacity`` (``NETWORKS``; a test checks them).
 * **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
   (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
   (main first), starting from the median ``n*`` of the smaller ``m`` (extrapolated in log-log). All seeds of
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -116,8 +117,9 @@ class ScalingLawConfig:
 
     tasks : ``"kind:K"`` strings (``parse_task``). methods : kinds of ``METHOD_KINDS``, each run for
     ``m`` up to its entry of ``max_m``; ``bracket_all``: the methods whose search brackets every target (the
-    others bracket the main target only, and the rest are read where their visits happen to bracket them). rule_variant, rule_steps : the rule's variant and its search steps per
-    module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
+    others bracket the main target only, and the rest are read where their visits happen to bracket them).
+    rule_variant, rule_steps : the rule's variant (unused unless ``methods`` holds ``"rule"``) and its search
+    steps per module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
     first. Grid: indices ``i_min .. i_max`` of ``n = 2^(i/2)``; ``first_index`` starts the smallest ``m``.
     networks : per task the networks' capacity and step (``NETWORKS``). Training as in the docstring.
     """
@@ -149,73 +151,74 @@ class ScalingLawConfig:
     n_test: int = 4000
 
     @classmethod
-    def for_task(cls, task: str) -> "ScalingLawConfig":
+    def for_task(cls, task: str) -> ScalingLawConfig:
         """The cpu study of one task of ``TASKS``, with that task's row of ``NETWORKS``."""
         return cls(tasks=(task,), networks=tuple(r for r in NETWORKS if r[0] == task))
 
     @classmethod
-    def cpu(cls) -> "ScalingLawConfig":
+    def cpu(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu"])
 
     @classmethod
-    def cpu_he1(cls) -> "ScalingLawConfig":
+    def cpu_he1(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he1"])
 
     @classmethod
-    def cpu_he2(cls) -> "ScalingLawConfig":
+    def cpu_he2(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he2"])
 
     @classmethod
-    def cpu_he3(cls) -> "ScalingLawConfig":
+    def cpu_he3(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he3"])
 
     @classmethod
-    def cpu_bump(cls) -> "ScalingLawConfig":
+    def cpu_bump(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
-    def rule_for_task(cls, task: str) -> "ScalingLawConfig":
+    def rule_for_task(cls, task: str) -> ScalingLawConfig:
         """The learned rule's cells (``RULE_VARIANT``) of one task of ``TASKS``, at its cpu config's dimensions,
         seeds and network row."""
         return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT)
 
     @classmethod
-    def cpu_rule(cls) -> "ScalingLawConfig":
+    def cpu_rule(cls) -> ScalingLawConfig:
         return cls.rule_for_task(RULE_CONFIGS["cpu_rule"])
 
     @classmethod
-    def cpu_he1_rule(cls) -> "ScalingLawConfig":
+    def cpu_he1_rule(cls) -> ScalingLawConfig:
         return cls.rule_for_task(RULE_CONFIGS["cpu_he1_rule"])
 
     @classmethod
-    def cpu_he2_rule(cls) -> "ScalingLawConfig":
+    def cpu_he2_rule(cls) -> ScalingLawConfig:
         return cls.rule_for_task(RULE_CONFIGS["cpu_he2_rule"])
 
     @classmethod
-    def cpu_he3_rule(cls) -> "ScalingLawConfig":
+    def cpu_he3_rule(cls) -> ScalingLawConfig:
         return cls.rule_for_task(RULE_CONFIGS["cpu_he3_rule"])
 
     @classmethod
-    def cpu_bump_rule(cls) -> "ScalingLawConfig":
+    def cpu_bump_rule(cls) -> ScalingLawConfig:
         return cls.rule_for_task(RULE_CONFIGS["cpu_bump_rule"])
 
     @classmethod
-    def full(cls) -> "ScalingLawConfig":
+    def full(cls) -> ScalingLawConfig:
         return cls(tasks=TASKS + ("he1:1", "he2:1", "he3:1"), m_grid=(4, 8, 16, 32, 64, 128, 256),
                    max_m=(256, 256, 256, 256), seeds=tuple(range(20)), i_max=36, rf_features=8192,
                    networks=NETWORKS + tuple((f"he{k}:1",) + r[1:] for k, r in zip((1, 2, 3), NETWORKS[1:4])))
 
     @classmethod
-    def full_rule(cls) -> "ScalingLawConfig":
+    def full_rule(cls) -> ScalingLawConfig:
         full = cls.full()
         return cls(tasks=full.tasks, methods=("rule",), max_m=(256,), m_grid=full.m_grid, seeds=full.seeds,
                    i_max=full.i_max, networks=full.networks, rule_variant=RULE_VARIANT)
 
     @classmethod
-    def tiny(cls) -> "ScalingLawConfig":
+    def tiny(cls) -> ScalingLawConfig:
         return cls(tasks=("he2:1", "bump_ridge:1"), methods=METHOD_KINDS, max_m=(8, 4, 4, 8, 4), m_grid=(4, 8),
-                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12, first_index=8, rf_features=32, steps=20, max_steps=40,
-                   patience=2, eval_every=5, n_val=50, n_test=100,
+                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12,
+                   first_index=8, rf_features=32, steps=20, max_steps=40, patience=2, eval_every=5, n_val=50,
+                   n_test=100,
                    networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)))
 
     def __post_init__(self):
@@ -226,7 +229,8 @@ class ScalingLawConfig:
                      bracket_all=lambda v, n: () if v == () else some_of(METHOD_KINDS)(v, n),
                      i_min=whole(0, 60), i_max=whole(1, 60),
                      first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
-                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10), rf_features=whole(1, 65536),
+                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10),
+                     rf_features=whole(1, 65536),
                      steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
                      patience=whole(1, 10 ** 4), eval_every=whole(1, 10 ** 6), min_delta=real(0, 0.5),
                      n_val=whole(2, 10 ** 7), n_test=whole(2, 10 ** 7))
@@ -279,11 +283,15 @@ def scaling_law_sweep(cfg: ScalingLawConfig, cells) -> dict:
         items = [{"task": t, "method": k, "m": m} for t in cfg.tasks for k in cfg.methods if cfg.runs(k, m)]
         previous = {(t, k): [(mm, outs[t, k, mm]["median_log_n"]) for mm in cfg.m_grid if (t, k, mm) in outs]
                     for t in cfg.tasks for k in cfg.methods}
-        done = cells.map(items, lambda it: search.search_cell(cfg, it["task"], it["method"], it["m"],
-                                                       previous[it["task"], it["method"]]),
-                         desc=f"scaling law, m = {m} (task, method)")
+        done = cells.map(items, partial(_search_item, cfg, previous), desc=f"scaling law, m = {m} (task, method)")
         outs.update({(it["task"], it["method"], m): o for it, o in zip(items, done)})
     return _assemble(cfg, outs)
+
+
+def _search_item(cfg, previous: dict, item: dict) -> dict:
+    """The search cell of ``item`` (task, method, m), started from ``previous[task, method]``, the median
+    ``log n*`` at the smaller ``m``."""
+    return search.search_cell(cfg, item["task"], item["method"], item["m"], previous[item["task"], item["method"]])
 
 
 def _assemble(cfg, outs: dict) -> dict:
