@@ -36,6 +36,9 @@ def test_the_named_configs_are_the_designed_study():
         # one task, its own network row: another task's search leaves both keys unchanged
         assert rule.networks == c.networks == tuple(r for r in scaling_law.NETWORKS if r[0] == c.tasks[0])
         assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps) and rule.max_m == (64,)
+        # the rule's grid starts at the fewest samples its variant accepts, and no lower than the others'
+        assert brackets.grid_n(rule.i_min) >= scaling_law.RULE_MIN_SAMPLES > brackets.grid_n(rule.i_min - 1)
+        assert rule.i_min >= c.i_min and rule.first_index > rule.i_min
         assert scaling_law.method_label("rule", rule.rule_variant) in experiments.sample_complexity.methods.ALL
     assert scaling_law.RULE_VARIANT in scaling_law.methods.RULE_VARIANTS
 

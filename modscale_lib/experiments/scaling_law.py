@@ -40,7 +40,7 @@ from functools import partial
 
 import numpy as np
 
-from .. import methods, results
+from .. import brackets, methods, results
 from ..results import experiment
 from . import scaling_law_search as search
 from .common import check_fields, one_of, real, reals, some_of, whole, wholes
@@ -48,13 +48,16 @@ from .scaling_law_search import parse_task
 
 __all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
            "TASKS", "RULE_VARIANT", "check_tasks",
-           "load_stored", "CPU_TASKS", "RULE_CONFIGS"]
+           "load_stored", "CPU_TASKS", "RULE_CONFIGS", "RULE_MIN_SAMPLES"]
 
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
 #: The rule's variant in the rule configs (``RULE_CONFIGS``, ``full_rule``): the fast default,
 #: :mod:`modscale_lib.newton`.
 RULE_VARIANT = "newton"
+#: The fewest samples the rule's variant accepts (``newton_projections`` refuses fewer rows): the rule configs'
+#: grid starts at the first ``n`` at or above it, so a search that succeeds there is censored below.
+RULE_MIN_SAMPLES = 20
 #: ``ScalingLawConfig.rule_variant``'s default, which the configs without the rule carry unused. It enters their
 #: keys (every field does), so it stays what the stored results were keyed with.
 _UNUSED_RULE_VARIANT = "backfit"
@@ -178,8 +181,10 @@ class ScalingLawConfig:
     @classmethod
     def rule_for_task(cls, task: str) -> ScalingLawConfig:
         """The learned rule's cells (``RULE_VARIANT``) of one task of ``TASKS``, at its cpu config's dimensions,
-        seeds and network row."""
-        return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT)
+        seeds and network row, on the grid from the first ``n`` of at least ``RULE_MIN_SAMPLES``."""
+        i_min = next(i for i in range(61) if brackets.grid_n(i) >= RULE_MIN_SAMPLES)
+        return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT,
+                                   i_min=i_min)
 
     @classmethod
     def cpu_rule(cls) -> ScalingLawConfig:
