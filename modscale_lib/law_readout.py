@@ -268,30 +268,33 @@ def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) ->
     """Learner ``a`` against learner ``b`` on the same task draws, per task of ``studies``: the difference of their
     power-law exponents (the slope of ``log(n*_a / n*_b)`` against ``log m``) and the ratio ``n*_a / n*_b`` at
     the largest ``m`` both ran (geometric mean over seeds), each with the jackknife-t interval over seeds of
-    :func:`modscale_lib.laws.slope_ci` and :func:`modscale_lib.laws.mean_ci`. Only seeds measured (not
-    censored) for both learners at every such ``m`` enter; a task with fewer than two is left out.
+    :func:`modscale_lib.laws.slope_ci` and :func:`modscale_lib.laws.mean_ci`. The two learners may come from
+    different results of a task (:func:`by_task` gathers them; a seed is the same task draw in every result).
+    Only seeds measured (not censored) for both learners at every such ``m`` enter; a task with fewer than two
+    is left out.
 
     Returns ``{task: {"seeds": int, "m": (M,), "exponent_difference": (estimate, low, high),
     "level_ratio": (estimate, low, high)}}``."""
     out = {}
-    for cfg, res in studies.values():
-        labels = list(res["method_labels"])
-        if label_a not in labels or label_b not in labels:
+    if not studies:
+        return out
+    tasks, labels, n_star, cens = by_task(studies, target)
+    if label_a not in labels or label_b not in labels:
+        return out
+    a, b = labels.index(label_a), labels.index(label_b)
+    m_grid = np.asarray(next(iter(studies.values()))[0].m_grid, dtype=float)
+    for t, task in enumerate(tasks):
+        ran = [c for c in range(m_grid.size) if np.any(cens[t, a, c] != "missing")
+               and np.any(cens[t, b, c] != "missing")]
+        ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
+        if ok.sum() < 2 or len(ran) < 2:
             continue
-        a, b = labels.index(label_a), labels.index(label_b)
-        n_star, cens = samples_needed(res, cfg, target)
-        for t, task in enumerate(cfg.tasks):
-            ran = [c for c in range(len(cfg.m_grid)) if np.any(cens[t, a, c] != "missing")
-                   and np.any(cens[t, b, c] != "missing")]
-            ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
-            if ok.sum() < 2 or len(ran) < 2:
-                continue
-            m = np.asarray(cfg.m_grid, dtype=float)[ran]
-            log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
-            slope = laws.slope_ci(np.log(m), log_ratio)
-            level = laws.mean_ci(log_ratio[:, -1])
-            out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
-                         "level_ratio": tuple(float(np.exp(v)) for v in level)}
+        m = m_grid[ran]
+        log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
+        slope = laws.slope_ci(np.log(m), log_ratio)
+        level = laws.mean_ci(log_ratio[:, -1])
+        out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
+                     "level_ratio": tuple(float(np.exp(v)) for v in level)}
     return out
 
 

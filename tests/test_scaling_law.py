@@ -314,6 +314,15 @@ def test_a_paired_contrast_reads_back_the_difference_of_exponents():
     c = law_readout.paired_contrast({"cpu": (cfg, both)}, 0.1, "monolithic", "modular, oracle")["sine:2"]
     assert c["seeds"] == len(cfg.seeds) and c["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
     assert c["level_ratio"][0] == pytest.approx(64.0, rel=0.05)
+    # the same two learners stored as two results of the task (the rule's cells are a result of their own)
+    one = {"cpu": (dataclasses.replace(cfg, methods=("monolithic",), max_m=(64,)),
+                   dict(steep, method_labels=["monolithic"])),
+           "cpu_rule": (dataclasses.replace(cfg, methods=("oracle",), max_m=(64,)),
+                        dict(flat, method_labels=["modular, oracle"]))}
+    apart = law_readout.paired_contrast(one, 0.1, "monolithic", "modular, oracle")["sine:2"]
+    assert apart["exponent_difference"] == pytest.approx(c["exponent_difference"])
+    assert apart["level_ratio"] == pytest.approx(c["level_ratio"]) and apart["seeds"] == c["seeds"]
+    assert law_readout.paired_contrast(one, 0.1, "monolithic", "modular, random") == {}
 
 
 def test_the_jump_to_censoring_bounds_the_slope():
