@@ -273,8 +273,13 @@ def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) ->
     Only seeds measured (not censored) for both learners at every such ``m`` enter; a task with fewer than two
     is left out.
 
+    The exponent difference is also given over the upper half of those ``m`` (from the middle one up), with the
+    seeds measured there: a learner near the grid's floor, or near a constant cost, at the smallest ``m`` bends
+    its curve there, and a difference of laws must persist at the largest ``m``.
+
     Returns ``{task: {"seeds": int, "m": (M,), "exponent_difference": (estimate, low, high),
-    "level_ratio": (estimate, low, high)}}``."""
+    "level_ratio": (estimate, low, high), "upper": None or {"seeds": int, "m": (M',), "exponent_difference":
+    (estimate, low, high)}}}``."""
     out = {}
     if not studies:
         return out
@@ -293,8 +298,15 @@ def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) ->
         log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
         slope = laws.slope_ci(np.log(m), log_ratio)
         level = laws.mean_ci(log_ratio[:, -1])
+        top = ran[(len(ran) - 1) // 2:]
+        ok_top = np.all((cens[t, a][top] == "") & (cens[t, b][top] == ""), axis=0)
+        upper = None
+        if ok_top.sum() >= 2 and len(top) >= 2 and len(top) < len(ran):
+            log_top = np.log(n_star[t, a][top][:, ok_top] / n_star[t, b][top][:, ok_top]).T
+            upper = {"seeds": int(ok_top.sum()), "m": m_grid[top],
+                     "exponent_difference": laws.slope_ci(np.log(m_grid[top]), log_top)}
         out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
-                     "level_ratio": tuple(float(np.exp(v)) for v in level)}
+                     "level_ratio": tuple(float(np.exp(v)) for v in level), "upper": upper}
     return out
 
 

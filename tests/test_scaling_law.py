@@ -323,6 +323,9 @@ def test_a_paired_contrast_reads_back_the_difference_of_exponents():
     assert apart["exponent_difference"] == pytest.approx(c["exponent_difference"])
     assert apart["level_ratio"] == pytest.approx(c["level_ratio"]) and apart["seeds"] == c["seeds"]
     assert law_readout.paired_contrast(one, 0.1, "monolithic", "modular, random") == {}
+    up = c["upper"]                                    # from the middle m up, every seed measured there
+    assert list(up["m"]) == list(c["m"][(len(c["m"]) - 1) // 2:]) and up["seeds"] == len(cfg.seeds)
+    assert up["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
 
 
 def test_the_jump_to_censoring_bounds_the_slope():
