@@ -41,6 +41,7 @@ ALLOWED = {
     ("choices", "0.8"): "the largest target of the theory chapter's figure (an input set in its code)",
     ("choices", "0.25"): "the middle label-noise variance of the theory-vs-networks grid (an input)",
     ("choices", "0.1"): "the deflation's smallest ridge (an input of learning_rule)",
+    ("choices", "1%"): "the scaling law's plateau, min_delta (an input; test_choices checks it against the config)",
     ("choices", "one fifth"): "the share held out by construction: class sums are uniform mod 5 (holdout_mod=5)",
     ("sine_wave_task", "0.5"): "the second component's amplitude, from tasks.DEFAULT_AMPLITUDES (an input)",
     ("sine_wave_task", "0.2"): "the third component's amplitude, from tasks.DEFAULT_AMPLITUDES (an input)",
