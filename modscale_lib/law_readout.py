@@ -12,7 +12,8 @@ import numpy as np
 
 from . import brackets, laws, methods, validation
 
-__all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
+__all__ = ["samples_needed", "law_inputs", "law_line", "short_label", "stopping_summary", "choice_shares",
+           "median_n_star",
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
            "decisions", "seed_sd",
            "growth_inputs", "ratio_text", "paired_contrast",
@@ -83,6 +84,21 @@ def law_line(decision: dict) -> str:
     a, conf = decision["alpha"], decision.get("confidence", 0.95)
     return (f"law {decision['law']}: exponent {_number(a['estimate'])} [{conf:.0%} CI {_number(a['low'])}, "
             f"{_number(a['high'])}]")
+
+
+#: Short names of the learners, so that a verdict line fits the page without wrapping.
+_SHORT = {methods.MONOLITHIC: "MLP", methods.RANDOM_FEATURES: "RF", methods.RANDOM: "random",
+          methods.ORACLE: "oracle"}
+
+
+def short_label(label: str) -> str:
+    """A learner's short name for one-line printouts: ``MLP``, ``RF``, ``random``, ``oracle``, and ``<variant>
+    rule`` for the learned rule's variants (``"modular, newton rule"`` -> ``"newton rule"``)."""
+    if label in _SHORT:
+        return _SHORT[label]
+    if label.startswith("modular, ") and label.endswith(" rule"):
+        return label.removeprefix("modular, ")
+    raise ValueError(f"label must be one of {sorted(_SHORT)} or 'modular, <variant> rule', got {label!r}")
 
 
 def median_n_star(n_star, censoring) -> tuple[np.ndarray, np.ndarray]:

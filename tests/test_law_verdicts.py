@@ -191,3 +191,12 @@ def test_the_law_figure_puts_its_legend_in_a_spare_panel():
     fig = law_figures.law_figure([4, 8, 16], n[:2], cens[:2], [methods.MONOLITHIC], list("ab"), columns=2)
     assert len(fig.legends) == 1
     plt.close(fig)
+
+
+def test_short_label_names_every_learner_and_refuses_others():
+    from modscale_lib import law_readout, methods
+    assert [law_readout.short_label(x) for x in (methods.MONOLITHIC, methods.RANDOM_FEATURES, methods.RANDOM,
+                                                 methods.ORACLE, "modular, newton rule")] == \
+        ["MLP", "RF", "random", "oracle", "newton rule"]
+    with pytest.raises(ValueError, match="label"):
+        law_readout.short_label("a perceptron")
