@@ -102,7 +102,8 @@ def crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[floa
     """``(n*, censoring)`` of one seed's search at ``target``.
 
     Bracketed: ``n*`` interpolated with ``log n`` linear in ``log`` loss between the failing and the succeeding
-    index (the succeeding ``n`` if the failing loss is not finite), ``censoring`` ``""``. Censored below: ``n*`` the grid's first ``n`` (an upper bound), ``"below"``.
+    index (the succeeding ``n`` if the failing loss is not finite), ``censoring`` ``""``. Censored below: ``n*``
+    the grid's first ``n`` (an upper bound), ``"below"``.
     Censored above: the largest ``n`` trained (a lower bound), ``"above"``. Not resolved: NaN, ``"missing"``.
     """
     if not visited:

@@ -26,7 +26,8 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     ones at their bound), the median as a marker (open where half of the seeds or more are censored), and,
     where ``fits[panel][method]`` is given as ``{"power": (a, alpha), "exponential": (a, beta)}`` (natural
     logs), the two fitted laws: the power law solid, the exponential dashed, over the ``m`` they were fitted
-    on. Panels fill rows of ``columns``. Returns the figure; its legend sits outside the panels.
+    on. Panels fill rows of ``columns``. Returns the figure; its legend fills the first panel left empty, or sits
+    outside the panels right of them where the panels fill every row.
     """
     m = np.asarray(input_dims, dtype=float)
     cols = min(columns, len(titles))
@@ -62,5 +63,11 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     handles, names = axes[0, 0].get_legend_handles_labels()
     handles += [mpl.lines.Line2D([], [], color="#555555", ls=ls, lw=1.2) for ls in ("-", "--")]
     names += ["power-law fit", "exponential fit"]
-    fig.legend(handles, names, loc="outside right center", fontsize=9)
+    spare = axes.ravel()[len(titles):]
+    if spare.size:
+        spare[0].set_visible(True)
+        spare[0].axis("off")
+        spare[0].legend(handles, names, loc="center", fontsize=9)
+    else:
+        fig.legend(handles, names, loc="outside right center", fontsize=9)
     return fig

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import brackets, laws, methods, validation
 
-__all__ = ["samples_needed", "law_inputs", "law_line", "stopping_summary", "choice_shares", "median_n_star",
+__all__ = ["samples_needed", "law_inputs", "law_line", "short_label", "stopping_summary", "choice_shares",
+           "median_n_star",
            "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
            "decisions", "seed_sd",
            "growth_inputs", "ratio_text", "paired_contrast",
@@ -85,6 +86,21 @@ def law_line(decision: dict) -> str:
             f"{_number(a['high'])}]")
 
 
+#: Short names of the learners, so that a verdict line fits the page without wrapping.
+_SHORT = {methods.MONOLITHIC: "MLP", methods.RANDOM_FEATURES: "RF", methods.RANDOM: "random",
+          methods.ORACLE: "oracle"}
+
+
+def short_label(label: str) -> str:
+    """A learner's short name for one-line printouts: ``MLP``, ``RF``, ``random``, ``oracle``, and ``<variant>
+    rule`` for the learned rule's variants (``"modular, newton rule"`` -> ``"newton rule"``)."""
+    if label in _SHORT:
+        return _SHORT[label]
+    if label.startswith("modular, ") and label.endswith(" rule"):
+        return label.removeprefix("modular, ")
+    raise ValueError(f"label must be one of {sorted(_SHORT)} or 'modular, <variant> rule', got {label!r}")
+
+
 def median_n_star(n_star, censoring) -> tuple[np.ndarray, np.ndarray]:
     """The median ``n*`` over seeds (last axis) and whether it rests on censored values: ``"above"`` where
     half of the seeds or more are censored above (the median is then a lower bound), ``"below"`` likewise,
@@ -148,7 +164,9 @@ def visits_per_seed(res) -> np.ndarray:
 def interval(q: dict, fmt: str = ".2f") -> str:
     """``"<estimate> [<low>, <high>]"`` of a fitted quantity of :mod:`modscale_lib.laws` (an end that does not
     hold, where the fit is a bound, as ``inf``)."""
-    num = lambda x: _number(x) if math.isinf(x) else format(x, fmt)
+    def num(x):
+        return _number(x) if math.isinf(x) else format(x, fmt)
+
     return f"{num(q['estimate'])} [{num(q['low'])}, {num(q['high'])}]"
 
 
@@ -258,37 +276,53 @@ def ratio_text(r: dict) -> str:
     text = f"{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
     if not r.get("censored"):
         return text
-    return f"{text} (rests on censored medians: growths {r.get('bound_a') or 'exact'} and {r.get('bound_b') or 'exact'})"
+    bounds = r.get("bound_a") or "exact", r.get("bound_b") or "exact"
+    return f"{text} (rests on censored medians: growths {bounds[0]} and {bounds[1]})"
 
 
 def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) -> dict:
     """Learner ``a`` against learner ``b`` on the same task draws, per task of ``studies``: the difference of their
     power-law exponents (the slope of ``log(n*_a / n*_b)`` against ``log m``) and the ratio ``n*_a / n*_b`` at
     the largest ``m`` both ran (geometric mean over seeds), each with the jackknife-t interval over seeds of
-    :func:`modscale_lib.laws.slope_ci` and :func:`modscale_lib.laws.mean_ci`. Only seeds measured (not
-    censored) for both learners at every such ``m`` enter; a task with fewer than two is left out.
+    :func:`modscale_lib.laws.slope_ci` and :func:`modscale_lib.laws.mean_ci`. The two learners may come from
+    different results of a task (:func:`by_task` gathers them; a seed is the same task draw in every result).
+    Only seeds measured (not censored) for both learners at every such ``m`` enter; a task with fewer than two
+    is left out.
+
+    The exponent difference is also given over the upper half of those ``m`` (from the middle one up), with the
+    seeds measured there: a learner near the grid's floor, or near a constant cost, at the smallest ``m`` bends
+    its curve there, and a difference of laws must persist at the largest ``m``.
 
     Returns ``{task: {"seeds": int, "m": (M,), "exponent_difference": (estimate, low, high),
-    "level_ratio": (estimate, low, high)}}``."""
+    "level_ratio": (estimate, low, high), "upper": None or {"seeds": int, "m": (M',), "exponent_difference":
+    (estimate, low, high)}}}``."""
     out = {}
-    for cfg, res in studies.values():
-        labels = list(res["method_labels"])
-        if label_a not in labels or label_b not in labels:
+    if not studies:
+        return out
+    tasks, labels, n_star, cens = by_task(studies, target)
+    if label_a not in labels or label_b not in labels:
+        return out
+    a, b = labels.index(label_a), labels.index(label_b)
+    m_grid = np.asarray(next(iter(studies.values()))[0].m_grid, dtype=float)
+    for t, task in enumerate(tasks):
+        ran = [c for c in range(m_grid.size) if np.any(cens[t, a, c] != "missing")
+               and np.any(cens[t, b, c] != "missing")]
+        ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
+        if ok.sum() < 2 or len(ran) < 2:
             continue
-        a, b = labels.index(label_a), labels.index(label_b)
-        n_star, cens = samples_needed(res, cfg, target)
-        for t, task in enumerate(cfg.tasks):
-            ran = [c for c in range(len(cfg.m_grid)) if np.any(cens[t, a, c] != "missing")
-                   and np.any(cens[t, b, c] != "missing")]
-            ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
-            if ok.sum() < 2 or len(ran) < 2:
-                continue
-            m = np.asarray(cfg.m_grid, dtype=float)[ran]
-            log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
-            slope = laws.slope_ci(np.log(m), log_ratio)
-            level = laws.mean_ci(log_ratio[:, -1])
-            out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
-                         "level_ratio": tuple(float(np.exp(v)) for v in level)}
+        m = m_grid[ran]
+        log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
+        slope = laws.slope_ci(np.log(m), log_ratio)
+        level = laws.mean_ci(log_ratio[:, -1])
+        top = ran[(len(ran) - 1) // 2:]
+        ok_top = np.all((cens[t, a][top] == "") & (cens[t, b][top] == ""), axis=0)
+        upper = None
+        if ok_top.sum() >= 2 and len(top) >= 2 and len(top) < len(ran):
+            log_top = np.log(n_star[t, a][top][:, ok_top] / n_star[t, b][top][:, ok_top]).T
+            upper = {"seeds": int(ok_top.sum()), "m": m_grid[top],
+                     "exponent_difference": laws.slope_ci(np.log(m_grid[top]), log_top)}
+        out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
+                     "level_ratio": tuple(float(np.exp(v)) for v in level), "upper": upper}
     return out
 
 
@@ -323,5 +357,6 @@ def by_task(studies: dict, target: float) -> tuple[list, list, np.ndarray, np.nd
         n, c = samples_needed(res, cfg, target)
         for a, task in enumerate(cfg.tasks):
             for b, label in enumerate(res["method_labels"]):
-                n_star[tasks.index(task), labels.index(label)], cens[tasks.index(task), labels.index(label)] = n[a, b], c[a, b]
+                where = tasks.index(task), labels.index(label)
+                n_star[where], cens[where] = n[a, b], c[a, b]
     return tasks, labels, n_star, cens

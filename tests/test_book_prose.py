@@ -49,8 +49,6 @@ ALLOWED = {
     ("choices", "0.25"): "the middle label-noise variance of the theory-vs-networks grid (an input)",
     ("choices", "0.1"): "the deflation's smallest ridge (an input of learning_rule)",
     ("choices", "1%"): "the scaling law's plateau, min_delta (an input; test_choices checks it against the config)",
-    ("choices", "3 times"): "the scaling law's step grid around the searched step (an input)",
-    ("choices", "twice"): "the scaling law's retraining of a network whose best step is its last (an input, max_steps)",
     ("choices", "one fifth"): "the share held out by construction: class sums are uniform mod 5 (holdout_mod=5)",
     ("theory_vs_networks", "95%"): "the confidence level of the intervals (a definition)",
     ("theory_vs_networks", "0.25"): "the middle label-noise variance of the grid (an input)",

@@ -33,7 +33,10 @@ def test_grid_is_a_factor_sqrt2_apart():
 def test_the_search_brackets_every_target_and_reads_the_power_law_crossing(start, alpha):
     """loss = (n / n0)^(-alpha): the crossing of target t is n0 * t^(-1/alpha), exact in log-log."""
     n0 = 300.0
-    curve = lambda n: (n / n0) ** -alpha
+
+    def curve(n):
+        return (n / n0) ** -alpha
+
     visited = _search(curve, (0.1, 0.3), start)
     for t in (0.1, 0.3):
         n_star, cens = brackets.crossing(visited, t, I_MIN, I_MAX)
@@ -88,7 +91,10 @@ def test_the_start_follows_the_previous_dimensions():
 def test_a_noisy_curve_is_still_bracketed_to_a_factor_sqrt2(seed):
     rng = np.random.default_rng(seed)
     noise = {i: math.exp(0.15 * rng.standard_normal()) for i in range(I_MIN, I_MAX + 1)}
-    curve = lambda n: noise[round(brackets.grid_index(n))] * (n / 500.0) ** -1.0
+
+    def curve(n):
+        return noise[round(brackets.grid_index(n))] * (n / 500.0) ** -1.0
+
     visited = _search(curve, (0.1, 0.3), 14)
     for t in (0.1, 0.3):
         n_star, cens = brackets.crossing(visited, t, I_MIN, I_MAX)

@@ -314,9 +314,9 @@ def test_the_default_scatter_is_the_stored_sweeps_or_more_pessimistic():
         r = results.read(path)
         rel = (np.asarray(r["test_loss"]) / np.asarray(r["var_test"])[:, None, :, :, None])[:, :4]   # main methods
         measured += [laws.curve_scatter(r.config["n_grid"], rel, t) for t in (0.3, 0.1, 0.03)]
-    assert len(measured) >= 6
+    assert len(measured) >= 3                                            # one stored sweep, three targets
     col = {k: np.array([s[k] for s in measured]) for k in laws.SCATTER}
     assert laws.SCATTER["seed_sd"] >= np.median(col["seed_sd"])          # more scatter than typical
     assert laws.SCATTER["curve_slope"] <= np.median(col["curve_slope"])  # shallower curves: noisier n*
-    for k in ("point_sd", "seed_share"):
-        assert col[k].min() <= laws.SCATTER[k] <= col[k].max()
+    assert laws.SCATTER["point_sd"] >= col["point_sd"].max()             # noisier points than any measured
+    assert col["seed_share"].min() <= laws.SCATTER["seed_share"] <= col["seed_share"].max()

@@ -35,7 +35,8 @@ def test_the_accumulated_gram_matrix_is_the_fresh_one_in_any_order():
     (X, y), (Xv, yv), (Xt, yt) = _data(n=3000)
     path = RandomFeatureRidge(6, 64, seed=2)
     along = [path.losses(X, y, n, Xv, yv, Xt, yt)["test_loss"] for n in (100, 900, 3000, 500)]
-    fresh = [RandomFeatureRidge(6, 64, seed=2).losses(X, y, n, Xv, yv, Xt, yt)["test_loss"] for n in (100, 900, 3000, 500)]
+    fresh = [RandomFeatureRidge(6, 64, seed=2).losses(X, y, n, Xv, yv, Xt, yt)["test_loss"]
+             for n in (100, 900, 3000, 500)]
     np.testing.assert_allclose(along, fresh, rtol=1e-4)   # float32 row blocks split elsewhere
 
 

@@ -27,14 +27,30 @@ def test_the_named_configs_are_the_designed_study():
     assert brackets.grid_n(cpu.i_min) <= 16
     assert max(full.m_grid) == 256 and len(full.seeds) == 20 and all(m == 256 for m in full.max_m)
     assert {"he1:1", "he2:1", "he3:1"} <= set(full.tasks) and set(cpu.tasks) <= set(full.tasks)
-    rule = scaling_law.ScalingLawConfig.cpu_rule()
     per_task = [getattr(scaling_law.ScalingLawConfig, name)() for name in scaling_law.CPU_TASKS]
-    assert [c.tasks for c in per_task] == [(t,) for t in scaling_law.TASKS] == [(t,) for t in rule.tasks]
-    for c in per_task:                    # one task, its own network row: another task's search leaves the key
-        assert c.networks == tuple(r for r in rule.networks if r[0] == c.tasks[0])
-        assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps)
-    assert rule.methods == ("rule",) and scaling_law.method_label("rule", rule.rule_variant) in \
-        experiments.sample_complexity.methods.ALL
+    assert [c.tasks for c in per_task] == [(t,) for t in scaling_law.TASKS]
+    assert list(scaling_law.RULE_CONFIGS) == [f"{name}_rule" for name in scaling_law.CPU_TASKS]
+    for c, name in zip(per_task, scaling_law.CPU_TASKS):
+        rule = experiments.scaling_law_sweep.config(f"{name}_rule")
+        assert rule.tasks == c.tasks and rule.methods == ("rule",) and rule.rule_variant == scaling_law.RULE_VARIANT
+        # one task, its own network row: another task's search leaves both keys unchanged
+        assert rule.networks == c.networks == tuple(r for r in scaling_law.NETWORKS if r[0] == c.tasks[0])
+        assert (c.m_grid, c.seeds, c.steps) == (rule.m_grid, rule.seeds, rule.steps) and rule.max_m == (64,)
+        # the rule's grid starts at the fewest samples its variant accepts, and no lower than the others'
+        assert brackets.grid_n(rule.i_min) >= scaling_law.RULE_MIN_SAMPLES > brackets.grid_n(rule.i_min - 1)
+        assert rule.i_min >= c.i_min and rule.first_index > rule.i_min
+        assert scaling_law.method_label("rule", rule.rule_variant) in experiments.sample_complexity.methods.ALL
+    assert scaling_law.RULE_VARIANT in scaling_law.methods.RULE_VARIANTS
+
+
+def test_the_chapter_reads_every_task_and_its_rule_or_says_how_to_compute_them():
+    stored, missing = scaling_law.load_stored()
+    assert set(stored) | set(missing) == set(scaling_law.CPU_TASKS) | set(scaling_law.RULE_CONFIGS)
+    assert not set(stored) & set(missing) and "cpu" in stored
+    for name, command in missing.items():
+        assert command.endswith(f"--config {name}")
+    for name, (cfg, res) in stored.items():
+        assert cfg == experiments.scaling_law_sweep.config(name) and len(res["method_labels"]) == len(cfg.methods)
 
 
 def test_bad_configs_are_refused_before_any_computation():
@@ -77,7 +93,8 @@ def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny)
     rule = TINY.methods.index("rule")
     sim = tiny["similarity"][:, rule][tiny["index"][:, rule] >= 0]
     assert np.all((sim >= 0) & (sim <= 1 + 1e-9))
-    assert tiny["method_labels"][rule] == "modular, backfit rule" and np.all(tiny["cpu_s"][np.isfinite(tiny["cpu_s"])] > 0)
+    assert tiny["method_labels"][rule] == "modular, backfit rule"
+    assert np.all(tiny["cpu_s"][np.isfinite(tiny["cpu_s"])] > 0)
 
 
 def test_a_killed_sweep_resumes_to_the_same_result(tiny, tmp_path, monkeypatch):
@@ -105,7 +122,10 @@ def test_a_network_stopped_by_the_step_cap_is_trained_again_longer():
     task, (X, y), (Xv, yv), (Xt, yt) = scaling_law_search.task_data("he2:1", 4, 0, 64, 50, 50)
     data = tuple(np.stack([a, a]) for a in (X, y, Xv, yv))
     test = (np.stack([Xt, Xt]), np.stack([yt, yt]))
-    build = lambda idx: MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
+
+    def build(idx):
+        return MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
+
     out = scaling_law_search.train_members(build, data, test, [64, 32], 1e-2, cfg)
     assert np.all(out["steps"] == 40) and np.all(out["best_step"] <= 40)   # still improving at 10 and 20
     alone = build([0])
@@ -118,8 +138,11 @@ def test_a_plateau_stops_training_and_keeps_the_best_weights():
     torch.manual_seed(0)
     X = np.random.default_rng(0).standard_normal((256, 3)).astype(np.float32)
     y = X[:, 0] - X[:, 1] ** 2
-    run = lambda delta: fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2,
-                            steps=3000, batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+
+    def run(delta):
+        return fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2, steps=3000,
+                   batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+
     strict, loose = run(0.0), run(0.05)
     assert loose.history_steps[-1] < strict.history_steps[-1]
     assert np.all(loose.val_loss == np.min(loose.history_val, axis=0))     # still each model's best
@@ -261,7 +284,8 @@ def test_the_study_runs_the_networks_its_stored_searches_chose():
         net = experiments.scaling_law_sweep.config(name).network(cap_cfg.tasks[0])
         assert (net["mlp_depth"], net["mlp_width"]) == chosen["mlp"][:2], name
         assert (net["module_depth"], net["module_width"]) == chosen["modules"][:2], name
-        assert net["mlp_lr"] == pytest.approx(chosen["mlp"][2]) and net["module_lr"] == pytest.approx(chosen["modules"][2])
+        assert net["mlp_lr"] == pytest.approx(chosen["mlp"][2])
+        assert net["module_lr"] == pytest.approx(chosen["modules"][2])
         assert all(flag in (True, "domain") for f in law_capacity.FAMILIES for flag in chosen["interior"][f]), name
         checked += 1
     assert checked >= 1
@@ -290,6 +314,18 @@ def test_a_paired_contrast_reads_back_the_difference_of_exponents():
     c = law_readout.paired_contrast({"cpu": (cfg, both)}, 0.1, "monolithic", "modular, oracle")["sine:2"]
     assert c["seeds"] == len(cfg.seeds) and c["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
     assert c["level_ratio"][0] == pytest.approx(64.0, rel=0.05)
+    # the same two learners stored as two results of the task (the rule's cells are a result of their own)
+    one = {"cpu": (dataclasses.replace(cfg, methods=("monolithic",), max_m=(64,)),
+                   dict(steep, method_labels=["monolithic"])),
+           "cpu_rule": (dataclasses.replace(cfg, methods=("oracle",), max_m=(64,)),
+                        dict(flat, method_labels=["modular, oracle"]))}
+    apart = law_readout.paired_contrast(one, 0.1, "monolithic", "modular, oracle")["sine:2"]
+    assert apart["exponent_difference"] == pytest.approx(c["exponent_difference"])
+    assert apart["level_ratio"] == pytest.approx(c["level_ratio"]) and apart["seeds"] == c["seeds"]
+    assert law_readout.paired_contrast(one, 0.1, "monolithic", "modular, random") == {}
+    up = c["upper"]                                    # from the middle m up, every seed measured there
+    assert list(up["m"]) == list(c["m"][(len(c["m"]) - 1) // 2:]) and up["seeds"] == len(cfg.seeds)
+    assert up["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
 
 
 def test_the_jump_to_censoring_bounds_the_slope():

@@ -15,6 +15,7 @@ Cost (cpu config): 6 networks per setting (5 to 11 CPU-seconds), 8 to 14 setting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -48,39 +49,39 @@ class LawCapacityConfig:
     max_moves: int = 8
 
     @classmethod
-    def for_task(cls, task: str) -> "LawCapacityConfig":
+    def for_task(cls, task: str) -> LawCapacityConfig:
         """The cpu search of one task: its study (``ScalingLawConfig``'s config of the same name) can start as
         soon as it is stored."""
         return cls(tasks=(task,))
 
     @classmethod
-    def cpu(cls) -> "LawCapacityConfig":
+    def cpu(cls) -> LawCapacityConfig:
         return cls.for_task(CPU_TASKS["cpu"])
 
     @classmethod
-    def cpu_he1(cls) -> "LawCapacityConfig":
+    def cpu_he1(cls) -> LawCapacityConfig:
         return cls.for_task(CPU_TASKS["cpu_he1"])
 
     @classmethod
-    def cpu_he2(cls) -> "LawCapacityConfig":
+    def cpu_he2(cls) -> LawCapacityConfig:
         return cls.for_task(CPU_TASKS["cpu_he2"])
 
     @classmethod
-    def cpu_he3(cls) -> "LawCapacityConfig":
+    def cpu_he3(cls) -> LawCapacityConfig:
         return cls.for_task(CPU_TASKS["cpu_he3"])
 
     @classmethod
-    def cpu_bump(cls) -> "LawCapacityConfig":
+    def cpu_bump(cls) -> LawCapacityConfig:
         return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
-    def full(cls) -> "LawCapacityConfig":
+    def full(cls) -> LawCapacityConfig:
         full = ScalingLawConfig.full()
         return cls(study="full", tasks=full.tasks, mlp_points=((16, 2048), (64, 8192), (256, 32768)),
                    seeds=(100, 101, 102, 103))
 
     @classmethod
-    def tiny(cls) -> "LawCapacityConfig":
+    def tiny(cls) -> LawCapacityConfig:
         return cls(study="tiny", tasks=("he2:1",), mlp_points=((4, 64),), module_points=((4, 32),), seeds=(100,),
                    start=(1, 3, 0), log2_widths=(2, 4), max_moves=3)
 
@@ -132,11 +133,10 @@ def _score_cell(cfg: LawCapacityConfig, task: str, family: str, setting) -> dict
         test = tuple(np.stack([d[3][k] for d in draws]) for k in (0, 1))
         seeds = [s * 1000 + 999 for s in cfg.seeds]
         if family == "mlp":
-            build = lambda idx: MLPEnsemble(len(idx), m, width, depth, seeds=[seeds[e] for e in idx])
+            build = partial(_build_mlp, m=m, width=width, depth=depth, seeds=seeds)
         else:
             U = np.stack([d[0].projections for d in draws]).astype(np.float32)
-            build = lambda idx: ModularEnsemble(len(idx), m, K, b, width=width, depth=depth, projections=U[idx],
-                                                train_projections=False, seeds=[seeds[e] for e in idx])
+            build = partial(_build_modules, m=m, K=K, b=b, width=width, depth=depth, projections=U, seeds=seeds)
         r = train_members(build, data, test, [n] * len(cfg.seeds), lr, study)
         val[p] = r["val_loss"]
         if p == 0:
@@ -144,6 +144,17 @@ def _score_cell(cfg: LawCapacityConfig, task: str, family: str, setting) -> dict
         else:
             best, steps = np.concatenate([best, r["best_step"]]), np.concatenate([steps, r["steps"]])
     return {"val_loss": val, "best_step": best, "steps": steps}
+
+
+def _build_mlp(idx, *, m, width, depth, seeds) -> MLPEnsemble:
+    """The MLPs of the members ``idx`` (member ``e`` seeded by ``seeds[e]``)."""
+    return MLPEnsemble(len(idx), m, width, depth, seeds=[seeds[e] for e in idx])
+
+
+def _build_modules(idx, *, m, K, b, width, depth, projections, seeds) -> ModularEnsemble:
+    """The modular networks of the members ``idx`` on their frozen true ``projections`` (member, m, K b)."""
+    return ModularEnsemble(len(idx), m, K, b, width=width, depth=depth, projections=projections[idx],
+                           train_projections=False, seeds=[seeds[e] for e in idx])
 
 
 def _score(out: dict) -> float:
@@ -173,9 +184,12 @@ def scaling_law_capacity(cfg: LawCapacityConfig, cells) -> dict:
                 centre = best
             chosen[a, f] = centre
     P = max(len(cfg.mlp_points), len(cfg.module_points)) * len(cfg.seeds)
-    for (task, family, s), o in seen.items():
+    for task, family, s in seen:
         rows.append((cfg.tasks.index(task), FAMILIES.index(family)) + tuple(s))
-    pad = lambda a: np.pad(np.asarray(a, float).ravel(), (0, P - np.size(a)), constant_values=np.nan)
+
+    def pad(a):
+        return np.pad(np.asarray(a, float).ravel(), (0, P - np.size(a)), constant_values=np.nan)
+
     return {"settings": np.array(rows, dtype=np.int64), "score": np.array([_score(o) for o in seen.values()]),
             "val_loss": np.stack([pad(o["val_loss"]) for o in seen.values()]),
             "best_step": np.stack([pad(o["best_step"]) for o in seen.values()]),

@@ -8,9 +8,9 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   MLP with its step chosen per network on validation among ``mlp_lr_factors`` times the searched step, widened
   per network by factors of 3 (``mlp_lr_extend`` times) while its choice sits at an end (a pilot at ``m = 4``
   chose the largest of three steps for half of the networks); modular
-  networks from random starts; the learned rule (``rule_variant``; its own config, ``cpu_rule``, computed once
-  the fast default lands); the frozen oracle. Widths, depths and steps per task come from the validation
-  search ``law_capacity`` (``NETWORKS``; a test checks them).
+  networks from random starts; the learned rule (``rule_variant``: ``RULE_VARIANT``, the fast default, in
+  configs of their own, one per task: ``RULE_CONFIGS``); the frozen oracle. Widths, depths and steps per task
+  come from the validation search ``law_capacity`` (``NETWORKS``; a test checks them).
 * **Search.** Per ``(task, method, m)`` one cell; per seed a bracketing search on the grid ``n = 2^(i/2)``
   (:mod:`modscale_lib.brackets`) from ``n = 2^(i_min/2)`` to ``2^(i_max/2)``, for every target of ``targets``
   (main first), starting from the median ``n*`` of the smaller ``m`` (extrapolated in log-log). All seeds of
@@ -26,7 +26,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   2.5 CPU-minutes (the MLP about 1 with its per-network steps, random starts 1.2 to 2.4, the oracle about 1,
   random features 0.5 to 2.2); the searches visit 2 to 4 points per seed once the start is predicted from the
   smaller ``m`` (up to 7 at the first ``m``); the task's sweep took 28 CPU-minutes and its capacity search 7.5.
-  So the five cpu tasks cost about 180 CPU-minutes with their searches, and the rule's cells (``cpu_rule``)
+  So the five cpu tasks cost about 180 CPU-minutes with their searches, and the rule's cells (``RULE_CONFIGS``)
   what random starts cost plus the rule's own calls.
 * **Cuts (cpu).** Tasks at ``K = 2`` only (sine, He_1, He_2, He_3, the non-separable ``bump_ridge``); the
   Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). Only random
@@ -34,11 +34,13 @@ Design (measured costs on the project's two-core machine, one thread, process CP
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from .. import methods, results
+from .. import brackets, methods, results
 from ..results import experiment
 from . import scaling_law_search as search
 from .common import check_fields, one_of, real, reals, some_of, whole, wholes
@@ -46,24 +48,34 @@ from .scaling_law_search import parse_task
 
 __all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
            "TASKS", "RULE_VARIANT", "check_tasks",
-           "load_stored", "CPU_TASKS"]
+           "load_stored", "CPU_TASKS", "RULE_CONFIGS", "RULE_MIN_SAMPLES"]
 
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
-#: The rule's variant in ``cpu_rule``: a placeholder until the fast default lands (then its name goes here).
-RULE_VARIANT = "backfit"
+#: The rule's variant in the rule configs (``RULE_CONFIGS``, ``full_rule``): the fast default,
+#: :mod:`modscale_lib.newton`.
+RULE_VARIANT = "newton"
+#: The fewest samples the rule's variant accepts (``newton_projections`` refuses fewer rows): the rule configs'
+#: grid starts at the first ``n`` at or above it, so a search that succeeds there is censored below.
+RULE_MIN_SAMPLES = 20
+#: ``ScalingLawConfig.rule_variant``'s default, which the configs without the rule carry unused. It enters their
+#: keys (every field does), so it stays what the stored results were keyed with.
+_UNUSED_RULE_VARIANT = "backfit"
 TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")          # the cpu config's tasks, "kind:K"
 #: Per task: MLP width, depth and step; module width, depth and step, as chosen by the task's stored search
 #: (scaling_law_capacity, config of the same name; tools/run_scaling_law.py prints a row to copy here when it
 #: stores one, and a test checks every stored search against its row). A task whose search is not stored yet
 #: holds the search's starting point.
-NETWORKS = (("sine:2", 16, 4, 1e-2, 64, 3, 1e-2), ("he1:2", 64, 2, 1e-2, 64, 2, 1e-2),
-            ("he2:2", 64, 2, 1e-2, 64, 2, 1e-2), ("he3:2", 64, 2, 1e-2, 64, 2, 1e-2),
+NETWORKS = (("sine:2", 16, 4, 1e-2, 64, 3, 1e-2), ("he1:2", 8, 4, 1e-2, 32, 3, 3e-2),
+            ("he2:2", 16, 5, 1e-2, 64, 2, 3e-2), ("he3:2", 16, 3, 1e-2, 32, 3, 3e-2),
             ("bump_ridge:2", 16, 5, 1e-2, 32, 3, 1e-2))
 #: The cpu configs, one result per task so that each task's chapter section stands as soon as it is computed
-#: (``cpu`` is the sine-wave task, the study's headline); the rule's cells for every task in one.
+#: (``cpu`` is the sine-wave task, the study's headline).
 CPU_TASKS = {"cpu": "sine:2", "cpu_he1": "he1:2", "cpu_he2": "he2:2", "cpu_he3": "he3:2", "cpu_bump": "bump_ridge:2"}
-NAMED = tuple(CPU_TASKS) + ("cpu_rule", "full", "full_rule")
+#: The learned rule's cells, one config per task, named after the task's config (``cpu`` -> ``cpu_rule``): each
+#: holds that task's row of ``NETWORKS`` only, so another task's search landing leaves its key unchanged.
+RULE_CONFIGS = {f"{name}_rule": task for name, task in CPU_TASKS.items()}
+NAMED = tuple(CPU_TASKS) + tuple(RULE_CONFIGS) + ("full", "full_rule")
 
 
 def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
@@ -108,8 +120,9 @@ class ScalingLawConfig:
 
     tasks : ``"kind:K"`` strings (``parse_task``). methods : kinds of ``METHOD_KINDS``, each run for
     ``m`` up to its entry of ``max_m``; ``bracket_all``: the methods whose search brackets every target (the
-    others bracket the main target only, and the rest are read where their visits happen to bracket them). rule_variant, rule_steps : the rule's variant and its search steps per
-    module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
+    others bracket the main target only, and the rest are read where their visits happen to bracket them).
+    rule_variant, rule_steps : the rule's variant (unused unless ``methods`` holds ``"rule"``) and its search
+    steps per module (0: the variant's default). targets : test losses as fractions of ``Var(y) = 1``, the main one
     first. Grid: indices ``i_min .. i_max`` of ``n = 2^(i/2)``; ``first_index`` starts the smallest ``m``.
     networks : per task the networks' capacity and step (``NETWORKS``). Training as in the docstring.
     """
@@ -117,7 +130,7 @@ class ScalingLawConfig:
     tasks: tuple = ("sine:2",)
     methods: tuple = ("random_features", "monolithic", "random", "oracle")
     max_m: tuple = (128, 64, 64, 128)
-    rule_variant: str = RULE_VARIANT
+    rule_variant: str = _UNUSED_RULE_VARIANT
     rule_steps: int = 0
     m_grid: tuple = (4, 8, 16, 32, 64, 128)
     seeds: tuple = tuple(range(10))
@@ -141,52 +154,76 @@ class ScalingLawConfig:
     n_test: int = 4000
 
     @classmethod
-    def for_task(cls, task: str) -> "ScalingLawConfig":
+    def for_task(cls, task: str) -> ScalingLawConfig:
         """The cpu study of one task of ``TASKS``, with that task's row of ``NETWORKS``."""
         return cls(tasks=(task,), networks=tuple(r for r in NETWORKS if r[0] == task))
 
     @classmethod
-    def cpu(cls) -> "ScalingLawConfig":
+    def cpu(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu"])
 
     @classmethod
-    def cpu_he1(cls) -> "ScalingLawConfig":
+    def cpu_he1(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he1"])
 
     @classmethod
-    def cpu_he2(cls) -> "ScalingLawConfig":
+    def cpu_he2(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he2"])
 
     @classmethod
-    def cpu_he3(cls) -> "ScalingLawConfig":
+    def cpu_he3(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_he3"])
 
     @classmethod
-    def cpu_bump(cls) -> "ScalingLawConfig":
+    def cpu_bump(cls) -> ScalingLawConfig:
         return cls.for_task(CPU_TASKS["cpu_bump"])
 
     @classmethod
-    def cpu_rule(cls) -> "ScalingLawConfig":
-        """The learned rule's cells, at the cpu configs' tasks, dimensions, seeds and networks."""
-        return cls(tasks=TASKS, networks=NETWORKS, methods=("rule",), max_m=(64,))
+    def rule_for_task(cls, task: str) -> ScalingLawConfig:
+        """The learned rule's cells (``RULE_VARIANT``) of one task of ``TASKS``, at its cpu config's dimensions,
+        seeds and network row, on the grid from the first ``n`` of at least ``RULE_MIN_SAMPLES``."""
+        i_min = next(i for i in range(61) if brackets.grid_n(i) >= RULE_MIN_SAMPLES)
+        return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT,
+                                   i_min=i_min)
 
     @classmethod
-    def full(cls) -> "ScalingLawConfig":
+    def cpu_rule(cls) -> ScalingLawConfig:
+        return cls.rule_for_task(RULE_CONFIGS["cpu_rule"])
+
+    @classmethod
+    def cpu_he1_rule(cls) -> ScalingLawConfig:
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he1_rule"])
+
+    @classmethod
+    def cpu_he2_rule(cls) -> ScalingLawConfig:
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he2_rule"])
+
+    @classmethod
+    def cpu_he3_rule(cls) -> ScalingLawConfig:
+        return cls.rule_for_task(RULE_CONFIGS["cpu_he3_rule"])
+
+    @classmethod
+    def cpu_bump_rule(cls) -> ScalingLawConfig:
+        return cls.rule_for_task(RULE_CONFIGS["cpu_bump_rule"])
+
+    @classmethod
+    def full(cls) -> ScalingLawConfig:
         return cls(tasks=TASKS + ("he1:1", "he2:1", "he3:1"), m_grid=(4, 8, 16, 32, 64, 128, 256),
                    max_m=(256, 256, 256, 256), seeds=tuple(range(20)), i_max=36, rf_features=8192,
                    networks=NETWORKS + tuple((f"he{k}:1",) + r[1:] for k, r in zip((1, 2, 3), NETWORKS[1:4])))
 
     @classmethod
-    def full_rule(cls) -> "ScalingLawConfig":
+    def full_rule(cls) -> ScalingLawConfig:
         full = cls.full()
         return cls(tasks=full.tasks, methods=("rule",), max_m=(256,), m_grid=full.m_grid, seeds=full.seeds,
-                   i_max=full.i_max, networks=full.networks)
+                   i_max=full.i_max, networks=full.networks, rule_variant=RULE_VARIANT)
 
     @classmethod
-    def tiny(cls) -> "ScalingLawConfig":
+    def tiny(cls) -> ScalingLawConfig:
         return cls(tasks=("he2:1", "bump_ridge:1"), methods=METHOD_KINDS, max_m=(8, 4, 4, 8, 4), m_grid=(4, 8),
-                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12, first_index=8, rf_features=32, steps=20, max_steps=40,
-                   patience=2, eval_every=5, n_val=50, n_test=100,
+                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12,
+                   first_index=8, rf_features=32, steps=20, max_steps=40, patience=2, eval_every=5, n_val=50,
+                   n_test=100,
                    networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)))
 
     def __post_init__(self):
@@ -197,7 +234,8 @@ class ScalingLawConfig:
                      bracket_all=lambda v, n: () if v == () else some_of(METHOD_KINDS)(v, n),
                      i_min=whole(0, 60), i_max=whole(1, 60),
                      first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
-                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10), rf_features=whole(1, 65536),
+                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10),
+                     rf_features=whole(1, 65536),
                      steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
                      patience=whole(1, 10 ** 4), eval_every=whole(1, 10 ** 6), min_delta=real(0, 0.5),
                      n_val=whole(2, 10 ** 7), n_test=whole(2, 10 ** 7))
@@ -250,11 +288,15 @@ def scaling_law_sweep(cfg: ScalingLawConfig, cells) -> dict:
         items = [{"task": t, "method": k, "m": m} for t in cfg.tasks for k in cfg.methods if cfg.runs(k, m)]
         previous = {(t, k): [(mm, outs[t, k, mm]["median_log_n"]) for mm in cfg.m_grid if (t, k, mm) in outs]
                     for t in cfg.tasks for k in cfg.methods}
-        done = cells.map(items, lambda it: search.search_cell(cfg, it["task"], it["method"], it["m"],
-                                                       previous[it["task"], it["method"]]),
-                         desc=f"scaling law, m = {m} (task, method)")
+        done = cells.map(items, partial(_search_item, cfg, previous), desc=f"scaling law, m = {m} (task, method)")
         outs.update({(it["task"], it["method"], m): o for it, o in zip(items, done)})
     return _assemble(cfg, outs)
+
+
+def _search_item(cfg, previous: dict, item: dict) -> dict:
+    """The search cell of ``item`` (task, method, m), started from ``previous[task, method]``, the median
+    ``log n*`` at the smaller ``m``."""
+    return search.search_cell(cfg, item["task"], item["method"], item["m"], previous[item["task"], item["method"]])
 
 
 def _assemble(cfg, outs: dict) -> dict:
@@ -273,9 +315,11 @@ def _assemble(cfg, outs: dict) -> dict:
     return res
 
 
-def load_stored(names=tuple(CPU_TASKS) + ("cpu_rule",)) -> tuple[dict, dict]:
-    """The study's stored results among the named configs ``names``, as ``{name: (config, result)}``, and the
-    command that computes each one that is not stored yet, ``{name: command}`` (nothing is computed here)."""
+def load_stored(names=tuple(CPU_TASKS) + tuple(RULE_CONFIGS)) -> tuple[dict, dict]:
+    """The study's stored results among the named configs ``names`` (default: every cpu task's and its rule's), as
+    ``{name: (config, result)}``, and the command that computes each one that is not stored yet, ``{name:
+    command}`` (nothing is computed here). A task's learners may thus come from two results (its own and its
+    rule's); :func:`modscale_lib.law_readout.by_task` gathers them."""
     stored, missing = {}, {}
     for name in names:
         cfg = scaling_law_sweep.config(name)

@@ -83,7 +83,10 @@ class _Round:
         self.cfg, self.todo = cfg, todo
         self.n = [brackets.grid_n(i) for _, i in todo]
         top = max(self.n)
-        pick = lambda part, k, rows=None: np.stack([draws[j][part][k][:rows] for j, _ in todo])
+
+        def pick(part, k, rows=None):
+            return np.stack([draws[j][part][k][:rows] for j, _ in todo])
+
         self.data = (pick(1, 0, top), pick(1, 1, top), pick(2, 0), pick(2, 1))
         self.test = (pick(3, 0), pick(3, 1))
         self.seeds = [_net_seed(cfg.seeds[j], i) for j, i in todo]
@@ -99,8 +102,10 @@ def _mlp(cfg, spec, m, draws, rnd, state) -> dict:
     out = {k: np.full((E, L), np.nan) for k in ("val_loss", "test_loss", "best_step", "steps")}
 
     def run(slot: int, members: np.ndarray) -> None:
-        build = lambda idx: MLPEnsemble(len(idx), m, net["mlp_width"], net["mlp_depth"],
-                                        seeds=[rnd.seeds[members[e]] for e in idx])
+        def build(idx):
+            return MLPEnsemble(len(idx), m, net["mlp_width"], net["mlp_depth"],
+                               seeds=[rnd.seeds[members[e]] for e in idx])
+
         try:
             r = train_members(build, tuple(a[members] for a in rnd.data), tuple(a[members] for a in rnd.test),
                               np.asarray(rnd.n)[members], net["mlp_lr"] * slots[slot], cfg)
@@ -131,11 +136,17 @@ def _mlp(cfg, spec, m, draws, rnd, state) -> dict:
 def _modular(cfg, spec, m, draws, rnd, state, projections, trained: bool) -> dict:
     net = cfg.network(spec)
     _, K, b = parse_task(spec)
-    build = lambda idx: ModularEnsemble(len(idx), m, K, b, width=net["module_width"], depth=net["module_depth"],
-                                        projections=projections[idx], train_projections=trained,
-                                        seeds=[rnd.seeds[e] for e in idx])
+
+    def build(idx):
+        return ModularEnsemble(len(idx), m, K, b, width=net["module_width"], depth=net["module_depth"],
+                               projections=projections[idx], train_projections=trained,
+                               seeds=[rnd.seeds[e] for e in idx])
+
     r = train_members(build, rnd.data, rnd.test, rnd.n, net["module_lr"], cfg)
-    col = lambda a: a[:, None]
+
+    def col(a):
+        return a[:, None]
+
     return {"test_loss": r["test_loss"], "choice": np.zeros(len(rnd.n)), "val_loss": col(r["val_loss"]),
             "test_by_step": col(r["test_loss"]), "best_step": col(r["best_step"]), "steps": col(r["steps"])}
 
@@ -156,7 +167,8 @@ def _rule(cfg, spec, m, draws, rnd, state) -> dict:
     U = np.stack([find_module_projections(draws[j][1][0][:n], draws[j][1][1][:n], K, b, variant=cfg.rule_variant,
                                           seed=s, **steps) for (j, _), n, s in zip(rnd.todo, rnd.n, rnd.seeds)])
     out = _modular(cfg, spec, m, draws, rnd, state, U.astype(np.float32), True)
-    out["similarity"] = np.array([metrics.matched_similarity(draws[j][0].projections, u) for (j, _), u in zip(rnd.todo, U)])
+    out["similarity"] = np.array([metrics.matched_similarity(draws[j][0].projections, u)
+                                  for (j, _), u in zip(rnd.todo, U)])
     return out
 
 
