@@ -13,12 +13,16 @@ NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 
 
+def _entries(entries):
+    """Every file of a list of _toc.yml entries, their sections (nested to any depth) included."""
+    for entry in entries:
+        yield entry["file"]
+        yield from _entries(entry.get("sections", []))
+
+
 def _toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [ch["file"] for ch in part.get("chapters", [])]
-    return files
+    return [toc["root"]] + [f for part in toc.get("parts", []) for f in _entries(part.get("chapters", []))]
 
 
 def _resolve(entry):
