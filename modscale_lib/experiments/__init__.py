@@ -15,6 +15,7 @@ import warnings
 from . import (compositional_cifar, finding_modules, peers, sample_complexity, theory_linear_model,
                theory_vs_networks, using_this_book)
 from .compositional_cifar import CompositionalCifarConfig, compositional_accuracy
+from .cifar_tuning import CifarTuningConfig, compositional_tuning
 from . import grouping_modules
 from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, RuleSensitivityConfig,
                               module_recovery, projection_training, rule_sensitivity)
@@ -31,7 +32,7 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
-           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
+           "CompositionalCifarConfig", "compositional_tuning", "CifarTuningConfig", "module_grouping", "ModuleGroupingConfig", "peer_comparison",
            "PeerComparisonConfig", "monolithic_steps", "MonolithicStepsConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
