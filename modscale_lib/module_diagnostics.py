@@ -97,7 +97,7 @@ def summarise(start, end, k: int) -> dict:
 
 # Read-outs of the Compositional CIFAR-10 results for the chapter ----------------------------------------------------
 __all__ += ["ci", "number", "ci_text", "paired_gain", "headline", "describe_arch", "accuracy_table", "paired_table",
-            "diagnostics_table", "tuning_table", "epoch_table"]
+            "diagnostics_table", "tuning_table", "epoch_table", "robustness_table"]
 
 
 def ci(values, axis: int = -1):
@@ -236,4 +236,20 @@ def epoch_table(acc, names, k_grid) -> dict:
             for e in range(acc.shape[-1]):
                 rows[f"epoch {e + 1}"].append(ci_text(mean[i, a, e], low[i, a, e], high[i, a, e]))
             rows["last-epoch gain"].append("n/a" if step is None else ci_text(*(s[i, a] for s in step)))
+    return rows
+
+
+def robustness_table(res, names, k_grid, tests: dict, epoch: int = 0) -> dict:
+    """One row per k >= 2 and method: each test's accuracy minus the same network's on seen combinations, paired by
+    seed, mean [95% CI]; ``tests`` maps a column's name to a result key (e.g. ``{"unseen": "acc_unseen"}``)."""
+    seen = np.asarray(res["acc_seen"])[..., epoch]
+    rows = {"k": [], "method": [], **{f"{name} minus seen": [] for name in tests}}
+    for a, k in enumerate(k_grid):
+        if k < 2:
+            continue
+        for i, name in enumerate(names):
+            rows["k"].append(int(k))
+            rows["method"].append(name)
+            for test, key in tests.items():
+                rows[f"{test} minus seen"].append(ci_text(*ci(np.asarray(res[key])[i, a, :, epoch] - seen[i, a])))
     return rows

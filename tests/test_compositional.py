@@ -239,7 +239,14 @@ def test_tuning_and_accuracy_end_to_end(tiny_cifar):
     assert res["acc_seen"].shape == (M, 2, 2, 1) and np.all((res["acc_seen"] >= 0) & (res["acc_seen"] <= 1))
     for test in ("unseen", "occluded"):                # defined for k >= 2 only
         assert np.all(np.isnan(res[f"acc_{test}"][:, 0])) and np.all(np.isfinite(res[f"acc_{test}"][:, 1]))
-    assert res["acc_seen"][:, :, :, -1].mean() > 0.3 and np.all(res["cpu_s"] > 0)
+    assert res["acc_seen"][:, :, :, -1].mean() > 0.3
+    twins = {(t["k"], t["method"]) for t in res["same_as"]}            # a matched network that is the random one
+    for a, k in enumerate((1, 2)):
+        for i, m in enumerate(cc.METHODS):
+            assert (res["cpu_s"][i, a] == 0).all() if (k, m) in twins else (res["cpu_s"][i, a] > 0).all()
+        if (k, cc.MATCHED) in twins:
+            np.testing.assert_array_equal(res["acc_seen"][cc.METHODS.index(cc.MATCHED), a],
+                                          res["acc_seen"][cc.METHODS.index(cc.RANDOM), a])
     mono, rnd, local = (cc.METHODS.index(m) for m in (cc.MONOLITHIC, cc.RANDOM, cc.SLOT_LOCAL))
     assert np.all(np.isnan(res["diag_objective"][mono])) and np.all(np.isfinite(res["diag_objective"][rnd]))
     np.testing.assert_allclose(res["diag_local_start"][local], 1.0)

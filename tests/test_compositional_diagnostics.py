@@ -147,3 +147,10 @@ def test_epoch_table():
     assert table["method"] == ["a", "a", "b", "b"] and table["k"] == [2, 4, 2, 4]
     assert table["epoch 1"][0] == md.ci_text(*md.ci(acc[0, 0, :, 0]))
     assert table["last-epoch gain"][3] == md.ci_text(*md.ci(acc[1, 1, :, 2] - acc[1, 1, :, 1]))
+
+
+def test_robustness_table_pairs_each_test_with_seen():
+    res, names, grid = _result()
+    res.arrays["acc_unseen"] = res["acc_seen"] - 0.05
+    rows = md.robustness_table(res, names, grid, {"unseen": "acc_unseen"})
+    assert rows["k"] == [4, 4, 4] and rows["unseen minus seen"] == ["-0.050 [-0.050, -0.050]"] * 3

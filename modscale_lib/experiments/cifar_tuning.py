@@ -65,8 +65,8 @@ class CifarTuningConfig:
     flops_cap: float = 6e7
     max_widen: int = 2
     rule_samples: int = 2048
-    rule_steps: int = 50
-    rule_batch: int = 512
+    rule_steps: int = 30
+    rule_batch: int = 256
     rule_angles: tuple = (0.01, 0.03, 0.1)
     holdout_mod: int = 5
     copy: str = "jpeg"
@@ -186,9 +186,6 @@ class _Tuner:
     def run(self, item: dict) -> dict:
         """A training run (item with ``lr``) scored by validation accuracy, or a rule search (item with
         ``angle``) scored by minus its objective on validation composites."""
-        return self._run(item)
-
-    def _run(self, item: dict) -> dict:
         k, arch, cfg = item["k"], item["arch"], self.cfg
         model = ct.build_network(arch, k, net_seed(cfg.seed, k))
         if "angle" in item:

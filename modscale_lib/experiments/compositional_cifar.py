@@ -18,6 +18,7 @@ and step, and differ only in the projections they start from, so their differenc
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -198,21 +199,33 @@ def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
     """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`; the training loss
     ``loss`` (method, k, seed, epoch); diagnostics ``diag_<name>`` (method, k, seed) (:data:`DIAGNOSTICS`, NaN for
     the MLP); ``params``, ``flops`` (per training composite) and ``search_flops`` (the rule's search, in all)
-    (method, k); ``cpu_s`` (method, k, seed) the CPU seconds of each cell; ``settings`` (values): the shape,
-    step and turn of each method at each k, as tuned."""
+    (method, k); ``cpu_s`` (method, k, seed) the CPU seconds of each cell (0 where ``same_as`` reuses one); ``settings`` (values): the shape,
+    step and turn of each method at each k, as tuned; ``same_as``: where the matched network is the random one
+    (same first layer, so one cell serves both)."""
     tuning = load_or_run(compositional_tuning, compositional_tuning.config(cfg.tuning))
     source, arrays = images(cfg.copy, cfg.train_images, cfg.test_images)
     settings = {k: tuned_settings(tuning, k) for k in cfg.n_images_grid}
     evaluator = _Evaluator(cfg, arrays, tuning)
-    items = [{"k": k, "seed": s, "method": m, "setting": settings[k][m]}
+    # a matched network whose first layer the tuning made as wide as the random one's is that same network
+    same = {(k, m): RANDOM if m == MATCHED and RANDOM in cfg.methods and settings[k][m] == settings[k][RANDOM] else m
+            for k in cfg.n_images_grid for m in cfg.methods}
+    items = [{"k": k, "seed": s, "method": same[k, m], "setting": settings[k][m]}
              for k in cfg.n_images_grid for s in cfg.seeds for m in cfg.methods]
-    outs = cells.map(items, evaluator.run, desc="compositional (k, seed, method)")
+    unique = list({json.dumps(i, sort_keys=True): i for i in items}.values())
+    done = dict(zip((json.dumps(i, sort_keys=True) for i in unique),
+                    cells.map(unique, evaluator.run, desc="compositional (k, seed, method)")))
+    outs = [done[json.dumps(i, sort_keys=True)] for i in items]
     shape = (len(cfg.n_images_grid), len(cfg.seeds), len(cfg.methods))
     grid = lambda name: np.moveaxis(np.array([np.asarray(o[name], dtype=float) for o in outs]).reshape(
         *shape, *np.shape(outs[0][name])), 2, 0)                                    # (method, k, seed, ...)
-    acc, diag = grid("acc"), grid("diag")
+    acc, diag, cpu = grid("acc"), grid("diag"), grid("cpu_s")
+    for (k, m), twin in same.items():
+        if twin != m:
+            cpu[cfg.methods.index(m), cfg.n_images_grid.index(k)] = 0.0     # computed once, under its twin
     return {**{f"acc_{t}": acc[..., i, :] for i, t in enumerate(TESTS)}, "loss": grid("loss"),
-            **{f"diag_{d}": diag[..., i] for i, d in enumerate(DIAGNOSTICS)}, "cpu_s": grid("cpu_s"),
+            **{f"diag_{d}": diag[..., i] for i, d in enumerate(DIAGNOSTICS)}, "cpu_s": cpu,
             **{name: grid(name)[:, :, 0] for name in ("params", "flops", "search_flops")},
             "settings": [{"k": k, "method": m, **settings[k][m]} for k in cfg.n_images_grid for m in cfg.methods],
+            "same_as": [{"k": k, "method": m, "same_as": same[k, m]} for k in cfg.n_images_grid for m in cfg.methods
+                        if same[k, m] != m],
             "tuning_key": tuning.key, "data_source": source.describe(), "data_kind": source.kind}
