@@ -52,16 +52,26 @@ EXPECTED = {
         f"step {cfg('sample_complexity_sweep', 'nonseparable').mlp_lr:g}",
         f"{cfg('sample_complexity_sweep', 'nonseparable').module_depth} hidden layers of {cfg('sample_complexity_sweep', 'nonseparable').module_width} units",
         f"step {cfg('sample_complexity_sweep', 'nonseparable').module_lr:g}", "`bump_ridge`"],
-    "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_accuracy').holdout_mod}`"],
+    "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_tuning').holdout_mod}`"],
     "Compositional CIFAR-10, noise": lambda: [f"$\\sigma = {cfg('compositional_accuracy').noise_sigma:g}$"],
-    "Compositional CIFAR-10, networks": lambda: [f"$M = {cfg('compositional_accuracy').modules_per_position}k$",
-                                                 f"$b = {cfg('compositional_accuracy').module_dim}$",
-                                                 f"one hidden layer of {cfg('compositional_accuracy').module_width}",
-                                                 f"$M = {cfg('compositional_accuracy', 'full').modules_per_position}k$ at `full`"],
-    "Compositional CIFAR-10, training": lambda: [f"{cfg('compositional_accuracy').n_train} training composites",
-                                                 f"minibatch {cfg('compositional_accuracy').batch_size}",
-                                                 f"{cfg('compositional_accuracy').epochs} epochs",
-                                                 f"on {cfg('compositional_accuracy').rule_samples} composites"],
+    "Compositional CIFAR-10, networks": lambda: [
+        ", ".join(str(w) for w in cfg('compositional_tuning').widths),
+        ", ".join(str(d) for d in cfg('compositional_tuning').mono_depths) + " hidden layers",
+        f"$b = {cfg('compositional_tuning').module_dim}$",
+        "width chosen from " + ", ".join(str(w) for w in cfg('compositional_tuning').module_widths),
+        f"above {cfg('compositional_tuning').flops_cap / 1e6:g} MFLOP per training composite"],
+    "Compositional CIFAR-10, training": lambda: [
+        f"{fmt_int(cfg('compositional_accuracy').n_train)} training composites",
+        f"minibatch {cfg('compositional_tuning').batch_size}",
+        ", ".join(f"{lr:g}" for lr in cfg('compositional_tuning').mono_lrs) + " (MLP)",
+        ", ".join(f"{lr:g}" for lr in cfg('compositional_tuning').modular_lrs) + " (modular)",
+        f"{cfg('compositional_accuracy').epochs} epochs at `cpu`", f"{cfg('compositional_accuracy', 'full').epochs} at `full`",
+        f"{len(cfg('compositional_accuracy').seeds)} seeds at `cpu`",
+        f"{len(cfg('compositional_accuracy', 'full').seeds)} seeds at `full`",
+        f"$k = {cfg('compositional_accuracy', 'cpu_epochs').n_images_grid[0]}$, "
+        f"{cfg('compositional_accuracy', 'cpu_epochs').epochs} epochs",
+        f"{cfg('compositional_tuning').rule_steps} turns per module on minibatches of "
+        f"{cfg('compositional_tuning').rule_batch} from {cfg('compositional_tuning').rule_samples} composites"],
 }
 
 

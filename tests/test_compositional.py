@@ -310,3 +310,19 @@ def test_the_store_holds_no_pixels():
             with np.load(path, allow_pickle=False) as npz:
                 for name in npz.files:
                     assert npz[name].dtype != np.uint8 and 3072 not in npz[name].shape[-1:], (path.name, name)
+
+
+@pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+def test_composites_train_and_search_on_the_device(device):
+    """The `full` config's path: composites gathered, networks trained and the rule run where the table lives."""
+    x, y = _images(200)
+    table = ct.CompositeTable(x, y, device)
+    index, _ = composites.training_indices(y, 2, 64, seed=0)
+    model = ct.build_network(MOD, 2, seed=1).to(device)
+    ct.train_members([model], table, index, lrs=[1e-3], batch_size=32)
+    assert 0 <= ct.accuracy(model, table, index, noise_sigma=0.1, occlude=np.zeros(64, int)) <= 1
+    X = composites.composite_features(table.features, torch.as_tensor(index, device=device))
+    Y = torch.randn(64, 20, device=device)
+    U = cifar_rule.search_projections(X, Y, model.projections.detach()[0].cpu().numpy(), model, steps=2,
+                                      batch_size=32, variant="deflation")
+    assert U.shape == (3, 6144, 4) and X.device.type == device

@@ -187,7 +187,7 @@ class _Tuner:
         """A training run (item with ``lr``) scored by validation accuracy, or a rule search (item with
         ``angle``) scored by minus its objective on validation composites."""
         k, arch, cfg = item["k"], item["arch"], self.cfg
-        model = ct.build_network(arch, k, net_seed(cfg.seed, k))
+        model = ct.build_network(arch, k, net_seed(cfg.seed, k)).to(self.train.device)
         if "angle" in item:
             X, Y = rule_data(self.train, self.draws[k], k, cfg.rule_samples)
             U = cifar_rule.search_projections(X, Y, model.projections.detach()[0].cpu().numpy().copy(), model,

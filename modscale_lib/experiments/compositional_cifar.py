@@ -157,7 +157,7 @@ class _Evaluator:
         tr_index = composites.training_indices(self.train.labels, k, cfg.n_train, [1000 + k, seed],
                                                holdout_mod=t["holdout_mod"])[0]
         tests = _test_draws(k, seed, self.test.labels, cfg.n_test, t["holdout_mod"])
-        model = ct.build_network(setting["arch"], k, net_seed(seed, k))
+        model = ct.build_network(setting["arch"], k, net_seed(seed, k)).to(self.train.device)
         diag, search_flops = np.full(len(DIAGNOSTICS), np.nan), 0
         if setting["arch"]["family"] == "modular":
             random = model.projections.detach()[0].cpu().numpy().copy()
