@@ -205,17 +205,20 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
 
 
 def tuning_table(choices, runs) -> dict:
-    """One row per k and method of a ``compositional_tuning`` result: the chosen network, step (and the rule's
-    turn), its validation score, how many runs the search made, and which coordinates ended at an edge of what
-    was tried (the cost cap, or the widening's limit)."""
-    rows = {"k": [], "method": [], "network": [], "step": [], "turn": [], "validation accuracy": [], "runs": [],
-            "at an edge": []}
+    """One row per k and method of a ``compositional_tuning`` result: the chosen network, step and (for the rule)
+    turn; the chosen run's validation accuracy (n/a where no run trained exactly that network) or, for the rule,
+    its objective on validation composites; how many runs the search made; and which coordinates ended at an edge
+    of what was tried (the cost cap, or the widening's limit)."""
+    rows = {"k": [], "method": [], "network": [], "step": [], "turn": [], "validation accuracy": [],
+            "validation objective": [], "runs": [], "at an edge": []}
     for c in sorted(choices, key=lambda c: (c["k"], c["method"] != "monolithic")):
         mine = [r for r in runs if r["k"] == c["k"] and r["method"] == c["method"]]
-        match = [r["score"] for r in runs if r["k"] == c["k"] and r["arch"] == c["arch"] and r.get("lr") == c["lr"]
-                 and "angle" not in r]
-        values = (c["k"], c["method"], describe_arch(c["arch"]), c["lr"],
-                  "" if c["angle"] is None else f"{c['angle']:g}", match[0] if match else float("nan"), len(mine),
+        rule = c["angle"] is not None
+        trained = [r["score"] for r in runs if not rule and "angle" not in r and r["k"] == c["k"]
+                   and r["arch"] == c["arch"] and r["lr"] == c["lr"]]
+        searched = [-r["score"] for r in mine if rule and r["angle"] == c["angle"]]
+        values = (c["k"], c["method"], describe_arch(c["arch"]), c["lr"], f"{c['angle']:g}" if rule else "",
+                  trained[0] if trained else float("nan"), searched[0] if searched else float("nan"), len(mine),
                   ", ".join(name for name, edge in c["edges"].items() if edge) or "none")
         for column, value in zip(rows, values):
             rows[column].append(value)

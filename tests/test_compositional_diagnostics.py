@@ -137,6 +137,12 @@ def test_tuning_table_names_the_edges():
     runs = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": lr, "score": s} for lr, s in ((1e-3, 0.4), (2e-3, 0.3))]
     rows = md.tuning_table(choices, runs)
     assert rows["validation accuracy"] == [0.4] and rows["runs"] == [2] and rows["at an edge"] == ["width"]
+    rule = [{**choices[0], "method": "modular, paper rule", "angle": 0.03, "edges": {"turn": False}}]
+    runs += [{"k": 2, "method": "modular, paper rule", "arch": mlp, "angle": a, "score": -s} for a, s in ((0.03, 90.0),
+                                                                                                       (0.1, 95.0))]
+    rows = md.tuning_table(rule, runs)
+    assert np.isnan(rows["validation accuracy"][0]) and rows["validation objective"] == [90.0]
+    assert rows["turn"] == ["0.03"] and rows["at an edge"] == ["none"]
 
 
 def test_epoch_table():
