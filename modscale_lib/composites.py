@@ -213,9 +213,16 @@ def composite_features(features, index):
     features : ``(N, F)`` image features (numpy array or torch tensor, on any device); index : ``(n, k)`` rows of
     it (same kind). Returns ``(n, k F)``, slot-major (slot ``j`` in columns ``j F .. j F + F - 1``), same kind.
     """
-    if features.ndim != 2 or index.ndim != 2:
-        raise ValueError(f"features must be (N, F) and index (n, k), got {tuple(features.shape)} and "
-                         f"{tuple(index.shape)}")
+    if getattr(features, "ndim", 0) != 2 or getattr(index, "ndim", 0) != 2:
+        raise ValueError(f"features must be (N, F) and index (n, k) arrays, got {getattr(features, 'shape', None)} "
+                         f"and {getattr(index, 'shape', None)}")
+    kind = str(index.dtype)
+    if not any(word in kind for word in ("int", "long")) or "uint8" in kind or "bool" in kind:
+        raise ValueError(f"index must hold integer rows of features, got dtype {kind}")
+    if index.numel() if hasattr(index, "numel") else index.size:
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= features.shape[0]:
+            raise ValueError(f"index must hold rows of features in 0..{features.shape[0] - 1}, got {low}..{high}")
     return features[index].reshape(index.shape[0], index.shape[1] * features.shape[1])
 
 
