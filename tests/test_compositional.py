@@ -234,6 +234,8 @@ def test_tuning_and_accuracy_end_to_end(tiny_cifar):
     methods = {(c["k"], c["method"]) for c in tuned["choices"]}
     assert methods == {(k, m) for k in (1, 2) for m in tuning.METHODS if m != tuning.SLOT_LOCAL}
     assert all(r["score"] <= 1 and r["flops"] > 0 for r in tuned["runs"])
+    cap = tuning.CifarTuningConfig.tiny().flops_cap                   # no run, and so no choice, costs more
+    assert all(r["flops"] <= cap for r in tuned["runs"]) and max(r["flops"] for r in tuned["runs"]) > cap / 2
     res = results.load_or_run(cc.compositional_accuracy, cc.CompositionalCifarConfig.tiny(), progress=False)
     M = len(cc.METHODS)
     assert res["acc_seen"].shape == (M, 2, 2, 1) and np.all((res["acc_seen"] >= 0) & (res["acc_seen"] <= 1))

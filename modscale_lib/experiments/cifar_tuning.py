@@ -85,8 +85,8 @@ class CifarTuningConfig:
     def tiny(cls) -> "CifarTuningConfig":
         return cls(n_images_grid=(1, 2), validation_images=40, n_train=96, n_val=40, batch_size=32,
                    mono_lrs=(1e-3, 2e-3, 4e-3), modular_lrs=(2e-3, 4e-3, 8e-3), widths=(16, 32, 64),
-                   mono_depths=(1, 2), module_dim=4, module_widths=(8, 16), max_widen=1, rule_samples=64,
-                   rule_steps=2, rule_batch=32, rule_angles=(0.03, 0.1))
+                   mono_depths=(1, 2), module_dim=4, module_widths=(8, 16), flops_cap=1.2e6, max_widen=1,
+                   rule_samples=64, rule_steps=2, rule_batch=32, rule_angles=(0.03, 0.1))
 
     def __post_init__(self):
         check_fields(self, n_images_grid=wholes(1, composites.MAX_POSITIONS), seed=whole(0), validation_images=whole(10),
@@ -226,8 +226,10 @@ def _tune_family(cells, tuner, family: str, desc: str) -> dict:
                      halve_or_double, cfg.max_widen, f"{desc}: width", tuner.log)
     A = _line_search(cells, tuner.run, {k: list(lrs) for k in ks}, lambda k, lr: item(k, B[k][0], d0, lr),
                      lambda k, v, side: v * 2.0 ** side, cfg.max_widen, f"{desc}: step", tuner.log)
-    step_d = ((lambda k, d, side: d + side if 1 <= d + side <= 8 and affordable(k, B[k][0], d + side) else None)
-              if family == "monolithic" else (lambda k, d, side: d * 2 if side > 0 else (d // 2 or None)))
+    def step_d(k, d, side):    # one more or one fewer hidden layer; modules twice or half as wide
+        d = (d + side) if family == "monolithic" else (d * 2 if side > 0 else d // 2)
+        return d if 1 <= d <= (8 if family == "monolithic" else 1 << 16) and affordable(k, B[k][0], d) else None
+
     C = _line_search(cells, tuner.run, {k: [d for d in depths if affordable(k, B[k][0], d)] for k in ks},
                      lambda k, d: item(k, B[k][0], d, A[k][0]), step_d, cfg.max_widen, f"{desc}: depth", tuner.log)
     return {k: {"arch": arch_of(B[k][0], C[k][0]), "lr": A[k][0],
