@@ -25,12 +25,15 @@ __all__ = ["orthonormal_basis", "subspace_overlap", "movement", "pairwise_overla
 
 
 def orthonormal_basis(U) -> np.ndarray:
-    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape."""
+    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape (``U`` itself when
+    its columns are orthonormal to within ``1e-5``)."""
     U = np.asarray(validation.as_numpy(U), dtype=np.float64)
     if U.ndim < 2 or U.shape[-1] > U.shape[-2] or U.shape[-1] < 1:
         raise ValueError(f"U must have shape (..., m, b) with 1 <= b <= m, got {U.shape}")
     if not np.all(np.isfinite(U)):
         raise ValueError("U must be finite")
+    if np.abs(np.swapaxes(U, -1, -2) @ U - np.eye(U.shape[-1])).max() < 1e-5:
+        return U            # already orthonormal (to float32 rounding): the QR would cost seconds for nothing
     Q, _ = np.linalg.qr(U)
     return Q
 
@@ -40,7 +43,7 @@ def subspace_overlap(U, V) -> np.ndarray:
     Q, R = orthonormal_basis(U), orthonormal_basis(V)
     if Q.shape != R.shape:
         raise ValueError(f"U and V must have the same shape, got {Q.shape} and {R.shape}")
-    return (np.einsum("...mb,...mc->...bc", Q, R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
+    return ((np.swapaxes(Q, -1, -2) @ R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
 
 
 def movement(start, end) -> np.ndarray:
@@ -53,8 +56,10 @@ def pairwise_overlap(U) -> np.ndarray:
     Q = orthonormal_basis(U)
     if Q.ndim < 3:
         raise ValueError(f"U must have shape (..., K, m, b), got {Q.shape}")
-    K = Q.shape[-3]
-    gram = (np.einsum("...imb,...jmc->...ijbc", Q, Q) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
+    *lead, K, m, b = Q.shape
+    flat = np.swapaxes(Q, -3, -2).reshape(*lead, m, K * b)             # every module's columns side by side
+    cross = (np.swapaxes(flat, -1, -2) @ flat).reshape(*lead, K, b, K, b)   # one product (BLAS), not einsum's loops
+    gram = (cross ** 2).sum(axis=(-3, -1)) / b
     i, j = np.triu_indices(K, k=1)
     return gram[..., i, j]
 

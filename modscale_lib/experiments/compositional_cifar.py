@@ -185,7 +185,7 @@ class _Evaluator:
                                 epochs=cfg.epochs, seed=seed, after_epoch=after_epoch,
                                 names=[f"{method} at k = {k}, seed {seed}"])[0]
         if setting["arch"]["family"] == "modular":
-            end = model.projections.detach()[0].cpu().numpy().copy()
+            end = md.orthonormal_basis(model.projections.detach()[0].cpu().numpy())     # one QR for three measures
             diag[[2, 4]] = md.locality(end, k).mean(), md.pairwise_overlap(end).mean() if len(end) > 1 else np.nan
             diag[6] = md.movement(start, end).mean()
         return {"acc": acc, "loss": loss, "diag": diag, "params": ct.n_params(setting["arch"], k),
