@@ -269,14 +269,41 @@ def test_a_cell_is_bit_for_bit_the_same_whatever_else_its_config_trains(tiny_cif
     for methods, ks, seeds in (((cc.RANDOM,), (2,), (1,)), ((cc.MONOLITHIC,), (1, 2), (0, 1)),
                                ((paper, cc.MONOLITHIC, cc.RANDOM), (2, 1), (1,))):
         part = results.load_or_run(cc.compositional_accuracy, dataclasses.replace(
-            tiny, methods=methods, n_images_grid=ks, seeds=seeds), progress=False)
+            tiny, methods=methods, n_images_grid=ks, seeds=seeds, rule_ks=(2,)), progress=False)
         for i, m in enumerate(methods):
             for a, k in enumerate(ks):
+                if m == paper and k == 1:                                   # not trained outside rule_ks
+                    assert np.isnan(part["acc_seen"][i, a]).all() and (part["cpu_s"][i, a] == 0).all()
+                    continue
                 for s, seed in enumerate(seeds):
                     at = (tiny.methods.index(m), tiny.n_images_grid.index(k), tiny.seeds.index(seed))
                     for name in [f"acc_{t}" for t in cc.TESTS] + ["loss"] + [f"diag_{d}" for d in cc.DIAGNOSTICS]:
                         np.testing.assert_array_equal(part[name][i, a, s], full[name][at],
                                                       err_msg=f"{name} of {m} at k = {k}, seed {seed}")
+
+
+def test_the_cost_model_scales_with_the_work_and_the_cpu_store_fits_its_cap():
+    """The estimate grows with the composites, epochs and k; a twin or an untrained rule costs nothing; and the
+    chapter's cpu store (the recorded tuning plus the estimate of every config the chapter reads) is under the
+    cap (issue 27: 150 CPU-min)."""
+    arch = {"family": "monolithic", "width": 512, "depth": 1}
+    t = {"rule_steps": 30, "rule_batch": 256}
+    one = cc.cell_cpu_s({"arch": arch}, cc.MONOLITHIC, 2, 50000, 1, 2000, t)
+    assert cc.cell_cpu_s({"arch": arch}, cc.MONOLITHIC, 2, 100000, 1, 2000, t) > 1.9 * one
+    assert cc.cell_cpu_s({"arch": arch}, cc.MONOLITHIC, 2, 50000, 2, 2000, t) > 1.9 * one
+    assert cc.cell_cpu_s({"arch": arch}, cc.MONOLITHIC, 4, 50000, 1, 2000, t) > 1.5 * one
+    mod = {"family": "modular", "n_modules": 8, "module_dim": 32, "module_width": 256}
+    assert (cc.cell_cpu_s({"arch": mod}, tuning.RULES["paper"], 2, 50000, 1, 2000, t)
+            > cc.cell_cpu_s({"arch": mod}, cc.RANDOM, 2, 50000, 1, 2000, t))
+    stored = results.load_or_run(tuning.compositional_tuning, tuning.CifarTuningConfig.cpu(), mode="read")
+    assert 0.5 < stored.metadata["cpu_time_s"] / cc.tuning_cpu_s(stored) < 2            # the model's calibration
+    total = stored.metadata["cpu_time_s"]
+    for name in cc.CHAPTER_CONFIGS:
+        cfg = cc.compositional_accuracy.config(name)
+        est = cc.cost_estimate(cfg, stored)
+        assert est["per_cell"][1, tuning.RULES["paper"]] == 0 if name == "cpu" else True
+        total += est["total_s"]
+    assert total / 60 <= cc.CPU_CAP_MIN
 
 
 def test_the_accuracy_needs_its_tuning(tiny_cifar, monkeypatch):
@@ -290,6 +317,7 @@ def test_the_accuracy_needs_its_tuning(tiny_cifar, monkeypatch):
     ("methods", ("monolithic", "transformer"), r"methods\[1\] must be one of"),
     ("tuning", "medium", "tuning must be one of"),
     ("test_images", 1000, "test_images must be None with the JPEG copy"),
+    ("rule_ks", (3,), r"rule_ks must be None or a subset of n_images_grid"),
 ])
 def test_bad_config_is_named(field, value, match):
     with pytest.raises(ValueError, match=match):

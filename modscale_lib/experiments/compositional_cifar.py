@@ -27,6 +27,7 @@ import torch
 
 from .. import cifar_rule, composites, module_diagnostics as md
 from .. import composite_training as ct
+from ..core import OrNone
 from ..networks import default_device
 from ..results import experiment, load_or_run
 from .common import check_fields, one_of, optional_whole, real, some_of, whole, wholes
@@ -34,7 +35,8 @@ from .cifar_tuning import (MATCHED, METHODS, MONOLITHIC, RANDOM, RULES, SLOT_LOC
                                    images, net_seed, rule_data, tuned_settings)
 
 __all__ = ["CompositionalCifarConfig", "compositional_accuracy", "METHODS", "TESTS", "DIAGNOSTICS", "MONOLITHIC",
-           "RANDOM", "MATCHED", "SLOT_LOCAL", "RULES"]
+           "RANDOM", "MATCHED", "SLOT_LOCAL", "RULES", "CPU_RATES", "CPU_CAP_MIN", "CHAPTER_CONFIGS", "cell_cpu_s",
+           "tuning_cpu_s", "cost_estimate"]
 
 CHAPTER = "compositional_cifar"
 TESTS = ("seen", "unseen", "noise", "occluded")
@@ -53,7 +55,8 @@ class CompositionalCifarConfig:
     Every network takes its shape and step from the stored ``compositional_tuning`` result at the named config
     ``tuning``, and trains for ``epochs`` passes over ``n_train`` composites of all training images per seed, its
     step decaying linearly to zero over all of them. Each seed draws its own training and test composites.
-    Tested after every epoch on ``n_test`` composites (:data:`TESTS`; at ``k = 1`` the whole test set).
+    Tested after every epoch on ``n_test`` composites (:data:`TESTS`; at ``k = 1`` the whole test set). The
+    rule's methods train only at the ``k`` in ``rule_ks`` (None: every ``k``); elsewhere their entries are NaN.
     """
 
     n_images_grid: tuple = (1, 2, 4, 8)
@@ -67,17 +70,29 @@ class CompositionalCifarConfig:
     copy: str = "jpeg"
     train_images: int | None = None
     test_images: int | None = None
+    rule_ks: tuple | None = None
 
     @classmethod
     def cpu(cls) -> "CompositionalCifarConfig":
-        """Every method but the slot-local control (its projections' objective is measured in every modular cell;
-        training it too would cost a sixth of the budget)."""
-        return cls()
+        """The cut that keeps the chapter's whole ``cpu`` store within :data:`CPU_CAP_MIN` (issue 27; estimated by
+        :func:`cost_estimate`, printed by tools/run_cifar.py): every method, 5 seeds, k = 1, 2, 4, 8, except
+
+        * the slot-local control is not trained (its projections' objective is measured in every modular cell);
+        * of the rule's variants only the paper's is trained: its validation objective beat the deflation's at
+          every k in the stored tuning (the deflation's is there, per k); the deflation would cost 29 CPU-min;
+        * the rule is not trained at k = 1, where a composite has one slot: its projections cannot be more local
+          than random ones, and the question is what the rule adds to a modular network of several slots (5 min);
+        * 2000 test composites per test at k >= 2 (4000 or more images per test; at k = 1 the whole test set).
+
+        The ``full`` config (GPU) has every method at every k."""
+        return cls(methods=(MONOLITHIC, RANDOM, MATCHED, RULES["paper"]), n_test=2000, rule_ks=(2, 4, 8))
 
     @classmethod
     def cpu_epochs(cls) -> "CompositionalCifarConfig":
-        """The reviewers' question 7: three epochs at k = 8, the MLP and the random modular network."""
-        return cls(n_images_grid=(8,), methods=(MONOLITHIC, RANDOM), epochs=3)
+        """The reviewers' question 7: two epochs (the step decaying to zero over both) at k = 8, the MLP and the
+        random modular network, 5 seeds. Two, not three, epochs is the budget's cut: a third would cost 10 CPU-min
+        more than :data:`CPU_CAP_MIN` leaves. The ``full`` config trains five epochs at every k."""
+        return cls(n_images_grid=(8,), methods=(MONOLITHIC, RANDOM), epochs=2, n_test=2000)
 
     @classmethod
     def lossless_check(cls) -> "CompositionalCifarConfig":
@@ -108,12 +123,94 @@ class CompositionalCifarConfig:
                      seeds=wholes(0), tuning=one_of(("cpu", "full", "tiny")), n_train=whole(1, 10 ** 7),
                      epochs=whole(1, 1000), n_test=whole(1, 10 ** 6), noise_sigma=real(0, 10),
                      copy=one_of(("auto", "official", "jpeg", "lossless")), train_images=optional_whole(10),
-                     test_images=optional_whole(10))
+                     test_images=optional_whole(10),
+                     rule_ks=OrNone(wholes(1, composites.MAX_POSITIONS)))
+        if self.rule_ks is not None and not set(self.rule_ks) <= set(self.n_images_grid):
+            raise ValueError(f"rule_ks must be None or a subset of n_images_grid {self.n_images_grid}, got "
+                             f"{self.rule_ks}")
         if self.test_images is not None and self.copy in ("jpeg", "auto"):
             raise ValueError("test_images must be None with the JPEG copy (copy 'jpeg' or 'auto'): its test set "
                              "is in class-major order, so a prefix would hold only the first classes")
 
 
+
+
+#: the cap on the CPU time of the chapter's whole ``cpu`` store: the tuning, the main sweep and every other named
+#: config the chapter reads (issue 27).
+CPU_CAP_MIN = 150.0
+#: the configs of ``compositional_accuracy`` the chapter reads, in the order tools/run_cifar.py computes them.
+CHAPTER_CONFIGS = ("cpu", "cpu_epochs", "jpeg_check", "lossless_check")
+#: Process CPU rates of one thread, measured on the team machine (x86_64, torch 2.13 CPU, 2026-12-07, under the
+#: load of other jobs) with the tuned networks of the stored ``cpu`` tuning: training (Adam, batch 64; 320-512
+#: composites after a warm-up) and test passes (1000 composites) in GFLOP/s of :func:`~modscale_lib.
+#: composite_training.training_flops` / ``forward_flops``; the noise test's extra cost per image slot (drawing and
+#: rounding the noise) in seconds; the rule's search (30 turns on minibatches of 256) in GFLOP/s of
+#: :func:`~modscale_lib.cifar_rule.search_flops`; and the fixed seconds of a modular cell (building the network,
+#: the rule's data, the diagnostics). Measured: training 0.43/0.49/0.91/0.80 ms per composite (MLP, k = 1, 2, 4,
+#: 8), 0.66/0.69/1.23/0.74 (modular), 1.58 (matched, k = 8); the paper rule 9.0 s (k = 8), 12.0 s (k = 1); the
+#: deflation 17.5 s, 20.9 s.
+CPU_RATES = {"train_monolithic": 57e9, "train_modular": 46e9, "forward_monolithic": 110e9, "forward_modular": 85e9,
+             "noise_per_slot_s": 5e-5, "search_paper": 33e9, "search_deflation": 21e9, "modular_fixed_s": 1.0}
+
+
+def cell_cpu_s(setting: dict, method: str, k: int, n_train: int, epochs: int, n_test: int, tuning_config: dict,
+               rates: dict = CPU_RATES) -> float:
+    """Predicted process CPU seconds of one cell of ``compositional_accuracy`` (one thread): training, the tests
+    after every epoch (:data:`TESTS`) and, for a rule, its search. ``setting`` as from
+    :func:`~modscale_lib.experiments.cifar_tuning.tuned_settings`; ``tuning_config`` the tuning's config (dict)."""
+    arch = setting["arch"]
+    family = arch["family"]
+    n_seen = 10000 if k == 1 else n_test                                         # k = 1: the whole test set
+    passes = 2 * n_seen + (2 * n_test if k >= 2 else 0)                          # seen, noise; unseen, occluded
+    seconds = (n_train * epochs * ct.training_flops(arch, k) / rates[f"train_{family}"]
+               + epochs * (passes * ct.forward_flops(arch, k) / rates[f"forward_{family}"]
+                           + n_seen * k * rates["noise_per_slot_s"]))
+    if family == "modular":
+        seconds += rates["modular_fixed_s"]
+    variant = next((v for v, m in RULES.items() if m == method), None)
+    if variant is not None:
+        t = tuning_config
+        seconds += cifar_rule.search_flops(arch, k, 10 * k, t["rule_steps"], t["rule_batch"], variant) / rates[
+            f"search_{variant}"]
+    return float(seconds)
+
+
+def tuning_cpu_s(tuning, rates: dict = CPU_RATES) -> float:
+    """The same model's prediction of a stored ``compositional_tuning`` result's CPU seconds, from its runs: each
+    training run for one epoch and its validation pass, each rule search. Its ratio to the recorded CPU time
+    calibrates :func:`cost_estimate` (the overheads the model leaves out: loading, contention)."""
+    t, seconds = tuning.config, 0.0
+    for run in tuning["runs"]:
+        arch, k = run["arch"], run["k"]
+        if run.get("angle") is not None:
+            variant = next(v for v, m in RULES.items() if m == run["method"])
+            seconds += cifar_rule.search_flops(arch, k, 10 * k, t["rule_steps"], t["rule_batch"], variant) / rates[
+                f"search_{variant}"]
+        else:
+            seconds += (t["n_train"] * ct.training_flops(arch, k) / rates[f"train_{arch['family']}"]
+                        + t["n_val"] * ct.forward_flops(arch, k) / rates[f"forward_{arch['family']}"])
+    return seconds
+
+
+def cost_estimate(cfg: CompositionalCifarConfig, tuning, rates: dict = CPU_RATES) -> dict:
+    """Predicted CPU seconds of ``compositional_accuracy`` at ``cfg`` with the stored ``tuning`` (its named config
+    ``cfg.tuning``), calibrated by the tuning's recorded over predicted CPU time (:func:`tuning_cpu_s`).
+
+    Returns ``{"per_cell": {(k, method): seconds per seed}, "model_s": the model's total, "factor": the
+    calibration, "total_s": calibrated total}``; a matched network that is the random one costs nothing (it is
+    computed once, as in the experiment)."""
+    settings = {k: tuned_settings(tuning, k) for k in cfg.n_images_grid}
+    per_cell = {}
+    for k in cfg.n_images_grid:
+        for m in cfg.methods:
+            twin = m == MATCHED and RANDOM in cfg.methods and settings[k][m] == settings[k][RANDOM]
+            skipped = cfg.rule_ks is not None and m in RULES.values() and k not in cfg.rule_ks
+            per_cell[k, m] = 0.0 if twin or skipped else cell_cpu_s(
+                settings[k][m], m, k, cfg.n_train, cfg.epochs, cfg.n_test, tuning.config, rates)
+    model = sum(per_cell.values()) * len(cfg.seeds)
+    recorded = tuning.metadata.get("cpu_time_s")
+    factor = recorded / tuning_cpu_s(tuning, rates) if recorded else 1.0
+    return {"per_cell": per_cell, "model_s": model, "factor": factor, "total_s": model * factor}
 
 
 def _test_draws(k: int, seed: int, y_test, n_test: int, holdout_mod: int) -> dict:
@@ -211,10 +308,16 @@ def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
             for k in cfg.n_images_grid for m in cfg.methods}
     items = [{"k": k, "seed": s, "method": same[k, m], "setting": settings[k][m]}
              for k in cfg.n_images_grid for s in cfg.seeds for m in cfg.methods]
-    unique = list({json.dumps(i, sort_keys=True): i for i in items}.values())
+    def trained(i):     # the rule's methods only at rule_ks
+        return cfg.rule_ks is None or i["method"] not in RULES.values() or i["k"] in cfg.rule_ks
+
+    unique = list({json.dumps(i, sort_keys=True): i for i in items if trained(i)}.values())
     done = dict(zip((json.dumps(i, sort_keys=True) for i in unique),
                     cells.map(unique, evaluator.run, desc="compositional (k, seed, method)")))
-    outs = [done[json.dumps(i, sort_keys=True)] for i in items]
+    untrained = {"acc": np.full((len(TESTS), cfg.epochs), np.nan), "loss": np.full(cfg.epochs, np.nan),
+                 "diag": np.full(len(DIAGNOSTICS), np.nan), "params": np.nan, "flops": np.nan,
+                 "search_flops": np.nan, "cpu_s": 0.0}
+    outs = [done[json.dumps(i, sort_keys=True)] if trained(i) else untrained for i in items]
     shape = (len(cfg.n_images_grid), len(cfg.seeds), len(cfg.methods))
     grid = lambda name: np.moveaxis(np.array([np.asarray(o[name], dtype=float) for o in outs]).reshape(
         *shape, *np.shape(outs[0][name])), 2, 0)                                    # (method, k, seed, ...)
