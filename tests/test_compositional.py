@@ -306,7 +306,8 @@ def test_the_cost_model_scales_with_the_work_and_the_cpu_store_fits_its_cap():
     assert total / 60 <= cc.CPU_CAP_MIN
 
 
-def test_the_accuracy_needs_its_tuning(tiny_cifar, monkeypatch):
+def test_the_accuracy_needs_its_tuning(tiny_cifar, monkeypatch, tmp_path):
+    results.init_store(tmp_path)                       # an empty store: read mode refuses a folder that is none
     monkeypatch.setenv("MODSCALE_RESULTS", "read")
     with pytest.raises(results.MissingResultError, match="compute compositional_tuning --config tiny"):
         cc.compositional_accuracy(cc.CompositionalCifarConfig.tiny())
