@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from modscale_lib import experiments, learning_rule, tasks, theory
+from modscale_lib.experiments import compositional_cifar
 
 TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
 NOTATION = (Path(__file__).resolve().parent.parent / "book" / "notation.md").read_text()
@@ -80,6 +81,11 @@ EXPECTED = {
         f"{cfg('compositional_accuracy', 'cpu_epochs').epochs} epochs",
         f"{cfg('compositional_tuning').rule_steps} turns per module on minibatches of "
         f"{cfg('compositional_tuning').rule_batch} from {cfg('compositional_tuning').rule_samples} composites"],
+    "Compositional CIFAR-10, budget": lambda: [
+        f"at most {compositional_cifar.CPU_CAP_MIN:g} CPU-min",
+        f"{cfg('compositional_accuracy').n_test} test composites per test at $k \\ge 2$",
+        f"`cpu_epochs` trains {cfg('compositional_accuracy', 'cpu_epochs').epochs} epochs",
+        f"not at $k = {min(set(cfg('compositional_accuracy').n_images_grid) - set(cfg('compositional_accuracy').rule_ks))}$"],
 }
 
 
