@@ -130,9 +130,11 @@ def ci_text(mean, low, high, digits: int = 3) -> str:
 
 def paired_gain(acc, better: int, than: int):
     """``acc[better] - acc[than]`` per k, paired by seed (same data draw): ``(mean, low, high)`` each (k,), and
-    a verdict per k: "higher" or "lower" when the 95% interval excludes 0, else "no difference"."""
+    a verdict per k: "higher" or "lower" when the 95% interval excludes 0, "n/a" where either was not trained
+    (NaN, e.g. a rule outside the config's ``rule_ks``), else "no difference"."""
     mean, low, high = ci(np.asarray(acc)[better] - np.asarray(acc)[than])
-    verdict = np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
+    verdict = np.where(~np.isfinite(mean), "n/a",
+                       np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference")))
     return mean, low, high, verdict
 
 
@@ -156,13 +158,15 @@ def _setting(res, k: int, method: str) -> dict:
 def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) -> dict:
     """One row per k and method: the network, its step, parameters, training operations per composite, the rule's
     search, the whole training's operations (every composite of every epoch, and the search), and mean [95% CI]
-    over seeds of ``res[key]`` after ``epoch``."""
+    over seeds of ``res[key]`` after ``epoch``. A method not trained at a k (all NaN) has no row there."""
     rows = {"k": [], "method": [], "network": [], "step": [], "parameters": [], "MFLOP per composite": [],
             "rule's search (GFLOP)": [], "training in all (TFLOP)": [], "test accuracy per image": []}
     acc = np.asarray(res[key])[..., epoch]
     composites_seen = res.config["n_train"] * res.config["epochs"]
     for a, k in enumerate(k_grid):
         for i, name in enumerate(names):
+            if not np.isfinite(acc[i, a]).any():
+                continue
             s = _setting(res, int(k), name)
             flops, search = float(res["flops"][i, a]), float(res["search_flops"][i, a])
             values = (int(k), name, describe_arch(s["arch"]), s["lr"], int(res["params"][i, a]), flops / 1e6,
@@ -189,7 +193,7 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
     """One row per modular method and k: the rule's objective on held-out composites at the starting projections
     (and at slot-local ones), the start's objective minus the random network's paired by seed, mean locality
     and pairwise overlap before and after training, and how far the rule and training moved the projections.
-    Every entry is mean [95% CI] over seeds."""
+    Every entry is mean [95% CI] over seeds; a method not trained at a k (its objective all NaN) has no row there."""
     columns = {"objective": "objective", "objective, slot-local": "objective_slot_local",
                "locality before training": "local_start", "locality after training": "local_end",
                "overlap before training": "overlap_start", "overlap after training": "overlap_end",
@@ -200,6 +204,8 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
         if not np.isfinite(np.asarray(res["diag_objective"])[i]).any():
             continue     # the MLP has no projections
         for a, k in enumerate(k_grid):
+            if not np.isfinite(np.asarray(res["diag_objective"])[i, a]).any():
+                continue
             rows["method"].append(name)
             rows["k"].append(int(k))
             for column, key in columns.items():
@@ -249,13 +255,16 @@ def epoch_table(acc, names, k_grid) -> dict:
 
 def robustness_table(res, names, k_grid, tests: dict, epoch: int = 0) -> dict:
     """One row per k >= 2 and method: each test's accuracy minus the same network's on seen combinations, paired by
-    seed, mean [95% CI]; ``tests`` maps a column's name to a result key (e.g. ``{"unseen": "acc_unseen"}``)."""
+    seed, mean [95% CI]; ``tests`` maps a column's name to a result key (e.g. ``{"unseen": "acc_unseen"}``). A
+    method not trained at a k has no row there."""
     seen = np.asarray(res["acc_seen"])[..., epoch]
     rows = {"k": [], "method": [], **{f"{name} minus seen": [] for name in tests}}
     for a, k in enumerate(k_grid):
         if k < 2:
             continue
         for i, name in enumerate(names):
+            if not np.isfinite(seen[i, a]).any():
+                continue
             rows["k"].append(int(k))
             rows["method"].append(name)
             for test, key in tests.items():

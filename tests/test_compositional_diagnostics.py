@@ -130,6 +130,20 @@ def test_diagnostics_table_skips_the_mlp_and_pairs_with_random():
     assert rows["objective minus random's"][3] == md.ci_text(*md.ci(gap))
 
 
+def test_a_method_not_trained_at_a_k_has_no_row_and_no_verdict():
+    """A rule outside the config's rule_ks (here k = 1) is all NaN: the tables leave its row out, the verdict is
+    n/a rather than "no difference"."""
+    res, names, grid = _result()
+    for key in [k for k in res.arrays if k.startswith(("acc_", "diag_"))] + ["params", "flops", "search_flops"]:
+        res.arrays[key] = np.asarray(res.arrays[key], dtype=float)
+        res.arrays[key][2, 0] = np.nan
+    rows = md.accuracy_table(res, names, grid)
+    assert list(zip(rows["k"], rows["method"])) == [(1, names[0]), (1, names[1])] + [(4, n) for n in names]
+    assert md.diagnostics_table(res, names, grid, names[1])["k"] == [1, 4, 4]
+    assert md.paired_gain(res["acc_seen"][..., 0], 2, 1)[3][0] == "n/a"
+    assert md.paired_table(res["acc_seen"][..., 0], names, grid, [(names[2], names[1])])["difference"][0] == "n/a"
+
+
 def test_tuning_table_names_the_edges():
     mlp = {"family": "monolithic", "width": 64, "depth": 2}
     choices = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": 1e-3, "angle": None,
