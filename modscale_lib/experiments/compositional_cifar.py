@@ -142,8 +142,8 @@ CPU_CAP_MIN = 150.0
 CHAPTER_CONFIGS = ("cpu", "cpu_epochs", "jpeg_check", "lossless_check")
 #: Process CPU rates of one thread, measured on the team machine (x86_64, torch 2.13 CPU, 2026-12-07, under the
 #: load of other jobs) with the tuned networks of the stored ``cpu`` tuning: training (Adam, batch 64; 320-512
-#: composites after a warm-up) and test passes (1000 composites) in GFLOP/s of :func:`~modscale_lib.
-#: composite_training.training_flops` / ``forward_flops``; the noise test's extra cost per image slot (drawing and
+#: composites after a warm-up) and test passes (1000 composites) in GFLOP/s of
+#: :func:`~modscale_lib.composite_training.training_flops` / ``forward_flops``; the noise test's extra cost per image slot (drawing and
 #: rounding the noise) in seconds; the rule's search (30 turns on minibatches of 256) in GFLOP/s of
 #: :func:`~modscale_lib.cifar_rule.search_flops`; and the fixed seconds of a modular cell (building the network,
 #: the rule's data, the diagnostics). Measured: training 0.43/0.49/0.91/0.80 ms per composite (MLP, k = 1, 2, 4,
