@@ -3,6 +3,7 @@ reads the dataset, so none can show its pixels (tests/test_compositional.py chec
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 
 from .metrics import bootstrap_ci
@@ -50,6 +51,13 @@ def layout_figure(classes=(3, 8, 6), class_names=None):
     return fig
 
 
+def _plain_log_ticks(ax) -> None:
+    """Ticks at 1, 2 and 5 times the powers of ten, written as plain numbers (not ``2 x 10^1``), no minor labels."""
+    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+
+
 def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, random")):
     """One panel per k: every tuning run's validation accuracy against its training MFLOP per composite, one colour
     per family; the chosen network circled."""
@@ -64,6 +72,7 @@ def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, rando
             ax.scatter([best[0]["flops"] / 1e6], [best[0]["score"]], s=80, facecolors="none",
                        edgecolors=colour(family), linewidths=1.5)
         ax.set(xscale="log", xlabel="MFLOP per training composite", title=f"k = {k}")
+        _plain_log_ticks(ax)
     np.atleast_1d(axes)[0].set_ylabel("validation accuracy per image")
     fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9)
     return fig
@@ -90,14 +99,22 @@ def accuracy_against_k(acc, names, k_grid, authors: dict):
 
 def accuracy_against_flops(acc, flops, names, k_grid):
     """One panel per k: mean test accuracy (95% interval over seeds) against training MFLOP per composite, one
-    point per method (``acc``: method, k, seed; ``flops``: method, k)."""
+    point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at a k is not drawn
+    there; the legend names every method drawn in any panel."""
     fig, axes = subplots(1, len(k_grid), width=2.6, height=2.9)
     mean, low, high = bootstrap_ci(acc)
     for a, (ax, k) in enumerate(zip(np.atleast_1d(axes), k_grid)):
         for i, name in enumerate(names):
+            if not (np.isfinite(mean[i, a]) and np.isfinite(flops[i, a])):
+                continue
             ax.errorbar([flops[i, a] / 1e6], [mean[i, a]], yerr=[[mean[i, a] - low[i, a]], [high[i, a] - mean[i, a]]],
                         fmt="o", ms=5, capsize=2, color=colour(name), label=name)
-        ax.set(xscale="log", xlabel="MFLOP per training composite", title=f"k = {k}")
+        ax.set(xlabel="MFLOP per training composite", title=f"k = {k}")
+        ax.margins(x=0.25)            # a linear axis: the networks' costs differ by factors below ten
     np.atleast_1d(axes)[0].set_ylabel("test accuracy per image")
-    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
+    legend = {}                    # every method once, from whichever panel draws it (a rule may skip k = 1)
+    for ax in np.atleast_1d(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(legend.values(), legend.keys(), loc="outside lower center", ncol=3, fontsize=9)
     return fig
