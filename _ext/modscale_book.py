@@ -163,6 +163,24 @@ def _package_data(name: str) -> list[str]:
     return out
 
 
+def _listed_everywhere(srcdir: str) -> set[str]:
+    """The modules named in every ``modscale-api`` block of the API pages (``book/api.md``, ``book/api/*.md``)."""
+    from pathlib import Path
+
+    root = Path(srcdir) / "book"
+    names: set[str] = set()
+    for page in [root / "api.md", *sorted((root / "api").glob("*.md"))]:
+        inside = False
+        for line in page.read_text().splitlines() if page.exists() else []:
+            if line.startswith("```{modscale-api}"):
+                inside = True
+            elif line.startswith("```"):
+                inside = False
+            elif inside and line.strip():
+                names.add(line.strip())
+    return names
+
+
 class ModuleSections(SphinxDirective):
     """``modscale-api``: each content line names a module; each becomes a section holding its autodoc. A member
     that a listed module re-exports from another listed module is documented in its home module only."""
@@ -171,7 +189,8 @@ class ModuleSections(SphinxDirective):
 
     def run(self):
         sections = []
-        listed = {line.strip() for line in self.content if line.strip()}
+        # every module listed on any API page: a re-exported member is documented in its home, on whichever page
+        listed = {line.strip() for line in self.content if line.strip()} | _listed_everywhere(self.env.srcdir)
         for line in self.content:
             name = line.strip()
             if not name:

