@@ -99,8 +99,8 @@ def accuracy_against_k(acc, names, k_grid, authors: dict):
 
 def accuracy_against_flops(acc, flops, names, k_grid):
     """One panel per k: mean test accuracy (95% interval over seeds) against training MFLOP per composite, one
-    point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at a k is not drawn
-    there; the legend names every method drawn in any panel."""
+    point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at
+    a k is not drawn there; the legend names every method drawn in any panel."""
     fig, axes = subplots(1, len(k_grid), width=2.6, height=2.9)
     mean, low, high = bootstrap_ci(acc)
     for a, (ax, k) in enumerate(zip(np.atleast_1d(axes), k_grid)):

@@ -41,7 +41,8 @@ ALLOWED = {
     ("choices", "0.8"): "the largest target of the theory chapter's figure (an input set in its code)",
     ("choices", "0.25"): "the middle label-noise variance of the theory-vs-networks grid (an input)",
     ("choices", "0.1"): "the deflation's smallest ridge (an input of learning_rule)",
-    ("choices", "1%"): "the scaling law's plateau, a relative improvement of the validation loss (min_delta, an input checked by test_choices)",
+    ("choices", "1%"): ("the scaling law's plateau, a relative improvement of the validation loss (min_delta, an input "
+                        "checked by test_choices)"),
     ("choices", "3 times"): "the scaling law's step grid around the searched step (an input)",
     ("choices", "twice"): "the scaling law's retraining of a network whose best step is its last (an input, max_steps)",
     ("choices", "one fifth"): "the share held out by construction: class sums are uniform mod 5 (holdout_mod=5)",

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import cifar_rule, composites, data
-from .. import composite_training as ct
+from .. import cifar_rule, composite_training as ct, composites, data
 from ..networks import default_device
 from ..results import experiment
 from .common import check_fields, one_of, real, reals, whole, wholes
@@ -72,24 +71,25 @@ class CifarTuningConfig:
     copy: str = "jpeg"
 
     @classmethod
-    def cpu(cls) -> "CifarTuningConfig":
+    def cpu(cls) -> CifarTuningConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "CifarTuningConfig":
+    def full(cls) -> CifarTuningConfig:
         """For a GPU: every k from 1 to 8, wider grids, no cost cap below the widest shape."""
         return cls(n_images_grid=tuple(range(1, 9)), widths=(512, 1024, 2048, 4096), flops_cap=1e10,
                    rule_steps=200, max_widen=3)
 
     @classmethod
-    def tiny(cls) -> "CifarTuningConfig":
+    def tiny(cls) -> CifarTuningConfig:
         return cls(n_images_grid=(1, 2), validation_images=40, n_train=96, n_val=40, batch_size=32,
                    mono_lrs=(1e-3, 2e-3, 4e-3), modular_lrs=(2e-3, 4e-3, 8e-3), widths=(16, 32, 64),
                    mono_depths=(1, 2), module_dim=4, module_widths=(8, 16), flops_cap=1.2e6, max_widen=1,
                    rule_samples=64, rule_steps=2, rule_batch=32, rule_angles=(0.03, 0.1))
 
     def __post_init__(self):
-        check_fields(self, n_images_grid=wholes(1, composites.MAX_POSITIONS), seed=whole(0), validation_images=whole(10),
+        check_fields(self, n_images_grid=wholes(1, composites.MAX_POSITIONS), seed=whole(0),
+                     validation_images=whole(10),
                      n_train=whole(1, 10 ** 7), n_val=whole(1, 10 ** 6), batch_size=whole(1, 1 << 16),
                      mono_lrs=reals(0, 1, low_open=True), modular_lrs=reals(0, 1, low_open=True),
                      widths=wholes(1, 1 << 16), mono_depths=wholes(1, 8), module_dim=whole(1, 3072),
@@ -210,8 +210,13 @@ def _tune_family(cells, tuner, family: str, desc: str) -> dict:
     arch_of = ((lambda W, d: {"family": "monolithic", "width": W, "depth": d}) if family == "monolithic"
                else (lambda F, w: _modular(F, cfg.module_dim, w)))
     method = MONOLITHIC if family == "monolithic" else RANDOM
-    item = lambda k, W, d, lr: {"k": k, "method": method, "arch": arch_of(W, d), "lr": lr}
-    affordable = lambda k, W, d: ct.training_flops(arch_of(W, d), k) <= cfg.flops_cap
+
+    def item(k, W, d, lr):
+        return {"k": k, "method": method, "arch": arch_of(W, d), "lr": lr}
+
+    def affordable(k, W, d):
+        return ct.training_flops(arch_of(W, d), k) <= cfg.flops_cap
+
     lr0, d0 = lrs[len(lrs) // 2], depths[len(depths) // 2]
 
     def halve_or_double(k, W, side):
@@ -245,8 +250,8 @@ def _tune_rules(cells, tuner, mono: dict, modular: dict) -> dict:
            for k in ks}
     for variant, method in RULES.items():
         R = _line_search(cells, tuner.run, {k: list(cfg.rule_angles) for k in ks},
-                         lambda k, a: {"k": k, "method": method, "variant": variant, "arch": modular[k]["arch"],
-                                       "angle": a},
+                         lambda k, a, method=method, variant=variant: {
+                             "k": k, "method": method, "variant": variant, "arch": modular[k]["arch"], "angle": a},
                          lambda k, a, side: float(f"{a * 3.0 ** side:.3g}") if a * 3.0 ** side <= 1 else None,
                          cfg.max_widen, f"tuning: {variant} rule, turn", tuner.log)
         for k in ks:
