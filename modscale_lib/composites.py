@@ -1,6 +1,10 @@
 """The compositional (side-by-side) CIFAR task: composites of ``k`` images and a combinatorial split (numpy only).
 
-A composite image puts ``k`` CIFAR images side by side; its label is the tuple of their ``k`` classes. A class
+A composite image puts ``k`` CIFAR images side by side; its label is the tuple of their ``k`` classes. A network
+reads a composite as one vector of ``3072 k`` features: the ``k`` images' standardised features, concatenated slot
+by slot (:func:`composite_features`; :func:`slot_of_feature` names each feature's slot). For a network whose first
+layer is dense, this order is one fixed permutation of the picture's pixels, so it changes nothing the network can
+learn; it lets a composite be gathered from a table of image features, on the device that trains. A class
 combination ``(c_1, ..., c_k)`` is *unseen* (held out of training) iff ``(c_1 + ... + c_k + offset) % holdout_mod
 == 0``: a fraction ``1 / holdout_mod`` of all combinations, while every class still appears at every position
 in training (and, for ``k >= 3``, every pair of classes at every pair of positions). Also the pixel noise and
@@ -13,11 +17,13 @@ import numpy as np
 from . import validation
 
 __all__ = ["add_pixel_noise", "assemble", "compositional_cifar", "compositional_indices", "is_unseen_combination",
-           "n_combinations", "to_features", "CIFAR_MEAN", "CIFAR_STD", "MAX_POSITIONS"]
+           "n_combinations", "to_features", "image_features", "composite_features", "slot_of_feature",
+           "training_indices", "CIFAR_MEAN", "CIFAR_STD", "MAX_POSITIONS", "IMAGE_FEATURES"]
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)   # per-channel statistics of the training set, pixels on [0, 1]
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 MAX_POSITIONS = 16
+IMAGE_FEATURES = 32 * 32 * 3   # features of one image slot
 
 
 def _class_labels(labels, name: str, ndim: int) -> np.ndarray:
@@ -188,3 +194,58 @@ def to_features(images, mean=None, std=None) -> np.ndarray:
     std = std.astype(np.float32)
     features = (images.astype(np.float32) * np.float32(1 / 255) - mean) / std
     return features.reshape(len(images), -1)
+
+
+def image_features(images, mean=None, std=None) -> np.ndarray:
+    """The standardised features of single images, ``(N, 3072)`` float32 from ``(N, 32, 32, 3)`` uint8.
+
+    :func:`to_features` of each image (flattened H, W, C); a table that :func:`composite_features` gathers from.
+    """
+    images = np.asarray(validation.as_numpy(images))
+    if images.ndim != 4 or images.shape[1:] != (32, 32, 3):
+        raise ValueError(f"images must be (N, 32, 32, 3) uint8, got shape {images.shape}")
+    return to_features(images, mean, std)
+
+
+def composite_features(features, index):
+    """The features of composites: row ``i`` is ``features[index[i, 0]], ..., features[index[i, k-1]]`` joined.
+
+    features : ``(N, F)`` image features (numpy array or torch tensor, on any device); index : ``(n, k)`` rows of
+    it (same kind). Returns ``(n, k F)``, slot-major (slot ``j`` in columns ``j F .. j F + F - 1``), same kind.
+    """
+    if getattr(features, "ndim", 0) != 2 or getattr(index, "ndim", 0) != 2:
+        raise ValueError(f"features must be (N, F) and index (n, k) arrays, got {getattr(features, 'shape', None)} "
+                         f"and {getattr(index, 'shape', None)}")
+    kind = str(index.dtype)
+    if not any(word in kind for word in ("int", "long")) or "uint8" in kind or "bool" in kind:
+        raise ValueError(f"index must hold integer rows of features, got dtype {kind}")
+    if index.numel() if hasattr(index, "numel") else index.size:
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= features.shape[0]:
+            raise ValueError(f"index must hold rows of features in 0..{features.shape[0] - 1}, got {low}..{high}")
+    return features[index].reshape(index.shape[0], index.shape[1] * features.shape[1])
+
+
+def slot_of_feature(k: int, per_image: int = IMAGE_FEATURES) -> np.ndarray:
+    """The image slot (0..k-1) of each of the ``k * per_image`` features of :func:`composite_features`."""
+    k = validation.whole(k, "k", low=1, high=MAX_POSITIONS)
+    per_image = validation.whole(per_image, "per_image", low=1)
+    return np.repeat(np.arange(k), per_image)
+
+
+def training_indices(y, k: int, n: int, seed, *, holdout_mod: int = 5):
+    """The ``n`` training composites of one run: ``(index (n, k), labels (n, k))``, as :func:`compositional_indices`.
+
+    For ``k = 1`` the images come in passes without replacement (a seeded permutation of all of them, then another),
+    so that ``n = len(y)`` is one epoch over the images; for ``k >= 2`` the composites hold seen combinations only,
+    each image drawn uniformly within its class (with replacement).
+    """
+    y = _class_labels(y, "y", 1)
+    k, n = validation.whole(k, "k", low=1, high=MAX_POSITIONS), validation.whole(n, "n", low=1)
+    if k >= 2:
+        return compositional_indices(y, k, n, seed, "seen", holdout_mod=holdout_mod)
+    validation.check_size(n, "n")
+    rng = np.random.default_rng(_rng_seed(seed))
+    passes = -(-n // len(y))
+    index = np.concatenate([rng.permutation(len(y)) for _ in range(passes)])[:n, None]
+    return index, y[index]

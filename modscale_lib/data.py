@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from . import validation
-from .composites import (CIFAR_MEAN, CIFAR_STD, MAX_POSITIONS, add_pixel_noise, assemble,  # noqa: F401
-                         compositional_cifar, compositional_indices, is_unseen_combination, n_combinations,
-                         to_features)
+from .composites import (CIFAR_MEAN, CIFAR_STD, IMAGE_FEATURES, MAX_POSITIONS, add_pixel_noise,  # noqa: F401
+                         assemble, composite_features, compositional_cifar, compositional_indices, image_features,
+                         is_unseen_combination, n_combinations, slot_of_feature, to_features, training_indices)
 
-__all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "compositional_cifar",
-           "compositional_indices", "find_cifar10", "is_unseen_combination", "load_cifar10", "n_combinations",
-           "to_features"]
+__all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "composite_features", "compositional_cifar",
+           "compositional_indices", "find_cifar10", "image_features", "is_unseen_combination", "load_cifar10",
+           "n_combinations", "slot_of_feature", "to_features", "training_indices"]
 
 #: The ten CIFAR-10 classes, in the order of their labels 0..9.
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

@@ -10,26 +10,30 @@ here uses the orthonormal basis of that span (QR; a trained ``U_j`` is no longer
 * :func:`slot_shares` / :func:`locality`: the share of each projection's squared weight in each image slot of
   a composite, and the largest share (1: the module reads one image; ``1 / k``: spread evenly).
 
-Composite images are ``(32, 32 k, 3)`` flattened row by row (``data.to_features``), so slot ``j`` holds the
-columns ``32 j .. 32 j + 31`` of every pixel row: :func:`slot_of_feature` gives each feature's slot.
+A network reads a composite as its ``k`` images' features joined slot by slot
+(:func:`modscale_lib.composites.composite_features`), so slot ``j`` holds features ``3072 j .. 3072 j + 3071``:
+:func:`slot_of_feature` gives each feature's slot.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import validation
+from . import composites, validation
 
 __all__ = ["orthonormal_basis", "subspace_overlap", "movement", "pairwise_overlap", "slot_of_feature",
            "slot_shares", "locality", "summarise"]
 
 
 def orthonormal_basis(U) -> np.ndarray:
-    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape."""
+    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape (``U`` itself when
+    its columns are orthonormal to within ``1e-5``)."""
     U = np.asarray(validation.as_numpy(U), dtype=np.float64)
     if U.ndim < 2 or U.shape[-1] > U.shape[-2] or U.shape[-1] < 1:
         raise ValueError(f"U must have shape (..., m, b) with 1 <= b <= m, got {U.shape}")
     if not np.all(np.isfinite(U)):
         raise ValueError("U must be finite")
+    if np.abs(np.swapaxes(U, -1, -2) @ U - np.eye(U.shape[-1])).max() < 1e-5:
+        return U            # already orthonormal (to float32 rounding): the QR would cost seconds for nothing
     Q, _ = np.linalg.qr(U)
     return Q
 
@@ -39,7 +43,7 @@ def subspace_overlap(U, V) -> np.ndarray:
     Q, R = orthonormal_basis(U), orthonormal_basis(V)
     if Q.shape != R.shape:
         raise ValueError(f"U and V must have the same shape, got {Q.shape} and {R.shape}")
-    return (np.einsum("...mb,...mc->...bc", Q, R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
+    return ((np.swapaxes(Q, -1, -2) @ R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
 
 
 def movement(start, end) -> np.ndarray:
@@ -52,18 +56,18 @@ def pairwise_overlap(U) -> np.ndarray:
     Q = orthonormal_basis(U)
     if Q.ndim < 3:
         raise ValueError(f"U must have shape (..., K, m, b), got {Q.shape}")
-    K = Q.shape[-3]
-    gram = (np.einsum("...imb,...jmc->...ijbc", Q, Q) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
+    *lead, K, m, b = Q.shape
+    flat = np.swapaxes(Q, -3, -2).reshape(*lead, m, K * b)             # every module's columns side by side
+    cross = (np.swapaxes(flat, -1, -2) @ flat).reshape(*lead, K, b, K, b)   # one product (BLAS), not einsum's loops
+    gram = (cross ** 2).sum(axis=(-3, -1)) / b
     i, j = np.triu_indices(K, k=1)
     return gram[..., i, j]
 
 
-def slot_of_feature(k: int, height: int = 32, width: int = 32, channels: int = 3) -> np.ndarray:
-    """The image slot (0..k-1) of each of the ``height * width * k * channels`` features of a composite."""
-    k = validation.whole(k, "k", low=1)
-    column = np.arange(width * k)
-    slots = np.broadcast_to((column // width)[None, :, None], (height, width * k, channels))
-    return slots.reshape(-1)
+def slot_of_feature(k: int) -> np.ndarray:
+    """The image slot (0..k-1) of each of the ``3072 k`` features of a composite (slot-major, as
+    :func:`modscale_lib.composites.composite_features` lays them out)."""
+    return composites.slot_of_feature(k)
 
 
 def slot_shares(U, k: int) -> np.ndarray:
@@ -96,8 +100,9 @@ def summarise(start, end, k: int) -> dict:
             float("nan"), "local_start": float(locality(start, k).mean()), "local_end": float(locality(end, k).mean())}
 
 
-# Summaries of the Compositional CIFAR-10 results for the chapter ------------------------------------------------
-__all__ += ["ci", "number", "ci_text", "ci_lines", "paired_gain", "robustness", "diagnostics_table", "limits_table"]
+# Read-outs of the Compositional CIFAR-10 results for the chapter ----------------------------------------------------
+__all__ += ["ci", "number", "ci_text", "paired_gain", "headline", "describe_arch", "accuracy_table", "paired_table",
+            "diagnostics_table", "tuning_table", "epoch_table", "robustness_table"]
 
 
 def ci(values, axis: int = -1):
@@ -123,115 +128,112 @@ def ci_text(mean, low, high, digits: int = 3) -> str:
     return f"{number(mean, digits)} [{number(low, digits)}, {number(high, digits)}]"
 
 
-def ci_lines(acc, names, k_grid) -> list[str]:
-    """``k=<k> <method>: <acc> [95% CI <lo>, <hi>]`` for each k and method of ``acc`` (method, k, seed);
-    (method, k) pairs without a measurement are left out."""
-    mean, low, high = ci(acc)
-    return [f"k={k} {name}: {mean[i, a]:.3f} [95% CI {low[i, a]:.3f}, {high[i, a]:.3f}]"
-            for a, k in enumerate(k_grid) for i, name in enumerate(names) if np.isfinite(mean[i, a])]
-
-
 def paired_gain(acc, better: int, than: int):
     """``acc[better] - acc[than]`` per k, paired by seed (same data draw): ``(mean, low, high)`` each (k,), and
-    a verdict per k: "higher" or "lower" when the 95% interval excludes 0, else "no difference"."""
+    a verdict per k: "higher" or "lower" when the 95% interval excludes 0, "n/a" where either was not trained
+    (NaN, e.g. a rule outside the config's ``rule_ks``), else "no difference"."""
     mean, low, high = ci(np.asarray(acc)[better] - np.asarray(acc)[than])
-    verdict = np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
+    verdict = np.where(~np.isfinite(mean), "n/a",
+                       np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference")))
     return mean, low, high, verdict
 
 
-def robustness(res, names, columns, k_mask, epoch: int = 0) -> dict:
-    """A table (dict of columns) with one row per method: for each result array in ``columns`` (a dict
-    header -> key, e.g. ``{"unseen": "acc_unseen"}``), the mean over the k of ``k_mask`` of each seed's
-    accuracy, with its 95% interval over seeds."""
-    out = {"method": list(names)}
-    for header, key in columns.items():
-        per_seed = np.asarray(res[key])[..., epoch][:, np.asarray(k_mask)].mean(axis=1)    # (method, seed)
-        mean, low, high = ci(per_seed)
-        out[header] = [ci_text(*t) for t in zip(mean, low, high)]
-    return out
+def headline(acc, names, k_grid, k: int, method: str) -> str:
+    """``"k=<k> <method>: <acc> [95% CI <lo>, <hi>]"`` from ``acc`` (method, k, seed)."""
+    mean, low, high = ci(np.asarray(acc)[list(names).index(method), list(k_grid).index(k)])
+    return f"k={k} {method}: {mean:.3f} [95% CI {low:.3f}, {high:.3f}]"
 
 
-def diagnostics_table(res, names, k_grid, module_dim: int) -> dict:
-    """One row per modular method and k: movement by the rule and by training, mean pairwise overlap of the
-    modules before training (the rule's output, or the random start) and after it, beside two random spans'
-    ``b / (3072 k)``, and mean locality after training beside ``1 / k`` (spread evenly). Means over seeds."""
-    rows = {"method": [], "k": [], "moved by the rule": [], "moved by training": [], "overlap before training": [],
-            "overlap after training": [], "random spans": [], "locality": [], "spread evenly": []}
-    mean = {key: _seed_mean(res[f"diag_{key}"]) for key in ("moved_by_rule", "moved_by_training", "overlap_start",
-                                                               "overlap_end", "local_end")}
-    for i, name in enumerate(names):
-        if not np.isfinite(np.asarray(res["diag_local_end"])[i]).any():
-            continue   # the monolithic network has no projections
-        for a, k in enumerate(k_grid):
-            values = (name, int(k), mean["moved_by_rule"][i, a], mean["moved_by_training"][i, a],
-                      mean["overlap_start"][i, a], mean["overlap_end"][i, a], module_dim / (3072 * k),
-                      mean["local_end"][i, a], 1 / k)
+def describe_arch(arch: dict) -> str:
+    """A network's shape in a few words: ``"MLP, 2 x 1024"`` or ``"16 modules of 32, hidden 256"``."""
+    if arch["family"] == "monolithic":
+        return f"MLP, {arch['depth']} x {arch['width']}"
+    return f"{arch['n_modules']} modules of {arch['module_dim']}, hidden {arch['module_width']}"
+
+
+def _setting(res, k: int, method: str) -> dict:
+    return next(s for s in res["settings"] if s["k"] == k and s["method"] == method)
+
+
+def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) -> dict:
+    """One row per k and method: the network, its step, parameters, training operations per composite, the rule's
+    search, the whole training's operations (every composite of every epoch, and the search), and mean [95% CI]
+    over seeds of ``res[key]`` after ``epoch``. A method not trained at a k (all NaN) has no row there."""
+    rows = {"k": [], "method": [], "network": [], "step": [], "parameters": [], "MFLOP per composite": [],
+            "rule's search (GFLOP)": [], "training in all (TFLOP)": [], "test accuracy per image": []}
+    acc = np.asarray(res[key])[..., epoch]
+    composites_seen = res.config["n_train"] * res.config["epochs"]
+    for a, k in enumerate(k_grid):
+        for i, name in enumerate(names):
+            if not np.isfinite(acc[i, a]).any():
+                continue
+            s = _setting(res, int(k), name)
+            flops, search = float(res["flops"][i, a]), float(res["search_flops"][i, a])
+            values = (int(k), name, describe_arch(s["arch"]), s["lr"], int(res["params"][i, a]), flops / 1e6,
+                      search / 1e9, (flops * composites_seen + search) / 1e12, ci_text(*ci(acc[i, a])))
             for column, value in zip(rows, values):
                 rows[column].append(value)
     return rows
 
 
-def _seed_mean(values) -> np.ndarray:
-    """The mean over the last axis leaving NaNs out; NaN (without a warning) where all are NaN."""
-    a = np.asarray(values, dtype=np.float64)
-    count = np.isfinite(a).sum(axis=-1)
-    total = np.where(np.isfinite(a), a, 0.0).sum(axis=-1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def limits_table(settings) -> dict:
-    """A table of the limits study: ``settings`` maps a label to ``(config, per-seed accuracies)``; one row per
-    setting with its width, Adam step, minibatch, images per epoch, epochs, seeds and mean [95% CI]."""
-    rows = {"setting": [], "width": [], "Adam step": [], "minibatch": [], "images per epoch": [], "epochs": [],
-            "seeds": [], "test accuracy per image": []}
-    for label, (cfg, acc) in settings.items():
-        acc = np.asarray(acc, dtype=np.float64)
-        values = (label, cfg.modules_per_position * cfg.module_dim, cfg.lr, cfg.batch_size, cfg.n_train, cfg.epochs,
-                  int(np.isfinite(acc).sum()), ci_text(*ci(acc)))
-        for column, value in zip(rows, values):
-            rows[column].append(value)
+def paired_table(acc, names, k_grid, pairs) -> dict:
+    """For each ``(better, than)`` pair of method names and each k: ``acc[better] - acc[than]`` (``acc``: method,
+    k, seed), paired by seed, mean [95% CI] and the verdict of :func:`paired_gain`."""
+    rows = {"comparison": [], "k": [], "difference": [], "verdict": []}
+    for better, than in pairs:
+        mean, low, high, verdict = paired_gain(acc, list(names).index(better), list(names).index(than))
+        for a, k in enumerate(k_grid):
+            values = (f"{better} - {than}", int(k), ci_text(mean[a], low[a], high[a]), str(verdict[a]))
+            for column, value in zip(rows, values):
+                rows[column].append(value)
     return rows
 
 
-# One result for k = 1..8 from two stored ones, and training for several epochs ----------------------------------
-__all__ += ["merge_k", "epoch_table", "ranking_table", "paired_lines", "drop_from_peak"]
+def diagnostics_table(res, names, k_grid, random: str) -> dict:
+    """One row per modular method and k: the rule's objective on held-out composites at the starting projections
+    (and at slot-local ones), the start's objective minus the random network's paired by seed, mean locality
+    and pairwise overlap before and after training, and how far the rule and training moved the projections.
+    Every entry is mean [95% CI] over seeds; a method not trained at a k (its objective all NaN) has no row there."""
+    columns = {"objective": "objective", "objective, slot-local": "objective_slot_local",
+               "locality before training": "local_start", "locality after training": "local_end",
+               "overlap before training": "overlap_start", "overlap after training": "overlap_end",
+               "moved by the rule": "moved_by_rule", "moved by training": "moved_by_training"}
+    rows = {"method": [], "k": [], **{c: [] for c in columns}, "objective minus random's": []}
+    r = list(names).index(random)
+    for i, name in enumerate(names):
+        if not np.isfinite(np.asarray(res["diag_objective"])[i]).any():
+            continue     # the MLP has no projections
+        for a, k in enumerate(k_grid):
+            if not np.isfinite(np.asarray(res["diag_objective"])[i, a]).any():
+                continue
+            rows["method"].append(name)
+            rows["k"].append(int(k))
+            for column, key in columns.items():
+                rows[column].append(ci_text(*ci(np.asarray(res[f"diag_{key}"])[i, a]), digits=3))
+            gap = np.asarray(res["diag_objective"])[i, a] - np.asarray(res["diag_objective"])[r, a]
+            rows["objective minus random's"].append("n/a" if i == r else ci_text(*ci(gap)))
+    return rows
 
 
-def merge_k(*parts):
-    """One result for the union of the k grids of ``parts``, stored results of ``compositional_accuracy`` whose
-    configs differ only in ``n_images_grid``: every array (method, k, ...) joined along k and sorted by k; the
-    wall time and cells summed; key (``"+"``-joined), files and devices of all parts kept. The merged result
-    names no single file: cite each part's ``provenance()``.
-
-    Raises ValueError when the parts differ in anything else (experiment, version, another config field, the
-    data source, the arrays stored) or share a k."""
-    import dataclasses
-    if not parts:
-        raise ValueError("merge_k needs at least one result")
-    first = parts[0]
-    rest = lambda p: {name: v for name, v in p.config.items() if name != "n_images_grid"}
-    for p in parts[1:]:
-        if (p.experiment, p.version) != (first.experiment, first.version):
-            raise ValueError(f"cannot merge {p.experiment} v{p.version} with {first.experiment} v{first.version}")
-        if rest(p) != rest(first):
-            differ = sorted(n for n in set(rest(p)) | set(rest(first)) if rest(p).get(n) != rest(first).get(n))
-            raise ValueError(f"results {first.key} and {p.key} differ in config field(s) {differ}, not only in "
-                             "n_images_grid: their k cannot be joined")
-        if p.values != first.values or set(p.arrays) != set(first.arrays):
-            raise ValueError(f"results {first.key} and {p.key} differ in their data source or stored arrays")
-    grid = [int(k) for p in parts for k in p.config["n_images_grid"]]
-    if len(set(grid)) != len(grid):
-        raise ValueError(f"a k appears in more than one result (k grids {[p.config['n_images_grid'] for p in parts]})")
-    order = np.argsort(grid, kind="stable")
-    arrays = {name: np.concatenate([np.asarray(p.arrays[name]) for p in parts], axis=1)[:, order]
-              for name in first.arrays}
-    meta = [p.metadata for p in parts]
-    metadata = {**first.metadata, "wall_time_s": float(sum(m["wall_time_s"] for m in meta)),
-                "cells": int(sum(m.get("cells", 0) for m in meta)), "date": max(str(m.get("date", "")) for m in meta),
-                "device": "; ".join(dict.fromkeys(str(m.get("device", "?")) for m in meta))}
-    return dataclasses.replace(first, key="+".join(p.key for p in parts), arrays=arrays, metadata=metadata,
-                               config={**first.config, "n_images_grid": sorted(grid)},
-                               files=tuple(f for p in parts for f in p.files))
+def tuning_table(choices, runs) -> dict:
+    """One row per k and method of a ``compositional_tuning`` result: the chosen network, step and (for the rule)
+    turn; the chosen run's validation accuracy (n/a where no run trained exactly that network) or, for the rule,
+    its objective on validation composites; how many runs the search made; and which coordinates ended at an edge
+    of what was tried (the cost cap, or the widening's limit)."""
+    rows = {"k": [], "method": [], "network": [], "step": [], "turn": [], "validation accuracy": [],
+            "validation objective": [], "runs": [], "at an edge": []}
+    for c in sorted(choices, key=lambda c: (c["k"], c["method"] != "monolithic")):
+        mine = [r for r in runs if r["k"] == c["k"] and r["method"] == c["method"]]
+        rule = c["angle"] is not None
+        trained = [r["score"] for r in runs if not rule and "angle" not in r and r["k"] == c["k"]
+                   and r["arch"] == c["arch"] and r["lr"] == c["lr"]]
+        searched = [-r["score"] for r in mine if rule and r["angle"] == c["angle"]]
+        values = (c["k"], c["method"], describe_arch(c["arch"]), c["lr"], f"{c['angle']:g}" if rule else "",
+                  trained[0] if trained else float("nan"), searched[0] if searched else float("nan"), len(mine),
+                  ", ".join(name for name, edge in c["edges"].items() if edge) or "none")
+        for column, value in zip(rows, values):
+            rows[column].append(value)
+    return rows
 
 
 def epoch_table(acc, names, k_grid) -> dict:
@@ -251,43 +253,20 @@ def epoch_table(acc, names, k_grid) -> dict:
     return rows
 
 
-def ranking_table(acc, names, k_grid, pairs, epochs=(0, -1)) -> dict:
-    """For each ``(better, than)`` pair of method names and each k: ``acc[better] - acc[than]`` (``acc``: method, k,
-    seed, epoch) paired by seed after each epoch of ``epochs`` (default: the first and the last), mean
-    [95% CI] and the verdict of :func:`paired_gain`."""
-    acc = np.asarray(acc, dtype=np.float64)
-    rows = {"comparison": [], "k": []}
-    for better, than in pairs:
-        rows["comparison"] += [f"{better} - {than}"] * len(k_grid)
-        rows["k"] += [int(k) for k in k_grid]
-    for e in epochs:
-        label = f"after epoch {range(1, acc.shape[-1] + 1)[e]}"
-        rows[label], rows[f"{label}: verdict"] = [], []
-        for better, than in pairs:
-            mean, low, high, verdict = paired_gain(acc[..., e], names.index(better), names.index(than))
-            rows[label] += [ci_text(*t) for t in zip(mean, low, high)]
-            rows[f"{label}: verdict"] += list(verdict)
+def robustness_table(res, names, k_grid, tests: dict, epoch: int = 0) -> dict:
+    """One row per k >= 2 and method: each test's accuracy minus the same network's on seen combinations, paired by
+    seed, mean [95% CI]; ``tests`` maps a column's name to a result key (e.g. ``{"unseen": "acc_unseen"}``). A
+    method not trained at a k has no row there."""
+    seen = np.asarray(res["acc_seen"])[..., epoch]
+    rows = {"k": [], "method": [], **{f"{name} minus seen": [] for name in tests}}
+    for a, k in enumerate(k_grid):
+        if k < 2:
+            continue
+        for i, name in enumerate(names):
+            if not np.isfinite(seen[i, a]).any():
+                continue
+            rows["k"].append(int(k))
+            rows["method"].append(name)
+            for test, key in tests.items():
+                rows[f"{test} minus seen"].append(ci_text(*ci(np.asarray(res[key])[i, a, :, epoch] - seen[i, a])))
     return rows
-
-
-def paired_lines(acc, names, k_grid, than: int) -> list[str]:
-    """``k=<k> <method> - <names[than]>: <mean> [95% CI <lo>, <hi>] (<verdict>)`` for every other method and
-    every k of ``acc`` (method, k, seed), the difference paired by seed; k without a measurement left out."""
-    lines = []
-    for i, name in enumerate(names):
-        if i != than:
-            mean, low, high, verdict = paired_gain(acc, i, than)
-            lines += [(a, i, f"k={k} {name} - {names[than]}: {number(mean[a])} [95% CI {number(low[a])}, "
-                             f"{number(high[a])}] ({verdict[a]})") for a, k in enumerate(k_grid) if np.isfinite(mean[a])]
-    return [line for _, _, line in sorted(lines)]
-
-
-def drop_from_peak(acc):
-    """For ``acc`` (method, k, seed, epoch): the epoch (1-based) where the mean over seeds peaks, and the drop
-    from that epoch to the last paired by seed, ``(peak, mean, low, high)`` each (method, k). The peak is
-    chosen after seeing the curve, so the drop is biased upwards: an interval above 0 is a weak finding."""
-    acc = np.asarray(acc, dtype=np.float64)
-    peak = acc.mean(axis=2).argmax(axis=-1)                                       # (method, k)
-    at_peak = np.take_along_axis(acc, peak[:, :, None, None], axis=-1)[..., 0]    # (method, k, seed)
-    mean, low, high = ci(at_peak - acc[..., -1])
-    return peak + 1, mean, low, high

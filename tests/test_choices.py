@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from modscale_lib import experiments, learning_rule, tasks, theory
+from modscale_lib.experiments import compositional_cifar
 
 TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
 NOTATION = (Path(__file__).resolve().parent.parent / "book" / "notation.md").read_text()
@@ -60,16 +61,31 @@ EXPECTED = {
                             f"{cfg('scaling_law_sweep').min_delta:.0%} plateau",
                             f"$m \\in \\{{{cfg('scaling_law_sweep').m_grid[0]}, \\dots, {max(cfg('scaling_law_sweep').max_m[1:3])}\\}}$",
                             f"to {cfg('scaling_law_sweep').m_grid[-1]} for random features"],
-    "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_accuracy').holdout_mod}`"],
+    "Compositional CIFAR-10, split": lambda: [f"`holdout_mod={cfg('compositional_tuning').holdout_mod}`"],
     "Compositional CIFAR-10, noise": lambda: [f"$\\sigma = {cfg('compositional_accuracy').noise_sigma:g}$"],
-    "Compositional CIFAR-10, networks": lambda: [f"$M = {cfg('compositional_accuracy').modules_per_position}k$",
-                                                 f"$b = {cfg('compositional_accuracy').module_dim}$",
-                                                 f"one hidden layer of {cfg('compositional_accuracy').module_width}",
-                                                 f"$M = {cfg('compositional_accuracy', 'full').modules_per_position}k$ at `full`"],
-    "Compositional CIFAR-10, training": lambda: [f"{cfg('compositional_accuracy').n_train} training composites",
-                                                 f"minibatch {cfg('compositional_accuracy').batch_size}",
-                                                 count(cfg('compositional_accuracy').epochs, "epoch"),
-                                                 f"on {cfg('compositional_accuracy').rule_samples} composites"],
+    "Compositional CIFAR-10, networks": lambda: [
+        ", ".join(str(w) for w in cfg('compositional_tuning').widths),
+        ", ".join(str(d) for d in cfg('compositional_tuning').mono_depths) + " hidden layers",
+        f"$b = {cfg('compositional_tuning').module_dim}$",
+        "width chosen from " + ", ".join(str(w) for w in cfg('compositional_tuning').module_widths),
+        f"above {cfg('compositional_tuning').flops_cap / 1e6:g} MFLOP per training composite"],
+    "Compositional CIFAR-10, training": lambda: [
+        f"{fmt_int(cfg('compositional_accuracy').n_train)} training composites",
+        f"minibatch {cfg('compositional_tuning').batch_size}",
+        ", ".join(f"{lr:g}" for lr in cfg('compositional_tuning').mono_lrs) + " (MLP)",
+        ", ".join(f"{lr:g}" for lr in cfg('compositional_tuning').modular_lrs) + " (modular)",
+        f"{cfg('compositional_accuracy').epochs} epochs at `cpu`", f"{cfg('compositional_accuracy', 'full').epochs} at `full`",
+        f"{len(cfg('compositional_accuracy').seeds)} seeds at `cpu`",
+        f"{len(cfg('compositional_accuracy', 'full').seeds)} seeds at `full`",
+        f"$k = {cfg('compositional_accuracy', 'cpu_epochs').n_images_grid[0]}$, "
+        f"{cfg('compositional_accuracy', 'cpu_epochs').epochs} epochs",
+        f"{cfg('compositional_tuning').rule_steps} turns per module on minibatches of "
+        f"{cfg('compositional_tuning').rule_batch} from {cfg('compositional_tuning').rule_samples} composites"],
+    "Compositional CIFAR-10, budget": lambda: [
+        f"at most {compositional_cifar.CPU_CAP_MIN:g} CPU-min",
+        f"{cfg('compositional_accuracy').n_test} test composites per test at $k \\ge 2$",
+        f"`cpu_epochs` trains {cfg('compositional_accuracy', 'cpu_epochs').epochs} epochs",
+        f"not at $k = {min(set(cfg('compositional_accuracy').n_images_grid) - set(cfg('compositional_accuracy').rule_ks))}$"],
 }
 
 
@@ -85,9 +101,10 @@ def test_the_restarts_row_names_the_default_variant():
 
 
 def test_the_notation_page_states_the_module_count():
-    def modules(which):
-        per = cfg("compositional_accuracy", which).modules_per_position
-        return "$M = k$" if per == 1 else f"$M = {per}k$"
-
+    """The CIFAR networks' module count is the first layer's width over the module dimension (cifar_tuning's
+    ``_modular``); the notation row says so, and every width of the grids is a multiple of ``b``."""
     row = next(line for line in NOTATION.splitlines() if line.startswith("| $M$"))
-    assert f"{modules('cpu')} at `cpu` scale" in row and f"{modules('full')} at `full`" in row, row
+    assert "$M = F/b$" in row and "`n_modules`" in row, row
+    for which in ("cpu", "full"):
+        tuning = cfg("compositional_tuning", which)
+        assert all(w % tuning.module_dim == 0 for w in tuning.widths)

@@ -35,9 +35,10 @@ def test_pairwise_overlap_lists_every_pair_once():
 
 def test_slots_follow_the_composite_layout():
     slots = md.slot_of_feature(3)
-    images = np.zeros((1, 32, 96, 3), np.uint8)
-    images[0, :, 32:64] = 255                            # the middle image
-    lit = data.to_features(images)[0] > 0
+    images = np.zeros((3, 32, 32, 3), np.uint8)
+    images[1] = 255                                      # the middle image
+    joined = data.composite_features(data.image_features(images), np.array([[0, 1, 2]]))[0]
+    lit = joined > 0
     assert set(slots[lit]) == {1} and set(slots[~lit]) == {0, 2}
     assert np.bincount(slots).tolist() == [3072] * 3
 
@@ -70,15 +71,7 @@ def test_summarise_and_errors():
         md.orthonormal_basis(np.full((4, 2), np.nan))
 
 
-# --- the chapter's summaries -------------------------------------------------------------------------------------
-def test_ci_lines_have_the_chapter_form_and_skip_missing_cells():
-    acc = np.full((2, 2, 5), 0.5)
-    acc[1] = [[0.1, 0.2, 0.3, 0.4, 0.5], [np.nan] * 5]
-    lines = md.ci_lines(acc, ["mono", "rule"], [1, 8])
-    assert lines[0] == "k=1 mono: 0.500 [95% CI 0.500, 0.500]"
-    assert lines[1].startswith("k=1 rule: 0.300 [95% CI 0.") and len(lines) == 3
-
-
+# --- the chapter's read-outs -------------------------------------------------------------------------------------
 def test_paired_gain_uses_the_seed_pairing():
     rng = np.random.default_rng(0)
     base = rng.uniform(0.2, 0.6, (1, 5))            # large spread over seeds, shared by both methods
@@ -86,76 +79,9 @@ def test_paired_gain_uses_the_seed_pairing():
     mean, low, high, verdict = md.paired_gain(acc, 1, 0)
     assert mean[0] == pytest.approx(0.01) and verdict[0] == "higher"
     assert md.paired_gain(acc, 0, 0)[3][0] == "no difference"
-
-
-def test_robustness_and_diagnostics_tables():
-    res = {"acc_seen": np.full((2, 3, 4, 1), 0.4), "acc_unseen": np.full((2, 3, 4, 1), np.nan)}
-    res["acc_unseen"][:, 1:] = 0.3
-    table = md.robustness(res, ["a", "b"], {"seen": "acc_seen", "unseen": "acc_unseen"}, np.array([False, True, True]))
-    assert table["unseen"] == ["0.300 [0.300, 0.300]"] * 2
-    assert len(md.robustness(res, ["a", "b"], {"seen": "acc_seen"}, np.array([False, False, True]))["seen"]) == 2
-    diag = {f"diag_{key}": np.full((2, 2, 3), 0.5) for key in ("moved_by_rule", "moved_by_training", "overlap_start",
-                                                                "overlap_end", "local_end")}
-    diag["diag_local_end"][0] = np.nan                   # the monolithic network
-    rows = md.diagnostics_table(diag, ["mono", "random"], [1, 2], 16)
-    assert rows["method"] == ["random", "random"] and rows["spread evenly"] == [1.0, 0.5]
-    assert rows["random spans"][1] == pytest.approx(16 / 6144)
-
-
-def test_limits_table_has_one_row_per_setting():
-    from modscale_lib.experiments.compositional_cifar import CompositionalCifarConfig
-    cfg = CompositionalCifarConfig.limits_width()
-    rows = md.limits_table({"width": (cfg, [0.3, 0.3, 0.3]), "base": (CompositionalCifarConfig(), [0.2, 0.4])})
-    assert rows["setting"] == ["width", "base"] and rows["width"] == [256, 32] and rows["seeds"] == [3, 2]
-    assert rows["test accuracy per image"][0] == "0.300 [0.300, 0.300]"
-
-
-def _stored(grid, config=None, offset=0.0):
-    from modscale_lib.results import Result
-    M, S, E = 2, 3, 2
-    acc = offset + np.arange(M * len(grid) * S * E, dtype=float).reshape(M, len(grid), S, E)
-    arrays = {"acc_seen": acc, "n_params": np.array([grid, grid]) * 10}
-    return Result("compositional_accuracy", 2, f"key{grid[0]}", {"n_images_grid": list(grid), "epochs": E,
-                  **(config or {})}, {"data_kind": "jpeg"}, arrays,
-                  {"wall_time_s": 10.0 * len(grid), "cells": len(grid) * S, "date": f"2026-0{len(grid)}",
-                   "device": "CPU"}, (f"key{grid[0]}.json",))
-
-
-def test_merge_k_joins_two_results_along_k_in_order():
-    a, b = _stored([1, 4]), _stored([2, 3, 5], offset=100.0)
-    merged = md.merge_k(a, b)
-    assert merged.config["n_images_grid"] == [1, 2, 3, 4, 5] and merged.config["epochs"] == 2
-    np.testing.assert_array_equal(merged["n_params"][0], [10, 20, 30, 40, 50])
-    np.testing.assert_array_equal(merged["acc_seen"][:, 0], a["acc_seen"][:, 0])      # k = 1
-    np.testing.assert_array_equal(merged["acc_seen"][:, 3], a["acc_seen"][:, 1])      # k = 4
-    np.testing.assert_array_equal(merged["acc_seen"][:, 4], b["acc_seen"][:, 2])      # k = 5
-    assert merged.metadata["wall_time_s"] == 50.0 and merged.metadata["cells"] == 15
-    assert merged.key == "key1+key2" and merged.files == ("key1.json", "key2.json")
-    assert merged["data_kind"] == "jpeg"
-
-
-def test_merge_k_refuses_results_that_differ_in_more_than_k():
-    with pytest.raises(ValueError, match=r"config field\(s\) \['epochs'\]"):
-        md.merge_k(_stored([1]), _stored([2], config={"epochs": 3}))
-    with pytest.raises(ValueError, match="more than one result"):
-        md.merge_k(_stored([1, 2]), _stored([2, 3]))
-    with pytest.raises(ValueError, match="at least one"):
-        md.merge_k()
-
-
-def test_epoch_and_ranking_tables():
-    rng = np.random.default_rng(3)
-    acc = np.cumsum(rng.uniform(0.0, 0.02, (2, 2, 5, 3)), axis=-1) + 0.2      # (method, k, seed, epoch): rising
-    acc[1] += 0.1                                                               # method b above a everywhere
-    table = md.epoch_table(acc, ["a", "b"], [2, 4])
-    assert list(table) == ["method", "k", "epoch 1", "epoch 2", "epoch 3", "last-epoch gain"]
-    assert table["method"] == ["a", "a", "b", "b"] and table["k"] == [2, 4, 2, 4]
-    assert table["epoch 1"][0] == md.ci_text(*md.ci(acc[0, 0, :, 0]))
-    assert table["last-epoch gain"][3] == md.ci_text(*md.ci(acc[1, 1, :, 2] - acc[1, 1, :, 1]))
-    ranks = md.ranking_table(acc, ["a", "b"], [2, 4], [("b", "a"), ("a", "b")])
-    assert ranks["comparison"] == ["b - a", "b - a", "a - b", "a - b"] and ranks["k"] == [2, 4, 2, 4]
-    assert ranks["after epoch 1: verdict"] == ["higher", "higher", "lower", "lower"]
-    assert ranks["after epoch 3: verdict"] == ["higher", "higher", "lower", "lower"]
+    rows = md.paired_table(acc, ["a", "b"], [4], [("b", "a"), ("a", "b")])
+    assert rows["comparison"] == ["b - a", "a - b"] and rows["verdict"] == ["higher", "lower"]
+    assert rows["difference"][0] == "0.010 [0.010, 0.010]"
 
 
 def test_number_never_shows_a_signed_zero_and_keeps_three_decimals_otherwise():
@@ -165,20 +91,86 @@ def test_number_never_shows_a_signed_zero_and_keeps_three_decimals_otherwise():
     assert md.ci_text(float("nan"), 0.0, 0.0) == "n/a"
 
 
-def test_paired_lines_list_each_method_against_the_reference_per_k():
-    rng = np.random.default_rng(1)
-    base = rng.uniform(0.2, 0.6, (2, 5))                                  # (k, seed)
-    acc = np.stack([base, base + 0.02, base - 0.01])
-    acc[:, 0] = np.nan                                                    # k = 1 not measured
-    lines = md.paired_lines(acc, ["mono", "rand", "rule"], [1, 2], than=0)
-    assert lines == ["k=2 rand - mono: 0.020 [95% CI 0.020, 0.020] (higher)",
-                     "k=2 rule - mono: -0.010 [95% CI -0.010, -0.010] (lower)"]
+def _result(E=1):
+    from modscale_lib.results import Result
+    names, grid, S = ["monolithic", "modular, random", "modular, paper rule"], [1, 4], 5
+    rng = np.random.default_rng(4)
+    acc = 0.4 + rng.uniform(0, 0.01, (3, 2, S, E))
+    diag = {f"diag_{d}": np.where(np.arange(3)[:, None, None] == 0, np.nan, rng.uniform(0, 1, (3, 2, S)))
+            for d in ("objective", "objective_slot_local", "local_start", "local_end", "overlap_start",
+                      "overlap_end", "moved_by_rule", "moved_by_training")}
+    mlp = {"family": "monolithic", "width": 64, "depth": 2}
+    mod = {"family": "modular", "n_modules": 4, "module_dim": 8, "module_width": 16}
+    settings = [{"k": k, "method": m, "arch": mlp if m == "monolithic" else mod, "lr": 1e-3, "angle": None}
+                for k in grid for m in names]
+    arrays = {"acc_seen": acc, "params": np.full((3, 2), 1000), "flops": np.full((3, 2), 2e6),
+              "search_flops": np.array([[0, 0], [0, 0], [4e9, 8e9]]), **diag}
+    return Result("compositional_accuracy", 3, "key", {"n_train": 1000, "epochs": E}, {"settings": settings},
+                  arrays, {}), names, grid
 
 
-def test_drop_from_peak_pairs_the_peak_epoch_with_the_last():
-    acc = np.zeros((1, 2, 5, 4))
-    acc[0, 0] = [0.1, 0.3, 0.2, 0.25]                                     # peaks at epoch 2, drops 0.05
-    acc[0, 1] = [0.1, 0.2, 0.3, 0.4]                                      # still rising: the peak is the last epoch
-    peak, mean, low, high = md.drop_from_peak(acc)
-    assert peak.tolist() == [[2, 4]]
-    assert mean[0, 0] == pytest.approx(0.05) and low[0, 0] == pytest.approx(0.05) and mean[0, 1] == 0
+def test_accuracy_table_and_headline():
+    res, names, grid = _result()
+    rows = md.accuracy_table(res, names, grid)
+    assert rows["k"] == [1, 1, 1, 4, 4, 4] and rows["network"][0] == "MLP, 2 x 64"
+    assert rows["network"][1] == "4 modules of 8, hidden 16" and rows["MFLOP per composite"][0] == 2.0
+    assert rows["rule's search (GFLOP)"][5] == 8.0 and rows["training in all (TFLOP)"][5] == pytest.approx(0.01)
+    assert rows["test accuracy per image"][0] == md.ci_text(*md.ci(res["acc_seen"][0, 0, :, 0]))
+    line = md.headline(res["acc_seen"][..., 0], names, grid, 1, "monolithic")
+    mean, low, high = md.ci(res["acc_seen"][0, 0, :, 0])
+    assert line == f"k=1 monolithic: {mean:.3f} [95% CI {low:.3f}, {high:.3f}]"
+
+
+def test_diagnostics_table_skips_the_mlp_and_pairs_with_random():
+    res, names, grid = _result()
+    rows = md.diagnostics_table(res, names, grid, "modular, random")
+    assert rows["method"] == ["modular, random"] * 2 + ["modular, paper rule"] * 2
+    assert rows["objective minus random's"][:2] == ["n/a", "n/a"]
+    gap = res["diag_objective"][2, 1] - res["diag_objective"][1, 1]
+    assert rows["objective minus random's"][3] == md.ci_text(*md.ci(gap))
+
+
+def test_a_method_not_trained_at_a_k_has_no_row_and_no_verdict():
+    """A rule outside the config's rule_ks (here k = 1) is all NaN: the tables leave its row out, the verdict is
+    n/a rather than "no difference"."""
+    res, names, grid = _result()
+    for key in [k for k in res.arrays if k.startswith(("acc_", "diag_"))] + ["params", "flops", "search_flops"]:
+        res.arrays[key] = np.asarray(res.arrays[key], dtype=float)
+        res.arrays[key][2, 0] = np.nan
+    rows = md.accuracy_table(res, names, grid)
+    assert list(zip(rows["k"], rows["method"])) == [(1, names[0]), (1, names[1])] + [(4, n) for n in names]
+    assert md.diagnostics_table(res, names, grid, names[1])["k"] == [1, 4, 4]
+    assert md.paired_gain(res["acc_seen"][..., 0], 2, 1)[3][0] == "n/a"
+    assert md.paired_table(res["acc_seen"][..., 0], names, grid, [(names[2], names[1])])["difference"][0] == "n/a"
+
+
+def test_tuning_table_names_the_edges():
+    mlp = {"family": "monolithic", "width": 64, "depth": 2}
+    choices = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": 1e-3, "angle": None,
+                "edges": {"width": True, "step": False, "depth": False}}]
+    runs = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": lr, "score": s} for lr, s in ((1e-3, 0.4), (2e-3, 0.3))]
+    rows = md.tuning_table(choices, runs)
+    assert rows["validation accuracy"] == [0.4] and rows["runs"] == [2] and rows["at an edge"] == ["width"]
+    rule = [{**choices[0], "method": "modular, paper rule", "angle": 0.03, "edges": {"turn": False}}]
+    runs += [{"k": 2, "method": "modular, paper rule", "arch": mlp, "angle": a, "score": -s} for a, s in ((0.03, 90.0),
+                                                                                                       (0.1, 95.0))]
+    rows = md.tuning_table(rule, runs)
+    assert np.isnan(rows["validation accuracy"][0]) and rows["validation objective"] == [90.0]
+    assert rows["turn"] == ["0.03"] and rows["at an edge"] == ["none"]
+
+
+def test_epoch_table():
+    rng = np.random.default_rng(3)
+    acc = np.cumsum(rng.uniform(0.0, 0.02, (2, 2, 5, 3)), axis=-1) + 0.2      # (method, k, seed, epoch): rising
+    table = md.epoch_table(acc, ["a", "b"], [2, 4])
+    assert list(table) == ["method", "k", "epoch 1", "epoch 2", "epoch 3", "last-epoch gain"]
+    assert table["method"] == ["a", "a", "b", "b"] and table["k"] == [2, 4, 2, 4]
+    assert table["epoch 1"][0] == md.ci_text(*md.ci(acc[0, 0, :, 0]))
+    assert table["last-epoch gain"][3] == md.ci_text(*md.ci(acc[1, 1, :, 2] - acc[1, 1, :, 1]))
+
+
+def test_robustness_table_pairs_each_test_with_seen():
+    res, names, grid = _result()
+    res.arrays["acc_unseen"] = res["acc_seen"] - 0.05
+    rows = md.robustness_table(res, names, grid, {"unseen": "acc_unseen"})
+    assert rows["k"] == [4, 4, 4] and rows["unseen minus seen"] == ["-0.050 [-0.050, -0.050]"] * 3

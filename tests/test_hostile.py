@@ -414,6 +414,14 @@ bad(D, "add_pixel_noise", "images", [XI.astype(float)], lambda v: data.add_pixel
 bad(D, "to_features", "std", [(NAN, 1, 1), (0, 1, 1), (1, 1)], lambda v: data.to_features(XI, std=v))
 bad(D, "to_features", "mean", [(NAN, 1, 1), (1, 1)], lambda v: data.to_features(XI, mean=v))
 bad(D, "to_features", "images", [XI.astype(float), XI[0]], lambda v: data.to_features(v))
+bad(D, "image_features", "images", [XI, XI.astype(float)], lambda v: data.image_features(v))
+FI = np.zeros((10, 6), np.float32)
+bad(D, "composite_features", "index", [np.array([[0, 10]]), np.array([[-1, 0]]), np.array([[0.5, 1]]), np.array([1, 2])],
+    lambda v: data.composite_features(FI, v))
+good(D, "composite_features", "tensors", lambda: data.composite_features(torch.as_tensor(FI), torch.tensor([[1, 2]])))
+bad(D, "slot_of_feature", "k", [0, 2.5, 17], lambda v: data.slot_of_feature(v))
+bad(D, "training_indices", "n", SIZE, lambda v: data.training_indices(YC, 1, v, 0))
+bad(D, "training_indices", "k", [0, 17, 2.5], lambda v: data.training_indices(YC, v, 5, 0))
 
 # --- peers ------------------------------------------------------------------------------------------------
 P = "peers"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import (compositional_cifar, finding_modules, peers, sample_complexity, theory_linear_model,
                theory_vs_networks, using_this_book)
 from .compositional_cifar import CompositionalCifarConfig, compositional_accuracy
+from .cifar_tuning import CifarTuningConfig, compositional_tuning
 from . import grouping_modules
 from .finding_modules import (ModuleRecoveryConfig, ProjectionTrainingConfig, RuleSensitivityConfig,
                               module_recovery, projection_training, rule_sensitivity)
@@ -32,9 +33,10 @@ __all__ = ["CHAPTERS", "pinv_moment", "PinvMomentConfig", "linear_model_mc", "Li
            "NetworkTheoryConfig", "module_recovery", "ModuleRecoveryConfig", "rule_sensitivity",
            "RuleSensitivityConfig", "projection_training", "ProjectionTrainingConfig", "sample_complexity_sweep", "sample_complexity_capacity", "CapacityConfig",
            "SampleComplexityConfig", "objective_cost", "ObjectiveCostConfig", "compositional_accuracy",
-           "CompositionalCifarConfig", "module_grouping", "ModuleGroupingConfig", "rule_comparison",
-           "RuleComparisonConfig", "peer_comparison", "PeerComparisonConfig", "monolithic_steps",
-           "MonolithicStepsConfig", "scaling_law_sweep", "ScalingLawConfig", "scaling_law_capacity", "LawCapacityConfig"]
+           "CompositionalCifarConfig", "compositional_tuning", "CifarTuningConfig", "module_grouping",
+           "ModuleGroupingConfig", "rule_comparison", "RuleComparisonConfig", "peer_comparison", "PeerComparisonConfig",
+           "monolithic_steps", "MonolithicStepsConfig", "scaling_law_sweep", "ScalingLawConfig", "scaling_law_capacity",
+           "LawCapacityConfig"]
 
 CHAPTERS = (using_this_book, theory_linear_model, theory_vs_networks, finding_modules, grouping_modules,
             sample_complexity, scaling_law, peers, compositional_cifar)

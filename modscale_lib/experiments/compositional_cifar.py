@@ -1,333 +1,336 @@
-"""Experiments of the chapter *Compositional CIFAR-10*: ``k`` images side by side, four methods, in and out of
-distribution, with diagnostics of the modules' projections; and a small study of what limits the monolithic
-network at ``k = 1``.
+"""The chapter *Compositional CIFAR-10*'s main experiment: every method, at its tuned shape and step, trained with
+several seeds and tested in and out of distribution, with diagnostics of the modules' projections.
 
-``compositional_accuracy`` is a resumable sweep with one stored cell per ``(k, seed)``. Each cell draws its own
-training composites and its own test composites (seeded by ``k`` and the seed), finds the rule's projections
-from the same random start the "modular, random" network uses, trains every method for ``epochs`` passes
-over the ``n_train`` composites at a fixed Adam step, and measures accuracy per image after every epoch on:
+``compositional_accuracy`` is a resumable sweep with one stored cell per ``(k, seed, method)``. A cell draws the
+seed's training composites (all training images; :func:`modscale_lib.composites.training_indices`) and its test
+composites, builds the method's network from the choices of the stored ``compositional_tuning`` result
+(:mod:`modscale_lib.experiments.cifar_tuning`), trains it alone (:func:`~modscale_lib.composite_training.
+train_members`) and measures accuracy per image after every epoch on:
 
-* ``seen``: seen class combinations (in distribution);
+* ``seen``: seen class combinations (in distribution; at ``k = 1`` the whole test set);
 * ``unseen``: held-out combinations (the combinatorial out-of-distribution test), ``k >= 2`` only;
-* ``noise``: the ``seen`` test composites with Gaussian pixel noise of standard deviation ``noise_sigma``;
-* ``occluded``: the ``seen`` test composites with one image slot (chosen at random per composite) replaced by
-  the mean colour; accuracy over the other ``k - 1`` slots, ``k >= 2`` only. A network whose every output
-  reads every slot is disturbed by it; a module that reads one slot is not.
+* ``noise``: the ``seen`` composites with Gaussian pixel noise of standard deviation ``noise_sigma``;
+* ``occluded``: the ``seen`` composites with one slot (chosen at random per composite) filled with the mean
+  colour; accuracy over the other ``k - 1`` slots, ``k >= 2`` only.
+
+The modular methods of one ``(k, seed)`` (random, slot-local, the rule's variants) share their module weights
+and step, and differ only in the projections they start from, so their differences are paired.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .. import data, methods, module_diagnostics
-from ..composites import CIFAR_MEAN
-from ..learning_rule import find_module_projections
-from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
-from ..results import experiment
-from ..training import fit_classifier
-from .common import check_fields, one_of, optional_whole, real, reals, some_of, whole, wholes
+from .. import cifar_rule, composites, module_diagnostics as md
+from .. import composite_training as ct
+from ..core import OrNone
+from ..networks import default_device
+from ..results import experiment, load_or_run
+from .common import check_fields, one_of, optional_whole, real, some_of, whole, wholes
+from .cifar_tuning import (MATCHED, METHODS, MONOLITHIC, RANDOM, RULES, SLOT_LOCAL, compositional_tuning,
+                                   images, net_seed, rule_data, tuned_settings)
 
-__all__ = ["CompositionalCifarConfig", "compositional_accuracy", "composite_batches", "build_model", "METHODS",
-           "TESTS", "DIAGNOSTICS", "CompositionalLimitsConfig", "compositional_limits"]
+__all__ = ["CompositionalCifarConfig", "compositional_accuracy", "METHODS", "TESTS", "DIAGNOSTICS", "MONOLITHIC",
+           "RANDOM", "MATCHED", "SLOT_LOCAL", "RULES", "CPU_RATES", "CPU_CAP_MIN", "CHAPTER_CONFIGS", "cell_cpu_s",
+           "tuning_cpu_s", "cost_estimate"]
 
 CHAPTER = "compositional_cifar"
-# The spectral and grouped variants need one target column and Gaussian inputs: not for one-hot labels of pixels.
-RULE_VARIANTS = ("paper", "deflation", "backfit")
-METHODS = (methods.MONOLITHIC, methods.RANDOM) + tuple(methods.rule(v) for v in RULE_VARIANTS)
 TESTS = ("seen", "unseen", "noise", "occluded")
-#: per modular method: mean movement by the rule (from its random start), by training, mean and largest
-#: pairwise overlap of modules and mean locality, before training (start) and after (end).
-DIAGNOSTICS = ("moved_by_rule", "moved_by_training", "overlap_start", "overlap_end", "overlap_end_max",
-               "local_start", "local_end")
-#: Named configs of the limits study at k = 1 (plain CIFAR-10, monolithic network only), each changing one
-#: factor of the ``cpu`` setting (whose k = 1 cell is the base), and the ceiling: width and data together, trained
-#: for several epochs.
-LIMITS = ("limits_width", "limits_lr", "limits_batch", "limits_data", "limits_ceiling")
-_MEAN_COLOUR = np.rint(np.array(CIFAR_MEAN) * 255).astype(np.uint8)
+#: per modular method (NaN for the MLP): the rule's objective on held-out composites at the projections the
+#: network starts from (mean over modules); their mean locality and mean pairwise overlap before and after
+#: training; how far the rule moved them from the random start and how far training moved them; and the
+#: objective, with the same modules, at slot-local projections (the task's structure known in advance).
+DIAGNOSTICS = ("objective", "local_start", "local_end", "overlap_start", "overlap_end", "moved_by_rule",
+               "moved_by_training", "objective_slot_local")
 
 
 @dataclass(frozen=True)
 class CompositionalCifarConfig:
-    """Accuracy of the methods on Compositional CIFAR-10 for each number of images ``k`` in ``n_images_grid``
-    (``k`` is the paper's symbol for images per composite; the book's ``K``, ``n_modules``, counts modules).
+    """Accuracy of ``methods`` (:data:`METHODS`) on Compositional CIFAR-10 for each ``k`` in ``n_images_grid``.
 
-    Networks, for ``k`` images (``D = 3072 k`` inputs, ``10 k`` outputs, ``M = modules_per_position * k``
-    modules of dimension ``b = module_dim``):
-
-    * monolithic: an MLP ``D -> M b -> M b -> 10 k`` (its first layer has the size of the modular
-      network's projections);
-    * modular: ``M`` modules, each ``U_j^T x`` (``b`` numbers) ``-> module_width -> 10 k``, logits summed
-      and divided by ``sqrt(M)``; projections random orthonormal ("modular, random") or found by a variant of
-      the learning rule ("modular, <variant> rule"), started from those same random projections, on the first
-      ``rule_samples`` training composites with the centred one-hot labels of all ``k`` positions as a joint
-      ``10 k``-column target, kernel normalised because pixels are not white, ``rule_steps`` Adam steps per
-      search on minibatches of ``rule_batch`` (``backfit``: ``rule_refine`` backfitting rounds).
-
-    The modular networks of one cell share everything but their projections (their module weights start
-    alike), so the rule's effect is measured paired. Each seed has its own training and test composites.
+    Every network takes its shape and step from the stored ``compositional_tuning`` result at the named config
+    ``tuning``, and trains for ``epochs`` passes over ``n_train`` composites of all training images per seed, its
+    step decaying linearly to zero over all of them. Each seed draws its own training and test composites.
+    Tested after every epoch on ``n_test`` composites (:data:`TESTS`; at ``k = 1`` the whole test set). The
+    rule's methods train only at the ``k`` in ``rule_ks`` (None: every ``k``); elsewhere their entries are NaN.
     """
 
     n_images_grid: tuple = (1, 2, 4, 8)
-    methods: tuple = (methods.MONOLITHIC, methods.RANDOM, methods.rule("paper"), methods.rule("backfit"))
+    methods: tuple = (MONOLITHIC, RANDOM, MATCHED) + tuple(RULES.values())
     seeds: tuple = (0, 1, 2, 3, 4)
-    n_train: int = 10000
+    tuning: str = "cpu"
+    n_train: int = 50000
     epochs: int = 1
-    batch_size: int = 64
-    lr: float = 1e-3
-    modules_per_position: int = 1
-    module_dim: int = 32
-    module_width: int = 64
-    rule_samples: int = 1024
-    rule_steps: int = 25
-    rule_batch: int = 128
-    rule_refine: int = 1
-    n_test: int = 1000
+    n_test: int = 4000
     noise_sigma: float = 0.2
-    holdout_mod: int = 5
     copy: str = "jpeg"
     train_images: int | None = None
     test_images: int | None = None
+    rule_ks: tuple | None = None
 
     @classmethod
     def cpu(cls) -> "CompositionalCifarConfig":
-        return cls()
+        """The cut that keeps the chapter's whole ``cpu`` store within :data:`CPU_CAP_MIN` (issue 27; estimated by
+        :func:`cost_estimate`, printed by tools/run_cifar.py): every method, 5 seeds, k = 1, 2, 4, 8, except
 
-    @classmethod
-    def cpu_more_images(cls) -> "CompositionalCifarConfig":
-        """``cpu`` at the other numbers of images, k = 3, 5, 6, 7 (``merge_k`` joins it with ``cpu``)."""
-        return cls(n_images_grid=(3, 5, 6, 7))
+        * the slot-local control is not trained (its projections' objective is measured in every modular cell);
+        * of the rule's variants only the paper's is trained: its validation objective beat the deflation's at
+          every k in the stored tuning (the deflation's is there, per k); the deflation would cost 29 CPU-min;
+        * the rule is not trained at k = 1, where a composite has one slot: its projections cannot be more local
+          than random ones, and the question is what the rule adds to a modular network of several slots (5 min);
+        * 2000 test composites per test at k >= 2 (4000 or more images per test; at k = 1 the whole test set).
+
+        The ``full`` config (GPU) has every method at every k."""
+        return cls(methods=(MONOLITHIC, RANDOM, MATCHED, RULES["paper"]), n_test=2000, rule_ks=(2, 4, 8))
 
     @classmethod
     def cpu_epochs(cls) -> "CompositionalCifarConfig":
-        """Training longer (the reviewers' question 7): ``cpu`` at k = 2 and 4, three methods, eight epochs
-        (accuracy is recorded after every epoch, so the first epoch repeats ``cpu``'s protocol)."""
-        return cls(n_images_grid=(2, 4), methods=(methods.MONOLITHIC, methods.RANDOM, methods.rule("backfit")),
-                   epochs=8)
-
-    @classmethod
-    def full(cls) -> "CompositionalCifarConfig":
-        """The paper's scale, for a GPU: every k from 1 to 8, 50000 composites per epoch, ``M = 5k`` modules of
-        ``b = 16``, five epochs, 300 search steps, 10000 test composites, five seeds. Not run. It is resumable, so
-        it runs in chunks: ``python -m modscale_lib compute compositional_accuracy --config full --budget-s 540``,
-        repeated until it reports the result stored."""
-        return cls(n_images_grid=(1, 2, 3, 4, 5, 6, 7, 8), n_train=50000, epochs=5, modules_per_position=5,
-                   module_dim=16, rule_samples=4096, rule_steps=300, rule_batch=512, rule_refine=2, n_test=10000)
+        """The reviewers' question 7: two epochs (the step decaying to zero over both) at k = 8, the MLP and the
+        random modular network, 5 seeds. Two, not three, epochs is the budget's cut: a third would cost 10 CPU-min
+        more than :data:`CPU_CAP_MIN` leaves. The ``full`` config trains five epochs at every k."""
+        return cls(n_images_grid=(8,), methods=(MONOLITHIC, RANDOM), epochs=2, n_test=2000)
 
     @classmethod
     def lossless_check(cls) -> "CompositionalCifarConfig":
-        """One point (``k = 2``, paper rule left out) trained on the first 4000 training images with their
-        exact pixels."""
-        return cls(n_images_grid=(2,), methods=(methods.MONOLITHIC, methods.RANDOM), copy="lossless",
-                   train_images=4000, n_train=8000)
+        """k = 2, the MLP and the random modular network, trained on the first 4000 training images' exact pixels
+        and tested on the first 1000 test images (the exact subset)."""
+        return cls(n_images_grid=(2,), methods=(MONOLITHIC, RANDOM), copy="lossless", train_images=4000,
+                   n_train=8000)
 
     @classmethod
     def jpeg_check(cls) -> "CompositionalCifarConfig":
-        """The same point from the JPEG copy of the same 4000 training images, tested on all 10000 JPEG test
-        images (the exact subset holds the first 1000; the JPEG test set is class-major, so a prefix of it
-        would hold one class)."""
-        return cls(n_images_grid=(2,), methods=(methods.MONOLITHIC, methods.RANDOM), copy="jpeg",
-                   train_images=4000, n_train=8000)
+        """The same from the JPEG copy of the same 4000 images, tested on all JPEG test images."""
+        return cls(n_images_grid=(2,), methods=(MONOLITHIC, RANDOM), copy="jpeg", train_images=4000, n_train=8000)
 
     @classmethod
-    def _limits(cls, **changes) -> "CompositionalCifarConfig":
-        return cls(**{"n_images_grid": (1,), "methods": (methods.MONOLITHIC,), "n_test": 5000, **changes})
-
-    @classmethod
-    def limits_width(cls) -> "CompositionalCifarConfig":
-        """k = 1, monolithic only: hidden width 256 instead of 32 (``module_dim`` sets it at k = 1)."""
-        return cls._limits(module_dim=256)
-
-    @classmethod
-    def limits_lr(cls) -> "CompositionalCifarConfig":
-        """k = 1, monolithic only: Adam step 3e-3 instead of 1e-3."""
-        return cls._limits(lr=3e-3)
-
-    @classmethod
-    def limits_batch(cls) -> "CompositionalCifarConfig":
-        """k = 1, monolithic only: minibatch 32 instead of 64 (twice the steps in the epoch)."""
-        return cls._limits(batch_size=32)
-
-    @classmethod
-    def limits_data(cls) -> "CompositionalCifarConfig":
-        """k = 1, monolithic only: 50000 images per epoch instead of 10000."""
-        return cls._limits(n_train=50000)
-
-    @classmethod
-    def limits_ceiling(cls) -> "CompositionalCifarConfig":
-        """k = 1, monolithic only: width 256 and 50000 images per epoch together, for 5 epochs, 3 seeds."""
-        return cls._limits(module_dim=256, n_train=50000, epochs=5, seeds=(0, 1, 2))
+    def full(cls) -> "CompositionalCifarConfig":
+        """For a GPU (composites gathered on the device): every k from 1 to 8, ten seeds, five epochs, 10000 test
+        composites, tuned by the ``full`` tuning. Resumable: ``python -m modscale_lib compute compositional_tuning
+        --config full --budget-s 540``, then the same for ``compositional_accuracy``, until each is stored."""
+        return cls(n_images_grid=tuple(range(1, 9)), methods=METHODS, seeds=tuple(range(10)), tuning="full", epochs=5,
+                   n_test=10000)
 
     @classmethod
     def tiny(cls) -> "CompositionalCifarConfig":
-        return cls(n_images_grid=(1, 2), seeds=(0,), n_train=64, epochs=1, batch_size=32, module_dim=2,
-                   module_width=4, rule_samples=32, rule_steps=2, rule_batch=16, n_test=40)
+        return cls(n_images_grid=(1, 2), methods=METHODS, seeds=(0, 1), tuning="tiny", n_train=96, n_test=40)
 
     def __post_init__(self):
-        check_fields(self, n_images_grid=wholes(1, data.MAX_POSITIONS), methods=some_of(METHODS), seeds=wholes(0),
-                     n_train=whole(1, 10 ** 7), epochs=whole(1, 1000), batch_size=whole(1, 10 ** 5),
-                     lr=real(0, low_open=True), modules_per_position=whole(1, 64), module_dim=whole(1, 3072),
-                     module_width=whole(1, 65536), rule_samples=whole(2, 10 ** 6), rule_steps=whole(1, 10 ** 6),
-                     rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100), n_test=whole(1, 10 ** 6),
-                     noise_sigma=real(0, 10), holdout_mod=whole(2, 100),
-                     copy=one_of(("auto", "official", "jpeg", "lossless")),
-                     train_images=optional_whole(10), test_images=optional_whole(10))
+        check_fields(self, n_images_grid=wholes(1, composites.MAX_POSITIONS), methods=some_of(METHODS),
+                     seeds=wholes(0), tuning=one_of(("cpu", "full", "tiny")), n_train=whole(1, 10 ** 7),
+                     epochs=whole(1, 1000), n_test=whole(1, 10 ** 6), noise_sigma=real(0, 10),
+                     copy=one_of(("auto", "official", "jpeg", "lossless")), train_images=optional_whole(10),
+                     test_images=optional_whole(10),
+                     rule_ks=OrNone(wholes(1, composites.MAX_POSITIONS)))
+        if self.rule_ks is not None and not set(self.rule_ks) <= set(self.n_images_grid):
+            raise ValueError(f"rule_ks must be None or a subset of n_images_grid {self.n_images_grid}, got "
+                             f"{self.rule_ks}")
         if self.test_images is not None and self.copy in ("jpeg", "auto"):
             raise ValueError("test_images must be None with the JPEG copy (copy 'jpeg' or 'auto'): its test set "
                              "is in class-major order, so a prefix would hold only the first classes")
 
 
-def composite_batches(x: np.ndarray, index: np.ndarray, labels: np.ndarray, batch_size: int, *,
-                      order=None, noise_sigma: float = 0.0, noise_seed: int = 0, occlude=None):
-    """Yield ``(features (B, 3072 k) float32 tensor, labels (B, k) int64 tensor)`` for composites ``index``.
-
-    Composites are assembled batch by batch (``data.assemble``), so no array of all composite images is held.
-    ``order`` permutes the composites (an epoch's shuffle). With ``noise_sigma > 0`` each batch gets Gaussian
-    pixel noise, seeded per batch so the noisy test set is the same every time it is read. ``occlude``, an
-    ``(n,)`` array of slots, fills that slot of each composite with the mean colour.
-    """
-    order = np.arange(len(index)) if order is None else order
-    for b, start in enumerate(range(0, len(order), batch_size)):
-        rows = order[start:start + batch_size]
-        images = data.assemble(x, index[rows])
-        if noise_sigma > 0:
-            images = data.add_pixel_noise(images, noise_sigma, seed=noise_seed * 100003 + b)
-        if occlude is not None:
-            width = images.shape[2] // index.shape[1]
-            for r, slot in enumerate(np.asarray(occlude)[rows]):
-                images[r, :, slot * width:(slot + 1) * width] = _MEAN_COLOUR
-        yield torch.from_numpy(data.to_features(images)), torch.from_numpy(labels[rows])
 
 
-def build_model(method: str, k: int, cfg: CompositionalCifarConfig, seeds: list[int], projections=None):
-    """The ensemble (one model per entry of ``seeds``) for ``method`` with ``k`` images; a modular ensemble
-    takes ``projections`` (E, M, 3072 k, b) (None: random)."""
-    D, n_out = 3072 * k, 10 * k
-    M = cfg.modules_per_position * k
-    if method == methods.MONOLITHIC:
-        return MLPEnsemble(len(seeds), D, M * cfg.module_dim, depth=2, seeds=seeds, n_outputs=n_out)
-    return ModularEnsemble(len(seeds), D, M, cfg.module_dim, width=cfg.module_width, projections=projections,
-                           seeds=seeds, n_outputs=n_out)
+#: the cap on the CPU time of the chapter's whole ``cpu`` store: the tuning, the main sweep and every other named
+#: config the chapter reads (issue 27).
+CPU_CAP_MIN = 150.0
+#: the configs of ``compositional_accuracy`` the chapter reads, in the order tools/run_cifar.py computes them.
+CHAPTER_CONFIGS = ("cpu", "cpu_epochs", "jpeg_check", "lossless_check")
+#: Process CPU rates of one thread, measured on the team machine (x86_64, torch 2.13 CPU, 2026-12-07, under the
+#: load of other jobs) with the tuned networks of the stored ``cpu`` tuning: training (Adam, batch 64; 320-512
+#: composites after a warm-up) and test passes (1000 composites) in GFLOP/s of
+#: :func:`~modscale_lib.composite_training.training_flops` / ``forward_flops``; the noise test's extra cost per image slot (drawing and
+#: rounding the noise) in seconds; the rule's search (30 turns on minibatches of 256) in GFLOP/s of
+#: :func:`~modscale_lib.cifar_rule.search_flops`; and the fixed seconds of a modular cell (building the network,
+#: the rule's data, the diagnostics). Measured: training 0.43/0.49/0.91/0.80 ms per composite (MLP, k = 1, 2, 4,
+#: 8), 0.66/0.69/1.23/0.74 (modular), 1.58 (matched, k = 8); the paper rule 9.0 s (k = 8), 12.0 s (k = 1); the
+#: deflation 17.5 s, 20.9 s. Checked on whole cells of the ``cpu`` config (seed 0, the experiment's own path):
+#: measured / predicted before calibration 23.3/25.0 s (MLP, k = 1), 25.1/23.3 (MLP, k = 2), 45.8/46.0 (the
+#: paper rule, k = 2), 42.3/42.7 (random modular, k = 8); the calibration (x1.25) then leaves a margin.
+CPU_RATES = {"train_monolithic": 57e9, "train_modular": 46e9, "forward_monolithic": 110e9, "forward_modular": 85e9,
+             "noise_per_slot_s": 5e-5, "search_paper": 33e9, "search_deflation": 21e9, "modular_fixed_s": 1.0}
 
 
-def masked_accuracy(model, batches, mask=None) -> np.ndarray:
-    """Each model's accuracy per image over ``batches``, counting only positions where ``mask`` (n, k) is true."""
-    device = next(model.parameters()).device
-    hits, count, seen = None, 0.0, 0
-    model.eval()
-    with torch.no_grad():
-        for X, labels in batches:
-            logits = model(X.to(device))
-            E, B, width = logits.shape
-            pred = logits.reshape(E, B, width // 10, 10).argmax(dim=-1).cpu()
-            keep = torch.ones_like(labels, dtype=torch.bool) if mask is None else torch.from_numpy(mask[seen:seen + B])
-            h = ((pred == labels[None]) & keep[None]).sum(dim=(1, 2)).double()
-            hits, count, seen = (h if hits is None else hits + h), count + float(keep.sum()), seen + B
-    model.train()
-    return (hits / count).numpy()
+def cell_cpu_s(setting: dict, method: str, k: int, n_train: int, epochs: int, n_test: int, tuning_config: dict,
+               rates: dict = CPU_RATES) -> float:
+    """Predicted process CPU seconds of one cell of ``compositional_accuracy`` (one thread): training, the tests
+    after every epoch (:data:`TESTS`) and, for a rule, its search. ``setting`` as from
+    :func:`~modscale_lib.experiments.cifar_tuning.tuned_settings`; ``tuning_config`` the tuning's config (dict)."""
+    arch = setting["arch"]
+    family = arch["family"]
+    n_seen = 10000 if k == 1 else n_test                                         # k = 1: the whole test set
+    passes = 2 * n_seen + (2 * n_test if k >= 2 else 0)                          # seen, noise; unseen, occluded
+    seconds = (n_train * epochs * ct.training_flops(arch, k) / rates[f"train_{family}"]
+               + epochs * (passes * ct.forward_flops(arch, k) / rates[f"forward_{family}"]
+                           + n_seen * k * rates["noise_per_slot_s"]))
+    if family == "modular":
+        seconds += rates["modular_fixed_s"]
+    variant = next((v for v, m in RULES.items() if m == method), None)
+    if variant is not None:
+        t = tuning_config
+        seconds += cifar_rule.search_flops(arch, k, 10 * k, t["rule_steps"], t["rule_batch"], variant) / rates[
+            f"search_{variant}"]
+    return float(seconds)
 
 
-def _rule(variant, X, onehot, start, k, cfg, seed):
-    return find_module_projections(X, onehot, cfg.modules_per_position * k, cfg.module_dim, variant=variant,
-                                   steps=cfg.rule_steps, batch_size=min(cfg.rule_batch, len(X)),
-                                   refine_passes=cfg.rule_refine, init=start, normalise_kernel=True, seed=seed)
+def tuning_cpu_s(tuning, rates: dict = CPU_RATES) -> float:
+    """The same model's prediction of a stored ``compositional_tuning`` result's CPU seconds, from its runs: each
+    training run for one epoch and its validation pass, each rule search. Its ratio to the recorded CPU time
+    calibrates :func:`cost_estimate` (the overheads the model leaves out: loading, contention)."""
+    t, seconds = tuning.config, 0.0
+    for run in tuning["runs"]:
+        arch, k = run["arch"], run["k"]
+        if run.get("angle") is not None:
+            variant = next(v for v, m in RULES.items() if m == run["method"])
+            seconds += cifar_rule.search_flops(arch, k, 10 * k, t["rule_steps"], t["rule_batch"], variant) / rates[
+                f"search_{variant}"]
+        else:
+            seconds += (t["n_train"] * ct.training_flops(arch, k) / rates[f"train_{arch['family']}"]
+                        + t["n_val"] * ct.forward_flops(arch, k) / rates[f"forward_{arch['family']}"])
+    return seconds
 
 
-def _cell(cfg: CompositionalCifarConfig, k: int, seed: int, arrays) -> dict:
-    """One ``(k, seed)`` cell: its own data draw, every method trained, tested and (modular) diagnosed."""
-    x_train, y_train, x_test, y_test = arrays
-    split = "seen" if k >= 2 else None
-    tr_index, tr_labels = data.compositional_indices(y_train, k, cfg.n_train, seed=[1000 + k, seed], combos=split,
-                                                     holdout_mod=cfg.holdout_mod)
-    tests = {"seen": data.compositional_indices(y_test, k, cfg.n_test, seed=[2000 + k, seed], combos=split,
-                                                holdout_mod=cfg.holdout_mod)}
-    if k >= 2:
-        tests["unseen"] = data.compositional_indices(y_test, k, cfg.n_test, seed=[3000 + k, seed], combos="unseen",
-                                                     holdout_mod=cfg.holdout_mod)
-    slots = np.random.default_rng([4000 + k, seed]).integers(0, k, cfg.n_test)
-    others = np.arange(k)[None, :] != slots[:, None]
-    E, T = len(cfg.methods), cfg.epochs
-    acc = {name: np.full((E, T), np.nan) for name in TESTS}
-    wall, rule_wall = np.zeros(E), np.full(E, np.nan)
-    diag = {name: np.full(E, np.nan) for name in DIAGNOSTICS}
-    n_params = np.zeros(E, dtype=np.int64)
-    modular = [i for i, m in enumerate(cfg.methods) if m != methods.MONOLITHIC]
-    M, D = cfg.modules_per_position * k, 3072 * k
-    net_seed = seed * 7 + k
-    starts = {}
-    if modular:
-        start = random_projections(1, M, D, cfg.module_dim, seeds=[net_seed])[0].numpy()
-        rows = np.arange(min(cfg.rule_samples, cfg.n_train))
-        X = onehot = None
-        for i in modular:
-            variant = methods.rule_variant(cfg.methods[i])
-            if variant is None:
-                starts[i] = start
-                continue
-            t0 = time.perf_counter()
-            if X is None:
-                X = data.to_features(data.assemble(x_train, tr_index[rows]))
-                onehot = np.eye(10)[tr_labels[rows]].reshape(len(rows), 10 * k)
-            starts[i] = _rule(variant, X, onehot, start, k, cfg, seed).astype(np.float32)
-            rule_wall[i] = wall[i] = time.perf_counter() - t0
-            diag["moved_by_rule"][i] = module_diagnostics.movement(start, starts[i]).mean()
-    groups = [[i] for i in range(E) if i not in modular] + ([modular] if modular else [])
-    for group in groups:
-        t0 = time.perf_counter()
-        torch.manual_seed(0)
-        proj = np.stack([starts[i] for i in group]) if group == modular else None
-        model = build_model(cfg.methods[group[0]], k, cfg, [net_seed] * len(group), proj).to(default_device())
-        n_params[group] = model.n_params()
+def cost_estimate(cfg: CompositionalCifarConfig, tuning, rates: dict = CPU_RATES) -> dict:
+    """Predicted CPU seconds of ``compositional_accuracy`` at ``cfg`` with the stored ``tuning`` (its named config
+    ``cfg.tuning``), calibrated by the tuning's recorded over predicted CPU time (:func:`tuning_cpu_s`).
 
-        def batches(epoch):
-            order = np.random.default_rng([k, seed, epoch, 17]).permutation(cfg.n_train)
-            return composite_batches(x_train, tr_index, tr_labels, cfg.batch_size, order=order)
+    Returns ``{"per_cell": {(k, method): seconds per seed}, "model_s": the model's total, "factor": the
+    calibration, "total_s": calibrated total}``; a matched network that is the random one costs nothing (it is
+    computed once, as in the experiment)."""
+    settings = {k: tuned_settings(tuning, k) for k in cfg.n_images_grid}
+    per_cell = {}
+    for k in cfg.n_images_grid:
+        for m in cfg.methods:
+            twin = m == MATCHED and RANDOM in cfg.methods and settings[k][m] == settings[k][RANDOM]
+            skipped = cfg.rule_ks is not None and m in RULES.values() and k not in cfg.rule_ks
+            per_cell[k, m] = 0.0 if twin or skipped else cell_cpu_s(
+                settings[k][m], m, k, cfg.n_train, cfg.epochs, cfg.n_test, tuning.config, rates)
+    model = sum(per_cell.values()) * len(cfg.seeds)
+    recorded = tuning.metadata.get("cpu_time_s")
+    factor = recorded / tuning_cpu_s(tuning, rates) if recorded else 1.0
+    return {"per_cell": per_cell, "model_s": model, "factor": factor, "total_s": model * factor}
 
-        def after_epoch(epoch, net):
-            for name, (index, labels) in tests.items():
-                acc[name][group, epoch] = masked_accuracy(net, composite_batches(x_test, index, labels, 500))
-            index, labels = tests["seen"]
-            acc["noise"][group, epoch] = masked_accuracy(net, composite_batches(
-                x_test, index, labels, 500, noise_sigma=cfg.noise_sigma, noise_seed=1000 * k + seed))
+
+def _test_draws(k: int, seed: int, y_test, n_test: int, holdout_mod: int) -> dict:
+    """The seed's test composites: ``{"seen", "unseen"}`` indices (n, k) and the occluded ``slots`` (n,)."""
+    if k == 1:
+        out = {"seen": np.arange(len(y_test))[:, None]}
+    else:
+        out = {name: composites.compositional_indices(y_test, k, n_test, [base + k, seed], name,
+                                                      holdout_mod=holdout_mod)[0]
+               for name, base in (("seen", 2000), ("unseen", 3000))}
+    out["slots"] = np.random.default_rng([4000 + k, seed]).integers(0, k, len(out["seen"]))
+    return out
+
+
+class _Evaluator:
+    """The data of one config, and its one kind of cell: one method trained with one seed at one k."""
+
+    def __init__(self, cfg, arrays, tuning):
+        device = default_device()
+        self.cfg, self.tuning, self.tcfg = cfg, tuning, tuning.config
+        self.train, self.test = (ct.CompositeTable(arrays[0], arrays[1], device),
+                                 ct.CompositeTable(arrays[2], arrays[3], device))
+
+    def _start(self, method, setting, model, k, seed, tr_index) -> tuple[np.ndarray | None, float]:
+        """The projections a modular network starts from, and the operations the rule spent finding them."""
+        random = model.projections.detach()[0].cpu().numpy().copy()
+        arch, t = setting["arch"], self.tcfg
+        if method == SLOT_LOCAL:
+            return cifar_rule.slot_local_projections(arch["n_modules"], k, arch["module_dim"], net_seed(seed, k)), 0
+        variant = next((v for v, m in RULES.items() if m == method), None)
+        if variant is None:
+            return random, 0
+        X, Y = rule_data(self.train, tr_index, k, t["rule_samples"])
+        U = cifar_rule.search_projections(X, Y, random, model, variant=variant, steps=t["rule_steps"],
+                                          angle=setting["angle"], batch_size=t["rule_batch"], seed=seed)
+        return U, cifar_rule.search_flops(arch, k, 10 * k, t["rule_steps"], t["rule_batch"], variant)
+
+    def run(self, item: dict) -> dict:
+        k, seed, method, setting = item["k"], item["seed"], item["method"], item["setting"]
+        cfg, t, cpu = self.cfg, self.tcfg, time.process_time()
+        tr_index = composites.training_indices(self.train.labels, k, cfg.n_train, [1000 + k, seed],
+                                               holdout_mod=t["holdout_mod"])[0]
+        tests = _test_draws(k, seed, self.test.labels, cfg.n_test, t["holdout_mod"])
+        model = ct.build_network(setting["arch"], k, net_seed(seed, k)).to(self.train.device)
+        diag, search_flops = np.full(len(DIAGNOSTICS), np.nan), 0
+        if setting["arch"]["family"] == "modular":
+            random = model.projections.detach()[0].cpu().numpy().copy()
+            start, search_flops = self._start(method, setting, model, k, seed, tr_index)
+            with torch.no_grad():
+                model.projections[0] = torch.as_tensor(start, device=model.projections.device)
+            held = np.random.default_rng([5000 + k, seed]).permutation(len(tests["seen"]))[:2 * t["rule_batch"]]
+            Xh, Yh = rule_data(self.test, tests["seen"][held], k, len(held))
+            objective = lambda U: cifar_rule.held_out_objective(U, Xh, Yh, model, batch_size=t["rule_batch"]).mean()
+            diag[0], diag[7] = objective(start), objective(cifar_rule.slot_local_projections(
+                len(start), k, start.shape[-1], net_seed(seed, k)))
+            diag[[1, 3]] = md.locality(start, k).mean(), md.pairwise_overlap(start).mean() if len(start) > 1 else np.nan
+            diag[5] = md.movement(random, start).mean() if method in RULES.values() else np.nan
+        acc = np.full((len(TESTS), cfg.epochs), np.nan)
+
+        def after_epoch(epoch, _, net):
+            acc[0, epoch] = ct.accuracy(net, self.test, tests["seen"])
+            acc[2, epoch] = ct.accuracy(net, self.test, tests["seen"], noise_sigma=cfg.noise_sigma,
+                                        noise_seed=1000 * k + seed)
             if k >= 2:
-                acc["occluded"][group, epoch] = masked_accuracy(
-                    net, composite_batches(x_test, index, labels, 500, occlude=slots), mask=others)
+                acc[1, epoch] = ct.accuracy(net, self.test, tests["unseen"])
+                acc[3, epoch] = ct.accuracy(net, self.test, tests["seen"], occlude=tests["slots"])
 
-        fit_classifier(model, batches, epochs=cfg.epochs, lr=cfg.lr, progress=False, after_epoch=after_epoch,
-                       model_configs=[dict(method=cfg.methods[i], k=k, seed=seed) for i in group])
-        wall[group] += (time.perf_counter() - t0) / len(group)
-        if group == modular:
-            final = model.projections.detach().cpu().numpy()
-            for j, i in enumerate(group):
-                summary = module_diagnostics.summarise(starts[i], final[j], k)
-                diag["moved_by_training"][i] = summary.pop("moved")
-                for name, value in summary.items():
-                    diag[name][i] = value
-    return {**{f"acc_{name}": a for name, a in acc.items()}, "wall_time_s": wall, "rule_wall_time_s": rule_wall,
-            "n_params": n_params, **{f"diag_{name}": d for name, d in diag.items()}}
+        loss = ct.train_members([model], self.train, tr_index, lrs=[setting["lr"]], batch_size=t["batch_size"],
+                                epochs=cfg.epochs, seed=seed, after_epoch=after_epoch,
+                                names=[f"{method} at k = {k}, seed {seed}"])[0]
+        if setting["arch"]["family"] == "modular":
+            end = md.orthonormal_basis(model.projections.detach()[0].cpu().numpy())     # one QR for three measures
+            diag[[2, 4]] = md.locality(end, k).mean(), md.pairwise_overlap(end).mean() if len(end) > 1 else np.nan
+            diag[6] = md.movement(start, end).mean()
+        return {"acc": acc, "loss": loss, "diag": diag, "params": ct.n_params(setting["arch"], k),
+                "flops": ct.training_flops(setting["arch"], k), "search_flops": float(search_flops),
+                "cpu_s": time.process_time() - cpu}
 
 
-@experiment("compositional_accuracy", version=2, config_type=CompositionalCifarConfig, chapter=CHAPTER,
-            configs=("cpu", "cpu_more_images", "cpu_epochs", "full", "lossless_check", "jpeg_check") + LIMITS, sweep=True)
+@experiment("compositional_accuracy", version=3, config_type=CompositionalCifarConfig, chapter=CHAPTER,
+            configs=("cpu", "cpu_epochs", "lossless_check", "jpeg_check", "full", "tiny"), sweep=True)
 def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
-    """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`, projection
-    diagnostics ``diag_<name>`` (method, k, seed) (NaN for the monolithic network), wall times (method, k,
-    seed: the rule's search, training and the measurements; ``rule_wall_time_s`` the search alone) and
-    ``n_params`` (method, k). A resumable sweep: each ``(k, seed)`` cell is stored as it finishes."""
-    source = data.find_cifar10(copy=cfg.copy)
-    x_train, y_train, x_test, y_test = data.load_cifar10(copy=cfg.copy)
-    arrays = (x_train[:cfg.train_images], y_train[:cfg.train_images], x_test[:cfg.test_images],
-              y_test[:cfg.test_images])
-    items = [{"k": int(k), "seed": int(s)} for k in cfg.n_images_grid for s in cfg.seeds]
-    outs = cells.map(items, lambda item: _cell(cfg, item["k"], item["seed"], arrays), desc="compositional (k, seed)")
-    KK, S = len(cfg.n_images_grid), len(cfg.seeds)
-    result = {}
-    for name in outs[0]:
-        stacked = np.stack([np.asarray(o[name]) for o in outs])            # (k * seed, method, ...)
-        stacked = stacked.reshape(KK, S, *stacked.shape[1:])
-        result[name] = np.moveaxis(stacked, 2, 0)                          # (method, k, seed, ...)
-    result["n_params"] = result["n_params"][:, :, 0]
-    return {**result, "data_source": source.describe(), "data_kind": source.kind}
+    """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`; the training loss
+    ``loss`` (method, k, seed, epoch); diagnostics ``diag_<name>`` (method, k, seed) (:data:`DIAGNOSTICS`, NaN for
+    the MLP); ``params``, ``flops`` (per training composite) and ``search_flops`` (the rule's search, in all)
+    (method, k); ``cpu_s`` (method, k, seed) the CPU seconds of each cell (0 where ``same_as`` reuses one); ``settings`` (values): the shape,
+    step and turn of each method at each k, as tuned; ``same_as``: where the matched network is the random one
+    (same first layer, so one cell serves both)."""
+    tuning = load_or_run(compositional_tuning, compositional_tuning.config(cfg.tuning))
+    source, arrays = images(cfg.copy, cfg.train_images, cfg.test_images)
+    settings = {k: tuned_settings(tuning, k) for k in cfg.n_images_grid}
+    evaluator = _Evaluator(cfg, arrays, tuning)
+    # a matched network whose first layer the tuning made as wide as the random one's is that same network
+    same = {(k, m): RANDOM if m == MATCHED and RANDOM in cfg.methods and settings[k][m] == settings[k][RANDOM] else m
+            for k in cfg.n_images_grid for m in cfg.methods}
+    items = [{"k": k, "seed": s, "method": same[k, m], "setting": settings[k][m]}
+             for k in cfg.n_images_grid for s in cfg.seeds for m in cfg.methods]
+    def trained(i):     # the rule's methods only at rule_ks
+        return cfg.rule_ks is None or i["method"] not in RULES.values() or i["k"] in cfg.rule_ks
 
+    unique = list({json.dumps(i, sort_keys=True): i for i in items if trained(i)}.values())
+    done = dict(zip((json.dumps(i, sort_keys=True) for i in unique),
+                    cells.map(unique, evaluator.run, desc="compositional (k, seed, method)")))
+    untrained = {"acc": np.full((len(TESTS), cfg.epochs), np.nan), "loss": np.full(cfg.epochs, np.nan),
+                 "diag": np.full(len(DIAGNOSTICS), np.nan), "params": np.nan, "flops": np.nan,
+                 "search_flops": np.nan, "cpu_s": 0.0}
+    outs = [done[json.dumps(i, sort_keys=True)] if trained(i) else untrained for i in items]
+    shape = (len(cfg.n_images_grid), len(cfg.seeds), len(cfg.methods))
+    grid = lambda name: np.moveaxis(np.array([np.asarray(o[name], dtype=float) for o in outs]).reshape(
+        *shape, *np.shape(outs[0][name])), 2, 0)                                    # (method, k, seed, ...)
+    acc, diag, cpu = grid("acc"), grid("diag"), grid("cpu_s")
+    for (k, m), twin in same.items():
+        if twin != m:
+            cpu[cfg.methods.index(m), cfg.n_images_grid.index(k)] = 0.0     # computed once, under its twin
+    return {**{f"acc_{t}": acc[..., i, :] for i, t in enumerate(TESTS)}, "loss": grid("loss"),
+            **{f"diag_{d}": diag[..., i] for i, d in enumerate(DIAGNOSTICS)}, "cpu_s": cpu,
+            **{name: grid(name)[:, :, 0] for name in ("params", "flops", "search_flops")},
+            "settings": [{"k": k, "method": m, **settings[k][m]} for k in cfg.n_images_grid for m in cfg.methods],
+            "same_as": [{"k": k, "method": m, "same_as": same[k, m]} for k in cfg.n_images_grid for m in cfg.methods
+                        if same[k, m] != m],
+            "tuning_key": tuning.key, "data_source": source.describe(), "data_kind": source.kind}

@@ -1,0 +1,120 @@
+"""Figures of the chapter *Compositional CIFAR-10*, drawn from stored results and schematics only: no figure here
+reads the dataset, so none can show its pixels (tests/test_compositional.py checks the chapter for that)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+
+from .metrics import bootstrap_ci
+from .plotting import METHOD_COLOURS, OURS, PAPER, subplots
+
+__all__ = ["COLOURS", "colour", "layout_figure", "tuning_figure", "accuracy_against_k", "accuracy_against_flops"]
+
+#: the chapter's methods; the two not in :data:`modscale_lib.plotting.METHOD_COLOURS` get their own
+COLOURS = {**METHOD_COLOURS, "modular, matched": "#e09b2d", "modular, slot-local": "#2a9d5c"}
+
+
+def colour(method: str) -> str:
+    return COLOURS.get(method, OURS)
+
+
+def layout_figure(classes=(3, 8, 6), class_names=None):
+    """A schematic of one composite of ``len(classes)`` images: the picture (tiles named by class, no pixels), the
+    vector a network reads (the slots' features joined), and the two corruptions of the test."""
+    names = class_names or [str(c) for c in range(10)]
+    k = len(classes)
+    fig, axes = subplots(1, 3, width=3.1, height=2.3, gridspec_kw={"width_ratios": [1, 1.25, 1]})
+    for j, c in enumerate(classes):
+        axes[0].add_patch(plt.Rectangle((j, 0), 0.96, 0.96, color=plt.cm.tab10(c), alpha=0.45))
+        axes[0].text(j + 0.48, 0.55, names[c], ha="center", va="center", fontsize=9)
+        axes[0].text(j + 0.48, 0.25, f"slot {j}", ha="center", va="center", fontsize=9, color="0.3")
+    axes[0].set_title(f"a composite: label {tuple(classes)}", fontsize=10)
+    for j, c in enumerate(classes):
+        axes[1].add_patch(plt.Rectangle((0, k - 1 - j), 3.0, 0.8, color=plt.cm.tab10(c), alpha=0.45))
+        axes[1].text(1.5, k - 0.6 - j, f"features {3072 * j}..{3072 * (j + 1) - 1}", ha="center", va="center",
+                     fontsize=9)
+    axes[1].annotate("module j reads\n$U_j^\\top x$ ($b$ numbers)", xy=(3.0, k / 2), xytext=(3.2, k / 2),
+                     va="center", fontsize=9)
+    axes[1].set_title("what a network reads: $x$", fontsize=10)
+    rng = np.random.default_rng(0)        # noise drawn as dots: a schematic, not pixels of any image
+    axes[2].add_patch(plt.Rectangle((0, 0), 0.96, 0.96, color=plt.cm.tab10(classes[0]), alpha=0.45))
+    axes[2].scatter(rng.uniform(0.05, 0.9, 120), rng.uniform(0.05, 0.9, 120), s=2, color="0.2")
+    axes[2].add_patch(plt.Rectangle((1.04, 0), 0.96, 0.96, color="0.55"))
+    axes[2].text(0.48, -0.15, "pixel noise", ha="center", fontsize=9)
+    axes[2].text(1.52, -0.15, "occluded slot", ha="center", fontsize=9)
+    axes[2].set_title("the corruptions", fontsize=10)
+    for ax, (xmax, ymax) in zip(axes, ((k, 1), (4.6, k), (2, 1))):
+        ax.set(xlim=(0, xmax), ylim=(-0.25 if ax is axes[2] else 0, ymax), xticks=[], yticks=[])
+        ax.grid(False)
+        ax.axis("off")
+    return fig
+
+
+def _plain_log_ticks(ax) -> None:
+    """Ticks at 1, 2 and 5 times the powers of ten, written as plain numbers (not ``2 x 10^1``), no minor labels."""
+    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+
+
+def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, random")):
+    """One panel per k: every tuning run's validation accuracy against its training MFLOP per composite, one colour
+    per family; the chosen network circled."""
+    fig, axes = subplots(1, len(k_grid), width=2.6, height=2.8, sharey=False)
+    for ax, k in zip(np.atleast_1d(axes), k_grid):
+        for family in families:
+            mine = [r for r in runs if r["k"] == k and r["method"] == family and "lr" in r]
+            ax.scatter([r["flops"] / 1e6 for r in mine], [r["score"] for r in mine], s=12, color=colour(family),
+                       alpha=0.6, label=family)
+            pick = next(c for c in choices if c["k"] == k and c["method"] == family)
+            best = [r for r in mine if r["arch"] == pick["arch"] and r["lr"] == pick["lr"]]
+            ax.scatter([best[0]["flops"] / 1e6], [best[0]["score"]], s=80, facecolors="none",
+                       edgecolors=colour(family), linewidths=1.5)
+        ax.set(xscale="log", xlabel="MFLOP per training composite", title=f"k = {k}")
+        _plain_log_ticks(ax)
+    np.atleast_1d(axes)[0].set_ylabel("validation accuracy per image")
+    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9)
+    return fig
+
+
+def accuracy_against_k(acc, names, k_grid, authors: dict):
+    """Mean test accuracy against k with 95% intervals over seeds (``acc``: method, k, seed), and the authors'
+    numbers (``authors``: method -> (k list, accuracy list)) as muted markers."""
+    fig, ax = subplots(width=6.4, height=3.8)
+    mean, low, high = bootstrap_ci(acc)
+    k_grid = np.asarray(k_grid, dtype=float)
+    for i, name in enumerate(names):
+        x = k_grid * (1 + 0.025 * (i - (len(names) - 1) / 2))
+        ax.errorbar(x, mean[i], yerr=[mean[i] - low[i], high[i] - mean[i]], fmt="o-", ms=4, capsize=2,
+                    color=colour(name), label=f"ours: {name}")
+    for (name, (ks, values)), marker in zip(authors.items(), "s^D"):
+        ax.plot(ks, values, marker, color=PAPER, ms=6, label=f"authors: {name}")
+    ax.set(xscale="log", xticks=list(k_grid), xticklabels=[str(int(k)) for k in k_grid],
+           xlabel="images per composite k", ylabel="test accuracy per image (one epoch)")
+    ax.minorticks_off()
+    fig.legend(loc="outside right center", fontsize=9)
+    return fig
+
+
+def accuracy_against_flops(acc, flops, names, k_grid):
+    """One panel per k: mean test accuracy (95% interval over seeds) against training MFLOP per composite, one
+    point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at
+    a k is not drawn there; the legend names every method drawn in any panel."""
+    fig, axes = subplots(1, len(k_grid), width=2.6, height=2.9)
+    mean, low, high = bootstrap_ci(acc)
+    for a, (ax, k) in enumerate(zip(np.atleast_1d(axes), k_grid)):
+        for i, name in enumerate(names):
+            if not (np.isfinite(mean[i, a]) and np.isfinite(flops[i, a])):
+                continue
+            ax.errorbar([flops[i, a] / 1e6], [mean[i, a]], yerr=[[mean[i, a] - low[i, a]], [high[i, a] - mean[i, a]]],
+                        fmt="o", ms=5, capsize=2, color=colour(name), label=name)
+        ax.set(xlabel="MFLOP per training composite", title=f"k = {k}")
+        ax.margins(x=0.25)            # a linear axis: the networks' costs differ by factors below ten
+    np.atleast_1d(axes)[0].set_ylabel("test accuracy per image")
+    legend = {}                    # every method once, from whichever panel draws it (a rule may skip k = 1)
+    for ax in np.atleast_1d(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(legend.values(), legend.keys(), loc="outside lower center", ncol=3, fontsize=9)
+    return fig
