@@ -25,7 +25,7 @@ __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN"
 CHAPTER = "peers"
 MOMENT_SPAN = "moment span"            # the spectral rule's first stage, learning_rule.moment_span, as a span method
 REFERENCES = ("oracle", "random")      # frozen networks on the true and on random projections
-RULES = ("paper", "deflation", "backfit", "spectral", "grouped")   # the rule's variants (learning_rule.VARIANTS)
+RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")   # the rule's variants (VARIANTS)
 _TASK = re.compile(r"^(sine)_m(\d+)_K(\d+)$|^(nonsep)_m(\d+)_K(\d+)_b(\d+)$")
 
 
