@@ -11,7 +11,7 @@ from .plotting import METHOD_COLOURS, OURS, PAPER, subplots
 
 __all__ = ["COLOURS", "colour", "layout_figure", "tuning_figure", "accuracy_against_k", "accuracy_against_flops"]
 
-#: the chapter's methods; the two not in :data:`modscale_lib.plotting.METHOD_COLOURS` get their own
+#: the chapter's methods; the two not in ``plotting.METHOD_COLOURS`` get their own
 COLOURS = {**METHOD_COLOURS, "modular, matched": "#e09b2d", "modular, slot-local": "#2a9d5c"}
 
 

@@ -50,12 +50,12 @@ DIAGNOSTICS = ("objective", "local_start", "local_end", "overlap_start", "overla
 
 @dataclass(frozen=True)
 class CompositionalCifarConfig:
-    """Accuracy of ``methods`` (:data:`METHODS`) on Compositional CIFAR-10 for each ``k`` in ``n_images_grid``.
+    """Accuracy of ``methods`` (``METHODS``) on Compositional CIFAR-10 for each ``k`` in ``n_images_grid``.
 
     Every network takes its shape and step from the stored ``compositional_tuning`` result at the named config
     ``tuning``, and trains for ``epochs`` passes over ``n_train`` composites of all training images per seed, its
     step decaying linearly to zero over all of them. Each seed draws its own training and test composites.
-    Tested after every epoch on ``n_test`` composites (:data:`TESTS`; at ``k = 1`` the whole test set). The
+    Tested after every epoch on ``n_test`` composites (``TESTS``; at ``k = 1`` the whole test set). The
     rule's methods train only at the ``k`` in ``rule_ks`` (None: every ``k``); elsewhere their entries are NaN.
     """
 
@@ -74,8 +74,8 @@ class CompositionalCifarConfig:
 
     @classmethod
     def cpu(cls) -> "CompositionalCifarConfig":
-        """The cut that keeps the chapter's whole ``cpu`` store within :data:`CPU_CAP_MIN` (issue 27; estimated by
-        :func:`cost_estimate`, printed by tools/run_cifar.py): every method, 5 seeds, k = 1, 2, 4, 8, except
+        """The cut that keeps the chapter's whole ``cpu`` store within ``CPU_CAP_MIN`` (issue 27; estimated by
+        ``cost_estimate``, printed by tools/run_cifar.py): every method, 5 seeds, k = 1, 2, 4, 8, except
 
         * the slot-local control is not trained (its projections' objective is measured in every modular cell);
         * of the rule's variants only the paper's is trained: its validation objective beat the deflation's at
@@ -91,7 +91,7 @@ class CompositionalCifarConfig:
     def cpu_epochs(cls) -> "CompositionalCifarConfig":
         """The reviewers' question 7: two epochs (the step decaying to zero over both) at k = 8, the MLP and the
         random modular network, 5 seeds. Two, not three, epochs is the budget's cut: a third would cost 10 CPU-min
-        more than :data:`CPU_CAP_MIN` leaves. The ``full`` config trains five epochs at every k."""
+        more than ``CPU_CAP_MIN`` leaves. The ``full`` config trains five epochs at every k."""
         return cls(n_images_grid=(8,), methods=(MONOLITHIC, RANDOM), epochs=2, n_test=2000)
 
     @classmethod
@@ -158,7 +158,7 @@ CPU_RATES = {"train_monolithic": 57e9, "train_modular": 46e9, "forward_monolithi
 def cell_cpu_s(setting: dict, method: str, k: int, n_train: int, epochs: int, n_test: int, tuning_config: dict,
                rates: dict = CPU_RATES) -> float:
     """Predicted process CPU seconds of one cell of ``compositional_accuracy`` (one thread): training, the tests
-    after every epoch (:data:`TESTS`) and, for a rule, its search. ``setting`` as from
+    after every epoch (``TESTS``) and, for a rule, its search. ``setting`` as from
     :func:`~modscale_lib.experiments.cifar_tuning.tuned_settings`; ``tuning_config`` the tuning's config (dict)."""
     arch = setting["arch"]
     family = arch["family"]
@@ -180,7 +180,7 @@ def cell_cpu_s(setting: dict, method: str, k: int, n_train: int, epochs: int, n_
 def tuning_cpu_s(tuning, rates: dict = CPU_RATES) -> float:
     """The same model's prediction of a stored ``compositional_tuning`` result's CPU seconds, from its runs: each
     training run for one epoch and its validation pass, each rule search. Its ratio to the recorded CPU time
-    calibrates :func:`cost_estimate` (the overheads the model leaves out: loading, contention)."""
+    calibrates ``cost_estimate`` (the overheads the model leaves out: loading, contention)."""
     t, seconds = tuning.config, 0.0
     for run in tuning["runs"]:
         arch, k = run["arch"], run["k"]
@@ -295,7 +295,7 @@ class _Evaluator:
 @experiment("compositional_accuracy", version=3, config_type=CompositionalCifarConfig, chapter=CHAPTER,
             configs=("cpu", "cpu_epochs", "lossless_check", "jpeg_check", "full", "tiny"), sweep=True)
 def compositional_accuracy(cfg: CompositionalCifarConfig, cells) -> dict:
-    """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of :data:`TESTS`; the training loss
+    """Accuracy per image ``acc_<test>`` (method, k, seed, epoch) on the tests of ``TESTS``; the training loss
     ``loss`` (method, k, seed, epoch); diagnostics ``diag_<name>`` (method, k, seed) (:data:`DIAGNOSTICS`, NaN for
     the MLP); ``params``, ``flops`` (per training composite) and ``search_flops`` (the rule's search, in all)
     (method, k); ``cpu_s`` (method, k, seed) the CPU seconds of each cell (0 where ``same_as`` reuses one); ``settings`` (values): the shape,
