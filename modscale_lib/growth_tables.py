@@ -3,7 +3,7 @@ phrases for a chapter's prose (:doc:`/book/sample_complexity`): one number forma
 a word beside its interval, so that no verdict needs to be printed as a sentence."""
 import numpy as np
 
-__all__ = ["growth_reading", "growth_table", "comparison_table", "growth_phrase", "level_phrase"]
+__all__ = ["growth_reading", "growth_text", "growth_table", "comparison_table", "growth_phrase", "level_phrase"]
 
 #: A comparison's ``growth`` (:func:`modscale_lib.growth.comparison`) as a table cell.
 GROWTH_WORDS = {"never": "target never reached", "first": "reached at the first n", "slower": "slower",
@@ -85,3 +85,14 @@ def level_phrase(c: dict) -> str:
             "neither": "more samples than the grid holds, as does",
             "both": "no more than the grid's first n samples, as does"
             }[c["level_word"]]
+
+
+def growth_text(row: dict) -> str:
+    """A :func:`modscale_lib.growth.growth_rows` row's growth for a table cell of text: ``"1.056 [1.047,
+    1.063]"``, with ``≥`` before a lower bound and ``≤`` before an upper one, ``(no bound)`` after a growth
+    resting on medians censored at both ends, or why there is none (:func:`growth_reading`)."""
+    if _none(row):
+        return growth_reading(row)
+    sign = {"lower": "≥ ", "upper": "≤ "}.get(row.get("bound", ""), "")
+    note = " (no bound)" if row.get("bound") == "mixed" else ""
+    return f"{sign}{row['estimate']:.3f} [{row['low']:.3f}, {row['high']:.3f}]{note}"

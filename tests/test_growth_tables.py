@@ -51,3 +51,11 @@ def test_comparison_table_and_phrases():
         assert growth_tables.growth_phrase({"growth": word})
     for word in growth_tables.LEVEL_WORDS:
         assert growth_tables.level_phrase({"level_word": word})
+
+
+def test_growth_text_marks_bounds():
+    row = {"method": "x", "estimate": 1.05, "low": 1.04, "high": 1.06, "bound": "lower"}
+    assert growth_tables.growth_text(row) == "≥ 1.050 [1.040, 1.060]"
+    assert growth_tables.growth_text({**row, "bound": ""}) == "1.050 [1.040, 1.060]"
+    assert growth_tables.growth_text({**row, "bound": "mixed"}).endswith("(no bound)")
+    assert growth_tables.growth_text({**row, "never": True}) == "target reached at no m"
