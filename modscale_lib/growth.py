@@ -14,7 +14,8 @@ from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
            "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values"]
+           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values",
+           "comparison"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ GROWTH_WORDS = {"never": "target never reached", "first": "reached at the first 
                 "faster": "faster", "unordered": "not ordered (censored)", "alike": "alike"}
 #: A comparison's ``level_word`` as a table cell.
 LEVEL_WORDS = {"fewer": "fewer", "more": "more", "neither way": "a bound that orders neither",
-               "same": "not distinguishable", "neither": "neither reaches the target", "both": "both at the first n"}
+               "same": "alike", "neither": "neither reaches the target", "both": "both at the first n"}
 
 
 def _none(row: dict) -> bool:
@@ -28,15 +28,18 @@ def growth_reading(row: dict) -> str:
             "mixed": "no bound (censored medians)"}.get(row.get("bound", ""), "measured")
 
 
-def growth_table(rows: list[dict], name: str = "method") -> dict:
+def growth_table(rows: list[dict], name: str = "method", flat: bool = True) -> dict:
     """Columns of :func:`modscale_lib.growth.growth_rows`: the method (header ``name``), its growth per added
     dimension (a float, NaN where there is none), the 95% interval, what censoring makes of the growth
-    (:func:`growth_reading`) and whether it is flat in m (nothing censored, the interval contains 1)."""
-    return {name: [r["method"] for r in rows],
+    (:func:`growth_reading`) and, if ``flat``, whether it is flat in m (nothing censored, the interval
+    contains 1)."""
+    cols = {name: [r["method"] for r in rows],
             "growth per dimension": [np.nan if _none(r) else float(r["estimate"]) for r in rows],
             "95% interval": ["" if _none(r) else f"[{r['low']:.3f}, {r['high']:.3f}]" for r in rows],
-            "what it is": [growth_reading(r) for r in rows],
-            "flat in $m$": [bool(r.get("flat")) for r in rows]}
+            "what it is": [growth_reading(r) for r in rows]}
+    if flat:
+        cols["flat in $m$"] = [bool(r.get("flat")) for r in rows]
+    return cols
 
 
 def _level_cell(c: dict) -> str:
@@ -49,14 +52,17 @@ def _level_cell(c: dict) -> str:
 
 def comparison_table(comparisons: list[dict], first: str | None = None) -> dict:
     """Columns of :func:`modscale_lib.growth.comparison` dicts: (the key ``first`` of each, if given,) the
-    method, the one it is set against, the ratio of their growths with its 95% interval, its verdict, the
+    method, the one it is set against (left out where it is the same in every row: say it in the caption),
+    the ratio of their growths with its 95% interval, its verdict, the
     samples at the largest m as a multiple of the other's with its interval (``at least``/``at most`` where
     censoring bounds it) and that verdict."""
     m = {c["m"] for c in comparisons}
     top = f"$m = {m.pop()}$" if len(m) == 1 else "the largest $m$"
     cols = {first: [c[first] for c in comparisons]} if first else {}
-    cols.update({"method": [c["method"] for c in comparisons], "against": [c["against"] for c in comparisons],
-                 "ratio of growths [95% CI]": [c["ratio_text"] for c in comparisons],
+    cols["method"] = [c["method"] for c in comparisons]
+    if len({c["against"] for c in comparisons}) > 1:
+        cols["against"] = [c["against"] for c in comparisons]
+    cols.update({"ratio of growths [95% CI]": [c["ratio_text"] for c in comparisons],
                  "growth": [GROWTH_WORDS[c["growth"]] for c in comparisons],
                  f"samples at {top}, as a multiple [95% CI]": [_level_cell(c) for c in comparisons],
                  "samples": [LEVEL_WORDS[c["level_word"]] for c in comparisons]})

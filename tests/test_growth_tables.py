@@ -35,6 +35,7 @@ def test_growth_table_has_one_kind_of_value_per_column():
     assert cols["flat in $m$"] == [False, True, False]
     assert cols["what it is"] == ["measured", "measured", "target reached at no m"]
     plotting.table(cols, formats={"growth per dimension": ".3f"})      # renders
+    assert "flat in $m$" not in growth_tables.growth_table(rows, flat=False)
 
 
 def test_comparison_table_and_phrases():
@@ -45,6 +46,7 @@ def test_comparison_table_and_phrases():
     level = "samples at $m = 32$, as a multiple [95% CI]"
     assert cols[level][0].startswith("at most ") and cols[level][1] == ""
     assert cols["samples"][1] == "neither reaches the target"
+    assert "against" not in growth_tables.comparison_table(comps[:1])
     assert growth_tables.growth_phrase(comps[1]).startswith("never reaches")
     assert growth_tables.level_phrase(comps[1]).startswith("more samples than the grid holds")
     for word in growth_tables.GROWTH_WORDS:
