@@ -14,7 +14,8 @@ from .analysis import format_ci
 
 __all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
            "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values"]
+           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values",
+           "comparison"]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -248,48 +249,68 @@ def _level_bound(a, b, n_max: float, n_min: float | None) -> str:
     return "" if at_least == at_most else "at least" if at_least else "at most"
 
 
-def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> str:
-    """A sentence comparing methods ``a`` and ``b`` ((m, seed) each): growth ratio and level at the largest m.
+def comparison(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> dict:
+    """Methods ``a`` and ``b`` ((m, seed) each) compared: the ratio of their growths and the level at the largest m.
 
     Censored medians (not reached on the grid, counted at ``n_max``; or reached at the grid's first ``n``,
-    ``n_min``) make each growth a bound (:func:`censoring_bound`). So "grows more slowly" is said only when
-    ``a``'s growth is exact or an upper bound and ``b``'s exact or a lower bound, "faster" only in the
-    reverse case; otherwise a censored comparison is "not ordered". At the largest m the level is "at least"
-    or "at most" where censoring bounds it, and "fewer" or "more" is said only where the bound allows it."""
+    ``n_min``) make each growth a bound (:func:`censoring_bound`). So ``growth`` is ``"slower"`` only when
+    ``a``'s growth is exact or an upper bound and ``b``'s exact or a lower bound, ``"faster"`` only in the
+    reverse case; otherwise a censored comparison is ``"unordered"`` and an exact one ``"alike"`` (or
+    ``"never"``: ``a`` reaches the target at no m; ``"first"``: at the grid's first n at every m). At the
+    largest m (``m``) the level ``n*_a / n*_b`` (``level``: mean, low, high; ``None`` where both medians are
+    censored at the same end) is ``"at least"`` or ``"at most"`` (``level_bound``) where censoring bounds it,
+    and ``level_word`` is ``"fewer"`` or ``"more"`` only where the bound allows it, else ``"neither way"``
+    (a bound), ``"same"`` (not distinguishable), ``"neither"`` (neither reaches the target) or ``"both"``
+    (both at the first n). ``ratio``: :func:`growth_with_ci` of the pair; ``ratio_text``: it in short."""
     ma, mb = np.median(a, axis=-1), np.median(b, axis=-1)
     r = growth_with_ci(input_dims, a.T, n_max, baseline=b.T, n_min=n_min)
     ratio = _ratio_bound(r["bound_a"], r["bound_b"])
     below = lambda x: n_min is not None and bool(np.all(x <= n_min))
     if np.all(ma >= n_max):
-        g = "never reaches the target on the grid"
+        g = "never"
     elif below(ma):
-        g = "reaches the target at the grid's first n at every m"
+        g = "first"
     elif r["high"] < 1 and ratio in ("", "upper"):
-        g = f"grows more slowly than {name_b} (ratio of growths {_short(r)})"
+        g = "slower"
     elif r["low"] > 1 and ratio in ("", "lower"):
-        g = f"grows faster than {name_b} (ratio of growths {_short(r)})"
-    elif r["censored"]:
-        g = f"is not ordered against {name_b} by the growth ratio {_short(r)}, which rests on censored medians"
+        g = "faster"
     else:
-        g = f"grows like {name_b} within the interval (ratio of growths {_short(r)})"
-    m_top = int(input_dims[-1])
+        g = "unordered" if r["censored"] else "alike"
+    out = {"method": name_a, "against": name_b, "m": int(input_dims[-1]), "growth": g, "ratio": r,
+           "ratio_text": _short(r), "level": None, "level_bound": ""}
     if ma[-1] >= n_max and mb[-1] >= n_max:
-        return f"{name_a} {g}; at m = {m_top} neither reaches the target on the grid"
+        return {**out, "level_word": "neither"}
     if below(ma[-1]) and below(mb[-1]):
-        return f"{name_a} {g}; at m = {m_top} both reach the target at the grid's first n"
+        return {**out, "level_word": "both"}
     lv = _level(a[-1], b[-1], n_max)
     bound = _level_bound(a[-1], b[-1], n_max, n_min)
-    said = f"{bound} " if bound else ""
-    if lv[2] < 1 and bound != "at least":
-        word = "fewer"
-    elif lv[1] > 1 and bound != "at most":
-        word = "more"
-    elif bound:
-        word = "a bound that orders neither"
-    else:
-        word = "not distinguishably different"
-    return (f"{name_a} {g}; at m = {m_top} it needs {said}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
-            f"the samples of {name_b} ({word})")
+    word = ("fewer" if lv[2] < 1 and bound != "at least" else "more" if lv[1] > 1 and bound != "at most"
+            else "neither way" if bound else "same")
+    return {**out, "level": lv, "level_bound": bound, "level_word": word}
+
+
+_GROWTH_SAID = {"never": "never reaches the target on the grid",
+                "first": "reaches the target at the grid's first n at every m",
+                "slower": "grows more slowly than {b} (ratio of growths {r})",
+                "faster": "grows faster than {b} (ratio of growths {r})",
+                "unordered": "is not ordered against {b} by the growth ratio {r}, which rests on censored medians",
+                "alike": "grows like {b} within the interval (ratio of growths {r})"}
+_LEVEL_SAID = {"fewer": "fewer", "more": "more", "neither way": "a bound that orders neither",
+               "same": "not distinguishably different"}
+
+
+def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> str:
+    """:func:`comparison` as a sentence: growth ratio and level at the largest m."""
+    c = comparison(name_a, name_b, input_dims, a, b, n_max, n_min)
+    g = _GROWTH_SAID[c["growth"]].format(b=name_b, r=c["ratio_text"])
+    if c["level_word"] == "neither":
+        return f"{name_a} {g}; at m = {c['m']} neither reaches the target on the grid"
+    if c["level_word"] == "both":
+        return f"{name_a} {g}; at m = {c['m']} both reach the target at the grid's first n"
+    said = f"{c['level_bound']} " if c["level_bound"] else ""
+    lv = c["level"]
+    return (f"{name_a} {g}; at m = {c['m']} it needs {said}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
+            f"the samples of {name_b} ({_LEVEL_SAID[c['level_word']]})")
 
 
 def flat_text(rows_by_task: dict) -> str:
@@ -305,20 +326,20 @@ def flat_text(rows_by_task: dict) -> str:
 def verdicts(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> dict:
     """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include the
     monolithic network, random starts and one rule); ``n_min``: the grid's first ``n`` (censoring below).
-    Returns ``lines`` (one comparison per line) and ``glue``: ``rule_vs_random``, ``modular_vs_mono``."""
+    Returns ``lines`` (one comparison per line), ``comparisons`` (the same as :func:`comparison` dicts, each
+    with its ``K``; the rule against random starts first) and ``glue``: ``rule_vs_random``,
+    ``modular_vs_mono``."""
     labels = list(labels)
     mono, random = labels.index(methods.MONOLITHIC), labels.index(methods.RANDOM)
     rule = next(i for i, lab in enumerate(labels) if lab.endswith(" rule"))
-    rule_random, vs_mono = [], []
-    for k, K in enumerate(module_counts):
-        text = _compare(labels[rule], labels[random], input_dims, n_star[k, rule], n_star[k, random], n_max, n_min)
-        rule_random.append(f"K = {K}: {text}")
-        for i, label in enumerate(labels):
-            if i != mono:
-                vs_mono.append(f"K = {K}: " + _compare(label, labels[mono], input_dims, n_star[k, i], n_star[k, mono],
-                                                       n_max, n_min))
-    return {"lines": rule_random + vs_mono,
-            "glue": {"rule_vs_random": "; ".join(rule_random) + ".", "modular_vs_mono": "; ".join(vs_mono) + "."}}
+    pairs = [(k, rule, random) for k in range(len(module_counts))]
+    pairs += [(k, i, mono) for k in range(len(module_counts)) for i in range(len(labels)) if i != mono]
+    args = lambda k, i, j: (labels[i], labels[j], input_dims, n_star[k, i], n_star[k, j], n_max, n_min)
+    comparisons = [{"K": module_counts[k], **comparison(*args(k, i, j))} for k, i, j in pairs]
+    lines = [f"K = {module_counts[k]}: {_compare(*args(k, i, j))}" for k, i, j in pairs]
+    split = len(module_counts)
+    return {"lines": lines, "comparisons": comparisons,
+            "glue": {"rule_vs_random": "; ".join(lines[:split]) + ".", "modular_vs_mono": "; ".join(lines[split:]) + "."}}
 
 
 def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> dict:
@@ -326,7 +347,8 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
 
     rel : losses / Var(y), (method, m, seed, N). Returns ``rows`` (:func:`growth_rows` of every method on that
     grid), ``table`` (median ``n*`` per m and growth), ``lines`` and ``glue`` (``q2`` .. ``q5``: each control
-    compared with the rule and with the method it stands in for)."""
+    compared with the rule and with the method it stands in for), and ``comparisons`` (the same as
+    :func:`comparison` dicts, each with its ``question``)."""
     labels = list(labels)
     sub = np.arange(0, len(n_grid), every)
     n_sub = np.asarray(n_grid, dtype=float)[sub]
@@ -344,16 +366,18 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
         "q4": ((methods.COMPUTE_MATCHED, methods.MONOLITHIC),),
         "q5": ((methods.NO_PROJECTIONS, methods.MONOLITHIC),),
     }
-    glue, lines = {}, []
+    glue, lines, comparisons = {}, [], []
     for q, pairs in questions.items():
         parts = []
         for control, partner in pairs:
             for other in dict.fromkeys((rule, partner)):
-                i, j = labels.index(control), labels.index(other)
-                parts.append(_compare(control, other, input_dims, n_star[i], n_star[j], n_sub[-1], n_sub[0]))
+                args = (control, other, input_dims, n_star[labels.index(control)], n_star[labels.index(other)],
+                        n_sub[-1], n_sub[0])
+                parts.append(_compare(*args))
+                comparisons.append({"question": q.upper(), **comparison(*args)})
         lines += [f"{q.upper()}: {p}" for p in parts]
         glue[q] = "; ".join(parts) + "."
-    return {"rows": rows, "table": table, "lines": lines, "glue": glue}
+    return {"rows": rows, "table": table, "lines": lines, "glue": glue, "comparisons": comparisons}
 
 
 def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict], control_task) -> dict:
