@@ -87,8 +87,6 @@ _UNSTAMPED = ("figures stored before plotting.setup_notebook stamped each PNG wi
               "the chapter (then check the sizes; {})")
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "tall_output": {
-        "book/compositional_cifar": "the per-k summary under 'Accuracy against the number of images' prints about "
-                                    "2,600 px of monospace lines that the HTML tables below repeat",
     },
     "bold_walls": {},
     "plumbing_shown": {
@@ -96,15 +94,11 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
         "book/finding_modules": "glue cells under 'Do the restarts find different modules?' and 'Sensitivity'",
         "book/grouping_modules": "glue cells under 'The measurements', 'Does the default find the modules?' and "
                                  "'Where the grouping fails'",
-        "book/sample_complexity": "verdict-and-glue cells ('Is the monolithic baseline undertrained?', 'The cost of "
-                                  "the objective')",
         "book/peers": "a glue loop under 'What the rule adds'",
-        "book/compositional_cifar": "ten glue cells near the end of the chapter",
     },
     "figure_text": {
         "book/theory_vs_networks": _UNSTAMPED.format("the four-panel figure"),
         "book/finding_modules": _UNSTAMPED.format("legends were 7-8 pt"),
-        "book/grouping_modules": _UNSTAMPED.format("one figure"),
         "book/sample_complexity": _UNSTAMPED.format("the eight-panel learning-curve figures drew legends at about "
                                                     "7 px"),
         "book/peers": _UNSTAMPED.format("its legend was 7 pt"),
@@ -113,11 +107,9 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "broken_words": {
         "book/theory_vs_networks": "its peak and modules tables have more columns than the column fits: cells break "
                                    "'monolithic' and 'interpolating'",
-        "book/compositional_cifar": "a table under 'Training longer' breaks 'monolithic'",
         "book/reproducibility": "the compute ledger breaks 'nonseparable'",
     },
     "repeated_sentences": {
-        "book/sample_complexity": "the grouped rule's verdict against random starts is printed twice",
     },
 }
 
