@@ -94,15 +94,15 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
 
     ``c = 1`` (the default) fixes the spectrum's total variance at the task's noiseless variance, so ``alpha`` is
     the only free constant; ``c=None`` fits both (grid search over ``alphas`` x ``c_values``, by default 400
-    log-spaced values of ``alpha`` in 0.02..20 and 200 of ``c`` in 0.02..5). Returns ``alpha``, ``c``,
-    ``rms`` (decades, on the points used) and ``n_points``.
+    log-spaced values of ``alpha`` in 0.02..20 and 250 of ``c`` in 0.02..50, wide enough that the stored study's
+    free fits end inside it). Returns ``alpha``, ``c``, ``rms`` (decades, on the points used) and ``n_points``.
     """
     datas = [datas] if isinstance(datas, dict) else list(datas)
     band = core.real(band, "band", low=0.0)
     alphas = np.geomspace(0.02, 20, 400) if alphas is None else core.real_array(alphas, "alphas", low=0.0,
                                                                                        low_open=True, ndim=1)
     if c is None:
-        c_values = np.geomspace(0.02, 5, 200) if c_values is None else core.real_array(
+        c_values = np.geomspace(0.02, 50, 250) if c_values is None else core.real_array(
             c_values, "c_values", low=0.0, low_open=True, ndim=1)
     else:
         c_values = np.array([core.real(c, "c", low=0.0, low_open=True)])
