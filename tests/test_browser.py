@@ -89,15 +89,8 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "tall_output": {
     },
     "bold_walls": {},
-    "plumbing_shown": {
-        "book/theory_vs_networks": "a glue loop under 'The experiment'",
-        "book/finding_modules": "glue cells under 'Do the restarts find different modules?' and 'Sensitivity'",
-        "book/grouping_modules": "glue cells under 'The measurements', 'Does the default find the modules?' and "
-                                 "'Where the grouping fails'",
-        "book/peers": "a glue loop under 'What the rule adds'",
-    },
+    "plumbing_shown": {},
     "figure_text": {
-        "book/theory_vs_networks": _UNSTAMPED.format("the four-panel figure"),
         "book/finding_modules": _UNSTAMPED.format("legends were 7-8 pt"),
         "book/sample_complexity": _UNSTAMPED.format("the eight-panel learning-curve figures drew legends at about "
                                                     "7 px"),
@@ -107,7 +100,6 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "broken_words": {
         "book/theory_vs_networks": "its peak and modules tables have more columns than the column fits: cells break "
                                    "'monolithic' and 'interpolating'",
-        "book/reproducibility": "the compute ledger breaks 'nonseparable'",
     },
     "repeated_sentences": {
     },
