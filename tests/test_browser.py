@@ -97,10 +97,7 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
         "book/peers": _UNSTAMPED.format("its legend was 7 pt"),
         "book/compositional_cifar": _UNSTAMPED.format("legends and tiles were 7 pt"),
     },
-    "broken_words": {
-        "book/theory_vs_networks": "its peak and modules tables have more columns than the column fits: cells break "
-                                   "'monolithic' and 'interpolating'",
-    },
+    "broken_words": {},
     "repeated_sentences": {
     },
 }
