@@ -24,7 +24,7 @@ def layout_figure(classes=(3, 8, 6), class_names=None):
     vector a network reads (the slots' features joined), and the two corruptions of the test."""
     names = class_names or [str(c) for c in range(10)]
     k = len(classes)
-    fig, axes = subplots(1, 3, width=3.1, height=2.3, gridspec_kw={"width_ratios": [1, 1.25, 1]})
+    fig, axes = subplots(1, 3, width=2.8, height=2.1, gridspec_kw={"width_ratios": [1, 1.25, 1]})
     for j, c in enumerate(classes):
         axes[0].add_patch(plt.Rectangle((j, 0), 0.96, 0.96, color=plt.cm.tab10(c), alpha=0.45))
         axes[0].text(j + 0.48, 0.55, names[c], ha="center", va="center", fontsize=9)
@@ -58,11 +58,21 @@ def _plain_log_ticks(ax) -> None:
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
 
 
+def _panel_grid(n: int, width: float, height: float):
+    """``n`` panels, two to a row (a row of four drew its text below 9 px in the book's column); spare panels
+    hidden. Returns the figure and its first ``n`` axes, row by row, and the axes that start a row."""
+    ncols = min(n, 2)
+    fig, axes = subplots(-(-n // ncols), ncols, width=width, height=height, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n]), list(axes[:, 0])
+
+
 def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, random")):
     """One panel per k: every tuning run's validation accuracy against its training MFLOP per composite, one colour
     per family; the chosen network circled."""
-    fig, axes = subplots(1, len(k_grid), width=2.6, height=2.8, sharey=False)
-    for ax, k in zip(np.atleast_1d(axes), k_grid):
+    fig, axes, starts = _panel_grid(len(k_grid), width=3.3, height=2.6)
+    for ax, k in zip(axes, k_grid):
         for family in families:
             mine = [r for r in runs if r["k"] == k and r["method"] == family and "lr" in r]
             ax.scatter([r["flops"] / 1e6 for r in mine], [r["score"] for r in mine], s=12, color=colour(family),
@@ -73,8 +83,9 @@ def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, rando
                        edgecolors=colour(family), linewidths=1.5)
         ax.set(xscale="log", xlabel="MFLOP per training composite", title=f"k = {k}")
         _plain_log_ticks(ax)
-    np.atleast_1d(axes)[0].set_ylabel("validation accuracy per image")
-    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9)
+    for ax in starts:
+        ax.set_ylabel("validation accuracy\nper image")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9)
     return fig
 
 
@@ -101,9 +112,9 @@ def accuracy_against_flops(acc, flops, names, k_grid):
     """One panel per k: mean test accuracy (95% interval over seeds) against training MFLOP per composite, one
     point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at
     a k is not drawn there; the legend names every method drawn in any panel."""
-    fig, axes = subplots(1, len(k_grid), width=2.6, height=2.9)
+    fig, axes, starts = _panel_grid(len(k_grid), width=3.3, height=2.7)
     mean, low, high = bootstrap_ci(acc)
-    for a, (ax, k) in enumerate(zip(np.atleast_1d(axes), k_grid)):
+    for a, (ax, k) in enumerate(zip(axes, k_grid)):
         for i, name in enumerate(names):
             if not (np.isfinite(mean[i, a]) and np.isfinite(flops[i, a])):
                 continue
@@ -111,9 +122,10 @@ def accuracy_against_flops(acc, flops, names, k_grid):
                         fmt="o", ms=5, capsize=2, color=colour(name), label=name)
         ax.set(xlabel="MFLOP per training composite", title=f"k = {k}")
         ax.margins(x=0.25)            # a linear axis: the networks' costs differ by factors below ten
-    np.atleast_1d(axes)[0].set_ylabel("test accuracy per image")
+    for ax in starts:
+        ax.set_ylabel("test accuracy per image")
     legend = {}                    # every method once, from whichever panel draws it (a rule may skip k = 1)
-    for ax in np.atleast_1d(axes):
+    for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
     fig.legend(legend.values(), legend.keys(), loc="outside lower center", ncol=3, fontsize=9)

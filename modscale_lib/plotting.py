@@ -259,7 +259,7 @@ def modules_against_target(task, X, y):
 def recovery_scatter(cos, variants):
     """Where each start of the rule ends, one panel per variant: ``cos`` (variant, seed, true, found) holds
     ``|cos|`` with each of two true modules."""
-    fig, axes = subplots(1, len(variants), width=3.2, height=3.2, sharey=True)
+    fig, axes = subplots(1, len(variants), width=2.9, height=3.0, sharey=True)   # 3 panels fit the column at 9 px
     for ax, variant, c in zip(np.atleast_1d(axes), variants, cos):
         for found in range(c.shape[-1]):
             ax.plot(c[:, 0, found], c[:, 1, found], "o", ms=6, alpha=0.7, color=D_COLOURS[found],
@@ -346,7 +346,8 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
     (at either end of the grid) has an open marker."""
     import numpy as np
 
-    fig, axes = subplots(1, len(titles), width=3.7, height=3.3, sharey=True, squeeze=False)
+    below = len(titles) > 1        # several panels: the legend goes below, so the row fits the column at 9 px
+    fig, axes = subplots(1, len(titles), width=3.0 if below else 3.7, height=3.3, sharey=True, squeeze=False)
     top = float(n_grid[-1])
     for k, title in enumerate(titles):
         ax = axes[0, k]
@@ -363,7 +364,8 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
         ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     axes[0, 0].set_ylabel("samples needed n*")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize=MIN_TEXT_PT)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center" if below else "outside right center",
+               ncol=min(len(labels), 4) if below else 1, fontsize=MIN_TEXT_PT)
     return fig
 
 

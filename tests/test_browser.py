@@ -83,32 +83,13 @@ KNOWN_TOO_WIDE: dict[str, str] = {}   # page -> why it may still overflow; every
 # TEMPORARY: pages owned by other work that failed a check when it was added, check -> page -> what fails.
 # They are expected failures (xfail, not strict); delete an entry once its page passes (an XPASS says so).
 # Do not add pages here; fix them.
-_UNSTAMPED = ("figures stored before plotting.setup_notebook stamped each PNG with its smallest text: re-execute "
-              "the chapter (then check the sizes; {})")
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "tall_output": {
     },
     "bold_walls": {},
-    "plumbing_shown": {
-        "book/theory_vs_networks": "a glue loop under 'The experiment'",
-        "book/finding_modules": "glue cells under 'Do the restarts find different modules?' and 'Sensitivity'",
-        "book/grouping_modules": "glue cells under 'The measurements', 'Does the default find the modules?' and "
-                                 "'Where the grouping fails'",
-        "book/peers": "a glue loop under 'What the rule adds'",
-    },
-    "figure_text": {
-        "book/theory_vs_networks": _UNSTAMPED.format("the four-panel figure"),
-        "book/finding_modules": _UNSTAMPED.format("legends were 7-8 pt"),
-        "book/sample_complexity": _UNSTAMPED.format("the eight-panel learning-curve figures drew legends at about "
-                                                    "7 px"),
-        "book/peers": _UNSTAMPED.format("its legend was 7 pt"),
-        "book/compositional_cifar": _UNSTAMPED.format("legends and tiles were 7 pt"),
-    },
-    "broken_words": {
-        "book/theory_vs_networks": "its peak and modules tables have more columns than the column fits: cells break "
-                                   "'monolithic' and 'interpolating'",
-        "book/reproducibility": "the compute ledger breaks 'nonseparable'",
-    },
+    "plumbing_shown": {},
+    "figure_text": {},
+    "broken_words": {},
     "repeated_sentences": {
     },
 }
