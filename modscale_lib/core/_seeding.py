@@ -53,12 +53,16 @@ def single_thread():
     """
     import torch
 
+    before = torch.get_num_threads()   # read first: the BLAS limit below also limits torch's OpenMP pool
+    try:
+        import scipy.linalg  # noqa: F401  (scipy's own BLAS, loaded lazily, must be loaded to be limited too)
+    except ImportError:
+        pass
     try:
         from threadpoolctl import threadpool_limits
         blas = threadpool_limits(limits=1)
     except ImportError:   # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
         blas = contextlib.nullcontext()
-    before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         with blas:
