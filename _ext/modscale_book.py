@@ -168,16 +168,20 @@ def _listed_everywhere(srcdir: str) -> set[str]:
     from pathlib import Path
 
     root = Path(srcdir) / "book"
-    names: set[str] = set()
-    for page in [root / "api.md", *sorted((root / "api").glob("*.md"))]:
-        inside = False
-        for line in page.read_text().splitlines() if page.exists() else []:
-            if line.startswith("```{modscale-api}"):
-                inside = True
-            elif line.startswith("```"):
-                inside = False
-            elif inside and line.strip():
-                names.add(line.strip())
+    pages = [root / "api.md", *sorted((root / "api").glob("*.md"))]
+    return {name for page in pages if page.exists() for name in api_modules(page)}
+
+
+def api_modules(page: Path) -> list[str]:
+    """The modules named in a page's ``modscale-api`` blocks, in order (tests/test_api_pages.py reads them too)."""
+    names, inside = [], False
+    for line in page.read_text().splitlines():
+        if line.startswith("```{modscale-api}"):
+            inside = True
+        elif line.startswith("```"):
+            inside = False
+        elif inside and line.strip():
+            names.append(line.strip())
     return names
 
 

@@ -2,6 +2,7 @@
 exactly one page, and, in the built HTML, every documented name once across all pages."""
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -15,17 +16,15 @@ HTML = ROOT / "_build" / "html" / "book" / "api"
 NOT_DOCUMENTED = {"__main__", "compositional"}
 
 
-def listed(page: Path) -> list[str]:
-    """The modules named in a page's ``modscale-api`` blocks, in order."""
-    names, inside = [], False
-    for line in page.read_text().splitlines():
-        if line.startswith("```{modscale-api}"):
-            inside = True
-        elif line.startswith("```"):
-            inside = False
-        elif inside and line.strip():
-            names.append(line.strip())
-    return names
+def _book_extension():
+    """The book's Sphinx extension, whose parser of the ``modscale-api`` blocks the build itself uses."""
+    spec = importlib.util.spec_from_file_location("modscale_book", ROOT / "_ext" / "modscale_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+listed = _book_extension().api_modules   # the modules named in a page's modscale-api blocks, in order
 
 
 def public_modules() -> set[str]:
