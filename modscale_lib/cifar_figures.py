@@ -7,7 +7,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 
 from .metrics import bootstrap_ci
-from .plotting import METHOD_COLOURS, OURS, PAPER, subplots
+from .plotting import METHOD_COLOURS, OURS, PAPER, panel_grid, subplots
 
 __all__ = ["COLOURS", "colour", "layout_figure", "tuning_figure", "accuracy_against_k", "accuracy_against_flops"]
 
@@ -59,12 +59,9 @@ def _plain_log_ticks(ax) -> None:
 
 
 def _panel_grid(n: int, width: float, height: float):
-    """``n`` panels, two to a row (a row of four drew its text below 9 px in the book's column); spare panels
-    hidden. Returns the figure and its first ``n`` axes, row by row, and the axes that start a row."""
-    ncols = min(n, 2)
-    fig, axes = subplots(-(-n // ncols), ncols, width=width, height=height, squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
+    """``n`` panels, two to a row (a row of four drew its text below 9 px in the book's column). Returns the
+    figure, its first ``n`` axes row by row, and the axes that start a row."""
+    fig, axes = panel_grid(n, 2, width, height)
     return fig, list(axes.flat[:n]), list(axes[:, 0])
 
 

@@ -6,7 +6,7 @@ import matplotlib as mpl
 import numpy as np
 
 from .law_readout import median_n_star
-from .plotting import METHOD_COLOURS, subplots
+from .plotting import METHOD_COLOURS, panel_grid
 
 __all__ = ["law_figure"]
 
@@ -30,11 +30,7 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     outside the panels right of them where the panels fill every row.
     """
     m = np.asarray(input_dims, dtype=float)
-    cols = min(columns, len(titles))
-    rows = -(-len(titles) // cols)
-    fig, axes = subplots(rows, cols, width=4.0, height=3.3, sharey=True, squeeze=False)
-    for ax in axes.ravel()[len(titles):]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(titles), columns, width=4.0, height=3.3, sharey=True)
     for k, title in enumerate(titles):
         ax = axes.ravel()[k]
         for i, label in enumerate(labels):

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["use_style", "setup_notebook", "table", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT",
-           "D_COLOURS", "METHOD_COLOURS", "subplots", "theory_and_simulation", "linear_model_axes",
+           "D_COLOURS", "METHOD_COLOURS", "subplots", "panel_grid", "theory_and_simulation", "linear_model_axes",
            "modular_theory_figure", "sine_module_figure", "modules_against_target",
            "recovery_scatter", "projection_training_figure", "learning_curves_grid", "samples_needed_figure",
            "similarity_figure", "smallest_text_pt", "COLUMN_INCHES", "MIN_TEXT_PT", "TEXT_SIZE_KEY"]
@@ -168,6 +168,16 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float =
     """``plt.subplots`` in the house style, sized per panel (inches)."""
     use_style()
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), constrained_layout=True, **kwargs)
+
+
+def panel_grid(n: int, columns: int, width: float, height: float, **kwargs):
+    """``n`` panels in rows of ``columns`` (fewer if ``n`` is smaller), sized per panel like :func:`subplots`;
+    the spare panels of the last row hidden. Returns the figure and the axes, (rows, columns)."""
+    cols = min(columns, n)
+    fig, axes = subplots(-(-n // cols), cols, width=width, height=height, squeeze=False, **kwargs)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per number of outputs d
