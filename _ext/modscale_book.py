@@ -10,13 +10,14 @@
   assets are dropped, and identical inline scripts are emitted once.
 * The ``modscale-api`` directive: one line per module, each becoming a section with the module's autodoc; a
   member re-exported from another listed module is documented in its home module only (one path per name).
-* Links to the old module paths of issue 23 phase A (TEMPORARY) resolve to the documented ones.
+* A link to a name at a module that re-exports it resolves to the name's documented home.
 * Docstring sections as the library writes them: numpydoc-shaped headers, but prose on the ``name :`` line
   (``n : number of training samples, int (>= 1).``), which napoleon would read as a type. Those sections
   become a rubric and one bullet per entry, before napoleon sees them.
 * The version on every page: the package's version, read from ``pyproject.toml``, becomes Sphinx's
   ``version`` and ``release`` and a line in every page's footer (with the licences of code and text).
 """
+
 from __future__ import annotations
 
 import re
@@ -95,8 +96,10 @@ def _clean_page_assets(app, pagename, templatename, context, doctree) -> None:
     if "script_files" in context:
         kept, seen = [], set()
         for js in context["script_files"]:
-            key = (str(getattr(js, "filename", js) or ""),
-                   tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+            key = (
+                str(getattr(js, "filename", js) or ""),
+                tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())),
+            )
             if _is_thebe(js) or key in seen:
                 continue
             seen.add(key)
@@ -203,8 +206,10 @@ class ModuleSections(SphinxDirective):
             section += nodes.title("", "", nodes.literal(name, name))
             # autodoc emits reStructuredText, which MyST parses only inside eval-rst
             options = [f"   :exclude-members: {', '.join(b)}" for b in [_borrowed(name, listed)] if b]
-            body = StringList(["```{eval-rst}", f".. automodule:: {name}", *options, "", *_package_data(name), "```"],
-                              source=self.get_source_info()[0])
+            body = StringList(
+                ["```{eval-rst}", f".. automodule:: {name}", *options, "", *_package_data(name), "```"],
+                source=self.get_source_info()[0],
+            )
             self.state.nested_parse(body, self.content_offset, section)
             self.state.document.note_implicit_target(section, section)
             sections.append(section)
@@ -219,9 +224,13 @@ _NAME_ONLY = re.compile(r"^[\w.*]+(?:\s*,\s*[\w.*]+)*$")
 
 
 def _section_headers(lines):
-    return [i for i in range(len(lines) - 1)
-            if lines[i].strip() and re.fullmatch(r"-{3,}", lines[i + 1].strip() or "x")
-            and len(lines[i + 1].strip()) >= len(lines[i].strip())]
+    return [
+        i
+        for i in range(len(lines) - 1)
+        if lines[i].strip()
+        and re.fullmatch(r"-{3,}", lines[i + 1].strip() or "x")
+        and len(lines[i + 1].strip()) >= len(lines[i].strip())
+    ]
 
 
 def _bullets(body: list[str]) -> list[str]:
@@ -255,11 +264,11 @@ def _listed_sections_as_bullets(app, what, name, obj, options, lines) -> None:
     if not any(lines[i].strip() in _LISTED_SECTIONS for i in headers):
         return
     bounds = headers + [len(lines)]
-    new = lines[:bounds[0]]
+    new = lines[: bounds[0]]
     for start, end in zip(bounds[:-1], bounds[1:]):
         title = lines[start].strip()
         if title in _LISTED_SECTIONS:
-            new += [f".. rubric:: {title}", ""] + _bullets(lines[start + 2:end]) + [""]
+            new += [f".. rubric:: {title}", ""] + _bullets(lines[start + 2 : end]) + [""]
         else:
             new += lines[start:end]
     lines[:] = new
@@ -285,32 +294,24 @@ def package_version(pyproject: Path) -> str:
 def _stamp_version(app, config) -> None:
     version = package_version(Path(__file__).resolve().parent.parent / "pyproject.toml")
     config.version = config.release = version
-    footer = (f'<p class="modscale-version">modscale {version} &middot; code under the MIT licence, text under '
-              f'CC BY 4.0</p>')
-    config.html_theme_options = {**(config.html_theme_options or {}),
-                                 "extra_footer": footer + str((config.html_theme_options or {}).get("extra_footer",
-                                                                                                     ""))}
+    footer = (
+        f'<p class="modscale-version">modscale {version} &middot; code under the MIT licence, text under CC BY 4.0</p>'
+    )
+    config.html_theme_options = {
+        **(config.html_theme_options or {}),
+        "extra_footer": footer + str((config.html_theme_options or {}).get("extra_footer", "")),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Cross-references to the old module paths (TEMPORARY, issue 23 phase A: removed in phase C)
+# Cross-references to a name's documented path
 # ---------------------------------------------------------------------------------------------------------
-#: The old module paths, now re-exports of the packages that document their names. Notebooks and modules in
-#: flight still link to the old paths; each such link resolves to the name's one documented path.
-MOVED_MODULES = {"modscale_lib.results": "modscale_lib.store", "modscale_lib.registry": "modscale_lib.store",
-                 "modscale_lib.storage": "modscale_lib.store", "modscale_lib.cells": "modscale_lib.store",
-                 "modscale_lib.cluster": "modscale_lib.store", "modscale_lib.verify": "modscale_lib.store",
-                 "modscale_lib.validation": "modscale_lib.core", "modscale_lib.seeding": "modscale_lib.core",
-                 "modscale_lib.peers_fitted": "modscale_lib.peers", "modscale_lib.explorers": "modscale_lib.present"}
-
-
 def _documented_path(target: str) -> str | None:
-    """The documented path of the object at ``target`` (``modscale_lib.results.load_or_run`` ->
-    ``modscale_lib.store.load_or_run``), or None when it is not a moved name."""
+    """The documented path of the object at ``target`` (``modscale_lib.learning_rule.moment_span`` ->
+    ``modscale_lib.spans.moment_span``: a name that a module re-exports is documented once, at its home), or
+    None when ``target`` is that path already or names nothing."""
     import importlib
 
-    if target in MOVED_MODULES:
-        return MOVED_MODULES[target]
     parts = target.split(".")
     for i in range(len(parts) - 1, 0, -1):
         try:
@@ -338,7 +339,7 @@ def _resolve_moved(app, env, node, contnode):
     if node.get("refdomain") != "py":
         return None
     if not target.startswith("modscale_lib") and str(node.get("py:module") or "").startswith("modscale_lib"):
-        target = f"{node['py:module']}.{target}"   # a name relative to the module whose docstring links it
+        target = f"{node['py:module']}.{target}"  # a name relative to the module whose docstring links it
     if not target.startswith("modscale_lib"):
         return None
     new = _documented_path(target)

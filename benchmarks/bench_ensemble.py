@@ -42,6 +42,7 @@ the first run is cold, later ones reuse the on-disk cache) at that shape.
 The last two lines are the first shape's (``default`` unless ``--shapes`` says otherwise) ``ratio to the
 shape-matched limit`` and ``speedup``, in CPU time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,13 +62,16 @@ from modscale_lib.training import evaluate, fit
 SHAPES = {
     "default": dict(kind="mlp", models=64, m=8, width=64, depth=2, batch=256, n=2000, steps=300),
     "sc_mlp": dict(kind="mlp", models=13, m=16, width=64, depth=2, batch=128, n=4096, steps=300),
-    "sc_modular": dict(kind="modular", models=39, m=16, K=2, width=64, depth=2, batch=128, n=4096, steps=200,
-                       frozen=13),
-    "sc_modular_k4": dict(kind="modular", models=52, m=32, K=4, width=64, depth=2, batch=128, n=4096, steps=100,
-                          frozen=13),
+    "sc_modular": dict(
+        kind="modular", models=39, m=16, K=2, width=64, depth=2, batch=128, n=4096, steps=200, frozen=13
+    ),
+    "sc_modular_k4": dict(
+        kind="modular", models=52, m=32, K=4, width=64, depth=2, batch=128, n=4096, steps=100, frozen=13
+    ),
     "theory_mlp": dict(kind="mlp", models=10, m=4, width=24, depth=2, batch=None, n=1000, steps=500),
-    "theory_modular": dict(kind="modular", models=10, m=4, K=2, width=16, depth=1, batch=None, n=1000, steps=500,
-                           frozen=0),
+    "theory_modular": dict(
+        kind="modular", models=10, m=4, K=2, width=16, depth=1, batch=None, n=1000, steps=500, frozen=0
+    ),
     "theory_many": dict(kind="mlp", models=200, m=4, width=16, depth=2, batch=None, n=1000, steps=300),
     "overhead_bound": dict(kind="mlp", models=64, m=4, width=8, depth=2, batch=32, n=1000, steps=300),
 }
@@ -103,7 +107,7 @@ def matmul_gflops(device: torch.device, size: int = 1024, repeats: int = 20) -> 
     for _ in range(repeats):
         a @ b
     _sync(device)
-    return 2 * size ** 3 * repeats / (time.perf_counter() - start) / 1e9
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def _sizes(s: dict) -> tuple[int, list[int]]:
@@ -126,9 +130,16 @@ def _engine_model(s: dict, device):
     if s["kind"] == "mlp":
         return MLPEnsemble(E, s["m"], s["width"], depth=s["depth"], seeds=range(E)).to(device)
     frozen = s.get("frozen", 0)
-    return ModularEnsemble(E, s["m"], s["K"], 1, width=s["width"], depth=s["depth"], seeds=range(E),
-                           train_projections=[e >= frozen for e in range(E)] if 0 < frozen < E else frozen == 0
-                           ).to(device)
+    return ModularEnsemble(
+        E,
+        s["m"],
+        s["K"],
+        1,
+        width=s["width"],
+        depth=s["depth"],
+        seeds=range(E),
+        train_projections=[e >= frozen for e in range(E)] if 0 < frozen < E else frozen == 0,
+    ).to(device)
 
 
 def engine_run(s, X, y, device, compile_model=False, fixed=None):
@@ -138,8 +149,17 @@ def engine_run(s, X, y, device, compile_model=False, fixed=None):
     net = _engine_model(s, device)
     _sync(device)
     clock = Clock()
-    fit(net, X, y, steps=s["steps"], batch_size=s["batch"], lr=1e-3, progress=False, eval_every=s["steps"],
-        compile=compile_model)
+    fit(
+        net,
+        X,
+        y,
+        steps=s["steps"],
+        batch_size=s["batch"],
+        lr=1e-3,
+        progress=False,
+        eval_every=s["steps"],
+        compile=compile_model,
+    )
     _sync(device)
     total = clock.stop()
     if fixed is not None:
@@ -158,7 +178,7 @@ class _LoopModular(torch.nn.Module):
 
     def forward(self, x):
         z = x @ self.U
-        return sum(mod(z[:, k:k + 1]) for k, mod in enumerate(self.mods))[:, 0] / math.sqrt(len(self.mods))
+        return sum(mod(z[:, k : k + 1]) for k, mod in enumerate(self.mods))[:, 0] / math.sqrt(len(self.mods))
 
 
 def _loop_mlp(sizes):
@@ -175,8 +195,10 @@ def loop_run(s, X, y, device, n_models):
         torch.manual_seed(e)
         if s["kind"] == "mlp":
             mlp = _loop_mlp(_sizes(s)[1]).to(device)
+
             def net(x, mlp=mlp):
                 return mlp(x)[:, 0]
+
             params = mlp.parameters()
         else:
             mod = _LoopModular(s).to(device)
@@ -201,8 +223,10 @@ def limit_run(s, X, y, device):
     E, steps, batch = s["models"], s["steps"], s["batch"]
     nets, sizes = _sizes(s)
     gen = torch.Generator(device="cpu").manual_seed(0)
-    Ws = [torch.randn(E * nets, a, b, generator=gen).mul_(a ** -0.5).to(device).requires_grad_(True)
-          for a, b in zip(sizes[:-1], sizes[1:])]
+    Ws = [
+        torch.randn(E * nets, a, b, generator=gen).mul_(a**-0.5).to(device).requires_grad_(True)
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     bs = [torch.zeros(E * nets, 1, b, device=device, requires_grad=True) for b in sizes[1:]]
     U = [] if s["kind"] == "mlp" else [torch.randn(E, s["K"], s["m"], 1, generator=gen).to(device).requires_grad_(True)]
     opt = torch.optim.Adam(Ws + bs + U, lr=1e-3, foreach=True)
@@ -245,26 +269,39 @@ def bench_shape(name, s, device, repeats, loop_models, compile_model=False) -> d
         runs["loop"].append(tuple(t * s["models"] / k for t in loop_run(s, X, y, device, k)))
         runs["limit"].append(limit_run(s, X, y, device))
         if compile_model:
-            torch._dynamo.reset()   # every run pays the compile time, as a fresh process would
+            torch._dynamo.reset()  # every run pays the compile time, as a fresh process would
             runs["compiled"].append(engine_run(s, X, y, device, compile_model=True))
     best = {side: (min(w for w, _ in v), min(c for _, c in v)) for side, v in runs.items()}
     best["fixed"] = (min(w for w, _ in fixed), min(c for _, c in fixed))
-    out = {"shape": name, "load": (load0, os.getloadavg()[0]), "best": best,
-           "gflops_engine_cpu": train_flops(s) / best["engine"][1] / 1e9}
+    out = {
+        "shape": name,
+        "load": (load0, os.getloadavg()[0]),
+        "best": best,
+        "gflops_engine_cpu": train_flops(s) / best["engine"][1] / 1e9,
+    }
     cpu, wall = {k: v[1] for k, v in best.items()}, {k: v[0] for k, v in best.items()}
-    out.update(limit_ratio_cpu=cpu["limit"] / cpu["engine"], speedup_cpu=cpu["loop"] / cpu["engine"],
-               limit_ratio_wall=wall["limit"] / wall["engine"], speedup_wall=wall["loop"] / wall["engine"],
-               steps_ratio_cpu=cpu["limit"] / max(cpu["engine"] - cpu["fixed"], 1e-9))
-    line = (f"{name:<15} E={s['models']:<3} load {out['load'][0]:.1f}->{out['load'][1]:.1f}  CPU s: "
-            + ", ".join(f"{k} {v:.3g}" for k, v in cpu.items())
-            + " | wall s: " + ", ".join(f"{k} {v:.3g}" for k, v in wall.items())
-            + f" | {out['gflops_engine_cpu']:.3g} GFLOP/s | limit/engine {out['limit_ratio_cpu']:.3f} "
-              f"(wall {out['limit_ratio_wall']:.3f}; steps alone {out['steps_ratio_cpu']:.3f}) "
-              f"speedup {out['speedup_cpu']:.2f}x (wall {out['speedup_wall']:.2f}x)")
+    out.update(
+        limit_ratio_cpu=cpu["limit"] / cpu["engine"],
+        speedup_cpu=cpu["loop"] / cpu["engine"],
+        limit_ratio_wall=wall["limit"] / wall["engine"],
+        speedup_wall=wall["loop"] / wall["engine"],
+        steps_ratio_cpu=cpu["limit"] / max(cpu["engine"] - cpu["fixed"], 1e-9),
+    )
+    line = (
+        f"{name:<15} E={s['models']:<3} load {out['load'][0]:.1f}->{out['load'][1]:.1f}  CPU s: "
+        + ", ".join(f"{k} {v:.3g}" for k, v in cpu.items())
+        + " | wall s: "
+        + ", ".join(f"{k} {v:.3g}" for k, v in wall.items())
+        + f" | {out['gflops_engine_cpu']:.3g} GFLOP/s | limit/engine {out['limit_ratio_cpu']:.3f} "
+        f"(wall {out['limit_ratio_wall']:.3f}; steps alone {out['steps_ratio_cpu']:.3f}) "
+        f"speedup {out['speedup_cpu']:.2f}x (wall {out['speedup_wall']:.2f}x)"
+    )
     if compile_model:
         first = runs["compiled"][0]
-        line += (f" | compiled: first run (cold cache) {first[1]:.3g} s CPU / {first[0]:.3g} s wall, "
-                 f"compiled/eager {cpu['compiled'] / cpu['engine']:.3f} (wall {wall['compiled'] / wall['engine']:.3f})")
+        line += (
+            f" | compiled: first run (cold cache) {first[1]:.3g} s CPU / {first[0]:.3g} s wall, "
+            f"compiled/eager {cpu['compiled'] / cpu['engine']:.3f} (wall {wall['compiled'] / wall['engine']:.3f})"
+        )
     print(line, flush=True)
     return out
 
@@ -275,23 +312,33 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--loop-models", type=int, default=8)
-    parser.add_argument("--compile-shape", choices=list(SHAPES), default=None,
-                        help="also time fit(..., compile=True) at this shape (compile time included)")
+    parser.add_argument(
+        "--compile-shape",
+        choices=list(SHAPES),
+        default=None,
+        help="also time fit(..., compile=True) at this shape (compile time included)",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
-    if args.compile_shape:   # a cold compile cache, and compilation in this process (its CPU time is counted)
+    if args.compile_shape:  # a cold compile cache, and compilation in this process (its CPU time is counted)
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="bench-inductor-"))
         import torch._inductor.config as inductor_config
+
         inductor_config.compile_threads = 1
-    print(f"device: {device} ({torch.get_num_threads()} CPU threads), torch {torch.__version__}, "
-          f"fp32 matmul 1024x1024: {matmul_gflops(device):.3g} GFLOP/s")
+    print(
+        f"device: {device} ({torch.get_num_threads()} CPU threads), torch {torch.__version__}, "
+        f"fp32 matmul 1024x1024: {matmul_gflops(device):.3g} GFLOP/s"
+    )
     shapes = list(dict.fromkeys(args.shapes + ([args.compile_shape] if args.compile_shape else [])))
-    results = [bench_shape(n, SHAPES[n], device, args.repeats, args.loop_models, n == args.compile_shape)
-               for n in shapes]
+    results = [
+        bench_shape(n, SHAPES[n], device, args.repeats, args.loop_models, n == args.compile_shape) for n in shapes
+    ]
     ratios = np.array([r["limit_ratio_cpu"] for r in results])
     speedups = np.array([r["speedup_cpu"] for r in results])
-    print(f"over {len(results)} shapes (CPU time): limit/engine {ratios.min():.3f} to {ratios.max():.3f}, "
-          f"speedup {speedups.min():.2f}x to {speedups.max():.2f}x")
+    print(
+        f"over {len(results)} shapes (CPU time): limit/engine {ratios.min():.3f} to {ratios.max():.3f}, "
+        f"speedup {speedups.min():.2f}x to {speedups.max():.2f}x"
+    )
     first = results[0]
     print(f"ratio to the shape-matched limit: {first['limit_ratio_cpu']:.3g}")
     print(f"speedup: {first['speedup_cpu']:.3g}x")

@@ -7,6 +7,7 @@ Timing: one call at n = 6000, m = 16, n_directions = 4 (SineWaveTask(16, 4)); ov
 k = 2) and SineWaveTask(12, 3, module_dim=2) (K = 3, b = 2, k = 6), one task and sample per seed. Prints one
 line per method: time, then mean (min) overlap over seeds on each task.
 """
+
 from __future__ import annotations
 
 import argparse

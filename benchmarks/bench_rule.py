@@ -19,6 +19,7 @@ caller's setting; the moment methods are numpy, one BLAS thread under ``OMP_NUM_
 average is printed at the start and the end: CPU time is less sensitive to other jobs than wall time, but
 not immune (shared caches).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ from modscale_lib.tasks import SineWaveTask
 MOMENTS = ("save", "phd", "sir", "moment span")
 TARGETS = (  # name, task maker, n, K, b, limit in CPU seconds, grouped overlap required
     ("non-separable, n=6000, m=12, K=3, b=2", lambda s: NonSeparableTask(12, 3, 2, noise=0.1, seed=s), 6000, 1.0, 0.99),
-    ("non-separable, n=20000, m=128, K=4, b=2", lambda s: NonSeparableTask(128, 4, 2, noise=0.1, seed=s), 20000, 20.0,
-     None),
+    (
+        "non-separable, n=20000, m=128, K=4, b=2",
+        lambda s: NonSeparableTask(128, 4, 2, noise=0.1, seed=s),
+        20000,
+        20.0,
+        None,
+    ),
     ("sine, n=4096, m=32, K=2, b=1", lambda s: SineWaveTask(32, 2, seed=s), 4096, 1.0, None),
 )
 
@@ -66,20 +72,23 @@ def run_target(label, make, n, limit, need, seeds, slow_seeds, skip_slow) -> dic
         X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
         default = resolve_variant(DEFAULTS["variant"], K, b, m)
         old = "grouped" if b >= 2 else "backfit"
-        runs = {f"rule, default ({default})": lambda: find_module_projections(X, y, K, b, seed=seed)}
+        runs = {f"rule, default ({default})": lambda: find_module_projections(X, y, K, b, seed=seed)}  # noqa: B023 (called within this iteration)
         if not skip_slow and seed < slow_seeds and old != default:
-            runs[f"rule, {old} (the old default)"] = lambda: find_module_projections(X, y, K, b, variant=old, seed=seed)
-        if seed == 0:   # warm-up: imports and first-call allocations are not the method's cost
+            runs[f"rule, {old} (the old default)"] = lambda: find_module_projections(X, y, K, b, variant=old, seed=seed)  # noqa: B023 (called within this iteration)
+        if seed == 0:  # warm-up: imports and first-call allocations are not the method's cost
             for name in MOMENTS:
                 moment(name, X, y, K * b, seed)
             find_module_projections(X[:500], y[:500], K, b, seed=seed)
         times = {}
         for name in MOMENTS:
-            basis, times[name] = cpu(lambda: moment(name, X, y, K * b, seed), repeats=20)
+            basis, times[name] = cpu(lambda: moment(name, X, y, K * b, seed), repeats=20)  # noqa: B023 (called within this iteration)
             U = as_modules(basis, K, b)
             rows.setdefault(name, {"cpu": [], "union": [], "grouped": [], "ratio": []})
-            for key, value in (("cpu", times[name]), ("union", subspaces.union_overlap(task.projections, U)),
-                               ("grouped", subspaces.grouped_overlap(task.projections, U))):
+            for key, value in (
+                ("cpu", times[name]),
+                ("union", subspaces.union_overlap(task.projections, U)),
+                ("grouped", subspaces.grouped_overlap(task.projections, U)),
+            ):
                 rows[name][key].append(value)
         for name, fn in runs.items():
             U, seconds = cpu(fn)
@@ -98,15 +107,22 @@ def print_table(label, rows, limit, need) -> None:
     head = "  ".join(f"x {t:>11s}" for t in MOMENTS)
     print(f"  {'method':34s} {'seeds':>5s} {'CPU s/call':>10s} {'union':>6s} {'grouped':>7s}   {head}")
     for name, row in rows.items():
-        ratios = ("  ".join(f"{r:13.0f}" for r in np.mean(row["ratio"], axis=0)) if row["ratio"] else
-                  "  ".join(f"{'':13s}" for _ in MOMENTS))
-        print(f"  {name:34s} {len(row['cpu']):5d} {np.mean(row['cpu']):10.4f} {np.mean(row['union']):6.3f} "
-              f"{np.mean(row['grouped']):7.3f}   {ratios}")
+        ratios = (
+            "  ".join(f"{r:13.0f}" for r in np.mean(row["ratio"], axis=0))
+            if row["ratio"]
+            else "  ".join(f"{'':13s}" for _ in MOMENTS)
+        )
+        print(
+            f"  {name:34s} {len(row['cpu']):5d} {np.mean(row['cpu']):10.4f} {np.mean(row['union']):6.3f} "
+            f"{np.mean(row['grouped']):7.3f}   {ratios}"
+        )
     default = next(name for name in rows if name.startswith("rule, default"))
     worst = max(rows[default]["cpu"])
     ok = worst <= limit and (need is None or min(rows[default]["grouped"]) >= need)
-    print(f"  -> default: slowest call {worst:.3f} CPU s, lowest grouped overlap {min(rows[default]['grouped']):.4f}: "
-          f"target {'met' if ok else 'NOT met'}")
+    print(
+        f"  -> default: slowest call {worst:.3f} CPU s, lowest grouped overlap {min(rows[default]['grouped']):.4f}: "
+        f"target {'met' if ok else 'NOT met'}"
+    )
 
 
 def main() -> None:
@@ -116,8 +132,10 @@ def main() -> None:
     parser.add_argument("--skip-slow", action="store_true", help="leave the old default out")
     parser.add_argument("--targets", type=int, nargs="+", default=[1, 2, 3], help="which targets (1, 2, 3)")
     args = parser.parse_args()
-    print(f"one thread (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), load average at start "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"one thread (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), load average at start "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     for i in args.targets:
         label, make, n, limit, need = TARGETS[i - 1]
         run_target(label, make, n, limit, need, args.seeds, args.slow_seeds, args.skip_slow)

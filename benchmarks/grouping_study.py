@@ -15,6 +15,7 @@ Usage (slow variants on fewer n):
     OMP_NUM_THREADS=1 python benchmarks/grouping_study.py --variants grouped newton random --n 500 1000 2000 6000
     OMP_NUM_THREADS=1 python benchmarks/grouping_study.py --variants backfit spectral --n 2000 --kinds bump_ridge
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def summary(values) -> str:
     v = np.asarray(values, float)
     if np.ptp(v) < 1e-9:
         return f"{v.mean():.3f} [{v.mean():.3f}, {v.mean():.3f}]"
-    ci = stats.bootstrap((v,), np.mean, confidence_level=0.95, n_resamples=2000, method="percentile",
-                         random_state=0).confidence_interval
+    ci = stats.bootstrap(
+        (v,), np.mean, confidence_level=0.95, n_resamples=2000, method="percentile", random_state=0
+    ).confidence_interval
     return f"{v.mean():.3f} [{ci.low:.3f}, {ci.high:.3f}]"
 
 
@@ -62,8 +64,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch threads {args.threads}, load average at start {os.getloadavg()[0]:.2f}, noise {args.noise}")
-    print(f"{'kind':11s} {'K b m':8s} {'variant':9s} {'n':>5s}  {'union overlap [95% CI]':24s}  "
-          f"{'grouped overlap [95% CI]':24s}  CPU s/call")
+    print(
+        f"{'kind':11s} {'K b m':8s} {'variant':9s} {'n':>5s}  {'union overlap [95% CI]':24s}  "
+        f"{'grouped overlap [95% CI]':24s}  CPU s/call"
+    )
     for kind in args.kinds:
         for K, b, m in SETTINGS:
             for variant in args.variants:
@@ -78,8 +82,11 @@ def main() -> None:
                         secs.append(time.process_time() - t0)
                         union.append(union_overlap(task.projections, U))
                         grouped.append(grouped_overlap(task.projections, U))
-                    print(f"{kind:11s} {K} {b} {m:<4d} {variant:9s} {n:5d}  {summary(union):24s}  "
-                          f"{summary(grouped):24s}  {np.mean(secs):6.1f}", flush=True)
+                    print(
+                        f"{kind:11s} {K} {b} {m:<4d} {variant:9s} {n:5d}  {summary(union):24s}  "
+                        f"{summary(grouped):24s}  {np.mean(secs):6.1f}",
+                        flush=True,
+                    )
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 

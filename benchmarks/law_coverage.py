@@ -14,6 +14,7 @@ Prints one line per scenario, truth and interval method: coverage of the exponen
 the verdicts, the share of censored entries. Wall time depends on the machine's load (about 5 minutes per
 scenario at 1000 replicates with both interval methods on one loaded core).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import time
 
 from modscale_lib import laws
 
-AFFINE = {"affine 200+5m": ("affine", 0.025), "affine 200+20m": ("affine", 0.1)}   # neither law
+AFFINE = {"affine 200+5m": ("affine", 0.025), "affine 200+20m": ("affine", 0.1)}  # neither law
 SCENARIOS = {
     "10 seeds": dict(n_seeds=10, truths={**laws.TRUTHS, **AFFINE}),
     "5 seeds": dict(n_seeds=5),
@@ -42,8 +43,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--only", choices=("main", "censored", "all"), default="all")
-    parser.add_argument("--intervals", nargs="+", default=["jackknife_t", "percentile"],
-                        choices=["jackknife_t", "percentile"], help="interval methods (percentile: ten times slower)")
+    parser.add_argument(
+        "--intervals",
+        nargs="+",
+        default=["jackknife_t", "percentile"],
+        choices=["jackknife_t", "percentile"],
+        help="interval methods (percentile: ten times slower)",
+    )
     parser.add_argument("--out", default=None, help="write every result as JSON here")
     args = parser.parse_args()
     runs = {}
@@ -60,10 +66,13 @@ def main() -> None:
         for interval, per_truth in r["coverage"].items():
             for truth, cov in per_truth.items():
                 v = r["verdicts"][interval][truth]
-                print(f"{name:48s} {truth:12s} {interval:11s} exponent {cov['exponent']:.3f} "
-                      f"curvature {cov['curvature']:.3f} | verdicts " +
-                      " ".join(f"{k} {x:.3f}" for k, x in v.items()) +
-                      f" | censored {r['censored'][truth]:.3f}", flush=True)
+                print(
+                    f"{name:48s} {truth:12s} {interval:11s} exponent {cov['exponent']:.3f} "
+                    f"curvature {cov['curvature']:.3f} | verdicts "
+                    + " ".join(f"{k} {x:.3f}" for k, x in v.items())
+                    + f" | censored {r['censored'][truth]:.3f}",
+                    flush=True,
+                )
         print(f"{name}: {r['seconds']:.0f} s (Monte Carlo s.e. of a share near 0.95: {r['mc_se']:.3f})", flush=True)
     if args.out:
         with open(args.out, "w") as fh:

@@ -6,6 +6,7 @@ intervals), ``store`` (the content-addressed results store and its ledger), ``th
 linear model), ``peers`` (classic dimension reduction), ``present`` (explorers); ``experiments`` (one module per
 chapter, with ``cpu`` and ``full`` configs) and the modules that issue 23's phase B gathers into packages.
 """
+
 from importlib import metadata as _metadata
 
 try:

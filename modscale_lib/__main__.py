@@ -22,6 +22,7 @@ interrupted. ``--traceback`` shows the traceback of an error instead. ``verify``
 that no chapter reads (UNREAD: their config is none of their experiment's named configs) and about sweeps in
 progress; ``--strict`` makes UNREAD results fail too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,7 @@ def _config(exp: store.Experiment, name: str | None = None, json_text: str | Non
         config = exp.config_from_dict(store.parse_config_json(json_text)) if json_text is not None else exp.config(name)
         exp.check_config(config)
         return config
-    except Exception as exc:   # whatever the config's own checks raise
+    except Exception as exc:  # whatever the config's own checks raise
         raise UsageError(f"bad config for {exp.name}: {exc}") from exc
 
 
@@ -105,17 +106,22 @@ def _compute(exp: store.Experiment, config, mode: str, root, deadline: float | N
     """Compute one result; True when it is stored, False when its budget ran out first."""
     budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
     if budget is not None and budget > 0 and not exp.sweep and _will_compute(exp, config, mode, root):
-        print(f"NOTE         {exp.name} is not a sweep: it cannot stop part-way, and may run past the "
-              f"{budget:.0f} s left", flush=True)
+        print(
+            f"NOTE         {exp.name} is not a sweep: it cannot stop part-way, and may run past the "
+            f"{budget:.0f} s left",
+            flush=True,
+        )
     try:
         res = store.load_or_run(exp, config, mode=mode, root=root, budget_s=budget, client=client)
     except BudgetExhausted as exc:
-        print(f"PROGRESS     {exp.name}: {exc}\n             resume with: {exp.command(config)}"
-              f"{' --force' if mode == 'recompute' else ''}{' --budget-s S' if deadline is not None else ''}")
+        print(
+            f"PROGRESS     {exp.name}: {exc}\n             resume with: {exp.command(config)}"
+            f"{' --force' if mode == 'recompute' else ''}{' --budget-s S' if deadline is not None else ''}"
+        )
         return False
     except (CorruptResultError, StoreLocationError, OSError, UsageError):
         raise
-    except Exception as exc:   # the experiment's own computation failed
+    except Exception as exc:  # the experiment's own computation failed
         raise ComputationFailed(f"computing {exp.name} failed: {type(exc).__name__}: {exc}") from exc
     print(f"{res.experiment}/{res.key}: {res.provenance()}")
     return True
@@ -139,7 +145,7 @@ def _cmd_compute(args: argparse.Namespace) -> int:
     deadline = None if args.budget_s is None else time.monotonic() + args.budget_s
     mode = "recompute" if args.force else "missing"
     root = store.store_root(args.root)
-    args.config = args.config or "cpu"   # no default in the parser, which then sees --config with --config-json
+    args.config = args.config or "cpu"  # no default in the parser, which then sees --config with --config-json
     if args.all:
         if args.experiment or args.config_json is not None:
             raise UsageError("compute --all takes a config name (--config), not an experiment or --config-json")
@@ -155,7 +161,7 @@ def _cmd_compute(args: argparse.Namespace) -> int:
                 try:
                     if not _compute(exp, _config(exp, args.config), mode, root, deadline, client):
                         break
-                except (CorruptResultError, StoreLocationError, OSError) as exc:   # the others go on
+                except (CorruptResultError, StoreLocationError, OSError) as exc:  # the others go on
                     print(f"FAILED       {exp.name}: {_one_line(exc)}")
                     damaged.append(exp.name)
                 except (ComputationFailed, UsageError) as exc:
@@ -163,8 +169,10 @@ def _cmd_compute(args: argparse.Namespace) -> int:
                     print(f"FAILED       {exp.name}: {type(cause).__name__}: {cause}")
                     failed.append(exp.name)
         if damaged:
-            raise UsageError(f"{', '.join(damaged)} could not be computed (see FAILED above): fix or delete the "
-                             f"damaged files named there and rerun")
+            raise UsageError(
+                f"{', '.join(damaged)} could not be computed (see FAILED above): fix or delete the "
+                f"damaged files named there and rerun"
+            )
         if failed:
             raise ComputationFailed(f"{', '.join(failed)} failed (see FAILED above); the others are stored")
         return 0
@@ -197,20 +205,22 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
                     continue
                 try:
                     configs.append(exp.config_from_dict(store.read(path).config))
-                except CorruptResultError as exc:   # reported; the others are recomputed
+                except CorruptResultError as exc:  # reported; the others are recomputed
                     print(f"CORRUPT      {_one_line(exc)}")
                     damaged.append(str(path))
-                except Exception as exc:   # whatever the config's own checks raise
+                except Exception as exc:  # whatever the config's own checks raise
                     print(f"INVALID      {path}: its config is no longer valid ({exc}); not recomputed")
                     damaged.append(str(path))
             if not configs and not any(p.parent.name == exp.name for p in store.stored_results(root)):
-                configs = [_config(exp, args.config)]   # nothing stored yet: the named config
+                configs = [_config(exp, args.config)]  # nothing stored yet: the named config
             for config in configs:
                 if not _compute(exp, config, "recompute", root, deadline, client):
                     return 0
     if damaged:
-        raise UsageError(f"{len(damaged)} stored result(s) could not be recomputed (see above): restore them from "
-                         f"git or delete them, then rerun")
+        raise UsageError(
+            f"{len(damaged)} stored result(s) could not be recomputed (see above): restore them from "
+            f"git or delete them, then rerun"
+        )
     return 0
 
 
@@ -240,30 +250,50 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     overall = store.ledger_totals(counted)
     total = overall["minutes"]
     if args.json:
-        print(json.dumps({"rows": rows, "chapters": chapters, "total_minutes": total,
-                          "total_cpu_minutes": overall["cpu_minutes"], "cpu_results": overall["cpu_results"],
-                          "load_avg": overall["load_avg"]},
-                         indent=1))
+        print(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "chapters": chapters,
+                    "total_minutes": total,
+                    "total_cpu_minutes": overall["cpu_minutes"],
+                    "cpu_results": overall["cpu_results"],
+                    "load_avg": overall["load_avg"],
+                },
+                indent=1,
+            )
+        )
         return 0
-    print("wall: elapsed minutes (inflated by whatever else ran); CPU: this process's CPU minutes (- where not "
-          "recorded); load: the machine's mean load average while it ran")
-    print(f"{'experiment':<26} {'key':<16} {'config':<14} {'wall':>7} {'CPU':>7} {'load':>5}  {'date':<10}  "
-          f"{'chapter':<20} device")
+    print(
+        "wall: elapsed minutes (inflated by whatever else ran); CPU: this process's CPU minutes (- where not "
+        "recorded); load: the machine's mean load average while it ran"
+    )
+    print(
+        f"{'experiment':<26} {'key':<16} {'config':<14} {'wall':>7} {'CPU':>7} {'load':>5}  {'date':<10}  "
+        f"{'chapter':<20} device"
+    )
     for row in rows:
         if row["wall_time_s"] is None:
             print(f"{row['experiment']:<26} {row['key']:<16} {row['status'][:100]}")
             continue
         load = "-" if row["load_avg"] is None else f"{row['load_avg']:.1f}"
-        print(f"{row['experiment']:<26} {row['key']:<16} {row['config'] or '-':<14} {_minutes(row['wall_time_s'])} "
-              f"{_minutes(row['cpu_time_s'])} {load:>5}  {row['date'][:10]:<10}  {row['chapter'] or '-':<20} "
-              f"{row['device']}")
+        print(
+            f"{row['experiment']:<26} {row['key']:<16} {row['config'] or '-':<14} {_minutes(row['wall_time_s'])} "
+            f"{_minutes(row['cpu_time_s'])} {load:>5}  {row['date'][:10]:<10}  {row['chapter'] or '-':<20} "
+            f"{row['device']}"
+        )
     print("\nper chapter:")
     for name, entry in sorted(chapters.items()):
-        print(f"  {name:<28} wall {entry['minutes']:7.1f} min, CPU {_cpu_total(entry)} min, load {_load(entry)}  "
-              f"({entry['results']} results)")
+        print(
+            f"  {name:<28} wall {entry['minutes']:7.1f} min, CPU {_cpu_total(entry)} min, load {_load(entry)}  "
+            f"({entry['results']} results)"
+        )
     bad = sum(r["wall_time_s"] is None for r in rows)
-    print(f"total: {total:.1f} min over {len(rows) - bad} results" + (f" ({bad} damaged, not counted)" if bad else "")
-          + f"; CPU {_cpu_total(overall).strip()} min; load {_load(overall).strip()}")
+    print(
+        f"total: {total:.1f} min over {len(rows) - bad} results"
+        + (f" ({bad} damaged, not counted)" if bad else "")
+        + f"; CPU {_cpu_total(overall).strip()} min; load {_load(overall).strip()}"
+    )
     return 0
 
 
@@ -297,20 +327,35 @@ def _workers(text: str) -> int:
 
 def _where(p: argparse.ArgumentParser) -> None:
     """The options that choose where a sweep's cells run, and for how long."""
-    p.add_argument("--budget-s", type=_seconds, metavar="S",
-                   help="stop cleanly before S seconds (a sweep keeps its finished cells; rerun to resume)")
+    p.add_argument(
+        "--budget-s",
+        type=_seconds,
+        metavar="S",
+        help="stop cleanly before S seconds (a sweep keeps its finished cells; rerun to resume)",
+    )
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=_workers, metavar="N",
-                       help="run a sweep's cells on a local Dask cluster of N worker processes")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run a sweep's cells on the running Dask scheduler at ADDRESS (tcp://host:8786); its "
-                            "workers must see the store at the same path")
+    group.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="run a sweep's cells on a local Dask cluster of N worker processes",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run a sweep's cells on the running Dask scheduler at ADDRESS (tcp://host:8786); its "
+        "workers must see the store at the same path",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m modscale_lib", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=None,
-                        help="the store's folder (default: results/ of the checkout, or MODSCALE_RESULTS_DIR)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the store's folder (default: results/ of the checkout, or MODSCALE_RESULTS_DIR)",
+    )
     parser.add_argument("--traceback", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="make a new, empty results store in --root").set_defaults(func=_cmd_init)
@@ -347,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.func is not _cmd_init:
-            store.store_root(args.root)   # a folder that is not a store is refused before the experiments load
+            store.store_root(args.root)  # a folder that is not a store is refused before the experiments load
         _load_registry()
         return args.func(args)
     except KeyboardInterrupt:
@@ -365,17 +410,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except ConnectionError as exc:   # no Dask scheduler at the address given (the message says what to do)
+    except ConnectionError as exc:  # no Dask scheduler at the address given (the message says what to do)
         if args.traceback:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except OSError as exc:   # a full disk, a permission: the store cannot be written or read
+    except OSError as exc:  # a full disk, a permission: the store cannot be written or read
         if args.traceback:
             raise
         print(f"error: {_one_line(exc)}; free space or fix the permissions of the store, then rerun", file=sys.stderr)
         return 2
-    except Exception as exc:   # anything else is still one line, never a traceback
+    except Exception as exc:  # anything else is still one line, never a traceback
         if args.traceback:
             raise
         print(f"error: {type(exc).__name__}: {_one_line(exc)} (rerun with --traceback to see where)", file=sys.stderr)

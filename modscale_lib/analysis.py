@@ -1,13 +1,14 @@
 """From stored results to what a figure or table shows: panels, predictions, samples needed, summaries.
 
-Numpy only: every function takes a stored :class:`~modscale_lib.results.Result` (or its arrays) and returns
+Numpy only: every function takes a stored :class:`~modscale_lib.store.Result` (or its arrays) and returns
 arrays or dicts of arrays, so chapters stay a few lines long and what they show is tested here.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import metrics, theory, validation
+from . import core, metrics, theory
 
 __all__ = ["recovery_summary", "linear_model_agreement", "modular_against_monolithic"]
 
@@ -20,17 +21,21 @@ def recovery_summary(similarity, level: float = 0.9) -> dict:
     the same true one, each above ``level``) and ``none_found`` (no found module above ``level`` with any
     true module), each of shape (variant, kernel, seed).
     """
-    sim = validation.array(similarity, "similarity", ndim=5)
-    level = validation.real(level, "level")
+    sim = core.array(similarity, "similarity", ndim=5)
+    level = core.real(level, "level")
     if 0 in sim.shape:
         raise ValueError(f"similarity must have no empty axis, got shape {sim.shape}")
     matched = np.array([metrics.matched_mean(sim[idx]) for idx in np.ndindex(sim.shape[:3])]).reshape(sim.shape[:3])
     closest = np.argmax(sim, axis=3)
-    best = sim.max(axis=3)                       # each found module's best cos² with a true one
+    best = sim.max(axis=3)  # each found module's best cos² with a true one
     distinct = np.array([len(set(c)) for c in closest.reshape(-1, closest.shape[-1])]).reshape(closest.shape[:3])
     collapsed = (distinct < sim.shape[-1]) & (best.min(axis=-1) > level)
-    return {"matched": matched, "both_found": matched > level, "collapsed": collapsed,
-            "none_found": best.max(axis=-1) <= level}
+    return {
+        "matched": matched,
+        "both_found": matched > level,
+        "collapsed": collapsed,
+        "none_found": best.max(axis=-1) <= level,
+    }
 
 
 def linear_model_agreement(res, config, band: float = 0.1) -> dict:
@@ -43,21 +48,35 @@ def linear_model_agreement(res, config, band: float = 0.1) -> dict:
     spectrum = config.spectrum()
     cols = {k: [] for k in ("d", "sweep", "loss", "max rel. error", "median rel. error", "within 2 s.e.", "points")}
     for i, d in enumerate(config.d_values):
-        for key, n, p in (("n", np.array(config.n_grid), config.p_fixed), ("p", config.n_fixed, np.array(config.p_grid))):
+        for key, n, p in (
+            ("n", np.array(config.n_grid), config.p_fixed),
+            ("p", config.n_fixed, np.array(config.p_grid)),
+        ):
             train, test = theory.expected_losses(n, p, spectrum, d, config.noise)
             away = np.abs(d * np.asarray(n) - np.asarray(p)) > band * np.asarray(p)
             for stat, th in (("test", test), ("train", train)):
                 sim, se = np.asarray(res[f"{key}_{stat}"][i]), np.asarray(res[f"{key}_{stat}_se"][i])
                 ok = away & (th > 0)
                 rel = np.abs(sim - th)[ok] / th[ok]
-                for k, v in zip(cols, (d, key, stat, rel.max(), np.median(rel),
-                                       np.mean(np.abs(sim - th)[ok] / se[ok] < 2), int(ok.sum()))):
+                for k, v in zip(
+                    cols,
+                    (
+                        d,
+                        key,
+                        stat,
+                        rel.max(),
+                        np.median(rel),
+                        np.mean(np.abs(sim - th)[ok] / se[ok] < 2),
+                        int(ok.sum()),
+                    ),
+                ):
                     cols[k].append(v)
     return cols
 
 
-def modular_against_monolithic(n, p: int, input_dims, n_modules: int, module_dim: int, *, alpha: float = 1.0,
-                               n_eigenvalues: int = 4000) -> dict:
+def modular_against_monolithic(
+    n, p: int, input_dims, n_modules: int, module_dim: int, *, alpha: float = 1.0, n_eigenvalues: int = 4000
+) -> dict:
     """Expected test loss of a monolithic model against a matched modular one (and the modular train loss),
     at sample counts ``n`` and ``p`` parameters, for each input dimension.
 
@@ -65,11 +84,11 @@ def modular_against_monolithic(n, p: int, input_dims, n_modules: int, module_dim
     as noise, so ``Var(y) = 1``. Returns table columns ``m``, ``n``, ``monolithic test``, ``modular test``,
     ``modular train``.
     """
-    n = validation.whole_array(np.atleast_1d(validation.as_numpy(n)), "n", low=1, ndim=1, min_size=1)
-    validation.whole_array(input_dims, "input_dims", low=1, ndim=1)
-    n_modules = validation.whole(n_modules, "n_modules", low=1, high=10 ** 4)
-    n_eigenvalues = validation.whole(n_eigenvalues, "n_eigenvalues", low=1, high=10 ** 6)
-    validation.check_size(n_eigenvalues * n_modules, "n_eigenvalues * n_modules")
+    n = core.whole_array(np.atleast_1d(core.as_numpy(n)), "n", low=1, ndim=1, min_size=1)
+    core.whole_array(input_dims, "input_dims", low=1, ndim=1)
+    n_modules = core.whole(n_modules, "n_modules", low=1, high=10**4)
+    n_eigenvalues = core.whole(n_eigenvalues, "n_eigenvalues", low=1, high=10**6)
+    core.check_size(n_eigenvalues * n_modules, "n_eigenvalues * n_modules")
     module = theory.power_law_spectrum(n_eigenvalues, input_dim=module_dim, alpha=alpha)
     modular = theory.modular_spectrum(module, n_modules)
     modular_rest = float(theory.power_law_tail(n_eigenvalues, theory.exponent_inverse_dim(module_dim, alpha)))
@@ -117,8 +136,9 @@ def distinguishable(a: tuple, b: tuple, tolerance: float = 0.0) -> bool:
     return bool(a[2] + tolerance < b[1] or b[2] + tolerance < a[1])
 
 
-def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True,
-                  tolerance: float = 0.0) -> tuple[str, list[str]]:
+def best_and_ties(
+    mean, low, high, names, *, higher_is_better: bool = True, tolerance: float = 0.0
+) -> tuple[str, list[str]]:
     """The name with the best mean, and the others not distinguishable from it (their interval overlaps the
     best one's, or comes within ``tolerance`` of it: e.g. half the precision a table shows).
     mean, low, high : (M,) over the methods ``names``; NaN means are skipped."""
@@ -126,13 +146,24 @@ def best_and_ties(mean, low, high, names, *, higher_is_better: bool = True,
     if not np.any(np.isfinite(mean)):
         raise ValueError("every mean is NaN")
     i = int(np.nanargmax(mean) if higher_is_better else np.nanargmin(mean))
-    ties = [names[j] for j in range(len(names)) if j != i and np.isfinite(mean[j])
-            and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]), tolerance)]
+    ties = [
+        names[j]
+        for j in range(len(names))
+        if j != i
+        and np.isfinite(mean[j])
+        and not distinguishable((mean[i], low[i], high[i]), (mean[j], low[j], high[j]), tolerance)
+    ]
     return names[i], ties
 
 
-def compare_ci(a: tuple, b: tuple, fmt: str = ".2f", words: tuple = ("above", "below"),
-               names: tuple = ("", ""), tolerance: float = 0.0) -> str:
+def compare_ci(
+    a: tuple,
+    b: tuple,
+    fmt: str = ".2f",
+    words: tuple = ("above", "below"),
+    names: tuple = ("", ""),
+    tolerance: float = 0.0,
+) -> str:
     """``"<a>, above <b>"``, ``"<a>, below <b>"`` or ``"<a>, not distinguishable from <b>"``, each ``(mean, low,
     high)`` written by :func:`format_ci` after its name in ``names`` (if any): above or below only when the
     intervals are more than ``tolerance`` apart (:func:`distinguishable`)."""
@@ -149,8 +180,8 @@ def _capacity_scores(res) -> tuple[np.ndarray, np.ndarray]:
     """Geometric-mean validation loss over ``(m, n, seed)`` of every module setting ``(depth, lr, width)`` and
     every MLP setting ``(lr, width)``."""
     # a diverged or missing setting (nan, inf, <= 0) must not be chosen by argmin's silence about nan
-    module_val = validation.real_array(res["module_val"], "module_val", low=0.0, low_open=True, ndim=6)
-    mlp_val = validation.real_array(res["mlp_val"], "mlp_val", low=0.0, low_open=True, ndim=5)
+    module_val = core.real_array(res["module_val"], "module_val", low=0.0, low_open=True, ndim=6)
+    mlp_val = core.real_array(res["mlp_val"], "mlp_val", low=0.0, low_open=True, ndim=5)
     score = lambda a: np.exp(np.log(a).mean(axis=(-3, -2, -1)))
     return score(module_val), score(mlp_val)
 
@@ -161,8 +192,10 @@ def _checked_scores(res, cfg) -> tuple[np.ndarray, np.ndarray]:
     modules, mlps = _capacity_scores(res)
     grid = (len(cfg.module_depths), len(cfg.module_lrs), len(cfg.module_widths))
     if modules.shape != grid or mlps.shape != (len(cfg.mlp_lrs), len(cfg.mlp_widths)):
-        raise ValueError(f"module_val and mlp_val must match cfg's grid (depth, lr, width) = {grid} and (lr, width) = "
-                         f"{(len(cfg.mlp_lrs), len(cfg.mlp_widths))}, got {modules.shape} and {mlps.shape}")
+        raise ValueError(
+            f"module_val and mlp_val must match cfg's grid (depth, lr, width) = {grid} and (lr, width) = "
+            f"{(len(cfg.mlp_lrs), len(cfg.mlp_widths))}, got {modules.shape} and {mlps.shape}"
+        )
     return modules, mlps
 
 
@@ -172,16 +205,23 @@ def choose_capacity(res, cfg) -> dict:
     modules, mlps = _checked_scores(res, cfg)
     d, i, w = np.unravel_index(int(np.argmin(modules)), modules.shape)
     j, v = np.unravel_index(int(np.argmin(mlps)), mlps.shape)
-    return {"module_depth": cfg.module_depths[d], "module_lr": cfg.module_lrs[i], "module_width": cfg.module_widths[w],
-            "mlp_lr": cfg.mlp_lrs[j], "mlp_width": cfg.mlp_widths[v]}
+    return {
+        "module_depth": cfg.module_depths[d],
+        "module_lr": cfg.module_lrs[i],
+        "module_width": cfg.module_widths[w],
+        "mlp_lr": cfg.mlp_lrs[j],
+        "mlp_width": cfg.mlp_widths[v],
+    }
 
 
 def capacity_table(res, cfg) -> dict:
     """The capacity search as a table, lowest geometric-mean validation loss first within each network:
     ``network``, ``depth``, ``width``, ``step size``, ``mean validation loss / Var(y)``."""
     modules, mlps = _checked_scores(res, cfg)
-    rows = [("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v)
-            for (d, i, w), v in np.ndenumerate(modules)]
+    rows = [
+        ("module", cfg.module_depths[d], cfg.module_widths[w], cfg.module_lrs[i], v)
+        for (d, i, w), v in np.ndenumerate(modules)
+    ]
     rows += [("monolithic", cfg.mlp_depth, cfg.mlp_widths[w], cfg.mlp_lrs[i], v) for (i, w), v in np.ndenumerate(mlps)]
     rows.sort(key=lambda r: (r[0], r[4]))
     names = ("network", "depth", "width", "step size", "mean validation loss / Var(y)")
@@ -195,10 +235,11 @@ def tuned_on_validation(val_loss, test_loss, axis: int = 1) -> tuple[np.ndarray,
     """The test loss of the setting with the lowest validation loss along ``axis`` (e.g. the step sizes), and
     the index chosen, each with that axis removed. val_loss, test_loss : arrays of one shape; a NaN validation
     loss (a setting that did not run or diverged) is refused rather than silently chosen or skipped."""
-    val = validation.array(val_loss, "val_loss", finite=False)
-    test = validation.array(test_loss, "test_loss", shape=val.shape, finite=False)
+    val = core.array(val_loss, "val_loss", finite=False)
+    test = core.array(test_loss, "test_loss", shape=val.shape, finite=False)
     if not np.isfinite(val).all():
-        raise ValueError(f"val_loss must be finite everywhere to choose a setting; {int(np.sum(~np.isfinite(val)))} "
-                         f"entries are not")
+        raise ValueError(
+            f"val_loss must be finite everywhere to choose a setting; {int(np.sum(~np.isfinite(val)))} entries are not"
+        )
     chosen = np.argmin(val, axis=axis)
     return np.take_along_axis(test, np.expand_dims(chosen, axis), axis=axis).squeeze(axis), chosen

@@ -10,13 +10,14 @@ interpolating ``log n`` linearly in ``log`` loss between the bracketing pair.
 
 Numpy only: the experiment (``modscale_lib.experiments.scaling_law``) trains, this module decides where.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from . import validation
+from . import core
 
 __all__ = ["grid_n", "grid_index", "next_index", "crossing", "crossings", "start_index", "CENSORING"]
 
@@ -33,7 +34,7 @@ def grid_n(i) -> np.ndarray | int:
 
 def grid_index(n: float) -> float:
     """The (fractional) grid index of a sample count ``n``: ``2 log2 n``."""
-    return 2.0 * math.log2(validation.real(n, "n", low=0.0, low_open=True))
+    return 2.0 * math.log2(core.real(n, "n", low=0.0, low_open=True))
 
 
 def _status(visited: dict, target: float, i_min: int, i_max: int) -> tuple[str, int | None, int | None]:
@@ -115,7 +116,7 @@ def crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[floa
         return float(grid_n(max(visited))), "above"
     if state == "open":
         return float("nan"), "missing"
-    if not math.isfinite(visited[f]):    # a failed fit below: no slope to interpolate, take the succeeding n
+    if not math.isfinite(visited[f]):  # a failed fit below: no slope to interpolate, take the succeeding n
         return float(grid_n(s)), ""
     n0, n1, l0, l1 = math.log(grid_n(f)), math.log(grid_n(s)), math.log(visited[f]), math.log(max(visited[s], 1e-300))
     frac = (l0 - math.log(target)) / (l0 - l1)
@@ -126,7 +127,7 @@ def crossings(index, loss, target: float, i_min: int, i_max: int) -> tuple[np.nd
     """:func:`crossing` over stored visits: ``index`` (..., V) int grid indices (-1 where unused), ``loss``
     (..., V). Returns ``n_star`` (...) float and ``censoring`` (...) of strings from :data:`CENSORING`."""
     index = np.asarray(index)
-    loss = validation.array(loss, "loss", finite=False)
+    loss = core.array(loss, "loss", finite=False)
     if index.shape != loss.shape:
         raise ValueError(f"index and loss must have one shape, got {index.shape} and {loss.shape}")
     n_star = np.full(index.shape[:-1], np.nan)

@@ -1,5 +1,6 @@
 """Figures of the chapter *Compositional CIFAR-10*, drawn from stored results and schematics only: no figure here
 reads the dataset, so none can show its pixels (tests/test_compositional.py checks the chapter for that)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -32,12 +33,14 @@ def layout_figure(classes=(3, 8, 6), class_names=None):
     axes[0].set_title(f"a composite: label {tuple(classes)}", fontsize=10)
     for j, c in enumerate(classes):
         axes[1].add_patch(plt.Rectangle((0, k - 1 - j), 3.0, 0.8, color=plt.cm.tab10(c), alpha=0.45))
-        axes[1].text(1.5, k - 0.6 - j, f"features {3072 * j}..{3072 * (j + 1) - 1}", ha="center", va="center",
-                     fontsize=9)
-    axes[1].annotate("module j reads\n$U_j^\\top x$ ($b$ numbers)", xy=(3.0, k / 2), xytext=(3.2, k / 2),
-                     va="center", fontsize=9)
+        axes[1].text(
+            1.5, k - 0.6 - j, f"features {3072 * j}..{3072 * (j + 1) - 1}", ha="center", va="center", fontsize=9
+        )
+    axes[1].annotate(
+        "module j reads\n$U_j^\\top x$ ($b$ numbers)", xy=(3.0, k / 2), xytext=(3.2, k / 2), va="center", fontsize=9
+    )
     axes[1].set_title("what a network reads: $x$", fontsize=10)
-    rng = np.random.default_rng(0)        # noise drawn as dots: a schematic, not pixels of any image
+    rng = np.random.default_rng(0)  # noise drawn as dots: a schematic, not pixels of any image
     axes[2].add_patch(plt.Rectangle((0, 0), 0.96, 0.96, color=plt.cm.tab10(classes[0]), alpha=0.45))
     axes[2].scatter(rng.uniform(0.05, 0.9, 120), rng.uniform(0.05, 0.9, 120), s=2, color="0.2")
     axes[2].add_patch(plt.Rectangle((1.04, 0), 0.96, 0.96, color="0.55"))
@@ -72,12 +75,24 @@ def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, rando
     for ax, k in zip(axes, k_grid):
         for family in families:
             mine = [r for r in runs if r["k"] == k and r["method"] == family and "lr" in r]
-            ax.scatter([r["flops"] / 1e6 for r in mine], [r["score"] for r in mine], s=12, color=colour(family),
-                       alpha=0.6, label=family)
+            ax.scatter(
+                [r["flops"] / 1e6 for r in mine],
+                [r["score"] for r in mine],
+                s=12,
+                color=colour(family),
+                alpha=0.6,
+                label=family,
+            )
             pick = next(c for c in choices if c["k"] == k and c["method"] == family)
             best = [r for r in mine if r["arch"] == pick["arch"] and r["lr"] == pick["lr"]]
-            ax.scatter([best[0]["flops"] / 1e6], [best[0]["score"]], s=80, facecolors="none",
-                       edgecolors=colour(family), linewidths=1.5)
+            ax.scatter(
+                [best[0]["flops"] / 1e6],
+                [best[0]["score"]],
+                s=80,
+                facecolors="none",
+                edgecolors=colour(family),
+                linewidths=1.5,
+            )
         ax.set(xscale="log", xlabel="MFLOP per training composite", title=f"k = {k}")
         _plain_log_ticks(ax)
     for ax in starts:
@@ -94,12 +109,25 @@ def accuracy_against_k(acc, names, k_grid, authors: dict):
     k_grid = np.asarray(k_grid, dtype=float)
     for i, name in enumerate(names):
         x = k_grid * (1 + 0.025 * (i - (len(names) - 1) / 2))
-        ax.errorbar(x, mean[i], yerr=[mean[i] - low[i], high[i] - mean[i]], fmt="o-", ms=4, capsize=2,
-                    color=colour(name), label=f"ours: {name}")
+        ax.errorbar(
+            x,
+            mean[i],
+            yerr=[mean[i] - low[i], high[i] - mean[i]],
+            fmt="o-",
+            ms=4,
+            capsize=2,
+            color=colour(name),
+            label=f"ours: {name}",
+        )
     for (name, (ks, values)), marker in zip(authors.items(), "s^D"):
         ax.plot(ks, values, marker, color=PAPER, ms=6, label=f"authors: {name}")
-    ax.set(xscale="log", xticks=list(k_grid), xticklabels=[str(int(k)) for k in k_grid],
-           xlabel="images per composite k", ylabel="test accuracy per image (one epoch)")
+    ax.set(
+        xscale="log",
+        xticks=list(k_grid),
+        xticklabels=[str(int(k)) for k in k_grid],
+        xlabel="images per composite k",
+        ylabel="test accuracy per image (one epoch)",
+    )
     ax.minorticks_off()
     fig.legend(loc="outside right center", fontsize=9)
     return fig
@@ -115,13 +143,21 @@ def accuracy_against_flops(acc, flops, names, k_grid):
         for i, name in enumerate(names):
             if not (np.isfinite(mean[i, a]) and np.isfinite(flops[i, a])):
                 continue
-            ax.errorbar([flops[i, a] / 1e6], [mean[i, a]], yerr=[[mean[i, a] - low[i, a]], [high[i, a] - mean[i, a]]],
-                        fmt="o", ms=5, capsize=2, color=colour(name), label=name)
+            ax.errorbar(
+                [flops[i, a] / 1e6],
+                [mean[i, a]],
+                yerr=[[mean[i, a] - low[i, a]], [high[i, a] - mean[i, a]]],
+                fmt="o",
+                ms=5,
+                capsize=2,
+                color=colour(name),
+                label=name,
+            )
         ax.set(xlabel="MFLOP per training composite", title=f"k = {k}")
-        ax.margins(x=0.25)            # a linear axis: the networks' costs differ by factors below ten
+        ax.margins(x=0.25)  # a linear axis: the networks' costs differ by factors below ten
     for ax in starts:
         ax.set_ylabel("test accuracy per image")
-    legend = {}                    # every method once, from whichever panel draws it (a rule may skip k = 1)
+    legend = {}  # every method once, from whichever panel draws it (a rule may skip k = 1)
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)

@@ -10,6 +10,7 @@ compute, ``"rule"``: the rule's network), whose values are the method names of t
 the training cost of a network comes in as a function ``flops(arch, k)`` (the chapter passes
 :func:`modscale_lib.composite_training.training_flops`), so that this module needs no torch.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,18 +19,44 @@ from . import module_diagnostics as md
 from .composites import is_unseen_combination
 from .core import choice as one_of, whole
 
-__all__ = ["ROLES", "COORDINATES", "ks_text", "by_verdict", "at_k", "rows_where", "distinct_row", "twin_ks",
-           "trained_ks", "chapter_values", "search_depth", "arch_with", "coordinate_value", "edge_reasons",
-           "tuning_values", "tuning_edges", "rule_objectives", "full_values", "accuracy_gains", "lead_values",
-           "objective_values", "locality_values", "unseen_values", "drop_values", "epoch_values"]
+__all__ = [
+    "ROLES",
+    "COORDINATES",
+    "ks_text",
+    "by_verdict",
+    "at_k",
+    "rows_where",
+    "distinct_row",
+    "twin_ks",
+    "trained_ks",
+    "chapter_values",
+    "search_depth",
+    "arch_with",
+    "coordinate_value",
+    "edge_reasons",
+    "tuning_values",
+    "tuning_edges",
+    "rule_objectives",
+    "full_values",
+    "accuracy_gains",
+    "lead_values",
+    "objective_values",
+    "locality_values",
+    "unseen_values",
+    "drop_values",
+    "epoch_values",
+]
 
 #: The keys of ``roles``: the networks the chapter compares.
 ROLES = ("monolithic", "random", "matched", "rule")
 #: The coordinates of a tuned network that can end at an edge of what the search tried.
 COORDINATES = ("width", "depth", "step")
 _LOWER_BETTER = {"lower": "lower (better)", "higher": "higher (worse)", "no difference": "not distinguishable"}
-_DROP_WORDS = {"higher": "costs the random modular network less than the MLP",
-               "lower": "costs it more than the MLP", "no difference": "costs both alike within the intervals"}
+_DROP_WORDS = {
+    "higher": "costs the random modular network less than the MLP",
+    "lower": "costs it more than the MLP",
+    "no difference": "costs both alike within the intervals",
+}
 
 
 def _roles(roles) -> dict[str, str]:
@@ -60,8 +87,11 @@ def by_verdict(verdict, ks, words: dict) -> str:
     verdict, ks = [str(v) for v in np.asarray(verdict).ravel()], list(ks)
     if len(verdict) != len(ks):
         raise ValueError(f"verdict and ks must have one entry per k, got {len(verdict)} and {len(ks)}")
-    parts = [f"{phrase} at k = {ks_text([k for k, v in zip(ks, verdict) if v == w])}" for w, phrase in words.items()
-             if any(v == w for v in verdict)]
+    parts = [
+        f"{phrase} at k = {ks_text([k for k, v in zip(ks, verdict) if v == w])}"
+        for w, phrase in words.items()
+        if any(v == w for v in verdict)
+    ]
     return "; ".join(parts) if parts else "not measured"
 
 
@@ -70,10 +100,15 @@ def at_k(gain, ks) -> str:
     high, ...)``, each (K,) (a ``paired_gain`` result); ks : (K,)."""
     mean, low, high = (np.asarray(g, dtype=np.float64) for g in gain[:3])
     if not mean.shape == low.shape == high.shape == (len(ks),):
-        raise ValueError(f"gain's mean, low and high must each have shape ({len(ks)},) (one per k), got "
-                         f"{mean.shape}, {low.shape} and {high.shape}")
-    return "; ".join(f"k = {k}: {md.ci_text(gain[0][a], gain[1][a], gain[2][a])}" for a, k in enumerate(ks)
-                     if np.isfinite(gain[0][a]))
+        raise ValueError(
+            f"gain's mean, low and high must each have shape ({len(ks)},) (one per k), got "
+            f"{mean.shape}, {low.shape} and {high.shape}"
+        )
+    return "; ".join(
+        f"k = {k}: {md.ci_text(gain[0][a], gain[1][a], gain[2][a])}"
+        for a, k in enumerate(ks)
+        if np.isfinite(gain[0][a])
+    )
 
 
 def rows_where(table: dict, keep) -> dict[str, list]:
@@ -91,7 +126,8 @@ def distinct_row(row: dict, matched: str, twins) -> bool:
     """Whether a table row is kept: the matched network has a row of its own (a ``method`` or a ``comparison``
     that starts with its name) only at a ``k`` not in ``twins``, where it is not the random network."""
     return not (row.get("method") == matched and row["k"] in twins) and not (
-        row.get("comparison", "").startswith(matched) and row["k"] in twins)
+        row.get("comparison", "").startswith(matched) and row["k"] in twins
+    )
 
 
 def twin_ks(same_as, matched: str) -> list:
@@ -111,11 +147,16 @@ def trained_ks(acc, k_grid) -> list[int]:
 def chapter_values(cfg, tcfg, k_grid) -> dict:
     """The set-up's numbers: the k, seeds, training composites, the noise's sigma (and in grey levels) and the
     share of held-out class combinations (of all 100 pairs). cfg, tcfg : the accuracy and the tuning config."""
-    every_pair = np.array(np.meshgrid(np.arange(10), np.arange(10))).reshape(2, -1).T      # (100, 2)
-    return {"k_list": ks_text(k_grid), "k_max": int(k_grid[-1]), "n_seeds": len(cfg["seeds"]),
-            "n_train": int(cfg["n_train"]), "noise_sigma": float(cfg["noise_sigma"]),
-            "noise_grey": float(cfg["noise_sigma"]) * 255,
-            "holdout_share": f"{is_unseen_combination(every_pair, tcfg['holdout_mod']).mean():.0%}"}
+    every_pair = np.array(np.meshgrid(np.arange(10), np.arange(10))).reshape(2, -1).T  # (100, 2)
+    return {
+        "k_list": ks_text(k_grid),
+        "k_max": int(k_grid[-1]),
+        "n_seeds": len(cfg["seeds"]),
+        "n_train": int(cfg["n_train"]),
+        "noise_sigma": float(cfg["noise_sigma"]),
+        "noise_grey": float(cfg["noise_sigma"]) * 255,
+        "holdout_share": f"{is_unseen_combination(every_pair, tcfg['holdout_mod']).mean():.0%}",
+    }
 
 
 def search_depth(tcfg, family: str):
@@ -174,19 +215,29 @@ def edge_reasons(choice: dict, runs, tcfg, flops) -> dict[str, str]:
             # the width search ran at the middle depth, so a width's cost is priced there
             base = arch_with(arch, "depth", search_depth(tcfg, arch["family"])) if coordinate == "width" else arch
             cost = flops(arch_with(base, coordinate, step_up), choice["k"])
-            out[coordinate] = (f"{step_up} would cost {cost / 1e6:.0f} MFLOP, over the cap" if cost > tcfg["flops_cap"]
-                               else f"the largest value tried after {tcfg['max_widen']} widenings")
+            out[coordinate] = (
+                f"{step_up} would cost {cost / 1e6:.0f} MFLOP, over the cap"
+                if cost > tcfg["flops_cap"]
+                else f"the largest value tried after {tcfg['max_widen']} widenings"
+            )
     return out
 
 
 def tuning_values(tcfg, runs, cpu_time_s) -> dict:
     """The tuning's settings and size: validation images, training and validation composites, widenings, the
     cost cap (MFLOP), batch size, module dimension, the MLP's search depth, runs made and CPU minutes."""
-    return {"val_images": int(tcfg["validation_images"]), "tune_n_train": int(tcfg["n_train"]),
-            "tune_n_val": int(tcfg["n_val"]), "max_widen": int(tcfg["max_widen"]),
-            "cap_mflop": tcfg["flops_cap"] / 1e6, "batch_size": int(tcfg["batch_size"]),
-            "module_dim": int(tcfg["module_dim"]), "mono_d0": int(search_depth(tcfg, "monolithic")),
-            "tuning_runs": len(runs), "tuning_cpu_min": cpu_time_s / 60}
+    return {
+        "val_images": int(tcfg["validation_images"]),
+        "tune_n_train": int(tcfg["n_train"]),
+        "tune_n_val": int(tcfg["n_val"]),
+        "max_widen": int(tcfg["max_widen"]),
+        "cap_mflop": tcfg["flops_cap"] / 1e6,
+        "batch_size": int(tcfg["batch_size"]),
+        "module_dim": int(tcfg["module_dim"]),
+        "mono_d0": int(search_depth(tcfg, "monolithic")),
+        "tuning_runs": len(runs),
+        "tuning_cpu_min": cpu_time_s / 60,
+    }
 
 
 def tuning_edges(runs, choices, tcfg, k_grid, flops, monolithic: str, modular: str) -> dict[str, str]:
@@ -200,37 +251,55 @@ def tuning_edges(runs, choices, tcfg, k_grid, flops, monolithic: str, modular: s
     mono = {k: edge_reasons(choice_[k, monolithic], runs, tcfg, flops) for k in k_grid}
     mod = {k: edge_reasons(choice_[k, modular], runs, tcfg, flops) for k in k_grid}
     arch = {k: choice_[k, monolithic]["arch"] for k in k_grid}
-    untried = {k: flops(arch_with(arch[k], "width", 2 * arch[k]["width"]), k) for k in k_grid
-               if arch[k]["depth"] < search_depth(tcfg, "monolithic")}
+    untried = {
+        k: flops(arch_with(arch[k], "width", 2 * arch[k]["width"]), k)
+        for k in k_grid
+        if arch[k]["depth"] < search_depth(tcfg, "monolithic")
+    }
     fits = [k for k, f in untried.items() if f <= tcfg["flops_cap"]]
     mod_words = {"width": "the first layer (M b)", "depth": "the module width w", "step": "the step"}
-    return {"mono_width_edge_ks": ks_text([k for k in k_grid if "width" in mono[k]]),
-            "mono_width_reason": "; ".join(f"k = {k}: width {mono[k]['width']}" for k in k_grid if "width" in mono[k]),
-            "mono_width_by_cap": "the cost cap put it there" if all(
-                "over the cap" in mono[k].get("width", "over the cap") for k in k_grid) else "not always the cost cap",
-            "mono_depth_edge_ks": ks_text([k for k in k_grid if arch[k]["depth"] == 1]),
-            "mono_untried_ks": ks_text(fits),
-            "mono_untried_cost": "; ".join(f"k = {k}: {untried[k] / 1e6:.0f} MFLOP" for k in fits) or "none",
-            "mod_edges": "; ".join(f"at k = {k}, " + " and ".join(f"{mod_words[c]} ({why})"
-                                                                  for c, why in mod[k].items())
-                                   for k in k_grid if mod[k]) or "none"}
+    return {
+        "mono_width_edge_ks": ks_text([k for k in k_grid if "width" in mono[k]]),
+        "mono_width_reason": "; ".join(f"k = {k}: width {mono[k]['width']}" for k in k_grid if "width" in mono[k]),
+        "mono_width_by_cap": "the cost cap put it there"
+        if all("over the cap" in mono[k].get("width", "over the cap") for k in k_grid)
+        else "not always the cost cap",
+        "mono_depth_edge_ks": ks_text([k for k in k_grid if arch[k]["depth"] == 1]),
+        "mono_untried_ks": ks_text(fits),
+        "mono_untried_cost": "; ".join(f"k = {k}: {untried[k] / 1e6:.0f} MFLOP" for k in fits) or "none",
+        "mod_edges": "; ".join(
+            f"at k = {k}, " + " and ".join(f"{mod_words[c]} ({why})" for c, why in mod[k].items())
+            for k in k_grid
+            if mod[k]
+        )
+        or "none",
+    }
 
 
 def rule_objectives(runs, k_grid, rule: str, other: str) -> dict[str, str]:
     """At which k the ``rule``'s best validation objective (minus its best run's ``score``) was below the
     ``other`` variant's (the deflation variant): ``{"paper_vs_deflation": text}``."""
+
     def objective(method):
         scores = {k: [r["score"] for r in runs if r["k"] == k and r["method"] == method] for k in k_grid}
         if not all(scores.values()):
-            raise ValueError(f"runs must hold a run of {method!r} at every k of k_grid, none at "
-                             f"k = {[k for k, s in scores.items() if not s]}")
+            raise ValueError(
+                f"runs must hold a run of {method!r} at every k of k_grid, none at "
+                f"k = {[k for k, s in scores.items() if not s]}"
+            )
         return {k: -max(s) for k, s in scores.items()}
 
     paper, deflation = objective(rule), objective(other)
     below = [k for k in k_grid if paper[k] < deflation[k]]
-    return {"paper_vs_deflation": "on validation its objective was lower than the deflation variant's at k = "
-            + ks_text(below) + ("" if len(below) == len(k_grid) else
-                                f" and not lower at k = {ks_text([k for k in k_grid if k not in below])}")}
+    return {
+        "paper_vs_deflation": "on validation its objective was lower than the deflation variant's at k = "
+        + ks_text(below)
+        + (
+            ""
+            if len(below) == len(k_grid)
+            else f" and not lower at k = {ks_text([k for k in k_grid if k not in below])}"
+        )
+    }
 
 
 def full_values(full) -> dict:
@@ -243,12 +312,30 @@ def _better_compute(cheaper, dearer) -> tuple[str, str]:
     or at more (``dearer``), both lists of k."""
     if not (cheaper or dearer):
         return "It is more accurate at no k.", "The random modular network is more accurate at no k."
-    summary = "It is " + "; ".join(p for p in (
-        f"more accurate at no more compute at k = {ks_text(cheaper)}" if cheaper else "",
-        f"more accurate at more compute at k = {ks_text(dearer)}" if dearer else "") if p) + "."
-    full = "Where the random modular network is more accurate, its training costs " + "; ".join(p for p in (
-        f"no more than the MLP's at k = {ks_text(cheaper)}" if cheaper else "",
-        f"more than the MLP's at k = {ks_text(dearer)}" if dearer else "") if p) + "."
+    summary = (
+        "It is "
+        + "; ".join(
+            p
+            for p in (
+                f"more accurate at no more compute at k = {ks_text(cheaper)}" if cheaper else "",
+                f"more accurate at more compute at k = {ks_text(dearer)}" if dearer else "",
+            )
+            if p
+        )
+        + "."
+    )
+    full = (
+        "Where the random modular network is more accurate, its training costs "
+        + "; ".join(
+            p
+            for p in (
+                f"no more than the MLP's at k = {ks_text(cheaper)}" if cheaper else "",
+                f"more than the MLP's at k = {ks_text(dearer)}" if dearer else "",
+            )
+            if p
+        )
+        + "."
+    )
     return summary, full
 
 
@@ -262,18 +349,28 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
     if per_composite.shape != acc1.shape[:2]:
         raise ValueError(f"per_composite must have shape {acc1.shape[:2]} (method, k), got {per_composite.shape}")
     g_rand = md.paired_gain(acc1, i["random"], i["monolithic"])
-    ratio = per_composite / per_composite[i["monolithic"]]              # (method, k): compute against the MLP's
+    ratio = per_composite / per_composite[i["monolithic"]]  # (method, k): compute against the MLP's
     better = [a for a in range(len(k_grid)) if g_rand[3][a] == "higher"]
-    summary, full = _better_compute([k_grid[a] for a in better if ratio[i["random"], a] <= 1],
-                                    [k_grid[a] for a in better if ratio[i["random"], a] > 1])
-    return {"rand_mono_at_k": at_k(g_rand, k_grid),
-            "rand_mono_verdicts": by_verdict(g_rand[3], k_grid, {
-                "higher": "more accurate than the MLP", "lower": "less accurate than the MLP",
-                "no difference": "not distinguishable from the MLP"}),
-            "ratio_random": "; ".join(f"k = {k}: {ratio[i['random'], a]:.2f}" for a, k in enumerate(k_grid)),
-            "ratio_rule": "; ".join(f"k = {k}: {ratio[i['rule'], a]:.2f}" for a, k in enumerate(k_grid)
-                                    if k in rule_ks),
-            "better_compute_summary": summary, "better_compute": full}
+    summary, full = _better_compute(
+        [k_grid[a] for a in better if ratio[i["random"], a] <= 1],
+        [k_grid[a] for a in better if ratio[i["random"], a] > 1],
+    )
+    return {
+        "rand_mono_at_k": at_k(g_rand, k_grid),
+        "rand_mono_verdicts": by_verdict(
+            g_rand[3],
+            k_grid,
+            {
+                "higher": "more accurate than the MLP",
+                "lower": "less accurate than the MLP",
+                "no difference": "not distinguishable from the MLP",
+            },
+        ),
+        "ratio_random": "; ".join(f"k = {k}: {ratio[i['random'], a]:.2f}" for a, k in enumerate(k_grid)),
+        "ratio_rule": "; ".join(f"k = {k}: {ratio[i['rule'], a]:.2f}" for a, k in enumerate(k_grid) if k in rule_ks),
+        "better_compute_summary": summary,
+        "better_compute": full,
+    }
 
 
 def lead_values(acc1, per_composite, names, k_grid, own_ks, roles) -> dict:
@@ -286,24 +383,34 @@ def lead_values(acc1, per_composite, names, k_grid, own_ks, roles) -> dict:
     g_mono = md.paired_gain(acc1, i["monolithic"], i["random"])
     ratio = per_composite / per_composite[i["monolithic"]]
     own = [a for a, k in enumerate(k_grid) if k in own_ks]
-    lead = acc1[i["random"]] - acc1[i["monolithic"]]                    # (k, seed): the modular lead per seed
-    growth = md.ci(lead[kk] - lead[0])                                   # from the smallest k to the largest, paired
-    return {"match_mono_at_k": "; ".join(f"k = {k_grid[a]}: {md.ci_text(*(t[a] for t in g_match[:3]))} "
-                                         f"({g_match[3][a]}; compute ratio {ratio[i['matched'], a]:.2f})"
-                                         for a in own) or "none",
-            "lead_growth": md.ci_text(*growth),
-            "lead_growth_word": "grows" if growth[1] > 0 else "shrinks" if growth[2] < 0 else
-            "neither grows nor shrinks within the interval",
-            "k_min": int(k_grid[0]), "gain_monolithic_kmax": md.ci_text(*(t[kk] for t in g_mono[:3])),
-            "gain_monolithic_kmax_verdict": str(g_mono[3][kk])}
+    lead = acc1[i["random"]] - acc1[i["monolithic"]]  # (k, seed): the modular lead per seed
+    growth = md.ci(lead[kk] - lead[0])  # from the smallest k to the largest, paired
+    return {
+        "match_mono_at_k": "; ".join(
+            f"k = {k_grid[a]}: {md.ci_text(*(t[a] for t in g_match[:3]))} "
+            f"({g_match[3][a]}; compute ratio {ratio[i['matched'], a]:.2f})"
+            for a in own
+        )
+        or "none",
+        "lead_growth": md.ci_text(*growth),
+        "lead_growth_word": "grows"
+        if growth[1] > 0
+        else "shrinks"
+        if growth[2] < 0
+        else "neither grows nor shrinks within the interval",
+        "k_min": int(k_grid[0]),
+        "gain_monolithic_kmax": md.ci_text(*(t[kk] for t in g_mono[:3])),
+        "gain_monolithic_kmax_verdict": str(g_mono[3][kk]),
+    }
 
 
 def _diag_gain(res, key_a: str, key_b: str, a: int, b: int):
     """``res["diag_<key_a>"][a] - res["diag_<key_b>"][b]`` per k, paired by seed: ``(mean, low, high, verdict)``
     as :func:`modscale_lib.module_diagnostics.paired_gain`'s."""
     mean, low, high = md.ci(np.asarray(res[f"diag_{key_a}"])[a] - np.asarray(res[f"diag_{key_b}"])[b])
-    verdict = np.where(~np.isfinite(mean), "n/a", np.where(low > 0, "higher", np.where(high < 0, "lower",
-                                                                                          "no difference")))
+    verdict = np.where(
+        ~np.isfinite(mean), "n/a", np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
+    )
     return mean, low, high, verdict
 
 
@@ -314,10 +421,12 @@ def objective_values(res, names, k_grid, roles) -> dict[str, str]:
     i = _index(names, roles)
     obj_rule = _diag_gain(res, "objective", "objective", i["rule"], i["random"])
     obj_local = _diag_gain(res, "objective_slot_local", "objective", i["random"], i["random"])
-    return {"obj_rule_verdicts": by_verdict(obj_rule[3], k_grid, _LOWER_BETTER),
-            "obj_rule_at_k": at_k(obj_rule, k_grid),
-            "obj_local_verdicts": by_verdict(obj_local[3], k_grid, _LOWER_BETTER),
-            "obj_local_at_k": at_k(obj_local, k_grid)}
+    return {
+        "obj_rule_verdicts": by_verdict(obj_rule[3], k_grid, _LOWER_BETTER),
+        "obj_rule_at_k": at_k(obj_rule, k_grid),
+        "obj_local_verdicts": by_verdict(obj_local[3], k_grid, _LOWER_BETTER),
+        "obj_local_at_k": at_k(obj_local, k_grid),
+    }
 
 
 def locality_values(res, names, k_grid, rule_ks, roles) -> dict[str, str]:
@@ -333,26 +442,49 @@ def locality_values(res, names, k_grid, rule_ks, roles) -> dict[str, str]:
     loc_rule = _diag_gain(res, "local_start", "local_start", i["rule"], i["random"])
     ovl_rule = _diag_gain(res, "overlap_start", "overlap_start", i["rule"], i["random"])
     keep_loc = _diag_gain(res, "local_end", "local_start", i["rule"], i["rule"])  # training's change of locality
-    excess = [md.ci(np.asarray(res["diag_local_start"])[i["rule"], list(k_grid).index(k)])[0] - 1 / k
-              for k in rule_ks]
-    return {"loc_rule_at_k": "; ".join(f"k = {k}: {seed_ci('local_start', 'rule', k)} (1/k = {1 / k:.3f}; random "
-                                       f"{seed_ci('local_start', 'random', k)})" for k in rule_ks),
-            "loc_rule_verdicts": by_verdict(loc_rule[3], k_grid, {
-                "higher": "more local than random ones", "lower": "less local than random ones",
-                "no difference": "no more local than random ones"}),
-            "ovl_rule_at_k": "; ".join(f"k = {k}: {seed_ci('overlap_start', 'rule', k)} against "
-                                       f"{seed_ci('overlap_start', 'random', k)}" for k in rule_ks),
-            "ovl_rule_verdicts": by_verdict(ovl_rule[3], k_grid, {
-                "higher": "overlap more than random ones", "lower": "overlap less than random ones",
-                "no difference": "overlap as much as random ones"}),
-            "keep_loc_at_k": at_k(keep_loc, k_grid),
-            "loc_rule_excess": md.number(max(excess)),
-            "keep_loc_verdicts": by_verdict(keep_loc[3], k_grid, {
-                "lower": "training lowers it", "higher": "training raises it",
-                "no difference": "training leaves it as it was"}),
-            "moved_rule_at_k": "; ".join(f"k = {k}: {seed_ci('moved_by_rule', 'rule', k)}" for k in rule_ks),
-            "moved_training_at_k": "; ".join(f"k = {k}: {seed_ci('moved_by_training', 'random', k)}"
-                                             for k in k_grid)}
+    excess = [md.ci(np.asarray(res["diag_local_start"])[i["rule"], list(k_grid).index(k)])[0] - 1 / k for k in rule_ks]
+    return {
+        "loc_rule_at_k": "; ".join(
+            f"k = {k}: {seed_ci('local_start', 'rule', k)} (1/k = {1 / k:.3f}; random "
+            f"{seed_ci('local_start', 'random', k)})"
+            for k in rule_ks
+        ),
+        "loc_rule_verdicts": by_verdict(
+            loc_rule[3],
+            k_grid,
+            {
+                "higher": "more local than random ones",
+                "lower": "less local than random ones",
+                "no difference": "no more local than random ones",
+            },
+        ),
+        "ovl_rule_at_k": "; ".join(
+            f"k = {k}: {seed_ci('overlap_start', 'rule', k)} against {seed_ci('overlap_start', 'random', k)}"
+            for k in rule_ks
+        ),
+        "ovl_rule_verdicts": by_verdict(
+            ovl_rule[3],
+            k_grid,
+            {
+                "higher": "overlap more than random ones",
+                "lower": "overlap less than random ones",
+                "no difference": "overlap as much as random ones",
+            },
+        ),
+        "keep_loc_at_k": at_k(keep_loc, k_grid),
+        "loc_rule_excess": md.number(max(excess)),
+        "keep_loc_verdicts": by_verdict(
+            keep_loc[3],
+            k_grid,
+            {
+                "lower": "training lowers it",
+                "higher": "training raises it",
+                "no difference": "training leaves it as it was",
+            },
+        ),
+        "moved_rule_at_k": "; ".join(f"k = {k}: {seed_ci('moved_by_rule', 'rule', k)}" for k in rule_ks),
+        "moved_training_at_k": "; ".join(f"k = {k}: {seed_ci('moved_by_training', 'random', k)}" for k in k_grid),
+    }
 
 
 def unseen_values(res, acc1, names, k_grid, twin_ks, roles) -> dict:
@@ -373,16 +505,24 @@ def unseen_values(res, acc1, names, k_grid, twin_ks, roles) -> dict:
                 pairs_n += 1
                 leads += [(roles[role], k_grid[a])] if g[3][a] == "higher" else []
     g_unseen = md.paired_gain(unseen1, i["random"], i["monolithic"])
-    trained = [i[r] for r in ("monolithic", "random", "rule")]           # the distinct networks trained at k = 2
-    gap_ci = md.ci((acc1 - unseen1)[trained, k_grid.index(2)].mean(axis=0))   # seen minus unseen, over networks
-    return {"n_unseen_lead": len(leads), "n_unseen_pairs": pairs_n,
-            "unseen_lead_list": "; ".join(f"{m} at k = {k}" for m, k in leads) or "none",
-            "unseen_rand_mono": by_verdict(g_unseen[3][ge2], [k_grid[a] for a in ge2], {
-                "higher": "above the MLP", "lower": "below the MLP",
-                "no difference": "not distinguishable from the MLP"}),
-            "unseen_gap_k2": md.ci_text(*gap_ci),
-            "unseen_gap_k2_word": "harder" if gap_ci[1] > 0 else "easier" if gap_ci[2] < 0 else
-            "neither harder nor easier within the interval"}
+    trained = [i[r] for r in ("monolithic", "random", "rule")]  # the distinct networks trained at k = 2
+    gap_ci = md.ci((acc1 - unseen1)[trained, k_grid.index(2)].mean(axis=0))  # seen minus unseen, over networks
+    return {
+        "n_unseen_lead": len(leads),
+        "n_unseen_pairs": pairs_n,
+        "unseen_lead_list": "; ".join(f"{m} at k = {k}" for m, k in leads) or "none",
+        "unseen_rand_mono": by_verdict(
+            g_unseen[3][ge2],
+            [k_grid[a] for a in ge2],
+            {"higher": "above the MLP", "lower": "below the MLP", "no difference": "not distinguishable from the MLP"},
+        ),
+        "unseen_gap_k2": md.ci_text(*gap_ci),
+        "unseen_gap_k2_word": "harder"
+        if gap_ci[1] > 0
+        else "easier"
+        if gap_ci[2] < 0
+        else "neither harder nor easier within the interval",
+    }
 
 
 def drop_values(res, acc1, names, k_grid, roles) -> dict[str, str]:
@@ -395,19 +535,27 @@ def drop_values(res, acc1, names, k_grid, roles) -> dict[str, str]:
     trained = [i[r] for r in ("monolithic", "random", "rule")]
 
     def drop(key):
-        return np.asarray(res[key])[..., 0] - acc1                       # (method, k, seed): a test minus seen
+        return np.asarray(res[key])[..., 0] - acc1  # (method, k, seed): a test minus seen
 
     d_unseen = md.paired_gain(drop("acc_unseen"), i["random"], i["monolithic"])
     d_occl = md.paired_gain(drop("acc_occluded"), i["random"], i["monolithic"])
     occl_m = md.ci(drop("acc_occluded")[trained][:, ge2].mean(axis=0))  # (k,): mean over the networks
-    return {"unseen_drop_verdicts": by_verdict(d_unseen[3][ge2], [k_grid[a] for a in ge2], _DROP_WORDS),
-            "noise_drop": md.ci_text(*md.ci(drop("acc_noise")[trained][:, ge2].mean(axis=(0, 1)))),
-            "occl_drop_verdicts": by_verdict(d_occl[3][ge2], [k_grid[a] for a in ge2], {
+    return {
+        "unseen_drop_verdicts": by_verdict(d_unseen[3][ge2], [k_grid[a] for a in ge2], _DROP_WORDS),
+        "noise_drop": md.ci_text(*md.ci(drop("acc_noise")[trained][:, ge2].mean(axis=(0, 1)))),
+        "occl_drop_verdicts": by_verdict(
+            d_occl[3][ge2],
+            [k_grid[a] for a in ge2],
+            {
                 "higher": "costs the random modular network less than the MLP (or helps it more)",
                 "lower": "costs it more than the MLP (or helps it less)",
-                "no difference": "affects both alike within the intervals"}),
-            "occl_at_k": "; ".join(f"k = {k_grid[a]}: {md.ci_text(occl_m[0][j], occl_m[1][j], occl_m[2][j])}"
-                                   for j, a in enumerate(ge2))}
+                "no difference": "affects both alike within the intervals",
+            },
+        ),
+        "occl_at_k": "; ".join(
+            f"k = {k_grid[a]}: {md.ci_text(occl_m[0][j], occl_m[1][j], occl_m[2][j])}" for j, a in enumerate(ge2)
+        ),
+    }
 
 
 def epoch_values(acc_seen, names, ks, epochs: int, n_seeds: int, monolithic: str, random: str) -> dict:
@@ -419,21 +567,32 @@ def epoch_values(acc_seen, names, ks, epochs: int, n_seeds: int, monolithic: str
     1; epochs, n_seeds : the config's epochs and number of seeds (glued as they are)."""
     acc, names = np.asarray(acc_seen, dtype=np.float64), [str(n) for n in names]
     if acc.ndim != 4 or acc.shape[:2] != (len(names), len(ks)) or acc.shape[3] < 2:
-        raise ValueError(f"acc_seen must have shape ({len(names)}, {len(ks)}, seeds, epochs >= 2) (method, k, "
-                         f"seed, epoch), got {acc.shape}")
+        raise ValueError(
+            f"acc_seen must have shape ({len(names)}, {len(ks)}, seeds, epochs >= 2) (method, k, "
+            f"seed, epoch), got {acc.shape}"
+        )
     mono, rand = (names.index(one_of(m, n, names)) for m, n in ((monolithic, "monolithic"), (random, "random")))
-    total = md.ci(acc[..., -1] - acc[..., 0])                           # (method, k): gain over training
+    total = md.ci(acc[..., -1] - acc[..., 0])  # (method, k): gain over training
     pick_min, pick_max = (np.unravel_index(f(total[0]), total[0].shape) for f in (np.argmin, np.argmax))
-    peak = acc.mean(axis=2).argmax(axis=-1) + 1                         # (method, k): the best epoch
+    peak = acc.mean(axis=2).argmax(axis=-1) + 1  # (method, k): the best epoch
     v_first, v_last = (md.paired_gain(acc[..., e], rand, mono) for e in (0, -1))
-    return {"q7_gain_min": md.ci_text(*(t[pick_min] for t in total)),
-            "q7_gain_max": md.ci_text(*(t[pick_max] for t in total)),
-            "q7_gains": "; ".join(f"{m} at k = {k}: {md.ci_text(total[0][j, a], total[1][j, a], total[2][j, a])}"
-                                  for j, m in enumerate(names) for a, k in enumerate(ks)),
-            "q7_peak_min": str(int(peak.min())), "q7_peak_max": str(int(peak.max())),
-            "q7_peak_text": f"at epoch {int(peak.min())}" if peak.min() == peak.max() else
-            f"between epoch {int(peak.min())} and epoch {int(peak.max())}",
-            "q7_k": ks_text(ks), "q7_epochs": int(epochs), "q7_seeds": int(n_seeds),
-            "q7_first": at_k(v_first, ks) + f" ({', '.join(v_first[3])})",
-            "q7_last": at_k(v_last, ks) + f" ({', '.join(v_last[3])})",
-            "q7_same_ranking": "the same" if list(v_first[3]) == list(v_last[3]) else "not the same"}
+    return {
+        "q7_gain_min": md.ci_text(*(t[pick_min] for t in total)),
+        "q7_gain_max": md.ci_text(*(t[pick_max] for t in total)),
+        "q7_gains": "; ".join(
+            f"{m} at k = {k}: {md.ci_text(total[0][j, a], total[1][j, a], total[2][j, a])}"
+            for j, m in enumerate(names)
+            for a, k in enumerate(ks)
+        ),
+        "q7_peak_min": str(int(peak.min())),
+        "q7_peak_max": str(int(peak.max())),
+        "q7_peak_text": f"at epoch {int(peak.min())}"
+        if peak.min() == peak.max()
+        else f"between epoch {int(peak.min())} and epoch {int(peak.max())}",
+        "q7_k": ks_text(ks),
+        "q7_epochs": int(epochs),
+        "q7_seeds": int(n_seeds),
+        "q7_first": at_k(v_first, ks) + f" ({', '.join(v_first[3])})",
+        "q7_last": at_k(v_last, ks) + f" ({', '.join(v_last[3])})",
+        "q7_same_ranking": "the same" if list(v_first[3]) == list(v_last[3]) else "not the same",
+    }

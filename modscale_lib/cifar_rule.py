@@ -18,20 +18,27 @@ Variants (:func:`search_projections`): ``"paper"`` (Algorithm 1: every module se
 own start) and ``"deflation"`` (modules searched one after another, each on the target minus the kernel fits of
 the modules before it, so that they cannot all settle on the same directions).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import composites, validation
+from . import composites, core
+from .core import single_thread, torch_generator
 from .learning_rule import kernel_objective, orthonormalise
-from .seeding import single_thread, torch_generator
 
-__all__ = ["RULE_VARIANTS", "module_kernels", "search_projections", "held_out_objective", "slot_local_projections",
-           "search_flops"]
+__all__ = [
+    "RULE_VARIANTS",
+    "module_kernels",
+    "search_projections",
+    "held_out_objective",
+    "slot_local_projections",
+    "search_flops",
+]
 
 RULE_VARIANTS = ("paper", "deflation")
-_FIT_RIDGE = 0.1   # the deflation's fits smooth rather than interpolate (as learning_rule._module_fit)
+_FIT_RIDGE = 0.1  # the deflation's fits smooth rather than interpolate (as learning_rule._module_fit)
 
 
 def module_kernels(model) -> list:
@@ -45,7 +52,9 @@ def module_kernels(model) -> list:
         def k(z):
             phi = torch.relu(z @ W[j] + c[j])
             return phi @ phi.T / phi.shape[1]
+
         return k
+
     return [kernel(j) for j in range(W.shape[0])]
 
 
@@ -69,12 +78,27 @@ def _turn(U, G, angle):
 def _objectives(Z, Y, kernels, b, ridge):
     """The kernel objective of every module on its slice of ``Z`` (B, M b): ``(M,)`` (differentiable)."""
     eye = torch.eye(b, dtype=Z.dtype, device=Z.device)
-    return torch.stack([kernel_objective(eye, Z[:, j * b:(j + 1) * b], Y, kernels[j], ridge, normalise=True)
-                        for j in range(len(kernels))])
+    return torch.stack(
+        [
+            kernel_objective(eye, Z[:, j * b : (j + 1) * b], Y, kernels[j], ridge, normalise=True)
+            for j in range(len(kernels))
+        ]
+    )
 
 
-def search_projections(X, Y, starts, model, *, variant: str = "paper", steps: int = 100, angle: float = 0.05,
-                       batch_size: int = 512, ridge: float = 1e-2, seed: int = 0) -> np.ndarray:
+def search_projections(
+    X,
+    Y,
+    starts,
+    model,
+    *,
+    variant: str = "paper",
+    steps: int = 100,
+    angle: float = 0.05,
+    batch_size: int = 512,
+    ridge: float = 1e-2,
+    seed: int = 0,
+) -> np.ndarray:
     """The rule's projections for the modules of ``model`` (a one-model modular network at its initial weights).
 
     X : ``(n, D)`` float32 tensor of composite features (the rule's sample); Y : ``(n, d)`` targets (the centred
@@ -83,30 +107,30 @@ def search_projections(X, Y, starts, model, *, variant: str = "paper", steps: in
     first step's turn (radians per column), decaying linearly to zero. batch_size : points per step.
     ridge : of the objective. Returns ``(M, D, b)`` float32 with orthonormal columns.
     """
-    variant = validation.choice(variant, "variant", RULE_VARIANTS)
-    steps = validation.whole(steps, "steps", low=1, high=10 ** 5)
-    angle = validation.real(angle, "angle", low=0.0, low_open=True, high=1.0)
-    batch_size = validation.whole(batch_size, "batch_size", low=2, high=1 << 14)
-    ridge = validation.real(ridge, "ridge", low=0.0, low_open=True)
+    variant = core.choice(variant, "variant", RULE_VARIANTS)
+    steps = core.whole(steps, "steps", low=1, high=10**5)
+    angle = core.real(angle, "angle", low=0.0, low_open=True, high=1.0)
+    batch_size = core.whole(batch_size, "batch_size", low=2, high=1 << 14)
+    ridge = core.real(ridge, "ridge", low=0.0, low_open=True)
     n, (M, D, b) = X.shape[0], tuple(starts.shape)
     if X.shape[1] != D or Y.shape[0] != n:
         raise ValueError(f"X must be (n, {D}) and Y (n, d), got {tuple(X.shape)} and {tuple(Y.shape)}")
     kernels = module_kernels(model)
-    g = torch_generator(validation.seed(seed), 4242)
+    g = torch_generator(core.seed(seed), 4242)
     U = [torch.as_tensor(np.asarray(s), dtype=torch.float32, device=X.device) for s in starts]
     with single_thread():
-        if variant == "paper":       # independent searches, one product with X for all modules per step
+        if variant == "paper":  # independent searches, one product with X for all modules per step
             for t in range(steps):
-                idx = torch.randperm(n, generator=g)[:min(batch_size, n)].to(X.device)
+                idx = torch.randperm(n, generator=g)[: min(batch_size, n)].to(X.device)
                 Ucat = torch.cat(U, dim=1).requires_grad_(True)
                 _objectives(X[idx] @ Ucat, Y[idx], kernels, b, ridge).sum().backward()
                 G = Ucat.grad.detach()
-                U = [_turn(U[j], G[:, j * b:(j + 1) * b], angle * (1 - t / steps)) for j in range(M)]
+                U = [_turn(U[j], G[:, j * b : (j + 1) * b], angle * (1 - t / steps)) for j in range(M)]
             return torch.stack(U).cpu().numpy()
         target = Y
         for j in range(M):
             for t in range(steps):
-                idx = torch.randperm(n, generator=g)[:min(batch_size, n)].to(X.device)
+                idx = torch.randperm(n, generator=g)[: min(batch_size, n)].to(X.device)
                 Uj = U[j].clone().requires_grad_(True)
                 kernel_objective(Uj, X[idx], target[idx], kernels[j], ridge, normalise=True).backward()
                 U[j] = _turn(U[j], Uj.grad.detach(), angle * (1 - t / steps))
@@ -119,8 +143,8 @@ def _kernel_fit(X, target, U, model, j, max_points, g):
     """Module ``j``'s kernel ridge fit of ``target`` at every row of ``X``, fitted on at most ``max_points``."""
     with torch.no_grad():
         phi = _features(X @ U, model, j)
-        idx = torch.randperm(X.shape[0], generator=g)[:min(max_points, X.shape[0])].to(X.device)
-        scale = phi[idx].pow(2).sum(dim=1).mean().clamp_min(1e-12)       # the normalised kernel's mean diagonal
+        idx = torch.randperm(X.shape[0], generator=g)[: min(max_points, X.shape[0])].to(X.device)
+        scale = phi[idx].pow(2).sum(dim=1).mean().clamp_min(1e-12)  # the normalised kernel's mean diagonal
         K = phi[idx] @ phi[idx].T / scale
         L = torch.linalg.cholesky(K + _FIT_RIDGE * torch.eye(len(idx), device=X.device))
         coef = torch.cholesky_solve(target[idx], L)
@@ -138,8 +162,11 @@ def held_out_objective(U, X, Y, model, *, batch_size: int = 512, ridge: float = 
     out = []
     with torch.no_grad(), single_thread():
         for start in range(0, X.shape[0] - batch_size + 1, batch_size):
-            out.append(_objectives(X[start:start + batch_size] @ Ucat, Y[start:start + batch_size], kernels, b,
-                                   ridge).cpu().numpy())
+            out.append(
+                _objectives(X[start : start + batch_size] @ Ucat, Y[start : start + batch_size], kernels, b, ridge)
+                .cpu()
+                .numpy()
+            )
     if not out:
         raise ValueError(f"X must hold at least one batch of {batch_size} rows, got {X.shape[0]}")
     return np.mean(out, axis=0).astype(np.float64)
@@ -148,16 +175,16 @@ def held_out_objective(U, X, Y, model, *, batch_size: int = 512, ridge: float = 
 def slot_local_projections(n_modules: int, k: int, module_dim: int, seed: int) -> np.ndarray:
     """``(M, 3072 k, b)`` random orthonormal projections in which module ``j`` reads only slot ``j mod k``: the
     modular structure of the task, known in advance (a control for what the rule could find)."""
-    M = validation.whole(n_modules, "n_modules", low=1, high=1 << 12)
-    k = validation.whole(k, "k", low=1, high=composites.MAX_POSITIONS)
-    b = validation.whole(module_dim, "module_dim", low=1, high=composites.IMAGE_FEATURES)
+    M = core.whole(n_modules, "n_modules", low=1, high=1 << 12)
+    k = core.whole(k, "k", low=1, high=composites.MAX_POSITIONS)
+    b = core.whole(module_dim, "module_dim", low=1, high=composites.IMAGE_FEATURES)
     F = composites.IMAGE_FEATURES
-    validation.check_size(M * F * k * b, "n_modules * 3072 k * module_dim")
-    g = torch_generator(validation.seed(seed), 7717)
+    core.check_size(M * F * k * b, "n_modules * 3072 k * module_dim")
+    g = torch_generator(core.seed(seed), 7717)
     out = np.zeros((M, F * k, b), np.float32)
     for j in range(M):
         q, _ = torch.linalg.qr(torch.randn(F, b, generator=g, dtype=torch.float64))
-        out[j, (j % k) * F:(j % k + 1) * F] = q.numpy()
+        out[j, (j % k) * F : (j % k + 1) * F] = q.numpy()
     return out
 
 
@@ -167,6 +194,6 @@ def search_flops(arch: dict, k: int, n_outputs: int, steps: int, batch_size: int
     factor (``B^3 / 3``) and the solves (``4 B^2 d``); deflation adds one kernel fit per module."""
     M, b, w = arch["n_modules"], arch["module_dim"], arch["module_width"]
     B, D = batch_size, composites.IMAGE_FEATURES * k
-    per_step = 4 * B * D * b + 2 * (2 * B * b * w + 2 * B * B * w) + B ** 3 // 3 + 4 * B * B * n_outputs
+    per_step = 4 * B * D * b + 2 * (2 * B * b * w + 2 * B * B * w) + B**3 // 3 + 4 * B * B * n_outputs
     fits = 0 if variant == "paper" else (M - 1) * (2 * 4 * B * (D * b + b * w + 4 * B * w) + (4 * B) ** 3 // 3)
     return int(M * steps * per_step + fits)

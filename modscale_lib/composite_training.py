@@ -15,6 +15,7 @@ gets trained alone (tests/test_compositional.py). Networks batched into one ense
 narrower member to the widest one, and both its initial weights (drawn over the padded shape) and its sums (over
 padded zeros, in another order) then depend on the others.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,13 +25,22 @@ import sys
 import numpy as np
 import torch
 
-from . import composites, validation
+from . import composites, core
+from .core import single_thread
 from .minibatches import TrainingDivergedError
 from .networks import MLPEnsemble, ModularEnsemble
-from .seeding import single_thread
 
-__all__ = ["FAMILIES", "check_architecture", "build_network", "n_params", "training_flops", "forward_flops",
-           "CompositeTable", "train_members", "accuracy"]
+__all__ = [
+    "FAMILIES",
+    "check_architecture",
+    "build_network",
+    "n_params",
+    "training_flops",
+    "forward_flops",
+    "CompositeTable",
+    "train_members",
+    "accuracy",
+]
 
 FAMILIES = ("monolithic", "modular")
 N_CLASSES = 10
@@ -40,12 +50,14 @@ def check_architecture(arch: dict, k: int) -> dict:
     """``arch`` checked for ``k`` images and returned as a plain dict of whole numbers (see the module's doc)."""
     if not isinstance(arch, dict) or arch.get("family") not in FAMILIES:
         raise ValueError(f"arch must be a dict whose 'family' is one of {FAMILIES}, got {arch!r}")
-    k = validation.whole(k, "k", low=1, high=composites.MAX_POSITIONS)
+    k = core.whole(k, "k", low=1, high=composites.MAX_POSITIONS)
     keys = {"monolithic": ("width", "depth"), "modular": ("n_modules", "module_dim", "module_width")}[arch["family"]]
     if set(arch) != {"family", *keys}:
         raise ValueError(f"a {arch['family']} arch has the keys family, {', '.join(keys)}; got {sorted(arch)}")
-    out = {"family": arch["family"], **{key: validation.whole(arch[key], f"arch[{key!r}]", low=1, high=1 << 16)
-                                        for key in keys}}
+    out = {
+        "family": arch["family"],
+        **{key: core.whole(arch[key], f"arch[{key!r}]", low=1, high=1 << 16) for key in keys},
+    }
     if out["family"] == "monolithic" and out["depth"] > 8:
         raise ValueError(f"arch['depth'] must be a whole number in [1, 8], got {out['depth']}")
     if out["family"] == "modular" and out["module_dim"] > composites.IMAGE_FEATURES * k:
@@ -59,14 +71,22 @@ def build_network(arch: dict, k: int, seed: int, projections=None) -> torch.nn.M
     projections : for a modular network, its starting ``U`` ``(M, 3072 k, b)``; random orthonormal ones (from the
     seed) when None. Modular networks of one seed and shape share their module weights whatever their projections.
     """
-    arch, seed = check_architecture(arch, k), validation.seed(seed)
+    arch, seed = check_architecture(arch, k), core.seed(seed)
     D, outputs = composites.IMAGE_FEATURES * k, N_CLASSES * k
     if arch["family"] == "monolithic":
         return MLPEnsemble(1, D, arch["width"], depth=arch["depth"], seeds=[seed], n_outputs=outputs)
     if projections is not None:
-        projections = np.asarray(validation.as_numpy(projections), dtype=np.float32)[None]
-    return ModularEnsemble(1, D, arch["n_modules"], arch["module_dim"], width=arch["module_width"],
-                           projections=projections, seeds=[seed], n_outputs=outputs)
+        projections = np.asarray(core.as_numpy(projections), dtype=np.float32)[None]
+    return ModularEnsemble(
+        1,
+        D,
+        arch["n_modules"],
+        arch["module_dim"],
+        width=arch["module_width"],
+        projections=projections,
+        seeds=[seed],
+        n_outputs=outputs,
+    )
 
 
 def _layers(arch: dict, k: int) -> list[tuple[int, int, int]]:
@@ -102,7 +122,7 @@ def training_flops(arch: dict, k: int) -> int:
     return int(sum(2 * c * a * b for c, a, b in layers) * 2 + sum(2 * c * a * b for c, a, b in layers[1:]))
 
 
-_MEAN_GREY = np.rint(np.array(composites.CIFAR_MEAN) * 255).astype(np.uint8)   # the occluder's colour
+_MEAN_GREY = np.rint(np.array(composites.CIFAR_MEAN) * 255).astype(np.uint8)  # the occluder's colour
 
 
 class CompositeTable:
@@ -113,11 +133,13 @@ class CompositeTable:
     """
 
     def __init__(self, images, labels, device="cpu"):
-        images = np.asarray(validation.as_numpy(images))
-        self.labels = np.asarray(validation.as_numpy(labels)).astype(np.int64)
+        images = np.asarray(core.as_numpy(images))
+        self.labels = np.asarray(core.as_numpy(labels)).astype(np.int64)
         if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(images) != len(self.labels):
-            raise ValueError(f"images must be (N, 32, 32, 3) uint8 with one label each, got {images.shape} "
-                             f"{images.dtype} and {self.labels.shape}")
+            raise ValueError(
+                f"images must be (N, 32, 32, 3) uint8 with one label each, got {images.shape} "
+                f"{images.dtype} and {self.labels.shape}"
+            )
         self.device = torch.device(device)
         self.features = torch.from_numpy(composites.image_features(images)).to(self.device)
         self.pixels = torch.from_numpy(images.reshape(len(images), -1)).to(self.device)
@@ -129,8 +151,9 @@ class CompositeTable:
     def _standardise(self, pixels: torch.Tensor) -> torch.Tensor:
         return (pixels.float() * np.float32(1 / 255) - self._mean) / self._std
 
-    def batches(self, index, batch_size: int, *, order=None, noise_sigma: float = 0.0, noise_seed: int = 0,
-                occlude=None):
+    def batches(
+        self, index, batch_size: int, *, order=None, noise_sigma: float = 0.0, noise_seed: int = 0, occlude=None
+    ):
         """Yield ``(X (B, 3072 k) float32, labels (B, k) int64)`` on the device for composites ``index`` (n, k).
 
         order : a permutation of the composites (an epoch's shuffle). noise_sigma : Gaussian pixel noise of this
@@ -138,12 +161,15 @@ class CompositeTable:
         ``noise_seed`` and the batch. occlude : ``(n,)`` slots, each filled with the mean colour.
         """
         index = torch.as_tensor(np.asarray(index), device=self.device)
-        order = torch.arange(len(index), device=self.device) if order is None else torch.as_tensor(
-            np.asarray(order), device=self.device)
+        order = (
+            torch.arange(len(index), device=self.device)
+            if order is None
+            else torch.as_tensor(np.asarray(order), device=self.device)
+        )
         labels = torch.as_tensor(self.labels, device=self.device)[index]
         slots = None if occlude is None else torch.as_tensor(np.asarray(occlude), device=self.device)
         for b, start in enumerate(range(0, len(order), batch_size)):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             if noise_sigma > 0:
                 g = torch.Generator(self.device).manual_seed(noise_seed * 1_000_003 + b)
                 pixels = self.pixels[index[rows]].float()
@@ -167,14 +193,24 @@ def _keep_freed_memory() -> None:
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(-3, 2 ** 31 - 1)     # M_MMAP_THRESHOLD
-            libc.mallopt(-1, 2 ** 31 - 1)     # M_TRIM_THRESHOLD
+            libc.mallopt(-3, 2**31 - 1)  # M_MMAP_THRESHOLD
+            libc.mallopt(-1, 2**31 - 1)  # M_TRIM_THRESHOLD
         except (OSError, AttributeError):
             pass
 
 
-def train_members(models, table: CompositeTable, index, *, lrs, batch_size: int, epochs: int = 1, seed: int = 0,
-                  after_epoch=None, names=None) -> np.ndarray:
+def train_members(
+    models,
+    table: CompositeTable,
+    index,
+    *,
+    lrs,
+    batch_size: int,
+    epochs: int = 1,
+    seed: int = 0,
+    after_epoch=None,
+    names=None,
+) -> np.ndarray:
     """Train independent networks, each with Adam and a step decaying linearly to zero, on one shared stream of
     minibatches of the composites ``index`` (n, k) of ``table``.
 
@@ -187,11 +223,11 @@ def train_members(models, table: CompositeTable, index, *, lrs, batch_size: int,
     Raises TrainingDivergedError naming the network whose loss became NaN or infinite.
     """
     models = list(models)
-    lrs = [validation.real(lr, f"lrs[{i}]", low=0.0, low_open=True, high=1.0) for i, lr in enumerate(lrs)]
+    lrs = [core.real(lr, f"lrs[{i}]", low=0.0, low_open=True, high=1.0) for i, lr in enumerate(lrs)]
     if len(lrs) != len(models) or not models:
         raise ValueError(f"lrs must give one step per network ({len(models)}), got {len(lrs)}")
-    batch_size = validation.whole(batch_size, "batch_size", low=1, high=1 << 16)
-    epochs = validation.whole(epochs, "epochs", low=1, high=1000)
+    batch_size = core.whole(batch_size, "batch_size", low=1, high=1 << 16)
+    epochs = core.whole(epochs, "epochs", low=1, high=1000)
     names = [f"network {i}" for i in range(len(models))] if names is None else list(names)
     n = len(index)
     total = epochs * math.ceil(n / batch_size)
@@ -205,7 +241,7 @@ def train_members(models, table: CompositeTable, index, *, lrs, batch_size: int,
             for m in models:
                 m.train()
             sums = torch.zeros(len(models), device=table.device)
-            order = np.random.default_rng([validation.seed(seed), epoch]).permutation(n)
+            order = np.random.default_rng([core.seed(seed), epoch]).permutation(n)
             for X, labels in table.batches(index, batch_size, order=order):
                 decay = 1.0 - step / total
                 for i, (model, opt) in enumerate(zip(models, opts)):
@@ -220,8 +256,10 @@ def train_members(models, table: CompositeTable, index, *, lrs, batch_size: int,
             losses[:, epoch] = (sums / math.ceil(n / batch_size)).cpu().numpy()
             bad = np.flatnonzero(~np.isfinite(losses[:, epoch]))
             if bad.size:
-                raise TrainingDivergedError(f"{names[bad[0]]} has a non-finite training loss in epoch {epoch + 1} "
-                                            f"(step {lrs[bad[0]]:g}); lower the step")
+                raise TrainingDivergedError(
+                    f"{names[bad[0]]} has a non-finite training loss in epoch {epoch + 1} "
+                    f"(step {lrs[bad[0]]:g}); lower the step"
+                )
             if after_epoch is not None:
                 for i, model in enumerate(models):
                     model.eval()
@@ -229,20 +267,29 @@ def train_members(models, table: CompositeTable, index, *, lrs, batch_size: int,
     return losses
 
 
-def accuracy(model, table: CompositeTable, index, *, batch_size: int = 500, noise_sigma: float = 0.0,
-             noise_seed: int = 0, occlude=None) -> float:
+def accuracy(
+    model,
+    table: CompositeTable,
+    index,
+    *,
+    batch_size: int = 500,
+    noise_sigma: float = 0.0,
+    noise_seed: int = 0,
+    occlude=None,
+) -> float:
     """The network's accuracy per image on composites ``index`` (n, k) of ``table`` (see
     :meth:`CompositeTable.batches` for the noise and the occlusion); with ``occlude``, over the other slots only."""
     hits = count = 0
     model.eval()
     with torch.no_grad(), single_thread():
         slots = None if occlude is None else torch.as_tensor(np.asarray(occlude), device=table.device)
-        for b, (X, labels) in enumerate(table.batches(index, batch_size, noise_sigma=noise_sigma,
-                                                      noise_seed=noise_seed, occlude=occlude)):
+        for b, (X, labels) in enumerate(
+            table.batches(index, batch_size, noise_sigma=noise_sigma, noise_seed=noise_seed, occlude=occlude)
+        ):
             pred = model(X)[0].reshape(len(X), -1, N_CLASSES).argmax(dim=-1)
             keep = torch.ones_like(labels, dtype=torch.bool)
             if slots is not None:
-                rows = slots[b * batch_size:b * batch_size + len(X)]
+                rows = slots[b * batch_size : b * batch_size + len(X)]
                 keep = rows[:, None] != torch.arange(labels.shape[1], device=table.device)[None]
             hits += int(((pred == labels) & keep).sum())
             count += int(keep.sum())

@@ -8,6 +8,7 @@ The compositional builder (composites of ``k`` images, the seen/unseen split, pi
 :mod:`modscale_lib.composites` and is re-exported here, so ``data.compositional_indices`` and the rest keep
 their names.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -25,14 +26,38 @@ from pathlib import Path
 
 import numpy as np
 
-from . import validation
-from .composites import (CIFAR_MEAN, CIFAR_STD, IMAGE_FEATURES, MAX_POSITIONS, add_pixel_noise,  # noqa: F401
-                         assemble, composite_features, compositional_cifar, compositional_indices, image_features,
-                         is_unseen_combination, n_combinations, slot_of_feature, to_features, training_indices)
+from . import core
+from .composites import (
+    add_pixel_noise,  # noqa: F401
+    assemble,
+    composite_features,
+    compositional_cifar,
+    compositional_indices,
+    image_features,
+    is_unseen_combination,
+    n_combinations,
+    slot_of_feature,
+    to_features,
+    training_indices,
+)
 
-__all__ = ["CLASS_NAMES", "CifarSource", "add_pixel_noise", "assemble", "composite_features", "compositional_cifar",
-           "compositional_indices", "find_cifar10", "image_features", "is_unseen_combination", "load_cifar10",
-           "n_combinations", "slot_of_feature", "to_features", "training_indices"]
+__all__ = [
+    "CLASS_NAMES",
+    "CifarSource",
+    "add_pixel_noise",
+    "assemble",
+    "composite_features",
+    "compositional_cifar",
+    "compositional_indices",
+    "find_cifar10",
+    "image_features",
+    "is_unseen_combination",
+    "load_cifar10",
+    "n_combinations",
+    "slot_of_feature",
+    "to_features",
+    "training_indices",
+]
 
 #: The ten CIFAR-10 classes, in the order of their labels 0..9.
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -40,11 +65,14 @@ DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 _OFFICIAL_DIR = "cifar-10-batches-py"
 _OFFICIAL_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
-_JPEG_TAR, _JPEG_PERM, _LABELS = ("cifar10-jpeg-q75.tar.gz", "train_perm_jpeg_to_original.npy",
-                                  "cifar10_labels_first51000.npy")
+_JPEG_TAR, _JPEG_PERM, _LABELS = (
+    "cifar10-jpeg-q75.tar.gz",
+    "train_perm_jpeg_to_original.npy",
+    "cifar10_labels_first51000.npy",
+)
 _LOSSLESS = "cifar10_lossless_5k.npz"
 _KIND_FILES = {"official": _OFFICIAL_FILES, "jpeg": (_JPEG_TAR, _JPEG_PERM, _LABELS), "lossless": (_LOSSLESS,)}
-_KINDS = tuple(_KIND_FILES)   # also the order of preference
+_KINDS = tuple(_KIND_FILES)  # also the order of preference
 _ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -57,10 +85,12 @@ class CifarSource:
 
     def describe(self) -> str:
         """One sentence saying what this copy is and where it lies."""
-        return {"official": f"official python batches at {self.path}",
-                "jpeg": f"JPEG q75 copy (lossy, ~8 grey levels RMSE) at {self.path}, training set restored to "
-                        "the original order, test set in class-major order",
-                "lossless": f"exact-pixel subset (4000 train / 1000 test) at {self.path}"}[self.kind]
+        return {
+            "official": f"official python batches at {self.path}",
+            "jpeg": f"JPEG q75 copy (lossy, ~8 grey levels RMSE) at {self.path}, training set restored to "
+            "the original order, test set in class-major order",
+            "lossless": f"exact-pixel subset (4000 train / 1000 test) at {self.path}",
+        }[self.kind]
 
 
 def _cache_root() -> Path:
@@ -98,7 +128,7 @@ def find_cifar10(root=None, copy: str = "auto") -> CifarSource:
     wherever they lie; among copies of one kind the earlier place wins. ``copy="official"``, ``"jpeg"`` or
     ``"lossless"`` asks for that kind only.
     """
-    copy = validation.choice(copy, "copy", ("auto",) + _KINDS)
+    copy = core.choice(copy, "copy", ("auto",) + _KINDS)
     explicit = os.environ.get("MODSCALE_CIFAR10")
     if root is not None:
         if not isinstance(root, (str, os.PathLike)):
@@ -109,24 +139,31 @@ def find_cifar10(root=None, copy: str = "auto") -> CifarSource:
     else:
         places = [_cache_root(), *_shared_dirs()]
     found = [_kinds_in(place) for place in places]
-    for kind in (_KINDS if copy == "auto" else (copy,)):
+    for kind in _KINDS if copy == "auto" else (copy,):
         for kinds in found:
             if kind in kinds:
                 return CifarSource(kind, kinds[kind])
     wanted = "CIFAR-10" if copy == "auto" else f"the {copy!r} copy of CIFAR-10"
     if root is None and explicit is not None and explicit.strip():
         place = places[0]
-        what = ("does not exist" if not place.exists() else "is a file, not a folder" if not place.is_dir()
-                else "holds no usable copy (no 'cifar-10-batches-py' folder and no offline files)")
+        what = (
+            "does not exist"
+            if not place.exists()
+            else "is a file, not a folder"
+            if not place.is_dir()
+            else "holds no usable copy (no 'cifar-10-batches-py' folder and no offline files)"
+        )
         raise FileNotFoundError(
             f"The environment variable MODSCALE_CIFAR10 is set to {explicit!r}, but {place} {what}, so {wanted} "
             f"was not found there (other places are searched only when MODSCALE_CIFAR10 is unset). Download "
             f"{DOWNLOAD_URL}, extract it (it unpacks to a folder '{_OFFICIAL_DIR}'), and set MODSCALE_CIFAR10 to "
-            f"that folder, pass root=<that folder>, or unset MODSCALE_CIFAR10.")
+            f"that folder, pass root=<that folder>, or unset MODSCALE_CIFAR10."
+        )
     raise FileNotFoundError(
         f"Could not find {wanted}. Download {DOWNLOAD_URL}, extract it (it unpacks to a folder "
         f"'{_OFFICIAL_DIR}'), and either pass root=<that folder> or set the environment variable "
-        f"MODSCALE_CIFAR10 to that folder. Places searched: " + ", ".join(str(p) for p in places))
+        f"MODSCALE_CIFAR10 to that folder. Places searched: " + ", ".join(str(p) for p in places)
+    )
 
 
 # Unpickling can run arbitrary code; the batches need only numpy arrays, so nothing else may be built.
@@ -157,10 +194,15 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"CIFAR-10 batch file {path} is corrupt: it lacks the keys b'data' and b'labels'")
     data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise ValueError(f"CIFAR-10 batch file {path} is corrupt: b'data' has shape {data.shape} and dtype "
-                         f"{data.dtype}, not (n, 3072) uint8")
-    if labels.shape != (len(data),) or labels.dtype.kind not in "iu" or (
-            labels.size and (labels.min() < 0 or labels.max() > 9)):
+        raise ValueError(
+            f"CIFAR-10 batch file {path} is corrupt: b'data' has shape {data.shape} and dtype "
+            f"{data.dtype}, not (n, 3072) uint8"
+        )
+    if (
+        labels.shape != (len(data),)
+        or labels.dtype.kind not in "iu"
+        or (labels.size and (labels.min() < 0 or labels.max() > 9))
+    ):
         raise ValueError(f"CIFAR-10 batch file {path} is corrupt: b'labels' must be {len(data)} integers in 0..9")
     # Each row holds the red plane, then green, then blue, each 32x32 row-major.
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels.astype(np.int64)
@@ -206,8 +248,10 @@ def _decode_jpeg(folder: Path) -> tuple[np.ndarray, ...]:
     y_train = y["train"][perm]
     expected = np.load(folder / _LABELS, allow_pickle=False)[:50000]
     if not np.array_equal(y_train, expected):
-        raise ValueError(f"training labels restored with {folder / _JPEG_PERM} disagree with {folder / _LABELS} "
-                         f"at {np.sum(y_train != expected)} of 50000 places")
+        raise ValueError(
+            f"training labels restored with {folder / _JPEG_PERM} disagree with {folder / _LABELS} "
+            f"at {np.sum(y_train != expected)} of 50000 places"
+        )
     return x["train"][perm], y_train, x["test"], y["test"]
 
 
@@ -228,8 +272,9 @@ def _check_arrays(arrays, origin: str) -> None:
         if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3):
             raise ValueError(f"{origin}: images have shape {x.shape} and dtype {x.dtype}; want (n, 32, 32, 3) uint8")
         if y.dtype != np.int64 or y.shape != (len(x),) or (y.size and (y.min() < 0 or y.max() > 9)):
-            raise ValueError(f"{origin}: labels have shape {y.shape} and dtype {y.dtype}; want ({len(x)},) "
-                             "int64 in 0..9")
+            raise ValueError(
+                f"{origin}: labels have shape {y.shape} and dtype {y.dtype}; want ({len(x)},) int64 in 0..9"
+            )
 
 
 def _cache_dir(source: CifarSource) -> Path:
@@ -283,7 +328,7 @@ def _write_cache(folder: Path, arrays) -> None:
         for name, array in zip(_ARRAY_NAMES, arrays):
             _atomic_write(folder / f"{name}.npy", lambda f, a=array: np.save(f, a, allow_pickle=False))
         manifest = json.dumps({name: _digest(a) for name, a in zip(_ARRAY_NAMES, arrays)}).encode()
-        _atomic_write(folder / "manifest.json", lambda f: f.write(manifest))   # last: marks the cache complete
+        _atomic_write(folder / "manifest.json", lambda f: f.write(manifest))  # last: marks the cache complete
     except OSError as error:
         warnings.warn(f"could not cache CIFAR-10 in {folder} ({error}); decoding again next time", stacklevel=3)
 
@@ -299,7 +344,7 @@ def load_cifar10(root=None, *, copy: str = "auto", cache: bool = True):
         original order, but the test set is class-major (all airplanes, then all automobiles, ...), as no
         permutation for it exists. Lossless subset: the first 4000 training and first 1000 test images.
     """
-    cache = validation.boolean(cache, "cache")
+    cache = core.boolean(cache, "cache")
     source = find_cifar10(root, copy)
     folder = _cache_dir(source) if cache else None
     arrays = _read_cache(folder) if cache else None

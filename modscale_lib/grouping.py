@@ -27,25 +27,33 @@ leaves the grouping undetermined; local Hessians are not.)
 
 torch is used for the additive fit only; the rest is numpy.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from . import seeding, validation
+from . import core
 
-__all__ = ["group_directions", "span_model_hessians", "joint_block_diagonalise", "fit_additive",
-           "partition_directions"]
+__all__ = ["group_directions", "span_model_hessians", "joint_block_diagonalise", "fit_additive", "partition_directions"]
 
-_MAX_ROUNDS = 20   # group_directions' rounds: each is a Hessian fit and an additive refit (seconds each)
+_MAX_ROUNDS = 20  # group_directions' rounds: each is a Hessian fit and an additive refit (seconds each)
 
 
 # -------------------------------------------------------------------------------------------------------
 # 1. Hessians of a smooth model fitted inside the span
 # -------------------------------------------------------------------------------------------------------
-def span_model_hessians(Z, y, *, n_points: int = 64, n_features: int = 1500, bandwidths=(1.0, 1.5, 2.5),
-                        ridges=(1e-3, 1e-2, 1e-1, 1.0), seed: int = 0) -> tuple[np.ndarray, float]:
+def span_model_hessians(
+    Z,
+    y,
+    *,
+    n_points: int = 64,
+    n_features: int = 1500,
+    bandwidths=(1.0, 1.5, 2.5),
+    ridges=(1e-3, 1e-2, 1e-1, 1.0),
+    seed: int = 0,
+) -> tuple[np.ndarray, float]:
     """Hessians of a random-Fourier-feature ridge regression of ``y`` on ``Z``, at ``n_points`` data points.
 
     The model is ``f(z) = c + sum_r a_r sqrt(2/R) cos(w_r^T z + t_r)``, ``w_r ~ N(0, I / h^2)`` (a Gaussian
@@ -55,16 +63,16 @@ def span_model_hessians(Z, y, *, n_points: int = 64, n_features: int = 1500, ban
 
     Z : (n, D) projected inputs; y : (n,) targets. Returns ``(hessians (n_points, D, D), held-out mse)``.
     """
-    Z = validation.array(Z, "Z", ndim=2, min_rows=10)
-    y = validation.array(y, "y", shape=(Z.shape[0],))
-    n_points = validation.whole(n_points, "n_points", low=1)
-    R = validation.whole(n_features, "n_features", low=1)
-    bandwidths = validation.real_array(bandwidths, "bandwidths", low=0.0, low_open=True, ndim=1, min_size=1)
-    ridges = validation.real_array(ridges, "ridges", low=0.0, low_open=True, ndim=1, min_size=1)
-    validation.check_size(max(Z.shape[0], R) * R, "n_features (the random features and their Gram matrix)")
-    validation.check_size(min(n_points, Z.shape[0]) * max(Z.shape[1] ** 2, R), "n_points (the Hessians)")
-    validation.check_count(len(bandwidths) * len(ridges), "bandwidths x ridges")
-    rng = seeding.numpy_generator(validation.seed(seed), 11)
+    Z = core.array(Z, "Z", ndim=2, min_rows=10)
+    y = core.array(y, "y", shape=(Z.shape[0],))
+    n_points = core.whole(n_points, "n_points", low=1)
+    R = core.whole(n_features, "n_features", low=1)
+    bandwidths = core.real_array(bandwidths, "bandwidths", low=0.0, low_open=True, ndim=1, min_size=1)
+    ridges = core.real_array(ridges, "ridges", low=0.0, low_open=True, ndim=1, min_size=1)
+    core.check_size(max(Z.shape[0], R) * R, "n_features (the random features and their Gram matrix)")
+    core.check_size(min(n_points, Z.shape[0]) * max(Z.shape[1] ** 2, R), "n_points (the Hessians)")
+    core.check_count(len(bandwidths) * len(ridges), "bandwidths x ridges")
+    rng = core.numpy_generator(core.seed(seed), 11)
     n, D = Z.shape
     order = rng.permutation(n)
     n_train = max(int(0.8 * n), 1)
@@ -83,7 +91,7 @@ def span_model_hessians(Z, y, *, n_points: int = 64, n_features: int = 1500, ban
                 best = (err, W, t, coef)
     err, W, t, coef = best
     points = Z[rng.choice(n, size=min(n_points, n), replace=False)]
-    weights = -math.sqrt(2.0 / R) * coef[None, :] * np.cos(points @ W.T + t)          # (P, R)
+    weights = -math.sqrt(2.0 / R) * coef[None, :] * np.cos(points @ W.T + t)  # (P, R)
     return np.einsum("pr,ri,rj->pij", weights, W, W), err
 
 
@@ -116,30 +124,29 @@ def _joint_diagonalise(M: np.ndarray, sweeps: int = 100, tol: float = 1e-10) -> 
     return V, A
 
 
-def partition_directions(coupling, n_modules: int, module_dim: int, *, restarts: int = 20,
-                         seed: int = 0) -> np.ndarray:
+def partition_directions(coupling, n_modules: int, module_dim: int, *, restarts: int = 20, seed: int = 0) -> np.ndarray:
     """Labels (D,) in ``0..K-1``, ``b`` of each, maximising the summed ``coupling`` inside the groups.
 
     coupling : (D, D) symmetric, non-negative, ``D = K b``. Local search by swapping two directions of
     different groups, from ``restarts`` random balanced partitions; the best is kept.
     """
-    C = validation.array(coupling, "coupling", ndim=2)
-    K = validation.whole(n_modules, "n_modules", low=1)
-    b = validation.whole(module_dim, "module_dim", low=1)
+    C = core.array(coupling, "coupling", ndim=2)
+    K = core.whole(n_modules, "n_modules", low=1)
+    b = core.whole(module_dim, "module_dim", low=1)
     D = C.shape[0]
     if C.shape != (D, D) or D != K * b:
         raise ValueError(f"coupling must be square of size n_modules * module_dim = {K * b}, got {C.shape}")
     C = 0.5 * (C + C.T)
     np.fill_diagonal(C, 0.0)
-    rng = seeding.numpy_generator(validation.seed(seed), 17)
+    rng = core.numpy_generator(core.seed(seed), 17)
     best, best_value = None, -np.inf
-    for _ in range(validation.whole(restarts, "restarts", low=1, high=10 ** 4)):
+    for _ in range(core.whole(restarts, "restarts", low=1, high=10**4)):
         labels = rng.permutation(np.repeat(np.arange(K), b))
         improved = True
         while improved:
             improved = False
-            member = labels[None, :] == np.arange(K)[:, None]          # (K, D)
-            to_group = C @ member.T                                      # (D, K): coupling of p to group k
+            member = labels[None, :] == np.arange(K)[:, None]  # (K, D)
+            to_group = C @ member.T  # (D, K): coupling of p to group k
             for p in range(D - 1):
                 for q in range(p + 1, D):
                     gp, gq = labels[p], labels[q]
@@ -164,23 +171,41 @@ def joint_block_diagonalise(matrices, n_modules: int, module_dim: int, *, seed: 
     grouped by their remaining off-diagonal energy ``sum_t (V^T M_t V)_pq^2`` (:func:`partition_directions`).
     Returns (K, D, b): block ``k``'s orthonormal columns.
     """
-    M = validation.array(matrices, "matrices", ndim=3)
-    K = validation.whole(n_modules, "n_modules", low=1)
-    b = validation.whole(module_dim, "module_dim", low=1)
+    M = core.array(matrices, "matrices", ndim=3)
+    K = core.whole(n_modules, "n_modules", low=1)
+    b = core.whole(module_dim, "module_dim", low=1)
     T, D, D2 = M.shape
     if D != D2 or D != K * b or T < 1:
         raise ValueError(f"matrices must have shape (T, {K * b}, {K * b}) with T >= 1, got {M.shape}")
     M = 0.5 * (M + np.swapaxes(M, 1, 2))
     V, A = _joint_diagonalise(M)
-    labels = partition_directions(np.sum(A ** 2, axis=0), K, b, seed=seed)
+    labels = partition_directions(np.sum(A**2, axis=0), K, b, seed=seed)
     return np.stack([V[:, labels == k] for k in range(K)])
 
 
 # -------------------------------------------------------------------------------------------------------
 # 3. Joint additive refit in R^m
 # -------------------------------------------------------------------------------------------------------
-def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1e-2, seed: int = 0,
-                 val_fraction: float = 0.2) -> tuple[np.ndarray, float]:
+def _check_additive(X, y, init, steps, width, lr, val_fraction) -> tuple:
+    """:func:`fit_additive`'s arguments, validated, in its order."""
+    X = core.array(X, "X", ndim=2, min_rows=5)
+    y = core.array(y, "y", shape=(X.shape[0],))
+    U0 = core.array(init, "init", ndim=3)
+    if U0.shape[1] != X.shape[1]:
+        raise ValueError(f"init must have shape (K, {X.shape[1]}, b), got {U0.shape}")
+    steps = core.whole(steps, "steps", low=1, high=10**7)
+    width = core.whole(width, "width", low=1)
+    lr = core.real(lr, "lr", low=0.0, low_open=True)
+    if U0.shape[0] < 1 or not 1 <= U0.shape[2] <= U0.shape[1]:
+        raise ValueError(f"init must have shape (K, m, b) with K >= 1 and 1 <= b <= m, got {U0.shape}")
+    core.check_size(U0.shape[0] * width * max(width, X.shape[0]), "width (the modules' hidden layers)")
+    val_fraction = core.real(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    return X, y, U0, steps, width, lr, val_fraction
+
+
+def fit_additive(
+    X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1e-2, seed: int = 0, val_fraction: float = 0.2
+) -> tuple[np.ndarray, float]:
     """Fit ``sum_j h_j(Û_j^T x)`` (one tanh MLP ``b -> width -> width -> 1`` per module) from ``init``.
 
     All modules and their projections are trained together by full-batch Adam on ``1 - val_fraction`` of
@@ -192,20 +217,9 @@ def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1
     """
     import torch
 
-    X = validation.array(X, "X", ndim=2, min_rows=5)
-    y = validation.array(y, "y", shape=(X.shape[0],))
-    U0 = validation.array(init, "init", ndim=3)
-    if U0.shape[1] != X.shape[1]:
-        raise ValueError(f"init must have shape (K, {X.shape[1]}, b), got {U0.shape}")
-    steps = validation.whole(steps, "steps", low=1, high=10 ** 7)
-    width = validation.whole(width, "width", low=1)
-    lr = validation.real(lr, "lr", low=0.0, low_open=True)
-    if U0.shape[0] < 1 or not 1 <= U0.shape[2] <= U0.shape[1]:
-        raise ValueError(f"init must have shape (K, m, b) with K >= 1 and 1 <= b <= m, got {U0.shape}")
-    validation.check_size(U0.shape[0] * width * max(width, X.shape[0]), "width (the modules' hidden layers)")
-    val_fraction = validation.real(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    X, y, U0, steps, width, lr, val_fraction = _check_additive(X, y, init, steps, width, lr, val_fraction)
     K, m, b = U0.shape
-    gen = seeding.torch_generator(validation.seed(seed), 23)
+    gen = core.torch_generator(core.seed(seed), 23)
     n = X.shape[0]
     perm = torch.randperm(n, generator=gen)
     n_val = min(max(int(val_fraction * n), 1), n - 1)
@@ -231,7 +245,7 @@ def fit_additive(X, y, init, *, steps: int = 600, width: int = 32, lr: float = 1
     start = None
     for step in range(steps):
         loss = torch.mean((predict(Xt[tr]) - yt[tr]) ** 2)
-        if start is None:   # the loss before any step, or the targets' variance if larger: the scale of "diverged"
+        if start is None:  # the loss before any step, or the targets' variance if larger: the scale of "diverged"
             start = max(float(loss.detach()), float(torch.var(yt[tr])))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -252,16 +266,29 @@ def _check_fit(train: float, val: float, start: float, lr: float) -> None:
     if not (math.isfinite(train) and math.isfinite(val)):
         raise FloatingPointError(f"fit_additive diverged (non-finite loss) with lr={lr:g}; lower lr")
     if train > 1e3 * max(start, 1e-12):
-        raise FloatingPointError(f"fit_additive diverged: the training loss grew from {start:.3g} to {train:.3g} "
-                                 f"with lr={lr:g}; lower lr")
+        raise FloatingPointError(
+            f"fit_additive diverged: the training loss grew from {start:.3g} to {train:.3g} with lr={lr:g}; lower lr"
+        )
 
 
 # -------------------------------------------------------------------------------------------------------
 # The whole procedure
 # -------------------------------------------------------------------------------------------------------
-def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int = 0, rounds: int = 2,
-                     refine: bool = True, n_points: int = 64, steps: int = 600, width: int = 32,
-                     return_loss: bool = False):
+def group_directions(
+    X,
+    y,
+    basis,
+    n_modules: int,
+    module_dim: int,
+    *,
+    seed: int = 0,
+    rounds: int = 2,
+    refine: bool = True,
+    n_points: int = 64,
+    steps: int = 600,
+    width: int = 32,
+    return_loss: bool = False,
+):
     """Split a span basis into ``K`` modules of ``b`` directions (and, with ``refine``, correct the span).
 
     Parameters
@@ -283,20 +310,20 @@ def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int 
     projections : float64 (K, m, b), orthonormal columns per module; with ``return_loss``,
     ``(projections, loss)``.
     """
-    X = validation.array(X, "X", ndim=2, min_rows=10)
-    y = validation.array(y, "y", shape=(X.shape[0],))
-    K = validation.whole(n_modules, "n_modules", low=1)
-    b = validation.whole(module_dim, "module_dim", low=1)
-    validation.check_geometry(K, b, X.shape[1], what="group_directions")
-    B = validation.array(basis, "basis", shape=(X.shape[1], K * b))
-    seed = validation.seed(seed)
-    rounds = validation.whole(rounds, "rounds", low=1, high=_MAX_ROUNDS)
-    refine = validation.boolean(refine, "refine")
-    return_loss = validation.boolean(return_loss, "return_loss")
-    n_points = validation.whole(n_points, "n_points", low=1, high=10 ** 5)
-    steps = validation.whole(steps, "steps", low=1, high=10 ** 7)
-    width = validation.whole(width, "width", low=1, high=4096)
-    validation.check_count(rounds * steps, "rounds * steps (Adam steps of the additive refits)", limit=10 ** 6)
+    X = core.array(X, "X", ndim=2, min_rows=10)
+    y = core.array(y, "y", shape=(X.shape[0],))
+    K = core.whole(n_modules, "n_modules", low=1)
+    b = core.whole(module_dim, "module_dim", low=1)
+    core.check_geometry(K, b, X.shape[1], what="group_directions")
+    B = core.array(basis, "basis", shape=(X.shape[1], K * b))
+    seed = core.seed(seed)
+    rounds = core.whole(rounds, "rounds", low=1, high=_MAX_ROUNDS)
+    refine = core.boolean(refine, "refine")
+    return_loss = core.boolean(return_loss, "return_loss")
+    n_points = core.whole(n_points, "n_points", low=1, high=10**5)
+    steps = core.whole(steps, "steps", low=1, high=10**7)
+    width = core.whole(width, "width", low=1, high=4096)
+    core.check_count(rounds * steps, "rounds * steps (Adam steps of the additive refits)", limit=10**6)
     if np.ptp(y) == 0:
         raise ValueError("y is constant: it depends on no direction of X, so there is nothing to group")
     if not np.any(np.ptp(X, axis=0) > 0):
@@ -306,12 +333,12 @@ def group_directions(X, y, basis, n_modules: int, module_dim: int, *, seed: int 
         raise ValueError("basis must have linearly independent columns")
     best_U, best_loss = None, math.inf
     for round_ in range(rounds if refine else 1):
-        hessians, _ = span_model_hessians(X @ B, y, n_points=n_points, seed=seeding.derive(seed, round_, 1))
-        blocks = joint_block_diagonalise(hessians, K, b, seed=seeding.derive(seed, round_, 2))
+        hessians, _ = span_model_hessians(X @ B, y, n_points=n_points, seed=core.derive(seed, round_, 1))
+        blocks = joint_block_diagonalise(hessians, K, b, seed=core.derive(seed, round_, 2))
         U = np.einsum("md,kdb->kmb", B, blocks)
         if not refine:
             return (U, float("nan")) if return_loss else U
-        U, loss = fit_additive(X, y, U, steps=steps, width=width, seed=seeding.derive(seed, round_, 3))
+        U, loss = fit_additive(X, y, U, steps=steps, width=width, seed=core.derive(seed, round_, 3))
         if loss < best_loss:
             best_U, best_loss = U, loss
         B = np.linalg.qr(U.transpose(1, 0, 2).reshape(X.shape[1], K * b))[0]

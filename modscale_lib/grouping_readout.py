@@ -6,6 +6,7 @@ Values only (numbers, arrays, lists of indices, columns of a table and short lab
 themselves are :func:`paired_difference`'s, whose output (a dict of
 ``mean``, ``low``, ``high`` and ``verdict`` arrays) the functions here take as ``d``. Numpy only.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,15 +14,27 @@ import numpy as np
 from .analysis import format_ci
 from .core import array, bootstrap_ci, choice, real, whole
 
-__all__ = ["paired_difference", "VERDICTS", "compared", "verdict_counts", "counts_text", "difference_text",
-           "failures", "failure_rows",
-           "last_finite",
-           "line_at", "cost_per_call", "cell_label", "newton_grouped_table", "task_label", "comparison_table",
-           "default_verdict"]
+__all__ = [
+    "paired_difference",
+    "VERDICTS",
+    "compared",
+    "verdict_counts",
+    "counts_text",
+    "difference_text",
+    "failures",
+    "failure_rows",
+    "last_finite",
+    "line_at",
+    "cost_per_call",
+    "cell_label",
+    "newton_grouped_table",
+    "task_label",
+    "comparison_table",
+    "default_verdict",
+]
 
 #: The verdicts of ``paired_difference``, in the order the counts are read; ``""`` marks a cell not compared.
 VERDICTS = ("better", "not distinguishable", "worse")
-
 
 
 def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
@@ -40,9 +53,13 @@ def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
     tolerance = real(tolerance, "tolerance", low=0.0)
     diff = np.where(np.isfinite(new) & np.isfinite(old), new - old, np.nan)
     mean, low, high = bootstrap_ci(diff, axis=axis)
-    verdict = np.where(~np.isfinite(mean), "", np.where(low > tolerance, "better", np.where(
-        high < -tolerance, "worse", "not distinguishable")))
+    verdict = np.where(
+        ~np.isfinite(mean),
+        "",
+        np.where(low > tolerance, "better", np.where(high < -tolerance, "worse", "not distinguishable")),
+    )
     return {"mean": mean, "low": low, "high": high, "verdict": verdict}
+
 
 def _verdicts(verdict, name: str = "verdict") -> np.ndarray:
     """``verdict`` as a numpy array of strings, each ``""`` or one of :data:`VERDICTS`."""
@@ -87,8 +104,10 @@ def counts_text(counts: dict) -> str:
     if not hasattr(counts, "keys") or set(counts.keys()) != set(VERDICTS) | {"of"}:
         raise ValueError(f"counts must be a dict of {VERDICTS + ('of',)} (verdict_counts), got {counts!r}")
     c = {k: whole(counts[k], f"counts[{k!r}]", low=0) for k in counts}
-    return (f"better in {c['better']}, not distinguishable in {c['not distinguishable']} and worse in {c['worse']} "
-            f"of {c['of']}")
+    return (
+        f"better in {c['better']}, not distinguishable in {c['not distinguishable']} and worse in {c['worse']} "
+        f"of {c['of']}"
+    )
 
 
 def difference_text(d: dict, index, fmt: str = ".3f") -> str:
@@ -118,10 +137,14 @@ def failures(grouped, union, level: float = 0.9, span_level: float = 0.95) -> di
         raise ValueError(f"grouped must have a seed axis, got shape {g.shape}")
     level = real(level, "level", low=0.0, high=1.0, low_open=True)
     span_level = real(span_level, "span_level", low=0.0, high=1.0, low_open=True)
-    failed = g < level                                    # NaN compares False: a run not made never fails
-    return {"ran": np.isfinite(g).any(axis=-1), "runs": np.isfinite(g).sum(axis=-1), "failed": failed.sum(axis=-1),
-            "span_missed": (failed & (u < span_level)).sum(axis=-1),
-            "grouping_wrong": (failed & (u >= span_level)).sum(axis=-1)}
+    failed = g < level  # NaN compares False: a run not made never fails
+    return {
+        "ran": np.isfinite(g).any(axis=-1),
+        "runs": np.isfinite(g).sum(axis=-1),
+        "failed": failed.sum(axis=-1),
+        "span_missed": (failed & (u < span_level)).sum(axis=-1),
+        "grouping_wrong": (failed & (u >= span_level)).sum(axis=-1),
+    }
 
 
 def failure_rows(res, variant: str, level: float = 0.9, span_level: float = 0.95) -> list[dict]:
@@ -132,9 +155,16 @@ def failure_rows(res, variant: str, level: float = 0.9, span_level: float = 0.95
     grouped, union = (np.asarray(res[name], float)[:, :, v] for name in ("grouped", "union"))  # (kind, setting, n, s)
     f = failures(grouped, union, level, span_level)
     seeds = int(np.shape(res["grouped"])[-1])
-    return [{"kind": str(res["kinds"][k]), "K": int(res["settings"][s][0]), "n": int(res["n"][i]), "seeds": seeds,
-             **{c: int(f[c][k, s, i]) for c in ("runs", "failed", "span_missed", "grouping_wrong")}}
-            for k, s, i in zip(*np.nonzero(f["ran"]))]
+    return [
+        {
+            "kind": str(res["kinds"][k]),
+            "K": int(res["settings"][s][0]),
+            "n": int(res["n"][i]),
+            "seeds": seeds,
+            **{c: int(f[c][k, s, i]) for c in ("runs", "failed", "span_missed", "grouping_wrong")},
+        }
+        for k, s, i in zip(*np.nonzero(f["ran"]))
+    ]
 
 
 def _curve(n, values) -> tuple[np.ndarray, np.ndarray]:
@@ -197,12 +227,17 @@ def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grou
     variants = list(res["variants"])
     vn, vo = (variants.index(choice(v, name, variants)) for v, name in ((new, "new"), (old, "old")))
     d = {name: _difference(pairs[name], f"pairs[{name!r}]") for name in ("grouped", "union")}
-    seconds = np.asarray(res["cpu_seconds"], float).mean(axis=-1)          # (kind, setting, variant, n)
+    seconds = np.asarray(res["cpu_seconds"], float).mean(axis=-1)  # (kind, setting, variant, n)
     cells, ns = compared(d["grouped"]["verdict"]), np.asarray(res["n"])
-    return {"task (K, b, m)": [cell_label(res, k, s) for k, s, _ in cells], "n": [int(ns[i]) for _, _, i in cells],
-            **{f"{name} overlap, {new} − {old} [95% CI]": [difference_text(d[name], r) for r in cells]
-               for name in ("grouped", "union")},
-            **{f"CPU s/call {variants[v]}": [float(seconds[k, s, v, i]) for k, s, i in cells] for v in (vn, vo)}}
+    return {
+        "task (K, b, m)": [cell_label(res, k, s) for k, s, _ in cells],
+        "n": [int(ns[i]) for _, _, i in cells],
+        **{
+            f"{name} overlap, {new} − {old} [95% CI]": [difference_text(d[name], r) for r in cells]
+            for name in ("grouped", "union")
+        },
+        **{f"CPU s/call {variants[v]}": [float(seconds[k, s, v, i]) for k, s, i in cells] for v in (vn, vo)},
+    }
 
 
 def task_label(cmp, task: int) -> str:
@@ -223,15 +258,18 @@ def comparison_table(cmp, diff: dict, new: str = "newton") -> dict[str, list]:
     others = [v for name, v in diff if name == "grouped"]
     for v in [new] + others:
         choice(v, "new" if v == new else "a variant of diff", variants)
-    grouped = np.asarray(cmp["grouped"], float)                              # (task, variant, m, n, seed)
-    ci = bootstrap_ci(grouped[:, variants.index(new)], axis=-1)             # each (task, m, n)
-    cpu = np.asarray(cmp["cpu_seconds"], float).mean(axis=-1)                # (task, variant, m, n)
+    grouped = np.asarray(cmp["grouped"], float)  # (task, variant, m, n, seed)
+    ci = bootstrap_ci(grouped[:, variants.index(new)], axis=-1)  # each (task, m, n)
+    cpu = np.asarray(cmp["cpu_seconds"], float).mean(axis=-1)  # (task, variant, m, n)
     rows = list(np.ndindex(ci[0].shape))
-    return {"task (kind, K, b)": [task_label(cmp, t) for t, _, _ in rows],
-            "m": [int(cmp["m"][i]) for _, i, _ in rows], "n": [int(cmp["n"][j]) for _, _, j in rows],
-            f"{new} [95% CI]": [format_ci(*(c[r] for c in ci), ".3f") for r in rows],
-            **{f"{new} − {v} [95% CI]": [difference_text(diff[("grouped", v)], r) for r in rows] for v in others},
-            **{f"CPU s {v}": [float(cpu[t, variants.index(v), i, j]) for t, i, j in rows] for v in [new] + others}}
+    return {
+        "task (kind, K, b)": [task_label(cmp, t) for t, _, _ in rows],
+        "m": [int(cmp["m"][i]) for _, i, _ in rows],
+        "n": [int(cmp["n"][j]) for _, _, j in rows],
+        f"{new} [95% CI]": [format_ci(*(c[r] for c in ci), ".3f") for r in rows],
+        **{f"{new} − {v} [95% CI]": [difference_text(diff[("grouped", v)], r) for r in rows] for v in others},
+        **{f"CPU s {v}": [float(cpu[t, variants.index(v), i, j]) for t, i, j in rows] for v in [new] + others},
+    }
 
 
 def default_verdict(*comparisons: dict) -> dict[str, int]:
@@ -248,7 +286,8 @@ def default_verdict(*comparisons: dict) -> dict[str, int]:
         for key, d in group.items():
             name = key[0] if isinstance(key, tuple) else key
             v = _difference(d, f"comparisons[{key!r}]")["verdict"]
-            out["comparisons"] += int(np.sum(v != "")) if choice(name, "overlap name", ("grouped", "union")) == \
-                "grouped" else 0
+            out["comparisons"] += (
+                int(np.sum(v != "")) if choice(name, "overlap name", ("grouped", "union")) == "grouped" else 0
+            )
             out["worse"] += int(np.sum(v == "worse"))
     return out

@@ -5,17 +5,34 @@ stored sweep into ``n*`` per learning curve (on its monotone envelope), fits the
 dimension with a bootstrap interval over seeds, and states which methods are flat and which differ, only
 where the intervals say so.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import methods, metrics, validation
+from . import core, methods, metrics
 from .analysis import format_ci
 
-__all__ = ["samples_needed_curves", "growth_with_ci", "growth_rows", "growth_line", "at_largest_n",
-           "loss_table", "oracle_check", "censoring_summary", "growth_across_targets", "flat_text", "verdicts",
-           "control_rows", "summary_texts", "learned_levels", "censoring_bound", "flat_evidence", "learned_level_values",
-           "comparison"]
+__all__ = [
+    "samples_needed_curves",
+    "growth_with_ci",
+    "growth_rows",
+    "growth_line",
+    "at_largest_n",
+    "loss_table",
+    "oracle_check",
+    "censoring_summary",
+    "growth_across_targets",
+    "flat_text",
+    "verdicts",
+    "control_rows",
+    "summary_texts",
+    "learned_levels",
+    "censoring_bound",
+    "flat_evidence",
+    "learned_level_values",
+    "comparison",
+]
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
@@ -27,19 +44,20 @@ def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.n
     target is not reached on the grid (``censored == "above"``), the smallest measured ``n`` where it is
     already reached there (``"below"``), NaN where no point was measured; ``censored`` is ``""`` otherwise.
     """
-    n_grid = validation.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
-    losses = validation.array(losses, "losses", finite=False)
-    target = validation.real(target, "target", low=0.0, low_open=True)
+    n_grid = core.real_array(n_grid, "n_grid", low=0, low_open=True, ndim=1, min_size=1)
+    losses = core.array(losses, "losses", finite=False)
+    target = core.real(target, "target", low=0.0, low_open=True)
     if losses.shape[-1] != n_grid.size:
         raise ValueError(f"losses must end with one entry per n ({n_grid.size}), got shape {losses.shape}")
-    variance = np.broadcast_to(validation.real_array(variance, "variance", low=0.0, low_open=True), losses.shape[:-1])
+    variance = np.broadcast_to(core.real_array(variance, "variance", low=0.0, low_open=True), losses.shape[:-1])
     n_star = np.full(losses.shape[:-1], np.nan)
     censored = np.full(losses.shape[:-1], "", dtype=object)
     for idx in np.ndindex(n_star.shape):
         ok = np.isfinite(losses[idx])
         if ok.any():
-            n_star[idx], censored[idx] = metrics.samples_needed_monotone(n_grid[ok], losses[idx][ok],
-                                                                         target * variance[idx])
+            n_star[idx], censored[idx] = metrics.samples_needed_monotone(
+                n_grid[ok], losses[idx][ok], target * variance[idx]
+            )
     return n_star, censored
 
 
@@ -78,8 +96,9 @@ def censoring_bound(medians, n_max: float, n_min: float | None = None) -> str:
     return "mixed"
 
 
-def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95,
-                   n_min: float | None = None) -> dict:
+def growth_with_ci(
+    input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95, n_min: float | None = None
+) -> dict:
     """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.metrics.growth_ci`).
 
     n_star : (seed, m), ``inf`` where the target was not reached. Such seeds are counted at ``n_max`` (the
@@ -91,32 +110,34 @@ def growth_with_ci(input_dims, n_star, n_max: float, *, baseline=None, confidenc
     either median was censored). Returns a dict ``estimate, low, high, bound, lower_bound, upper_bound,
     censored``.
     """
-    a = validation.array(n_star, "n_star", ndim=2, finite=False)
-    n_max = validation.real(n_max, "n_max", low=0, low_open=True)
+    a = core.array(n_star, "n_star", ndim=2, finite=False)
+    n_max = core.real(n_max, "n_max", low=0, low_open=True)
     if n_min is not None:
-        n_min = validation.real(n_min, "n_min", low=0, low_open=True, high=n_max)
+        n_min = core.real(n_min, "n_min", low=0, low_open=True, high=n_max)
     bound = censoring_bound(np.median(a, axis=0), n_max, n_min)
     out = {"bound": bound, "censored": bound != ""}
     b = None
     if baseline is not None:
-        b = validation.array(baseline, "baseline", shape=a.shape, finite=False)
+        b = core.array(baseline, "baseline", shape=a.shape, finite=False)
         out.update(bound_a=bound, bound_b=censoring_bound(np.median(b, axis=0), n_max, n_min), bound="")
         out["censored"] = out["bound_a"] != "" or out["bound_b"] != ""
         b = _clip(b, n_max)
-    out["estimate"], out["low"], out["high"] = metrics.growth_ci(input_dims, _clip(a, n_max), baseline=b,
-                                                                 confidence=confidence)
+    out["estimate"], out["low"], out["high"] = metrics.growth_ci(
+        input_dims, _clip(a, n_max), baseline=b, confidence=confidence
+    )
     out["lower_bound"], out["upper_bound"] = out["bound"] == "lower", out["bound"] == "upper"
     return out
 
 
-def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None = None,
-                n_min: float | None = None) -> list[dict]:
+def growth_rows(
+    input_dims, n_star, n_max: float, labels, baseline: int | None = None, n_min: float | None = None
+) -> list[dict]:
     """:func:`growth_with_ci` for every method of ``n_star`` (method, m, seed) that was measured, with its
     ratio to method ``baseline`` (key ``"ratio"``: below 1 means it grows slower than the baseline).
     Each row: ``method``, ``estimate``, ``low``, ``high``, ``bound``, ``lower_bound``, ``upper_bound``,
     ``censored``, ``never`` (no median reached on the grid), ``always`` (every median reached at ``n_min``),
     ``flat`` (nothing censored and the interval contains 1), and ``ratio`` (a dict, or ``None``)."""
-    n_star = validation.array(n_star, "n_star", ndim=3, finite=False)
+    n_star = core.array(n_star, "n_star", ndim=3, finite=False)
     rows = []
     for i, label in enumerate(labels):
         seeds_by_m = n_star[i].T
@@ -127,8 +148,11 @@ def growth_rows(input_dims, n_star, n_max: float, labels, baseline: int | None =
         row["never"] = bool(np.all(med >= n_max))
         row["always"] = bool(n_min is not None and np.all(med <= n_min))
         row["flat"] = bool(not row["censored"] and row["low"] <= 1.0 <= row["high"])
-        row["ratio"] = (None if baseline is None or i == baseline
-                        else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T, n_min=n_min))
+        row["ratio"] = (
+            None
+            if baseline is None or i == baseline
+            else growth_with_ci(input_dims, seeds_by_m, n_max, baseline=n_star[baseline].T, n_min=n_min)
+        )
         rows.append(row)
     return rows
 
@@ -150,8 +174,10 @@ def growth_line(row: dict) -> str:
     if row.get("always") or row.get("bound") == "all":
         return "growth per dimension: not measured (every median is censored: reached at the grid's first n)"
     sign = _sign(row)
-    return (f"growth per dimension {sign}{row['estimate']:.3f}x [95% CI {sign}{row['low']:.3f}, "
-            f"{row['high']:.3f}]{_note(row)}")
+    return (
+        f"growth per dimension {sign}{row['estimate']:.3f}x [95% CI {sign}{row['low']:.3f}, "
+        f"{row['high']:.3f}]{_note(row)}"
+    )
 
 
 def _short(row: dict) -> str:
@@ -165,7 +191,7 @@ def _short(row: dict) -> str:
 
 def at_largest_n(losses) -> np.ndarray:
     """The loss at the largest ``n`` each curve was measured at: (..., N) -> (...), NaN if never measured."""
-    a = validation.array(losses, "losses", finite=False)
+    a = core.array(losses, "losses", finite=False)
     ok = np.isfinite(a)
     last = np.where(ok.any(-1), a.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1), 0)
     out = np.take_along_axis(a, last[..., None], axis=-1)[..., 0]
@@ -197,8 +223,10 @@ def censoring_summary(censored, labels, module_counts) -> str:
     """One line per task: how many of each method's (m, seed) curves are censored below and above."""
     lines = []
     for k, K in enumerate(module_counts):
-        parts = [f"{label}: {np.sum(censored[k, i] == 'below')} below, {np.sum(censored[k, i] == 'above')} above"
-                 for i, label in enumerate(labels)]
+        parts = [
+            f"{label}: {np.sum(censored[k, i] == 'below')} below, {np.sum(censored[k, i] == 'above')} above"
+            for i, label in enumerate(labels)
+        ]
         lines.append(f"K = {K}, censored n* of {censored[k, 0].size} (m, seed) curves per method: " + "; ".join(parts))
     return "\n".join(lines)
 
@@ -211,7 +239,7 @@ def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_count
     for t in targets:
         n_star, _ = samples_needed_curves(n_grid, rel, 1.0, t)
         for k, K in enumerate(module_counts):
-            rows = growth_rows(input_dims, n_star[k, :len(labels)], n_grid[-1], labels, n_min=n_grid[0])
+            rows = growth_rows(input_dims, n_star[k, : len(labels)], n_grid[-1], labels, n_min=n_grid[0])
             if t == targets[0]:
                 table["K"] += [K] * len(rows)
                 table["method"] += [r["method"] for r in rows]
@@ -276,27 +304,48 @@ def comparison(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: 
         g = "faster"
     else:
         g = "unordered" if r["censored"] else "alike"
-    out = {"method": name_a, "against": name_b, "m": int(input_dims[-1]), "growth": g, "ratio": r,
-           "ratio_text": _short(r), "level": None, "level_bound": ""}
+    out = {
+        "method": name_a,
+        "against": name_b,
+        "m": int(input_dims[-1]),
+        "growth": g,
+        "ratio": r,
+        "ratio_text": _short(r),
+        "level": None,
+        "level_bound": "",
+    }
     if ma[-1] >= n_max and mb[-1] >= n_max:
         return {**out, "level_word": "neither"}
     if below(ma[-1]) and below(mb[-1]):
         return {**out, "level_word": "both"}
     lv = _level(a[-1], b[-1], n_max)
     bound = _level_bound(a[-1], b[-1], n_max, n_min)
-    word = ("fewer" if lv[2] < 1 and bound != "at least" else "more" if lv[1] > 1 and bound != "at most"
-            else "neither way" if bound else "same")
+    word = (
+        "fewer"
+        if lv[2] < 1 and bound != "at least"
+        else "more"
+        if lv[1] > 1 and bound != "at most"
+        else "neither way"
+        if bound
+        else "same"
+    )
     return {**out, "level": lv, "level_bound": bound, "level_word": word}
 
 
-_GROWTH_SAID = {"never": "never reaches the target on the grid",
-                "first": "reaches the target at the grid's first n at every m",
-                "slower": "grows more slowly than {b} (ratio of growths {r})",
-                "faster": "grows faster than {b} (ratio of growths {r})",
-                "unordered": "is not ordered against {b} by the growth ratio {r}, which rests on censored medians",
-                "alike": "grows like {b} within the interval (ratio of growths {r})"}
-_LEVEL_SAID = {"fewer": "fewer", "more": "more", "neither way": "a bound that orders neither",
-               "same": "not distinguishably different"}
+_GROWTH_SAID = {
+    "never": "never reaches the target on the grid",
+    "first": "reaches the target at the grid's first n at every m",
+    "slower": "grows more slowly than {b} (ratio of growths {r})",
+    "faster": "grows faster than {b} (ratio of growths {r})",
+    "unordered": "is not ordered against {b} by the growth ratio {r}, which rests on censored medians",
+    "alike": "grows like {b} within the interval (ratio of growths {r})",
+}
+_LEVEL_SAID = {
+    "fewer": "fewer",
+    "more": "more",
+    "neither way": "a bound that orders neither",
+    "same": "not distinguishably different",
+}
 
 
 def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> str:
@@ -309,8 +358,10 @@ def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: fl
         return f"{name_a} {g}; at m = {c['m']} both reach the target at the grid's first n"
     said = f"{c['level_bound']} " if c["level_bound"] else ""
     lv = c["level"]
-    return (f"{name_a} {g}; at m = {c['m']} it needs {said}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
-            f"the samples of {name_b} ({_LEVEL_SAID[c['level_word']]})")
+    return (
+        f"{name_a} {g}; at m = {c['m']} it needs {said}{lv[0]:.2f}x [{lv[1]:.2f}, {lv[2]:.2f}] "
+        f"the samples of {name_b} ({_LEVEL_SAID[c['level_word']]})"
+    )
 
 
 def flat_text(rows_by_task: dict) -> str:
@@ -338,8 +389,11 @@ def verdicts(input_dims, n_star, n_max: float, labels, module_counts, n_min: flo
     comparisons = [{"K": module_counts[k], **comparison(*args(k, i, j))} for k, i, j in pairs]
     lines = [f"K = {module_counts[k]}: {_compare(*args(k, i, j))}" for k, i, j in pairs]
     split = len(module_counts)
-    return {"lines": lines, "comparisons": comparisons,
-            "glue": {"rule_vs_random": "; ".join(lines[:split]) + ".", "modular_vs_mono": "; ".join(lines[split:]) + "."}}
+    return {
+        "lines": lines,
+        "comparisons": comparisons,
+        "glue": {"rule_vs_random": "; ".join(lines[:split]) + ".", "modular_vs_mono": "; ".join(lines[split:]) + "."},
+    }
 
 
 def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> dict:
@@ -371,8 +425,15 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
         parts = []
         for control, partner in pairs:
             for other in dict.fromkeys((rule, partner)):
-                args = (control, other, input_dims, n_star[labels.index(control)], n_star[labels.index(other)],
-                        n_sub[-1], n_sub[0])
+                args = (
+                    control,
+                    other,
+                    input_dims,
+                    n_star[labels.index(control)],
+                    n_star[labels.index(other)],
+                    n_sub[-1],
+                    n_sub[0],
+                )
                 parts.append(_compare(*args))
                 comparisons.append({"question": q.upper(), **comparison(*args)})
         lines += [f"{q.upper()}: {p}" for p in parts]
@@ -384,27 +445,36 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
     """Sentences for a chapter's summary, built from :func:`growth_rows` per task (``{K: rows}``),
     :func:`flat_text` and the controls' rows: ``headline``, ``summary_mono``, ``summary_modular``,
     ``summary_controls``."""
+
     def said(row):
         return f"{row['method']} {_short(row)}"
 
     per_task = {K: {r["method"]: r for r in rows} for K, rows in rows_by_task.items()}
     largest = max(per_task)
-    headline = (f"at K = {largest} the samples needed grow per added dimension by "
-                + "; ".join(said(r) for r in rows_by_task[largest])
-                + f" (growth and 95% interval). Flat in m by the intervals: {flat_text}")
-    mono = "; ".join(f"K = {K}: {_short(rows[methods.MONOLITHIC])}" for K, rows in per_task.items()
-                     if methods.MONOLITHIC in rows)
-    modular = "; ".join(f"K = {K}: " + ", ".join(said(r) for name, r in rows.items() if name != methods.MONOLITHIC)
-                        for K, rows in per_task.items())
+    headline = (
+        f"at K = {largest} the samples needed grow per added dimension by "
+        + "; ".join(said(r) for r in rows_by_task[largest])
+        + f" (growth and 95% interval). Flat in m by the intervals: {flat_text}"
+    )
+    mono = "; ".join(
+        f"K = {K}: {_short(rows[methods.MONOLITHIC])}" for K, rows in per_task.items() if methods.MONOLITHIC in rows
+    )
+    modular = "; ".join(
+        f"K = {K}: " + ", ".join(said(r) for name, r in rows.items() if name != methods.MONOLITHIC)
+        for K, rows in per_task.items()
+    )
     controls = "; ".join(said(r) for r in control_rows_ if r["method"] in methods.CONTROLS)
-    return {"headline": headline,
-            "summary_mono": f"The monolithic network's samples grow per dimension by {mono}.",
-            "summary_modular": f"The modular networks' growth per dimension: {modular}.",
-            "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}."}
+    return {
+        "headline": headline,
+        "summary_mono": f"The monolithic network's samples grow per dimension by {mono}.",
+        "summary_modular": f"The modular networks' growth per dimension: {modular}.",
+        "summary_controls": f"The controls at K = {control_task} (on their coarser grid): {controls}.",
+    }
 
 
-def learned_level_values(input_dims, n_star, n_max: float, labels, module_counts,
-                         n_min: float | None = None) -> list[dict]:
+def learned_level_values(
+    input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None
+) -> list[dict]:
     """For each task and each modular method whose projections are learned (not the oracle): its ``n*`` at the
     largest m as a multiple of the monolithic network's, geometric mean over seeds with its interval, and
     ``bound``: "at most" where the monolithic network never reaches the target there or the method reaches it
@@ -427,8 +497,14 @@ def learned_level_values(input_dims, n_star, n_max: float, labels, module_counts
 def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> str:
     """:func:`learned_level_values` as a sentence: ``"K = 2, <method>: at most 0.15x [0.11, 0.22]; ..."``."""
     values = learned_level_values(input_dims, n_star, n_max, labels, module_counts, n_min)
-    return "; ".join(f"K = {v['K']}, {v['method']}: {v['bound'] + ' ' if v['bound'] else ''}{v['mean']:.2f}x "
-                     f"[{v['low']:.2f}, {v['high']:.2f}]" for v in values) + "."
+    return (
+        "; ".join(
+            f"K = {v['K']}, {v['method']}: {v['bound'] + ' ' if v['bound'] else ''}{v['mean']:.2f}x "
+            f"[{v['low']:.2f}, {v['high']:.2f}]"
+            for v in values
+        )
+        + "."
+    )
 
 
 def _ratio_text(r: dict) -> str:
@@ -438,8 +514,9 @@ def _ratio_text(r: dict) -> str:
     return f"{sign}{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{note}"
 
 
-def flat_evidence(input_dims, n_star, censored, n_max: float, n_min: float, labels, module_counts,
-                  method: str = methods.ORACLE) -> str:
+def flat_evidence(
+    input_dims, n_star, censored, n_max: float, n_min: float, labels, module_counts, method: str = methods.ORACLE
+) -> str:
     """How flat ``method`` is, per task, in words: its growth line, the most its interval allows over the whole
     m range (an interval that contains 1 still allows growth), how many of its curves are censored, and its
     growth as a ratio of the monolithic network's (or, where that ratio rests on censored medians, the
@@ -451,10 +528,15 @@ def flat_evidence(input_dims, n_star, censored, n_max: float, n_min: float, labe
         rows = growth_rows(input_dims, n_star[k], n_max, labels, baseline=mono, n_min=n_min)
         row = rows[i]
         cens = int(np.sum(censored[k, i] != ""))
-        span = (f", at most {row['high'] ** (m[-1] - m[0]):.2f}x more samples from m = {int(m[0])} to "
-                f"{int(m[-1])}" if not (row["never"] or row["always"]) else "")
-        other = (f"its growth over the monolithic network's {_ratio_text(row['ratio'])}" if not row["ratio"]["censored"]
-                 else f"the monolithic network's {growth_line(rows[mono])}")
+        span = (
+            f", at most {row['high'] ** (m[-1] - m[0]):.2f}x more samples from m = {int(m[0])} to {int(m[-1])}"
+            if not (row["never"] or row["always"])
+            else ""
+        )
+        other = (
+            f"its growth over the monolithic network's {_ratio_text(row['ratio'])}"
+            if not row["ratio"]["censored"]
+            else f"the monolithic network's {growth_line(rows[mono])}"
+        )
         parts.append(f"K = {K}: {growth_line(row)}{span} ({cens} of {censored[k, i].size} curves censored); {other}")
     return "; ".join(parts) + "."
-

@@ -1,16 +1,29 @@
 """The read-outs of :mod:`modscale_lib.growth` as columns for :func:`modscale_lib.plotting.table` and as short
 phrases for a chapter's prose (:doc:`/book/sample_complexity`): one number format per column, the verdict in
 a word beside its interval, so that no verdict needs to be printed as a sentence."""
+
 import numpy as np
 
 __all__ = ["growth_reading", "growth_text", "growth_table", "comparison_table", "growth_phrase", "level_phrase"]
 
 #: A comparison's ``growth`` (:func:`modscale_lib.growth.comparison`) as a table cell.
-GROWTH_WORDS = {"never": "target never reached", "first": "reached at the first n", "slower": "slower",
-                "faster": "faster", "unordered": "not ordered (censored)", "alike": "alike"}
+GROWTH_WORDS = {
+    "never": "target never reached",
+    "first": "reached at the first n",
+    "slower": "slower",
+    "faster": "faster",
+    "unordered": "not ordered (censored)",
+    "alike": "alike",
+}
 #: A comparison's ``level_word`` as a table cell.
-LEVEL_WORDS = {"fewer": "fewer", "more": "more", "neither way": "a bound that orders neither",
-               "same": "alike", "neither": "neither reaches the target", "both": "both at the first n"}
+LEVEL_WORDS = {
+    "fewer": "fewer",
+    "more": "more",
+    "neither way": "a bound that orders neither",
+    "same": "alike",
+    "neither": "neither reaches the target",
+    "both": "both at the first n",
+}
 
 
 def _none(row: dict) -> bool:
@@ -24,8 +37,9 @@ def growth_reading(row: dict) -> str:
         return "target reached at no m"
     if _none(row):
         return "reached at the first n at every m"
-    return {"lower": "a lower bound", "upper": "an upper bound",
-            "mixed": "no bound (censored medians)"}.get(row.get("bound", ""), "measured")
+    return {"lower": "a lower bound", "upper": "an upper bound", "mixed": "no bound (censored medians)"}.get(
+        row.get("bound", ""), "measured"
+    )
 
 
 def growth_table(rows: list[dict], name: str = "method", flat: bool = True) -> dict:
@@ -33,10 +47,12 @@ def growth_table(rows: list[dict], name: str = "method", flat: bool = True) -> d
     dimension (a float, NaN where there is none), the 95% interval, what censoring makes of the growth
     (:func:`growth_reading`) and, if ``flat``, whether it is flat in m (nothing censored, the interval
     contains 1)."""
-    cols = {name: [r["method"] for r in rows],
-            "growth per dimension": [np.nan if _none(r) else float(r["estimate"]) for r in rows],
-            "95% interval": ["" if _none(r) else f"[{r['low']:.3f}, {r['high']:.3f}]" for r in rows],
-            "what it is": [growth_reading(r) for r in rows]}
+    cols = {
+        name: [r["method"] for r in rows],
+        "growth per dimension": [np.nan if _none(r) else float(r["estimate"]) for r in rows],
+        "95% interval": ["" if _none(r) else f"[{r['low']:.3f}, {r['high']:.3f}]" for r in rows],
+        "what it is": [growth_reading(r) for r in rows],
+    }
     if flat:
         cols["flat in $m$"] = [bool(r.get("flat")) for r in rows]
     return cols
@@ -62,10 +78,14 @@ def comparison_table(comparisons: list[dict], first: str | None = None) -> dict:
     cols["method"] = [c["method"] for c in comparisons]
     if len({c["against"] for c in comparisons}) > 1:
         cols["against"] = [c["against"] for c in comparisons]
-    cols.update({"ratio of growths [95% CI]": [c["ratio_text"] for c in comparisons],
-                 "growth": [GROWTH_WORDS[c["growth"]] for c in comparisons],
-                 f"samples at {top}, as a multiple [95% CI]": [_level_cell(c) for c in comparisons],
-                 "samples": [LEVEL_WORDS[c["level_word"]] for c in comparisons]})
+    cols.update(
+        {
+            "ratio of growths [95% CI]": [c["ratio_text"] for c in comparisons],
+            "growth": [GROWTH_WORDS[c["growth"]] for c in comparisons],
+            f"samples at {top}, as a multiple [95% CI]": [_level_cell(c) for c in comparisons],
+            "samples": [LEVEL_WORDS[c["level_word"]] for c in comparisons],
+        }
+    )
     return cols
 
 
@@ -73,10 +93,14 @@ def growth_phrase(c: dict) -> str:
     """A comparison's growth as the verb of a sentence about its method: ``"grows faster than"`` the other,
     ``"grows more slowly than"``, ``"grows like"``, ``"is not ordered (its ratio rests on censored medians)
     against"``; or, where the method has no growth, what it does instead, ending in ``"unlike"``."""
-    return {"never": "never reaches the target on the grid, unlike", "first": "reaches the target at the "
-            "grid's first n at every m, unlike", "slower": "grows more slowly than", "faster": "grows faster than",
-            "unordered": "is not ordered (the ratio rests on censored medians) against",
-            "alike": "grows, within the interval, like"}[c["growth"]]
+    return {
+        "never": "never reaches the target on the grid, unlike",
+        "first": "reaches the target at the grid's first n at every m, unlike",
+        "slower": "grows more slowly than",
+        "faster": "grows faster than",
+        "unordered": "is not ordered (the ratio rests on censored medians) against",
+        "alike": "grows, within the interval, like",
+    }[c["growth"]]
 
 
 def level_phrase(c: dict) -> str:
@@ -85,12 +109,14 @@ def level_phrase(c: dict) -> str:
     of"``, ``"a bounded number of samples that orders it neither way against"``, or, where both medians are
     censored at one end, ``"more samples than the grid holds, as does"`` or ``"no more than the grid's first n
     samples, as does"``."""
-    return {"fewer": "fewer samples than", "more": "more samples than",
-            "same": "a number of samples not distinguishable from that of",
-            "neither way": "a bounded number of samples that orders it neither way against",
-            "neither": "more samples than the grid holds, as does",
-            "both": "no more than the grid's first n samples, as does"
-            }[c["level_word"]]
+    return {
+        "fewer": "fewer samples than",
+        "more": "more samples than",
+        "same": "a number of samples not distinguishable from that of",
+        "neither way": "a bounded number of samples that orders it neither way against",
+        "neither": "more samples than the grid holds, as does",
+        "both": "no more than the grid's first n samples, as does",
+    }[c["level_word"]]
 
 
 def growth_text(row: dict) -> str:

@@ -1,24 +1,35 @@
 """Kernels of a module network at initialisation on projected inputs ``z`` (B, b), for the learning rule.
 
-Each returns a (B, B) matrix (or, ``_cross_kernel``, the kernel between all points and a subset),
+Each returns a (B, B) matrix (or, ``cross_kernel``, the kernel between all points and a subset),
 normalised so that its mean diagonal is about 1. Re-exported by :mod:`modscale_lib.learning_rule`.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import validation
+from . import core
 from .networks import BatchedMLP
 
-__all__ = ["KERNELS", "ModuleAtInit", "feature_kernel", "ntk_kernel", "rbf_kernel"]
+__all__ = [
+    "KERNELS",
+    "ModuleAtInit",
+    "feature_kernel",
+    "ntk_kernel",
+    "rbf_kernel",
+    "kernel_matrix",
+    "cross_kernel",
+    "as_float_tensor",
+]
 
 
 KERNELS = ("features", "ntk", "rbf")
 
 
-def _tensor(value, name: str, ndim=None) -> torch.Tensor:
-    """A float tensor from a tensor (kept, with its graph) or an array (validated, as float32)."""
+def as_float_tensor(value, name: str, ndim=None) -> torch.Tensor:
+    """``value`` as a float tensor, ``name`` naming it in errors: a float tensor from a tensor (kept, with its
+    graph) or an array (validated, as float32)."""
     if torch.is_tensor(value):
         if value.dtype == torch.bool or value.is_complex():
             raise TypeError(f"{name} must be a real-valued tensor, got dtype {value.dtype}")
@@ -29,7 +40,7 @@ def _tensor(value, name: str, ndim=None) -> torch.Tensor:
         if not bool(torch.all(torch.isfinite(value.detach()))):
             raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
         return value
-    return torch.as_tensor(validation.array(value, name, ndim=ndim, dtype=np.float32))
+    return torch.as_tensor(core.array(value, name, ndim=ndim, dtype=np.float32))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -39,13 +50,13 @@ class ModuleAtInit:
     """A module network at initialisation (``b -> width -> width -> 1``), whose kernels the rule uses."""
 
     def __init__(self, module_dim: int, width: int, depth: int, seed: int):
-        self.net = BatchedMLP(1, module_dim, width, depth, 1, seeds=[validation.seed(seed)], stream=2)
+        self.net = BatchedMLP(1, module_dim, width, depth, 1, seeds=[core.seed(seed)], stream=2)
         for p in self.net.parameters():
             p.requires_grad_(False)
 
     def features(self, z: torch.Tensor) -> torch.Tensor:
         """Last hidden layer's activations, (B, width)."""
-        z = _tensor(z, "z", ndim=2)
+        z = as_float_tensor(z, "z", ndim=2)
         if z.shape[1] != self.net.in_dim:
             raise ValueError(f"z must have shape (B, {self.net.in_dim}), got {tuple(z.shape)}")
         h = z[None]
@@ -71,10 +82,10 @@ def ntk_kernel(z: torch.Tensor, module: ModuleAtInit) -> torch.Tensor:
     sensitivities and ``a`` the layer's input. Divided by the width.
     """
     _check_module(module)
-    z = _tensor(z, "z", ndim=2)
+    z = as_float_tensor(z, "z", ndim=2)
     if z.shape[1] != module.net.in_dim:
         raise ValueError(f"z must have shape (B, {module.net.in_dim}), got {tuple(z.shape)}")
-    validation.check_size(z.shape[0] ** 2, "z's rows squared (the kernel matrix)")
+    core.check_size(z.shape[0] ** 2, "z's rows squared (the kernel matrix)")
     Ws, bs = list(module.net.weights), list(module.net.biases)
     acts, pre = [z], []
     h = z
@@ -84,9 +95,9 @@ def ntk_kernel(z: torch.Tensor, module: ModuleAtInit) -> torch.Tensor:
         h = torch.relu(s)
         acts.append(h)
     K = acts[-1] @ acts[-1].T + 1.0
-    delta = Ws[-1][0].T.expand(z.shape[0], -1)            # d out / d h_last, (B, width)
+    delta = Ws[-1][0].T.expand(z.shape[0], -1)  # d out / d h_last, (B, width)
     for layer in reversed(range(module.net.depth)):
-        delta = delta * (pre[layer] > 0)                     # d out / d pre-activation of this layer
+        delta = delta * (pre[layer] > 0)  # d out / d pre-activation of this layer
         K = K + (delta @ delta.T) * (acts[layer] @ acts[layer].T + 1.0)
         if layer > 0:
             delta = delta @ Ws[layer][0].T
@@ -95,26 +106,29 @@ def ntk_kernel(z: torch.Tensor, module: ModuleAtInit) -> torch.Tensor:
 
 def rbf_kernel(z: torch.Tensor, bandwidth: float | None = None) -> torch.Tensor:
     """``exp(-|z_i - z_j|^2 / (2 h^2))`` with ``h`` the median pairwise distance (the median heuristic)."""
-    z = _tensor(z, "z", ndim=2)
+    z = as_float_tensor(z, "z", ndim=2)
     if z.shape[0] < 2 and bandwidth is None:
         raise ValueError(f"z must have at least 2 rows for the median heuristic, got {z.shape[0]}")
-    validation.check_size(z.shape[0] ** 2, "z's rows squared (the kernel matrix)")
+    core.check_size(z.shape[0] ** 2, "z's rows squared (the kernel matrix)")
     if bandwidth is not None:
-        bandwidth = validation.real(bandwidth, "bandwidth", low=0.0, low_open=True)
+        bandwidth = core.real(bandwidth, "bandwidth", low=0.0, low_open=True)
     d2 = torch.cdist(z, z).pow(2)
     if bandwidth is None:
         off = d2[~torch.eye(z.shape[0], dtype=torch.bool, device=z.device)]
         bandwidth = float(torch.sqrt(torch.median(off.detach())).clamp_min(1e-6))
-    return torch.exp(-d2 / (2 * bandwidth ** 2))
+    return torch.exp(-d2 / (2 * bandwidth**2))
 
 
 def _check_module(module) -> None:
     if not isinstance(module, ModuleAtInit):
-        raise TypeError(f"module must be a ModuleAtInit (the module network at initialisation), got "
-                        f"{type(module).__name__}")
+        raise TypeError(
+            f"module must be a ModuleAtInit (the module network at initialisation), got {type(module).__name__}"
+        )
 
 
-def _kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
+def kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
+    """The named ``kernel`` (one of ``KERNELS``) on the points ``z`` (B, b), (B, B); ``module`` the
+    :class:`ModuleAtInit` that the feature and NTK kernels read."""
     if kernel == "features":
         return feature_kernel(z, module)
     if kernel == "ntk":
@@ -122,7 +136,7 @@ def _kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
     return rbf_kernel(z)
 
 
-def _cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> torch.Tensor:
+def cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> torch.Tensor:
     """The kernel between all points ``z`` and a subset ``zs``, (n, s)."""
     if kernel == "features":
         return module.features(z) @ module.features(zs).T / module.net.width
@@ -130,10 +144,10 @@ def _cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> tor
         d2 = torch.cdist(zs, zs).pow(2)
         off = d2[~torch.eye(zs.shape[0], dtype=torch.bool)]
         h = float(torch.sqrt(torch.median(off)).clamp_min(1e-6))
-        return torch.exp(-torch.cdist(z, zs).pow(2) / (2 * h ** 2))
+        return torch.exp(-torch.cdist(z, zs).pow(2) / (2 * h**2))
     out = []
     for start in range(0, z.shape[0], 2048):  # the NTK between blocks, from the joint matrix
-        block = torch.cat([z[start:start + 2048], zs])
+        block = torch.cat([z[start : start + 2048], zs])
         K = ntk_kernel(block, module)
-        out.append(K[: min(2048, z.shape[0] - start), -zs.shape[0]:])
+        out.append(K[: min(2048, z.shape[0] - start), -zs.shape[0] :])
     return torch.cat(out)

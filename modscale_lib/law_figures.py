@@ -1,5 +1,6 @@
 """The figures of the chapter *Exponential or polynomial?* (:doc:`/book/scaling_law`), in the book's style
 (:mod:`modscale_lib.plotting`): the samples needed against the input dimension, with both laws drawn."""
+
 from __future__ import annotations
 
 import matplotlib as mpl
@@ -18,7 +19,7 @@ def _line(ax, m, law: str, fit, colour: str) -> None:
     ax.plot(grid, y, "-" if law == "power" else "--", color=colour, lw=1.2, alpha=0.9)
 
 
-def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range=(8, 2 ** 16), columns: int = 3):
+def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range=(8, 2**16), columns: int = 3):
     """``n*`` against ``m`` on log-log axes, one panel per task (``titles``).
 
     input_dims : (D,). n_star, censoring : (panel, method, D, seed), as
@@ -40,8 +41,14 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
             if not ran.any():
                 continue
             seeds = np.where(cens == "missing", np.nan, n)
-            ax.plot(np.repeat(m, n.shape[-1]).reshape(n.shape)[ran].ravel(), seeds[ran].ravel(), ".",
-                    color=colour, ms=2, alpha=0.3)
+            ax.plot(
+                np.repeat(m, n.shape[-1]).reshape(n.shape)[ran].ravel(),
+                seeds[ran].ravel(),
+                ".",
+                color=colour,
+                ms=2,
+                alpha=0.3,
+            )
             med, flag = median_n_star(n, cens)
             shown = np.where(flag == "above", float(n_range[1]), med)
             ax.plot(m[ran], shown[ran], "-", color=colour, lw=0.6, alpha=0.5)
@@ -50,8 +57,13 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
             ax.plot(m[ran & ~solid], shown[ran & ~solid], "o", mfc="white", color=colour, ms=5)
             for law, fit in ((fits or {}).get(k, {}).get(i) or {}).items():
                 _line(ax, m[ran], law, fit, colour)
-        ax.set(xscale="log", yscale="log", xlabel="input dimension m", title=title, ylim=(n_range[0] / 1.5,
-                                                                                             n_range[1] * 1.5))
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="input dimension m",
+            title=title,
+            ylim=(n_range[0] / 1.5, n_range[1] * 1.5),
+        )
         ax.set_xticks(m, [str(int(v)) for v in m])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     for row in axes:
@@ -59,7 +71,7 @@ def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range
     handles, names = axes[0, 0].get_legend_handles_labels()
     handles += [mpl.lines.Line2D([], [], color="#555555", ls=ls, lw=1.2) for ls in ("-", "--")]
     names += ["power-law fit", "exponential fit"]
-    spare = axes.ravel()[len(titles):]
+    spare = axes.ravel()[len(titles) :]
     if spare.size:
         spare[0].set_visible(True)
         spare[0].axis("off")

@@ -4,20 +4,40 @@ bracketing search, the inputs of the law decision, how the networks stopped, and
 Values and tables only: the fits of the two laws, their intervals and the verdict are
 :mod:`modscale_lib.laws`' (:func:`decisions` calls them); nothing here fits or resamples. Numpy only.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from . import brackets, laws, methods, validation
+from . import brackets, core, laws, methods
 
-__all__ = ["samples_needed", "law_inputs", "law_line", "short_label", "stopping_summary", "choice_shares",
-           "median_n_star",
-           "cpu_minutes", "visits_per_seed", "regime_of", "family_of", "theory_table", "verdict_list", "interval",
-           "decisions", "seed_sd",
-           "growth_inputs", "ratio_text", "paired_contrast",
-           "agreement", "jump_bound", "task_title", "by_task"]
+__all__ = [
+    "samples_needed",
+    "law_inputs",
+    "law_line",
+    "short_label",
+    "stopping_summary",
+    "choice_shares",
+    "median_n_star",
+    "cpu_minutes",
+    "visits_per_seed",
+    "regime_of",
+    "family_of",
+    "theory_table",
+    "verdict_list",
+    "interval",
+    "decisions",
+    "seed_sd",
+    "growth_inputs",
+    "ratio_text",
+    "paired_contrast",
+    "agreement",
+    "jump_bound",
+    "task_title",
+    "by_task",
+]
 
 #: The task family of :func:`modscale_lib.laws.predictions` for each task kind of the study.
 FAMILIES = {"sine": "sine", "he1": "He_1", "he2": "He_2", "he3": "He_3", "bump_ridge": "nonseparable"}
@@ -43,16 +63,19 @@ def regime_of(label: str) -> str:
     """The regime of ``laws.REGIMES`` that a method of the study belongs to: random features
     are a kernel method, the MLP is trained by gradient descent, modular networks that learn their projections
     must find a subspace, the oracle is given it."""
-    methods.rule_variant(label)                       # validates
-    return {methods.RANDOM_FEATURES: "kernels and random features", methods.MONOLITHIC: "online gradient training",
-            methods.ORACLE: "frozen oracle"}.get(label, "learned projections")
+    methods.rule_variant(label)  # validates
+    return {
+        methods.RANDOM_FEATURES: "kernels and random features",
+        methods.MONOLITHIC: "online gradient training",
+        methods.ORACLE: "frozen oracle",
+    }.get(label, "learned projections")
 
 
 def samples_needed(res, cfg, target: float) -> tuple[np.ndarray, np.ndarray]:
     """``n*`` and its censoring (:data:`modscale_lib.brackets.CENSORING`) of every (task, method, m, seed) of a
     stored ``scaling_law_sweep`` result at ``target`` (a fraction of ``Var(y) = 1``), read from the visits.
     Where a method did not run at an ``m``, or its visits do not bracket ``target``, ``"missing"``."""
-    target = validation.real(target, "target", low=0.0, low_open=True)
+    target = core.real(target, "target", low=0.0, low_open=True)
     return brackets.crossings(res["index"], res["test_loss"], target, cfg.i_min, cfg.i_max)
 
 
@@ -62,8 +85,8 @@ def law_inputs(input_dims, n_star, censoring) -> tuple[np.ndarray, np.ndarray, n
 
     input_dims : (D,). n_star, censoring : (D, S) as :func:`samples_needed` gives them for one task and method.
     """
-    m = validation.array(input_dims, "input_dims", ndim=1)
-    n = validation.array(n_star, "n_star", ndim=2, finite=False)
+    m = core.array(input_dims, "input_dims", ndim=1)
+    n = core.array(n_star, "n_star", ndim=2, finite=False)
     cens = np.asarray(censoring, dtype=object)
     if n.shape != cens.shape or n.shape[0] != m.size:
         raise ValueError(f"n_star and censoring must both be (D = {m.size}, S), got {n.shape} and {cens.shape}")
@@ -82,13 +105,14 @@ def law_line(decision: dict) -> str:
     :func:`modscale_lib.laws.decide_law` (its power-law exponent ``alpha``; an end that does not hold, where
     the fit rests on censored values, is printed as ``inf``)."""
     a, conf = decision["alpha"], decision.get("confidence", 0.95)
-    return (f"law {decision['law']}: exponent {_number(a['estimate'])} [{conf:.0%} CI {_number(a['low'])}, "
-            f"{_number(a['high'])}]")
+    return (
+        f"law {decision['law']}: exponent {_number(a['estimate'])} [{conf:.0%} CI {_number(a['low'])}, "
+        f"{_number(a['high'])}]"
+    )
 
 
 #: Short names of the learners, so that a verdict line fits the page without wrapping.
-_SHORT = {methods.MONOLITHIC: "MLP", methods.RANDOM_FEATURES: "RF", methods.RANDOM: "random",
-          methods.ORACLE: "oracle"}
+_SHORT = {methods.MONOLITHIC: "MLP", methods.RANDOM_FEATURES: "RF", methods.RANDOM: "random", methods.ORACLE: "oracle"}
 
 
 def short_label(label: str) -> str:
@@ -106,14 +130,21 @@ def median_n_star(n_star, censoring) -> tuple[np.ndarray, np.ndarray]:
     half of the seeds or more are censored above (the median is then a lower bound), ``"below"`` likewise,
     ``"missing"`` where fewer than two seeds were measured, ``""`` otherwise. Entries censored above count as
     infinite, below as the grid's first ``n``."""
-    n = validation.array(n_star, "n_star", finite=False)
+    n = core.array(n_star, "n_star", finite=False)
     cens = np.asarray(censoring, dtype=object)
     value = np.where(cens == "above", np.inf, np.where(cens == "missing", np.nan, n))
     used = np.sum(cens != "missing", axis=-1)
     med = np.full(used.shape, np.nan)
     med[used >= 2] = np.nanmedian(value[used >= 2], axis=-1)
-    flag = np.where(used < 2, "missing", np.where(np.mean(cens == "above", axis=-1) >= 0.5, "above",
-                                                   np.where(np.mean(cens == "below", axis=-1) >= 0.5, "below", "")))
+    flag = np.where(
+        used < 2,
+        "missing",
+        np.where(
+            np.mean(cens == "above", axis=-1) >= 0.5,
+            "above",
+            np.where(np.mean(cens == "below", axis=-1) >= 0.5, "below", ""),
+        ),
+    )
     return med, flag.astype(object)
 
 
@@ -133,8 +164,10 @@ def stopping_summary(res, cfg) -> dict:
         if not mask.any():
             continue
         best, steps = np.asarray(res["best_step"])[:, b][mask], np.asarray(res["steps"])[:, b][mask]
-        for k, v in zip(cols, (label, int(mask.sum()), float(np.mean(best < steps)),
-                               float(np.mean(steps > cfg.steps)), int(steps.max()))):
+        for k, v in zip(
+            cols,
+            (label, int(mask.sum()), float(np.mean(best < steps)), float(np.mean(steps > cfg.steps)), int(steps.max())),
+        ):
             cols[k].append(v)
     return cols
 
@@ -164,6 +197,7 @@ def visits_per_seed(res) -> np.ndarray:
 def interval(q: dict, fmt: str = ".2f") -> str:
     """``"<estimate> [<low>, <high>]"`` of a fitted quantity of :mod:`modscale_lib.laws` (an end that does not
     hold, where the fit is a bound, as ``inf``)."""
+
     def num(x):
         return _number(x) if math.isinf(x) else format(x, fmt)
 
@@ -180,8 +214,20 @@ def theory_table(decisions: dict, predictions: dict) -> dict:
     (:func:`agreement`)."""
     rows = list(zip(*predictions.values()))
     keys = list(predictions)
-    cols = {k: [] for k in ("task", "method", "verdict", "alpha [95% CI]", "regime", "predicted", "over the range",
-                            "basis", "prediction and interval")}
+    cols = {
+        k: []
+        for k in (
+            "task",
+            "method",
+            "verdict",
+            "alpha [95% CI]",
+            "regime",
+            "predicted",
+            "over the range",
+            "basis",
+            "prediction and interval",
+        )
+    }
     for (task, label), d in decisions.items():
         regime = regime_of(label)
         match = [dict(zip(keys, r)) for r in rows if r[0] == family_of(task) and r[1] == regime]
@@ -189,8 +235,17 @@ def theory_table(decisions: dict, predictions: dict) -> dict:
             raise ValueError(f"predictions holds no row for {family_of(task)!r} in the regime {regime!r}")
         p = match[0]
         law = p["law"] if p["law"] != "power" else f"m^{'>=' if p['bound'] else ''}{p['exponent']:g}"
-        values = (task, label, d["law"], interval(d["alpha"]), regime, law, p["exponent over the range"], p["basis"],
-                  agreement(d, p))
+        values = (
+            task,
+            label,
+            d["law"],
+            interval(d["alpha"]),
+            regime,
+            law,
+            p["exponent over the range"],
+            p["basis"],
+            agreement(d, p),
+        )
         for k, v in zip(cols, values):
             cols[k].append(v)
     return cols
@@ -215,8 +270,9 @@ def agreement(decision: dict, prediction: dict) -> str:
 def verdict_list(decisions: dict, label: str) -> str:
     """``"power on sine:2 (alpha 1.05 [0.90, 1.20]); undecided on he3:2 (...)"``: one method's verdicts over the
     tasks of ``decisions`` (``{(task, method label): decision}``), ``"not measured"`` if it has none."""
-    parts = [f"{d['law']} on {task} (alpha {interval(d['alpha'])})" for (task, lab), d in decisions.items()
-             if lab == label]
+    parts = [
+        f"{d['law']} on {task} (alpha {interval(d['alpha'])})" for (task, lab), d in decisions.items() if lab == label
+    ]
     return "; ".join(parts) if parts else "not measured"
 
 
@@ -238,9 +294,10 @@ def decisions(studies: dict, target: float, **kwargs) -> tuple[dict, dict]:
                     continue
                 out[task, label] = laws.decide_law(m, log_n, codes, **kwargs)
                 fits = {law: laws.fit_law(m, log_n, codes, law=law, **kwargs) for law in ("power", "exponential")}
-                if all(f["exponent"]["bound"] == "" for f in fits.values()):   # a fit on bounds draws no line
-                    lines[task, label] = {law: (f["intercept"]["estimate"], f["exponent"]["estimate"])
-                                          for law, f in fits.items()}
+                if all(f["exponent"]["bound"] == "" for f in fits.values()):  # a fit on bounds draws no line
+                    lines[task, label] = {
+                        law: (f["intercept"]["estimate"], f["exponent"]["estimate"]) for law, f in fits.items()
+                    }
     return out, lines
 
 
@@ -248,7 +305,7 @@ def seed_sd(n_star, censoring, min_seeds: int = 3) -> float:
     """The median over groups (every leading index) of the standard deviation over seeds (last axis) of
     ``log n*``, from the measured entries of groups with at least ``min_seeds`` of them: the scatter to
     simulate the law test at (:func:`modscale_lib.laws.coverage`)."""
-    n = validation.array(n_star, "n_star", finite=False)
+    n = core.array(n_star, "n_star", finite=False)
     cens = np.asarray(censoring, dtype=object)
     sds = []
     for idx in np.ndindex(n.shape[:-1]):
@@ -263,7 +320,7 @@ def seed_sd(n_star, censoring, min_seeds: int = 3) -> float:
 def growth_inputs(n_star, censoring) -> np.ndarray:
     """``n*`` in the convention of :mod:`modscale_lib.growth` (``inf`` where the target was not reached, NaN
     where not measured): for the growth per dimension of {doc}`/book/sample_complexity`."""
-    n = validation.array(n_star, "n_star", finite=False)
+    n = core.array(n_star, "n_star", finite=False)
     cens = np.asarray(censoring, dtype=object)
     if cens.shape != n.shape:
         raise ValueError(f"censoring must have the shape of n_star {n.shape}, got {cens.shape}")
@@ -305,24 +362,33 @@ def paired_contrast(studies: dict, target: float, label_a: str, label_b: str) ->
     a, b = labels.index(label_a), labels.index(label_b)
     m_grid = np.asarray(next(iter(studies.values()))[0].m_grid, dtype=float)
     for t, task in enumerate(tasks):
-        ran = [c for c in range(m_grid.size) if np.any(cens[t, a, c] != "missing")
-               and np.any(cens[t, b, c] != "missing")]
+        ran = [
+            c for c in range(m_grid.size) if np.any(cens[t, a, c] != "missing") and np.any(cens[t, b, c] != "missing")
+        ]
         ok = np.all((cens[t, a][ran] == "") & (cens[t, b][ran] == ""), axis=0)
         if ok.sum() < 2 or len(ran) < 2:
             continue
         m = m_grid[ran]
-        log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T         # (seeds, m)
+        log_ratio = np.log(n_star[t, a][ran][:, ok] / n_star[t, b][ran][:, ok]).T  # (seeds, m)
         slope = laws.slope_ci(np.log(m), log_ratio)
         level = laws.mean_ci(log_ratio[:, -1])
-        top = ran[(len(ran) - 1) // 2:]
+        top = ran[(len(ran) - 1) // 2 :]
         ok_top = np.all((cens[t, a][top] == "") & (cens[t, b][top] == ""), axis=0)
         upper = None
         if ok_top.sum() >= 2 and len(top) >= 2 and len(top) < len(ran):
             log_top = np.log(n_star[t, a][top][:, ok_top] / n_star[t, b][top][:, ok_top]).T
-            upper = {"seeds": int(ok_top.sum()), "m": m_grid[top],
-                     "exponent_difference": laws.slope_ci(np.log(m_grid[top]), log_top)}
-        out[task] = {"seeds": int(ok.sum()), "m": m, "exponent_difference": slope,
-                     "level_ratio": tuple(float(np.exp(v)) for v in level), "upper": upper}
+            upper = {
+                "seeds": int(ok_top.sum()),
+                "m": m_grid[top],
+                "exponent_difference": laws.slope_ci(np.log(m_grid[top]), log_top),
+            }
+        out[task] = {
+            "seeds": int(ok.sum()),
+            "m": m,
+            "exponent_difference": slope,
+            "level_ratio": tuple(float(np.exp(v)) for v in level),
+            "upper": upper,
+        }
     return out
 
 
@@ -332,7 +398,7 @@ def jump_bound(input_dims, n_star, censoring, n_max: float) -> tuple[float, floa
     ``(m0, m1, slope bound)`` at the first such step, or None. n_star, censoring : (D, S) of one task and
     learner."""
     med, flag = median_n_star(n_star, censoring)
-    m = validation.array(input_dims, "input_dims", ndim=1)
+    m = core.array(input_dims, "input_dims", ndim=1)
     for c in range(m.size - 1):
         if flag[c] == "" and flag[c + 1] == "above":
             return float(m[c]), float(m[c + 1]), float(np.log(n_max / med[c]) / np.log(m[c + 1] / m[c]))
@@ -350,7 +416,7 @@ def by_task(studies: dict, target: float) -> tuple[list, list, np.ndarray, np.nd
         raise ValueError(f"the results must share m_grid and seeds to be drawn together, got {sorted(grids)}")
     tasks = list(dict.fromkeys(t for c, _ in results for t in c.tasks))
     labels = list(dict.fromkeys(lab for _, r in results for lab in r["method_labels"]))
-    (m_grid, seeds), = grids
+    ((m_grid, seeds),) = grids
     n_star = np.full((len(tasks), len(labels), len(m_grid), len(seeds)), np.nan)
     cens = np.full(n_star.shape, "missing", dtype=object)
     for cfg, res in results:

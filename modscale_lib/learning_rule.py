@@ -46,6 +46,7 @@ Variants of :func:`find_module_projections`:
     ``"backfit"`` for ``b = 1``; the chapter "Modules of more than one dimension" measured the fast variant against
     both on every stored task before the default moved. Stored results name their variant, so none changed.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,22 +54,54 @@ import math
 import numpy as np
 import torch
 
-from . import validation
+from . import core
+from .core import single_thread, single_threaded, torch_generator  # noqa: F401 (single_thread is public here)
+from .kernels import (
+    KERNELS,
+    ModuleAtInit,
+    as_float_tensor,
+    cross_kernel,
+    feature_kernel,
+    kernel_matrix,  # noqa: F401
+    ntk_kernel,
+    rbf_kernel,
+)
 from .methods import RULE_VARIANTS
-from .kernels import (KERNELS, ModuleAtInit, _cross_kernel, _kernel_matrix, _tensor,  # noqa: F401
-                      feature_kernel, ntk_kernel, rbf_kernel)
 from .spans import moment_span  # noqa: F401 (public here too: the rule's first step)
-from .seeding import _single_threaded, single_thread, torch_generator  # noqa: F401 (single_thread is public here)
 
-__all__ = ["kernel_objective", "feature_kernel", "rbf_kernel", "ntk_kernel", "find_module_projections",
-           "KERNELS", "VARIANTS", "DEFAULTS", "KernelNotPositiveDefiniteError", "orthonormalise", "moment_span",
-           "ModuleAtInit", "single_thread", "AUTO", "resolve_variant", "RuleDivergedError"]
+__all__ = [
+    "kernel_objective",
+    "feature_kernel",
+    "rbf_kernel",
+    "ntk_kernel",
+    "find_module_projections",
+    "KERNELS",
+    "VARIANTS",
+    "DEFAULTS",
+    "KernelNotPositiveDefiniteError",
+    "orthonormalise",
+    "moment_span",
+    "ModuleAtInit",
+    "single_thread",
+    "AUTO",
+    "resolve_variant",
+    "RuleDivergedError",
+]
 
 VARIANTS = RULE_VARIANTS
 AUTO = "auto"  # newton for one target column and K b <= m, backfit otherwise (see resolve_variant)
 #: The rule's settings, written once (find_module_projections's defaults, which experiments refer to).
-DEFAULTS = {"variant": "auto", "kernel": "features", "steps": 300, "lr": 0.05, "batch_size": 512,
-            "ridge": 1e-2, "width": 256, "depth": 1, "refine_passes": 2}
+DEFAULTS = {
+    "variant": "auto",
+    "kernel": "features",
+    "steps": 300,
+    "lr": 0.05,
+    "batch_size": 512,
+    "ridge": 1e-2,
+    "width": 256,
+    "depth": 1,
+    "refine_passes": 2,
+}
 
 
 class KernelNotPositiveDefiniteError(np.linalg.LinAlgError):
@@ -82,7 +115,7 @@ def orthonormalise(A: torch.Tensor) -> torch.Tensor:
     ``ValueError``: its orthonormal factor would be arbitrary). Differentiable. A numpy array is accepted (as
     float32).
     """
-    A = _tensor(A, "A")
+    A = as_float_tensor(A, "A")
     if A.dim() < 2 or A.shape[-1] > A.shape[-2] or A.shape[-1] < 1:
         raise ValueError(f"A must have shape (..., m, b) with 1 <= b <= m, got {tuple(A.shape)}")
     Q, R = torch.linalg.qr(A)
@@ -90,15 +123,24 @@ def orthonormalise(A: torch.Tensor) -> torch.Tensor:
     scale = torch.linalg.matrix_norm(A.detach()).clamp_min(torch.finfo(A.dtype).tiny)
     if bool(torch.any(diag <= 10 * torch.finfo(A.dtype).eps * scale[..., None])):
         # a zero or rank-deficient A has no unique orthonormal factor: QR would return an arbitrary one
-        raise ValueError(f"A must have linearly independent columns (shape {tuple(A.shape)}); a column is zero "
-                         "or a combination of the others")
+        raise ValueError(
+            f"A must have linearly independent columns (shape {tuple(A.shape)}); a column is zero "
+            "or a combination of the others"
+        )
     signs = torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))
     signs = torch.where(signs == 0, torch.ones_like(signs), signs)
     return Q * signs[..., None, :]
 
 
-def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="features", ridge: float = 1e-3,
-                     module=None, normalise: bool = False) -> torch.Tensor:
+def kernel_objective(
+    U: torch.Tensor,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    kernel="features",
+    ridge: float = 1e-3,
+    module=None,
+    normalise: bool = False,
+) -> torch.Tensor:
     """``tr(Y^T (K_U + ridge*I)^(-1) Y) / B``: the squared norm a module reading ``U^T x`` needs to fit ``y``.
 
     Parameters
@@ -115,17 +157,19 @@ def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="
     ------
     KernelNotPositiveDefiniteError : when ``K_U + ridge*I`` has no Cholesky factor.
     """
-    ridge = validation.real(ridge, "ridge", low=0.0, low_open=True)
-    normalise = validation.boolean(normalise, "normalise")
+    ridge = core.real(ridge, "ridge", low=0.0, low_open=True)
+    normalise = core.boolean(normalise, "normalise")
     if not callable(kernel):
-        kernel = validation.choice(kernel, "kernel", KERNELS)
-    U, X, y = _tensor(U, "U", ndim=2), _tensor(X, "X", ndim=2), _tensor(y, "y", ndim=(1, 2))
+        kernel = core.choice(kernel, "kernel", KERNELS)
+    U, X, y = as_float_tensor(U, "U", ndim=2), as_float_tensor(X, "X", ndim=2), as_float_tensor(y, "y", ndim=(1, 2))
     if U.shape[0] != X.shape[1] or X.shape[0] != y.shape[0] or X.shape[0] < 1:
-        raise ValueError(f"U must be (m, b), X (B, m) and y (B,) or (B, d) with B >= 1, got {tuple(U.shape)}, "
-                         f"{tuple(X.shape)} and {tuple(y.shape)}")
-    validation.check_size(X.shape[0] ** 2, "X's rows squared (the kernel matrix)")
+        raise ValueError(
+            f"U must be (m, b), X (B, m) and y (B,) or (B, d) with B >= 1, got {tuple(U.shape)}, "
+            f"{tuple(X.shape)} and {tuple(y.shape)}"
+        )
+    core.check_size(X.shape[0] ** 2, "X's rows squared (the kernel matrix)")
     z = X @ U
-    K = kernel(z) if callable(kernel) else _kernel_matrix(kernel, z, module)
+    K = kernel(z) if callable(kernel) else kernel_matrix(kernel, z, module)
     if normalise:
         K = K / K.diagonal().mean().clamp_min(1e-12)
     Y = y[:, None] if y.dim() == 1 else y
@@ -133,8 +177,10 @@ def kernel_objective(U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, kernel="
     with torch.no_grad():
         L, info = torch.linalg.cholesky_ex(K + ridge * eye)
         if int(info) != 0:
-            raise KernelNotPositiveDefiniteError(f"the kernel matrix plus ridge {ridge:g} is not positive definite "
-                                                 f"(Cholesky failed at column {int(info)}); increase ridge")
+            raise KernelNotPositiveDefiniteError(
+                f"the kernel matrix plus ridge {ridge:g} is not positive definite "
+                f"(Cholesky failed at column {int(info)}); increase ridge"
+            )
         alpha = torch.cholesky_solve(Y, L)
     # Equal in value to tr(Y^T (K + ridge I)^-1 Y), with the exact gradient -alpha alpha^T with respect to K,
     # but without differentiating through the Cholesky factorisation (most of the cost).
@@ -149,7 +195,7 @@ def _features_objective_low_rank(U, X, y, module, ridge, normalise=False):
     gradient, but autograd never forms a (B, B) matrix (cost O(B w) instead of O(B^2 w)). Equal to the
     default path up to float rounding, not bit for bit (opt-in: ``low_rank_gradient=True``).
     """
-    phi = module.features(X @ U) / module.net.width ** 0.5
+    phi = module.features(X @ U) / module.net.width**0.5
     if normalise:
         phi = phi / phi.pow(2).sum(dim=1).mean().clamp_min(1e-12).sqrt()
     Y = y[:, None] if y.dim() == 1 else y
@@ -157,30 +203,47 @@ def _features_objective_low_rank(U, X, y, module, ridge, normalise=False):
         K = torch.addmm(torch.eye(phi.shape[0], dtype=phi.dtype).mul_(ridge), phi, phi.T)
         L, info = torch.linalg.cholesky_ex(K)
         if int(info) != 0:
-            raise KernelNotPositiveDefiniteError(f"the kernel matrix plus ridge {ridge:g} is not positive definite "
-                                                 f"(Cholesky failed at column {int(info)}); increase ridge")
+            raise KernelNotPositiveDefiniteError(
+                f"the kernel matrix plus ridge {ridge:g} is not positive definite "
+                f"(Cholesky failed at column {int(info)}); increase ridge"
+            )
         alpha = torch.cholesky_solve(Y, L)
     value = 2 * (Y * alpha).sum() - (phi.T @ alpha).pow(2).sum() - ridge * alpha.pow(2).sum()
     return value / Y.shape[0]
 
 
 def _validate(X, y, n_modules, module_dim) -> tuple[np.ndarray, np.ndarray]:
-    X = validation.array(X, "X", ndim=2, min_rows=2)
+    X = core.array(X, "X", ndim=2, min_rows=2)
     if X.shape[1] < 1:
         raise ValueError(f"X must have at least one column, got shape {X.shape}")
-    y = validation.array(y, "y", ndim=(1, 2))
+    y = core.array(y, "y", ndim=(1, 2))
     if y.shape[:1] != (X.shape[0],) or (y.ndim == 2 and y.shape[1] == 0):
         raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, d) to match X, got {y.shape}")
     if not np.any(y != y[:1]):
         raise ValueError("y is constant: it depends on no direction of X, so there are no projections to find")
-    validation.whole(n_modules, "n_modules", low=1)
-    validation.check_count(n_modules, "n_modules")
-    validation.whole(module_dim, "module_dim", low=1, high=X.shape[1])
+    core.whole(n_modules, "n_modules", low=1)
+    core.check_count(n_modules, "n_modules")
+    core.whole(module_dim, "module_dim", low=1, high=X.shape[1])
     return X, y
 
 
-def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge, gen, history, init=None,
-            normalise=False, low_rank=False, patience=0):
+def _search(
+    Xt,
+    target,
+    module_dim,
+    kernel,
+    module,
+    steps,
+    lr,
+    batch_size,
+    ridge,
+    gen,
+    history,
+    init=None,
+    normalise=False,
+    low_rank=False,
+    patience=0,
+):
     """Minimise the kernel objective over one orthonormal U, from ``init`` or a random start; returns U (m, b).
 
     ``patience > 0`` stops early once the objective's running mean (over about ``patience`` minibatches)
@@ -216,8 +279,8 @@ def _search(Xt, target, module_dim, kernel, module, steps, lr, batch_size, ridge
     return orthonormalise(A).detach()
 
 
-_CHECK_EVERY = 10      # steps between checks of a search for divergence
-_MAX_GROWTH = 1e4      # growth of the search's parameters beyond which float32 steps are lost in rounding
+_CHECK_EVERY = 10  # steps between checks of a search for divergence
+_MAX_GROWTH = 1e4  # growth of the search's parameters beyond which float32 steps are lost in rounding
 
 
 class RuleDivergedError(FloatingPointError):
@@ -239,32 +302,51 @@ def _check_search(A, size: float, loss, lr: float) -> None:
     with torch.no_grad():
         norm = float(A.norm())
     if not (math.isfinite(norm) and bool(torch.isfinite(loss.detach()))):
-        raise RuleDivergedError(f"the rule's search diverged (non-finite objective or projection) with lr={lr:g}; "
-                                "lower lr")
+        raise RuleDivergedError(
+            f"the rule's search diverged (non-finite objective or projection) with lr={lr:g}; lower lr"
+        )
     if norm > _MAX_GROWTH * max(size, 1e-12):
-        raise RuleDivergedError(f"the rule's search diverged: its projection parameters grew {norm / size:.3g} "
-                                f"times (more than {_MAX_GROWTH:g}) with lr={lr:g}, so float32 steps no longer "
-                                "change them; lower lr (the default is 0.05)")
+        raise RuleDivergedError(
+            f"the rule's search diverged: its projection parameters grew {norm / size:.3g} "
+            f"times (more than {_MAX_GROWTH:g}) with lr={lr:g}, so float32 steps no longer "
+            "change them; lower lr (the default is 0.05)"
+        )
 
 
 def resolve_variant(variant: str, n_modules: int, module_dim: int, input_dim: int, target_columns: int = 1) -> str:
     """``variant``, or for ``"auto"``: ``"newton"`` if ``target_columns == 1`` and
     ``n_modules * module_dim <= input_dim``, else ``"backfit"``."""
-    if validation.choice(variant, "variant", VARIANTS + (AUTO,)) != AUTO:
+    if core.choice(variant, "variant", VARIANTS + (AUTO,)) != AUTO:
         return variant
     named = {"n_modules": n_modules, "module_dim": module_dim, "input_dim": input_dim, "target_columns": target_columns}
-    K, b, m, d = (validation.whole(value, name, low=1) for name, value in named.items())
+    K, b, m, d = (core.whole(value, name, low=1) for name, value in named.items())
     return "newton" if d == 1 and K * b <= m else "backfit"
 
 
-@_single_threaded
-def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, variant: str = DEFAULTS["variant"],
-                            kernel: str = DEFAULTS["kernel"], steps: int = DEFAULTS["steps"],
-                            lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"],
-                            ridge: float = DEFAULTS["ridge"], width: int = DEFAULTS["width"],
-                            depth: int = DEFAULTS["depth"], refine_passes: int = DEFAULTS["refine_passes"], init=None,
-                            normalise_kernel: bool = False, seed: int = 0, return_history: bool = False,
-                            low_rank_gradient: bool = False, patience: int = 0, stages: list | None = None):
+@single_threaded
+def find_module_projections(
+    X,
+    y,
+    n_modules: int,
+    module_dim: int = 1,
+    *,
+    variant: str = DEFAULTS["variant"],
+    kernel: str = DEFAULTS["kernel"],
+    steps: int = DEFAULTS["steps"],
+    lr: float = DEFAULTS["lr"],
+    batch_size: int = DEFAULTS["batch_size"],
+    ridge: float = DEFAULTS["ridge"],
+    width: int = DEFAULTS["width"],
+    depth: int = DEFAULTS["depth"],
+    refine_passes: int = DEFAULTS["refine_passes"],
+    init=None,
+    normalise_kernel: bool = False,
+    seed: int = 0,
+    return_history: bool = False,
+    low_rank_gradient: bool = False,
+    patience: int = 0,
+    stages: list | None = None,
+):
     """Find ``n_modules`` input projections of dimension ``module_dim`` for a modular network.
 
     Explained in the chapter :doc:`/book/finding_modules`.
@@ -320,37 +402,49 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
     threads; on two cores one thread was no slower, as the kernels are small.)
     """
     X, y = _validate(X, y, n_modules, module_dim)
-    n_modules, module_dim = validation.whole(n_modules, "n_modules"), validation.whole(module_dim, "module_dim")
+    n_modules, module_dim = core.whole(n_modules, "n_modules"), core.whole(module_dim, "module_dim")
     variant = resolve_variant(variant, n_modules, module_dim, X.shape[1], 1 if y.ndim == 1 else y.shape[1])
-    kernel = validation.choice(kernel, "kernel", KERNELS)
-    steps = validation.whole(steps, "steps", low=1, high=10 ** 6)
-    batch_size = validation.whole(batch_size, "batch_size", low=1)
-    width = validation.whole(width, "width", low=1)
-    depth = validation.whole(depth, "depth", low=1, high=100)
-    refine_passes = validation.whole(refine_passes, "refine_passes", low=0, high=1000)
-    lr = validation.real(lr, "lr", low=0.0, low_open=True)
-    ridge = validation.real(ridge, "ridge", low=0.0, low_open=True)
-    normalise_kernel = validation.boolean(normalise_kernel, "normalise_kernel")
-    return_history = validation.boolean(return_history, "return_history")
-    low_rank_gradient = validation.boolean(low_rank_gradient, "low_rank_gradient")
-    patience = validation.whole(patience, "patience", low=0, high=10 ** 6)
+    kernel = core.choice(kernel, "kernel", KERNELS)
+    steps = core.whole(steps, "steps", low=1, high=10**6)
+    batch_size = core.whole(batch_size, "batch_size", low=1)
+    width = core.whole(width, "width", low=1)
+    depth = core.whole(depth, "depth", low=1, high=100)
+    refine_passes = core.whole(refine_passes, "refine_passes", low=0, high=1000)
+    lr = core.real(lr, "lr", low=0.0, low_open=True)
+    ridge = core.real(ridge, "ridge", low=0.0, low_open=True)
+    normalise_kernel = core.boolean(normalise_kernel, "normalise_kernel")
+    return_history = core.boolean(return_history, "return_history")
+    low_rank_gradient = core.boolean(low_rank_gradient, "low_rank_gradient")
+    patience = core.whole(patience, "patience", low=0, high=10**6)
     if stages is not None and not isinstance(stages, list):
         raise TypeError(f"stages must be None or a list, got {type(stages).__name__}")
-    seed = validation.seed(seed)
+    seed = core.seed(seed)
     points = min(4 * batch_size, X.shape[0])
-    validation.check_size(points * points, "batch_size (4 * batch_size points in the kernel fit)")
-    validation.check_size(max(points, X.shape[0]) * width, "width (the module's features at every point)")
-    validation.check_size(n_modules * X.shape[1] * module_dim, "n_modules * m * module_dim")
-    validation.check_count(n_modules * steps * (1 + refine_passes), "n_modules * steps * (1 + refine_passes)",
-                           limit=10 ** 8)
+    core.check_size(points * points, "batch_size (4 * batch_size points in the kernel fit)")
+    core.check_size(max(points, X.shape[0]) * width, "width (the module's features at every point)")
+    core.check_size(n_modules * X.shape[1] * module_dim, "n_modules * m * module_dim")
+    core.check_count(n_modules * steps * (1 + refine_passes), "n_modules * steps * (1 + refine_passes)", limit=10**8)
     if return_history:
-        validation.check_size(n_modules * steps * (2 + refine_passes) * X.shape[1] * module_dim,
-                              "the history (n_modules * steps * passes * m * module_dim)")
+        core.check_size(
+            n_modules * steps * (2 + refine_passes) * X.shape[1] * module_dim,
+            "the history (n_modules * steps * passes * m * module_dim)",
+        )
     if init is not None:
-        init = validation.array(init, "init", shape=(n_modules, X.shape[1], module_dim))
-    common = dict(kernel=kernel, steps=steps, lr=lr, batch_size=batch_size, ridge=ridge, width=width,
-                  depth=depth, normalise_kernel=normalise_kernel, seed=seed, return_history=return_history,
-                  low_rank_gradient=low_rank_gradient, patience=patience)
+        init = core.array(init, "init", shape=(n_modules, X.shape[1], module_dim))
+    common = dict(
+        kernel=kernel,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        ridge=ridge,
+        width=width,
+        depth=depth,
+        normalise_kernel=normalise_kernel,
+        seed=seed,
+        return_history=return_history,
+        low_rank_gradient=low_rank_gradient,
+        patience=patience,
+    )
     if variant == "grouped":
         if y.ndim != 1:
             raise ValueError("variant 'grouped' needs a single target column y of shape (n,)")
@@ -358,8 +452,9 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
             raise ValueError("variant 'grouped' makes its own starting projections: pass init=None")
         if return_history:
             raise ValueError("variant 'grouped' has no step-by-step history: pass return_history=False")
-        validation.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'grouped'")
+        core.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'grouped'")
         from .grouping import group_directions  # grouping never imports this module
+
         return group_directions(X, y, moment_span(X, y, n_modules * module_dim), n_modules, module_dim, seed=seed)
     if variant == "newton":
         if y.ndim != 1:
@@ -368,8 +463,9 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
             raise ValueError("variant 'newton' makes its own starting projections: pass init=None")
         if return_history:
             raise ValueError("variant 'newton' has no step-by-step history: pass return_history=False")
-        validation.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'newton'")
-        from .newton import newton_projections   # newton imports this module only inside a function
+        core.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'newton'")
+        from .newton import newton_projections  # newton imports this module only inside a function
+
         return newton_projections(X, y, n_modules, module_dim, seed=seed)
     if variant == "spectral" and y.ndim != 1:
         raise ValueError("variant 'spectral' needs a single target column y of shape (n,)")
@@ -380,11 +476,13 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
         # from there, which correct the span's own estimation error (large when n is small) without letting a
         # module settle on a mixture (what a deflation pass alone sometimes does at large n).
         basis = moment_span(X, y, min(int(n_modules) * int(module_dim), X.shape[1]))
-        inner = find_module_projections(X @ basis, y, n_modules, module_dim, variant="backfit",
-                                        refine_passes=refine_passes, **common)
+        inner = find_module_projections(
+            X @ basis, y, n_modules, module_dim, variant="backfit", refine_passes=refine_passes, **common
+        )
         start = basis @ (inner[0] if return_history else inner)
-        outer = find_module_projections(X, y, n_modules, module_dim, variant="backfit", init=start, refine_passes=1,
-                                        **common)
+        outer = find_module_projections(
+            X, y, n_modules, module_dim, variant="backfit", init=start, refine_passes=1, **common
+        )
         if return_history:
             return outer[0], np.concatenate([basis @ inner[1], outer[1]], axis=1)
         return outer
@@ -393,9 +491,18 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
     gen = torch_generator(seed, 31337)
     K = int(n_modules)
     modules = [ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
-    search = dict(module_dim=int(module_dim), kernel=kernel, steps=steps, lr=lr, batch_size=int(batch_size),
-                  ridge=ridge, gen=gen, normalise=bool(normalise_kernel), low_rank=low_rank_gradient,
-                  patience=patience)
+    search = dict(
+        module_dim=int(module_dim),
+        kernel=kernel,
+        steps=steps,
+        lr=lr,
+        batch_size=int(batch_size),
+        ridge=ridge,
+        gen=gen,
+        normalise=bool(normalise_kernel),
+        low_rank=low_rank_gradient,
+        patience=patience,
+    )
     found, fits, histories = [], [], []
     residual = target
     for k in range(K):
@@ -406,7 +513,9 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
         found.append(U)
         histories.append(history)
         if variant != "paper":
-            fits.append(_module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel))
+            fits.append(
+                _module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel)
+            )
             residual = residual - fits[-1]
     if stages is not None and variant != "paper":
         stages.append(torch.stack(found).numpy().astype(np.float64))
@@ -415,8 +524,9 @@ def find_module_projections(X, y, n_modules: int, module_dim: int = 1, *, varian
         for k in range(K):
             others = target - (sum(fits) - fits[k])
             found[k] = _search(Xt, others, module=modules[k], history=histories[k], init=found[k], **search)
-            fits[k] = _module_fit(Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen,
-                                  normalise_kernel)
+            fits[k] = _module_fit(
+                Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel
+            )
         if stages is not None:
             stages.append(torch.stack(found).numpy().astype(np.float64))
     projections = torch.stack(found).numpy().astype(np.float64)
@@ -441,7 +551,7 @@ def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen, normalise
         z = Xt @ U
         idx = torch.randperm(n, generator=gen)[: min(n, max_points)]
         zs = z[idx]
-        K = _kernel_matrix(kernel, zs, module)
+        K = kernel_matrix(kernel, zs, module)
         normaliser = float(K.diagonal().mean().clamp_min(1e-12)) if normalise else 1.0
         K = K / normaliser
         L, info = torch.linalg.cholesky_ex(K + fit_ridge * torch.eye(K.shape[0], dtype=K.dtype))
@@ -449,7 +559,5 @@ def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen, normalise
             raise KernelNotPositiveDefiniteError(f"kernel ridge fit failed (ridge {fit_ridge:g}); increase ridge")
         Y = target[idx]
         coef = torch.cholesky_solve(Y[:, None] if Y.dim() == 1 else Y, L)
-        fit = _cross_kernel(kernel, z, zs, module) @ coef / normaliser
+        fit = cross_kernel(kernel, z, zs, module) @ coef / normaliser
         return fit[:, 0] if target.dim() == 1 else fit
-
-

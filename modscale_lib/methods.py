@@ -23,11 +23,27 @@ and the controls that answer the reviewers' questions (``CONTROLS``):
 
 The authors' numbers use the same labels: their rule is ``"modular, paper rule"``.
 """
+
 from __future__ import annotations
 
-__all__ = ["MONOLITHIC", "RANDOM_FEATURES", "RANDOM", "ORACLE", "RULE_VARIANTS", "rule", "rule_variant", "is_modular",
-           "describe", "ALL", "COMPUTE_MATCHED", "RANDOM_AVERAGED", "NO_PROJECTIONS", "wrong_count", "CONTROLS",
-           "module_count"]
+__all__ = [
+    "MONOLITHIC",
+    "RANDOM_FEATURES",
+    "RANDOM",
+    "ORACLE",
+    "RULE_VARIANTS",
+    "rule",
+    "rule_variant",
+    "is_modular",
+    "describe",
+    "ALL",
+    "COMPUTE_MATCHED",
+    "RANDOM_AVERAGED",
+    "NO_PROJECTIONS",
+    "wrong_count",
+    "CONTROLS",
+    "module_count",
+]
 
 MONOLITHIC = "monolithic"
 RANDOM_FEATURES = "random features"
@@ -48,7 +64,7 @@ def rule(variant: str) -> str:
 COMPUTE_MATCHED = "monolithic, compute-matched"
 RANDOM_AVERAGED = "modular, random, K averaged"
 NO_PROJECTIONS = "modules without projections"
-_COUNTS = {"K/2": lambda K: max(1, K // 2), "2K": lambda K: 2 * K}   # the wrong counts, from the task's K
+_COUNTS = {"K/2": lambda K: max(1, K // 2), "2K": lambda K: 2 * K}  # the wrong counts, from the task's K
 
 
 def wrong_count(variant: str, count: str) -> str:
@@ -62,7 +78,8 @@ def wrong_count(variant: str, count: str) -> str:
 _RULE_LABELS = {f"modular, {v} rule": v for v in RULE_VARIANTS}
 _RULE_LABELS.update({wrong_count(v, c): v for v in RULE_VARIANTS for c in _COUNTS})
 CONTROLS = (COMPUTE_MATCHED, RANDOM_AVERAGED, NO_PROJECTIONS) + tuple(
-    wrong_count(v, c) for v in RULE_VARIANTS for c in _COUNTS)
+    wrong_count(v, c) for v in RULE_VARIANTS for c in _COUNTS
+)
 ALL = (MONOLITHIC, RANDOM_FEATURES, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
 
 

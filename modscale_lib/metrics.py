@@ -1,4 +1,5 @@
 """Measurements on results: growth rates and subspace similarity (numpy and scipy only, no torch)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,16 @@ import numpy as np
 from . import core
 from .core import bootstrap_ci  # noqa: F401  TEMPORARY (issue 23 phase A): its old path (notebooks, modules in flight)
 
-__all__ = ["growth_per_dimension", "samples_to_reach", "principal_cosines", "module_similarity", "matched_similarity",
-           "matched_mean", "union_span_error", "similarity_score"]
+__all__ = [
+    "growth_per_dimension",
+    "samples_to_reach",
+    "principal_cosines",
+    "module_similarity",
+    "matched_similarity",
+    "matched_mean",
+    "union_span_error",
+    "similarity_score",
+]
 
 
 def growth_per_dimension(input_dims, n_samples) -> float:
@@ -21,19 +30,22 @@ def growth_per_dimension(input_dims, n_samples) -> float:
 
     Returns
     -------
-    float: the growth factor (1 means flat); ``nan`` if fewer than two usable points remain (NaN entries of
-    ``n_samples``, failed measurements, are dropped too).
+    float: the growth factor (1 means flat); ``nan`` if fewer than two distinct dimensions keep a usable
+    point (NaN entries of ``n_samples``, failed measurements, are dropped too). ``input_dims`` must hold at
+    least two distinct values.
     """
     m = core.array(input_dims, "input_dims", ndim=1)
     n = core.array(n_samples, "n_samples", ndim=1, finite=False)
     if m.shape != n.shape:
         raise ValueError(f"input_dims and n_samples must be 1-D arrays of one shape, got {m.shape} and {n.shape}")
+    if np.unique(m).size < 2:
+        raise ValueError(f"input_dims must hold at least two distinct dimensions to fit a growth, got {np.unique(m)}")
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(n) & (n > 0)
-    if ok.sum() < 2:
+    if np.unique(m[ok]).size < 2:
         return float("nan")
     slope = np.polyfit(m[ok], np.log10(n[ok]), 1)[0]
-    return float(10.0 ** slope)
+    return float(10.0**slope)
 
 
 def samples_to_reach(n_grid, losses, target) -> float:
@@ -41,7 +53,9 @@ def samples_to_reach(n_grid, losses, target) -> float:
 
     The curve is read from the smallest ``n`` up: the answer lies between the last grid point above the
     target and the first one at or below it (linear interpolation of the loss against ``log n``); ``inf`` if
-    no grid point reaches the target, ``n_grid[0]`` if the first already does.
+    no grid point reaches the target, ``n_grid[0]`` if the first already does. NaN losses are skipped: the
+    crossing is interpolated from the last measured point before it, or is the first point at the target when
+    none was measured before it.
 
     Parameters
     ----------
@@ -59,9 +73,11 @@ def samples_to_reach(n_grid, losses, target) -> float:
     if hits.size == 0:
         return float("inf")
     j = int(hits[0])
-    if j == 0:
-        return float(n[0])
-    x0, x1, y0, y1 = np.log(n[j - 1]), np.log(n[j]), loss[j - 1], loss[j]
+    before = np.flatnonzero(np.isfinite(loss[:j]))  # the last measured point above the target, skipping NaNs
+    if before.size == 0:
+        return float(n[j]) if j else float(n[0])  # nothing measured before: the first point at the target
+    i = int(before[-1])
+    x0, x1, y0, y1 = np.log(n[i]), np.log(n[j]), loss[i], loss[j]
     return float(np.exp(x0 + (y0 - target) / (y0 - y1) * (x1 - x0)))
 
 
@@ -95,7 +111,7 @@ def module_similarity(true, learned) -> np.ndarray:
     if T.shape[1:] != L.shape[1:]:
         raise ValueError(f"true and learned modules must share (m, b), got {T.shape[1:]} and {L.shape[1:]}")
     overlap = np.einsum("imb,jmc->ijbc", T, L)
-    return np.sum(overlap ** 2, axis=(2, 3)) / T.shape[2]
+    return np.sum(overlap**2, axis=(2, 3)) / T.shape[2]
 
 
 def matched_similarity(true, learned) -> float:
@@ -129,7 +145,7 @@ def union_span_error(true, learned) -> float:
     Ut = T.transpose(1, 0, 2).reshape(T.shape[1], -1)
     Q, _ = np.linalg.qr(L.transpose(1, 0, 2).reshape(L.shape[1], -1))
     resid = Ut - Q @ (Q.T @ Ut)
-    return float(np.sum(resid ** 2) / Ut.shape[1])
+    return float(np.sum(resid**2) / Ut.shape[1])
 
 
 def similarity_score(true, learned) -> float:
@@ -197,8 +213,9 @@ def samples_needed_monotone(n_grid, losses, target) -> tuple[float, str]:
     return float(np.exp(x0 + frac * (x1 - x0))), ""
 
 
-def growth_ci(input_dims, n_star, *, baseline=None, confidence: float = 0.95, n_resamples: int = 2000,
-              seed: int = 0) -> tuple[float, float, float]:
+def growth_ci(
+    input_dims, n_star, *, baseline=None, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
     """The growth of ``n*`` per added input dimension with a bootstrap confidence interval over seeds.
 
     input_dims : (M,) dimensions. n_star : (S, M) samples needed per seed and dimension (``inf`` where not
@@ -229,6 +246,13 @@ def growth_ci(input_dims, n_star, *, baseline=None, confidence: float = 0.95, n_
     estimate = stat(seeds)
     if not np.isfinite(estimate) or a.shape[0] < 2:
         return float(estimate), float("nan"), float("nan")
-    res = stats.bootstrap((seeds,), stat, vectorized=False, confidence_level=confidence,
-                          n_resamples=int(n_resamples), method="percentile", random_state=np.random.default_rng(seed))
+    res = stats.bootstrap(
+        (seeds,),
+        stat,
+        vectorized=False,
+        confidence_level=confidence,
+        n_resamples=int(n_resamples),
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return float(estimate), float(res.confidence_interval.low), float(res.confidence_interval.high)

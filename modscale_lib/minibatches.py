@@ -1,5 +1,6 @@
 """The data side of training batched ensembles: tensors, layouts, minibatch streams, argument checks and the
 divergence watch, shared by :mod:`modscale_lib.training` (which re-exports the public names)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ def as_model_batch(a, name: str, device) -> torch.Tensor:
     return t
 
 
-def _layout(model, X, y, n_samples, device, name="X"):
+def layout(model, X, y, n_samples, device, name="X"):
     E = model.n_models
     X = as_model_batch(X, name, device)
     y = as_model_batch(y, "y" if name == "X" else name.replace("X", "y"), device)
@@ -39,11 +40,13 @@ def _layout(model, X, y, n_samples, device, name="X"):
     if y.dim() == 1:
         y = y.expand(E, *y.shape)
     if X.dim() != 3 or X.shape[0] != E or X.shape[2] != model.input_dim:
-        raise ValueError(f"{name} must have shape (n, {model.input_dim}) or ({E}, n, {model.input_dim}), "
-                         f"got {tuple(X.shape)}")
+        raise ValueError(
+            f"{name} must have shape (n, {model.input_dim}) or ({E}, n, {model.input_dim}), got {tuple(X.shape)}"
+        )
     if tuple(y.shape) != tuple(X.shape[:2]):
-        raise ValueError(f"y must match {name}: expected shape {tuple(X.shape[1:2])} or {tuple(X.shape[:2])}, "
-                         f"got {tuple(y.shape)}")
+        raise ValueError(
+            f"y must match {name}: expected shape {tuple(X.shape[1:2])} or {tuple(X.shape[:2])}, got {tuple(y.shape)}"
+        )
     n_max = X.shape[1]
     if n_max < 1:
         raise ValueError(f"{name} must hold at least one sample, got shape {tuple(X.shape)}")
@@ -53,7 +56,7 @@ def _layout(model, X, y, n_samples, device, name="X"):
     return X, y, n
 
 
-class _MinibatchStream:
+class MinibatchStream:
     """Per-model minibatch indices from that model's own seeded epoch permutations of ``range(n_e)``."""
 
     def __init__(self, n: np.ndarray, batch_size: int, seeds: Sequence[int], block: int = 64):
@@ -74,7 +77,7 @@ class _MinibatchStream:
         return torch.stack(rows).reshape(len(self.n), self.block, self.batch_size).transpose(0, 1)
 
 
-def _mean_losses(model, X, y, n, chunk: int = 8192) -> np.ndarray:
+def mean_losses(model, X, y, n, chunk: int = 8192) -> np.ndarray:
     """Each model's mean squared error over its first ``n[e]`` rows, (E,)."""
     E, n_max = X.shape[:2]
     total = torch.zeros(E, device=X.device, dtype=torch.float64)
@@ -88,18 +91,20 @@ def _mean_losses(model, X, y, n, chunk: int = 8192) -> np.ndarray:
     return (total / n_t).cpu().numpy()
 
 
-def _check_model(model) -> None:
+def check_model(model) -> None:
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "n_models"):
-        raise TypeError(f"model must be an ensemble from modscale_lib.networks (a torch module with n_models), "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"model must be an ensemble from modscale_lib.networks (a torch module with n_models), "
+            f"got {type(model).__name__}"
+        )
 
 
 #: Most indices one block of minibatches may hold per model, relative to its samples: ``batch_size`` far above
 #: ``n_samples`` would mean thousands of passes over the data per step (use ``batch_size=None`` instead).
-_MAX_PERMUTATIONS_PER_BLOCK = 10 ** 6
+MAX_PERMUTATIONS_PER_BLOCK = 10**6
 
 
-def _check_hyper(lr, weight_decay, lr_decay, divergence_factor) -> tuple[float, float, float | None, float]:
+def check_hyper(lr, weight_decay, lr_decay, divergence_factor) -> tuple[float, float, float | None, float]:
     lr = core.real(lr, "lr", low=0.0, low_open=True)
     weight_decay = core.real(weight_decay, "weight_decay", low=0.0)
     if lr_decay is not None:
@@ -108,13 +113,13 @@ def _check_hyper(lr, weight_decay, lr_decay, divergence_factor) -> tuple[float, 
     return lr, weight_decay, lr_decay, divergence_factor
 
 
-def _describe(configs, e: int) -> str:
+def describe(configs, e: int) -> str:
     if configs is None:
         return f"model {e}"
     return f"model {e} ({configs[e]})"
 
 
-def _labels(labels, n_classes: int, n_rows: int) -> torch.Tensor:
+def class_labels(labels, n_classes: int, n_rows: int) -> torch.Tensor:
     """Class labels as a (B, k) int64 tensor, checked to be whole numbers in ``0..n_classes-1``, B = n_rows."""
     if not torch.is_tensor(labels):
         labels = torch.as_tensor(core.whole_array(labels, "labels"))
@@ -123,12 +128,13 @@ def _labels(labels, n_classes: int, n_rows: int) -> torch.Tensor:
     if labels.dim() != 2 or labels.shape[0] != n_rows:
         raise ValueError(f"labels must have shape ({n_rows}, k), one row per input, got {tuple(labels.shape)}")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels must be classes in 0..{n_classes - 1}, got values in "
-                         f"{int(labels.min())}..{int(labels.max())}")
+        raise ValueError(
+            f"labels must be classes in 0..{n_classes - 1}, got values in {int(labels.min())}..{int(labels.max())}"
+        )
     return labels.long()
 
 
-class _DivergenceWatch:
+class DivergenceWatch:
     """Flags a model whose classification loss diverges: far above its first value, or rising for long.
 
     Losses are averaged over windows of ``window`` batches; a model diverges when a window's mean exceeds
@@ -159,10 +165,14 @@ class _DivergenceWatch:
         climbing = (self.rising >= self.max_rising) & (mean > 2 * self.best)
         if np.any(high):
             e = int(np.flatnonzero(high)[0])
-            return e, (f"loss {mean[e]:.3g} is more than divergence_factor = {self.factor:g} times its first "
-                       f"value {self.first[e]:.3g}")
+            return e, (
+                f"loss {mean[e]:.3g} is more than divergence_factor = {self.factor:g} times its first "
+                f"value {self.first[e]:.3g}"
+            )
         if np.any(climbing):
             e = int(np.flatnonzero(climbing)[0])
-            return e, (f"loss rose for {self.rising[e]} consecutive windows of {self.window} batches, to "
-                       f"{mean[e]:.3g} (best {self.best[e]:.3g})")
+            return e, (
+                f"loss rose for {self.rising[e]} consecutive windows of {self.window} batches, to "
+                f"{mean[e]:.3g} (best {self.best[e]:.3g})"
+            )
         return None, ""

@@ -38,6 +38,7 @@ their own, and the sine task's configuration (and so the keys of its stored resu
 two classes share the public interface instead (``input_dim``, ``n_modules``, ``module_dim``,
 ``projections``, ``sample``, ``sample_ood``, ``target``, ``module_outputs``).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,14 +46,22 @@ import math
 
 import numpy as np
 
-from . import seeding, validation
+from . import core
 from .tasks import ModularTask, SineWaveTask
 
-__all__ = ["NonSeparableTask", "HermiteLinkTask", "MODULE_KINDS", "LINK_KINDS", "TASK_KINDS", "make_task",
-           "check_task_kind", "link_degree"]
+__all__ = [
+    "NonSeparableTask",
+    "HermiteLinkTask",
+    "MODULE_KINDS",
+    "LINK_KINDS",
+    "TASK_KINDS",
+    "make_task",
+    "check_task_kind",
+    "link_degree",
+]
 
 MODULE_KINDS = ("bump_ridge", "hermite")
-LINK_KINDS = ("he1", "he2", "he3", "he4")   # HermiteLinkTask of degree 1..4: modules of b = 1
+LINK_KINDS = ("he1", "he2", "he3", "he4")  # HermiteLinkTask of degree 1..4: modules of b = 1
 # the sine-wave task (modules of b = 1), the non-separable families and the Hermite links
 TASK_KINDS = ("sine",) + MODULE_KINDS + LINK_KINDS
 
@@ -92,29 +101,42 @@ class NonSeparableTask(ModularTask):
     projections : (K, m, b) float64, orthonormal columns, mutually orthogonal across modules.
     """
 
-    def __init__(self, input_dim: int, n_modules: int, module_dim: int = 2, *, module_kind: str = "bump_ridge",
-                 noise: float = 0.0, seed: int = 0, ridge_share: float = 0.5, ridge_frequency: float = 1.5,
-                 degree: int = 3, interaction: float = 0.6):
-        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
-        self.n_modules = validation.whole(n_modules, "n_modules", low=1)
-        self.module_dim = validation.whole(module_dim, "module_dim", low=1)
-        validation.check_geometry(self.n_modules, self.module_dim, self.input_dim, what="NonSeparableTask")
-        self.module_kind = validation.choice(module_kind, "module_kind", MODULE_KINDS)
-        self.noise = validation.real(noise, "noise", low=0.0)
-        self.seed = validation.seed(seed)
-        self.ridge_share = validation.real(ridge_share, "ridge_share", low=0.0, high=1.0)
-        self.ridge_frequency = validation.real(ridge_frequency, "ridge_frequency", low=0.0, low_open=True)
-        self.degree = validation.whole(degree, "degree", low=1, high=6)
-        self.interaction = validation.real(interaction, "interaction", low=0.0, high=1.0)
-        validation.check_size(self.n_modules * self.module_dim * self.input_dim, "n_modules * module_dim * input_dim")
+    def __init__(
+        self,
+        input_dim: int,
+        n_modules: int,
+        module_dim: int = 2,
+        *,
+        module_kind: str = "bump_ridge",
+        noise: float = 0.0,
+        seed: int = 0,
+        ridge_share: float = 0.5,
+        ridge_frequency: float = 1.5,
+        degree: int = 3,
+        interaction: float = 0.6,
+    ):
+        self.input_dim = core.whole(input_dim, "input_dim", low=1)
+        self.n_modules = core.whole(n_modules, "n_modules", low=1)
+        self.module_dim = core.whole(module_dim, "module_dim", low=1)
+        core.check_geometry(self.n_modules, self.module_dim, self.input_dim, what="NonSeparableTask")
+        self.module_kind = core.choice(module_kind, "module_kind", MODULE_KINDS)
+        self.noise = core.real(noise, "noise", low=0.0)
+        self.seed = core.seed(seed)
+        self.ridge_share = core.real(ridge_share, "ridge_share", low=0.0, high=1.0)
+        self.ridge_frequency = core.real(ridge_frequency, "ridge_frequency", low=0.0, low_open=True)
+        self.degree = core.whole(degree, "degree", low=1, high=6)
+        self.interaction = core.real(interaction, "interaction", low=0.0, high=1.0)
+        core.check_size(self.n_modules * self.module_dim * self.input_dim, "n_modules * module_dim * input_dim")
         if self.module_kind == "hermite":  # multi-indices enumerated in a Python loop
-            validation.check_count((self.degree + 1) ** self.module_dim, "module_dim (with degree: (degree + 1) ** "
-                                   "module_dim multi-indices)")
+            core.check_count(
+                (self.degree + 1) ** self.module_dim,
+                "module_dim (with degree: (degree + 1) ** module_dim multi-indices)",
+            )
         K, b, m = self.n_modules, self.module_dim, self.input_dim
-        rng = seeding.numpy_generator(self.seed, 4242)
+        rng = core.numpy_generator(self.seed, 4242)
         q, _ = np.linalg.qr(rng.standard_normal((m, K * b)))
-        self.projections = q.T.reshape(K, b, m).transpose(0, 2, 1).copy()          # (K, m, b)
-        self.rotations = np.stack([_random_rotation(rng, b) for _ in range(K)])     # (K, b, b)
+        self.projections = q.T.reshape(K, b, m).transpose(0, 2, 1).copy()  # (K, m, b)
+        self.rotations = np.stack([_random_rotation(rng, b) for _ in range(K)])  # (K, b, b)
         if self.module_kind == "bump_ridge":
             self._init_bump_ridge(rng)
         else:
@@ -124,29 +146,30 @@ class NonSeparableTask(ModularTask):
     def _init_bump_ridge(self, rng: np.random.Generator) -> None:
         K, b, omega = self.n_modules, self.module_dim, self.ridge_frequency
         eig = rng.uniform(0.5, 2.0, size=(K, b))
-        self.bump_matrices = np.einsum("kij,kj,klj->kil", self.rotations, eig, self.rotations)   # (K, b, b)
+        self.bump_matrices = np.einsum("kij,kj,klj->kil", self.rotations, eig, self.rotations)  # (K, b, b)
         w = rng.standard_normal((K, b))
-        self.ridge_directions = w / np.linalg.norm(w, axis=1, keepdims=True)                    # (K, b)
-        self.ridge_phases = rng.uniform(0.0, 2 * np.pi, size=K)                                  # (K,)
+        self.ridge_directions = w / np.linalg.norm(w, axis=1, keepdims=True)  # (K, b)
+        self.ridge_phases = rng.uniform(0.0, 2 * np.pi, size=K)  # (K,)
         eye = np.eye(b)
         mean_b = np.array([np.linalg.det(eye + Q) ** -0.5 for Q in self.bump_matrices])
-        var_b = np.array([np.linalg.det(eye + 2 * Q) ** -0.5 for Q in self.bump_matrices]) - mean_b ** 2
+        var_b = np.array([np.linalg.det(eye + 2 * Q) ** -0.5 for Q in self.bump_matrices]) - mean_b**2
         phi = self.ridge_phases
-        mean_s = math.exp(-omega ** 2 / 2) * np.sin(phi)
-        var_s = 0.5 * (1 - math.exp(-2 * omega ** 2) * np.cos(2 * phi)) - mean_s ** 2
+        mean_s = math.exp(-(omega**2) / 2) * np.sin(phi)
+        var_s = 0.5 * (1 - math.exp(-2 * omega**2) * np.cos(2 * phi)) - mean_s**2
         quad = np.array([w @ np.linalg.solve(eye + Q, w) for Q, w in zip(self.bump_matrices, self.ridge_directions)])
-        cov = mean_b * np.exp(-omega ** 2 * quad / 2) * np.sin(phi) - mean_b * mean_s
+        cov = mean_b * np.exp(-(omega**2) * quad / 2) * np.sin(phi) - mean_b * mean_s
         alpha = math.sqrt(1 - self.ridge_share) / np.sqrt(var_b)
         beta = math.sqrt(self.ridge_share) / np.sqrt(np.maximum(var_s, 1e-300))
-        self._weights = np.stack([alpha, beta], axis=1)                                          # (K, 2)
+        self._weights = np.stack([alpha, beta], axis=1)  # (K, 2)
         self._mean = alpha * mean_b + beta * mean_s
-        var = alpha ** 2 * var_b + beta ** 2 * var_s + 2 * alpha * beta * cov
+        var = alpha**2 * var_b + beta**2 * var_s + 2 * alpha * beta * cov
         self._std = np.sqrt(var)
 
     def _init_hermite(self, rng: np.random.Generator) -> None:
         K, b, d = self.n_modules, self.module_dim, self.degree
-        self.multi_indices = np.array([a for a in itertools.product(range(d + 1), repeat=b)
-                                       if 1 <= sum(a) <= d], dtype=int)                          # (T, b)
+        self.multi_indices = np.array(
+            [a for a in itertools.product(range(d + 1), repeat=b) if 1 <= sum(a) <= d], dtype=int
+        )  # (T, b)
         norms = np.array([math.prod(math.factorial(int(k)) for k in a) for a in self.multi_indices], float)
         mixed = np.count_nonzero(self.multi_indices, axis=1) >= 2
         coef = rng.standard_normal((K, len(norms))) / np.sqrt(norms)
@@ -156,38 +179,39 @@ class NonSeparableTask(ModularTask):
                 v_pure = np.sum(coef[k, ~mixed] ** 2 * norms[~mixed])
                 coef[k, mixed] *= math.sqrt(self.interaction / v_mix)
                 coef[k, ~mixed] *= math.sqrt((1 - self.interaction) / v_pure)
-        self.coefficients = coef                                                                 # (K, T)
+        self.coefficients = coef  # (K, T)
         self._mean = np.zeros(K)
-        self._std = np.sqrt(np.sum(coef ** 2 * norms, axis=1))
+        self._std = np.sqrt(np.sum(coef**2 * norms, axis=1))
 
     def _raw(self, z: np.ndarray) -> np.ndarray:
         """Raw module outputs from projected inputs ``z`` (n, K, b); returns (n, K)."""
         if self.module_kind == "bump_ridge":
             bump = np.exp(-0.5 * np.einsum("nki,kij,nkj->nk", z, self.bump_matrices, z))
-            ridge = np.sin(self.ridge_frequency * np.einsum("nkb,kb->nk", z, self.ridge_directions)
-                           + self.ridge_phases)
+            ridge = np.sin(self.ridge_frequency * np.einsum("nkb,kb->nk", z, self.ridge_directions) + self.ridge_phases)
             return self._weights[:, 0] * bump + self._weights[:, 1] * ridge
-        u = np.einsum("nkb,kbc->nkc", z, self.rotations)                                        # O^T z
+        u = np.einsum("nkb,kbc->nkc", z, self.rotations)  # O^T z
         d = self.degree
-        he = np.stack([_hermite(k, u) for k in range(d + 1)])                                   # (d+1, n, K, b)
+        he = np.stack([_hermite(k, u) for k in range(d + 1)])  # (d+1, n, K, b)
         out = np.zeros(z.shape[:2])
         for t, a in enumerate(self.multi_indices):
-            term = np.prod([he[a[i], :, :, i] for i in range(self.module_dim)], axis=0)         # (n, K)
+            term = np.prod([he[a[i], :, :, i] for i in range(self.module_dim)], axis=0)  # (n, K)
             out += self.coefficients[:, t] * term
         return out
 
     # -- what ModularTask needs ------------------------------------------------------------------------
     def _stream(self, seed: int, part: int) -> np.random.Generator:
-        return seeding.numpy_generator(self.seed, seed, part)
+        return core.numpy_generator(self.seed, seed, part)
 
     def target(self, X) -> np.ndarray:
         """The noiseless target ``K^(-1/2) sum_j g_j(U_j^T x)``, float32 array (n,) (summed in float64)."""
         return (self.module_outputs(X).astype(np.float64).sum(axis=1) / math.sqrt(self.n_modules)).astype(np.float32)
 
     def __repr__(self) -> str:
-        return (f"NonSeparableTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "
-                f"module_dim={self.module_dim}, module_kind={self.module_kind!r}, noise={self.noise:g}, "
-                f"seed={self.seed})")
+        return (
+            f"NonSeparableTask(input_dim={self.input_dim}, n_modules={self.n_modules}, "
+            f"module_dim={self.module_dim}, module_kind={self.module_kind!r}, noise={self.noise:g}, "
+            f"seed={self.seed})"
+        )
 
 
 class HermiteLinkTask(ModularTask):
@@ -208,38 +232,40 @@ class HermiteLinkTask(ModularTask):
     """
 
     def __init__(self, input_dim: int, n_modules: int, degree: int, *, noise: float = 0.0, seed: int = 0):
-        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
-        self.n_modules = validation.whole(n_modules, "n_modules", low=1)
+        self.input_dim = core.whole(input_dim, "input_dim", low=1)
+        self.n_modules = core.whole(n_modules, "n_modules", low=1)
         self.module_dim = 1
-        self.degree = validation.whole(degree, "degree", low=1, high=len(LINK_KINDS))
-        validation.check_geometry(self.n_modules, 1, self.input_dim, what="HermiteLinkTask")
-        validation.check_size(self.n_modules * self.input_dim, "n_modules * input_dim")
-        self.noise = validation.real(noise, "noise", low=0.0)
-        self.seed = validation.seed(seed)
-        rng = seeding.numpy_generator(self.seed, 6151)
+        self.degree = core.whole(degree, "degree", low=1, high=len(LINK_KINDS))
+        core.check_geometry(self.n_modules, 1, self.input_dim, what="HermiteLinkTask")
+        core.check_size(self.n_modules * self.input_dim, "n_modules * input_dim")
+        self.noise = core.real(noise, "noise", low=0.0)
+        self.seed = core.seed(seed)
+        rng = core.numpy_generator(self.seed, 6151)
         q, _ = np.linalg.qr(rng.standard_normal((self.input_dim, self.n_modules)))
-        self.projections = q.T[:, :, None].copy()                                             # (K, m, 1)
+        self.projections = q.T[:, :, None].copy()  # (K, m, 1)
         self._mean = np.zeros(self.n_modules)
         self._std = np.full(self.n_modules, math.sqrt(math.factorial(self.degree)))
 
     def _raw(self, z: np.ndarray) -> np.ndarray:
-        return _hermite(self.degree, z[..., 0])                                               # (n, K)
+        return _hermite(self.degree, z[..., 0])  # (n, K)
 
     def _stream(self, seed: int, part: int) -> np.random.Generator:
-        return seeding.numpy_generator(self.seed, seed, part, 6151)
+        return core.numpy_generator(self.seed, seed, part, 6151)
 
     def target(self, X) -> np.ndarray:
         """The noiseless target ``sum_j He_k(u_j^T x) / sqrt(K k!)``, float32 array (n,) (summed in float64)."""
         return (self.module_outputs(X).astype(np.float64).sum(axis=1) / math.sqrt(self.n_modules)).astype(np.float32)
 
     def __repr__(self) -> str:
-        return (f"HermiteLinkTask(input_dim={self.input_dim}, n_modules={self.n_modules}, degree={self.degree}, "
-                f"noise={self.noise:g}, seed={self.seed})")
+        return (
+            f"HermiteLinkTask(input_dim={self.input_dim}, n_modules={self.n_modules}, degree={self.degree}, "
+            f"noise={self.noise:g}, seed={self.seed})"
+        )
 
 
 def link_degree(kind: str) -> int | None:
     """The Hermite degree ``k`` of a link task kind (``"he2"`` -> 2), None for the other kinds."""
-    kind = validation.choice(kind, "kind", TASK_KINDS)
+    kind = core.choice(kind, "kind", TASK_KINDS)
     return LINK_KINDS.index(kind) + 1 if kind in LINK_KINDS else None
 
 
@@ -247,11 +273,13 @@ def check_task_kind(kind: str, module_dim: int) -> str:
     """``kind`` checked against ``TASK_KINDS`` and ``module_dim``: the sine-wave task and the Hermite links only
     with ``module_dim = 1`` (sine modules of ``b >= 2`` are sums of ridges, which no method can group; a link
     reads one direction)."""
-    kind = validation.choice(kind, "kind", TASK_KINDS)
-    if kind in ("sine",) + LINK_KINDS and validation.whole(module_dim, "module_dim", low=1) != 1:
-        raise ValueError(f"module_dim must be 1 for kind {kind!r} (sine modules of b >= 2 are sums of ridges, "
-                         f"which are not identifiable; a Hermite link reads one direction), got {module_dim}; use "
-                         f"one of {MODULE_KINDS}")
+    kind = core.choice(kind, "kind", TASK_KINDS)
+    if kind in ("sine",) + LINK_KINDS and core.whole(module_dim, "module_dim", low=1) != 1:
+        raise ValueError(
+            f"module_dim must be 1 for kind {kind!r} (sine modules of b >= 2 are sums of ridges, "
+            f"which are not identifiable; a Hermite link reads one direction), got {module_dim}; use "
+            f"one of {MODULE_KINDS}"
+        )
     return kind
 
 

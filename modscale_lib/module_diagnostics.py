@@ -14,26 +14,35 @@ A network reads a composite as its ``k`` images' features joined slot by slot
 (:func:`modscale_lib.composites.composite_features`), so slot ``j`` holds features ``3072 j .. 3072 j + 3071``:
 :func:`slot_of_feature` gives each feature's slot.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import composites, validation
+from . import composites, core
 
-__all__ = ["orthonormal_basis", "subspace_overlap", "movement", "pairwise_overlap", "slot_of_feature",
-           "slot_shares", "locality", "summarise"]
+__all__ = [
+    "orthonormal_basis",
+    "subspace_overlap",
+    "movement",
+    "pairwise_overlap",
+    "slot_of_feature",
+    "slot_shares",
+    "locality",
+    "summarise",
+]
 
 
 def orthonormal_basis(U) -> np.ndarray:
     """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape (``U`` itself when
     its columns are orthonormal to within ``1e-5``)."""
-    U = np.asarray(validation.as_numpy(U), dtype=np.float64)
+    U = np.asarray(core.as_numpy(U), dtype=np.float64)
     if U.ndim < 2 or U.shape[-1] > U.shape[-2] or U.shape[-1] < 1:
         raise ValueError(f"U must have shape (..., m, b) with 1 <= b <= m, got {U.shape}")
     if not np.all(np.isfinite(U)):
         raise ValueError("U must be finite")
     if np.abs(np.swapaxes(U, -1, -2) @ U - np.eye(U.shape[-1])).max() < 1e-5:
-        return U            # already orthonormal (to float32 rounding): the QR would cost seconds for nothing
+        return U  # already orthonormal (to float32 rounding): the QR would cost seconds for nothing
     Q, _ = np.linalg.qr(U)
     return Q
 
@@ -57,9 +66,9 @@ def pairwise_overlap(U) -> np.ndarray:
     if Q.ndim < 3:
         raise ValueError(f"U must have shape (..., K, m, b), got {Q.shape}")
     *lead, K, m, b = Q.shape
-    flat = np.swapaxes(Q, -3, -2).reshape(*lead, m, K * b)             # every module's columns side by side
-    cross = (np.swapaxes(flat, -1, -2) @ flat).reshape(*lead, K, b, K, b)   # one product (BLAS), not einsum's loops
-    gram = (cross ** 2).sum(axis=(-3, -1)) / b
+    flat = np.swapaxes(Q, -3, -2).reshape(*lead, m, K * b)  # every module's columns side by side
+    cross = (np.swapaxes(flat, -1, -2) @ flat).reshape(*lead, K, b, K, b)  # one product (BLAS), not einsum's loops
+    gram = (cross**2).sum(axis=(-3, -1)) / b
     i, j = np.triu_indices(K, k=1)
     return gram[..., i, j]
 
@@ -79,7 +88,7 @@ def slot_shares(U, k: int) -> np.ndarray:
     slots = slot_of_feature(k)
     if Q.shape[-2] != slots.size:
         raise ValueError(f"U has {Q.shape[-2]} rows, but a composite of k={k} images has {slots.size} features")
-    weight = (Q ** 2).sum(axis=-1)                      # (..., m)
+    weight = (Q**2).sum(axis=-1)  # (..., m)
     shares = np.stack([weight[..., slots == s].sum(axis=-1) for s in range(k)], axis=-1)
     return shares / shares.sum(axis=-1, keepdims=True)
 
@@ -94,20 +103,38 @@ def summarise(start, end, k: int) -> dict:
     (mean movement), ``overlap_start``/``overlap_end`` (mean pairwise overlap; NaN for one module),
     ``overlap_end_max``, ``local_start``/``local_end`` (mean locality)."""
     pairs_start, pairs_end = pairwise_overlap(start), pairwise_overlap(end)
-    mean = (lambda a: float(a.mean()) if a.size else float("nan"))
-    return {"moved": float(movement(start, end).mean()), "overlap_start": mean(pairs_start),
-            "overlap_end": mean(pairs_end), "overlap_end_max": float(pairs_end.max()) if pairs_end.size else
-            float("nan"), "local_start": float(locality(start, k).mean()), "local_end": float(locality(end, k).mean())}
+    mean = lambda a: float(a.mean()) if a.size else float("nan")
+    return {
+        "moved": float(movement(start, end).mean()),
+        "overlap_start": mean(pairs_start),
+        "overlap_end": mean(pairs_end),
+        "overlap_end_max": float(pairs_end.max()) if pairs_end.size else float("nan"),
+        "local_start": float(locality(start, k).mean()),
+        "local_end": float(locality(end, k).mean()),
+    }
 
 
 # Read-outs of the Compositional CIFAR-10 results for the chapter ----------------------------------------------------
-__all__ += ["ci", "number", "ci_text", "paired_gain", "headline", "describe_arch", "accuracy_table", "paired_table",
-            "diagnostics_table", "tuning_table", "epoch_table", "robustness_table"]
+__all__ += [
+    "ci",
+    "number",
+    "ci_text",
+    "paired_gain",
+    "headline",
+    "describe_arch",
+    "accuracy_table",
+    "paired_table",
+    "diagnostics_table",
+    "tuning_table",
+    "epoch_table",
+    "robustness_table",
+]
 
 
 def ci(values, axis: int = -1):
     """``(mean, low, high)`` of ``values`` over ``axis`` (the seeds): a 95% percentile-bootstrap interval."""
     from .metrics import bootstrap_ci
+
     return bootstrap_ci(values, axis=axis)
 
 
@@ -133,8 +160,9 @@ def paired_gain(acc, better: int, than: int):
     a verdict per k: "higher" or "lower" when the 95% interval excludes 0, "n/a" where either was not trained
     (NaN, e.g. a rule outside the config's ``rule_ks``), else "no difference"."""
     mean, low, high = ci(np.asarray(acc)[better] - np.asarray(acc)[than])
-    verdict = np.where(~np.isfinite(mean), "n/a",
-                       np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference")))
+    verdict = np.where(
+        ~np.isfinite(mean), "n/a", np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
+    )
     return mean, low, high, verdict
 
 
@@ -159,8 +187,17 @@ def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) ->
     """One row per k and method: the network, its step, parameters, training operations per composite, the rule's
     search, the whole training's operations (every composite of every epoch, and the search), and mean [95% CI]
     over seeds of ``res[key]`` after ``epoch``. A method not trained at a k (all NaN) has no row there."""
-    rows = {"k": [], "method": [], "network": [], "step": [], "parameters": [], "MFLOP per composite": [],
-            "rule's search (GFLOP)": [], "training in all (TFLOP)": [], "test accuracy per image": []}
+    rows = {
+        "k": [],
+        "method": [],
+        "network": [],
+        "step": [],
+        "parameters": [],
+        "MFLOP per composite": [],
+        "rule's search (GFLOP)": [],
+        "training in all (TFLOP)": [],
+        "test accuracy per image": [],
+    }
     acc = np.asarray(res[key])[..., epoch]
     composites_seen = res.config["n_train"] * res.config["epochs"]
     for a, k in enumerate(k_grid):
@@ -169,8 +206,17 @@ def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) ->
                 continue
             s = _setting(res, int(k), name)
             flops, search = float(res["flops"][i, a]), float(res["search_flops"][i, a])
-            values = (int(k), name, describe_arch(s["arch"]), s["lr"], int(res["params"][i, a]), flops / 1e6,
-                      search / 1e9, (flops * composites_seen + search) / 1e12, ci_text(*ci(acc[i, a])))
+            values = (
+                int(k),
+                name,
+                describe_arch(s["arch"]),
+                s["lr"],
+                int(res["params"][i, a]),
+                flops / 1e6,
+                search / 1e9,
+                (flops * composites_seen + search) / 1e12,
+                ci_text(*ci(acc[i, a])),
+            )
             for column, value in zip(rows, values):
                 rows[column].append(value)
     return rows
@@ -194,15 +240,21 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
     (and at slot-local ones), the start's objective minus the random network's paired by seed, mean locality
     and pairwise overlap before and after training, and how far the rule and training moved the projections.
     Every entry is mean [95% CI] over seeds; a method not trained at a k (its objective all NaN) has no row there."""
-    columns = {"objective": "objective", "objective, slot-local": "objective_slot_local",
-               "locality before training": "local_start", "locality after training": "local_end",
-               "overlap before training": "overlap_start", "overlap after training": "overlap_end",
-               "moved by the rule": "moved_by_rule", "moved by training": "moved_by_training"}
+    columns = {
+        "objective": "objective",
+        "objective, slot-local": "objective_slot_local",
+        "locality before training": "local_start",
+        "locality after training": "local_end",
+        "overlap before training": "overlap_start",
+        "overlap after training": "overlap_end",
+        "moved by the rule": "moved_by_rule",
+        "moved by training": "moved_by_training",
+    }
     rows = {"method": [], "k": [], **{c: [] for c in columns}, "objective minus random's": []}
     r = list(names).index(random)
     for i, name in enumerate(names):
         if not np.isfinite(np.asarray(res["diag_objective"])[i]).any():
-            continue     # the MLP has no projections
+            continue  # the MLP has no projections
         for a, k in enumerate(k_grid):
             if not np.isfinite(np.asarray(res["diag_objective"])[i, a]).any():
                 continue
@@ -220,17 +272,37 @@ def tuning_table(choices, runs) -> dict:
     turn; the chosen run's validation accuracy (n/a where no run trained exactly that network) or, for the rule,
     its objective on validation composites; how many runs the search made; and which coordinates ended at an edge
     of what was tried (the cost cap, or the widening's limit)."""
-    rows = {"k": [], "method": [], "network": [], "step": [], "turn": [], "validation accuracy": [],
-            "validation objective": [], "runs": [], "at an edge": []}
+    rows = {
+        "k": [],
+        "method": [],
+        "network": [],
+        "step": [],
+        "turn": [],
+        "validation accuracy": [],
+        "validation objective": [],
+        "runs": [],
+        "at an edge": [],
+    }
     for c in sorted(choices, key=lambda c: (c["k"], c["method"] != "monolithic")):
         mine = [r for r in runs if r["k"] == c["k"] and r["method"] == c["method"]]
         rule = c["angle"] is not None
-        trained = [r["score"] for r in runs if not rule and "angle" not in r and r["k"] == c["k"]
-                   and r["arch"] == c["arch"] and r["lr"] == c["lr"]]
+        trained = [
+            r["score"]
+            for r in runs
+            if not rule and "angle" not in r and r["k"] == c["k"] and r["arch"] == c["arch"] and r["lr"] == c["lr"]
+        ]
         searched = [-r["score"] for r in mine if rule and r["angle"] == c["angle"]]
-        values = (c["k"], c["method"], describe_arch(c["arch"]), c["lr"], f"{c['angle']:g}" if rule else "",
-                  trained[0] if trained else float("nan"), searched[0] if searched else float("nan"), len(mine),
-                  ", ".join(name for name, edge in c["edges"].items() if edge) or "none")
+        values = (
+            c["k"],
+            c["method"],
+            describe_arch(c["arch"]),
+            c["lr"],
+            f"{c['angle']:g}" if rule else "",
+            trained[0] if trained else float("nan"),
+            searched[0] if searched else float("nan"),
+            len(mine),
+            ", ".join(name for name, edge in c["edges"].items() if edge) or "none",
+        )
         for column, value in zip(rows, values):
             rows[column].append(value)
     return rows
@@ -240,7 +312,7 @@ def epoch_table(acc, names, k_grid) -> dict:
     """One row per method and k of ``acc`` (method, k, seed, epoch): mean [95% CI] over seeds after each epoch,
     and the last epoch's gain over the one before, paired by seed, with its interval."""
     acc = np.asarray(acc, dtype=np.float64)
-    mean, low, high = ci(acc, axis=2)                                      # (method, k, epoch)
+    mean, low, high = ci(acc, axis=2)  # (method, k, epoch)
     step = ci(acc[..., -1] - acc[..., -2]) if acc.shape[-1] > 1 else None
     rows = {"method": [], "k": [], **{f"epoch {e + 1}": [] for e in range(acc.shape[-1])}, "last-epoch gain": []}
     for i, name in enumerate(names):

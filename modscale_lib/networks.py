@@ -8,6 +8,7 @@ so a model trained inside an ensemble is the same model trained alone.
 
 Shapes: inputs ``(E, B, input_dim)`` (or ``(B, input_dim)``, shared by all models), outputs ``(E, B)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,15 @@ import torch
 from . import core
 from .core import torch_generator
 
-__all__ = ["BatchedMLP", "MLPEnsemble", "ModularEnsemble", "mlp_param_count", "width_for_params", "default_device",
-           "random_projections"]
+__all__ = [
+    "BatchedMLP",
+    "MLPEnsemble",
+    "ModularEnsemble",
+    "mlp_param_count",
+    "width_for_params",
+    "default_device",
+    "random_projections",
+]
 
 
 def default_device() -> torch.device:
@@ -41,8 +49,8 @@ def mlp_param_count(input_dim: int, width: int, depth: int, n_outputs: int = 1) 
 def width_for_params(n_params: int, input_dim: int, depth: int) -> int:
     """The hidden width whose MLP (``depth`` hidden layers, one output) has the parameter count closest to
     ``n_params`` (in log scale)."""
-    n_params = core.whole(n_params, "n_params", low=1, high=10 ** 10)
-    input_dim = core.whole(input_dim, "input_dim", low=1, high=10 ** 6)
+    n_params = core.whole(n_params, "n_params", low=1, high=10**10)
+    input_dim = core.whole(input_dim, "input_dim", low=1, high=10**6)
     depth = core.whole(depth, "depth", low=1, high=64)
     widths = np.arange(1, max(64, n_params + 2))
     counts = np.array([mlp_param_count(input_dim, int(w), depth) for w in widths[:20_000]])
@@ -83,8 +91,17 @@ class BatchedMLP(torch.nn.Module):
     network's own fan-in.
     """
 
-    def __init__(self, n_nets: int, in_dim: int, width: int, depth: int = 1, out_dim: int = 1,
-                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, stream: int = 0):
+    def __init__(
+        self,
+        n_nets: int,
+        in_dim: int,
+        width: int,
+        depth: int = 1,
+        out_dim: int = 1,
+        widths: Sequence[int] | None = None,
+        seeds: Sequence[int] | None = None,
+        stream: int = 0,
+    ):
         super().__init__()
         self.n_nets = core.whole(n_nets, "n_nets", low=1)
         self.in_dim, self.out_dim = core.whole(in_dim, "in_dim", low=1), core.whole(out_dim, "out_dim", low=1)
@@ -138,8 +155,16 @@ class MLPEnsemble(torch.nn.Module):
     ``widths`` and ``seeds`` (one per model) let the models differ; see :class:`BatchedMLP`.
     """
 
-    def __init__(self, n_models: int, input_dim: int, width: int, depth: int = 1,
-                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
+    def __init__(
+        self,
+        n_models: int,
+        input_dim: int,
+        width: int,
+        depth: int = 1,
+        widths: Sequence[int] | None = None,
+        seeds: Sequence[int] | None = None,
+        n_outputs: int = 1,
+    ):
         super().__init__()
         self.n_models = core.whole(n_models, "n_models", low=1)
         self.input_dim = core.whole(input_dim, "input_dim", low=1)
@@ -160,8 +185,9 @@ class MLPEnsemble(torch.nn.Module):
         return self.net.n_params()
 
 
-def random_projections(n_models: int, n_modules: int, input_dim: int, module_dim: int,
-                       seeds: Sequence[int] | None = None) -> torch.Tensor:
+def random_projections(
+    n_models: int, n_modules: int, input_dim: int, module_dim: int, seeds: Sequence[int] | None = None
+) -> torch.Tensor:
     """Random ``(E, K, m, b)`` projections with orthonormal columns (QR of Gaussian matrices), per model seed."""
     n_models = core.whole(n_models, "n_models", low=1)
     n_modules = core.whole(n_modules, "n_modules", low=1)
@@ -195,9 +221,20 @@ class ModularEnsemble(torch.nn.Module):
     seeds : one per model. n_outputs : outputs of each module (and of the network).
     """
 
-    def __init__(self, n_models: int, input_dim: int, n_modules: int, module_dim: int = 1, width: int = 32,
-                 depth: int = 1, projections=None, train_projections: bool = True,
-                 widths: Sequence[int] | None = None, seeds: Sequence[int] | None = None, n_outputs: int = 1):
+    def __init__(
+        self,
+        n_models: int,
+        input_dim: int,
+        n_modules: int,
+        module_dim: int = 1,
+        width: int = 32,
+        depth: int = 1,
+        projections=None,
+        train_projections: bool = True,
+        widths: Sequence[int] | None = None,
+        seeds: Sequence[int] | None = None,
+        n_outputs: int = 1,
+    ):
         super().__init__()
         self.n_outputs = core.whole(n_outputs, "n_outputs", low=1)
         self.n_models = core.whole(n_models, "n_models", low=1)
@@ -207,18 +244,23 @@ class ModularEnsemble(torch.nn.Module):
         if self.module_dim > self.input_dim:
             raise ValueError(f"module_dim must be <= input_dim ({self.input_dim}), got {self.module_dim}")
         core.check_count(self.n_models * self.n_modules, "n_models * n_modules")
-        core.check_size(self.n_models * self.n_modules * self.input_dim * self.module_dim,
-                              "n_models * n_modules * input_dim * module_dim")
+        core.check_size(
+            self.n_models * self.n_modules * self.input_dim * self.module_dim,
+            "n_models * n_modules * input_dim * module_dim",
+        )
         if isinstance(train_projections, (bool, np.bool_)):
             per_model = [bool(train_projections)] * self.n_models
         elif isinstance(train_projections, (list, tuple, np.ndarray)):
             per_model = [core.boolean(t, "train_projections") for t in train_projections]
         else:
-            raise TypeError(f"train_projections must be a bool or a sequence of one bool per model, got "
-                            f"{type(train_projections).__name__}")
+            raise TypeError(
+                f"train_projections must be a bool or a sequence of one bool per model, got "
+                f"{type(train_projections).__name__}"
+            )
         if len(per_model) != self.n_models:
-            raise ValueError(f"train_projections must be one bool or one per model ({self.n_models}), got "
-                             f"{len(per_model)}")
+            raise ValueError(
+                f"train_projections must be one bool or one per model ({self.n_models}), got {len(per_model)}"
+            )
         seeds = list(range(self.n_models)) if seeds is None else _per_model("seeds", seeds, self.n_models, 0)
         self.seeds = seeds
         if projections is None:
@@ -228,18 +270,30 @@ class ModularEnsemble(torch.nn.Module):
         if projections.dim() == 3:  # one set shared by every model
             projections = projections.expand(self.n_models, *projections.shape).clone()
         if tuple(projections.shape) != expected:
-            raise ValueError(f"projections must have shape {expected} (or {expected[1:]}), got "
-                             f"{tuple(projections.shape)}")
+            raise ValueError(
+                f"projections must have shape {expected} (or {expected[1:]}), got {tuple(projections.shape)}"
+            )
         self.projections = torch.nn.Parameter(projections.clone(), requires_grad=any(per_model))
         if any(per_model) and not all(per_model):
             mask = torch.tensor(per_model, dtype=projections.dtype).reshape(-1, 1, 1, 1)
             self.register_buffer("_projection_grad_mask", mask, persistent=False)
             self.projections.register_hook(lambda grad: grad * self._projection_grad_mask)
-        module_widths = None if widths is None else [w for w in _per_model("widths", widths, self.n_models, width)
-                                                     for _ in range(self.n_modules)]
+        module_widths = (
+            None
+            if widths is None
+            else [w for w in _per_model("widths", widths, self.n_models, width) for _ in range(self.n_modules)]
+        )
         module_seeds = [s * 1009 + k for s in seeds for k in range(self.n_modules)]
-        self.modules_net = BatchedMLP(self.n_models * self.n_modules, self.module_dim, width, depth,
-                                      self.n_outputs, widths=module_widths, seeds=module_seeds, stream=1)
+        self.modules_net = BatchedMLP(
+            self.n_models * self.n_modules,
+            self.module_dim,
+            width,
+            depth,
+            self.n_outputs,
+            widths=module_widths,
+            seeds=module_seeds,
+            stream=1,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (E, B, input_dim) or (B, input_dim) -> (E, B), or (E, B, n_outputs) when ``n_outputs > 1``."""

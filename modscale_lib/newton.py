@@ -28,30 +28,40 @@ Explained in the chapter :doc:`/book/grouping_modules`. For ``y = sum_j g_j(U_j^
 Every solve is a Cholesky factorisation, an eigendecomposition of a matrix of at most a few hundred rows, or a
 ``D x D`` or ``D^2 x D^2`` system; the models are fitted on at most ``kernel_points`` and ``max_points`` sample
 points, while the Gauss-Newton statistics use every sample. numpy and scipy, on one BLAS thread
-(:func:`modscale_lib.seeding.single_thread`), so that the result is the same bit for bit whatever the thread count.
+(:func:`modscale_lib.core.single_thread`), so that the result is the same bit for bit whatever the thread count.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from . import seeding, validation
+from . import core
 from .spans import moment_span
 
 __all__ = ["newton_projections", "NEWTON_DEFAULTS"]
 
 #: The settings of :func:`newton_projections`, written once.
-NEWTON_DEFAULTS = {"kernel_points": 800, "select_points": 300, "module_features": 60, "polish_features": 120,
-                   "max_points": 4000, "rounds": 3, "max_steps": 20, "tol": 1e-2, "n_points": 64}
+NEWTON_DEFAULTS = {
+    "kernel_points": 800,
+    "select_points": 300,
+    "module_features": 60,
+    "polish_features": 120,
+    "max_points": 4000,
+    "rounds": 3,
+    "max_steps": 20,
+    "tol": 1e-2,
+    "n_points": 64,
+}
 # The kernel's bandwidths, on coordinates z of unit variance: from finer than the sine task's fastest component to
 # far above the data's spread, where the kernel acts as a low-degree polynomial (the Hermite task's modules pick 10).
 _BANDWIDTHS = (0.5, 0.7, 1.0, 1.5, 2.5, 4.0, 6.0, 10.0, 16.0, 25.0)
 # Ridges per 1000 points fitted; on noise-free targets the smallest that keeps the solve stable wins.
 _RIDGES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
-_MODULE_SCALES = (0.5, 1.0, 2.0)              # the module features' length scales, in equal shares
-_CHUNK = 8192                                 # rows per block where a (rows, points) matrix is formed
-_AGREE = 0.9                                  # grouped overlap above which two groupings are the same
+_MODULE_SCALES = (0.5, 1.0, 2.0)  # the module features' length scales, in equal shares
+_CHUNK = 8192  # rows per block where a (rows, points) matrix is formed
+_AGREE = 0.9  # grouped overlap above which two groupings are the same
 
 
 def _sqdist(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -66,8 +76,9 @@ def _orthonormal(A: np.ndarray) -> np.ndarray:
 
 def _finite(value: float, what: str) -> float:
     if not math.isfinite(value):
-        raise FloatingPointError(f"newton rule: the {what} is not finite ({value}); the inputs are degenerate "
-                                 "or badly scaled")
+        raise FloatingPointError(
+            f"newton rule: the {what} is not finite ({value}); the inputs are degenerate or badly scaled"
+        )
     return value
 
 
@@ -83,7 +94,7 @@ class _SpanModel:
         Zs, yc = Z[rows], y[rows] - y[rows].mean()
         d2, best = _sqdist(Zs, Zs), None
         i = _BANDWIDTHS.index(near) if near is not None else None
-        for h in (_BANDWIDTHS if i is None else _BANDWIDTHS[max(i - 2, 0):i + 3]):
+        for h in _BANDWIDTHS if i is None else _BANDWIDTHS[max(i - 2, 0) : i + 3]:
             eig, Q = np.linalg.eigh(np.exp(-d2 / (2 * h * h)))
             eig, qy, Q2 = np.maximum(eig, 0.0), Q.T @ yc, Q * Q
             for ridge in _RIDGES:
@@ -99,37 +110,41 @@ class _SpanModel:
         from scipy.linalg import lapack
 
         self.Zf, self.mean = Z[rows], float(y[rows].mean())
-        G = np.exp(-_sqdist(self.Zf, self.Zf) / (2 * self.h ** 2))
+        G = np.exp(-_sqdist(self.Zf, self.Zf) / (2 * self.h**2))
         G[np.diag_indices_from(G)] += self.ridge * len(rows) / 1000
         L = np.linalg.cholesky(G)
-        Linv, info = lapack.dtrtri(L, lower=1)        # L^-1 (the leave-one-out residuals need its columns)
+        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (the leave-one-out residuals need its columns)
         if info != 0:
             raise FloatingPointError(f"newton rule: the kernel matrix is singular (LAPACK dtrtri info {info})")
         Linv = np.tril(Linv)
         self.alpha = Linv.T @ (Linv @ (y[rows] - self.mean))
-        self.loo_residuals = self.alpha / (Linv * Linv).sum(0)    # alpha_i / [(G + lam)^-1]_ii
-        return _finite(float(np.mean(self.loo_residuals ** 2)), "kernel model's leave-one-out error")
+        self.loo_residuals = self.alpha / (Linv * Linv).sum(0)  # alpha_i / [(G + lam)^-1]_ii
+        return _finite(float(np.mean(self.loo_residuals**2)), "kernel model's leave-one-out error")
 
     def predict_grad(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Values (q,) and gradients (q, D) at ``Z`` (q, D), in blocks of rows."""
         pred, grad = np.empty(len(Z)), np.empty(Z.shape)
-        Zf, alpha, scale = self.Zf.astype(np.float32), self.alpha.astype(np.float32), np.float32(0.5 / self.h ** 2)
-        for s in range(0, len(Z), _CHUNK):      # float32: these feed Gauss-Newton statistics, not the solves
-            z = Z[s:s + _CHUNK]
+        Zf, alpha, scale = self.Zf.astype(np.float32), self.alpha.astype(np.float32), np.float32(0.5 / self.h**2)
+        for s in range(0, len(Z), _CHUNK):  # float32: these feed Gauss-Newton statistics, not the solves
+            z = Z[s : s + _CHUNK]
             k = np.exp(-_sqdist(z.astype(np.float32), Zf) * scale) * alpha[None, :]
             total = k.sum(1, dtype=np.float64)
-            pred[s:s + _CHUNK] = total + self.mean
-            grad[s:s + _CHUNK] = ((k @ Zf).astype(np.float64) - total[:, None] * z) / self.h ** 2
+            pred[s : s + _CHUNK] = total + self.mean
+            grad[s : s + _CHUNK] = ((k @ Zf).astype(np.float64) - total[:, None] * z) / self.h**2
         return pred, grad
 
     def hessians(self, P: np.ndarray) -> np.ndarray:
         """Hessians (p, D, D) at the points ``P`` (p, D), in closed form."""
-        k = np.exp(-_sqdist(P, self.Zf) / (2 * self.h ** 2)) * self.alpha[None, :]
+        k = np.exp(-_sqdist(P, self.Zf) / (2 * self.h**2)) * self.alpha[None, :]
         total, kz, D = k.sum(1), k @ self.Zf, P.shape[1]
         kzz = (k @ (self.Zf[:, :, None] * self.Zf[:, None, :]).reshape(len(self.Zf), D * D)).reshape(-1, D, D)
-        outer = (total[:, None, None] * P[:, :, None] * P[:, None, :] - P[:, :, None] * kz[:, None, :]
-                 - kz[:, :, None] * P[:, None, :] + kzz)
-        return outer / self.h ** 4 - total[:, None, None] * np.eye(D) / self.h ** 2
+        outer = (
+            total[:, None, None] * P[:, :, None] * P[:, None, :]
+            - P[:, :, None] * kz[:, None, :]
+            - kz[:, :, None] * P[:, None, :]
+            + kzz
+        )
+        return outer / self.h**4 - total[:, None, None] * np.eye(D) / self.h**2
 
 
 # -------------------------------------------------------------------------------------------------------
@@ -141,38 +156,38 @@ class _AdditiveModel:
 
     def __init__(self, K: int, b: int, R: int, rng: np.random.Generator):
         scales = np.array(_MODULE_SCALES)[np.arange(R) % len(_MODULE_SCALES)]
-        self.W = rng.standard_normal((K, b, R)) / scales           # (K, b, R)
+        self.W = rng.standard_normal((K, b, R)) / scales  # (K, b, R)
         self.t = rng.uniform(0.0, 2 * np.pi, (K, 1, R))
         self.K, self.R, self.s = K, R, math.sqrt(2.0 / R)
 
     def _phase(self, X: np.ndarray, U: np.ndarray) -> np.ndarray:
         K, m, b = U.shape
-        Z = (X @ U.transpose(1, 0, 2).reshape(m, K * b)).reshape(-1, K, b).transpose(1, 0, 2)   # (K, n, b)
-        return np.matmul(Z, self.W) + self.t                                                     # (K, n, R)
+        Z = (X @ U.transpose(1, 0, 2).reshape(m, K * b)).reshape(-1, K, b).transpose(1, 0, 2)  # (K, n, b)
+        return np.matmul(Z, self.W) + self.t  # (K, n, R)
 
     def fit(self, X: np.ndarray, y: np.ndarray, U: np.ndarray, rows: np.ndarray) -> float:
         """Ridge fit on the ``rows``; returns the leave-one-out mean squared error (its residuals kept)."""
         n = len(rows)
         F32 = np.float32(self.s) * np.cos(self._phase(X[rows], U).astype(np.float32))
         F32 = F32.transpose(1, 0, 2).reshape(n, self.K * self.R)
-        F = F32.astype(np.float64)                   # features and their products in float32, the solves in float64
+        F = F32.astype(np.float64)  # features and their products in float32, the solves in float64
         self.mean = float(y[rows].mean())
         yc = y[rows] - self.mean
-        dual = F.shape[1] >= n                       # more features than points: solve in the points' space
+        dual = F.shape[1] >= n  # more features than points: solve in the points' space
         eig, Q = np.linalg.eigh(F @ F.T if dual else (F32.T @ F32).astype(np.float64))
         eig = np.maximum(eig, 0.0)
         # fitted = A diag(eig or 1 / (eig + lam)) A^T yc
         A = Q if dual else (F32 @ Q.astype(np.float32)).astype(np.float64)
         weight = eig if dual else np.ones_like(eig)
         Ay, A2, best = A.T @ yc, A * A, None
-        for ridge in _RIDGES:                        # a ridge at which the fit interpolates is skipped
+        for ridge in _RIDGES:  # a ridge at which the fit interpolates is skipped
             lam = ridge * n / 1000
             fitted = A @ (weight * Ay / (eig + lam))
             leverage = A2 @ (weight / (eig + lam))
             if np.min(1.0 - leverage) < 1e-8:
                 continue
             residuals = (yc - fitted) / (1.0 - leverage)
-            loo = float(np.mean(residuals ** 2))
+            loo = float(np.mean(residuals**2))
             if best is None or loo < best[0]:
                 best = (loo, lam, residuals)
         if best is None:
@@ -180,8 +195,11 @@ class _AdditiveModel:
         loo, lam, self.loo_residuals = best
         coef = F.T @ (Q @ (Ay / (eig + lam))) if dual else Q @ (Ay / (eig + lam))
         self.coef, self.F, self.lam = coef.reshape(self.K, self.R, 1), F, lam
-        self._solve = (lambda V: np.linalg.solve(F.T @ F + lam * np.eye(F.shape[1]), V)) if dual else (
-            lambda V: Q @ ((Q.T @ V) / (eig + lam)[:, None]))
+        self._solve = (
+            (lambda V: np.linalg.solve(F.T @ F + lam * np.eye(F.shape[1]), V))
+            if dual
+            else (lambda V: Q @ ((Q.T @ V) / (eig + lam)[:, None]))
+        )
         return _finite(loo, "module model's leave-one-out error")
 
     def predict_grad(self, X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,11 +207,12 @@ class _AdditiveModel:
         K, m, b = U.shape
         pred, grad = np.empty(len(X)), np.empty((len(X), K, b))
         Wt, coef = self.W.transpose(0, 2, 1).astype(np.float32), self.coef.astype(np.float32)
-        for s in range(0, len(X), _CHUNK):      # float32: these feed Gauss-Newton statistics, not the solves
-            phase = self._phase(X[s:s + _CHUNK], U).astype(np.float32)
-            pred[s:s + _CHUNK] = np.matmul(np.cos(phase), coef)[..., 0].sum(0, dtype=np.float64) * self.s + self.mean
-            grad[s:s + _CHUNK] = np.matmul(np.sin(phase) * (-self.s * coef[:, :, 0][:, None, :]),
-                                           Wt).transpose(1, 0, 2)
+        for s in range(0, len(X), _CHUNK):  # float32: these feed Gauss-Newton statistics, not the solves
+            phase = self._phase(X[s : s + _CHUNK], U).astype(np.float32)
+            pred[s : s + _CHUNK] = np.matmul(np.cos(phase), coef)[..., 0].sum(0, dtype=np.float64) * self.s + self.mean
+            grad[s : s + _CHUNK] = np.matmul(np.sin(phase) * (-self.s * coef[:, :, 0][:, None, :]), Wt).transpose(
+                1, 0, 2
+            )
         return pred, grad
 
     def absorbed(self, V: np.ndarray) -> np.ndarray:
@@ -250,8 +269,9 @@ def _refine_span(X, y, B, model: _SpanModel, fit_rows, stat_rows, max_steps, tol
     for _ in range(max_steps):
         pred, g = model.predict_grad(Xs @ B)
         M = _outside_step(Xs, _with_loo(model, y[stat_rows], pred, len(fit_rows)), B, g)
-        found = _line_search(lambda Bn: model.fit(X @ Bn, y, fit_rows), loss,
-                             lambda s, B=B, M=M: _orthonormal(B + s * M))
+        found = _line_search(
+            lambda Bn: model.fit(X @ Bn, y, fit_rows), loss, lambda s, B=B, M=M: _orthonormal(B + s * M)
+        )
         if found is None:
             model.fit(X @ B, y, fit_rows)
             break
@@ -275,8 +295,9 @@ def _refit_modules(X, y, U, model: _AdditiveModel, fit_rows, max_steps, tol):
         E = _inside_step(X[:f] @ basis, y[:f] - pred[:f], g[:f], model)
         M = _outside_step(X, _with_loo(model, y, pred, f), basis, g)
         delta = (basis @ E + M).reshape(m, K, b).transpose(1, 0, 2)
-        found = _line_search(lambda Un: model.fit(X, y, Un, fit_rows), loss,
-                             lambda s, U=U, delta=delta: _orthonormal(U + s * delta))
+        found = _line_search(
+            lambda Un: model.fit(X, y, Un, fit_rows), loss, lambda s, U=U, delta=delta: _orthonormal(U + s * delta)
+        )
         if found is None:
             model.fit(X, y, U, fit_rows)
             break
@@ -294,14 +315,70 @@ def _grouping(X, y, B, model: _SpanModel, points, K, b, seed) -> np.ndarray:
     return np.einsum("md,kdb->kmb", B, blocks)
 
 
-def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
-                       kernel_points: int = NEWTON_DEFAULTS["kernel_points"],
-                       select_points: int = NEWTON_DEFAULTS["select_points"],
-                       module_features: int = NEWTON_DEFAULTS["module_features"],
-                       polish_features: int = NEWTON_DEFAULTS["polish_features"],
-                       max_points: int = NEWTON_DEFAULTS["max_points"], rounds: int = NEWTON_DEFAULTS["rounds"],
-                       max_steps: int = NEWTON_DEFAULTS["max_steps"], tol: float = NEWTON_DEFAULTS["tol"],
-                       n_points: int = NEWTON_DEFAULTS["n_points"], return_loss: bool = False):
+def _check_knobs(
+    kernel_points, select_points, module_features, polish_features, max_points, rounds, max_steps, tol, n_points
+) -> tuple:
+    """:func:`newton_projections`'s tuning arguments, validated, in its order."""
+    kernel_points = core.whole(kernel_points, "kernel_points", low=20, high=20000)
+    select_points = core.whole(select_points, "select_points", low=20, high=5000)
+    module_features = core.whole(module_features, "module_features", low=1, high=10000)
+    polish_features = core.whole(polish_features, "polish_features", low=0, high=10000)
+    max_points = core.whole(max_points, "max_points", low=20, high=10**6)
+    rounds = core.whole(rounds, "rounds", low=1, high=20)
+    max_steps = core.whole(max_steps, "max_steps", low=0, high=1000)
+    tol = core.real(tol, "tol", low=0.0, high=1.0, low_open=True, high_open=True)
+    n_points = core.whole(n_points, "n_points", low=1, high=10000)
+    return (
+        kernel_points,
+        select_points,
+        module_features,
+        polish_features,
+        max_points,
+        rounds,
+        max_steps,
+        tol,
+        n_points,
+    )
+
+
+def _check_data_and_sizes(
+    X, y, K, b, kernel_points, select_points, module_features, polish_features, max_points, n_points
+) -> None:
+    """Refuse constant data, and arrays too large to allocate, before :func:`newton_projections` starts."""
+    if np.ptp(y) == 0:
+        raise ValueError("y is constant: it depends on no direction of X, so there are no projections to find")
+    if not np.any(np.ptp(X, axis=0) > 0):
+        raise ValueError("X is constant: every row is the same, so no direction can be found")
+    n = X.shape[0]
+    features = max(module_features, polish_features)
+    core.check_size(
+        min(n, max_points) * K * max(features, X.shape[1]),
+        "max_points * n_modules * module_features or polish_features (the module model's features)",
+    )
+    core.check_size((K * features) ** 2, "n_modules * polish_features, squared (the module model's Gram)")
+    core.check_size(min(n, _CHUNK) * max(K * features, kernel_points), "the feature blocks")
+    core.check_size(max(kernel_points, select_points) ** 2, "kernel_points squared (the kernel matrix)")
+    core.check_size(n_points * (K * b) ** 2 * 4, "n_points * (n_modules * module_dim)^2 (the Hessians)")
+
+
+def newton_projections(
+    X,
+    y,
+    n_modules: int,
+    module_dim: int,
+    *,
+    seed: int = 0,
+    kernel_points: int = NEWTON_DEFAULTS["kernel_points"],
+    select_points: int = NEWTON_DEFAULTS["select_points"],
+    module_features: int = NEWTON_DEFAULTS["module_features"],
+    polish_features: int = NEWTON_DEFAULTS["polish_features"],
+    max_points: int = NEWTON_DEFAULTS["max_points"],
+    rounds: int = NEWTON_DEFAULTS["rounds"],
+    max_steps: int = NEWTON_DEFAULTS["max_steps"],
+    tol: float = NEWTON_DEFAULTS["tol"],
+    n_points: int = NEWTON_DEFAULTS["n_points"],
+    return_loss: bool = False,
+):
     """Find ``K`` module projections of dimension ``b`` by moments, local Hessians and Gauss-Newton refits.
 
     The module docstring states the steps; the chapter :doc:`/book/grouping_modules` measures them.
@@ -335,57 +412,72 @@ def newton_projections(X, y, n_modules: int, module_dim: int, *, seed: int = 0,
     ValueError : bad arguments (named), a constant ``X`` or ``y``.
     FloatingPointError : a model's error is not finite (degenerate or badly scaled inputs).
     """
-    X = validation.array(X, "X", ndim=2, min_rows=20)
-    y = validation.array(y, "y", shape=(X.shape[0],))
-    K = validation.whole(n_modules, "n_modules", low=1)
-    b = validation.whole(module_dim, "module_dim", low=1)
-    validation.check_geometry(K, b, X.shape[1], what="the newton rule")
-    seed = validation.seed(seed)
-    kernel_points = validation.whole(kernel_points, "kernel_points", low=20, high=20000)
-    select_points = validation.whole(select_points, "select_points", low=20, high=5000)
-    module_features = validation.whole(module_features, "module_features", low=1, high=10000)
-    polish_features = validation.whole(polish_features, "polish_features", low=0, high=10000)
-    max_points = validation.whole(max_points, "max_points", low=20, high=10 ** 6)
-    rounds = validation.whole(rounds, "rounds", low=1, high=20)
-    max_steps = validation.whole(max_steps, "max_steps", low=0, high=1000)
-    tol = validation.real(tol, "tol", low=0.0, high=1.0, low_open=True, high_open=True)
-    n_points = validation.whole(n_points, "n_points", low=1, high=10000)
-    return_loss = validation.boolean(return_loss, "return_loss")
-    if np.ptp(y) == 0:
-        raise ValueError("y is constant: it depends on no direction of X, so there are no projections to find")
-    if not np.any(np.ptp(X, axis=0) > 0):
-        raise ValueError("X is constant: every row is the same, so no direction can be found")
-    n = X.shape[0]
-    features = max(module_features, polish_features)
-    validation.check_size(min(n, max_points) * K * max(features, X.shape[1]), "max_points * n_modules * "
-                          "module_features or polish_features (the module model's features)")
-    validation.check_size((K * features) ** 2, "n_modules * polish_features, squared (the module model's Gram)")
-    validation.check_size(min(n, _CHUNK) * max(K * features, kernel_points), "the feature blocks")
-    validation.check_size(max(kernel_points, select_points) ** 2, "kernel_points squared (the kernel matrix)")
-    validation.check_size(n_points * (K * b) ** 2 * 4, "n_points * (n_modules * module_dim)^2 (the Hessians)")
+    X = core.array(X, "X", ndim=2, min_rows=20)
+    y = core.array(y, "y", shape=(X.shape[0],))
+    K = core.whole(n_modules, "n_modules", low=1)
+    b = core.whole(module_dim, "module_dim", low=1)
+    core.check_geometry(K, b, X.shape[1], what="the newton rule")
+    seed = core.seed(seed)
+    (kernel_points, select_points, module_features, polish_features, max_points, rounds, max_steps, tol, n_points) = (
+        _check_knobs(
+            kernel_points, select_points, module_features, polish_features, max_points, rounds, max_steps, tol, n_points
+        )
+    )
+    return_loss = core.boolean(return_loss, "return_loss")
+    _check_data_and_sizes(
+        X, y, K, b, kernel_points, select_points, module_features, polish_features, max_points, n_points
+    )
 
-    with seeding.single_thread():
-        U, loss = _newton(X, y, K, b, seed, kernel_points, select_points, module_features, polish_features,
-                          max_points, rounds, max_steps, tol, n_points)
+    with core.single_thread():
+        U, loss = _newton(
+            X,
+            y,
+            K,
+            b,
+            seed,
+            kernel_points,
+            select_points,
+            module_features,
+            polish_features,
+            max_points,
+            rounds,
+            max_steps,
+            tol,
+            n_points,
+        )
     return (U, loss) if return_loss else U
 
 
-def _newton(X, y, K, b, seed, kernel_points, select_points, module_features, polish_features, max_points, rounds,
-            max_steps, tol, n_points) -> tuple[np.ndarray, float]:
+def _newton(
+    X,
+    y,
+    K,
+    b,
+    seed,
+    kernel_points,
+    select_points,
+    module_features,
+    polish_features,
+    max_points,
+    rounds,
+    max_steps,
+    tol,
+    n_points,
+) -> tuple[np.ndarray, float]:
     """:func:`newton_projections` on validated arguments: ``(projections, leave-one-out error)``."""
     from .subspaces import grouped_overlap
 
     n, m = X.shape
-    rng = seeding.numpy_generator(seed, 881)
+    rng = core.numpy_generator(seed, 881)
     order = rng.permutation(n)
-    X, y = X[order], y[order]              # every subset below is a prefix of one random order
+    X, y = X[order], y[order]  # every subset below is a prefix of one random order
     fit_k, fit_a = np.arange(min(n, kernel_points)), np.arange(min(n, max_points))
     points = rng.choice(n, size=min(n_points, n), replace=False)
     span, modules = _SpanModel(), _AdditiveModel(K, b, module_features, rng)
     B = moment_span(X, y, K * b)
     span.choose(X @ B, y, np.arange(min(n, select_points)))
     B = _refine_span(X, y, B, span, fit_k, np.arange(min(n, max(max_points, kernel_points))), max_steps, tol)
-    span.choose(X @ B, y, np.arange(min(n, select_points)), near=span.h)   # the refined span's function may differ
+    span.choose(X @ B, y, np.arange(min(n, select_points)), near=span.h)  # the refined span's function may differ
     span.fit(X @ B, y, fit_k)
     U, loss = _refit_modules(X, y, _grouping(X, y, B, span, points, K, b, seed), modules, fit_a, max_steps, tol)
     for _ in range(rounds - 1):

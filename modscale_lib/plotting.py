@@ -6,53 +6,79 @@ Figures are drawn for the book's content column: about 688 CSS px wide, 672 insi
 them. Each figure a notebook shows after :func:`setup_notebook` carries, in its PNG, the size of its smallest
 text (:data:`TEXT_SIZE_KEY`), which the book's browser test compares with the size the image is drawn at.
 """
+
 from __future__ import annotations
 
 import html
 import numbers
 import re
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_style", "setup_notebook", "table", "composite_schematic", "OURS", "THEORY", "PAPER", "ACCENT",
-           "D_COLOURS", "METHOD_COLOURS", "subplots", "panel_grid", "theory_and_simulation", "linear_model_axes",
-           "modular_theory_figure", "sine_module_figure", "modules_against_target",
-           "recovery_scatter", "projection_training_figure", "learning_curves_grid", "samples_needed_figure",
-           "similarity_figure", "smallest_text_pt", "COLUMN_INCHES", "MIN_TEXT_PT", "TEXT_SIZE_KEY"]
+__all__ = [
+    "use_style",
+    "setup_notebook",
+    "table",
+    "composite_schematic",
+    "OURS",
+    "THEORY",
+    "PAPER",
+    "ACCENT",
+    "D_COLOURS",
+    "METHOD_COLOURS",
+    "subplots",
+    "panel_grid",
+    "theory_and_simulation",
+    "linear_model_axes",
+    "modular_theory_figure",
+    "sine_module_figure",
+    "modules_against_target",
+    "recovery_scatter",
+    "projection_training_figure",
+    "learning_curves_grid",
+    "samples_needed_figure",
+    "similarity_figure",
+    "smallest_text_pt",
+    "COLUMN_INCHES",
+    "MIN_TEXT_PT",
+    "TEXT_SIZE_KEY",
+]
 
-OURS = "#1f5fa8"      # our measurements
-THEORY = "#222222"    # closed forms
-PAPER = "#a0a0a0"     # the authors' numbers, muted, drawn as markers beside ours
+OURS = "#1f5fa8"  # our measurements
+THEORY = "#222222"  # closed forms
+PAPER = "#a0a0a0"  # the authors' numbers, muted, drawn as markers beside ours
 ACCENT = "#c8553d"
 
-COLUMN_INCHES = 6.6   #: widest figure (inches, at 100 dpi) that the book's content column shows unscaled
-MIN_TEXT_PT = 9       #: the house minimum for text in a figure, in points at the figure's own size
+COLUMN_INCHES = 6.6  #: widest figure (inches, at 100 dpi) that the book's content column shows unscaled
+MIN_TEXT_PT = 9  #: the house minimum for text in a figure, in points at the figure's own size
 #: PNG text chunk holding the smallest text of a figure, in pixels of that PNG ("<px> px (<pt> pt)")
 TEXT_SIZE_KEY = "modscale smallest text"
 
 
 def use_style() -> None:
     """Set the house style: readable sizes, light grid, no top/right spines, fixed DPI for stable output."""
-    mpl.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 100,
-        "figure.figsize": (6.4, 4.0),
-        "font.size": 11,
-        "axes.titlesize": 11,
-        "axes.labelsize": 11,
-        "xtick.labelsize": 10,
-        "ytick.labelsize": 10,
-        "legend.fontsize": 10,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "legend.frameon": False,
-        "lines.linewidth": 1.8,
-    })
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.figsize": (6.4, 4.0),
+            "font.size": 11,
+            "axes.titlesize": 11,
+            "axes.labelsize": 11,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 10,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "lines.linewidth": 1.8,
+        }
+    )
 
 
 def smallest_text_pt(fig) -> float:
@@ -132,14 +158,15 @@ def _text_with_maths(text: str) -> str:
     inline maths; everything else is escaped."""
     parts, last = [], 0
     for match in _INLINE_MATHS.finditer(text):
-        parts.append(html.escape(text[last:match.start()]))
+        parts.append(html.escape(text[last : match.start()]))
         parts.append(f'<span class="math notranslate nohighlight">\\({html.escape(match.group(1))}\\)</span>')
         last = match.end()
     return "".join(parts) + html.escape(text[last:])
 
 
-def table(columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callable] | None = None,
-          caption: str | None = None):
+def table(
+    columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callable] | None = None, caption: str | None = None
+):
     """An HTML table for a notebook: ``columns`` maps each header to its values (all of one length).
 
     ``formats`` maps a header to a format spec (``".3f"``, ``".1%"``) or a function value -> str; by default
@@ -158,8 +185,12 @@ def table(columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callab
         raise ValueError(f"every column must have the same length, got {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
     head = "".join(f"<th>{_text_with_maths(str(h))}</th>" for h in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(vals[i], formats.get(h)))}</td>"
-                                    for h, vals in columns.items()) + "</tr>" for i in range(n))
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(_cell(vals[i], formats.get(h)))}</td>" for h, vals in columns.items())
+        + "</tr>"
+        for i in range(n)
+    )
     cap = f"<caption>{_text_with_maths(caption)}</caption>" if caption else ""
     return HTML(f'<table class="modscale-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
@@ -182,12 +213,21 @@ def panel_grid(n: int, columns: int, width: float, height: float, **kwargs):
 
 D_COLOURS = ("#1f5fa8", "#c8553d", "#2a9d5c", "#7b4fa0")  # one colour per number of outputs d
 METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in every chapter
-    "monolithic": THEORY, "random features": "#9467bd", "modular, random": ACCENT, "modular, paper rule": "#7b4fa0",
-    "modular, deflation rule": "#6b8e23", "modular, backfit rule": OURS, "modular, spectral rule": "#e09b2d",
-    "modular, grouped rule": "#d1495b", "modular, newton rule": "#17becf", "modular, oracle": "#2a9d5c",
+    "monolithic": THEORY,
+    "random features": "#9467bd",
+    "modular, random": ACCENT,
+    "modular, paper rule": "#7b4fa0",
+    "modular, deflation rule": "#6b8e23",
+    "modular, backfit rule": OURS,
+    "modular, spectral rule": "#e09b2d",
+    "modular, grouped rule": "#d1495b",
+    "modular, newton rule": "#17becf",
+    "modular, oracle": "#2a9d5c",
     # the reviewers' controls (methods.CONTROLS)
-    "monolithic, compute-matched": "#777777", "modular, random, K averaged": "#f08a6c",
-    "modules without projections": "#8c564b", "modular, backfit rule, K/2 modules": "#7fb3e6",
+    "monolithic, compute-matched": "#777777",
+    "modular, random, K averaged": "#f08a6c",
+    "modules without projections": "#8c564b",
+    "modular, backfit rule, K/2 modules": "#7fb3e6",
     "modular, backfit rule, 2K modules": "#0b3768",
 }
 
@@ -201,8 +241,18 @@ def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label:
 
     theory_y = np.where(np.isfinite(theory_y), theory_y, np.nan)
     ax.plot(x, theory_y, color=colour, lw=1.6, label=f"{label}, theory")
-    ax.errorbar(x, sim_y, yerr=2 * np.asarray(sim_se), fmt=marker, ms=3.5, mfc="white", mew=1.1, color=colour,
-                elinewidth=0.8, label=f"{label}, simulation")
+    ax.errorbar(
+        x,
+        sim_y,
+        yerr=2 * np.asarray(sim_se),
+        fmt=marker,
+        ms=3.5,
+        mfc="white",
+        mew=1.1,
+        color=colour,
+        elinewidth=0.8,
+        label=f"{label}, simulation",
+    )
 
 
 def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
@@ -215,8 +265,9 @@ def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
             ax.set_ylim(0.1, 30)
         ax.set_xlabel(f"samples $n$ ($p = {p_fixed}$)" if row == 0 else f"parameters $p$ ($n = {n_fixed}$)")
         ax.set_ylabel("test loss" if col == 0 else "train loss")
-    axes[0, 0].figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
-                             fontsize=MIN_TEXT_PT)
+    axes[0, 0].figure.legend(
+        *axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=MIN_TEXT_PT
+    )
 
 
 def modular_theory_figure(m, floor, target, n_mono, n_matched, n_random):
@@ -269,11 +320,12 @@ def modules_against_target(task, X, y):
 def recovery_scatter(cos, variants):
     """Where each start of the rule ends, one panel per variant: ``cos`` (variant, seed, true, found) holds
     ``|cos|`` with each of two true modules."""
-    fig, axes = subplots(1, len(variants), width=2.9, height=3.0, sharey=True)   # 3 panels fit the column at 9 px
+    fig, axes = subplots(1, len(variants), width=2.9, height=3.0, sharey=True)  # 3 panels fit the column at 9 px
     for ax, variant, c in zip(np.atleast_1d(axes), variants, cos):
         for found in range(c.shape[-1]):
-            ax.plot(c[:, 0, found], c[:, 1, found], "o", ms=6, alpha=0.7, color=D_COLOURS[found],
-                    label=f"start {found + 1}")
+            ax.plot(
+                c[:, 0, found], c[:, 1, found], "o", ms=6, alpha=0.7, color=D_COLOURS[found], label=f"start {found + 1}"
+            )
         ax.plot([0, 1], [1, 0], ":", color=PAPER, lw=1)
         ax.set(xlim=(-0.03, 1.05), ylim=(-0.03, 1.05), xlabel=r"$|u_1^\top \hat u|$", title=variant)
     np.atleast_1d(axes)[0].set_ylabel(r"$|u_2^\top \hat u|$")
@@ -287,8 +339,10 @@ def projection_training_figure(steps, score, matched, inits, reference_similarit
     from . import methods
 
     fig, axes = subplots(1, 2, width=4.4, height=3.3)
-    for ax, values, label in ((axes[0], score, "similarity score (matched mean |cos|)"),
-                              (axes[1], matched, "matched mean cos²")):
+    for ax, values, label in (
+        (axes[0], score, "similarity score (matched mean |cos|)"),
+        (axes[1], matched, "matched mean cos²"),
+    ):
         for i, init in enumerate(inits):
             mean = values[i].mean(axis=0)
             se = values[i].std(axis=0, ddof=1) / np.sqrt(values.shape[1])
@@ -301,8 +355,7 @@ def projection_training_figure(steps, score, matched, inits, reference_similarit
     return fig
 
 
-PANEL_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "parameters p",
-                "n": "training samples n"}
+PANEL_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "parameters p", "n": "training samples n"}
 LINE_LABELS = {"k": "p", "m": "p", "p": "m", "n": "m"}
 TRAIN_COLOUR, TEST_COLOUR = "#1f5fa8", "#e07b28"
 
@@ -316,11 +369,20 @@ def composite_schematic(axes, combos, class_names, unseen) -> None:
     for ax, combo, held_out in zip(axes, combos, unseen):
         for j, c in enumerate(combo):
             ax.add_patch(plt.Rectangle((j, 0), 0.96, 0.96, color=plt.cm.tab10(int(c)), alpha=0.55))
-            ax.text(j + 0.48, 0.48, class_names[int(c)], ha="center", va="center", fontsize=MIN_TEXT_PT,
-                    rotation=90 if len(combo) > 2 else 0)
+            ax.text(
+                j + 0.48,
+                0.48,
+                class_names[int(c)],
+                ha="center",
+                va="center",
+                fontsize=MIN_TEXT_PT,
+                rotation=90 if len(combo) > 2 else 0,
+            )
         ax.set(xlim=(0, len(combo)), ylim=(0, 1), xticks=[], yticks=[])
-        ax.set_title(f"{tuple(int(c) for c in combo)}: sum {int(sum(combo))}, "
-                     + ("unseen" if held_out else "seen"), fontsize=MIN_TEXT_PT)
+        ax.set_title(
+            f"{tuple(int(c) for c in combo)}: sum {int(sum(combo))}, " + ("unseen" if held_out else "seen"),
+            fontsize=MIN_TEXT_PT,
+        )
 
 
 def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns):
@@ -328,7 +390,6 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
 
     rel : losses / Var(y), (K, method, m, seed, N); ``labels`` name the first methods drawn; ``columns``
     picks the m indices shown. Returns the figure (legend outside the panels)."""
-    import numpy as np
 
     from .metrics import bootstrap_ci
 
@@ -356,7 +417,7 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
     (at either end of the grid) has an open marker."""
     import numpy as np
 
-    below = len(titles) > 1        # several panels: the legend goes below, so the row fits the column at 9 px
+    below = len(titles) > 1  # several panels: the legend goes below, so the row fits the column at 9 px
     fig, axes = subplots(1, len(titles), width=3.0 if below else 3.7, height=3.3, sharey=True, squeeze=False)
     top = float(n_grid[-1])
     for k, title in enumerate(titles):
@@ -365,8 +426,9 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
             v = np.minimum(n_star[k, i], top)
             med, lo, hi = np.median(v, axis=-1), v.min(axis=-1), v.max(axis=-1)
             colour = METHOD_COLOURS[label]
-            ax.errorbar(input_dims, med, yerr=[med - lo, hi - med], fmt="-", color=colour, lw=1.2, capsize=2,
-                        label=label)
+            ax.errorbar(
+                input_dims, med, yerr=[med - lo, hi - med], fmt="-", color=colour, lw=1.2, capsize=2, label=label
+            )
             censored = (med >= top) | (med <= float(n_grid[0]))
             ax.plot(input_dims[~censored], med[~censored], "o", color=colour, ms=4)
             ax.plot(input_dims[censored], med[censored], "o", mfc="white", color=colour, ms=5)
@@ -374,8 +436,12 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
         ax.set_xticks(input_dims, [str(int(m)) for m in input_dims])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     axes[0, 0].set_ylabel("samples needed n*")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center" if below else "outside right center",
-               ncol=min(len(labels), 4) if below else 1, fontsize=MIN_TEXT_PT)
+    fig.legend(
+        *axes[0, 0].get_legend_handles_labels(),
+        loc="outside lower center" if below else "outside right center",
+        ncol=min(len(labels), 4) if below else 1,
+        fontsize=MIN_TEXT_PT,
+    )
     return fig
 
 

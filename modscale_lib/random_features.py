@@ -14,6 +14,7 @@ eigendecomposition of the ``p x p`` Gram matrix (``n > p``, accumulated over row
 increasing ``n`` costs what its largest ``n`` costs) or of the ``n x n`` kernel matrix (``n <= p``). The grid is
 relative to the features' mean square, ``tr(Phi^T Phi) / (n p)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,14 +22,14 @@ import math
 import numpy as np
 import torch
 
-from . import validation
-from .seeding import torch_generator
+from . import core
+from .core import torch_generator
 
 __all__ = ["RandomFeatureRidge", "RIDGES"]
 
 #: The ridge grid, 10^-5 .. 10^1 by factors of sqrt(10), relative to the features' mean square.
 RIDGES = tuple(float(10.0 ** (e / 2)) for e in range(-10, 3))
-_CHUNK = 4096   # rows per Gram update: bounds the memory of one feature block
+_CHUNK = 4096  # rows per Gram update: bounds the memory of one feature block
 
 
 class RandomFeatureRidge:
@@ -45,25 +46,25 @@ class RandomFeatureRidge:
     """
 
     def __init__(self, input_dim: int, n_features: int, seed: int, ridges=RIDGES, device=None):
-        self.input_dim = validation.whole(input_dim, "input_dim", low=1)
-        self.n_features = validation.whole(n_features, "n_features", low=1, high=65536)
-        ridges = validation.real_array(ridges, "ridges", low=0.0, low_open=True, ndim=1, min_size=1)
+        self.input_dim = core.whole(input_dim, "input_dim", low=1)
+        self.n_features = core.whole(n_features, "n_features", low=1, high=65536)
+        ridges = core.real_array(ridges, "ridges", low=0.0, low_open=True, ndim=1, min_size=1)
         if np.any(np.diff(ridges) <= 0):
             raise ValueError(f"ridges must be increasing, got {ridges.tolist()}")
         self.ridges = ridges
-        validation.check_size(self.input_dim * self.n_features, "input_dim * n_features")
-        g = torch_generator(validation.seed(seed), 31337)
+        core.check_size(self.input_dim * self.n_features, "input_dim * n_features")
+        g = torch_generator(core.seed(seed), 31337)
         self.device = torch.device("cpu") if device is None else torch.device(device)
         self.W = (torch.randn(self.input_dim, self.n_features, generator=g) / math.sqrt(self.input_dim)).to(self.device)
         self.c = torch.randn(self.n_features, generator=g).to(self.device)
-        self._rows, self._gram, self._moment = 0, None, None     # the accumulated Gram of the pool's first rows
+        self._rows, self._gram, self._moment = 0, None, None  # the accumulated Gram of the pool's first rows
 
     def _vector(self, a) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a), dtype=torch.float64, device=self.device)
 
     def features(self, X) -> torch.Tensor:
         """``phi(X)``, (n, p) float32, from inputs (n, m)."""
-        X = torch.as_tensor(validation.array(X, "X", shape=(None, self.input_dim), dtype=np.float32)).to(self.device)
+        X = torch.as_tensor(core.array(X, "X", shape=(None, self.input_dim), dtype=np.float32)).to(self.device)
         return torch.relu((X @ self.W + self.c) / math.sqrt(2.0))
 
     def _gram_to(self, X, y, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,7 +80,7 @@ class RandomFeatureRidge:
         for a in range(start, n, _CHUNK):
             b = min(n, a + _CHUNK)
             phi = self.features(X[a:b])
-            gram += (phi.T @ phi).double()      # float32 products of at most _CHUNK rows, summed in float64
+            gram += (phi.T @ phi).double()  # float32 products of at most _CHUNK rows, summed in float64
             moment += (phi.T @ self._vector(y[a:b]).float()).double()
         if n >= self._rows:
             self._rows, self._gram, self._moment = n, gram, moment
@@ -91,19 +92,19 @@ class RandomFeatureRidge:
         X : (N, m) pool, N >= n; y : (N,). Returns a dict: ``val_loss`` (R,) per ridge, ``ridge_index`` (the
         one chosen) and ``test_loss`` there (mean squared errors).
         """
-        n = validation.whole(n, "n", low=1, high=len(X))
-        y = validation.array(y, "y", shape=(len(X),))
+        n = core.whole(n, "n", low=1, high=len(X))
+        y = core.array(y, "y", shape=(len(X),))
         p = self.n_features
         phi_v, phi_t = self.features(X_val).double(), self.features(X_test).double()
-        yv, yt = self._vector(validation.array(y_val, "y_val")), self._vector(validation.array(y_test, "y_test"))
-        if n <= p:   # dual: eigendecomposition of the n x n kernel matrix
+        yv, yt = self._vector(core.array(y_val, "y_val")), self._vector(core.array(y_test, "y_test"))
+        if n <= p:  # dual: eigendecomposition of the n x n kernel matrix
             phi = self.features(X[:n]).double()
             evals, evecs = torch.linalg.eigh(phi @ phi.T / n)
             scale = float(torch.trace(phi @ phi.T)) / (n * p)
             coef = evecs.T @ self._vector(y[:n]) / n
             # theta(lam) = Phi^T V diag(1 / (s + lam)) V^T y / n
-            directions = phi.T @ evecs                                              # (p, n)
-        else:        # primal: eigendecomposition of the p x p Gram matrix
+            directions = phi.T @ evecs  # (p, n)
+        else:  # primal: eigendecomposition of the p x p Gram matrix
             gram, moment = self._gram_to(X, y, n)
             evals, evecs = torch.linalg.eigh(gram / n)
             scale = float(torch.trace(gram)) / (n * p)

@@ -4,14 +4,21 @@ All values are read off the authors' figures (project page and paper), so they a
 named in the book's one vocabulary (:mod:`modscale_lib.methods`): the authors' rule is ``"modular, paper rule"``
 and their randomly initialised modular network ``"modular, random"``. Each chapter prints them beside its own.
 """
+
 from __future__ import annotations
 
 from .methods import MONOLITHIC, RANDOM, rule
 
 PAPER_RULE = rule("paper")
 
-__all__ = ["THEORY_GROWTH", "LOSS_TRENDS", "SAMPLE_COMPLEXITY", "MODULE_SIMILARITY", "COMPOSITIONAL_CIFAR",
-           "CIFAR_ROBUSTNESS"]
+__all__ = [
+    "THEORY_GROWTH",
+    "LOSS_TRENDS",
+    "SAMPLE_COMPLEXITY",
+    "MODULE_SIMILARITY",
+    "COMPOSITIONAL_CIFAR",
+    "CIFAR_ROBUSTNESS",
+]
 
 THEORY_GROWTH = {
     "source": "theoretical_m_vs_n figure: log10 n against m = 2..9 for several targets",
@@ -44,13 +51,13 @@ MODULE_SIMILARITY = {
 COMPOSITIONAL_CIFAR = {
     "source": "multicifar_result figure: accuracy per image against k",
     "k": (1, 2, 3, 4, 5, 6, 7, 8),
-    PAPER_RULE: (.552, .542, .538, .525, .516, .505, .493, .482),
-    RANDOM: (.536, .535, .512, .488, .472, .455, .443, .434),
-    MONOLITHIC: (.529, .537, .504, .476, .451, .429, .409, .390),
+    PAPER_RULE: (0.552, 0.542, 0.538, 0.525, 0.516, 0.505, 0.493, 0.482),
+    RANDOM: (0.536, 0.535, 0.512, 0.488, 0.472, 0.455, 0.443, 0.434),
+    MONOLITHIC: (0.529, 0.537, 0.504, 0.476, 0.451, 0.429, 0.409, 0.390),
 }
 
 CIFAR_ROBUSTNESS = {
     "source": "project page table (k not stated)",
-    "combinatorial OOD accuracy": {MONOLITHIC: .4256, RANDOM: .4526, PAPER_RULE: .4990},
-    "accuracy under noise": {MONOLITHIC: .3947, RANDOM: .4307, PAPER_RULE: .4695},
+    "combinatorial OOD accuracy": {MONOLITHIC: 0.4256, RANDOM: 0.4526, PAPER_RULE: 0.4990},
+    "accuracy under noise": {MONOLITHIC: 0.3947, RANDOM: 0.4307, PAPER_RULE: 0.4695},
 }

@@ -3,6 +3,7 @@
 The first step of the rule's ``grouped`` and ``newton`` variants (:mod:`modscale_lib.learning_rule`,
 :mod:`modscale_lib.newton`); its own module so that both import it without importing each other.
 """
+
 from __future__ import annotations
 
 import numpy as np

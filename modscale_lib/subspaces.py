@@ -12,6 +12,7 @@ orthonormalised first, so any basis of a module's subspace gives the same answer
 
 numpy and scipy only.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -11,15 +11,28 @@ variance ``sigma^2``: for a monolithic network on ``m`` inputs the features beyo
 ``c*(p+1)^(-alpha/m)``; for a modular one with ``K`` modules of dimension ``b = 1`` reading the true projections,
 ``c*(p/K+1)^(-alpha)``, whatever ``m``. Numpy only (and matplotlib for the figure).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from . import core, laws, theory
 
-__all__ = ["PANEL_NAMES", "panel_data", "theory_losses", "predict", "calibrate", "rms_decades", "ratio_ci",
-           "trend_ratio", "end_ratios", "ratio_coverage", "interpolated_share", "panel_columns",
-           "theory_networks_figure"]
+__all__ = [
+    "PANEL_NAMES",
+    "panel_data",
+    "theory_losses",
+    "predict",
+    "calibrate",
+    "rms_decades",
+    "ratio_ci",
+    "trend_ratio",
+    "end_ratios",
+    "ratio_coverage",
+    "interpolated_share",
+    "panel_columns",
+    "theory_networks_figure",
+]
 
 PANEL_NAMES = ("k", "m", "p", "n")
 ARCHS = ("monolithic", "modular")
@@ -38,10 +51,30 @@ def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     arch = core.choice(arch, "arch", ARCHS)
     protocol = core.choice(protocol, "protocol", PROTOCOLS)
     panel = core.choice(panel, "panel", PANEL_NAMES)
-    col = {f: np.asarray(res[f]) for f in ("arch", "protocol", "panel", "k", "m", "p", "n", "line", "seed",
-                                           "noise", "n_params", "train_loss", "test_loss", "var_y")}
-    sel = ((col["arch"] == ARCHS.index(arch)) & (col["protocol"] == PROTOCOLS.index(protocol))
-           & (col["panel"] == PANEL_NAMES.index(panel)))
+    col = {
+        f: np.asarray(res[f])
+        for f in (
+            "arch",
+            "protocol",
+            "panel",
+            "k",
+            "m",
+            "p",
+            "n",
+            "line",
+            "seed",
+            "noise",
+            "n_params",
+            "train_loss",
+            "test_loss",
+            "var_y",
+        )
+    }
+    sel = (
+        (col["arch"] == ARCHS.index(arch))
+        & (col["protocol"] == PROTOCOLS.index(protocol))
+        & (col["panel"] == PANEL_NAMES.index(panel))
+    )
     if not sel.any():
         raise ValueError(f"the result holds no {arch} networks trained with the {protocol} protocol in panel {panel}")
     c = {f: v[sel] for f, v in col.items()}
@@ -49,15 +82,27 @@ def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     noises, seeds = np.unique(c["noise"]), np.unique(c["seed"])
     shape = (lines.size, noises.size, seeds.size, x.size)
     out = {name: np.full(shape, np.nan) for name in ("train", "test", "n", "p", "m", "k")}
-    idx = (np.searchsorted(lines, c["line"]), np.searchsorted(noises, c["noise"]),
-           np.searchsorted(seeds, c["seed"]), np.searchsorted(x, c[_GRID[panel]]))
+    idx = (
+        np.searchsorted(lines, c["line"]),
+        np.searchsorted(noises, c["noise"]),
+        np.searchsorted(seeds, c["seed"]),
+        np.searchsorted(x, c[_GRID[panel]]),
+    )
     out["train"][idx] = c["train_loss"] / c["var_y"]
     out["test"][idx] = c["test_loss"] / c["var_y"]
     for name, field in (("n", "n"), ("p", "n_params"), ("m", "m"), ("k", "k")):
         out[name][idx] = c[field]
-        out[name] = out[name][:, 0, 0, :]   # the same for every noise level and seed
-    return dict(out, x=x.astype(float), lines=lines.astype(int), noises=noises, seeds=seeds, arch=arch,
-                protocol=protocol, panel=panel)
+        out[name] = out[name][:, 0, 0, :]  # the same for every noise level and seed
+    return dict(
+        out,
+        x=x.astype(float),
+        lines=lines.astype(int),
+        noises=noises,
+        seeds=seeds,
+        arch=arch,
+        protocol=protocol,
+        panel=panel,
+    )
 
 
 def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool = False):
@@ -70,8 +115,7 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
     alpha = core.real(alpha, "alpha", low=0.0, low_open=True)
     c = core.real(c, "c", low=0.0, low_open=True)
     n, p, m, k, noise = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n, p, m, k, noise)))
-    tail = (theory.power_law_tail(p / k, alpha, c) if modular
-            else theory.power_law_tail(p, alpha / m, c))
+    tail = theory.power_law_tail(p / k, alpha, c) if modular else theory.power_law_tail(p, alpha / m, c)
     train, test = theory.losses_from_traces(np.round(n), np.round(p), c - tail, tail, noise=noise)
     return train / (1.0 + noise), test / (1.0 + noise)
 
@@ -79,8 +123,16 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
 def predict(data: dict, alpha: float, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The theory's (train, test) at every point of :func:`panel_data`, each (L, V, X)."""
     noise = data["noises"][None, :, None]
-    return theory_losses(data["n"][:, None], data["p"][:, None], data["m"][:, None], data["k"][:, None], noise,
-                         alpha, c, modular=data["arch"] == "modular")
+    return theory_losses(
+        data["n"][:, None],
+        data["p"][:, None],
+        data["m"][:, None],
+        data["k"][:, None],
+        noise,
+        alpha,
+        c,
+        modular=data["arch"] == "modular",
+    )
 
 
 def _away(data: dict, band: float) -> np.ndarray:
@@ -99,18 +151,24 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
     """
     datas = [datas] if isinstance(datas, dict) else list(datas)
     band = core.real(band, "band", low=0.0)
-    alphas = np.geomspace(0.02, 20, 400) if alphas is None else core.real_array(alphas, "alphas", low=0.0,
-                                                                                       low_open=True, ndim=1)
+    alphas = (
+        np.geomspace(0.02, 20, 400)
+        if alphas is None
+        else core.real_array(alphas, "alphas", low=0.0, low_open=True, ndim=1)
+    )
     if c is None:
-        c_values = np.geomspace(0.02, 50, 250) if c_values is None else core.real_array(
-            c_values, "c_values", low=0.0, low_open=True, ndim=1)
+        c_values = (
+            np.geomspace(0.02, 50, 250)
+            if c_values is None
+            else core.real_array(c_values, "c_values", low=0.0, low_open=True, ndim=1)
+        )
     else:
         c_values = np.array([core.real(c, "c", low=0.0, low_open=True)])
     best = (np.inf, None, None, 0)
     for cv in c_values:
         err, count = np.zeros(alphas.size), 0
         for d in datas:
-            net = np.log10(np.nanmean(d["test"], axis=2))                           # (L, V, X)
+            net = np.log10(np.nanmean(d["test"], axis=2))  # (L, V, X)
             keep = np.broadcast_to(_away(d, band)[:, None, :], net.shape) & np.isfinite(net)
             for i, a in enumerate(alphas):
                 _, test = predict(d, a, cv)
@@ -173,8 +231,11 @@ def end_ratios(data: dict, alpha: float, c: float = 1.0, noise_index: int = 0, *
     _, test = predict(data, alpha, c)
     out = []
     for li, line in enumerate(data["lines"]):
-        row = {"p": int(line), "theory": float(test[li, noise_index, -1] / test[li, noise_index, 0]),
-               "trend": trend_ratio(data["x"], data["test"][li, noise_index], confidence=0.95)}
+        row = {
+            "p": int(line),
+            "theory": float(test[li, noise_index, -1] / test[li, noise_index, 0]),
+            "trend": trend_ratio(data["x"], data["test"][li, noise_index], confidence=0.95),
+        }
         for stat in ("test", "train"):
             a = data[stat][li, noise_index]
             skip = (stat == "train" and a[:, 0].mean() < floor) or np.any(a[:, [0, -1]] <= 0)
@@ -199,15 +260,16 @@ def _chapter_intervals(x, test, train, method: str, rng, confidence: float, floo
             continue
         idx = rng.integers(0, test.shape[1], (500, test.shape[1]))
         out += [(np.nan, *core.percentile_interval(a[idx].mean(1) / b[idx].mean(1), confidence)) for a, b in pairs]
-        y = np.log(test[j][idx].mean(axis=1))                                   # (B, X)
+        y = np.log(test[j][idx].mean(axis=1))  # (B, X)
         xc = x - x.mean()
-        slope = (y - y.mean(axis=1, keepdims=True)) @ xc / np.sum(xc ** 2)
+        slope = (y - y.mean(axis=1, keepdims=True)) @ xc / np.sum(xc**2)
         out.append((np.nan, *core.percentile_interval(np.exp(slope * (x[-1] - x[0])), confidence)))
     return out
 
 
-def ratio_coverage(datas, *, n_permutations: int = 200, confidence: float = 0.95, floor: float = 0.01,
-                   seed: int = 0) -> dict:
+def ratio_coverage(
+    datas, *, n_permutations: int = 200, confidence: float = 0.95, floor: float = 0.01, seed: int = 0
+) -> dict:
     """How often the chapter's ``m``-ratio intervals contain 1 where the truth is 1, measured on the data.
 
     datas : ``m`` panels (:func:`panel_data`) of modular networks with the true projections: their task is the
@@ -221,11 +283,12 @@ def ratio_coverage(datas, *, n_permutations: int = 200, confidence: float = 0.95
     permutations), ``p_value`` (share of permutations excluding as many or more); ``intervals`` (how many).
     """
     datas = [datas] if isinstance(datas, dict) else list(datas)
-    n_permutations = core.whole(n_permutations, "n_permutations", low=10, high=10 ** 5)
+    n_permutations = core.whole(n_permutations, "n_permutations", low=10, high=10**5)
     rng = np.random.default_rng(core.seed(seed))
     out = {}
     for method in ("jackknife_t", "percentile"):
-        def count(perm_rng, method=method):   # called in this iteration only
+
+        def count(perm_rng, method=method):  # called in this iteration only
             n_out, n_all = 0, 0
             for d in datas:
                 for li in range(d["lines"].size):
@@ -237,11 +300,16 @@ def ratio_coverage(datas, *, n_permutations: int = 200, confidence: float = 0.95
                     n_out += sum(not (lo <= 1.0 <= hi) for _, lo, hi in ivs)
                     n_all += len(ivs)
             return n_out, n_all
+
         observed, n_all = count(None)
         null = np.array([count(rng)[0] for _ in range(n_permutations)])
-        out[method] = {"coverage": float(1 - null.mean() / n_all), "observed": int(observed),
-                       "null_median": float(np.median(null)), "null_95": float(np.percentile(null, 95)),
-                       "p_value": float(np.mean(null >= observed))}
+        out[method] = {
+            "coverage": float(1 - null.mean() / n_all),
+            "observed": int(observed),
+            "null_median": float(np.median(null)),
+            "null_95": float(np.percentile(null, 95)),
+            "p_value": float(np.mean(null >= observed)),
+        }
     out["intervals"] = n_all
     return out
 
@@ -267,8 +335,12 @@ def panel_columns(data: dict, alpha: float, c: float = 1.0, line_index: int = 0)
 
 NOISE_COLOURS = ("#1f5fa8", "#e07b28", "#2a9d5c")
 LINE_MARKERS = ("o", "s", "^")
-_LABELS = {"k": "number of modules k", "m": "input dimension m", "p": "trainable parameters p",
-           "n": "training samples n"}
+_LABELS = {
+    "k": "number of modules k",
+    "m": "input dimension m",
+    "p": "trainable parameters p",
+    "n": "training samples n",
+}
 
 
 def theory_networks_figure(panels: dict, fits: dict, *, title: str = "", ylim=(3e-3, 30), width: float = 7.5):
@@ -285,7 +357,7 @@ def theory_networks_figure(panels: dict, fits: dict, *, title: str = "", ylim=(3
         d = panels[name]
         _, test = predict(d, fits["alpha"], fits["c"])
         x_all = d["p"] if name == "p" else np.broadcast_to(d["x"], d["p"].shape)
-        for j, colour in enumerate(NOISE_COLOURS[:d["noises"].size]):
+        for j, colour in enumerate(NOISE_COLOURS[: d["noises"].size]):
             for li in range(d["lines"].size):
                 mk = LINE_MARKERS[li % len(LINE_MARKERS)]
                 ax.plot(x_all[li], np.nanmean(d["test"][li, j], axis=0), color=colour, marker=mk, ms=4)
@@ -301,10 +373,14 @@ def theory_networks_figure(panels: dict, fits: dict, *, title: str = "", ylim=(3
         ax.tick_params(labelsize=9)
     d = panels["k"]
     handles = [Line2D([], [], color=col, label=f"σ² = {v:g}") for col, v in zip(NOISE_COLOURS, d["noises"])]
-    handles += [Line2D([], [], color="k", ls="--", label="theory (test)"),
-                Line2D([], [], color="k", lw=0.8, alpha=0.35, label="networks (train)")]
-    handles += [Line2D([], [], color="k", marker=LINE_MARKERS[i], ls="none", label=f"k, m panels: p = {p}")
-                for i, p in enumerate(d["lines"])]
+    handles += [
+        Line2D([], [], color="k", ls="--", label="theory (test)"),
+        Line2D([], [], color="k", lw=0.8, alpha=0.35, label="networks (train)"),
+    ]
+    handles += [
+        Line2D([], [], color="k", marker=LINE_MARKERS[i], ls="none", label=f"k, m panels: p = {p}")
+        for i, p in enumerate(d["lines"])
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=11)

@@ -4,6 +4,7 @@ there, and how well the intervals of both hold their level on curves like the me
 
 Panels are :func:`modscale_lib.theory_fit.panel_data` dicts. Numpy and scipy only.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ def _peaks_of(x, curves) -> tuple[np.ndarray, np.ndarray]:
     prom = np.full((B, X), np.nan)
     for i in range(1, X - 1):
         peak = (c[:, i] > c[:, i - 1]) & (c[:, i] > c[:, i + 1])
-        higher = c > c[:, i:i + 1]
+        higher = c > c[:, i : i + 1]
         last_left = np.where(higher & (idx < i), idx, -1).max(axis=1)
         first_right = np.where(higher & (idx > i), idx, X).min(axis=1)
         left = np.where((idx > last_left[:, None]) & (idx < i), c, np.inf).min(axis=1)
@@ -70,8 +71,15 @@ def _peak_axis(data: dict, line_index: int) -> tuple[np.ndarray, float]:
     return x, threshold
 
 
-def locate_peak(data: dict, noise_index: int, line_index: int = 0, *, confidence: float = 0.95,
-                n_resamples: int = 2000, seed: int = 0) -> dict:
+def locate_peak(
+    data: dict,
+    noise_index: int,
+    line_index: int = 0,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> dict:
     """Where the seed-mean test loss of a ``p`` or ``n`` panel peaks, against the theory's threshold ``n = p``.
 
     The location is the measured parameter count (``p`` panel) or ``n`` (``n`` panel) of the most prominent
@@ -84,15 +92,24 @@ def locate_peak(data: dict, noise_index: int, line_index: int = 0, *, confidence
     the intervals are; :func:`peak_excess` is the pre-specified test.
     """
     x, threshold = _peak_axis(data, line_index)
-    test = data["test"][line_index, noise_index]                                # (S, X)
+    test = data["test"][line_index, noise_index]  # (S, X)
     at, prom = _peak_of(x, np.nanmean(test, axis=0))
     draws = _draws(x, test, n_resamples, np.random.default_rng(seed))[0]
     loc = core.percentile_interval(draws, confidence, method="inverted_cdf")
     _, p_low, p_high = _log_jackknife(lambda t: _peak_of(x, np.nanmean(t, axis=0))[1], test, confidence)
     edge = np.mean([np.isnan(_peak_of(x, t)[1]) for t in test])
-    return {"at": at, "at_low": loc[0], "at_high": loc[1], "prominence": prom,
-            "prominence_low": p_low, "prominence_high": p_high, "threshold": threshold, "ratio": at / threshold,
-            "seeds_at_edge": float(edge), "noise": float(data["noises"][noise_index])}
+    return {
+        "at": at,
+        "at_low": loc[0],
+        "at_high": loc[1],
+        "prominence": prom,
+        "prominence_low": p_low,
+        "prominence_high": p_high,
+        "threshold": threshold,
+        "ratio": at / threshold,
+        "seeds_at_edge": float(edge),
+        "noise": float(data["noises"][noise_index]),
+    }
 
 
 def _excess_points(x: np.ndarray, threshold: float, factor: float) -> tuple[int, int, int]:
@@ -100,20 +117,22 @@ def _excess_points(x: np.ndarray, threshold: float, factor: float) -> tuple[int,
     near = lambda v: int(np.argmin(np.abs(np.log(x) - np.log(v))))  # noqa: E731
     idx = near(threshold / factor), near(threshold), near(threshold * factor)
     if len(set(idx)) < 3:
-        raise ValueError(f"the grid {x.tolist()} has no three distinct points at n = p / {factor:g}, n = p and "
-                         f"n = p * {factor:g}")
+        raise ValueError(
+            f"the grid {x.tolist()} has no three distinct points at n = p / {factor:g}, n = p and n = p * {factor:g}"
+        )
     return idx
 
 
 def _excess_per_seed(data: dict, noise_index: int, line_index: int, factor: float) -> tuple[np.ndarray, tuple]:
     x, threshold = _peak_axis(data, line_index)
     i, j, k = _excess_points(x, threshold, factor)
-    t = np.log(data["test"][line_index, noise_index])                          # (S, X)
+    t = np.log(data["test"][line_index, noise_index])  # (S, X)
     return t[:, j] - 0.5 * (t[:, i] + t[:, k]), (float(x[i]), float(x[j]), float(x[k]))
 
 
-def peak_excess(data: dict, noise_index: int, line_index: int = 0, *, factor: float = 2.0,
-                confidence: float = 0.95) -> dict:
+def peak_excess(
+    data: dict, noise_index: int, line_index: int = 0, *, factor: float = 2.0, confidence: float = 0.95
+) -> dict:
     """A pre-specified test for a peak at the theory's threshold: the test loss at the grid point nearest ``n =
     p`` over the geometric mean of the losses at the points nearest ``factor`` times below and above it. A
     falling convex curve gives less than 1, a peak at the threshold more; every seed gives one log contrast,
@@ -123,12 +142,18 @@ def peak_excess(data: dict, noise_index: int, line_index: int = 0, *, factor: fl
     factor = core.real(factor, "factor", low=1.0, low_open=True)
     c, pts = _excess_per_seed(data, noise_index, line_index, factor)
     mean, low, high = laws.mean_ci(c, confidence=confidence)
-    return {"excess": float(np.exp(mean)), "low": float(np.exp(low)), "high": float(np.exp(high)), "points": pts,
-            "per_seed": c}
+    return {
+        "excess": float(np.exp(mean)),
+        "low": float(np.exp(low)),
+        "high": float(np.exp(high)),
+        "points": pts,
+        "per_seed": c,
+    }
 
 
-def excess_ratio(data: dict, noise_a: int, noise_b: int, line_index: int = 0, *, factor: float = 2.0,
-                 confidence: float = 0.95) -> tuple[float, float, float]:
+def excess_ratio(
+    data: dict, noise_a: int, noise_b: int, line_index: int = 0, *, factor: float = 2.0, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """:func:`peak_excess` at noise level ``noise_a`` over that at ``noise_b``, paired by seed (the noise levels
     of a seed share its task, data and initial weights), with Student's interval: ``(ratio, low, high)``."""
     factor = core.real(factor, "factor", low=1.0, low_open=True)
@@ -137,10 +162,17 @@ def excess_ratio(data: dict, noise_a: int, noise_b: int, line_index: int = 0, *,
     return tuple(float(np.exp(v)) for v in laws.mean_ci(a - b, confidence=confidence))
 
 
-
-
-def peak_coverage(data: dict, noise_index: int, line_index: int = 0, *, n_reps: int = 100, factor: float = 2.0,
-                  confidence: float = 0.95, n_resamples: int = 200, seed: int = 0) -> dict:
+def peak_coverage(
+    data: dict,
+    noise_index: int,
+    line_index: int = 0,
+    *,
+    n_reps: int = 100,
+    factor: float = 2.0,
+    confidence: float = 0.95,
+    n_resamples: int = 200,
+    seed: int = 0,
+) -> dict:
     """How often the peak's intervals hold the truth, on curves like the measured one.
 
     The truth is the measured seed-mean curve ``T`` of the panel's line and noise level; each of ``n_reps``
@@ -151,41 +183,55 @@ def peak_coverage(data: dict, noise_index: int, line_index: int = 0, *, n_reps: 
     (``prominence_percentile``, ``n_resamples`` draws), the location's percentile interval (``location``), and
     :func:`peak_excess`'s Student interval (``excess_coverage``).
     """
-    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
-    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10**5)
     factor = core.real(factor, "factor", low=1.0, low_open=True)
     x, threshold = _peak_axis(data, line_index)
     t = data["test"][line_index, noise_index]
     S = t.shape[0]
     sd = np.std(np.log(t), axis=0, ddof=1)
-    mu = np.log(t.mean(axis=0)) - sd ** 2 / 2                                   # E exp(mu + sd z) = the mean curve
-    at, prom = _peak_of(x, np.exp(mu + sd ** 2 / 2))
+    mu = np.log(t.mean(axis=0)) - sd**2 / 2  # E exp(mu + sd z) = the mean curve
+    at, prom = _peak_of(x, np.exp(mu + sd**2 / 2))
     i, j, k = _excess_points(x, threshold, factor)
     excess = float(np.exp(mu[j] - 0.5 * (mu[i] + mu[k])))
     from scipy.special import stdtrit
 
     rng = np.random.default_rng(core.seed(seed))
-    sim = np.exp(mu + sd * rng.standard_normal((n_reps, S, x.size)))                     # (R, S, X)
+    sim = np.exp(mu + sd * rng.standard_normal((n_reps, S, x.size)))  # (R, S, X)
     t_crit = float(stdtrit(S - 1, 0.5 + confidence / 2))
-    full = _peaks_of(x, sim.mean(axis=1))[1]                                            # (R,)
-    loo = (sim.sum(axis=1, keepdims=True) - sim) / (S - 1)                              # (R, S, X)
+    full = _peaks_of(x, sim.mean(axis=1))[1]  # (R,)
+    loo = (sim.sum(axis=1, keepdims=True) - sim) / (S - 1)  # (R, S, X)
     logs = np.log(_peaks_of(x, loo.reshape(-1, x.size))[1].reshape(n_reps, S))
     half = t_crit * np.sqrt((S - 1) / S * np.sum((logs - logs.mean(axis=1, keepdims=True)) ** 2, axis=1))
-    jk = (full * np.exp(-half) <= prom) & (prom <= full * np.exp(half))                # NaN compares False
+    jk = (full * np.exp(-half) <= prom) & (prom <= full * np.exp(half))  # NaN compares False
     idx = rng.integers(0, S, (n_reps, n_resamples, S))
-    boot = np.take_along_axis(sim[:, None], idx[..., None], axis=2).mean(axis=2)        # (R, B, X)
+    boot = np.take_along_axis(sim[:, None], idx[..., None], axis=2).mean(axis=2)  # (R, B, X)
     locations, proms = (v.reshape(n_reps, n_resamples) for v in _peaks_of(x, boot.reshape(-1, x.size)))
     pc = np.array([core.percentile_interval(p, confidence) for p in proms])
     lc = np.array([core.percentile_interval(v, confidence, method="inverted_cdf") for v in locations])
-    c = np.log(sim[:, :, j]) - 0.5 * (np.log(sim[:, :, i]) + np.log(sim[:, :, k]))     # (R, S)
+    c = np.log(sim[:, :, j]) - 0.5 * (np.log(sim[:, :, i]) + np.log(sim[:, :, k]))  # (R, S)
     e_half = t_crit * c.std(axis=1, ddof=1) / np.sqrt(S)
     e_true = np.log(excess)
-    hits = np.array([jk.mean(), np.mean((pc[:, 0] <= prom) & (prom <= pc[:, 1])),
-                     np.mean((lc[:, 0] <= at) & (at <= lc[:, 1])),
-                     np.mean(np.abs(c.mean(axis=1) - e_true) <= e_half)]) * n_reps
+    hits = (
+        np.array(
+            [
+                jk.mean(),
+                np.mean((pc[:, 0] <= prom) & (prom <= pc[:, 1])),
+                np.mean((lc[:, 0] <= at) & (at <= lc[:, 1])),
+                np.mean(np.abs(c.mean(axis=1) - e_true) <= e_half),
+            ]
+        )
+        * n_reps
+    )
     cov = hits / n_reps
     nan = float("nan")
-    return {"prominence": prom, "at": at, "excess": excess,
-            "prominence_jackknife_t": float(cov[0]) if np.isfinite(prom) else nan,
-            "prominence_percentile": float(cov[1]) if np.isfinite(prom) else nan,
-            "location": float(cov[2]), "excess_coverage": float(cov[3]), "n_reps": n_reps}
+    return {
+        "prominence": prom,
+        "at": at,
+        "excess": excess,
+        "prominence_jackknife_t": float(cov[0]) if np.isfinite(prom) else nan,
+        "prominence_percentile": float(cov[1]) if np.isfinite(prom) else nan,
+        "location": float(cov[2]),
+        "excess_coverage": float(cov[3]),
+        "n_reps": n_reps,
+    }

@@ -5,23 +5,42 @@ All ``E`` models of an ensemble train in lockstep on their own data: model ``e``
 permutations, so its trajectory does not depend on the other models. Adam and SGD update every parameter
 elementwise, and the summed loss gives each model exactly its own gradient.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import validation
-from .minibatches import (_MAX_PERMUTATIONS_PER_BLOCK, TrainingDivergedError, _check_hyper, _check_model,
-                          _describe, _DivergenceWatch, _labels, _layout, _mean_losses, _MinibatchStream,
-                          as_model_batch)
+from . import core
+from .minibatches import (
+    MAX_PERMUTATIONS_PER_BLOCK,
+    DivergenceWatch,
+    MinibatchStream,
+    TrainingDivergedError,
+    as_model_batch,
+    check_hyper,
+    check_model,
+    class_labels,
+    describe,
+    layout,
+    mean_losses,
+)
 
-__all__ = ["fit", "evaluate", "FitResult", "TrainingDivergedError", "as_model_batch", "classification_loss",
-           "fit_classifier", "classifier_accuracy"]
+__all__ = [
+    "fit",
+    "evaluate",
+    "FitResult",
+    "TrainingDivergedError",
+    "as_model_batch",
+    "classification_loss",
+    "fit_classifier",
+    "classifier_accuracy",
+]
 
 
 @dataclasses.dataclass
@@ -62,24 +81,46 @@ class _Gather:
     def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         (E, m), B = self.shape, idx.shape[1]
         rows = lambda offsets: (idx if offsets is None else idx + offsets).reshape(-1)
-        return (self.X.index_select(0, rows(self.X_offsets)).view(E, B, m),
-                self.y.index_select(0, rows(self.y_offsets)).view(E, B))
+        return (
+            self.X.index_select(0, rows(self.X_offsets)).view(E, B, m),
+            self.y.index_select(0, rows(self.y_offsets)).view(E, B),
+        )
 
 
 def evaluate(model, X, y, n_samples=None, device=None) -> np.ndarray:
     """Mean squared error of each model on ``(X, y)`` (shared ``(n, m)`` or per model ``(E, n, m)``), (E,)."""
-    _check_model(model)
+    check_model(model)
     device = next(model.parameters()).device if device is None else device
-    X, y, n = _layout(model, X, y, n_samples, device)
+    X, y, n = layout(model, X, y, n_samples, device)
     model.eval()
-    return _mean_losses(model, X, y, n)
+    return mean_losses(model, X, y, n)
 
 
-def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str = "adam", lr: float = 1e-3,
-        steps: int = 2000, batch_size: int | None = 256, weight_decay: float = 0.0, patience: int | None = None,
-        eval_every: int = 100, lr_decay: float | None = None, seeds: Sequence[int] | None = None,
-        model_configs: Sequence[dict] | None = None, divergence_factor: float = 1e4, progress: bool = True,
-        desc: str = "training", callback=None, compile: bool = False, min_delta: float = 0.0) -> FitResult:
+def fit(
+    model,
+    X,
+    y,
+    *,
+    n_samples=None,
+    X_val=None,
+    y_val=None,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    steps: int = 2000,
+    batch_size: int | None = 256,
+    weight_decay: float = 0.0,
+    patience: int | None = None,
+    eval_every: int = 100,
+    lr_decay: float | None = None,
+    seeds: Sequence[int] | None = None,
+    model_configs: Sequence[dict] | None = None,
+    divergence_factor: float = 1e4,
+    progress: bool = True,
+    desc: str = "training",
+    callback=None,
+    compile: bool = False,
+    min_delta: float = 0.0,
+) -> FitResult:
     """Train every model of a batched ensemble on the mean squared error.
 
     Parameters
@@ -111,20 +152,20 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     ------
     TrainingDivergedError : naming the model (and its config) whose loss became NaN, infinite or diverged.
     """
-    _check_model(model)
-    optimizer = validation.choice(optimizer, "optimizer", ("adam", "sgd"))
-    lr, weight_decay, lr_decay, divergence_factor = _check_hyper(lr, weight_decay, lr_decay, divergence_factor)
-    steps = validation.whole(steps, "steps", low=1, high=10 ** 8)
-    eval_every = validation.whole(eval_every, "eval_every", low=1)
+    check_model(model)
+    optimizer = core.choice(optimizer, "optimizer", ("adam", "sgd"))
+    lr, weight_decay, lr_decay, divergence_factor = check_hyper(lr, weight_decay, lr_decay, divergence_factor)
+    steps = core.whole(steps, "steps", low=1, high=10**8)
+    eval_every = core.whole(eval_every, "eval_every", low=1)
     if batch_size is not None:
-        batch_size = validation.whole(batch_size, "batch_size", low=1)
+        batch_size = core.whole(batch_size, "batch_size", low=1)
     if patience is not None:
-        patience = validation.whole(patience, "patience", low=1)
-    min_delta = validation.real(min_delta, "min_delta", low=0.0, high=1.0)
+        patience = core.whole(patience, "patience", low=1)
+    min_delta = core.real(min_delta, "min_delta", low=0.0, high=1.0)
     if min_delta >= 1.0:
         raise ValueError(f"min_delta must lie in [0, 1), got {min_delta!r}")
-    progress = validation.boolean(progress, "progress")
-    forward = torch.compile(model) if validation.boolean(compile, "compile") else model
+    progress = core.boolean(progress, "progress")
+    forward = torch.compile(model) if core.boolean(compile, "compile") else model
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     if (X_val is None) != (y_val is None):
@@ -133,44 +174,48 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
         raise ValueError("patience (early stopping) needs validation data X_val, y_val")
     device = next(model.parameters()).device
     E = model.n_models
-    X, y, n = _layout(model, X, y, n_samples, device)
+    X, y, n = layout(model, X, y, n_samples, device)
     has_val = X_val is not None
     if has_val:
-        Xv, yv, nv = _layout(model, X_val, y_val, None, device, name="X_val")
-    seeds = (list(getattr(model, "seeds", range(E))) if seeds is None
-             else validation.seeds(seeds, "seeds", length=E))
+        Xv, yv, nv = layout(model, X_val, y_val, None, device, name="X_val")
+    seeds = list(getattr(model, "seeds", range(E))) if seeds is None else core.seeds(seeds, "seeds", length=E)
     if model_configs is not None and len(model_configs) != E:
         raise ValueError(f"model_configs must have one entry per model ({E}), got {len(model_configs)}")
     if batch_size is not None:
-        validation.check_size(E * 64 * batch_size, "batch_size (one block of 64 minibatches for every model)")
-        if 64 * batch_size / int(n.min()) > _MAX_PERMUTATIONS_PER_BLOCK:
-            raise ValueError(f"batch_size = {batch_size} is more than {_MAX_PERMUTATIONS_PER_BLOCK // 64} times the "
-                             f"smallest n_samples ({int(n.min())}): every step would repeat each sample that many "
-                             f"times; use a smaller batch_size, or batch_size=None for full-batch steps")
+        core.check_size(E * 64 * batch_size, "batch_size (one block of 64 minibatches for every model)")
+        if 64 * batch_size / int(n.min()) > MAX_PERMUTATIONS_PER_BLOCK:
+            raise ValueError(
+                f"batch_size = {batch_size} is more than {MAX_PERMUTATIONS_PER_BLOCK // 64} times the "
+                f"smallest n_samples ({int(n.min())}): every step would repeat each sample that many "
+                f"times; use a smaller batch_size, or batch_size=None for full-batch steps"
+            )
     params = [p for p in model.parameters() if p.requires_grad]
     # foreach: one multi-tensor kernel per update op instead of a Python loop over parameters; the same
     # arithmetic, bit for bit (tests/test_training_speed.py), and torch's default only on CUDA
-    opt = (torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True) if optimizer == "adam"
-           else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, foreach=True))
+    opt = (
+        torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
+        if optimizer == "adam"
+        else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, foreach=True)
+    )
     sched = None
     if lr_decay is not None:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(steps), eta_min=lr * lr_decay)
-    stream = None if batch_size is None else _MinibatchStream(n, int(batch_size), seeds)
+    stream = None if batch_size is None else MinibatchStream(n, int(batch_size), seeds)
     n_t = torch.as_tensor(n, device=device, dtype=torch.float32)
     full_mask = (torch.arange(X.shape[1], device=device)[None, :] < n_t[:, None]).float()
     if int(n.min()) == X.shape[1]:
-        full_mask = None   # every model uses every row: multiplying by a mask of ones changes no bit
+        full_mask = None  # every model uses every row: multiplying by a mask of ones changes no bit
     gather = _Gather(X, y)
 
     model.train()
-    initial = _mean_losses(model, X, y, n)
+    initial = mean_losses(model, X, y, n)
     if callback is not None:
         callback(0, model)
     if not np.all(np.isfinite(initial)):
         bad = int(np.flatnonzero(~np.isfinite(initial))[0])
-        raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss before training")
+        raise TrainingDivergedError(f"{describe(model_configs, bad)} has a non-finite loss before training")
     best_val = np.full(E, np.inf)
-    plateau_val = np.full(E, np.inf)   # the last loss that counted as an improvement (min_delta)
+    plateau_val = np.full(E, np.inf)  # the last loss that counted as an improvement (min_delta)
     best_step = np.zeros(E, dtype=np.int64)
     best_state = None
     stale = 0
@@ -207,15 +252,16 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
             if np.any(bad):
                 e = int(np.flatnonzero(bad)[0])
                 raise TrainingDivergedError(
-                    f"{_describe(model_configs, e)} diverged at step {step}: training loss {train_now[e]:.3g} "
-                    f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}")
+                    f"{describe(model_configs, e)} diverged at step {step}: training loss {train_now[e]:.3g} "
+                    f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}"
+                )
             hist_steps.append(step)
             hist_train.append(train_now)
             if callback is not None:
                 callback(step, model)
             if has_val:
                 model.eval()
-                val_now = _mean_losses(model, Xv, yv, nv)
+                val_now = mean_losses(model, Xv, yv, nv)
                 model.train()
                 hist_val.append(val_now)
                 improved = val_now < best_val
@@ -248,11 +294,16 @@ def fit(model, X, y, *, n_samples=None, X_val=None, y_val=None, optimizer: str =
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    final_train = _mean_losses(model, X, y, n)
-    return FitResult(train_loss=final_train, val_loss=best_val if has_val else np.full(E, np.nan),
-                     best_step=best_step, history_steps=np.array(hist_steps),
-                     history_train=np.array(hist_train), history_val=np.array(hist_val) if has_val
-                     else np.full((len(hist_steps), E), np.nan), wall_time_s=time.perf_counter() - start_time)
+    final_train = mean_losses(model, X, y, n)
+    return FitResult(
+        train_loss=final_train,
+        val_loss=best_val if has_val else np.full(E, np.nan),
+        best_step=best_step,
+        history_steps=np.array(hist_steps),
+        history_train=np.array(hist_train),
+        history_val=np.array(hist_val) if has_val else np.full((len(hist_steps), E), np.nan),
+        wall_time_s=time.perf_counter() - start_time,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -266,22 +317,80 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, n_classes: i
     """
     if not torch.is_tensor(logits) or logits.dim() != 3:
         raise ValueError(f"logits must be a (E, B, k * n_classes) tensor, got {getattr(logits, 'shape', logits)!r}")
-    n_classes = validation.whole(n_classes, "n_classes", low=1)
+    n_classes = core.whole(n_classes, "n_classes", low=1)
     E, B, width = logits.shape
-    labels = _labels(labels, n_classes, B).to(logits.device)
+    labels = class_labels(labels, n_classes, B).to(logits.device)
     k = labels.shape[1]
     if width != k * n_classes:
-        raise ValueError(f"labels have k = {k} positions, so logits must have k * n_classes = {k * n_classes} "
-                         f"columns, got {width}")
+        raise ValueError(
+            f"labels have k = {k} positions, so logits must have k * n_classes = {k * n_classes} columns, got {width}"
+        )
     logp = torch.log_softmax(logits.reshape(E, B, k, n_classes), dim=-1)
     picked = logp.gather(-1, labels[None, :, :, None].expand(E, B, k, 1))
     return -picked.mean(dim=(1, 2, 3))
 
 
-def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: float = 1e-3,
-                   weight_decay: float = 0.0, after_epoch=None, model_configs: Sequence[dict] | None = None,
-                   progress: bool = True, desc: str = "training", divergence_factor: float = 100.0,
-                   max_rising: int = 20) -> np.ndarray:
+def _check_classifier_args(
+    model,
+    batches,
+    epochs,
+    n_classes,
+    lr,
+    weight_decay,
+    after_epoch,
+    model_configs,
+    progress,
+    divergence_factor,
+    max_rising,
+) -> tuple:
+    """:func:`fit_classifier`'s arguments, validated: ``(epochs, n_classes, lr, weight_decay, divergence_factor,
+    max_rising, progress)``."""
+    check_model(model)
+    epochs = core.whole(epochs, "epochs", low=1, high=10**6)
+    n_classes = core.whole(n_classes, "n_classes", low=1)
+    lr, weight_decay, _, divergence_factor = check_hyper(lr, weight_decay, None, divergence_factor)
+    max_rising = core.whole(max_rising, "max_rising", low=1)
+    progress = core.boolean(progress, "progress")
+    if not callable(batches):
+        raise TypeError(
+            f"batches must be a function of the epoch returning an iterable of (X, labels), got "
+            f"{type(batches).__name__}"
+        )
+    if after_epoch is not None and not callable(after_epoch):
+        raise TypeError(f"after_epoch must be callable or None, got {type(after_epoch).__name__}")
+    if model_configs is not None and len(model_configs) != model.n_models:
+        raise ValueError(f"model_configs must have one entry per model ({model.n_models}), got {len(model_configs)}")
+    return epochs, n_classes, lr, weight_decay, divergence_factor, max_rising, progress
+
+
+def _check_epoch_losses(losses: torch.Tensor, watch, model_configs, epoch: int, lr: float) -> None:
+    """Raise :class:`TrainingDivergedError` naming the first model whose batch loss (E,) is not finite, or whose
+    running loss ``watch`` finds diverged."""
+    if not torch.all(torch.isfinite(losses)):
+        bad = int(torch.nonzero(~torch.isfinite(losses))[0])
+        raise TrainingDivergedError(f"{describe(model_configs, bad)} has a non-finite loss in epoch {epoch + 1}")
+    bad, why = watch.update(losses.detach().cpu().numpy())
+    if bad is not None:
+        raise TrainingDivergedError(
+            f"{describe(model_configs, bad)} diverged in epoch {epoch + 1}: {why}; lower the step size lr={lr:g}"
+        )
+
+
+def fit_classifier(
+    model,
+    batches,
+    *,
+    epochs: int = 1,
+    n_classes: int = 10,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    after_epoch=None,
+    model_configs: Sequence[dict] | None = None,
+    progress: bool = True,
+    desc: str = "training",
+    divergence_factor: float = 100.0,
+    max_rising: int = 20,
+) -> np.ndarray:
     """Train every model of an ensemble on its cross-entropy averaged over positions, with Adam at a fixed step.
 
     Parameters
@@ -306,39 +415,31 @@ def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: 
     TrainingDivergedError : naming the model whose loss became NaN or infinite, or diverged (above).
     ValueError : when an epoch's ``batches`` yields nothing, or labels are out of range.
     """
-    _check_model(model)
-    epochs = validation.whole(epochs, "epochs", low=1, high=10 ** 6)
-    n_classes = validation.whole(n_classes, "n_classes", low=1)
-    lr, weight_decay, _, divergence_factor = _check_hyper(lr, weight_decay, None, divergence_factor)
-    max_rising = validation.whole(max_rising, "max_rising", low=1)
-    progress = validation.boolean(progress, "progress")
-    if not callable(batches):
-        raise TypeError(f"batches must be a function of the epoch returning an iterable of (X, labels), got "
-                        f"{type(batches).__name__}")
-    if after_epoch is not None and not callable(after_epoch):
-        raise TypeError(f"after_epoch must be callable or None, got {type(after_epoch).__name__}")
-    if model_configs is not None and len(model_configs) != model.n_models:
-        raise ValueError(f"model_configs must have one entry per model ({model.n_models}), got {len(model_configs)}")
+    epochs, n_classes, lr, weight_decay, divergence_factor, max_rising, progress = _check_classifier_args(
+        model,
+        batches,
+        epochs,
+        n_classes,
+        lr,
+        weight_decay,
+        after_epoch,
+        model_configs,
+        progress,
+        divergence_factor,
+        max_rising,
+    )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     device = next(model.parameters()).device
     last = np.zeros(model.n_models)
-    watch = _DivergenceWatch(model.n_models, divergence_factor, max_rising)
+    watch = DivergenceWatch(model.n_models, divergence_factor, max_rising)
     for epoch in range(epochs):
         model.train()
         total, count = torch.zeros(model.n_models, device=device), 0
-        for X, labels in tqdm(batches(epoch), desc=f"{desc}, epoch {epoch + 1}", disable=not progress,
-                              leave=False):
+        for X, labels in tqdm(batches(epoch), desc=f"{desc}, epoch {epoch + 1}", disable=not progress, leave=False):
             X = as_model_batch(X, "X", device)
-            losses = classification_loss(model(X), _labels(labels, n_classes, X.shape[0]).to(device), n_classes)
-            if not torch.all(torch.isfinite(losses)):
-                bad = int(torch.nonzero(~torch.isfinite(losses))[0])
-                raise TrainingDivergedError(f"{_describe(model_configs, bad)} has a non-finite loss in epoch "
-                                            f"{epoch + 1}")
-            bad, why = watch.update(losses.detach().cpu().numpy())
-            if bad is not None:
-                raise TrainingDivergedError(f"{_describe(model_configs, bad)} diverged in epoch {epoch + 1}: {why}; "
-                                            f"lower the step size lr={lr:g}")
+            losses = classification_loss(model(X), class_labels(labels, n_classes, X.shape[0]).to(device), n_classes)
+            _check_epoch_losses(losses, watch, model_configs, epoch, lr)
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
             opt.step()
@@ -355,8 +456,8 @@ def fit_classifier(model, batches, *, epochs: int = 1, n_classes: int = 10, lr: 
 
 def classifier_accuracy(model, batches, n_classes: int = 10) -> np.ndarray:
     """Each model's accuracy at each position over ``batches`` (an iterable of ``(X, labels)``), (E, k)."""
-    _check_model(model)
-    n_classes = validation.whole(n_classes, "n_classes", low=1)
+    check_model(model)
+    n_classes = core.whole(n_classes, "n_classes", low=1)
     device = next(model.parameters()).device
     correct, count = None, 0
     model.eval()
@@ -366,7 +467,7 @@ def classifier_accuracy(model, batches, n_classes: int = 10) -> np.ndarray:
             E, B, width = logits.shape
             if width % n_classes:
                 raise ValueError(f"the model's {width} outputs are not a multiple of n_classes = {n_classes}")
-            labels = _labels(labels, n_classes, B)
+            labels = class_labels(labels, n_classes, B)
             if labels.shape[1] * n_classes != width:
                 raise ValueError(f"labels have {labels.shape[1]} positions but the model has {width // n_classes}")
             pred = logits.reshape(E, B, width // n_classes, n_classes).argmax(dim=-1)

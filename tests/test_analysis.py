@@ -1,4 +1,5 @@
 """Means and bootstrap intervals over seeds (metrics.bootstrap_ci) and the peers chapter's summaries."""
+
 import numpy as np
 import pytest
 
@@ -21,7 +22,7 @@ def test_bootstrap_ci_covers_a_known_mean_and_narrows_with_more_seeds():
     few = rng.normal(5.0, 1.0, size=(40, 10))
     many = rng.normal(5.0, 1.0, size=(40, 200))
     _, lo, hi = metrics.bootstrap_ci(few, n_resamples=300)
-    assert np.mean((lo <= 5) & (5 <= hi)) > 0.7          # percentile bootstrap, 10 seeds: roughly 95 %
+    assert np.mean((lo <= 5) & (5 <= hi)) > 0.7  # percentile bootstrap, 10 seeds: roughly 95 %
     _, lo2, hi2 = metrics.bootstrap_ci(many, n_resamples=300)
     assert np.median(hi2 - lo2) < 0.5 * np.median(hi - lo)
 
@@ -52,8 +53,13 @@ def test_bootstrap_ci_is_reproducible():
 def _fake_peer_result(T=2, N=3, S=5, M=4):
     rng = np.random.default_rng(0)
     shape = (T, N, S, M)
-    return {"union": rng.uniform(size=shape), "grouped": rng.uniform(size=shape), "seconds": rng.uniform(size=shape),
-            "group_seconds": np.ones(shape), "test_loss": rng.uniform(size=(T, N, S, M + 2))}
+    return {
+        "union": rng.uniform(size=shape),
+        "grouped": rng.uniform(size=shape),
+        "seconds": rng.uniform(size=shape),
+        "group_seconds": np.ones(shape),
+        "test_loss": rng.uniform(size=(T, N, S, M + 2)),
+    }
 
 
 def test_peer_summary_reduces_the_seed_axis():
@@ -74,8 +80,11 @@ def test_format_ci_and_distinguishable():
 
 def test_best_and_ties():
     names = ["a", "b", "c", "d"]
-    mean, low, high = np.array([0.9, 0.85, 0.5, np.nan]), np.array([0.8, 0.7, 0.4, np.nan]), \
-        np.array([1, 0.95, 0.6, np.nan])
+    mean, low, high = (
+        np.array([0.9, 0.85, 0.5, np.nan]),
+        np.array([0.8, 0.7, 0.4, np.nan]),
+        np.array([1, 0.95, 0.6, np.nan]),
+    )
     assert analysis.best_and_ties(mean, low, high, names) == ("a", ["b"])
     assert analysis.best_and_ties(mean, low, high, names, higher_is_better=False) == ("c", [])
     with pytest.raises(ValueError):
@@ -88,8 +97,10 @@ def test_compare_ci_says_above_below_or_not_distinguishable():
     text = analysis.compare_ci((1, 0.9, 1.5), (1.4, 1.2, 1.6), ".1f")
     assert text.endswith("not distinguishable from 1.4 [1.2, 1.6]")
     assert "faster than" in analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), words=("slower than", "faster than"))
-    assert (analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), names=("a", "b"))
-            == "a 1.00 [0.90, 1.10], below b 2.00 [1.90, 2.10]")
+    assert (
+        analysis.compare_ci((1, 0.9, 1.1), (2, 1.9, 2.1), names=("a", "b"))
+        == "a 1.00 [0.90, 1.10], below b 2.00 [1.90, 2.10]"
+    )
 
 
 def test_tolerance_ties_intervals_closer_than_it():

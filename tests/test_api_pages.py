@@ -1,5 +1,6 @@
 """The API reference: one page per part of the book (``book/api/*.md``), every public module of the library on
 exactly one page, and, in the built HTML, every documented name once across all pages."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -7,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from test_architecture import REEXPORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "book" / "api").glob("*.md"))
@@ -24,16 +24,16 @@ def _book_extension():
     return module
 
 
-listed = _book_extension().api_modules   # the modules named in a page's modscale-api blocks, in order
+listed = _book_extension().api_modules  # the modules named in a page's modscale-api blocks, in order
 
 
 def public_modules() -> set[str]:
-    """Every public module and package directly under ``modscale_lib`` (no leading underscore, not a TEMPORARY
-    re-export of issue 23 phase A)."""
+    """Every public module and package directly under ``modscale_lib`` (no leading underscore)."""
     lib = ROOT / "modscale_lib"
     names = {p.stem for p in lib.glob("*.py")} | {p.parent.name for p in lib.glob("*/__init__.py")}
-    return {f"modscale_lib.{n}" for n in names
-            if not n.startswith("_") and n not in REEXPORTS and n not in NOT_DOCUMENTED} | {"modscale_lib.experiments"}
+    return {f"modscale_lib.{n}" for n in names if not n.startswith("_") and n not in NOT_DOCUMENTED} | {
+        "modscale_lib.experiments"
+    }
 
 
 def test_there_are_pages_and_the_index_links_each():

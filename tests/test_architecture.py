@@ -10,9 +10,8 @@ The rules (``shared/DESIGN.md``), each a test below:
 * no module imports a private name (``_x``) of another module, nor a private module of another package;
 * no function is longer than :data:`MAX_FUNCTION_LINES`, except those in :data:`LONG_FUNCTIONS`, each at the
   length it has now, so that the list can only shrink;
-* the TEMPORARY re-export modules of issue 23 phase A hold nothing but imports, and only the modules of the
-  branches in flight still import through them.
 """
+
 import ast
 import json
 import re
@@ -23,42 +22,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "modscale_lib"
 MODULES = sorted(PACKAGE.rglob("*.py"))
-MAX_FUNCTION_LINES = 60   # from the ``def`` line to the last line of the body, docstring included
+#: A function's code, from the first statement after its docstring to its last line: the signature and the
+#: docstring are not counted, as ``ruff format`` puts each parameter of a long signature on a line of its own.
+MAX_FUNCTION_LINES = 60
 MAX_CELL_LINES = 15
 
 #: Functions longer than MAX_FUNCTION_LINES today, with their length: a listed function may not grow, and its
-#: entry goes (or its number drops) when it is split or shortened. Phase B of issue 23 splits them.
+#: entry goes (or its number drops) when it is split or shortened: the two longest, which the restructuring of
+#: issue 23 splits next.
 LONG_FUNCTIONS = {
-    "modscale_lib/training.py::fit": 167,
-    "modscale_lib/learning_rule.py::find_module_projections": 154,
-    "modscale_lib/training.py::fit_classifier": 73,
-    "modscale_lib/experiments/compositional_cifar.py::_cell": 72,
-    "modscale_lib/composites.py::compositional_indices": 61,
+    "modscale_lib/training.py::fit": 152,
+    "modscale_lib/learning_rule.py::find_module_projections": 134,
 }
-#: TEMPORARY (issue 23 phase A): long functions as the branches in flight leave them (law: training.fit gains
-#: min_delta; rule: find_module_projections gains a variant, and newton.py and grouping.fit_additive are new).
-#: A function named here may be as long as this on a merged main; removed in phase B, which splits them.
-IN_FLIGHT_LONG_FUNCTIONS = {
-    "modscale_lib/training.py::fit": 178,
-    "modscale_lib/learning_rule.py::find_module_projections": 167,
-    "modscale_lib/newton.py::newton_projections": 74,
-    "modscale_lib/grouping.py::fit_additive": 64,
-}
-
-#: TEMPORARY (issue 23 phase A): the old module paths, now re-exports of the new packages; removed in phase C.
-REEXPORTS = {"results", "registry", "storage", "cells", "cluster", "verify", "validation", "seeding", "peers_fitted",
-             "explorers"}
-#: TEMPORARY (issue 23 phase A): modules that branches in flight change, which keep their old imports (the old
-#: paths, and private names of their twins) until those branches merge; phase B moves them.
-IN_FLIGHT = {"learning_rule", "kernels", "grouping", "methods", "data", "composites", "module_diagnostics",
-             "training", "modular_tasks", "tasks", "growth", "analysis", "plotting", "compositional",
-             "experiments.finding_modules", "experiments.grouping_modules", "experiments.compositional_cifar",
-             "experiments.sample_complexity", "experiments.monolithic_steps",
-             # new modules of the branches in flight (cifar, law, rule), which import the old paths
-             "cifar_rule", "composite_training", "cifar_figures", "experiments.cifar_tuning", "brackets",
-             "random_features", "law_readout", "law_figures", "experiments.scaling_law", "experiments.law_capacity",
-             "experiments.scaling_law_search", "newton"}
-# monolithic_steps is not in flight itself, but it imports the private helpers of sample_complexity, which is.
 
 
 def _name(path: Path) -> str:
@@ -83,7 +58,7 @@ def _import_nodes(path: Path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 yield ".".join(base + ([node.module] if node.module else [])), [a.name for a in node.names]
             else:
                 yield node.module or "", [a.name for a in node.names]
@@ -165,21 +140,36 @@ def test_arrows_point_down(module):
         bad = {d for d in deps if not _in(d, "modscale_lib.core")}
         assert not bad, f"{module} may import only modscale_lib.core of the library, not {sorted(bad)}"
     if _in(module, "modscale_lib.present"):
-        bad = {d for d in GRAPH[module] if _in(d, "modscale_lib.experiments")
-               or re.fullmatch(r"modscale_lib\.chapters\.\w+\.experiment", d)}
+        bad = {
+            d
+            for d in GRAPH[module]
+            if _in(d, "modscale_lib.experiments") or re.fullmatch(r"modscale_lib\.chapters\.\w+\.experiment", d)
+        }
         assert not bad, f"present imports no experiment; {module} imports {sorted(bad)}"
     if _in(module, "modscale_lib.measure") or re.fullmatch(r"modscale_lib\.chapters\.\w+\.readout", module):
         assert not _imports_torch(PATHS[module]), f"{module} imports torch: measurements and read-outs run on numpy"
     for dep in GRAPH[module]:
         if _in(dep, "modscale_lib.chapters"):
             own = ".".join(module.split(".")[:3])
-            assert _in(module, "modscale_lib.chapters") and _in(dep, own), \
+            assert _in(module, "modscale_lib.chapters") and _in(dep, own), (
                 f"nothing imports a chapter but the chapter's own folder; {module} imports {dep}"
+            )
 
 
-@pytest.mark.parametrize("leaf", ["modscale_lib.core", "modscale_lib.store", "modscale_lib.metrics",
-                                  "modscale_lib.methods", "modscale_lib.reference", "modscale_lib.analysis",
-                                  "modscale_lib.plotting", "modscale_lib.theory", "modscale_lib.present"])
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        "modscale_lib.core",
+        "modscale_lib.store",
+        "modscale_lib.metrics",
+        "modscale_lib.methods",
+        "modscale_lib.reference",
+        "modscale_lib.analysis",
+        "modscale_lib.plotting",
+        "modscale_lib.theory",
+        "modscale_lib.present",
+    ],
+)
 def test_leaves_import_no_experiment_and_no_torch_at_module_level(leaf):
     for module in (m for m in GRAPH if _in(m, leaf)):
         deps = GRAPH[module]
@@ -203,9 +193,9 @@ def _private_imports(path: Path) -> list[str]:
             continue
         for name in names or []:
             if name.startswith("__") and name.endswith("__"):
-                continue   # __all__, __version__: names of every module, not private ones
+                continue  # __all__, __version__: names of every module, not private ones
             target = f"{mod}.{name}"
-            if target in KNOWN:   # a module: private ones only from inside their package
+            if target in KNOWN:  # a module: private ones only from inside their package
                 if name.startswith("_") and name != "__main__" and mod != own:
                     found.append(target)
             elif name.startswith("_"):
@@ -222,44 +212,29 @@ def _private_imports(path: Path) -> list[str]:
 def test_no_module_imports_private_names_of_another(path):
     module = _short(_name(path))
     found = _private_imports(path)
-    if module in IN_FLIGHT or module in REEXPORTS:
-        return   # TEMPORARY (issue 23 phase A): their twins' private names, until phase B
     assert not found, f"{module} imports private names or modules of another: {found}"
-
-
-@pytest.mark.parametrize("module", sorted(REEXPORTS))
-def test_reexport_modules_are_temporary_and_hold_only_imports(module):
-    path = PACKAGE / f"{module}.py"
-    text = path.read_text()
-    assert "TEMPORARY (issue 23 phase A): removed in phase C" in text
-    body = ast.parse(text).body
-    # imports, and names bound to what they import (old private names)
-    assert all(isinstance(n, (ast.Import, ast.ImportFrom)) or (isinstance(n, ast.Expr) and i == 0)
-               or (isinstance(n, ast.Assign) and all(isinstance(v, (ast.Name, ast.Attribute))
-                                                     for v in ast.walk(n.value) if not isinstance(v, (ast.Tuple,
-                                                                                                      ast.Load))))
-               for i, n in enumerate(body)), f"{module}.py holds more than imports"
-
-
-@pytest.mark.parametrize("module", sorted(GRAPH), ids=[_short(m) for m in sorted(GRAPH)])
-def test_only_modules_in_flight_import_the_old_paths(module):
-    old = {d for d in GRAPH[module] if _short(d) in REEXPORTS}
-    if _short(module) in IN_FLIGHT or _short(module) in REEXPORTS:
-        return
-    assert not old, f"{module} imports the old path(s) {sorted(old)}; import the new packages"
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Function length
 # ---------------------------------------------------------------------------------------------------------
+def _code_lines(function: ast.FunctionDef) -> int:
+    """Lines of ``function``'s code: from its first statement after the docstring to its end."""
+    body = function.body
+    first = body[0]
+    if len(body) > 1 and isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        body = body[1:] if isinstance(first.value.value, str) else body
+    return function.end_lineno - body[0].lineno + 1
+
+
 def _function_lengths() -> dict[str, int]:
-    """``path::Class.function`` -> lines from its ``def`` to its end, for every function and method."""
+    """``path::Class.function`` -> lines of its code (:func:`_code_lines`), for every function and method."""
     out = {}
 
     def walk(node, path, prefix):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                out[f"{path}::{prefix}{child.name}"] = child.end_lineno - child.lineno + 1
+                out[f"{path}::{prefix}{child.name}"] = _code_lines(child)
                 walk(child, path, f"{prefix}{child.name}.")
             elif isinstance(child, ast.ClassDef):
                 walk(child, path, f"{prefix}{child.name}.")
@@ -274,23 +249,21 @@ LENGTHS = _function_lengths()
 
 def test_functions_are_short():
     long = {name: n for name, n in LENGTHS.items() if n > MAX_FUNCTION_LINES}
-    allowed = {name: max(LONG_FUNCTIONS.get(name, 0), IN_FLIGHT_LONG_FUNCTIONS.get(name, 0)) for name in long}
+    allowed = {name: LONG_FUNCTIONS.get(name, 0) for name in long}
     over = {name: n for name, n in long.items() if n > allowed[name]}
-    assert not over, (f"functions longer than {MAX_FUNCTION_LINES} lines (split them; the allowed lengths are "
-                      f"{ {k: allowed[k] for k in over} }): {over}")
+    assert not over, (
+        f"functions longer than {MAX_FUNCTION_LINES} lines (split them; the allowed lengths are "
+        f"{ {k: allowed[k] for k in over} }): {over}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(LONG_FUNCTIONS))
 def test_the_list_of_long_functions_only_shrinks(name):
-    module = name.split("::")[0].removesuffix(".py").replace("/", ".").removeprefix("modscale_lib.")
-    if name in IN_FLIGHT_LONG_FUNCTIONS and LENGTHS.get(name, 0) > LONG_FUNCTIONS[name]:
-        return   # TEMPORARY: grown on a branch in flight, bounded by test_functions_are_short
-    if module in IN_FLIGHT and name not in LENGTHS:
-        return   # TEMPORARY: rewritten on a branch in flight; the entry goes when phase B splits that module
     assert name in LENGTHS, f"{name} is gone: delete its entry from LONG_FUNCTIONS"
     assert LENGTHS[name] > MAX_FUNCTION_LINES, f"{name} has {LENGTHS[name]} lines now: delete its entry"
-    assert LENGTHS[name] == LONG_FUNCTIONS[name], \
+    assert LENGTHS[name] == LONG_FUNCTIONS[name], (
         f"{name} has {LENGTHS[name]} lines, listed at {LONG_FUNCTIONS[name]}: set its entry to its length"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -302,6 +275,9 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_code_cells_are_short(path):
     cells = json.loads(path.read_text())["cells"]
-    long = [(i, len("".join(c["source"]).strip().splitlines())) for i, c in enumerate(cells)
-            if c["cell_type"] == "code" and len("".join(c["source"]).strip().splitlines()) > MAX_CELL_LINES]
+    long = [
+        (i, len("".join(c["source"]).strip().splitlines()))
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and len("".join(c["source"]).strip().splitlines()) > MAX_CELL_LINES
+    ]
     assert not long, f"{path.name}: code cells longer than {MAX_CELL_LINES} lines (cell, lines): {long}"

@@ -2,6 +2,7 @@
 
 nbval silently skips cells that were never executed, so this guard is what makes the nbval run meaningful.
 """
+
 import json
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def _resolve(entry):
 
 def test_toc_entries_exist_and_every_page_is_listed():
     listed = {_resolve(entry) for entry in _toc_files()}
-    pages = {p for p in (ROOT / "book").rglob("*") if p.suffix in (".md", ".ipynb")
-             and ".ipynb_checkpoints" not in p.parts}
+    pages = {
+        p for p in (ROOT / "book").rglob("*") if p.suffix in (".md", ".ipynb") and ".ipynb_checkpoints" not in p.parts
+    }
     assert pages - listed == set(), "pages not in _toc.yml are not built"
 
 
@@ -47,19 +49,22 @@ def test_notebook_is_titled_and_executed_in_order(path):
     nb = json.loads(path.read_text())
     cells = nb["cells"]
     markdown = [c for c in cells if c["cell_type"] == "markdown"]
-    assert markdown and "".join(markdown[0]["source"]).lstrip().startswith("# "), \
+    assert markdown and "".join(markdown[0]["source"]).lstrip().startswith("# "), (
         "the first markdown cell must start with a '# ' title"
+    )
     code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c["execution_count"] for c in code]
-    assert counts == list(range(1, len(code) + 1)), \
+    assert counts == list(range(1, len(code) + 1)), (
         f"code cells must be executed once, in order, on a fresh kernel; found {counts}"
+    )
     for i, c in enumerate(code):
         for out in c.get("outputs", []):
             assert out["output_type"] != "error", f"code cell {i + 1} stores an error"
             text = "".join(out.get("text", ""))
             assert "Traceback" not in text, f"code cell {i + 1} stores a traceback"
-            assert "[modscale] computing" not in text, \
+            assert "[modscale] computing" not in text, (
                 f"code cell {i + 1} computed a result: re-execute in the default read mode"
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ def test_citation_is_valid_and_current():
     try:
         from cffconvert.cli.create_citation import create_citation
     except ImportError:
-        return   # the schema check needs cffconvert (pip install cffconvert); the keys above are checked
+        return  # the schema check needs cffconvert (pip install cffconvert); the keys above are checked
     create_citation(str(ROOT / "CITATION.cff"), None).validate()
 
 
@@ -103,7 +108,7 @@ def test_the_pages_workflow_builds_strictly_and_deploys_from_main():
     deploy = flow["jobs"]["deploy"]
     assert deploy["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
-    assert flow[True]["push"]["branches"] == ["main"]   # PyYAML reads the key `on` as True
+    assert flow[True]["push"]["branches"] == ["main"]  # PyYAML reads the key `on` as True
 
 
 def test_actionlint_passes():

@@ -18,6 +18,7 @@ Counts that describe the design (``two protocols``, ``$K = 2$ modules``) are not
 What is typed on purpose is listed in ``ALLOWED`` with its reason; numbers of ``choices.md`` that
 ``tests/test_choices.py`` checks against the configs are allowed there (they are inputs, verified).
 """
+
 import json
 import re
 from pathlib import Path
@@ -63,38 +64,61 @@ ALLOWED = {
 # while it types nothing else; once it is clean the test fails until its entry is deleted. Some tokens are
 # inputs or definitions (a confidence level, a threshold, a target): move those to ALLOWED with their reason.
 # Do not add pages to this list; fix them.
-KNOWN_FAILURES: dict[str, tuple[str, ...]] = {
-}
+KNOWN_FAILURES: dict[str, tuple[str, ...]] = {}
 
-NUMWORD = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-           r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-           r"thousand|dozen")
+NUMWORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+    r"thousand|dozen"
+)
 QTY = rf"(?:\d[\d,]*(?:\.\d+)?|(?:{NUMWORD})(?:[- ](?:{NUMWORD}))*)"
 FRACTION = r"(?:half|halves|third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)"
 TIME = r"(?:ms|s(?![.\w])|secs?|seconds?|mins?|minutes?|h(?![.\w])|hrs?|hours?|days?)"
 HEDGE = r"(?:about|around|approximately|roughly|nearly|almost|close to|(?:just|well) (?:over|under|below|above))"
 
 NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s*[×x](?!\w)|\d+(?:\.\d+)?\s*%|\d+\.\d+)")
-WORDS = re.compile("|".join([
-    rf"\b{HEDGE} {QTY}(?: {TIME}| {FRACTION}| times)?\b(?![.,]\d)",
-    rf"\b{HEDGE} (?:a few|several|an?) (?:{TIME}|{FRACTION}|times|percent|per cent)\b",
-    rf"\b(?!one\b){QTY} (?:out )?of (?:the |all )?{QTY}\b",
-    rf"\b{QTY}(?: times|-fold| fold)\b|\b(?:twice|thrice)\b",
-    rf"\b(?:a|one|two|three|four) {FRACTION}(?![-\w]| part(?:y|ies))",
-    rf"\b(?:{QTY}|a few|several) {TIME}\b|\ban? (?:minute|hour|day)\b",
-    r"\b(?:in|within|under) (?:a few |several )?(?:seconds|minutes|hours)\b",
-    r"\b(?:percent|per cent|percentage points?)\b",
-]), re.IGNORECASE)
+WORDS = re.compile(
+    "|".join(
+        [
+            rf"\b{HEDGE} {QTY}(?: {TIME}| {FRACTION}| times)?\b(?![.,]\d)",
+            rf"\b{HEDGE} (?:a few|several|an?) (?:{TIME}|{FRACTION}|times|percent|per cent)\b",
+            rf"\b(?!one\b){QTY} (?:out )?of (?:the |all )?{QTY}\b",
+            rf"\b{QTY}(?: times|-fold| fold)\b|\b(?:twice|thrice)\b",
+            rf"\b(?:a|one|two|three|four) {FRACTION}(?![-\w]| part(?:y|ies))",
+            rf"\b(?:{QTY}|a few|several) {TIME}\b|\ban? (?:minute|hour|day)\b",
+            r"\b(?:in|within|under) (?:a few |several )?(?:seconds|minutes|hours)\b",
+            r"\b(?:percent|per cent|percentage points?)\b",
+        ]
+    ),
+    re.IGNORECASE,
+)
 MATH_RESULT = re.compile(r"\d+(?:\.\d+)?\s*\\%|\d+\.\d+|\\%|\\(?:approx|simeq|sim)\s*\{?\s*\d[\d,.]*")
 
-PROSE_DIRECTIVES = {"admonition", "note", "tip", "important", "warning", "caution", "attention", "hint", "seealso",
-                    "dropdown", "figure", "margin", "sidebar", "topic", "epigraph", "danger", "error"}
+PROSE_DIRECTIVES = {
+    "admonition",
+    "note",
+    "tip",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "hint",
+    "seealso",
+    "dropdown",
+    "figure",
+    "margin",
+    "sidebar",
+    "topic",
+    "epigraph",
+    "danger",
+    "error",
+}
 FENCE = re.compile(r"^\s*(`{3,}|:{3,})\s*(?:\{([\w:-]+)\})?(.*)$")
 
 
 def _unfence(text: str) -> str:
     """Code blocks and non-prose directives dropped; prose directives' titles and bodies kept, options not."""
-    out, stack = [], []   # stack of (fence, keep)
+    out, stack = [], []  # stack of (fence, keep)
     for line in text.splitlines():
         if stack and re.match(rf"^\s*{re.escape(stack[-1][0][0])}{{{len(stack[-1][0])},}}\s*$", line):
             stack.pop()
@@ -127,7 +151,7 @@ def split_maths(text: str) -> tuple[str, list[str]]:
     text = re.sub(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", keep, text, flags=re.S)
     text = re.sub(r"(?<!\\)\$[^$\n]+?(?<!\\)\$", keep, text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
-    text = re.sub(r"\{[\w:-]+\}", " ", text)   # role names ({glue:text}, {doc}, {eq}) and directive names
+    text = re.sub(r"\{[\w:-]+\}", " ", text)  # role names ({glue:text}, {doc}, {eq}) and directive names
     return re.sub(r"<[^>\n]*>", " ", text), maths
 
 
@@ -184,16 +208,31 @@ def test_the_lint_finds_typed_results():
     assert findings("$K = 2$ modules, $m \\le 5$, $10^{12}$, two protocols and 3 seeds") == []
     assert findings("a gain $\\approx 3$, or $5\\%$") == ["\\approx 3", "5%"]
     assert findings("$$\nL = 0.25\\,c\n$$") == ["0.25"]
-    assert findings("a few percent, 3 per cent, two percentage points") == ["percent", "per cent",
-                                                                            "percentage points"]
-    assert findings("in 2 of 6 curves; three of the four methods; one of the modules") == ["2 of 6",
-                                                                                         "three of the four"]
+    assert findings("a few percent, 3 per cent, two percentage points") == ["percent", "per cent", "percentage points"]
+    assert findings("in 2 of 6 curves; three of the four methods; one of the modules") == [
+        "2 of 6",
+        "three of the four",
+    ]
     assert findings("about 114 s at n; nearly three times; ten times ours; 4-fold; twice") == [
-        "about 114 s", "nearly three times", "ten times", "4-fold", "twice"]
+        "about 114 s",
+        "nearly three times",
+        "ten times",
+        "4-fold",
+        "twice",
+    ]
     assert findings("computed in about a minute; runs in minutes; took 8 s; a third of the variance") == [
-        "about a minute", "in minutes", "8 s", "a third"]
-    assert findings("about the model; almost all of them; 2 s.e. bars; one of two; as; ones; tens; a second "
-                    "output; a third-party reading; as a third party reports; around a peak") == []
+        "about a minute",
+        "in minutes",
+        "8 s",
+        "a third",
+    ]
+    assert (
+        findings(
+            "about the model; almost all of them; 2 s.e. bars; one of two; as; ones; tens; a second "
+            "output; a third-party reading; as a third party reports; around a peak"
+        )
+        == []
+    )
 
 
 def test_the_lint_reads_directives_and_captions():
@@ -207,8 +246,10 @@ def test_no_result_is_typed_into_prose(path):
     typed = typed_numbers(path)
     known = KNOWN_FAILURES.get(path.stem)
     if known is None:
-        assert not typed, (f"{path.name}: results typed into the prose (glue or print them, or, for an input or a "
-                           f"definition, add it to ALLOWED with its reason): {typed}")
+        assert not typed, (
+            f"{path.name}: results typed into the prose (glue or print them, or, for an input or a "
+            f"definition, add it to ALLOWED with its reason): {typed}"
+        )
         return
     new = [t for t in typed if t.split(": ", 1)[1].strip("'\"") not in known]
     assert not new, f"{path.name} types more results than its temporary KNOWN_FAILURES entry lists: {new}"

@@ -30,6 +30,7 @@ first. ``MODSCALE_BOOK_HTML`` points the test at another build. The browser is `
 ``chromium`` / ``chromium-browser`` / ``google-chrome`` on the PATH (Debian: ``apt-get install chromium``);
 without one the browser tests skip, saying so. The whole module takes well under two minutes.
 """
+
 from __future__ import annotations
 
 import ast
@@ -68,30 +69,33 @@ def _toc_pages() -> list[str]:
 
 PAGES = _toc_pages()
 
-MAX_PRE_PX = 600           # tallest printed output block
-MAX_BOLD_LINES = 3         # longest paragraph of (mostly) bold text
-MIN_FIGURE_TEXT_PX = 9     # smallest figure text, CSS px at 100% zoom
-HOUSE_TEXT_PX = 12         # 9 pt, the house minimum, in CSS px; required on NINE_POINT_PAGES
-NINE_POINT_PAGES = {"book/using_this_book", "book/theory_linear_model", "book/theory_dimension",
-                    "book/theory_modular", "book/sine_wave_task"}
-MIN_REPEATED_WORDS = 8     # a repeated sentence this long is a defect
+MAX_PRE_PX = 600  # tallest printed output block
+MAX_BOLD_LINES = 3  # longest paragraph of (mostly) bold text
+MIN_FIGURE_TEXT_PX = 9  # smallest figure text, CSS px at 100% zoom
+HOUSE_TEXT_PX = 12  # 9 pt, the house minimum, in CSS px; required on NINE_POINT_PAGES
+NINE_POINT_PAGES = {
+    "book/using_this_book",
+    "book/theory_linear_model",
+    "book/theory_dimension",
+    "book/theory_modular",
+    "book/sine_wave_task",
+}
+MIN_REPEATED_WORDS = 8  # a repeated sentence this long is a defect
 
 # Pages whose content is wider than the column for reasons owned by other work (not by the book's chrome).
 # Each entry names the offending content; delete an entry once its page passes (an XPASS says so).
-KNOWN_TOO_WIDE: dict[str, str] = {}   # page -> why it may still overflow; every page fits now
+KNOWN_TOO_WIDE: dict[str, str] = {}  # page -> why it may still overflow; every page fits now
 
 # TEMPORARY: pages owned by other work that failed a check when it was added, check -> page -> what fails.
 # They are expected failures (xfail, not strict); delete an entry once its page passes (an XPASS says so).
 # Do not add pages here; fix them.
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
-    "tall_output": {
-    },
+    "tall_output": {},
     "bold_walls": {},
     "plumbing_shown": {},
     "figure_text": {},
     "broken_words": {},
-    "repeated_sentences": {
-    },
+    "repeated_sentences": {},
 }
 
 
@@ -103,22 +107,32 @@ def test_notebooks_store_no_widget_state():
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         nb = json.loads(path.read_text())
         assert "application/vnd.jupyter.widget-state+json" not in nb["metadata"].get("widgets", {}), (
-            f"{path.name} stores ipywidgets state; drop it after executing: python -c \"import json,sys; "
+            f'{path.name} stores ipywidgets state; drop it after executing: python -c "import json,sys; '
             f"p=sys.argv[1]; nb=json.load(open(p)); nb['metadata'].pop('widgets', None); "
-            f"json.dump(nb, open(p, 'w'), indent=1, ensure_ascii=False); open(p, 'a').write(chr(10))\" {path}")
+            f"json.dump(nb, open(p, 'w'), indent=1, ensure_ascii=False); open(p, 'a').write(chr(10))\" {path}"
+        )
 
 
 _REMOTE_ASSET = re.compile(
     r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc=[\"']((?:https?:)?//[^\"']+)"
     r"|<link\b(?=[^>]*\brel=[\"'](?:stylesheet|preload|modulepreload|icon|manifest)[\"'])[^>]*\bhref=[\"']"
-    r"((?:https?:)?//[^\"']+)", re.IGNORECASE)
+    r"((?:https?:)?//[^\"']+)",
+    re.IGNORECASE,
+)
 
 
 def _built_html() -> Path:
     """The built book, built first when missing or older than its sources."""
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "references.bib", ROOT / "pyproject.toml",
-               *ROOT.glob("book/*"), *ROOT.glob("_ext/*.py"), *ROOT.glob("modscale_lib/**/*.py"),
-               *ROOT.glob("_static/*.css")]
+    sources = [
+        ROOT / "_config.yml",
+        ROOT / "_toc.yml",
+        ROOT / "references.bib",
+        ROOT / "pyproject.toml",
+        *ROOT.glob("book/*"),
+        *ROOT.glob("_ext/*.py"),
+        *ROOT.glob("modscale_lib/**/*.py"),
+        *ROOT.glob("_static/*.css"),
+    ]
     marker = HTML / "book" / "intro.html"
     stale = not marker.exists() or max(p.stat().st_mtime for p in sources if p.exists()) > marker.stat().st_mtime
     if stale and "MODSCALE_BOOK_HTML" not in os.environ:
@@ -194,8 +208,9 @@ class Page:
                 self.events.append(message)
 
     def evaluate(self, expression: str, timeout: float = 60):
-        result = self.send("Runtime.evaluate", timeout=timeout, expression=expression, awaitPromise=True,
-                           returnByValue=True)
+        result = self.send(
+            "Runtime.evaluate", timeout=timeout, expression=expression, awaitPromise=True, returnByValue=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"script failed: {json.dumps(result['exceptionDetails'])[:2000]}")
         return result["result"].get("value")
@@ -207,12 +222,25 @@ class Page:
 class Browser:
     def __init__(self, executable: str):
         self.profile = tempfile.mkdtemp(prefix="modscale-chromium-")
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={WIDTH},{HEIGHT}",
-                 f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"]
-        self.process = subprocess.Popen([executable, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        start_new_session=True)
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            f"--window-size={WIDTH},{HEIGHT}",
+            f"--user-data-dir={self.profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ]
+        self.process = subprocess.Popen(
+            [executable, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -261,16 +289,17 @@ def tab(site):
     pytest.importorskip("websocket", reason="the browser tests need websocket-client (pip install websocket-client)")
     executable = _find_chromium()
     if executable is None:
-        pytest.skip("no Chromium to run the browser tests: install it (apt-get install chromium) or set "
-                    "MODSCALE_CHROMIUM to a Chromium or Chrome executable")
+        pytest.skip(
+            "no Chromium to run the browser tests: install it (apt-get install chromium) or set "
+            "MODSCALE_CHROMIUM to a Chromium or Chrome executable"
+        )
     browser = Browser(executable)
     page = browser.new_page()
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.send(f"{domain}.enable")
         page.send("Page.addScriptToEvaluateOnNewDocument", source=_CANVAS_TEXT_JS)
-        page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
-                  mobile=False)
+        page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
         yield page
     finally:
         page.close()
@@ -485,12 +514,10 @@ def reports(tab, site):
         report["foreign"] = _foreign_requests(tab.events)
         height = min(int(report["height"]), MAX_SHOT_HEIGHT)
         # a viewport as tall as the page, so the whole page is laid out and painted as a reader scrolls it
-        tab.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1,
-                 mobile=False)
+        tab.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1, mobile=False)
         tab.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         shot = tab.send("Page.captureScreenshot", timeout=120, format="png")
-        tab.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
-                 mobile=False)
+        tab.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
         import base64
 
         (SCREENSHOTS / f"{page.replace('/', '__')}.png").write_bytes(base64.b64decode(shot["data"]))
@@ -507,13 +534,17 @@ def _ids(pages):
 @pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
 def test_page_maths_rendered(reports, page):
     report = reports(page)
-    problems = ([f"not typeset: {x}" for x in report["unrendered"]] + [f"TeX error: {x}" for x in report["tex_errors"]]
-                + [f"raw TeX: {x}" for x in report["raw_tex"]])
+    problems = (
+        [f"not typeset: {x}" for x in report["unrendered"]]
+        + [f"TeX error: {x}" for x in report["tex_errors"]]
+        + [f"raw TeX: {x}" for x in report["raw_tex"]]
+    )
     assert not problems, f"{page}:\n" + "\n".join(problems)
     if report["n_math"]:
         assert len(report["mathjax_scripts"]) == 1, f"{page} loads MathJax {len(report['mathjax_scripts'])} times"
         assert urlparse(report["mathjax_scripts"][0]).path == "/_static/mathjax/tex-chtml-full.js", (
-            f"{page} loads MathJax from {report['mathjax_scripts'][0]}")
+            f"{page} loads MathJax from {report['mathjax_scripts'][0]}"
+        )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
@@ -528,26 +559,33 @@ def test_page_console_clean_and_offline(reports, page):
     assert not report["foreign"], f"{page}: requests to other hosts:\n" + "\n".join(report["foreign"])
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_TOO_WIDE[p], strict=False)) if p in KNOWN_TOO_WIDE else p
-    for p in PAGES], ids=_ids(PAGES))
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_TOO_WIDE[p], strict=False)) if p in KNOWN_TOO_WIDE else p
+        for p in PAGES
+    ],
+    ids=_ids(PAGES),
+)
 def test_page_fits_the_column(reports, page):
     report = reports(page)
-    assert not report["too_wide"], (f"{page}: wider than the {report['column']:.0f} px content column:\n"
-                                    + "\n".join(report["too_wide"]))
+    assert not report["too_wide"], f"{page}: wider than the {report['column']:.0f} px content column:\n" + "\n".join(
+        report["too_wide"]
+    )
 
 
 def _params(check: str):
     known = KNOWN_FAILURES[check]
-    return [pytest.param(p, marks=pytest.mark.xfail(reason=known[p], strict=False)) if p in known else p
-            for p in PAGES]
+    return [pytest.param(p, marks=pytest.mark.xfail(reason=known[p], strict=False)) if p in known else p for p in PAGES]
 
 
 @pytest.mark.parametrize("page", _params("tall_output"), ids=_ids(PAGES))
 def test_page_has_no_tall_output(reports, page):
     tall = reports(page)["tall_pre"]
-    assert not tall, (f"{page}: printed outputs taller than {MAX_PRE_PX} px (fold them with the hide-output tag, "
-                      f"or print less):\n" + "\n".join(tall))
+    assert not tall, (
+        f"{page}: printed outputs taller than {MAX_PRE_PX} px (fold them with the hide-output tag, "
+        f"or print less):\n" + "\n".join(tall)
+    )
 
 
 @pytest.mark.parametrize("page", _params("bold_walls"), ids=_ids(PAGES))
@@ -580,7 +618,7 @@ def only_plumbing(source: str, has_output: bool = False) -> bool:
     except SyntaxError:
         return False
 
-    def plumbing(node, top=True) -> tuple[bool, bool]:   # (allowed, is plumbing proper)
+    def plumbing(node, top=True) -> tuple[bool, bool]:  # (allowed, is plumbing proper)
         if isinstance(node, (ast.Import, ast.ImportFrom)) or _called(node) in PLUMBING_CALLS:
             return True, True
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Assert)):
@@ -600,15 +638,17 @@ def test_the_plumbing_rule():
     assert only_plumbing("for k in ('a', 'b'):\n    glue(k, 1, display=False)")
     assert not only_plumbing("import numpy as np\nplt.show()")
     assert not only_plumbing("plotting.table({'a': [1]})")
-    assert not only_plumbing("x = 1")                       # a computation, not plumbing
+    assert not only_plumbing("x = 1")  # a computation, not plumbing
     assert not only_plumbing("import numpy as np", has_output=True)
 
 
 @pytest.mark.parametrize("page", _params("plumbing_shown"), ids=_ids(PAGES))
 def test_page_hides_plumbing(reports, page):
     shown = [cell["where"] for cell in reports(page)["code_cells"] if only_plumbing(cell["source"], cell["has_output"])]
-    assert not shown, (f"{page}: visible code cells that only import, set up or glue (tag them remove-cell, "
-                       f"remove-input or hide-input):\n" + "\n".join(shown))
+    assert not shown, (
+        f"{page}: visible code cells that only import, set up or glue (tag them remove-cell, "
+        f"remove-input or hide-input):\n" + "\n".join(shown)
+    )
 
 
 def _smallest_text_px(url: str) -> float | None:
@@ -637,11 +677,14 @@ def test_page_figure_text_is_legible(reports, page):
     for fig in report["figures"]:
         smallest = _smallest_text_px(fig["src"])
         if smallest is None:
-            problems.append(f"{fig['where']}: no text-size stamp (re-execute the notebook after "
-                            f"plotting.setup_notebook())")
+            problems.append(
+                f"{fig['where']}: no text-size stamp (re-execute the notebook after plotting.setup_notebook())"
+            )
         elif fig["natural"] and smallest * fig["drawn"] / fig["natural"] < floor:
-            problems.append(f"{fig['where']}: smallest text {smallest * fig['drawn'] / fig['natural']:.1f} px "
-                            f"(drawn at {fig['drawn'] / fig['natural']:.2f} of its pixels)")
+            problems.append(
+                f"{fig['where']}: smallest text {smallest * fig['drawn'] / fig['natural']:.1f} px "
+                f"(drawn at {fig['drawn'] / fig['natural']:.2f} of its pixels)"
+            )
     problems += [f"canvas text {t['text']!r} at {t['px']:.1f} px" for t in report["canvas_text"] if t["px"] < floor]
     assert not problems, f"{page}: figure text below {floor} px at 100% zoom:\n" + "\n".join(dict.fromkeys(problems))
 
@@ -667,7 +710,8 @@ def repeated_sentences(blocks: list[str]) -> list[str]:
 def test_the_repeat_rule():
     text = "The rule finds both modules in most seeds. It is fast."
     assert repeated_sentences([text, "Also so. The rule finds both modules  in most seeds!"]) == [
-        "the rule finds both modules in most seeds"]
+        "the rule finds both modules in most seeds"
+    ]
     assert repeated_sentences([text]) == []
 
 
@@ -715,12 +759,12 @@ _SET_SLIDERS_JS = r"""
 
 _POSITIONS = [
     {},  # as the page loads
-    {"n": 100, "p": 100, "d": 1, "m": 2, "alpha": 1, "noise": -1.3},   # d*n = p: the interpolation peak
-    {"n": 50, "p": 101, "d": 2, "m": 3, "alpha": 1.5, "noise": -2},    # |d*n - p| = 1: still the peak
-    {"n": 400, "p": 37, "d": 1, "m": 1, "alpha": 0.25, "noise": 0},    # under-parameterised, noise 1
-    {"n": 7, "p": 400, "d": 4, "m": 12, "alpha": 4, "noise": -4},     # over-parameterised
-    {"n": 250, "p": 400, "d": 3, "m": 5, "alpha": 2.5, "noise": -0.7},   # d*n = 750: beyond the p slider
-    {"n": 400, "p": 400, "d": 4, "m": 12, "alpha": 0.25, "noise": -4},    # d*n = 1600
+    {"n": 100, "p": 100, "d": 1, "m": 2, "alpha": 1, "noise": -1.3},  # d*n = p: the interpolation peak
+    {"n": 50, "p": 101, "d": 2, "m": 3, "alpha": 1.5, "noise": -2},  # |d*n - p| = 1: still the peak
+    {"n": 400, "p": 37, "d": 1, "m": 1, "alpha": 0.25, "noise": 0},  # under-parameterised, noise 1
+    {"n": 7, "p": 400, "d": 4, "m": 12, "alpha": 4, "noise": -4},  # over-parameterised
+    {"n": 250, "p": 400, "d": 3, "m": 5, "alpha": 2.5, "noise": -0.7},  # d*n = 750: beyond the p slider
+    {"n": 400, "p": 400, "d": 4, "m": 12, "alpha": 0.25, "noise": -4},  # d*n = 1600
 ]
 
 
@@ -735,23 +779,26 @@ def test_static_explorer_matches_theory(tab, site):
     assert len(results) == len(_POSITIONS)
     for position, got in zip(_POSITIONS, results):
         for name, value in position.items():
-            expected = 10.0 ** value if name == "noise" else value
+            expected = 10.0**value if name == "noise" else value
             assert math.isclose(got[name], expected, rel_tol=1e-12), (name, got)
         spectrum = theory.power_law_spectrum(400, got["m"], got["alpha"])
         train, test = theory.expected_losses(int(got["n"]), int(got["p"]), spectrum, int(got["d"]), got["noise"])
         for label, js, py in (("train", got["train"], float(train)), ("test", got["test"], float(test))):
             js = float("inf") if js == "Infinity" else float(js)
             assert (js == py) if not np.isfinite(py) else math.isclose(js, py, rel_tol=1e-9, abs_tol=1e-15), (
-                f"{label} loss at {got}: explorer {js!r}, theory.expected_losses {py!r}")
+                f"{label} loss at {got}: explorer {js!r}, theory.expected_losses {py!r}"
+            )
         assert got["inked"] > 2000, f"the explorer's canvas looks blank at {got}"
         # the readout names no n or p outside the sliders' ranges (the p slider ends at the spectrum's size)
         ranges = {"n": LINEAR_MODEL_SLIDERS["n"][1:3], "p": (LINEAR_MODEL_SLIDERS["p"][1], 400)}
         for name, value in re.findall(r"\b([np]) = ([\d.]+)", got["text"]):
             low, high = ranges[name]
-            assert low <= float(value) <= high, f"the readout names {name} = {value}, outside [{low}, {high}]: {got['text']}"
+            assert low <= float(value) <= high, (
+                f"the readout names {name} = {value}, outside [{low}, {high}]: {got['text']}"
+            )
         assert "alpha" not in got["text"] and "\u03b1 = " in got["text"], got["text"]
         assert got["canvas_width"] <= got["column"] + 1, "the explorer's canvas is wider than its column"
     drawn = tab.evaluate("(window.__modscaleCanvasText || []).map(t => t.text)")
-    for label in ("samples n", "parameters p", "expected loss"):   # both axes of both panels are labelled
+    for label in ("samples n", "parameters p", "expected loss"):  # both axes of both panels are labelled
         assert any(text.startswith(label) for text in drawn), f"the explorer draws no {label!r} label: {set(drawn)}"
     assert not _console_errors(tab.events), _console_errors(tab.events)

@@ -1,5 +1,6 @@
 """Load-independent accounting (issue 13): process CPU time and the machine's load beside the wall time, in
 every newly stored cell and result; older files without them still load, and the ledger shows "-"."""
+
 import io
 import json
 import time
@@ -25,7 +26,7 @@ class BudgetConfig:
 
 
 STATE = {"fail_at": None, "calls": 0}
-budget_sweep = budget_plain = None   # registered by the fixture ``state``
+budget_sweep = budget_plain = None  # registered by the fixture ``state``
 
 
 def _burn(seconds: float) -> float:
@@ -59,10 +60,12 @@ def state(monkeypatch):
     """The toy experiments, registered for this test only (other tests list every registered experiment)."""
     global budget_sweep, budget_plain
     saved = dict(results.REGISTRY)
-    budget_sweep = results.experiment("budget_sweep_test", version=1, config_type=BudgetConfig,
-                                      chapter="budget_chapter", configs=("cpu",), sweep=True)(_budget_sweep)
-    budget_plain = results.experiment("budget_plain_test", version=1, config_type=BudgetConfig,
-                                      chapter="budget_chapter", configs=("cpu",))(_budget_plain)
+    budget_sweep = results.experiment(
+        "budget_sweep_test", version=1, config_type=BudgetConfig, chapter="budget_chapter", configs=("cpu",), sweep=True
+    )(_budget_sweep)
+    budget_plain = results.experiment(
+        "budget_plain_test", version=1, config_type=BudgetConfig, chapter="budget_chapter", configs=("cpu",)
+    )(_budget_plain)
     monkeypatch.setattr(cli, "_load_registry", lambda: None)
     STATE.update(fail_at=None, calls=0)
     yield
@@ -146,8 +149,14 @@ def test_a_plain_result_records_cpu_time(tmp_path, state):
 
 def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, state):
     # as stored before issue 13: wall time only
-    old = results.save(budget_sweep, BudgetConfig(), {"v": np.zeros((6, 4)), "i": list(range(6))}, 120.0, tmp_path,
-                       extra_metadata={"cells": 6})
+    old = results.save(
+        budget_sweep,
+        BudgetConfig(),
+        {"v": np.zeros((6, 4)), "i": list(range(6))},
+        120.0,
+        tmp_path,
+        extra_metadata={"cells": 6},
+    )
     assert "cpu_time_s" not in old.metadata and "load_avg" not in old.metadata
     results.load_or_run(budget_plain, BudgetConfig(), mode="missing", root=tmp_path, progress=False)
     rows = {r["experiment"]: r for r in results.ledger(tmp_path)}
@@ -156,7 +165,7 @@ def test_old_metadata_loads_and_the_budget_shows_a_dash(tmp_path, capsys, state)
     assert cli.main(["--root", str(tmp_path), "budget"]) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith("budget_sweep_test"))
-    assert line.split()[3:6] == ["2.0", "-", "-"]   # wall minutes, CPU "-", load "-"
+    assert line.split()[3:6] == ["2.0", "-", "-"]  # wall minutes, CPU "-", load "-"
     plain = next(ln for ln in out.splitlines() if ln.startswith("budget_plain_test")).split()
     assert plain[4] != "-"
     assert "(1 of 2)" in out and "per chapter:" in out and "total:" in out

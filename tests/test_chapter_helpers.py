@@ -1,4 +1,5 @@
 """The helpers that chapters call to turn stored results into tables and figures (analysis, plotting.table)."""
+
 import numpy as np
 import pytest
 
@@ -7,9 +8,9 @@ from modscale_lib import analysis, plotting, theory
 
 def test_recovery_summary_counts_collapse_and_success():
     found_both = np.array([[0.99, 0.01], [0.01, 0.98]])
-    collapsed = np.array([[0.97, 0.96], [0.02, 0.03]])     # both starts on true module 1
+    collapsed = np.array([[0.97, 0.96], [0.02, 0.03]])  # both starts on true module 1
     between = np.array([[0.5, 0.5], [0.5, 0.5]])
-    sim = np.stack([found_both, collapsed, between])[None, None]   # (1, 1, 3 seeds, 2, 2)
+    sim = np.stack([found_both, collapsed, between])[None, None]  # (1, 1, 3 seeds, 2, 2)
     s = analysis.recovery_summary(sim)
     assert s["both_found"][0, 0].tolist() == [True, False, False]
     assert s["collapsed"][0, 0].tolist() == [False, True, False]
@@ -28,8 +29,9 @@ def test_modular_against_monolithic_matches_the_closed_forms():
 
 
 def test_table_renders_escaped_html_with_formats():
-    html = plotting.table({"method": ["a<b"], "n*": [np.inf], "share": [0.25], "count": [1234]},
-                          formats={"share": ".0%"}).data
+    html = plotting.table(
+        {"method": ["a<b"], "n*": [np.inf], "share": [0.25], "count": [1234]}, formats={"share": ".0%"}
+    ).data
     assert "<th>method</th>" in html and "a&lt;b" in html and "not reached" in html
     assert "25%" in html and "1,234" in html
 
@@ -46,11 +48,15 @@ from modscale_lib import growth  # noqa: E402
 
 def test_samples_needed_curves_censor_both_ends_and_skip_unmeasured_points():
     n = np.array([10.0, 20.0, 40.0, 80.0])
-    losses = np.array([[1.0, 0.5, 0.25, 0.1],      # reaches 0.3 between 20 and 40
-                       [0.2, 0.1, 0.1, 0.1],       # already there
-                       [1.0, 1.0, 0.9, 0.8],       # never
-                       [1.0, np.nan, 0.25, np.nan],  # measured at two points only
-                       [np.nan] * 4])
+    losses = np.array(
+        [
+            [1.0, 0.5, 0.25, 0.1],  # reaches 0.3 between 20 and 40
+            [0.2, 0.1, 0.1, 0.1],  # already there
+            [1.0, 1.0, 0.9, 0.8],  # never
+            [1.0, np.nan, 0.25, np.nan],  # measured at two points only
+            [np.nan] * 4,
+        ]
+    )
     n_star, censored = growth.samples_needed_curves(n, losses, 1.0, 0.3)
     assert 20 < n_star[0] < 40 and censored[0] == ""
     assert n_star[1] == 10 and censored[1] == "below"
@@ -66,7 +72,7 @@ def test_growth_rows_flag_flat_methods_censoring_and_ratios():
     steep = 100 * 1.1 ** m[None, :] * np.exp(rng.normal(0, 0.05, (5, 4)))
     steep_censored = steep.copy()
     steep_censored[:, -1] = np.inf
-    n_star = np.stack([flat.T, steep.T, steep_censored.T])          # (method, m, seed)
+    n_star = np.stack([flat.T, steep.T, steep_censored.T])  # (method, m, seed)
     rows = growth.growth_rows(m, n_star, 4096, ["flat", "steep", "censored"], baseline=1)
     assert rows[0]["flat"] and not rows[1]["flat"]
     assert rows[1]["low"] > 1.05 and rows[2]["lower_bound"]
@@ -85,7 +91,7 @@ def test_oracle_check_counts_settings_where_the_oracle_is_distinguishably_worse(
     labels = ("monolithic", "modular, oracle")
     last = np.empty((1, 2, 2, 5))
     last[0, 0] = [[0.10, 0.11, 0.12, 0.10, 0.11], [0.10, 0.11, 0.12, 0.10, 0.11]]
-    last[0, 1] = [[0.01, 0.02, 0.01, 0.02, 0.01], [0.50, 0.52, 0.51, 0.50, 0.53]]   # better at m=4, worse at m=8
+    last[0, 1] = [[0.01, 0.02, 0.01, 0.02, 0.01], [0.50, 0.52, 0.51, 0.50, 0.53]]  # better at m=4, worse at m=8
     table, worse = growth.oracle_check(last, labels, (2,), np.array([4, 8]))
     assert worse == 1 and table["m"] == [4, 8] and "[" in table["modular, oracle"][0]
 
@@ -98,8 +104,8 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
         return np.exp(rng.normal(0, 0.05, (4, 5)))
 
     flat = 100 * noise()
-    steep = 100 * (1.15 ** m)[:, None] * noise()
-    n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]      # (K=1, method, m, seed)
+    steep = 100 * (1.15**m)[:, None] * noise()
+    n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]  # (K=1, method, m, seed)
     labels = ["monolithic", "modular, oracle", "modular, backfit rule", "modular, random"]
     out = growth.verdicts(m, n_star, 1e6, labels, (2,))
     flat = growth.flat_text({2: growth.growth_rows(m, n_star[0], 1e6, labels)})
@@ -112,8 +118,13 @@ def test_verdicts_and_controls_state_what_the_intervals_say():
     def curve(n0):
         return np.where(n_grid >= n0, 0.05, 0.5)
 
-    labs = labels + ["modular, backfit rule, K/2 modules", "modular, backfit rule, 2K modules",
-                     "modular, random, K averaged", "monolithic, compute-matched", "modules without projections"]
+    labs = labels + [
+        "modular, backfit rule, K/2 modules",
+        "modular, backfit rule, 2K modules",
+        "modular, random, K averaged",
+        "monolithic, compute-matched",
+        "modules without projections",
+    ]
     rel = np.stack([np.stack([np.stack([curve(100 + 10 * a)] * 5) for a in range(4)]) for _ in labs])
     ctl = growth.control_rows(n_grid, m, rel, labs, 2, 0.1)
     assert set(ctl["glue"]) == {"q2", "q3", "q4", "q5"} and len(ctl["table"]["method"]) == len(labs)
@@ -123,8 +134,10 @@ def test_summary_texts_name_every_method_with_its_interval():
     def row(name, g):
         return {"method": name, "estimate": g, "low": g - 0.01, "high": g + 0.01, "lower_bound": False}
 
-    rows = {2: [row("monolithic", 1.2), row("modular, oracle", 1.0)],
-            4: [row("monolithic", 1.3), row("modular, oracle", 1.01)]}
+    rows = {
+        2: [row("monolithic", 1.2), row("modular, oracle", 1.0)],
+        4: [row("monolithic", 1.3), row("modular, oracle", 1.01)],
+    }
     out = growth.summary_texts(rows, "K = 2: modular, oracle", [row("modules without projections", 1.1)], 4)
     assert "modular, oracle 1.010 [1.000, 1.020]" in out["headline"] and "at K = 4" in out["headline"]
     assert "K = 2: 1.200" in out["summary_mono"] and "modules without projections 1.100" in out["summary_controls"]
@@ -133,8 +146,8 @@ def test_summary_texts_name_every_method_with_its_interval():
 def test_censored_comparisons_are_bounds_not_orderings():
     m = np.array([4, 8, 16, 32])
     rng = np.random.default_rng(2)
-    rule = 100 * (1.05 ** m)[:, None] * np.exp(rng.normal(0, 0.05, (4, 5)))
-    censored_mono = np.where(m[:, None] >= 16, np.inf, 300 * (1.05 ** m)[:, None] * np.ones((1, 5)))
+    rule = 100 * (1.05**m)[:, None] * np.exp(rng.normal(0, 0.05, (4, 5)))
+    censored_mono = np.where(m[:, None] >= 16, np.inf, 300 * (1.05**m)[:, None] * np.ones((1, 5)))
     never = np.full((4, 5), np.inf)
     text = growth._compare("rule", "mono", m, rule, censored_mono, 4096)
     assert "at most" in text and "grows faster" not in text
@@ -154,17 +167,17 @@ def test_learned_levels_are_multiples_of_the_monolithic_network():
 def test_censoring_below_and_above_make_the_growth_a_bound_in_the_right_direction():
     bound = growth.censoring_bound
     assert bound([100, 200, 400], 4096, 64) == ""
-    assert bound([64, 200, 400], 4096, 64) == "lower"         # the truth at the smallest m is smaller: steeper
-    assert bound([100, 200, 4096], 4096, 64) == "lower"       # not reached at the largest m: steeper
-    assert bound([100, 200, 64], 4096, 64) == "upper"         # reached at the first n at the largest m: flatter
+    assert bound([64, 200, 400], 4096, 64) == "lower"  # the truth at the smallest m is smaller: steeper
+    assert bound([100, 200, 4096], 4096, 64) == "lower"  # not reached at the largest m: steeper
+    assert bound([100, 200, 64], 4096, 64) == "upper"  # reached at the first n at the largest m: flatter
     assert bound([64, 64, 64], 4096, 64) == "all"
     assert bound([64, 200, 64], 4096, 64) == "mixed"
-    assert bound([64, 200, 400], 4096, None) == ""            # without n_min nothing counts as censored below
+    assert bound([64, 200, 400], 4096, None) == ""  # without n_min nothing counts as censored below
 
 
 def test_a_growth_resting_on_medians_censored_below_is_not_called_flat_nor_ordered():
     m = np.array([4, 8, 16, 32])
-    always = np.full((5, 4), 64.0)                            # (seed, m): reached at the first n everywhere
+    always = np.full((5, 4), 64.0)  # (seed, m): reached at the first n everywhere
     steep = 64.0 * 1.1 ** (m - 4)[None, :] * np.linspace(0.95, 1.05, 5)[:, None]
     rows = growth.growth_rows(m, np.stack([always.T, steep.T]), 4096, ["oracle", "steep"], n_min=64)
     assert rows[0]["always"] and not rows[0]["flat"] and "not measured" in growth.growth_line(rows[0])
@@ -180,10 +193,10 @@ def test_a_growth_resting_on_medians_censored_below_is_not_called_flat_nor_order
 
 def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio():
     m = np.array([4, 8, 16, 32])
-    flat = 200.0 * np.linspace(0.9, 1.1, 5)[:, None] * np.ones((1, 4))          # (seed, m)
+    flat = 200.0 * np.linspace(0.9, 1.1, 5)[:, None] * np.ones((1, 4))  # (seed, m)
     mono = np.full((5, 4), np.inf)
-    mono[:, :2] = [300.0, 900.0]                                                  # censored above at large m
-    n_star = np.stack([mono.T, flat.T])[None]                                    # (K, method, m, seed)
+    mono[:, :2] = [300.0, 900.0]  # censored above at large m
+    n_star = np.stack([mono.T, flat.T])[None]  # (K, method, m, seed)
     cens = np.where(np.isinf(n_star), "above", "")
     text = growth.flat_evidence(m, n_star, cens, 4096, 64, ["monolithic", "modular, oracle"], (2,))
     assert text.startswith("K = 2: growth per dimension 1.000x") and "from m = 4 to 32" in text
@@ -191,8 +204,8 @@ def test_flat_evidence_states_the_range_an_interval_allows_and_bounds_the_ratio(
 
 
 def test_tuned_on_validation_picks_by_validation_never_by_test():
-    val = np.array([[[0.5, 0.2], [0.3, 0.4]]])          # (K, lr, n): lr 1 best at n 0, lr 0 best at n 1
-    test = np.array([[[0.1, 0.9], [0.8, 0.05]]])        # the test set would choose the other way round
+    val = np.array([[[0.5, 0.2], [0.3, 0.4]]])  # (K, lr, n): lr 1 best at n 0, lr 0 best at n 1
+    test = np.array([[[0.1, 0.9], [0.8, 0.05]]])  # the test set would choose the other way round
     picked, chosen = analysis.tuned_on_validation(val, test, axis=1)
     np.testing.assert_array_equal(chosen, [[1, 0]])
     np.testing.assert_allclose(picked, [[0.8, 0.9]])

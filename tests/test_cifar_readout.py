@@ -1,6 +1,7 @@
 """Read-outs of the compositional CIFAR chapter (modscale_lib.cifar_readout) on small synthetic results whose
 answers are known by hand: seeds whose differences are all equal give an interval of that one value (a clear
 verdict), and differences of -0.1 and +0.1 in turn give an interval about 0 ("no difference")."""
+
 import numpy as np
 import pytest
 
@@ -10,13 +11,14 @@ NAN = np.nan
 NAMES = ["mlp", "rand", "match", "rule"]
 ROLES = {"monolithic": "mlp", "random": "rand", "matched": "match", "rule": "rule"}
 SEEDS = 4
-MIXED = np.array([-0.1, 0.1, -0.1, 0.1])           # mean 0: its interval holds 0
+MIXED = np.array([-0.1, 0.1, -0.1, 0.1])  # mean 0: its interval holds 0
 
 
 def _acc(rows):
     """(method, k, seed) from rows of per-k seed values: each entry a number (every seed) or a (seeds,) array."""
-    return np.array([[np.full(SEEDS, v, float) if np.ndim(v) == 0 else np.asarray(v, float) for v in row]
-                     for row in rows])
+    return np.array(
+        [[np.full(SEEDS, v, float) if np.ndim(v) == 0 else np.asarray(v, float) for v in row] for row in rows]
+    )
 
 
 # -- texts ------------------------------------------------------------------------------------------------
@@ -31,8 +33,10 @@ def test_ks_text_joins_the_ks_in_words():
 
 def test_by_verdict_groups_the_ks_in_the_order_of_the_words():
     words = {"lower": "down", "higher": "up", "no difference": "level"}
-    assert cr.by_verdict(np.array(["higher", "lower", "higher", "n/a"]), [1, 2, 4, 8], words) == \
-        "down at k = 2; up at k = 1 and 4"
+    assert (
+        cr.by_verdict(np.array(["higher", "lower", "higher", "n/a"]), [1, 2, 4, 8], words)
+        == "down at k = 2; up at k = 1 and 4"
+    )
     assert cr.by_verdict(["n/a", "n/a"], [1, 2], words) == "not measured"
     with pytest.raises(ValueError, match="verdict and ks"):
         cr.by_verdict(["higher"], [1, 2], words)
@@ -50,8 +54,10 @@ def test_rows_where_and_distinct_row_drop_the_matched_twins():
     kept = cr.rows_where(table, lambda row: cr.distinct_row(row, "match", [1]))
     assert kept == {"method": ["mlp", "match", "rand"], "k": [1, 2, 1]}
     pairs = {"comparison": ["match − mlp", "rand − mlp"], "k": [1, 1]}
-    assert cr.rows_where(pairs, lambda row: cr.distinct_row(row, "match", [1])) == {"comparison": ["rand − mlp"],
-                                                                                    "k": [1]}
+    assert cr.rows_where(pairs, lambda row: cr.distinct_row(row, "match", [1])) == {
+        "comparison": ["rand − mlp"],
+        "k": [1],
+    }
     with pytest.raises(ValueError, match="one length"):
         cr.rows_where({"a": [1, 2], "b": [1]}, lambda row: True)
 
@@ -59,7 +65,7 @@ def test_rows_where_and_distinct_row_drop_the_matched_twins():
 def test_twin_ks_and_trained_ks():
     same_as = [{"method": "match", "k": 1}, {"method": "rule", "k": 4}, {"method": "match", "k": 2}]
     assert cr.twin_ks(same_as, "match") == [1, 2]
-    acc = np.array([[0.5, 0.6], [0.5, NAN], [NAN, NAN]])            # (k, seed)
+    acc = np.array([[0.5, 0.6], [0.5, NAN], [NAN, NAN]])  # (k, seed)
     assert cr.trained_ks(acc, [1, 2, 4]) == [1]
     with pytest.raises(ValueError, match="acc"):
         cr.trained_ks(acc, [1, 2])
@@ -69,14 +75,30 @@ def test_chapter_values():
     cfg = {"seeds": [0, 1, 2], "n_train": 1000, "noise_sigma": 0.1}
     out = cr.chapter_values(cfg, {"holdout_mod": 5}, [1, 2, 4])
     # 20 of the 100 class pairs sum to a multiple of 5
-    assert out == {"k_list": "1, 2 and 4", "k_max": 4, "n_seeds": 3, "n_train": 1000, "noise_sigma": 0.1,
-                   "noise_grey": 0.1 * 255, "holdout_share": "20%"}
+    assert out == {
+        "k_list": "1, 2 and 4",
+        "k_max": 4,
+        "n_seeds": 3,
+        "n_train": 1000,
+        "noise_sigma": 0.1,
+        "noise_grey": 0.1 * 255,
+        "holdout_share": "20%",
+    }
     assert type(out["k_max"]) is int and type(out["noise_sigma"]) is float
 
 
 # -- the tuning's edges -----------------------------------------------------------------------------------
-TCFG = {"mono_depths": [1, 2, 3], "module_widths": [16, 32, 64], "max_widen": 3, "flops_cap": 100e6,
-        "validation_images": 500, "n_train": 2000, "n_val": 400, "batch_size": 64, "module_dim": 8}
+TCFG = {
+    "mono_depths": [1, 2, 3],
+    "module_widths": [16, 32, 64],
+    "max_widen": 3,
+    "flops_cap": 100e6,
+    "validation_images": 500,
+    "n_train": 2000,
+    "n_val": 400,
+    "batch_size": 64,
+    "module_dim": 8,
+}
 
 
 def _mlp(width, depth):
@@ -113,17 +135,26 @@ def _runs(method, archs, lrs, k=2):
 
 def test_edge_reasons_name_the_cap_the_widening_and_the_fewest_layers():
     runs = _runs("mlp", [_mlp(256, 1), _mlp(512, 1), _mlp(256, 3)], [0.01, 0.1])
-    choice = {"k": 2, "method": "mlp", "arch": _mlp(512, 1), "lr": 0.1,
-              "edges": {"width": True, "depth": True, "step": True}}
+    choice = {
+        "k": 2,
+        "method": "mlp",
+        "arch": _mlp(512, 1),
+        "lr": 0.1,
+        "edges": {"width": True, "depth": True, "step": True},
+    }
     # width 1024 is priced at the search depth (2): 1024 * 2 / 10 = 204.8 MFLOP, over the 100 MFLOP cap
     assert cr.edge_reasons(choice, runs, TCFG, _flops) == {
-        "width": "1024 would cost 205 MFLOP, over the cap", "depth": "one hidden layer, the fewest an MLP has",
-        "step": "the largest value tried after 3 widenings"}
+        "width": "1024 would cost 205 MFLOP, over the cap",
+        "depth": "one hidden layer, the fewest an MLP has",
+        "step": "the largest value tried after 3 widenings",
+    }
     low = dict(choice, arch=_mlp(256, 3), lr=0.01)
     # depth 4 at width 256 costs 102.4 MFLOP, over the cap; width 256 is the smallest tried, the step too
     assert cr.edge_reasons(low, runs, TCFG, _flops) == {
-        "width": "the smallest value tried after 3 widenings", "depth": "4 would cost 102 MFLOP, over the cap",
-        "step": "the smallest value tried after 3 widenings"}
+        "width": "the smallest value tried after 3 widenings",
+        "depth": "4 would cost 102 MFLOP, over the cap",
+        "step": "the smallest value tried after 3 widenings",
+    }
     cheap = dict(TCFG, flops_cap=1e9)
     assert cr.edge_reasons(choice, runs, cheap, _flops)["width"] == "the largest value tried after 3 widenings"
     assert cr.edge_reasons(dict(choice, edges={"width": False}), runs, TCFG, _flops) == {}
@@ -137,27 +168,35 @@ def test_edge_reasons_of_a_modular_network_double_its_first_layer():
     # 32 modules of 8 at the search width w = 32: 256 * 32 / 160 = 51.2 MFLOP, under the cap
     assert cr.edge_reasons(choice, runs, TCFG, _flops) == {"width": "the largest value tried after 3 widenings"}
     assert cr.edge_reasons(choice, runs, dict(TCFG, flops_cap=50e6), _flops) == {
-        "width": "256 would cost 51 MFLOP, over the cap"}
+        "width": "256 would cost 51 MFLOP, over the cap"
+    }
 
 
 def test_tuning_edges_and_values():
-    runs = (_runs("mlp", [_mlp(256, 1), _mlp(512, 1), _mlp(256, 3)], [0.01, 0.1], k=1)
-            + _runs("mlp", [_mlp(64, 1), _mlp(64, 3)], [0.01, 0.1], k=2)
-            + _runs("rand", [_modular(8, 32), _modular(16, 32)], [0.1], k=1)
-            + _runs("rand", [_modular(8, 32), _modular(16, 32)], [0.1], k=2))
-    choices = [{"k": 1, "method": "mlp", "arch": _mlp(512, 1), "lr": 0.1, "edges": {"width": True, "depth": True}},
-               {"k": 2, "method": "mlp", "arch": _mlp(64, 1), "lr": 0.05, "edges": {"width": False}},
-               {"k": 1, "method": "rand", "arch": _modular(8, 32), "lr": 0.1, "edges": {}},
-               {"k": 2, "method": "rand", "arch": _modular(16, 32), "lr": 0.1,
-                "edges": {"width": True, "step": True}}]
+    runs = (
+        _runs("mlp", [_mlp(256, 1), _mlp(512, 1), _mlp(256, 3)], [0.01, 0.1], k=1)
+        + _runs("mlp", [_mlp(64, 1), _mlp(64, 3)], [0.01, 0.1], k=2)
+        + _runs("rand", [_modular(8, 32), _modular(16, 32)], [0.1], k=1)
+        + _runs("rand", [_modular(8, 32), _modular(16, 32)], [0.1], k=2)
+    )
+    choices = [
+        {"k": 1, "method": "mlp", "arch": _mlp(512, 1), "lr": 0.1, "edges": {"width": True, "depth": True}},
+        {"k": 2, "method": "mlp", "arch": _mlp(64, 1), "lr": 0.05, "edges": {"width": False}},
+        {"k": 1, "method": "rand", "arch": _modular(8, 32), "lr": 0.1, "edges": {}},
+        {"k": 2, "method": "rand", "arch": _modular(16, 32), "lr": 0.1, "edges": {"width": True, "step": True}},
+    ]
     out = cr.tuning_edges(runs, choices, TCFG, [1, 2], _flops, "mlp", "rand")
-    assert out == {"mono_width_edge_ks": "1",
-                   "mono_width_reason": "k = 1: width 1024 would cost 205 MFLOP, over the cap",
-                   "mono_width_by_cap": "the cost cap put it there", "mono_depth_edge_ks": "1 and 2",
-                   # both MLPs are shallower than the search depth; only k = 2's doubled width (128) fits the cap
-                   "mono_untried_ks": "2", "mono_untried_cost": "k = 2: 13 MFLOP",
-                   "mod_edges": "at k = 2, the first layer (M b) (the largest value tried after 3 widenings) and "
-                                "the step (the largest value tried after 3 widenings)"}
+    assert out == {
+        "mono_width_edge_ks": "1",
+        "mono_width_reason": "k = 1: width 1024 would cost 205 MFLOP, over the cap",
+        "mono_width_by_cap": "the cost cap put it there",
+        "mono_depth_edge_ks": "1 and 2",
+        # both MLPs are shallower than the search depth; only k = 2's doubled width (128) fits the cap
+        "mono_untried_ks": "2",
+        "mono_untried_cost": "k = 2: 13 MFLOP",
+        "mod_edges": "at k = 2, the first layer (M b) (the largest value tried after 3 widenings) and "
+        "the step (the largest value tried after 3 widenings)",
+    }
     with pytest.raises(ValueError, match="choices"):
         cr.tuning_edges(runs, choices[:3], TCFG, [1, 2], _flops, "mlp", "rand")
     values = cr.tuning_values(TCFG, runs, 120.0)
@@ -166,12 +205,21 @@ def test_tuning_edges_and_values():
 
 
 def test_rule_objectives():
-    runs = [{"k": k, "method": m, "score": s} for k, m, s in
-            [(1, "paper", -2.0), (1, "paper", -1.0), (1, "defl", -1.5), (2, "paper", -3.0), (2, "defl", -2.0)]]
+    runs = [
+        {"k": k, "method": m, "score": s}
+        for k, m, s in [
+            (1, "paper", -2.0),
+            (1, "paper", -1.0),
+            (1, "defl", -1.5),
+            (2, "paper", -3.0),
+            (2, "defl", -2.0),
+        ]
+    ]
     # objectives: paper 1.0 and 3.0, deflation 1.5 and 2.0
     assert cr.rule_objectives(runs, [1, 2], "paper", "defl") == {
         "paper_vs_deflation": "on validation its objective was lower than the deflation variant's at k = 1 and "
-                              "not lower at k = 2"}
+        "not lower at k = 2"
+    }
     assert cr.rule_objectives(runs, [1], "paper", "defl")["paper_vs_deflation"].endswith("at k = 1")
     with pytest.raises(ValueError, match="runs"):
         cr.rule_objectives(runs, [1, 2, 4], "paper", "defl")
@@ -188,23 +236,29 @@ def test_full_values():
 K = [1, 2, 4]
 #: mlp 0.5; random +0.1 at k = 1 and 2, level at k = 4; matched +0.05 at k = 2; the rule -0.1, not run at k = 4
 ACC1 = _acc([[0.5, 0.5, 0.5], [0.6, 0.6, 0.5 + MIXED], [0.6, 0.55, 0.5], [0.4, 0.4, NAN]])
-PER = np.array([[1.0, 1.0, 1.0], [0.5, 2.0, 3.0], [1.0, 1.0, 1.0], [4.0, 5.0, 6.0]])     # (method, k)
+PER = np.array([[1.0, 1.0, 1.0], [0.5, 2.0, 3.0], [1.0, 1.0, 1.0], [4.0, 5.0, 6.0]])  # (method, k)
 
 
 def test_accuracy_gains():
     out = cr.accuracy_gains(ACC1, PER, NAMES, K, [1, 2], ROLES)
     assert out["rand_mono_at_k"].startswith("k = 1: 0.100 [0.100, 0.100]; k = 2: 0.100 [0.100, 0.100]; k = 4: 0.000")
-    assert out["rand_mono_verdicts"] == ("more accurate than the MLP at k = 1 and 2; not distinguishable from the "
-                                         "MLP at k = 4")
+    assert out["rand_mono_verdicts"] == (
+        "more accurate than the MLP at k = 1 and 2; not distinguishable from the MLP at k = 4"
+    )
     assert out["ratio_random"] == "k = 1: 0.50; k = 2: 2.00; k = 4: 3.00"
     assert out["ratio_rule"] == "k = 1: 4.00; k = 2: 5.00"
-    assert out["better_compute_summary"] == ("It is more accurate at no more compute at k = 1; more accurate at "
-                                             "more compute at k = 2.")
-    assert out["better_compute"] == ("Where the random modular network is more accurate, its training costs no "
-                                     "more than the MLP's at k = 1; more than the MLP's at k = 2.")
+    assert out["better_compute_summary"] == (
+        "It is more accurate at no more compute at k = 1; more accurate at more compute at k = 2."
+    )
+    assert out["better_compute"] == (
+        "Where the random modular network is more accurate, its training costs no "
+        "more than the MLP's at k = 1; more than the MLP's at k = 2."
+    )
     level = _acc([[0.5] * 3, [0.5] * 3, [0.5] * 3, [0.5] * 3])
-    assert cr.accuracy_gains(level, PER, NAMES, K, [], ROLES)["better_compute"] == \
-        "The random modular network is more accurate at no k."
+    assert (
+        cr.accuracy_gains(level, PER, NAMES, K, [], ROLES)["better_compute"]
+        == "The random modular network is more accurate at no k."
+    )
     with pytest.raises(ValueError, match="per_composite"):
         cr.accuracy_gains(ACC1, PER[:, :2], NAMES, K, [], ROLES)
     with pytest.raises(ValueError, match="roles"):
@@ -217,8 +271,10 @@ def test_lead_values():
     out = cr.lead_values(ACC1, PER, NAMES, K, [2], ROLES)
     assert out["match_mono_at_k"] == "k = 2: 0.050 [0.050, 0.050] (higher; compute ratio 1.00)"
     # the lead is 0.1 at k = 1 and 0 on average at k = 4, paired by seed: -0.2, 0, -0.2, 0
-    assert (out["lead_growth"], out["lead_growth_word"]) == ("-0.100 [-0.200, 0.000]",
-                                                             "neither grows nor shrinks within the interval")
+    assert (out["lead_growth"], out["lead_growth_word"]) == (
+        "-0.100 [-0.200, 0.000]",
+        "neither grows nor shrinks within the interval",
+    )
     assert out["k_min"] == 1 and out["gain_monolithic_kmax"] == "0.000 [-0.100, 0.100]"
     assert out["gain_monolithic_kmax_verdict"] == "no difference"
     grows = _acc([[0.5, 0.5, 0.5], [0.5, 0.6, 0.7], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])
@@ -232,31 +288,39 @@ def _diag(**arrays):
 
 
 def test_objective_values():
-    res = _diag(objective=[[2.0] * 3, [1.0] * 3, [1.0] * 3, [0.8, 1.0, NAN]],
-                objective_slot_local=[[0.0] * 3, [1.2, 1.0 + MIXED, 0.9], [0.0] * 3, [0.0] * 3])
+    res = _diag(
+        objective=[[2.0] * 3, [1.0] * 3, [1.0] * 3, [0.8, 1.0, NAN]],
+        objective_slot_local=[[0.0] * 3, [1.2, 1.0 + MIXED, 0.9], [0.0] * 3, [0.0] * 3],
+    )
     out = cr.objective_values(res, NAMES, K, ROLES)
     assert out["obj_rule_verdicts"] == "lower (better) at k = 1; not distinguishable at k = 2"
     assert out["obj_rule_at_k"] == "k = 1: -0.200 [-0.200, -0.200]; k = 2: 0.000 [0.000, 0.000]"
-    assert out["obj_local_verdicts"] == ("lower (better) at k = 4; higher (worse) at k = 1; not distinguishable "
-                                         "at k = 2")
+    assert out["obj_local_verdicts"] == (
+        "lower (better) at k = 4; higher (worse) at k = 1; not distinguishable at k = 2"
+    )
 
 
 def test_locality_values():
-    res = _diag(local_start=[[0.0] * 3, [0.5, 0.3, 0.25], [0.0] * 3, [0.9, 0.5, NAN]],
-                local_end=[[0.0] * 3, [0.0] * 3, [0.0] * 3, [0.7, 0.5 + MIXED, NAN]],
-                overlap_start=[[0.0] * 3, [0.1] * 3, [0.0] * 3, [0.1, 0.1, NAN]],
-                moved_by_rule=[[0.0] * 3, [0.0] * 3, [0.0] * 3, [0.3, 0.2, NAN]],
-                moved_by_training=[[0.0] * 3, [0.01, 0.02, 0.04], [0.0] * 3, [0.0] * 3])
+    res = _diag(
+        local_start=[[0.0] * 3, [0.5, 0.3, 0.25], [0.0] * 3, [0.9, 0.5, NAN]],
+        local_end=[[0.0] * 3, [0.0] * 3, [0.0] * 3, [0.7, 0.5 + MIXED, NAN]],
+        overlap_start=[[0.0] * 3, [0.1] * 3, [0.0] * 3, [0.1, 0.1, NAN]],
+        moved_by_rule=[[0.0] * 3, [0.0] * 3, [0.0] * 3, [0.3, 0.2, NAN]],
+        moved_by_training=[[0.0] * 3, [0.01, 0.02, 0.04], [0.0] * 3, [0.0] * 3],
+    )
     out = cr.locality_values(res, NAMES, K, [1, 2], ROLES)
-    assert out["loc_rule_at_k"] == ("k = 1: 0.900 [0.900, 0.900] (1/k = 1.000; random 0.500 [0.500, 0.500]); "
-                                    "k = 2: 0.500 [0.500, 0.500] (1/k = 0.500; random 0.300 [0.300, 0.300])")
+    assert out["loc_rule_at_k"] == (
+        "k = 1: 0.900 [0.900, 0.900] (1/k = 1.000; random 0.500 [0.500, 0.500]); "
+        "k = 2: 0.500 [0.500, 0.500] (1/k = 0.500; random 0.300 [0.300, 0.300])"
+    )
     assert out["loc_rule_verdicts"] == "more local than random ones at k = 1 and 2"
     assert out["ovl_rule_verdicts"] == "overlap as much as random ones at k = 1 and 2"
     assert out["keep_loc_verdicts"] == "training lowers it at k = 1; training leaves it as it was at k = 2"
-    assert out["loc_rule_excess"] == "0.000"          # 0.9 - 1 and 0.5 - 1/2: the largest is 0
+    assert out["loc_rule_excess"] == "0.000"  # 0.9 - 1 and 0.5 - 1/2: the largest is 0
     assert out["moved_rule_at_k"] == "k = 1: 0.300 [0.300, 0.300]; k = 2: 0.200 [0.200, 0.200]"
-    assert out["moved_training_at_k"] == ("k = 1: 0.010 [0.010, 0.010]; k = 2: 0.020 [0.020, 0.020]; "
-                                          "k = 4: 0.040 [0.040, 0.040]")
+    assert out["moved_training_at_k"] == (
+        "k = 1: 0.010 [0.010, 0.010]; k = 2: 0.020 [0.020, 0.020]; k = 4: 0.040 [0.040, 0.040]"
+    )
 
 
 def test_unseen_and_drop_values():
@@ -264,8 +328,7 @@ def test_unseen_and_drop_values():
     unseen = _acc([[0.5] * 3, [0.6, 0.6, 0.5], [0.6, 0.7, 0.5], [0.7, 0.5 + MIXED, NAN]])
     noise = _acc([[0.7] * 3, [0.7] * 3, [0.7] * 3, [0.7, 0.7, NAN]])
     occluded = _acc([[0.6] * 3, [0.7] * 3, [0.6] * 3, [0.6, 0.6, NAN]])
-    res = {key: a[..., None] for key, a in (("acc_unseen", unseen), ("acc_noise", noise),
-                                             ("acc_occluded", occluded))}
+    res = {key: a[..., None] for key, a in (("acc_unseen", unseen), ("acc_noise", noise), ("acc_occluded", occluded))}
     out = cr.unseen_values(res, seen, NAMES, K, [4], ROLES)
     # at k = 2 and 4: random (2), matched at k = 2 only (k = 4 is a twin), the rule at k = 2 (not run at 4)
     assert (out["n_unseen_lead"], out["n_unseen_pairs"]) == (2, 4)
@@ -276,13 +339,15 @@ def test_unseen_and_drop_values():
     drops = cr.drop_values(res, seen, NAMES, K, ROLES)
     # the rule was not run at k = 4: the mean over the networks there is not measured
     assert drops["noise_drop"] == "n/a" and drops["occl_at_k"].endswith("k = 4: n/a")
-    seen[3, 2], res = 0.8, {key: np.nan_to_num(a, nan=0.7) for key, a in res.items()}      # now it was
+    seen[3, 2], res = 0.8, {key: np.nan_to_num(a, nan=0.7) for key, a in res.items()}  # now it was
     drops = cr.drop_values(res, seen, NAMES, K, ROLES)
-    assert drops["unseen_drop_verdicts"] == ("costs the random modular network less than the MLP at k = 2; costs "
-                                             "both alike within the intervals at k = 4")
+    assert drops["unseen_drop_verdicts"] == (
+        "costs the random modular network less than the MLP at k = 2; costs both alike within the intervals at k = 4"
+    )
     assert drops["noise_drop"] == "-0.100 [-0.100, -0.100]"
-    assert drops["occl_drop_verdicts"] == ("costs the random modular network less than the MLP (or helps it more) "
-                                           "at k = 2 and 4")
+    assert drops["occl_drop_verdicts"] == (
+        "costs the random modular network less than the MLP (or helps it more) at k = 2 and 4"
+    )
     # occluded minus seen at k = 2: mlp -0.2, rand -0.1, rule -0.2; at k = 4 the rule's 0.7 - 0.8 also
     assert drops["occl_at_k"] == "k = 2: -0.167 [-0.167, -0.167]; k = 4: -0.133 [-0.133, -0.133]"
     with pytest.raises(ValueError, match="k_grid"):
@@ -290,19 +355,21 @@ def test_unseen_and_drop_values():
 
 
 def test_epoch_values():
-    acc = np.zeros((2, 2, SEEDS, 3))                                 # (method, k, seed, epoch)
-    acc[0] = np.array([0.5, 0.6, 0.55])                               # the MLP peaks at epoch 2
-    acc[1, 0], acc[1, 1] = np.array([0.6, 0.7, 0.8]), np.array([0.6, 0.6, 0.6])    # random: epoch 3, then 1
+    acc = np.zeros((2, 2, SEEDS, 3))  # (method, k, seed, epoch)
+    acc[0] = np.array([0.5, 0.6, 0.55])  # the MLP peaks at epoch 2
+    acc[1, 0], acc[1, 1] = np.array([0.6, 0.7, 0.8]), np.array([0.6, 0.6, 0.6])  # random: epoch 3, then 1
     out = cr.epoch_values(acc, ["mlp", "rand"], [1, 2], 3, SEEDS, "mlp", "rand")
     assert out["q7_gain_min"] == "0.000 [0.000, 0.000]" and out["q7_gain_max"] == "0.200 [0.200, 0.200]"
-    assert out["q7_gains"] == ("mlp at k = 1: 0.050 [0.050, 0.050]; mlp at k = 2: 0.050 [0.050, 0.050]; "
-                               "rand at k = 1: 0.200 [0.200, 0.200]; rand at k = 2: 0.000 [0.000, 0.000]")
+    assert out["q7_gains"] == (
+        "mlp at k = 1: 0.050 [0.050, 0.050]; mlp at k = 2: 0.050 [0.050, 0.050]; "
+        "rand at k = 1: 0.200 [0.200, 0.200]; rand at k = 2: 0.000 [0.000, 0.000]"
+    )
     assert (out["q7_peak_min"], out["q7_peak_max"], out["q7_peak_text"]) == ("1", "3", "between epoch 1 and epoch 3")
     assert (out["q7_k"], out["q7_epochs"], out["q7_seeds"]) == ("1 and 2", 3, SEEDS)
     assert out["q7_first"] == "k = 1: 0.100 [0.100, 0.100]; k = 2: 0.100 [0.100, 0.100] (higher, higher)"
     assert out["q7_last"] == "k = 1: 0.250 [0.250, 0.250]; k = 2: 0.050 [0.050, 0.050] (higher, higher)"
     assert out["q7_same_ranking"] == "the same"
-    acc[1, 1, :, -1] = 0.4                                           # random ends below the MLP at k = 2
+    acc[1, 1, :, -1] = 0.4  # random ends below the MLP at k = 2
     assert cr.epoch_values(acc, ["mlp", "rand"], [1, 2], 3, SEEDS, "mlp", "rand")["q7_same_ranking"] == "not the same"
     with pytest.raises(ValueError, match="acc_seen"):
         cr.epoch_values(acc[..., :1], ["mlp", "rand"], [1, 2], 1, SEEDS, "mlp", "rand")

@@ -1,4 +1,5 @@
 """The command line, ``python -m modscale_lib``, against toy experiments in a temporary store."""
+
 import errno
 import json
 import os
@@ -102,7 +103,7 @@ def toys(store, monkeypatch):
 def run(capsys, *argv):
     try:
         code = cli.main(["--root", str(results.results_dir()), *argv])
-    except SystemExit as exc:   # argparse's errors
+    except SystemExit as exc:  # argparse's errors
         code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -247,10 +248,11 @@ def test_budget_prints_the_ledger(toys, capsys):
 
 def test_module_runs_as_a_script(tmp_path):
     def cli_run(*argv):
-        return subprocess.run([sys.executable, "-m", "modscale_lib", "--root", str(tmp_path), *argv],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "modscale_lib", "--root", str(tmp_path), *argv], capture_output=True, text=True
+        )
 
-    proc = cli_run("verify")   # an empty folder is not a store
+    proc = cli_run("verify")  # an empty folder is not a store
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "init" in proc.stderr
     assert cli_run("init").returncode == 0
     proc = cli_run("verify")
@@ -273,8 +275,9 @@ def _one_error(err: str) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize("command", [("compute", "cli_sweep", "--force"), ("recompute", "cli_sweep"),
-                                     ("recompute", "--all")])
+@pytest.mark.parametrize(
+    "command", [("compute", "cli_sweep", "--force"), ("recompute", "cli_sweep"), ("recompute", "--all")]
+)
 def test_recompute_and_force_recompute_every_cell_of_a_stored_sweep(toys, capsys, store, command):
     assert run(capsys, "compute", "cli_sweep")[0] == 0
     (path,) = store.glob("cli_sweep/*.json")
@@ -307,9 +310,10 @@ def test_cells_copied_from_another_config_are_refused(toys, capsys, store):
     SWEEP_FAIL["at"] = 4
     for config in ('{"n": 6}', '{"n": 7}'):
         assert run(capsys, "compute", "cli_sweep", "--config-json", config)[0] == 130
-    donor, target = (store / "cli_sweep" / f"{results.result_key('cli_sweep', 1, CliSweepConfig(n=n))}.cells"
-                     for n in (7, 6))
-    for cell in donor.glob("*.npz"):   # same items, another config: the cells of n = 7 into the folder of n = 6
+    donor, target = (
+        store / "cli_sweep" / f"{results.result_key('cli_sweep', 1, CliSweepConfig(n=n))}.cells" for n in (7, 6)
+    )
+    for cell in donor.glob("*.npz"):  # same items, another config: the cells of n = 7 into the folder of n = 6
         (target / cell.name).write_bytes(cell.read_bytes())
     code, out, _ = run(capsys, "verify")
     assert code == 1 and "CORRUPT" in out and f"stored sweep cell {target}" in out and "it belongs to cli_sweep" in out
@@ -320,12 +324,21 @@ def test_cells_copied_from_another_config_are_refused(toys, capsys, store):
     assert "Delete" in err and CALLS == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"size": 3, "size": 4}', "repeats the key"), ('{"size": 3, "x": {"a": 1, "a": 2}}', "repeats the key"),
-    ("[]", "must be an object"), ("null", "must be an object"), ('"cpu"', "must be an object"),
-    ("3", "must be an object"),
-    ("{", "not valid JSON"), ('{"size": NaN}', "not JSON"), ("", "not valid JSON"),
-    ('{"size": 2.5}', "whole number")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"size": 3, "size": 4}', "repeats the key"),
+        ('{"size": 3, "x": {"a": 1, "a": 2}}', "repeats the key"),
+        ("[]", "must be an object"),
+        ("null", "must be an object"),
+        ('"cpu"', "must be an object"),
+        ("3", "must be an object"),
+        ("{", "not valid JSON"),
+        ('{"size": NaN}', "not JSON"),
+        ("", "not valid JSON"),
+        ('{"size": 2.5}', "whole number"),
+    ],
+)
 def test_bad_config_json_is_refused_before_computing(toys, capsys, text, message):
     code, _, err = run(capsys, "compute", "cli_fast", "--config-json", text)
     assert code == 2 and err.startswith("error: bad config for cli_fast") and message in err and CALLS == []
@@ -351,7 +364,7 @@ def test_config_seeds_beyond_the_generators_range_are_refused_before_computing(t
             check_fields(self, seeds=wholes(0))
 
     results.experiment("cli_seeded", 1, SeedConfig)(_cpu_only)
-    for seed in (2 ** 32, 2 ** 63, 2 ** 64, -1):
+    for seed in (2**32, 2**63, 2**64, -1):
         code, _, err = run(capsys, "compute", "cli_seeded", "--config-json", f'{{"seeds": [0, {seed}]}}')
         assert code == 2 and "seeds[1] must be a whole number" in err and CALLS == []
 
@@ -372,7 +385,7 @@ def test_a_non_sweep_does_not_start_without_the_budget_it_needs(toys, capsys, st
     assert [c for c, _ in CALLS] == ["fast"]
     (path,) = store.glob("cli_fast/*.json")
     record = json.loads(path.read_text())
-    record["metadata"]["wall_time_s"] = 500.0   # as if it had taken 500 s when stored
+    record["metadata"]["wall_time_s"] = 500.0  # as if it had taken 500 s when stored
     record.pop("checksum")
     record["checksum"] = _registry.sha256(_registry.canonical_json(record))
     path.write_text(json.dumps(record))
@@ -383,10 +396,16 @@ def test_a_non_sweep_does_not_start_without_the_budget_it_needs(toys, capsys, st
 
 
 def test_every_usage_error_is_one_line_naming_the_fix(toys, capsys, tmp_path):
-    cases = [(), ("nonsense",), ("compute", "--config", "cpu", "--config-json", "{}", "cli_fast"),
-             ("compute", "cli_fast", "--workers", "0"), ("compute", "cli_fast", "--workers", "two"),
-             ("compute", "cli_fast", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"), ("verify", "--bogus"),
-             ("compute", "cli_fast", "--scheduler", " ")]
+    cases = [
+        (),
+        ("nonsense",),
+        ("compute", "--config", "cpu", "--config-json", "{}", "cli_fast"),
+        ("compute", "cli_fast", "--workers", "0"),
+        ("compute", "cli_fast", "--workers", "two"),
+        ("compute", "cli_fast", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"),
+        ("verify", "--bogus"),
+        ("compute", "cli_fast", "--scheduler", " "),
+    ]
     for argv in cases:
         try:
             code = cli.main(["--root", str(results.results_dir()), *argv])
@@ -427,7 +446,7 @@ def _replace(path, how):
         path.symlink_to("/dev/zero")
     elif how == "folder":
         path.mkdir()
-    elif how == "huge":   # a sparse file larger than any stored file may be
+    elif how == "huge":  # a sparse file larger than any stored file may be
         with open(path, "wb") as f:
             f.truncate(storage.MAX_FILE_BYTES + 1)
     return path
@@ -450,8 +469,9 @@ DAMAGE = {
     "json_dev_zero": lambda s: _replace(_json(s, "cli_fast"), "dev_zero"),
     "json_folder": lambda s: _replace(_json(s, "cli_fast"), "folder"),
     "json_huge": lambda s: _replace(_json(s, "cli_fast"), "huge"),
-    "edit_value": lambda s: _write(_json(s, "cli_fast"), _json(s, "cli_fast").read_bytes().replace(b'"total": 6',
-                                                                                                   b'"total": 7')),
+    "edit_value": lambda s: _write(
+        _json(s, "cli_fast"), _json(s, "cli_fast").read_bytes().replace(b'"total": 6', b'"total": 7')
+    ),
     "drop_npz": lambda s: _npz(s, "cli_fast").unlink(),
     "flip_npz": lambda s: _flip(_npz(s, "cli_fast")),
     "npz_fifo": lambda s: _replace(_npz(s, "cli_fast"), "fifo"),
@@ -462,8 +482,9 @@ DAMAGE = {
     "flip_cell": lambda s: _flip(next(_in_progress(s).glob("*.npz"))),
     "cell_fifo": lambda s: _replace(next(_in_progress(s).glob("*.npz")), "fifo"),
     "cell_dev_zero": lambda s: _replace(next(_in_progress(s).glob("*.npz")), "dev_zero"),
-    "foreign_cell": lambda s: _write(_in_progress(s) / f"{cells_mod.cell_hash({'i': 7})}.npz",
-                                     next(FOREIGN[0].glob("*.npz")).read_bytes()),
+    "foreign_cell": lambda s: _write(
+        _in_progress(s) / f"{cells_mod.cell_hash({'i': 7})}.npz", next(FOREIGN[0].glob("*.npz")).read_bytes()
+    ),
     # the identity only names the resume command (the cells carry their binding): a resumed run may replace it
     "garbage_identity": lambda s: (_write(_in_progress(s) / cells_mod.IDENTITY, b"{"), None)[1],
     "identity_fifo": lambda s: _replace(_in_progress(s) / cells_mod.IDENTITY, "fifo"),
@@ -472,15 +493,29 @@ DAMAGE = {
     "no_marker": lambda s: (s / storage.STORE_MARKER).unlink(),
     "marker_fifo": lambda s: _replace(s / storage.STORE_MARKER, "fifo"),
     "experiment_folder_is_a_file": lambda s: (shutil.rmtree(s / "cli_cpu_only"), (s / "cli_cpu_only").write_text("x")),
-    "experiment_folder_dev_zero": lambda s: (shutil.rmtree(s / "cli_cpu_only"),
-                                             (s / "cli_cpu_only").symlink_to("/dev/zero")),
-    "disk_full": lambda s: None,   # os.write fails with EFBIG while the command runs
+    "experiment_folder_dev_zero": lambda s: (
+        shutil.rmtree(s / "cli_cpu_only"),
+        (s / "cli_cpu_only").symlink_to("/dev/zero"),
+    ),
+    "disk_full": lambda s: None,  # os.write fails with EFBIG while the command runs
 }
-FOREIGN = []   # the folder of a cell of another result
-COMMANDS = [("list",), ("verify",), ("verify", "--strict"), ("budget",), ("budget", "--json"), ("init",),
-            ("compute", "cli_fast"), ("compute", "cli_fast", "--force"), ("compute", "cli_cpu_only", "--force"),
-            ("compute", "cli_sweep", "--config", "full"), ("compute", "cli_sweep", "--force"),
-            ("compute", "--all", "--config", "cpu"), ("recompute", "cli_fast", "cli_sweep"), ("recompute", "--all")]
+FOREIGN = []  # the folder of a cell of another result
+COMMANDS = [
+    ("list",),
+    ("verify",),
+    ("verify", "--strict"),
+    ("budget",),
+    ("budget", "--json"),
+    ("init",),
+    ("compute", "cli_fast"),
+    ("compute", "cli_fast", "--force"),
+    ("compute", "cli_cpu_only", "--force"),
+    ("compute", "cli_sweep", "--config", "full"),
+    ("compute", "cli_sweep", "--force"),
+    ("compute", "--all", "--config", "cpu"),
+    ("recompute", "cli_fast", "cli_sweep"),
+    ("recompute", "--all"),
+]
 
 
 @pytest.fixture
@@ -492,8 +527,11 @@ def template(toys, capsys, tmp_path_factory):
         assert cli.main(["--root", str(root), *argv]) == 0
     SWEEP_FAIL["at"] = 3
     assert cli.main(["--root", str(root), "compute", "cli_sweep", "--config", "full"]) == 130
-    foreign = cells_mod.Cells(tmp_path_factory.mktemp("foreign") / "cells", progress=False,
-                              identity={"experiment": "cli_sweep", "version": 1, "key": "f" * 16})
+    foreign = cells_mod.Cells(
+        tmp_path_factory.mktemp("foreign") / "cells",
+        progress=False,
+        identity={"experiment": "cli_sweep", "version": 1, "key": "f" * 16},
+    )
     foreign.map([{"i": 7}], lambda item: {"x": np.zeros(3)})
     FOREIGN[:] = [foreign.folder]
     SWEEP_FAIL["at"] = None
@@ -507,7 +545,7 @@ def _fingerprint(path) -> tuple | None:
     if not isinstance(path, Path) or path.is_symlink() or not path.is_file() or not stat.S_ISREG(path.stat().st_mode):
         return None
     st = path.stat()
-    return (st.st_size, st.st_mtime_ns) if st.st_size > 2 ** 20 else (path.read_bytes(),)
+    return (st.st_size, st.st_mtime_ns) if st.st_size > 2**20 else (path.read_bytes(),)
 
 
 class _Hang(Exception):
@@ -519,8 +557,9 @@ def _alarm(signum, frame):
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_every_command_against_every_damage_answers_without_a_traceback(template, capsys, tmp_path, monkeypatch,
-                                                                        damage):
+def test_every_command_against_every_damage_answers_without_a_traceback(
+    template, capsys, tmp_path, monkeypatch, damage
+):
     real_write = os.write
 
     def full_disk(fd, data):
@@ -531,12 +570,12 @@ def test_every_command_against_every_damage_answers_without_a_traceback(template
     for argv in COMMANDS:
         root = tmp_path / f"store-{'-'.join(argv)}"
         shutil.copytree(template, root, symlinks=True)
-        target = DAMAGE[damage](root)   # the damaged file, where the damage leaves one to read
+        target = DAMAGE[damage](root)  # the damaged file, where the damage leaves one to read
         before = _fingerprint(target)
         if damage == "disk_full":
             monkeypatch.setattr(os, "write", full_disk)
         old = signal.signal(signal.SIGALRM, _alarm)
-        signal.alarm(5)   # the issue: reported, not read, within 5 s
+        signal.alarm(5)  # the issue: reported, not read, within 5 s
         try:
             code = cli.main(["--root", str(root), *argv])
         except SystemExit as exc:
@@ -551,19 +590,36 @@ def test_every_command_against_every_damage_answers_without_a_traceback(template
         assert code in (0, 1, 2), where
         if code == 2 or (code == 1 and argv[0] != "verify"):
             _one_error(err)
-        harmless = ("none", "stray_npz", "stray_tmp", "empty_cells_folder", "cells_not_a_folder", "garbage_identity",
-                    "identity_fifo", "experiment_folder_is_a_file", "experiment_folder_dev_zero", "disk_full")
+        harmless = (
+            "none",
+            "stray_npz",
+            "stray_tmp",
+            "empty_cells_folder",
+            "cells_not_a_folder",
+            "garbage_identity",
+            "identity_fifo",
+            "experiment_folder_is_a_file",
+            "experiment_folder_dev_zero",
+            "disk_full",
+        )
         if damage in harmless[:5] and argv[0] != "init":
             assert code == 0, where
-        if argv[0] == "verify":   # every damage is found: a problem, or a stray file to delete
+        if argv[0] == "verify":  # every damage is found: a problem, or a stray file to delete
             stray = damage not in ("none", "disk_full")
             assert code != 0 if damage not in harmless else ("STRAY" in out) == stray, where
         if damage in ("no_marker", "marker_fifo") and argv[0] != "init":
             assert code == 2 and "not a results store" in err, where
         if "json" in damage or "npz" in damage and damage != "stray_npz":
-            assert code != 0 or argv[0] in ("list", "budget", "init") or argv in (
-                ("compute", "cli_cpu_only", "--force"), ("compute", "cli_sweep", "--config", "full"),
-                ("compute", "cli_sweep", "--force")), where
+            assert (
+                code != 0
+                or argv[0] in ("list", "budget", "init")
+                or argv
+                in (
+                    ("compute", "cli_cpu_only", "--force"),
+                    ("compute", "cli_sweep", "--config", "full"),
+                    ("compute", "cli_sweep", "--force"),
+                )
+            ), where
         # a damaged file is reported, never overwritten, used or deleted
         if before is not None:
             assert _fingerprint(target) == before, where
@@ -575,8 +631,14 @@ def test_a_folder_that_is_not_a_store_is_refused_by_every_command(toys, capsys, 
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     (elsewhere / "notes.txt").write_text("a folder with files, not a store")
-    for argv in (("list",), ("verify",), ("verify", "--strict"), ("budget",), ("compute", "cli_fast"),
-                 ("recompute", "--all")):
+    for argv in (
+        ("list",),
+        ("verify",),
+        ("verify", "--strict"),
+        ("budget",),
+        ("compute", "cli_fast"),
+        ("recompute", "--all"),
+    ):
         code = cli.main(["--root", root, *argv])
         err = capsys.readouterr().err
         assert code == 2 and _one_error(err).startswith("error: ") and "init" in err, (root, argv, err)

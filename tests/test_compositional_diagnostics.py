@@ -1,4 +1,5 @@
 """The projection diagnostics of modscale_lib.module_diagnostics: overlap, movement, pairwise overlap, locality."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ def _orthonormal(rng, *shape):
 def test_overlap_is_one_for_the_same_span_and_zero_for_orthogonal_spans():
     rng = np.random.default_rng(0)
     U = _orthonormal(rng, 20, 3)
-    mixed = U @ _orthonormal(rng, 3, 3) * 4.0            # same span, other basis and scale
+    mixed = U @ _orthonormal(rng, 3, 3) * 4.0  # same span, other basis and scale
     assert md.subspace_overlap(U, mixed) == pytest.approx(1.0)
     eye = np.eye(20)
     assert md.subspace_overlap(eye[:, :3], eye[:, 3:6]) == pytest.approx(0.0)
@@ -36,7 +37,7 @@ def test_pairwise_overlap_lists_every_pair_once():
 def test_slots_follow_the_composite_layout():
     slots = md.slot_of_feature(3)
     images = np.zeros((3, 32, 32, 3), np.uint8)
-    images[1] = 255                                      # the middle image
+    images[1] = 255  # the middle image
     joined = data.composite_features(data.image_features(images), np.array([[0, 1, 2]]))[0]
     lit = joined > 0
     assert set(slots[lit]) == {1} and set(slots[~lit]) == {0, 2}
@@ -74,7 +75,7 @@ def test_summarise_and_errors():
 # --- the chapter's read-outs -------------------------------------------------------------------------------------
 def test_paired_gain_uses_the_seed_pairing():
     rng = np.random.default_rng(0)
-    base = rng.uniform(0.2, 0.6, (1, 5))            # large spread over seeds, shared by both methods
+    base = rng.uniform(0.2, 0.6, (1, 5))  # large spread over seeds, shared by both methods
     acc = np.stack([base, base + 0.01])
     mean, low, high, verdict = md.paired_gain(acc, 1, 0)
     assert mean[0] == pytest.approx(0.01) and verdict[0] == "higher"
@@ -92,21 +93,43 @@ def test_number_never_shows_a_signed_zero_and_keeps_three_decimals_otherwise():
 
 
 def _result(E=1):
-    from modscale_lib.results import Result
+    from modscale_lib.store import Result
+
     names, grid, S = ["monolithic", "modular, random", "modular, paper rule"], [1, 4], 5
     rng = np.random.default_rng(4)
     acc = 0.4 + rng.uniform(0, 0.01, (3, 2, S, E))
-    diag = {f"diag_{d}": np.where(np.arange(3)[:, None, None] == 0, np.nan, rng.uniform(0, 1, (3, 2, S)))
-            for d in ("objective", "objective_slot_local", "local_start", "local_end", "overlap_start",
-                      "overlap_end", "moved_by_rule", "moved_by_training")}
+    diag = {
+        f"diag_{d}": np.where(np.arange(3)[:, None, None] == 0, np.nan, rng.uniform(0, 1, (3, 2, S)))
+        for d in (
+            "objective",
+            "objective_slot_local",
+            "local_start",
+            "local_end",
+            "overlap_start",
+            "overlap_end",
+            "moved_by_rule",
+            "moved_by_training",
+        )
+    }
     mlp = {"family": "monolithic", "width": 64, "depth": 2}
     mod = {"family": "modular", "n_modules": 4, "module_dim": 8, "module_width": 16}
-    settings = [{"k": k, "method": m, "arch": mlp if m == "monolithic" else mod, "lr": 1e-3, "angle": None}
-                for k in grid for m in names]
-    arrays = {"acc_seen": acc, "params": np.full((3, 2), 1000), "flops": np.full((3, 2), 2e6),
-              "search_flops": np.array([[0, 0], [0, 0], [4e9, 8e9]]), **diag}
-    return Result("compositional_accuracy", 3, "key", {"n_train": 1000, "epochs": E}, {"settings": settings},
-                  arrays, {}), names, grid
+    settings = [
+        {"k": k, "method": m, "arch": mlp if m == "monolithic" else mod, "lr": 1e-3, "angle": None}
+        for k in grid
+        for m in names
+    ]
+    arrays = {
+        "acc_seen": acc,
+        "params": np.full((3, 2), 1000),
+        "flops": np.full((3, 2), 2e6),
+        "search_flops": np.array([[0, 0], [0, 0], [4e9, 8e9]]),
+        **diag,
+    }
+    return (
+        Result("compositional_accuracy", 3, "key", {"n_train": 1000, "epochs": E}, {"settings": settings}, arrays, {}),
+        names,
+        grid,
+    )
 
 
 def test_accuracy_table_and_headline():
@@ -146,14 +169,24 @@ def test_a_method_not_trained_at_a_k_has_no_row_and_no_verdict():
 
 def test_tuning_table_names_the_edges():
     mlp = {"family": "monolithic", "width": 64, "depth": 2}
-    choices = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": 1e-3, "angle": None,
-                "edges": {"width": True, "step": False, "depth": False}}]
+    choices = [
+        {
+            "k": 2,
+            "method": "monolithic",
+            "arch": mlp,
+            "lr": 1e-3,
+            "angle": None,
+            "edges": {"width": True, "step": False, "depth": False},
+        }
+    ]
     runs = [{"k": 2, "method": "monolithic", "arch": mlp, "lr": lr, "score": s} for lr, s in ((1e-3, 0.4), (2e-3, 0.3))]
     rows = md.tuning_table(choices, runs)
     assert rows["validation accuracy"] == [0.4] and rows["runs"] == [2] and rows["at an edge"] == ["width"]
     rule = [{**choices[0], "method": "modular, paper rule", "angle": 0.03, "edges": {"turn": False}}]
-    runs += [{"k": 2, "method": "modular, paper rule", "arch": mlp, "angle": a, "score": -s} for a, s in ((0.03, 90.0),
-                                                                                                       (0.1, 95.0))]
+    runs += [
+        {"k": 2, "method": "modular, paper rule", "arch": mlp, "angle": a, "score": -s}
+        for a, s in ((0.03, 90.0), (0.1, 95.0))
+    ]
     rows = md.tuning_table(rule, runs)
     assert np.isnan(rows["validation accuracy"][0]) and rows["validation objective"] == [90.0]
     assert rows["turn"] == ["0.03"] and rows["at an edge"] == ["none"]
@@ -161,7 +194,7 @@ def test_tuning_table_names_the_edges():
 
 def test_epoch_table():
     rng = np.random.default_rng(3)
-    acc = np.cumsum(rng.uniform(0.0, 0.02, (2, 2, 5, 3)), axis=-1) + 0.2      # (method, k, seed, epoch): rising
+    acc = np.cumsum(rng.uniform(0.0, 0.02, (2, 2, 5, 3)), axis=-1) + 0.2  # (method, k, seed, epoch): rising
     table = md.epoch_table(acc, ["a", "b"], [2, 4])
     assert list(table) == ["method", "k", "epoch 1", "epoch 2", "epoch 3", "last-epoch gain"]
     assert table["method"] == ["a", "a", "b", "b"] and table["k"] == [2, 4, 2, 4]

@@ -1,5 +1,6 @@
 """A sweep's cells on Dask (issue 25): a LocalCluster of two workers, one killed mid-sweep, gives the same result,
 bit for bit, as a run in this process; the store stays the single source of truth."""
+
 import os
 import signal
 import sys
@@ -26,7 +27,7 @@ import cloudpickle  # noqa: E402  (comes with distributed)
 # The workers cannot import this test module: its functions travel by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-MARKS = "MODSCALE_TEST_DASK_MARKS"   # where each cell notes that it started, and in which process
+MARKS = "MODSCALE_TEST_DASK_MARKS"  # where each cell notes that it started, and in which process
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def registered():
 @pytest.fixture(scope="module")
 def marks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("marks")
-    os.environ[MARKS] = str(folder)   # before the workers start: they inherit it
+    os.environ[MARKS] = str(folder)  # before the workers start: they inherit it
     yield folder
     os.environ.pop(MARKS, None)
 
@@ -84,7 +85,7 @@ def client(marks):
 
 def _started(marks, with_time=False):
     """(cell, process id[, monotonic ns]) of every cell start noted so far."""
-    return [tuple(int(v) for v in p.name.split("-")[:3 if with_time else 2]) for p in marks.iterdir()]
+    return [tuple(int(v) for v in p.name.split("-")[: 3 if with_time else 2]) for p in marks.iterdir()]
 
 
 def _clear(marks):
@@ -105,8 +106,7 @@ def _store(path):
 
 
 def test_a_sweep_on_two_workers_with_one_killed_equals_the_run_in_this_process(client, marks, tmp_path):
-    here = results.load_or_run(toy_dask, DaskConfig(), mode="missing", root=_store(tmp_path / "here"),
-                               progress=False)
+    here = results.load_or_run(toy_dask, DaskConfig(), mode="missing", root=_store(tmp_path / "here"), progress=False)
     _clear(marks)
     pids = set(client.run(os.getpid).values())
     killed = {}
@@ -116,7 +116,7 @@ def test_a_sweep_on_two_workers_with_one_killed_equals_the_run_in_this_process(c
         while time.monotonic() < deadline:
             started = [s for s in _started(marks, with_time=True) if s[1] in pids]
             running = [(i, pid) for i, pid, t in started if 0.05 < (time.monotonic_ns() - t) / 1e9 < 0.2]
-            if len(started) >= 3 and running:   # a third cell has started: kill a process halfway through a cell
+            if len(started) >= 3 and running:  # a third cell has started: kill a process halfway through a cell
                 i, pid = running[0]
                 killed.update(cell=i, pid=pid)
                 os.kill(pid, signal.SIGKILL)
@@ -125,17 +125,18 @@ def test_a_sweep_on_two_workers_with_one_killed_equals_the_run_in_this_process(c
 
     killer = threading.Thread(target=kill_a_worker_midway)
     killer.start()
-    there = results.load_or_run(toy_dask, DaskConfig(), mode="missing", root=_store(tmp_path / "there"),
-                                progress=False, client=client)
+    there = results.load_or_run(
+        toy_dask, DaskConfig(), mode="missing", root=_store(tmp_path / "there"), progress=False, client=client
+    )
     killer.join()
     assert killed, "no worker was killed"
     _same(there, here)
     _same(results.read(tmp_path / "there" / "toy_dask_test" / f"{there.key}.json"), here)
     assert there.key == here.key and there.metadata["cells"] == 8
     started = _started(marks)
-    assert len({pid for _, pid in started}) >= 2                      # the cells ran on the workers
-    assert os.getpid() not in {pid for _, pid in started}             # none in this process
-    assert [i for i, _ in started].count(killed["cell"]) >= 2         # the killed cell was computed again
+    assert len({pid for _, pid in started}) >= 2  # the cells ran on the workers
+    assert os.getpid() not in {pid for _, pid in started}  # none in this process
+    assert [i for i, _ in started].count(killed["cell"]) >= 2  # the killed cell was computed again
     assert not (tmp_path / "there" / "toy_dask_test" / f"{there.key}.cells").exists()
 
 
@@ -146,29 +147,41 @@ def test_two_clients_of_one_scheduler_compute_each_cell_once(client, marks, tmp_
 
     def run(w):
         with distributed.Client(client.scheduler.address) as c:
-            got[w] = results.load_or_run(toy_dask, DaskConfig(n=6), mode="missing", root=store, progress=False,
-                                         client=c)
+            got[w] = results.load_or_run(
+                toy_dask, DaskConfig(n=6), mode="missing", root=store, progress=False, client=c
+            )
 
     threads = [threading.Thread(target=run, args=(w,)) for w in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(i for i, _ in _started(marks)) == list(range(6))   # each cell once: Dask runs one task per key
+    assert sorted(i for i, _ in _started(marks)) == list(range(6))  # each cell once: Dask runs one task per key
     _same(got[0], got[1])
 
 
 def test_a_budget_stops_a_sweep_on_dask_and_this_process_resumes_it(client, marks, tmp_path):
     store = _store(tmp_path / "store")
     with pytest.raises(BudgetExhausted) as err:
-        results.load_or_run(toy_dask, DaskConfig(n=12, sleep=0.2), mode="missing", root=store, progress=False,
-                            client=client, budget_s=0.5)
+        results.load_or_run(
+            toy_dask,
+            DaskConfig(n=12, sleep=0.2),
+            mode="missing",
+            root=store,
+            progress=False,
+            client=client,
+            budget_s=0.5,
+        )
     assert 1 <= err.value.done < 12
     _clear(marks)
     resumed = results.load_or_run(toy_dask, DaskConfig(n=12, sleep=0.2), mode="missing", root=store, progress=False)
     assert len(_started(marks)) == 12 - err.value.done
-    _same(resumed, results.load_or_run(toy_dask, DaskConfig(n=12, sleep=0.2), mode="missing",
-                                       root=_store(tmp_path / "here"), progress=False))
+    _same(
+        resumed,
+        results.load_or_run(
+            toy_dask, DaskConfig(n=12, sleep=0.2), mode="missing", root=_store(tmp_path / "here"), progress=False
+        ),
+    )
 
 
 @pytest.fixture
@@ -176,13 +189,24 @@ def toys(monkeypatch):
     monkeypatch.setattr(cli, "_load_registry", lambda: None)
 
 
-def test_the_command_line_runs_cells_on_a_scheduler_or_on_its_own_cluster(client, marks, tmp_path, toys, capsys,
-                                                                          monkeypatch):
+def test_the_command_line_runs_cells_on_a_scheduler_or_on_its_own_cluster(
+    client, marks, tmp_path, toys, capsys, monkeypatch
+):
     store = _store(tmp_path / "store")
     for argv in (("--scheduler", client.scheduler.address), ("--workers", "2")):
         _clear(marks)
-        code = cli.main(["--root", str(store), "compute", "toy_dask_test", "--config-json", '{"n": 3, "sleep": 0.0}',
-                         "--force", *argv])
+        code = cli.main(
+            [
+                "--root",
+                str(store),
+                "compute",
+                "toy_dask_test",
+                "--config-json",
+                '{"n": 3, "sleep": 0.0}',
+                "--force",
+                *argv,
+            ]
+        )
         out = capsys.readouterr().out
         assert code == 0 and "toy_dask_test/" in out
         assert len(_started(marks)) == 3 and os.getpid() not in {pid for _, pid in _started(marks)}
@@ -191,7 +215,8 @@ def test_the_command_line_runs_cells_on_a_scheduler_or_on_its_own_cluster(client
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: cannot reach a Dask scheduler at tcp://127.0.0.1:9")
     with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as idle:
-        code = cli.main(["--root", str(store), "compute", "toy_dask_test", "--force", "--scheduler",
-                         idle.scheduler_address])
+        code = cli.main(
+            ["--root", str(store), "compute", "toy_dask_test", "--force", "--scheduler", idle.scheduler_address]
+        )
     err = capsys.readouterr().err
-    assert code == 2 and "has no workers" in err and err.startswith("error: ")   # not a wait without end
+    assert code == 2 and "has no workers" in err and err.startswith("error: ")  # not a wait without end

@@ -1,5 +1,6 @@
 """Tests of modscale_lib.data: the CIFAR-10 loader (on synthetic batches, and on the offline copies when present),
 the compositional builder and the seen/unseen combination split."""
+
 import itertools
 import pickle
 import warnings
@@ -7,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from modscale_lib import data
+from modscale_lib import composites, data
 
 
 @pytest.fixture(autouse=True)
@@ -19,9 +20,10 @@ def isolated_cache(tmp_path, monkeypatch):
 
 
 def _write_batch(path, x, y, protocol=2):
-    rows = x.transpose(0, 3, 1, 2).reshape(len(x), 3072)   # the official CHW row layout
-    payload = pickle.dumps({b"batch_label": b"synthetic", b"data": rows, b"labels": [int(v) for v in y]},
-                           protocol=protocol)
+    rows = x.transpose(0, 3, 1, 2).reshape(len(x), 3072)  # the official CHW row layout
+    payload = pickle.dumps(
+        {b"batch_label": b"synthetic", b"data": rows, b"labels": [int(v) for v in y]}, protocol=protocol
+    )
     # Pickles of the official distribution name numpy's pre-2.0 module.
     path.write_bytes(payload.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
 
@@ -35,7 +37,7 @@ def fake_official(tmp_path):
     x = rng.integers(0, 256, size=(110, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, size=110)
     for i in range(5):
-        _write_batch(folder / f"data_batch_{i + 1}", x[20 * i:20 * (i + 1)], y[20 * i:20 * (i + 1)])
+        _write_batch(folder / f"data_batch_{i + 1}", x[20 * i : 20 * (i + 1)], y[20 * i : 20 * (i + 1)])
     _write_batch(folder / "test_batch", x[100:], y[100:])
     return folder, (x[:100], y[:100], x[100:], y[100:])
 
@@ -55,10 +57,11 @@ def sample():
 
 # --- locating and loading --------------------------------------------------------------------------------------
 
+
 def test_official_round_trip(fake_official):
     folder, expected = fake_official
     with warnings.catch_warnings():
-        warnings.simplefilter("error")   # no numpy deprecation warning from the old module name
+        warnings.simplefilter("error")  # no numpy deprecation warning from the old module name
         arrays = data.load_cifar10(folder)
     for got, want in zip(arrays, expected):
         np.testing.assert_array_equal(got, want)
@@ -91,7 +94,7 @@ def test_an_explicit_setting_without_a_copy_is_an_error(tmp_path, monkeypatch, f
         data.find_cifar10()
     assert "MODSCALE_CIFAR10" in str(error.value) and str(place) in str(error.value)
     monkeypatch.delenv("MODSCALE_CIFAR10")
-    assert data.find_cifar10() == data.CifarSource("official", folder)   # unset: the fallback order applies
+    assert data.find_cifar10() == data.CifarSource("official", folder)  # unset: the fallback order applies
 
 
 def test_found_through_root_and_environment(fake_official, monkeypatch):
@@ -128,8 +131,8 @@ def test_damaged_cache_is_rebuilt(fake_official, isolated_cache, damage):
     if damage == "garbage":
         cached.write_bytes(b"not an npy file")
     elif damage == "truncate":
-        cached.write_bytes(raw[:len(raw) // 2])
-    else:   # one pixel changed: a well-formed file with wrong content
+        cached.write_bytes(raw[: len(raw) // 2])
+    else:  # one pixel changed: a well-formed file with wrong content
         cached.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
     with pytest.warns(UserWarning, match="damaged CIFAR-10 cache"):
         arrays = data.load_cifar10(folder)
@@ -153,14 +156,18 @@ def test_missing_batch_names_the_file(fake_official):
         data.load_cifar10(folder)
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (b"\x00garbage bytes, not a pickle", "cannot unpickle"),
-    (pickle.dumps({b"data": np.zeros((5, 100), np.uint8), b"labels": [0] * 5}), "b'data' has shape"),
-    (pickle.dumps({b"data": np.zeros((5, 3072), np.uint8), b"labels": [0, 1, 2, 3, 12]}), "b'labels' must be"),
-    (pickle.dumps({b"data": np.zeros((5, 3072), np.uint8), b"labels": [0, 1]}), "b'labels' must be"),
-    (pickle.dumps({b"labels": [0]}), "lacks the keys"),
-    (pickle.dumps(print), "refusing to load builtins.print"),   # anything but numpy arrays is refused, not run
-], ids=["garbage", "data-shape", "label-range", "label-count", "keys", "foreign-object"])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\x00garbage bytes, not a pickle", "cannot unpickle"),
+        (pickle.dumps({b"data": np.zeros((5, 100), np.uint8), b"labels": [0] * 5}), "b'data' has shape"),
+        (pickle.dumps({b"data": np.zeros((5, 3072), np.uint8), b"labels": [0, 1, 2, 3, 12]}), "b'labels' must be"),
+        (pickle.dumps({b"data": np.zeros((5, 3072), np.uint8), b"labels": [0, 1]}), "b'labels' must be"),
+        (pickle.dumps({b"labels": [0]}), "lacks the keys"),
+        (pickle.dumps(print), "refusing to load builtins.print"),  # anything but numpy arrays is refused, not run
+    ],
+    ids=["garbage", "data-shape", "label-range", "label-count", "keys", "foreign-object"],
+)
 def test_corrupt_batch_names_the_file(fake_official, content, problem):
     folder, _ = fake_official
     (folder / "data_batch_2").write_bytes(content)
@@ -217,10 +224,11 @@ def test_jpeg_copy_restores_the_training_order():
     np.testing.assert_array_equal(np.bincount(y_test), [1000] * 10)
     # JPEG loses ~8 grey levels RMSE; a wrong permutation would pair different images (> 30 levels apart).
     rmse = np.sqrt(((x_train[:4000] - exact) ** 2).reshape(4000, -1).mean(axis=1))
-    assert np.sqrt(np.mean(rmse ** 2)) < 15 and rmse.max() < 25
+    assert np.sqrt(np.mean(rmse**2)) < 15 and rmse.max() < 25
 
 
 # --- the compositional builder ----------------------------------------------------------------------------------
+
 
 def test_composites_are_source_images_side_by_side(sample):
     x, y = sample
@@ -231,7 +239,7 @@ def test_composites_are_source_images_side_by_side(sample):
     np.testing.assert_array_equal(labels, again)
     np.testing.assert_array_equal(labels, y[index])
     for j in range(3):
-        np.testing.assert_array_equal(images[:, :, 32 * j:32 * (j + 1)], x[index[:, j]])
+        np.testing.assert_array_equal(images[:, :, 32 * j : 32 * (j + 1)], x[index[:, j]])
 
 
 @pytest.mark.parametrize("combos", ["seen", "unseen"])
@@ -275,19 +283,20 @@ def test_assemble_builds_batches_lazily():
 
 # --- the seen/unseen split ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("k", [2, 3])
 @pytest.mark.parametrize("holdout_mod", [2, 5])
 def test_split_by_enumeration(k, holdout_mod):
     combos = np.array(list(itertools.product(range(10), repeat=k)))
-    assert len(combos) == data.n_combinations(k) == 10 ** k
+    assert len(combos) == data.n_combinations(k) == 10**k
     unseen_mask = data.is_unseen_combination(combos, holdout_mod=holdout_mod)
     seen, unseen = {tuple(c) for c in combos[~unseen_mask]}, {tuple(c) for c in combos[unseen_mask]}
     assert not seen & unseen and len(seen | unseen) == len(combos)
-    assert len(unseen) * holdout_mod == len(combos)   # exactly 1 / holdout_mod held out
+    assert len(unseen) * holdout_mod == len(combos)  # exactly 1 / holdout_mod held out
     seen = combos[~unseen_mask]
-    for position in range(k):   # every class at every position during training
+    for position in range(k):  # every class at every position during training
         assert set(seen[:, position]) == set(range(10))
-    if k >= 3:                   # and every pair of classes at every pair of positions
+    if k >= 3:  # and every pair of classes at every pair of positions
         for a, b in itertools.combinations(range(k), 2):
             assert len({tuple(pair) for pair in seen[:, [a, b]]}) == 100
 
@@ -300,7 +309,7 @@ def test_split_offset_shifts_the_held_out_set():
 
 def test_one_position_has_no_split(sample):
     _, y = sample
-    data.compositional_indices(y, 1, 10, seed=0)   # all combinations is fine
+    data.compositional_indices(y, 1, 10, seed=0)  # all combinations is fine
     with pytest.raises(ValueError, match="k must be >= 2"):
         data.compositional_indices(y, 1, 10, seed=0, combos="seen")
     with pytest.raises(ValueError, match="k >= 2"):
@@ -308,6 +317,7 @@ def test_one_position_has_no_split(sample):
 
 
 # --- noise, features, validation ----------------------------------------------------------------------------
+
 
 def test_pixel_noise():
     images = np.full((200, 32, 32, 3), 128, np.uint8)
@@ -317,7 +327,7 @@ def test_pixel_noise():
     np.testing.assert_array_equal(noisy, data.add_pixel_noise(images, 0.1, seed=0))
     np.testing.assert_array_equal(data.add_pixel_noise(images, 0.0, seed=0), images)
     clipped = data.add_pixel_noise(np.full(1000, 128, np.uint8), 10.0, seed=1)
-    assert clipped.min() == 0 and clipped.max() == 255   # clipped, not wrapped around
+    assert clipped.min() == 0 and clipped.max() == 255  # clipped, not wrapped around
 
 
 def test_features():
@@ -325,8 +335,10 @@ def test_features():
     images[1] = 255
     features = data.to_features(images)
     assert features.shape == (2, 48) and features.dtype == np.float32
-    np.testing.assert_allclose(features[0, :3], -np.array(data.CIFAR_MEAN) / data.CIFAR_STD, rtol=1e-6)
-    np.testing.assert_allclose(features[1, 3:6], (1 - np.array(data.CIFAR_MEAN)) / data.CIFAR_STD, rtol=1e-6)
+    np.testing.assert_allclose(features[0, :3], -np.array(composites.CIFAR_MEAN) / composites.CIFAR_STD, rtol=1e-6)
+    np.testing.assert_allclose(
+        features[1, 3:6], (1 - np.array(composites.CIFAR_MEAN)) / composites.CIFAR_STD, rtol=1e-6
+    )
     custom = data.to_features(images, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
     np.testing.assert_allclose(custom[0], -1.0)
     np.testing.assert_allclose(custom[1], 1.0)

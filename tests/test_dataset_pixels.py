@@ -6,6 +6,7 @@ readers, nor use a name that a reader's result was bound to anywhere in the note
 (accuracies, overlaps) and the composite's schematic (class indices drawn as boxes) pass; ``plt.imshow`` of a
 loaded image does not.
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,7 +66,7 @@ def offending_cells(notebook: dict) -> list[int]:
         source = "".join(cell["source"])
         tree = _tree(source)
         if tree is None:
-            bad.append(i)   # unparsable code with an image: cannot be cleared
+            bad.append(i)  # unparsable code with an image: cannot be cleared
             continue
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         if _calls_reader(tree) or used & tainted:
@@ -85,11 +86,19 @@ def test_the_check_catches_a_loaded_image_and_passes_a_schematic():
     def code(source, outputs=()):
         return {"cell_type": "code", "source": source, "outputs": list(outputs), "metadata": {}}
 
-    shown = {"cells": [code("x_train, y_train, _, _ = data.load_cifar10()\n"),
-                       code("plt.imshow(x_train[0])\nplt.show()\n", [png])]}
+    shown = {
+        "cells": [
+            code("x_train, y_train, _, _ = data.load_cifar10()\n"),
+            code("plt.imshow(x_train[0])\nplt.show()\n", [png]),
+        ]
+    }
     direct = {"cells": [code("plt.imshow(data.compositional_cifar(x, y, k=3, n=1)[0][0])\n", [png])]}
-    schematic = {"cells": [code("plotting.composite_schematic(axes, examples, data.CLASS_NAMES, unseen)\n", [png]),
-                           code("x_train, y_train, _, _ = data.load_cifar10()\nprint(x_train.shape)\n")]}
+    schematic = {
+        "cells": [
+            code("plotting.composite_schematic(axes, examples, data.CLASS_NAMES, unseen)\n", [png]),
+            code("x_train, y_train, _, _ = data.load_cifar10()\nprint(x_train.shape)\n"),
+        ]
+    }
     assert offending_cells(shown) == [1]
     assert offending_cells(direct) == [0]
     assert offending_cells(schematic) == []

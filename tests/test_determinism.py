@@ -1,4 +1,5 @@
 """The learning rule gives the same projections whatever the number of torch threads (bit for bit)."""
+
 from __future__ import annotations
 
 import os
@@ -68,20 +69,34 @@ def _sanitise(text: str) -> str:
     return text
 
 
-@pytest.mark.parametrize("a, b", [("0.7627048361341009", "0.7627048361341011"),
-                                  ("1.5302717602247484", "1.5302717602247482"),
-                                  ("0.3991719627397979", "0.3991719627397978"),
-                                  ("-4.021835251434792", "-4.0218352514347915"),
-                                  ("[0.0013020833333333333, 2e-05]", "[0.0013020833333333335, 2e-05]"),
-                                  ("430.18274543025007", "430.1827454302501"),
-                                  ("2.0000000000000004e-05", "2.0000000000000002e-05")])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("0.7627048361341009", "0.7627048361341011"),
+        ("1.5302717602247484", "1.5302717602247482"),
+        ("0.3991719627397979", "0.3991719627397978"),
+        ("-4.021835251434792", "-4.0218352514347915"),
+        ("[0.0013020833333333333, 2e-05]", "[0.0013020833333333335, 2e-05]"),
+        ("430.18274543025007", "430.1827454302501"),
+        ("2.0000000000000004e-05", "2.0000000000000002e-05"),
+    ],
+)
 def test_last_digits_of_long_float_reprs_are_not_compared(a, b):
     assert a != b and _sanitise(a) == _sanitise(b)
 
 
-@pytest.mark.parametrize("a, b", [("0.7627048361341009", "0.7627048362341009"), ("0.763", "0.764"), ("76%", "77%"),
-                                  ("1.2345678901", "1.2345678911"), ("0.0013020833333333333", "0.0013020834333333333"),
-                                  ("12345678901.5", "12345678902.5"), ("seed 1234567890123", "seed 1234567890124")])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("0.7627048361341009", "0.7627048362341009"),
+        ("0.763", "0.764"),
+        ("76%", "77%"),
+        ("1.2345678901", "1.2345678911"),
+        ("0.0013020833333333333", "0.0013020834333333333"),
+        ("12345678901.5", "12345678902.5"),
+        ("seed 1234567890123", "seed 1234567890124"),
+    ],
+)
 def test_printed_figures_and_the_first_ten_digits_are_compared(a, b):
     assert _sanitise(a) != _sanitise(b)
 
@@ -141,9 +156,14 @@ def _notebook(path: Path, stored_record: str, stored_print: str) -> Path:
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(GLUE_CELL, execution_count=1)
-    cell.outputs = [nbformat.v4.new_output("display_data", data={RECORD: stored_record}, metadata={"scrapbook": {
-                        "name": "x", "mime_prefix": "application/papermill.record/"}}),
-                    nbformat.v4.new_output("stream", name="stdout", text=stored_print + "\n")]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={RECORD: stored_record},
+            metadata={"scrapbook": {"name": "x", "mime_prefix": "application/papermill.record/"}},
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text=stored_print + "\n"),
+    ]
     nb.cells = [cell]
     nbformat.write(nb, path)
     return path
@@ -155,13 +175,33 @@ def test_nbval_applies_the_sanitiser_to_glue_records(tmp_path):
     x = sum([0.1] * 7) / 3
     here = repr(x)
     assert re.fullmatch(r"0\.\d{15,}", here) and f"{x:.3f}" == "0.233", here
-    there = here[:-1] + str((int(here[-1]) + 3) % 10)   # the last digit, as another CPU gives it
+    there = here[:-1] + str((int(here[-1]) + 3) % 10)  # the last digit, as another CPU gives it
     _notebook(tmp_path / "a_glue_differs.ipynb", there, "0.233")
     _notebook(tmp_path / "b_print_differs.ipynb", here, "0.234")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-o", "addopts=",
-                           "--rootdir", str(tmp_path), "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
-                           str(SANITIZE), "a_glue_differs.ipynb", "b_print_differs.ipynb"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(tmp_path),
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            "a_glue_differs.ipynb",
+            "b_print_differs.ipynb",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert re.search(r"a_glue_differs\S*Cell 0 PASSED", proc.stdout), proc.stdout[-3000:]
     assert re.search(r"b_print_differs\S*Cell 0 FAILED", proc.stdout), proc.stdout[-3000:]
-    assert "0.234" in proc.stdout   # the failure shows the figure
+    assert "0.234" in proc.stdout  # the failure shows the figure

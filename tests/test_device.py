@@ -1,4 +1,5 @@
 """The CUDA code path's logic, tested on the CPU: device selection and what the store records as the device."""
+
 import torch
 
 from modscale_lib import networks

@@ -1,6 +1,7 @@
 """Common checks over every registered experiment, in the spirit of scikit-learn's estimator checks: its named
 configs build and validate, round-trip through JSON with a stable key, refuse bad values before computing,
 and the experiment runs end to end at a tiny size. Plus the sample-complexity sweep's own invariants."""
+
 import dataclasses
 import json
 import math
@@ -8,16 +9,25 @@ import math
 import numpy as np
 import pytest
 
-from modscale_lib import experiments, results
+from modscale_lib import experiments, store
 
-EXPERIMENTS = sorted(results.REGISTRY.values(), key=lambda e: e.name)
+EXPERIMENTS = sorted(store.REGISTRY.values(), key=lambda e: e.name)
 IDS = [e.name for e in EXPERIMENTS]
 
 
 def test_every_chapter_module_registers_its_experiments():
     names = {e.name for e in EXPERIMENTS}
-    assert {"pinv_moment", "linear_model_mc", "network_theory", "module_recovery", "rule_sensitivity",
-            "projection_training", "sample_complexity_sweep", "objective_cost", "compositional_accuracy"} <= names
+    assert {
+        "pinv_moment",
+        "linear_model_mc",
+        "network_theory",
+        "module_recovery",
+        "rule_sensitivity",
+        "projection_training",
+        "sample_complexity_sweep",
+        "objective_cost",
+        "compositional_accuracy",
+    } <= names
     for exp in EXPERIMENTS:
         # One name: the registry's, the function's, the results folder's; a chapter module named like its notebook.
         assert getattr(experiments, exp.name) is exp
@@ -31,10 +41,10 @@ def test_named_configs_build_validate_and_round_trip(exp):
     for name in exp.configs:
         cfg = exp.config(name)
         assert isinstance(cfg, exp.config_type)
-        stored = json.loads(json.dumps(results._plain(cfg)))
+        stored = json.loads(json.dumps(store.canonical_config(cfg)))
         again = exp.config_from_dict(stored)
         assert again == cfg
-        assert results.result_key(exp.name, exp.version, again) == results.result_key(exp.name, exp.version, cfg)
+        assert store.result_key(exp.name, exp.version, again) == store.result_key(exp.name, exp.version, cfg)
     with pytest.raises((KeyError, ValueError)):
         exp.config("no_such_config")
 
@@ -42,13 +52,12 @@ def test_named_configs_build_validate_and_round_trip(exp):
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)
 def test_whole_numbers_given_as_floats_keep_the_key(exp):
     cfg = exp.config("cpu")
-    key = results.result_key(exp.name, exp.version, cfg)
-    ints = {f.name: float(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
-            if type(getattr(cfg, f.name)) is int}
+    key = store.result_key(exp.name, exp.version, cfg)
+    ints = {f.name: float(getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if type(getattr(cfg, f.name)) is int}
     if not ints:
         pytest.skip(f"{exp.name}: no whole-number fields")
     floated = dataclasses.replace(cfg, **ints)
-    assert results.result_key(exp.name, exp.version, floated) == key
+    assert store.result_key(exp.name, exp.version, floated) == key
 
 
 def _bad_values(value):
@@ -64,8 +73,10 @@ def _bad_values(value):
     return out
 
 
-EMPTY_ALLOWED = {"control_modules",   # () means "no controls" (the non-separable sweep)
-                 "bracket_all"}       # () means "every method brackets the main target only" (scaling law)
+EMPTY_ALLOWED = {
+    "control_modules",  # () means "no controls" (the non-separable sweep)
+    "bracket_all",
+}  # () means "every method brackets the main target only" (scaling law)
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)
@@ -81,11 +92,12 @@ def test_bad_config_values_are_refused_with_the_field_named(exp):
                 dataclasses.replace(cfg, **{f.name: bad})
 
 
-NEEDS_CIFAR = ("compositional_accuracy", "compositional_tuning")   # end to end on synthetic images: test_compositional
+NEEDS_CIFAR = ("compositional_accuracy", "compositional_tuning")  # end to end on synthetic images: test_compositional
 
 
-@pytest.mark.parametrize("exp", [e for e in EXPERIMENTS if e.name not in NEEDS_CIFAR],
-                         ids=[i for i in IDS if i not in NEEDS_CIFAR])
+@pytest.mark.parametrize(
+    "exp", [e for e in EXPERIMENTS if e.name not in NEEDS_CIFAR], ids=[i for i in IDS if i not in NEEDS_CIFAR]
+)
 def test_runs_end_to_end_at_a_tiny_size(exp):
     out = exp(exp.config_type.tiny())
     assert isinstance(out, dict) and out
@@ -103,25 +115,26 @@ def test_sample_complexity_sweep_at_a_tiny_size():
     ran = np.isfinite(res["test_loss"][0, :, 0, 0])
     controls = [cfg.methods.index(c) for c in experiments.sample_complexity.CONTROLS]
     assert ran[[i for i in range(M) if i not in controls]].all()
-    assert ran[controls][:, ::cfg.control_every].all() and not ran[controls][:, 1::cfg.control_every].any()
+    assert ran[controls][:, :: cfg.control_every].all() and not ran[controls][:, 1 :: cfg.control_every].any()
     assert np.all(res["ood_loss"][np.isfinite(res["ood_loss"])] > 0)
     assert np.all((res["rule_similarity"] >= 0) & (res["rule_similarity"] <= 1 + 1e-9))
     assert int(res["extra_steps"][0, 0, 0]) > 0
 
 
 def test_the_non_separable_sweep_runs_the_grouped_rule_on_modules_of_two_dimensions():
-    cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), task="bump_ridge", module_dim=2,
-                              control_modules=(), n_grid=(60, 120))
-    assert cfg.methods == experiments.sample_complexity.main_methods("grouped")   # no controls at b = 2
+    cfg = dataclasses.replace(
+        experiments.SampleComplexityConfig.tiny(), task="bump_ridge", module_dim=2, control_modules=(), n_grid=(60, 120)
+    )
+    assert cfg.methods == experiments.sample_complexity.main_methods("grouped")  # no controls at b = 2
     res = experiments.sample_complexity_sweep(cfg)
     assert res["test_loss"].shape == (1, 4, 1, 1, 2) and np.isfinite(res["test_loss"]).all()
     assert np.all((res["rule_similarity"] >= 0) & (res["rule_similarity"] <= 1 + 1e-9))
     with pytest.raises(ValueError, match="module_dim"):
-        dataclasses.replace(cfg, task="sine")                  # sums of ridges: modules of b = 2 not identifiable
+        dataclasses.replace(cfg, task="sine")  # sums of ridges: modules of b = 2 not identifiable
     with pytest.raises(ValueError, match="control_modules"):
         dataclasses.replace(cfg, control_modules=(2,))
     with pytest.raises(ValueError, match="module_counts"):
-        dataclasses.replace(cfg, module_dim=3)                 # K * b = 6 > m = 4
+        dataclasses.replace(cfg, module_dim=3)  # K * b = 6 > m = 4
 
 
 def test_the_oracle_in_the_shared_ensemble_matches_a_run_alone():
@@ -138,9 +151,17 @@ def test_the_oracle_in_the_shared_ensemble_matches_a_run_alone():
     task = SineWaveTask(4, 2, seed=1)
     X, y, Xv, yv = sc._data(task, max(cfg.n_grid), cfg.n_val)
     Xt, yt = task.sample(cfg.n_test, seed=1)
-    model = ModularEnsemble(3, 4, 2, 1, width=cfg.module_width, depth=cfg.module_depth,
-                            projections=np.broadcast_to(task.projections, (3, 2, 4, 1)), train_projections=False,
-                            seeds=[1000 + j for j in range(3)])
+    model = ModularEnsemble(
+        3,
+        4,
+        2,
+        1,
+        width=cfg.module_width,
+        depth=cfg.module_depth,
+        projections=np.broadcast_to(task.projections, (3, 2, 4, 1)),
+        train_projections=False,
+        seeds=[1000 + j for j in range(3)],
+    )
     sc._train(model, X, y, Xv, yv, list(cfg.n_grid), cfg, cfg.module_lr)
     with torch.no_grad():
         alone = sc._losses(model(torch.as_tensor(Xt, dtype=torch.float32)), yt)
@@ -171,7 +192,7 @@ def test_the_sweeps_networks_are_the_ones_the_validation_search_chose(name):
     from modscale_lib.experiments.sample_complexity import choose_capacity
 
     cap_cfg = experiments.sample_complexity_capacity.config(name)
-    res = results.load_or_run(experiments.sample_complexity_capacity, cap_cfg, mode="read")
+    res = store.load_or_run(experiments.sample_complexity_capacity, cap_cfg, mode="read")
     sweep = experiments.sample_complexity_sweep.config(name)
     assert (sweep.task, sweep.module_dim) == (cap_cfg.task, cap_cfg.module_dim)
     for name, value in choose_capacity(res, cap_cfg).items():
@@ -184,15 +205,15 @@ def test_rule_flops_count_the_searches():
     cfg = experiments.SampleComplexityConfig.cpu()
     one = rule_flops(4096, 8, 1, cfg)
     assert rule_flops(4096, 8, 4, cfg) == pytest.approx(4 * one)
-    assert rule_flops(64, 8, 1, cfg) < one          # minibatches never larger than n
-    assert one > cfg.rule_steps * 2 * cfg.rule_batch ** 2 * 256
+    assert rule_flops(64, 8, 1, cfg) < one  # minibatches never larger than n
+    assert one > cfg.rule_steps * 2 * cfg.rule_batch**2 * 256
 
 
 def test_a_killed_sample_complexity_sweep_resumes_to_the_same_result(tmp_path, monkeypatch):
     from modscale_lib.experiments import sample_complexity as chapter
 
     cfg = dataclasses.replace(experiments.SampleComplexityConfig.tiny(), m_grid=(2, 3), seeds=(0, 1))
-    whole = experiments.sample_complexity_sweep(cfg)           # direct call: every cell, nothing stored
+    whole = experiments.sample_complexity_sweep(cfg)  # direct call: every cell, nothing stored
     real, calls = chapter._sweep_cell, []
 
     def dies_on_the_third(cfg_, K, m, seed):
@@ -203,11 +224,10 @@ def test_a_killed_sample_complexity_sweep_resumes_to_the_same_result(tmp_path, m
 
     monkeypatch.setattr(chapter, "_sweep_cell", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        results.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path, progress=False)
+        store.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path, progress=False)
     monkeypatch.setattr(chapter, "_sweep_cell", lambda c, K, m, s: calls.append((m, s)) or real(c, K, m, s))
-    resumed = results.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path,
-                                  progress=False)
-    assert len(calls) == 3 + 2                                 # the two stored cells were not recomputed
+    resumed = store.load_or_run(experiments.sample_complexity_sweep, cfg, mode="missing", root=tmp_path, progress=False)
+    assert len(calls) == 3 + 2  # the two stored cells were not recomputed
     for name in ("test_loss", "ood_loss", "rule_similarity", "var_test", "var_ood", "best_step"):
         np.testing.assert_array_equal(resumed[name], whole[name])
 

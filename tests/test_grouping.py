@@ -1,5 +1,6 @@
 """Modules of dimension b >= 2: the identifiable task's normalisation, the span/grouping metrics, and the
 grouping of span directions into modules (Hessian joint block diagonalisation + joint additive refit)."""
+
 import numpy as np
 import pytest
 import torch
@@ -46,18 +47,21 @@ def test_task_modules_are_not_sums_of_ridges():
         rng = np.random.default_rng(0)
         h, worst = 1e-2, 0.0
         for x in rng.standard_normal((20, 4)):
-            f = lambda a, c: float(task.module_outputs((x + a * U[:, 0] + c * U[:, 1])[None])[0, 0])
+            f = lambda a, c: float(task.module_outputs((x + a * U[:, 0] + c * U[:, 1])[None])[0, 0])  # noqa: B023 (called within this iteration)
             worst = max(worst, abs(f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4 * h * h))
         assert worst > 0.05, kind
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    (dict(input_dim=5, n_modules=3, module_dim=2), ValueError),      # K b > m
-    (dict(input_dim=8, n_modules=2, module_kind="sine"), ValueError),
-    (dict(input_dim=8, n_modules=2, noise=-1.0), ValueError),
-    (dict(input_dim=8, n_modules=2.5), ValueError),
-    (dict(input_dim=8, n_modules=2, ridge_share=1.5), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        (dict(input_dim=5, n_modules=3, module_dim=2), ValueError),  # K b > m
+        (dict(input_dim=8, n_modules=2, module_kind="sine"), ValueError),
+        (dict(input_dim=8, n_modules=2, noise=-1.0), ValueError),
+        (dict(input_dim=8, n_modules=2.5), ValueError),
+        (dict(input_dim=8, n_modules=2, ridge_share=1.5), ValueError),
+    ],
+)
 def test_task_bad_arguments(kwargs, error):
     with pytest.raises(error):
         NonSeparableTask(**kwargs)
@@ -94,7 +98,7 @@ def test_metrics_on_known_cases():
 def test_metric_errors():
     U = _random_modules(np.random.default_rng(1), 2, 6, 2)
     with pytest.raises(ValueError):
-        grouped_overlap(U, _random_modules(np.random.default_rng(2), 2, 7, 2))   # m differs
+        grouped_overlap(U, _random_modules(np.random.default_rng(2), 2, 7, 2))  # m differs
     degenerate = U.copy()
     degenerate[0, :, 1] = degenerate[0, :, 0]
     with pytest.raises(ValueError):
@@ -115,7 +119,7 @@ def test_joint_block_diagonalisation_recovers_planted_blocks():
         blocks = np.zeros((K * b, K * b))
         for k in range(K):
             a = rng.standard_normal((b, b))
-            blocks[k * b:(k + 1) * b, k * b:(k + 1) * b] = a + a.T
+            blocks[k * b : (k + 1) * b, k * b : (k + 1) * b] = a + a.T
         mats.append(Q @ blocks @ Q.T)
     found = joint_block_diagonalise(np.array(mats), K, b)
     true = Q.T.reshape(K, b, K * b).transpose(0, 2, 1)
@@ -146,13 +150,13 @@ def test_grouping_bad_input():
     y = X[:, 0] * X[:, 1]
     basis = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 4)))[0]
     with pytest.raises(ValueError):
-        group_directions(X, y, basis, 2, 3)                       # basis must be (m, K b)
+        group_directions(X, y, basis, 2, 3)  # basis must be (m, K b)
     with pytest.raises(ValueError):
-        group_directions(X, y, np.zeros((6, 4)), 2, 2)            # dependent columns
+        group_directions(X, y, np.zeros((6, 4)), 2, 2)  # dependent columns
     with pytest.raises(ValueError):
         group_directions(X, y[:50], basis, 2, 2)
     with pytest.raises(ValueError):
-        group_directions(X, y, basis, 4, 2)                       # K b > m
+        group_directions(X, y, basis, 4, 2)  # K b > m
     with pytest.raises(TypeError):
         group_directions(X, y, basis, 2, 2, refine=1)
     with pytest.raises(ValueError):
@@ -182,9 +186,9 @@ def test_auto_rule():
     from modscale_lib.learning_rule import resolve_variant
 
     assert resolve_variant("auto", 3, 2, 12) == "newton"
-    assert resolve_variant("auto", 2, 1, 8) == "newton"                        # any b
-    assert resolve_variant("auto", 3, 2, 12, target_columns=10) == "backfit"   # several target columns
-    assert resolve_variant("auto", 4, 2, 6) == "backfit"                       # K b > m
+    assert resolve_variant("auto", 2, 1, 8) == "newton"  # any b
+    assert resolve_variant("auto", 3, 2, 12, target_columns=10) == "backfit"  # several target columns
+    assert resolve_variant("auto", 4, 2, 6) == "backfit"  # K b > m
     for v in ("paper", "deflation", "backfit", "spectral", "grouped", "newton"):
         assert resolve_variant(v, 3, 2, 12) == v
     with pytest.raises(ValueError, match="variant must be one of"):
@@ -197,11 +201,13 @@ def test_auto_default_at_b1_is_newton_and_backfit_for_several_columns():
     X = np.random.default_rng(0).standard_normal((200, 4))
     y = np.sin(2 * X[:, 0]) + np.cos(X[:, 1])
     kw = dict(steps=5, batch_size=64, seed=2)
-    np.testing.assert_array_equal(find_module_projections(X, y, 2, 1, **kw),
-                                  find_module_projections(X, y, 2, 1, variant="newton", **kw))
+    np.testing.assert_array_equal(
+        find_module_projections(X, y, 2, 1, **kw), find_module_projections(X, y, 2, 1, variant="newton", **kw)
+    )
     Y = np.stack([np.sin(2 * X[:, 0]), np.cos(X[:, 1])], axis=1)
-    np.testing.assert_array_equal(find_module_projections(X, Y, 2, 1, **kw),
-                                  find_module_projections(X, Y, 2, 1, variant="backfit", **kw))
+    np.testing.assert_array_equal(
+        find_module_projections(X, Y, 2, 1, **kw), find_module_projections(X, Y, 2, 1, variant="backfit", **kw)
+    )
 
 
 def test_grouped_variant_refuses_what_it_does_not_support():
@@ -228,7 +234,7 @@ def test_group_directions_bounds_and_degenerate_inputs():
     basis = np.eye(6)[:, :4]
     start = time.process_time()
     with pytest.raises(ValueError, match=r"rounds must be a whole number in \[1, 20\]"):
-        group_directions(X, y, basis, 2, 2, rounds=10 ** 9)
+        group_directions(X, y, basis, 2, 2, rounds=10**9)
     with pytest.raises(ValueError, match="y is constant"):
         group_directions(X, np.zeros(60), basis, 2, 2)
     with pytest.raises(ValueError, match="X is constant"):

@@ -1,5 +1,6 @@
 """Read-outs of the grouping chapter (modscale_lib.grouping_readout, and span_start_overlap of its experiment
 module) on small synthetic arrays whose answers are known by hand."""
+
 import dataclasses
 import re
 
@@ -17,8 +18,12 @@ V = np.array([["better", "", "worse"], ["not distinguishable", "worse", ""]])
 
 
 def _d(mean, low, high, verdict):
-    return {"mean": np.asarray(mean, float), "low": np.asarray(low, float), "high": np.asarray(high, float),
-            "verdict": np.asarray(verdict)}
+    return {
+        "mean": np.asarray(mean, float),
+        "low": np.asarray(low, float),
+        "high": np.asarray(high, float),
+        "verdict": np.asarray(verdict),
+    }
 
 
 # -- verdicts ---------------------------------------------------------------------------------------------
@@ -61,8 +66,8 @@ def test_failures_sort_runs_by_the_union_overlap():
     np.testing.assert_array_equal(f["ran"], [True, False, True])
     np.testing.assert_array_equal(f["runs"], [4, 0, 3])
     np.testing.assert_array_equal(f["failed"], [3, 0, 1])
-    np.testing.assert_array_equal(f["span_missed"], [1, 0, 1])       # union 0.90 and 0.94
-    np.testing.assert_array_equal(f["grouping_wrong"], [1, 0, 0])    # union 0.99; a NaN union counts in neither
+    np.testing.assert_array_equal(f["span_missed"], [1, 0, 1])  # union 0.90 and 0.94
+    np.testing.assert_array_equal(f["grouping_wrong"], [1, 0, 0])  # union 0.99; a NaN union counts in neither
     g = readout.failures(grouped, union, level=0.55, span_level=0.5)
     np.testing.assert_array_equal(g["failed"], [1, 0, 1])
     np.testing.assert_array_equal(g["grouping_wrong"], [1, 0, 1])
@@ -72,21 +77,36 @@ def _grouping_result():
     """A module_grouping-shaped result: 2 kinds, 1 setting, 2 variants, 2 n, 3 seeds."""
     grouped = np.full((2, 1, 2, 2, 3), 0.95)
     union = np.full_like(grouped, 0.99)
-    grouped[0, 0, 0, 0] = [0.5, 0.6, 0.97]          # newton, kind a, n = 500: two fail
-    union[0, 0, 0, 0] = [0.99, 0.8, 0.99]           # one with the union found, one not
-    grouped[1, 0, :, 1] = NAN                       # kind b was not run at n = 1000
+    grouped[0, 0, 0, 0] = [0.5, 0.6, 0.97]  # newton, kind a, n = 500: two fail
+    union[0, 0, 0, 0] = [0.99, 0.8, 0.99]  # one with the union found, one not
+    grouped[1, 0, :, 1] = NAN  # kind b was not run at n = 1000
     union[1, 0, :, 1] = NAN
     cpu = np.arange(8, dtype=float).reshape(2, 1, 2, 2, 1) * np.ones(3)
-    return {"kinds": ["a", "b"], "settings": [[3, 2, 12]], "variants": ["newton", "grouped"], "n": [500, 1000],
-            "grouped": grouped, "union": union, "cpu_seconds": cpu}
+    return {
+        "kinds": ["a", "b"],
+        "settings": [[3, 2, 12]],
+        "variants": ["newton", "grouped"],
+        "n": [500, 1000],
+        "grouped": grouped,
+        "union": union,
+        "cpu_seconds": cpu,
+    }
 
 
 def test_failure_rows_one_record_per_cell_run():
     res = _grouping_result()
     rows = readout.failure_rows(res, "newton")
     assert [(r["kind"], r["K"], r["n"]) for r in rows] == [("a", 3, 500), ("a", 3, 1000), ("b", 3, 500)]
-    assert rows[0] == {"kind": "a", "K": 3, "n": 500, "seeds": 3, "runs": 3, "failed": 2, "span_missed": 1,
-                       "grouping_wrong": 1}
+    assert rows[0] == {
+        "kind": "a",
+        "K": 3,
+        "n": 500,
+        "seeds": 3,
+        "runs": 3,
+        "failed": 2,
+        "span_missed": 1,
+        "grouping_wrong": 1,
+    }
     assert all(r["failed"] == 0 for r in rows[1:])
     assert sum(r["failed"] for r in readout.failure_rows(res, "grouped")) == 0
 
@@ -96,16 +116,17 @@ def test_last_finite_and_line_at():
     n = np.array([500, 1000, 2000, 4000])
     t = np.array([1.0, 2.0, 4.0, NAN])
     assert readout.last_finite(n, t) == (2000, 4.0)
-    assert readout.line_at(n, t, 6000) == pytest.approx(12.0)         # t = n / 500 exactly
+    assert readout.line_at(n, t, 6000) == pytest.approx(12.0)  # t = n / 500 exactly
     assert readout.line_at(n, 3 * n + 7.0, 0) == pytest.approx(7.0)
-    noisy = np.array([1.0, 3.0, 2.0, 4.0])                            # least squares: slope 0.000771..., not a chord
+    noisy = np.array([1.0, 3.0, 2.0, 4.0])  # least squares: slope 0.000771..., not a chord
     slope, intercept = np.polyfit(n, noisy, 1)
     assert readout.line_at(n, noisy, 6000) == pytest.approx(slope * 6000 + intercept)
 
 
 def test_cost_per_call_means_over_settings():
-    seconds = np.array([[[1.0, 10.0], [2.0, 20.0], [5.0, NAN]],
-                        [[3.0, 30.0], [4.0, 40.0], [7.0, NAN]]])     # (setting, variant, n)
+    seconds = np.array(
+        [[[1.0, 10.0], [2.0, 20.0], [5.0, NAN]], [[3.0, 30.0], [4.0, 40.0], [7.0, NAN]]]
+    )  # (setting, variant, n)
     assert readout.cost_per_call(seconds, ["a", "b", "random"], 1) == {"a": 20.0, "b": 30.0}
     assert readout.cost_per_call(seconds, ["a", "b", "c"], 0, skip=()) == {"a": 2.0, "b": 3.0, "c": 6.0}
 
@@ -113,11 +134,18 @@ def test_cost_per_call_means_over_settings():
 # -- tables and the verdict --------------------------------------------------------------------------------
 def test_newton_grouped_table_columns():
     res = _grouping_result()
-    pairs = {name: paired_difference(res[name][:, :, 0], res[name][:, :, 1], tolerance=0.01)
-             for name in ("grouped", "union")}
+    pairs = {
+        name: paired_difference(res[name][:, :, 0], res[name][:, :, 1], tolerance=0.01) for name in ("grouped", "union")
+    }
     cols = readout.newton_grouped_table(res, pairs)
-    assert list(cols) == ["task (K, b, m)", "n", "grouped overlap, newton − grouped [95% CI]",
-                          "union overlap, newton − grouped [95% CI]", "CPU s/call newton", "CPU s/call grouped"]
+    assert list(cols) == [
+        "task (K, b, m)",
+        "n",
+        "grouped overlap, newton − grouped [95% CI]",
+        "union overlap, newton − grouped [95% CI]",
+        "CPU s/call newton",
+        "CPU s/call grouped",
+    ]
     assert cols["task (K, b, m)"] == ["a (3, 2, 12)", "a (3, 2, 12)", "b (3, 2, 12)"]
     assert cols["n"] == [500, 1000, 500]
     assert cols["grouped overlap, newton − grouped [95% CI]"][1:] == ["0.000 [0.000, 0.000] (not distinguishable)"] * 2
@@ -128,22 +156,38 @@ def test_newton_grouped_table_columns():
 def _comparison_result():
     """A rule_comparison-shaped result: 2 tasks, variants (newton, grouped), 1 m, 2 n, 4 seeds."""
     grouped = np.full((2, 2, 1, 2, 4), 0.9)
-    grouped[:, 0] = 0.95                              # newton better by 0.05 everywhere
-    grouped[0, 1] = NAN                               # grouped does not apply to task 0 (b = 1)
+    grouped[:, 0] = 0.95  # newton better by 0.05 everywhere
+    grouped[0, 1] = NAN  # grouped does not apply to task 0 (b = 1)
     cpu = np.ones_like(grouped)
     cpu[:, 1] = 3.0
     cpu[0, 1] = NAN
-    return {"tasks": [["sine", 2, 1], ["bump_ridge", 2, 2]], "variants": ["newton", "grouped"], "m": [8],
-            "n": [128, 512], "grouped": grouped, "union": grouped.copy(), "cpu_seconds": cpu}
+    return {
+        "tasks": [["sine", 2, 1], ["bump_ridge", 2, 2]],
+        "variants": ["newton", "grouped"],
+        "m": [8],
+        "n": [128, 512],
+        "grouped": grouped,
+        "union": grouped.copy(),
+        "cpu_seconds": cpu,
+    }
 
 
 def test_comparison_table_and_default_verdict():
     cmp = _comparison_result()
-    diff = {(name, "grouped"): paired_difference(cmp[name][:, 0], cmp[name][:, 1], tolerance=0.01)
-            for name in ("grouped", "union")}
+    diff = {
+        (name, "grouped"): paired_difference(cmp[name][:, 0], cmp[name][:, 1], tolerance=0.01)
+        for name in ("grouped", "union")
+    }
     cols = readout.comparison_table(cmp, diff)
-    assert list(cols) == ["task (kind, K, b)", "m", "n", "newton [95% CI]", "newton − grouped [95% CI]",
-                          "CPU s newton", "CPU s grouped"]
+    assert list(cols) == [
+        "task (kind, K, b)",
+        "m",
+        "n",
+        "newton [95% CI]",
+        "newton − grouped [95% CI]",
+        "CPU s newton",
+        "CPU s grouped",
+    ]
     assert cols["task (kind, K, b)"] == ["sine (2, 1)"] * 2 + ["bump_ridge (2, 2)"] * 2
     assert cols["m"] == [8] * 4 and cols["n"] == [128, 512, 128, 512]
     assert cols["newton [95% CI]"] == ["0.950 [0.950, 0.950]"] * 4
@@ -151,8 +195,10 @@ def test_comparison_table_and_default_verdict():
     assert cols["CPU s newton"] == [1.0] * 4
     assert np.isnan(cols["CPU s grouped"][:2]).all() and cols["CPU s grouped"][2:] == [3.0, 3.0]
     assert readout.default_verdict(diff) == {"comparisons": 2, "worse": 0}
-    worse = {("grouped", "x"): _d([-0.1, -0.2], [-0.2, -0.3], [-0.05, -0.1], ["worse", "worse"]),
-             ("union", "x"): _d([-0.1, 0.0], [-0.2, 0.0], [-0.05, 0.0], ["worse", "not distinguishable"])}
+    worse = {
+        ("grouped", "x"): _d([-0.1, -0.2], [-0.2, -0.3], [-0.05, -0.1], ["worse", "worse"]),
+        ("union", "x"): _d([-0.1, 0.0], [-0.2, 0.0], [-0.05, 0.0], ["worse", "not distinguishable"]),
+    }
     pairs = {"grouped": _d([0.0], [0.0], [0.0], ["not distinguishable"]), "union": _d([NAN], [NAN], [NAN], [""])}
     assert readout.default_verdict(pairs, diff, worse) == {"comparisons": 5, "worse": 3}
 
@@ -169,38 +215,43 @@ def test_span_start_overlap_on_the_experiments_training_sets():
             X, y = task.sample(n, seed=100 + seed)
             expected = union_overlap(task.projections, moment_span(np.asarray(X, float), np.asarray(y, float), K * b))
             assert start[i, j] == expected
-    assert (start[1] > 0.99).all() and (start[1] >= start[0]).all()   # the moment estimate converges with n
+    assert (start[1] > 0.99).all() and (start[1] >= start[0]).all()  # the moment estimate converges with n
 
 
 # -- bad input ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("call,name", [
-    (lambda: readout.compared(np.array([1.0, 2.0])), "verdict"),
-    (lambda: readout.compared(np.array(["better", "great"])), "verdict"),
-    (lambda: readout.compared(V, only="bad"), "only"),
-    (lambda: readout.counts_text({"better": 1}), "counts"),
-    (lambda: readout.counts_text({"better": -1, "not distinguishable": 0, "worse": 0, "of": 1}), "counts['better']"),
-    (lambda: readout.difference_text(_d([0.1], [0.0], [0.2], ["better"]), (3,)), "index[0]"),
-    (lambda: readout.difference_text(_d([0.1], [0.0], [0.2], ["better"]), (0, 0)), "index"),
-    (lambda: readout.difference_text({"mean": 1}, (0,)), "d"),
-    (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 4))), "union"),
-    (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 3)), level=NAN), "level"),
-    (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 3)), span_level=1.5), "span_level"),
-    (lambda: readout.failure_rows(_grouping_result(), "paper"), "variant"),
-    (lambda: readout.last_finite([1, 2], [NAN, NAN]), "values"),
-    (lambda: readout.last_finite([1, 2], [1.0]), "values"),
-    (lambda: readout.line_at([1, 2, 3], [1.0, NAN, NAN], 5), "values"),
-    (lambda: readout.line_at([1, 2], [1.0, 2.0], INF), "at"),
-    (lambda: readout.cost_per_call(np.ones((1, 2, 3)), ["a"], 0), "variants"),
-    (lambda: readout.cost_per_call(np.ones((1, 2, 3)), ["a", "b"], 3), "index"),
-    (lambda: readout.cell_label(_grouping_result(), 2, 0), "kind"),
-    (lambda: readout.newton_grouped_table(_grouping_result(), {}, new="fast"), "new"),
-    (lambda: readout.default_verdict({("spread", "x"): _d([0.0], [0.0], [0.0], [""])}), "overlap name"),
-    (lambda: readout.default_verdict([1, 2]), "comparisons"),
-    (lambda: span_start_overlap(ModuleGroupingConfig.tiny(), 1), "setting"),
-    (lambda: span_start_overlap(ModuleGroupingConfig.tiny(), 0, kind="sine"), "kind"),
-    (lambda: span_start_overlap({"n_grid": (10,)}, 0), "cfg"),
-])
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: readout.compared(np.array([1.0, 2.0])), "verdict"),
+        (lambda: readout.compared(np.array(["better", "great"])), "verdict"),
+        (lambda: readout.compared(V, only="bad"), "only"),
+        (lambda: readout.counts_text({"better": 1}), "counts"),
+        (
+            lambda: readout.counts_text({"better": -1, "not distinguishable": 0, "worse": 0, "of": 1}),
+            "counts['better']",
+        ),
+        (lambda: readout.difference_text(_d([0.1], [0.0], [0.2], ["better"]), (3,)), "index[0]"),
+        (lambda: readout.difference_text(_d([0.1], [0.0], [0.2], ["better"]), (0, 0)), "index"),
+        (lambda: readout.difference_text({"mean": 1}, (0,)), "d"),
+        (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 4))), "union"),
+        (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 3)), level=NAN), "level"),
+        (lambda: readout.failures(np.ones((2, 3)), np.ones((2, 3)), span_level=1.5), "span_level"),
+        (lambda: readout.failure_rows(_grouping_result(), "paper"), "variant"),
+        (lambda: readout.last_finite([1, 2], [NAN, NAN]), "values"),
+        (lambda: readout.last_finite([1, 2], [1.0]), "values"),
+        (lambda: readout.line_at([1, 2, 3], [1.0, NAN, NAN], 5), "values"),
+        (lambda: readout.line_at([1, 2], [1.0, 2.0], INF), "at"),
+        (lambda: readout.cost_per_call(np.ones((1, 2, 3)), ["a"], 0), "variants"),
+        (lambda: readout.cost_per_call(np.ones((1, 2, 3)), ["a", "b"], 3), "index"),
+        (lambda: readout.cell_label(_grouping_result(), 2, 0), "kind"),
+        (lambda: readout.newton_grouped_table(_grouping_result(), {}, new="fast"), "new"),
+        (lambda: readout.default_verdict({("spread", "x"): _d([0.0], [0.0], [0.0], [""])}), "overlap name"),
+        (lambda: readout.default_verdict([1, 2]), "comparisons"),
+        (lambda: span_start_overlap(ModuleGroupingConfig.tiny(), 1), "setting"),
+        (lambda: span_start_overlap(ModuleGroupingConfig.tiny(), 0, kind="sine"), "kind"),
+        (lambda: span_start_overlap({"n_grid": (10,)}, 0), "cfg"),
+    ],
+)
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises((TypeError, ValueError), match=re.escape(name)):
         call()
-

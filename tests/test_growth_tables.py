@@ -1,13 +1,14 @@
 """modscale_lib.growth_tables: the growth read-outs as table columns and short phrases."""
+
 import numpy as np
 
 from modscale_lib import growth, growth_tables, plotting
 
 M = np.array([4, 8, 16, 32])
 RNG = np.random.default_rng(3)
-RULE = 100 * (1.05 ** M)[:, None] * np.exp(RNG.normal(0, 0.05, (4, 5)))          # (m, seed)
+RULE = 100 * (1.05**M)[:, None] * np.exp(RNG.normal(0, 0.05, (4, 5)))  # (m, seed)
 FLAT = 100 * np.exp(RNG.normal(0, 0.05, (4, 5)))
-CENSORED = np.where(M[:, None] >= 16, np.inf, 300 * (1.05 ** M)[:, None] * np.ones((1, 5)))
+CENSORED = np.where(M[:, None] >= 16, np.inf, 300 * (1.05**M)[:, None] * np.ones((1, 5)))
 NEVER = np.full((4, 5), np.inf)
 
 
@@ -18,8 +19,13 @@ def test_comparison_agrees_with_the_sentence():
         assert c["ratio_text"] in text or c["growth"] == "never"
         if c["level"] is not None:
             assert f"{c['level'][0]:.2f}x" in text and (c["level_bound"] in text)
-        said = {"slower": "grows more slowly", "faster": "grows faster", "never": "never reaches",
-                "unordered": "not ordered", "alike": "grows like"}[c["growth"]]
+        said = {
+            "slower": "grows more slowly",
+            "faster": "grows faster",
+            "never": "never reaches",
+            "unordered": "not ordered",
+            "alike": "grows like",
+        }[c["growth"]]
         assert said in text
     assert growth.comparison("a", "b", M, NEVER, NEVER, 4096)["level_word"] == "neither"
     assert growth.comparison("a", "b", M, FLAT, RULE, 4096)["growth"] == "slower"
@@ -34,13 +40,15 @@ def test_growth_table_has_one_kind_of_value_per_column():
     assert g[0] > 1.02 and np.isnan(g[2]) and cols["95% interval"][2] == ""
     assert cols["flat in $m$"] == [False, True, False]
     assert cols["what it is"] == ["measured", "measured", "target reached at no m"]
-    plotting.table(cols, formats={"growth per dimension": ".3f"})      # renders
+    plotting.table(cols, formats={"growth per dimension": ".3f"})  # renders
     assert "flat in $m$" not in growth_tables.growth_table(rows, flat=False)
 
 
 def test_comparison_table_and_phrases():
-    comps = [{"question": "Q2", **growth.comparison("a", "b", M, RULE, CENSORED, 4096)},
-             {"question": "Q3", **growth.comparison("c", "d", M, NEVER, NEVER, 4096)}]
+    comps = [
+        {"question": "Q2", **growth.comparison("a", "b", M, RULE, CENSORED, 4096)},
+        {"question": "Q3", **growth.comparison("c", "d", M, NEVER, NEVER, 4096)},
+    ]
     cols = growth_tables.comparison_table(comps, first="question")
     assert list(cols)[:3] == ["question", "method", "against"]
     level = "samples at $m = 32$, as a multiple [95% CI]"

@@ -1,4 +1,5 @@
 """The notebooks are meant to be run in JupyterLab (requirements.txt installs it)."""
+
 import shutil
 import subprocess
 import sys

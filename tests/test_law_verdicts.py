@@ -1,4 +1,5 @@
 """The scaling-law chapter's verdicts in words (modscale_lib.law_verdicts), on small synthetic inputs."""
+
 from __future__ import annotations
 
 import math
@@ -17,24 +18,59 @@ def _decision(law, low, high, estimate=None):
 
 
 def _contrast(diff, ratio, upper=None, seeds=8):
-    c = {"seeds": seeds, "m": np.array([4.0, 8, 16, 32, 64]), "exponent_difference": diff, "level_ratio": ratio,
-         "upper": None}
+    c = {
+        "seeds": seeds,
+        "m": np.array([4.0, 8, 16, 32, 64]),
+        "exponent_difference": diff,
+        "level_ratio": ratio,
+        "upper": None,
+    }
     if upper is not None:
         c["upper"] = {"seeds": seeds, "m": np.array([16.0, 32, 64]), "exponent_difference": upper}
     return c
 
 
 PRED_ROWS = [  # the sine family: kernel m^12 (8.53 over the range), gradient training m^1, an exponential
-    {"task": "sine", "regime": "linear random features, the paper's spectrum", "law": "exponential", "bound": False,
-     "exponent": math.nan, "exponent over the range": math.nan},
-    {"task": "sine", "regime": lv.KERNEL, "law": "power", "bound": False, "exponent": 12.0,
-     "exponent over the range": 8.53},
-    {"task": "sine", "regime": lv.ONLINE, "law": "power", "bound": False, "exponent": 1.0,
-     "exponent over the range": 1.0},
-    {"task": "sine", "regime": "learned projections", "law": "power", "bound": True, "exponent": 1.0,
-     "exponent over the range": 1.0},
-    {"task": "He_1", "regime": lv.ONLINE, "law": "power", "bound": False, "exponent": 1.0,
-     "exponent over the range": 1.0},
+    {
+        "task": "sine",
+        "regime": "linear random features, the paper's spectrum",
+        "law": "exponential",
+        "bound": False,
+        "exponent": math.nan,
+        "exponent over the range": math.nan,
+    },
+    {
+        "task": "sine",
+        "regime": lv.KERNEL,
+        "law": "power",
+        "bound": False,
+        "exponent": 12.0,
+        "exponent over the range": 8.53,
+    },
+    {
+        "task": "sine",
+        "regime": lv.ONLINE,
+        "law": "power",
+        "bound": False,
+        "exponent": 1.0,
+        "exponent over the range": 1.0,
+    },
+    {
+        "task": "sine",
+        "regime": "learned projections",
+        "law": "power",
+        "bound": True,
+        "exponent": 1.0,
+        "exponent over the range": 1.0,
+    },
+    {
+        "task": "He_1",
+        "regime": lv.ONLINE,
+        "law": "power",
+        "bound": False,
+        "exponent": 1.0,
+        "exponent over the range": 1.0,
+    },
 ]
 
 
@@ -53,50 +89,68 @@ def test_stored_results_are_split_into_studies_read_and_waiting():
     assert list(read) == ["cpu_sine", "cpu_sine_rule", "cpu_he2"]
     assert waiting == ["cpu_he1_rule"]
     lines = lv.stored_lines(read, {"cpu_he3": "python -m modscale run x"}, waiting)
-    assert lines == ["provenance of cpu_sine", "provenance of cpu_sine_rule", "provenance of cpu_he2",
-                     "not computed yet: cpu_he3, with  python -m modscale run x",
-                     "stored, read once its task's study is: cpu_he1_rule"]
+    assert lines == [
+        "provenance of cpu_sine",
+        "provenance of cpu_sine_rule",
+        "provenance of cpu_he2",
+        "not computed yet: cpu_he3, with  python -m modscale run x",
+        "stored, read once its task's study is: cpu_he1_rule",
+    ]
 
 
 def test_a_measured_exponent_is_consistent_with_the_regimes_its_interval_holds():
-    assert lv.regimes_consistent("sine:2", _decision("power", 0.8, 1.2), PRED_ROWS) == \
-        f"{lv.ONLINE}, learned projections"
-    assert lv.regimes_consistent("sine:2", _decision("power", 7.0, 9.0), PRED_ROWS) == \
-        f"{lv.KERNEL}, learned projections"                        # a lower bound m^>=1 holds any larger one
+    assert (
+        lv.regimes_consistent("sine:2", _decision("power", 0.8, 1.2), PRED_ROWS) == f"{lv.ONLINE}, learned projections"
+    )
+    assert (
+        lv.regimes_consistent("sine:2", _decision("power", 7.0, 9.0), PRED_ROWS) == f"{lv.KERNEL}, learned projections"
+    )  # a lower bound m^>=1 holds any larger one
     assert lv.regimes_consistent("sine:2", _decision("power", 0.2, 0.5), PRED_ROWS) == "none"
-    assert lv.regimes_consistent("sine:2", _decision("exponential", 3.0, 4.0), PRED_ROWS) == \
-        "linear random features, the paper's spectrum, learned projections"
-    assert lv.regimes_consistent("sine:2", _decision("undecided", -INF, INF), PRED_ROWS) == \
-        "not measured (censored above)"
+    assert (
+        lv.regimes_consistent("sine:2", _decision("exponential", 3.0, 4.0), PRED_ROWS)
+        == "linear random features, the paper's spectrum, learned projections"
+    )
+    assert (
+        lv.regimes_consistent("sine:2", _decision("undecided", -INF, INF), PRED_ROWS) == "not measured (censored above)"
+    )
 
 
 def test_the_regime_table_and_its_glues():
-    decided = {("sine:2", methods.MONOLITHIC): _decision("power", 0.8, 1.2, 1.0),
-               ("sine:2", methods.RANDOM_FEATURES): _decision("undecided", -INF, INF, 0.5)}
+    decided = {
+        ("sine:2", methods.MONOLITHIC): _decision("power", 0.8, 1.2, 1.0),
+        ("sine:2", methods.RANDOM_FEATURES): _decision("undecided", -INF, INF, 0.5),
+    }
     rows = lv.regime_table(decided, PRED_ROWS)
     assert rows["alpha [95% CI]"] == ["1.00 [0.80, 1.20]", "0.50 [-inf, inf]"]
     assert rows["its own regime"] == [lv.ONLINE, lv.KERNEL]
-    glues = lv.regime_glues(rows, {"mlp": methods.MONOLITHIC, "rf": methods.RANDOM_FEATURES,
-                                   "oracle": methods.ORACLE})
-    assert glues == {"regimes_mlp": f"sine:2: {lv.ONLINE}, learned projections",
-                     "regimes_rf": "sine:2: not measured (censored above)", "regimes_oracle": "not measured"}
+    glues = lv.regime_glues(rows, {"mlp": methods.MONOLITHIC, "rf": methods.RANDOM_FEATURES, "oracle": methods.ORACLE})
+    assert glues == {
+        "regimes_mlp": f"sine:2: {lv.ONLINE}, learned projections",
+        "regimes_rf": "sine:2: not measured (censored above)",
+        "regimes_oracle": "not measured",
+    }
 
 
-@pytest.mark.parametrize("diff, upper, signs", [
-    ((0.3, 0.1, 0.5), None, (1, 1)),                       # no upper range: the whole range decides
-    ((-0.3, -0.5, -0.1), None, (-1, -1)),
-    ((0.1, -0.1, 0.3), (0.4, 0.1, 0.7), (1, 0)),           # shown in the upper range only: persistent
-    ((0.3, 0.1, 0.5), (0.1, -0.2, 0.4), (0, 1)),           # the whole range only: not persistent
-    ((-0.3, -0.5, -0.1), (0.4, 0.1, 0.7), (0, -1)),        # the upper range contradicts the whole range
-    ((0.0, -0.2, 0.2), (0.0, -0.3, 0.3), (0, 0)),
-])
+@pytest.mark.parametrize(
+    "diff, upper, signs",
+    [
+        ((0.3, 0.1, 0.5), None, (1, 1)),  # no upper range: the whole range decides
+        ((-0.3, -0.5, -0.1), None, (-1, -1)),
+        ((0.1, -0.1, 0.3), (0.4, 0.1, 0.7), (1, 0)),  # shown in the upper range only: persistent
+        ((0.3, 0.1, 0.5), (0.1, -0.2, 0.4), (0, 1)),  # the whole range only: not persistent
+        ((-0.3, -0.5, -0.1), (0.4, 0.1, 0.7), (0, -1)),  # the upper range contradicts the whole range
+        ((0.0, -0.2, 0.2), (0.0, -0.3, 0.3), (0, 0)),
+    ],
+)
 def test_a_difference_of_exponents_persists_only_in_the_upper_range(diff, upper, signs):
     assert lv.exponent_sign(_contrast(diff, (2.0, 1.5, 2.5), upper)) == signs
 
 
 def test_the_contrast_table_names_the_persistent_pairs():
-    contrasts = {("sine:2", methods.RANDOM): _contrast((0.14, -0.11, 0.39), (3.2, 1.86, 5.5), (0.12, -0.46, 0.7)),
-                 ("he1:2", methods.RANDOM): _contrast((0.29, 0.19, 0.38), (2.22, 1.95, 2.52), (0.16, 0.03, 0.28))}
+    contrasts = {
+        ("sine:2", methods.RANDOM): _contrast((0.14, -0.11, 0.39), (3.2, 1.86, 5.5), (0.12, -0.46, 0.7)),
+        ("he1:2", methods.RANDOM): _contrast((0.29, 0.19, 0.38), (2.22, 1.95, 2.52), (0.16, 0.03, 0.28)),
+    }
     rows, persistent = lv.contrast_table(contrasts)
     assert persistent == [f"he1:2 against {methods.RANDOM}"]
     assert rows["upper range"][0] == "0.12 [-0.46, 0.70] over m = 16..64 (8 seeds)"
@@ -110,15 +164,20 @@ def _words(*cases):
 
 
 def test_the_words_of_a_contrast():
-    (pair, law, level, span, ratio, persist), = _words(("he1:2", "R", (0.29, 0.19, 0.38), (2.22, 1.95, 2.52),
-                                                        (0.16, 0.03, 0.28)))
-    assert (pair, law, level, persist) == ("he1:2 against R", "a larger exponent for the MLP",
-                                           "the MLP needs more samples", 1)
+    ((pair, law, level, span, ratio, persist),) = _words(
+        ("he1:2", "R", (0.29, 0.19, 0.38), (2.22, 1.95, 2.52), (0.16, 0.03, 0.28))
+    )
+    assert (pair, law, level, persist) == (
+        "he1:2 against R",
+        "a larger exponent for the MLP",
+        "the MLP needs more samples",
+        1,
+    )
     assert span == "0.29 [0.19, 0.38]; upper range 0.16 [0.03, 0.28]" and ratio == "2.2x [1.9, 2.5]"
-    (_, law, level, _, _, persist), = _words(("s:2", "R", (0.3, 0.1, 0.5), (0.5, 0.3, 0.8), (0.1, -0.2, 0.4)))
+    ((_, law, level, _, _, persist),) = _words(("s:2", "R", (0.3, 0.1, 0.5), (0.5, 0.3, 0.8), (0.1, -0.2, 0.4)))
     assert law == "a larger exponent for the MLP over the whole range, not shown in the upper range"
     assert (level, persist) == ("the MLP needs fewer", 0)
-    (_, law, level, _, _, _), = _words(("s:2", "R", (0.0, -0.1, 0.1), (1.0, 0.5, 2.0), None))
+    ((_, law, level, _, _, _),) = _words(("s:2", "R", (0.0, -0.1, 0.1), (1.0, 0.5, 2.0), None))
     assert (law, level) == ("no difference of exponents shown", "no ratio shown")
 
 
@@ -129,22 +188,30 @@ FLAT = (0.0, -0.1, 0.1)
 def test_the_modularity_word_takes_each_branch():
     assert lv.modularity_word([]) == "was not compared"
     persistent = _words(("a:2", "R", (0.3, 0.1, 0.5), MORE, None), ("b:2", "R", FLAT, MORE, None))
-    assert lv.modularity_word(persistent) == ("changes the exponent where a difference persists in the upper "
-                                              "range: a:2 against R (a larger exponent for the MLP)")
+    assert lv.modularity_word(persistent) == (
+        "changes the exponent where a difference persists in the upper "
+        "range: a:2 against R (a larger exponent for the MLP)"
+    )
     more = _words(("a:2", "R", FLAT, MORE, None), ("b:2", "O", FLAT, MORE, None))
     assert lv.modularity_word(more) == "buys a constant factor in samples; no change of exponent is shown"
-    mixed = _words(("a:2", "R", FLAT, MORE, None), ("b:2", "R", FLAT, MORE, None), ("c:2", "R", FLAT, FEWER, None),
-                   ("a:2", "O", FLAT, NONE, None))
+    mixed = _words(
+        ("a:2", "R", FLAT, MORE, None),
+        ("b:2", "R", FLAT, MORE, None),
+        ("c:2", "R", FLAT, FEWER, None),
+        ("a:2", "O", FLAT, NONE, None),
+    )
     assert lv.modularity_word(mixed) == (
         "shows no persistent change of exponent; what differs is the constant: the MLP needs more samples than R "
-        "on a:2 and b:2; the MLP needs fewer samples than R on c:2; no ratio is shown between the MLP and O on a:2")
+        "on a:2 and b:2; the MLP needs fewer samples than R on c:2; no ratio is shown between the MLP and O on a:2"
+    )
 
 
 def test_claim_needs_takes_each_branch():
     flat = _words(("a:2", "R", FLAT, MORE, None))
     assert lv.claim_needs(flat, {"a:2": "power"}) == (
         "neither holds on any task measured here. On these tasks modularity changes the constant of n*(m), not its "
-        "exponent, and the monolithic MLP shows no exponential for it to break")
+        "exponent, and the monolithic MLP shows no exponential for it to break"
+    )
     larger_modular = _words(("a:2", "R", (-0.3, -0.5, -0.1), MORE, None), ("b:2", "R", FLAT, MORE, None))
     needs = lv.claim_needs(larger_modular, {"a:2": "power"})
     assert needs.startswith("neither holds on any task measured here. On these tasks modularity lowers the exponent")
@@ -152,23 +219,31 @@ def test_claim_needs_takes_each_branch():
     larger_mlp = _words(("a:2", "R", (0.3, 0.1, 0.5), MORE, None))
     assert lv.claim_needs(larger_mlp, {"a:2": "exponential", "b:2": "power"}) == (
         "it holds on a:2: the MLP's law is exponential; a:2 against R: a larger exponent for the MLP "
-        "(0.30 [0.10, 0.50])")
+        "(0.30 [0.10, 0.50])"
+    )
     assert lv.claim_needs([], {"a:2": "power"}) == "neither holds on any task measured here"
 
 
 def test_the_claim_verdicts_are_keyed_by_their_glue_names():
     contrasts = {("sine:2", methods.RANDOM): _contrast(FLAT, MORE)}
-    decided = {("sine:2", methods.MONOLITHIC): _decision("power", 0.8, 1.2, 1.0),
-               ("sine:2", methods.RANDOM): _decision("undecided", 0.5, 2.0, 1.0)}
+    decided = {
+        ("sine:2", methods.MONOLITHIC): _decision("power", 0.8, 1.2, 1.0),
+        ("sine:2", methods.RANDOM): _decision("undecided", 0.5, 2.0, 1.0),
+    }
     out = lv.claim_verdicts(contrasts, decided, PRED_ROWS)
     assert list(out) == ["contrast_verdict", "modularity_word", "claim_exponential", "claim_mlp", "claim_needs"]
-    assert out["contrast_verdict"] == (f"sine:2 against {methods.RANDOM}: no difference of exponents shown (0.00 "
-                                       "[-0.10, 0.10]), and at the largest m the MLP needs more samples (3.0x "
-                                       "[2.0, 4.0])")
-    assert out["claim_exponential"] == ("the test calls no learner's n* exponential on any of the 2 (task, learner) "
-                                        "pairs")
-    assert out["claim_mlp"] == ("sine:2: power, alpha 1.00 [0.80, 1.20], whose interval holds gradient training's "
-                                "m^1 and lies below the kernel's count")
+    assert out["contrast_verdict"] == (
+        f"sine:2 against {methods.RANDOM}: no difference of exponents shown (0.00 "
+        "[-0.10, 0.10]), and at the largest m the MLP needs more samples (3.0x "
+        "[2.0, 4.0])"
+    )
+    assert out["claim_exponential"] == (
+        "the test calls no learner's n* exponential on any of the 2 (task, learner) pairs"
+    )
+    assert out["claim_mlp"] == (
+        "sine:2: power, alpha 1.00 [0.80, 1.20], whose interval holds gradient training's "
+        "m^1 and lies below the kernel's count"
+    )
     exp = lv.claim_verdicts({}, {("sine:2", methods.MONOLITHIC): _decision("exponential", 0.8, 1.2)}, PRED_ROWS)
     assert exp["claim_exponential"] == f"the test calls an exponential for sine:2 {methods.MONOLITHIC}"
     assert exp["contrast_verdict"] == "not compared" and exp["modularity_word"] == "was not compared"
@@ -195,8 +270,10 @@ def test_the_law_figure_puts_its_legend_in_a_spare_panel():
 
 def test_short_label_names_every_learner_and_refuses_others():
     from modscale_lib import law_readout, methods
-    assert [law_readout.short_label(x) for x in (methods.MONOLITHIC, methods.RANDOM_FEATURES, methods.RANDOM,
-                                                 methods.ORACLE, "modular, newton rule")] == \
-        ["MLP", "RF", "random", "oracle", "newton rule"]
+
+    assert [
+        law_readout.short_label(x)
+        for x in (methods.MONOLITHIC, methods.RANDOM_FEATURES, methods.RANDOM, methods.ORACLE, "modular, newton rule")
+    ] == ["MLP", "RF", "random", "oracle", "newton rule"]
     with pytest.raises(ValueError, match="label"):
         law_readout.short_label("a perceptron")

@@ -1,5 +1,6 @@
 """modscale_lib.laws: the verdict power / exponential / flat on data with known answers, censoring and bounds,
 the intervals against closed forms, the pipeline simulation, the theory's predictions, and bad input."""
+
 import math
 
 import numpy as np
@@ -20,11 +21,11 @@ def _data(law, exponent, seed=0, n_seeds=10, sd=0.3):
 # -- verdicts on data with known answers ---------------------------------------------------------------------------
 @pytest.mark.parametrize("alpha", [0.8, 1.5, 2.5])
 def test_power_truth_is_called_power_and_its_interval_covers_alpha(alpha):
-    d = laws.decide_law(M, _data("power", alpha, seed=int(10 * alpha), sd=0.15))   # the test's power is ~1 here
+    d = laws.decide_law(M, _data("power", alpha, seed=int(10 * alpha), sd=0.15))  # the test's power is ~1 here
     assert d["law"] == "power"
     assert d["alpha"]["low"] < alpha < d["alpha"]["high"]
     assert d["rejected"] == {"power": False, "exponential": True}
-    assert d["favoured"]["power"]                          # the power law predicts m = 64 better
+    assert d["favoured"]["power"]  # the power law predicts m = 64 better
 
 
 @pytest.mark.parametrize("beta", [0.05, 0.1])
@@ -38,7 +39,7 @@ def test_exponential_truth_is_called_exponential(beta):
 
 def test_flat_truth_is_flat_and_a_slow_power_is_not():
     assert laws.decide_law(M, _data("power", 0.0, seed=5))["law"] == "flat"
-    d = laws.decide_law(M, _data("power", 0.0, seed=5, n_seeds=3, sd=2.0))   # too noisy to exclude alpha = 1
+    d = laws.decide_law(M, _data("power", 0.0, seed=5, n_seeds=3, sd=2.0))  # too noisy to exclude alpha = 1
     assert d["law"] != "flat" and d["alpha"]["high"] >= 1
 
 
@@ -112,7 +113,7 @@ def test_censored_likelihood_recovers_the_exponent_when_a_few_entries_are_censor
 
 def test_medians_censored_above_at_the_largest_m_make_the_exponent_a_lower_bound():
     Y = _data("power", 2.0, seed=6)
-    top = np.log(200) + 2.0 * np.log(8)                       # below the truth at m = 32 and 64
+    top = np.log(200) + 2.0 * np.log(8)  # below the truth at m = 32 and 64
     C = np.where(Y > top, laws.ABOVE, laws.MEASURED)
     d = laws.decide_law(M, np.minimum(Y, top), C)
     a = d["alpha"]
@@ -135,7 +136,7 @@ def test_codes_may_be_given_by_name():
 
 def test_medians_censored_below_at_the_smallest_m_also_bound_the_exponent_from_below():
     Y = _data("power", 1.0, seed=7)
-    floor = np.log(200) + 1.0 * np.log(2.5)                  # above the truth at m = 4 and 8
+    floor = np.log(200) + 1.0 * np.log(2.5)  # above the truth at m = 4 and 8
     C = np.where(Y < floor, laws.BELOW, laws.MEASURED)
     assert laws.fit_law(M, np.maximum(Y, floor), C)["exponent"]["bound"] == "lower"
 
@@ -158,9 +159,9 @@ def test_noise_free_pipeline_recovers_the_law_exactly():
 
 
 def test_pipeline_censors_at_the_grid_ends_and_is_deterministic():
-    Y, C, _ = laws.simulate_n_star("exponential", 0.2, n_min=64, n_max=2 ** 12, n_reps=2, seed=3)
+    Y, C, _ = laws.simulate_n_star("exponential", 0.2, n_min=64, n_max=2**12, n_reps=2, seed=3)
     assert np.any(C == laws.ABOVE) and np.all(Y[C == laws.ABOVE] == pytest.approx(np.log(64 * np.sqrt(2) ** 12)))
-    Y2, C2, _ = laws.simulate_n_star("exponential", 0.2, n_min=64, n_max=2 ** 12, n_reps=2, seed=3)
+    Y2, C2, _ = laws.simulate_n_star("exponential", 0.2, n_min=64, n_max=2**12, n_reps=2, seed=3)
     assert np.array_equal(Y, Y2) and np.array_equal(C, C2)
     _, C3, _ = laws.simulate_n_star("power", 0.0, n_ref=10, n_min=64)
     assert np.all(C3 == laws.BELOW)
@@ -178,7 +179,7 @@ def test_coverage_of_the_jackknife_t_holds_its_level_and_the_verdict_its_error_r
 def test_curve_scatter_measures_what_the_simulation_puts_in():
     rng = np.random.default_rng(0)
     grid = 32 * np.sqrt(2) ** np.arange(16)
-    centre = np.log(500) + 0.5 * rng.standard_normal((6, 12))             # (M, S)
+    centre = np.log(500) + 0.5 * rng.standard_normal((6, 12))  # (M, S)
     curves = -3.0 * (np.log(grid) - centre[..., None]) + 0.05 * rng.standard_normal((6, 12, grid.size))
     s = laws.curve_scatter(grid, np.exp(curves), 1.0)
     assert s["seed_sd"] == pytest.approx(0.5, rel=0.25)
@@ -191,8 +192,9 @@ def test_hermite_energies_of_a_sine_match_the_closed_form():
     w, phi = 2.0, 0.7
     e = laws.degree_energies(laws.hermite_coefficients(lambda z: np.sin(w * z[:, 0] + phi), 1, max_degree=25))
     j = np.arange(26)
-    closed = (np.array([w ** (2 * k) * np.exp(-w ** 2) / math.factorial(k) for k in j])
-              * np.sin(phi + j * np.pi / 2) ** 2)
+    closed = (
+        np.array([w ** (2 * k) * np.exp(-(w**2)) / math.factorial(k) for k in j]) * np.sin(phi + j * np.pi / 2) ** 2
+    )
     np.testing.assert_allclose(e, closed, atol=1e-12)
 
 
@@ -211,7 +213,7 @@ def test_information_exponent_leap_and_effective_degree_of_hermite_links():
 def test_the_sine_tasks_modules_have_information_exponent_one():
     task = modular_tasks.make_task("sine", 2, 2, 1, seed=0)
     e = laws.degree_energies(laws.hermite_coefficients(laws.task_module(task, 0), 1, max_degree=50))
-    assert e[1:].sum() == pytest.approx(1.0, abs=1e-4)                   # standardised: all the variance
+    assert e[1:].sum() == pytest.approx(1.0, abs=1e-4)  # standardised: all the variance
     assert laws.information_exponent(e) == 1
     assert laws.effective_degree(e, 0.01) > laws.effective_degree(e, 0.1) > 1
 
@@ -235,27 +237,37 @@ GOOD = _data("power", 1.0)
 
 
 @pytest.mark.parametrize("func", [laws.decide_law, laws.fit_law])
-@pytest.mark.parametrize("args, match", [
-    ((np.full(5, 8.0), GOOD), "input_dims"),                           # all-equal m
-    ((M[:2], GOOD[:, :2]), "input_dims"),                              # fewer than 3 m
-    ((M[::-1], GOOD), "input_dims"),                                    # not increasing
-    ((-M, GOOD), "input_dims"),                                         # negative m
-    ((M, GOOD[:1]), "log_n_star"),                                      # one seed
-    ((M, GOOD[:, :4]), "log_n_star"),                                   # wrong shape
-    ((M, np.where(np.eye(10, 5, dtype=bool), np.nan, GOOD)), "log_n_star"),   # NaN
-    ((M, -GOOD), "log_n_star"),                                         # n* < 1
-    ((M, np.where(np.eye(10, 5, dtype=bool), np.inf, GOOD)), "log_n_star"),   # inf not marked censored
-    ((M, GOOD, np.full((10, 4), 0)), "codes"),                          # codes of the wrong shape
-    ((M, GOOD, np.full((10, 5), 7)), "codes"),                          # unknown code
-    ((M, GOOD, np.full((10, 5), 3)), "log_n_star"),                     # everything missing
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.full(5, 8.0), GOOD), "input_dims"),  # all-equal m
+        ((M[:2], GOOD[:, :2]), "input_dims"),  # fewer than 3 m
+        ((M[::-1], GOOD), "input_dims"),  # not increasing
+        ((-M, GOOD), "input_dims"),  # negative m
+        ((M, GOOD[:1]), "log_n_star"),  # one seed
+        ((M, GOOD[:, :4]), "log_n_star"),  # wrong shape
+        ((M, np.where(np.eye(10, 5, dtype=bool), np.nan, GOOD)), "log_n_star"),  # NaN
+        ((M, -GOOD), "log_n_star"),  # n* < 1
+        ((M, np.where(np.eye(10, 5, dtype=bool), np.inf, GOOD)), "log_n_star"),  # inf not marked censored
+        ((M, GOOD, np.full((10, 4), 0)), "codes"),  # codes of the wrong shape
+        ((M, GOOD, np.full((10, 5), 7)), "codes"),  # unknown code
+        ((M, GOOD, np.full((10, 5), 3)), "log_n_star"),  # everything missing
+    ],
+)
 def test_bad_input_is_refused_naming_the_parameter(func, args, match):
     with pytest.raises((ValueError, TypeError), match=match):
         func(*args)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"confidence": 1.0}, "confidence"), ({"resolution": 1.0}, "resolution"),
-                                           ({"interval": "bca"}, "interval"), ({"flat_margin": 0}, "flat_margin")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"confidence": 1.0}, "confidence"),
+        ({"resolution": 1.0}, "resolution"),
+        ({"interval": "bca"}, "interval"),
+        ({"flat_margin": 0}, "flat_margin"),
+    ],
+)
 def test_bad_options_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         laws.decide_law(M, GOOD, **kwargs)
@@ -307,16 +319,16 @@ def test_other_public_functions_refuse_bad_input():
 def test_the_default_scatter_is_the_stored_sweeps_or_more_pessimistic():
     from pathlib import Path
 
-    from modscale_lib import results
+    from modscale_lib import store
 
     measured = []
     for path in sorted((Path(__file__).resolve().parent.parent / "results" / "sample_complexity_sweep").glob("*.json")):
-        r = results.read(path)
-        rel = (np.asarray(r["test_loss"]) / np.asarray(r["var_test"])[:, None, :, :, None])[:, :4]   # main methods
+        r = store.read(path)
+        rel = (np.asarray(r["test_loss"]) / np.asarray(r["var_test"])[:, None, :, :, None])[:, :4]  # main methods
         measured += [laws.curve_scatter(r.config["n_grid"], rel, t) for t in (0.3, 0.1, 0.03)]
-    assert len(measured) >= 3                                            # one stored sweep, three targets
+    assert len(measured) >= 3  # one stored sweep, three targets
     col = {k: np.array([s[k] for s in measured]) for k in laws.SCATTER}
-    assert laws.SCATTER["seed_sd"] >= np.median(col["seed_sd"])          # more scatter than typical
+    assert laws.SCATTER["seed_sd"] >= np.median(col["seed_sd"])  # more scatter than typical
     assert laws.SCATTER["curve_slope"] <= np.median(col["curve_slope"])  # shallower curves: noisier n*
-    assert laws.SCATTER["point_sd"] >= col["point_sd"].max()             # noisier points than any measured
+    assert laws.SCATTER["point_sd"] >= col["point_sd"].max()  # noisier points than any measured
     assert col["seed_share"].min() <= laws.SCATTER["seed_share"] <= col["seed_share"].max()

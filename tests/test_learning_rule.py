@@ -1,12 +1,21 @@
 """The kernel objective, the kernels, and finding module projections."""
+
 import numpy as np
 import pytest
 import torch
 
 from modscale_lib import metrics
-from modscale_lib.learning_rule import (KernelNotPositiveDefiniteError, ModuleAtInit, feature_kernel,
-                                        find_module_projections, kernel_objective, ntk_kernel, orthonormalise,
-                                        moment_span, rbf_kernel)
+from modscale_lib.learning_rule import (
+    KernelNotPositiveDefiniteError,
+    ModuleAtInit,
+    feature_kernel,
+    find_module_projections,
+    kernel_objective,
+    moment_span,
+    ntk_kernel,
+    orthonormalise,
+    rbf_kernel,
+)
 from modscale_lib.tasks import SineWaveTask
 
 
@@ -43,7 +52,7 @@ def test_ntk_closed_form_equals_autograd_jacobian():
         for i in range(6):
             for p in params:
                 p.requires_grad_(True)
-            out = module.net(z[i:i + 1][None])[0, 0, 0]
+            out = module.net(z[i : i + 1][None])[0, 0, 0]
             grads = torch.autograd.grad(out, params)
             rows.append(torch.cat([g.reshape(-1) for g in grads]))
         J = torch.stack(rows)
@@ -85,37 +94,47 @@ def test_rule_recovers_two_modules_far_above_random():
     np.testing.assert_allclose(np.einsum("kmb,kmc->kbc", U, U), np.ones((2, 1, 1)), atol=1e-5)
     found = metrics.matched_similarity(task.projections, U)
     rng = np.random.default_rng(0)
-    random = np.mean([metrics.matched_similarity(task.projections,
-                                                 np.linalg.qr(rng.standard_normal((4, 2)))[0].T[:, :, None])
-                      for _ in range(50)])
+    random = np.mean(
+        [
+            metrics.matched_similarity(task.projections, np.linalg.qr(rng.standard_normal((4, 2)))[0].T[:, :, None])
+            for _ in range(50)
+        ]
+    )
     assert found > 0.95 and random < 0.6
 
 
 def test_history_is_returned_per_module():
     task = SineWaveTask(3, 2, seed=0)
     X, y = task.sample(200, seed=0)
-    U, history = find_module_projections(X, y, 2, 1, variant="deflation", steps=5, batch_size=64,
-                                         return_history=True)
+    U, history = find_module_projections(X, y, 2, 1, variant="deflation", steps=5, batch_size=64, return_history=True)
     assert history.shape == (2, 5, 3, 1)
     np.testing.assert_allclose(history[:, -1], U, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"module_dim": 5}, r"module_dim must be a whole number in \[1, 4\]"),
-    ({"n_modules": 0}, "n_modules must be a whole number >= 1"),
-    ({"y": np.zeros(7)}, r"y must have shape \(20,\)"),
-    ({"variant": "spectral", "y": np.arange(40.0).reshape(20, 2)}, "spectral. needs a single target column"),
-    ({"init": np.zeros((3, 4, 1))}, r"init must have shape \(2, 4, 1\)"),
-    ({"X": np.full((20, 4), np.nan)}, "NaN"),
-    ({"variant": "greedy"}, "variant must be one of"),
-    ({"kernel": "laplace"}, "kernel must be one of"),
-    ({"lr": -1.0}, "lr must be > 0"), ({"y": np.zeros(20)}, "y is constant"),
-    ({"X": np.zeros((0, 4)), "y": np.zeros(0)}, "X must have at least 2 row"),
-    ({"steps": 0}, r"steps must be a whole number in \[1, "),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"module_dim": 5}, r"module_dim must be a whole number in \[1, 4\]"),
+        ({"n_modules": 0}, "n_modules must be a whole number >= 1"),
+        ({"y": np.zeros(7)}, r"y must have shape \(20,\)"),
+        ({"variant": "spectral", "y": np.arange(40.0).reshape(20, 2)}, "spectral. needs a single target column"),
+        ({"init": np.zeros((3, 4, 1))}, r"init must have shape \(2, 4, 1\)"),
+        ({"X": np.full((20, 4), np.nan)}, "NaN"),
+        ({"variant": "greedy"}, "variant must be one of"),
+        ({"kernel": "laplace"}, "kernel must be one of"),
+        ({"lr": -1.0}, "lr must be > 0"),
+        ({"y": np.zeros(20)}, "y is constant"),
+        ({"X": np.zeros((0, 4)), "y": np.zeros(0)}, "X must have at least 2 row"),
+        ({"steps": 0}, r"steps must be a whole number in \[1, "),
+    ],
+)
 def test_bad_input_is_named(kwargs, match):
-    args = {"X": np.random.default_rng(0).standard_normal((20, 4)), "y": np.arange(20.0), "n_modules": 2,
-            "module_dim": 1} | kwargs
+    args = {
+        "X": np.random.default_rng(0).standard_normal((20, 4)),
+        "y": np.arange(20.0),
+        "n_modules": 2,
+        "module_dim": 1,
+    } | kwargs
     X, y, K, b = args.pop("X"), args.pop("y"), args.pop("n_modules"), args.pop("module_dim")
     with pytest.raises(ValueError, match=match):
         find_module_projections(X, y, K, b, steps=args.pop("steps", 2), **args)
@@ -126,7 +145,7 @@ def test_moment_span_contains_the_modules():
     X, y = task.sample(20000, seed=0)
     basis = moment_span(X, y, 2)
     np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-10)
-    inside = np.linalg.norm(basis.T @ task.projections[:, :, 0].T, axis=0) ** 2   # cos^2 of each module with the span
+    inside = np.linalg.norm(basis.T @ task.projections[:, :, 0].T, axis=0) ** 2  # cos^2 of each module with the span
     assert inside.min() > 0.95
     with pytest.raises(ValueError, match=r"dim must be a whole number in \[1, 10\]"):
         moment_span(X, y, 11)
@@ -172,7 +191,7 @@ def test_orthonormalise_refuses_dependent_columns():
     with pytest.raises(ValueError, match="linearly independent columns"):
         orthonormalise(torch.zeros(5, 2))
     with pytest.raises(ValueError, match="linearly independent columns"):
-        orthonormalise(torch.tensor([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))     # the second column is twice the first
+        orthonormalise(torch.tensor([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))  # the second column is twice the first
     Q = orthonormalise(torch.randn(5, 2, dtype=torch.float64))
     torch.testing.assert_close(Q.T @ Q, torch.eye(2, dtype=torch.float64))
 
@@ -200,7 +219,7 @@ def test_a_diverging_search_is_detected_at_once():
     with pytest.raises(RuleDivergedError, match="lower lr"):
         find_module_projections(X, y, 2, 1, variant="deflation", lr=1e6, batch_size=128)
     assert time.process_time() - start < 2.0
-    with pytest.raises(FloatingPointError):   # the error is a FloatingPointError
+    with pytest.raises(FloatingPointError):  # the error is a FloatingPointError
         find_module_projections(X, y, 2, 1, variant="paper", lr=1e5, steps=50, batch_size=128)
 
 
@@ -231,18 +250,21 @@ def test_newton_variant_is_deterministic_and_thread_independent():
     np.testing.assert_array_equal(one, newton_projections(X, y, 2, 1, seed=3))
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    ({"rounds": 10 ** 9}, ValueError, r"rounds must be a whole number in \[1, 20\]"),
-    ({"max_steps": -1}, ValueError, r"max_steps must be a whole number in \[0, 1000\]"),
-    ({"kernel_points": 5}, ValueError, r"kernel_points must be a whole number in \[20, 20000\]"),
-    ({"module_features": 0}, ValueError, "module_features must be a whole number"),
-    ({"tol": 0.0}, ValueError, "tol must be"),
-    ({"y": np.zeros(40)}, ValueError, "y is constant"),
-    ({"X": np.ones((40, 6))}, ValueError, "X is constant"),
-    ({"X": np.ones((10, 6)), "y": np.arange(10.0)}, ValueError, "X must have at least 20 row"),
-    ({"module_dim": 4}, ValueError, "must be <= input_dim"),
-    ({"X": np.full((40, 6), np.inf)}, ValueError, "finite"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"rounds": 10**9}, ValueError, r"rounds must be a whole number in \[1, 20\]"),
+        ({"max_steps": -1}, ValueError, r"max_steps must be a whole number in \[0, 1000\]"),
+        ({"kernel_points": 5}, ValueError, r"kernel_points must be a whole number in \[20, 20000\]"),
+        ({"module_features": 0}, ValueError, "module_features must be a whole number"),
+        ({"tol": 0.0}, ValueError, "tol must be"),
+        ({"y": np.zeros(40)}, ValueError, "y is constant"),
+        ({"X": np.ones((40, 6))}, ValueError, "X is constant"),
+        ({"X": np.ones((10, 6)), "y": np.arange(10.0)}, ValueError, "X must have at least 20 row"),
+        ({"module_dim": 4}, ValueError, "must be <= input_dim"),
+        ({"X": np.full((40, 6), np.inf)}, ValueError, "finite"),
+    ],
+)
 def test_newton_bad_input_is_named(kwargs, error, match):
     from modscale_lib.newton import newton_projections
 

@@ -1,4 +1,5 @@
 """The reviewers' controls in the method vocabulary, and per-model frozen projections."""
+
 import numpy as np
 import pytest
 
@@ -28,6 +29,7 @@ def test_every_control_is_described_and_known(label):
 
 def test_controls_used_by_the_book_have_colours():
     from modscale_lib.experiments.sample_complexity import CONTROLS, MAIN
+
     assert set(MAIN + CONTROLS) <= set(METHOD_COLOURS)
 
 

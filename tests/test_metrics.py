@@ -6,7 +6,7 @@ from modscale_lib import metrics
 
 def test_growth_per_dimension_recovers_a_known_factor():
     m = np.arange(2, 10)
-    assert metrics.growth_per_dimension(m, 7.0 * 1.36 ** m) == pytest.approx(1.36)
+    assert metrics.growth_per_dimension(m, 7.0 * 1.36**m) == pytest.approx(1.36)
     assert metrics.growth_per_dimension(m, np.full(8, 40.0)) == pytest.approx(1.0)
 
 
@@ -65,3 +65,18 @@ def test_samples_to_reach_interpolates_in_log_n():
     assert metrics.samples_to_reach(n, [0.9, 0.3, 0.6, 0.2], 0.3) == pytest.approx(200.0)
     with pytest.raises(ValueError, match="increasing"):
         metrics.samples_to_reach([200, 100], [0.5, 0.4], 0.3)
+
+
+def test_a_nan_beside_the_crossing_is_skipped_not_returned():
+    n = [10, 20, 40, 80]
+    # the crossing interpolates from the last measured point above the target, skipping the failed one
+    skipped = metrics.samples_to_reach(n, [1.0, np.nan, 0.05, 0.01], 0.1)
+    assert skipped == pytest.approx(metrics.samples_to_reach([10, 40], [1.0, 0.05], 0.1))
+    # nothing measured before the first point at the target: that point, an upper bound, never NaN
+    assert metrics.samples_to_reach(n, [np.nan, 0.05, 0.01, 0.0], 0.1) == 20.0
+
+
+def test_a_growth_needs_two_distinct_dimensions():
+    with pytest.raises(ValueError, match="input_dims must hold at least two distinct dimensions"):
+        metrics.growth_per_dimension([8, 8, 8], [10, 20, 30])
+    assert np.isnan(metrics.growth_per_dimension([4, 8], [10, np.inf]))  # a failed measurement: no growth

@@ -1,4 +1,5 @@
 """Batched ensembles: parameter counts, independence from the ensemble, training equivalence, failure modes."""
+
 import numpy as np
 import pytest
 import torch
@@ -79,8 +80,19 @@ def test_training_lowers_the_loss_and_true_projections_help(data):
 def test_early_stopping_keeps_the_best_weights(data):
     _, (X, y), (Xv, yv) = data
     mlp = MLPEnsemble(2, 4, 256, seeds=[0, 1])
-    res = fit(mlp, X[:40], y[:40], X_val=Xv, y_val=yv, steps=3000, lr=1e-2, batch_size=None, patience=3,
-              eval_every=50, progress=False)
+    res = fit(
+        mlp,
+        X[:40],
+        y[:40],
+        X_val=Xv,
+        y_val=yv,
+        steps=3000,
+        lr=1e-2,
+        batch_size=None,
+        patience=3,
+        eval_every=50,
+        progress=False,
+    )
     assert res.history_steps[-1] < 3000  # stopped early: 40 samples are overfitted quickly
     np.testing.assert_allclose(evaluate(mlp, Xv, yv), res.val_loss, rtol=1e-5)
     assert np.all(res.val_loss <= res.history_val.min(axis=0) + 1e-7)
@@ -90,8 +102,17 @@ def test_divergence_is_reported_with_the_model_config(data):
     _, (X, y), _ = data
     mlp = MLPEnsemble(2, 4, 64, seeds=[0, 1])
     with pytest.raises(TrainingDivergedError, match=r"model \d \(\{'width': 64"):
-        fit(mlp, X, 1e3 * y, optimizer="sgd", lr=10.0, steps=200, eval_every=10, progress=False,
-            model_configs=[{"width": 64, "seed": 0}, {"width": 64, "seed": 1}])
+        fit(
+            mlp,
+            X,
+            1e3 * y,
+            optimizer="sgd",
+            lr=10.0,
+            steps=200,
+            eval_every=10,
+            progress=False,
+            model_configs=[{"width": 64, "seed": 0}, {"width": 64, "seed": 1}],
+        )
 
 
 def test_bad_arguments(data):

@@ -5,6 +5,7 @@ Thresholds were set from measurements over data seeds 0-5 at n = 600, m = 8, noi
 seeds is in each test's comment) and leave a margin of at least 0.05 below that minimum; chance level for
 the union overlap ``||U^T U_hat||_F^2 / k`` is ``k / m`` (0.125 or 0.25 here).
 """
+
 import numpy as np
 import pytest
 import torch
@@ -25,15 +26,15 @@ def make(f, k, seed=0, n=N, m=M, noise=0.1):
     return X, f(X @ U) + noise * rng.standard_normal(n), U
 
 
-def mixed(z):            # a periodic-ish direction and a symmetric one
+def mixed(z):  # a periodic-ish direction and a symmetric one
     return np.sin(z[:, 0]) + z[:, 1] ** 2
 
 
-def monotone2(z):        # two monotone directions: what SIR sees
+def monotone2(z):  # two monotone directions: what SIR sees
     return z[:, 0] + z[:, 1] ** 3
 
 
-def quadratic(z):        # curvature of both signs: what pHd sees
+def quadratic(z):  # curvature of both signs: what pHd sees
     return z[:, 0] ** 2 - z[:, 1] ** 2
 
 
@@ -63,7 +64,7 @@ def test_each_method_recovers_its_simple_case(name):
 
 
 def test_sir_monotone_single_index():
-    X, y, U = make(lambda z: z[:, 0] + 0.5 * z[:, 0] ** 3, 1)   # measured min 0.999
+    X, y, U = make(lambda z: z[:, 0] + 0.5 * z[:, 0] ** 3, 1)  # measured min 0.999
     assert overlap(U, peers.sir(X, y, 1)) >= 0.97
 
 
@@ -73,16 +74,16 @@ def test_phd_quadratic():
 
 
 def test_save_symmetric_where_sir_fails():
-    X, y, U = make(lambda z: np.abs(z[:, 0]), 1, seed=2)           # SAVE measured min 0.970; SIR mean 0.06
+    X, y, U = make(lambda z: np.abs(z[:, 0]), 1, seed=2)  # SAVE measured min 0.970; SIR mean 0.06
     assert overlap(U, peers.save(X, y, 1)) >= 0.9
-    assert overlap(U, peers.sir(X, y, 1)) < 0.4                    # E[z | y] does not move along u
+    assert overlap(U, peers.sir(X, y, 1)) < 0.4  # E[z | y] does not move along u
 
 
 def test_active_subspace_is_exact_with_true_gradients():
     rng = np.random.default_rng(0)
     U, _ = np.linalg.qr(rng.standard_normal((M, 2)))
     Z = rng.standard_normal((50, 2))
-    grads = np.cos(Z[:, :1]) * U[:, 0] + 2 * Z[:, 1:] * U[:, 1]    # gradient of sin(z1) + z2^2
+    grads = np.cos(Z[:, :1]) * U[:, 0] + 2 * Z[:, 1:] * U[:, 1]  # gradient of sin(z1) + z2^2
     found = peers.active_subspace(grads, 2)
     assert found.shape == (M, 2)
     assert overlap(U, found) == pytest.approx(1.0, abs=1e-10)
@@ -118,7 +119,7 @@ def test_egop_independent_of_thread_count():
         one = peers.egop(X, y, 2, seed=0)
         torch.set_num_threads(2)
         two = peers.egop(X, y, 2, seed=0)
-        assert torch.get_num_threads() == 2          # restored after the call
+        assert torch.get_num_threads() == 2  # restored after the call
     finally:
         torch.set_num_threads(before)
     np.testing.assert_allclose(one, two, atol=1e-6)
@@ -158,4 +159,4 @@ def test_bad_inputs(name):
         fn(np.array([["a"] * 4] * 40), y, 1)
     with pytest.raises(ValueError, match="seed"):
         fn(X, y, 1, seed=-1)
-    assert fn(X, y, 2.0).shape == (4, 2)             # a whole float is taken as an int
+    assert fn(X, y, 2.0).shape == (4, 2)  # a whole float is taken as an int

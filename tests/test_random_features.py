@@ -1,5 +1,6 @@
 """Random-feature ridge regression: the closed form against a direct solve, the dual against the primal, the
 accumulated Gram matrix against a fresh one, and what the random offsets buy."""
+
 import numpy as np
 import pytest
 import torch
@@ -20,7 +21,7 @@ def _direct(rf, X, y, n, lam, Xt, yt):
     return float(np.mean((rf.features(Xt).double().numpy() @ theta - yt) ** 2))
 
 
-@pytest.mark.parametrize("n", [40, 300])          # the dual (n <= p) and the primal (n > p) solve
+@pytest.mark.parametrize("n", [40, 300])  # the dual (n <= p) and the primal (n > p) solve
 def test_the_closed_form_matches_a_direct_ridge_solve(n):
     (X, y), (Xv, yv), (Xt, yt) = _data()
     rf = RandomFeatureRidge(6, 100, seed=1)
@@ -35,9 +36,10 @@ def test_the_accumulated_gram_matrix_is_the_fresh_one_in_any_order():
     (X, y), (Xv, yv), (Xt, yt) = _data(n=3000)
     path = RandomFeatureRidge(6, 64, seed=2)
     along = [path.losses(X, y, n, Xv, yv, Xt, yt)["test_loss"] for n in (100, 900, 3000, 500)]
-    fresh = [RandomFeatureRidge(6, 64, seed=2).losses(X, y, n, Xv, yv, Xt, yt)["test_loss"]
-             for n in (100, 900, 3000, 500)]
-    np.testing.assert_allclose(along, fresh, rtol=1e-4)   # float32 row blocks split elsewhere
+    fresh = [
+        RandomFeatureRidge(6, 64, seed=2).losses(X, y, n, Xv, yv, Xt, yt)["test_loss"] for n in (100, 900, 3000, 500)
+    ]
+    np.testing.assert_allclose(along, fresh, rtol=1e-4)  # float32 row blocks split elsewhere
 
 
 def test_more_samples_fit_a_degree_two_link_and_the_offsets_carry_odd_degrees():

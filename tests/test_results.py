@@ -1,4 +1,5 @@
 """The results store: keys, round trips, integrity of the whole record, atomic writes, modes, sweeps."""
+
 import json
 import os
 import random
@@ -50,12 +51,18 @@ class ToyConfig:
 CALLS = []
 
 
-@results.experiment("toy_store_test", version=3, config_type=ToyConfig, chapter="toy_chapter",
-                    configs=("cpu", "full", "tiny"))
+@results.experiment(
+    "toy_store_test", version=3, config_type=ToyConfig, chapter="toy_chapter", configs=("cpu", "full", "tiny")
+)
 def toy(cfg):
     CALLS.append(cfg)
-    return {"total": cfg.size * cfg.scale, "label": "toy", "nested": {"a": [1, 2]},
-            "grid": np.arange(cfg.size, dtype=np.float64) * cfg.scale, "ints": np.ones(cfg.shape, dtype=np.int64)}
+    return {
+        "total": cfg.size * cfg.scale,
+        "label": "toy",
+        "nested": {"a": [1, 2]},
+        "grid": np.arange(cfg.size, dtype=np.float64) * cfg.scale,
+        "ints": np.ones(cfg.shape, dtype=np.int64),
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -155,10 +162,20 @@ def test_a_whole_float_config_is_computed_as_its_int(store):
 
 
 def test_key_is_stable_across_processes():
-    code = ("from modscale_lib.store import result_key; "
-            "print(result_key('toy_store_test', 3, {'size': 4, 'scale': 1.5, 'shape': [2, 3]}))")
-    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout.strip() for seed in ("0", "1", "12345")}
+    code = (
+        "from modscale_lib.store import result_key; "
+        "print(result_key('toy_store_test', 3, {'size': 4, 'scale': 1.5, 'shape': [2, 3]}))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout.strip()
+        for seed in ("0", "1", "12345")
+    }
     assert keys == {results.result_key("toy_store_test", 3, ToyConfig())}
 
 
@@ -168,8 +185,9 @@ def test_read_mode_names_the_command(store):
     assert "python -m modscale_lib compute toy_store_test --config cpu" in str(err.value)
     with pytest.raises(MissingResultError) as err:
         results.load_or_run(toy, ToyConfig(size=9))
-    assert ("python -m modscale_lib compute toy_store_test --config-json "
-            "'{\"scale\":1.5,\"shape\":[2,3],\"size\":9}'") in str(err.value)
+    assert (
+        'python -m modscale_lib compute toy_store_test --config-json \'{"scale":1.5,"shape":[2,3],"size":9}\''
+    ) in str(err.value)
     assert toy.command(ToyConfig(size=2)) == "python -m modscale_lib compute toy_store_test --config tiny"
     assert CALLS == [] and _files(store) == []
 
@@ -208,7 +226,7 @@ def test_named_configs():
         toy.config("huge")
     assert toy.config_name({"size": 40, "scale": 1.5, "shape": [2, 3]}) == "full"
     assert toy.config_name(ToyConfig(size=41)) is None
-    assert not hasattr(toy, "scale")   # the deprecated alias of config is gone
+    assert not hasattr(toy, "scale")  # the deprecated alias of config is gone
 
 
 def test_registration_is_validated():
@@ -224,8 +242,12 @@ def test_registration_is_validated():
 
 def test_missing_or_mistyped_root_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("MODSCALE_RESULTS_DIR", str(tmp_path / "typo"))
-    for call in (lambda: results.load_or_run(toy, ToyConfig()), lambda: results.stored_results(),
-                 lambda: results.load_or_run(toy, ToyConfig(), mode="missing"), lambda: results.ledger()):
+    for call in (
+        lambda: results.load_or_run(toy, ToyConfig()),
+        lambda: results.stored_results(),
+        lambda: results.load_or_run(toy, ToyConfig(), mode="missing"),
+        lambda: results.ledger(),
+    ):
         with pytest.raises(StoreLocationError, match="typo.*does not exist"):
             call()
     assert CALLS == [] and not (tmp_path / "typo").exists()
@@ -259,9 +281,22 @@ def _edit(json_path, edit):
     json_path.write_text(json.dumps(record, indent=1))
 
 
-DAMAGES = ["truncate_json", "garbage_json", "truncate_npz", "drop_npz", "flip_npz", "edit_config", "edit_value",
-           "edit_metadata", "malformed_metadata", "edit_npz_checksum", "rename", "move_folder", "drop_field",
-           "old_format"]
+DAMAGES = [
+    "truncate_json",
+    "garbage_json",
+    "truncate_npz",
+    "drop_npz",
+    "flip_npz",
+    "edit_config",
+    "edit_value",
+    "edit_metadata",
+    "malformed_metadata",
+    "edit_npz_checksum",
+    "rename",
+    "move_folder",
+    "drop_field",
+    "old_format",
+]
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
@@ -298,6 +333,7 @@ def test_corruption_is_detected_and_never_overwritten(store, damage, mode):
         json_path = json_path.rename(json_path.with_name(f"{other}.json"))
         cfg = ToyConfig(size=9)
     elif damage == "move_folder":  # a valid result moved into another experiment's folder, same key
+
         @results.experiment("toy_store_twin", version=3, config_type=ToyConfig)
         def twin(cfg):
             return toy.func(cfg)
@@ -449,16 +485,24 @@ def _cell(item):
     SWEEP_CALLS.append(item)
     time.sleep(FAIL_AT["sleep"])
     rng = np.random.default_rng([item["m"], item["seed"]])
-    return {"loss": rng.standard_normal(5), "best": float(rng.random()), "tag": (item["m"], "x"),
-            "count": np.int64(item["m"])}
+    return {
+        "loss": rng.standard_normal(5),
+        "best": float(rng.random()),
+        "tag": (item["m"], "x"),
+        "count": np.int64(item["m"]),
+    }
 
 
 @results.experiment("toy_sweep", version=1, config_type=SweepConfig, chapter="toy_chapter", sweep=True)
 def toy_sweep(cfg, cells):
     items = [{"m": m, "seed": s} for m in cfg.ms for s in cfg.seeds]
     out = cells.map(items, _cell, desc="toy cells")
-    return {"loss": np.stack([o["loss"] for o in out]), "best": [o["best"] for o in out],
-            "tags": [o["tag"] for o in out], "counts": [o["count"] for o in out]}
+    return {
+        "loss": np.stack([o["loss"] for o in out]),
+        "best": [o["best"] for o in out],
+        "tags": [o["tag"] for o in out],
+        "counts": [o["count"] for o in out],
+    }
 
 
 @pytest.fixture
@@ -563,8 +607,10 @@ def test_cells_are_checked(tmp_path):
 
 
 def test_the_store_imports_no_torch_and_no_experiments():
-    code = ("import sys, modscale_lib.store; "
-            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('modscale_lib.experiments')))")
+    code = (
+        "import sys, modscale_lib.store; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('modscale_lib.experiments')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     source = "".join(path.read_text() for path in sorted(Path(results.__file__).parent.glob("*.py")))
@@ -581,8 +627,12 @@ def test_two_processes_running_one_sweep_store_one_identical_result(store, sweep
     alone = toy_sweep(cfg, cells_mod.Cells(None, progress=False))
     SWEEP_CALLS.clear()
     FAIL_AT["sleep"] = 0.02
-    workers = [threading.Thread(target=lambda w=w: got.__setitem__(w, results.load_or_run(
-        toy_sweep, cfg, mode="missing", progress=False))) for w in range(2)]
+    workers = [
+        threading.Thread(
+            target=lambda w=w: got.__setitem__(w, results.load_or_run(toy_sweep, cfg, mode="missing", progress=False))
+        )
+        for w in range(2)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -590,8 +640,9 @@ def test_two_processes_running_one_sweep_store_one_identical_result(store, sweep
     (path,) = results.stored_results()
     for res in (got[0], got[1], results.read(path)):
         assert res["loss"].tobytes() == alone["loss"].tobytes() and res["best"] == alone["best"]
-    assert 9 <= len(SWEEP_CALLS) <= 18 and _files(store) == sorted(results.read(path).files and
-                                                                   [f"toy_sweep/{f}" for f in results.read(path).files])
+    assert 9 <= len(SWEEP_CALLS) <= 18 and _files(store) == sorted(
+        results.read(path).files and [f"toy_sweep/{f}" for f in results.read(path).files]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -607,7 +658,7 @@ def test_recompute_of_a_stored_sweep_computes_every_cell_again(store, sweep_stat
     first = results.load_or_run(toy_sweep, cfg, mode="missing", progress=False)
     path = _json_path(store, toy_sweep, cfg)
     before = path.read_bytes()
-    time.sleep(1.05)   # the record's date has one-second resolution
+    time.sleep(1.05)  # the record's date has one-second resolution
     SWEEP_CALLS.clear()
     if how == "environment":
         monkeypatch.setenv("MODSCALE_RESULTS", "recompute")
@@ -616,7 +667,7 @@ def test_recompute_of_a_stored_sweep_computes_every_cell_again(store, sweep_stat
         again = results.load_or_run(toy_sweep, cfg, mode="recompute", progress=False)
     assert sorted(map(str, SWEEP_CALLS)) == sorted(str({"m": m, "seed": s}) for m in cfg.ms for s in cfg.seeds)
     assert path.read_bytes() != before and again.metadata["date"] > first.metadata["date"]
-    _same(first, again)   # the cells are deterministic: the same values, recomputed
+    _same(first, again)  # the cells are deterministic: the same values, recomputed
     _same(results.read(path), again)
     assert again.checksum != first.checksum and _files(store) == [f"toy_sweep/{f}" for f in sorted(again.files)]
 
@@ -680,13 +731,13 @@ def test_a_recompute_discards_the_cells_of_an_earlier_run(tmp_path, sweep_state)
     cfg = SweepConfig()
     results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "a", progress=False)
     SWEEP_CALLS.clear()
-    FAIL_AT["n"] = 5   # an interrupted first computation elsewhere: cells of a run that replaces nothing
+    FAIL_AT["n"] = 5  # an interrupted first computation elsewhere: cells of a run that replaces nothing
     with pytest.raises(KeyboardInterrupt):
         results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "b", progress=False)
     FAIL_AT["n"] = None
     cells = _json_path(tmp_path / "b", toy_sweep, cfg).with_suffix(".cells")
     target = _json_path(tmp_path / "a", toy_sweep, cfg).with_suffix(".cells")
-    cells.rename(target)   # left beside the stored result (e.g. a kill between the save and the clean-up)
+    cells.rename(target)  # left beside the stored result (e.g. a kill between the save and the clean-up)
     SWEEP_CALLS.clear()
     results.load_or_run(toy_sweep, cfg, mode="recompute", root=tmp_path / "a", progress=False)
     assert len(SWEEP_CALLS) == 9 and not target.exists()
@@ -707,12 +758,12 @@ def test_cells_of_another_result_are_refused_naming_the_file(tmp_path, sweep_sta
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     cfg = SweepConfig()
     exp = toy_sweep
-    if source == "other_config":   # same items, another config: the issue's module_recovery case
+    if source == "other_config":  # same items, another config: the issue's module_recovery case
         donor = _interrupted(tmp_path / "b", toy_sweep, SweepConfig(ms=(2, 3, 4, 9)))
     elif source == "other_version":
         twin = results.Experiment("toy_sweep", 2, toy_sweep.func, SweepConfig, sweep=True)
         donor = _interrupted(tmp_path / "b", twin, cfg)
-    else:   # cells of a recompute, copied into a first computation's folder
+    else:  # cells of a recompute, copied into a first computation's folder
         results.load_or_run(toy_sweep, cfg, mode="missing", root=tmp_path / "b", progress=False)
         SWEEP_CALLS.clear()
         FAIL_AT["n"] = 4
@@ -726,8 +777,10 @@ def test_cells_of_another_result_are_refused_naming_the_file(tmp_path, sweep_sta
     for name in copied:
         (target / name).write_bytes((donor / name).read_bytes())
     SWEEP_CALLS.clear()
-    with pytest.raises(CorruptResultError, match=f"stored sweep cell {target}/.*npz is damaged or foreign .*it belongs "
-                                                 f"to toy_sweep key"):
+    with pytest.raises(
+        CorruptResultError,
+        match=f"stored sweep cell {target}/.*npz is damaged or foreign .*it belongs to toy_sweep key",
+    ):
         results.load_or_run(exp, cfg, mode="missing", root=tmp_path / "a", progress=False)
     assert SWEEP_CALLS == [] and not _json_path(tmp_path / "a", exp, cfg).exists()
 
@@ -749,7 +802,7 @@ def test_an_experiment_cannot_name_a_folder_outside_the_store(tmp_path):
     store = tmp_path / "store"
     init_store(store)
     exp = results.Experiment("toy_escape", 1, toy.func, ToyConfig)
-    object.__setattr__(exp, "name", "../outside")   # past the check, by hand
+    object.__setattr__(exp, "name", "../outside")  # past the check, by hand
     with pytest.raises(ValueError, match="names no folder of the store"):
         results.load_or_run(exp, ToyConfig(), mode="missing", root=store)
     with pytest.raises(ValueError, match="names no folder of the store"):
@@ -758,7 +811,7 @@ def test_an_experiment_cannot_name_a_folder_outside_the_store(tmp_path):
 
 
 def test_new_files_are_written_0644_like_the_committed_ones(tmp_path, sweep_state):
-    old = os.umask(0o077)   # even under a strict umask
+    old = os.umask(0o077)  # even under a strict umask
     try:
         init_store(tmp_path)
         results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path, progress=False)
@@ -766,7 +819,7 @@ def test_new_files_are_written_0644_like_the_committed_ones(tmp_path, sweep_stat
         files = [p for p in tmp_path.rglob("*") if p.is_file()]
     finally:
         os.umask(old)
-    assert len(files) >= 7   # the marker, a JSON, its NPZ, four cells and their folder's identity
+    assert len(files) >= 7  # the marker, a JSON, its NPZ, four cells and their folder's identity
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}
 
 
@@ -778,15 +831,15 @@ def test_the_store_must_be_marked(tmp_path, monkeypatch):
             results.load_or_run(toy, ToyConfig(), root=root)
     (tmp_path / "notes.txt").write_text("not a store")
     with pytest.raises(StoreLocationError, match="is not a results store"):
-        results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path)   # never writes into a non-store
+        results.load_or_run(toy, ToyConfig(), mode="missing", root=tmp_path)  # never writes into a non-store
     with pytest.raises(StoreLocationError, match="not empty"):
         init_store(tmp_path)
-    home = tmp_path / "home"   # folders with names like experiments, but not holding results: not adopted
+    home = tmp_path / "home"  # folders with names like experiments, but not holding results: not adopted
     (home / "alice").mkdir(parents=True)
     (home / "alice" / "notes.txt").write_text("x")
     with pytest.raises(StoreLocationError, match="not empty"):
         init_store(home)
-    old_store = tmp_path / "old_store"   # a store made before the marker existed is adopted by init
+    old_store = tmp_path / "old_store"  # a store made before the marker existed is adopted by init
     old_store.mkdir()
     init_store(old_store)
     results.load_or_run(toy, ToyConfig(), mode="missing", root=old_store, progress=False)
@@ -797,11 +850,15 @@ def test_the_store_must_be_marked(tmp_path, monkeypatch):
     assert len(results.stored_results(old_store)) == 1
     CALLS.clear()
     empty = tmp_path / "empty"
-    empty.mkdir()   # an empty folder named as the store of a computation becomes one
+    empty.mkdir()  # an empty folder named as the store of a computation becomes one
     results.load_or_run(toy, ToyConfig(), mode="missing", root=empty, progress=False)
     assert (empty / STORE_MARKER).is_file() and len(results.stored_results(empty)) == 1
-    assert CALLS == [ToyConfig()] and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "home", "notes.txt",
-                                                                                 "old_store"]
+    assert CALLS == [ToyConfig()] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty",
+        "home",
+        "notes.txt",
+        "old_store",
+    ]
 
 
 def test_files_that_are_not_regular_or_too_large_are_refused_not_read(store, monkeypatch):
@@ -826,7 +883,7 @@ def test_files_that_are_not_regular_or_too_large_are_refused_not_read(store, mon
         results.read(json_path)
     with pytest.raises(ValueError, match="its record take .* more than the 100 a stored file may hold"):
         results.save(toy, ToyConfig(size=9), {"x": 1}, 0.0)
-    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 2 ** 20)
+    monkeypatch.setattr(storage, "MAX_JSON_BYTES", 2**20)
     monkeypatch.setattr(storage, "MAX_FILE_BYTES", 100)
     with pytest.raises(CorruptResultError, match=f"{res.files[1]}, which cannot be read .*more than the 100"):
         results.read(json_path)
@@ -847,13 +904,16 @@ def test_malformed_records_are_reported_not_raised_through(store):
         json_path.write_text(json.dumps(record))
 
     original = json_path.read_text()
-    for edit in (lambda r: r.update(arrays=[1, "grid"]), lambda r: r.update(npz_sha256=5),
-                 lambda r: r.update(arrays="grid")):
+    for edit in (
+        lambda r: r.update(arrays=[1, "grid"]),
+        lambda r: r.update(npz_sha256=5),
+        lambda r: r.update(arrays="grid"),
+    ):
         json_path.write_text(original)
         resealed(edit)
         with pytest.raises(CorruptResultError):
             results.read(json_path)
-    json_path.write_text("[" * 100_000 + "]" * 100_000)   # nested too deeply for the parser
+    json_path.write_text("[" * 100_000 + "]" * 100_000)  # nested too deeply for the parser
     with pytest.raises(CorruptResultError, match="nested too deeply"):
         results.read(json_path)
 
@@ -869,7 +929,7 @@ def test_a_cells_folder_that_is_a_link_is_refused(store, sweep_state, tmp_path_f
 
 
 def test_a_planted_npz_cannot_unpack_to_more_than_the_bound(monkeypatch):
-    blob = storage.npz_bytes({"zeros": np.zeros(100_000)})   # 800 kB of zeros compress to a few kB
+    blob = storage.npz_bytes({"zeros": np.zeros(100_000)})  # 800 kB of zeros compress to a few kB
     monkeypatch.setattr(storage, "MAX_FILE_BYTES", 10_000)
     assert len(blob) < 10_000
     with pytest.raises(ValueError, match="would unpack to"):
@@ -885,11 +945,11 @@ def test_config_seeds_are_bounded_before_computing():
     checked = 0
     for exp in list(results.REGISTRY.values()):
         if not exp.config_type.__module__.startswith("modscale_lib."):
-            continue   # the toy experiments of the tests
+            continue  # the toy experiments of the tests
         cfg = exp.config("cpu")
         for f in dataclasses.fields(cfg):
             if f.name in ("seed", "seeds") or (f.name.endswith(("_seed", "_seeds")) and not f.name.startswith("n_")):
-                for bad in (CONFIG_SEED_MAX + 1, 2 ** 63, 2 ** 64, -1):
+                for bad in (CONFIG_SEED_MAX + 1, 2**63, 2**64, -1):
                     value = (bad,) if isinstance(getattr(cfg, f.name), tuple) else bad
                     with pytest.raises(ValueError, match=f"{f.name}.* must be a whole number"):
                         dataclasses.replace(cfg, **{f.name: value})
@@ -905,3 +965,19 @@ def test_size_caps_are_below_the_machines_memory():
     with pytest.raises(ValueError, match=r"n \* input_dim asks for .* GiB of float64\), more than"):
         validation.check_size(validation.MAX_ELEMENTS + 1, "n * input_dim")
     assert validation.check_size(validation.MAX_ELEMENTS, "n") == validation.MAX_ELEMENTS
+
+
+def test_one_variable_switches_every_chapter_between_scales(monkeypatch):
+    from modscale_lib import experiments
+
+    monkeypatch.delenv("MODSCALE_CONFIG", raising=False)
+    assert results.config_name() == "cpu"
+    for exp in results.REGISTRY.values():  # every experiment defines each scale, so every chapter can switch
+        assert results.chapter_config(exp) == exp.config("cpu")
+    monkeypatch.setenv("MODSCALE_CONFIG", " Full ")
+    assert results.config_name() == "full"
+    assert results.chapter_config(experiments.pinv_moment) == experiments.pinv_moment.config("full")
+    assert results.chapter_config(experiments.pinv_moment, "cpu") == experiments.pinv_moment.config("cpu")
+    monkeypatch.setenv("MODSCALE_CONFIG", "gpu")
+    with pytest.raises(ValueError, match="MODSCALE_CONFIG must be one of cpu, full; got 'gpu'"):
+        results.chapter_config(experiments.pinv_moment)

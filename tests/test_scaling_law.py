@@ -1,5 +1,6 @@
 """The scaling-law study: its configs, the bracketing sweep at a tiny size (through the store, resumed after a
 kill), the retraining of networks stopped by the step cap, the plateau stop, and the capacity search."""
+
 import dataclasses
 import math
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib import brackets, experiments, results
+from modscale_lib import brackets, experiments, store
 from modscale_lib.experiments import law_capacity, scaling_law, scaling_law_search
 from modscale_lib.networks import MLPEnsemble
 from modscale_lib.training import fit
@@ -23,7 +24,7 @@ def tiny():
 def test_the_named_configs_are_the_designed_study():
     cpu, full = scaling_law.ScalingLawConfig.cpu(), scaling_law.ScalingLawConfig.full()
     assert len(cpu.seeds) >= 10 and max(cpu.m_grid) >= 64 and cpu.targets[0] == 0.1
-    assert all(m >= 64 for m in cpu.max_m) and brackets.grid_n(cpu.i_max) >= 2 ** 16
+    assert all(m >= 64 for m in cpu.max_m) and brackets.grid_n(cpu.i_max) >= 2**16
     assert brackets.grid_n(cpu.i_min) <= 16
     assert max(full.m_grid) == 256 and len(full.seeds) == 20 and all(m == 256 for m in full.max_m)
     assert {"he1:1", "he2:1", "he3:1"} <= set(full.tasks) and set(cpu.tasks) <= set(full.tasks)
@@ -57,9 +58,9 @@ def test_bad_configs_are_refused_before_any_computation():
     with pytest.raises(ValueError, match="max_m"):
         dataclasses.replace(TINY, max_m=(8,))
     with pytest.raises(ValueError, match="tasks"):
-        dataclasses.replace(TINY, tasks=("he2",))                       # no K
+        dataclasses.replace(TINY, tasks=("he2",))  # no K
     with pytest.raises(ValueError, match="networks"):
-        dataclasses.replace(TINY, tasks=("he3:1",))                     # no capacity row for it
+        dataclasses.replace(TINY, tasks=("he3:1",))  # no capacity row for it
     with pytest.raises(ValueError, match="K \\* b"):
         dataclasses.replace(TINY, tasks=("he2:8",), networks=(("he2:8", 8, 1, 0.01, 4, 1, 0.01),))
     with pytest.raises(ValueError, match="m_grid"):
@@ -84,12 +85,13 @@ def test_the_tiny_sweep_resolves_every_search_and_leaves_unrun_cells_empty(tiny)
     chosen = tiny["choice"][:, mlp][tiny["index"][:, mlp] >= 0].astype(int)
     tried = np.isfinite(tiny["val_loss"][:, mlp][tiny["index"][:, mlp] >= 0])
     L, ext = len(TINY.mlp_lr_slots), TINY.mlp_lr_extend
-    assert tried[:, ext:L - ext].all()                                         # every network tries the base steps
+    assert tried[:, ext : L - ext].all()  # every network tries the base steps
     inside = (chosen > np.argmax(tried, axis=1)) & (chosen < L - 1 - np.argmax(tried[:, ::-1], axis=1))
-    assert np.all(inside | (chosen == 0) | (chosen == L - 1))                  # widened until inside, or at the limit
+    assert np.all(inside | (chosen == 0) | (chosen == L - 1))  # widened until inside, or at the limit
     by_step = tiny["test_by_step"][:, mlp][tiny["index"][:, mlp] >= 0]
-    np.testing.assert_array_equal(by_step[np.arange(len(chosen)), chosen],
-                                  tiny["test_loss"][:, mlp][tiny["index"][:, mlp] >= 0])
+    np.testing.assert_array_equal(
+        by_step[np.arange(len(chosen)), chosen], tiny["test_loss"][:, mlp][tiny["index"][:, mlp] >= 0]
+    )
     rule = TINY.methods.index("rule")
     sim = tiny["similarity"][:, rule][tiny["index"][:, rule] >= 0]
     assert np.all((sim >= 0) & (sim <= 1 + 1e-9))
@@ -110,9 +112,9 @@ def test_a_killed_sweep_resumes_to_the_same_result(tiny, tmp_path, monkeypatch):
 
     monkeypatch.setattr(search, "search_cell", dies_on_the_fifth)
     with pytest.raises(KeyboardInterrupt):
-        results.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
+        store.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
     monkeypatch.setattr(search, "search_cell", real)
-    resumed = results.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
+    resumed = store.load_or_run(experiments.scaling_law_sweep, TINY, mode="missing", root=tmp_path, progress=False)
     for name in ("index", "test_loss", "val_loss", "best_step", "steps", "choice"):
         np.testing.assert_array_equal(resumed[name], tiny[name])
 
@@ -127,10 +129,22 @@ def test_a_network_stopped_by_the_step_cap_is_trained_again_longer():
         return MLPEnsemble(len(idx), 4, 8, 1, seeds=[[0, 1][e] for e in idx])
 
     out = scaling_law_search.train_members(build, data, test, [64, 32], 1e-2, cfg)
-    assert np.all(out["steps"] == 40) and np.all(out["best_step"] <= 40)   # still improving at 10 and 20
+    assert np.all(out["steps"] == 40) and np.all(out["best_step"] <= 40)  # still improving at 10 and 20
     alone = build([0])
-    res = fit(alone, X, y, X_val=Xv, y_val=yv, lr=1e-2, lr_decay=0.01, steps=40, batch_size=cfg.batch_size,
-              patience=50, eval_every=5, progress=False)
+    res = fit(
+        alone,
+        X,
+        y,
+        X_val=Xv,
+        y_val=yv,
+        lr=1e-2,
+        lr_decay=0.01,
+        steps=40,
+        batch_size=cfg.batch_size,
+        patience=50,
+        eval_every=5,
+        progress=False,
+    )
     assert res.val_loss[0] == pytest.approx(out["val_loss"][0], rel=1e-5)  # the same network, run to 40 steps
 
 
@@ -140,12 +154,24 @@ def test_a_plateau_stops_training_and_keeps_the_best_weights():
     y = X[:, 0] - X[:, 1] ** 2
 
     def run(delta):
-        return fit(MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]), X, y, X_val=X[:64], y_val=y[:64], lr=1e-2, steps=3000,
-                   batch_size=64, patience=3, eval_every=50, progress=False, min_delta=delta)
+        return fit(
+            MLPEnsemble(2, 3, 16, 1, seeds=[0, 1]),
+            X,
+            y,
+            X_val=X[:64],
+            y_val=y[:64],
+            lr=1e-2,
+            steps=3000,
+            batch_size=64,
+            patience=3,
+            eval_every=50,
+            progress=False,
+            min_delta=delta,
+        )
 
     strict, loose = run(0.0), run(0.05)
     assert loose.history_steps[-1] < strict.history_steps[-1]
-    assert np.all(loose.val_loss == np.min(loose.history_val, axis=0))     # still each model's best
+    assert np.all(loose.val_loss == np.min(loose.history_val, axis=0))  # still each model's best
     with pytest.raises(ValueError, match="min_delta"):
         run(1.0)
 
@@ -167,7 +193,7 @@ def test_the_read_outs_of_the_tiny_sweep(tiny):
     n_star, cens = law_readout.samples_needed(tiny, TINY, TINY.targets[0])
     assert n_star.shape == cens.shape == tiny["index"].shape[:-1]
     rf, mlp = TINY.methods.index("random_features"), TINY.methods.index("monolithic")
-    assert (cens[:, mlp, TINY.m_grid.index(8)] == "missing").all()            # the MLP stops at max_m = 4
+    assert (cens[:, mlp, TINY.m_grid.index(8)] == "missing").all()  # the MLP stops at max_m = 4
     m, log_n, codes = law_readout.law_inputs(TINY.m_grid, n_star[0, rf], cens[0, rf])
     assert list(m) == list(TINY.m_grid) and log_n.shape == codes.shape == (len(TINY.seeds), len(TINY.m_grid))
     m, log_n, codes = law_readout.law_inputs(TINY.m_grid, n_star[0, mlp], cens[0, mlp])
@@ -185,7 +211,7 @@ def test_the_law_line_and_the_median_flags():
 
     decision = {"law": "power", "confidence": 0.95, "alpha": {"estimate": 1.234, "low": 1.0, "high": math.inf}}
     assert law_readout.law_line(decision) == "law power: exponent 1.23 [95% CI 1.00, inf]"
-    n = np.array([[10.0, 20.0, 30.0], [10.0, 2 ** 16, 2 ** 16]])
+    n = np.array([[10.0, 20.0, 30.0], [10.0, 2**16, 2**16]])
     cens = np.array([["", "", ""], ["", "above", "above"]], dtype=object)
     med, flag = law_readout.median_n_star(n, cens)
     assert med[0] == 20.0 and np.isinf(med[1]) and list(flag) == ["", "above"]
@@ -215,11 +241,13 @@ def test_each_method_is_placed_beside_its_regimes_prediction():
     assert [law_readout.family_of(t) for t in scaling_law.TASKS] == ["sine", "He_1", "He_2", "He_3", "nonseparable"]
     preds = laws.predictions(0.1, n_draws=1)
     inf = {"estimate": 2.0, "low": 1.5, "high": math.inf}
-    decisions = {("he3:2", methods.RANDOM_FEATURES): {"law": "undecided", "alpha": inf},
-                 ("he3:2", methods.MONOLITHIC): {"law": "power", "alpha": {"estimate": 1.0, "low": 0.9, "high": 1.1}}}
+    decisions = {
+        ("he3:2", methods.RANDOM_FEATURES): {"law": "undecided", "alpha": inf},
+        ("he3:2", methods.MONOLITHIC): {"law": "power", "alpha": {"estimate": 1.0, "low": 0.9, "high": 1.1}},
+    }
     table = law_readout.theory_table(decisions, preds)
     assert table["predicted"] == ["m^3", "m^2"] and table["alpha [95% CI]"][0] == "2.00 [1.50, inf]"
-    assert table["prediction and interval"] == ["inside", "below"]      # 2.61 over the range; 2 above [0.9, 1.1]
+    assert table["prediction and interval"] == ["inside", "below"]  # 2.61 over the range; 2 above [0.9, 1.1]
     assert law_readout.verdict_list(decisions, methods.MONOLITHIC) == "power on he3:2 (alpha 1.00 [0.90, 1.10])"
     assert law_readout.verdict_list(decisions, methods.ORACLE) == "not measured"
     with pytest.raises(ValueError, match="task"):
@@ -230,14 +258,19 @@ def test_each_method_is_placed_beside_its_regimes_prediction():
 def _synthetic_study(alpha=1.0, seeds=10, sd=0.15):
     """A stored-like result whose every search ran on a power-law learning curve n* = 30 m^alpha (per seed
     scatter sd in log n*), through the real bracketing search."""
-    cfg = dataclasses.replace(scaling_law.ScalingLawConfig.cpu(), methods=("oracle",), max_m=(64,),
-                              m_grid=(4, 8, 16, 32, 64), seeds=tuple(range(seeds)))
+    cfg = dataclasses.replace(
+        scaling_law.ScalingLawConfig.cpu(),
+        methods=("oracle",),
+        max_m=(64,),
+        m_grid=(4, 8, 16, 32, 64),
+        seeds=tuple(range(seeds)),
+    )
     rng = np.random.default_rng(0)
     S, V, D = len(cfg.seeds), cfg.max_visits, len(cfg.m_grid)
     index, loss = np.full((1, 1, D, S, V), -1), np.full((1, 1, D, S, V), np.nan)
     for c, m in enumerate(cfg.m_grid):
         for s in range(S):
-            n0 = 30 * m ** alpha * math.exp(sd * rng.standard_normal())
+            n0 = 30 * m**alpha * math.exp(sd * rng.standard_normal())
             visited = {}
             for v in range(V):
                 i = brackets.next_index(visited, cfg.targets[:1], 12, cfg.i_min, cfg.i_max)
@@ -265,7 +298,7 @@ def test_the_decisions_of_a_synthetic_power_law_study():
 
 def test_the_capacity_choice_table(tmp_path):
     cfg = law_capacity.LawCapacityConfig.tiny()
-    res = results.load_or_run(experiments.scaling_law_capacity, cfg, mode="missing", root=tmp_path, progress=False)
+    res = store.load_or_run(experiments.scaling_law_capacity, cfg, mode="missing", root=tmp_path, progress=False)
     table = law_capacity.choice_table({"tiny": (cfg, res)})
     assert table["network"] == ["MLP", "modules (oracle)"] and all(c > 0 for c in table["CPU minutes"])
     assert all(t >= 7 for t in table["settings tried"]) and table["inside the grid"][0].startswith("depth: domain")
@@ -276,8 +309,8 @@ def test_the_study_runs_the_networks_its_stored_searches_chose():
     for name in scaling_law.CPU_TASKS:
         cap_cfg = experiments.scaling_law_capacity.config(name)
         try:
-            res = results.load_or_run(experiments.scaling_law_capacity, cap_cfg, mode="read")
-        except results.MissingResultError:
+            res = store.load_or_run(experiments.scaling_law_capacity, cap_cfg, mode="read")
+        except store.MissingResultError:
             assert name != "cpu", "the sine task's search (the headline) must be stored"
             continue
         chosen = law_capacity.choices(res, cap_cfg)[cap_cfg.tasks[0]]
@@ -294,7 +327,7 @@ def test_the_study_runs_the_networks_its_stored_searches_chose():
 def test_growth_inputs_and_ratio_text():
     from modscale_lib import law_readout
 
-    n = np.array([[10.0, 2.0 ** 16, np.nan]])
+    n = np.array([[10.0, 2.0**16, np.nan]])
     cens = np.array([["", "above", "missing"]], dtype=object)
     out = law_readout.growth_inputs(n, cens)
     assert out[0, 0] == 10 and np.isinf(out[0, 1]) and np.isnan(out[0, 2])
@@ -315,27 +348,33 @@ def test_a_paired_contrast_reads_back_the_difference_of_exponents():
     assert c["seeds"] == len(cfg.seeds) and c["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
     assert c["level_ratio"][0] == pytest.approx(64.0, rel=0.05)
     # the same two learners stored as two results of the task (the rule's cells are a result of their own)
-    one = {"cpu": (dataclasses.replace(cfg, methods=("monolithic",), max_m=(64,)),
-                   dict(steep, method_labels=["monolithic"])),
-           "cpu_rule": (dataclasses.replace(cfg, methods=("oracle",), max_m=(64,)),
-                        dict(flat, method_labels=["modular, oracle"]))}
+    one = {
+        "cpu": (
+            dataclasses.replace(cfg, methods=("monolithic",), max_m=(64,)),
+            dict(steep, method_labels=["monolithic"]),
+        ),
+        "cpu_rule": (
+            dataclasses.replace(cfg, methods=("oracle",), max_m=(64,)),
+            dict(flat, method_labels=["modular, oracle"]),
+        ),
+    }
     apart = law_readout.paired_contrast(one, 0.1, "monolithic", "modular, oracle")["sine:2"]
     assert apart["exponent_difference"] == pytest.approx(c["exponent_difference"])
     assert apart["level_ratio"] == pytest.approx(c["level_ratio"]) and apart["seeds"] == c["seeds"]
     assert law_readout.paired_contrast(one, 0.1, "monolithic", "modular, random") == {}
-    up = c["upper"]                                    # from the middle m up, every seed measured there
-    assert list(up["m"]) == list(c["m"][(len(c["m"]) - 1) // 2:]) and up["seeds"] == len(cfg.seeds)
+    up = c["upper"]  # from the middle m up, every seed measured there
+    assert list(up["m"]) == list(c["m"][(len(c["m"]) - 1) // 2 :]) and up["seeds"] == len(cfg.seeds)
     assert up["exponent_difference"][0] == pytest.approx(1.0, abs=0.02)
 
 
 def test_the_jump_to_censoring_bounds_the_slope():
     from modscale_lib import law_readout
 
-    n = np.array([[100.0] * 3, [2.0 ** 16] * 3, [2.0 ** 16] * 3])
+    n = np.array([[100.0] * 3, [2.0**16] * 3, [2.0**16] * 3])
     cens = np.array([[""] * 3, ["above"] * 3, ["above"] * 3], dtype=object)
-    m0, m1, slope = law_readout.jump_bound([4, 8, 16], n, cens, 2.0 ** 16)
-    assert (m0, m1) == (4, 8) and slope == pytest.approx(np.log2(2 ** 16 / 100))
-    assert law_readout.jump_bound([4, 8, 16], n[:1].repeat(3, 0), cens[:1].repeat(3, 0), 2.0 ** 16) is None
+    m0, m1, slope = law_readout.jump_bound([4, 8, 16], n, cens, 2.0**16)
+    assert (m0, m1) == (4, 8) and slope == pytest.approx(np.log2(2**16 / 100))
+    assert law_readout.jump_bound([4, 8, 16], n[:1].repeat(3, 0), cens[:1].repeat(3, 0), 2.0**16) is None
 
 
 def test_learners_of_several_results_are_gathered_per_task():

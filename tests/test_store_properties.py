@@ -1,4 +1,5 @@
 """Property tests of the results store: canonical keys, damage detection, and kills at every write step."""
+
 import contextlib
 import json
 import os
@@ -40,12 +41,18 @@ def prop_exp(cfg):
     return {"count": cfg.count}
 
 
-ints = st.integers(-2 ** 40, 2 ** 40)
+ints = st.integers(-(2**40), 2**40)
 floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
-configs = st.builds(PropConfig, count=ints, rate=floats, label=st.text(max_size=8), flag=st.booleans(),
-                    sizes=st.lists(ints, max_size=4).map(tuple),
-                    mixed=st.lists(st.one_of(ints, floats, st.text(max_size=3)), max_size=4).map(tuple),
-                    limit=st.one_of(st.none(), ints))
+configs = st.builds(
+    PropConfig,
+    count=ints,
+    rate=floats,
+    label=st.text(max_size=8),
+    flag=st.booleans(),
+    sizes=st.lists(ints, max_size=4).map(tuple),
+    mixed=st.lists(st.one_of(ints, floats, st.text(max_size=3)), max_size=4).map(tuple),
+    limit=st.one_of(st.none(), ints),
+)
 
 
 @SETTINGS
@@ -57,29 +64,42 @@ def test_configs_round_trip_through_json_with_stable_keys(cfg):
     rebuilt = prop_exp.config_from_dict(stored)
     assert rebuilt == cfg and results.result_key("prop_store_test", 2, rebuilt) == key
     # the same whole numbers given as floats (and numpy scalars) are the same config, the same key
-    as_floats = PropConfig(count=float(cfg.count), rate=np.float64(cfg.rate), label=cfg.label, flag=cfg.flag,
-                           sizes=tuple(float(s) for s in cfg.sizes), mixed=cfg.mixed,
-                           limit=None if cfg.limit is None else np.int64(cfg.limit))
-    if all(abs(v) < 2 ** 53 for v in (cfg.count, *cfg.sizes)):
+    as_floats = PropConfig(
+        count=float(cfg.count),
+        rate=np.float64(cfg.rate),
+        label=cfg.label,
+        flag=cfg.flag,
+        sizes=tuple(float(s) for s in cfg.sizes),
+        mixed=cfg.mixed,
+        limit=None if cfg.limit is None else np.int64(cfg.limit),
+    )
+    if all(abs(v) < 2**53 for v in (cfg.count, *cfg.sizes)):
         assert results.result_key("prop_store_test", 2, as_floats) == key
 
 
-outputs = st.fixed_dictionaries({
-    "value": st.one_of(ints, floats, st.text(max_size=5), st.lists(ints, max_size=3)),
-    "grid": st.lists(floats, min_size=1, max_size=20).map(np.array),
-    "counts": st.lists(ints, min_size=0, max_size=6).map(lambda v: np.array(v, dtype=np.int64)),
-})
+outputs = st.fixed_dictionaries(
+    {
+        "value": st.one_of(ints, floats, st.text(max_size=5), st.lists(ints, max_size=3)),
+        "grid": st.lists(floats, min_size=1, max_size=20).map(np.array),
+        "counts": st.lists(ints, min_size=0, max_size=6).map(lambda v: np.array(v, dtype=np.int64)),
+    }
+)
 
 
 def _same(a, b) -> bool:
-    return (a.values == b.values and a.config == b.config and a.metadata == b.metadata
-            and a.arrays.keys() == b.arrays.keys()
-            and all(a.arrays[k].dtype == b.arrays[k].dtype and a.arrays[k].tobytes() == b.arrays[k].tobytes()
-                    for k in a.arrays))
+    return (
+        a.values == b.values
+        and a.config == b.config
+        and a.metadata == b.metadata
+        and a.arrays.keys() == b.arrays.keys()
+        and all(
+            a.arrays[k].dtype == b.arrays[k].dtype and a.arrays[k].tobytes() == b.arrays[k].tobytes() for k in a.arrays
+        )
+    )
 
 
 @SETTINGS
-@given(outputs, st.integers(0, 2 ** 32), st.integers(1, 255), st.booleans())
+@given(outputs, st.integers(0, 2**32), st.integers(1, 255), st.booleans())
 def test_a_byte_flip_in_any_stored_file_is_detected(out, where, mask, in_npz):
     with tempfile.TemporaryDirectory() as tmp:
         saved = results.save(prop_exp, PropConfig(), out, 1.0, tmp)
@@ -116,7 +136,7 @@ def _edited(value):
 
 
 @SETTINGS
-@given(outputs, st.integers(0, 10 ** 6))
+@given(outputs, st.integers(0, 10**6))
 def test_an_edited_value_anywhere_in_the_record_is_detected(out, which):
     with tempfile.TemporaryDirectory() as tmp:
         saved = results.save(prop_exp, PropConfig(), out, 1.0, tmp)
@@ -152,6 +172,7 @@ def killed_at(step):
             if step is not None and count["ops"] >= step:
                 raise Killed(name)
             return real[name](*args, **kwargs)
+
         return op
 
     with contextlib.ExitStack() as stack:
@@ -171,8 +192,9 @@ def _ops(old, new):
         return count["ops"]
 
 
-stored = st.fixed_dictionaries({"value": ints},
-                                optional={"grid": st.lists(floats, min_size=1, max_size=5).map(np.array)})
+stored = st.fixed_dictionaries(
+    {"value": ints}, optional={"grid": st.lists(floats, min_size=1, max_size=5).map(np.array)}
+)
 
 
 @settings(max_examples=15, deadline=None)
@@ -184,7 +206,7 @@ def test_a_kill_at_every_write_step_leaves_the_old_result_or_the_new(old, new):
         with tempfile.TemporaryDirectory() as tmp:
             key = results.result_key("prop_store_test", 2, PropConfig())
             json_path = Path(tmp) / "prop_store_test" / f"{key}.json"
-            init_store(tmp)   # the store exists: the kills are of the record's writes
+            init_store(tmp)  # the store exists: the kills are of the record's writes
             if old is not None:
                 results.save(prop_exp, PropConfig(), old, 1.0, tmp)
             with contextlib.suppress(Killed), killed_at(step):
@@ -204,7 +226,7 @@ def test_a_kill_at_every_write_step_leaves_the_old_result_or_the_new(old, new):
 
 
 @SETTINGS
-@given(st.integers(0, 2 ** 32), st.integers(1, 255))
+@given(st.integers(0, 2**32), st.integers(1, 255))
 def test_a_byte_flip_in_a_sweep_cell_is_detected(where, mask):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cells"

@@ -1,4 +1,5 @@
 """Every result committed to `results/` reads back intact, keeps its key, and belongs to the current code."""
+
 import json
 from pathlib import Path
 
@@ -22,8 +23,10 @@ def test_stored_result_is_intact_and_current(path):
     res = results.read(path)
     assert res.experiment in results.REGISTRY, f"{path}: no experiment is registered as {res.experiment!r}"
     exp = results.REGISTRY[res.experiment]
-    assert res.version == exp.version, (f"{path} was computed by version {res.version} of {res.experiment}, "
-                                        f"the code is at version {exp.version}: recompute it")
+    assert res.version == exp.version, (
+        f"{path} was computed by version {res.version} of {res.experiment}, "
+        f"the code is at version {exp.version}: recompute it"
+    )
     exp.config_from_dict(res.config)  # the stored config is still a valid config
 
 

@@ -1,4 +1,5 @@
 """The sine-wave task's contract: shapes, orthonormal projections, unit variance for every K, seeds, errors."""
+
 import numpy as np
 import pytest
 
@@ -49,8 +50,7 @@ def test_one_module_is_the_illustrated_sum_of_sines():
     X, _ = task.sample(10, seed=0)
     t = X.astype(float) @ task.projections[0, :, 0]
     sign = np.sign(task.omegas[0, :, 0])
-    raw = sum(a * np.sin(s * f * t + ph) for a, s, f, ph in
-              zip((1.0, 0.5, 0.2), sign, (1, 3, 5), task.phases[0]))
+    raw = sum(a * np.sin(s * f * t + ph) for a, s, f, ph in zip((1.0, 0.5, 0.2), sign, (1, 3, 5), task.phases[0]))
     expected = (raw - task.module_means[0]) / task.module_stds[0]
     np.testing.assert_allclose(task.module_outputs(X)[:, 0], expected, rtol=1e-5, atol=1e-6)
 
@@ -70,15 +70,21 @@ def test_out_of_distribution_inputs_are_wider():
     assert float(Xo.std()) == pytest.approx(3.0, rel=0.02)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"input_dim": 2, "n_modules": 1, "module_dim": 3}, r"module_dim must be a whole number in \[1, 2\]"),
-    ({"input_dim": 0, "n_modules": 1}, "input_dim must be a whole number >= 1"),
-    ({"input_dim": 3, "n_modules": 0}, "n_modules must be a whole number >= 1"),
-    ({"input_dim": 3, "n_modules": 1, "n_components": 0}, r"n_components must be a whole number in \[1, 3\]"),
-    ({"input_dim": 3, "n_modules": 1, "n_components": 4}, r"n_components must be a whole number in \[1, 3\], got 4"),
-    ({"input_dim": 3, "n_modules": 1, "noise": -0.1}, r"noise must be in \[0.0"),
-    ({"input_dim": 3.5, "n_modules": 1}, "input_dim must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"input_dim": 2, "n_modules": 1, "module_dim": 3}, r"module_dim must be a whole number in \[1, 2\]"),
+        ({"input_dim": 0, "n_modules": 1}, "input_dim must be a whole number >= 1"),
+        ({"input_dim": 3, "n_modules": 0}, "n_modules must be a whole number >= 1"),
+        ({"input_dim": 3, "n_modules": 1, "n_components": 0}, r"n_components must be a whole number in \[1, 3\]"),
+        (
+            {"input_dim": 3, "n_modules": 1, "n_components": 4},
+            r"n_components must be a whole number in \[1, 3\], got 4",
+        ),
+        ({"input_dim": 3, "n_modules": 1, "noise": -0.1}, r"noise must be in \[0.0"),
+        ({"input_dim": 3.5, "n_modules": 1}, "input_dim must be a whole number"),
+    ],
+)
 def test_bad_parameters_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SineWaveTask(**kwargs)

@@ -1,4 +1,5 @@
 """Closed forms of the linear model against independent simulation, and input validation."""
+
 import numpy as np
 import pytest
 
@@ -27,9 +28,16 @@ def test_pinv_moment_is_infinite_at_the_peak_and_broadcasts():
     assert np.all(F[np.isfinite(F)] > 0)
 
 
-@pytest.mark.parametrize("kwargs,name", [({"N": 0, "p": 3}, "N"), ({"N": 3, "p": -1}, "p"),
-                                         ({"N": 2.5, "p": 3}, "N"), ({"N": np.nan, "p": 3}, "N"),
-                                         ({"N": [], "p": 3}, "N")])
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        ({"N": 0, "p": 3}, "N"),
+        ({"N": 3, "p": -1}, "p"),
+        ({"N": 2.5, "p": 3}, "N"),
+        ({"N": np.nan, "p": 3}, "N"),
+        ({"N": [], "p": 3}, "N"),
+    ],
+)
 def test_pinv_moment_rejects_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name} must"):
         theory.pinv_frobenius_moment(**kwargs)
@@ -44,8 +52,9 @@ def test_simulation_rejects_bad_input():
 
 # --- expected losses against Monte Carlo --------------------------------------------------------------
 SPECTRUM = theory.power_law_spectrum(50, input_dim=2, alpha=1.0)
-GRID = [(n, p, d) for d in (1, 2, 3) for p in (10, 40) for n in (4, 12, 30, 60)
-        if abs(d * n - p) >= max(5, 0.3 * p)]  # away from the interpolation peak d*n = p
+GRID = [
+    (n, p, d) for d in (1, 2, 3) for p in (10, 40) for n in (4, 12, 30, 60) if abs(d * n - p) >= max(5, 0.3 * p)
+]  # away from the interpolation peak d*n = p
 
 
 def test_grid_covers_both_regimes_and_all_d():
@@ -73,7 +82,7 @@ def test_expected_losses_broadcast_fast_and_regimes():
     assert np.all(np.isinf(test) == (np.abs(2 * n - p) <= 1))
     assert np.all(train[2 * n <= p] == 0) and np.all(train[2 * n > p] > 0)
     # infinitely many samples: the loss is the missing variance, summed over outputs
-    _, far = theory.expected_losses(10 ** 7, 50, lam, d=2)
+    _, far = theory.expected_losses(10**7, 50, lam, d=2)
     np.testing.assert_allclose(far, 2 * lam[50:].sum(), rtol=1e-4)
 
 
@@ -91,12 +100,19 @@ def test_label_noise_acts_like_missing_features():
     np.testing.assert_allclose(with_tail, as_noise)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"n": 0}, "^n must"), ({"p": 0}, "^p must"), ({"d": 0}, "^d must"),
-    ({"noise": -0.1}, "^noise must"), ({"spectrum": [1.0, -0.5, 0.1]}, "non-negative"),
-    ({"spectrum": [0.1, 0.5, 1.0]}, "descending"), ({"p": 5, "spectrum": [1.0, 0.5]}, "too short"),
-    ({"spectrum": np.ones((2, 2))}, "1-dimensional"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"n": 0}, "^n must"),
+        ({"p": 0}, "^p must"),
+        ({"d": 0}, "^d must"),
+        ({"noise": -0.1}, "^noise must"),
+        ({"spectrum": [1.0, -0.5, 0.1]}, "non-negative"),
+        ({"spectrum": [0.1, 0.5, 1.0]}, "descending"),
+        ({"p": 5, "spectrum": [1.0, 0.5]}, "too short"),
+        ({"spectrum": np.ones((2, 2))}, "1-dimensional"),
+    ],
+)
 def test_expected_losses_reject_bad_input(kwargs, match):
     args = {"n": 10, "p": 2, "spectrum": [1.0, 0.5, 0.1]} | kwargs
     with pytest.raises(ValueError, match=match):
@@ -110,7 +126,7 @@ def test_spectra_shapes_tails_and_validation():
     tail = theory.power_law_tail(10, 0.5, 3.0) - theory.power_law_tail(1000, 0.5, 3.0)
     np.testing.assert_allclose(lam[10:].sum(), tail)
     geo = theory.geometric_spectrum(10, input_dim=3, omega=2.0)
-    np.testing.assert_allclose(geo, theory.telescoping_spectrum(10, 2.0 ** -3))
+    np.testing.assert_allclose(geo, theory.telescoping_spectrum(10, 2.0**-3))
     mod = theory.modular_spectrum(np.array([0.5, 0.3, 0.2]), 4)
     assert mod.shape == (12,) and np.isclose(mod.sum(), 1.0) and np.all(np.diff(mod) <= 0)
     with pytest.raises(ValueError, match=r"input_dim"):
@@ -130,10 +146,17 @@ def _brute_force_n_star(target, p, a, d=1, noise=0.0, n_max=200_000):
     return float(n[hits[0]]) if hits.size else np.inf
 
 
-@pytest.mark.parametrize("target,p,m,d,noise", [
-    (0.6, 30, 2, 1, 0.0), (0.6, 3000, 2, 1, 0.0), (0.8, 100, 3, 2, 0.1), (1.5, 400, 4, 3, 0.05),
-    (0.9, 5, 6, 1, 0.0), (0.95, 2000, 8, 1, 0.0),
-])
+@pytest.mark.parametrize(
+    "target,p,m,d,noise",
+    [
+        (0.6, 30, 2, 1, 0.0),
+        (0.6, 3000, 2, 1, 0.0),
+        (0.8, 100, 3, 2, 0.1),
+        (1.5, 400, 4, 3, 0.05),
+        (0.9, 5, 6, 1, 0.0),
+        (0.95, 2000, 8, 1, 0.0),
+    ],
+)
 def test_sample_complexity_at_fixed_p_matches_brute_force(target, p, m, d, noise):
     n_star = theory.sample_complexity(target, m, p=p, d=d, noise=noise)
     assert float(n_star) == _brute_force_n_star(target, p, 1.0 / m, d=d, noise=noise)
@@ -178,12 +201,19 @@ def test_unreachable_target_is_inf_with_a_warning():
         assert np.isinf(theory.sample_complexity(0.2, 2, p=3))  # below the tail at p = 3: (4)^(-1/2) = 0.5
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"target": 0.0}, "^target must"), ({"target": -1.0}, "^target must"),
-    ({"input_dim": 0}, r"^input_dim \(m\) must"), ({"input_dim": None}, "input_dim .* is required"),
-    ({"exponent": "cubic"}, "^exponent must be"), ({"n_modules": 0}, "^n_modules must be"),
-    ({"p": 0}, "^p must"), ({"d": 0}, "^d must"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"target": 0.0}, "^target must"),
+        ({"target": -1.0}, "^target must"),
+        ({"input_dim": 0}, r"^input_dim \(m\) must"),
+        ({"input_dim": None}, "input_dim .* is required"),
+        ({"exponent": "cubic"}, "^exponent must be"),
+        ({"n_modules": 0}, "^n_modules must be"),
+        ({"p": 0}, "^p must"),
+        ({"d": 0}, "^d must"),
+    ],
+)
 def test_sample_complexity_rejects_bad_input(kwargs, match):
     args = {"target": 0.5, "input_dim": 3} | kwargs
     with pytest.raises(ValueError, match=match):
@@ -196,9 +226,9 @@ def test_random_projection_overlap_moments():
     np.testing.assert_allclose(theory.random_projection_overlap(1, [1, 4]), [1.0, 1.0])
     rng = np.random.default_rng(0)
     w = rng.standard_normal((200_000, 7))
-    cos2 = w[:, 0] ** 2 / np.sum(w ** 2, axis=1)  # against the first axis, for random directions in 7 dims
+    cos2 = w[:, 0] ** 2 / np.sum(w**2, axis=1)  # against the first axis, for random directions in 7 dims
     for k in (1, 2, 3):
-        assert np.mean(cos2 ** k) == pytest.approx(float(theory.random_projection_overlap(7, k)), rel=0.03)
+        assert np.mean(cos2**k) == pytest.approx(float(theory.random_projection_overlap(7, k)), rel=0.03)
     with pytest.raises(ValueError, match="^degree must"):
         theory.random_projection_overlap(3, 1.5)
 
@@ -206,7 +236,7 @@ def test_random_projection_overlap_moments():
 @pytest.mark.parametrize("k,cos", [(1, 0.6), (2, -0.7), (3, 0.5)])
 def test_hermite_overlap_is_a_power_of_the_cosine(k, cos):
     mean, se = theory.simulate_hermite_overlap(k, cos, n_samples=400_000, seed=k)
-    assert abs(mean - cos ** k) < 4 * se
+    assert abs(mean - cos**k) < 4 * se
 
 
 def test_random_projection_traces_and_floor():
@@ -216,7 +246,7 @@ def test_random_projection_traces_and_floor():
     assert np.all(np.diff(missing) > 0)  # the floor rises with m
     # K = m random orthonormal directions span the input: every linear component is captured
     seen_1, _ = theory.random_projection_traces(1, 3, 3)
-    np.testing.assert_allclose(seen_1, 1.0 - 2.0 ** -1.0)  # lambda_1 = c*(1 - 1/2) with alpha = 1
+    np.testing.assert_allclose(seen_1, 1.0 - 2.0**-1.0)  # lambda_1 = c*(1 - 1/2) with alpha = 1
     with pytest.raises(ValueError, match=r"input_dim \(m\) must be >= n_modules"):
         theory.random_projection_traces(5, 2, 3)
     with pytest.raises(ValueError, match="^q must be >= 0"):
@@ -248,7 +278,7 @@ def test_calibration_recovers_known_parameters():
     _, loss = theory.power_law_losses(n.astype(int), 1000, m, alpha=1.7, c=0.6)
     fit = theory.calibrate_power_law(n[None, :], 1000, m, loss)
     assert fit["alpha"] == pytest.approx(1.7, rel=0.03)
-    assert fit["c"] == pytest.approx(0.6, rel=0.03) and "scale" not in fit   # its old name is gone
+    assert fit["c"] == pytest.approx(0.6, rel=0.03) and "scale" not in fit  # its old name is gone
     assert fit["rmse_log10"] < 0.01
     assert fit["n_points"] < loss.size  # the points near n = p were left out
     with pytest.raises(ValueError, match="at least two"):

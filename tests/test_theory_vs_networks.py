@@ -83,10 +83,22 @@ def _synthetic(panel="n", alpha=1.3, c=1.0, arch="monolithic", seeds=5, peak_at=
     noises = np.array([0.0, 1.0])
     n = x[None] if panel == "n" else np.full((1, x.size), 100.0)
     p = np.full((1, x.size), 100.0) if panel == "n" else x[None]
-    d = dict(x=x, lines=np.array([0]), noises=noises, seeds=np.arange(seeds), n=n, p=p, m=np.full_like(n, 5.0),
-             k=np.full_like(n, 2.0), arch=arch, protocol="interpolating", panel=panel)
-    train, test = theory_fit.theory_losses(n[:, None], p[:, None], 5, 2, noises[None, :, None], alpha, c,
-                                           modular=arch == "modular")
+    d = dict(
+        x=x,
+        lines=np.array([0]),
+        noises=noises,
+        seeds=np.arange(seeds),
+        n=n,
+        p=p,
+        m=np.full_like(n, 5.0),
+        k=np.full_like(n, 2.0),
+        arch=arch,
+        protocol="interpolating",
+        panel=panel,
+    )
+    train, test = theory_fit.theory_losses(
+        n[:, None], p[:, None], 5, 2, noises[None, :, None], alpha, c, modular=arch == "modular"
+    )
     test = np.where(np.isfinite(test), test, 50.0)
     if peak_at is not None:
         test = np.ones_like(test) + 3.0 * (x == peak_at)
@@ -134,19 +146,18 @@ def test_ratio_ci_and_interpolated_share():
         theory_fit.ratio_ci(-a, a)
     d = _synthetic("p")
     reached, of = theory_fit.interpolated_share(d)
-    assert of == 3 * 5 * 2 and reached == of     # p = 200, 400, 800 >= 2n: the theory's train loss is zero there
+    assert of == 3 * 5 * 2 and reached == of  # p = 200, 400, 800 >= 2n: the theory's train loss is zero there
 
 
 def test_columns_and_figure_build():
     d = _synthetic("n")
     cols = theory_fit.panel_columns(d, 1.3)
     assert list(cols)[0] == "n" and len(cols) == 1 + 2 * 2
-    panels = {pa: dict(_synthetic("n" if pa == "n" else "p"), panel=pa)
-              for pa in theory_fit.PANEL_NAMES}
+    panels = {pa: dict(_synthetic("n" if pa == "n" else "p"), panel=pa) for pa in theory_fit.PANEL_NAMES}
     fig = theory_fit.theory_networks_figure(panels, {"alpha": 1.3, "c": 1.0}, title="interpolating")
-    assert len(fig.axes) == 4 and fig.get_figwidth() <= 7.7      # the book's column at 100 dpi
+    assert len(fig.axes) == 4 and fig.get_figwidth() <= 7.7  # the book's column at 100 dpi
     sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
-    assert min(sizes) >= 9                                         # legible at column width
+    assert min(sizes) >= 9  # legible at column width
 
 
 def test_trend_ratio_reads_a_clean_exponential_and_end_ratios_rows():
@@ -181,7 +192,7 @@ def _null_m_panel(seeds=5, seed=0):
 
 def test_ratio_coverage_holds_the_level_where_the_percentile_bootstrap_does_not():
     cov = theory_fit.ratio_coverage([_null_m_panel()], n_permutations=100)
-    assert cov["intervals"] == 2 * 3                   # two noise levels: test, train and trend each
+    assert cov["intervals"] == 2 * 3  # two noise levels: test, train and trend each
     assert cov["jackknife_t"]["coverage"] >= 0.9
     assert cov["percentile"]["coverage"] < cov["jackknife_t"]["coverage"]
     assert 0 <= cov["jackknife_t"]["p_value"] <= 1
@@ -198,15 +209,15 @@ def _peaked(height=2.0, sd=0.2, seeds=8, seed=0):
 def test_peak_excess_reads_a_peak_at_the_threshold_and_its_absence():
     d, base = _peaked(height=2.0, sd=0.0)
     ex = theory_peaks.peak_excess(d, 0)
-    assert ex["points"] == (40.0, 100.0, 200.0)          # n = p / 2, p, 2 p on the grid (nearest in log)
+    assert ex["points"] == (40.0, 100.0, 200.0)  # n = p / 2, p, 2 p on the grid (nearest in log)
     assert ex["excess"] == pytest.approx(base[3] / np.sqrt(base[1] * base[5]))
     d, _ = _peaked(height=1.0, sd=0.3)
     ex = theory_peaks.peak_excess(d, 0)
-    assert ex["low"] < 1.0                                # a falling curve: no peak shown
+    assert ex["low"] < 1.0  # a falling curve: no peak shown
     d2, _ = _peaked(height=3.0, sd=0.1)
     d2["test"][:, 0] = d["test"][:, 0]
     ratio, lo, hi = theory_peaks.excess_ratio(d2, 1, 0)
-    assert lo > 1.0                                       # noise level 1 peaks higher, paired by seed
+    assert lo > 1.0  # noise level 1 peaks higher, paired by seed
     with pytest.raises(ValueError, match="factor"):
         theory_peaks.peak_excess(d, 0, factor=1.0)
 

@@ -17,6 +17,7 @@ that key at the experiment's current version. It adopts a folder only if
 Each adopted cell is rewritten (atomically) as format 2 with the stamp the store gives a first computation,
 ``replaces = None``; its arrays and values are unchanged. The old scheduler's ``.claim`` files go.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def adopt(folder: Path, exp, key: str, config: dict, dry_run: bool) -> int:
         if _sha256(_canonical(body)) != record.get("checksum"):
             raise SystemExit(f"error: {path}: its own checksum does not hold; delete it and rerun")
         new = {**body, "format": C.CELL_FORMAT, **stamp}
-        new["arrays"] = {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": C._array_sha(a)}
-                         for k, a in contents.items()}
+        new["arrays"] = {
+            k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": C._array_sha(a)} for k, a in contents.items()
+        }
         new["checksum"] = _sha256(_canonical(new))
         buf = io.BytesIO()
         np.savez(buf, **contents, **{C._META: np.frombuffer(_canonical(new).encode(), dtype=np.uint8)})
@@ -69,10 +71,10 @@ def adopt(folder: Path, exp, key: str, config: dict, dry_run: bool) -> int:
     if not dry_run:
         for path, blob in rewrites:
             storage.atomic_write(path, blob)
-            C.check_cell(path, stamp)   # what the store will check when it resumes
+            C.check_cell(path, stamp)  # what the store will check when it resumes
         identity = {"experiment": exp.name, "version": exp.version, "key": key, "config": config, "replaces": None}
         storage.atomic_write(folder / C.IDENTITY, (json.dumps(identity, sort_keys=True) + "\n").encode())
-        for claim in folder.glob("*.claim"):   # the claim-and-poll scheduler's marks, which Dask replaced
+        for claim in folder.glob("*.claim"):  # the claim-and-poll scheduler's marks, which Dask replaced
             claim.unlink()
     return len(rewrites)
 

@@ -14,6 +14,7 @@ provenance are kept exactly; the keys change because the configs' text does.
 
 Usage: ``python tools/migrate_configs.py [RESULTS_DIR]`` (default: results/).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,7 @@ def _sine_task(config: dict) -> dict:
 
 def compositional_accuracy(config: dict) -> dict:
     config = dict(config)
-    if "k_grid" in config:   # k counts images here, K modules elsewhere: one name per meaning
+    if "k_grid" in config:  # k counts images here, K modules elsewhere: one name per meaning
         config["n_images_grid"] = config.pop("k_grid")
     variant = config.pop("rule_variant", None)
     if variant is not None:
@@ -49,8 +50,11 @@ def compositional_accuracy(config: dict) -> dict:
     return config
 
 
-EDITS = {"sample_complexity_sweep": lambda c: _sine_task(sample_complexity_sweep(c)),
-         "sample_complexity_capacity": _sine_task, "compositional_accuracy": compositional_accuracy}
+EDITS = {
+    "sample_complexity_sweep": lambda c: _sine_task(sample_complexity_sweep(c)),
+    "sample_complexity_capacity": _sine_task,
+    "compositional_accuracy": compositional_accuracy,
+}
 
 
 def main(root: Path) -> None:
@@ -63,8 +67,15 @@ def main(root: Path) -> None:
             key = results.result_key(name, old.version, config)
             npz_name = json.loads(path.read_text()).get("npz")
             blob = (path.parent / npz_name).read_bytes() if npz_name else None
-            record = {"experiment": name, "version": old.version, "key": key, "config": config,
-                      "values": old.values, "arrays": sorted(old.arrays), "metadata": old.metadata}
+            record = {
+                "experiment": name,
+                "version": old.version,
+                "key": key,
+                "config": config,
+                "values": old.values,
+                "arrays": sorted(old.arrays),
+                "metadata": old.metadata,
+            }
             write_record(path.parent, record, blob)
             new = results.read(path.parent / f"{key}.json")
             assert new.values == old.values and new.metadata == old.metadata

@@ -10,6 +10,7 @@ Two experiments are renamed, folder and record, so their keys (which hash the na
 ``sample_complexity`` -> ``sample_complexity_sweep`` and ``compositional`` -> ``compositional_accuracy``.
 Every other key stays. Usage: ``python tools/migrate_store.py [RESULTS_DIR]`` (default: results/).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,15 @@ def migrate_one(old_json: Path, root: Path) -> tuple[str, str] | None:
     assert new_name != name or new_key == key, "an unrenamed experiment must keep its key"
     folder = root / new_name
     folder.mkdir(exist_ok=True)
-    record = {"experiment": new_name, "version": version, "key": new_key, "config": config,
-              "values": rec["values"], "arrays": rec["arrays"], "metadata": rec["metadata"]}
+    record = {
+        "experiment": new_name,
+        "version": version,
+        "key": new_key,
+        "config": config,
+        "values": rec["values"],
+        "arrays": rec["arrays"],
+        "metadata": rec["metadata"],
+    }
     write_record(folder, record, blob)
     new = results.read(folder / f"{new_key}.json")
     assert new.values == rec["values"] and new.metadata == rec["metadata"] and new.config == config

@@ -13,6 +13,7 @@ bar with an ETA per sweep. Each stored result records its CPU time; the script p
 composites gathered on the device); ``--estimate`` prints the estimate and stops; ``--scale tiny`` is a smoke test
 (a minute, into the store that MODSCALE_RESULTS_DIR names).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,10 @@ def estimate(tuning, names) -> float:
         cfg = cc.compositional_accuracy.config(name)
         est = cc.cost_estimate(cfg, tuning)
         total += est["total_s"]
-        print(f"ESTIMATE compositional_accuracy {name}: {_minutes(est['total_s'])} ({len(cfg.seeds)} seeds; model "
-              f"{_minutes(est['model_s']).strip()} x {est['factor']:.2f}, the tuning's recorded / predicted CPU)")
+        print(
+            f"ESTIMATE compositional_accuracy {name}: {_minutes(est['total_s'])} ({len(cfg.seeds)} seeds; model "
+            f"{_minutes(est['model_s']).strip()} x {est['factor']:.2f}, the tuning's recorded / predicted CPU)"
+        )
         for (k, method), s in est["per_cell"].items():
             if s > 0:
                 print(f"    k = {k}  {method:<26} {s:6.0f} s per seed")
@@ -56,12 +59,12 @@ def main() -> int:
     if args.budget_s <= 0:
         parser.error(f"--budget-s must be > 0, got {args.budget_s}")
     if args.device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""          # the library trains on CUDA whenever it sees a GPU
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the library trains on CUDA whenever it sees a GPU
     import torch
 
-    from modscale_lib import experiments, results
-    from modscale_lib.cells import BudgetExhausted
+    from modscale_lib import experiments, store
     from modscale_lib.experiments import compositional_cifar as cc
+    from modscale_lib.store import BudgetExhausted
 
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: torch sees no CUDA device")
@@ -70,8 +73,8 @@ def main() -> int:
     names = cc.CHAPTER_CONFIGS if names is None else names
     tuning_cfg = experiments.compositional_tuning.config(tuning_name)
     try:
-        tuning = results.load_or_run(experiments.compositional_tuning, tuning_cfg, mode="read")
-    except results.MissingResultError:
+        tuning = store.load_or_run(experiments.compositional_tuning, tuning_cfg, mode="read")
+    except store.MissingResultError:
         tuning = None
     if args.scale == "cpu":
         if tuning is None:
@@ -80,30 +83,41 @@ def main() -> int:
             spent = tuning.metadata["cpu_time_s"]
             print(f"RECORDED compositional_tuning cpu: {_minutes(spent)}")
             total = spent + estimate(tuning, names)
-            print(f"ESTIMATE the chapter's cpu store: {_minutes(total)} against the cap of {cc.CPU_CAP_MIN:.0f} min",
-                  flush=True)
+            print(
+                f"ESTIMATE the chapter's cpu store: {_minutes(total)} against the cap of {cc.CPU_CAP_MIN:.0f} min",
+                flush=True,
+            )
             if total > cc.CPU_CAP_MIN * 60:
                 print("ESTIMATE over the cap: cut a config before computing it (see book/choices.md)", flush=True)
     if args.estimate:
         return 0
     recorded = 0.0
     todo = [(experiments.compositional_tuning, tuning_cfg, f"compositional_tuning {tuning_name}")]
-    todo += [(experiments.compositional_accuracy, experiments.compositional_accuracy.config(n),
-              f"compositional_accuracy {n}") for n in names]
+    todo += [
+        (
+            experiments.compositional_accuracy,
+            experiments.compositional_accuracy.config(n),
+            f"compositional_accuracy {n}",
+        )
+        for n in names
+    ]
     for exp, cfg, label in todo:
         left = deadline - time.monotonic()
         if left <= 0:
             print(f"PROGRESS budget spent before {label}; rerun to continue", flush=True)
             return 0
         try:
-            res = results.load_or_run(exp, cfg, mode="missing", budget_s=left)
+            res = store.load_or_run(exp, cfg, mode="missing", budget_s=left)
         except BudgetExhausted as exc:
             print(f"PROGRESS {label}: {exc}", flush=True)
             return 0
         recorded += res.metadata.get("cpu_time_s") or 0.0
         print(f"STORED {label}: {res.provenance()}", flush=True)
-        print(f"RECORDED {label}: {_minutes(res.metadata.get('cpu_time_s') or 0.0)}; the chapter's {args.scale} "
-              f"store so far {_minutes(recorded)}", flush=True)
+        print(
+            f"RECORDED {label}: {_minutes(res.metadata.get('cpu_time_s') or 0.0)}; the chapter's {args.scale} "
+            f"store so far {_minutes(recorded)}",
+            flush=True,
+        )
     if args.scale == "cpu" and recorded > cc.CPU_CAP_MIN * 60:
         print(f"OVER the cap: {_minutes(recorded)} recorded against {cc.CPU_CAP_MIN:.0f} min", flush=True)
         return 1

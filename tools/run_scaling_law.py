@@ -14,15 +14,16 @@ and the learned rule's cells (the task's rule config, ``scaling_law.RULE_CONFIGS
 
     OMP_NUM_THREADS=1 nohup python tools/run_scaling_law.py --parts rule --names cpu cpu_bump --budget-s 3600 &
 """
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import time
 
-from modscale_lib import experiments, results
-from modscale_lib.cells import BudgetExhausted
+from modscale_lib import experiments, store
 from modscale_lib.experiments import law_capacity, scaling_law
+from modscale_lib.store import BudgetExhausted
 
 ORDER = ("cpu", "cpu_bump", "cpu_he2", "cpu_he3", "cpu_he1")
 
@@ -61,22 +62,25 @@ def main() -> int:
     sweep = experiments.scaling_law_sweep
     for name in args.names:
         cap_cfg = experiments.scaling_law_capacity.config(name)
-        try:                                     # a part computes only after the search it runs at is stored
-            capacity = results.load_or_run(experiments.scaling_law_capacity, cap_cfg, mode="read")
-        except results.MissingResultError:
+        try:  # a part computes only after the search it runs at is stored
+            capacity = store.load_or_run(experiments.scaling_law_capacity, cap_cfg, mode="read")
+        except store.MissingResultError:
             if "capacity" not in args.parts:
                 print(f"SKIPPED {name}: its capacity search is not stored (add --parts capacity)", flush=True)
                 continue
         for part in (p for p in PARTS if p in args.parts):
-            exp, named = (experiments.scaling_law_capacity, name) if part == "capacity" else \
-                (sweep, name if part == "sweep" else f"{name}_rule")
+            exp, named = (
+                (experiments.scaling_law_capacity, name)
+                if part == "capacity"
+                else (sweep, name if part == "sweep" else f"{name}_rule")
+            )
             left = deadline - time.monotonic()
             if left <= 0:
                 print(f"PROGRESS budget spent before {exp.name} {named}; rerun to continue", flush=True)
                 return 0
             cfg = cap_cfg if part == "capacity" else (sweep_config if part == "sweep" else rule_config)(name, capacity)
             try:
-                res = results.load_or_run(exp, cfg, mode="missing", budget_s=left)
+                res = store.load_or_run(exp, cfg, mode="missing", budget_s=left)
             except BudgetExhausted as exc:
                 print(f"PROGRESS {exp.name} {named}: {exc}", flush=True)
                 return 0

@@ -2,6 +2,7 @@
 mechanism for functions and configs), seeding (one random stream per tuple of seed parts) and the intervals
 over seeds that every confidence interval of the book comes from. Numpy and scipy only; it imports nothing
 else of the library."""
+
 from ._intervals import *  # noqa: F403
 from ._intervals import __all__ as _intervals_all
 from ._seeding import *  # noqa: F403

@@ -9,6 +9,7 @@ Seeds are the independent units of every study, so every interval is over seeds:
   the peak's prominence.
 * :func:`percentile_interval`: the percentile interval of bootstrap draws.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,16 +25,21 @@ def _values(value, name: str, arguments: dict) -> np.ndarray:
     """Numbers (booleans count as 0 and 1, shares of successes), NaN and infinities allowed, as float64."""
     try:
         raw = np.asarray(as_numpy(value))
-    except (ValueError, TypeError):   # ragged: the array rule says so, naming the argument
+    except (ValueError, TypeError):  # ragged: the array rule says so, naming the argument
         raw = None
     return Array(finite=False)(raw.astype(np.float64) if raw is not None and raw.dtype == bool else value, name)
 
 
-@validated(values=Check(_values), axis=Whole(lambda a: -a["values"].ndim, lambda a: a["values"].ndim - 1),
-           confidence=_CONFIDENCE, n_resamples=Whole(1, 10 ** 7),
-           seed=Seed())
-def bootstrap_ci(values, axis: int = -1, *, confidence: float = 0.95, n_resamples: int = 2000,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@validated(
+    values=Check(_values),
+    axis=Whole(lambda a: -a["values"].ndim, lambda a: a["values"].ndim - 1),
+    confidence=_CONFIDENCE,
+    n_resamples=Whole(1, 10**7),
+    seed=Seed(),
+)
+def bootstrap_ci(
+    values, axis: int = -1, *, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mean of ``values`` along ``axis`` and its percentile-bootstrap confidence interval.
 
     values : array of any shape (e.g. (..., seeds)); NaNs and infinities (failed or censored measurements) are
@@ -57,8 +63,14 @@ def bootstrap_ci(values, axis: int = -1, *, confidence: float = 0.95, n_resample
             continue
         out[:, i] = row.mean()
         if row.size > 1 and np.ptp(row) > 0:
-            ci = stats.bootstrap((row,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
-                                 method="percentile", random_state=rng).confidence_interval
+            ci = stats.bootstrap(
+                (row,),
+                np.mean,
+                confidence_level=confidence,
+                n_resamples=n_resamples,
+                method="percentile",
+                random_state=rng,
+            ).confidence_interval
             out[1:, i] = ci.low, ci.high
     mean, low, high = (o.reshape(a.shape[:-1]) for o in out)
     return mean, low, high
@@ -76,9 +88,21 @@ def jackknife_t(replicates, confidence: float = 0.95) -> tuple[float, float]:
     return float(stdtrit(S - 1, 0.5 + confidence / 2)) * se, se
 
 
-_PERCENTILE_METHODS = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
-                       "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
-                       "midpoint", "nearest")
+_PERCENTILE_METHODS = (
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "linear",
+    "median_unbiased",
+    "normal_unbiased",
+    "lower",
+    "higher",
+    "midpoint",
+    "nearest",
+)
 
 
 @validated(draws=Array(finite=False), confidence=_CONFIDENCE, method=Choice(_PERCENTILE_METHODS))

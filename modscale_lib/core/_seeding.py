@@ -5,6 +5,7 @@ it was given, never on the order of calls, the size of an ensemble or the number
 by a tuple of whole numbers (for example ``(model seed, layer, 7919)``); two different tuples give independent
 streams (numpy's ``SeedSequence`` mixes them).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,15 +54,16 @@ def single_thread():
     """
     import torch
 
-    before = torch.get_num_threads()   # read first: the BLAS limit below also limits torch's OpenMP pool
+    before = torch.get_num_threads()  # read first: the BLAS limit below also limits torch's OpenMP pool
     try:
         import scipy.linalg  # noqa: F401  (scipy's own BLAS, loaded lazily, must be loaded to be limited too)
     except ImportError:
         pass
     try:
         from threadpoolctl import threadpool_limits
+
         blas = threadpool_limits(limits=1)
-    except ImportError:   # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
+    except ImportError:  # a bare GPU machine (torch, numpy, scipy only): BLAS keeps its threads
         blas = contextlib.nullcontext()
     torch.set_num_threads(1)
     try:
@@ -81,4 +83,5 @@ def single_threaded(function):
     def wrapper(*args, **kwargs):
         with single_thread():
             return function(*args, **kwargs)
+
     return wrapper

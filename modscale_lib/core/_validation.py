@@ -32,6 +32,7 @@ Conventions (deliberate, and the same everywhere):
 
 This module knows no concept of the book: it imports numpy and the standard library only.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,11 +46,45 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["whole", "whole_array", "real", "real_array", "choice", "boolean", "array", "seed", "seeds",
-           "check_size", "check_count", "as_numpy", "check_geometry", "MAX_ELEMENTS", "MAX_ITEMS", "MAX_SEED",
-           "MEMORY_BYTES", "Rule", "Whole", "Real", "Boolean", "Choice", "Seed", "Array", "RealArray", "WholeArray",
-           "Wholes", "Reals", "SomeOf", "OrNone", "Check", "FilePath", "Size", "Count", "validated", "check_fields",
-           "CONFIG_SEED_MAX"]
+__all__ = [
+    "whole",
+    "whole_array",
+    "real",
+    "real_array",
+    "choice",
+    "boolean",
+    "array",
+    "seed",
+    "seeds",
+    "check_size",
+    "check_count",
+    "as_numpy",
+    "check_geometry",
+    "MAX_ELEMENTS",
+    "MAX_ITEMS",
+    "MAX_SEED",
+    "MEMORY_BYTES",
+    "Rule",
+    "Whole",
+    "Real",
+    "Boolean",
+    "Choice",
+    "Seed",
+    "Array",
+    "RealArray",
+    "WholeArray",
+    "Wholes",
+    "Reals",
+    "SomeOf",
+    "OrNone",
+    "Check",
+    "FilePath",
+    "Size",
+    "Count",
+    "validated",
+    "check_fields",
+    "CONFIG_SEED_MAX",
+]
 
 
 def _memory_bytes() -> int | None:
@@ -74,8 +109,8 @@ MEMORY_BYTES = _memory_bytes()
 #: The most elements :func:`check_size` allows in one array or one batch of work: a quarter of the machine's
 #: memory as float64 (a computation holds a few arrays of its largest size at once), 2**31 where the memory
 #: is unknown. A request above it is refused by name instead of failing inside numpy or torch.
-MAX_ELEMENTS = MEMORY_BYTES // 4 // 8 if MEMORY_BYTES else 2 ** 31
-MAX_SEED = 2 ** 63 - 1
+MAX_ELEMENTS = MEMORY_BYTES // 4 // 8 if MEMORY_BYTES else 2**31
+MAX_SEED = 2**63 - 1
 #: The most iterations :func:`check_count` allows in one Python-level loop (models, modules, restarts, ...).
 MAX_ITEMS = 100_000
 
@@ -126,8 +161,15 @@ def whole(value: Any, name: str, *, low: int | None = None, high: int | None = N
     return out
 
 
-def whole_array(value: Any, name: str, *, low: int | None = None, high: int | None = None,
-                ndim: int | None = None, min_size: int = 0) -> np.ndarray:
+def whole_array(
+    value: Any,
+    name: str,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    ndim: int | None = None,
+    min_size: int = 0,
+) -> np.ndarray:
     """``value`` as an int64 array of whole numbers in ``[low, high]`` (a scalar is a 0-d array)."""
     arr = np.asarray(_to_numpy(value))
     if arr.dtype == bool or arr.dtype == object or arr.dtype.kind not in "iuf":
@@ -139,7 +181,7 @@ def whole_array(value: Any, name: str, *, low: int | None = None, high: int | No
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)):
             raise ValueError(f"{name} must hold whole numbers ({_describe(low, high)}), got {arr.tolist()!r}"[:300])
-        if arr.size and np.max(np.abs(arr)) > 2 ** 62:
+        if arr.size and np.max(np.abs(arr)) > 2**62:
             raise ValueError(f"{name} holds values too large for a whole number")
     out = arr.astype(np.int64)
     if out.size and ((low is not None and out.min() < low) or (high is not None and out.max() > high)):
@@ -147,8 +189,16 @@ def whole_array(value: Any, name: str, *, low: int | None = None, high: int | No
     return out
 
 
-def real(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-         low_open: bool = False, high_open: bool = False, allow_inf: bool = False) -> float:
+def real(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
     """``value`` as a Python float, checked to be a real number (never NaN) in the given range."""
     value = _to_numpy(value)
     if isinstance(value, np.ndarray):
@@ -168,9 +218,17 @@ def real(value: Any, name: str, *, low: float | None = None, high: float | None 
     return out
 
 
-def real_array(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False, ndim: int | None = None,
-               min_size: int = 0) -> np.ndarray:
+def real_array(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    ndim: int | None = None,
+    min_size: int = 0,
+) -> np.ndarray:
     """``value`` as a finite float64 array with every entry in the given range."""
     arr = array(value, name, ndim=ndim)
     if arr.size < min_size:
@@ -197,8 +255,16 @@ def boolean(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def array(value: Any, name: str, *, ndim: int | Iterable[int] | None = None, shape: tuple | None = None,
-          dtype=np.float64, finite: bool = True, min_rows: int = 0) -> np.ndarray:
+def array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | Iterable[int] | None = None,
+    shape: tuple | None = None,
+    dtype=np.float64,
+    finite: bool = True,
+    min_rows: int = 0,
+) -> np.ndarray:
     """``value`` as a numpy array of ``dtype`` (float64 by default), checked for shape and finiteness.
 
     ``ndim`` is one number or several allowed; ``shape`` may hold ``None`` for a free axis; ``min_rows``
@@ -270,9 +336,11 @@ def check_size(n_elements: Any, name: str, *, limit: int = MAX_ELEMENTS) -> int:
     """
     n = _amount(n_elements, name)
     if n > limit:
-        raise ValueError(f"{name} asks for {n:.3g} elements ({n * 8 / 2 ** 30:.3g} GiB of float64), more than the "
-                         f"{limit:.3g} this library allows in one array (a quarter of this machine's memory); use a "
-                         f"smaller size")
+        raise ValueError(
+            f"{name} asks for {n:.3g} elements ({n * 8 / 2**30:.3g} GiB of float64), more than the "
+            f"{limit:.3g} this library allows in one array (a quarter of this machine's memory); use a "
+            f"smaller size"
+        )
     return n
 
 
@@ -281,16 +349,20 @@ def check_count(n_items: Any, name: str, *, limit: int = MAX_ITEMS) -> int:
     parameter that asked for it, before the loop starts."""
     n = _amount(n_items, name)
     if n > limit:
-        raise ValueError(f"{name} asks for {n:.3g} iterations of a loop, more than the {limit:.3g} this library "
-                         f"allows; use a smaller value")
+        raise ValueError(
+            f"{name} asks for {n:.3g} iterations of a loop, more than the {limit:.3g} this library "
+            f"allows; use a smaller value"
+        )
     return n
 
 
 def check_geometry(n_modules: int, module_dim: int, input_dim: int, *, what: str = "the model") -> None:
     """Refuse ``n_modules * module_dim > input_dim`` where orthogonal modules must fit in the input space."""
     if n_modules * module_dim > input_dim:
-        raise ValueError(f"n_modules * module_dim = {n_modules} * {module_dim} = {n_modules * module_dim} must be "
-                         f"<= input_dim = {input_dim}: {what} needs that many orthogonal directions")
+        raise ValueError(
+            f"n_modules * module_dim = {n_modules} * {module_dim} = {n_modules * module_dim} must be "
+            f"<= input_dim = {input_dim}: {what} needs that many orthogonal directions"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -300,9 +372,9 @@ def check_geometry(n_modules: int, module_dim: int, input_dim: int, *, what: str
 #: (``10_000 * seed + ...``, ``seed * 1000 + j``, ``noise_seed * 100003 + b``) that the random generators take
 #: only up to 2**63 - 1 (:data:`MAX_SEED`); this bound keeps every derived seed in range, so a seed that is too
 #: large is refused with the config, not in the middle of a computation.
-CONFIG_SEED_MAX = 2 ** 32 - 1
+CONFIG_SEED_MAX = 2**32 - 1
 
-Bound = Any   # a number, None (no bound), or a callable of the arguments checked so far
+Bound = Any  # a number, None (no bound), or a callable of the arguments checked so far
 
 
 def _bound(bound: Bound, arguments: dict | None) -> Any:
@@ -357,8 +429,15 @@ class Real(Rule):
     allow_inf: bool = False
 
     def __call__(self, value, name, arguments=None):
-        return real(value, name, low=_bound(self.low, arguments), high=_bound(self.high, arguments),
-                    low_open=self.low_open, high_open=self.high_open, allow_inf=self.allow_inf)
+        return real(
+            value,
+            name,
+            low=_bound(self.low, arguments),
+            high=_bound(self.high, arguments),
+            low_open=self.low_open,
+            high_open=self.high_open,
+            allow_inf=self.allow_inf,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -402,8 +481,15 @@ class Array(Rule):
 
     def __call__(self, value, name, arguments=None):
         shape = _bound(self.shape, arguments)
-        return array(value, name, ndim=self.ndim, shape=shape, dtype=np.dtype(self.dtype), finite=self.finite,
-                     min_rows=_bound(self.min_rows, arguments))
+        return array(
+            value,
+            name,
+            ndim=self.ndim,
+            shape=shape,
+            dtype=np.dtype(self.dtype),
+            finite=self.finite,
+            min_rows=_bound(self.min_rows, arguments),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -419,8 +505,16 @@ class RealArray(Rule):
     min_size: int = 0
 
     def __call__(self, value, name, arguments=None):
-        return real_array(value, name, low=_bound(self.low, arguments), high=_bound(self.high, arguments),
-                          low_open=self.low_open, high_open=self.high_open, ndim=self.ndim, min_size=self.min_size)
+        return real_array(
+            value,
+            name,
+            low=_bound(self.low, arguments),
+            high=_bound(self.high, arguments),
+            low_open=self.low_open,
+            high_open=self.high_open,
+            ndim=self.ndim,
+            min_size=self.min_size,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -436,8 +530,14 @@ class WholeArray(Rule):
     size: bool = False
 
     def __call__(self, value, name, arguments=None):
-        out = whole_array(value, name, low=_bound(self.low, arguments), high=_bound(self.high, arguments),
-                          ndim=self.ndim, min_size=self.min_size)
+        out = whole_array(
+            value,
+            name,
+            low=_bound(self.low, arguments),
+            high=_bound(self.high, arguments),
+            ndim=self.ndim,
+            min_size=self.min_size,
+        )
         if self.size:
             check_size(out.size, name)
         return out
@@ -483,8 +583,10 @@ class Reals(Rule):
 
     def __call__(self, value, name, arguments=None):
         low, high = _bound(self.low, arguments), _bound(self.high, arguments)
-        return tuple(real(x, f"{name}[{i}]", low=low, high=high, low_open=self.low_open)
-                     for i, x in enumerate(_sequence(value, name)))
+        return tuple(
+            real(x, f"{name}[{i}]", low=low, high=high, low_open=self.low_open)
+            for i, x in enumerate(_sequence(value, name))
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -566,7 +668,7 @@ def validated(**rules: Callable) -> Callable[[Callable], Callable]:
                 arguments[name] = _apply(rule, arguments[name], name, arguments)
             return func(*bound.args, **bound.kwargs)
 
-        checked.rules = dict(rules)   # for introspection (tests, documentation)
+        checked.rules = dict(rules)  # for introspection (tests, documentation)
         # the defaults as the function declares them (``f.__defaults__``), for code that reads them; the
         # wrapper itself takes *args and **kwargs, so they change no call
         checked.__defaults__, checked.__kwdefaults__ = func.__defaults__, func.__kwdefaults__

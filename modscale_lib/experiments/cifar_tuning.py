@@ -10,6 +10,7 @@ width). The modular network whose first layer is as wide as the chosen MLP's tak
 module width; the rule's turn is chosen by the rule's own objective on validation composites.
 :func:`tuned_settings` reads the choices for :mod:`modscale_lib.experiments.compositional_cifar`.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,27 @@ import numpy as np
 import torch
 
 from .. import cifar_rule, composite_training as ct, composites, data
+from ..core import Choice, Real, Reals, Whole, Wholes, check_fields
 from ..networks import default_device
-from ..results import experiment
-from .common import check_fields, one_of, real, reals, whole, wholes
+from ..store import experiment
 
-__all__ = ["CifarTuningConfig", "compositional_tuning", "tuned_settings", "MONOLITHIC", "RANDOM", "MATCHED",
-           "SLOT_LOCAL", "RULES", "METHODS", "images", "net_seed", "rule_data"]
+__all__ = [
+    "CifarTuningConfig",
+    "compositional_tuning",
+    "tuned_settings",
+    "MONOLITHIC",
+    "RANDOM",
+    "MATCHED",
+    "SLOT_LOCAL",
+    "RULES",
+    "METHODS",
+    "images",
+    "net_seed",
+    "rule_data",
+]
 
 CHAPTER = "compositional_cifar"
-MONOLITHIC, RANDOM, MATCHED, SLOT_LOCAL = ("monolithic", "modular, random", "modular, matched",
-                                           "modular, slot-local")
+MONOLITHIC, RANDOM, MATCHED, SLOT_LOCAL = ("monolithic", "modular, random", "modular, matched", "modular, slot-local")
 RULES = {v: f"modular, {v} rule" for v in cifar_rule.RULE_VARIANTS}
 #: the methods: the tuned MLP; the tuned modular network with random projections; the same modular network
 #: started from slot-local projections or from the rule's (paired with it: same module weights and step); and
@@ -77,32 +89,67 @@ class CifarTuningConfig:
     @classmethod
     def full(cls) -> CifarTuningConfig:
         """For a GPU: every k from 1 to 8, wider grids, no cost cap below the widest shape."""
-        return cls(n_images_grid=tuple(range(1, 9)), widths=(512, 1024, 2048, 4096), flops_cap=1e10,
-                   rule_steps=200, max_widen=3)
+        return cls(
+            n_images_grid=tuple(range(1, 9)),
+            widths=(512, 1024, 2048, 4096),
+            flops_cap=1e10,
+            rule_steps=200,
+            max_widen=3,
+        )
 
     @classmethod
     def tiny(cls) -> CifarTuningConfig:
-        return cls(n_images_grid=(1, 2), validation_images=40, n_train=96, n_val=40, batch_size=32,
-                   mono_lrs=(1e-3, 2e-3, 4e-3), modular_lrs=(2e-3, 4e-3, 8e-3), widths=(16, 32, 64),
-                   mono_depths=(1, 2), module_dim=4, module_widths=(8, 16), flops_cap=1.2e6, max_widen=1,
-                   rule_samples=64, rule_steps=2, rule_batch=32, rule_angles=(0.03, 0.1))
+        return cls(
+            n_images_grid=(1, 2),
+            validation_images=40,
+            n_train=96,
+            n_val=40,
+            batch_size=32,
+            mono_lrs=(1e-3, 2e-3, 4e-3),
+            modular_lrs=(2e-3, 4e-3, 8e-3),
+            widths=(16, 32, 64),
+            mono_depths=(1, 2),
+            module_dim=4,
+            module_widths=(8, 16),
+            flops_cap=1.2e6,
+            max_widen=1,
+            rule_samples=64,
+            rule_steps=2,
+            rule_batch=32,
+            rule_angles=(0.03, 0.1),
+        )
 
     def __post_init__(self):
-        check_fields(self, n_images_grid=wholes(1, composites.MAX_POSITIONS), seed=whole(0),
-                     validation_images=whole(10),
-                     n_train=whole(1, 10 ** 7), n_val=whole(1, 10 ** 6), batch_size=whole(1, 1 << 16),
-                     mono_lrs=reals(0, 1, low_open=True), modular_lrs=reals(0, 1, low_open=True),
-                     widths=wholes(1, 1 << 16), mono_depths=wholes(1, 8), module_dim=whole(1, 3072),
-                     module_widths=wholes(1, 1 << 16), flops_cap=real(0, low_open=True), max_widen=whole(0, 10),
-                     rule_samples=whole(2, 10 ** 6), rule_steps=whole(1, 10 ** 5), rule_batch=whole(2, 1 << 14),
-                     rule_angles=reals(0, 1, low_open=True), holdout_mod=whole(2, 100),
-                     copy=one_of(("auto", "official", "jpeg", "lossless")))
+        check_fields(
+            self,
+            n_images_grid=Wholes(1, composites.MAX_POSITIONS),
+            seed=Whole(0),
+            validation_images=Whole(10),
+            n_train=Whole(1, 10**7),
+            n_val=Whole(1, 10**6),
+            batch_size=Whole(1, 1 << 16),
+            mono_lrs=Reals(0, 1, low_open=True),
+            modular_lrs=Reals(0, 1, low_open=True),
+            widths=Wholes(1, 1 << 16),
+            mono_depths=Wholes(1, 8),
+            module_dim=Whole(1, 3072),
+            module_widths=Wholes(1, 1 << 16),
+            flops_cap=Real(0, low_open=True),
+            max_widen=Whole(0, 10),
+            rule_samples=Whole(2, 10**6),
+            rule_steps=Whole(1, 10**5),
+            rule_batch=Whole(2, 1 << 14),
+            rule_angles=Reals(0, 1, low_open=True),
+            holdout_mod=Whole(2, 100),
+            copy=Choice(("auto", "official", "jpeg", "lossless")),
+        )
         for name in ("mono_lrs", "modular_lrs", "widths", "mono_depths", "module_widths", "rule_angles"):
             if list(getattr(self, name)) != sorted(getattr(self, name)):
                 raise ValueError(f"{name} must be increasing, got {getattr(self, name)}")
         if any(w % self.module_dim for w in self.widths):
-            raise ValueError(f"every entry of widths must be a multiple of module_dim ({self.module_dim}), got "
-                             f"{self.widths}")
+            raise ValueError(
+                f"every entry of widths must be a multiple of module_dim ({self.module_dim}), got {self.widths}"
+            )
 
 
 # Shared by both experiments ----------------------------------------------------------------------------------------
@@ -171,17 +218,28 @@ class _Tuner:
     def __init__(self, cfg: CifarTuningConfig, images):
         x, y = images[0], images[1]
         perm = np.random.default_rng([cfg.seed, 99]).permutation(len(y))
-        val, train = np.sort(perm[:cfg.validation_images]), np.sort(perm[cfg.validation_images:])
+        val, train = np.sort(perm[: cfg.validation_images]), np.sort(perm[cfg.validation_images :])
         device = default_device()
         self.log = {}
-        self.cfg, self.train, self.val = cfg, ct.CompositeTable(x[train], y[train], device), ct.CompositeTable(
-            x[val], y[val], device)
-        self.draws = {k: composites.training_indices(self.train.labels, k, cfg.n_train, [cfg.seed, k, 1],
-                                                     holdout_mod=cfg.holdout_mod)[0] for k in cfg.n_images_grid}
-        self.val_draws = {k: composites.compositional_indices(
-            self.val.labels, k, cfg.n_val, [cfg.seed, k, 2], "seen", holdout_mod=cfg.holdout_mod)[0] if k >= 2
-            else np.random.default_rng([cfg.seed, 2]).permutation(len(val))[:cfg.n_val, None]
-            for k in cfg.n_images_grid}
+        self.cfg, self.train, self.val = (
+            cfg,
+            ct.CompositeTable(x[train], y[train], device),
+            ct.CompositeTable(x[val], y[val], device),
+        )
+        self.draws = {
+            k: composites.training_indices(
+                self.train.labels, k, cfg.n_train, [cfg.seed, k, 1], holdout_mod=cfg.holdout_mod
+            )[0]
+            for k in cfg.n_images_grid
+        }
+        self.val_draws = {
+            k: composites.compositional_indices(
+                self.val.labels, k, cfg.n_val, [cfg.seed, k, 2], "seen", holdout_mod=cfg.holdout_mod
+            )[0]
+            if k >= 2
+            else np.random.default_rng([cfg.seed, 2]).permutation(len(val))[: cfg.n_val, None]
+            for k in cfg.n_images_grid
+        }
 
     def run(self, item: dict) -> dict:
         """A training run (item with ``lr``) scored by validation accuracy, or a rule search (item with
@@ -190,13 +248,22 @@ class _Tuner:
         model = ct.build_network(arch, k, net_seed(cfg.seed, k)).to(self.train.device)
         if "angle" in item:
             X, Y = rule_data(self.train, self.draws[k], k, cfg.rule_samples)
-            U = cifar_rule.search_projections(X, Y, model.projections.detach()[0].cpu().numpy().copy(), model,
-                                              variant=item["variant"], steps=cfg.rule_steps, angle=item["angle"],
-                                              batch_size=cfg.rule_batch, seed=cfg.seed)
+            U = cifar_rule.search_projections(
+                X,
+                Y,
+                model.projections.detach()[0].cpu().numpy().copy(),
+                model,
+                variant=item["variant"],
+                steps=cfg.rule_steps,
+                angle=item["angle"],
+                batch_size=cfg.rule_batch,
+                seed=cfg.seed,
+            )
             Xv, Yv = rule_data(self.val, self.val_draws[k], k, min(cfg.n_val, 2 * cfg.rule_batch))
             return {"score": -float(cifar_rule.held_out_objective(U, Xv, Yv, model, batch_size=cfg.rule_batch).mean())}
-        loss = ct.train_members([model], self.train, self.draws[k], lrs=[item["lr"]], batch_size=cfg.batch_size,
-                                seed=cfg.seed)
+        loss = ct.train_members(
+            [model], self.train, self.draws[k], lrs=[item["lr"]], batch_size=cfg.batch_size, seed=cfg.seed
+        )
         return {"score": ct.accuracy(model, self.val, self.val_draws[k]), "loss": float(loss[0, -1])}
 
 
@@ -207,8 +274,11 @@ def _tune_family(cells, tuner, family: str, desc: str) -> dict:
     cfg, ks = tuner.cfg, tuner.cfg.n_images_grid
     lrs = cfg.mono_lrs if family == "monolithic" else cfg.modular_lrs
     depths = cfg.mono_depths if family == "monolithic" else cfg.module_widths
-    arch_of = ((lambda W, d: {"family": "monolithic", "width": W, "depth": d}) if family == "monolithic"
-               else (lambda F, w: _modular(F, cfg.module_dim, w)))
+    arch_of = (
+        (lambda W, d: {"family": "monolithic", "width": W, "depth": d})
+        if family == "monolithic"
+        else (lambda F, w: _modular(F, cfg.module_dim, w))
+    )
     method = MONOLITHIC if family == "monolithic" else RANDOM
 
     def item(k, W, d, lr):
@@ -223,45 +293,87 @@ def _tune_family(cells, tuner, family: str, desc: str) -> dict:
         W = W * 2 if side > 0 else W // 2
         return W if W % cfg.module_dim == 0 and W >= cfg.module_dim and affordable(k, W, d0) else None
 
-    def widths(k):    # the grid's affordable widths; where the cap leaves one, the next narrower too
+    def widths(k):  # the grid's affordable widths; where the cap leaves one, the next narrower too
         grid = [W for W in cfg.widths if affordable(k, W, d0)] or [cfg.widths[0]]
         return grid if len(grid) > 1 or halve_or_double(k, grid[0], -1) is None else [grid[0] // 2] + grid
 
-    B = _line_search(cells, tuner.run, {k: widths(k) for k in ks}, lambda k, W: item(k, W, d0, lr0),
-                     halve_or_double, cfg.max_widen, f"{desc}: width", tuner.log)
-    A = _line_search(cells, tuner.run, {k: list(lrs) for k in ks}, lambda k, lr: item(k, B[k][0], d0, lr),
-                     lambda k, v, side: v * 2.0 ** side, cfg.max_widen, f"{desc}: step", tuner.log)
-    def step_d(k, d, side):    # one more or one fewer hidden layer; modules twice or half as wide
+    def search(grids, make, step, what):
+        return _line_search(cells, tuner.run, grids, make, step, cfg.max_widen, f"{desc}: {what}", tuner.log)
+
+    B = search({k: widths(k) for k in ks}, lambda k, W: item(k, W, d0, lr0), halve_or_double, "width")
+    A = search(
+        {k: list(lrs) for k in ks}, lambda k, lr: item(k, B[k][0], d0, lr), lambda k, v, side: v * 2.0**side, "step"
+    )
+
+    def step_d(k, d, side):  # one more or one fewer hidden layer; modules twice or half as wide
         d = (d + side) if family == "monolithic" else (d * 2 if side > 0 else d // 2)
         return d if 1 <= d <= (8 if family == "monolithic" else 1 << 16) and affordable(k, B[k][0], d) else None
 
-    C = _line_search(cells, tuner.run, {k: [d for d in depths if affordable(k, B[k][0], d)] for k in ks},
-                     lambda k, d: item(k, B[k][0], d, A[k][0]), step_d, cfg.max_widen, f"{desc}: depth", tuner.log)
-    return {k: {"arch": arch_of(B[k][0], C[k][0]), "lr": A[k][0],
-                "edges": {"width": B[k][2], "step": A[k][2], "depth": C[k][2]}} for k in ks}
+    C = search(
+        {k: [d for d in depths if affordable(k, B[k][0], d)] for k in ks},
+        lambda k, d: item(k, B[k][0], d, A[k][0]),
+        step_d,
+        "depth",
+    )
+    return {
+        k: {
+            "arch": arch_of(B[k][0], C[k][0]),
+            "lr": A[k][0],
+            "edges": {"width": B[k][2], "step": A[k][2], "depth": C[k][2]},
+        }
+        for k in ks
+    }
 
 
 def _tune_rules(cells, tuner, mono: dict, modular: dict) -> dict:
     """The matched modular network (the modular family's step and module width, a first layer as wide as the
     tuned MLP's) and each rule variant's turn: ``{k: {method: choice}}``."""
     cfg, ks = tuner.cfg, tuner.cfg.n_images_grid
-    out = {k: {MATCHED: {"arch": _modular(_first_width(mono[k]["arch"]), cfg.module_dim,
-                                          modular[k]["arch"]["module_width"]), "lr": modular[k]["lr"], "edges": {}}}
-           for k in ks}
+    out = {
+        k: {
+            MATCHED: {
+                "arch": _modular(_first_width(mono[k]["arch"]), cfg.module_dim, modular[k]["arch"]["module_width"]),
+                "lr": modular[k]["lr"],
+                "edges": {},
+            }
+        }
+        for k in ks
+    }
     for variant, method in RULES.items():
-        R = _line_search(cells, tuner.run, {k: list(cfg.rule_angles) for k in ks},
-                         lambda k, a, method=method, variant=variant: {
-                             "k": k, "method": method, "variant": variant, "arch": modular[k]["arch"], "angle": a},
-                         lambda k, a, side: float(f"{a * 3.0 ** side:.3g}") if a * 3.0 ** side <= 1 else None,
-                         cfg.max_widen, f"tuning: {variant} rule, turn", tuner.log)
+        R = _line_search(
+            cells,
+            tuner.run,
+            {k: list(cfg.rule_angles) for k in ks},
+            lambda k, a, method=method, variant=variant: {
+                "k": k,
+                "method": method,
+                "variant": variant,
+                "arch": modular[k]["arch"],
+                "angle": a,
+            },
+            lambda k, a, side: float(f"{a * 3.0**side:.3g}") if a * 3.0**side <= 1 else None,
+            cfg.max_widen,
+            f"tuning: {variant} rule, turn",
+            tuner.log,
+        )
         for k in ks:
-            out[k][method] = {"arch": modular[k]["arch"], "lr": modular[k]["lr"], "angle": R[k][0],
-                              "edges": {"turn": R[k][2]}}
+            out[k][method] = {
+                "arch": modular[k]["arch"],
+                "lr": modular[k]["lr"],
+                "angle": R[k][0],
+                "edges": {"turn": R[k][2]},
+            }
     return out
 
 
-@experiment("compositional_tuning", version=1, config_type=CifarTuningConfig, chapter=CHAPTER,
-            configs=("cpu", "full", "tiny"), sweep=True)
+@experiment(
+    "compositional_tuning",
+    version=1,
+    config_type=CifarTuningConfig,
+    chapter=CHAPTER,
+    configs=("cpu", "full", "tiny"),
+    sweep=True,
+)
 def compositional_tuning(cfg: CifarTuningConfig, cells) -> dict:
     """Every run of the search and the choices, per k. Values: ``choices`` (one entry per k and method: ``k``,
     ``method``, ``arch``, ``lr``, the rule's ``angle``, ``edges``: which coordinates ended at the edge of what was
@@ -269,13 +381,22 @@ def compositional_tuning(cfg: CifarTuningConfig, cells) -> dict:
     accuracy, or minus the rule's validation objective), ``flops`` per training composite, ``params``)."""
     source, arrays = images(cfg.copy)
     tuner = _Tuner(cfg, arrays)
-    found = {MONOLITHIC: _tune_family(cells, tuner, "monolithic", "tuning: monolithic"),
-             RANDOM: _tune_family(cells, tuner, "modular", "tuning: modular")}
+    found = {
+        MONOLITHIC: _tune_family(cells, tuner, "monolithic", "tuning: monolithic"),
+        RANDOM: _tune_family(cells, tuner, "modular", "tuning: modular"),
+    }
     others = _tune_rules(cells, tuner, found[MONOLITHIC], found[RANDOM])
     choices = [{"k": k, "method": m, "angle": None, **found[m][k]} for k in cfg.n_images_grid for m in found]
     choices += [{"k": k, "method": m, "angle": None, **c} for k in cfg.n_images_grid for m, c in others[k].items()]
-    runs = [{**item, **out, "flops": ct.training_flops(item["arch"], item["k"]),
-             "params": ct.n_params(item["arch"], item["k"])} for item, out in tuner.log.values()]
+    runs = [
+        {
+            **item,
+            **out,
+            "flops": ct.training_flops(item["arch"], item["k"]),
+            "params": ct.n_params(item["arch"], item["k"]),
+        }
+        for item, out in tuner.log.values()
+    ]
     return {"choices": choices, "runs": runs, "data_source": source.describe(), "data_kind": source.kind}
 
 
@@ -284,8 +405,10 @@ def tuned_settings(tuning, k: int) -> dict:
     control takes the random modular network's. Raises ValueError when the result holds no choice at ``k``."""
     rows = [c for c in tuning["choices"] if c["k"] == k]
     if not rows:
-        raise ValueError(f"the tuning result holds no choices at k = {k} (it has k in "
-                         f"{sorted({c['k'] for c in tuning['choices']})}); tune that k first")
+        raise ValueError(
+            f"the tuning result holds no choices at k = {k} (it has k in "
+            f"{sorted({c['k'] for c in tuning['choices']})}); tune that k first"
+        )
     out = {c["method"]: {"arch": c["arch"], "lr": c["lr"], "angle": c["angle"]} for c in rows}
     out[SLOT_LOCAL] = dict(out[RANDOM])
     return out

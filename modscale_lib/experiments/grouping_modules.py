@@ -1,6 +1,7 @@
 """Experiments of the chapter *Modules of more than one dimension*: which directions each variant of the
 learning rule groups into a module, on tasks whose modules are identifiable (``NonSeparableTask``), and the fast
 variant (``"newton"``) against the variants it replaces as the default, on the sample-complexity chapter's tasks."""
+
 from __future__ import annotations
 
 import time
@@ -8,22 +9,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import seeding, validation
+from .. import core
+from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..grouping_readout import paired_difference  # noqa: F401 (the chapter and tests import it from here too)
 from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
-from ..results import experiment
+from ..store import experiment
 from ..subspaces import grouped_overlap, union_overlap
 from .finding_modules import TimedStages
-from .common import check_fields, real, some_of, whole, wholes
 
-__all__ = ["ModuleGroupingConfig", "module_grouping", "RANDOM", "FAST", "RuleComparisonConfig", "rule_comparison",
-           "paired_difference", "span_start_overlap"]
+__all__ = [
+    "ModuleGroupingConfig",
+    "module_grouping",
+    "RANDOM",
+    "FAST",
+    "RuleComparisonConfig",
+    "rule_comparison",
+    "paired_difference",
+    "span_start_overlap",
+]
 
 CHAPTER = "grouping_modules"
-RANDOM = "random"                  # random orthonormal modules: the chance level
-FAST = ("grouped", "newton", RANDOM)   # measured on the whole n grid; the kernel searches on ``search_n_grid``
-SEARCHES = "searches"              # the cell holding every kernel-search variant of one (kind, setting, n, seed)
+RANDOM = "random"  # random orthonormal modules: the chance level
+FAST = ("grouped", "newton", RANDOM)  # measured on the whole n grid; the kernel searches on ``search_n_grid``
+SEARCHES = "searches"  # the cell holding every kernel-search variant of one (kind, setting, n, seed)
 
 
 @dataclass(frozen=True)
@@ -56,26 +65,49 @@ class ModuleGroupingConfig:
     low_rank_gradient: bool = True
 
     @classmethod
-    def cpu(cls) -> "ModuleGroupingConfig":
+    def cpu(cls) -> ModuleGroupingConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "ModuleGroupingConfig":
-        return cls(n_grid=(250, 500, 1000, 2000, 4000, 6000), search_n_grid=(1000, 2000, 4000, 6000),
-                   other_kinds_n_grid=(500, 1000, 2000, 4000, 6000), search_steps=300, seeds=tuple(range(10)))
+    def full(cls) -> ModuleGroupingConfig:
+        return cls(
+            n_grid=(250, 500, 1000, 2000, 4000, 6000),
+            search_n_grid=(1000, 2000, 4000, 6000),
+            other_kinds_n_grid=(500, 1000, 2000, 4000, 6000),
+            search_steps=300,
+            seeds=tuple(range(10)),
+        )
 
     @classmethod
-    def tiny(cls) -> "ModuleGroupingConfig":
-        return cls(n_modules=(2,), input_dims=(5,), kinds=("bump_ridge",),
-                   variants=("backfit", "grouped", "newton", RANDOM),
-                   n_grid=(80,), search_n_grid=(80,), other_kinds_n_grid=(80,), search_steps=3, seeds=(0,))
+    def tiny(cls) -> ModuleGroupingConfig:
+        return cls(
+            n_modules=(2,),
+            input_dims=(5,),
+            kinds=("bump_ridge",),
+            variants=("backfit", "grouped", "newton", RANDOM),
+            n_grid=(80,),
+            search_n_grid=(80,),
+            other_kinds_n_grid=(80,),
+            search_steps=3,
+            seeds=(0,),
+        )
 
     def __post_init__(self):
-        check_fields(self, n_modules=wholes(1, 64, unique=False), input_dims=wholes(1, 4096, unique=False),
-                     module_dim=whole(1, 64), kinds=some_of(MODULE_KINDS), variants=some_of(VARIANTS + (RANDOM,)),
-                     n_grid=wholes(10, 10 ** 7), search_n_grid=wholes(10, 10 ** 7),
-                     other_kinds_n_grid=wholes(10, 10 ** 7), search_steps=whole(1, 10 ** 6), noise=real(0),
-                     seeds=wholes(0), low_rank_gradient=lambda v, name: validation.boolean(v, name))
+        check_fields(
+            self,
+            n_modules=Wholes(1, 64, unique=False),
+            input_dims=Wholes(1, 4096, unique=False),
+            module_dim=Whole(1, 64),
+            kinds=SomeOf(MODULE_KINDS),
+            variants=SomeOf(VARIANTS + (RANDOM,)),
+            n_grid=Wholes(10, 10**7),
+            search_n_grid=Wholes(10, 10**7),
+            other_kinds_n_grid=Wholes(10, 10**7),
+            search_steps=Whole(1, 10**6),
+            noise=Real(0),
+            seeds=Wholes(0),
+            low_rank_gradient=lambda v, name: core.boolean(v, name),
+        )
         if len(self.n_modules) != len(self.input_dims):
             raise ValueError(f"n_modules and input_dims must pair up, got {self.n_modules} and {self.input_dims}")
         for K, m in zip(self.n_modules, self.input_dims):
@@ -100,26 +132,38 @@ class ModuleGroupingConfig:
         """One cell per (kind, setting, variant, n, seed) for ``grouped`` and ``random``, and one per
         (kind, setting, n, seed) for all the kernel searches together (``variant`` = ``SEARCHES``)."""
         fast = [v for v in self.variants if v in FAST]
-        cells = [{"kind": kind, "K": K, "m": m, "variant": v, "n": n, "seed": s}
-                 for kind in self.kinds for K, _, m in self.settings() for v in fast
-                 for n in self.grid(kind, v) for s in self.seeds]
+        cells = [
+            {"kind": kind, "K": K, "m": m, "variant": v, "n": n, "seed": s}
+            for kind in self.kinds
+            for K, _, m in self.settings()
+            for v in fast
+            for n in self.grid(kind, v)
+            for s in self.seeds
+        ]
         if any(v not in FAST for v in self.variants):
-            cells += [{"kind": kind, "K": K, "m": m, "variant": SEARCHES, "n": n, "seed": s}
-                      for kind in self.kinds for K, _, m in self.settings()
-                      for n in self.grid(kind, SEARCHES) for s in self.seeds]
+            cells += [
+                {"kind": kind, "K": K, "m": m, "variant": SEARCHES, "n": n, "seed": s}
+                for kind in self.kinds
+                for K, _, m in self.settings()
+                for n in self.grid(kind, SEARCHES)
+                for s in self.seeds
+            ]
         return cells
 
 
 def _random_modules(K: int, b: int, m: int, seed: int) -> np.ndarray:
-    q = np.linalg.qr(seeding.numpy_generator(seed, 77).standard_normal((m, K * b)))[0]
+    q = np.linalg.qr(core.numpy_generator(seed, 77).standard_normal((m, K * b)))[0]
     return q.T.reshape(K, b, m).transpose(0, 2, 1)
 
 
 def _scores(task, U, start: tuple) -> dict:
     """Overlaps of ``U`` with the truth, and the wall and process CPU seconds since ``start``."""
-    return {"union": float(union_overlap(task.projections, U)),
-            "grouped": float(grouped_overlap(task.projections, U)),
-            "seconds": float(time.perf_counter() - start[0]), "cpu_seconds": float(time.process_time() - start[1])}
+    return {
+        "union": float(union_overlap(task.projections, U)),
+        "grouped": float(grouped_overlap(task.projections, U)),
+        "seconds": float(time.perf_counter() - start[0]),
+        "cpu_seconds": float(time.process_time() - start[1]),
+    }
 
 
 def _now() -> tuple:
@@ -151,8 +195,11 @@ def _cell(cfg: ModuleGroupingConfig, item: dict) -> dict:
         stages, start = TimedStages(), _now()
         U = find_module_projections(X, y, K, b, variant=chained[-1], stages=stages, **rule)
         out[chained[-1]] = _scores(task, U, start)
-        out["deflation"] = dict(_scores(task, stages[0], start), seconds=stages.times[0] - start[0],
-                                cpu_seconds=stages.cpu_times[0] - start[1])
+        out["deflation"] = dict(
+            _scores(task, stages[0], start),
+            seconds=stages.times[0] - start[0],
+            cpu_seconds=stages.cpu_times[0] - start[1],
+        )
     return {f"{v}/{name}": value for v, scores in out.items() for name, value in scores.items()}
 
 
@@ -172,22 +219,36 @@ def module_grouping(cfg: ModuleGroupingConfig, cells=None) -> dict:
     arrays = {name: np.full(shape, np.nan) for name in ("union", "grouped", "seconds", "cpu_seconds")}
     pairs = [(K, m) for K, _, m in settings]
     for item, out in zip(items, outs):
-        per_variant = ({item["variant"]: out} if item["variant"] != SEARCHES else
-                       {v: {name: out[f"{v}/{name}"] for name in arrays} for v in cfg.variants if v not in FAST})
+        per_variant = (
+            {item["variant"]: out}
+            if item["variant"] != SEARCHES
+            else {v: {name: out[f"{v}/{name}"] for name in arrays} for v in cfg.variants if v not in FAST}
+        )
         for variant, scores in per_variant.items():
-            index = (cfg.kinds.index(item["kind"]), pairs.index((item["K"], item["m"])),
-                     cfg.variants.index(variant), ns.index(item["n"]), cfg.seeds.index(item["seed"]))
+            index = (
+                cfg.kinds.index(item["kind"]),
+                pairs.index((item["K"], item["m"])),
+                cfg.variants.index(variant),
+                ns.index(item["n"]),
+                cfg.seeds.index(item["seed"]),
+            )
             for name in arrays:
                 arrays[name][index] = scores[name]
-    return dict(arrays, kinds=list(cfg.kinds), settings=[list(s) for s in settings],
-                variants=list(cfg.variants), n=list(ns), seeds=list(cfg.seeds))
+    return dict(
+        arrays,
+        kinds=list(cfg.kinds),
+        settings=[list(s) for s in settings],
+        variants=list(cfg.variants),
+        n=list(ns),
+        seeds=list(cfg.seeds),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The fast variant against the default it replaces, on the sample-complexity chapter's tasks
 # ---------------------------------------------------------------------------------------------------------
-SPAN_ONLY = ("paper", "deflation", "backfit", "spectral")   # the kernel searches: run at b = 1 only here
-ONE_COLUMN = ("grouped", "newton")                          # the variants that need b >= 2 (grouped) or any b
+SPAN_ONLY = ("paper", "deflation", "backfit", "spectral")  # the kernel searches: run at b = 1 only here
+ONE_COLUMN = ("grouped", "newton")  # the variants that need b >= 2 (grouped) or any b
 
 
 def _applies(variant: str, module_dim: int) -> bool:
@@ -222,33 +283,50 @@ class RuleComparisonConfig:
     rule_refine: int = 1
 
     @classmethod
-    def cpu(cls) -> "RuleComparisonConfig":
+    def cpu(cls) -> RuleComparisonConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "RuleComparisonConfig":
+    def full(cls) -> RuleComparisonConfig:
         return cls(m_grid=(8, 16, 32, 64), n_grid=(128, 256, 512, 1024, 2048, 4096), seeds=tuple(range(20)))
 
     @classmethod
-    def tiny(cls) -> "RuleComparisonConfig":
-        return cls(tasks=(("sine", 2, 1), ("bump_ridge", 2, 2)), m_grid=(5,), n_grid=(40, 60), seeds=(0,), rule_steps=2,
-                   rule_batch=16)
+    def tiny(cls) -> RuleComparisonConfig:
+        return cls(
+            tasks=(("sine", 2, 1), ("bump_ridge", 2, 2)),
+            m_grid=(5,),
+            n_grid=(40, 60),
+            seeds=(0,),
+            rule_steps=2,
+            rule_batch=16,
+        )
 
     def __post_init__(self):
-        check_fields(self, m_grid=wholes(1, 4096), n_grid=wholes(20, 10 ** 7),
-                     variants=some_of(VARIANTS + (RANDOM,)), seeds=wholes(0), rule_steps=whole(1, 10 ** 6),
-                     rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100))
+        check_fields(
+            self,
+            m_grid=Wholes(1, 4096),
+            n_grid=Wholes(20, 10**7),
+            variants=SomeOf(VARIANTS + (RANDOM,)),
+            seeds=Wholes(0),
+            rule_steps=Whole(1, 10**6),
+            rule_batch=Whole(2, 10**6),
+            rule_refine=Whole(0, 100),
+        )
         if isinstance(self.tasks, (str, bytes)) or not isinstance(self.tasks, (tuple, list)) or not self.tasks:
             raise TypeError(f"tasks must be a non-empty tuple of (kind, K, b) triples, got {self.tasks!r}")
         tasks = []
         for i, spec in enumerate(self.tasks):
             if not isinstance(spec, (tuple, list)) or len(spec) != 3:
                 raise ValueError(f"tasks[{i}] must be a (kind, K, b) triple, got {spec!r}")
-            K, b = validation.whole(spec[1], f"tasks[{i}] K", low=1, high=64), validation.whole(spec[2], f"tasks[{i}] b",
-                                                                                              low=1, high=64)
-            kind = check_task_kind(validation.choice(spec[0], f"tasks[{i}] kind", TASK_KINDS), b)
+            K, b = (
+                core.whole(spec[1], f"tasks[{i}] K", low=1, high=64),
+                core.whole(spec[2], f"tasks[{i}] b", low=1, high=64),
+            )
+            kind = check_task_kind(core.choice(spec[0], f"tasks[{i}] kind", TASK_KINDS), b)
             if K * b > min(self.m_grid):
-                raise ValueError(f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid (smallest {min(self.m_grid)})")
+                raise ValueError(
+                    f"tasks[{i}]: K * b = {K * b} must be <= every m of m_grid (smallest {min(self.m_grid)})"
+                )
             tasks.append((kind, K, b))
         if len(set(tasks)) != len(tasks):
             raise ValueError(f"tasks must not repeat a task, got {tasks}")
@@ -297,10 +375,18 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
     else:
         outs = cells.map(items, lambda item: _comparison_cell(cfg, item), desc="rule comparison (task, m, seed)")
     shape = (len(cfg.tasks), len(cfg.m_grid), len(cfg.seeds), len(cfg.variants), len(cfg.n_grid))
-    arrays = {name: np.stack([o[name] for o in outs]).reshape(shape).transpose(0, 3, 1, 4, 2)
-              for name in ("union", "grouped", "seconds", "cpu_seconds")}
-    return dict(arrays, tasks=[list(t) for t in cfg.tasks], variants=list(cfg.variants), m=list(cfg.m_grid),
-                n=list(cfg.n_grid), seeds=list(cfg.seeds))
+    arrays = {
+        name: np.stack([o[name] for o in outs]).reshape(shape).transpose(0, 3, 1, 4, 2)
+        for name in ("union", "grouped", "seconds", "cpu_seconds")
+    }
+    return dict(
+        arrays,
+        tasks=[list(t) for t in cfg.tasks],
+        variants=list(cfg.variants),
+        m=list(cfg.m_grid),
+        n=list(cfg.n_grid),
+        seeds=list(cfg.seeds),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -315,8 +401,8 @@ def span_start_overlap(cfg: ModuleGroupingConfig, setting: int, kind: str = "bum
     Recomputed (a moment estimate per cell, no search), not read from a stored result."""
     if not isinstance(cfg, ModuleGroupingConfig):
         raise TypeError(f"cfg must be a ModuleGroupingConfig, got {type(cfg).__name__}")
-    K, b, m = cfg.settings()[validation.whole(setting, "setting", low=0, high=len(cfg.settings()) - 1)]
-    kind = validation.choice(kind, "kind", MODULE_KINDS)
+    K, b, m = cfg.settings()[core.whole(setting, "setting", low=0, high=len(cfg.settings()) - 1)]
+    kind = core.choice(kind, "kind", MODULE_KINDS)
     out = np.zeros((len(cfg.n_grid), len(cfg.seeds)))
     for i, n in enumerate(cfg.n_grid):
         for j, seed in enumerate(cfg.seeds):

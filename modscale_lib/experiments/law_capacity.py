@@ -12,6 +12,7 @@ can fit. Training is the study's (``scaling_law_search.train_members``).
 Cost (cpu config): 6 networks per setting (5 to 11 CPU-seconds), 8 to 14 settings per family and task: about
 4 CPU-minutes per task.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from functools import partial
 
 import numpy as np
 
+from ..core import Choice, Real, Whole, Wholes, check_fields
 from ..networks import MLPEnsemble, ModularEnsemble
-from ..results import experiment
-from .common import check_fields, one_of, real, whole, wholes
+from ..store import experiment
 from .scaling_law import CPU_TASKS, ScalingLawConfig, check_tasks
 from .scaling_law_search import parse_task, task_data, train_members
 
@@ -77,24 +78,46 @@ class LawCapacityConfig:
     @classmethod
     def full(cls) -> LawCapacityConfig:
         full = ScalingLawConfig.full()
-        return cls(study="full", tasks=full.tasks, mlp_points=((16, 2048), (64, 8192), (256, 32768)),
-                   seeds=(100, 101, 102, 103))
+        return cls(
+            study="full",
+            tasks=full.tasks,
+            mlp_points=((16, 2048), (64, 8192), (256, 32768)),
+            seeds=(100, 101, 102, 103),
+        )
 
     @classmethod
     def tiny(cls) -> LawCapacityConfig:
-        return cls(study="tiny", tasks=("he2:1",), mlp_points=((4, 64),), module_points=((4, 32),), seeds=(100,),
-                   start=(1, 3, 0), log2_widths=(2, 4), max_moves=3)
+        return cls(
+            study="tiny",
+            tasks=("he2:1",),
+            mlp_points=((4, 64),),
+            module_points=((4, 32),),
+            seeds=(100,),
+            start=(1, 3, 0),
+            log2_widths=(2, 4),
+            max_moves=3,
+        )
 
     def __post_init__(self):
-        check_fields(self, study=one_of(("cpu", "full", "tiny")), tasks=check_tasks, mlp_points=_pairs,
-                     module_points=_pairs,
-                     seeds=wholes(0), base_lr=real(0, 1, low_open=True),
-                     max_depth=whole(1, 16), max_moves=whole(1, 100),
-                     start=wholes(-60, 60, unique=False), log2_widths=wholes(0, 16, unique=False),
-                     lr_exponents=wholes(-60, 60, unique=False))
-        if len(self.start) != 3 or not (1 <= self.start[0] <= self.max_depth
-                                        and self.log2_widths[0] <= self.start[1] <= self.log2_widths[1]
-                                        and self.lr_exponents[0] <= self.start[2] <= self.lr_exponents[1]):
+        check_fields(
+            self,
+            study=Choice(("cpu", "full", "tiny")),
+            tasks=check_tasks,
+            mlp_points=_pairs,
+            module_points=_pairs,
+            seeds=Wholes(0),
+            base_lr=Real(0, 1, low_open=True),
+            max_depth=Whole(1, 16),
+            max_moves=Whole(1, 100),
+            start=Wholes(-60, 60, unique=False),
+            log2_widths=Wholes(0, 16, unique=False),
+            lr_exponents=Wholes(-60, 60, unique=False),
+        )
+        if len(self.start) != 3 or not (
+            1 <= self.start[0] <= self.max_depth
+            and self.log2_widths[0] <= self.start[1] <= self.log2_widths[1]
+            and self.lr_exponents[0] <= self.start[2] <= self.lr_exponents[1]
+        ):
             raise ValueError(f"start {self.start} must be (depth, log2 width, step exponent) inside the domain")
 
     @property
@@ -105,7 +128,7 @@ class LawCapacityConfig:
 def _pairs(v, name: str) -> tuple:
     if isinstance(v, str) or not isinstance(v, (tuple, list)) or not v:
         raise ValueError(f"{name} must be a non-empty tuple of (m, n) pairs, got {v!r}")
-    return tuple(wholes(1, 10 ** 7, unique=False)(p, f"{name}[{i}]") for i, p in enumerate(v))
+    return tuple(Wholes(1, 10**7, unique=False)(p, f"{name}[{i}]") for i, p in enumerate(v))
 
 
 def setting_values(setting, cfg: LawCapacityConfig) -> tuple[int, int, float]:
@@ -117,8 +140,13 @@ def setting_values(setting, cfg: LawCapacityConfig) -> tuple[int, int, float]:
 def _neighbours(c, cfg) -> list[tuple]:
     d, w, j = c
     out = [(d + s, w, j) for s in (-1, 1)] + [(d, w + s, j) for s in (-1, 1)] + [(d, w, j + s) for s in (-1, 1)]
-    return [c] + [s for s in out if 1 <= s[0] <= cfg.max_depth and cfg.log2_widths[0] <= s[1] <= cfg.log2_widths[1]
-                  and cfg.lr_exponents[0] <= s[2] <= cfg.lr_exponents[1]]
+    return [c] + [
+        s
+        for s in out
+        if 1 <= s[0] <= cfg.max_depth
+        and cfg.log2_widths[0] <= s[1] <= cfg.log2_widths[1]
+        and cfg.lr_exponents[0] <= s[2] <= cfg.lr_exponents[1]
+    ]
 
 
 def _score_cell(cfg: LawCapacityConfig, task: str, family: str, setting) -> dict:
@@ -153,16 +181,31 @@ def _build_mlp(idx, *, m, width, depth, seeds) -> MLPEnsemble:
 
 def _build_modules(idx, *, m, K, b, width, depth, projections, seeds) -> ModularEnsemble:
     """The modular networks of the members ``idx`` on their frozen true ``projections`` (member, m, K b)."""
-    return ModularEnsemble(len(idx), m, K, b, width=width, depth=depth, projections=projections[idx],
-                           train_projections=False, seeds=[seeds[e] for e in idx])
+    return ModularEnsemble(
+        len(idx),
+        m,
+        K,
+        b,
+        width=width,
+        depth=depth,
+        projections=projections[idx],
+        train_projections=False,
+        seeds=[seeds[e] for e in idx],
+    )
 
 
 def _score(out: dict) -> float:
     return float(np.exp(np.mean(np.log(np.maximum(out["val_loss"], 1e-12)))))
 
 
-@experiment("scaling_law_capacity", version=1, config_type=LawCapacityConfig, chapter="scaling_law", sweep=True,
-            configs=tuple(CPU_TASKS) + ("full",))
+@experiment(
+    "scaling_law_capacity",
+    version=1,
+    config_type=LawCapacityConfig,
+    chapter="scaling_law",
+    sweep=True,
+    configs=tuple(CPU_TASKS) + ("full",),
+)
 def scaling_law_capacity(cfg: LawCapacityConfig, cells) -> dict:
     """Every setting the walks trained: ``settings`` (E, 5) rows ``(task index, family index, depth, log2 width,
     step exponent)``, ``score`` (E,), ``val_loss`` (E, point, seed) (NaN-padded to the longer point list),
@@ -174,9 +217,11 @@ def scaling_law_capacity(cfg: LawCapacityConfig, cells) -> dict:
             centre = tuple(cfg.start)
             for _ in range(cfg.max_moves):
                 todo = [s for s in _neighbours(centre, cfg) if (task, family, s) not in seen]
-                outs = cells.map([{"task": task, "family": family, "setting": list(s)} for s in todo],
-                                 lambda it: _score_cell(cfg, it["task"], it["family"], tuple(it["setting"])),
-                                 desc=f"capacity {task} {family}")
+                outs = cells.map(
+                    [{"task": task, "family": family, "setting": list(s)} for s in todo],
+                    lambda it: _score_cell(cfg, it["task"], it["family"], tuple(it["setting"])),
+                    desc=f"capacity {task} {family}",
+                )
                 seen.update({(task, family, s): o for s, o in zip(todo, outs)})
                 best = min(_neighbours(centre, cfg), key=lambda s: _score(seen[task, family, s]))
                 if best == centre:
@@ -190,11 +235,15 @@ def scaling_law_capacity(cfg: LawCapacityConfig, cells) -> dict:
     def pad(a):
         return np.pad(np.asarray(a, float).ravel(), (0, P - np.size(a)), constant_values=np.nan)
 
-    return {"settings": np.array(rows, dtype=np.int64), "score": np.array([_score(o) for o in seen.values()]),
-            "val_loss": np.stack([pad(o["val_loss"]) for o in seen.values()]),
-            "best_step": np.stack([pad(o["best_step"]) for o in seen.values()]),
-            "steps": np.stack([pad(o["steps"]) for o in seen.values()]), "chosen": chosen,
-            "families": list(FAMILIES)}
+    return {
+        "settings": np.array(rows, dtype=np.int64),
+        "score": np.array([_score(o) for o in seen.values()]),
+        "val_loss": np.stack([pad(o["val_loss"]) for o in seen.values()]),
+        "best_step": np.stack([pad(o["best_step"]) for o in seen.values()]),
+        "steps": np.stack([pad(o["steps"]) for o in seen.values()]),
+        "chosen": chosen,
+        "families": list(FAMILIES),
+    }
 
 
 def choices(res, cfg: LawCapacityConfig) -> dict:
@@ -216,10 +265,16 @@ def choices(res, cfg: LawCapacityConfig) -> dict:
                     nb = list(c)
                     nb[axis] += s
                     key = (a, f) + tuple(nb)
-                    sides.append("domain" if tuple(nb) not in _neighbours(c, cfg) else
-                                 bool(key in table and table[key] > table[(a, f) + c]))
-                flags.append("domain" if "domain" in sides and all(x in ("domain", True) for x in sides)
-                             else all(x is True for x in sides))
+                    sides.append(
+                        "domain"
+                        if tuple(nb) not in _neighbours(c, cfg)
+                        else bool(key in table and table[key] > table[(a, f) + c])
+                    )
+                flags.append(
+                    "domain"
+                    if "domain" in sides and all(x in ("domain", True) for x in sides)
+                    else all(x is True for x in sides)
+                )
             entry["interior"][family] = flags
         out[task] = entry
     return out
@@ -229,21 +284,36 @@ def choice_table(searches: dict) -> dict:
     """The chosen networks of stored searches ``{name: (config, result)}``, as table columns: per task and
     family the depth, width and step, whether each lies inside the walked grid (``"yes"``; ``"domain"`` at the
     domain's edge, e.g. depth 1), the settings tried, and the search's CPU minutes."""
-    cols = {k: [] for k in ("task", "network", "depth", "width", "step", "inside the grid", "settings tried",
-                            "CPU minutes")}
+    cols = {
+        k: [] for k in ("task", "network", "depth", "width", "step", "inside the grid", "settings tried", "CPU minutes")
+    }
     for cfg, res in searches.values():
         chosen = choices(res, cfg)
         for a, task in enumerate(cfg.tasks):
             for f, family in enumerate(FAMILIES):
                 depth, width, lr = chosen[task][family]
                 flags = chosen[task]["interior"][family]
-                inside = "yes" if all(x is True for x in flags) else ", ".join(
-                    f"{axis}: {'domain edge' if x == 'domain' else 'edge'}"
-                    for axis, x in zip(("depth", "width", "step"), flags) if x is not True)
+                inside = (
+                    "yes"
+                    if all(x is True for x in flags)
+                    else ", ".join(
+                        f"{axis}: {'domain edge' if x == 'domain' else 'edge'}"
+                        for axis, x in zip(("depth", "width", "step"), flags)
+                        if x is not True
+                    )
+                )
                 tried = int(np.sum((res["settings"][:, 0] == a) & (res["settings"][:, 1] == f)))
                 cpu = res.metadata.get("cpu_time_s")
-                values = (task, "MLP" if family == "mlp" else "modules (oracle)", depth, width, lr, inside, tried,
-                          float("nan") if cpu is None else cpu / 60)
+                values = (
+                    task,
+                    "MLP" if family == "mlp" else "modules (oracle)",
+                    depth,
+                    width,
+                    lr,
+                    inside,
+                    tried,
+                    float("nan") if cpu is None else cpu / 60,
+                )
                 for k, v in zip(cols, values):
                     cols[k].append(v)
     return cols

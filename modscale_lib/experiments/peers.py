@@ -2,6 +2,7 @@
 :mod:`modscale_lib.peers` and every variant of the learning rule, on tasks whose modules have dimension
 ``b = 1`` and ``b = 2``, scored by how well they find the modules' span, how well they find the modules
 themselves, what they cost, and how well a modular network built on their directions generalises."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,9 @@ from ..training import evaluate, fit
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
 
 CHAPTER = "peers"
-MOMENT_SPAN = "moment span"            # the spectral rule's first stage, learning_rule.moment_span, as a span method
-REFERENCES = ("oracle", "random")      # frozen networks on the true and on random projections
-RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")   # the rule's variants (VARIANTS)
+MOMENT_SPAN = "moment span"  # the spectral rule's first stage, learning_rule.moment_span, as a span method
+REFERENCES = ("oracle", "random")  # frozen networks on the true and on random projections
+RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")  # the rule's variants (VARIANTS)
 _TASK = re.compile(r"^(sine)_m(\d+)_K(\d+)$|^(nonsep)_m(\d+)_K(\d+)_b(\d+)$")
 
 
@@ -59,6 +60,7 @@ def _tasks():
         if len(set(out)) != len(out):
             raise ValueError(f"{name} must not repeat a task, got {out}")
         return out
+
     return rule
 
 
@@ -101,24 +103,51 @@ class PeerComparisonConfig:
 
     @classmethod
     def full(cls) -> PeerComparisonConfig:
-        return cls(tasks=("sine_m8_K2", "sine_m16_K2", "nonsep_m8_K2_b2", "nonsep_m12_K3_b2"),
-                   n_grid=(250, 500, 1000, 2000, 4000), seeds=tuple(range(10)), rule_steps=DEFAULTS["steps"],
-                   rule_batch=DEFAULTS["batch_size"], group_features=1500, steps=4000, n_test=4000)
+        return cls(
+            tasks=("sine_m8_K2", "sine_m16_K2", "nonsep_m8_K2_b2", "nonsep_m12_K3_b2"),
+            n_grid=(250, 500, 1000, 2000, 4000),
+            seeds=tuple(range(10)),
+            rule_steps=DEFAULTS["steps"],
+            rule_batch=DEFAULTS["batch_size"],
+            group_features=1500,
+            steps=4000,
+            n_test=4000,
+        )
 
     @classmethod
     def tiny(cls) -> PeerComparisonConfig:
-        return cls(tasks=("sine_m4_K2", "nonsep_m4_K2_b2"), n_grid=(60,), seeds=(0,), rule_steps=2, rule_batch=32,
-                   group_features=20, module_width=4, steps=5, n_test=100)
+        return cls(
+            tasks=("sine_m4_K2", "nonsep_m4_K2_b2"),
+            n_grid=(60,),
+            seeds=(0,),
+            rule_steps=2,
+            rule_batch=32,
+            group_features=20,
+            module_width=4,
+            steps=5,
+            n_test=100,
+        )
 
     def __post_init__(self):
-        check_fields(self, tasks=_tasks(), n_grid=Wholes(20, 10 ** 7), seeds=Wholes(0), peers=SomeOf(tuple(PEERS)),
-                     rules=SomeOf(VARIANTS), rule_steps=Whole(1, 10 ** 6), rule_batch=Whole(2, 10 ** 6),
-                     group_features=Whole(1, 10 ** 5), module_width=Whole(1, 65536), steps=Whole(1, 10 ** 7),
-                     lr=Real(0, 10, low_open=True), batch_size=Whole(1, 10 ** 6), n_test=Whole(2, 10 ** 7))
+        check_fields(
+            self,
+            tasks=_tasks(),
+            n_grid=Wholes(20, 10**7),
+            seeds=Wholes(0),
+            peers=SomeOf(tuple(PEERS)),
+            rules=SomeOf(VARIANTS),
+            rule_steps=Whole(1, 10**6),
+            rule_batch=Whole(2, 10**6),
+            group_features=Whole(1, 10**5),
+            module_width=Whole(1, 65536),
+            steps=Whole(1, 10**7),
+            lr=Real(0, 10, low_open=True),
+            batch_size=Whole(1, 10**6),
+            n_test=Whole(2, 10**7),
+        )
         worst = max(_task_spec(t, "tasks")[1] for t in self.tasks)
         if min(self.n_grid) < max(20, 2 * worst):
-            raise ValueError(f"n_grid: the peers need n >= max(20, 2 m) = {max(20, 2 * worst)}, got "
-                             f"{min(self.n_grid)}")
+            raise ValueError(f"n_grid: the peers need n >= max(20, 2 m) = {max(20, 2 * worst)}, got {min(self.n_grid)}")
 
     def span_methods(self) -> tuple:
         return tuple(self.peers) + (MOMENT_SPAN,)
@@ -153,8 +182,11 @@ def _directions(cfg: PeerComparisonConfig, task, X, y, seed: int) -> tuple[list,
         group_seconds.append(time.perf_counter() - start)
     for variant in cfg.rules:
         start = time.perf_counter()
-        modules.append(find_module_projections(X, y, K, b, variant=variant, steps=cfg.rule_steps,
-                                               batch_size=min(cfg.rule_batch, len(y)), seed=seed))
+        modules.append(
+            find_module_projections(
+                X, y, K, b, variant=variant, steps=cfg.rule_steps, batch_size=min(cfg.rule_batch, len(y)), seed=seed
+            )
+        )
         seconds.append(time.perf_counter() - start)
         group_seconds.append(0.0)
     return modules, seconds, group_seconds
@@ -177,10 +209,28 @@ def _cell(cfg: PeerComparisonConfig, item: dict) -> dict:
         out["group_seconds"].append(group_seconds)
         projections += modules + [task.projections, random_projections(1, K, m, b, seeds=[seed])[0].numpy()]
     per_n = len(projections) // len(cfg.n_grid)
-    model = ModularEnsemble(len(projections), m, K, b, width=cfg.module_width, projections=np.stack(projections),
-                            train_projections=False, seeds=[seed] * len(projections)).to(default_device())
-    fit(model, X, y, n_samples=[n for n in cfg.n_grid for _ in range(per_n)], steps=cfg.steps, lr=cfg.lr,
-        lr_decay=0.01, batch_size=min(cfg.batch_size, min(cfg.n_grid)), eval_every=cfg.steps, progress=False)
+    model = ModularEnsemble(
+        len(projections),
+        m,
+        K,
+        b,
+        width=cfg.module_width,
+        projections=np.stack(projections),
+        train_projections=False,
+        seeds=[seed] * len(projections),
+    ).to(default_device())
+    fit(
+        model,
+        X,
+        y,
+        n_samples=[n for n in cfg.n_grid for _ in range(per_n)],
+        steps=cfg.steps,
+        lr=cfg.lr,
+        lr_decay=0.01,
+        batch_size=min(cfg.batch_size, min(cfg.n_grid)),
+        eval_every=cfg.steps,
+        progress=False,
+    )
     loss = np.asarray(evaluate(model, Xt, yt)).reshape(len(cfg.n_grid), per_n) / np.var(yt)
     return dict({name: np.array(v) for name, v in out.items()}, test_loss=loss)
 
@@ -195,6 +245,8 @@ def peer_comparison(cfg: PeerComparisonConfig, cells) -> dict:
     items = [{"task": t, "seed": s} for t in cfg.tasks for s in cfg.seeds]
     outputs = cells.map(items, lambda item: _cell(cfg, item), desc="peer comparison (task, seed)")
     shape = (len(cfg.tasks), len(cfg.seeds), len(cfg.n_grid))
-    out = {name: np.stack([o[name] for o in outputs]).reshape(shape + (-1,)).transpose(0, 2, 1, 3)
-           for name in ("union", "grouped", "seconds", "group_seconds", "test_loss")}
+    out = {
+        name: np.stack([o[name] for o in outputs]).reshape(shape + (-1,)).transpose(0, 2, 1, 3)
+        for name in ("union", "grouped", "seconds", "group_seconds", "test_loss")
+    }
     return dict(out, methods=list(cfg.methods()), references=list(REFERENCES))

@@ -1,6 +1,7 @@
 """Experiments of the chapter *Sample complexity against dimension*: the capacity of each network chosen on a
 validation split, then test loss of every method and of the reviewers' controls over a grid of sample counts,
 for each number of modules and input dimension; and the cost of the rule's kernel objective."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,19 +14,34 @@ import torch
 
 from .. import methods, metrics
 from ..analysis import capacity_table, choose_capacity
-from ..learning_rule import DEFAULTS, KERNELS, find_module_projections, resolve_variant
+from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
+from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
 from ..modular_tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, mlp_param_count, random_projections
-from ..results import experiment
+from ..store import experiment
 from ..training import fit
-from .common import check_fields, one_of, real, reals, some_of, whole, wholes
 
-__all__ = ["SampleComplexityConfig", "sample_complexity_sweep", "CapacityConfig", "sample_complexity_capacity",
-           "choose_capacity", "capacity_table", "rule_flops", "ObjectiveCostConfig", "objective_cost", "MAIN",
-           "CONTROLS", "TASKS", "main_methods", "control_methods"]
+__all__ = [
+    "SampleComplexityConfig",
+    "sample_complexity_sweep",
+    "CapacityConfig",
+    "sample_complexity_capacity",
+    "choose_capacity",
+    "capacity_table",
+    "rule_flops",
+    "ObjectiveCostConfig",
+    "objective_cost",
+    "MAIN",
+    "CONTROLS",
+    "TASKS",
+    "main_methods",
+    "control_methods",
+    "MonolithicStepsConfig",
+    "monolithic_steps",
+]
 
 CHAPTER = "sample_complexity"
-VARIANT = "backfit"   # the rule of the b = 1 tasks (the library's default there; "grouped" for b >= 2)
+VARIANT = "backfit"  # the rule of the b = 1 tasks (the library's default there; "grouped" for b >= 2)
 
 
 def main_methods(variant: str = VARIANT) -> tuple:
@@ -35,17 +51,27 @@ def main_methods(variant: str = VARIANT) -> tuple:
 
 def control_methods(variant: str = VARIANT) -> tuple:
     """The reviewers' controls (Q2-Q5), with the rule's ``variant`` for the wrong module counts."""
-    return (methods.COMPUTE_MATCHED, methods.RANDOM_AVERAGED, methods.wrong_count(variant, "K/2"),
-            methods.wrong_count(variant, "2K"), methods.NO_PROJECTIONS)
+    return (
+        methods.COMPUTE_MATCHED,
+        methods.RANDOM_AVERAGED,
+        methods.wrong_count(variant, "K/2"),
+        methods.wrong_count(variant, "2K"),
+        methods.NO_PROJECTIONS,
+    )
 
 
 MAIN, CONTROLS = main_methods(), control_methods()
 # the named configs of the capacity search and sweep; the non-separable task and K = 2 are measured by the
 # scaling-law study (experiments.scaling_law), whose results replace this sweep's for them
 NAMED = ("cpu", "full")
-N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))   # 64 .. 4096, spaced by sqrt(2)
-_TRAINING = dict(steps=whole(1, 10 ** 7), batch_size=whole(1, 10 ** 6), patience=whole(1, 10 ** 4),
-                 eval_every=whole(1, 10 ** 6), n_val=whole(2, 10 ** 7))
+N_GRID = tuple(int(round(64 * 2 ** (i / 2))) for i in range(13))  # 64 .. 4096, spaced by sqrt(2)
+_TRAINING = dict(
+    steps=Whole(1, 10**7),
+    batch_size=Whole(1, 10**6),
+    patience=Whole(1, 10**4),
+    eval_every=Whole(1, 10**6),
+    n_val=Whole(2, 10**7),
+)
 
 
 def _check_task(cfg, counts, name: str) -> None:
@@ -53,8 +79,10 @@ def _check_task(cfg, counts, name: str) -> None:
     into modules of ``b >= 2``), and ``K * b <= m`` (the task's modules are orthogonal)."""
     check_task_kind(cfg.task, cfg.module_dim)
     if max(counts) * cfg.module_dim > min(cfg.m_grid):
-        raise ValueError(f"every K ({name}, largest {max(counts)}) times module_dim ({cfg.module_dim}) must be <= every "
-                         f"m in m_grid (smallest {min(cfg.m_grid)}): the task's modules are orthogonal")
+        raise ValueError(
+            f"every K ({name}, largest {max(counts)}) times module_dim ({cfg.module_dim}) must be <= every "
+            f"m in m_grid (smallest {min(cfg.m_grid)}): the task's modules are orthogonal"
+        )
 
 
 def _data(task, n: int, n_val: int):
@@ -66,9 +94,22 @@ def _data(task, n: int, n_val: int):
 
 def _train(model, X, y, Xv, yv, n_samples, cfg, lr: float, steps: int | None = None, configs=None):
     """Adam with a cosine step decay, early stopping on the validation loss (best weights kept)."""
-    return fit(model, X, y, n_samples=n_samples, X_val=Xv, y_val=yv, patience=cfg.patience, lr=lr,
-               lr_decay=0.01, steps=steps or cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
-               progress=False, model_configs=configs)
+    return fit(
+        model,
+        X,
+        y,
+        n_samples=n_samples,
+        X_val=Xv,
+        y_val=yv,
+        patience=cfg.patience,
+        lr=lr,
+        lr_decay=0.01,
+        steps=steps or cfg.steps,
+        batch_size=cfg.batch_size,
+        eval_every=cfg.eval_every,
+        progress=False,
+        model_configs=configs,
+    )
 
 
 @dataclass(frozen=True)
@@ -101,25 +142,55 @@ class CapacityConfig:
     n_val: int = 1000
 
     @classmethod
-    def cpu(cls) -> "CapacityConfig":
+    def cpu(cls) -> CapacityConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "CapacityConfig":
-        return cls(m_grid=(4, 8, 16, 32), n_grid=(128, 512, 2048), seeds=(100, 101, 102),
-                   module_widths=(16, 32, 64, 128), module_depths=(1, 2, 3), mlp_widths=(64, 128, 256, 512))
+    def full(cls) -> CapacityConfig:
+        return cls(
+            m_grid=(4, 8, 16, 32),
+            n_grid=(128, 512, 2048),
+            seeds=(100, 101, 102),
+            module_widths=(16, 32, 64, 128),
+            module_depths=(1, 2, 3),
+            mlp_widths=(64, 128, 256, 512),
+        )
 
     @classmethod
-    def tiny(cls) -> "CapacityConfig":
-        return cls(n_modules=2, m_grid=(3,), n_grid=(40,), seeds=(100,), module_widths=(4, 8), module_depths=(1,),
-                   module_lrs=(1e-2,), mlp_widths=(8,), mlp_lrs=(1e-2,), steps=20, patience=2, eval_every=5,
-                   n_val=50)
+    def tiny(cls) -> CapacityConfig:
+        return cls(
+            n_modules=2,
+            m_grid=(3,),
+            n_grid=(40,),
+            seeds=(100,),
+            module_widths=(4, 8),
+            module_depths=(1,),
+            module_lrs=(1e-2,),
+            mlp_widths=(8,),
+            mlp_lrs=(1e-2,),
+            steps=20,
+            patience=2,
+            eval_every=5,
+            n_val=50,
+        )
 
     def __post_init__(self):
-        check_fields(self, n_modules=whole(1, 64), task=one_of(TASKS), module_dim=whole(1, 64),
-                     m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
-                     module_widths=wholes(1, 65536), module_depths=wholes(1, 16), module_lrs=reals(0, 1, low_open=True),
-                     mlp_widths=wholes(1, 65536), mlp_depth=whole(1, 16), mlp_lrs=reals(0, 1, low_open=True), **_TRAINING)
+        check_fields(
+            self,
+            n_modules=Whole(1, 64),
+            task=Choice(TASKS),
+            module_dim=Whole(1, 64),
+            m_grid=Wholes(1, 4096),
+            n_grid=Wholes(2, 10**7),
+            seeds=Wholes(0),
+            module_widths=Wholes(1, 65536),
+            module_depths=Wholes(1, 16),
+            module_lrs=Reals(0, 1, low_open=True),
+            mlp_widths=Wholes(1, 65536),
+            mlp_depth=Whole(1, 16),
+            mlp_lrs=Reals(0, 1, low_open=True),
+            **_TRAINING,
+        )
         _check_task(self, (self.n_modules,), "n_modules")
 
 
@@ -133,8 +204,9 @@ def _stacked(pools: dict, members: list[int]):
 def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
     """Validation losses: modules ``(depth, lr, width, m, n, seed)``, the MLP ``(lr, width, m, n, seed)``."""
     N, S, K = len(cfg.n_grid), len(cfg.seeds), cfg.n_modules
-    module_val = np.full((len(cfg.module_depths), len(cfg.module_lrs), len(cfg.module_widths), len(cfg.m_grid), N, S),
-                         np.nan)
+    module_val = np.full(
+        (len(cfg.module_depths), len(cfg.module_lrs), len(cfg.module_widths), len(cfg.m_grid), N, S), np.nan
+    )
     mlp_val = np.full((len(cfg.mlp_lrs), len(cfg.mlp_widths), len(cfg.m_grid), N, S), np.nan)
     for a, m in enumerate(cfg.m_grid):
         tasks = {s: _task(cfg.task, m, K, cfg.module_dim, s) for s in cfg.seeds}
@@ -145,15 +217,30 @@ def sample_complexity_capacity(cfg: CapacityConfig) -> dict:
         X, y, Xv, yv = _stacked(pools, [s for _, _, s in modules])
         U = np.stack([tasks[s].projections for _, _, s in modules])
         for (d, depth), (i, lr) in itertools.product(enumerate(cfg.module_depths), enumerate(cfg.module_lrs)):
-            model = ModularEnsemble(len(modules), m, K, cfg.module_dim, width=max(cfg.module_widths), depth=depth,
-                                    widths=[w for w, _, _ in modules], projections=U, train_projections=False,
-                                    seeds=list(range(len(modules))))
+            model = ModularEnsemble(
+                len(modules),
+                m,
+                K,
+                cfg.module_dim,
+                width=max(cfg.module_widths),
+                depth=depth,
+                widths=[w for w, _, _ in modules],
+                projections=U,
+                train_projections=False,
+                seeds=list(range(len(modules))),
+            )
             val = _train(model, X, y, Xv, yv, [n for _, n, _ in modules], cfg, lr).val_loss
             module_val[d, i, :, a] = val.reshape(len(cfg.module_widths), N, S)
         X, y, Xv, yv = _stacked(pools, [s for _, _, s in mlps])
         for i, lr in enumerate(cfg.mlp_lrs):
-            model = MLPEnsemble(len(mlps), m, max(cfg.mlp_widths), depth=cfg.mlp_depth, widths=[w for w, _, _ in mlps],
-                                seeds=list(range(len(mlps))))
+            model = MLPEnsemble(
+                len(mlps),
+                m,
+                max(cfg.mlp_widths),
+                depth=cfg.mlp_depth,
+                widths=[w for w, _, _ in mlps],
+                seeds=list(range(len(mlps))),
+            )
             val = _train(model, X, y, Xv, yv, [n for _, n, _ in mlps], cfg, lr).val_loss
             mlp_val[i, :, a] = val.reshape(len(cfg.mlp_widths), N, S)
     return {"module_val": module_val, "mlp_val": mlp_val}
@@ -186,7 +273,7 @@ class SampleComplexityConfig:
     seeds: tuple = (0, 1, 2, 3, 4)
     control_modules: tuple = (4,)
     control_every: int = 3
-    mlp_width: int = 64        # mlp_* and module_*: the choice of sample_complexity_capacity (a test checks it)
+    mlp_width: int = 64  # mlp_* and module_*: the choice of sample_complexity_capacity (a test checks it)
     mlp_depth: int = 2
     mlp_lr: float = 3e-3
     module_width: int = 64
@@ -213,34 +300,73 @@ class SampleComplexityConfig:
         return main_methods(self.rule_variant) + (control_methods(self.rule_variant) if self.control_modules else ())
 
     @classmethod
-    def cpu(cls) -> "SampleComplexityConfig":
+    def cpu(cls) -> SampleComplexityConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "SampleComplexityConfig":
-        return cls(m_grid=(4, 6, 8, 12, 16, 24, 32, 48, 64), n_grid=tuple(int(round(32 * 2 ** (i / 4))) for i in range(33)),
-                   seeds=tuple(range(10)), control_modules=(2, 4), control_every=1, steps=6000, rule_steps=300,
-                   rule_batch=512, rule_refine=2, n_test=10000)
+    def full(cls) -> SampleComplexityConfig:
+        return cls(
+            m_grid=(4, 6, 8, 12, 16, 24, 32, 48, 64),
+            n_grid=tuple(int(round(32 * 2 ** (i / 4))) for i in range(33)),
+            seeds=tuple(range(10)),
+            control_modules=(2, 4),
+            control_every=1,
+            steps=6000,
+            rule_steps=300,
+            rule_batch=512,
+            rule_refine=2,
+            n_test=10000,
+        )
 
     @classmethod
-    def tiny(cls) -> "SampleComplexityConfig":
-        return cls(module_counts=(2,), m_grid=(4,), n_grid=(40, 60, 80), seeds=(0,), control_modules=(2,),
-                   mlp_width=8, module_width=4, steps=20, patience=2, eval_every=5, n_val=50, rule_steps=3,
-                   rule_batch=16, n_test=100)
+    def tiny(cls) -> SampleComplexityConfig:
+        return cls(
+            module_counts=(2,),
+            m_grid=(4,),
+            n_grid=(40, 60, 80),
+            seeds=(0,),
+            control_modules=(2,),
+            mlp_width=8,
+            module_width=4,
+            steps=20,
+            patience=2,
+            eval_every=5,
+            n_val=50,
+            rule_steps=3,
+            rule_batch=16,
+            n_test=100,
+        )
 
     def __post_init__(self):
-        check_fields(self, module_counts=wholes(1, 64), task=one_of(TASKS), module_dim=whole(1, 64),
-                     m_grid=wholes(1, 4096), n_grid=wholes(2, 10 ** 7), seeds=wholes(0),
-                     control_modules=lambda v, name: v if v == () else wholes(1, 64)(v, name),
-                     control_every=whole(1, 1000),
-                     mlp_width=whole(1, 65536), mlp_depth=whole(1, 16), mlp_lr=real(0, 1, low_open=True),
-                     module_width=whole(1, 65536), module_depth=whole(1, 16), module_lr=real(0, 1, low_open=True),
-                     rule_steps=whole(1, 10 ** 6), rule_batch=whole(2, 10 ** 6), rule_refine=whole(0, 100),
-                     n_test=whole(1, 10 ** 7), ood_input_std=real(0, 1e6, low_open=True), **_TRAINING)
+        check_fields(
+            self,
+            module_counts=Wholes(1, 64),
+            task=Choice(TASKS),
+            module_dim=Whole(1, 64),
+            m_grid=Wholes(1, 4096),
+            n_grid=Wholes(2, 10**7),
+            seeds=Wholes(0),
+            control_modules=lambda v, name: v if v == () else Wholes(1, 64)(v, name),
+            control_every=Whole(1, 1000),
+            mlp_width=Whole(1, 65536),
+            mlp_depth=Whole(1, 16),
+            mlp_lr=Real(0, 1, low_open=True),
+            module_width=Whole(1, 65536),
+            module_depth=Whole(1, 16),
+            module_lr=Real(0, 1, low_open=True),
+            rule_steps=Whole(1, 10**6),
+            rule_batch=Whole(2, 10**6),
+            rule_refine=Whole(0, 100),
+            n_test=Whole(1, 10**7),
+            ood_input_std=Real(0, 1e6, low_open=True),
+            **_TRAINING,
+        )
         _check_task(self, self.module_counts, "module_counts")
         if self.control_modules and self.module_dim != 1:
-            raise ValueError(f"control_modules must be () for module_dim >= 2 (the controls are measured at b = 1), "
-                             f"got {self.control_modules}")
+            raise ValueError(
+                f"control_modules must be () for module_dim >= 2 (the controls are measured at b = 1), "
+                f"got {self.control_modules}"
+            )
         if not set(self.control_modules) <= set(self.module_counts):
             raise ValueError(f"control_modules {self.control_modules} must be among module_counts {self.module_counts}")
 
@@ -252,17 +378,45 @@ def rule_flops(n: int, input_dim: int, n_modules: int, cfg: SampleComplexityConf
     ``K (1 + refine)`` searches of ``rule_steps`` steps. The kernel-ridge fits between searches are left out.
     """
     B, W = min(cfg.rule_batch, n), DEFAULTS["width"]
-    per_step = 3.0 * (2 * B * B * W + B ** 3 / 3 + 2 * B * B + 2 * B * input_dim * W)
+    per_step = 3.0 * (2 * B * B * W + B**3 / 3 + 2 * B * B + 2 * B * input_dim * W)
     return n_modules * (1 + cfg.rule_refine) * cfg.rule_steps * per_step
 
 
 def _rule(X, y, n: int, K: int, cfg, seed: int) -> np.ndarray:
-    return find_module_projections(X[:n], y[:n], K, cfg.module_dim, variant=cfg.rule_variant, steps=cfg.rule_steps,
-                                   batch_size=min(cfg.rule_batch, n), refine_passes=cfg.rule_refine, seed=seed)
+    return find_module_projections(
+        X[:n],
+        y[:n],
+        K,
+        cfg.module_dim,
+        variant=cfg.rule_variant,
+        steps=cfg.rule_steps,
+        batch_size=min(cfg.rule_batch, n),
+        refine_passes=cfg.rule_refine,
+        seed=seed,
+    )
 
 
 def _losses(outputs: torch.Tensor, y: np.ndarray) -> np.ndarray:
     return ((outputs - torch.as_tensor(y, dtype=outputs.dtype)) ** 2).mean(dim=-1).numpy()
+
+
+def _controls(cfg: SampleComplexityConfig, X, y, K: int, m: int, seed: int, sub: list, add, mlp, modular, seeds) -> int:
+    """The reviewers' controls of one cell, at the sizes ``sub`` (indices of ``cfg.n_grid``): the compute-matched
+    MLP, the rule with half and twice the modules, and modules that see the whole input. ``add``, ``mlp``,
+    ``modular`` and ``seeds`` are the cell's (see :func:`_sweep_cell`). Returns the compute-matched MLP's extra
+    steps."""
+    grid = list(cfg.n_grid)
+    step_flops = 6.0 * mlp_param_count(m, cfg.mlp_width, cfg.mlp_depth) * cfg.batch_size
+    extra_steps = int(math.ceil(rule_flops(max(grid), m, K, cfg) / step_flops))
+    add(mlp(sub, 0), sub, [methods.COMPUTE_MATCHED] * len(sub), cfg.mlp_lr, cfg.steps + extra_steps)
+    for label in (methods.wrong_count(cfg.rule_variant, "K/2"), methods.wrong_count(cfg.rule_variant, "2K")):
+        k2 = methods.module_count(label, K)
+        U2 = np.stack([_rule(X, y, grid[j], k2, cfg, seed) for j in sub])
+        add(modular(k2, 1, U2, seeds(0, sub)), sub, [label] * len(sub), cfg.module_lr)
+    eye = np.broadcast_to(np.eye(m, dtype=np.float32), (len(sub), K, m, m))
+    no_projections = modular(K, m, eye, seeds(0, sub), train_projections=False)
+    add(no_projections, sub, [methods.NO_PROJECTIONS] * len(sub), cfg.module_lr)
+    return extra_steps
 
 
 def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
@@ -277,7 +431,7 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     Xo, yo = task.sample_ood(cfg.n_test, seed=2, input_std=cfg.ood_input_std)
     out = {k: np.full((len(labels), N), np.nan) for k in ("test_loss", "ood_loss", "best_step")}
     seeds = lambda r, idx: [seed * 1000 + 100 * r + j for j in idx]
-    runs = []   # (test outputs, OOD outputs, n index per member, label per member, best step per member)
+    runs = []  # (test outputs, OOD outputs, n index per member, label per member, best step per member)
 
     def add(model, idx, member_labels, lr, steps=None):
         configs = [dict(method=lab, K=K, m=m, seed=seed, n=grid[j]) for lab, j in zip(member_labels, idx)]
@@ -288,35 +442,38 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
             runs.append((model(as_t(Xt)), model(as_t(Xo)), idx, member_labels, res.best_step))
 
     mlp = lambda idx, r: MLPEnsemble(len(idx), m, cfg.mlp_width, cfg.mlp_depth, seeds=seeds(r, idx))
+
+    def modular(n_modules, dim, projections, net_seeds, **train):
+        return ModularEnsemble(
+            len(net_seeds),
+            m,
+            n_modules,
+            dim,
+            width=cfg.module_width,
+            depth=cfg.module_depth,
+            projections=projections,
+            seeds=net_seeds,
+            **train,
+        )
+
     all_n = list(range(N))
     add(mlp(all_n, 0), all_n, [methods.MONOLITHIC] * N, cfg.mlp_lr)
     rule_U = np.stack([_rule(X, y, grid[j], K, cfg, seed) for j in all_n])
     out["rule_similarity"] = np.array([metrics.matched_similarity(task.projections, u) for u in rule_U])
     truth = np.broadcast_to(task.projections, (N, K, m, b))
-    extra = list(range(1, K)) if sub else []   # the averaged control's other K - 1 random starts
-    U = np.concatenate([truth, rule_U, random_projections(N, K, m, b, seeds(0, all_n)).numpy()]
-                       + [random_projections(len(sub), K, m, b, seeds(r, sub)).numpy() for r in extra])
+    extra = list(range(1, K)) if sub else []  # the averaged control's other K - 1 random starts
+    U = np.concatenate(
+        [truth, rule_U, random_projections(N, K, m, b, seeds(0, all_n)).numpy()]
+        + [random_projections(len(sub), K, m, b, seeds(r, sub)).numpy() for r in extra]
+    )
     idx = all_n * 3 + sub * len(extra)
-    member = [methods.ORACLE] * N + [rule] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
+    member = (
+        [methods.ORACLE] * N + [rule] * N + [methods.RANDOM] * N + [methods.RANDOM_AVERAGED] * (len(sub) * len(extra))
+    )
     net_seeds = seeds(0, all_n) * 3 + [s for r in extra for s in seeds(r, sub)]
-    add(ModularEnsemble(len(idx), m, K, b, width=cfg.module_width, depth=cfg.module_depth, projections=U,
-                        train_projections=[lab != methods.ORACLE for lab in member], seeds=net_seeds),
-        idx, member, cfg.module_lr)
-    out["extra_steps"] = np.array(0)
-    if sub:
-        step_flops = 6.0 * mlp_param_count(m, cfg.mlp_width, cfg.mlp_depth) * cfg.batch_size
-        extra_steps = int(math.ceil(rule_flops(max(grid), m, K, cfg) / step_flops))
-        out["extra_steps"] = np.array(extra_steps)
-        add(mlp(sub, 0), sub, [methods.COMPUTE_MATCHED] * len(sub), cfg.mlp_lr, cfg.steps + extra_steps)
-        for label in (methods.wrong_count(cfg.rule_variant, "K/2"), methods.wrong_count(cfg.rule_variant, "2K")):
-            k2 = methods.module_count(label, K)
-            U2 = np.stack([_rule(X, y, grid[j], k2, cfg, seed) for j in sub])
-            add(ModularEnsemble(len(sub), m, k2, 1, width=cfg.module_width, depth=cfg.module_depth, projections=U2,
-                                seeds=seeds(0, sub)), sub, [label] * len(sub), cfg.module_lr)
-        eye = np.broadcast_to(np.eye(m, dtype=np.float32), (len(sub), K, m, m))
-        add(ModularEnsemble(len(sub), m, K, m, width=cfg.module_width, depth=cfg.module_depth, projections=eye,
-                            train_projections=False, seeds=seeds(0, sub)), sub, [methods.NO_PROJECTIONS] * len(sub),
-            cfg.module_lr)
+    trained = [lab != methods.ORACLE for lab in member]
+    add(modular(K, b, U, net_seeds, train_projections=trained), idx, member, cfg.module_lr)
+    out["extra_steps"] = np.array(_controls(cfg, X, y, K, m, seed, sub, add, mlp, modular, seeds) if sub else 0)
     _collect(out, runs, labels, yt, yo, K)
     out["var_test"], out["var_ood"] = np.array(float(np.var(yt))), np.array(float(np.var(yo)))
     return out
@@ -326,7 +483,7 @@ def _collect(out: dict, runs: list, labels: tuple, yt, yo, K: int) -> None:
     """Per-member losses into ``out`` (method, n); the averaged method's members are pooled with the random
     network at the same ``n``: the average of ``K`` random starts."""
     random_preds = {}
-    for pred_t, pred_o, idx, member, best in runs:
+    for pred_t, pred_o, idx, member, _best in runs:
         for e, (lab, j) in enumerate(zip(member, idx)):
             if lab == methods.RANDOM:
                 random_preds[j] = [(pred_t[e], pred_o[e])]
@@ -345,8 +502,9 @@ def _collect(out: dict, runs: list, labels: tuple, yt, yo, K: int) -> None:
             out["ood_loss"][i, j] = _losses(torch.stack([p[1] for p in preds]).mean(0), yo)
 
 
-@experiment("sample_complexity_sweep", version=4, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True,
-            configs=NAMED)
+@experiment(
+    "sample_complexity_sweep", version=4, config_type=SampleComplexityConfig, chapter=CHAPTER, sweep=True, configs=NAMED
+)
 def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
     """Losses ``(K, method, m, seed, n)`` in and out of distribution (nan where a method does not run) and
     the best step of each network; the rule's matched similarity ``(K, m, seed, n)``; the compute-matched
@@ -354,9 +512,15 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
 
     A resumable sweep: each (K, m, seed) cell is stored as it finishes."""
     # the costliest cells first, so that a run's first cells say how long the rest will take
-    items = [{"K": K, "m": m, "seed": s} for K in sorted(cfg.module_counts, reverse=True)
-             for m in sorted(cfg.m_grid, reverse=True) for s in cfg.seeds]
-    outs = cells.map(items, lambda it: _sweep_cell(cfg, it["K"], it["m"], it["seed"]), desc="sample complexity (K, m, seed)")
+    items = [
+        {"K": K, "m": m, "seed": s}
+        for K in sorted(cfg.module_counts, reverse=True)
+        for m in sorted(cfg.m_grid, reverse=True)
+        for s in cfg.seeds
+    ]
+    outs = cells.map(
+        items, lambda it: _sweep_cell(cfg, it["K"], it["m"], it["seed"]), desc="sample complexity (K, m, seed)"
+    )
     shape = (len(cfg.module_counts), len(cfg.m_grid), len(cfg.seeds))
     where = {(it["K"], it["m"], it["seed"]): o for it, o in zip(items, outs)}
     outs = [where[K, m, s] for K in cfg.module_counts for m in cfg.m_grid for s in cfg.seeds]
@@ -365,10 +529,16 @@ def sample_complexity_sweep(cfg: SampleComplexityConfig, cells) -> dict:
         a = np.stack([np.asarray(o[name]) for o in outs]).reshape(shape + np.shape(outs[0][name]))
         return np.moveaxis(a, 3, 1) if method_axis else a
 
-    return {"test_loss": stack("test_loss", True), "ood_loss": stack("ood_loss", True),
-            "best_step": stack("best_step", True), "rule_similarity": stack("rule_similarity"),
-            "extra_steps": stack("extra_steps"), "var_test": stack("var_test"), "var_ood": stack("var_ood"),
-            "methods": list(cfg.methods)}
+    return {
+        "test_loss": stack("test_loss", True),
+        "ood_loss": stack("ood_loss", True),
+        "best_step": stack("best_step", True),
+        "rule_similarity": stack("rule_similarity"),
+        "extra_steps": stack("extra_steps"),
+        "var_test": stack("var_test"),
+        "var_ood": stack("var_ood"),
+        "methods": list(cfg.methods),
+    }
 
 
 @dataclass(frozen=True)
@@ -381,20 +551,25 @@ class ObjectiveCostConfig:
     repeats: int = 5
 
     @classmethod
-    def cpu(cls) -> "ObjectiveCostConfig":
+    def cpu(cls) -> ObjectiveCostConfig:
         return cls()
 
     @classmethod
-    def full(cls) -> "ObjectiveCostConfig":
+    def full(cls) -> ObjectiveCostConfig:
         return cls(batch_sizes=(128, 256, 512, 1024, 2048, 4096, 8192), repeats=10)
 
     @classmethod
-    def tiny(cls) -> "ObjectiveCostConfig":
+    def tiny(cls) -> ObjectiveCostConfig:
         return cls(batch_sizes=(8, 16), kernels=("features",), repeats=1)
 
     def __post_init__(self):
-        check_fields(self, batch_sizes=wholes(2, 65536), kernels=some_of(KERNELS), input_dim=whole(1, 4096),
-                     repeats=whole(1, 1000))
+        check_fields(
+            self,
+            batch_sizes=Wholes(2, 65536),
+            kernels=SomeOf(KERNELS),
+            input_dim=Whole(1, 4096),
+            repeats=Whole(1, 1000),
+        )
 
 
 @experiment("objective_cost", version=1, config_type=ObjectiveCostConfig, chapter=CHAPTER)
@@ -416,3 +591,81 @@ def objective_cost(cfg: ObjectiveCostConfig) -> dict:
                 times.append(time.perf_counter() - start)
             seconds[i, j] = np.median(times[1:])  # the first call warms up
     return {"seconds": seconds}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Is the sweep's monolithic baseline undertrained? The sweep's monolithic network trains with the one step size
+# its validation search chose (on two m and two n). Here the same networks (same tasks, data, seeds, width, depth,
+# steps and early stopping) train at several step sizes, so that the chapter can pick the step per (m, n, seed)
+# on the validation split and see whether a baseline tuned that finely needs fewer samples.
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MonolithicStepsConfig:
+    """The monolithic network of ``sample_complexity_sweep`` at its named config ``sweep`` (tasks, grids, seeds,
+    network and training), trained at each step size of ``lrs``."""
+
+    sweep: str = "cpu"
+    lrs: tuple = (3e-3, 1e-2, 3e-2, 1e-1)
+
+    @classmethod
+    def cpu(cls) -> MonolithicStepsConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> MonolithicStepsConfig:
+        return cls(sweep="full", lrs=(1e-3, 3e-3, 1e-2, 3e-2))
+
+    @classmethod
+    def tiny(cls) -> MonolithicStepsConfig:
+        return cls(sweep="tiny", lrs=(1e-2, 3e-2))
+
+    def __post_init__(self):
+        check_fields(self, sweep=Choice(NAMED + ("tiny",)), lrs=Reals(0, 1, low_open=True))
+
+    def base(self) -> SampleComplexityConfig:
+        """The sweep's config whose monolithic network this repeats."""
+        return getattr(SampleComplexityConfig, self.sweep)()
+
+
+def _cell(cfg: MonolithicStepsConfig, K: int, m: int, seed: int) -> dict:
+    """Validation and test losses and best steps, (lr, n), of the sweep's monolithic networks at each step."""
+    base = cfg.base()
+    grid = list(base.n_grid)
+    task = _task(base.task, m, K, base.module_dim, seed)
+    X, y, Xv, yv = _data(task, max(grid), base.n_val)
+    Xt, yt = task.sample(base.n_test, seed=1)
+    out = {name: np.full((len(cfg.lrs), len(grid)), np.nan) for name in ("val_loss", "test_loss", "best_step")}
+    for i, lr in enumerate(cfg.lrs):
+        # the sweep's seeds for its monolithic members (seed * 1000 + j), so the sweep's step is reproduced
+        model = MLPEnsemble(
+            len(grid), m, base.mlp_width, base.mlp_depth, seeds=[seed * 1000 + j for j in range(len(grid))]
+        )
+        res = _train(model.to(default_device()), X, y, Xv, yv, grid, base, lr)
+        with torch.no_grad():
+            out["test_loss"][i] = _losses(model.cpu()(torch.as_tensor(Xt, dtype=torch.float32)), yt)
+        out["val_loss"][i], out["best_step"][i] = res.val_loss, res.best_step
+    out["var_test"] = np.array(float(np.var(yt)))
+    return out
+
+
+@experiment("monolithic_steps", version=1, config_type=MonolithicStepsConfig, chapter=CHAPTER, sweep=True)
+def monolithic_steps(cfg: MonolithicStepsConfig, cells) -> dict:
+    """``val_loss``, ``test_loss``, ``best_step`` (K, lr, m, seed, n) and ``var_test`` (K, m, seed) of the
+    sweep's monolithic network at each step size. A resumable sweep: one cell per (K, m, seed)."""
+    base = cfg.base()
+    items = [
+        {"K": K, "m": m, "seed": s}
+        for K in base.module_counts
+        for m in sorted(base.m_grid, reverse=True)
+        for s in base.seeds
+    ]
+    outs = cells.map(items, lambda it: _cell(cfg, it["K"], it["m"], it["seed"]), desc="monolithic steps (K, m, seed)")
+    where = {(it["K"], it["m"], it["seed"]): o for it, o in zip(items, outs)}
+    ordered = [where[K, m, s] for K in base.module_counts for m in base.m_grid for s in base.seeds]
+    shape = (len(base.module_counts), len(base.m_grid), len(base.seeds))
+    result = {}
+    for name in ("val_loss", "test_loss", "best_step"):
+        a = np.stack([np.asarray(o[name]) for o in ordered]).reshape(shape + (len(cfg.lrs), len(base.n_grid)))
+        result[name] = np.moveaxis(a, 3, 1)  # (K, lr, m, seed, n)
+    result["var_test"] = np.stack([np.asarray(o["var_test"]) for o in ordered]).reshape(shape)
+    return result

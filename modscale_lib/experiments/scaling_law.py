@@ -32,6 +32,7 @@ Design (measured costs on the project's two-core machine, one thread, process CP
   Hermite links at ``K = 1`` are in ``full``. ``p = 2048`` random features (``full``: 8192). Only random
   features' searches bracket the secondary target. ``full``: m to 256, 20 seeds, for a GPU.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,15 +41,27 @@ from functools import partial
 
 import numpy as np
 
-from .. import brackets, methods, results
-from ..results import experiment
+from .. import brackets, methods, store
+from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
+from ..store import experiment
 from . import scaling_law_search as search
-from .common import check_fields, one_of, real, reals, some_of, whole, wholes
 from .scaling_law_search import parse_task
 
-__all__ = ["ScalingLawConfig", "scaling_law_sweep", "METHOD_KINDS", "parse_task", "method_label", "NETWORKS",
-           "TASKS", "RULE_VARIANT", "check_tasks",
-           "load_stored", "CPU_TASKS", "RULE_CONFIGS", "RULE_MIN_SAMPLES"]
+__all__ = [
+    "ScalingLawConfig",
+    "scaling_law_sweep",
+    "METHOD_KINDS",
+    "parse_task",
+    "method_label",
+    "NETWORKS",
+    "TASKS",
+    "RULE_VARIANT",
+    "check_tasks",
+    "load_stored",
+    "CPU_TASKS",
+    "RULE_CONFIGS",
+    "RULE_MIN_SAMPLES",
+]
 
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
@@ -61,14 +74,18 @@ RULE_MIN_SAMPLES = 20
 #: ``ScalingLawConfig.rule_variant``'s default, which the configs without the rule carry unused. It enters their
 #: keys (every field does), so it stays what the stored results were keyed with.
 _UNUSED_RULE_VARIANT = "backfit"
-TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")          # the cpu config's tasks, "kind:K"
+TASKS = ("sine:2", "he1:2", "he2:2", "he3:2", "bump_ridge:2")  # the cpu config's tasks, "kind:K"
 #: Per task: MLP width, depth and step; module width, depth and step, as chosen by the task's stored search
 #: (scaling_law_capacity, config of the same name; tools/run_scaling_law.py prints a row to copy here when it
 #: stores one, and a test checks every stored search against its row). A task whose search is not stored yet
 #: holds the search's starting point.
-NETWORKS = (("sine:2", 16, 4, 1e-2, 64, 3, 1e-2), ("he1:2", 8, 4, 1e-2, 32, 3, 3e-2),
-            ("he2:2", 16, 5, 1e-2, 64, 2, 3e-2), ("he3:2", 16, 3, 1e-2, 32, 3, 3e-2),
-            ("bump_ridge:2", 16, 5, 1e-2, 32, 3, 1e-2))
+NETWORKS = (
+    ("sine:2", 16, 4, 1e-2, 64, 3, 1e-2),
+    ("he1:2", 8, 4, 1e-2, 32, 3, 3e-2),
+    ("he2:2", 16, 5, 1e-2, 64, 2, 3e-2),
+    ("he3:2", 16, 3, 1e-2, 32, 3, 3e-2),
+    ("bump_ridge:2", 16, 5, 1e-2, 32, 3, 1e-2),
+)
 #: The cpu configs, one result per task so that each task's chapter section stands as soon as it is computed
 #: (``cpu`` is the sine-wave task, the study's headline).
 CPU_TASKS = {"cpu": "sine:2", "cpu_he1": "he1:2", "cpu_he2": "he2:2", "cpu_he3": "he3:2", "cpu_bump": "bump_ridge:2"}
@@ -80,8 +97,13 @@ NAMED = tuple(CPU_TASKS) + tuple(RULE_CONFIGS) + ("full", "full_rule")
 
 def method_label(kind: str, rule_variant: str = RULE_VARIANT) -> str:
     """The book's label (:mod:`modscale_lib.methods`) of a method kind of ``METHOD_KINDS``."""
-    return {"random_features": methods.RANDOM_FEATURES, "monolithic": methods.MONOLITHIC, "random": methods.RANDOM,
-            "oracle": methods.ORACLE, "rule": None}.get(kind) or methods.rule(rule_variant)
+    return {
+        "random_features": methods.RANDOM_FEATURES,
+        "monolithic": methods.MONOLITHIC,
+        "random": methods.RANDOM,
+        "oracle": methods.ORACLE,
+        "rule": None,
+    }.get(kind) or methods.rule(rule_variant)
 
 
 def check_tasks(v, name: str) -> tuple:
@@ -104,8 +126,10 @@ def _networks(v, name):
     rows = []
     for i, r in enumerate(v):
         if isinstance(r, str) or not isinstance(r, (tuple, list)) or len(r) != 7:
-            raise ValueError(f"{name}[{i}] must be (task, mlp_width, mlp_depth, mlp_lr, module_width, "
-                             f"module_depth, module_lr), got {r!r}")
+            raise ValueError(
+                f"{name}[{i}] must be (task, mlp_width, mlp_depth, mlp_lr, module_width, "
+                f"module_depth, module_lr), got {r!r}"
+            )
         check_tasks((r[0],), f"{name}[{i}]")
         for x, low, high in zip(r[1:], (1, 1, 0, 1, 1, 0), (65536, 16, 1, 65536, 16, 1)):
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not (low <= x <= high and x > 0):
@@ -183,8 +207,9 @@ class ScalingLawConfig:
         """The learned rule's cells (``RULE_VARIANT``) of one task of ``TASKS``, at its cpu config's dimensions,
         seeds and network row, on the grid from the first ``n`` of at least ``RULE_MIN_SAMPLES``."""
         i_min = next(i for i in range(61) if brackets.grid_n(i) >= RULE_MIN_SAMPLES)
-        return dataclasses.replace(cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT,
-                                   i_min=i_min)
+        return dataclasses.replace(
+            cls.for_task(task), methods=("rule",), max_m=(64,), rule_variant=RULE_VARIANT, i_min=i_min
+        )
 
     @classmethod
     def cpu_rule(cls) -> ScalingLawConfig:
@@ -208,37 +233,82 @@ class ScalingLawConfig:
 
     @classmethod
     def full(cls) -> ScalingLawConfig:
-        return cls(tasks=TASKS + ("he1:1", "he2:1", "he3:1"), m_grid=(4, 8, 16, 32, 64, 128, 256),
-                   max_m=(256, 256, 256, 256), seeds=tuple(range(20)), i_max=36, rf_features=8192,
-                   networks=NETWORKS + tuple((f"he{k}:1",) + r[1:] for k, r in zip((1, 2, 3), NETWORKS[1:4])))
+        return cls(
+            tasks=TASKS + ("he1:1", "he2:1", "he3:1"),
+            m_grid=(4, 8, 16, 32, 64, 128, 256),
+            max_m=(256, 256, 256, 256),
+            seeds=tuple(range(20)),
+            i_max=36,
+            rf_features=8192,
+            networks=NETWORKS + tuple((f"he{k}:1",) + r[1:] for k, r in zip((1, 2, 3), NETWORKS[1:4])),
+        )
 
     @classmethod
     def full_rule(cls) -> ScalingLawConfig:
         full = cls.full()
-        return cls(tasks=full.tasks, methods=("rule",), max_m=(256,), m_grid=full.m_grid, seeds=full.seeds,
-                   i_max=full.i_max, networks=full.networks, rule_variant=RULE_VARIANT)
+        return cls(
+            tasks=full.tasks,
+            methods=("rule",),
+            max_m=(256,),
+            m_grid=full.m_grid,
+            seeds=full.seeds,
+            i_max=full.i_max,
+            networks=full.networks,
+            rule_variant=RULE_VARIANT,
+        )
 
     @classmethod
     def tiny(cls) -> ScalingLawConfig:
-        return cls(tasks=("he2:1", "bump_ridge:1"), methods=METHOD_KINDS, max_m=(8, 4, 4, 8, 4), m_grid=(4, 8),
-                   seeds=(0, 1), bracket_all=("random_features", "monolithic"), rule_steps=3, i_min=4, i_max=12,
-                   first_index=8, rf_features=32, steps=20, max_steps=40, patience=2, eval_every=5, n_val=50,
-                   n_test=100,
-                   networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)))
+        return cls(
+            tasks=("he2:1", "bump_ridge:1"),
+            methods=METHOD_KINDS,
+            max_m=(8, 4, 4, 8, 4),
+            m_grid=(4, 8),
+            seeds=(0, 1),
+            bracket_all=("random_features", "monolithic"),
+            rule_steps=3,
+            i_min=4,
+            i_max=12,
+            first_index=8,
+            rf_features=32,
+            steps=20,
+            max_steps=40,
+            patience=2,
+            eval_every=5,
+            n_val=50,
+            n_test=100,
+            networks=(("he2:1", 8, 1, 1e-2, 4, 1, 1e-2), ("bump_ridge:1", 8, 2, 1e-2, 4, 2, 1e-2)),
+        )
 
     def __post_init__(self):
-        check_fields(self, tasks=check_tasks, methods=some_of(METHOD_KINDS), max_m=wholes(1, 4096, unique=False),
-                     rule_variant=one_of(methods.RULE_VARIANTS), rule_steps=whole(0, 10 ** 6),
-                     m_grid=wholes(1, 4096), seeds=wholes(0),
-                     targets=reals(0, 1e3, low_open=True),
-                     bracket_all=lambda v, n: () if v == () else some_of(METHOD_KINDS)(v, n),
-                     i_min=whole(0, 60), i_max=whole(1, 60),
-                     first_index=whole(0, 60), max_visits=whole(1, 64), networks=_networks,
-                     mlp_lr_factors=reals(0, 1e3, low_open=True), mlp_lr_extend=whole(0, 10),
-                     rf_features=whole(1, 65536),
-                     steps=whole(1, 10 ** 7), max_steps=whole(1, 10 ** 8), batch_size=whole(1, 10 ** 6),
-                     patience=whole(1, 10 ** 4), eval_every=whole(1, 10 ** 6), min_delta=real(0, 0.5),
-                     n_val=whole(2, 10 ** 7), n_test=whole(2, 10 ** 7))
+        check_fields(
+            self,
+            tasks=check_tasks,
+            methods=SomeOf(METHOD_KINDS),
+            max_m=Wholes(1, 4096, unique=False),
+            rule_variant=Choice(methods.RULE_VARIANTS),
+            rule_steps=Whole(0, 10**6),
+            m_grid=Wholes(1, 4096),
+            seeds=Wholes(0),
+            targets=Reals(0, 1e3, low_open=True),
+            bracket_all=lambda v, n: () if v == () else SomeOf(METHOD_KINDS)(v, n),
+            i_min=Whole(0, 60),
+            i_max=Whole(1, 60),
+            first_index=Whole(0, 60),
+            max_visits=Whole(1, 64),
+            networks=_networks,
+            mlp_lr_factors=Reals(0, 1e3, low_open=True),
+            mlp_lr_extend=Whole(0, 10),
+            rf_features=Whole(1, 65536),
+            steps=Whole(1, 10**7),
+            max_steps=Whole(1, 10**8),
+            batch_size=Whole(1, 10**6),
+            patience=Whole(1, 10**4),
+            eval_every=Whole(1, 10**6),
+            min_delta=Real(0, 0.5),
+            n_val=Whole(2, 10**7),
+            n_test=Whole(2, 10**7),
+        )
         if len(self.max_m) != len(self.methods):
             raise ValueError(f"max_m must give one m per method ({len(self.methods)}), got {self.max_m}")
         if list(self.m_grid) != sorted(self.m_grid):
@@ -267,7 +337,7 @@ class ScalingLawConfig:
         ``mlp_lr_extend`` more on each side (factors of 3) are tried only where a network's choice reaches
         that side."""
         f, k = self.mlp_lr_factors, self.mlp_lr_extend
-        return tuple(f[0] / 3 ** j for j in range(k, 0, -1)) + tuple(f) + tuple(f[-1] * 3 ** j for j in range(1, k + 1))
+        return tuple(f[0] / 3**j for j in range(k, 0, -1)) + tuple(f) + tuple(f[-1] * 3**j for j in range(1, k + 1))
 
     def search_targets(self, method: str) -> tuple:
         """The targets ``method``'s search brackets: all of ``targets`` for ``bracket_all``, else the main one."""
@@ -286,8 +356,11 @@ def scaling_law_sweep(cfg: ScalingLawConfig, cells) -> dict:
     outs = {}
     for m in cfg.m_grid:
         items = [{"task": t, "method": k, "m": m} for t in cfg.tasks for k in cfg.methods if cfg.runs(k, m)]
-        previous = {(t, k): [(mm, outs[t, k, mm]["median_log_n"]) for mm in cfg.m_grid if (t, k, mm) in outs]
-                    for t in cfg.tasks for k in cfg.methods}
+        previous = {
+            (t, k): [(mm, outs[t, k, mm]["median_log_n"]) for mm in cfg.m_grid if (t, k, mm) in outs]
+            for t in cfg.tasks
+            for k in cfg.methods
+        }
         done = cells.map(items, partial(_search_item, cfg, previous), desc=f"scaling law, m = {m} (task, method)")
         outs.update({(it["task"], it["method"], m): o for it, o in zip(items, done)})
     return _assemble(cfg, outs)
@@ -300,11 +373,26 @@ def _search_item(cfg, previous: dict, item: dict) -> dict:
 
 
 def _assemble(cfg, outs: dict) -> dict:
-    T, M, D, S, V, L = (len(cfg.tasks), len(cfg.methods), len(cfg.m_grid), len(cfg.seeds), cfg.max_visits,
-                        len(cfg.mlp_lr_slots))
-    shapes = {"index": (S, V), "test_loss": (S, V), "choice": (S, V), "similarity": (S, V), "val_loss": (S, V, L),
-              "test_by_step": (S, V, L), "best_step": (S, V, L), "steps": (S, V, L), "var_test": (S,),
-              "cpu_s": ()}
+    T, M, D, S, V, L = (
+        len(cfg.tasks),
+        len(cfg.methods),
+        len(cfg.m_grid),
+        len(cfg.seeds),
+        cfg.max_visits,
+        len(cfg.mlp_lr_slots),
+    )
+    shapes = {
+        "index": (S, V),
+        "test_loss": (S, V),
+        "choice": (S, V),
+        "similarity": (S, V),
+        "val_loss": (S, V, L),
+        "test_by_step": (S, V, L),
+        "best_step": (S, V, L),
+        "steps": (S, V, L),
+        "var_test": (S,),
+        "cpu_s": (),
+    }
     res = {k: np.full((T, M, D) + s, -1 if k == "index" else np.nan) for k, s in shapes.items()}
     for (t, k, m), o in outs.items():
         a, b, c = cfg.tasks.index(t), cfg.methods.index(k), cfg.m_grid.index(m)
@@ -324,7 +412,7 @@ def load_stored(names=tuple(CPU_TASKS) + tuple(RULE_CONFIGS)) -> tuple[dict, dic
     for name in names:
         cfg = scaling_law_sweep.config(name)
         try:
-            stored[name] = (cfg, results.load_or_run(scaling_law_sweep, cfg, mode="read", progress=False))
-        except results.MissingResultError:
+            stored[name] = (cfg, store.load_or_run(scaling_law_sweep, cfg, mode="read", progress=False))
+        except store.MissingResultError:
             missing[name] = scaling_law_sweep.command(cfg)
     return stored, missing

@@ -2,6 +2,7 @@
 at a time, with the tasks' data and the training of each method (:mod:`modscale_lib.experiments.scaling_law`
 holds the config and the design). Kept apart from the config so that each module holds one concept: what is
 run, and how."""
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,22 @@ def task_data(task_spec: str, m: int, seed: int, n_pool: int, n_val: int, n_test
 
 def _fit(model, data, n, lr: float, steps: int, cfg):
     X, y, Xv, yv = data
-    return fit(model.to(default_device()), X, y, n_samples=n, X_val=Xv, y_val=yv, lr=lr, lr_decay=0.01, steps=steps,
-               batch_size=cfg.batch_size, patience=cfg.patience, eval_every=cfg.eval_every, min_delta=cfg.min_delta,
-               progress=False)
+    return fit(
+        model.to(default_device()),
+        X,
+        y,
+        n_samples=n,
+        X_val=Xv,
+        y_val=yv,
+        lr=lr,
+        lr_decay=0.01,
+        steps=steps,
+        batch_size=cfg.batch_size,
+        patience=cfg.patience,
+        eval_every=cfg.eval_every,
+        min_delta=cfg.min_delta,
+        progress=False,
+    )
 
 
 def _test_losses(model, Xt, yt) -> np.ndarray:
@@ -103,12 +117,19 @@ def _mlp(cfg, spec, m, draws, rnd, state) -> dict:
 
     def run(slot: int, members: np.ndarray) -> None:
         def build(idx):
-            return MLPEnsemble(len(idx), m, net["mlp_width"], net["mlp_depth"],
-                               seeds=[rnd.seeds[members[e]] for e in idx])
+            return MLPEnsemble(
+                len(idx), m, net["mlp_width"], net["mlp_depth"], seeds=[rnd.seeds[members[e]] for e in idx]
+            )
 
         try:
-            r = train_members(build, tuple(a[members] for a in rnd.data), tuple(a[members] for a in rnd.test),
-                              np.asarray(rnd.n)[members], net["mlp_lr"] * slots[slot], cfg)
+            r = train_members(
+                build,
+                tuple(a[members] for a in rnd.data),
+                tuple(a[members] for a in rnd.test),
+                np.asarray(rnd.n)[members],
+                net["mlp_lr"] * slots[slot],
+                cfg,
+            )
         except TrainingDivergedError:
             r = {"val_loss": np.inf}
         for k in out:
@@ -129,8 +150,14 @@ def _mlp(cfg, spec, m, draws, rnd, state) -> dict:
         for slot in sorted(set(low[down] - 1)):
             run(slot, down[low[down] - 1 == slot])
     rows = np.arange(E)
-    return {"test_loss": out["test_loss"][rows, choice], "choice": choice, "val_loss": out["val_loss"],
-            "test_by_step": out["test_loss"], "best_step": out["best_step"], "steps": out["steps"]}
+    return {
+        "test_loss": out["test_loss"][rows, choice],
+        "choice": choice,
+        "val_loss": out["val_loss"],
+        "test_by_step": out["test_loss"],
+        "best_step": out["best_step"],
+        "steps": out["steps"],
+    }
 
 
 def _modular(cfg, spec, m, draws, rnd, state, projections, trained: bool) -> dict:
@@ -138,17 +165,31 @@ def _modular(cfg, spec, m, draws, rnd, state, projections, trained: bool) -> dic
     _, K, b = parse_task(spec)
 
     def build(idx):
-        return ModularEnsemble(len(idx), m, K, b, width=net["module_width"], depth=net["module_depth"],
-                               projections=projections[idx], train_projections=trained,
-                               seeds=[rnd.seeds[e] for e in idx])
+        return ModularEnsemble(
+            len(idx),
+            m,
+            K,
+            b,
+            width=net["module_width"],
+            depth=net["module_depth"],
+            projections=projections[idx],
+            train_projections=trained,
+            seeds=[rnd.seeds[e] for e in idx],
+        )
 
     r = train_members(build, rnd.data, rnd.test, rnd.n, net["module_lr"], cfg)
 
     def col(a):
         return a[:, None]
 
-    return {"test_loss": r["test_loss"], "choice": np.zeros(len(rnd.n)), "val_loss": col(r["val_loss"]),
-            "test_by_step": col(r["test_loss"]), "best_step": col(r["best_step"]), "steps": col(r["steps"])}
+    return {
+        "test_loss": r["test_loss"],
+        "choice": np.zeros(len(rnd.n)),
+        "val_loss": col(r["val_loss"]),
+        "test_by_step": col(r["test_loss"]),
+        "best_step": col(r["best_step"]),
+        "steps": col(r["steps"]),
+    }
 
 
 def _random(cfg, spec, m, draws, rnd, state) -> dict:
@@ -164,32 +205,44 @@ def _oracle(cfg, spec, m, draws, rnd, state) -> dict:
 def _rule(cfg, spec, m, draws, rnd, state) -> dict:
     _, K, b = parse_task(spec)
     steps = {"steps": cfg.rule_steps} if cfg.rule_steps else {}
-    U = np.stack([find_module_projections(draws[j][1][0][:n], draws[j][1][1][:n], K, b, variant=cfg.rule_variant,
-                                          seed=s, **steps) for (j, _), n, s in zip(rnd.todo, rnd.n, rnd.seeds)])
+    U = np.stack(
+        [
+            find_module_projections(
+                draws[j][1][0][:n], draws[j][1][1][:n], K, b, variant=cfg.rule_variant, seed=s, **steps
+            )
+            for (j, _), n, s in zip(rnd.todo, rnd.n, rnd.seeds)
+        ]
+    )
     out = _modular(cfg, spec, m, draws, rnd, state, U.astype(np.float32), True)
-    out["similarity"] = np.array([metrics.matched_similarity(draws[j][0].projections, u)
-                                  for (j, _), u in zip(rnd.todo, U)])
+    out["similarity"] = np.array(
+        [metrics.matched_similarity(draws[j][0].projections, u) for (j, _), u in zip(rnd.todo, U)]
+    )
     return out
 
 
 def _random_features(cfg, spec, m, draws, rnd, state) -> dict:
     rows = {k: [] for k in ("test_loss", "choice", "val_loss")}
     for (j, _), n in zip(rnd.todo, rnd.n):
-        model = state.setdefault(("rf", j), RandomFeatureRidge(m, cfg.rf_features, seed=cfg.seeds[j],
-                                                                device=default_device()))
+        model = state.setdefault(
+            ("rf", j), RandomFeatureRidge(m, cfg.rf_features, seed=cfg.seeds[j], device=default_device())
+        )
         _, (X, y), (Xv, yv), (Xt, yt) = draws[j]
         r = model.losses(X, y, n, Xv, yv, Xt, yt)
         rows["test_loss"].append(r["test_loss"])
         rows["choice"].append(r["ridge_index"])
         rows["val_loss"].append(r["val_loss"][r["ridge_index"]])
     E, nan = len(rnd.n), np.full((len(rnd.n), 1), np.nan)
-    return {"test_loss": np.array(rows["test_loss"]), "choice": np.array(rows["choice"], dtype=float),
-            "val_loss": np.array(rows["val_loss"])[:, None], "test_by_step": np.array(rows["test_loss"])[:, None],
-            "best_step": nan, "steps": nan[:E]}
+    return {
+        "test_loss": np.array(rows["test_loss"]),
+        "choice": np.array(rows["choice"], dtype=float),
+        "val_loss": np.array(rows["val_loss"])[:, None],
+        "test_by_step": np.array(rows["test_loss"])[:, None],
+        "best_step": nan,
+        "steps": nan[:E],
+    }
 
 
-TRAIN = {"random_features": _random_features, "monolithic": _mlp, "random": _random, "oracle": _oracle,
-         "rule": _rule}
+TRAIN = {"random_features": _random_features, "monolithic": _mlp, "random": _random, "oracle": _oracle, "rule": _rule}
 
 
 def _median_log_n(visits: list[dict], cfg) -> float:
@@ -209,8 +262,12 @@ def search_cell(cfg, spec: str, kind: str, m: int, previous) -> dict:
     S, V, L = len(cfg.seeds), cfg.max_visits, len(cfg.mlp_lr_slots)
     start = brackets.start_index(previous, m, cfg.first_index, cfg.i_min, cfg.i_max)
     draws = [task_data(spec, m, s, brackets.grid_n(cfg.i_max), cfg.n_val, cfg.n_test) for s in cfg.seeds]
-    out = {"index": np.full((S, V), -1, dtype=np.int64), "test_loss": np.full((S, V), np.nan),
-           "choice": np.full((S, V), np.nan), "similarity": np.full((S, V), np.nan)}
+    out = {
+        "index": np.full((S, V), -1, dtype=np.int64),
+        "test_loss": np.full((S, V), np.nan),
+        "choice": np.full((S, V), np.nan),
+        "similarity": np.full((S, V), np.nan),
+    }
     out.update({k: np.full((S, V, L), np.nan) for k in ("val_loss", "test_by_step", "best_step", "steps")})
     visits, state, targets = [{} for _ in range(S)], {}, cfg.search_targets(kind)
     for r in range(V):
@@ -227,7 +284,7 @@ def search_cell(cfg, spec: str, kind: str, m: int, previous) -> dict:
                 if name in res:
                     out[name][j, r] = res[name][e]
             for name in ("val_loss", "test_by_step", "best_step", "steps"):
-                out[name][j, r, :res[name].shape[1]] = res[name][e]
+                out[name][j, r, : res[name].shape[1]] = res[name][e]
     out["var_test"] = np.array([float(np.var(d[3][1])) for d in draws])
     out["median_log_n"] = _median_log_n(visits, cfg)
     out["cpu_s"] = time.process_time() - cpu

@@ -2,6 +2,7 @@
 true projections on the sine-wave task, with label noise, under two training protocols, swept over the number
 of modules ``k``, the input dimension ``m``, the parameter count ``p`` and the sample count ``n`` (the four
 panels of the authors' figure)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ __all__ = ["NetworkTheoryConfig", "network_theory", "ARCHS", "PROTOCOLS", "PANEL
 
 CHAPTER = "theory_vs_networks"
 ARCHS = ("monolithic", "modular")
-PROTOCOLS = ("interpolating", "decaying")   # constant step to (near) zero training loss; today's decayed Adam
+PROTOCOLS = ("interpolating", "decaying")  # constant step to (near) zero training loss; today's decayed Adam
 PANEL_NAMES = ("k", "m", "p", "n")
 
 
@@ -75,29 +76,71 @@ class NetworkTheoryConfig:
     @classmethod
     def full(cls) -> NetworkTheoryConfig:
         grid = (100, 200, 400, 600, 800, 1000, 1250, 1600, 2000, 3000, 5000, 10_000, 30_000, 100_000)
-        return cls(k_grid=(1, 2, 3, 4, 5, 6, 7, 8, 9), m_grid=(2, 3, 4, 5, 6, 7, 8, 9), p_grid=grid, n_grid=grid,
-                   p_lines=(300, 10_000), m_fixed=9, n_km=2000, n_fixed=1000, p_fixed=1000, steps=20_000,
-                   n_seeds=10)
+        return cls(
+            k_grid=(1, 2, 3, 4, 5, 6, 7, 8, 9),
+            m_grid=(2, 3, 4, 5, 6, 7, 8, 9),
+            p_grid=grid,
+            n_grid=grid,
+            p_lines=(300, 10_000),
+            m_fixed=9,
+            n_km=2000,
+            n_fixed=1000,
+            p_fixed=1000,
+            steps=20_000,
+            n_seeds=10,
+        )
 
     @classmethod
     def tiny(cls) -> NetworkTheoryConfig:
-        return cls(k_grid=(1, 2), m_grid=(2, 3), p_grid=(20, 60), n_grid=(20, 60), p_lines=(30,), m_fixed=2,
-                   m_line=2, n_km=30, n_fixed=30, p_fixed=30, noises=(0.0, 1.0), steps=5, n_test=50, n_seeds=2)
+        return cls(
+            k_grid=(1, 2),
+            m_grid=(2, 3),
+            p_grid=(20, 60),
+            n_grid=(20, 60),
+            p_lines=(30,),
+            m_fixed=2,
+            m_line=2,
+            n_km=30,
+            n_fixed=30,
+            p_fixed=30,
+            noises=(0.0, 1.0),
+            steps=5,
+            n_test=50,
+            n_seeds=2,
+        )
 
     def __post_init__(self):
-        check_fields(self, k_grid=Wholes(1, 64), m_grid=Wholes(1, 1024), p_grid=Wholes(10, 10 ** 8),
-                     n_grid=Wholes(2, 10 ** 7), p_lines=Wholes(10, 10 ** 8), k_fixed=Whole(1, 64),
-                     m_fixed=Whole(1, 1024), m_line=Whole(1, 1024), n_km=Whole(2, 10 ** 7),
-                     n_fixed=Whole(2, 10 ** 7), p_fixed=Whole(10, 10 ** 8), noises=Reals(0, 100),
-                     protocols=SomeOf(PROTOCOLS), archs=SomeOf(ARCHS), depth=Whole(1, 16),
-                     module_depth=Whole(1, 16), steps=Whole(1, 10 ** 7), lr_interpolating=Real(0, low_open=True),
-                     lr_decaying=Real(0, low_open=True), lr_decay=Real(0, 1, low_open=True),
-                     n_test=Whole(1, 10 ** 7), n_seeds=Whole(1, 1000))
+        check_fields(
+            self,
+            k_grid=Wholes(1, 64),
+            m_grid=Wholes(1, 1024),
+            p_grid=Wholes(10, 10**8),
+            n_grid=Wholes(2, 10**7),
+            p_lines=Wholes(10, 10**8),
+            k_fixed=Whole(1, 64),
+            m_fixed=Whole(1, 1024),
+            m_line=Whole(1, 1024),
+            n_km=Whole(2, 10**7),
+            n_fixed=Whole(2, 10**7),
+            p_fixed=Whole(10, 10**8),
+            noises=Reals(0, 100),
+            protocols=SomeOf(PROTOCOLS),
+            archs=SomeOf(ARCHS),
+            depth=Whole(1, 16),
+            module_depth=Whole(1, 16),
+            steps=Whole(1, 10**7),
+            lr_interpolating=Real(0, low_open=True),
+            lr_decaying=Real(0, low_open=True),
+            lr_decay=Real(0, 1, low_open=True),
+            n_test=Whole(1, 10**7),
+            n_seeds=Whole(1, 1000),
+        )
         if len(set(self.noises)) != len(self.noises):
             raise ValueError(f"noises must not repeat a value, got {self.noises}")
         if max(self.k_grid) > self.m_fixed:
-            raise ValueError(f"k_grid must stay <= m_fixed ({self.m_fixed}) so that K*b <= m and Var(y) is exact, "
-                             f"got {self.k_grid}")
+            raise ValueError(
+                f"k_grid must stay <= m_fixed ({self.m_fixed}) so that K*b <= m and Var(y) is exact, got {self.k_grid}"
+            )
         if self.k_fixed > min(min(self.m_grid), self.m_line):
             raise ValueError(f"k_fixed ({self.k_fixed}) must be <= every m of m_grid and m_line (K*b <= m)")
 
@@ -137,22 +180,43 @@ def _train_group(arch: str, protocol: str, specs: list[dict], cfg: NetworkTheory
     X = torch.as_tensor(np.stack([t[0] for t in train]), device=device)
     y = torch.as_tensor(np.stack([t[1] for t in train]), device=device)
     # One initialisation per (seed, setting), shared by the noise levels and protocols: paired comparisons.
-    seeds = [int(np.random.SeedSequence([r["seed"], k, m, n, width, ARCHS.index(arch)]).generate_state(1)[0])
-             for r in runs]
+    seeds = [
+        int(np.random.SeedSequence([r["seed"], k, m, n, width, ARCHS.index(arch)]).generate_state(1)[0]) for r in runs
+    ]
     if arch == "monolithic":
         model = MLPEnsemble(len(runs), m, width, depth=cfg.depth, seeds=seeds).to(device)
     else:
-        model = ModularEnsemble(len(runs), m, k, 1, width=width, depth=cfg.module_depth,
-                                projections=np.stack([t.projections for t in tasks]), train_projections=False,
-                                seeds=seeds).to(device)
-    lr, decay = ((cfg.lr_interpolating, None) if protocol == "interpolating" else (cfg.lr_decaying, cfg.lr_decay))
-    res = fit(model, X, y, steps=cfg.steps, lr=lr, lr_decay=decay, batch_size=None, eval_every=cfg.steps,
-              progress=False, model_configs=[dict(r, arch=arch, protocol=protocol) for r in runs])
+        model = ModularEnsemble(
+            len(runs),
+            m,
+            k,
+            1,
+            width=width,
+            depth=cfg.module_depth,
+            projections=np.stack([t.projections for t in tasks]),
+            train_projections=False,
+            seeds=seeds,
+        ).to(device)
+    lr, decay = (cfg.lr_interpolating, None) if protocol == "interpolating" else (cfg.lr_decaying, cfg.lr_decay)
+    res = fit(
+        model,
+        X,
+        y,
+        steps=cfg.steps,
+        lr=lr,
+        lr_decay=decay,
+        batch_size=None,
+        eval_every=cfg.steps,
+        progress=False,
+        model_configs=[dict(r, arch=arch, protocol=protocol) for r in runs],
+    )
     train_loss = res.train_loss
     test_loss = evaluate(model, np.stack([t[0] for t in test]), np.stack([t[1] for t in test]))
-    n_params = model.n_params() - (k * m if arch == "modular" else 0)   # frozen projections do not count
-    return [dict(r, n_params=int(q), train_loss=float(a), test_loss=float(b), var_y=1.0 + r["noise"])
-            for r, q, a, b in zip(runs, n_params, train_loss, test_loss)]
+    n_params = model.n_params() - (k * m if arch == "modular" else 0)  # frozen projections do not count
+    return [
+        dict(r, n_params=int(q), train_loss=float(a), test_loss=float(b), var_y=1.0 + r["noise"])
+        for r, q, a, b in zip(runs, n_params, train_loss, test_loss)
+    ]
 
 
 FIELDS = ("k", "m", "p", "n", "line", "seed", "noise", "width", "n_params", "train_loss", "test_loss", "var_y")
@@ -167,8 +231,9 @@ def _cell(cfg: NetworkTheoryConfig, arch: str, protocol: str, panel: str) -> dic
     groups: dict = {}
     for s in cfg.specs(panel):
         s = dict(s, width=_width(arch, s["p"], s["k"], s["m"], cfg))
-        groups.setdefault((s["m"], s["k"], s["n"], s["width"]) if arch == "modular"
-                          else (s["m"], s["n"], s["width"]), []).append(s)
+        groups.setdefault(
+            (s["m"], s["k"], s["n"], s["width"]) if arch == "modular" else (s["m"], s["n"], s["width"]), []
+        ).append(s)
     rows = []
     for key in sorted(groups):
         rows += _train_group(arch, protocol, groups[key], cfg, device)
@@ -184,10 +249,12 @@ def network_theory(cfg: NetworkTheoryConfig, cells) -> dict:
     the fields of ``FIELDS`` (losses are raw mean squared errors; ``var_y = 1 + noise`` is the exact label
     variance that normalises them).
     """
-    items = [{"arch": a, "protocol": pr, "panel": pa} for a in cfg.archs for pr in cfg.protocols
-             for pa in PANEL_NAMES]
-    outs = cells.map(items, lambda it: _cell(cfg, it["arch"], it["protocol"], it["panel"]),
-                     desc="network sweep (arch, protocol, panel)")
+    items = [{"arch": a, "protocol": pr, "panel": pa} for a in cfg.archs for pr in cfg.protocols for pa in PANEL_NAMES]
+    outs = cells.map(
+        items,
+        lambda it: _cell(cfg, it["arch"], it["protocol"], it["panel"]),
+        desc="network sweep (arch, protocol, panel)",
+    )
     out = {f: np.concatenate([np.asarray(o[f]) for o in outs]) for f in FIELDS}
     sizes = [len(o["k"]) for o in outs]
     for name, values in (("arch", ARCHS), ("protocol", PROTOCOLS), ("panel", PANEL_NAMES)):

@@ -1,4 +1,5 @@
 """Experiments of the chapter *Using this book*: the Monte Carlo of the pseudo-inverse moment."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,14 @@ class PinvMomentConfig:
         return cls(p=4, n_max=12, trials=20)
 
     def __post_init__(self):
-        check_fields(self, p=Whole(1, 10_000), n_min=Whole(1, 100_000), n_max=Whole(2, 100_000),
-                     trials=Whole(2, 10 ** 7), seed=Whole(0))
+        check_fields(
+            self,
+            p=Whole(1, 10_000),
+            n_min=Whole(1, 100_000),
+            n_max=Whole(2, 100_000),
+            trials=Whole(2, 10**7),
+            seed=Whole(0),
+        )
         if not self.n_min < self.n_max:
             raise ValueError(f"need n_min < n_max, got n_min={self.n_min}, n_max={self.n_max}")
 

@@ -7,6 +7,7 @@ level, and the verdict), the simulation (the whole pipeline on synthetic learnin
 intervals' coverage and the verdict's error rates) and the regimes (what each regime of the theory predicts
 for each task, with its citation). Every public name is available as ``laws.NAME``.
 """
+
 from ._decision import *  # noqa: F403
 from ._decision import __all__ as _decision_all
 from ._regimes import *  # noqa: F403

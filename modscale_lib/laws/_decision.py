@@ -36,6 +36,7 @@ a power truth is called exponential only if its ``slope_change`` interval misses
 confidence`` of the time when the intervals hold their level (measured, with the power of the test, by
 :func:`~modscale_lib.laws.coverage`). Numpy and scipy only.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,19 @@ import numpy as np
 from .. import core
 from ._regression import ABOVE, BELOW, MEASURED, MISSING, interval_from, replicates, tobit, wls
 
-__all__ = ["MEASURED", "ABOVE", "BELOW", "MISSING", "VERDICTS", "INTERVALS", "codes_from_labels", "fit_law",
-           "decide_law", "mean_ci", "slope_ci"]
+__all__ = [
+    "MEASURED",
+    "ABOVE",
+    "BELOW",
+    "MISSING",
+    "VERDICTS",
+    "INTERVALS",
+    "codes_from_labels",
+    "fit_law",
+    "decide_law",
+    "mean_ci",
+    "slope_ci",
+]
 
 LAWS = ("power", "exponential")
 VERDICTS = ("power", "exponential", "flat", "undecided")
@@ -113,14 +125,18 @@ def _check(input_dims, log_n_star, codes, confidence, resolution=SQRT2):
     if np.any(np.isnan(Y[used])):
         raise ValueError("log_n_star holds NaN where codes does not say missing (code 3)")
     if np.any(np.isinf(Y[used])):
-        raise ValueError("log_n_star must be finite: give a target not reached as the log of the largest n tried, "
-                         "with code ABOVE (1)")
+        raise ValueError(
+            "log_n_star must be finite: give a target not reached as the log of the largest n tried, "
+            "with code ABOVE (1)"
+        )
     if np.any(Y[used] < 0):
         raise ValueError(f"log_n_star must be >= 0 (n* >= 1 sample); its smallest is {Y[used].min():.4g}")
     per_m = used.sum(axis=0)
     if np.any(per_m < 2):
-        raise ValueError(f"log_n_star must have at least 2 seeds that are not missing at every m; input_dims "
-                         f"{m[per_m < 2].tolist()} have {per_m[per_m < 2].tolist()}")
+        raise ValueError(
+            f"log_n_star must have at least 2 seeds that are not missing at every m; input_dims "
+            f"{m[per_m < 2].tolist()} have {per_m[per_m < 2].tolist()}"
+        )
     confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
     resolution = core.real(resolution, "resolution", low=1.0, low_open=True)
     return m, Y, C, confidence, resolution
@@ -145,14 +161,22 @@ def _designs(m: np.ndarray) -> dict:
     z, cz, sz = (lx - lx.mean()) / lx.std(), lx.mean(), lx.std()
     w, cw, sw = (m - m.mean()) / m.std(), m.mean(), m.std()
     return {
-        "power": (np.column_stack([one, z]), {"exponent": np.array([0.0, 1 / sz]),
-                                               "intercept": np.array([1.0, -cz / sz])}),
-        "exponential": (np.column_stack([one, w]), {"exponent": np.array([0.0, 1 / sw]),
-                                                     "intercept": np.array([1.0, -cw / sw])}),
-        "log_quadratic": (np.column_stack([one, z, z ** 2]),
-                          {"slope_change": np.array([0.0, 0.0, 2 * (z[-1] - z[0]) / sz])}),
-        "linear_quadratic": (np.column_stack([one, w, w ** 2]),
-                             {"rate_change": np.array([0.0, 0.0, 2 * (w[-1] - w[0]) / sw])}),
+        "power": (
+            np.column_stack([one, z]),
+            {"exponent": np.array([0.0, 1 / sz]), "intercept": np.array([1.0, -cz / sz])},
+        ),
+        "exponential": (
+            np.column_stack([one, w]),
+            {"exponent": np.array([0.0, 1 / sw]), "intercept": np.array([1.0, -cw / sw])},
+        ),
+        "log_quadratic": (
+            np.column_stack([one, z, z**2]),
+            {"slope_change": np.array([0.0, 0.0, 2 * (z[-1] - z[0]) / sz])},
+        ),
+        "linear_quadratic": (
+            np.column_stack([one, w, w**2]),
+            {"rate_change": np.array([0.0, 0.0, 2 * (w[-1] - w[0]) / sw])},
+        ),
         "location": (one[:, None], {"location": np.array([1.0])}),
     }
 
@@ -180,7 +204,7 @@ def _fit(Y, C, cols, design, columns, seed_weights, interval, confidence, eta_ma
         theta = tobit(X, y, kind, W, eta_max)
     else:
         theta = wls(X, y, W)
-    Q = np.stack(list(functionals.values()), axis=1)          # (p, quantities)
+    Q = np.stack(list(functionals.values()), axis=1)  # (p, quantities)
     values = theta @ Q
     out = {}
     for i, name in enumerate(functionals):
@@ -198,18 +222,28 @@ def _fit(Y, C, cols, design, columns, seed_weights, interval, confidence, eta_ma
 def _setup(input_dims, log_n_star, codes, confidence, resolution, interval, n_resamples, seed):
     m, Y, C, confidence, resolution = _check(input_dims, log_n_star, codes, confidence, resolution)
     interval = core.choice(interval, "interval", INTERVALS)
-    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 6)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10**6)
     seed = core.seed(seed)
-    keep = np.any(C != MISSING, axis=1)                       # seeds with no entry carry no information
+    keep = np.any(C != MISSING, axis=1)  # seeds with no entry carry no information
     Y, C = Y[keep], C[keep]
     cols = np.broadcast_to(np.arange(m.size), Y.shape)
     weights = replicates(Y.shape[0], interval, n_resamples, seed)
-    eta_max = math.sqrt(12.0) / math.log(resolution)          # sigma >= the SD of a rounding to the grid
+    eta_max = math.sqrt(12.0) / math.log(resolution)  # sigma >= the SD of a rounding to the grid
     return m, Y, C, cols, weights, dict(interval=interval, confidence=confidence, eta_max=eta_max)
 
 
-def fit_law(input_dims, log_n_star, codes=None, *, law: str = "power", confidence: float = 0.95,
-            resolution: float = SQRT2, interval: str = "jackknife_t", n_resamples: int = 999, seed: int = 0) -> dict:
+def fit_law(
+    input_dims,
+    log_n_star,
+    codes=None,
+    *,
+    law: str = "power",
+    confidence: float = 0.95,
+    resolution: float = SQRT2,
+    interval: str = "jackknife_t",
+    n_resamples: int = 999,
+    seed: int = 0,
+) -> dict:
     """Fit one law to samples-needed over seeds and dimensions, with its interval over seeds.
 
     Parameters
@@ -233,20 +267,35 @@ def fit_law(input_dims, log_n_star, codes=None, *, law: str = "power", confidenc
     squares"``, ``"censored likelihood"`` or ``"bound"``); ``n_seeds``, ``confidence``, ``interval``.
     """
     law = core.choice(law, "law", LAWS)
-    m, Y, C, cols, weights, opts = _setup(input_dims, log_n_star, codes, confidence, resolution, interval,
-                                          n_resamples, seed)
+    m, Y, C, cols, weights, opts = _setup(
+        input_dims, log_n_star, codes, confidence, resolution, interval, n_resamples, seed
+    )
     res, _ = _fit(Y, C, cols, _designs(m)[law], np.arange(m.size), weights, **opts)
-    return {"law": law, **res, "n_seeds": int(Y.shape[0]), "confidence": opts["confidence"],
-            "interval": opts["interval"]}
+    return {
+        "law": law,
+        **res,
+        "n_seeds": int(Y.shape[0]),
+        "confidence": opts["confidence"],
+        "interval": opts["interval"],
+    }
 
 
 def _zero_excluded(q: dict) -> bool:
     return bool(q["low"] > 0 or q["high"] < 0)
 
 
-def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, resolution: float = SQRT2,
-               flat_margin: float = 1.0, interval: str = "jackknife_t", n_resamples: int = 999,
-               seed: int = 0) -> dict:
+def decide_law(
+    input_dims,
+    log_n_star,
+    codes=None,
+    *,
+    confidence: float = 0.95,
+    resolution: float = SQRT2,
+    flat_margin: float = 1.0,
+    interval: str = "jackknife_t",
+    n_resamples: int = 999,
+    seed: int = 0,
+) -> dict:
     """Which law ``n*(m)`` follows: ``"power"``, ``"exponential"``, ``"flat"`` or ``"undecided"``, with evidence.
 
     Parameters as :func:`~modscale_lib.laws.fit_law`; ``flat_margin`` (> 0) the power-law exponent that "flat" must
@@ -275,11 +324,14 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
     ``interval``, ``flat_margin``.
     """
     flat_margin = core.real(flat_margin, "flat_margin", low=0.0, low_open=True)
-    m, Y, C, cols, weights, opts = _setup(input_dims, log_n_star, codes, confidence, resolution, interval,
-                                          n_resamples, seed)
+    m, Y, C, cols, weights, opts = _setup(
+        input_dims, log_n_star, codes, confidence, resolution, interval, n_resamples, seed
+    )
     d, every = _designs(m), np.arange(m.size)
-    fits = {name: _fit(Y, C, cols, d[name], every, weights, **opts) for name in
-            ("power", "exponential", "log_quadratic", "linear_quadratic")}
+    fits = {
+        name: _fit(Y, C, cols, d[name], every, weights, **opts)
+        for name in ("power", "exponential", "log_quadratic", "linear_quadratic")
+    }
     alpha, beta = fits["power"][0]["exponent"], fits["exponential"][0]["exponent"]
     slope, rate = fits["log_quadratic"][0]["slope_change"], fits["linear_quadratic"][0]["rate_change"]
     heldout = _heldout(m, Y, C, cols, d, weights, opts)
@@ -295,12 +347,26 @@ def decide_law(input_dims, log_n_star, codes=None, *, confidence: float = 0.95, 
         law = "exponential"
     else:
         law = "undecided"
-    return {"law": law, "alpha": alpha, "beta": beta, "slope_change": slope, "rate_change": rate,
-            "heldout": heldout, "rejected": rejected, "favoured": favoured,
-            "censored": {"above": int(np.sum(C == ABOVE)), "below": int(np.sum(C == BELOW)),
-                         "missing": int(np.sum(C == MISSING))},
-            "fit": alpha["fit"], "n_seeds": int(Y.shape[0]), "confidence": opts["confidence"],
-            "interval": opts["interval"], "flat_margin": flat_margin}
+    return {
+        "law": law,
+        "alpha": alpha,
+        "beta": beta,
+        "slope_change": slope,
+        "rate_change": rate,
+        "heldout": heldout,
+        "rejected": rejected,
+        "favoured": favoured,
+        "censored": {
+            "above": int(np.sum(C == ABOVE)),
+            "below": int(np.sum(C == BELOW)),
+            "missing": int(np.sum(C == MISSING)),
+        },
+        "fit": alpha["fit"],
+        "n_seeds": int(Y.shape[0]),
+        "confidence": opts["confidence"],
+        "interval": opts["interval"],
+        "flat_margin": flat_margin,
+    }
 
 
 def _heldout(m, Y, C, cols, d, weights, opts) -> dict:

@@ -7,6 +7,7 @@ He_j / sqrt(j!)``: ``g(z) = sum_a c_a prod_i h_{a_i}(z_i)`` with ``c_a = E[g(z) 
 Gauss-Hermite quadrature on a tensor grid. The energy at total degree ``j`` is the sum of ``c_a^2`` over ``|a| =
 j``; the energies over ``j >= 1`` add up to ``Var g``. Numpy only (the task classes are numpy too).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,17 @@ import numpy as np
 
 from .. import core
 
-__all__ = ["REGIMES", "hermite_coefficients", "degree_energies", "information_exponent", "effective_degree",
-           "leap", "monomial_exponent", "task_module", "predictions"]
+__all__ = [
+    "REGIMES",
+    "hermite_coefficients",
+    "degree_energies",
+    "information_exponent",
+    "effective_degree",
+    "leap",
+    "monomial_exponent",
+    "task_module",
+    "predictions",
+]
 
 #: The regimes of :func:`~modscale_lib.laws.predictions`, with the bibliography key each rests on.
 REGIMES = {
@@ -40,8 +50,9 @@ def _normalised_hermite(x: np.ndarray, max_degree: int) -> np.ndarray:
     return out
 
 
-def hermite_coefficients(module, module_dim: int = 1, *, max_degree: int = 30, n_nodes: int = 120,
-                         basis=None) -> np.ndarray:
+def hermite_coefficients(
+    module, module_dim: int = 1, *, max_degree: int = 30, n_nodes: int = 120, basis=None
+) -> np.ndarray:
     """The normalised Hermite coefficients ``c_a`` of ``module`` up to degree ``max_degree`` in each coordinate.
 
     module : a callable taking ``z`` (n, b) and returning (n,) values. module_dim : ``b``, 1 or 2.
@@ -58,13 +69,13 @@ def hermite_coefficients(module, module_dim: int = 1, *, max_degree: int = 30, n
     if not np.allclose(B.T @ B, np.eye(b), atol=1e-8):
         raise ValueError("basis must have orthonormal columns")
     x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-    w = w / math.sqrt(2 * math.pi)                                   # E over N(0, 1)
+    w = w / math.sqrt(2 * math.pi)  # E over N(0, 1)
     grids = np.meshgrid(*([x] * b), indexing="ij")
-    coords = np.stack([g.ravel() for g in grids], axis=1)          # (n^b, b) coordinates in the basis
+    coords = np.stack([g.ravel() for g in grids], axis=1)  # (n^b, b) coordinates in the basis
     values = np.asarray(module(coords @ B.T), dtype=float).reshape((n_nodes,) * b)
     if values.shape != (n_nodes,) * b or not np.all(np.isfinite(values)):
         raise ValueError("module must return one finite value per row of z")
-    h = _normalised_hermite(x, max_degree) * w                      # (D+1, n) weighted
+    h = _normalised_hermite(x, max_degree) * w  # (D+1, n) weighted
     return np.einsum("an,n->a", h, values) if b == 1 else np.einsum("an,bk,nk->ab", h, h, values)
 
 
@@ -73,7 +84,7 @@ def degree_energies(coefficients) -> np.ndarray:
     (D+1,)."""
     c = core.array(coefficients, "coefficients", ndim=(1, 2))
     if c.ndim == 1:
-        return c ** 2
+        return c**2
     D = c.shape[0] - 1
     total = np.add.outer(np.arange(c.shape[0]), np.arange(c.shape[1]))
     return np.array([np.sum(c[total == j] ** 2) for j in range(D + 1)])
@@ -97,11 +108,12 @@ def effective_degree(energies, target: float) -> int:
     e = core.real_array(energies, "energies", low=0.0, ndim=1, min_size=2)
     target = core.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
     var = e[1:].sum()
-    tail = var - np.cumsum(e[1:])                                   # tail[l - 1] = energy above degree l
+    tail = var - np.cumsum(e[1:])  # tail[l - 1] = energy above degree l
     ok = np.flatnonzero(tail <= target * var + 1e-15)
     if ok.size == 0 or ok[0] + 1 >= e.size - 1:
-        raise ValueError(f"the expansion up to degree {e.size - 1} does not reach the target {target}; "
-                         f"raise max_degree")
+        raise ValueError(
+            f"the expansion up to degree {e.size - 1} does not reach the target {target}; raise max_degree"
+        )
     return int(ok[0] + 1)
 
 
@@ -121,7 +133,7 @@ def leap(module, module_dim: int = 1, *, rtol: float = 1e-6, **quadrature) -> in
     u1 = np.array(v) / np.hypot(*v)
     basis = np.column_stack([u1, [-u1[1], u1[0]]])
     c = hermite_coefficients(module, 2, basis=basis, **quadrature)
-    per_j2 = np.sum(c ** 2, axis=0)
+    per_j2 = np.sum(c**2, axis=0)
     return max(1, int(np.flatnonzero(per_j2[1:] > rtol * e[1:].sum())[0] + 1))
 
 
@@ -144,7 +156,7 @@ def task_module(task, module: int = 0):
     if not (hasattr(task, "projections") and hasattr(task, "module_outputs")):
         raise TypeError(f"task must be a modular task (with projections and module_outputs), got {type(task).__name__}")
     module = core.whole(module, "module", low=0, high=task.n_modules - 1)
-    U = task.projections[module]                                     # (m, b)
+    U = task.projections[module]  # (m, b)
     return lambda z: task.module_outputs(np.asarray(z, dtype=float) @ U.T)[:, module].astype(float)
 
 
@@ -192,12 +204,13 @@ def predictions(target: float = 0.1, input_dims=(4, 8, 16, 32, 64), *, n_draws: 
     target = core.real(target, "target", low=0.0, low_open=True, high=1.0, high_open=True)
     m = core.real_array(input_dims, "input_dims", low=1.0, ndim=1, min_size=2)
     n_draws = core.whole(n_draws, "n_draws", low=1, high=200)
-    families = {f"He_{k}": (k, k, k) for k in (1, 2, 3)}               # (degree, information exponent, leap)
+    families = {f"He_{k}": (k, k, k) for k in (1, 2, 3)}  # (degree, information exponent, leap)
     for name, kind, b in (("sine", "sine", 1), ("nonseparable", "bump_ridge", 2)):
         energies, exps, leaps = _draws(kind, b, n_draws, 40 if b == 1 else 24)
         families[name] = (effective_degree(energies, target), int(np.median(exps)), int(np.median(leaps)))
-    cols = {k: [] for k in ("task", "regime", "law", "exponent", "bound", "exponent over the range", "basis",
-                            "citation")}
+    cols = {
+        k: [] for k in ("task", "regime", "law", "exponent", "bound", "exponent over the range", "basis", "citation")
+    }
 
     def add(task, regime, law, exponent, bound, over, basis):
         for key, v in zip(cols, (task, regime, law, exponent, bound, over, basis, REGIMES[regime])):
@@ -206,12 +219,33 @@ def predictions(target: float = 0.1, input_dims=(4, 8, 16, 32, 64), *, n_draws: 
     nan = float("nan")
     for task, (degree, k_star, lp) in families.items():
         kind = "degree" if task.startswith("He") else f"effective degree at {target:g} Var(y):"
-        add(task, "linear random features, the paper's spectrum", "exponential", nan, "", nan,
-            "n* ~ (e m / alpha) (1/eps)^(m/alpha)")
-        add(task, "kernels and random features", "power", float(degree), "", monomial_exponent(m, degree),
-            f"{kind} {degree}")
-        add(task, "online gradient training", "power", float(max(1, lp - 1)), "", float(max(1, lp - 1)),
-            f"leap {lp} (information exponent {k_star})")
+        add(
+            task,
+            "linear random features, the paper's spectrum",
+            "exponential",
+            nan,
+            "",
+            nan,
+            "n* ~ (e m / alpha) (1/eps)^(m/alpha)",
+        )
+        add(
+            task,
+            "kernels and random features",
+            "power",
+            float(degree),
+            "",
+            monomial_exponent(m, degree),
+            f"{kind} {degree}",
+        )
+        add(
+            task,
+            "online gradient training",
+            "power",
+            float(max(1, lp - 1)),
+            "",
+            float(max(1, lp - 1)),
+            f"leap {lp} (information exponent {k_star})",
+        )
         add(task, "learned projections", "power", 1.0, "at least", 1.0, "a subspace of R^m")
         add(task, "frozen oracle", "flat", 0.0, "", 0.0, "the same task up to rotation at every m")
     return cols

@@ -3,6 +3,7 @@ and the censored-normal (Tobit) likelihood for many weightings of the same rows 
 replicates (the jackknife-t over seeds, or the percentile bootstrap, both from :mod:`modscale_lib.core`). Numpy
 and scipy only.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,7 @@ from ..core import jackknife_t, percentile_interval
 
 __all__ = ["MEASURED", "ABOVE", "BELOW", "MISSING", "wls", "tobit", "replicates", "interval_from"]
 
-MEASURED, ABOVE, BELOW, MISSING = 0, 1, 2, 3   # censoring codes: ABOVE = a lower bound on n*, BELOW = an upper one
+MEASURED, ABOVE, BELOW, MISSING = 0, 1, 2, 3  # censoring codes: ABOVE = a lower bound on n*, BELOW = an upper one
 
 
 def wls(X, y, W):
@@ -32,9 +33,9 @@ def _loglik(phi, A, meas, kappa, W):
     from scipy.special import log_ndtr
 
     eta = phi[:, -1:]
-    r = phi @ A.T                                           # x.theta/sigma - y/sigma
+    r = phi @ A.T  # x.theta/sigma - y/sigma
     with np.errstate(divide="ignore", invalid="ignore"):
-        each = np.where(meas, np.log(np.where(eta > 0, eta, np.nan)) - 0.5 * r ** 2, log_ndtr(kappa * r))
+        each = np.where(meas, np.log(np.where(eta > 0, eta, np.nan)) - 0.5 * r**2, log_ndtr(kappa * r))
     total = np.sum(W * each, axis=1)
     return np.where(np.isfinite(total), total, -np.inf)
 
@@ -49,7 +50,7 @@ def tobit(X, y, kind, W, eta_max: float, iterations: int = 100):
     meas, kappa = (kind == MEASURED), np.where(kind == ABOVE, 1.0, -1.0)
     theta = wls(X, y, W)
     resid = y[None, :] - theta @ X.T
-    sigma = np.sqrt(np.sum(W * resid ** 2, axis=1) / np.sum(W, axis=1))
+    sigma = np.sqrt(np.sum(W * resid**2, axis=1) / np.sum(W, axis=1))
     sigma = np.maximum(np.nan_to_num(sigma, nan=1.0), 1.0 / eta_max)
     phi = np.concatenate([theta / sigma[:, None], 1.0 / sigma[:, None]], axis=1)
     n_meas = np.sum(W * meas, axis=1)
@@ -57,7 +58,7 @@ def tobit(X, y, kind, W, eta_max: float, iterations: int = 100):
     for _ in range(iterations):
         r = phi @ A.T
         t = kappa * r
-        h = np.exp(-0.5 * t ** 2 - 0.5 * math.log(2 * math.pi) - log_ndtr(t))
+        h = np.exp(-0.5 * t**2 - 0.5 * math.log(2 * math.pi) - log_ndtr(t))
         grad = np.einsum("rn,np->rp", W * np.where(meas, -r, h * kappa), A)
         grad[:, -1] += n_meas / phi[:, -1]
         hess = -np.einsum("rn,np,nq->rpq", W * np.where(meas, 1.0, h * (t + h)), A, A)
@@ -65,7 +66,7 @@ def tobit(X, y, kind, W, eta_max: float, iterations: int = 100):
         step = -np.linalg.solve(hess - 1e-12 * np.eye(A.shape[1]), grad[..., None])[..., 0]
         scale, done = np.ones(len(phi)), np.zeros(len(phi), dtype=bool)
         new, new_ll = phi.copy(), ll.copy()
-        for _ in range(40):                                  # step halving, problem by problem
+        for _ in range(40):  # step halving, problem by problem
             trial = phi + scale[:, None] * step
             trial[:, -1] = np.clip(trial[:, -1], 1e-12, eta_max)
             trial_ll = _loglik(trial, A, meas, kappa, W)
@@ -81,8 +82,12 @@ def tobit(X, y, kind, W, eta_max: float, iterations: int = 100):
     else:
         import warnings
 
-        warnings.warn(f"the censored fit did not converge in {iterations} Newton steps (last change of the "
-                      f"log-likelihood {change:.2g}); its estimates may be off", RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            f"the censored fit did not converge in {iterations} Newton steps (last change of the "
+            f"log-likelihood {change:.2g}); its estimates may be off",
+            RuntimeWarning,
+            stacklevel=4,
+        )
     return phi[:, :-1] / phi[:, -1:]
 
 

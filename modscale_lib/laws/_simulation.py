@@ -12,6 +12,7 @@ on the stored ``sample_complexity_sweep`` (the sine task, the four main methods,
 ``Var(y)``: seed SD 0.27 to 0.48, point noise 0.36, curve slope 4.7 to 7.4; the non-separable task's sweep, which
 gave these values first, went when the scaling-law study replaced it). Numpy and scipy only.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,7 @@ __all__ = ["SCATTER", "TRUTHS", "curve_scatter", "simulate_n_star", "coverage"]
 #: log-log slope of the curve at the target and ``seed_share`` the share of the seed variance that a seed
 #: carries across every ``m``.
 SCATTER = {"seed_sd": 0.4, "point_sd": 0.4, "curve_slope": 4.0, "seed_share": 0.25}
-LAWS = ("power", "exponential", "affine")    # the laws simulate_n_star draws from
+LAWS = ("power", "exponential", "affine")  # the laws simulate_n_star draws from
 
 
 def curve_scatter(n_grid, losses, target: float) -> dict:
@@ -67,16 +68,19 @@ def curve_scatter(n_grid, losses, target: float) -> dict:
     shares = []
     for i in np.ndindex(L.shape[:-3]):
         if ok[i].all():
-            r = log_n[i] - log_n[i].mean(axis=1, keepdims=True)                  # (M, S)
+            r = log_n[i] - log_n[i].mean(axis=1, keepdims=True)  # (M, S)
             M, S = r.shape
             ms_seed = M * np.var(r.mean(axis=0), ddof=1)
             ms_err = np.sum((r - r.mean(axis=0)) ** 2) / ((M - 1) * (S - 1))
             between = max((ms_seed - ms_err) / M, 0.0)
             shares.append(between / (between + ms_err) if between + ms_err > 0 else 0.0)
     nan = float("nan")
-    return {"seed_sd": float(np.median(sds)) if sds else nan, "point_sd": float(np.median(point)),
-            "curve_slope": float(np.median(slopes)) if slopes else nan,
-            "seed_share": float(np.median(shares)) if shares else nan}
+    return {
+        "seed_sd": float(np.median(sds)) if sds else nan,
+        "point_sd": float(np.median(point)),
+        "curve_slope": float(np.median(slopes)) if slopes else nan,
+        "seed_share": float(np.median(shares)) if shares else nan,
+    }
 
 
 def _truth(law: str, exponent: float, m: np.ndarray, n_ref: float) -> np.ndarray:
@@ -96,9 +100,9 @@ def _bracket(log_grid, curves, start):
     G = log_grid.size
     idx = np.arange(G)
     reached = curves <= 0
-    up = ~np.take_along_axis(reached, start[..., None], -1)[..., 0]                        # search upwards
-    first_after = np.where(reached & (idx >= start[..., None]), idx, G).min(axis=-1)       # first reached >= start
-    last_before = np.where(~reached & (idx < start[..., None]), idx, -1).max(axis=-1)      # last not reached < start
+    up = ~np.take_along_axis(reached, start[..., None], -1)[..., 0]  # search upwards
+    first_after = np.where(reached & (idx >= start[..., None]), idx, G).min(axis=-1)  # first reached >= start
+    last_before = np.where(~reached & (idx < start[..., None]), idx, -1).max(axis=-1)  # last not reached < start
     hi = np.where(up, first_after, last_before + 1)
     codes = np.where(up & (first_after == G), ABOVE, np.where(~up & (last_before < 0), BELOW, MEASURED))
     j = np.clip(hi, 1, G - 1)
@@ -110,10 +114,21 @@ def _bracket(log_grid, curves, start):
     return value, codes
 
 
-def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64), n_seeds: int = 10,
-                    n_ref: float = 200.0, scatter: dict | None = None, resolution: float = SQRT2,
-                    n_min: float = 32.0, n_max: float = 2.0 ** 16, n_reps: int = 1, tail_df: float | None = None,
-                    seed: int = 0):
+def simulate_n_star(
+    law: str,
+    exponent: float,
+    *,
+    input_dims=(4, 8, 16, 32, 64),
+    n_seeds: int = 10,
+    n_ref: float = 200.0,
+    scatter: dict | None = None,
+    resolution: float = SQRT2,
+    n_min: float = 32.0,
+    n_max: float = 2.0**16,
+    n_reps: int = 1,
+    tail_df: float | None = None,
+    seed: int = 0,
+):
     """Synthetic ``log n*`` per (replicate, seed, m), found as the experiment finds it.
 
     law : ``"power"`` (``n* = n_ref (m/m_1)^exponent``), ``"exponential"`` (``n* = n_ref e^(exponent (m -
@@ -131,8 +146,8 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
     law = core.choice(law, "law", LAWS)
     exponent = core.real(exponent, "exponent", low=0.0 if law == "affine" else None)
     m = core.real_array(input_dims, "input_dims", low=0.0, low_open=True, ndim=1, min_size=3)
-    n_seeds = core.whole(n_seeds, "n_seeds", low=2, high=10 ** 4)
-    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
+    n_seeds = core.whole(n_seeds, "n_seeds", low=2, high=10**4)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
     n_ref = core.real(n_ref, "n_ref", low=1.0)
     resolution = core.real(resolution, "resolution", low=1.0, low_open=True)
     n_min = core.real(n_min, "n_min", low=1.0)
@@ -145,8 +160,9 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
     if tail_df is not None:
         tail_df = core.real(tail_df, "tail_df", low=2.0, low_open=True)
     seed = core.seed(seed)
-    log_grid = math.log(n_min) + math.log(resolution) * np.arange(int(math.log(n_max / n_min) / math.log(resolution)
-                                                                        + 1e-9) + 1)
+    log_grid = math.log(n_min) + math.log(resolution) * np.arange(
+        int(math.log(n_max / n_min) / math.log(resolution) + 1e-9) + 1
+    )
     core.check_size(n_reps * n_seeds * m.size * log_grid.size, "n_reps * n_seeds * M * grid points")
     rng = np.random.default_rng(seed)
     truth = _truth(law, exponent, m, n_ref)
@@ -158,9 +174,10 @@ def simulate_n_star(law: str, exponent: float, *, input_dims=(4, 8, 16, 32, 64),
 
     shared = math.sqrt(sc["seed_share"]) * draw((n_reps, n_seeds, 1))
     own = math.sqrt(1 - sc["seed_share"]) * draw((n_reps, n_seeds, m.size))
-    centre = truth + sc["seed_sd"] * (shared + own)                                      # (R, S, M)
-    curves = (-sc["curve_slope"] * (log_grid - centre[..., None])
-              + sc["point_sd"] * rng.standard_normal(centre.shape + (log_grid.size,)))
+    centre = truth + sc["seed_sd"] * (shared + own)  # (R, S, M)
+    curves = -sc["curve_slope"] * (log_grid - centre[..., None]) + sc["point_sd"] * rng.standard_normal(
+        centre.shape + (log_grid.size,)
+    )
     start = np.broadcast_to(np.abs(log_grid[None, :] - truth[:, None]).argmin(axis=1), centre.shape)
     value, codes = _bracket(log_grid, curves, start)
     return value, codes.astype(np.int64), truth
@@ -185,9 +202,8 @@ def _replicates(input_dims, Y, C, which, exponent: float, decide: dict) -> tuple
         if which:
             hits += [_covers(d[which[0]], exponent), _covers(d[which[1]], 0.0)]
         counts[d["law"]] += 1
-    share = hits / n_reps if which else np.full(2, np.nan)     # an affine truth has no true exponent
-    return ({"exponent": float(share[0]), "curvature": float(share[1])},
-            {k: v / n_reps for k, v in counts.items()})
+    share = hits / n_reps if which else np.full(2, np.nan)  # an affine truth has no true exponent
+    return ({"exponent": float(share[0]), "curvature": float(share[1])}, {k: v / n_reps for k, v in counts.items()})
 
 
 def _error_rates(verdicts: dict, truths: dict, intervals) -> tuple[dict, dict]:
@@ -195,22 +211,39 @@ def _error_rates(verdicts: dict, truths: dict, intervals) -> tuple[dict, dict]:
     errors, power = {}, {}
     for interval in intervals:
         v = verdicts[interval]
-        errors[interval] = {"power_as_exponential": v.get("power", {}).get("exponential", float("nan")),
-                            "exponential_as_power": v.get("exponential", {}).get("power", float("nan")),
-                            "flat_as_power_or_exponential": (v["flat"]["power"] + v["flat"]["exponential"]
-                                                             if "flat" in v else float("nan"))}
+        errors[interval] = {
+            "power_as_exponential": v.get("power", {}).get("exponential", float("nan")),
+            "exponential_as_power": v.get("exponential", {}).get("power", float("nan")),
+            "flat_as_power_or_exponential": (
+                v["flat"]["power"] + v["flat"]["exponential"] if "flat" in v else float("nan")
+            ),
+        }
         for name, (law, _) in truths.items():
-            if law == "affine":                                        # neither law: any verdict but undecided
+            if law == "affine":  # neither law: any verdict but undecided
                 errors[interval][f"{name}_as_power"] = v[name]["power"]
                 errors[interval][f"{name}_as_exponential"] = v[name]["exponential"]
-        power[interval] = {name: v[name].get("flat" if law == "power" and exponent == 0 else law, 0.0)
-                           for name, (law, exponent) in truths.items() if law != "affine"}
+        power[interval] = {
+            name: v[name].get("flat" if law == "power" and exponent == 0 else law, 0.0)
+            for name, (law, exponent) in truths.items()
+            if law != "affine"
+        }
     return errors, power
 
 
-def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 64), truths: dict | None = None,
-             scatter: dict | None = None, intervals=("jackknife_t",), confidence: float = 0.95,
-             tail_df: float | None = None, n_resamples: int = 499, seed: int = 0, **grid) -> dict:
+def coverage(
+    *,
+    n_reps: int = 100,
+    n_seeds: int = 10,
+    input_dims=(4, 8, 16, 32, 64),
+    truths: dict | None = None,
+    scatter: dict | None = None,
+    intervals=("jackknife_t",),
+    confidence: float = 0.95,
+    tail_df: float | None = None,
+    n_resamples: int = 499,
+    seed: int = 0,
+    **grid,
+) -> dict:
     """Coverage of the nominal intervals and error rates of :func:`~modscale_lib.laws.decide_law`, by simulating
     the whole pipeline (:func:`~modscale_lib.laws.simulate_n_star`) ``n_reps`` times for each truth.
 
@@ -234,7 +267,7 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
     have none); ``censored``: the share of censored entries per truth; ``mc_se``: the Monte Carlo
     standard error of a share near ``confidence``; ``settings``: every setting used.
     """
-    n_reps = core.whole(n_reps, "n_reps", low=1, high=10 ** 5)
+    n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
     truths = dict(TRUTHS if truths is None else truths)
     if not truths:
         raise ValueError("truths must name at least one (law, exponent)")
@@ -243,24 +276,53 @@ def coverage(*, n_reps: int = 100, n_seeds: int = 10, input_dims=(4, 8, 16, 32, 
         core.real(exponent, f"truths[{name!r}] exponent", low=0.0 if law == "affine" else None)
     intervals = [core.choice(i, "intervals", INTERVALS) for i in intervals]
     confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
-    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10 ** 5)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10**5)
     seed = core.seed(seed)
     core.check_count(n_reps * len(truths) * len(intervals), "n_reps * truths * intervals")
     cov = {i: {} for i in intervals}
     verdicts = {i: {} for i in intervals}
     censored = {}
     for t, (name, (law, exponent)) in enumerate(truths.items()):
-        Y, C, truth = simulate_n_star(law, exponent, input_dims=input_dims, n_seeds=n_seeds, scatter=scatter,
-                                      n_reps=n_reps, tail_df=tail_df, seed=seed + 7919 * t, **grid)
+        Y, C, truth = simulate_n_star(
+            law,
+            exponent,
+            input_dims=input_dims,
+            n_seeds=n_seeds,
+            scatter=scatter,
+            n_reps=n_reps,
+            tail_df=tail_df,
+            seed=seed + 7919 * t,
+            **grid,
+        )
         censored[name] = float(np.mean(C != MEASURED))
         which = {"power": ("alpha", "slope_change"), "exponential": ("beta", "rate_change")}.get(law)
         for interval in intervals:
-            decide = dict(confidence=confidence, interval=interval, n_resamples=n_resamples,
-                          resolution=grid.get("resolution", SQRT2))
+            decide = dict(
+                confidence=confidence,
+                interval=interval,
+                n_resamples=n_resamples,
+                resolution=grid.get("resolution", SQRT2),
+            )
             cov[interval][name], verdicts[interval][name] = _replicates(input_dims, Y, C, which, exponent, decide)
     errors, power = _error_rates(verdicts, truths, intervals)
-    settings = {"n_reps": n_reps, "n_seeds": n_seeds, "input_dims": [float(x) for x in input_dims],
-                "truths": truths, "scatter": dict(SCATTER, **(scatter or {})), "confidence": confidence,
-                "tail_df": tail_df, "n_resamples": n_resamples, "seed": seed, **grid}
-    return {"coverage": cov, "verdicts": verdicts, "errors": errors, "power": power, "censored": censored,
-            "mc_se": math.sqrt(confidence * (1 - confidence) / n_reps), "settings": settings}
+    settings = {
+        "n_reps": n_reps,
+        "n_seeds": n_seeds,
+        "input_dims": [float(x) for x in input_dims],
+        "truths": truths,
+        "scatter": dict(SCATTER, **(scatter or {})),
+        "confidence": confidence,
+        "tail_df": tail_df,
+        "n_resamples": n_resamples,
+        "seed": seed,
+        **grid,
+    }
+    return {
+        "coverage": cov,
+        "verdicts": verdicts,
+        "errors": errors,
+        "power": power,
+        "censored": censored,
+        "mc_se": math.sqrt(confidence * (1 - confidence) / n_reps),
+        "settings": settings,
+    }

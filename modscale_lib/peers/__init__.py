@@ -17,6 +17,7 @@ method works in whitened coordinates ``z = Sigma^(-1/2) (x - mean)`` and maps it
 ``Sigma^(-1/2)``; results are deterministic given ``seed`` (the moment methods ignore it). A method that trains
 (EGOP) raises :class:`PeerDivergedError` when its training diverges.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,14 +28,39 @@ from ._fitted import PeerDivergedError, egop, gkdr, ppr, rfm
 from ._inputs import MIN_SAMPLES
 from ._moments import active_subspace, phd, save, sir
 
-__all__ = ["sir", "save", "phd", "gkdr", "ppr", "rfm", "egop", "active_subspace", "METHODS", "LABELS",
-           "MIN_SAMPLES", "PeerDivergedError"]
+__all__ = [
+    "sir",
+    "save",
+    "phd",
+    "gkdr",
+    "ppr",
+    "rfm",
+    "egop",
+    "active_subspace",
+    "METHODS",
+    "LABELS",
+    "MIN_SAMPLES",
+    "PeerDivergedError",
+]
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {
-    "sir": sir, "save": save, "phd": phd, "gkdr": gkdr, "ppr": ppr, "rfm": rfm, "egop": egop,
+    "sir": sir,
+    "save": save,
+    "phd": phd,
+    "gkdr": gkdr,
+    "ppr": ppr,
+    "rfm": rfm,
+    "egop": egop,
 }
 """Every peer method by name; each is called as ``METHODS[name](X, y, n_directions, seed=seed)``."""
 
 #: How the book writes each method's name in tables and prose (the literature's spelling of the keys of METHODS).
-LABELS: dict[str, str] = {"sir": "SIR", "save": "SAVE", "phd": "pHd", "gkdr": "gKDR", "ppr": "PPR", "rfm": "RFM",
-                          "egop": "EGOP"}
+LABELS: dict[str, str] = {
+    "sir": "SIR",
+    "save": "SAVE",
+    "phd": "pHd",
+    "gkdr": "gKDR",
+    "ppr": "PPR",
+    "rfm": "RFM",
+    "egop": "EGOP",
+}

@@ -5,6 +5,7 @@ one signature, ``f(X, y, n_directions, *, seed=0) -> (m, n_directions)`` with or
 works in whitened coordinates ``z = Sigma^(-1/2) (x - mean)`` (so it is affine-equivariant) and maps its
 directions back with ``Sigma^(-1/2)`` before orthonormalising, as the moment methods do.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def _subsample(n: int, max_points: int, seed: int, stream: int) -> np.ndarray:
 
 
 def _sq_dists(A: np.ndarray) -> np.ndarray:
-    sq = np.sum(A ** 2, axis=1)
+    sq = np.sum(A**2, axis=1)
     return np.maximum(sq[:, None] + sq[None, :] - 2.0 * A @ A.T, 0.0)
 
 
@@ -66,7 +67,7 @@ def gkdr(X, y, n_directions, *, seed=0, eps=1e-4, max_points=1500, bandwidth_sca
     AG = A @ G
     Q = G * AG
     inner = A * (G @ G) - Q - Q.T + np.diag(np.einsum("ij,ij->j", G, AG))
-    M = Z.T @ inner @ Z / (sx2 ** 2 * n)
+    M = Z.T @ inner @ Z / (sx2**2 * n)
     return top_directions(M, k, unwhiten)
 
 
@@ -86,8 +87,9 @@ def ppr(X, y, n_directions, *, seed=0, degree=5) -> np.ndarray:
     k = n_directions
     from skpp import ProjectionPursuitRegressor
 
-    model = ProjectionPursuitRegressor(r=k, fit_type="polyfit", degree=degree,
-                                       random_state=derive(seed, _PPR_STREAM) % 2 ** 32)
+    model = ProjectionPursuitRegressor(
+        r=k, fit_type="polyfit", degree=degree, random_state=derive(seed, _PPR_STREAM) % 2**32
+    )
     model.fit(Z, ys)
     alphas = np.asarray(model._alpha_, dtype=float)
     Q, _ = np.linalg.qr(alphas)
@@ -114,13 +116,13 @@ def rfm(X, y, n_directions, *, seed=0, iterations=5, bandwidth=10.0, ridge=1e-3,
     M = np.eye(m)
     for _ in range(iterations):
         w, V = np.linalg.eigh(M)
-        ZM = Z @ (V * np.sqrt(np.maximum(w, 0.0))) @ V.T            # ||a - b||_M = ||ZM_a - ZM_b||
+        ZM = Z @ (V * np.sqrt(np.maximum(w, 0.0))) @ V.T  # ||a - b||_M = ||ZM_a - ZM_b||
         dist = np.sqrt(_sq_dists(ZM))
         K = np.exp(-dist / bandwidth)
         alpha = np.linalg.solve(K + ridge * np.eye(n), ys)
         with np.errstate(divide="ignore"):
             W = np.where(dist > 0, K * alpha[None, :] / dist, 0.0)  # d/dz_i of K(z_i, z_j) without i = j
-        grads = -(W.sum(axis=1)[:, None] * Z - W @ Z) @ M / bandwidth   # (n, m); M is symmetric
+        grads = -(W.sum(axis=1)[:, None] * Z - W @ Z) @ M / bandwidth  # (n, m); M is symmetric
         agop = grads.T @ grads / n
         tr = np.trace(agop)
         if not tr > 0:
@@ -130,7 +132,7 @@ def rfm(X, y, n_directions, *, seed=0, iterations=5, bandwidth=10.0, ridge=1e-3,
 
 
 # -- EGOP ----------------------------------------------------------------------------------------------------
-@validated(**COMMON, width=Whole(1, 4096), epochs=Whole(1, 10_000), batch_size=Whole(1, 10 ** 7), lr=_POSITIVE)
+@validated(**COMMON, width=Whole(1, 4096), epochs=Whole(1, 10_000), batch_size=Whole(1, 10**7), lr=_POSITIVE)
 def egop(X, y, n_directions, *, seed=0, width=64, epochs=60, batch_size=128, lr=3e-3) -> np.ndarray:
     """The expected gradient outer product of a trained MLP (e.g. Trivedi et al. 2014; Yuan et al. 2023).
 
@@ -173,7 +175,7 @@ def _train_egop(torch, Z, ys, unwhiten, k, seed, width, epochs, batch_size, lr) 
         perm = torch.randperm(n, generator=gen)
         total = torch.zeros((), dtype=torch.float64)
         for start in range(0, n, batch_size):
-            batch = perm[start:start + batch_size]
+            batch = perm[start : start + batch_size]
             opt.zero_grad()
             loss = torch.mean((net(Zt[batch]) - yt[batch]) ** 2)
             loss.backward()
@@ -194,6 +196,8 @@ DIVERGED_LOSS = 1e3
 
 
 def _check_converging(mean_loss: float, when: str, lr: float) -> None:
-    if not mean_loss <= DIVERGED_LOSS:   # NaN too
-        raise PeerDivergedError(f"egop: training diverged in {when} (mean training loss {mean_loss:.3g} on a target "
-                                f"of variance 1); lower lr (got {lr:g})")
+    if not mean_loss <= DIVERGED_LOSS:  # NaN too
+        raise PeerDivergedError(
+            f"egop: training diverged in {when} (mean training loss {mean_loss:.3g} on a target "
+            f"of variance 1); lower lr (got {lr:g})"
+        )

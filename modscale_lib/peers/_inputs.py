@@ -1,5 +1,6 @@
 """What every peer method shares: the rules for its common arguments ``(X, y, n_directions, seed)``, the
 whitening of ``X`` and the eigenvectors mapped back to ``x`` (numpy only)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,10 @@ def _samples(value, name: str, arguments: dict) -> np.ndarray:
     if m < 1:
         raise ValueError(f"{name} must have at least one column")
     if n < max(MIN_SAMPLES, 2 * m):
-        raise ValueError(f"{name} must have at least max({MIN_SAMPLES}, 2 * input_dim) = {max(MIN_SAMPLES, 2 * m)} "
-                         f"rows for input_dim = {m}, got {n}")
+        raise ValueError(
+            f"{name} must have at least max({MIN_SAMPLES}, 2 * input_dim) = {max(MIN_SAMPLES, 2 * m)} "
+            f"rows for input_dim = {m}, got {n}"
+        )
     return X
 
 
@@ -35,8 +38,12 @@ def _target(value, name: str, arguments: dict) -> np.ndarray:
 
 #: The rules of the arguments every method takes, for :func:`modscale_lib.core.validated`: ``X`` (n, m) with
 #: ``n >= max(MIN_SAMPLES, 2 m)``, ``y`` (n,) not constant, ``1 <= n_directions <= m`` and a seed.
-COMMON = {"X": Check(_samples), "y": Check(_target), "n_directions": Whole(1, high=lambda a: a["X"].shape[1]),
-          "seed": Seed()}
+COMMON = {
+    "X": Check(_samples),
+    "y": Check(_target),
+    "n_directions": Whole(1, high=lambda a: a["X"].shape[1]),
+    "seed": Seed(),
+}
 
 
 def whiten(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,8 +57,9 @@ def whiten(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     evals, evecs = np.linalg.eigh(cov)
     if evals[0] <= 1e-10 * max(evals[-1], 1e-300):
         rank = int(np.sum(evals > 1e-10 * max(evals[-1], 1e-300)))
-        raise ValueError(f"X's sample covariance is singular (rank {rank} < input_dim = {m}): drop constant or "
-                         f"collinear columns")
+        raise ValueError(
+            f"X's sample covariance is singular (rank {rank} < input_dim = {m}): drop constant or collinear columns"
+        )
     unwhiten = (evecs / np.sqrt(evals)) @ evecs.T
     return (X - mean) @ unwhiten, (y - y.mean()) / y.std(), unwhiten
 

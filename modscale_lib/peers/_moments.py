@@ -1,5 +1,6 @@
 """The moment methods (SIR, SAVE, pHd) and the oracle bound (active subspace): eigenvectors of a moment of
 the whitened inputs and the target (numpy only)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@
   no network, so they work in the built book (and in a notebook).
 * :func:`linear_model_explorer`: the same with ipywidgets and matplotlib, for a live notebook.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,14 +28,21 @@ LINEAR_MODEL_SLIDERS = {
 }
 
 
-_EXPLORER = {"n_features": Size(2, 100_000), "n": Whole(1, 10 ** 7), "p": Whole(1, high=lambda a: a["n_features"]),
-             "d": Whole(1, 1000), "input_dim": Real(1.0, 10 ** 4), "alpha": Real(0.0, 100.0, low_open=True),
-             "noise": Real(0.0, 10 ** 6)}
+_EXPLORER = {
+    "n_features": Size(2, 100_000),
+    "n": Whole(1, 10**7),
+    "p": Whole(1, high=lambda a: a["n_features"]),
+    "d": Whole(1, 1000),
+    "input_dim": Real(1.0, 10**4),
+    "alpha": Real(0.0, 100.0, low_open=True),
+    "noise": Real(0.0, 10**6),
+}
 
 
 @validated(**_EXPLORER)
-def draw_linear_model(n: int, p: int, d: int = 1, input_dim: int = 2, alpha: float = 1.0, noise: float = 0.05,
-                      n_features: int = 400):
+def draw_linear_model(
+    n: int, p: int, d: int = 1, input_dim: int = 2, alpha: float = 1.0, noise: float = 0.05, n_features: int = 400
+):
     """Draw expected train and test loss against ``n`` (at ``p``) and against ``p`` (at ``n``), with the
     chosen point marked, for :func:`modscale_lib.theory.power_law_spectrum` on ``n_features`` features.
     ``n`` runs over the explorer's slider range, ``p`` up to ``n_features``.
@@ -47,8 +55,7 @@ def draw_linear_model(n: int, p: int, d: int = 1, input_dim: int = 2, alpha: flo
     ps = np.arange(1, n_features + 1)
     for ax, x, (train, test), here, xlabel, title in (
         (ax_n, ns, theory.expected_losses(ns, p, lam, d, noise), n, "samples $n$", f"against $n$, at $p = {p}$"),
-        (ax_p, ps, theory.expected_losses(n, ps, lam, d, noise), p, "parameters $p$",
-         f"against $p$, at $n = {n}$"),
+        (ax_p, ps, theory.expected_losses(n, ps, lam, d, noise), p, "parameters $p$", f"against $p$, at $n = {n}$"),
     ):
         ax.plot(x, np.where(np.isfinite(test), test, np.nan), color=plotting.OURS, label="test")
         ax.plot(x, train, color=plotting.ACCENT, label="train")
@@ -56,8 +63,9 @@ def draw_linear_model(n: int, p: int, d: int = 1, input_dim: int = 2, alpha: flo
         ax.set(xscale="log", yscale="log", xlabel=xlabel, title=title, ylim=(1e-3 * d, 30 * d))
     ax_n.set_ylabel(f"expected loss (sum over $d = {d}$)")
     ax_n.legend()
-    fig.suptitle(f"$m = {input_dim}$, $\\alpha = {alpha:g}$, $\\sigma^2 = {noise:.2g}$: "
-                 f"the test loss peaks at $dn = p$")
+    fig.suptitle(
+        f"$m = {input_dim}$, $\\alpha = {alpha:g}$, $\\sigma^2 = {noise:.2g}$: the test loss peaks at $dn = p$"
+    )
     return fig
 
 
@@ -80,10 +88,12 @@ def linear_model_explorer():
         p=widgets.IntSlider(value=s["p"][4], min=s["p"][1], max=s["p"][2], description="p"),
         d=widgets.IntSlider(value=s["d"][4], min=s["d"][1], max=s["d"][2], description="d"),
         input_dim=widgets.IntSlider(value=s["m"][4], min=s["m"][1], max=s["m"][2], description="m"),
-        alpha=widgets.FloatSlider(value=s["alpha"][4], min=s["alpha"][1], max=s["alpha"][2],
-                                  step=s["alpha"][3], description="\u03b1"),
-        noise=widgets.FloatLogSlider(value=10 ** s["noise"][4], base=10, min=s["noise"][1], max=s["noise"][2],
-                                     description="\u03c3\u00b2"),
+        alpha=widgets.FloatSlider(
+            value=s["alpha"][4], min=s["alpha"][1], max=s["alpha"][2], step=s["alpha"][3], description="\u03b1"
+        ),
+        noise=widgets.FloatLogSlider(
+            value=10 ** s["noise"][4], base=10, min=s["noise"][1], max=s["noise"][2], description="\u03c3\u00b2"
+        ),
         n_features=widgets.fixed(400),
     )
 
@@ -249,18 +259,22 @@ def static_linear_model_explorer(n_features: int = 400):
             f'<span style="min-width:9em">{label}</span>'
             f'<input type="range" name="{name}" id="{uid}-{name}" min="{lo}" max="{hi}" step="{step}" '
             f'value="{value:.6g}" style="flex:1;min-width:0">'
-            f'<output for="{uid}-{name}" style="min-width:3.5em;text-align:right"></output></label>')
-    legend = ('<span style="color:#1f5fa8">&#9644; expected test loss</span>&emsp;'
-              '<span style="color:#c8553d">&#9644; expected train loss</span>')
+            f'<output for="{uid}-{name}" style="min-width:3.5em;text-align:right"></output></label>'
+        )
+    legend = (
+        '<span style="color:#1f5fa8">&#9644; expected test loss</span>&emsp;'
+        '<span style="color:#c8553d">&#9644; expected train loss</span>'
+    )
     html = (
         f'<div id="{uid}" class="modscale-explorer" style="max-width:100%;overflow:hidden">'
         f'<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(16em,1fr));gap:0.2em 1.5em">'
-        f'{"".join(rows)}</div>'
+        f"{''.join(rows)}</div>"
         f'<canvas role="img" aria-label="expected train and test loss against n and against p" '
         f'style="display:block;max-width:100%"></canvas>'
         f'<div style="font-size:0.9em">{legend}</div>'
         f'<p class="modscale-readout" aria-live="polite"></p>'
         f'<script>{_LINEAR_MODEL_JS}\nwindow.modscaleLinearExplorer("{uid}", '
-        f'{json.dumps({k: v[1:] for k, v in LINEAR_MODEL_SLIDERS.items()})}, {n_features});</script>'
-        f'</div>')
+        f"{json.dumps({k: v[1:] for k, v in LINEAR_MODEL_SLIDERS.items()})}, {n_features});</script>"
+        f"</div>"
+    )
     return HTML(html)

@@ -4,6 +4,7 @@
 :class:`~modscale_lib.store.Cells` for how cells are computed and stored there). Dask is imported only here, and only
 when a cluster is asked for: the default, cells in this process, needs none.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,23 +40,29 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         raise ImportError("running cells on Dask needs dask.distributed: pip install 'dask[distributed]'") from exc
     if workers is not None:
         workers = whole(workers, "workers", low=1, high=MAX_WORKERS)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)   # not its routine notes (a worker stopped at the end)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+        )  # not its routine notes (a worker stopped at the end)
         with cluster, Client(cluster) as client:
             yield client
         return
     if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ValueError(f"scheduler must be the address of a running Dask scheduler (tcp://host:port), got "
-                         f"{scheduler!r}")
+        raise ValueError(
+            f"scheduler must be the address of a running Dask scheduler (tcp://host:port), got {scheduler!r}"
+        )
     try:
         client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError) as exc:
-        raise ConnectionError(f"cannot reach a Dask scheduler at {scheduler} ({exc}); start one (dask scheduler) "
-                              f"and its workers, or leave out --scheduler") from exc
+        raise ConnectionError(
+            f"cannot reach a Dask scheduler at {scheduler} ({exc}); start one (dask scheduler) "
+            f"and its workers, or leave out --scheduler"
+        ) from exc
     with client:
-        try:   # a scheduler without workers would leave every cell waiting
+        try:  # a scheduler without workers would leave every cell waiting
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"the Dask scheduler at {scheduler} has no workers; start some (dask worker "
-                                  f"{scheduler} --nthreads 1), or leave out --scheduler") from exc
+            raise ConnectionError(
+                f"the Dask scheduler at {scheduler} has no workers; start some (dask worker "
+                f"{scheduler} --nthreads 1), or leave out --scheduler"
+            ) from exc
         yield client

@@ -8,6 +8,7 @@ not an empty store. :func:`init_store` makes a new one. Every file of a store is
 :func:`read_file`: only a regular file (not a FIFO, a device, a folder) of at most :data:`MAX_FILE_BYTES` is
 opened, so that no file placed in the store can hang a reader or exhaust its memory.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,20 +32,41 @@ import numpy as np
 from ..core import Boolean, FilePath, validated
 from ._registry import plain
 
-__all__ = ["MissingResultError", "CorruptResultError", "StoreLocationError", "atomic_write", "lock",
-           "check_writable", "package_version", "device_name", "split_outputs", "npz_bytes", "load_average",
-           "Meter", "mean_load", "weighted_load", "read_file", "load_npz", "check_store", "init_store",
-           "parse_json", "STORE_MARKER", "MAX_FILE_BYTES", "MAX_JSON_BYTES", "FILE_MODE"]
+__all__ = [
+    "MissingResultError",
+    "CorruptResultError",
+    "StoreLocationError",
+    "atomic_write",
+    "lock",
+    "check_writable",
+    "package_version",
+    "device_name",
+    "split_outputs",
+    "npz_bytes",
+    "load_average",
+    "Meter",
+    "mean_load",
+    "weighted_load",
+    "read_file",
+    "load_npz",
+    "check_store",
+    "init_store",
+    "parse_json",
+    "STORE_MARKER",
+    "MAX_FILE_BYTES",
+    "MAX_JSON_BYTES",
+    "FILE_MODE",
+]
 
 #: The file that marks a folder as a results store (its first line names the project).
 STORE_MARKER = ".modscale-store"
 #: The most bytes of one file of the store that is read (a JSON record, an NPZ, a cell), and the most bytes
 #: of arrays one NPZ may unpack to. Stored results are small (the largest committed file is under 40 kB); the
 #: bound keeps a damaged or planted file from exhausting the reader's memory.
-MAX_FILE_BYTES = 256 * 2 ** 20
+MAX_FILE_BYTES = 256 * 2**20
 #: The most bytes of one JSON file of the store, a record or a sweep's identity. Records are a few kB, and a
 #: JSON document takes several times its size in memory once parsed.
-MAX_JSON_BYTES = 16 * 2 ** 20
+MAX_JSON_BYTES = 16 * 2**20
 #: The mode of every file the store writes, that of the committed files (git keeps 0644).
 FILE_MODE = 0o644
 
@@ -70,8 +92,13 @@ def fsync_dir(folder: Path) -> None:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -134,8 +161,11 @@ def _is_marked(root: Path) -> bool:
 
 def _is_store_file(path: Path) -> bool:
     name = path.name
-    return (name.endswith((".json", ".npz")) and len(name.split(".")[0]) == 16) or name.endswith(".cells") \
+    return (
+        (name.endswith((".json", ".npz")) and len(name.split(".")[0]) == 16)
+        or name.endswith(".cells")
         or (name.startswith(".") and name.endswith(".tmp"))
+    )
 
 
 def _looks_like_a_store(root: Path) -> bool:
@@ -143,14 +173,21 @@ def _looks_like_a_store(root: Path) -> bool:
     each holding stored results (``<key>.json``) and nothing but the store's files."""
     entries = [p for p in root.iterdir() if p.name != STORE_MARKER]
     return bool(entries) and all(
-        p.is_dir() and not p.is_symlink() and p.name.isidentifier() and any(p.glob("*.json"))
-        and all(_is_store_file(f) for f in p.iterdir()) for p in entries)
+        p.is_dir()
+        and not p.is_symlink()
+        and p.name.isidentifier()
+        and any(p.glob("*.json"))
+        and all(_is_store_file(f) for f in p.iterdir())
+        for p in entries
+    )
 
 
 def _marker_text() -> bytes:
-    return (b"modscale results store\n"
-            b"This folder holds stored results: <experiment>/<key>.json and its NPZ (see modscale_lib/store).\n"
-            b"This file marks it as a store; python -m modscale_lib refuses folders without it.\n")
+    return (
+        b"modscale results store\n"
+        b"This folder holds stored results: <experiment>/<key>.json and its NPZ (see modscale_lib/store).\n"
+        b"This file marks it as a store; python -m modscale_lib refuses folders without it.\n"
+    )
 
 
 @validated(root=FilePath(), create_if_empty=Boolean())
@@ -164,17 +201,21 @@ def check_store(root: Path | str, *, create_if_empty: bool = False) -> Path:
     env = os.environ.get("MODSCALE_RESULTS_DIR")
     where = f" (MODSCALE_RESULTS_DIR={env!r})" if env is not None else ""
     if not root.is_dir():
-        raise StoreLocationError(f"the results store {root}{where} does not exist or is not a folder; point --root or "
-                                 f"MODSCALE_RESULTS_DIR at the store (the checkout's results/ folder), or create a new "
-                                 f"one with: python -m modscale_lib --root {root} init")
+        raise StoreLocationError(
+            f"the results store {root}{where} does not exist or is not a folder; point --root or "
+            f"MODSCALE_RESULTS_DIR at the store (the checkout's results/ folder), or create a new "
+            f"one with: python -m modscale_lib --root {root} init"
+        )
     if _is_marked(root):
         return root
     if create_if_empty and not any(root.iterdir()):
         init_store(root)
         return root
-    raise StoreLocationError(f"{root}{where} is not a results store (it holds no {STORE_MARKER} marker file); point "
-                             f"--root or MODSCALE_RESULTS_DIR at the store (the checkout's results/ folder), or create "
-                             f"a new one in an empty folder with: python -m modscale_lib --root DIR init")
+    raise StoreLocationError(
+        f"{root}{where} is not a results store (it holds no {STORE_MARKER} marker file); point "
+        f"--root or MODSCALE_RESULTS_DIR at the store (the checkout's results/ folder), or create "
+        f"a new one in an empty folder with: python -m modscale_lib --root DIR init"
+    )
 
 
 @validated(root=FilePath())
@@ -190,8 +231,9 @@ def init_store(root: Path | str) -> Path:
         if not root.is_dir():
             raise StoreLocationError(f"{root} is not a folder; name a new or empty folder to make a store in")
         if any(root.iterdir()) and not _looks_like_a_store(root):
-            raise StoreLocationError(f"{root} is not empty and is not a results store; make a new store in a new or "
-                                     f"empty folder")
+            raise StoreLocationError(
+                f"{root} is not empty and is not a results store; make a new store in a new or empty folder"
+            )
         if (root / STORE_MARKER).exists() or (root / STORE_MARKER).is_symlink():
             raise StoreLocationError(f"{root / STORE_MARKER} exists but is not a regular file; remove it first")
         atomic_write(root / STORE_MARKER, _marker_text())
@@ -210,7 +252,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; the store's files are readable like the committed ones
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
         os.close(fd)
         fd = -1
@@ -221,7 +263,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None:   # e.g. a full disk: say which file
+        if isinstance(exc, OSError) and exc.filename is None:  # e.g. a full disk: say which file
             raise type(exc)(exc.errno, f"{exc.strerror or exc} (writing {path})") from exc
         raise
 

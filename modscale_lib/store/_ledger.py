@@ -1,5 +1,6 @@
 """The compute ledger: what each stored result cost (wall time, process CPU time, the machine's load), per
 result, per chapter and in all (``python -m modscale_lib budget``)."""
+
 from __future__ import annotations
 
 import math
@@ -34,18 +35,32 @@ def ledger(root: Path | str | None = None) -> list[dict]:
     """
     rows = []
     for path in stored_results(root):
-        row = {"experiment": path.parent.name, "key": path.stem, "file": f"{path.parent.name}/{path.name}",
-               "config": None, "chapter": None, "wall_time_s": None, "cpu_time_s": None, "load_avg": None,
-               "device": None, "date": None}
+        row = {
+            "experiment": path.parent.name,
+            "key": path.stem,
+            "file": f"{path.parent.name}/{path.name}",
+            "config": None,
+            "chapter": None,
+            "wall_time_s": None,
+            "cpu_time_s": None,
+            "load_avg": None,
+            "device": None,
+            "date": None,
+        }
         try:
             res = read(path)
         except CorruptResultError as exc:
             rows.append(dict(row, status=f"corrupt: {exc}"))
             continue
         exp = REGISTRY.get(res.experiment)
-        row.update(wall_time_s=float(res.metadata["wall_time_s"]), cpu_time_s=_number(res.metadata.get("cpu_time_s")),
-                   load_avg=_number(res.metadata.get("load_avg")), device=str(res.metadata.get("device")),
-                   date=str(res.metadata.get("date")), status="ok" if exp else "unregistered")
+        row.update(
+            wall_time_s=float(res.metadata["wall_time_s"]),
+            cpu_time_s=_number(res.metadata.get("cpu_time_s")),
+            load_avg=_number(res.metadata.get("load_avg")),
+            device=str(res.metadata.get("device")),
+            date=str(res.metadata.get("date")),
+            status="ok" if exp else "unregistered",
+        )
         if exp is not None:
             row.update(chapter=exp.chapter, config=exp.config_name(res.config))
         rows.append(row)
@@ -74,7 +89,10 @@ def ledger_totals(rows) -> dict:
     and ``cpu_minutes`` (CPU, over the rows that record it) and ``load_avg`` (the mean load, weighted by wall
     time; None if no row records it)."""
     cpu = [r["cpu_time_s"] for r in rows if r["cpu_time_s"] is not None]
-    return {"results": len(rows), "minutes": sum(r["wall_time_s"] for r in rows) / 60, "cpu_results": len(cpu),
-            "cpu_minutes": sum(cpu) / 60, "load_avg": weighted_load((r["load_avg"], r["wall_time_s"]) for r in rows)}
-
-
+    return {
+        "results": len(rows),
+        "minutes": sum(r["wall_time_s"] for r in rows) / 60,
+        "cpu_results": len(cpu),
+        "cpu_minutes": sum(cpu) / 60,
+        "load_avg": weighted_load((r["load_avg"], r["wall_time_s"]) for r in rows),
+    }

@@ -24,7 +24,9 @@ The store is a folder holding the marker file ``.modscale-store`` (:func:`~modsc
 any other folder is refused, except an empty one named explicitly as the store of a computation, which
 becomes a new store.
 
-What :func:`load_or_run` does is set by ``MODSCALE_RESULTS``: ``read`` (default: load, and raise
+Which config a chapter reads is set by ``MODSCALE_CONFIG`` (:func:`chapter_config`): ``cpu`` (default) or
+``full``, for every chapter at once. What :func:`load_or_run` does is set by ``MODSCALE_RESULTS``: ``read``
+(default: load, and raise
 :class:`MissingResultError` naming the command that computes an absent result; nothing long runs by
 surprise), ``missing`` (compute what is absent) or ``recompute`` (compute every cell again and replace the
 stored record once the new one is complete; a recompute that is stopped leaves the old record readable, and
@@ -39,6 +41,7 @@ Experiments, configs and keys are defined beside this, in the store's registry; 
 store imports numpy, the standard library and :mod:`modscale_lib.core` only; the command line is
 ``python -m modscale_lib``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -76,11 +79,26 @@ from ._files import (
 from ._registry import Experiment, canonical_config, canonical_json, plain, result_key, sha256
 from ._sweeps import BudgetExhausted, Cells, CompletedElsewhere, record_checksum
 
-__all__ = ["Result", "load_or_run", "read", "save", "results_dir", "store_root", "get_mode", "stored_results",
-           "write_record", "MODES", "FORMAT"]
+__all__ = [
+    "Result",
+    "load_or_run",
+    "read",
+    "save",
+    "results_dir",
+    "store_root",
+    "get_mode",
+    "stored_results",
+    "write_record",
+    "MODES",
+    "FORMAT",
+    "SCALES",
+    "config_name",
+    "chapter_config",
+]
 
 MODES = ("read", "missing", "recompute")
-FORMAT = 2          # of the JSON record; tools/migrate_store.py converted format 1 (checksum of the NPZ only)
+SCALES = ("cpu", "full")  # the named configs that every experiment defines: a laptop's, and a GPU's
+FORMAT = 2  # of the JSON record; tools/migrate_store.py converted format 1 (checksum of the NPZ only)
 
 
 @dataclasses.dataclass
@@ -98,7 +116,7 @@ class Result:
     arrays: dict
     metadata: dict
     files: tuple[str, ...] = ()  # its file names in its experiment's folder: the JSON, then the NPZ if any
-    checksum: str = ""           # the record's checksum (a recompute's cells are bound to the record they replace)
+    checksum: str = ""  # the record's checksum (a recompute's cells are bound to the record they replace)
 
     @property
     def location(self) -> str:
@@ -109,17 +127,21 @@ class Result:
             return self.values[name]
         if name in self.arrays:
             return self.arrays[name]
-        raise KeyError(f"result {self.experiment}/{self.key} has no entry {name!r}; it has "
-                       f"{sorted(self.values) + sorted(self.arrays)}")
+        raise KeyError(
+            f"result {self.experiment}/{self.key} has no entry {name!r}; it has "
+            f"{sorted(self.values) + sorted(self.arrays)}"
+        )
 
     def provenance(self) -> str:
         """One line naming this result's file and saying where and when it was computed, for the book."""
         m = self.metadata
         wall = m.get("wall_time_s")
         wall = f"{wall:.3g} s" if isinstance(wall, (int, float)) and not isinstance(wall, bool) else f"{wall!r} s"
-        return (f"{self.experiment} {self.key} ({self.location}): computed on {m.get('device', '?')} in {wall} "
-                f"on {str(m.get('date', '?'))[:10]} (modscale {m.get('modscale_version', '?')}, "
-                f"torch {m.get('torch_version', '?')})")
+        return (
+            f"{self.experiment} {self.key} ({self.location}): computed on {m.get('device', '?')} in {wall} "
+            f"on {str(m.get('date', '?'))[:10]} (modscale {m.get('modscale_version', '?')}, "
+            f"torch {m.get('torch_version', '?')})"
+        )
 
 
 # Files ----------------------------------------------------------------------------------------------------
@@ -151,6 +173,24 @@ def get_mode() -> str:
     return mode
 
 
+def config_name() -> str:
+    """The named config that every chapter reads, from ``MODSCALE_CONFIG``: one of ``SCALES``, ``cpu`` by
+    default."""
+    name = os.environ.get("MODSCALE_CONFIG", "cpu").strip().lower() or "cpu"
+    if name not in SCALES:
+        raise ValueError(f"MODSCALE_CONFIG must be one of {', '.join(SCALES)}; got {name!r}")
+    return name
+
+
+def chapter_config(exp, name: str | None = None):
+    """The config of experiment ``exp`` that a chapter reads: its named config ``name``, or by default the one
+    ``MODSCALE_CONFIG`` names (:func:`config_name`), so that one variable switches every chapter from ``cpu`` to
+    ``full``."""
+    if not isinstance(exp, Experiment):
+        raise TypeError(f"exp must be a registered experiment (e.g. experiments.pinv_moment), got {type(exp).__name__}")
+    return exp.config(config_name() if name is None else name)
+
+
 _ANY = object()
 
 
@@ -169,18 +209,22 @@ def write_record(folder: Path, record: dict, blob: bytes | None, *, expect: Any 
         record["npz"] = f"{key}.{record['npz_sha256'][:12]}.npz"
     record["checksum"] = sha256(canonical_json(record))
     text = (json.dumps(record, indent=1, sort_keys=True, allow_nan=True) + "\n").encode()
-    for what, size, limit in (("record", len(text), _files.MAX_JSON_BYTES),
-                              ("arrays", 0 if blob is None else len(blob), _files.MAX_FILE_BYTES)):
+    for what, size, limit in (
+        ("record", len(text), _files.MAX_JSON_BYTES),
+        ("arrays", 0 if blob is None else len(blob), _files.MAX_FILE_BYTES),
+    ):
         if size > limit:
-            raise ValueError(f"{record['experiment']}: its {what} take {size} bytes, more than the {limit} a "
-                             f"stored file may hold; store less")
+            raise ValueError(
+                f"{record['experiment']}: its {what} take {size} bytes, more than the {limit} a "
+                f"stored file may hold; store less"
+            )
     with lock(folder, key):
         if expect is not _ANY:
             if record_checksum(folder / f"{key}.json") != expect:
                 return None
         if blob is not None:
-            atomic_write(folder / record["npz"], blob)       # beside the old one, under its own name
-        atomic_write(folder / f"{key}.json", text)          # the commit point
+            atomic_write(folder / record["npz"], blob)  # beside the old one, under its own name
+        atomic_write(folder / f"{key}.json", text)  # the commit point
         stale = [*folder.glob(f"{key}.*.npz"), *folder.glob(f".{key}.*.tmp")]  # old, or left by a killed write
         for path in stale:
             if path.name not in (record["npz"], f".{key}.lock.tmp"):
@@ -196,44 +240,94 @@ def _experiment(value: Any, name: str, arguments: dict) -> Experiment:
 
 def _config(value: Any, name: str, arguments: dict) -> Any:
     exp = arguments["exp"]
-    return exp.config_from_dict(exp.check_config(value))   # the canonical config is the one computed
+    return exp.config_from_dict(exp.check_config(value))  # the canonical config is the one computed
 
 
 @validated(exp=Check(_experiment), config=Check(_config), wall_time_s=Real(0.0), root=OrNone(FilePath()))
-def save(exp: Experiment, config: Any, outputs: dict, wall_time_s: float, root: Path | None = None, *,
-         device: str | None = None, extra_metadata: dict | None = None) -> Result:
+def save(
+    exp: Experiment,
+    config: Any,
+    outputs: dict,
+    wall_time_s: float,
+    root: Path | None = None,
+    *,
+    device: str | None = None,
+    extra_metadata: dict | None = None,
+) -> Result:
     """Store ``outputs`` of ``exp`` at ``config`` atomically (see the module's docstring) and return them."""
     result = _save(exp, config, outputs, wall_time_s, root, device=device, extra_metadata=extra_metadata)
     assert result is not None
     return result
 
 
-def _save(exp: Experiment, config: Any, outputs: dict, wall_time_s: float, root: Path | None = None, *,
-          device: str | None = None, extra_metadata: dict | None = None, expect: Any = _ANY) -> Result | None:
+def _save(
+    exp: Experiment,
+    config: Any,
+    outputs: dict,
+    wall_time_s: float,
+    root: Path | None = None,
+    *,
+    device: str | None = None,
+    extra_metadata: dict | None = None,
+    expect: Any = _ANY,
+) -> Result | None:
     folder = _folder(store_root(root, create_if_empty=True), exp.name)
     check_writable(folder)
     config_dict = exp.check_config(config)
     values, arrays = split_outputs(exp.name, outputs)
-    meta = {"modscale_version": package_version("modscale"), "torch_version": package_version("torch"),
-            "numpy_version": np.__version__, "python_version": platform.python_version(),
-            "device": device or device_name(), "wall_time_s": float(wall_time_s),
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **(extra_metadata or {})}
+    meta = {
+        "modscale_version": package_version("modscale"),
+        "torch_version": package_version("torch"),
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "device": device or device_name(),
+        "wall_time_s": float(wall_time_s),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **(extra_metadata or {}),
+    }
     key = result_key(exp.name, exp.version, config_dict)
-    record = {"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict,
-              "values": values, "arrays": sorted(arrays), "metadata": plain(meta)}
+    record = {
+        "experiment": exp.name,
+        "version": exp.version,
+        "key": key,
+        "config": config_dict,
+        "values": values,
+        "arrays": sorted(arrays),
+        "metadata": plain(meta),
+    }
     total = sum(a.nbytes for a in arrays.values())
     if total > _files.MAX_FILE_BYTES:
-        raise ValueError(f"{exp.name}: its arrays take {total} bytes, more than the {_files.MAX_FILE_BYTES} a "
-                         f"stored file may hold; store less")
+        raise ValueError(
+            f"{exp.name}: its arrays take {total} bytes, more than the {_files.MAX_FILE_BYTES} a "
+            f"stored file may hold; store less"
+        )
     record = write_record(folder, record, npz_bytes(arrays) if arrays else None, expect=expect)
     if record is None:
         return None
-    return Result(exp.name, exp.version, key, config_dict, json.loads(json.dumps(values)), dict(arrays),
-                  record["metadata"], (f"{key}.json",) + ((record["npz"],) if arrays else ()), record["checksum"])
+    return Result(
+        exp.name,
+        exp.version,
+        key,
+        config_dict,
+        json.loads(json.dumps(values)),
+        dict(arrays),
+        record["metadata"],
+        (f"{key}.json",) + ((record["npz"],) if arrays else ()),
+        record["checksum"],
+    )
 
 
-_FIELDS = {"format": int, "experiment": str, "version": int, "key": str, "config": dict, "values": dict,
-           "arrays": list, "metadata": dict, "checksum": str}
+_FIELDS = {
+    "format": int,
+    "experiment": str,
+    "version": int,
+    "key": str,
+    "config": dict,
+    "values": dict,
+    "arrays": list,
+    "metadata": dict,
+    "checksum": str,
+}
 
 
 def _check_record(record: Any, json_path: Path) -> None:
@@ -250,8 +344,10 @@ def _check_record(record: Any, json_path: Path) -> None:
     name, key = record["experiment"], record["key"]
     expected = result_key(name, record["version"], record["config"])
     if key != expected or json_path.stem != key:
-        raise ValueError(f"its config hashes to {expected}, but it is filed as {json_path.stem} (key field {key}); "
-                         f"edited or renamed by hand")
+        raise ValueError(
+            f"its config hashes to {expected}, but it is filed as {json_path.stem} (key field {key}); "
+            f"edited or renamed by hand"
+        )
     if json_path.parent.name != name:
         raise ValueError(f"it holds experiment {name!r} but lies in the folder {json_path.parent.name!r}")
     wall = record["metadata"].get("wall_time_s")
@@ -276,8 +372,9 @@ def read(json_path: Path | str) -> Result:
             record = _files.parse_json(text)
             _check_record(record, json_path)
         except (OSError, ValueError, TypeError) as exc:
-            raise CorruptResultError(f"stored result {json_path} is unreadable or damaged "
-                                     f"({type(exc).__name__}: {exc}). {hint}") from exc
+            raise CorruptResultError(
+                f"stored result {json_path} is unreadable or damaged ({type(exc).__name__}: {exc}). {hint}"
+            ) from exc
         arrays: dict = {}
         if record["arrays"]:
             npz_path = json_path.with_name(record["npz"])
@@ -286,21 +383,32 @@ def read(json_path: Path | str) -> Result:
             except (OSError, ValueError) as exc:
                 if attempt < 2 and isinstance(exc, FileNotFoundError) and _changed(json_path, text):
                     continue
-                raise CorruptResultError(f"stored result {json_path} names {npz_path.name}, which cannot be "
-                                         f"read ({exc}). {hint}") from exc
+                raise CorruptResultError(
+                    f"stored result {json_path} names {npz_path.name}, which cannot be read ({exc}). {hint}"
+                ) from exc
             if sha256(blob) != record["npz_sha256"]:
-                raise CorruptResultError(f"{npz_path} does not match the checksum in {json_path} "
-                                         f"(truncated or modified). {hint}")
+                raise CorruptResultError(
+                    f"{npz_path} does not match the checksum in {json_path} (truncated or modified). {hint}"
+                )
             try:
                 arrays = load_npz(blob, str(npz_path))
             except Exception as exc:  # a sealed but malformed NPZ (written by hand and resealed)
-                raise CorruptResultError(f"{npz_path} cannot be read as arrays ({type(exc).__name__}: {exc}). "
-                                         f"{hint}") from exc
+                raise CorruptResultError(
+                    f"{npz_path} cannot be read as arrays ({type(exc).__name__}: {exc}). {hint}"
+                ) from exc
             if sorted(arrays) != sorted(record["arrays"]):
                 raise CorruptResultError(f"{npz_path} holds {sorted(arrays)}, not {record['arrays']}. {hint}")
-        return Result(record["experiment"], record["version"], record["key"], record["config"],
-                      record["values"], arrays, record["metadata"],
-                      (json_path.name,) + ((record["npz"],) if arrays else ()), record["checksum"])
+        return Result(
+            record["experiment"],
+            record["version"],
+            record["key"],
+            record["config"],
+            record["values"],
+            arrays,
+            record["metadata"],
+            (json_path.name,) + ((record["npz"],) if arrays else ()),
+            record["checksum"],
+        )
     raise AssertionError("unreachable")
 
 
@@ -315,10 +423,23 @@ def _cells_folder(root: Path, name: str, key: str) -> Path:
     return _folder(root, name) / f"{key}.cells"
 
 
-@validated(exp=Check(_experiment), config=Check(_config), mode=OrNone(Choice(MODES)), progress=Boolean(),
-           budget_s=OrNone(Real(0.0)))
-def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: Path | None = None,
-                progress: bool = True, budget_s: float | None = None, client: Any = None) -> Result:
+@validated(
+    exp=Check(_experiment),
+    config=Check(_config),
+    mode=OrNone(Choice(MODES)),
+    progress=Boolean(),
+    budget_s=OrNone(Real(0.0)),
+)
+def load_or_run(
+    exp: Experiment,
+    config: Any,
+    *,
+    mode: str | None = None,
+    root: Path | None = None,
+    progress: bool = True,
+    budget_s: float | None = None,
+    client: Any = None,
+) -> Result:
     """Load ``exp`` at ``config`` from the store, or compute and store it, as the mode allows.
 
     Explained in the chapter :doc:`/book/using_this_book`.
@@ -357,23 +478,31 @@ def load_or_run(exp: Experiment, config: Any, *, mode: str | None = None, root: 
         print(f"[modscale] {what} {exp.name} (key {key}) ...", file=sys.stderr, flush=True)
     run = _run_sweep if exp.sweep else _run_once
     result = run(exp, config, root, replaces, progress=progress, budget_s=budget_s, client=client)
-    if result is None:   # another process stored it meanwhile
+    if result is None:  # another process stored it meanwhile
         return read(json_path)
     if progress:
-        print(f"[modscale] stored {exp.name}/{key} in {result.metadata['wall_time_s']:.3g} s", file=sys.stderr,
-              flush=True)
+        print(
+            f"[modscale] stored {exp.name}/{key} in {result.metadata['wall_time_s']:.3g} s", file=sys.stderr, flush=True
+        )
     return result
 
 
 def _missing(exp: Experiment, config: Any, root: Path, key: str) -> MissingResultError:
     """The error for a result that is not stored, naming the command that computes it."""
     cells = _cells_folder(root, exp.name, key)
-    partial = (f"\n{len(list(cells.glob('*.npz')))} cells of an interrupted run are stored in {cells}; "
-               f"the command resumes from them.") if cells.is_dir() else ""
+    partial = (
+        (
+            f"\n{len(list(cells.glob('*.npz')))} cells of an interrupted run are stored in {cells}; "
+            f"the command resumes from them."
+        )
+        if cells.is_dir()
+        else ""
+    )
     return MissingResultError(
         f"No stored result for experiment {exp.name!r} (version {exp.version}) at this config "
         f"(key {key}, expected at results/{exp.name}/{key}.json). Compute it with:\n"
-        f"    {exp.command(config)}\nor re-execute the notebook with MODSCALE_RESULTS=missing.{partial}")
+        f"    {exp.command(config)}\nor re-execute the notebook with MODSCALE_RESULTS=missing.{partial}"
+    )
 
 
 def _check_budget(exp: Experiment, stored: Result | None, budget_s: float | None) -> None:
@@ -384,9 +513,14 @@ def _check_budget(exp: Experiment, stored: Result | None, budget_s: float | None
         raise BudgetExhausted(exp.name, 0, 1, f"{exp.name}: no time budget left, not started; rerun with a budget")
     took = None if exp.sweep or stored is None else stored.metadata.get("wall_time_s")
     if isinstance(took, (int, float)) and took > budget_s:
-        raise BudgetExhausted(exp.name, 0, 1, f"{exp.name} is not a sweep (it cannot stop part-way) and took "
-                                             f"{took:.3g} s when stored, more than the {budget_s:.3g} s left; not "
-                                             f"started. Give it a budget of at least {math.ceil(took)} s")
+        raise BudgetExhausted(
+            exp.name,
+            0,
+            1,
+            f"{exp.name} is not a sweep (it cannot stop part-way) and took "
+            f"{took:.3g} s when stored, more than the {budget_s:.3g} s left; not "
+            f"started. Give it a budget of at least {math.ceil(took)} s",
+        )
 
 
 def _run_once(exp: Experiment, config: Any, root: Path, replaces: str | None, **_) -> Result | None:
@@ -394,12 +528,27 @@ def _run_once(exp: Experiment, config: Any, root: Path, replaces: str | None, **
     meter = Meter()
     outputs = exp(config)
     here = meter.stop()
-    return _save(exp, config, outputs, here["wall_time_s"], root, expect=replaces, extra_metadata={
-        "cpu_time_s": here["cpu_time_s"], "load_avg": mean_load(here["load_avg"])})
+    return _save(
+        exp,
+        config,
+        outputs,
+        here["wall_time_s"],
+        root,
+        expect=replaces,
+        extra_metadata={"cpu_time_s": here["cpu_time_s"], "load_avg": mean_load(here["load_avg"])},
+    )
 
 
-def _run_sweep(exp: Experiment, config: Any, root: Path, replaces: str | None, *, progress: bool,
-               budget_s: float | None, client: Any) -> Result | None:
+def _run_sweep(
+    exp: Experiment,
+    config: Any,
+    root: Path,
+    replaces: str | None,
+    *,
+    progress: bool,
+    budget_s: float | None,
+    client: Any,
+) -> Result | None:
     """Compute a sweep cell by cell (storing each), then store the result and drop its cells (None: another
     process stored it first)."""
     meter = Meter()
@@ -407,30 +556,44 @@ def _run_sweep(exp: Experiment, config: Any, root: Path, replaces: str | None, *
     key = result_key(exp.name, exp.version, config_dict)
     folder = _cells_folder(root, exp.name, key)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise StoreLocationError(f"{folder} is not a folder of cells (a link or a file): cells are written only "
-                                 f"inside the store; delete it and rerun")
-    cells = Cells(folder, progress=progress, desc=exp.name, client=client,
-                  identity={"experiment": exp.name, "version": exp.version, "key": key, "config": config_dict,
-                            "replaces": replaces},
-                  result_path=_folder(root, exp.name) / f"{key}.json",
-                  deadline=None if budget_s is None else time.monotonic() + budget_s)
-    discarded = cells.discard_stale()   # a recompute starts from no cells, or from its own
+        raise StoreLocationError(
+            f"{folder} is not a folder of cells (a link or a file): cells are written only "
+            f"inside the store; delete it and rerun"
+        )
+    cells = Cells(
+        folder,
+        progress=progress,
+        desc=exp.name,
+        client=client,
+        identity={
+            "experiment": exp.name,
+            "version": exp.version,
+            "key": key,
+            "config": config_dict,
+            "replaces": replaces,
+        },
+        result_path=_folder(root, exp.name) / f"{key}.json",
+        deadline=None if budget_s is None else time.monotonic() + budget_s,
+    )
+    discarded = cells.discard_stale()  # a recompute starts from no cells, or from its own
     if discarded and progress:
-        print(f"[modscale] discarded {discarded} cells of an earlier run of {exp.name}/{key}", file=sys.stderr,
-              flush=True)
+        print(
+            f"[modscale] discarded {discarded} cells of an earlier run of {exp.name}/{key}", file=sys.stderr, flush=True
+        )
     try:
         outputs = exp(config, cells)
-    except CompletedElsewhere:   # another process stored it meanwhile
+    except CompletedElsewhere:  # another process stored it meanwhile
         return None
-    here = meter.stop()   # this process: its cells and the assembly (and any wait for workers)
+    here = meter.stop()  # this process: its cells and the assembly (and any wait for workers)
     wall = cells.total_wall_s + max(here["wall_time_s"] - cells.run_wall_s, 0.0)
     extra = {"cells": cells.count, "load_avg": cells.load()}
     if cells.cpu_count == cells.count:
         extra["cpu_time_s"] = cells.total_cpu_s + max(here["cpu_time_s"] - cells.run_cpu_s, 0.0)
-    else:   # some cells do not record CPU time: the total would be partial
+    else:  # some cells do not record CPU time: the total would be partial
         extra["cells_with_cpu_time"] = cells.cpu_count
-    result = _save(exp, config, outputs, wall, root, device=cells.devices() or None, extra_metadata=extra,
-                   expect=replaces)
+    result = _save(
+        exp, config, outputs, wall, root, device=cells.devices() or None, extra_metadata=extra, expect=replaces
+    )
     cells.remove()
     return result
 

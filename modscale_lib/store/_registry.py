@@ -12,6 +12,7 @@ becomes a float; tuples become lists, numpy scalars Python numbers. Whole number
 that does not change keeps its key. The plain JSON that is hashed and stored comes from :func:`plain` and
 :func:`canonical_json`. This module imports numpy, the standard library and :mod:`modscale_lib.core` only.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,10 +25,20 @@ import numpy as np
 
 from ..core import Check, Whole, boolean, real, validated, whole
 
-__all__ = ["Experiment", "experiment", "REGISTRY", "result_key", "canonical_config", "parse_config_json", "KEY_LENGTH",
-           "plain", "canonical_json", "sha256"]
+__all__ = [
+    "Experiment",
+    "experiment",
+    "REGISTRY",
+    "result_key",
+    "canonical_config",
+    "parse_config_json",
+    "KEY_LENGTH",
+    "plain",
+    "canonical_json",
+    "sha256",
+]
 
-KEY_LENGTH = 16     # hex digits of SHA-256: 64 bits, ample for a few thousand results
+KEY_LENGTH = 16  # hex digits of SHA-256: 64 bits, ample for a few thousand results
 REGISTRY: dict[str, Experiment] = {}
 
 
@@ -144,11 +155,14 @@ def parse_config_json(text: str) -> dict:
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the config is not valid JSON ({exc}); give an object such as "
-                         f"'{{\"seeds\": [0, 1]}}'") from exc
+        raise ValueError(
+            f"the config is not valid JSON ({exc}); give an object such as '{{\"seeds\": [0, 1]}}'"
+        ) from exc
     if not isinstance(value, dict):
-        raise ValueError(f"the config JSON must be an object ({{\"field\": value, ...}}), got {type(value).__name__} "
-                         f"{text.strip()[:40]!r}")
+        raise ValueError(
+            f'the config JSON must be an object ({{"field": value, ...}}), got {type(value).__name__} '
+            f"{text.strip()[:40]!r}"
+        )
     return value
 
 
@@ -168,8 +182,10 @@ class _ComputeAll:
 
     def map(self, items, compute, *, desc=None) -> list:
         # values come back as the store gives them (JSON's lists, not tuples), arrays as they are
-        return [{k: v if isinstance(v, np.ndarray) else json.loads(json.dumps(plain(v)))
-                 for k, v in compute(item).items()} for item in items]
+        return [
+            {k: v if isinstance(v, np.ndarray) else json.loads(json.dumps(plain(v))) for k, v in compute(item).items()}
+            for item in items
+        ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,8 +236,10 @@ class Experiment:
     def check_config(self, config: Any) -> dict:
         """Check that ``config`` is a ``config_type`` with valid fields; return its canonical dict."""
         if not isinstance(config, self.config_type):
-            raise TypeError(f"config for {self.name!r} must be a {self.config_type.__name__} (e.g. "
-                            f"{self.name}.config({self.configs[0]!r})), got {type(config).__name__}")
+            raise TypeError(
+                f"config for {self.name!r} must be a {self.config_type.__name__} (e.g. "
+                f"{self.name}.config({self.configs[0]!r})), got {type(config).__name__}"
+            )
         return canonical_config(config)
 
     def config_name(self, config: Any) -> str | None:
@@ -239,13 +257,18 @@ class Experiment:
         """Rebuild a config from its stored JSON form (lists become tuples in tuple fields)."""
         fields = {f.name: f for f in dataclasses.fields(self.config_type)}
         if not isinstance(values, dict):
-            raise ValueError(f"config for {self.name!r} must be a JSON object of fields ({sorted(fields)}), got "
-                             f"{type(values).__name__} {values!r}"[:300])
+            raise ValueError(
+                f"config for {self.name!r} must be a JSON object of fields ({sorted(fields)}), got "
+                f"{type(values).__name__} {values!r}"[:300]
+            )
         if set(values) - set(fields):
-            raise ValueError(f"config for {self.name!r} has unknown fields {sorted(set(values) - set(fields))}; "
-                             f"allowed: {sorted(fields)}")
-        return self.config_type(**{k: _tuples(v) if _field_kind(fields[k].type)[0] == "tuple" else v
-                                   for k, v in values.items()})
+            raise ValueError(
+                f"config for {self.name!r} has unknown fields {sorted(set(values) - set(fields))}; "
+                f"allowed: {sorted(fields)}"
+            )
+        return self.config_type(
+            **{k: _tuples(v) if _field_kind(fields[k].type)[0] == "tuple" else v for k, v in values.items()}
+        )
 
     def command(self, config: Any) -> str:
         """The shell command that computes and stores this experiment at ``config``."""
@@ -256,8 +279,15 @@ class Experiment:
         return f"{base} --config-json '{canonical_json(canonical_config(config))}'"
 
 
-def experiment(name: str, version: int, config_type: type, *, chapter: str | None = None,
-               configs: tuple[str, ...] = ("cpu", "full"), sweep: bool = False) -> Callable[[Callable], Experiment]:
+def experiment(
+    name: str,
+    version: int,
+    config_type: type,
+    *,
+    chapter: str | None = None,
+    configs: tuple[str, ...] = ("cpu", "full"),
+    sweep: bool = False,
+) -> Callable[[Callable], Experiment]:
     """Decorator registering ``func`` as the stored experiment ``name`` (see :class:`Experiment`).
 
     ``func`` returns a dict of plain values (numbers, strings, lists, nested dicts; they go to the JSON) and

@@ -34,6 +34,7 @@ but may both compute a cell that neither had stored when it started.
 With a deadline (``load_or_run(..., budget_s=S)``), a cell does not start when the mean cell time so far
 says it would end after the deadline: :class:`BudgetExhausted` is raised, with what is done stored.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -67,21 +68,30 @@ from ._files import (
 )
 from ._registry import canonical_json, plain, sha256
 
-__all__ = ["Cells", "BudgetExhausted", "CompletedElsewhere", "cell_hash", "check_cell", "record_checksum",
-           "CELL_FORMAT", "IDENTITY"]
+__all__ = [
+    "Cells",
+    "BudgetExhausted",
+    "CompletedElsewhere",
+    "cell_hash",
+    "check_cell",
+    "record_checksum",
+    "CELL_FORMAT",
+    "IDENTITY",
+]
 
-CELL_FORMAT = 2          # 1: cells not bound to their result (refused: delete their folder to recompute)
-_META = "__cell__"       # the NPZ entry holding the cell's JSON record
+CELL_FORMAT = 2  # 1: cells not bound to their result (refused: delete their folder to recompute)
+_META = "__cell__"  # the NPZ entry holding the cell's JSON record
 IDENTITY = "_sweep.json"  # the folder's identity: experiment, version, key, config, replaces (names the resume command)
-STAMP = ("experiment", "version", "key", "replaces")   # what binds a cell to its result and run
+STAMP = ("experiment", "version", "key", "replaces")  # what binds a cell to its result and run
 
 
 class BudgetExhausted(Exception):
     """A run stopped before its deadline with ``done`` of ``total`` cells of one map stored; rerun to resume."""
 
     def __init__(self, desc: str, done: int, total: int, reason: str | None = None):
-        super().__init__(reason or f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same "
-                                   f"command to resume")
+        super().__init__(
+            reason or f"{desc}: time budget spent with {done}/{total} cells stored; rerun the same command to resume"
+        )
         self.desc, self.done, self.total = desc, done, total
 
 
@@ -132,14 +142,17 @@ def check_cell(path: Path, stamp: dict | None = None) -> tuple[dict, dict]:
             raise ValueError("its record is not a JSON object")
         body = {k: v for k, v in record.items() if k != "checksum"}
         if record.get("format") == 1:
-            hint = (f"Cells of format 1 were not bound to their result; delete the folder {path.parent} to recompute "
-                    f"the sweep.")
+            hint = (
+                f"Cells of format 1 were not bound to their result; delete the folder {path.parent} to recompute "
+                f"the sweep."
+            )
             raise ValueError("it was stored before cells recorded the result they belong to (format 1)")
         if record.get("format") != CELL_FORMAT or sha256(canonical_json(body)) != record.get("checksum"):
             raise ValueError("its checksum does not match its content")
         if stamp is not None and any(record.get(k) != stamp.get(k) for k in STAMP):
-            raise ValueError(f"it belongs to {_describe(record)}, not to {_describe(stamp)} (copied from another "
-                             f"folder?)")
+            raise ValueError(
+                f"it belongs to {_describe(record)}, not to {_describe(stamp)} (copied from another folder?)"
+            )
         if path.stem != cell_hash(record["item"]):
             raise ValueError(f"it holds the cell {record['item']}, which is not the one its file name stands for")
         if sorted(contents) != sorted(record["arrays"]):
@@ -152,25 +165,41 @@ def check_cell(path: Path, stamp: dict | None = None) -> tuple[dict, dict]:
         if missing:
             raise ValueError(f"its outputs {sorted(missing)} are missing")
     except Exception as exc:  # any failure to read a cell back (bad zip, header, JSON, checksum) is damage
-        raise CorruptResultError(f"stored sweep cell {path} is damaged or foreign ({type(exc).__name__}: {exc}). "
-                                 f"{hint}") from exc
+        raise CorruptResultError(
+            f"stored sweep cell {path} is damaged or foreign ({type(exc).__name__}: {exc}). {hint}"
+        ) from exc
     return contents, record
 
 
-def _cell_task(compute: Callable[[dict], dict], item: dict, stem: str, folder: str, stamp: dict,
-               identity: dict | None, result_path: str | None, desc: str) -> dict:
+def _cell_task(
+    compute: Callable[[dict], dict],
+    item: dict,
+    stem: str,
+    folder: str,
+    stamp: dict,
+    identity: dict | None,
+    result_path: str | None,
+    desc: str,
+) -> dict:
     """Compute one cell and store it (run on a Dask worker): ``{"status": "computed" | "stored" | "completed"}``."""
-    cells = Cells(Path(folder), identity=identity, desc=desc, progress=False,
-                  result_path=None if result_path is None else Path(result_path))
+    cells = Cells(
+        Path(folder),
+        identity=identity,
+        desc=desc,
+        progress=False,
+        result_path=None if result_path is None else Path(result_path),
+    )
     cells.stamp = stamp
     if (cells.folder / f"{stem}.npz").exists():
         return {"status": "stored"}
     if cells._completed():
         return {"status": "completed"}
     if not cells.folder.parent.is_dir():
-        raise StoreLocationError(f"the store's folder {cells.folder.parent} is not visible on the Dask worker "
-                                 f"{socket.gethostname()}: workers must see the store at the same path (run them on "
-                                 f"this machine, or put the store on a file system they share)")
+        raise StoreLocationError(
+            f"the store's folder {cells.folder.parent} is not visible on the Dask worker "
+            f"{socket.gethostname()}: workers must see the store at the same path (run them on "
+            f"this machine, or put the store on a file system they share)"
+        )
     meter = Meter()
     out = compute(item)
     measured = meter.stop()
@@ -186,8 +215,9 @@ def _description(value: Any, name: str, arguments: dict) -> str:
 
 def _mapping(value: Any, name: str, arguments: dict) -> dict:
     if not isinstance(value, dict):
-        raise TypeError(f"{name} must be a dict (experiment, version, key, config, replaces), got "
-                        f"{type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a dict (experiment, version, key, config, replaces), got {type(value).__name__}"
+        )
     return value
 
 
@@ -204,11 +234,25 @@ class Cells:
     it) and ``run_cpu_s``; ``load()`` is the cells' mean load average.
     """
 
-    @validated(folder=OrNone(FilePath()), deadline=OrNone(Real()), progress=Boolean(), desc=Check(_description),
-               identity=OrNone(Check(_mapping)), result_path=OrNone(FilePath()))
-    def __init__(self, folder: Path | None, *, deadline: float | None = None, progress: bool = True,
-                 desc: str = "cells", identity: dict | None = None, result_path: Path | None = None,
-                 client: Any = None):
+    @validated(
+        folder=OrNone(FilePath()),
+        deadline=OrNone(Real()),
+        progress=Boolean(),
+        desc=Check(_description),
+        identity=OrNone(Check(_mapping)),
+        result_path=OrNone(FilePath()),
+    )
+    def __init__(
+        self,
+        folder: Path | None,
+        *,
+        deadline: float | None = None,
+        progress: bool = True,
+        desc: str = "cells",
+        identity: dict | None = None,
+        result_path: Path | None = None,
+        client: Any = None,
+    ):
         self.folder = None if folder is None else Path(folder)
         self.result_path = None if result_path is None else Path(result_path)
         self.deadline, self.progress, self.desc, self.identity = deadline, progress, desc, identity
@@ -216,7 +260,7 @@ class Cells:
         self.stamp = {k: (identity or {}).get(k) for k in STAMP}
         self.count, self.total_wall_s, self.run_wall_s = 0, 0.0, 0.0
         self.cpu_count, self.total_cpu_s, self.run_cpu_s = 0, 0.0, 0.0
-        self._loads: list[tuple[float | None, float]] = []   # (mean load, wall seconds) of each cell
+        self._loads: list[tuple[float | None, float]] = []  # (mean load, wall seconds) of each cell
         self._devices: list[str] = []
 
     def devices(self) -> str:
@@ -295,7 +339,7 @@ class Cells:
             if path is not None:
                 if self._completed():
                     raise CompletedElsewhere(desc)
-                if path.exists():   # stored meanwhile by another process
+                if path.exists():  # stored meanwhile by another process
                     outputs[i], record = self._load(path, items[i])
                     self._account(record)
                     bar.update(1)
@@ -311,13 +355,28 @@ class Cells:
             self._account(record)
             bar.update(1)
 
+    def _take_finished(self, future, i: int, items, stems, outputs, walls: list, desc) -> None:
+        """Load cell ``i``, which a Dask worker stored as ``future`` finished, into ``outputs``."""
+        status = future.result()["status"]  # a worker's exception is raised here
+        if status == "completed":
+            raise CompletedElsewhere(desc)
+        path = self.folder / f"{stems[i]}.npz"
+        if not path.exists():
+            raise StoreLocationError(
+                f"a Dask worker stored the cell {path}, which this process cannot see: "
+                f"workers must see the store at the same path (a shared file system)"
+            )
+        outputs[i], record = self._load(path, items[i])
+        self._account(record)
+        walls.append(float(record["wall_time_s"]))
+
     def _map_dask(self, items, stems, todo, outputs, compute, desc, bar) -> None:
         from distributed import as_completed
 
         client, meter = self.client, Meter()
         window = len(todo) if self.deadline is None else max(1, sum(client.nthreads().values()))
         run = "new" if self.stamp["replaces"] is None else str(self.stamp["replaces"])[:12]
-        compute_f = client.scatter(compute, broadcast=True, hash=False)   # sent to each worker once, not per cell
+        compute_f = client.scatter(compute, broadcast=True, hash=False)  # sent to each worker once, not per cell
         queue, running, walls = list(todo), {}, []
         finished = as_completed()
         result_path = None if self.result_path is None else str(self.result_path)
@@ -327,9 +386,19 @@ class Cells:
                 self._check_deadline(walls, desc, sum(o is not None for o in outputs) + len(running), len(items))
                 i = queue.pop(0)
                 # the key names the cell of this run: clients sharing a scheduler compute it once
-                future = client.submit(_cell_task, compute_f, items[i], stems[i], str(self.folder), self.stamp,
-                                       self.identity, result_path, desc, pure=False,
-                                       key=f"modscale-cell-{self.stamp['key']}-{run}-{stems[i]}")
+                future = client.submit(
+                    _cell_task,
+                    compute_f,
+                    items[i],
+                    stems[i],
+                    str(self.folder),
+                    self.stamp,
+                    self.identity,
+                    result_path,
+                    desc,
+                    pure=False,
+                    key=f"modscale-cell-{self.stamp['key']}-{run}-{stems[i]}",
+                )
                 running[future] = i
                 finished.add(future)
 
@@ -340,17 +409,7 @@ class Cells:
             except BudgetExhausted as exc:
                 stopped = exc
             for future in finished:
-                i = running.pop(future)
-                status = future.result()["status"]   # a worker's exception is raised here
-                if status == "completed":
-                    raise CompletedElsewhere(desc)
-                path = self.folder / f"{stems[i]}.npz"
-                if not path.exists():
-                    raise StoreLocationError(f"a Dask worker stored the cell {path}, which this process cannot see: "
-                                             f"workers must see the store at the same path (a shared file system)")
-                outputs[i], record = self._load(path, items[i])
-                self._account(record)
-                walls.append(float(record["wall_time_s"]))
+                self._take_finished(future, running.pop(future), items, stems, outputs, walls, desc)
                 bar.update(1)
                 if stopped is None:
                     try:
@@ -398,12 +457,21 @@ class Cells:
         values, arrays = split_outputs(f"{desc} cell {item}", out)
         if _META in arrays:
             raise ValueError(f"{desc}: {_META!r} is reserved; rename that output")
-        record = {"format": CELL_FORMAT, **self.stamp, "item": plain(item), "order": list(out), "values": values,
-                  "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)}
-                             for k, a in arrays.items()},
-                  "wall_time_s": measured["wall_time_s"], "cpu_time_s": measured["cpu_time_s"],
-                  "load_avg": measured["load_avg"], "device": device_name(),
-                  "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        record = {
+            "format": CELL_FORMAT,
+            **self.stamp,
+            "item": plain(item),
+            "order": list(out),
+            "values": values,
+            "arrays": {
+                k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _array_sha(a)} for k, a in arrays.items()
+            },
+            "wall_time_s": measured["wall_time_s"],
+            "cpu_time_s": measured["cpu_time_s"],
+            "load_avg": measured["load_avg"],
+            "device": device_name(),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
         record["checksum"] = sha256(canonical_json(record))
         loaded = json.loads(canonical_json(values))  # exactly what a later run will load
         if self.folder is None:
@@ -413,14 +481,16 @@ class Cells:
         np.savez(buf, **arrays, **{_META: meta})
         blob = buf.getvalue()
         if len(blob) > _files.MAX_FILE_BYTES:
-            raise ValueError(f"{desc} cell {item}: its outputs take {len(blob)} bytes, more than the "
-                             f"{_files.MAX_FILE_BYTES} a stored file may hold; store less per cell")
+            raise ValueError(
+                f"{desc} cell {item}: its outputs take {len(blob)} bytes, more than the "
+                f"{_files.MAX_FILE_BYTES} a stored file may hold; store less per cell"
+            )
         self.folder.mkdir(exist_ok=True)
         path = self.folder / f"{stem}.npz"
         with lock(self.folder, stem):
             if self.identity is not None and not (self.folder / IDENTITY).exists():
                 atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
-            if path.exists():   # another worker stored it first: keep that one (the same cell, bit for bit)
+            if path.exists():  # another worker stored it first: keep that one (the same cell, bit for bit)
                 return self._load(path, item)
             atomic_write(path, blob)
         return {k: loaded[k] if k in loaded else arrays[k] for k in record["order"]}, record
@@ -428,7 +498,9 @@ class Cells:
     def _load(self, path: Path, item: dict) -> tuple[dict, dict]:
         contents, record = check_cell(path, self.stamp)
         if record["item"] != plain(item):
-            raise CorruptResultError(f"stored sweep cell {path} is damaged or foreign (it holds the cell "
-                                     f"{record['item']}, not {plain(item)}). Delete {path} to recompute that cell.")
+            raise CorruptResultError(
+                f"stored sweep cell {path} is damaged or foreign (it holds the cell "
+                f"{record['item']}, not {plain(item)}). Delete {path} to recompute that cell."
+            )
         out = {k: record["values"][k] if k in record["values"] else contents[k] for k in record["order"]}
         return out, record

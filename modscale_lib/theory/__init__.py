@@ -8,6 +8,7 @@ pseudo-inverse moment, expected and simulated losses), the spectra (how ``m`` en
 trained networks). Every public name is available as ``theory.NAME``; each checks its arguments once, with
 :func:`modscale_lib.core.validated`.
 """
+
 from ._complexity import *  # noqa: F403
 from ._complexity import __all__ as _complexity_all
 from ._linear_model import *  # noqa: F403

@@ -1,14 +1,26 @@
 """The rules of the theory's arguments, for :func:`modscale_lib.core.validated` (numpy only). Each public
 function of the theory checks its arguments once, with these; the functions it calls inside the package trust
 them."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from ..core import Check, Real, RealArray, Whole, WholeArray, array, check_size, real_array
 
-__all__ = ["COUNTS", "NONNEGATIVE", "INPUT_DIM", "TARGET", "OUTPUTS", "NOISE", "C", "EXPONENT", "POSITIVE",
-           "spectrum", "broadcast_shape"]
+__all__ = [
+    "COUNTS",
+    "NONNEGATIVE",
+    "INPUT_DIM",
+    "TARGET",
+    "OUTPUTS",
+    "NOISE",
+    "C",
+    "EXPONENT",
+    "POSITIVE",
+    "spectrum",
+    "broadcast_shape",
+]
 
 #: Whole numbers >= 1 (a scalar or a non-empty array) as an int64 array, bounded in size: ``n``, ``p``, ``N``.
 COUNTS = WholeArray(1, min_size=1, size=True)
@@ -20,7 +32,7 @@ INPUT_DIM = Check(lambda value, name, arguments: real_array(value, f"{name} (m)"
 #: Test losses to reach: numbers > 0, non-empty.
 TARGET = RealArray(0.0, low_open=True, min_size=1)
 #: ``d``, the number of outputs.
-OUTPUTS = Whole(1, 10 ** 9)
+OUTPUTS = Whole(1, 10**9)
 #: The label-noise variance.
 NOISE = Real(0.0)
 #: ``c``, the spectrum's total variance.
@@ -42,8 +54,9 @@ def _spectrum(value, name: str, arguments: dict) -> np.ndarray:
     p = arguments.get("p")
     need = 1 if p is None else int(np.max(p))
     if lam.size < need:
-        raise ValueError(f"{name} is too short: it has {lam.size} eigenvalues but p goes up to {need}; "
-                         f"need len(spectrum) >= max(p)")
+        raise ValueError(
+            f"{name} is too short: it has {lam.size} eigenvalues but p goes up to {need}; need len(spectrum) >= max(p)"
+        )
     return lam
 
 

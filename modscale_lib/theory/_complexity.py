@@ -1,4 +1,5 @@
 """Sample complexity of the linear model: the fewest samples that reach a target loss (numpy only)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,7 @@ from ._spectra import tail_variance
 __all__ = ["sample_complexity"]
 
 #: The rules of the search over ``p`` (shared with the sample complexity of random projections).
-P_SEARCH = {"p_max": Real(low=lambda a: float(a.get("n_modules") or 1), high=1e300),
-            "p_points": Whole(1, 10 ** 6)}
+P_SEARCH = {"p_max": Real(low=lambda a: float(a.get("n_modules") or 1), high=1e300), "p_points": Whole(1, 10**6)}
 
 
 def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
@@ -23,9 +23,17 @@ def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
     ``A*(1 - N/p) + B*(p-1)/(p-1-N)``, ``A = d*trace_seen``, is convex in ``N``; multiplying out
     ``(p-1-N) > 0`` turns the condition into a quadratic inequality whose smaller root is the answer.
     """
-    target, p, A, B = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (
-        target, p, d * np.asarray(trace_seen, dtype=float),
-        d * (np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)))))
+    target, p, A, B = np.broadcast_arrays(
+        *(
+            np.asarray(v, dtype=float)
+            for v in (
+                target,
+                p,
+                d * np.asarray(trace_seen, dtype=float),
+                d * (np.asarray(trace_missing, dtype=float) + np.asarray(noise, dtype=float)),
+            )
+        )
+    )
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Under-parameterised branch; N must also exceed p + 1.
         N_under = np.where(target > B, p + 1 + B * p / (target - B), np.inf)
@@ -35,7 +43,7 @@ def smallest_n(target, p, trace_seen, trace_missing, d: int, noise):
         a2 = A / p
         a1 = target - A * (2 * p - 1) / p
         a0 = (A + B - target) * (p - 1)
-        disc = a1 ** 2 - 4 * a2 * a0
+        disc = a1**2 - 4 * a2 * a0
         root = np.sqrt(np.maximum(disc, 0.0))
         lo = np.where(a2 > 0, (-a1 - root) / (2 * a2), np.where(a1 > 0, -np.inf, -a0 / np.where(a1 == 0, 1, a1)))
         hi = np.where(a2 > 0, (-a1 + root) / (2 * a2), np.where(a1 > 0, -a0 / np.where(a1 == 0, 1, a1), np.inf))
@@ -62,9 +70,12 @@ def best_over_p(target, p, trace_seen, trace_missing, d, noise, search: bool, wa
     if warn and np.any(np.isinf(n_star)):
         import warnings
 
-        warnings.warn(f"{int(np.isinf(n_star).sum())} target(s) cannot be reached (at or below the irreducible "
-                      f"loss, or not with p <= p_max); their sample complexity is inf", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"{int(np.isinf(n_star).sum())} target(s) cannot be reached (at or below the irreducible "
+            f"loss, or not with p <= p_max); their sample complexity is inf",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return n_star, p_used
 
 
@@ -82,13 +93,40 @@ def _dimensions(input_dim, n_modules: int | None, module_dim: int) -> np.ndarray
     return dims + 0.0 * input_dim
 
 
-@validated(target=TARGET, input_dim=OrNone(INPUT_DIM), exponent=Choice(("inverse_dim", "geometric")), alpha=POSITIVE,
-           omega=Real(1.0, low_open=True), c=C, n_modules=OrNone(Whole(1, 10 ** 12)), module_dim=Whole(1, 10 ** 12),
-           d=OUTPUTS, noise=NOISE, p=OrNone(COUNTS), **P_SEARCH, return_p=Boolean(), warn_unreachable=Boolean())
-def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", alpha: float = 1.0,
-                      omega: float = 1.2, c: float = 1.0, n_modules: int | None = None, module_dim: int = 1,
-                      d: int = 1, noise: float = 0.0, p=None, p_max: float = 1e12, p_points: int = 400,
-                      return_p: bool = False, warn_unreachable: bool = True):
+@validated(
+    target=TARGET,
+    input_dim=OrNone(INPUT_DIM),
+    exponent=Choice(("inverse_dim", "geometric")),
+    alpha=POSITIVE,
+    omega=Real(1.0, low_open=True),
+    c=C,
+    n_modules=OrNone(Whole(1, 10**12)),
+    module_dim=Whole(1, 10**12),
+    d=OUTPUTS,
+    noise=NOISE,
+    p=OrNone(COUNTS),
+    **P_SEARCH,
+    return_p=Boolean(),
+    warn_unreachable=Boolean(),
+)
+def sample_complexity(
+    target,
+    input_dim=None,
+    *,
+    exponent: str = "inverse_dim",
+    alpha: float = 1.0,
+    omega: float = 1.2,
+    c: float = 1.0,
+    n_modules: int | None = None,
+    module_dim: int = 1,
+    d: int = 1,
+    noise: float = 0.0,
+    p=None,
+    p_max: float = 1e12,
+    p_points: int = 400,
+    return_p: bool = False,
+    warn_unreachable: bool = True,
+):
     """The smallest ``n`` whose expected test loss reaches ``target``, for a monolithic or a modular model.
 
     Explained in the chapter :doc:`/book/theory_dimension`.
@@ -137,7 +175,5 @@ def sample_complexity(target, input_dim=None, *, exponent: str = "inverse_dim", 
         tgt, a_ = target, a
         broadcast_shape("p and target", p_arr, target)
     missing = tail_variance(p_arr / K, a_, c)
-    n_star, p_used = best_over_p(tgt, p_arr, c - missing, missing, d, noise, search=p is None,
-                                  warn=warn_unreachable)
+    n_star, p_used = best_over_p(tgt, p_arr, c - missing, missing, d, noise, search=p is None, warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
-

@@ -4,6 +4,7 @@ The model is the one restated in the book's theory chapters: white Gaussian feat
 ``theta_i ~ N(0, lambda_i)``, a network that sees the first ``p`` features, and the minimum-norm
 least-squares fit to ``N = d*n`` scalar equations.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -13,8 +14,14 @@ import numpy as np
 from ..core import RealArray, Seed, Whole, check_size, validated
 from ._checks import COUNTS, NOISE, NONNEGATIVE, broadcast_shape, spectrum
 
-__all__ = ["pinv_frobenius_moment", "simulate_pinv_frobenius_moment", "losses_from_traces", "expected_losses",
-           "simulate_losses", "SimulatedLosses"]
+__all__ = [
+    "pinv_frobenius_moment",
+    "simulate_pinv_frobenius_moment",
+    "losses_from_traces",
+    "expected_losses",
+    "simulate_losses",
+    "SimulatedLosses",
+]
 
 _BROADCAST = "n (or N), p and the other array arguments"
 
@@ -65,12 +72,13 @@ def simulate_pinv_frobenius_moment(N: int, p: int, trials: int = 1000, seed: int
     rng = np.random.default_rng(seed)
     R = rng.standard_normal((trials, N, p))
     s = np.linalg.svd(R, compute_uv=False)  # (trials, min(N, p)); full rank with probability one
-    values = np.sum(s ** -2.0, axis=1)
+    values = np.sum(s**-2.0, axis=1)
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
 
 
-@validated(N=RealArray(1.0), p=RealArray(1.0), trace_seen=NONNEGATIVE, trace_missing=NONNEGATIVE, d=Whole(1),
-           noise=NONNEGATIVE)
+@validated(
+    N=RealArray(1.0), p=RealArray(1.0), trace_seen=NONNEGATIVE, trace_missing=NONNEGATIVE, d=Whole(1), noise=NONNEGATIVE
+)
 def losses_from_traces(N, p, trace_seen, trace_missing, d: int = 1, noise=0.0):
     """Expected (train, test) loss from the two traces of the split spectrum, broadcasting over arrays.
 
@@ -150,8 +158,9 @@ class SimulatedLosses(NamedTuple):
 
 
 @validated(n=Whole(1), p=Whole(1), spectrum=spectrum, d=Whole(1), noise=NOISE, trials=Whole(2), seed=Seed())
-def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, trials: int = 200,
-                    seed: int = 0) -> SimulatedLosses:
+def simulate_losses(
+    n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, trials: int = 200, seed: int = 0
+) -> SimulatedLosses:
     """Monte Carlo of the linear model, by an independent code path: sample, solve, measure.
 
     Each trial draws task weights ``theta ~ N(0, diag(spectrum))``, ``n`` training inputs (each gives a
@@ -180,8 +189,9 @@ def simulate_losses(n: int, p: int, spectrum, d: int = 1, noise: float = 0.0, tr
         # Minimum-norm least squares through the SVD-based pseudo-inverse, batched over trials.
         theta_hat = np.einsum("tpn,tn->tp", np.linalg.pinv(phi[:, :, :p]), y)
         resid = y - np.einsum("tnp,tp->tn", phi[:, :, :p], theta_hat)
-        train[start:start + T] = np.sum(resid ** 2, axis=1) / n
-        test[start:start + T] = d * (np.sum((theta[:, :p] - theta_hat) ** 2, axis=1)
-                                     + np.sum(theta[:, p:] ** 2, axis=1) + noise)
+        train[start : start + T] = np.sum(resid**2, axis=1) / n
+        test[start : start + T] = d * (
+            np.sum((theta[:, :p] - theta_hat) ** 2, axis=1) + np.sum(theta[:, p:] ** 2, axis=1) + noise
+        )
     se = lambda v: float(v.std(ddof=1) / np.sqrt(v.size))  # noqa: E731
     return SimulatedLosses(float(train.mean()), float(test.mean()), se(train), se(test))

@@ -1,5 +1,6 @@
 """Modules whose projections miss the true ones, and the calibration of the theory to trained networks
 (numpy only)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,14 @@ from ._complexity import P_SEARCH, best_over_p, p_grid
 from ._linear_model import loss_formulas
 from ._spectra import tail_variance
 
-__all__ = ["random_projection_overlap", "simulate_hermite_overlap", "random_projection_traces",
-           "random_projection_sample_complexity", "power_law_losses", "calibrate_power_law"]
+__all__ = [
+    "random_projection_overlap",
+    "simulate_hermite_overlap",
+    "random_projection_traces",
+    "random_projection_sample_complexity",
+    "power_law_losses",
+    "calibrate_power_law",
+]
 
 
 @validated(input_dim=INPUT_DIM, degree=WholeArray(0, min_size=1))
@@ -53,7 +60,7 @@ def simulate_hermite_overlap(degree: int, cos_angle: float, n_samples: int = 200
     rng = np.random.default_rng(seed)
     z1, z2 = rng.standard_normal((2, n_samples))
     u_x = z1
-    w_x = cos_angle * z1 + np.sqrt(1 - cos_angle ** 2) * z2  # w = cos*u + sin*u_perp
+    w_x = cos_angle * z1 + np.sqrt(1 - cos_angle**2) * z2  # w = cos*u + sin*u_perp
     coef = np.zeros(k + 1)
     coef[k] = 1.0 / np.sqrt(factorial(k))
     prod = hermeval(u_x, coef) * hermeval(w_x, coef)
@@ -70,15 +77,16 @@ def _features(value, name: str, arguments: dict) -> np.ndarray:
 def _at_least_modules(value, name: str, arguments: dict) -> np.ndarray:
     m = INPUT_DIM(value, name)
     if np.any(m < arguments["n_modules"]):
-        raise ValueError(f"{name} (m) must be >= n_modules ({arguments['n_modules']}) for orthonormal projections, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name} (m) must be >= n_modules ({arguments['n_modules']}) for orthonormal projections, got {value!r}"
+        )
     return m
 
 
-@validated(q=Check(_features), n_modules=Whole(1), input_dim=Check(_at_least_modules), alpha=POSITIVE, c=C,
-           n_degrees=Whole(1))
-def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, c: float = 1.0,
-                             n_degrees: int = 20_000):
+@validated(
+    q=Check(_features), n_modules=Whole(1), input_dim=Check(_at_least_modules), alpha=POSITIVE, c=C, n_degrees=Whole(1)
+)
+def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, c: float = 1.0, n_degrees: int = 20_000):
     """Expected (seen, missing) variance for ``K`` modules with random orthonormal projections (``b = 1``).
 
     The task is ``K`` modules on one dimension each, module ``j`` a function of ``u_j^T x`` whose degree-``k``
@@ -108,7 +116,7 @@ def random_projection_traces(q, input_dim, n_modules: int, alpha: float = 1.0, c
 def projection_traces(q, m, K: int, alpha: float, c: float, n_degrees: int):
     """:func:`random_projection_traces` of checked arguments (the theory's inner calls)."""
     k = np.arange(1, n_degrees + 1, dtype=float)
-    lam = c * (k ** -alpha - (k + 1) ** -alpha)
+    lam = c * (k**-alpha - (k + 1) ** -alpha)
     m_flat = np.unique(m)
     cum = np.cumsum(lam * cos_moments(m_flat[:, None], k[None, :]), axis=1)
     cum = np.concatenate([np.zeros((m_flat.size, 1)), cum], axis=1)
@@ -119,12 +127,32 @@ def projection_traces(q, m, K: int, alpha: float, c: float, n_degrees: int):
     return seen, np.maximum(c - seen, 0.0)
 
 
-@validated(target=TARGET, n_modules=Whole(1), input_dim=INPUT_DIM, alpha=POSITIVE, c=C, d=OUTPUTS, noise=NOISE,
-           **P_SEARCH, return_p=Boolean(), warn_unreachable=Boolean())
-def random_projection_sample_complexity(target, input_dim, n_modules: int, *, alpha: float = 1.0,
-                                        c: float = 1.0, d: int = 1, noise: float = 0.0,
-                                        p_max: float = 1e12, p_points: int = 400, return_p: bool = False,
-                                        warn_unreachable: bool = True):
+@validated(
+    target=TARGET,
+    n_modules=Whole(1),
+    input_dim=INPUT_DIM,
+    alpha=POSITIVE,
+    c=C,
+    d=OUTPUTS,
+    noise=NOISE,
+    **P_SEARCH,
+    return_p=Boolean(),
+    warn_unreachable=Boolean(),
+)
+def random_projection_sample_complexity(
+    target,
+    input_dim,
+    n_modules: int,
+    *,
+    alpha: float = 1.0,
+    c: float = 1.0,
+    d: int = 1,
+    noise: float = 0.0,
+    p_max: float = 1e12,
+    p_points: int = 400,
+    return_p: bool = False,
+    warn_unreachable: bool = True,
+):
     """Sample complexity of a modular network with random orthonormal projections (``b = 1``), best ``p``.
 
     Explained in the chapter :doc:`/book/theory_modular`.
@@ -142,8 +170,7 @@ def random_projection_sample_complexity(target, input_dim, n_modules: int, *, al
     check_size(target.size * p_arr.size, "the targets times p_points")
     check_size(np.unique(m).size * 20_000, "n_degrees times the distinct input_dim values")
     seen, missing = projection_traces(p_arr / K, m[..., None], K, alpha, c, 20_000)
-    n_star, p_used = best_over_p(target[..., None], p_arr, seen, missing, d, noise, search=True,
-                                  warn=warn_unreachable)
+    n_star, p_used = best_over_p(target[..., None], p_arr, seen, missing, d, noise, search=True, warn=warn_unreachable)
     return (n_star, p_used) if return_p else n_star
 
 
@@ -161,9 +188,15 @@ def power_law_losses(n, p, input_dim, alpha: float = 1.0, c: float = 1.0, d: int
     return loss_formulas((d * n).astype(float), p.astype(float), c - missing, missing, d, noise)
 
 
-@validated(n=RealArray(1.0), p=RealArray(1.0), input_dim=INPUT_DIM, test_loss=Array(finite=False),
-           peak_band=Real(0.0), alphas=OrNone(RealArray(0.0, low_open=True, ndim=1, min_size=1)),
-           c_values=OrNone(RealArray(0.0, low_open=True, ndim=1, min_size=1)))
+@validated(
+    n=RealArray(1.0),
+    p=RealArray(1.0),
+    input_dim=INPUT_DIM,
+    test_loss=Array(finite=False),
+    peak_band=Real(0.0),
+    alphas=OrNone(RealArray(0.0, low_open=True, ndim=1, min_size=1)),
+    c_values=OrNone(RealArray(0.0, low_open=True, ndim=1, min_size=1)),
+)
 def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, alphas=None, c_values=None):
     """Fit the power law's ``alpha`` and ``c`` to measured test losses by least squares in ``log`` loss.
 
@@ -185,8 +218,7 @@ def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, a
     with np.errstate(invalid="ignore"):
         keep = (np.abs(n - p) > peak_band * p) & np.isfinite(loss) & (loss > 0)
     if keep.sum() < 2:
-        raise ValueError("calibrate_power_law needs at least two finite, positive test_loss values away from the "
-                         "peak")
+        raise ValueError("calibrate_power_law needs at least two finite, positive test_loss values away from the peak")
     n, p, m, loss = n[keep], p[keep], m[keep], loss[keep]
     alphas = np.geomspace(0.05, 20, 241) if alphas is None else alphas
     c_values = np.geomspace(0.01, 10, 241) if c_values is None else c_values
@@ -196,5 +228,9 @@ def calibrate_power_law(n, p, input_dim, test_loss, *, peak_band: float = 0.3, a
     _, test = loss_formulas(n, p, C[..., None] - tail, tail, 1, np.asarray(0.0))
     err = np.mean((np.log10(test) - np.log10(loss)) ** 2, axis=-1)
     i, j = np.unravel_index(np.nanargmin(err), err.shape)
-    return {"alpha": float(A[i, j]), "c": float(C[i, j]), "rmse_log10": float(np.sqrt(err[i, j])),
-            "n_points": int(keep.sum())}
+    return {
+        "alpha": float(A[i, j]),
+        "c": float(C[i, j]),
+        "rmse_log10": float(np.sqrt(err[i, j])),
+        "n_points": int(keep.sum()),
+    }

@@ -1,4 +1,5 @@
 """Spectra of the task: how the input dimension ``m`` enters the linear model (numpy only)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,15 @@ import numpy as np
 from ..core import Check, Real, Size, Whole, array, check_size, validated
 from ._checks import EXPONENT, INPUT_DIM, POSITIVE, C, spectrum
 
-__all__ = ["exponent_inverse_dim", "exponent_geometric", "telescoping_spectrum", "power_law_tail",
-           "power_law_spectrum", "geometric_spectrum", "modular_spectrum"]
+__all__ = [
+    "exponent_inverse_dim",
+    "exponent_geometric",
+    "telescoping_spectrum",
+    "power_law_tail",
+    "power_law_spectrum",
+    "geometric_spectrum",
+    "modular_spectrum",
+]
 
 _OMEGA = Real(1.0, low_open=True)
 
@@ -37,7 +45,7 @@ def telescoping_spectrum(P: int, exponent: float, c: float = 1.0) -> np.ndarray:
 def telescoping(P: int, exponent: float, c: float) -> np.ndarray:
     """:func:`telescoping_spectrum` of checked arguments (the theory's inner calls)."""
     i = np.arange(1, P + 1, dtype=float)
-    return c * (i ** -exponent - (i + 1) ** -exponent)
+    return c * (i**-exponent - (i + 1) ** -exponent)
 
 
 def _tail_p(value, name: str, arguments: dict) -> np.ndarray:
