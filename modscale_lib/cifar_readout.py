@@ -13,11 +13,13 @@ the training cost of a network comes in as a function ``flops(arch, k)`` (the ch
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 
 from . import module_diagnostics as md
 from .composites import is_unseen_combination
-from .core import choice as one_of, whole
+from .core import Array, Check, Choice, Real, Whole, array, choice as one_of, validated, whole, whole_array
 
 __all__ = [
     "ROLES",
@@ -59,6 +61,215 @@ _DROP_WORDS = {
 }
 
 
+# -- the rules of the arguments (modscale_lib.core.validated): each checks and returns its value unchanged,
+# or as plain Python values that read and print the same, so that the glued texts do not change ------------
+def _ks(value, name: str, arguments: dict) -> list[int]:
+    """A 1-D sequence of whole numbers >= 0 (the k), as a list of ints."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Iterable, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of whole numbers, got {type(value).__name__}")
+    return [int(k) for k in whole_array(list(value), name, low=0, ndim=1)]
+
+
+def _grid(value, name: str, arguments: dict) -> list[int]:
+    """A non-empty grid of distinct k >= 1, as a list of ints."""
+    ks = _ks(value, name, arguments)
+    if not ks or min(ks) < 1 or len(set(ks)) != len(ks):
+        raise ValueError(f"{name} must hold at least one k, each a distinct whole number >= 1, got {ks}")
+    return ks
+
+
+KS, GRID = Check(_ks), Check(_grid)
+
+
+def _names(value, name: str, arguments: dict) -> list[str]:
+    """A non-empty sequence of distinct method names (strings)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Iterable, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of method names, got {type(value).__name__}")
+    names = list(value)
+    if not names or not all(isinstance(n, (str, np.str_)) for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"{name} must hold distinct method names (strings), got {names!r}"[:300])
+    return names
+
+
+NAMES = Check(_names)
+
+
+def _text(value, name: str, arguments: dict) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r} ({type(value).__name__})")
+    return value
+
+
+TEXT = Check(_text)
+
+
+def _callable(value, name: str, arguments: dict):
+    if not callable(value):
+        raise TypeError(f"{name} must be a function, got {type(value).__name__}")
+    return value
+
+
+FUNCTION = Check(_callable)
+
+
+def _holding(*keys: str, records: bool = False, attributes: bool = False) -> Check:
+    """A rule: a mapping (a stored result too) that holds ``keys``; with ``records``, a sequence of such
+    mappings (as a list); with ``attributes``, an object with those attributes."""
+
+    def lacks(value) -> list:
+        if attributes:
+            return [k for k in keys if not hasattr(value, k)]
+        if not hasattr(value, "__getitem__") or isinstance(value, (str, bytes, list, tuple, np.ndarray)):
+            return list(keys)
+        out = []
+        for k in keys:
+            try:
+                value[k]
+            except (KeyError, IndexError, TypeError):
+                out.append(k)
+        return out
+
+    def check(value, name: str, arguments: dict):
+        if records:
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+                raise TypeError(f"{name} must be a sequence of records, got {type(value).__name__}")
+            value = list(value)
+        for j, item in enumerate(value if records else [value]):
+            missing = lacks(item)
+            if missing:
+                where = f"{name}[{j}]" if records else name
+                raise ValueError(f"{where} must hold {', '.join(keys)}; it lacks {missing} (got {item!r})"[:300])
+        return value
+
+    return Check(check)
+
+
+def _per_method_k(*keys: str, ndim: int = 3, positive: bool = False) -> Check:
+    """A rule: an array (method, k, ...) of ``ndim`` dimensions, one row per method of ``names`` and one column
+    per k of ``k_grid`` (``ks``); with ``keys``, a mapping (a stored result) of such arrays. NaN is allowed
+    (a network not trained); the value comes back unchanged."""
+
+    def shaped(value, where: str, arguments: dict) -> None:
+        grid = "k_grid" if "k_grid" in arguments else "ks"
+        ks = arguments[grid]
+        arr = array(value, where, ndim=ndim, finite=False)
+        if arr.shape[:2] != (len(arguments["names"]), len(ks)):
+            raise ValueError(
+                f"{where} must have shape ({len(arguments['names'])}, {len(ks)}, ...) (method, k, ...): one row "
+                f"per entry of names, one column per k of {grid}; got {arr.shape}"
+            )
+        if np.isinf(arr).any():
+            raise ValueError(f"{where} must hold finite values or NaN (not trained), it holds an infinity")
+        if positive and (arr[np.isfinite(arr)] <= 0).any():
+            raise ValueError(
+                f"{where} must hold values > 0 (operations per composite), its smallest is {np.nanmin(arr)}"
+            )
+
+    def check(value, name: str, arguments: dict):
+        value = _holding(*keys)(value, name) if keys else value
+        for key in keys or [None]:
+            shaped(value if key is None else value[key], name if key is None else f"{name}[{key!r}]", arguments)
+        return value
+
+    return Check(check)
+
+
+#: the families of a network's ``arch`` and the whole numbers each holds
+FAMILIES = {"monolithic": ("width", "depth"), "modular": ("n_modules", "module_dim", "module_width")}
+_LOCALITY = ("local_start", "local_end", "overlap_start", "moved_by_rule", "moved_by_training")
+_TUNING = ("mono_depths", "module_widths", "max_widen", "flops_cap", "validation_images", "n_train", "n_val")
+ACC = _per_method_k(ndim=3)
+PER_COMPOSITE = _per_method_k(ndim=2, positive=True)
+
+
+def _arch(value, name: str, arguments: dict) -> dict:
+    """An architecture: a dict whose family (``FAMILIES``) comes with its whole numbers >= 1."""
+    if not isinstance(value, Mapping) or value.get("family") not in FAMILIES:
+        raise ValueError(f"{name} must be a dict whose 'family' is one of {tuple(FAMILIES)}, got {value!r}"[:300])
+    for key in FAMILIES[value["family"]]:
+        if key not in value:
+            raise ValueError(f"{name} of family {value['family']!r} must hold {key!r}, got {value!r}")
+        whole(value[key], f"{name}[{key!r}]", low=1)
+    return value
+
+
+def _tuning_config(value, name: str, arguments: dict):
+    """A tuning config (a mapping): the search's depths and widths (non-empty), its counts and cost cap."""
+    value = _holding(*_TUNING)(value, name)
+    for key in ("mono_depths", "module_widths"):
+        whole_array(value[key], f"{name}[{key!r}]", low=1, ndim=1, min_size=1)
+    for key in ("max_widen", "validation_images", "n_train", "n_val"):
+        whole(value[key], f"{name}[{key!r}]", low=0)
+    Real(0.0, low_open=True)(value["flops_cap"], f"{name}['flops_cap']")
+    return value
+
+
+def _accuracy_config(value, name: str, arguments: dict):
+    """An accuracy config (a mapping): its seeds (at least one), training composites and noise's sigma."""
+    value = _holding("seeds", "n_train", "noise_sigma")(value, name)
+    whole_array(value["seeds"], f"{name}['seeds']", low=0, ndim=1, min_size=1)
+    whole(value["n_train"], f"{name}['n_train']", low=1)
+    Real(0.0)(value["noise_sigma"], f"{name}['noise_sigma']")
+    return value
+
+
+def _choice(value, name: str, arguments: dict):
+    """A tuning choice: its k, method, arch, step and edges (``{coordinate: bool}``)."""
+    value = _holding("k", "method", "arch", "lr", "edges")(value, name)
+    _arch(value["arch"], f"{name}['arch']", arguments)
+    Real(0.0, low_open=True)(value["lr"], f"{name}['lr']")
+    edges = value["edges"]
+    if not isinstance(edges, Mapping) or not set(edges) <= set(COORDINATES):
+        raise ValueError(f"{name}['edges'] must map coordinates of {COORDINATES} to True or False, got {edges!r}")
+    return value
+
+
+def _scored_runs(value, name: str, arguments: dict) -> list:
+    """Tuning runs (``k``, ``method``), those of ``rule`` and ``other`` each with a finite ``score``."""
+    runs = _holding("k", "method", records=True)(value, name)
+    for j, run in enumerate(runs):
+        if run["method"] in (arguments["rule"], arguments["other"]):
+            Real()(run["score"] if "score" in run else None, f"{name}[{j}]['score']")
+    return runs
+
+
+def _words(value, name: str, arguments: dict):
+    if not isinstance(value, Mapping) or not all(isinstance(t, str) for kv in value.items() for t in kv):
+        raise TypeError(f"{name} must map verdicts to phrases (strings), got {value!r}"[:300])
+    return value
+
+
+def _gain(value, name: str, arguments: dict):
+    """``(mean, low, high, ...)``, each (K,): one value per k of ``ks`` (NaN where not measured)."""
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__") or len(value) < 3:
+        raise ValueError(f"{name} must be (mean, low, high, ...), a paired_gain result, got {value!r}"[:300])
+    shapes = [np.shape(array(g, f"{name}[{j}]", finite=False)) for j, g in enumerate(value[:3])]
+    if any(shape != (len(arguments["ks"]),) for shape in shapes):
+        raise ValueError(
+            f"{name}'s mean, low and high must each have shape ({len(arguments['ks'])},) (one per k of ks), got "
+            f"{shapes[0]}, {shapes[1]} and {shapes[2]}"
+        )
+    return value
+
+
+def _table(value, name: str, arguments: dict):
+    """A column table ``{column: list}``, its columns of one length."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a column table (a dict of lists), got {type(value).__name__}")
+    lengths = {len(v) if hasattr(v, "__len__") and not isinstance(v, str) else -1 for v in value.values()}
+    if -1 in lengths or len(lengths) > 1:
+        raise ValueError(f"{name}'s columns must be lists of one length, got lengths {sorted(lengths)}")
+    return value
+
+
+def _rule_ks(value, name: str, arguments: dict) -> list[int]:
+    """At least one k, each of ``k_grid``."""
+    ks = _ks(value, name, arguments)
+    if not ks or not set(ks) <= set(arguments["k_grid"]):
+        raise ValueError(f"{name} must hold at least one k, each of k_grid {arguments['k_grid']}, got {ks}")
+    return ks
+
+
 def _roles(roles) -> dict[str, str]:
     """``roles`` checked to name a method for each of :data:`ROLES`."""
     if not hasattr(roles, "keys") or not set(ROLES) <= set(roles.keys()):
@@ -75,12 +286,14 @@ def _index(names, roles) -> dict[str, int]:
     return {r: names.index(m) for r, m in roles.items()}
 
 
+@validated(ks=KS)
 def ks_text(ks) -> str:
     """``"1"``, ``"1 and 2"``, ``"1, 2 and 4"``; ``"none"`` for no k. ks : whole numbers (each as ``int``)."""
     ks = [str(whole(k, "ks", low=0)) for k in ks]
     return "none" if not ks else ks[0] if len(ks) == 1 else ", ".join(ks[:-1]) + " and " + ks[-1]
 
 
+@validated(ks=KS, words=Check(_words))
 def by_verdict(verdict, ks, words: dict) -> str:
     """``"<words[v]> at k = ..."`` for each verdict ``v`` of ``words`` that occurs, joined by ``"; "`` in the
     order of ``words``; ``"not measured"`` if none occurs. verdict : (K,) strings, ks : (K,) the k of each."""
@@ -95,15 +308,10 @@ def by_verdict(verdict, ks, words: dict) -> str:
     return "; ".join(parts) if parts else "not measured"
 
 
+@validated(ks=KS, gain=Check(_gain))
 def at_k(gain, ks) -> str:
     """``"k = 2: 0.012 [0.003, 0.020]; ..."`` for the k where ``gain``'s mean is finite. gain : ``(mean, low,
     high, ...)``, each (K,) (a ``paired_gain`` result); ks : (K,)."""
-    mean, low, high = (np.asarray(g, dtype=np.float64) for g in gain[:3])
-    if not mean.shape == low.shape == high.shape == (len(ks),):
-        raise ValueError(
-            f"gain's mean, low and high must each have shape ({len(ks)},) (one per k), got "
-            f"{mean.shape}, {low.shape} and {high.shape}"
-        )
     return "; ".join(
         f"k = {k}: {md.ci_text(gain[0][a], gain[1][a], gain[2][a])}"
         for a, k in enumerate(ks)
@@ -111,17 +319,16 @@ def at_k(gain, ks) -> str:
     )
 
 
+@validated(table=Check(_table), keep=FUNCTION)
 def rows_where(table: dict, keep) -> dict[str, list]:
     """The rows of a column table (``{column: list}``, columns of one length) for which ``keep(row)`` holds,
     ``row`` a dict ``{column: value}``. Returns a column table of the same columns."""
-    lengths = {len(v) for v in table.values()}
-    if len(lengths) > 1:
-        raise ValueError(f"table's columns must have one length, got lengths {sorted(lengths)}")
-    n = lengths.pop() if lengths else 0
+    n = len(next(iter(table.values()))) if table else 0
     rows = [i for i in range(n) if keep({c: v[i] for c, v in table.items()})]
     return {c: [v[i] for i in rows] for c, v in table.items()}
 
 
+@validated(row=_holding("k"), matched=TEXT, twins=KS)
 def distinct_row(row: dict, matched: str, twins) -> bool:
     """Whether a table row is kept: the matched network has a row of its own (a ``method`` or a ``comparison``
     that starts with its name) only at a ``k`` not in ``twins``, where it is not the random network."""
@@ -130,12 +337,14 @@ def distinct_row(row: dict, matched: str, twins) -> bool:
     )
 
 
+@validated(same_as=_holding("method", "k", records=True), matched=TEXT)
 def twin_ks(same_as, matched: str) -> list:
     """The k where ``matched`` is the same network as another: ``same_as`` is a result's list of
     ``{"method", "k", ...}`` records."""
     return [s["k"] for s in same_as if s["method"] == matched]
 
 
+@validated(k_grid=GRID, acc=Array(ndim=2, finite=False))
 def trained_ks(acc, k_grid) -> list[int]:
     """The k where every seed of a method was trained: acc (K, seed) of one method, NaN where not trained."""
     acc = np.asarray(acc, dtype=np.float64)
@@ -144,6 +353,7 @@ def trained_ks(acc, k_grid) -> list[int]:
     return [k for a, k in enumerate(k_grid) if np.isfinite(acc[a]).all()]
 
 
+@validated(cfg=Check(_accuracy_config), tcfg=_holding("holdout_mod"), k_grid=GRID)
 def chapter_values(cfg, tcfg, k_grid) -> dict:
     """The set-up's numbers: the k, seeds, training composites, the noise's sigma (and in grey levels) and the
     share of held-out class combinations (of all 100 pairs). cfg, tcfg : the accuracy and the tuning config."""
@@ -159,6 +369,7 @@ def chapter_values(cfg, tcfg, k_grid) -> dict:
     }
 
 
+@validated(tcfg=Check(_tuning_config), family=Choice(FAMILIES))
 def search_depth(tcfg, family: str):
     """The depth the width search ran at: the middle of ``mono_depths`` (an MLP's hidden layers) for the
     ``"monolithic"`` family, else the middle of ``module_widths`` (a module's width w)."""
@@ -166,6 +377,7 @@ def search_depth(tcfg, family: str):
     return depths[len(depths) // 2]
 
 
+@validated(arch=Check(_arch), coordinate=Choice(("width", "depth")), value=Whole(1))
 def arch_with(arch: dict, coordinate: str, value: int) -> dict:
     """A copy of ``arch`` with one coordinate changed: ``"width"`` the first layer (an MLP's width; a modular
     network's ``n_modules * module_dim``), ``"depth"`` an MLP's hidden layers or a module's width w."""
@@ -179,6 +391,7 @@ def arch_with(arch: dict, coordinate: str, value: int) -> dict:
     return a
 
 
+@validated(arch=Check(_arch), lr=Real(0.0, low_open=True), coordinate=Choice(COORDINATES))
 def coordinate_value(arch: dict, lr, coordinate: str):
     """The value of one of :data:`COORDINATES` for a network ``arch`` trained with step ``lr``."""
     coordinate = one_of(coordinate, "coordinate", COORDINATES)
@@ -189,6 +402,12 @@ def coordinate_value(arch: dict, lr, coordinate: str):
     return arch["n_modules"] * arch["module_dim"] if coordinate == "width" else arch["module_width"]
 
 
+@validated(
+    choice=Check(_choice),
+    runs=_holding("k", "method", records=True),
+    tcfg=Check(_tuning_config),
+    flops=FUNCTION,
+)
 def edge_reasons(choice: dict, runs, tcfg, flops) -> dict[str, str]:
     """Why each coordinate of a tuned network that ends at an edge of what was tried is there:
     ``{coordinate: text}``. The next value past the edge would cost over ``tcfg["flops_cap"]`` (by
@@ -223,6 +442,7 @@ def edge_reasons(choice: dict, runs, tcfg, flops) -> dict[str, str]:
     return out
 
 
+@validated(tcfg=Check(_tuning_config), runs=_holding(records=True), cpu_time_s=Real(0.0))
 def tuning_values(tcfg, runs, cpu_time_s) -> dict:
     """The tuning's settings and size: validation images, training and validation composites, widenings, the
     cost cap (MFLOP), batch size, module dimension, the MLP's search depth, runs made and CPU minutes."""
@@ -240,6 +460,15 @@ def tuning_values(tcfg, runs, cpu_time_s) -> dict:
     }
 
 
+@validated(
+    runs=_holding("k", "method", records=True),
+    choices=_holding("k", "method", records=True),
+    tcfg=Check(_tuning_config),
+    k_grid=GRID,
+    flops=FUNCTION,
+    monolithic=TEXT,
+    modular=TEXT,
+)
 def tuning_edges(runs, choices, tcfg, k_grid, flops, monolithic: str, modular: str) -> dict[str, str]:
     """Where the tuned MLP (``monolithic``) and random modular network (``modular``) end at an edge of the
     search and why (:func:`edge_reasons`), and the k where a shallower MLP's doubled width, never tried, fits
@@ -276,6 +505,7 @@ def tuning_edges(runs, choices, tcfg, k_grid, flops, monolithic: str, modular: s
     }
 
 
+@validated(k_grid=GRID, rule=TEXT, other=TEXT, runs=Check(_scored_runs))
 def rule_objectives(runs, k_grid, rule: str, other: str) -> dict[str, str]:
     """At which k the ``rule``'s best validation objective (minus its best run's ``score``) was below the
     ``other`` variant's (the deflation variant): ``{"paper_vs_deflation": text}``."""
@@ -302,6 +532,7 @@ def rule_objectives(runs, k_grid, rule: str, other: str) -> dict[str, str]:
     }
 
 
+@validated(full=_holding("n_images_grid", "seeds", "epochs", attributes=True))
 def full_values(full) -> dict:
     """The full-scale config's k, number of seeds and epochs (a config with those attributes)."""
     return {"full_k": ks_text(full.n_images_grid), "full_seeds": len(full.seeds), "full_epochs": int(full.epochs)}
@@ -339,6 +570,7 @@ def _better_compute(cheaper, dearer) -> tuple[str, str]:
     return summary, full
 
 
+@validated(names=NAMES, k_grid=GRID, acc1=ACC, per_composite=PER_COMPOSITE, rule_ks=KS)
 def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[str, str]:
     """The random modular network against the MLP after one epoch: its paired gain per k and the verdicts,
     the compute ratios (random's and the rule's to the MLP's) and where it is more accurate at no more compute.
@@ -373,6 +605,7 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
     }
 
 
+@validated(names=NAMES, k_grid=GRID, acc1=ACC, per_composite=PER_COMPOSITE, own_ks=KS)
 def lead_values(acc1, per_composite, names, k_grid, own_ks, roles) -> dict:
     """The matched network against the MLP at the k where it is a network of its own (``own_ks``), how the
     random network's lead over the MLP changes from the smallest k to the largest (paired by seed), and the
@@ -414,6 +647,7 @@ def _diag_gain(res, key_a: str, key_b: str, a: int, b: int):
     return mean, low, high, verdict
 
 
+@validated(names=NAMES, k_grid=GRID, res=_per_method_k("diag_objective", "diag_objective_slot_local"))
 def objective_values(res, names, k_grid, roles) -> dict[str, str]:
     """The rule's objective on held-out composites: the rule's network's minus the random one's, and the
     slot-local projections' minus the random ones' (lower is better), per k and as verdicts. res : a mapping
@@ -429,6 +663,7 @@ def objective_values(res, names, k_grid, roles) -> dict[str, str]:
     }
 
 
+@validated(names=NAMES, k_grid=GRID, res=_per_method_k(*(f"diag_{key}" for key in _LOCALITY)), rule_ks=Check(_rule_ks))
 def locality_values(res, names, k_grid, rule_ks, roles) -> dict[str, str]:
     """Where the rule's projections start (locality and overlap, against the random ones'), what training does
     to their locality, and how far the rule and training move projections. res : a mapping with ``diag_<key>``
@@ -487,6 +722,7 @@ def locality_values(res, names, k_grid, rule_ks, roles) -> dict[str, str]:
     }
 
 
+@validated(names=NAMES, k_grid=GRID, res=_per_method_k("acc_unseen", ndim=4), acc1=ACC, twin_ks=KS)
 def unseen_values(res, acc1, names, k_grid, twin_ks, roles) -> dict:
     """Unseen combinations at k >= 2: in how many (network, k) pairs a modular network (random, matched where
     it is its own, rule's) beats the MLP on them and which, the random network against the MLP, and how much
@@ -525,6 +761,7 @@ def unseen_values(res, acc1, names, k_grid, twin_ks, roles) -> dict:
     }
 
 
+@validated(names=NAMES, k_grid=GRID, res=_per_method_k("acc_unseen", "acc_noise", "acc_occluded", ndim=4), acc1=ACC)
 def drop_values(res, acc1, names, k_grid, roles) -> dict[str, str]:
     """What each test costs against seen combinations at k >= 2 (a test's accuracy minus seen, one epoch): the
     random network's drop against the MLP's on unseen and occluded composites (paired by seed), the noise's
@@ -558,6 +795,15 @@ def drop_values(res, acc1, names, k_grid, roles) -> dict[str, str]:
     }
 
 
+@validated(
+    names=NAMES,
+    ks=GRID,
+    acc_seen=_per_method_k(ndim=4),
+    epochs=Whole(1),
+    n_seeds=Whole(1),
+    monolithic=TEXT,
+    random=TEXT,
+)
 def epoch_values(acc_seen, names, ks, epochs: int, n_seeds: int, monolithic: str, random: str) -> dict:
     """More epochs (reviewers' question 7): each network's gain from the first epoch to the last (the smallest,
     the largest, all), the epochs where mean accuracy peaks, and whether the random network's verdict against
