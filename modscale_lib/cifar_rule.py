@@ -25,8 +25,10 @@ import numpy as np
 import torch
 
 from . import composites, core
-from .core import single_thread, torch_generator
+from .composite_training import check_architecture
+from .core import Check, Choice, Real, Whole, single_thread, torch_generator, validated
 from .learning_rule import kernel_objective, orthonormalise
+from .networks import ModularEnsemble
 
 __all__ = [
     "RULE_VARIANTS",
@@ -41,12 +43,69 @@ RULE_VARIANTS = ("paper", "deflation")
 _FIT_RIDGE = 0.1  # the deflation's fits smooth rather than interpolate (as learning_rule._module_fit)
 
 
+# -- the rules of the public arguments (modscale_lib.core.validated); each returns a valid value unchanged ---
+def _model(value, name: str, arguments: dict):
+    """A one-model modular network whose modules have one hidden layer."""
+    if not isinstance(value, ModularEnsemble) or value.n_models != 1 or value.modules_net.depth != 1:
+        raise ValueError(
+            f"{name} must be a modular network (ModularEnsemble) of one model whose modules have one hidden "
+            f"layer, got {type(value).__name__}"
+        )
+    return value
+
+
+def _tensor(value, name: str, like=None):
+    """A finite floating-point tensor (a numpy array becomes a float32 one, on ``like``'s device)."""
+    if not torch.is_tensor(value):
+        value = torch.from_numpy(core.array(value, name, dtype=np.float32))
+        value = value if like is None else value.to(like.device)
+    if not value.is_floating_point() or value.ndim != 2 or value.shape[0] < 1:
+        raise ValueError(
+            f"{name} must be a 2-D floating-point tensor with rows, got {value.dtype} {tuple(value.shape)}"
+        )
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
+    return value
+
+
+def _samples(value, name: str, arguments: dict):
+    """The rule's sample ``(n, D)``, ``D`` the input dimension of ``model``."""
+    X, D = _tensor(value, name), arguments["model"].input_dim
+    if X.shape[1] != D:
+        raise ValueError(f"{name} must be (n, {D}) (the input dimension of model), got {tuple(X.shape)}")
+    return X
+
+
+def _targets(value, name: str, arguments: dict):
+    Y, n = _tensor(value, name, arguments["X"]), arguments["X"].shape[0]
+    if Y.shape[0] != n:
+        raise ValueError(f"{name} must be (n, d) with one row per row of X ({n}), got {tuple(Y.shape)}")
+    return Y
+
+
+def _projections(value, name: str, arguments: dict):
+    """Projections ``(M, D, b)`` of the modules of ``model``, finite (returned unchanged)."""
+    model = arguments["model"]
+    shape = (model.n_modules, model.input_dim, model.module_dim)
+    core.array(value, name, shape=shape, dtype=np.float32)
+    return value
+
+
+def _modular_arch(value, name: str, arguments: dict) -> dict:
+    arch = check_architecture(value, arguments["k"])
+    if arch["family"] != "modular":
+        raise ValueError(f"{name} must be a modular network's architecture, got family {arch['family']!r}")
+    return arch
+
+
+MODEL, RIDGE = Check(_model), Real(0.0, low_open=True)
+
+
+@validated(model=MODEL)
 def module_kernels(model) -> list:
     """One kernel per module of a one-model :class:`~modscale_lib.networks.ModularEnsemble`: ``z (B, b) ->
     (B, B)``, the module's hidden features at the model's current (initial) weights, ``phi phi^T / w``."""
     W, c = model.modules_net.weights[0].detach(), model.modules_net.biases[0].detach()
-    if model.n_models != 1 or model.modules_net.depth != 1:
-        raise ValueError("module_kernels needs a modular network of one model whose modules have one hidden layer")
 
     def kernel(j):
         def k(z):
@@ -86,6 +145,18 @@ def _objectives(Z, Y, kernels, b, ridge):
     )
 
 
+@validated(
+    model=MODEL,
+    X=Check(_samples),
+    Y=Check(_targets),
+    starts=Check(_projections),
+    variant=Choice(RULE_VARIANTS),
+    steps=Whole(1, high=10**5),
+    angle=Real(0.0, high=1.0, low_open=True),
+    batch_size=Whole(2, high=1 << 14),
+    ridge=RIDGE,
+    seed=core.Seed(),
+)
 def search_projections(
     X,
     Y,
@@ -107,16 +178,9 @@ def search_projections(
     first step's turn (radians per column), decaying linearly to zero. batch_size : points per step.
     ridge : of the objective. Returns ``(M, D, b)`` float32 with orthonormal columns.
     """
-    variant = core.choice(variant, "variant", RULE_VARIANTS)
-    steps = core.whole(steps, "steps", low=1, high=10**5)
-    angle = core.real(angle, "angle", low=0.0, low_open=True, high=1.0)
-    batch_size = core.whole(batch_size, "batch_size", low=2, high=1 << 14)
-    ridge = core.real(ridge, "ridge", low=0.0, low_open=True)
-    n, (M, D, b) = X.shape[0], tuple(starts.shape)
-    if X.shape[1] != D or Y.shape[0] != n:
-        raise ValueError(f"X must be (n, {D}) and Y (n, d), got {tuple(X.shape)} and {tuple(Y.shape)}")
+    n, M, b = X.shape[0], starts.shape[0], starts.shape[-1]
     kernels = module_kernels(model)
-    g = torch_generator(core.seed(seed), 4242)
+    g = torch_generator(seed, 4242)
     U = [torch.as_tensor(np.asarray(s), dtype=torch.float32, device=X.device) for s in starts]
     with single_thread():
         if variant == "paper":  # independent searches, one product with X for all modules per step
@@ -151,6 +215,14 @@ def _kernel_fit(X, target, U, model, j, max_points, g):
         return phi @ (phi[idx].T @ coef) / scale
 
 
+@validated(
+    model=MODEL,
+    X=Check(_samples),
+    Y=Check(_targets),
+    U=Check(_projections),
+    batch_size=Whole(1, high=1 << 14),
+    ridge=RIDGE,
+)
 def held_out_objective(U, X, Y, model, *, batch_size: int = 512, ridge: float = 1e-2) -> np.ndarray:
     """The kernel objective of each module of ``model`` at projections ``U`` (M, D, b), averaged over consecutive
     batches of the held-out ``X`` (n, D), ``Y`` (n, d): ``(M,)`` float64. Lower: the module fits the target with a
@@ -188,6 +260,14 @@ def slot_local_projections(n_modules: int, k: int, module_dim: int, seed: int) -
     return out
 
 
+@validated(
+    k=Whole(1, high=composites.MAX_POSITIONS),
+    arch=Check(_modular_arch),
+    n_outputs=Whole(1, high=10 * composites.MAX_POSITIONS),
+    steps=Whole(1, high=10**5),
+    batch_size=Whole(2, high=1 << 14),
+    variant=Choice(RULE_VARIANTS),
+)
 def search_flops(arch: dict, k: int, n_outputs: int, steps: int, batch_size: int, variant: str) -> int:
     """Operations of :func:`search_projections` (dominant terms): per module and step, the projection and its
     gradient (``4 B D b``), the features and kernel (``2 B b w + 2 B^2 w``, twice for the gradient), the Cholesky

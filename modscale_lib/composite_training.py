@@ -65,13 +65,119 @@ def check_architecture(arch: dict, k: int) -> dict:
     return out
 
 
+# -- the rules of the public arguments (modscale_lib.core.validated) ----------------------------------------
+def _arch(value, name: str, arguments: dict) -> dict:
+    return check_architecture(value, arguments["k"])
+
+
+def _projections(value, name: str, arguments: dict):
+    """None, or the starting ``U`` of a modular network: (M, 3072 k, b), finite (returned unchanged)."""
+    arch = arguments["arch"]
+    if value is not None and arch["family"] == "modular":
+        shape = (arch["n_modules"], composites.IMAGE_FEATURES * arguments["k"], arch["module_dim"])
+        core.array(value, name, shape=shape, dtype=np.float32)
+    return value
+
+
+def _table(value, name: str, arguments: dict):
+    if not isinstance(value, CompositeTable):
+        raise TypeError(f"{name} must be a CompositeTable, got {type(value).__name__}")
+    return value
+
+
+def _index(value, name: str, arguments: dict) -> np.ndarray:
+    """Composites ``(n, k)``: at least one, each of ``k <= MAX_POSITIONS`` images of the table."""
+    index = core.whole_array(value, name, low=0, high=len(arguments["table"].labels) - 1, ndim=2, min_size=1)
+    if not 1 <= index.shape[1] <= composites.MAX_POSITIONS:
+        raise ValueError(f"{name} must be (n, k) with k in [1, {composites.MAX_POSITIONS}], got {index.shape}")
+    return index
+
+
+def _network(model, name: str, arguments: dict):
+    """A network of this module for the composites of ``index`` (its input dimension is 3072 k)."""
+    D = composites.IMAGE_FEATURES * arguments["index"].shape[1]
+    if not isinstance(model, torch.nn.Module) or getattr(model, "input_dim", D) != D:
+        got = getattr(model, "input_dim", type(model).__name__)
+        raise ValueError(f"{name} must be a network of 3072 k = {D} inputs (k of index), got {got}")
+    return model
+
+
+def _networks(value, name: str, arguments: dict) -> list:
+    if isinstance(value, torch.nn.Module) or not isinstance(value, (list, tuple)) or not value:
+        raise TypeError(f"{name} must be a non-empty list of networks, got {type(value).__name__}")
+    return [_network(m, f"{name}[{i}]", arguments) for i, m in enumerate(value)]
+
+
+def _steps(value, name: str, arguments: dict) -> list[float]:
+    """One initial step in (0, 1] per network."""
+    n = len(arguments["models"])
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)) or len(value) != n:
+        raise ValueError(f"{name} must give one step per network ({n}), got {value!r}"[:300])
+    return [core.real(lr, f"{name}[{i}]", low=0.0, low_open=True, high=1.0) for i, lr in enumerate(value)]
+
+
+def _names(value, name: str, arguments: dict) -> list[str]:
+    n = len(arguments["models"])
+    if value is None:
+        return [f"network {i}" for i in range(n)]
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != n:
+        raise ValueError(f"{name} must give one name per network ({n}), got {value!r}"[:300])
+    return [str(v) for v in value]
+
+
+def _occlude(value, name: str, arguments: dict):
+    """None, or one slot ``(n,)`` in ``[0, k)`` per composite of ``index``."""
+    if value is None:
+        return None
+    n, k = arguments["index"].shape
+    slots = core.whole_array(value, name, low=0, high=k - 1, ndim=1)
+    if len(slots) != n:
+        raise ValueError(f"{name} must give one slot per composite of index ({n}), got {len(slots)}")
+    return slots
+
+
+def _callable(value, name: str, arguments: dict):
+    if not callable(value):
+        raise TypeError(f"{name} must be a function, got {type(value).__name__}")
+    return value
+
+
+def _device(value, name: str, arguments: dict):
+    try:
+        return torch.device(value)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a torch device ('cpu', 'cuda', ...), got {value!r}") from exc
+
+
+def _images(value, name: str, arguments: dict) -> np.ndarray:
+    images = np.asarray(core.as_numpy(value))
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (32, 32, 3) or not len(images):
+        raise ValueError(f"{name} must be (N, 32, 32, 3) uint8 with N >= 1, got {images.shape} {images.dtype}")
+    return images
+
+
+def _labels(value, name: str, arguments: dict) -> np.ndarray:
+    labels = core.whole_array(value, name, low=0, high=N_CLASSES - 1, ndim=1)
+    if len(labels) != len(arguments["images"]):
+        raise ValueError(f"{name} must hold one class per image ({len(arguments['images'])}), got {len(labels)}")
+    return labels
+
+
+_NOISE_SEED = core.Seed(high=core.CONFIG_SEED_MAX)  # times 1_000_003 plus a batch, within torch's seeds
+
+
+@core.validated(
+    k=core.Whole(1, high=composites.MAX_POSITIONS),
+    arch=core.Check(_arch),
+    seed=core.Seed(),
+    projections=core.Check(_projections),
+)
 def build_network(arch: dict, k: int, seed: int, projections=None) -> torch.nn.Module:
     """The network of ``arch`` for ``k`` images, its weights drawn from ``seed`` alone.
 
     projections : for a modular network, its starting ``U`` ``(M, 3072 k, b)``; random orthonormal ones (from the
     seed) when None. Modular networks of one seed and shape share their module weights whatever their projections.
     """
-    arch, seed = check_architecture(arch, k), core.seed(seed)
     D, outputs = composites.IMAGE_FEATURES * k, N_CLASSES * k
     if arch["family"] == "monolithic":
         return MLPEnsemble(1, D, arch["width"], depth=arch["depth"], seeds=[seed], n_outputs=outputs)
@@ -132,15 +238,10 @@ class CompositeTable:
     (:func:`modscale_lib.composites.image_features`) and the pixels (for the noise test) on ``device``.
     """
 
+    @core.validated(images=core.Check(_images), labels=core.Check(_labels), device=core.Check(_device))
     def __init__(self, images, labels, device="cpu"):
-        images = np.asarray(core.as_numpy(images))
-        self.labels = np.asarray(core.as_numpy(labels)).astype(np.int64)
-        if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(images) != len(self.labels):
-            raise ValueError(
-                f"images must be (N, 32, 32, 3) uint8 with one label each, got {images.shape} "
-                f"{images.dtype} and {self.labels.shape}"
-            )
-        self.device = torch.device(device)
+        self.labels = labels
+        self.device = device
         self.features = torch.from_numpy(composites.image_features(images)).to(self.device)
         self.pixels = torch.from_numpy(images.reshape(len(images), -1)).to(self.device)
         channel = np.arange(composites.IMAGE_FEATURES) % 3
@@ -199,6 +300,17 @@ def _keep_freed_memory() -> None:
             pass
 
 
+@core.validated(
+    table=core.Check(_table),
+    index=core.Check(_index),
+    models=core.Check(_networks),
+    lrs=core.Check(_steps),
+    batch_size=core.Whole(1, high=1 << 16),
+    epochs=core.Whole(1, high=1000),
+    seed=core.Seed(),
+    after_epoch=core.OrNone(core.Check(_callable)),
+    names=core.Check(_names),
+)
 def train_members(
     models,
     table: CompositeTable,
@@ -222,13 +334,6 @@ def train_members(
 
     Raises TrainingDivergedError naming the network whose loss became NaN or infinite.
     """
-    models = list(models)
-    lrs = [core.real(lr, f"lrs[{i}]", low=0.0, low_open=True, high=1.0) for i, lr in enumerate(lrs)]
-    if len(lrs) != len(models) or not models:
-        raise ValueError(f"lrs must give one step per network ({len(models)}), got {len(lrs)}")
-    batch_size = core.whole(batch_size, "batch_size", low=1, high=1 << 16)
-    epochs = core.whole(epochs, "epochs", low=1, high=1000)
-    names = [f"network {i}" for i in range(len(models))] if names is None else list(names)
     n = len(index)
     total = epochs * math.ceil(n / batch_size)
     fused = table.device.type in ("cpu", "cuda")
@@ -241,7 +346,7 @@ def train_members(
             for m in models:
                 m.train()
             sums = torch.zeros(len(models), device=table.device)
-            order = np.random.default_rng([core.seed(seed), epoch]).permutation(n)
+            order = np.random.default_rng([seed, epoch]).permutation(n)
             for X, labels in table.batches(index, batch_size, order=order):
                 decay = 1.0 - step / total
                 for i, (model, opt) in enumerate(zip(models, opts)):
@@ -257,8 +362,8 @@ def train_members(
             bad = np.flatnonzero(~np.isfinite(losses[:, epoch]))
             if bad.size:
                 raise TrainingDivergedError(
-                    f"{names[bad[0]]} has a non-finite training loss in epoch {epoch + 1} "
-                    f"(step {lrs[bad[0]]:g}); lower the step"
+                    f"{names[bad[0]]} (model {bad[0]} of models) has a non-finite training loss in epoch "
+                    f"{epoch + 1} at lrs[{bad[0]}] = {lrs[bad[0]]:g}; lower that step"
                 )
             if after_epoch is not None:
                 for i, model in enumerate(models):
@@ -267,6 +372,15 @@ def train_members(
     return losses
 
 
+@core.validated(
+    table=core.Check(_table),
+    index=core.Check(_index),
+    model=core.Check(_network),
+    batch_size=core.Whole(1, high=1 << 16),
+    noise_sigma=core.Real(0.0),
+    noise_seed=_NOISE_SEED,
+    occlude=core.Check(_occlude),
+)
 def accuracy(
     model,
     table: CompositeTable,
