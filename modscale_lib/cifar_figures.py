@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 
+from .cifar_readout import ACC, GRID, NAMES, PER_COMPOSITE, TEXT
+from .core import Check, OrNone, array, validated, whole_array
 from .metrics import bootstrap_ci
 from .plotting import METHOD_COLOURS, OURS, PAPER, panel_grid, subplots
 
@@ -16,10 +18,73 @@ __all__ = ["COLOURS", "colour", "layout_figure", "tuning_figure", "accuracy_agai
 COLOURS = {**METHOD_COLOURS, "modular, matched": "#e09b2d", "modular, slot-local": "#2a9d5c"}
 
 
+# -- the rules of the figures' arguments (modscale_lib.core.validated), each returning a valid value unchanged
+def _classes(value, name: str, arguments: dict) -> tuple:
+    """A composite's classes: 1 to 16 whole numbers in [0, 9], as a tuple of ints."""
+    classes = tuple(int(c) for c in whole_array(value, name, low=0, high=9, ndim=1, min_size=1))
+    if len(classes) > 16:
+        raise ValueError(f"{name} must hold at most 16 classes (slots of a composite), got {len(classes)}")
+    return classes
+
+
+def _class_names(value, name: str, arguments: dict):
+    if isinstance(value, str) or not hasattr(value, "__len__") or len(value) < 10:
+        raise ValueError(f"{name} must name the 10 classes, got {value!r}"[:300])
+    return value
+
+
+def _tuning(value, name: str, arguments: dict):
+    """The tuning's runs and choices: for each k and family a choice, and the run it chose (with its cost and
+    score)."""
+    choices = arguments["choices"]
+    for k in arguments["k_grid"]:
+        for family in arguments["families"]:
+            pick = [c for c in choices if isinstance(c, dict) and c.get("k") == k and c.get("method") == family]
+            if not pick or not {"arch", "lr"} <= set(pick[0]):
+                raise ValueError(f"choices must hold a choice (arch, lr) for k = {k} and {family!r}")
+            best = [
+                r
+                for r in value
+                if isinstance(r, dict) and r.get("k") == k and r.get("method") == family
+                if r.get("arch") == pick[0]["arch"] and r.get("lr") == pick[0]["lr"]
+            ]
+            if not best or not all(key in best[0] for key in ("flops", "score")):
+                raise ValueError(f"{name} must hold the chosen run (flops, score) for k = {k} and {family!r}")
+    for r in value:
+        if isinstance(r, dict) and "lr" in r:
+            array([r.get("flops"), r.get("score")], f"{name}: a run's flops and score")
+    return value
+
+
+def _authors(value, name: str, arguments: dict):
+    """``{method: (k list, accuracy list)}`` of one length each, at most three methods."""
+    if not isinstance(value, dict) or len(value) > 3:
+        raise ValueError(f"{name} must map at most 3 methods to (k list, accuracy list), got {value!r}"[:300])
+    for method, pair in value.items():
+        ks, values = pair
+        if np.shape(array(ks, f"{name}[{method!r}]")) != np.shape(array(values, f"{name}[{method!r}]", finite=False)):
+            raise ValueError(f"{name}[{method!r}] must be a k list and an accuracy list of one length")
+    return value
+
+
+def _families(value, name: str, arguments: dict):
+    if isinstance(value, str) or not isinstance(value, (tuple, list)) or not value:
+        raise ValueError(f"{name} must be a non-empty tuple of method names, got {value!r}")
+    return tuple(TEXT(v, f"{name}[{i}]") for i, v in enumerate(value))
+
+
+def _records(value, name: str, arguments: dict) -> list:
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list of records, got {type(value).__name__}")
+    return list(value)
+
+
+@validated(method=TEXT)
 def colour(method: str) -> str:
     return COLOURS.get(method, OURS)
 
 
+@validated(classes=Check(_classes), class_names=OrNone(Check(_class_names)))
 def layout_figure(classes=(3, 8, 6), class_names=None):
     """A schematic of one composite of ``len(classes)`` images: the picture (tiles named by class, no pixels), the
     vector a network reads (the slots' features joined), and the two corruptions of the test."""
@@ -68,6 +133,12 @@ def _panel_grid(n: int, width: float, height: float):
     return fig, list(axes.flat[:n]), list(axes[:, 0])
 
 
+@validated(
+    k_grid=GRID,
+    families=Check(_families),
+    choices=Check(_records),
+    runs=Check(lambda value, name, arguments: _tuning(_records(value, name, arguments), name, arguments)),
+)
 def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, random")):
     """One panel per k: every tuning run's validation accuracy against its training MFLOP per composite, one colour
     per family; the chosen network circled."""
@@ -101,6 +172,7 @@ def tuning_figure(runs, choices, k_grid, families=("monolithic", "modular, rando
     return fig
 
 
+@validated(names=NAMES, k_grid=GRID, acc=ACC, authors=Check(_authors))
 def accuracy_against_k(acc, names, k_grid, authors: dict):
     """Mean test accuracy against k with 95% intervals over seeds (``acc``: method, k, seed), and the authors'
     numbers (``authors``: method -> (k list, accuracy list)) as muted markers."""
@@ -133,6 +205,7 @@ def accuracy_against_k(acc, names, k_grid, authors: dict):
     return fig
 
 
+@validated(names=NAMES, k_grid=GRID, acc=ACC, flops=PER_COMPOSITE)
 def accuracy_against_flops(acc, flops, names, k_grid):
     """One panel per k: mean test accuracy (95% interval over seeds) against training MFLOP per composite, one
     point per method on a linear axis (``acc``: method, k, seed; ``flops``: method, k). A method that is NaN at

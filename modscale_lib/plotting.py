@@ -18,6 +18,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .core import Check, OrNone, Real, Seed, Whole, array, validated, whole_array
+
 __all__ = [
     "use_style",
     "setup_notebook",
@@ -58,6 +60,206 @@ MIN_TEXT_PT = 9  #: the house minimum for text in a figure, in points at the fig
 TEXT_SIZE_KEY = "modscale smallest text"
 
 
+# -- the rules of the figures' arguments (modscale_lib.core.validated): each checks a value and returns it
+# unchanged, so that a figure of valid data is drawn exactly as before ---------------------------------------
+def _shaped(value, name: str, shape: tuple, *, nan: bool = False, inf: bool = False, low=None, axes: str = ""):
+    """``value`` checked to be numeric of ``shape`` (None: any length), NaN and infinities only where allowed,
+    every finite entry ``>= low``; returned unchanged. ``axes`` says what sets the shape, for the error."""
+    try:
+        arr = array(value, name, shape=shape, finite=False)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{': ' + axes if axes else ''}") from None
+    if (not nan and np.isnan(arr).any()) or (not inf and np.isinf(arr).any()):
+        raise ValueError(f"{name} must hold {'finite numbers' if not nan else 'numbers or NaN'}, got {arr!r}"[:300])
+    if low is not None and (arr[np.isfinite(arr)] < low).any():
+        raise ValueError(f"{name} must hold values >= {low}, got {arr!r}"[:300])
+    return value
+
+
+def _texts(value, name: str, arguments=None, *, options=None) -> list:
+    """A non-empty sequence of strings (each one of ``options`` if given)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)) or not len(value):
+        raise TypeError(f"{name} must be a non-empty sequence of strings, got {value!r}"[:300])
+    for v in value:
+        if not isinstance(v, str) or (options is not None and v not in options):
+            raise ValueError(f"{name} must hold strings{' of ' + str(tuple(options)) if options else ''}, got {v!r}")
+    return value
+
+
+def _text(value, name: str, arguments=None) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _axes(value, name: str, arguments=None, *, shape=None):
+    """Matplotlib axes: one, or an array of ``shape`` (None: any number) of them."""
+    from matplotlib.axes import Axes
+
+    arr = np.asarray(value, dtype=object)
+    if not arr.size or not all(isinstance(a, Axes) for a in arr.flat) or (shape and arr.shape != shape):
+        raise TypeError(f"{name} must be matplotlib axes{' ' + str(shape) if shape else ''}, got {value!r}"[:300])
+    return value
+
+
+def _grid(value, name: str, arguments=None):
+    """A 1-D grid of finite values > 0 (samples, dimensions: drawn on log axes)."""
+    return _shaped(value, name, (None,), low=np.nextafter(0, 1))
+
+
+TEXT, TEXTS, GRID = Check(_text), Check(_texts), Check(_grid)
+LABELS = Check(lambda v, name, a: _texts(v, name, options=METHOD_COLOURS))
+AXIS = Check(lambda v, name, a: _axes(v, name, shape=()))
+SIZE = Real(0.0, 100.0, low_open=True)  # inches of a panel
+
+
+def _task(value, name: str, arguments=None):
+    from .tasks import SineWaveTask
+
+    if not isinstance(value, SineWaveTask):
+        raise TypeError(f"{name} must be a SineWaveTask, got {type(value).__name__}")
+    return value
+
+
+def _wholes(*, ndim: int = 1, low: int = 0, high=None) -> Check:
+    """A rule: a non-empty array of whole numbers in ``[low, high(arguments)]``, returned unchanged."""
+
+    def check(value, name: str, arguments: dict):
+        whole_array(value, name, low=low, high=None if high is None else high(arguments), ndim=ndim, min_size=1)
+        return value
+
+    return Check(check)
+
+
+def _figure(value, name: str, arguments=None):
+    from matplotlib.figure import Figure
+
+    if not isinstance(value, Figure):
+        raise TypeError(f"{name} must be a matplotlib Figure, got {type(value).__name__}")
+    return value
+
+
+def _columns(value, name: str, arguments=None):
+    """``{header: values}``, every column a sequence of one length."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must map headers to columns, got {type(value).__name__}")
+    if any(isinstance(v, (str, bytes)) or not hasattr(v, "__len__") for v in value.values()):
+        raise TypeError(f"{name} must map each header to a sequence of values, got {value!r}"[:300])
+    lengths = {len(v) for v in value.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{name}: every column must have the same length, got {sorted(lengths)}")
+    return value
+
+
+def _formats(value, name: str, arguments: dict):
+    if not isinstance(value, Mapping) or not all(isinstance(f, str) or callable(f) for f in value.values()):
+        raise TypeError(f"{name} must map headers to format specs or functions, got {value!r}"[:300])
+    unknown = set(value) - set(arguments["columns"])
+    if unknown:
+        raise ValueError(f"{name} names columns that do not exist: {sorted(unknown)}")
+    return value
+
+
+def _unseen(value, name: str, arguments: dict):
+    """One boolean per combination of ``combos``."""
+    arr = np.asarray(value)
+    if arr.dtype != bool or arr.shape != (len(arguments["combos"]),):
+        raise ValueError(f"{name} must hold one boolean per combination ({len(arguments['combos'])}), got {value!r}")
+    return value
+
+
+def _enough_axes(value, name: str, arguments: dict):
+    _axes(value, name)
+    if np.size(np.asarray(value, dtype=object)) < len(arguments["combos"]):
+        raise ValueError(f"{name} must hold one axis per combination ({len(arguments['combos'])})")
+    return value
+
+
+def _cosines(value, name: str, arguments: dict):
+    """``|cos|`` (variant, seed, 2, found) in [0, 1], at most as many found as colours."""
+    arr = array(
+        _shaped(value, name, (len(arguments["variants"]), None, 2, None), low=0.0, axes="one per variant of variants"),
+        name,
+    )
+    if arr.shape[1] < 1 or not 1 <= arr.shape[3] <= len(D_COLOURS) or arr.max() > 1 + 1e-9:
+        raise ValueError(
+            f"{name} must be (variant, seed >= 1, 2, 1..{len(D_COLOURS)} found) in [0, 1], got {arr.shape}"
+        )
+    return value
+
+
+def _curves(value, name: str, arguments: dict):
+    """(init, seed >= 2, record): one curve per seed of each init, one point per step."""
+    shape = (len(arguments["inits"]), None, len(arguments["steps"]))
+    if (
+        array(_shaped(value, name, shape, axes="one per entry of inits, seeds, one per entry of steps"), name).shape[1]
+        < 2
+    ):
+        raise ValueError(f"{name} must hold at least two seeds per init (for a standard error)")
+    return value
+
+
+def _inits(value, name: str, arguments: dict):
+    if len(_texts(value, name)) > len(D_COLOURS):
+        raise ValueError(f"{name} must hold at most {len(D_COLOURS)} inits (one colour each), got {len(value)}")
+    return value
+
+
+def _reference(value, name: str, arguments: dict):
+    """The authors' scores: ``{"baseline": (start, end), <the paper's rule>: (start, end)}``."""
+    from . import methods
+
+    keys = ("baseline", methods.rule("paper"))
+    if not isinstance(value, Mapping) or not set(keys) <= set(value):
+        raise ValueError(f"{name} must map {keys} to (start, end) scores, got {value!r}"[:300])
+    for key in keys:
+        _shaped(value[key], f"{name}[{key!r}]", (2,))
+    return value
+
+
+def _losses(value, name: str, arguments: dict):
+    """(K, method >= labels, m, seed, N) losses (NaN where not measured)."""
+    shape = (len(arguments["module_counts"]), None, len(arguments["input_dims"]), None, len(arguments["n_grid"]))
+    axes = "(K, method, m, seed, N): one per entry of module_counts, input_dims and n_grid"
+    if array(_shaped(value, name, shape, nan=True, low=0.0, axes=axes), name, finite=False).shape[1] < len(
+        arguments["labels"]
+    ):
+        raise ValueError(f"{name} must hold a method (axis 1) for each of labels ({len(arguments['labels'])})")
+    return value
+
+
+def _samples_needed(value, name: str, arguments: dict):
+    """(panel, method >= labels, m, seed) samples needed, ``inf`` where not reached."""
+    shape = (len(arguments["titles"]), None, len(arguments["input_dims"]), None)
+    axes = "(panel, method, m, seed): one per entry of titles and of input_dims"
+    arr = array(_shaped(value, name, shape, inf=True, low=0.0, axes=axes), name, finite=False)
+    if arr.shape[1] < len(arguments["labels"]) or arr.shape[3] < 1:
+        raise ValueError(
+            f"{name} must hold a method (axis 1) for each of labels and at least one seed, got {arr.shape}"
+        )
+    return value
+
+
+def _same_length(of: str, **options) -> Check:
+    """A rule: an array as long as the argument ``of`` (finite unless ``options`` say), returned unchanged."""
+    return Check(
+        lambda value, name, arguments: _shaped(
+            value, name, (len(arguments[of]),), axes=f"one per entry of {of}", **options
+        )
+    )
+
+
+def _similarities(value, name: str, arguments: dict):
+    """(K, m, seed, N) similarities (NaN where not measured)."""
+    shape = (len(arguments["module_counts"]), len(arguments["input_dims"]), None, len(arguments["n_grid"]))
+    return _shaped(
+        value, name, shape, nan=True, axes="(K, m, seed, N): one per entry of module_counts, input_dims, n_grid"
+    )
+
+
+_SAMPLES_NEEDED = ("n_mono", "n_matched", "n_random")
+
+
 def use_style() -> None:
     """Set the house style: readable sizes, light grid, no top/right spines, fixed DPI for stable output."""
     mpl.rcParams.update(
@@ -81,6 +283,7 @@ def use_style() -> None:
     )
 
 
+@validated(fig=Check(_figure))
 def smallest_text_pt(fig) -> float:
     """The smallest font size, in points, of the text that drawing ``fig`` paints (``inf`` if it paints none).
 
@@ -164,6 +367,7 @@ def _text_with_maths(text: str) -> str:
     return "".join(parts) + html.escape(text[last:])
 
 
+@validated(columns=Check(_columns), formats=OrNone(Check(_formats)), caption=OrNone(TEXT))
 def table(
     columns: Mapping[str, Sequence], *, formats: Mapping[str, str | Callable] | None = None, caption: str | None = None
 ):
@@ -177,13 +381,7 @@ def table(
     from IPython.display import HTML
 
     formats = dict(formats or {})
-    unknown = set(formats) - set(columns)
-    if unknown:
-        raise ValueError(f"formats names columns that do not exist: {sorted(unknown)}")
-    lengths = {len(v) for v in columns.values()}
-    if len(lengths) > 1:
-        raise ValueError(f"every column must have the same length, got {sorted(lengths)}")
-    n = lengths.pop() if lengths else 0
+    n = len(next(iter(columns.values()))) if columns else 0
     head = "".join(f"<th>{_text_with_maths(str(h))}</th>" for h in columns)
     body = "".join(
         "<tr>"
@@ -195,12 +393,14 @@ def table(
     return HTML(f'<table class="modscale-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
+@validated(nrows=Whole(1, high=100), ncols=Whole(1, high=100), width=SIZE, height=SIZE)
 def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.2, height: float = 3.4, **kwargs):
     """``plt.subplots`` in the house style, sized per panel (inches)."""
     use_style()
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), constrained_layout=True, **kwargs)
 
 
+@validated(n=Whole(1, high=1000), columns=Whole(1, high=100), width=SIZE, height=SIZE)
 def panel_grid(n: int, columns: int, width: float, height: float, **kwargs):
     """``n`` panels in rows of ``columns`` (fewer if ``n`` is smaller), sized per panel like :func:`subplots`;
     the spare panels of the last row hidden. Returns the figure and the axes, (rows, columns)."""
@@ -232,6 +432,15 @@ METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in
 }
 
 
+@validated(
+    ax=AXIS,
+    x=GRID,
+    theory_y=_same_length("x", nan=True, inf=True),
+    sim_y=_same_length("x", nan=True),
+    sim_se=_same_length("x", nan=True, low=0.0),
+    colour=TEXT,
+    label=TEXT,
+)
 def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label: str, marker: str = "o"):
     """Draw a closed form as a line and its Monte Carlo as markers with ±2 standard-error bars.
 
@@ -255,6 +464,7 @@ def theory_and_simulation(ax, x, theory_y, sim_y, sim_se, *, colour: str, label:
     )
 
 
+@validated(axes=Check(lambda v, name, a: _axes(v, name, shape=(2, 2))), p_fixed=Whole(1), n_fixed=Whole(1))
 def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
     """Scales, limits and labels of the linear model's 2 x 2 figure (rows: n sweep, p sweep; columns: test,
     train), and one legend for the figure, below its panels."""
@@ -270,6 +480,12 @@ def linear_model_axes(axes, p_fixed: int, n_fixed: int) -> None:
     )
 
 
+@validated(
+    m=GRID,
+    floor=_same_length("m"),
+    target=Real(0.0, low_open=True),
+    **{n: _same_length("m", inf=True, low=0.0) for n in _SAMPLES_NEEDED},
+)
 def modular_theory_figure(m, floor, target, n_mono, n_matched, n_random):
     """Two panels: the loss floor of random against matched projections, and the samples each needs."""
     fig, (ax_f, ax_n) = subplots(1, 2, width=COLUMN_INCHES / 2, height=3.2)
@@ -286,6 +502,7 @@ def modular_theory_figure(m, floor, target, n_mono, n_matched, n_random):
     return fig
 
 
+@validated(task=Check(_task), n_points=Whole(1, high=10**6), seed=Seed())
 def sine_module_figure(task, n_points: int = 20, seed: int = 0):
     """One module of a sine-wave task: its sine components, their sum, and a few training points (raw units)."""
     t = np.linspace(-5, 5, 800)
@@ -303,6 +520,11 @@ def sine_module_figure(task, n_points: int = 20, seed: int = 0):
     return fig
 
 
+@validated(
+    task=Check(_task),
+    X=Check(lambda v, name, a: _shaped(v, name, (None, a["task"].input_dim))),
+    y=_same_length("X"),
+)
 def modules_against_target(task, X, y):
     """The target against each module's projection, with that module's (scaled) function drawn over it."""
     K = task.n_modules
@@ -317,6 +539,7 @@ def modules_against_target(task, X, y):
     return fig
 
 
+@validated(variants=TEXTS, cos=Check(_cosines))
 def recovery_scatter(cos, variants):
     """Where each start of the rule ends, one panel per variant: ``cos`` (variant, seed, true, found) holds
     ``|cos|`` with each of two true modules."""
@@ -333,6 +556,13 @@ def recovery_scatter(cos, variants):
     return fig
 
 
+@validated(
+    steps=Check(lambda v, name, a: _shaped(v, name, (None,))),
+    inits=Check(_inits),
+    score=Check(_curves),
+    matched=Check(_curves),
+    reference_similarity=Check(_reference),
+)
 def projection_training_figure(steps, score, matched, inits, reference_similarity):
     """Similarity of the projections to the true ones over training (mean ± s.e. over seeds), per init;
     the authors' scores at the start and end as markers. score, matched: (init, seed, record)."""
@@ -360,6 +590,12 @@ LINE_LABELS = {"k": "p", "m": "p", "p": "m", "n": "m"}
 TRAIN_COLOUR, TEST_COLOUR = "#1f5fa8", "#e07b28"
 
 
+@validated(
+    class_names=TEXTS,
+    combos=_wholes(ndim=2, high=lambda a: len(a["class_names"]) - 1),
+    axes=Check(_enough_axes),
+    unseen=Check(_unseen),
+)
 def composite_schematic(axes, combos, class_names, unseen) -> None:
     """Draw each class combination as a row of labelled tiles, one axis per combination.
 
@@ -385,6 +621,14 @@ def composite_schematic(axes, combos, class_names, unseen) -> None:
         )
 
 
+@validated(
+    n_grid=GRID,
+    labels=LABELS,
+    module_counts=_wholes(low=1),
+    input_dims=GRID,
+    columns=_wholes(high=lambda a: len(a["input_dims"]) - 1),
+    rel=Check(_losses),
+)
 def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns):
     """Mean test loss over seeds against ``n`` with the seeds' bootstrap 95% band, one panel per (K, m).
 
@@ -409,6 +653,13 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
     return fig
 
 
+@validated(
+    input_dims=GRID,
+    titles=TEXTS,
+    labels=LABELS,
+    n_grid=GRID,
+    n_star=Check(_samples_needed),
+)
 def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
     """Median ``n*`` over seeds against ``m``, bars from the smallest to the largest seed, one panel per entry
     of ``titles`` (a task, or a target).
@@ -445,6 +696,12 @@ def samples_needed_figure(input_dims, n_star, labels, titles, n_grid):
     return fig
 
 
+@validated(
+    n_grid=GRID,
+    module_counts=_wholes(low=1),
+    input_dims=GRID,
+    similarity=Check(_similarities),
+)
 def similarity_figure(n_grid, similarity, module_counts, input_dims):
     """The rule's matched mean cos² against ``n`` (median over seeds), one curve per m, one panel per K.
     similarity : (K, m, seed, N)."""
