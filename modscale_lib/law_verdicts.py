@@ -64,9 +64,11 @@ def regimes_consistent(task: str, decision: dict, pred_rows: list) -> str:
     decision of :func:`modscale_lib.laws.decide_law` on ``task`` is consistent with, joined by commas: an
     exponential regime where the verdict is exponential, a power-law one where the exponent's interval holds
     its exponent over the range (:func:`modscale_lib.law_readout.agreement`). ``"none"`` if no regime is,
-    ``"not measured (censored above)"`` where the interval is unbounded on both sides."""
+    ``"not measured (censored above)"`` (``below``, ``above and below``: the sides of the decision's censored
+    entries) where the interval is unbounded on both sides."""
     if math.isinf(decision["alpha"]["low"]) and math.isinf(decision["alpha"]["high"]):
-        return "not measured (censored above)"
+        sides = [s for s in ("above", "below") if decision.get("censored", {}).get(s, 0) > 0]
+        return f"not measured (censored {' and '.join(sides)})" if sides else "not measured"
     fits = [
         r["regime"]
         for r in pred_rows
@@ -249,10 +251,12 @@ def claim_verdicts(contrasts: dict, decided: dict, pred_rows: list) -> dict:
     where = {"inside": "holds", "below": "lies below", "above": "lies above", "not measured": "does not bound"}
 
     def placed(t, d):
-        a = {r["regime"]: law_readout.agreement(d, r) for r in pred_rows if r["task"] == law_readout.family_of(t)}
+        rows = {r["regime"]: r for r in pred_rows if r["task"] == law_readout.family_of(t)}
+        a = {regime: law_readout.agreement(d, r) for regime, r in rows.items()}
+        online = f"m^{'>=' if rows[ONLINE]['bound'] else ''}{rows[ONLINE]['exponent']:g}"
         return (
             f"{t}: {d['law']}, alpha {law_readout.interval(d['alpha'])}, whose interval {where[a[ONLINE]]} "
-            f"gradient training's m^1 and {where[a[KERNEL]]} the kernel's count"
+            f"gradient training's {online} and {where[a[KERNEL]]} the kernel's count"
         )
 
     return {
