@@ -8,39 +8,6 @@ import torch
 
 #: Public names of these modules without a case yet (the coverage test in test_hostile.py reads it).
 NOT_YET: dict[str, list[str]] = {
-    "law_verdicts": [
-        "partition_stored",
-        "stored_lines",
-        "regimes_consistent",
-        "regime_table",
-        "regime_glues",
-        "sides",
-        "exponent_sign",
-        "contrasts",
-        "contrast_table",
-        "contrast_words",
-        "modularity_word",
-        "claim_needs",
-        "claim_verdicts",
-    ],
-    "laws": [
-        "codes_from_labels",
-        "fit_law",
-        "decide_law",
-        "mean_ci",
-        "slope_ci",
-        "curve_scatter",
-        "simulate_n_star",
-        "coverage",
-        "hermite_coefficients",
-        "degree_energies",
-        "information_exponent",
-        "effective_degree",
-        "leap",
-        "monomial_exponent",
-        "task_module",
-        "predictions",
-    ],
     "theory_fit": [
         "panel_data",
         "theory_losses",
@@ -312,7 +279,307 @@ def _law_readout(bad, good) -> None:
     good(R, "by_task", "a small study", lambda: lr.by_task(studies, 0.1)[2])
 
 
+class _Stored:
+    def provenance(self):
+        return "a stored result"
+
+
+def _contrast(diff=(0.1, -0.1, 0.3), ratio=(2.0, 1.5, 2.5), upper=None):
+    up = None if upper is None else {"seeds": 3, "m": np.array([8.0, 16.0]), "exponent_difference": upper}
+    return {"seeds": 3, "m": np.array([4.0, 8.0, 16.0]), "exponent_difference": diff, "level_ratio": ratio, "upper": up}
+
+
+def _law_verdicts(bad, good) -> None:
+    from modscale_lib import law_verdicts as lv
+
+    V = "law_verdicts"
+    stored = {"cpu_sine": (None, _Stored()), "cpu_sine_rule": (None, _Stored())}
+    bad(V, "partition_stored", "stored", [None, [1], {"a": 5}, {"a": (None, 5)}], lambda v: lv.partition_stored(v, []))
+    bad(V, "partition_stored", "rule_configs", [5, "cpu_sine_rule", [1]], lambda v: lv.partition_stored(stored, v))
+    good(V, "partition_stored", "a rule result", lambda: lv.partition_stored(stored, {"cpu_sine_rule"})[2])
+    bad(V, "stored_lines", "stored", [None, {"a": (1, 2)}], lambda v: lv.stored_lines(v, {}, []))
+    bad(V, "stored_lines", "missing", [["cpu"], {"cpu": 5}], lambda v: lv.stored_lines(stored, v, []))
+    bad(V, "stored_lines", "waiting", ["cpu", [None]], lambda v: lv.stored_lines(stored, {}, v))
+    rows = [dict(ROW, regime=r, **{"exponent over the range": x}) for r, x in ((lv.ONLINE, 1.0), (lv.KERNEL, 8.5))]
+    bad(
+        V,
+        "regimes_consistent",
+        "task",
+        ["sine", None, "cubic:2"],
+        lambda v: lv.regimes_consistent(v, _decision(), rows),
+    )
+    bad(
+        V,
+        "regimes_consistent",
+        "decision",
+        [None, {"law": "power"}, _decision(law="cubic")],
+        lambda v: lv.regimes_consistent("sine:2", v, rows),
+    )
+    bad(
+        V,
+        "regimes_consistent",
+        "pred_rows",
+        [None, [5], [{"task": "sine"}], "rows"],
+        lambda v: lv.regimes_consistent("sine:2", _decision(), v),
+    )
+    good(
+        V,
+        "regimes_consistent",
+        "censored below",
+        lambda: lv.regimes_consistent("he1:2", _decision("undecided", -INF, INF, below=50), rows),
+    )
+    decided = {("sine:2", "monolithic"): _decision()}
+    bad(
+        V,
+        "regime_table",
+        "decided",
+        [None, {"sine:2": _decision()}, {("sine:2", "monolithic"): None}],
+        lambda v: lv.regime_table(v, rows),
+    )
+    bad(V, "regime_table", "pred_rows", [None, [None]], lambda v: lv.regime_table(decided, v))
+    table = lv.regime_table(decided, rows)
+    bad(
+        V,
+        "regime_glues",
+        "rows",
+        [None, {"task": ["a"]}, dict(table, task=[])],
+        lambda v: lv.regime_glues(v, {"mlp": "monolithic"}),
+    )
+    bad(V, "regime_glues", "labels", [None, ["monolithic"], {"mlp": 5}], lambda v: lv.regime_glues(table, v))
+    good(V, "regime_glues", "one learner", lambda: lv.regime_glues(table, {"mlp": "monolithic"}))
+    bad(V, "sides", "interval", [None, (1.0, 0.5), (NAN, 0.0, 1.0), (0.0, 1.0, -1.0), "abc"], lambda v: lv.sides(v))
+    good(V, "sides", "a list", lambda: lv.sides([0.5, 0.1, 0.9]))
+    wrong_contrast = [
+        None,
+        {},
+        _contrast(diff=(0.1, NAN, 0.3)),
+        _contrast(ratio=(1.0,)),
+        dict(_contrast(), upper=5),
+        dict(_contrast(), seeds=1),
+    ]
+    bad(V, "exponent_sign", "contrast", wrong_contrast, lambda v: lv.exponent_sign(v))
+    good(V, "exponent_sign", "an upper range", lambda: lv.exponent_sign(_contrast(upper=(0.2, 0.1, 0.3))))
+    cfg, res = _study()
+    studies = {"cpu": (cfg, res)}
+    bad(
+        V,
+        "contrasts",
+        "studies",
+        [None, {"cpu": (cfg, {})}],
+        lambda v: lv.contrasts(v, 0.1, "monolithic", ["modular, random"]),
+    )
+    bad(V, "contrasts", "target", POS, lambda v: lv.contrasts(studies, v, "monolithic", ["modular, random"]))
+    bad(V, "contrasts", "label", ["MLP", None], lambda v: lv.contrasts(studies, 0.1, v, ["modular, random"]))
+    bad(
+        V,
+        "contrasts",
+        "others",
+        ["modular, random", ["random"], 5],
+        lambda v: lv.contrasts(studies, 0.1, "monolithic", v),
+    )
+    good(V, "contrasts", "a small study", lambda: len(lv.contrasts(studies, 0.1, "monolithic", ["modular, random"])))
+    pairs = {("sine:2", "modular, random"): _contrast()}
+    wrong_contrasts = [
+        None,
+        [_contrast()],
+        {"sine:2": _contrast()},
+        {("sine:2", "R"): {}},
+        {("sine:2", 5): _contrast()},
+    ]
+    bad(V, "contrast_table", "contrasts", wrong_contrasts, lambda v: lv.contrast_table(v))
+    good(V, "contrast_table", "one pair", lambda: lv.contrast_table(pairs)[1])
+    bad(V, "contrast_words", "contrasts", wrong_contrasts, lambda v: lv.contrast_words(v))
+    words = lv.contrast_words(pairs)
+    wrong_words = [None, [("a",)], [("a:2 against R", "x", "a level", "s", "r", 0)], [words[0][:5] + (2,)], "words"]
+    bad(V, "modularity_word", "words", wrong_words, lambda v: lv.modularity_word(v))
+    good(V, "modularity_word", "one pair", lambda: lv.modularity_word(words))
+    bad(V, "claim_needs", "words", wrong_words, lambda v: lv.claim_needs(v, {"sine:2": "power"}))
+    bad(V, "claim_needs", "mlp_laws", [None, {"sine:2": "cubic"}, {2: "power"}], lambda v: lv.claim_needs(words, v))
+    good(V, "claim_needs", "no contrast", lambda: lv.claim_needs([], {"sine:2": "exponential"}))
+    bad(V, "claim_verdicts", "contrasts", wrong_contrasts, lambda v: lv.claim_verdicts(v, decided, rows))
+    bad(
+        V,
+        "claim_verdicts",
+        "decided",
+        [None, {("sine:2", "monolithic"): {}}],
+        lambda v: lv.claim_verdicts(pairs, v, rows),
+    )
+    bad(
+        V,
+        "claim_verdicts",
+        "pred_rows",
+        [None, rows[:1], [dict(r, task="He_1") for r in rows]],
+        lambda v: lv.claim_verdicts(pairs, decided, v),
+    )
+    good(V, "claim_verdicts", "one pair", lambda: lv.claim_verdicts(pairs, decided, rows))
+
+
+def _laws(bad, good) -> None:
+    from modscale_lib import laws, modular_tasks
+
+    L = "laws"
+    m = [4, 8, 16, 32]
+    Y = np.log(30.0 * np.array(m, float)) + 0.1 * np.random.default_rng(0).standard_normal((4, 4))
+    n = np.exp(Y)
+    lab = np.full(n.shape, "", dtype=object)
+    bad(
+        L,
+        "codes_from_labels",
+        "n_star",
+        [-n, np.zeros((4, 4)), n[0], np.full((4, 4), "a")],
+        lambda v: laws.codes_from_labels(v, np.full(np.shape(v), ""), 100.0),
+    )
+    bad(
+        L,
+        "codes_from_labels",
+        "censored",
+        [lab[:2], np.full((4, 4), "bogus")],
+        lambda v: laws.codes_from_labels(n, v, 100.0),
+    )
+    bad(L, "codes_from_labels", "n_max", [0.5, NAN, "x"], lambda v: laws.codes_from_labels(n, lab, v))
+    good(L, "codes_from_labels", "tensor", lambda: laws.codes_from_labels(torch.tensor(n), lab, 1e4))
+    bad(
+        L,
+        "fit_law",
+        "input_dims",
+        [m[:2], [4, 4, 8, 16], [16, 8, 4, 2], [NAN, 8, 16, 32]],
+        lambda v: laws.fit_law(v, Y[:, : len(v)]),
+    )
+    bad(L, "fit_law", "log_n_star", [Y[:1], Y[:, :3], np.full((4, 4), NAN), -Y], lambda v: laws.fit_law(m, v))
+    bad(
+        L,
+        "fit_law",
+        "codes",
+        [np.full((4, 4), 7), np.full((4, 4), "bogus"), np.zeros((3, 4))],
+        lambda v: laws.fit_law(m, Y, v),
+    )
+    bad(L, "fit_law", "law", ["cubic", None], lambda v: laws.fit_law(m, Y, law=v))
+    bad(L, "fit_law", "confidence", [1.0, 0.2, NAN], lambda v: laws.fit_law(m, Y, confidence=v))
+    bad(L, "fit_law", "resolution", [1.0, NAN], lambda v: laws.fit_law(m, Y, resolution=v))
+    bad(L, "fit_law", "n_resamples", [5, 10**9], lambda v: laws.fit_law(m, Y, interval="percentile", n_resamples=v))
+    good(L, "fit_law", "tensor", lambda: laws.fit_law(torch.tensor(m), torch.tensor(Y))["exponent"]["estimate"])
+    bad(L, "decide_law", "flat_margin", [0.0, NAN, "x"], lambda v: laws.decide_law(m, Y, flat_margin=v))
+    bad(L, "decide_law", "interval", ["bootstrap", None], lambda v: laws.decide_law(m, Y, interval=v))
+    bad(L, "decide_law", "seed", [-1, 2.5], lambda v: laws.decide_law(m, Y, seed=v))
+    good(L, "decide_law", "a power law", lambda: laws.decide_law(m, Y)["alpha"]["estimate"])
+    bad(L, "mean_ci", "values", [[1.0], [1.0, NAN], np.ones((2, 2)), []], lambda v: laws.mean_ci(v))
+    bad(L, "mean_ci", "confidence", [1.5, NAN], lambda v: laws.mean_ci([1.0, 2.0], confidence=v))
+    bad(L, "slope_ci", "values", [Y[:1], Y[:, :3], np.full((4, 4), NAN)], lambda v: laws.slope_ci(np.log(m), v))
+    bad(L, "slope_ci", "x", [[1.0, 1.0, 1.0, 1.0], [NAN] * 4, [1.0]], lambda v: laws.slope_ci(v, Y))
+    good(L, "slope_ci", "tensor", lambda: laws.slope_ci(torch.tensor(np.log(m)), Y))
+    grid = np.array([10.0, 20, 40, 80, 160])
+    losses = np.broadcast_to(grid**-1.0 * 20, (2, 3, 5)).copy()  # (M, S, N)
+    bad(
+        L,
+        "curve_scatter",
+        "n_grid",
+        [grid[::-1], grid[:2], [10, NAN, 40, 80, 160]],
+        lambda v: laws.curve_scatter(v, losses[..., : np.size(v)], 0.5),
+    )
+    bad(
+        L, "curve_scatter", "losses", [losses[:, :2], -losses, losses[0, 0]], lambda v: laws.curve_scatter(grid, v, 0.5)
+    )
+    bad(L, "curve_scatter", "target", POS, lambda v: laws.curve_scatter(grid, losses, v))
+    bad(L, "simulate_n_star", "law", ["cubic", 1], lambda v: laws.simulate_n_star(v, 1.0))
+    bad(L, "simulate_n_star", "exponent", [NAN, "x", INF], lambda v: laws.simulate_n_star("power", v))
+    bad(L, "simulate_n_star", "n_seeds", [1, 2.5, 10**9], lambda v: laws.simulate_n_star("power", 1.0, n_seeds=v))
+    bad(
+        L,
+        "simulate_n_star",
+        "scatter",
+        [5, {"seed_sd": -1.0}, {"seed_share": 2.0}, {"seed": 0.1}],
+        lambda v: laws.simulate_n_star("power", 1.0, scatter=v),
+    )
+    bad(L, "simulate_n_star", "n_max", [16.0, NAN], lambda v: laws.simulate_n_star("power", 1.0, n_max=v))
+    bad(L, "simulate_n_star", "n_reps", [0, 10**9], lambda v: laws.simulate_n_star("power", 1.0, n_reps=v))
+    bad(L, "simulate_n_star", "tail_df", [2.0, NAN], lambda v: laws.simulate_n_star("power", 1.0, tail_df=v))
+    good(L, "simulate_n_star", "a heavy tail", lambda: laws.simulate_n_star("affine", 0.5, n_seeds=3, tail_df=4.0)[0])
+    bad(L, "coverage", "n_reps", [0, 2.5, 10**9], lambda v: laws.coverage(n_reps=v))
+    bad(
+        L,
+        "coverage",
+        "truths",
+        [{}, {"x": ("cubic", 1.0)}, {"x": 5}, {"x": ("power",)}, [("power", 1.0)]],
+        lambda v: laws.coverage(n_reps=2, truths=v),
+    )
+    bad(L, "coverage", "intervals", [["bootstrap"], "jackknife", [], 5], lambda v: laws.coverage(n_reps=2, intervals=v))
+    bad(L, "coverage", "n_seeds", [1, NAN], lambda v: laws.coverage(n_reps=2, n_seeds=v))
+    good(
+        L,
+        "coverage",
+        "two replicates",
+        lambda: laws.coverage(n_reps=2, n_seeds=5, truths={"power": ("power", 1.0)})["power"],
+    )
+
+    def square(z):
+        return z[:, 0] ** 2
+
+    bad(L, "hermite_coefficients", "module", [None, 5], lambda v: laws.hermite_coefficients(v))
+    bad(
+        L,
+        "hermite_coefficients",
+        "module",
+        [lambda z: z[:, 0] * np.nan, lambda z: z[:2, 0]],
+        lambda v: laws.hermite_coefficients(v),
+    )
+    bad(L, "hermite_coefficients", "module_dim", [0, 3, 1.5], lambda v: laws.hermite_coefficients(square, v))
+    bad(
+        L,
+        "hermite_coefficients",
+        "max_degree",
+        [0, 100, NAN],
+        lambda v: laws.hermite_coefficients(square, max_degree=v),
+    )
+    bad(
+        L,
+        "hermite_coefficients",
+        "n_nodes",
+        [5, 10**6],
+        lambda v: laws.hermite_coefficients(square, max_degree=10, n_nodes=v),
+    )
+    bad(
+        L,
+        "hermite_coefficients",
+        "basis",
+        [np.ones((2, 2)), np.eye(3), [[NAN]]],
+        lambda v: laws.hermite_coefficients(
+            square, 2 if np.ndim(v) == 2 and len(v) != 1 else 1, max_degree=4, n_nodes=10, basis=v
+        ),
+    )
+    good(L, "hermite_coefficients", "a square", lambda: laws.hermite_coefficients(square, max_degree=4, n_nodes=10))
+    c = laws.hermite_coefficients(square, max_degree=4, n_nodes=10)
+    e = laws.degree_energies(c)
+    bad(L, "degree_energies", "coefficients", [np.ones((2, 2, 2)), [NAN, 1.0], "x"], lambda v: laws.degree_energies(v))
+    good(L, "degree_energies", "2-D", lambda: laws.degree_energies(np.ones((3, 3))))
+    bad(
+        L,
+        "information_exponent",
+        "energies",
+        [[1.0], [1.0, -1.0], [1.0, 0.0, 0.0], [[1.0, 2.0]]],
+        lambda v: laws.information_exponent(v),
+    )
+    bad(L, "information_exponent", "rtol", [NAN, -1.0, 2.0, "x"], lambda v: laws.information_exponent(e, rtol=v))
+    good(L, "information_exponent", "a square", lambda: laws.information_exponent(e))
+    bad(L, "effective_degree", "target", [0.0, 1.0, NAN], lambda v: laws.effective_degree(e, v))
+    bad(L, "effective_degree", "energies", [[NAN, 1.0]], lambda v: laws.effective_degree(v, 0.1))
+    bad(L, "leap", "module_dim", [3, 0], lambda v: laws.leap(square, v))
+    bad(L, "leap", "rtol", [NAN, -1.0], lambda v: laws.leap(square, rtol=v, max_degree=4, n_nodes=10))
+    bad(L, "leap", "max_degree", [0], lambda v: laws.leap(square, max_degree=v))
+    good(L, "leap", "a square", lambda: laws.leap(square, max_degree=4, n_nodes=10))
+    bad(L, "monomial_exponent", "input_dims", [[4], [4, 4], [0.5, 8], [NAN, 8]], lambda v: laws.monomial_exponent(v, 2))
+    bad(L, "monomial_exponent", "degree", [-1, 2.5, 10**6], lambda v: laws.monomial_exponent([4, 8], v))
+    task = modular_tasks.make_task("he2", 4, 2, 1, seed=0)
+    bad(L, "task_module", "task", [None, 5, "he2"], lambda v: laws.task_module(v))
+    bad(L, "task_module", "module", [2, -1, 0.5], lambda v: laws.task_module(task, v))
+    good(L, "task_module", "he2", lambda: laws.task_module(task, 1)(np.ones((3, 1))))
+    bad(L, "predictions", "target", [0.0, 1.0, NAN], lambda v: laws.predictions(v))
+    bad(L, "predictions", "input_dims", [[4], [0, 8]], lambda v: laws.predictions(input_dims=v))
+    bad(L, "predictions", "n_draws", [0, 10**6], lambda v: laws.predictions(n_draws=v))
+
+
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
     _brackets(bad, good)
     _law_readout(bad, good)
+    _law_verdicts(bad, good)
+    _laws(bad, good)
