@@ -62,7 +62,7 @@ def _entries(value, name: str, keys: tuple):
         try:
             value[key]
         except (KeyError, IndexError, TypeError):
-            raise ValueError(f"{name} must hold the entry {key!r} (of a stored scaling-law result)") from None
+            raise ValueError(f"{name} must hold the entry {key!r} (of a stored result)") from None
     return value
 
 

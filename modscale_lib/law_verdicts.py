@@ -40,8 +40,8 @@ INTERVAL = "{:.2f} [{:.2f}, {:.2f}]"
 
 # -- what the public functions take, checked once at the boundary (core's declarative rules) ---------------
 def _texts(value, name: str, arguments=None, *, mapping: bool = False):
-    """A list, tuple or set of strings (``mapping``: a dict of strings to strings)."""
-    kinds = dict if mapping else (list, tuple, set, frozenset)
+    """A list, tuple, set or dict (its keys) of strings (``mapping``: a dict of strings to strings)."""
+    kinds = dict if mapping else (list, tuple, set, frozenset, dict)
     if not isinstance(value, kinds):
         raise TypeError(f"{name} must be a {'dict' if mapping else 'list'} of strings, got {type(value).__name__}")
     items = [*value.keys(), *value.values()] if mapping else list(value)

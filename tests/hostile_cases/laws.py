@@ -7,28 +7,10 @@ import numpy as np
 import torch
 
 #: Public names of these modules without a case yet (the coverage test in test_hostile.py reads it).
-NOT_YET: dict[str, list[str]] = {
-    "theory_fit": [
-        "panel_data",
-        "theory_losses",
-        "predict",
-        "calibrate",
-        "rms_decades",
-        "ratio_ci",
-        "trend_ratio",
-        "end_ratios",
-        "ratio_coverage",
-        "interpolated_share",
-        "panel_columns",
-        "theory_networks_figure",
-    ],
-    "theory_peaks": ["locate_peak", "peak_excess", "excess_ratio", "peak_coverage"],
-    "law_figures": ["law_figure"],
-}
+NOT_YET: dict[str, list[str]] = {}
 
 
 NAN, INF = float("nan"), float("inf")
-COUNT = [2.5, -1, 0, NAN, "3", True]  # whole numbers >= 1
 POS = [NAN, INF, -1.0, 0.0, "x"]  # real numbers > 0
 
 
@@ -297,6 +279,7 @@ def _law_verdicts(bad, good) -> None:
     bad(V, "partition_stored", "stored", [None, [1], {"a": 5}, {"a": (None, 5)}], lambda v: lv.partition_stored(v, []))
     bad(V, "partition_stored", "rule_configs", [5, "cpu_sine_rule", [1]], lambda v: lv.partition_stored(stored, v))
     good(V, "partition_stored", "a rule result", lambda: lv.partition_stored(stored, {"cpu_sine_rule"})[2])
+    good(V, "partition_stored", "rule configs by name", lambda: lv.partition_stored(stored, {"cpu_sine_rule": 0})[2])
     bad(V, "stored_lines", "stored", [None, {"a": (1, 2)}], lambda v: lv.stored_lines(v, {}, []))
     bad(V, "stored_lines", "missing", [["cpu"], {"cpu": 5}], lambda v: lv.stored_lines(stored, v, []))
     bad(V, "stored_lines", "waiting", ["cpu", [None]], lambda v: lv.stored_lines(stored, {}, v))
@@ -577,9 +560,190 @@ def _laws(bad, good) -> None:
     bad(L, "predictions", "n_draws", [0, 10**6], lambda v: laws.predictions(n_draws=v))
 
 
+def _panel(panel="n", seeds=5):
+    """A panel of theory_fit.panel_data from the theory itself (1 line, 2 noise levels), with a peak at n = p = 100."""
+    from modscale_lib import theory_fit
+
+    x = np.array([20, 40, 80, 100, 120, 200, 400, 800], dtype=float)
+    n = x[None] if panel == "n" else np.full((1, x.size), 100.0)
+    p = np.full((1, x.size), 100.0) if panel == "n" else x[None]
+    d = dict(x=x, lines=np.array([0]), noises=np.array([0.0, 1.0]), seeds=np.arange(seeds), n=n, p=p)
+    d.update(m=np.full_like(n, 5.0), k=np.full_like(n, 2.0), arch="monolithic", protocol="interpolating", panel=panel)
+    train, test = theory_fit.theory_losses(n[:, None], p[:, None], 5, 2, d["noises"][None, :, None], 1.3)
+    test = np.where(np.isfinite(test), test, 50.0)
+    noise = np.exp(0.05 * np.random.default_rng(0).standard_normal((1, 2, seeds, x.size)))
+    d["test"] = test[:, :, None, :] * noise
+    d["train"] = np.broadcast_to(train[:, :, None, :], d["test"].shape).copy()
+    return d
+
+
+def _wrong_panels(d):
+    return [None, 5, {"x": d["x"]}, dict(d, arch="bogus"), dict(d, panel="q"), dict(d, test=d["test"][..., :3])]
+
+
+def _theory_fit(bad, good) -> None:
+    from modscale_lib import theory_fit as tf
+
+    F = "theory_fit"
+    res = {f: np.zeros(1) for f in tf.FIELDS}
+    bad(
+        F,
+        "panel_data",
+        "res",
+        [None, 5, {}, {"arch": np.zeros(1)}],
+        lambda v: tf.panel_data(v, "modular", "decaying", "m"),
+    )
+    bad(F, "panel_data", "arch", ["bogus", None], lambda v: tf.panel_data(res, v, "decaying", "m"))
+    bad(F, "panel_data", "protocol", ["bogus"], lambda v: tf.panel_data(res, "modular", v, "m"))
+    bad(F, "panel_data", "panel", ["q", 1], lambda v: tf.panel_data(res, "modular", "decaying", v))
+    bad(F, "theory_losses", "n", [NAN, 0.0, [200, NAN], "x"], lambda v: tf.theory_losses(v, 50, 2, 2, 0.0, 1.0))
+    bad(F, "theory_losses", "p", [NAN, -5.0], lambda v: tf.theory_losses(200, v, 2, 2, 0.0, 1.0))
+    bad(F, "theory_losses", "m", [0.0, INF], lambda v: tf.theory_losses(200, 50, v, 2, 0.0, 1.0))
+    bad(F, "theory_losses", "k", [0.0, NAN], lambda v: tf.theory_losses(200, 50, 2, v, 0.0, 1.0))
+    bad(
+        F,
+        "theory_losses",
+        "noise",
+        [-1.0, NAN, [0.0, 1.0, 2.0]],
+        lambda v: tf.theory_losses([200, 300], 50, 2, 2, v, 1.0),
+    )
+    bad(F, "theory_losses", "alpha", POS, lambda v: tf.theory_losses(200, 50, 2, 2, 0.0, v))
+    bad(F, "theory_losses", "c", POS, lambda v: tf.theory_losses(200, 50, 2, 2, 0.0, 1.0, v))
+    bad(F, "theory_losses", "modular", ["yes", 1], lambda v: tf.theory_losses(200, 50, 2, 2, 0.0, 1.0, modular=v))
+    good(F, "theory_losses", "tensor n", lambda: tf.theory_losses(torch.tensor([200.0, 400.0]), 50, 2, 2, 0.0, 1.0))
+    d, dp = _panel("n"), _panel("p")
+    neg = dict(d, test=-d["test"])
+    bad(F, "predict", "data", _wrong_panels(d) + [neg], lambda v: tf.predict(v, 1.3))
+    bad(F, "predict", "alpha", POS, lambda v: tf.predict(d, v))
+    good(F, "predict", "a panel", lambda: tf.predict(dp, 1.3)[0][:, :, :2])
+    bad(F, "calibrate", "datas", _wrong_panels(d) + [[], [d, None]], lambda v: tf.calibrate(v, alphas=[1.0, 1.3]))
+    bad(F, "calibrate", "band", [NAN, -1.0], lambda v: tf.calibrate(d, band=v))
+    bad(F, "calibrate", "alphas", [[-1.0], [NAN], np.ones((2, 2))], lambda v: tf.calibrate(d, alphas=v))
+    bad(F, "calibrate", "c", [0.0, NAN], lambda v: tf.calibrate(d, c=v, alphas=[1.3]))
+    bad(F, "calibrate", "c_values", [[0.0], [NAN]], lambda v: tf.calibrate(d, c=None, alphas=[1.3], c_values=v))
+    good(F, "calibrate", "two panels", lambda: tf.calibrate([d, d], alphas=[1.0, 1.3]))
+    bad(F, "rms_decades", "data", _wrong_panels(d), lambda v: tf.rms_decades(v, 1.3))
+    bad(F, "rms_decades", "band", [NAN, -1.0, "x"], lambda v: tf.rms_decades(d, 1.3, band=v))
+    bad(F, "rms_decades", "alpha", POS, lambda v: tf.rms_decades(d, v))
+    good(F, "rms_decades", "a band", lambda: tf.rms_decades(d, 1.3, band=0.3))
+    a = np.array([1.0, 1.1, 0.9, 1.05, 0.95])
+    bad(F, "ratio_ci", "a", [-a, [NAN] * 5, a[None]], lambda v: tf.ratio_ci(v, a))
+    bad(F, "ratio_ci", "b", [a[:3], 0 * a], lambda v: tf.ratio_ci(a, v))
+    bad(F, "ratio_ci", "confidence", [1.0, NAN], lambda v: tf.ratio_ci(a, a, confidence=v))
+    good(F, "ratio_ci", "tensors", lambda: tf.ratio_ci(torch.tensor(2 * a), torch.tensor(a)))
+    x = np.array([2.0, 3.0, 5.0])
+    values = np.exp(0.1 * x)[None, :] * np.ones((4, 1))
+    bad(
+        F,
+        "trend_ratio",
+        "x",
+        [[2.0], [2.0, 2.0, 2.0], [NAN, 3.0, 5.0]],
+        lambda v: tf.trend_ratio(v, values[:, : np.size(v)]),
+    )
+    bad(F, "trend_ratio", "values", [values[:, :2], -values, values[:1]], lambda v: tf.trend_ratio(x, v))
+    bad(F, "trend_ratio", "confidence", [0.2], lambda v: tf.trend_ratio(x, values, confidence=v))
+    dm = dict(d, panel="m")
+    bad(F, "end_ratios", "data", _wrong_panels(dm), lambda v: tf.end_ratios(v, 1.3))
+    bad(F, "end_ratios", "noise_index", [2, -1, 0.5], lambda v: tf.end_ratios(dm, 1.3, noise_index=v))
+    bad(F, "end_ratios", "floor", [NAN, -1.0], lambda v: tf.end_ratios(dm, 1.3, floor=v))
+    good(F, "end_ratios", "an m panel", lambda: [r["test"] for r in tf.end_ratios(dm, 1.3)])
+    bad(F, "ratio_coverage", "datas", _wrong_panels(dm) + [[]], lambda v: tf.ratio_coverage(v, n_permutations=10))
+    bad(F, "ratio_coverage", "n_permutations", [0, 2.5, 10**9], lambda v: tf.ratio_coverage(dm, n_permutations=v))
+    bad(F, "ratio_coverage", "confidence", [1.0, NAN], lambda v: tf.ratio_coverage(dm, n_permutations=10, confidence=v))
+    bad(F, "ratio_coverage", "seed", [-1, NAN], lambda v: tf.ratio_coverage(dm, n_permutations=10, seed=v))
+    bad(F, "interpolated_share", "data", _wrong_panels(dp), lambda v: tf.interpolated_share(v))
+    bad(F, "interpolated_share", "level", POS, lambda v: tf.interpolated_share(dp, level=v))
+    bad(F, "interpolated_share", "factor", POS, lambda v: tf.interpolated_share(dp, factor=v))
+    good(F, "interpolated_share", "a p panel", lambda: tf.interpolated_share(dp))
+    bad(F, "panel_columns", "data", _wrong_panels(d), lambda v: tf.panel_columns(v, 1.3))
+    bad(F, "panel_columns", "line_index", [1, -1, NAN], lambda v: tf.panel_columns(d, 1.3, line_index=v))
+    good(F, "panel_columns", "a p panel", lambda: list(tf.panel_columns(dp, 1.3).values())[0])
+    panels = {pa: dict(_panel("n" if pa == "n" else "p"), panel=pa) for pa in tf.PANEL_NAMES}
+    fits = {"alpha": 1.3, "c": 1.0}
+
+    def figure(**kw):
+        import matplotlib.pyplot as plt
+
+        plt.close(tf.theory_networks_figure(**{"panels": panels, "fits": fits, **kw}))
+        return 0
+
+    bad(F, "theory_networks_figure", "panels", [None, {"k": d}, dict(panels, k=None)], lambda v: figure(panels=v))
+    bad(F, "theory_networks_figure", "fits", [None, {"alpha": 1.3}, {"alpha": NAN, "c": 1.0}], lambda v: figure(fits=v))
+    bad(F, "theory_networks_figure", "title", [None, 5], lambda v: figure(title=v))
+    bad(F, "theory_networks_figure", "ylim", [(1.0,), (0.0, 1.0), (1.0, 0.5), "ab"], lambda v: figure(ylim=v))
+    bad(F, "theory_networks_figure", "width", [0.0, NAN, 1e6], lambda v: figure(width=v))
+
+
+def _theory_peaks(bad, good) -> None:
+    from modscale_lib import theory_peaks as tp
+
+    P = "theory_peaks"
+    dp = _panel("p")
+    wrong = _wrong_panels(dp) + [dict(dp, panel="k"), dict(dp, test=0 * dp["test"])]
+    bad(P, "locate_peak", "data", wrong, lambda v: tp.locate_peak(v, 0, n_resamples=20))
+    bad(P, "locate_peak", "noise_index", [2, -1, NAN], lambda v: tp.locate_peak(dp, v))
+    bad(P, "locate_peak", "line_index", [1, 0.5], lambda v: tp.locate_peak(dp, 0, v))
+    bad(P, "locate_peak", "confidence", [1.0, NAN], lambda v: tp.locate_peak(dp, 0, confidence=v))
+    bad(P, "locate_peak", "n_resamples", [0, 2.5, 10**12], lambda v: tp.locate_peak(dp, 0, n_resamples=v))
+    bad(P, "locate_peak", "seed", [-1, "a"], lambda v: tp.locate_peak(dp, 0, seed=v))
+    good(P, "locate_peak", "a peak at n = p", lambda: tp.locate_peak(dp, 1, n_resamples=50)["at"])
+    bad(P, "peak_excess", "data", wrong, lambda v: tp.peak_excess(v, 0))
+    bad(P, "peak_excess", "noise_index", [2, NAN], lambda v: tp.peak_excess(dp, v))
+    bad(P, "peak_excess", "factor", [1.0, NAN, 0.5], lambda v: tp.peak_excess(dp, 0, factor=v))
+    bad(P, "peak_excess", "factor", [1.01], lambda v: tp.peak_excess(dp, 0, factor=v))
+    good(P, "peak_excess", "a p panel", lambda: tp.peak_excess(dp, 1)["excess"])
+    bad(P, "excess_ratio", "data", wrong, lambda v: tp.excess_ratio(v, 1, 0))
+    bad(P, "excess_ratio", "noise_a", [2, -1], lambda v: tp.excess_ratio(dp, v, 0))
+    bad(P, "excess_ratio", "noise_b", [5, "0"], lambda v: tp.excess_ratio(dp, 1, v))
+    bad(P, "excess_ratio", "confidence", [0.1], lambda v: tp.excess_ratio(dp, 1, 0, confidence=v))
+    good(P, "excess_ratio", "two noise levels", lambda: tp.excess_ratio(dp, 1, 0))
+    bad(P, "peak_coverage", "data", wrong, lambda v: tp.peak_coverage(v, 0, n_reps=2, n_resamples=10))
+    bad(P, "peak_coverage", "n_reps", [0, 2.5, 10**9], lambda v: tp.peak_coverage(dp, 0, n_reps=v, n_resamples=10))
+    bad(P, "peak_coverage", "n_resamples", [5, 10**9], lambda v: tp.peak_coverage(dp, 0, n_reps=2, n_resamples=v))
+    bad(P, "peak_coverage", "n_resamples", [10**5], lambda v: tp.peak_coverage(dp, 0, n_reps=10**5, n_resamples=v))
+    bad(P, "peak_coverage", "noise_index", [2], lambda v: tp.peak_coverage(dp, v, n_reps=2, n_resamples=10))
+    good(P, "peak_coverage", "a few replicates", lambda: tp.peak_coverage(dp, 1, n_reps=5, n_resamples=20)["location"])
+
+
+def _law_figures(bad, good) -> None:
+    from modscale_lib import law_figures
+
+    G = "law_figures"
+    n = np.tile(np.array([10.0, 20, 40])[None, None, :, None], (2, 1, 1, 3))
+    cens = np.full(n.shape, "", dtype=object)
+
+    def figure(**kw):
+        import matplotlib.pyplot as plt
+
+        args = {
+            "input_dims": [4, 8, 16],
+            "n_star": n,
+            "censoring": cens,
+            "labels": ["monolithic"],
+            "titles": ["a", "b"],
+        }
+        plt.close(law_figures.law_figure(**{**args, **kw}))
+        return 0
+
+    bad(G, "law_figure", "input_dims", [[4, 8], [4, NAN, 16], [0, 8, 16], "x"], lambda v: figure(input_dims=v))
+    bad(G, "law_figure", "n_star", [n[0], -n, n[:, :, :2], np.full(n.shape, "a")], lambda v: figure(n_star=v))
+    bad(G, "law_figure", "censoring", [cens[:1], np.full(n.shape, "bogus")], lambda v: figure(censoring=v))
+    bad(G, "law_figure", "labels", [[], ["a", "b"], "monolithic", [5]], lambda v: figure(labels=v))
+    bad(G, "law_figure", "titles", [["a"], "ab", None], lambda v: figure(titles=v))
+    bad(G, "law_figure", "fits", [5, [1]], lambda v: figure(fits=v))
+    bad(G, "law_figure", "n_range", [(8,), (0, 16), (16, 8), (NAN, 8)], lambda v: figure(n_range=v))
+    bad(G, "law_figure", "columns", [0, 2.5, 10**6], lambda v: figure(columns=v))
+    good(
+        G, "law_figure", "a fit drawn", lambda: figure(fits={0: {0: {"power": (2.0, 1.0), "exponential": (2.0, 0.1)}}})
+    )
+
+
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
     _brackets(bad, good)
     _law_readout(bad, good)
     _law_verdicts(bad, good)
     _laws(bad, good)
+    _theory_fit(bad, good)
+    _theory_peaks(bad, good)
+    _law_figures(bad, good)
