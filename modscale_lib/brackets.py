@@ -25,9 +25,45 @@ __all__ = ["grid_n", "grid_index", "next_index", "crossing", "crossings", "start
 #: reached by its last n, and one not measured (the search did not resolve it, or the cell was not run).
 CENSORING = ("", "below", "above", "missing")
 
+#: The grid's indices: ``n = round(2^(i/2))`` is a positive int64 for ``0 <= i <= 124``.
+INDEX = core.Whole(0, 124)
+I_MIN, I_MAX = INDEX, core.Whole(lambda a: a["i_min"], 124)
 
+
+def _visits(value, name: str, arguments: dict) -> dict:
+    """``{index: loss}``: grid indices in ``[i_min, i_max]``, losses >= 0 (NaN or infinite: not reached)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict {{grid index: loss}}, got {type(value).__name__}")
+    out = {}
+    for i, loss in value.items():
+        i = core.whole(i, f"{name} index", low=arguments["i_min"], high=arguments["i_max"])
+        loss = core.real(loss, f"{name}[{i}]", low=0.0, allow_inf=True) if loss == loss else math.nan
+        out[i] = loss
+    return out
+
+
+def _previous(value, name: str, arguments: dict) -> list:
+    """``[(m, log n*)]`` with ``m > 0`` strictly increasing; ``log n*`` may be NaN or infinite."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of (m, log n*) pairs or None, got {type(value).__name__}")
+    out = []
+    for k, pair in enumerate(value):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"{name}[{k}] must be an (m, log n*) pair, got {pair!r}")
+        m = core.real(pair[0], f"{name}[{k}] m", low=0.0, low_open=True)
+        v = core.real(pair[1], f"{name}[{k}] log n*", allow_inf=True) if pair[1] == pair[1] else math.nan
+        if out and m <= out[-1][0]:
+            raise ValueError(f"{name} must be ascending in m, got m = {out[-1][0]:g} then {m:g}")
+        out.append((m, v))
+    return out
+
+
+@core.validated(i=core.WholeArray(0, 124))
 def grid_n(i) -> np.ndarray | int:
-    """The sample count of grid index ``i``: ``round(2^(i/2))`` (int for an int, array for an array)."""
+    """The sample count of grid index ``i`` (whole, 0 to 124): ``round(2^(i/2))`` (int for an int, array for an
+    array)."""
     out = np.round(2.0 ** (np.asarray(i, dtype=float) / 2)).astype(np.int64)
     return int(out) if np.ndim(out) == 0 else out
 
@@ -72,6 +108,14 @@ def _secant(visited: dict, anchor: int, target: float) -> float | None:
     return anchor + (math.log(target) - math.log(visited[anchor])) / slope
 
 
+@core.validated(
+    i_min=I_MIN,
+    i_max=I_MAX,
+    visited=core.Check(_visits),
+    targets=core.RealArray(0.0, low_open=True, ndim=1, min_size=1),
+    start=core.Whole(None),
+    max_jump=core.Whole(1),
+)
 def next_index(visited: dict, targets, start: int, i_min: int, i_max: int, max_jump: int = 6) -> int | None:
     """The next grid index to train for one seed, or None when every target is resolved.
 
@@ -83,7 +127,7 @@ def next_index(visited: dict, targets, start: int, i_min: int, i_max: int, max_j
     """
     if not visited:
         return int(min(max(start, i_min), i_max))
-    for target in targets:
+    for target in targets.tolist():
         state, s, f = _status(visited, target, i_min, i_max)
         if state != "open":
             continue
@@ -99,6 +143,7 @@ def next_index(visited: dict, targets, start: int, i_min: int, i_max: int, max_j
     return None
 
 
+@core.validated(i_min=I_MIN, i_max=I_MAX, visited=core.Check(_visits), target=core.Real(0.0, low_open=True))
 def crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[float, str]:
     """``(n*, censoring)`` of one seed's search at ``target``.
 
@@ -107,6 +152,10 @@ def crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[floa
     the grid's first ``n`` (an upper bound), ``"below"``.
     Censored above: the largest ``n`` trained (a lower bound), ``"above"``. Not resolved: NaN, ``"missing"``.
     """
+    return _crossing(visited, target, i_min, i_max)
+
+
+def _crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[float, str]:
     if not visited:
         return float("nan"), "missing"
     state, s, f = _status(visited, target, i_min, i_max)
@@ -123,11 +172,35 @@ def crossing(visited: dict, target: float, i_min: int, i_max: int) -> tuple[floa
     return float(math.exp(n0 + frac * (n1 - n0))), ""
 
 
+def _indices(value, name: str, arguments: dict) -> np.ndarray:
+    index = core.whole_array(value, name, low=-1, high=arguments["i_max"])
+    if index.ndim == 0 or np.any((index >= 0) & (index < arguments["i_min"])):
+        raise ValueError(
+            f"{name} must be (..., V): -1 (unused) or grid indices in [{arguments['i_min']}, {arguments['i_max']}]"
+        )
+    return index
+
+
+def _losses(value, name: str, arguments: dict) -> np.ndarray:
+    loss = core.array(value, name, finite=False)
+    if np.any(loss < 0):
+        raise ValueError(
+            f"{name} must hold losses >= 0 (NaN where a fit failed); its smallest is {np.nanmin(loss):.4g}"
+        )
+    return loss
+
+
+@core.validated(
+    i_min=I_MIN,
+    i_max=I_MAX,
+    index=core.Check(_indices),
+    loss=core.Check(_losses),
+    target=core.Real(0.0, low_open=True),
+)
 def crossings(index, loss, target: float, i_min: int, i_max: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`crossing` over stored visits: ``index`` (..., V) int grid indices (-1 where unused), ``loss``
-    (..., V). Returns ``n_star`` (...) float and ``censoring`` (...) of strings from :data:`CENSORING`."""
-    index = np.asarray(index)
-    loss = core.array(loss, "loss", finite=False)
+    """:func:`crossing` over stored visits: ``index`` (..., V) int grid indices (-1 where unused, else in ``[i_min,
+    i_max]``), ``loss`` (..., V) >= 0. Returns ``n_star`` (...) float and ``censoring`` (...) of strings from
+    :data:`CENSORING`."""
     if index.shape != loss.shape:
         raise ValueError(f"index and loss must have one shape, got {index.shape} and {loss.shape}")
     n_star = np.full(index.shape[:-1], np.nan)
@@ -135,16 +208,23 @@ def crossings(index, loss, target: float, i_min: int, i_max: int) -> tuple[np.nd
     for idx in np.ndindex(n_star.shape):
         visited = {int(i): float(v) for i, v in zip(index[idx], loss[idx]) if i >= 0}
         visited = {i: (math.inf if math.isnan(v) else v) for i, v in visited.items()}
-        n_star[idx], censoring[idx] = crossing(visited, target, i_min, i_max)
+        n_star[idx], censoring[idx] = _crossing(visited, target, i_min, i_max)
     return n_star, censoring
 
 
+@core.validated(
+    i_min=I_MIN,
+    i_max=I_MAX,
+    previous=core.Check(_previous),
+    input_dim=core.Real(0.0, low_open=True),
+    default=INDEX,
+)
 def start_index(previous, input_dim: int, default: int, i_min: int, i_max: int) -> int:
     """Where the search at ``input_dim`` begins, from ``previous``: ``[(m, log n*)]`` of the median at smaller
     ``m`` (ascending; ``inf`` when censored above, ``-inf`` below). None or empty: ``default``. One point:
     ``n*`` proportional to ``m`` from there. Two or more: the log-log line through the last two, its slope
     clipped to ``[0, 3]``."""
-    pts = [(float(m), float(v)) for m, v in (previous or []) if not math.isnan(v)]
+    pts = [(m, v) for m, v in previous if not math.isnan(v)]
     if not pts:
         return int(default)
     m1, v1 = pts[-1]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from .law_readout import median_n_star
+from . import core
+from .law_readout import CENSORED, N_STAR, median_n_star
 from .plotting import METHOD_COLOURS, panel_grid
 
 __all__ = ["law_figure"]
@@ -19,6 +20,51 @@ def _line(ax, m, law: str, fit, colour: str) -> None:
     ax.plot(grid, y, "-" if law == "power" else "--", color=colour, lw=1.2, alpha=0.9)
 
 
+def _grid(value, name: str, arguments: dict) -> np.ndarray:
+    """``n*`` (panel, method, D, seed), ``D`` the size of ``input_dims``."""
+    n = N_STAR(value, name)
+    if n.ndim != 4 or n.shape[2] != arguments["input_dims"].size:
+        raise ValueError(f"{name} must be (panel, method, D, seed), D = {arguments['input_dims'].size} input_dims")
+    return n
+
+
+def _names(axis: int) -> core.Rule:
+    """One string per entry of ``n_star``'s axis ``axis``."""
+
+    def check(value, name, arguments):
+        size = arguments["n_star"].shape[axis]
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != size:
+            raise ValueError(f"{name} must be a list of {size} strings, one per axis {axis} of n_star, got {value!r}")
+        if not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{name} must hold strings, got {value!r}")
+        return value
+
+    return core.Check(check)
+
+
+def _range(value, name: str, arguments=None) -> tuple:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (smallest, largest n), got {value!r}")
+    low = core.real(value[0], f"{name}[0]", low=0.0, low_open=True)
+    return low, core.real(value[1], f"{name}[1]", low=low, low_open=True)
+
+
+def _fits(value, name: str, arguments=None) -> dict | None:
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{name} must be None or a dict {{panel: {{method: {{law: (a, slope)}}}}}}, got {value!r}")
+    return value
+
+
+@core.validated(
+    input_dims=core.RealArray(0.0, low_open=True, ndim=1, min_size=1),
+    n_star=core.Check(_grid),
+    censoring=CENSORED,
+    labels=_names(1),
+    titles=_names(0),
+    fits=core.Check(_fits),
+    n_range=core.Check(_range),
+    columns=core.Whole(1, 100),
+)
 def law_figure(input_dims, n_star, censoring, labels, titles, fits=None, n_range=(8, 2**16), columns: int = 3):
     """``n*`` against ``m`` on log-log axes, one panel per task (``titles``).
 

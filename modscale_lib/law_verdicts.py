@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from . import law_readout, methods
+from . import core, law_readout, laws, methods
+from .law_readout import DECISION, DECISIONS, LABEL, PREDICTION_ROWS, STUDIES, TARGET, TASK
 
 __all__ = [
     "KERNEL",
@@ -37,6 +38,99 @@ KERNEL, ONLINE = "kernels and random features", "online gradient training"
 INTERVAL = "{:.2f} [{:.2f}, {:.2f}]"
 
 
+# -- what the public functions take, checked once at the boundary (core's declarative rules) ---------------
+def _texts(value, name: str, arguments=None, *, mapping: bool = False):
+    """A list, tuple, set or dict (its keys) of strings (``mapping``: a dict of strings to strings)."""
+    kinds = dict if mapping else (list, tuple, set, frozenset, dict)
+    if not isinstance(value, kinds):
+        raise TypeError(f"{name} must be a {'dict' if mapping else 'list'} of strings, got {type(value).__name__}")
+    items = [*value.keys(), *value.values()] if mapping else list(value)
+    if not all(isinstance(v, str) for v in items):
+        raise TypeError(f"{name} must hold strings only, got {[v for v in items if not isinstance(v, str)][:3]}")
+    return value
+
+
+def _stored(value, name: str, arguments=None) -> dict:
+    """``{name: (config, result)}``, each result with its provenance."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict {{name: (config, result)}}, got {type(value).__name__}")
+    for key, pair in value.items():
+        if not isinstance(key, str) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{name} must map names to (config, result) pairs, got {key!r}: {type(pair).__name__}")
+        if not callable(getattr(pair[1], "provenance", None)):
+            raise TypeError(f"{name}[{key!r}] must hold a stored result (with its provenance)")
+    return value
+
+
+def _triple(value, name: str) -> tuple:
+    """An interval ``(estimate, low, high)`` of finite numbers, ``low <= high``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise TypeError(f"{name} must be an interval (estimate, low, high), got {value!r}"[:200])
+    est, low, high = (core.real(v, f"{name}[{i}]") for i, v in enumerate(value))
+    if low > high:
+        raise ValueError(f"{name} must have low <= high, got [{low}, {high}]")
+    return value
+
+
+def _contrast(value, name: str) -> dict:
+    """One task's contrast of :func:`modscale_lib.law_readout.paired_contrast`."""
+    keys = ("seeds", "m", "exponent_difference", "level_ratio", "upper")
+    if not isinstance(value, dict) or any(k not in value for k in keys):
+        raise ValueError(f"{name} must be a contrast of law_readout.paired_contrast (a dict with {keys})")
+    core.whole(value["seeds"], f"{name}['seeds']", low=2)
+    core.array(value["m"], f"{name}['m']", ndim=1, min_rows=1)
+    _triple(value["exponent_difference"], f"{name}['exponent_difference']")
+    _triple(value["level_ratio"], f"{name}['level_ratio']")
+    if value["upper"] is not None:
+        if not isinstance(value["upper"], dict) or any(k not in value["upper"] for k in keys[:3]):
+            raise ValueError(f"{name}['upper'] must be None or a dict with {keys[:3]}")
+        core.whole(value["upper"]["seeds"], f"{name}['upper']['seeds']", low=2)
+        core.array(value["upper"]["m"], f"{name}['upper']['m']", ndim=1, min_rows=1)
+        _triple(value["upper"]["exponent_difference"], f"{name}['upper']['exponent_difference']")
+    return value
+
+
+def _contrasts(value, name: str, arguments=None) -> dict:
+    """``{(task, modular label): contrast}`` of :func:`contrasts`."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict {{(task, label): contrast}}, got {type(value).__name__}")
+    for key, c in value.items():
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise ValueError(f"{name} must be keyed by (task, label), got the key {key!r}")
+        _texts(key, f"{name} key {key!r}")
+        _contrast(c, f"{name}[{key!r}]")
+    return value
+
+
+def _words(value, name: str, arguments=None) -> list:
+    """Tuples ``(pair, law, level, span, ratio, persistent)`` of :func:`contrast_words`."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of the tuples of contrast_words, got {type(value).__name__}")
+    for i, w in enumerate(value):
+        if not isinstance(w, tuple) or len(w) != 6 or not all(isinstance(x, str) for x in w[:5]):
+            raise ValueError(
+                f"{name}[{i}] must be a tuple (pair, law, level, span, ratio, persistent) of contrast_words"
+            )
+        if " against " not in w[0] or w[2] not in _PHRASES:
+            raise ValueError(f"{name}[{i}] must name '<task> against <label>' and a level of {sorted(_PHRASES)}")
+        core.whole(w[5], f"{name}[{i}] persistent", low=-1, high=1)
+    return value
+
+
+def _claim_rows(value, name: str, arguments: dict) -> list:
+    """Prediction rows holding gradient training's and the kernel's for every task the MLP was measured on."""
+    rows = PREDICTION_ROWS(value, name)
+    for task, label in arguments["decided"]:
+        have = {r["regime"] for r in rows if r["task"] == law_readout.family_of(task)}
+        if label == methods.MONOLITHIC and not {ONLINE, KERNEL} <= have:
+            raise ValueError(f"{name} must hold the rows of {ONLINE!r} and {KERNEL!r} for {task}'s family")
+    return rows
+
+
+TEXTS, CONTRASTS, WORDS = core.Check(_texts), core.Check(_contrasts), core.Check(_words)
+
+
+@core.validated(stored=core.Check(_stored), rule_configs=TEXTS)
 def partition_stored(stored: dict, rule_configs) -> tuple[dict, dict, list]:
     """The stored results of the study split by what the chapter does with them.
 
@@ -49,6 +143,11 @@ def partition_stored(stored: dict, rule_configs) -> tuple[dict, dict, list]:
     return studies, {n: v for n, v in stored.items() if n not in waiting}, waiting
 
 
+@core.validated(
+    stored=core.Check(_stored),
+    missing=core.Check(lambda v, name, a: _texts(v, name, mapping=True)),
+    waiting=TEXTS,
+)
 def stored_lines(stored: dict, missing: dict, waiting: list) -> list[str]:
     """The lines the chapter prints of its inputs: each result's provenance, each result not computed yet (from
     ``missing``, ``{name: command}``) and each rule result ``waiting`` for its study."""
@@ -59,14 +158,17 @@ def stored_lines(stored: dict, missing: dict, waiting: list) -> list[str]:
     )
 
 
+@core.validated(task=TASK, decision=DECISION, pred_rows=PREDICTION_ROWS)
 def regimes_consistent(task: str, decision: dict, pred_rows: list) -> str:
     """The regimes (rows of :func:`modscale_lib.laws.predictions` as dicts, ``pred_rows``) that one measured
     decision of :func:`modscale_lib.laws.decide_law` on ``task`` is consistent with, joined by commas: an
     exponential regime where the verdict is exponential, a power-law one where the exponent's interval holds
     its exponent over the range (:func:`modscale_lib.law_readout.agreement`). ``"none"`` if no regime is,
-    ``"not measured (censored above)"`` where the interval is unbounded on both sides."""
+    ``"not measured (censored above)"`` (``below``, ``above and below``: the sides of the decision's censored
+    entries) where the interval is unbounded on both sides."""
     if math.isinf(decision["alpha"]["low"]) and math.isinf(decision["alpha"]["high"]):
-        return "not measured (censored above)"
+        sides = [s for s in ("above", "below") if decision.get("censored", {}).get(s, 0) > 0]
+        return f"not measured (censored {' and '.join(sides)})" if sides else "not measured"
     fits = [
         r["regime"]
         for r in pred_rows
@@ -80,6 +182,7 @@ def regimes_consistent(task: str, decision: dict, pred_rows: list) -> str:
     return ", ".join(fits) or "none"
 
 
+@core.validated(decided=DECISIONS, pred_rows=PREDICTION_ROWS)
 def regime_table(decided: dict, pred_rows: list) -> dict:
     """Table columns, one row per (task, learner) of ``decided`` (``{(task, label): decision}``): ``task``,
     ``method``, ``alpha [95% CI]``, ``its own regime`` (:func:`modscale_lib.law_readout.regime_of`) and
@@ -93,6 +196,16 @@ def regime_table(decided: dict, pred_rows: list) -> dict:
     }
 
 
+def _regime_rows(value, name: str, arguments=None) -> dict:
+    keys = ("task", "method", "regimes consistent with it")
+    if not isinstance(value, dict) or any(not isinstance(value.get(k), list) for k in keys):
+        raise TypeError(f"{name} must be the columns of regime_table (lists {keys})")
+    if len({len(value[k]) for k in keys}) != 1:
+        raise ValueError(f"{name} must have columns of one length, got {[len(value[k]) for k in keys]}")
+    return value
+
+
+@core.validated(rows=core.Check(_regime_rows), labels=core.Check(lambda v, name, a: _texts(v, name, mapping=True)))
 def regime_glues(rows: dict, labels: dict) -> dict:
     """``{"regimes_<key>": "task: regimes; ..."}`` for each ``key: label`` of ``labels``, from the columns of
     :func:`regime_table`; ``"not measured"`` for a learner without rows."""
@@ -105,11 +218,13 @@ def regime_glues(rows: dict, labels: dict) -> dict:
     }
 
 
+@core.validated(interval=core.Check(lambda v, name, a: _triple(v, name)))
 def sides(interval) -> int:
     """+1 (-1) where an interval (estimate, low, high) lies above (below) zero, 0 where it holds zero."""
     return 1 if interval[1] > 0 else -1 if interval[2] < 0 else 0
 
 
+@core.validated(contrast=core.Check(lambda v, name, a: _contrast(v, name)))
 def exponent_sign(contrast: dict) -> tuple[int, int]:
     """(persistent, whole range) for one task of :func:`modscale_lib.law_readout.paired_contrast`: +1 where the
     MLP's exponent is the larger, -1 the smaller, 0 neither shown; persistent where the upper range shows it and
@@ -121,6 +236,12 @@ def exponent_sign(contrast: dict) -> tuple[int, int]:
     return (up if full != -up else 0), full
 
 
+@core.validated(
+    studies=STUDIES,
+    target=TARGET,
+    label=LABEL,
+    others=core.Check(lambda v, name, a: [LABEL(x, f"{name}[{i}]") for i, x in enumerate(_texts(v, name))]),
+)
 def contrasts(studies: dict, target: float, label: str, others) -> dict:
     """``{(task, other): contrast}``: :func:`modscale_lib.law_readout.paired_contrast` of learner ``label``
     against each of ``others`` at ``target``, over the stored ``studies``."""
@@ -131,6 +252,7 @@ def contrasts(studies: dict, target: float, label: str, others) -> dict:
     }
 
 
+@core.validated(contrasts=CONTRASTS)
 def contrast_table(contrasts: dict) -> tuple[dict, list]:
     """The table of :func:`contrasts` and the pairs whose difference of exponents persists.
 
@@ -156,6 +278,7 @@ def contrast_table(contrasts: dict) -> tuple[dict, list]:
     return rows, [f"{t} against {o}" for (t, o), c in contrasts.items() if exponent_sign(c)[0]]
 
 
+@core.validated(contrasts=CONTRASTS)
 def contrast_words(contrasts: dict) -> list[tuple]:
     """Each contrast of :func:`contrasts` in words: ``(pair, law, level, span, ratio, persistent)`` with
     ``pair`` ``"<task> against <modular>"``, ``law`` what the exponents show, ``level`` what the ratio of ``n*``
@@ -189,6 +312,7 @@ _PHRASES = {
 }
 
 
+@core.validated(words=WORDS)
 def modularity_word(words: list[tuple]) -> str:
     """What modularity does to ``n*(m)``, from :func:`contrast_words`: ``"was not compared"`` without contrasts;
     ``"changes the exponent ..."`` where a difference persists in the upper range (naming those pairs); ``"buys a
@@ -214,6 +338,14 @@ def modularity_word(words: list[tuple]) -> str:
     )
 
 
+def _laws_by_task(value, name: str, arguments=None) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict {{task: law}}, got {type(value).__name__}")
+    _texts(list(value), f"{name} keys (tasks)")
+    return {t: core.choice(law, f"{name}[{t!r}]", laws.VERDICTS) for t, law in value.items()}
+
+
+@core.validated(words=WORDS, mlp_laws=core.Check(_laws_by_task))
 def claim_needs(words: list[tuple], mlp_laws: dict) -> str:
     """What the paper's claim needs (an exponential MLP, or modularity lowering the exponent) and whether it
     holds: from :func:`contrast_words` and the MLP's verdict per task (``{task: law}``). Names where it holds
@@ -237,6 +369,7 @@ def claim_needs(words: list[tuple], mlp_laws: dict) -> str:
     return needs
 
 
+@core.validated(contrasts=CONTRASTS, decided=DECISIONS, pred_rows=core.Check(_claim_rows))
 def claim_verdicts(contrasts: dict, decided: dict, pred_rows: list) -> dict:
     """The chapter's verdicts on the paper's claim, keyed by the names it glues: ``contrast_verdict`` (each
     contrast of :func:`contrasts` in words), ``modularity_word`` (:func:`modularity_word`),
@@ -249,10 +382,12 @@ def claim_verdicts(contrasts: dict, decided: dict, pred_rows: list) -> dict:
     where = {"inside": "holds", "below": "lies below", "above": "lies above", "not measured": "does not bound"}
 
     def placed(t, d):
-        a = {r["regime"]: law_readout.agreement(d, r) for r in pred_rows if r["task"] == law_readout.family_of(t)}
+        rows = {r["regime"]: r for r in pred_rows if r["task"] == law_readout.family_of(t)}
+        a = {regime: law_readout.agreement(d, r) for regime, r in rows.items()}
+        online = f"m^{'>=' if rows[ONLINE]['bound'] else ''}{rows[ONLINE]['exponent']:g}"
         return (
             f"{t}: {d['law']}, alpha {law_readout.interval(d['alpha'])}, whose interval {where[a[ONLINE]]} "
-            f"gradient training's m^1 and {where[a[KERNEL]]} the kernel's count"
+            f"gradient training's {online} and {where[a[KERNEL]]} the kernel's count"
         )
 
     return {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import core, laws, theory
+from .law_readout import RESULT
 
 __all__ = [
     "PANEL_NAMES",
@@ -38,8 +39,61 @@ PANEL_NAMES = ("k", "m", "p", "n")
 ARCHS = ("monolithic", "modular")
 PROTOCOLS = ("interpolating", "decaying")
 _GRID = {"k": "k", "m": "m", "p": "p", "n": "n"}
+FIELDS = ("arch", "protocol", "panel", "k", "m", "p", "n", "line", "seed", "noise", "n_params", "train_loss")
+FIELDS += ("test_loss", "var_y")
 
 
+# -- what the public functions take, checked once at the boundary (core's declarative rules) ---------------
+def _panel(value, name: str, arguments=None) -> dict:
+    """A panel of :func:`panel_data`: its arrays of consistent shapes, counts > 0, losses >= 0 (NaN: not run)."""
+    keys = ("x", "lines", "noises", "seeds", "n", "p", "m", "k", "train", "test", "arch", "panel")
+    if not isinstance(value, dict) or any(k not in value for k in keys):
+        raise ValueError(f"{name} must be a panel of theory_fit.panel_data (a dict with {keys})")
+    core.choice(value["arch"], f"{name}['arch']", ARCHS)
+    core.choice(value["panel"], f"{name}['panel']", PANEL_NAMES)
+    core.real_array(value["noises"], f"{name}['noises']", low=0.0, ndim=1, min_size=1)
+    L, V, S, X = (np.size(value[k]) for k in ("lines", "noises", "seeds", "x"))
+    for key in ("n", "p", "m", "k"):
+        core.real_array(value[key], f"{name}[{key!r}]", low=0.0, low_open=True)
+        core.array(value[key], f"{name}[{key!r}]", shape=(L, X))
+    for key in ("train", "test"):
+        arr = core.array(value[key], f"{name}[{key!r}]", shape=(L, V, S, X), finite=False)
+        if np.any(arr < 0) or np.any(np.isinf(arr)):
+            raise ValueError(f"{name}[{key!r}] must hold losses >= 0 (NaN where not run)")
+    return value
+
+
+def _panels(value, name: str, arguments=None) -> list:
+    """One panel, or a non-empty list of them."""
+    panels = [value] if isinstance(value, dict) else value
+    if not isinstance(panels, (list, tuple)) or not panels:
+        raise TypeError(f"{name} must be a panel of panel_data or a non-empty list of them, got {value!r}"[:200])
+    return [_panel(d, f"{name}[{i}]") for i, d in enumerate(panels)]
+
+
+def panel_index(key: str) -> core.Rule:
+    """An index into the panel ``data``'s axis ``key`` (``"noises"`` or ``"lines"``)."""
+    return core.Whole(0, lambda a: np.size(a["data"][key]) - 1)
+
+
+def _counts(low: float) -> core.Rule:
+    return core.Check(lambda v, name, a: core.real_array(v, name, low=low, low_open=low == 0.0))
+
+
+def _broadcast(value, name: str, arguments: dict) -> np.ndarray:
+    noise = core.real_array(value, name, low=0.0)
+    try:
+        np.broadcast_shapes(*(np.shape(arguments[k]) for k in ("n", "p", "m", "k")), noise.shape)
+    except ValueError:
+        raise ValueError(f"n, p, m, k and {name} must broadcast together") from None
+    return noise
+
+
+PANEL, PANELS, POSITIVE = core.Check(_panel), core.Check(_panels), core.Real(0.0, low_open=True)
+CONFIDENCE = core.Real(0.5, 1.0, high_open=True)
+
+
+@core.validated(res=RESULT(*FIELDS))
 def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     """One panel of one architecture and protocol as arrays.
 
@@ -51,25 +105,7 @@ def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     arch = core.choice(arch, "arch", ARCHS)
     protocol = core.choice(protocol, "protocol", PROTOCOLS)
     panel = core.choice(panel, "panel", PANEL_NAMES)
-    col = {
-        f: np.asarray(res[f])
-        for f in (
-            "arch",
-            "protocol",
-            "panel",
-            "k",
-            "m",
-            "p",
-            "n",
-            "line",
-            "seed",
-            "noise",
-            "n_params",
-            "train_loss",
-            "test_loss",
-            "var_y",
-        )
-    }
+    col = {f: np.asarray(res[f]) for f in FIELDS}
     sel = (
         (col["arch"] == ARCHS.index(arch))
         & (col["protocol"] == PROTOCOLS.index(protocol))
@@ -105,6 +141,14 @@ def panel_data(res, arch: str, protocol: str, panel: str) -> dict:
     )
 
 
+@core.validated(
+    n=_counts(1.0),
+    p=_counts(1.0),
+    m=_counts(0.0),
+    k=_counts(1.0),
+    noise=core.Check(_broadcast),
+    modular=core.Boolean(),
+)
 def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool = False):
     """The theory's expected (train, test) loss in units of ``Var(y) = 1 + noise``, broadcasting over arrays.
 
@@ -120,6 +164,7 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
     return train / (1.0 + noise), test / (1.0 + noise)
 
 
+@core.validated(data=PANEL)
 def predict(data: dict, alpha: float, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The theory's (train, test) at every point of :func:`panel_data`, each (L, V, X)."""
     noise = data["noises"][None, :, None]
@@ -140,6 +185,7 @@ def _away(data: dict, band: float) -> np.ndarray:
     return np.abs(data["n"] - data["p"]) > band * data["p"]
 
 
+@core.validated(datas=PANELS)
 def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c_values=None) -> dict:
     """Fit the spectrum to the seed-mean test losses of the panels ``datas`` (one architecture), least squares
     in ``log10``, leaving out the points within ``band * p`` of ``n = p`` (where the theory diverges).
@@ -149,7 +195,6 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
     log-spaced values of ``alpha`` in 0.02..20 and 250 of ``c`` in 0.02..50, wide enough that the stored study's
     free fits end inside it). Returns ``alpha``, ``c``, ``rms`` (decades, on the points used) and ``n_points``.
     """
-    datas = [datas] if isinstance(datas, dict) else list(datas)
     band = core.real(band, "band", low=0.0)
     alphas = (
         np.geomspace(0.02, 20, 400)
@@ -182,6 +227,7 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
     return {"alpha": best[1], "c": best[2], "rms": float(np.sqrt(best[0])), "n_points": best[3]}
 
 
+@core.validated(data=PANEL, band=core.OrNone(core.Real(0.0)))
 def rms_decades(data: dict, alpha: float, c: float = 1.0, *, band: float | None = None) -> tuple[float, int]:
     """Root-mean-square error, in decades, of the theory's test loss against the networks' seed-mean test loss
     over the panel's points (all lines and noise levels) where both are finite and positive; with ``band``,
@@ -190,7 +236,7 @@ def rms_decades(data: dict, alpha: float, c: float = 1.0, *, band: float | None 
     _, test = predict(data, alpha, c)
     keep = np.isfinite(net) & (net > 0) & np.isfinite(test) & (test > 0)
     if band is not None:
-        keep &= np.broadcast_to(_away(data, core.real(band, "band", low=0.0))[:, None, :], keep.shape)
+        keep &= np.broadcast_to(_away(data, band)[:, None, :], keep.shape)
     if not keep.any():
         return float("nan"), 0
     return float(np.sqrt(np.mean((np.log10(test[keep]) - np.log10(net[keep])) ** 2))), int(keep.sum())
@@ -221,6 +267,7 @@ def trend_ratio(x, values, *, confidence: float = 0.95):
     return tuple(float(np.exp(v * span)) for v in laws.slope_ci(x, np.log(values), confidence=confidence))
 
 
+@core.validated(data=PANEL, noise_index=panel_index("noises"), floor=core.Real(0.0))
 def end_ratios(data: dict, alpha: float, c: float = 1.0, noise_index: int = 0, *, floor: float = 0.01) -> list[dict]:
     """For each light line of a ``k`` or ``m`` panel: the loss at the last swept value over the first (e.g.
     ``m = 9`` over ``m = 2``), networks' test and train as ratios of geometric means over seeds with
@@ -267,6 +314,7 @@ def _chapter_intervals(x, test, train, method: str, rng, confidence: float, floo
     return out
 
 
+@core.validated(datas=PANELS, confidence=CONFIDENCE, floor=core.Real(0.0))
 def ratio_coverage(
     datas, *, n_permutations: int = 200, confidence: float = 0.95, floor: float = 0.01, seed: int = 0
 ) -> dict:
@@ -282,7 +330,6 @@ def ratio_coverage(
     data's intervals exclude 1), ``null_median`` and ``null_95`` (quantiles of that count over the
     permutations), ``p_value`` (share of permutations excluding as many or more); ``intervals`` (how many).
     """
-    datas = [datas] if isinstance(datas, dict) else list(datas)
     n_permutations = core.whole(n_permutations, "n_permutations", low=10, high=10**5)
     rng = np.random.default_rng(core.seed(seed))
     out = {}
@@ -314,6 +361,7 @@ def ratio_coverage(
     return out
 
 
+@core.validated(data=PANEL, level=POSITIVE, factor=POSITIVE)
 def interpolated_share(data: dict, level: float = 0.01, factor: float = 2.0) -> tuple[int, int]:
     """How many over-parameterised networks (``p >= factor * n``) of a panel reached a training loss below
     ``level * Var(y)``: ``(reached, of)``."""
@@ -321,6 +369,7 @@ def interpolated_share(data: dict, level: float = 0.01, factor: float = 2.0) -> 
     return int(np.sum(data["train"][over] < level)), int(over.sum())
 
 
+@core.validated(data=PANEL, line_index=panel_index("lines"))
 def panel_columns(data: dict, alpha: float, c: float = 1.0, line_index: int = 0) -> dict:
     """Table columns for one line of a panel: the swept value, and per noise level the networks' seed-mean
     test loss and the theory's, in units of ``Var(y)``."""
@@ -343,6 +392,38 @@ _LABELS = {
 }
 
 
+def _four(value, name: str, arguments=None) -> dict:
+    if not isinstance(value, dict) or set(value) != set(PANEL_NAMES):
+        raise ValueError(f"{name} must be a dict of the panels {PANEL_NAMES}, got {type(value).__name__}")
+    return {k: _panel(value[k], f"{name}[{k!r}]") for k in value}
+
+
+def _fits(value, name: str, arguments=None) -> dict:
+    if not isinstance(value, dict) or "alpha" not in value or "c" not in value:
+        raise ValueError(f"{name} must be a dict with alpha and c (of calibrate)")
+    return {k: core.real(value[k], f"{name}[{k!r}]", low=0.0, low_open=True) for k in ("alpha", "c")}
+
+
+def _ylim(value, name: str, arguments=None) -> tuple:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (bottom, top), got {value!r}")
+    low = core.real(value[0], f"{name}[0]", low=0.0, low_open=True)
+    return low, core.real(value[1], f"{name}[1]", low=low, low_open=True)
+
+
+def _text(value, name: str, arguments=None) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+@core.validated(
+    panels=core.Check(_four),
+    fits=core.Check(_fits),
+    title=core.Check(_text),
+    ylim=core.Check(_ylim),
+    width=core.Real(1.0, 30.0),
+)
 def theory_networks_figure(panels: dict, fits: dict, *, title: str = "", ylim=(3e-3, 30), width: float = 7.5):
     """The four panels (``k``, ``m``, ``p``, ``n``) of one architecture and protocol in a 2 x 2 grid, sized for
     the book's column (``width`` inches, text 9 pt or more): networks' seed-mean test loss (solid, markers: one

@@ -10,8 +10,34 @@ from __future__ import annotations
 import numpy as np
 
 from . import core, laws
+from .theory_fit import PANEL, panel_index
 
 __all__ = ["locate_peak", "peak_excess", "excess_ratio", "peak_coverage"]
+
+
+def _peak_panel(value, name: str, arguments=None) -> dict:
+    """A ``p`` or ``n`` panel of :func:`modscale_lib.theory_fit.panel_data` with positive test losses."""
+    PANEL(value, name)
+    if value["panel"] not in ("p", "n"):
+        raise ValueError(f"{name} must be a p or n panel (a peak is over p or n), got the {value['panel']!r} panel")
+    if not np.all(np.asarray(value["test"]) > 0):
+        raise ValueError(f"{name}['test'] must hold losses > 0 (their logs are compared)")
+    return value
+
+
+def _work(value, name: str, arguments: dict) -> int:
+    """Resamples, refused where ``n_reps * n_resamples * seeds * points`` exceeds the library's array limit."""
+    value = core.whole(value, name, low=10, high=10**5)
+    core.check_size(arguments["n_reps"] * value * np.size(arguments["data"]["test"][0, 0]), f"n_reps * {name}")
+    return value
+
+
+PEAK = dict(
+    data=core.Check(_peak_panel),
+    line_index=panel_index("lines"),
+    factor=core.Real(1.0, low_open=True),
+    confidence=core.Real(0.5, 1.0, high_open=True),
+)
 
 
 def _peaks_of(x, curves) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +97,14 @@ def _peak_axis(data: dict, line_index: int) -> tuple[np.ndarray, float]:
     return x, threshold
 
 
+@core.validated(
+    data=PEAK["data"],
+    noise_index=panel_index("noises"),
+    line_index=PEAK["line_index"],
+    confidence=PEAK["confidence"],
+    n_resamples=core.Whole(10, 10**5),
+    seed=core.Seed(),
+)
 def locate_peak(
     data: dict,
     noise_index: int,
@@ -118,7 +152,8 @@ def _excess_points(x: np.ndarray, threshold: float, factor: float) -> tuple[int,
     idx = near(threshold / factor), near(threshold), near(threshold * factor)
     if len(set(idx)) < 3:
         raise ValueError(
-            f"the grid {x.tolist()} has no three distinct points at n = p / {factor:g}, n = p and n = p * {factor:g}"
+            f"factor = {factor:g} finds no three distinct points of the grid {x.tolist()} at n = p / factor, n = p "
+            "and n = p * factor; use a larger factor"
         )
     return idx
 
@@ -130,6 +165,7 @@ def _excess_per_seed(data: dict, noise_index: int, line_index: int, factor: floa
     return t[:, j] - 0.5 * (t[:, i] + t[:, k]), (float(x[i]), float(x[j]), float(x[k]))
 
 
+@core.validated(**PEAK, noise_index=panel_index("noises"))
 def peak_excess(
     data: dict, noise_index: int, line_index: int = 0, *, factor: float = 2.0, confidence: float = 0.95
 ) -> dict:
@@ -139,7 +175,6 @@ def peak_excess(
     and the interval is Student's over seeds (:func:`modscale_lib.laws.mean_ci`), which holds its level for
     normal log losses. Returns ``excess``, ``low``, ``high``, ``points`` (the three grid values) and
     ``per_seed`` (S,) log contrasts."""
-    factor = core.real(factor, "factor", low=1.0, low_open=True)
     c, pts = _excess_per_seed(data, noise_index, line_index, factor)
     mean, low, high = laws.mean_ci(c, confidence=confidence)
     return {
@@ -151,17 +186,24 @@ def peak_excess(
     }
 
 
+@core.validated(**PEAK, noise_a=panel_index("noises"), noise_b=panel_index("noises"))
 def excess_ratio(
     data: dict, noise_a: int, noise_b: int, line_index: int = 0, *, factor: float = 2.0, confidence: float = 0.95
 ) -> tuple[float, float, float]:
     """:func:`peak_excess` at noise level ``noise_a`` over that at ``noise_b``, paired by seed (the noise levels
     of a seed share its task, data and initial weights), with Student's interval: ``(ratio, low, high)``."""
-    factor = core.real(factor, "factor", low=1.0, low_open=True)
     a, _ = _excess_per_seed(data, noise_a, line_index, factor)
     b, _ = _excess_per_seed(data, noise_b, line_index, factor)
     return tuple(float(np.exp(v)) for v in laws.mean_ci(a - b, confidence=confidence))
 
 
+@core.validated(
+    **PEAK,
+    noise_index=panel_index("noises"),
+    n_reps=core.Whole(1, 10**5),
+    n_resamples=core.Check(_work),
+    seed=core.Seed(),
+)
 def peak_coverage(
     data: dict,
     noise_index: int,
@@ -183,9 +225,6 @@ def peak_coverage(
     (``prominence_percentile``, ``n_resamples`` draws), the location's percentile interval (``location``), and
     :func:`peak_excess`'s Student interval (``excess_coverage``).
     """
-    n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
-    n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10**5)
-    factor = core.real(factor, "factor", low=1.0, low_open=True)
     x, threshold = _peak_axis(data, line_index)
     t = data["test"][line_index, noise_index]
     S = t.shape[0]
@@ -196,7 +235,7 @@ def peak_coverage(
     excess = float(np.exp(mu[j] - 0.5 * (mu[i] + mu[k])))
     from scipy.special import stdtrit
 
-    rng = np.random.default_rng(core.seed(seed))
+    rng = np.random.default_rng(seed)
     sim = np.exp(mu + sd * rng.standard_normal((n_reps, S, x.size)))  # (R, S, X)
     t_crit = float(stdtrit(S - 1, 0.5 + confidence / 2))
     full = _peaks_of(x, sim.mean(axis=1))[1]  # (R,)

@@ -12,9 +12,10 @@ from modscale_lib import law_verdicts as lv, methods
 INF = math.inf
 
 
-def _decision(law, low, high, estimate=None):
+def _decision(law, low, high, estimate=None, above=0, below=0):
     est = (low + high) / 2 if estimate is None else estimate
-    return {"law": law, "alpha": {"estimate": est, "low": low, "high": high}}
+    censored = {"above": above, "below": below, "missing": 0}
+    return {"law": law, "alpha": {"estimate": est, "low": low, "high": high}, "censored": censored}
 
 
 def _contrast(diff, ratio, upper=None, seeds=8):
@@ -110,15 +111,16 @@ def test_a_measured_exponent_is_consistent_with_the_regimes_its_interval_holds()
         lv.regimes_consistent("sine:2", _decision("exponential", 3.0, 4.0), PRED_ROWS)
         == "linear random features, the paper's spectrum, learned projections"
     )
-    assert (
-        lv.regimes_consistent("sine:2", _decision("undecided", -INF, INF), PRED_ROWS) == "not measured (censored above)"
-    )
+    unbounded = {"above": (3, 0), "below": (0, 50), "above and below": (2, 4)}
+    for side, (above, below) in unbounded.items():  # named by the side(s) of its censored entries
+        decision = _decision("undecided", -INF, INF, 0.0, above, below)
+        assert lv.regimes_consistent("sine:2", decision, PRED_ROWS) == f"not measured (censored {side})"
 
 
 def test_the_regime_table_and_its_glues():
     decided = {
         ("sine:2", methods.MONOLITHIC): _decision("power", 0.8, 1.2, 1.0),
-        ("sine:2", methods.RANDOM_FEATURES): _decision("undecided", -INF, INF, 0.5),
+        ("sine:2", methods.RANDOM_FEATURES): _decision("undecided", -INF, INF, 0.5, above=6),
     }
     rows = lv.regime_table(decided, PRED_ROWS)
     assert rows["alpha [95% CI]"] == ["1.00 [0.80, 1.20]", "0.50 [-inf, inf]"]
@@ -249,6 +251,20 @@ def test_the_claim_verdicts_are_keyed_by_their_glue_names():
     assert exp["contrast_verdict"] == "not compared" and exp["modularity_word"] == "was not compared"
     assert exp["claim_needs"] == "it holds on sine:2: the MLP's law is exponential"
     assert lv.claim_verdicts({}, {}, PRED_ROWS)["claim_mlp"] == "not measured"
+
+
+def test_claim_mlp_names_each_tasks_own_gradient_prediction():
+    """He_3's gradient training predicts m^2: an interval holding 1 lies below it, and says so with m^2."""
+    he3 = [dict(r, task="He_3") for r in PRED_ROWS if r["task"] == "sine"]
+    online = next(r for r in he3 if r["regime"] == lv.ONLINE)
+    online.update(exponent=2.0, **{"exponent over the range": 2.0})
+    decided = {("he3:2", methods.MONOLITHIC): _decision("power", 0.74, 1.02, 0.88)}
+    assert lv.claim_verdicts({}, decided, he3)["claim_mlp"] == (
+        "he3:2: power, alpha 0.88 [0.74, 1.02], whose interval lies below gradient training's m^2 and lies below "
+        "the kernel's count"
+    )
+    decided = {("he3:2", methods.MONOLITHIC): _decision("power", 2.2, 2.6, 2.4)}
+    assert "lies above gradient training's m^2" in lv.claim_verdicts({}, decided, he3)["claim_mlp"]
 
 
 def test_the_law_figure_puts_its_legend_in_a_spare_panel():

@@ -67,6 +67,15 @@ SQRT2 = math.sqrt(2.0)
 
 
 # -- input ------------------------------------------------------------------------------------------------------
+def _counts(value, name: str, arguments=None) -> np.ndarray:
+    """(S, M) sample counts: > 0, ``inf`` where not reached, NaN where not measured."""
+    n = core.array(value, name, ndim=2, finite=False)
+    if np.any(n <= 0):
+        raise ValueError(f"{name} must hold sample counts > 0 (inf: not reached, NaN: not measured)")
+    return n
+
+
+@core.validated(n_star=core.Check(_counts))
 def codes_from_labels(n_star, censored, n_max: float):
     """``(log_n_star, codes)`` from :func:`modscale_lib.growth.samples_needed_curves`' ``(n_star, censored)``.
 
@@ -75,8 +84,7 @@ def codes_from_labels(n_star, censored, n_max: float):
     censored above. Returns float (S, M) ``log n*`` and int (S, M) codes (``MEASURED``, ``ABOVE``,
     ``BELOW``, ``MISSING``).
     """
-    n = core.array(n_star, "n_star", ndim=2, finite=False)
-    lab = np.asarray(censored, dtype=object)
+    n, lab = n_star, np.asarray(censored, dtype=object)
     if lab.shape != n.shape:
         raise ValueError(f"censored must have the shape of n_star {n.shape}, got {lab.shape}")
     bad = sorted({str(v) for v in lab.ravel()} - {"", "above", "below"})

@@ -72,9 +72,10 @@ def hermite_coefficients(
     w = w / math.sqrt(2 * math.pi)  # E over N(0, 1)
     grids = np.meshgrid(*([x] * b), indexing="ij")
     coords = np.stack([g.ravel() for g in grids], axis=1)  # (n^b, b) coordinates in the basis
-    values = np.asarray(module(coords @ B.T), dtype=float).reshape((n_nodes,) * b)
-    if values.shape != (n_nodes,) * b or not np.all(np.isfinite(values)):
+    values = np.asarray(module(coords @ B.T), dtype=float)
+    if values.size != n_nodes**b or not np.all(np.isfinite(values)):
         raise ValueError("module must return one finite value per row of z")
+    values = values.reshape((n_nodes,) * b)
     h = _normalised_hermite(x, max_degree) * w  # (D+1, n) weighted
     return np.einsum("an,n->a", h, values) if b == 1 else np.einsum("an,bk,nk->ab", h, h, values)
 
@@ -90,6 +91,7 @@ def degree_energies(coefficients) -> np.ndarray:
     return np.array([np.sum(c[total == j] ** 2) for j in range(D + 1)])
 
 
+@core.validated(rtol=core.Real(0.0, 1.0, low_open=True, high_open=True))
 def information_exponent(energies, *, rtol: float = 1e-6) -> int:
     """The lowest degree ``j >= 1`` whose energy exceeds ``rtol`` times the variance (Ben Arous, Gheissari and
     Jagannath 2021);
@@ -153,7 +155,7 @@ def task_module(task, module: int = 0):
     """Module ``module`` of a modular task (:class:`~modscale_lib.tasks.ModularTask`) as a callable ``z (n, b) ->
     (n,)``, standardised as the task uses it: it feeds ``x = U_j z`` through the task's public
     ``module_outputs``."""
-    if not (hasattr(task, "projections") and hasattr(task, "module_outputs")):
+    if not all(hasattr(task, k) for k in ("projections", "module_outputs", "n_modules")):
         raise TypeError(f"task must be a modular task (with projections and module_outputs), got {type(task).__name__}")
     module = core.whole(module, "module", low=0, high=task.n_modules - 1)
     U = task.projections[module]  # (m, b)

@@ -114,6 +114,42 @@ def _bracket(log_grid, curves, start):
     return value, codes
 
 
+def _scatter(value, name: str, arguments=None) -> dict:
+    """``SCATTER`` updated by ``value`` (a dict of its keys): SDs >= 0, ``curve_slope`` > 0, ``seed_share`` in
+    [0, 1]."""
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict with keys of {sorted(SCATTER)}, got {type(value).__name__}")
+    unknown = sorted(set(value or {}) - set(SCATTER))
+    if unknown:
+        raise ValueError(f"{name} must have keys of {sorted(SCATTER)}, got {unknown}")
+    sc = dict(SCATTER, **(value or {}))
+    for key in SCATTER:
+        sc[key] = core.real(sc[key], f"{name}[{key!r}]", low=0.0, high=1.0 if key == "seed_share" else None)
+    if sc["curve_slope"] <= 0:
+        raise ValueError(f"{name}['curve_slope'] must be > 0, got {sc['curve_slope']}")
+    return sc
+
+
+def _truths(value, name: str, arguments=None) -> dict:
+    """``{name: (law, exponent)}``, ``TRUTHS`` for None."""
+    truths = TRUTHS if value is None else value
+    if not isinstance(truths, dict) or not truths:
+        raise ValueError(f"{name} must be a dict naming at least one (law, exponent), got {truths!r}"[:200])
+    for key, pair in truths.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"{name}[{key!r}] must be a (law, exponent) pair, got {pair!r}")
+        law = core.choice(pair[0], f"{name}[{key!r}] law", LAWS)
+        core.real(pair[1], f"{name}[{key!r}] exponent", low=0.0 if law == "affine" else None)
+    return dict(truths)
+
+
+def _intervals(value, name: str, arguments=None) -> list:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise TypeError(f"{name} must be a non-empty list of {INTERVALS}, got {value!r}")
+    return [core.choice(i, name, INTERVALS) for i in value]
+
+
+@core.validated(scatter=core.Check(_scatter))
 def simulate_n_star(
     law: str,
     exponent: float,
@@ -152,11 +188,7 @@ def simulate_n_star(
     resolution = core.real(resolution, "resolution", low=1.0, low_open=True)
     n_min = core.real(n_min, "n_min", low=1.0)
     n_max = core.real(n_max, "n_max", low=n_min * resolution)
-    sc = dict(SCATTER, **(scatter or {}))
-    for key in SCATTER:
-        sc[key] = core.real(sc[key], f"scatter[{key!r}]", low=0.0, high=1.0 if key == "seed_share" else None)
-    if sc["curve_slope"] <= 0:
-        raise ValueError(f"scatter['curve_slope'] must be > 0, got {sc['curve_slope']}")
+    sc = scatter
     if tail_df is not None:
         tail_df = core.real(tail_df, "tail_df", low=2.0, low_open=True)
     seed = core.seed(seed)
@@ -230,6 +262,7 @@ def _error_rates(verdicts: dict, truths: dict, intervals) -> tuple[dict, dict]:
     return errors, power
 
 
+@core.validated(truths=core.Check(_truths), intervals=core.Check(_intervals), scatter=core.OrNone(core.Check(_scatter)))
 def coverage(
     *,
     n_reps: int = 100,
@@ -268,13 +301,6 @@ def coverage(
     standard error of a share near ``confidence``; ``settings``: every setting used.
     """
     n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
-    truths = dict(TRUTHS if truths is None else truths)
-    if not truths:
-        raise ValueError("truths must name at least one (law, exponent)")
-    for name, (law, exponent) in truths.items():
-        core.choice(law, f"truths[{name!r}] law", LAWS)
-        core.real(exponent, f"truths[{name!r}] exponent", low=0.0 if law == "affine" else None)
-    intervals = [core.choice(i, "intervals", INTERVALS) for i in intervals]
     confidence = core.real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
     n_resamples = core.whole(n_resamples, "n_resamples", low=10, high=10**5)
     seed = core.seed(seed)
