@@ -395,3 +395,14 @@ def test_conclusions_refuse_what_is_not_the_stored_result(chapter):
         tvn.conclusions(res, CFG.tiny(), measured=measured)
     with pytest.raises(ValueError, match="measured"):
         tvn.conclusions(res, config, measured=dict(measured, res=None))
+
+
+def test_the_api_page_states_the_read_outs_constants():
+    """The chapter's constants are written out on its API page (autodoc leaves out a package's imported
+    constants): the values there are the library's."""
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    page = (Path(__file__).resolve().parent.parent / "book" / "api" / "measure.md").read_text()
+    for name in ("BAND", "FIT_PROTOCOL", "COVERAGE_QUANTITIES"):
+        assert f".. py:data:: {name}\n" in page and name in tvn.__all__
+    assert f"   :value: {tvn.BAND!r}\n" in page and f"   :value: {tvn.FIT_PROTOCOL!r}\n" in page
