@@ -1,6 +1,10 @@
 """The chapter *Theory meets trained networks*: its experiment's config and sweep (tiny), and the analysis of
 :mod:`modscale_lib.theory_fit` on synthetic panels whose answers are known."""
 
+import json
+import re
+from pathlib import Path
+
 import matplotlib
 import matplotlib.text
 import numpy as np
@@ -228,3 +232,177 @@ def test_peak_coverage_of_the_pre_specified_excess_holds_its_level():
     assert cov["excess_coverage"] >= 0.9
     assert 0 <= cov["prominence_percentile"] <= 1 and 0 <= cov["location"] <= 1
     assert cov["prominence"] > 1 and cov["at"] == 100.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The chapter's read-out (modscale_lib.chapters.theory_vs_networks) on the stored result
+# ---------------------------------------------------------------------------------------------------------
+NOTEBOOK = Path(__file__).resolve().parent.parent / "book" / "theory_vs_networks.ipynb"
+SIDES = {"lies above one", "lies below one", "includes one"}
+
+
+@pytest.fixture(scope="module")
+def chapter():
+    """The stored result, its config, the chapter's measurements (about a minute: the calibration's grid with
+    ``c`` free) and its conclusions."""
+    from modscale_lib import store
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    config = store.chapter_config(experiments.network_theory)
+    res = store.load_or_run(experiments.network_theory, config, mode="read")
+    measured = tvn.measurements(res, config)
+    return res, config, measured, tvn.conclusions(res, config, measured=measured)
+
+
+def _cells(kind):
+    return ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == kind]
+
+
+def test_conclusions_hold_every_name_the_chapter_cites(chapter):
+    values = chapter[3]
+    cited = set(re.findall(r"\{glue:text\}`([^`:]+)", "\n".join(_cells("markdown"))))
+    assert len(cited) > 100
+    assert not cited - set(values), f"names the chapter cites but the read-out lacks: {sorted(cited - set(values))}"
+    assert all(isinstance(v, (int, float, str, np.integer, np.floating)) for v in values.values())
+
+
+def test_conclusions_are_what_the_notebook_glued(chapter):
+    """The committed notebook's glued values (``text/plain``, as IPython shows them) are the read-out's."""
+    from IPython.core.formatters import PlainTextFormatter
+
+    fmt, glued = PlainTextFormatter(), {}
+    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            record = out.get("data", {}).get("application/papermill.record/text/plain")
+            if record is not None:
+                glued[out["metadata"]["scrapbook"]["name"]] = record
+    assert glued and glued == {name: fmt(v) for name, v in chapter[3].items()}
+
+
+def test_config_values_and_provenance(chapter):
+    res, config, _, v = chapter
+    assert (v["n_fixed"], v["p_fixed"], v["steps"], v["n_seeds"]) == (
+        config.n_fixed,
+        config.p_fixed,
+        config.steps,
+        config.n_seeds,
+    )
+    assert [v[f"noise{j}"] for j in range(len(config.noises))] == list(config.noises)
+    assert v["lr_end"] == pytest.approx(config.lr_decaying * config.lr_decay) and v["lr_end"] < v["lr_dec"]
+    assert v["wall_min"] == pytest.approx(res.metadata["wall_time_s"] / 60) and v["wall_min"] > 0
+    # with k > m the target's variance is not fixed: the draws fall on both sides of the intended one
+    assert 0 < v["var_lo"] < 1 < v["var_hi"]
+
+
+def test_calibration_and_errors(chapter):
+    _, config, measured, v = chapter
+    for arch in config.archs:
+        assert 0.02 <= v[f"alpha_{arch}"] <= 20 and 0.02 <= v[f"cfree_{arch}"] <= 50  # inside calibrate's grids
+        assert measured["free"][arch]["rms"] <= measured["fits"][arch]["rms"]  # one more free constant fits better
+    rms = {k: x for k, x in v.items() if k.startswith("rms_") and k not in ("rms_best", "rms_worst")}
+    assert len(rms) == len(config.archs) * len(config.protocols) * 4
+    assert v["rms_best"] == min(rms.values()) and v["rms_worst"] == max(rms.values()) and v["rms_best"] > 0
+    # the chapter's verdict: the monolithic panels are the closer ones
+    assert max(x for k, x in rms.items() if "monolithic" in k) < min(x for k, x in rms.items() if "modular" in k)
+    assert all(0 <= v[f"interp_{a}_{pr}"] <= 100 for a in config.archs for pr in config.protocols)
+
+
+def _triples(values, prefix):
+    """``(estimate, low, high)`` of every interval glued under ``prefix`` (names ``X``, ``X_lo``, ``X_hi``)."""
+    return {
+        k: (x, values[k + "_lo"], values[k + "_hi"])
+        for k, x in values.items()
+        if k.startswith(prefix) and k + "_lo" in values
+    }
+
+
+@pytest.mark.parametrize("prefix", ["ex_", "exr_", "small_", "r_"])
+def test_every_interval_holds_its_estimate_and_its_verdict_matches(chapter, prefix):
+    values = chapter[3]
+    triples = _triples(values, prefix)
+    assert triples
+    for name, (est, lo, hi) in triples.items():
+        if np.isfinite(est):
+            assert lo <= est <= hi, name
+        if name + "_v" in values:
+            assert values[name + "_v"] in SIDES
+            assert (values[name + "_v"] == "lies above one") == (lo > 1), name
+            assert (values[name + "_v"] == "lies below one") == (hi < 1), name
+
+
+def test_the_peak_verdicts(chapter):
+    _, config, measured, v = chapter
+    assert (
+        v["n_curves"] == len(measured["curves"]) == len(config.archs) * len(config.protocols) * 2 * len(config.noises)
+    )
+    above = [k for k in _triples(v, "ex_") if v[k + "_lo"] > 1]
+    assert v["n_above"] == len(above)
+    # the chapter: with sigma^2 = 1 the monolithic networks trained to interpolate peak at n = p on both panels
+    assert set(above) == {"ex_monolithic_interpolating_p_2", "ex_monolithic_interpolating_n_2"}
+    for q in ("prominence_jackknife_t", "prominence_percentile", "location", "excess_coverage"):
+        assert 0 <= v[f"cov_{q}_min"] <= v[f"cov_{q}_max"] <= 1
+    for arch in config.archs:  # the theory overstates the peak's height
+        assert v[f"height_ratio_{arch}"] == pytest.approx(v[f"height_theory_{arch}"] / v[f"height_net_{arch}"])
+        assert v[f"height_ratio_{arch}"] > 1
+
+
+def test_the_ratio_verdicts(chapter):
+    _, config, _, v = chapter
+    for name, (_, lo, hi) in _triples(v, "r_").items():
+        if name.endswith("_0_test"):  # noise 0: the side the theory lies on
+            key = "v_" + name[2:].removesuffix("_0_test")
+            theory = v[name.removesuffix("_test") + "_theory"]
+            assert v[key] == ("inside" if lo <= theory <= hi else "below" if theory < lo else "above"), key
+    mod = [v[k] for k in v if k.startswith("r_modular_") and "_m_" in k and k.endswith("_test")]
+    assert v["mod_m_max_factor"] == pytest.approx(max(max(mod), 1 / min(mod))) and v["mod_m_max_factor"] >= 1
+    for method in ("jackknife_t", "percentile"):
+        assert 0 <= v[f"rc_{method}_coverage"] <= 1 and 0 <= v[f"rc_{method}_p_value"] <= 1
+        assert 0 <= v[f"rc_{method}_observed"] <= v["rc_intervals"]
+
+
+def test_few_samples_and_the_authors(chapter):
+    _, config, _, v = chapter
+    above = [v[k] for k, (_, lo, _) in _triples(v, "small_monolithic_").items() if lo > 1]
+    assert v["small_mono_above"] == len(above) <= 2 * len(config.noises)
+    assert v["small_mono_above_max"] == (max(above) if above else pytest.approx(float("nan"), nan_ok=True))
+    assert v["theirs_m_ratio"] > 1 and v["scale_ratio"] > 0
+    assert v["over_ratio"] == pytest.approx(v["over_p"] / config.n_fixed) and v["over_ratio"] > 2
+    assert v["over_net"] < v["over_theory"]  # the theory's bias term over-parameterised, which the networks beat
+
+
+def test_figures_tables_and_printed_lines(chapter):
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    res, config, measured, _ = chapter
+    fig = tvn.panels_figure(measured, "modular", "decaying")
+    assert len(fig.axes) == 4
+    with pytest.raises(ValueError, match="arch"):
+        tvn.panels_figure(measured, "transformer", "decaying")
+    table = tvn.peak_prominence_table(measured).data
+    assert table.count("<tr") == 1 + len(measured["curves"])
+    assert str(res["n"].size) in tvn.sweep_lines(res, config)
+    lines = tvn.rms_lines(measured).splitlines()
+    assert len(lines) == len(config.archs) * len(config.protocols) * 4 and sum("fitted" in s for s in lines) == 2
+
+
+def test_conclusions_refuse_what_is_not_the_stored_result(chapter):
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    res, config, measured, _ = chapter
+    with pytest.raises(TypeError, match="res"):
+        tvn.conclusions({"n": np.ones(3)}, config)
+    with pytest.raises(ValueError, match="config"):
+        tvn.conclusions(res, CFG.tiny(), measured=measured)
+    with pytest.raises(ValueError, match="measured"):
+        tvn.conclusions(res, config, measured=dict(measured, res=None))
+
+
+def test_the_api_page_states_the_read_outs_constants():
+    """The chapter's constants are written out on its API page (autodoc leaves out a package's imported
+    constants): the values there are the library's."""
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    page = (Path(__file__).resolve().parent.parent / "book" / "api" / "measure.md").read_text()
+    for name in ("BAND", "FIT_PROTOCOL", "COVERAGE_QUANTITIES"):
+        assert f".. py:data:: {name}\n" in page and name in tvn.__all__
+    assert f"   :value: {tvn.BAND!r}\n" in page and f"   :value: {tvn.FIT_PROTOCOL!r}\n" in page
