@@ -158,6 +158,11 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
     """
     alpha = core.real(alpha, "alpha", low=0.0, low_open=True)
     c = core.real(c, "c", low=0.0, low_open=True)
+    return _theory_losses(n, p, m, k, noise, alpha, c, modular)
+
+
+def _theory_losses(n, p, m, k, noise, alpha: float, c: float, modular: bool):
+    """:func:`theory_losses` on checked arguments (the calibration's grid search calls it 10^5 times)."""
     n, p, m, k, noise = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n, p, m, k, noise)))
     tail = theory.power_law_tail(p / k, alpha, c) if modular else theory.power_law_tail(p, alpha / m, c)
     train, test = theory.losses_from_traces(np.round(n), np.round(p), c - tail, tail, noise=noise)
@@ -167,17 +172,16 @@ def theory_losses(n, p, m, k, noise, alpha: float, c: float = 1.0, modular: bool
 @core.validated(data=PANEL)
 def predict(data: dict, alpha: float, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The theory's (train, test) at every point of :func:`panel_data`, each (L, V, X)."""
+    alpha = core.real(alpha, "alpha", low=0.0, low_open=True)
+    c = core.real(c, "c", low=0.0, low_open=True)
+    return _predict(data, alpha, c)
+
+
+def _predict(data: dict, alpha: float, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict` on a checked panel, ``alpha`` and ``c``."""
     noise = data["noises"][None, :, None]
-    return theory_losses(
-        data["n"][:, None],
-        data["p"][:, None],
-        data["m"][:, None],
-        data["k"][:, None],
-        noise,
-        alpha,
-        c,
-        modular=data["arch"] == "modular",
-    )
+    args = (data["n"][:, None], data["p"][:, None], data["m"][:, None], data["k"][:, None], noise)
+    return _theory_losses(*args, alpha, c, data["arch"] == "modular")
 
 
 def _away(data: dict, band: float) -> np.ndarray:
@@ -216,7 +220,7 @@ def calibrate(datas, *, c: float | None = 1.0, band: float = 0.3, alphas=None, c
             net = np.log10(np.nanmean(d["test"], axis=2))  # (L, V, X)
             keep = np.broadcast_to(_away(d, band)[:, None, :], net.shape) & np.isfinite(net)
             for i, a in enumerate(alphas):
-                _, test = predict(d, a, cv)
+                _, test = _predict(d, float(a), float(cv))
                 err[i] += np.sum((np.log10(test[keep]) - net[keep]) ** 2)
             count += int(keep.sum())
         if count < 2:
