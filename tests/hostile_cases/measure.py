@@ -9,14 +9,6 @@ import torch
 
 #: Public names of these modules without a case yet (the coverage test in test_hostile.py reads it).
 NOT_YET: dict[str, list[str]] = {
-    "analysis": [
-        "linear_model_agreement",
-        "peer_summary",
-        "format_ci",
-        "distinguishable",
-        "best_and_ties",
-        "compare_ci",
-    ],
     "growth": [
         "samples_needed_curves",
         "growth_with_ci",
@@ -66,23 +58,6 @@ NOT_YET: dict[str, list[str]] = {
         "tuning_table",
         "epoch_table",
         "robustness_table",
-    ],
-    "grouping_readout": [
-        "paired_difference",
-        "compared",
-        "verdict_counts",
-        "counts_text",
-        "difference_text",
-        "failures",
-        "failure_rows",
-        "last_finite",
-        "line_at",
-        "cost_per_call",
-        "cell_label",
-        "newton_grouped_table",
-        "task_label",
-        "comparison_table",
-        "default_verdict",
     ],
 }
 
@@ -296,7 +271,261 @@ def _metrics(bad, good) -> None:
     good(Q, "growth_ci", "paired", lambda: metrics.growth_ci(m, n_star, baseline=n_star * 2, n_resamples=200))
 
 
+def _analysis(bad, good) -> None:
+    from modscale_lib import analysis, experiments
+
+    A = "analysis"
+    cfg = experiments.LinearModelConfig.tiny()
+    shape = (len(cfg.d_values), len(cfg.n_grid))
+    res = {f"{s}_{t}{e}": np.ones(shape) for s in "np" for t in ("test", "train") for e in ("", "_se")}
+    bad(
+        A,
+        "linear_model_agreement",
+        "band",
+        [NAN, -0.1, 2.0, "x"],
+        lambda v: analysis.linear_model_agreement(res, cfg, v),
+    )
+    bad(
+        A,
+        "linear_model_agreement",
+        "res",
+        [None, [1, 2], {"n_test": np.ones(shape)}, {**res, "p_train": np.ones((3, 3))}, {**res, "n_test": "a"}],
+        lambda v: analysis.linear_model_agreement(v, cfg),
+    )
+    bad(
+        A,
+        "linear_model_agreement",
+        "config",
+        [None, {"d_values": (1,)}],
+        lambda v: analysis.linear_model_agreement(res, v),
+    )
+    good(A, "linear_model_agreement", "ones", lambda: analysis.linear_model_agreement(res, cfg))
+    peer = {k: np.ones((1, 2, 3, 2)) for k in analysis.PEER_QUANTITIES + ("group_seconds",)}
+    bad(
+        A,
+        "peer_summary",
+        "res",
+        [
+            None,
+            "res",
+            {"union": np.ones((1, 2, 3, 2))},
+            {**peer, "seconds": np.ones((1, 2))},
+            {**peer, "union": [["a"]]},
+        ],
+        lambda v: analysis.peer_summary(v),
+    )
+    bad(A, "peer_summary", "seed_axis", [4, -5, 2.5, "x", None], lambda v: analysis.peer_summary(peer, v))
+    bad(A, "peer_summary", "confidence", CONFIDENCE, lambda v: analysis.peer_summary(peer, confidence=v))
+    good(A, "peer_summary", "ones", lambda: analysis.peer_summary(peer))
+    bad(A, "format_ci", "mean", ["x", [1.0, 2.0], None], lambda v: analysis.format_ci(v, 0.1, 0.3))
+    bad(A, "format_ci", "low", ["x", NAN, [0.1]], lambda v: analysis.format_ci(0.2, v, 0.3))
+    bad(A, "format_ci", "high", [None, NAN], lambda v: analysis.format_ci(0.2, 0.1, v))
+    bad(A, "format_ci", "fmt", [".3s", "d", 3, None, "%.2f"], lambda v: analysis.format_ci(0.2, 0.1, 0.3, v))
+    good(A, "format_ci", "NaN mean", lambda: analysis.format_ci(NAN, NAN, NAN))
+    good(A, "format_ci", "numpy", lambda: analysis.format_ci(np.float32(0.2), np.array(0.1), torch.tensor(0.3), ".1e"))
+    ci = (0.5, 0.4, 0.6)
+    bad(
+        A, "distinguishable", "a", [(0.5, 0.4), "abc", None, (0.5, "a", 0.6)], lambda v: analysis.distinguishable(v, ci)
+    )
+    bad(A, "distinguishable", "b", [(1, 2, 3, 4), [[0.1, 0.2, 0.3]]], lambda v: analysis.distinguishable(ci, v))
+    bad(A, "distinguishable", "tolerance", [NAN, -1.0, "x"], lambda v: analysis.distinguishable(ci, ci, v))
+    good(A, "distinguishable", "arrays", lambda: analysis.distinguishable(np.array(ci), [0.9, 0.8, 1.0]))
+    mean, low, high = [0.5, 0.7, NAN], [0.4, 0.6, NAN], [0.6, 0.8, NAN]
+    names = ["a", "b", "c"]
+    bad(
+        A,
+        "best_and_ties",
+        "mean",
+        [[NAN] * 3, [], [[0.5]], ["a", "b", "c"]],
+        lambda v: analysis.best_and_ties(v, v, v, names),
+    )
+    bad(A, "best_and_ties", "low", [low[:2], "abc"], lambda v: analysis.best_and_ties(mean, v, high, names))
+    bad(A, "best_and_ties", "high", [high + [1.0]], lambda v: analysis.best_and_ties(mean, low, v, names))
+    bad(
+        A,
+        "best_and_ties",
+        "names",
+        [names[:2], "abc", [1, 2, 3], None],
+        lambda v: analysis.best_and_ties(mean, low, high, v),
+    )
+    bad(
+        A,
+        "best_and_ties",
+        "higher_is_better",
+        ["yes", 1, None],
+        lambda v: analysis.best_and_ties(mean, low, high, names, higher_is_better=v),
+    )
+    bad(
+        A,
+        "best_and_ties",
+        "tolerance",
+        [NAN, -1.0],
+        lambda v: analysis.best_and_ties(mean, low, high, names, tolerance=v),
+    )
+    good(A, "best_and_ties", "lower", lambda: analysis.best_and_ties(mean, low, high, names, higher_is_better=False)[0])
+    bad(A, "compare_ci", "a", [(0.5,), None], lambda v: analysis.compare_ci(v, ci))
+    bad(A, "compare_ci", "b", ["abc"], lambda v: analysis.compare_ci(ci, v))
+    bad(A, "compare_ci", "fmt", ["q", 2], lambda v: analysis.compare_ci(ci, ci, v))
+    bad(A, "compare_ci", "words", [("above",), "ab", (1, 2)], lambda v: analysis.compare_ci(ci, ci, words=v))
+    bad(A, "compare_ci", "names", [("a",), None, ("a", 2)], lambda v: analysis.compare_ci(ci, ci, names=v))
+    bad(A, "compare_ci", "tolerance", [NAN, -0.1], lambda v: analysis.compare_ci(ci, ci, tolerance=v))
+    good(A, "compare_ci", "apart", lambda: analysis.compare_ci(ci, (0.9, 0.8, 1.0), names=("a", "b")))
+
+
+def _grouping_readout(bad, good) -> None:
+    from modscale_lib import grouping_readout as gr
+
+    G = "grouping_readout"
+    grouped = np.full((2, 1, 2, 2, 3), 0.95)
+    grouped[0, 0, 0, 0] = [0.5, 0.6, 0.97]
+    res = {
+        "kinds": ["a", "b"],
+        "settings": [[3, 2, 12]],
+        "variants": ["newton", "grouped"],
+        "n": [500, 1000],
+        "grouped": grouped,
+        "union": np.full_like(grouped, 0.99),
+        "cpu_seconds": np.ones_like(grouped),
+    }
+    new, old = grouped[:, :, 0], grouped[:, :, 1]
+    bad(
+        G,
+        "paired_difference",
+        "new",
+        [np.full(new.shape, "a"), old[..., :2], None],
+        lambda v: gr.paired_difference(v, old),
+    )
+    bad(G, "paired_difference", "old", [[["x"]], old[0]], lambda v: gr.paired_difference(new, v))
+    bad(G, "paired_difference", "axis", [5, 2.5, "x"], lambda v: gr.paired_difference(new, old, axis=v))
+    bad(G, "paired_difference", "tolerance", [NAN, -1.0, "x"], lambda v: gr.paired_difference(new, old, tolerance=v))
+    good(G, "paired_difference", "lists", lambda: gr.paired_difference([[0.5, 0.6]], [[0.4, 0.4]])["mean"])
+    d = gr.paired_difference(new, old)
+    verdicts = np.array(["better", "", "worse"])
+    bad(G, "compared", "verdict", [np.array([1, 2]), np.array(["best"]), [None]], lambda v: gr.compared(v))
+    bad(G, "compared", "only", ["best", 1, ""], lambda v: gr.compared(verdicts, v))
+    good(G, "compared", "better", lambda: gr.compared(verdicts, "better"))
+    bad(G, "verdict_counts", "verdict", [np.array([0.5]), ["good"]], lambda v: gr.verdict_counts(v))
+    good(G, "verdict_counts", "none", lambda: gr.verdict_counts(np.array([], dtype=str)))
+    counts = gr.verdict_counts(verdicts)
+    bad(
+        G,
+        "counts_text",
+        "counts",
+        [None, {"better": 1}, {**counts, "of": -1}, {**counts, "of": 2.5}, {**counts, "worse": "x"}],
+        lambda v: gr.counts_text(v),
+    )
+    bad(
+        G,
+        "difference_text",
+        "d",
+        [None, {"mean": 1}, {**d, "verdict": np.full(d["mean"].shape, "x")}],
+        lambda v: gr.difference_text(v, (0, 0, 0)),
+    )
+    bad(G, "difference_text", "index", [(0, 0), (0, 0, 5), (0, 0, -1), (0, 0, 0.5)], lambda v: gr.difference_text(d, v))
+    bad(G, "difference_text", "fmt", ["q", 3], lambda v: gr.difference_text(d, (0, 0, 0), v))
+    good(G, "difference_text", "one cell", lambda: gr.difference_text(d, [0, 0, 0]))
+    g2, u2 = grouped[:, :, 0], res["union"][:, :, 0]
+    bad(G, "failures", "grouped", [np.float64(0.5), [["a"]]], lambda v: gr.failures(v, v))
+    bad(G, "failures", "union", [u2[..., :2], "x"], lambda v: gr.failures(g2, v))
+    bad(G, "failures", "level", [NAN, 0.0, 1.5, "x"], lambda v: gr.failures(g2, u2, v))
+    bad(G, "failures", "span_level", [NAN, -1.0, 2.0], lambda v: gr.failures(g2, u2, span_level=v))
+    good(G, "failures", "counts", lambda: gr.failures(g2, u2))
+    bad(
+        G,
+        "failure_rows",
+        "res",
+        [None, [1], {"variants": ["newton"]}, {k: v for k, v in res.items() if k != "union"}],
+        lambda v: gr.failure_rows(v, "newton"),
+    )
+    bad(G, "failure_rows", "variant", ["fast", None, 0], lambda v: gr.failure_rows(res, v))
+    bad(G, "failure_rows", "level", [NAN, 0.0], lambda v: gr.failure_rows(res, "newton", v))
+    good(G, "failure_rows", "newton", lambda: gr.failure_rows(res, "newton"))
+    grid, values = [10.0, 20.0, 40.0], [0.5, 0.6, NAN]
+    bad(G, "last_finite", "n", [[NAN, 1.0, 2.0], [[10.0]], "abc"], lambda v: gr.last_finite(v, values))
+    bad(G, "last_finite", "values", [values[:2], [NAN] * 3, ["a"] * 3], lambda v: gr.last_finite(grid, v))
+    good(G, "last_finite", "grid", lambda: gr.last_finite(grid, values))
+    bad(G, "line_at", "values", [[0.5, NAN, NAN], values[:1]], lambda v: gr.line_at(grid, v, 30.0))
+    bad(G, "line_at", "n", [[10.0, 10.0, 10.0], [1.0]], lambda v: gr.line_at(v, [0.5, 0.6, 0.7], 30.0))
+    bad(G, "line_at", "at", [NAN, INF, "x", None], lambda v: gr.line_at(grid, values, v))
+    good(G, "line_at", "extrapolate", lambda: gr.line_at(grid, values, 80))
+    seconds = np.ones((2, 3, 2))
+    bad(G, "cost_per_call", "seconds", [np.ones((2, 3)), "x", None], lambda v: gr.cost_per_call(v, ["a", "b", "c"], 0))
+    bad(G, "cost_per_call", "variants", [["a", "b"], None, "abc"], lambda v: gr.cost_per_call(seconds, v, 0))
+    bad(G, "cost_per_call", "index", [2, -1, 0.5, "x"], lambda v: gr.cost_per_call(seconds, ["a", "b", "c"], v))
+    bad(G, "cost_per_call", "skip", [3, None], lambda v: gr.cost_per_call(seconds, ["a", "b", "c"], 0, skip=v))
+    good(G, "cost_per_call", "means", lambda: gr.cost_per_call(seconds, ("a", "b", "random"), 1.0))
+    bad(G, "cell_label", "kind", [2, -1, 0.5, "a"], lambda v: gr.cell_label(res, v, 0))
+    bad(G, "cell_label", "setting", [1, NAN], lambda v: gr.cell_label(res, 0, v))
+    bad(G, "cell_label", "res", [None, [1, 2], {"kinds": ["a"]}], lambda v: gr.cell_label(v, 0, 0))
+    good(G, "cell_label", "first", lambda: gr.cell_label(res, 0, 0))
+    pairs = {"grouped": d, "union": d}
+    bad(
+        G,
+        "newton_grouped_table",
+        "res",
+        [None, {"variants": ["newton", "grouped"]}],
+        lambda v: gr.newton_grouped_table(v, pairs),
+    )
+    bad(
+        G,
+        "newton_grouped_table",
+        "pairs",
+        [None, {"grouped": d}, {"grouped": d, "union": None}, [d, d]],
+        lambda v: gr.newton_grouped_table(res, v),
+    )
+    bad(G, "newton_grouped_table", "new", ["fast", None], lambda v: gr.newton_grouped_table(res, pairs, new=v))
+    bad(G, "newton_grouped_table", "old", ["slow", 1], lambda v: gr.newton_grouped_table(res, pairs, old=v))
+    good(G, "newton_grouped_table", "columns", lambda: gr.newton_grouped_table(res, pairs))
+    cmp_grouped = np.full((2, 2, 1, 2, 4), 0.9)
+    cmp = {
+        "tasks": [["sine", 2, 1], ["bump_ridge", 2, 2]],
+        "variants": ["newton", "grouped"],
+        "m": [8],
+        "n": [128, 512],
+        "grouped": cmp_grouped,
+        "union": cmp_grouped.copy(),
+        "cpu_seconds": np.ones_like(cmp_grouped),
+    }
+    bad(G, "task_label", "task", [2, -1, 0.5, None], lambda v: gr.task_label(cmp, v))
+    bad(G, "task_label", "cmp", [None, {"tasks": [["sine", 2]]}, {"variants": []}], lambda v: gr.task_label(v, 0))
+    good(G, "task_label", "second", lambda: gr.task_label(cmp, 1.0))
+    cd = gr.paired_difference(cmp_grouped[:, 0], cmp_grouped[:, 1])
+    diff = {("grouped", "grouped"): cd, ("union", "grouped"): cd}
+    bad(
+        G,
+        "comparison_table",
+        "cmp",
+        [None, {"variants": ["newton"]}, {**cmp, "grouped": np.ones(3)}],
+        lambda v: gr.comparison_table(v, diff),
+    )
+    bad(
+        G,
+        "comparison_table",
+        "diff",
+        [
+            None,
+            [cd],
+            {("grouped", "fast"): cd},
+            {("grouped", "grouped"): None},
+            {("grouped", "grouped"): gr.paired_difference([[1.0]], [[1.0]])},
+        ],
+        lambda v: gr.comparison_table(cmp, v),
+    )
+    bad(G, "comparison_table", "new", ["fast", None], lambda v: gr.comparison_table(cmp, diff, v))
+    good(G, "comparison_table", "columns", lambda: gr.comparison_table(cmp, diff))
+    bad(
+        G,
+        "default_verdict",
+        "comparisons",
+        [None, [d], {"grouped": None}, {"spread": d}, {"grouped": {"mean": 1}}],
+        lambda v: gr.default_verdict(v),
+    )
+    good(G, "default_verdict", "two groups", lambda: gr.default_verdict(diff, pairs))
+
+
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
+    _analysis(bad, good)
+    _grouping_readout(bad, good)
     _rules(bad, good)
     _metrics(bad, good)
