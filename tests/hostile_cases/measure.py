@@ -29,36 +29,6 @@ NOT_YET: dict[str, list[str]] = {
         "learned_level_values",
         "comparison",
     ],
-    "growth_tables": [
-        "growth_reading",
-        "growth_text",
-        "growth_table",
-        "comparison_table",
-        "growth_phrase",
-        "level_phrase",
-    ],
-    "module_diagnostics": [
-        "orthonormal_basis",
-        "subspace_overlap",
-        "movement",
-        "pairwise_overlap",
-        "slot_of_feature",
-        "slot_shares",
-        "locality",
-        "summarise",
-        "ci",
-        "number",
-        "ci_text",
-        "paired_gain",
-        "headline",
-        "describe_arch",
-        "accuracy_table",
-        "paired_table",
-        "diagnostics_table",
-        "tuning_table",
-        "epoch_table",
-        "robustness_table",
-    ],
 }
 
 
@@ -523,8 +493,224 @@ def _grouping_readout(bad, good) -> None:
     good(G, "default_verdict", "two groups", lambda: gr.default_verdict(diff, pairs))
 
 
+def _growth_tables(bad, good) -> None:
+    from modscale_lib import growth_tables as gt
+
+    T = "growth_tables"
+    row = {"method": "x", "estimate": 1.05, "low": 1.04, "high": 1.06, "bound": "lower", "flat": False}
+    bad(
+        T,
+        "growth_reading",
+        "row",
+        [None, "row", {"bound": "sideways"}, {"method": "x"}],
+        lambda v: gt.growth_reading(v),
+    )
+    good(T, "growth_reading", "never", lambda: gt.growth_reading({"never": True}))
+    bad(
+        T, "growth_text", "row", [[1.05], {**row, "estimate": "x"}, {**row, "bound": None}], lambda v: gt.growth_text(v)
+    )
+    good(T, "growth_text", "bound", lambda: gt.growth_text(row))
+    bad(
+        T,
+        "growth_table",
+        "rows",
+        [None, row, [row, None], [{"estimate": 1.0, "low": 1.0, "high": 1.0}]],
+        lambda v: gt.growth_table(v),
+    )
+    bad(T, "growth_table", "name", [None, 3], lambda v: gt.growth_table([row], v))
+    bad(T, "growth_table", "flat", ["yes", 1], lambda v: gt.growth_table([row], flat=v))
+    good(T, "growth_table", "no rows", lambda: gt.growth_table([]))
+    c = {
+        "method": "a",
+        "against": "b",
+        "m": 32,
+        "ratio_text": "1.0 [0.9, 1.1]",
+        "growth": "alike",
+        "level": (1.0, 0.9, 1.1),
+        "level_bound": "",
+        "level_word": "same",
+        "question": "Q2",
+    }
+    bad(
+        T,
+        "comparison_table",
+        "comparisons",
+        [None, [], c, [{**c, "growth": "sideways"}], [{"method": "a"}], [{**c, "level": (1.0,)}]],
+        lambda v: gt.comparison_table(v),
+    )
+    bad(T, "comparison_table", "first", ["bogus", 3], lambda v: gt.comparison_table([c], v))
+    good(T, "comparison_table", "first", lambda: gt.comparison_table([c, {**c, "against": "d"}], "question"))
+    bad(T, "growth_phrase", "c", [None, {}, {"growth": "sideways"}], lambda v: gt.growth_phrase(v))
+    good(T, "growth_phrase", "alike", lambda: gt.growth_phrase({"growth": "alike"}))
+    bad(T, "level_phrase", "c", [None, {"growth": "alike"}, {"level_word": 3}], lambda v: gt.level_phrase(v))
+    good(T, "level_phrase", "same", lambda: gt.level_phrase(c))
+
+
+def _module_diagnostics(bad, good) -> None:
+    from modscale_lib import module_diagnostics as md
+
+    D = "module_diagnostics"
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((2, 3072, 2))
+    V = rng.standard_normal((2, 3072, 2))
+    nan = U.copy()
+    nan[0, 0, 0] = NAN
+    rank = U.copy()
+    rank[1, :, 1] = rank[1, :, 0]
+    broken = [nan, np.zeros((3, 2)), np.ones(4), np.ones((2, 3)), np.full((3, 2), "a"), rank, np.zeros((0, 3, 2))]
+    bad(D, "orthonormal_basis", "U", broken, lambda v: md.orthonormal_basis(v))
+    good(D, "orthonormal_basis", "tensor", lambda: md.orthonormal_basis(torch.randn(2, 5, 2)))
+    bad(D, "subspace_overlap", "U", broken[:3], lambda v: md.subspace_overlap(v, V))
+    bad(D, "subspace_overlap", "V", [V[:1, :10], nan], lambda v: md.subspace_overlap(U, v))
+    good(D, "subspace_overlap", "float32", lambda: md.subspace_overlap(U.astype(np.float32), V))
+    bad(D, "movement", "start", [nan, U[0, :10]], lambda v: md.movement(v, V))
+    bad(D, "movement", "end", [rank, None], lambda v: md.movement(U, v))
+    bad(D, "pairwise_overlap", "U", [U[0], nan, rank], lambda v: md.pairwise_overlap(v))
+    good(D, "pairwise_overlap", "two modules", lambda: md.pairwise_overlap(U))
+    bad(D, "slot_of_feature", "k", [0, -1, 2.5, NAN, "2", HUGE], lambda v: md.slot_of_feature(v))
+    bad(D, "slot_shares", "k", [0, 2.5, "x"], lambda v: md.slot_shares(U, v))
+    bad(D, "slot_shares", "U", [U[:, :100], nan], lambda v: md.slot_shares(v, 1))
+    bad(D, "locality", "U", [rank, U[:, :3000]], lambda v: md.locality(v, 1))
+    bad(D, "locality", "k", [2, 0], lambda v: md.locality(U, v))
+    good(D, "locality", "k = 2", lambda: md.locality(rng.standard_normal((2, 6144, 1)), 2))
+    bad(D, "summarise", "start", [U[0], nan, rank, U[:1]], lambda v: md.summarise(v, V, 1))
+    bad(D, "summarise", "end", [V[:, :10], None], lambda v: md.summarise(U, v, 1))
+    bad(D, "summarise", "k", [2, 0, "1"], lambda v: md.summarise(U, V, v))
+    good(D, "summarise", "k = 1", lambda: md.summarise(U, V, 1))
+    acc = 0.5 + 0.01 * rng.standard_normal((3, 2, 5))  # (method, k, seed)
+    bad(D, "ci", "values", [[], "abc", None], lambda v: md.ci(v))
+    bad(D, "ci", "axis", [3, -4, 0.5, "x"], lambda v: md.ci(acc, v))
+    good(D, "ci", "seeds", lambda: md.ci(acc))
+    bad(D, "number", "x", ["a", None, NAN, [1.0]], lambda v: md.number(v))
+    bad(D, "number", "digits", [-1, 2.5, 9, HUGE, "3"], lambda v: md.number(0.5, v))
+    good(D, "number", "tiny", lambda: md.number(np.float32(1e-5)))
+    bad(D, "ci_text", "mean", ["a", [0.5]], lambda v: md.ci_text(v, 0.4, 0.6))
+    bad(D, "ci_text", "low", [NAN, "a"], lambda v: md.ci_text(0.5, v, 0.6))
+    bad(D, "ci_text", "high", [None, NAN], lambda v: md.ci_text(0.5, 0.4, v))
+    bad(D, "ci_text", "digits", [-1, 20, 1.5], lambda v: md.ci_text(0.5, 0.4, 0.6, v))
+    good(D, "ci_text", "NaN", lambda: md.ci_text(NAN, NAN, NAN))
+    bad(D, "paired_gain", "acc", [acc[0, 0], "abc", np.full((3, 2), "a")], lambda v: md.paired_gain(v, 0, 1))
+    bad(D, "paired_gain", "better", [3, -1, 0.5, "a"], lambda v: md.paired_gain(acc, v, 1))
+    bad(D, "paired_gain", "than", [5, None], lambda v: md.paired_gain(acc, 0, v))
+    names, k_grid = ["monolithic", "random", "rule"], [1, 2]
+    bad(D, "headline", "acc", [acc[0], acc[:2]], lambda v: md.headline(v, names, k_grid, 1, "rule"))
+    bad(D, "headline", "names", [names[:2], "abc", [1, 2, 3]], lambda v: md.headline(acc, v, k_grid, 1, "rule"))
+    bad(D, "headline", "k_grid", [[1], [1.5, 2], "ab"], lambda v: md.headline(acc, names, v, 1, "rule"))
+    bad(D, "headline", "k", [3, 0, "1", NAN], lambda v: md.headline(acc, names, k_grid, v, "rule"))
+    bad(D, "headline", "method", ["bogus", None], lambda v: md.headline(acc, names, k_grid, 1, v))
+    good(D, "headline", "rule", lambda: md.headline(acc, names, k_grid, 2.0, "rule"))
+    mlp = {"family": "monolithic", "depth": 2, "width": 1024}
+    bad(
+        D,
+        "describe_arch",
+        "arch",
+        [None, "MLP", {"depth": 2}, {"family": "modular"}, [mlp]],
+        lambda v: md.describe_arch(v),
+    )
+    good(
+        D,
+        "describe_arch",
+        "modules",
+        lambda: md.describe_arch({"family": "modular", "n_modules": 4, "module_dim": 8, "module_width": 64}),
+    )
+
+    class Stored(dict):
+        config = {"n_train": 100, "epochs": 2}
+
+    acc4 = acc[..., None] * np.ones(2)  # (method, k, seed, epoch)
+    settings = [{"k": k, "method": n, "arch": mlp, "lr": 0.01} for k in k_grid for n in names]
+    res = Stored(
+        acc_seen=acc4,
+        acc_unseen=acc4 - 0.1,
+        flops=np.ones((3, 2)),
+        search_flops=np.zeros((3, 2)),
+        params=np.ones((3, 2)),
+        settings=settings,
+    )
+    bad(
+        D,
+        "accuracy_table",
+        "res",
+        [None, dict(res), Stored(acc_seen=acc4), Stored(res, settings=[])],
+        lambda v: md.accuracy_table(v, names, k_grid),
+    )
+    bad(D, "accuracy_table", "names", [names[:2], None], lambda v: md.accuracy_table(res, v, k_grid))
+    bad(D, "accuracy_table", "k_grid", [[1, 2, 3], [0, 1]], lambda v: md.accuracy_table(res, names, v))
+    bad(D, "accuracy_table", "key", ["acc_bogus", None], lambda v: md.accuracy_table(res, names, k_grid, v))
+    bad(D, "accuracy_table", "epoch", [2, -3, 0.5, "x"], lambda v: md.accuracy_table(res, names, k_grid, epoch=v))
+    good(D, "accuracy_table", "rows", lambda: md.accuracy_table(res, names, k_grid))
+    pairs = [("rule", "random")]
+    bad(D, "paired_table", "acc", [acc[0], "x"], lambda v: md.paired_table(v, names, k_grid, pairs))
+    bad(
+        D,
+        "paired_table",
+        "pairs",
+        [None, [("rule", "bogus")], ["rule"], "ab"],
+        lambda v: md.paired_table(acc, names, k_grid, v),
+    )
+    bad(D, "paired_table", "k_grid", [[1]], lambda v: md.paired_table(acc, names, v, pairs))
+    good(D, "paired_table", "rows", lambda: md.paired_table(acc, names, k_grid, pairs))
+    diag = {
+        f"diag_{k}": acc
+        for k in (
+            "objective",
+            "objective_slot_local",
+            "local_start",
+            "local_end",
+            "overlap_start",
+            "overlap_end",
+            "moved_by_rule",
+            "moved_by_training",
+        )
+    }
+    bad(
+        D,
+        "diagnostics_table",
+        "res",
+        [None, {"diag_objective": acc}, {**diag, "diag_objective": acc[0]}],
+        lambda v: md.diagnostics_table(v, names, k_grid, "random"),
+    )
+    bad(D, "diagnostics_table", "random", ["bogus", None], lambda v: md.diagnostics_table(diag, names, k_grid, v))
+    bad(D, "diagnostics_table", "names", [names[:1]], lambda v: md.diagnostics_table(diag, v, k_grid, "random"))
+    good(D, "diagnostics_table", "rows", lambda: md.diagnostics_table(diag, names, k_grid, "random"))
+    choice = {"k": 1, "method": "monolithic", "arch": mlp, "lr": 0.01, "angle": None, "edges": {"lr": False}}
+    run = {"k": 1, "method": "monolithic", "arch": mlp, "lr": 0.01, "score": 0.5}
+    bad(
+        D,
+        "tuning_table",
+        "choices",
+        [None, choice, [{"k": 1}], [{**choice, "arch": None}]],
+        lambda v: md.tuning_table(v, [run]),
+    )
+    bad(D, "tuning_table", "runs", [None, [{"k": 1}], [None]], lambda v: md.tuning_table([choice], v))
+    good(D, "tuning_table", "one", lambda: md.tuning_table([choice], [run])["runs"])
+    bad(D, "epoch_table", "acc", [acc, "x"], lambda v: md.epoch_table(v, names, k_grid))
+    bad(D, "epoch_table", "names", [["a"], 3], lambda v: md.epoch_table(acc4, v, k_grid))
+    bad(D, "epoch_table", "k_grid", [[1, 2, 4]], lambda v: md.epoch_table(acc4, names, v))
+    good(D, "epoch_table", "rows", lambda: md.epoch_table(acc4, names, k_grid))
+    tests = {"unseen": "acc_unseen"}
+    bad(
+        D,
+        "robustness_table",
+        "res",
+        [None, {"acc_seen": acc4}, {**res, "acc_unseen": acc}],
+        lambda v: md.robustness_table(v, names, k_grid, tests),
+    )
+    bad(
+        D,
+        "robustness_table",
+        "tests",
+        [None, ["acc_unseen"], {"unseen": 3}],
+        lambda v: md.robustness_table(res, names, k_grid, v),
+    )
+    bad(D, "robustness_table", "epoch", [5, "x"], lambda v: md.robustness_table(res, names, k_grid, tests, v))
+    good(D, "robustness_table", "rows", lambda: md.robustness_table(res, names, k_grid, tests))
+
+
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
+    _growth_tables(bad, good)
+    _module_diagnostics(bad, good)
     _analysis(bad, good)
     _grouping_readout(bad, good)
     _rules(bad, good)
