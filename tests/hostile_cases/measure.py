@@ -8,28 +8,7 @@ import numpy as np
 import torch
 
 #: Public names of these modules without a case yet (the coverage test in test_hostile.py reads it).
-NOT_YET: dict[str, list[str]] = {
-    "growth": [
-        "samples_needed_curves",
-        "growth_with_ci",
-        "growth_rows",
-        "growth_line",
-        "at_largest_n",
-        "loss_table",
-        "oracle_check",
-        "censoring_summary",
-        "growth_across_targets",
-        "flat_text",
-        "verdicts",
-        "control_rows",
-        "summary_texts",
-        "learned_levels",
-        "censoring_bound",
-        "flat_evidence",
-        "learned_level_values",
-        "comparison",
-    ],
-}
+NOT_YET: dict[str, list[str]] = {}
 
 
 NAN, INF, HUGE = float("nan"), float("inf"), 10**12
@@ -707,8 +686,260 @@ def _module_diagnostics(bad, good) -> None:
     good(D, "robustness_table", "rows", lambda: md.robustness_table(res, names, k_grid, tests))
 
 
+def _growth(bad, good) -> None:
+    from modscale_lib import growth, methods
+
+    W = "growth"
+    rng = np.random.default_rng(1)
+    m = np.array([4, 8, 16, 32])
+    flat = 100 * np.exp(rng.normal(0, 0.05, (4, 5)))
+    steep = 100 * (1.15**m)[:, None] * np.exp(rng.normal(0, 0.05, (4, 5)))
+    labels = [methods.MONOLITHIC, methods.ORACLE, "modular, backfit rule", methods.RANDOM]
+    n_star = np.stack([steep, flat, flat * 1.5, flat * 3])[None]  # (K, method, m, seed)
+    n_grid = np.array([64.0, 128.0, 256.0, 512.0])
+    losses = np.array([[1.0, 0.5, 0.25, 0.1], [0.2, 0.1, 0.1, 0.1]])
+    bad(
+        W,
+        "samples_needed_curves",
+        "n_grid",
+        [[NAN] * 4, [], [[64.0]]],
+        lambda v: growth.samples_needed_curves(v, losses, 1.0, 0.3),
+    )
+    bad(
+        W,
+        "samples_needed_curves",
+        "losses",
+        [losses[:, :2], "x", np.full((2, 4), "a")],
+        lambda v: growth.samples_needed_curves(n_grid, v, 1.0, 0.3),
+    )
+    bad(
+        W,
+        "samples_needed_curves",
+        "variance",
+        [0.0, NAN, [1.0, 1.0, 1.0], "x"],
+        lambda v: growth.samples_needed_curves(n_grid, losses, v, 0.3),
+    )
+    bad(W, "samples_needed_curves", "target", POS, lambda v: growth.samples_needed_curves(n_grid, losses, 1.0, v))
+    good(
+        W,
+        "samples_needed_curves",
+        "tensor",
+        lambda: growth.samples_needed_curves(torch.tensor(n_grid), losses[:1], 1.0, 0.3)[0],
+    )
+    seeds_by_m = flat.T
+    bad(W, "growth_with_ci", "n_star", [flat[0], "x", np.zeros((0, 4))], lambda v: growth.growth_with_ci(m, v, 4096))
+    bad(
+        W,
+        "growth_with_ci",
+        "input_dims",
+        [m[:2], [4, NAN, 8, 16]],
+        lambda v: growth.growth_with_ci(v, seeds_by_m, 4096),
+    )
+    bad(W, "growth_with_ci", "n_max", POS, lambda v: growth.growth_with_ci(m, seeds_by_m, v))
+    bad(
+        W, "growth_with_ci", "n_min", [NAN, -1.0, 5000.0], lambda v: growth.growth_with_ci(m, seeds_by_m, 4096, n_min=v)
+    )
+    bad(
+        W,
+        "growth_with_ci",
+        "baseline",
+        [seeds_by_m[:2], "x"],
+        lambda v: growth.growth_with_ci(m, seeds_by_m, 4096, baseline=v),
+    )
+    bad(
+        W,
+        "growth_with_ci",
+        "confidence",
+        CONFIDENCE,
+        lambda v: growth.growth_with_ci(m, seeds_by_m, 4096, confidence=v),
+    )
+    good(W, "growth_with_ci", "flat", lambda: growth.growth_with_ci(m, seeds_by_m, 4096.0))
+    bad(W, "growth_rows", "n_star", [n_star[0, 0], "x"], lambda v: growth.growth_rows(m, v, 4096, labels))
+    bad(
+        W,
+        "growth_rows",
+        "labels",
+        [[], labels + ["x"], None, "abcd", [1, 2, 3, 4]],
+        lambda v: growth.growth_rows(m, n_star[0], 4096, v),
+    )
+    bad(W, "growth_rows", "baseline", [4, -1, 0.5, "0"], lambda v: growth.growth_rows(m, n_star[0], 4096, labels, v))
+    bad(W, "growth_rows", "n_max", [NAN, 0.0], lambda v: growth.growth_rows(m, n_star[0], v, labels))
+    rows = growth.growth_rows(m, n_star[0], 4096, labels, baseline=0)
+    good(
+        W, "growth_rows", "baseline", lambda: [r["estimate"] for r in growth.growth_rows(m, n_star[0], 4096, labels, 0)]
+    )
+    bad(
+        W,
+        "growth_line",
+        "row",
+        [None, "row", {"method": "x"}, {**rows[0], "estimate": "x"}],
+        lambda v: growth.growth_line(v),
+    )
+    good(W, "growth_line", "row", lambda: growth.growth_line(rows[1]))
+    bad(W, "at_largest_n", "losses", [0.5, "x", np.zeros((2, 0)), [["a"]]], lambda v: growth.at_largest_n(v))
+    good(W, "at_largest_n", "curves", lambda: growth.at_largest_n(losses))
+    last = 0.1 + 0.01 * rng.random((1, 4, 4, 5))  # (K, method, m, seed)
+    bad(W, "loss_table", "last", [last[0], "x"], lambda v: growth.loss_table(v, labels, (2,), m))
+    bad(W, "loss_table", "labels", [labels + ["x"], None], lambda v: growth.loss_table(last, v, (2,), m))
+    bad(W, "loss_table", "module_counts", [(2, 4), None, (0,)], lambda v: growth.loss_table(last, labels, v, m))
+    bad(W, "loss_table", "input_dims", [m[:2], None], lambda v: growth.loss_table(last, labels, (2,), v))
+    good(W, "loss_table", "table", lambda: growth.loss_table(last, labels, (2,), m)["K"])
+    bad(
+        W, "oracle_check", "labels", [["a", "b", "c", "d"], labels[2:]], lambda v: growth.oracle_check(last, v, (2,), m)
+    )
+    bad(W, "oracle_check", "last", [last[..., :0]], lambda v: growth.oracle_check(v, labels, (2,), m))
+    good(W, "oracle_check", "count", lambda: growth.oracle_check(last, labels, (2,), m)[1])
+    censored = np.where(np.isinf(n_star), "above", "")
+    bad(
+        W,
+        "censoring_summary",
+        "censored",
+        [n_star, "x", censored[0]],
+        lambda v: growth.censoring_summary(v, labels, (2,)),
+    )
+    bad(W, "censoring_summary", "labels", [labels * 2, None], lambda v: growth.censoring_summary(censored, v, (2,)))
+    bad(
+        W, "censoring_summary", "module_counts", [(2, 4), None], lambda v: growth.censoring_summary(censored, labels, v)
+    )
+    rel = np.stack([np.stack([np.stack([np.where(n_grid >= 100 + 10 * a, 0.05, 0.5)] * 5) for a in range(4)])] * 4)[
+        None
+    ]
+    bad(
+        W,
+        "growth_across_targets",
+        "targets",
+        [[], [NAN], [-0.1], "x"],
+        lambda v: growth.growth_across_targets(n_grid, m, rel, v, labels, (2,)),
+    )
+    bad(
+        W,
+        "growth_across_targets",
+        "rel",
+        [rel[0], "x"],
+        lambda v: growth.growth_across_targets(n_grid, m, v, [0.1], labels, (2,)),
+    )
+    bad(
+        W,
+        "growth_across_targets",
+        "n_grid",
+        [[-1.0] * 4, [NAN] * 4],
+        lambda v: growth.growth_across_targets(v, m, rel, [0.1], labels, (2,)),
+    )
+    bad(
+        W,
+        "growth_across_targets",
+        "labels",
+        [labels[:1] * 5],
+        lambda v: growth.growth_across_targets(n_grid, m, rel, [0.1], v, (2,)),
+    )
+    bad(
+        W, "flat_text", "rows_by_task", [None, [rows], {2: None}, {2: [{"method": "x"}]}], lambda v: growth.flat_text(v)
+    )
+    good(W, "flat_text", "one task", lambda: growth.flat_text({2: rows}))
+    bad(
+        W,
+        "verdicts",
+        "labels",
+        [["a", "b", "c", "d"], labels[:3], None],
+        lambda v: growth.verdicts(m, n_star, 1e6, v, (2,)),
+    )
+    bad(W, "verdicts", "n_star", [n_star[0], "x"], lambda v: growth.verdicts(m, v, 1e6, labels, (2,)))
+    bad(W, "verdicts", "module_counts", [(2, 4), None], lambda v: growth.verdicts(m, n_star, 1e6, labels, v))
+    bad(W, "verdicts", "n_max", [NAN, -1.0], lambda v: growth.verdicts(m, n_star, v, labels, (2,)))
+    bad(
+        W,
+        "growth_across_targets",
+        "rel",
+        [rel[..., :2]],
+        lambda v: growth.growth_across_targets(n_grid, m, v, [0.1], labels, (2,)),
+    )
+    ctl = labels + [methods.wrong_count("backfit", c) for c in ("K/2", "2K")]
+    ctl += [methods.RANDOM_AVERAGED, methods.COMPUTE_MATCHED, methods.NO_PROJECTIONS]
+    rel_ctl = np.concatenate([rel[0]] * 3)[: len(ctl)]  # (method, m, seed, N)
+    bad(
+        W, "control_rows", "every", [0, -1, 2.5, "x", 5], lambda v: growth.control_rows(n_grid, m, rel_ctl, ctl, v, 0.1)
+    )
+    bad(W, "control_rows", "target", POS, lambda v: growth.control_rows(n_grid, m, rel_ctl, ctl, 1, v))
+    bad(
+        W,
+        "control_rows",
+        "labels",
+        [labels, ctl[:-1], ctl[:5] + ctl[6:]],
+        lambda v: growth.control_rows(n_grid, m, rel_ctl, v, 1, 0.1),
+    )
+    bad(
+        W, "control_rows", "rel", [rel, "x", rel_ctl[..., :2]], lambda v: growth.control_rows(n_grid, m, v, ctl, 1, 0.1)
+    )
+    bad(
+        W,
+        "control_rows",
+        "input_dims",
+        [m[:2], [4, 8, NAN, 32]],
+        lambda v: growth.control_rows(n_grid, v, rel_ctl, ctl, 1, 0.1),
+    )
+    bad(W, "summary_texts", "rows_by_task", [None, {}, {2: None}], lambda v: growth.summary_texts(v, "flat", rows, 2))
+    bad(W, "summary_texts", "flat_text", [None, 3], lambda v: growth.summary_texts({2: rows}, v, rows, 2))
+    bad(W, "summary_texts", "control_rows_", [None, [None]], lambda v: growth.summary_texts({2: rows}, "flat", v, 2))
+    good(W, "summary_texts", "texts", lambda: growth.summary_texts({2: rows}, "flat", rows, 2))
+    for f in ("learned_levels", "learned_level_values"):
+        call = getattr(growth, f)
+        bad(W, f, "labels", [labels[1:], None, labels * 2], lambda v, c=call: c(m, n_star, 4096, v, (2,)))
+        bad(W, f, "n_star", [n_star[0], "x"], lambda v, c=call: c(m, v, 4096, labels, (2,)))
+        bad(W, f, "n_max", [NAN, 0.0], lambda v, c=call: c(m, n_star, v, labels, (2,)))
+        bad(W, f, "module_counts", [(2, 4)], lambda v, c=call: c(m, n_star, 4096, labels, v))
+    good(W, "learned_level_values", "levels", lambda: growth.learned_level_values(m, n_star, 4096, labels, (2,)))
+    bad(W, "censoring_bound", "medians", [[], "x", [[100.0]], [NAN, 100.0]], lambda v: growth.censoring_bound(v, 4096))
+    bad(W, "censoring_bound", "n_max", POS, lambda v: growth.censoring_bound([100.0, 200.0], v))
+    bad(
+        W,
+        "censoring_bound",
+        "n_min",
+        [NAN, -1.0, 5000.0, "x"],
+        lambda v: growth.censoring_bound([100.0, 200.0], 4096, v),
+    )
+    good(W, "censoring_bound", "lower", lambda: growth.censoring_bound(np.array([64.0, 200.0]), 4096, 64))
+    bad(
+        W,
+        "flat_evidence",
+        "method",
+        ["bogus", None],
+        lambda v: growth.flat_evidence(m, n_star, censored, 4096, 64, labels, (2,), v),
+    )
+    bad(
+        W,
+        "flat_evidence",
+        "censored",
+        [censored[0], n_star],
+        lambda v: growth.flat_evidence(m, n_star, v, 4096, 64, labels, (2,)),
+    )
+    bad(
+        W,
+        "flat_evidence",
+        "n_min",
+        [NAN, 5000.0],
+        lambda v: growth.flat_evidence(m, n_star, censored, 4096, v, labels, (2,)),
+    )
+    bad(
+        W,
+        "flat_evidence",
+        "labels",
+        [labels[1:]],
+        lambda v: growth.flat_evidence(m, n_star, censored, 4096, 64, v, (2,)),
+    )
+    a, b = n_star[0, 2], n_star[0, 3]
+    bad(W, "comparison", "a", [a[:2], a[0], "x"], lambda v: growth.comparison("a", "b", m, v, b, 4096))
+    bad(W, "comparison", "b", [b[:, :2], None], lambda v: growth.comparison("a", "b", m, a, v, 4096))
+    bad(W, "comparison", "input_dims", [m[:2], [4, 8, 16, NAN]], lambda v: growth.comparison("a", "b", v, a, b, 4096))
+    bad(W, "comparison", "name_a", [None, 3], lambda v: growth.comparison(v, "b", m, a, b, 4096))
+    bad(W, "comparison", "name_b", [["b"]], lambda v: growth.comparison("a", v, m, a, b, 4096))
+    bad(W, "comparison", "n_max", [NAN, 0.0], lambda v: growth.comparison("a", "b", m, a, b, v))
+    bad(W, "comparison", "n_min", [NAN, 1e5], lambda v: growth.comparison("a", "b", m, a, b, 4096, v))
+    good(W, "comparison", "growth", lambda: growth.comparison("a", "b", m, a, b, 4096)["ratio"]["estimate"])
+
+
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
+    _growth(bad, good)
     _growth_tables(bad, good)
     _module_diagnostics(bad, good)
     _analysis(bad, good)
