@@ -13,6 +13,20 @@ from . import core, metrics, theory
 __all__ = ["recovery_summary", "linear_model_agreement", "modular_against_monolithic"]
 
 
+def _entries(res, name: str, keys) -> dict:
+    """The entries ``keys`` of a stored result (or a mapping of its arrays) ``res``; another type, or a missing
+    entry, is refused by name."""
+    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a stored result or a mapping of its entries, got {type(res).__name__}")
+    out = {}
+    for key in keys:
+        try:
+            out[key] = res[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
+    return out
+
+
 def recovery_summary(similarity, level: float = 0.9) -> dict:
     """Per (variant, kernel, seed) summaries of a ``module_recovery`` result.
 
@@ -38,10 +52,38 @@ def recovery_summary(similarity, level: float = 0.9) -> dict:
     }
 
 
+_CONFIG_FIELDS = ("spectrum", "d_values", "n_grid", "p_grid", "n_fixed", "p_fixed", "noise")
+
+
+def _linear_model_result(res, name: str, arguments: dict) -> dict:
+    """A ``linear_model_mc`` result's arrays, each (d, point of its sweep) for ``arguments["config"]``'s grids."""
+    config = arguments["config"]
+    keys = [f"{sweep}_{stat}{se}" for sweep in "np" for stat in ("test", "train") for se in ("", "_se")]
+    out = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in _entries(res, name, keys).items()}
+    for k, v in out.items():
+        grid = config.n_grid if k.startswith("n") else config.p_grid
+        if v.shape != (len(config.d_values), len(grid)):
+            raise ValueError(
+                f"{name}[{k!r}] must have shape (d, point) = {(len(config.d_values), len(grid))}, as config's "
+                f"grids, got {v.shape}"
+            )
+    return out
+
+
+def _linear_model_config(config, name: str, arguments: dict):
+    missing = [f for f in _CONFIG_FIELDS if not hasattr(config, f)]
+    if missing:
+        raise TypeError(f"{name} must be a LinearModelConfig (it lacks {missing}), got {type(config).__name__}")
+    return config
+
+
+@core.validated(config=core.Check(_linear_model_config), res=core.Check(_linear_model_result), band=core.Real(0.0, 1.0))
 def linear_model_agreement(res, config, band: float = 0.1) -> dict:
     """How far a ``linear_model_mc`` result lies from the closed forms, per (d, sweep, loss).
 
-    Points within ``band * p`` of the interpolation peak ``d n = p`` are left out (the loss is infinite there).
+    res : the result (or a mapping of its arrays ``n_test``, ``n_test_se``, ... each (d, point)); config : its
+    ``LinearModelConfig``. Points within ``band * p`` (band in [0, 1]) of the interpolation peak ``d n = p``
+    are left out (the loss is infinite there).
     Returns columns for a table: ``d``, ``sweep``, ``loss``, ``max rel. error``, ``median rel. error``,
     ``within 2 s.e.`` (share of points) and ``points``.
     """
@@ -110,6 +152,26 @@ __all__ += ["PEER_QUANTITIES", "peer_summary", "format_ci", "distinguishable", "
 PEER_QUANTITIES = ("union", "grouped", "seconds", "test_loss")
 
 
+def _peer_arrays(res, name: str, arguments: dict) -> dict:
+    """A ``peer_comparison`` result's arrays as float64 (NaN where a run is missing), each with the dimensions
+    (task, n, seed, method) (``test_loss`` has more methods: the references), ``seconds`` and ``group_seconds``
+    of one shape."""
+    keys = PEER_QUANTITIES + ("group_seconds",)
+    arrays = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in _entries(res, name, keys).items()}
+    ndims = {a.ndim for a in arrays.values()}
+    if len(ndims) != 1 or arrays["union"].ndim < 1 or arrays["seconds"].shape != arrays["group_seconds"].shape:
+        shapes = {k: a.shape for k, a in arrays.items()}
+        raise ValueError(
+            f"{name} must hold arrays of one number of dimensions, seconds and group_seconds of one shape, got {shapes}"
+        )
+    return arrays
+
+
+@core.validated(
+    res=core.Check(_peer_arrays),
+    seed_axis=core.Whole(lambda a: -a["res"]["union"].ndim, lambda a: a["res"]["union"].ndim - 1),
+    confidence=core.Real(0.0, 1.0, low_open=True, high_open=True),
+)
 def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
     """Mean and bootstrap interval over seeds of each quantity of a ``peer_comparison`` result.
 
@@ -118,33 +180,96 @@ def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
     ``{name: (mean, low, high)}``, each (task, n, method), for ``PEER_QUANTITIES``, ``"group_seconds"`` and
     ``"total_seconds"`` (the method's call plus its grouping).
     """
-    arrays = {name: np.asarray(res[name], dtype=float) for name in PEER_QUANTITIES + ("group_seconds",)}
+    arrays = dict(res)
     arrays["total_seconds"] = arrays["seconds"] + arrays["group_seconds"]
     return {name: metrics.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence) for name in arrays}
 
 
+def _number(value, name: str, arguments: dict | None = None) -> float:
+    """A real number as a float; NaN (a missing measurement) and infinities allowed."""
+    return float(core.array(value, name, ndim=0, finite=False))
+
+
+def _end(value, name: str, arguments: dict) -> float:
+    """An end of the interval around ``arguments["mean"]``: a number, not NaN where the mean is not."""
+    out = _number(value, name)
+    if np.isnan(out) and not np.isnan(arguments["mean"]):
+        raise ValueError(f"{name} must be a number where mean is ({arguments['mean']}), got NaN")
+    return out
+
+
+def _format(value, name: str, arguments: dict) -> str:
+    """A format specification of a number, such as ``".3f"``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a format specification such as '.3f', got {type(value).__name__}")
+    try:
+        format(1.5, value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a format specification of a number such as '.3f', got {value!r}") from exc
+    return value
+
+
+def _interval(value, name: str, arguments: dict) -> tuple:
+    """``(mean, low, high)``, three numbers (NaN allowed: a missing measurement)."""
+    return tuple(float(v) for v in core.array(value, name, shape=(3,), finite=False))
+
+
+def _texts(value, name: str, arguments: dict) -> tuple:
+    """Two strings."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a pair of strings, got {value!r}")
+    return tuple(value)
+
+
+_TOLERANCE = core.Real(0.0)
+
+
+@core.validated(mean=core.Check(_number), low=core.Check(_end), high=core.Check(_end), fmt=core.Check(_format))
 def format_ci(mean, low, high, fmt: str = ".2f") -> str:
-    """``"mean [low, high]"`` with ``fmt``; ``"n/a"`` for a NaN mean."""
+    """``"mean [low, high]"`` with ``fmt`` (a format specification such as ``".3f"``); ``"n/a"`` for a NaN
+    mean."""
     if not np.isfinite(mean):
         return "n/a"
     return f"{format(float(mean), fmt)} [{format(float(low), fmt)}, {format(float(high), fmt)}]"
 
 
+@core.validated(a=core.Check(_interval), b=core.Check(_interval), tolerance=_TOLERANCE)
 def distinguishable(a: tuple, b: tuple, tolerance: float = 0.0) -> bool:
     """Whether two ``(mean, low, high)`` intervals are more than ``tolerance`` apart (intervals that overlap, or
     nearly do, are not distinguishable)."""
     return bool(a[2] + tolerance < b[1] or b[2] + tolerance < a[1])
 
 
+def _names(value, name: str, arguments: dict) -> list:
+    """One string per entry of ``arguments["mean"]``."""
+    size = arguments["mean"].size
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of {size} names, got {type(value).__name__}")
+    if len(value) != size or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{name} must hold {size} names (strings), one per mean, got {list(value)!r}"[:300])
+    return list(value)
+
+
+_MEANS = core.Array(ndim=1, finite=False, min_rows=1)
+_ENDS = core.Array(ndim=1, finite=False, shape=lambda a: a["mean"].shape)
+
+
+@core.validated(
+    mean=_MEANS,
+    low=_ENDS,
+    high=_ENDS,
+    names=core.Check(_names),
+    higher_is_better=core.Boolean(),
+    tolerance=_TOLERANCE,
+)
 def best_and_ties(
     mean, low, high, names, *, higher_is_better: bool = True, tolerance: float = 0.0
 ) -> tuple[str, list[str]]:
     """The name with the best mean, and the others not distinguishable from it (their interval overlaps the
     best one's, or comes within ``tolerance`` of it: e.g. half the precision a table shows).
     mean, low, high : (M,) over the methods ``names``; NaN means are skipped."""
-    mean, low, high = (np.asarray(v, dtype=float) for v in (mean, low, high))
     if not np.any(np.isfinite(mean)):
-        raise ValueError("every mean is NaN")
+        raise ValueError("mean must hold a finite value; every mean is NaN")
     i = int(np.nanargmax(mean) if higher_is_better else np.nanargmin(mean))
     ties = [
         names[j]
@@ -156,6 +281,14 @@ def best_and_ties(
     return names[i], ties
 
 
+@core.validated(
+    a=core.Check(_interval),
+    b=core.Check(_interval),
+    fmt=core.Check(_format),
+    words=core.Check(_texts),
+    names=core.Check(_texts),
+    tolerance=_TOLERANCE,
+)
 def compare_ci(
     a: tuple,
     b: tuple,

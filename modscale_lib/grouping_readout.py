@@ -33,6 +33,30 @@ __all__ = [
     "default_verdict",
 ]
 
+
+def _entries(res, name: str, keys) -> dict:
+    """The entries ``keys`` of a stored result (or a dict of its entries) ``res``; another type, or a missing
+    entry, is refused by name."""
+    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a stored result or a dict of its entries, got {type(res).__name__}")
+    out = {}
+    for key in keys:
+        try:
+            out[key] = res[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
+    return out
+
+
+def _strings(value, name: str) -> list[str]:
+    """A sequence of strings (a list, tuple or array, not one string) as a list."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of names, got {type(value).__name__}")
+    if not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must hold names (strings), got {list(value)!r}"[:300])
+    return list(value)
+
+
 #: The verdicts of ``paired_difference``, in the order the counts are read; ``""`` marks a cell not compared.
 VERDICTS = ("better", "not distinguishable", "worse")
 
@@ -47,7 +71,7 @@ def paired_difference(new, old, axis: int = -1, tolerance: float = 0.0) -> dict:
     too small to matter (0: any interval that excludes 0 decides). Returns a dict of ``mean``, ``low``,
     ``high`` (the shape without ``axis``) and ``verdict`` (a numpy array of strings of that shape).
     """
-    new, old = np.asarray(new, dtype=np.float64), np.asarray(old, dtype=np.float64)
+    new, old = array(new, "new", finite=False), array(old, "old", finite=False)
     if new.shape != old.shape:
         raise ValueError(f"new and old must have the same shape, got {new.shape} and {old.shape}")
     tolerance = real(tolerance, "tolerance", low=0.0)
@@ -147,12 +171,30 @@ def failures(grouped, union, level: float = 0.9, span_level: float = 0.95) -> di
     }
 
 
+def _grouping_result(res, name: str) -> dict:
+    """A ``module_grouping`` result's entries, checked: ``grouped``, ``union`` and ``cpu_seconds`` (kind,
+    setting, variant, n, seed) as float arrays (NaN: not run), along ``kinds``, ``settings``, ``variants``
+    and ``n``."""
+    out = _entries(res, name, ("kinds", "settings", "variants", "n", "grouped", "union", "cpu_seconds"))
+    lengths = tuple(len(out[k]) for k in ("kinds", "settings", "variants", "n"))
+    for key in ("grouped", "union", "cpu_seconds"):
+        out[key] = array(out[key], f"{name}[{key!r}]", ndim=5, finite=False)
+        if out[key].shape[:4] != lengths:
+            raise ValueError(
+                f"{name}[{key!r}] must have shape (kind, setting, variant, n, seed) with (kind, "
+                f"setting, variant, n) = {lengths}, got {out[key].shape}"
+            )
+    out["variants"] = _strings(out["variants"], f"{name}['variants']")
+    return out
+
+
 def failure_rows(res, variant: str, level: float = 0.9, span_level: float = 0.95) -> list[dict]:
     """:func:`failures` of one variant of a ``module_grouping`` result, one record per (kind, setting, n) where it
     ran, in C order: ``kind`` (str), ``K``, ``n``, ``seeds`` (the seeds axis' length), ``runs``, ``failed``,
     ``span_missed`` and ``grouping_wrong`` (ints)."""
+    res = _grouping_result(res, "res")
     v = list(res["variants"]).index(choice(variant, "variant", list(res["variants"])))
-    grouped, union = (np.asarray(res[name], float)[:, :, v] for name in ("grouped", "union"))  # (kind, setting, n, s)
+    grouped, union = (res[name][:, :, v] for name in ("grouped", "union"))  # (kind, setting, n, s)
     f = failures(grouped, union, level, span_level)
     seeds = int(np.shape(res["grouped"])[-1])
     return [
@@ -170,7 +212,9 @@ def failure_rows(res, variant: str, level: float = 0.9, span_level: float = 0.95
 def _curve(n, values) -> tuple[np.ndarray, np.ndarray]:
     """``n`` (N,) and ``values`` (N,) as float arrays, with only the points where ``values`` is finite."""
     n = array(n, "n", ndim=1)
-    values = array(values, "values", shape=n.shape, finite=False)
+    values = array(values, "values", ndim=1, finite=False)
+    if values.shape != n.shape:
+        raise ValueError(f"n and values must have one length, got {n.size} and {values.size}")
     ok = np.isfinite(values)
     return n[ok], values[ok]
 
@@ -204,7 +248,7 @@ def cost_per_call(seconds, variants, index: int, skip=("random",)) -> dict[str, 
     seconds : (setting, variant, n), e.g. the means over seeds of one task kind. variants : the names of axis 1.
     index : the ``n`` position."""
     t = array(seconds, "seconds", ndim=3, finite=False)
-    variants = [str(v) for v in variants]
+    variants, skip = _strings(variants, "variants"), _strings(skip, "skip")
     if len(variants) != t.shape[1]:
         raise ValueError(f"variants must name the {t.shape[1]} variants of seconds' axis 1, got {len(variants)}")
     index = whole(index, "index", low=0, high=t.shape[2] - 1)
@@ -213,6 +257,7 @@ def cost_per_call(seconds, variants, index: int, skip=("random",)) -> dict[str, 
 
 def cell_label(res, kind: int, setting: int) -> str:
     """``"bump_ridge (3, 2, 12)"``: a task kind and its ``(K, b, m)`` setting in a ``module_grouping`` result."""
+    res = _entries(res, "res", ("kinds", "settings"))
     kind = whole(kind, "kind", low=0, high=len(res["kinds"]) - 1)
     setting = whole(setting, "setting", low=0, high=len(res["settings"]) - 1)
     return f"{res['kinds'][kind]} {tuple(res['settings'][setting])}"
@@ -224,10 +269,14 @@ def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grou
     ``new − old`` (:func:`difference_text`) and each variant's process CPU seconds per call (mean over seeds).
 
     pairs : ``{"grouped": d, "union": d}``, paired differences of shape (kind, setting, n)."""
-    variants = list(res["variants"])
+    res = _grouping_result(res, "res")
+    variants = res["variants"]
     vn, vo = (variants.index(choice(v, name, variants)) for v, name in ((new, "new"), (old, "old")))
-    d = {name: _difference(pairs[name], f"pairs[{name!r}]") for name in ("grouped", "union")}
-    seconds = np.asarray(res["cpu_seconds"], float).mean(axis=-1)  # (kind, setting, variant, n)
+    d = {name: _difference(v, f"pairs[{name!r}]") for name, v in _entries(pairs, "pairs", ("grouped", "union")).items()}
+    for name, v in d.items():
+        if v["verdict"].shape != res["grouped"].shape[:2] + res["grouped"].shape[3:4]:
+            raise ValueError(f"pairs[{name!r}] must have shape (kind, setting, n), got {v['verdict'].shape}")
+    seconds = res["cpu_seconds"].mean(axis=-1)  # (kind, setting, variant, n)
     cells, ns = compared(d["grouped"]["verdict"]), np.asarray(res["n"])
     return {
         "task (K, b, m)": [cell_label(res, k, s) for k, s, _ in cells],
@@ -242,8 +291,40 @@ def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grou
 
 def task_label(cmp, task: int) -> str:
     """``"sine (2, 1)"``: task ``task`` of a ``rule_comparison`` result as ``kind (K, b)``."""
-    kind, K, b = cmp["tasks"][whole(task, "task", low=0, high=len(cmp["tasks"]) - 1)]
+    tasks = _entries(cmp, "cmp", ("tasks",))["tasks"]
+    entry = tasks[whole(task, "task", low=0, high=len(tasks) - 1)]
+    if isinstance(entry, (str, bytes)) or len(entry) != 3:
+        raise ValueError(f"cmp['tasks'] must hold (kind, K, b) per task, got {entry!r}")
+    kind, K, b = entry
     return f"{kind} ({K}, {b})"
+
+
+def _comparison_result(cmp, name: str) -> dict:
+    """A ``rule_comparison`` result's entries, checked: ``grouped`` and ``cpu_seconds`` (task, variant, m, n,
+    seed) as float arrays along ``tasks``, ``variants``, ``m`` and ``n``."""
+    out = _entries(cmp, name, ("tasks", "variants", "m", "n", "grouped", "cpu_seconds"))
+    lengths = tuple(len(out[k]) for k in ("tasks", "variants", "m", "n"))
+    for key in ("grouped", "cpu_seconds"):
+        out[key] = array(out[key], f"{name}[{key!r}]", ndim=5, finite=False)
+        if out[key].shape[:4] != lengths:
+            raise ValueError(
+                f"{name}[{key!r}] must have shape (task, variant, m, n, seed) with (task, variant, "
+                f"m, n) = {lengths}, got {out[key].shape}"
+            )
+    out["variants"] = _strings(out["variants"], f"{name}['variants']")
+    return out
+
+
+def _diff(diff, shape: tuple) -> dict:
+    """``diff`` of :func:`comparison_table`, checked: ``{(name, variant): d}``, each ``d`` of ``shape``."""
+    if not hasattr(diff, "items"):
+        raise TypeError(f"diff must be a dict {{(name, variant): paired difference}}, got {type(diff).__name__}")
+    for key, d in diff.items():
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise ValueError(f"diff's keys must be (name, variant) pairs, got {key!r}")
+        if _difference(d, f"diff[{key!r}]")["verdict"].shape != shape:
+            raise ValueError(f"diff[{key!r}] must have shape (task, m, n) = {shape}, got {np.shape(d['verdict'])}")
+    return diff
 
 
 def comparison_table(cmp, diff: dict, new: str = "newton") -> dict[str, list]:
@@ -254,13 +335,14 @@ def comparison_table(cmp, diff: dict, new: str = "newton") -> dict[str, list]:
 
     diff : ``{("grouped", v): d}`` (other keys are ignored), paired differences ``new − v`` of shape
     (task, m, n), for the variants ``v`` shown, in column order."""
-    variants = list(cmp["variants"])
+    cmp = _comparison_result(cmp, "cmp")
+    variants, grouped = cmp["variants"], cmp["grouped"]  # grouped: (task, variant, m, n, seed)
+    diff = _diff(diff, grouped.shape[:1] + grouped.shape[2:4])
     others = [v for name, v in diff if name == "grouped"]
     for v in [new] + others:
         choice(v, "new" if v == new else "a variant of diff", variants)
-    grouped = np.asarray(cmp["grouped"], float)  # (task, variant, m, n, seed)
     ci = bootstrap_ci(grouped[:, variants.index(new)], axis=-1)  # each (task, m, n)
-    cpu = np.asarray(cmp["cpu_seconds"], float).mean(axis=-1)  # (task, variant, m, n)
+    cpu = cmp["cpu_seconds"].mean(axis=-1)  # (task, variant, m, n)
     rows = list(np.ndindex(ci[0].shape))
     return {
         "task (kind, K, b)": [task_label(cmp, t) for t, _, _ in rows],
@@ -287,7 +369,9 @@ def default_verdict(*comparisons: dict) -> dict[str, int]:
             name = key[0] if isinstance(key, tuple) else key
             v = _difference(d, f"comparisons[{key!r}]")["verdict"]
             out["comparisons"] += (
-                int(np.sum(v != "")) if choice(name, "overlap name", ("grouped", "union")) == "grouped" else 0
+                int(np.sum(v != ""))
+                if choice(name, "the overlap name of a key of comparisons", ("grouped", "union")) == "grouped"
+                else 0
             )
             out["worse"] += int(np.sum(v == "worse"))
     return out

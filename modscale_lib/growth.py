@@ -35,6 +35,50 @@ __all__ = [
 ]
 
 
+# The checks of this module's arguments ------------------------------------------------------------------------
+_N_MAX = core.Real(0.0, low_open=True)  # the grid's largest n
+_N_MIN = core.OrNone(core.Real(0.0, lambda a: a["n_max"], low_open=True))  # the grid's first n, <= n_max
+_STUDY = core.Array(ndim=4, finite=False)  # (K, method, m, seed)
+_CONTROLS = (methods.RANDOM_AVERAGED, methods.COMPUTE_MATCHED, methods.NO_PROJECTIONS)  # and the rule's wrong counts
+
+
+def _labels(array: str, axis: int, needs: tuple = (), rule: bool = False) -> core.Check:
+    """The method labels of ``array``'s axis ``axis``: strings, at most one per method there (they name the first
+    methods), holding the labels ``needs`` (and a rule's label, ``"... rule"``, if ``rule``)."""
+
+    def check(value, name, arguments):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+            raise TypeError(f"{name} must be a sequence of method labels, got {type(value).__name__}")
+        labels, size = list(value), arguments[array].shape[axis]
+        if not labels or len(labels) > size or not all(isinstance(v, str) for v in labels):
+            raise ValueError(
+                f"{name} must hold 1 to {size} labels (strings), one per method of {array}, got {labels!r}"
+            )
+        missing = [n for n in needs if n not in labels] + (
+            ["a rule"] if rule and not any(v.endswith(" rule") for v in labels) else []
+        )
+        if missing:
+            raise ValueError(f"{name} must include {missing}, got {labels!r}")
+        return labels
+
+    return core.Check(check)
+
+
+def _per(array: str, axis: int, whole: bool = True) -> core.Check:
+    """One value per index of ``array``'s axis ``axis`` (the tasks' module counts, or the input dimensions)."""
+
+    def check(value, name, arguments):
+        out = core.whole_array(value, name, low=1, ndim=1) if whole else core.real_array(value, name, ndim=1)
+        if out.size != arguments[array].shape[axis]:
+            raise ValueError(
+                f"{name} must hold one value per index of axis {axis} of {array} "
+                f"({arguments[array].shape[axis]}), got {out.size}"
+            )
+        return out
+
+    return core.Check(check)
+
+
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
     """``n*`` of every learning curve on its monotone envelope (:func:`modscale_lib.metrics.samples_needed_monotone`).
 
@@ -49,7 +93,13 @@ def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.n
     target = core.real(target, "target", low=0.0, low_open=True)
     if losses.shape[-1] != n_grid.size:
         raise ValueError(f"losses must end with one entry per n ({n_grid.size}), got shape {losses.shape}")
-    variance = np.broadcast_to(core.real_array(variance, "variance", low=0.0, low_open=True), losses.shape[:-1])
+    variance = core.real_array(variance, "variance", low=0.0, low_open=True)
+    try:
+        variance = np.broadcast_to(variance, losses.shape[:-1])
+    except ValueError as exc:
+        raise ValueError(
+            f"variance must broadcast to losses' shape without its last axis {losses.shape[:-1]}, got {variance.shape}"
+        ) from exc
     n_star = np.full(losses.shape[:-1], np.nan)
     censored = np.full(losses.shape[:-1], "", dtype=object)
     for idx in np.ndindex(n_star.shape):
@@ -66,6 +116,14 @@ def _clip(x, n_max: float) -> np.ndarray:
     return np.where(np.isinf(x), n_max, x)
 
 
+def _medians(value, name: str) -> np.ndarray:
+    """Medians of ``n*`` over m: a non-empty 1-D array, ``inf`` allowed (not reached), NaN not."""
+    out = core.array(value, name, ndim=1, finite=False, min_rows=1)
+    if np.isnan(out).any():
+        raise ValueError(f"{name} must not hold NaN (a median of n* is a number or inf), got {out.tolist()}")
+    return out
+
+
 def _run(mask: np.ndarray, leading: bool) -> bool:
     """Whether ``mask`` (over m, ascending) is one run of True at the start (``leading``) or at the end."""
     k = int(mask.sum())
@@ -73,6 +131,7 @@ def _run(mask: np.ndarray, leading: bool) -> bool:
     return bool(np.array_equal(mask, order < k if leading else order >= mask.size - k))
 
 
+@core.validated(medians=core.Check(lambda v, name, a: _medians(v, name)), n_max=_N_MAX, n_min=_N_MIN)
 def censoring_bound(medians, n_max: float, n_min: float | None = None) -> str:
     """What censored medians of ``n*`` (over m, ascending) make of the growth fitted through them.
 
@@ -82,7 +141,7 @@ def censoring_bound(medians, n_max: float, n_min: float | None = None) -> str:
     growth (``"lower"``: the growth is a lower bound), and the reverse only steepen it (``"upper"``). Returns
     ``""`` (nothing censored), ``"lower"``, ``"upper"``, ``"mixed"`` (no bound either way) or ``"all"`` (every
     median censored: no growth is measured)."""
-    med = np.asarray(medians, dtype=float)
+    med = medians
     above = med >= n_max
     below = med <= n_min if n_min is not None else np.zeros(med.shape, dtype=bool)
     if not (above | below).any():
@@ -110,7 +169,7 @@ def growth_with_ci(
     either median was censored). Returns a dict ``estimate, low, high, bound, lower_bound, upper_bound,
     censored``.
     """
-    a = core.array(n_star, "n_star", ndim=2, finite=False)
+    a = core.array(n_star, "n_star", ndim=2, finite=False, min_rows=1)
     n_max = core.real(n_max, "n_max", low=0, low_open=True)
     if n_min is not None:
         n_min = core.real(n_min, "n_min", low=0, low_open=True, high=n_max)
@@ -129,6 +188,13 @@ def growth_with_ci(
     return out
 
 
+@core.validated(
+    n_star=core.Array(ndim=3, finite=False),
+    labels=_labels("n_star", 0),
+    n_max=_N_MAX,
+    baseline=core.OrNone(core.Whole(0, lambda a: len(a["labels"]) - 1)),
+    n_min=_N_MIN,
+)
 def growth_rows(
     input_dims, n_star, n_max: float, labels, baseline: int | None = None, n_min: float | None = None
 ) -> list[dict]:
@@ -137,7 +203,6 @@ def growth_rows(
     Each row: ``method``, ``estimate``, ``low``, ``high``, ``bound``, ``lower_bound``, ``upper_bound``,
     ``censored``, ``never`` (no median reached on the grid), ``always`` (every median reached at ``n_min``),
     ``flat`` (nothing censored and the interval contains 1), and ``ratio`` (a dict, or ``None``)."""
-    n_star = core.array(n_star, "n_star", ndim=3, finite=False)
     rows = []
     for i, label in enumerate(labels):
         seeds_by_m = n_star[i].T
@@ -165,6 +230,25 @@ def _note(row: dict) -> str:
     return " (rests on censored medians; no bound)" if row.get("bound") == "mixed" else ""
 
 
+def _flat_rows(value: dict, name: str) -> dict:
+    for K, rows in value.items():
+        _rows(rows, f"{name}[{K!r}]", ("method", "flat"))
+    return value
+
+
+def _row(row, name: str, arguments: dict | None = None):
+    """A :func:`growth_rows` row: a dict that, where it states a growth, holds ``estimate``, ``low`` and ``high``."""
+    if not hasattr(row, "get") or not hasattr(row, "keys"):
+        raise TypeError(f"{name} must be a growth_rows row (a dict), got {type(row).__name__}")
+    if not (row.get("never") or row.get("always") or row.get("bound") == "all"):
+        for key in ("estimate", "low", "high"):
+            if key not in row:
+                raise ValueError(f"{name} must hold {key!r} (a growth_rows row), got the keys {sorted(row)}")
+            core.array(row[key], f"{name}[{key!r}]", ndim=0, finite=False)
+    return row
+
+
+@core.validated(row=core.Check(_row))
 def growth_line(row: dict) -> str:
     """``"growth per dimension <g>x [95% CI <lo>, <hi>]"``, with ``>=`` before a lower bound and ``<=`` before
     an upper bound (:func:`censoring_bound`); a method that reaches the target at no m, or at the grid's
@@ -192,14 +276,24 @@ def _short(row: dict) -> str:
 def at_largest_n(losses) -> np.ndarray:
     """The loss at the largest ``n`` each curve was measured at: (..., N) -> (...), NaN if never measured."""
     a = core.array(losses, "losses", finite=False)
+    if a.ndim < 1 or a.shape[-1] < 1:
+        raise ValueError(f"losses must have a last axis of at least one n, got shape {a.shape}")
     ok = np.isfinite(a)
     last = np.where(ok.any(-1), a.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1), 0)
     out = np.take_along_axis(a, last[..., None], axis=-1)[..., 0]
     return np.where(ok.any(-1), out, np.nan)
 
 
+@core.validated(
+    last=core.Array(ndim=4, finite=False),
+    labels=_labels("last", 1),
+    module_counts=_per("last", 0),
+    input_dims=_per("last", 2),
+)
 def loss_table(last, labels, module_counts, input_dims) -> dict:
     """Columns ``K, m`` and one per method: ``mean [low, high]`` over seeds of ``last`` (K, method, m, seed)."""
+    if last.shape[-1] < 1:
+        raise ValueError(f"last must have at least one seed, got shape {last.shape}")
     mean, low, high = metrics.bootstrap_ci(last, axis=-1)
     cells = [(k, a) for k in range(len(module_counts)) for a in range(len(input_dims))]
     table = {"K": [module_counts[k] for k, _ in cells], "m": [int(input_dims[a]) for _, a in cells]}
@@ -208,6 +302,12 @@ def loss_table(last, labels, module_counts, input_dims) -> dict:
     return table
 
 
+@core.validated(
+    last=core.Array(ndim=4, finite=False),
+    labels=_labels("last", 1, (methods.ORACLE, methods.MONOLITHIC)),
+    module_counts=_per("last", 0),
+    input_dims=_per("last", 2),
+)
 def oracle_check(last, labels, module_counts, input_dims) -> tuple[dict, int]:
     """:func:`loss_table` of ``last`` (K, method, m, seed) for every method, and the number of (K, m) where
     the oracle's interval lies entirely above the monolithic network's (the oracle is then distinguishably
@@ -219,6 +319,21 @@ def oracle_check(last, labels, module_counts, input_dims) -> tuple[dict, int]:
     return table, worse
 
 
+def _censored(value, name: str, arguments: dict | None = None, shape: tuple | None = None) -> np.ndarray:
+    """Censoring marks (K, method, m, seed), of ``shape`` if given: ``""``, ``"below"`` or ``"above"``."""
+    out = np.asarray(core.as_numpy(value))
+    if out.dtype.kind not in "UO" or out.ndim != 4 or (shape is not None and out.shape != shape):
+        raise TypeError(
+            f"{name} must be a (K, method, m, seed) array of censoring marks of shape {shape or '(any)'}, "
+            f"got {out.dtype} {out.shape}"
+        )
+    unknown = sorted({str(x) for x in out.ravel()} - {"", "below", "above"})
+    if unknown:
+        raise ValueError(f"{name} must hold only '', 'below' or 'above', got {unknown}")
+    return out
+
+
+@core.validated(censored=core.Check(_censored), labels=_labels("censored", 1), module_counts=_per("censored", 0))
 def censoring_summary(censored, labels, module_counts) -> str:
     """One line per task: how many of each method's (m, seed) curves are censored below and above."""
     lines = []
@@ -231,6 +346,14 @@ def censoring_summary(censored, labels, module_counts) -> str:
     return "\n".join(lines)
 
 
+@core.validated(
+    n_grid=core.RealArray(0.0, low_open=True, ndim=1, min_size=1),
+    rel=core.Array(ndim=5, finite=False, shape=lambda a: (None,) * 4 + (a["n_grid"].size,)),
+    input_dims=_per("rel", 2, whole=False),
+    targets=core.Reals(0.0, low_open=True),
+    labels=_labels("rel", 1),
+    module_counts=_per("rel", 0),
+)
 def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_counts) -> dict:
     """A table: one row per (K, method), one column per target, ``growth [low, high]`` (``>=`` or ``<=`` where
     censoring makes it a bound, :func:`censoring_bound`).
@@ -277,6 +400,21 @@ def _level_bound(a, b, n_max: float, n_min: float | None) -> str:
     return "" if at_least == at_most else "at least" if at_least else "at most"
 
 
+def _name(value, name: str, arguments: dict) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a method's name (a string), got {type(value).__name__}")
+    return value
+
+
+@core.validated(
+    name_a=core.Check(_name),
+    name_b=core.Check(_name),
+    a=core.Array(ndim=2, finite=False, min_rows=1),
+    b=core.Array(ndim=2, finite=False, shape=lambda a: a["a"].shape),
+    input_dims=_per("a", 0, whole=False),
+    n_max=_N_MAX,
+    n_min=_N_MIN,
+)
 def comparison(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: float | None = None) -> dict:
     """Methods ``a`` and ``b`` ((m, seed) each) compared: the ratio of their growths and the level at the largest m.
 
@@ -364,6 +502,27 @@ def _compare(name_a: str, name_b: str, input_dims, a, b, n_max: float, n_min: fl
     )
 
 
+def _rows_by_task(value, name: str, arguments: dict) -> dict:
+    """``{K: growth_rows(...)}``: a non-empty dict of lists of rows, each with ``method`` and ``flat``."""
+    if not hasattr(value, "items") or not value:
+        raise TypeError(f"{name} must be a non-empty dict {{K: growth_rows rows}}, got {value!r}"[:300])
+    for K, rows in value.items():
+        _rows(rows, f"{name}[{K!r}]", ("method",))
+    return value
+
+
+def _rows(rows, name: str, keys: tuple) -> list:
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+        raise TypeError(f"{name} must be a list of growth_rows rows, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        _row(row, f"{name}[{i}]")
+        missing = [k for k in keys if k not in row]
+        if missing:
+            raise ValueError(f"{name}[{i}] must hold {missing} (a growth_rows row), got the keys {sorted(row)}")
+    return list(rows)
+
+
+@core.validated(rows_by_task=core.Check(lambda v, name, a: _rows_by_task(v, name, a) and _flat_rows(v, name)))
 def flat_text(rows_by_task: dict) -> str:
     """The methods flat in m (no median censored, and the interval contains 1), per task: ``{K: growth_rows(...)}``
     -> a sentence."""
@@ -374,6 +533,14 @@ def flat_text(rows_by_task: dict) -> str:
     return "; ".join(parts) + "."
 
 
+@core.validated(
+    n_star=_STUDY,
+    labels=_labels("n_star", 1, (methods.MONOLITHIC, methods.RANDOM), rule=True),
+    module_counts=_per("n_star", 0),
+    input_dims=_per("n_star", 2, whole=False),
+    n_max=_N_MAX,
+    n_min=_N_MIN,
+)
 def verdicts(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> dict:
     """What the intervals say at one target. n_star : (K, method, m, seed) for ``labels`` (which include the
     monolithic network, random starts and one rule); ``n_min``: the grid's first ``n`` (censoring below).
@@ -396,6 +563,14 @@ def verdicts(input_dims, n_star, n_max: float, labels, module_counts, n_min: flo
     }
 
 
+@core.validated(
+    n_grid=core.RealArray(0.0, low_open=True, ndim=1, min_size=1),
+    rel=core.Array(ndim=4, finite=False, shape=lambda a: (None, None, None, a["n_grid"].size)),
+    input_dims=_per("rel", 1, whole=False),
+    labels=_labels("rel", 0, (methods.RANDOM, methods.MONOLITHIC, *_CONTROLS), rule=True),
+    every=core.Whole(1, lambda a: a["n_grid"].size),
+    target=core.Real(0.0, low_open=True),
+)
 def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> dict:
     """The controls of one task against the main methods, all on the controls' grid (every ``every``-th n).
 
@@ -414,6 +589,9 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
     table["growth per dimension"] = [_short(r) for r in rows]
     rule = next(lab for lab in labels if lab.endswith(" rule"))
     variant = methods.rule_variant(rule)
+    missing = [c for c in (methods.wrong_count(variant, "K/2"), methods.wrong_count(variant, "2K")) if c not in labels]
+    if missing:
+        raise ValueError(f"labels must include the controls {missing}, got {labels!r}")
     questions = {  # each control, with the method it stands in for; every control is also set beside the rule
         "q2": ((methods.wrong_count(variant, "K/2"), rule), (methods.wrong_count(variant, "2K"), rule)),
         "q3": ((methods.RANDOM_AVERAGED, methods.RANDOM),),
@@ -441,6 +619,11 @@ def control_rows(n_grid, input_dims, rel, labels, every: int, target: float) -> 
     return {"rows": rows, "table": table, "lines": lines, "glue": glue, "comparisons": comparisons}
 
 
+@core.validated(
+    rows_by_task=core.Check(_rows_by_task),
+    flat_text=core.Check(_name),
+    control_rows_=core.Check(lambda v, name, a: _rows(v, name, ("method",))),
+)
 def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict], control_task) -> dict:
     """Sentences for a chapter's summary, built from :func:`growth_rows` per task (``{K: rows}``),
     :func:`flat_text` and the controls' rows: ``headline``, ``summary_mono``, ``summary_modular``,
@@ -472,6 +655,14 @@ def summary_texts(rows_by_task: dict, flat_text: str, control_rows_: list[dict],
     }
 
 
+@core.validated(
+    n_star=_STUDY,
+    labels=_labels("n_star", 1, (methods.MONOLITHIC,)),
+    module_counts=_per("n_star", 0),
+    input_dims=_per("n_star", 2, whole=False),
+    n_max=_N_MAX,
+    n_min=_N_MIN,
+)
 def learned_level_values(
     input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None
 ) -> list[dict]:
@@ -494,6 +685,14 @@ def learned_level_values(
     return out
 
 
+@core.validated(
+    n_star=_STUDY,
+    labels=_labels("n_star", 1, (methods.MONOLITHIC,)),
+    module_counts=_per("n_star", 0),
+    input_dims=_per("n_star", 2, whole=False),
+    n_max=_N_MAX,
+    n_min=_N_MIN,
+)
 def learned_levels(input_dims, n_star, n_max: float, labels, module_counts, n_min: float | None = None) -> str:
     """:func:`learned_level_values` as a sentence: ``"K = 2, <method>: at most 0.15x [0.11, 0.22]; ..."``."""
     values = learned_level_values(input_dims, n_star, n_max, labels, module_counts, n_min)
@@ -514,6 +713,16 @@ def _ratio_text(r: dict) -> str:
     return f"{sign}{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{note}"
 
 
+@core.validated(
+    n_star=_STUDY,
+    censored=core.Check(lambda v, name, a: _censored(v, name, a, shape=a["n_star"].shape)),
+    labels=_labels("n_star", 1, (methods.MONOLITHIC,)),
+    module_counts=_per("n_star", 0),
+    input_dims=_per("n_star", 2, whole=False),
+    n_max=_N_MAX,
+    n_min=core.Real(0.0, lambda a: a["n_max"], low_open=True),
+    method=core.Check(lambda v, name, a: core.choice(v, name, a["labels"])),
+)
 def flat_evidence(
     input_dims, n_star, censored, n_max: float, n_min: float, labels, module_counts, method: str = methods.ORACLE
 ) -> str:

@@ -4,6 +4,8 @@ a word beside its interval, so that no verdict needs to be printed as a sentence
 
 import numpy as np
 
+from . import core
+
 __all__ = ["growth_reading", "growth_text", "growth_table", "comparison_table", "growth_phrase", "level_phrase"]
 
 #: A comparison's ``growth`` (:func:`modscale_lib.growth.comparison`) as a table cell.
@@ -26,10 +28,83 @@ LEVEL_WORDS = {
 }
 
 
+_BOUNDS = ("", "lower", "upper", "mixed", "all")
+
+
+def _mapping(value, name: str) -> None:
+    if not hasattr(value, "get") or not hasattr(value, "keys"):
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
+
+
+def _row(row, name: str, arguments: dict | None = None):
+    """A :func:`modscale_lib.growth.growth_rows` row: a dict whose ``bound`` (if any) is one of ``_BOUNDS`` and
+    which, where it has a growth, holds its ``estimate``, ``low`` and ``high`` as numbers."""
+    _mapping(row, name)
+    if row.get("bound", "") not in _BOUNDS:
+        raise ValueError(f"{name}['bound'] must be one of {_BOUNDS}, got {row.get('bound')!r}")
+    if not _none(row):
+        for key in ("estimate", "low", "high"):
+            if key not in row:
+                raise ValueError(f"{name} must hold {key!r} (a growth_rows row), got the keys {sorted(row)}")
+            core.array(row[key], f"{name}[{key!r}]", ndim=0, finite=False)
+    return row
+
+
+def _rows(rows, name: str, arguments: dict) -> list:
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+        raise TypeError(f"{name} must be a list of growth_rows rows, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        _row(row, f"{name}[{i}]")
+        if "method" not in row:
+            raise ValueError(f"{name}[{i}] must hold 'method', got the keys {sorted(row)}")
+    return rows
+
+
+_COMPARISON_KEYS = ("method", "against", "m", "ratio_text", "growth", "level", "level_bound", "level_word")
+
+
+def _verdicts(c, name: str, keys) -> None:
+    """``c`` a dict holding ``keys``, its verdicts (``growth``, ``level_word``) among the words of this module."""
+    _mapping(c, name)
+    missing = [k for k in keys if k not in c]
+    if missing:
+        raise ValueError(f"{name} must be a growth.comparison dict; it lacks {missing}")
+    for key, words in (("growth", GROWTH_WORDS), ("level_word", LEVEL_WORDS)):
+        if key in keys and c[key] not in words:
+            raise ValueError(f"{name}[{key!r}] must be one of {tuple(words)}, got {c[key]!r}")
+
+
+def _comparison(c, name: str, arguments: dict | None = None):
+    """A :func:`modscale_lib.growth.comparison` dict, its verdicts among the words of this module."""
+    _verdicts(c, name, _COMPARISON_KEYS)
+    if c["level"] is not None:
+        core.array(c["level"], f"{name}['level']", shape=(3,), finite=False)
+    return c
+
+
+def _comparisons(comparisons, name: str, arguments: dict) -> list:
+    if isinstance(comparisons, (str, bytes)) or not isinstance(comparisons, (list, tuple)) or not comparisons:
+        raise TypeError(f"{name} must be a non-empty list of growth.comparison dicts, got {comparisons!r}"[:300])
+    return [_comparison(c, f"{name}[{i}]") for i, c in enumerate(comparisons)]
+
+
+def _first(first, name: str, arguments: dict):
+    if first is not None and any(first not in c for c in arguments["comparisons"]):
+        raise ValueError(f"{name} must be None or a key of every comparison, got {first!r}")
+    return first
+
+
+def _text(value, name: str, arguments: dict) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
 def _none(row: dict) -> bool:
     return bool(row.get("never") or row.get("always") or row.get("bound") == "all")
 
 
+@core.validated(row=core.Check(_row))
 def growth_reading(row: dict) -> str:
     """What a :func:`modscale_lib.growth.growth_rows` row's growth is, in words: ``"measured"``, ``"a lower
     bound"``, ``"an upper bound"``, ``"no bound (censored medians)"``, or why there is none."""
@@ -42,6 +117,7 @@ def growth_reading(row: dict) -> str:
     )
 
 
+@core.validated(rows=core.Check(_rows), name=core.Check(_text), flat=core.Boolean())
 def growth_table(rows: list[dict], name: str = "method", flat: bool = True) -> dict:
     """Columns of :func:`modscale_lib.growth.growth_rows`: the method (header ``name``), its growth per added
     dimension (a float, NaN where there is none), the 95% interval, what censoring makes of the growth
@@ -66,6 +142,7 @@ def _level_cell(c: dict) -> str:
     return f"{said}{mean:.2f} [{low:.2f}, {high:.2f}]"
 
 
+@core.validated(comparisons=core.Check(_comparisons), first=core.Check(_first))
 def comparison_table(comparisons: list[dict], first: str | None = None) -> dict:
     """Columns of :func:`modscale_lib.growth.comparison` dicts: (the key ``first`` of each, if given,) the
     method, the one it is set against (left out where it is the same in every row: say it in the caption),
@@ -89,6 +166,7 @@ def comparison_table(comparisons: list[dict], first: str | None = None) -> dict:
     return cols
 
 
+@core.validated(c=core.Check(lambda c, name, a: _verdicts(c, name, ("growth",)) or c))
 def growth_phrase(c: dict) -> str:
     """A comparison's growth as the verb of a sentence about its method: ``"grows faster than"`` the other,
     ``"grows more slowly than"``, ``"grows like"``, ``"is not ordered (its ratio rests on censored medians)
@@ -103,6 +181,7 @@ def growth_phrase(c: dict) -> str:
     }[c["growth"]]
 
 
+@core.validated(c=core.Check(lambda c, name, a: _verdicts(c, name, ("level_word",)) or c))
 def level_phrase(c: dict) -> str:
     """A comparison's level at the largest m, to end the sentence "at the largest m it needs ... the other":
     ``"fewer samples than"``, ``"more samples than"``, ``"a number of samples not distinguishable from that
@@ -119,6 +198,7 @@ def level_phrase(c: dict) -> str:
     }[c["level_word"]]
 
 
+@core.validated(row=core.Check(_row))
 def growth_text(row: dict) -> str:
     """A :func:`modscale_lib.growth.growth_rows` row's growth for a table cell of text: ``"1.056 [1.047,
     1.063]"``, with ``≥`` before a lower bound and ``≤`` before an upper one, ``(no bound)`` after a growth

@@ -126,6 +126,7 @@ def _check_module(module) -> None:
         )
 
 
+@core.validated(kernel=core.Choice(KERNELS))
 def kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
     """The named ``kernel`` (one of ``KERNELS``) on the points ``z`` (B, b), (B, B); ``module`` the
     :class:`ModuleAtInit` that the feature and NTK kernels read."""
@@ -136,8 +137,24 @@ def kernel_matrix(kernel: str, z: torch.Tensor, module) -> torch.Tensor:
     return rbf_kernel(z)
 
 
+def _cross_points(z, zs, kernel: str, module) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`cross_kernel`'s points, checked: two float tensors of ``b`` columns (``zs`` of 2 rows at least for
+    the median heuristic), and the module where the kernel reads one."""
+    z, zs = as_float_tensor(z, "z", ndim=2), as_float_tensor(zs, "zs", ndim=2)
+    if zs.shape[1] != z.shape[1]:
+        raise ValueError(f"zs must have the columns of z ({z.shape[1]}), got shape {tuple(zs.shape)}")
+    if kernel == "rbf" and zs.shape[0] < 2:
+        raise ValueError(f"zs must have at least 2 rows for the median heuristic, got {zs.shape[0]}")
+    core.check_size(z.shape[0] * zs.shape[0], "z's rows times zs's rows (the kernel matrix)")
+    if kernel != "rbf":
+        _check_module(module)
+    return z, zs
+
+
+@core.validated(kernel=core.Choice(KERNELS))
 def cross_kernel(kernel: str, z: torch.Tensor, zs: torch.Tensor, module) -> torch.Tensor:
-    """The kernel between all points ``z`` and a subset ``zs``, (n, s)."""
+    """The kernel (one of ``KERNELS``) between all points ``z`` (n, b) and a subset ``zs`` (s, b), (n, s)."""
+    z, zs = _cross_points(z, zs, kernel, module)
     if kernel == "features":
         return module.features(z) @ module.features(zs).T / module.net.width
     if kernel == "rbf":

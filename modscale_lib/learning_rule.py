@@ -313,14 +313,19 @@ def _check_search(A, size: float, loss, lr: float) -> None:
         )
 
 
+@core.validated(
+    variant=core.Choice(VARIANTS + (AUTO,)),
+    n_modules=core.Whole(1),
+    module_dim=core.Whole(1),
+    input_dim=core.Whole(1),
+    target_columns=core.Whole(1),
+)
 def resolve_variant(variant: str, n_modules: int, module_dim: int, input_dim: int, target_columns: int = 1) -> str:
-    """``variant``, or for ``"auto"``: ``"newton"`` if ``target_columns == 1`` and
-    ``n_modules * module_dim <= input_dim``, else ``"backfit"``."""
-    if core.choice(variant, "variant", VARIANTS + (AUTO,)) != AUTO:
+    """``variant`` (one of ``VARIANTS`` or ``"auto"``), or for ``"auto"``: ``"newton"`` if ``target_columns == 1``
+    and ``n_modules * module_dim <= input_dim``, else ``"backfit"``. Every count is a whole number >= 1."""
+    if variant != AUTO:
         return variant
-    named = {"n_modules": n_modules, "module_dim": module_dim, "input_dim": input_dim, "target_columns": target_columns}
-    K, b, m, d = (core.whole(value, name, low=1) for name, value in named.items())
-    return "newton" if d == 1 and K * b <= m else "backfit"
+    return "newton" if target_columns == 1 and n_modules * module_dim <= input_dim else "backfit"
 
 
 @single_threaded

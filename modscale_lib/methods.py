@@ -26,6 +26,8 @@ The authors' numbers use the same labels: their rule is ``"modular, paper rule"`
 
 from __future__ import annotations
 
+from . import core
+
 __all__ = [
     "MONOLITHIC",
     "RANDOM_FEATURES",
@@ -54,10 +56,9 @@ ORACLE = "modular, oracle"
 RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")
 
 
+@core.validated(variant=core.Choice(RULE_VARIANTS))
 def rule(variant: str) -> str:
     """The label of the modular network initialised by the rule's ``variant``: ``"modular, <variant> rule"``."""
-    if variant not in RULE_VARIANTS:
-        raise ValueError(f"variant must be one of {RULE_VARIANTS}, got {variant!r}")
     return f"modular, {variant} rule"
 
 
@@ -67,11 +68,10 @@ NO_PROJECTIONS = "modules without projections"
 _COUNTS = {"K/2": lambda K: max(1, K // 2), "2K": lambda K: 2 * K}  # the wrong counts, from the task's K
 
 
+@core.validated(variant=core.Choice(RULE_VARIANTS), count=core.Choice(tuple(_COUNTS)))
 def wrong_count(variant: str, count: str) -> str:
     """The label of the rule's ``variant`` run, and the network built, with ``count`` (``"K/2"`` or ``"2K"``)
     modules instead of the task's ``K``."""
-    if count not in _COUNTS:
-        raise ValueError(f"count must be one of {tuple(_COUNTS)}, got {count!r}")
     return f"{rule(variant)}, {count} modules"
 
 
@@ -83,9 +83,12 @@ CONTROLS = (COMPUTE_MATCHED, RANDOM_AVERAGED, NO_PROJECTIONS) + tuple(
 ALL = (MONOLITHIC, RANDOM_FEATURES, RANDOM) + tuple(f"modular, {v} rule" for v in RULE_VARIANTS) + (ORACLE,) + CONTROLS
 
 
+_LABEL = core.Choice(ALL)  # a method's label
+
+
+@core.validated(label=_LABEL, n_modules=core.Whole(1))
 def module_count(label: str, n_modules: int) -> int:
-    """The number of modules the method's network has on a task of ``n_modules`` modules (0 for an MLP)."""
-    rule_variant(label)  # validates
+    """The number of modules the method's network has on a task of ``n_modules`` (>= 1) modules (0 for an MLP)."""
     if label in (MONOLITHIC, COMPUTE_MATCHED, RANDOM_FEATURES):
         return 0
     for count, of in _COUNTS.items():
@@ -94,19 +97,19 @@ def module_count(label: str, n_modules: int) -> int:
     return n_modules
 
 
+@core.validated(label=_LABEL)
 def rule_variant(label: str) -> str | None:
-    """The rule variant behind a method label, or ``None`` for a method that uses no rule."""
-    if label not in ALL:
-        raise ValueError(f"method must be one of {ALL}, got {label!r}")
+    """The rule variant behind a method label (one of ``ALL``), or ``None`` for a method that uses no rule."""
     return _RULE_LABELS.get(label)
 
 
+@core.validated(label=_LABEL)
 def is_modular(label: str) -> bool:
     """Whether the method is a modular network."""
-    rule_variant(label)  # validates
     return label not in (MONOLITHIC, COMPUTE_MATCHED, RANDOM_FEATURES)
 
 
+@core.validated(label=_LABEL)
 def describe(label: str) -> str:
     """One sentence on what the method is, for captions and tables."""
     variant = rule_variant(label)

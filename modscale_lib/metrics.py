@@ -228,11 +228,14 @@ def growth_ci(
     from scipy import stats
 
     m = core.real_array(input_dims, "input_dims", ndim=1, min_size=2)
-    a = core.array(n_star, "n_star", ndim=2, finite=False)
+    a = core.array(n_star, "n_star", ndim=2, finite=False, min_rows=1)
     if a.shape[1] != m.size:
-        raise ValueError(f"n_star must have one column per input dimension ({m.size}), got shape {a.shape}")
+        raise ValueError(f"n_star must have one column per input dimension of input_dims ({m.size}), got {a.shape}")
 
     b = None if baseline is None else core.array(baseline, "baseline", shape=a.shape, finite=False)
+    confidence = core.real(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
+    n_resamples = core.whole(n_resamples, "n_resamples", low=1, high=10**7)
+    seed = core.seed(seed)
 
     def growth(x):
         med = np.median(x, axis=0)

@@ -33,38 +33,49 @@ __all__ = [
 ]
 
 
-def orthonormal_basis(U) -> np.ndarray:
-    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape (``U`` itself when
-    its columns are orthonormal to within ``1e-5``)."""
-    U = np.asarray(core.as_numpy(U), dtype=np.float64)
-    if U.ndim < 2 or U.shape[-1] > U.shape[-2] or U.shape[-1] < 1:
-        raise ValueError(f"U must have shape (..., m, b) with 1 <= b <= m, got {U.shape}")
-    if not np.all(np.isfinite(U)):
-        raise ValueError("U must be finite")
+def _basis(U, name: str, ndim: int = 2) -> np.ndarray:
+    """:func:`orthonormal_basis` of ``U``, ``name`` naming it in errors; ``ndim``: the least number of axes."""
+    U = core.array(U, name)
+    if U.ndim < ndim or U.shape[-1] > U.shape[-2] or U.shape[-1] < 1 or U.size == 0:
+        want = "(..., K, m, b)" if ndim > 2 else "(..., m, b)"
+        raise ValueError(f"{name} must have shape {want} with 1 <= b <= m and no empty axis, got {U.shape}")
     if np.abs(np.swapaxes(U, -1, -2) @ U - np.eye(U.shape[-1])).max() < 1e-5:
         return U  # already orthonormal (to float32 rounding): the QR would cost seconds for nothing
-    Q, _ = np.linalg.qr(U)
+    Q, R = np.linalg.qr(U)
+    diag = np.abs(np.diagonal(R, axis1=-2, axis2=-1))
+    if np.any(diag <= 1e-12 * np.maximum(diag.max(axis=-1, keepdims=True), 1e-300)):
+        raise ValueError(f"{name} must have linearly independent columns in each matrix (a span of dimension b)")
     return Q
+
+
+def orthonormal_basis(U) -> np.ndarray:
+    """An orthonormal basis of the column span of each ``(..., m, b)`` matrix, float64, same shape (``U`` itself when
+    its columns are orthonormal to within ``1e-5``). ``U`` must be finite, with independent columns."""
+    return _basis(U, "U")
+
+
+def _overlap(Q: np.ndarray, R: np.ndarray, names: str) -> np.ndarray:
+    if Q.shape != R.shape:
+        raise ValueError(f"{names} must have the same shape, got {Q.shape} and {R.shape}")
+    return ((np.swapaxes(Q, -1, -2) @ R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
 
 
 def subspace_overlap(U, V) -> np.ndarray:
     """``||Q_U^T Q_V||_F^2 / b`` for matching ``(..., m, b)`` stacks: in [0, 1], shape ``(...)``."""
-    Q, R = orthonormal_basis(U), orthonormal_basis(V)
-    if Q.shape != R.shape:
-        raise ValueError(f"U and V must have the same shape, got {Q.shape} and {R.shape}")
-    return ((np.swapaxes(Q, -1, -2) @ R) ** 2).sum(axis=(-2, -1)) / Q.shape[-1]
+    return _overlap(_basis(U, "U"), _basis(V, "V"), "U and V")
 
 
 def movement(start, end) -> np.ndarray:
     """``1 - subspace_overlap(start, end)`` per module, ``(..., K)`` for ``(..., K, m, b)`` projections."""
-    return 1.0 - subspace_overlap(start, end)
+    return 1.0 - _overlap(_basis(start, "start"), _basis(end, "end"), "start and end")
 
 
 def pairwise_overlap(U) -> np.ndarray:
     """The overlap of every pair ``i < j`` of the ``K`` modules in ``(..., K, m, b)``: ``(..., K (K - 1) / 2)``."""
-    Q = orthonormal_basis(U)
-    if Q.ndim < 3:
-        raise ValueError(f"U must have shape (..., K, m, b), got {Q.shape}")
+    return _pairs(_basis(U, "U", ndim=3))
+
+
+def _pairs(Q: np.ndarray) -> np.ndarray:
     *lead, K, m, b = Q.shape
     flat = np.swapaxes(Q, -3, -2).reshape(*lead, m, K * b)  # every module's columns side by side
     cross = (np.swapaxes(flat, -1, -2) @ flat).reshape(*lead, K, b, K, b)  # one product (BLAS), not einsum's loops
@@ -84,10 +95,14 @@ def slot_shares(U, k: int) -> np.ndarray:
 
     Measured on the orthonormal basis, so the result describes the span the module reads, not its scaling.
     """
-    Q = orthonormal_basis(U)
     slots = slot_of_feature(k)
+    return _shares(_basis(U, "U"), slots, "U")
+
+
+def _shares(Q: np.ndarray, slots: np.ndarray, name: str) -> np.ndarray:
+    k = int(slots.max()) + 1
     if Q.shape[-2] != slots.size:
-        raise ValueError(f"U has {Q.shape[-2]} rows, but a composite of k={k} images has {slots.size} features")
+        raise ValueError(f"{name} has {Q.shape[-2]} rows, but a composite of k={k} images has {slots.size} features")
     weight = (Q**2).sum(axis=-1)  # (..., m)
     shares = np.stack([weight[..., slots == s].sum(axis=-1) for s in range(k)], axis=-1)
     return shares / shares.sum(axis=-1, keepdims=True)
@@ -102,15 +117,18 @@ def summarise(start, end, k: int) -> dict:
     """Means over modules for one network's ``(K, m, b)`` projections ``start`` and ``end``: ``moved``
     (mean movement), ``overlap_start``/``overlap_end`` (mean pairwise overlap; NaN for one module),
     ``overlap_end_max``, ``local_start``/``local_end`` (mean locality)."""
-    pairs_start, pairs_end = pairwise_overlap(start), pairwise_overlap(end)
+    slots = slot_of_feature(k)
+    Qs, Qe = _basis(start, "start", ndim=3), _basis(end, "end", ndim=3)
+    moved = 1.0 - _overlap(Qs, Qe, "start and end")
+    pairs_start, pairs_end = _pairs(Qs), _pairs(Qe)
     mean = lambda a: float(a.mean()) if a.size else float("nan")
     return {
-        "moved": float(movement(start, end).mean()),
+        "moved": float(moved.mean()),
         "overlap_start": mean(pairs_start),
         "overlap_end": mean(pairs_end),
         "overlap_end_max": float(pairs_end.max()) if pairs_end.size else float("nan"),
-        "local_start": float(locality(start, k).mean()),
-        "local_end": float(locality(end, k).mean()),
+        "local_start": float(_shares(Qs, slots, "start").max(axis=-1).mean()),
+        "local_end": float(_shares(Qe, slots, "end").max(axis=-1).mean()),
     }
 
 
@@ -131,6 +149,39 @@ __all__ += [
 ]
 
 
+def _names(value, name: str, size: int, of: str) -> list:
+    """A sequence of ``size`` names (strings), one per method of ``of``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of names, got {type(value).__name__}")
+    if not all(isinstance(v, str) for v in value) or len(value) != size:
+        raise ValueError(f"{name} must hold one name (a string) per method of {of} ({size}), got {list(value)!r}"[:300])
+    return list(value)
+
+
+def _study(acc, names, k_grid, ndim: int, acc_name: str = "acc") -> tuple[np.ndarray, list, list]:
+    """``acc`` (method, k, seed, ...) of ``ndim`` axes as float64 (NaN: not trained), ``names`` one per method
+    and ``k_grid`` one whole number per k."""
+    acc = core.array(acc, acc_name, ndim=ndim, finite=False)
+    names = _names(names, "names", acc.shape[0], acc_name)
+    k_grid = core.whole_array(k_grid, "k_grid", low=1, ndim=1)
+    if k_grid.size != acc.shape[1]:
+        raise ValueError(f"k_grid must hold one k per column of {acc_name} ({acc.shape[1]}), got {k_grid.size}")
+    return acc, names, [int(k) for k in k_grid]
+
+
+def _entries(res, keys, name: str = "res") -> dict:
+    """The entries ``keys`` of a stored result (or a dict of its entries) ``res``, refused by name if missing."""
+    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a stored result or a dict of its entries, got {type(res).__name__}")
+    out = {}
+    for key in keys:
+        try:
+            out[key] = res[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
+    return out
+
+
 def ci(values, axis: int = -1):
     """``(mean, low, high)`` of ``values`` over ``axis`` (the seeds): a 95% percentile-bootstrap interval."""
     from .metrics import bootstrap_ci
@@ -141,7 +192,8 @@ def ci(values, axis: int = -1):
 def number(x, digits: int = 3) -> str:
     """``x`` with ``digits`` decimals, or with as many more (up to 8) as it takes to show its first nonzero
     digit, so that a small value never reads ``"0.000"`` or ``"-0.000"``; exactly 0 stays ``"0.000"``."""
-    x = float(x)
+    x = core.real(x, "x", allow_inf=True)
+    digits = core.whole(digits, "digits", low=0, high=8)
     for d in range(digits, 9):
         text = f"{x:.{d}f}"
         if x == 0 or text.strip("-0.") or d == 8:
@@ -150,8 +202,11 @@ def number(x, digits: int = 3) -> str:
 
 def ci_text(mean, low, high, digits: int = 3) -> str:
     """``"0.412 [0.401, 0.420]"`` (each value by :func:`number`); ``"n/a"`` for NaN."""
+    mean = float(core.array(mean, "mean", ndim=0, finite=False))
+    digits = core.whole(digits, "digits", low=0, high=8)
     if not np.isfinite(mean):
         return "n/a"
+    low, high = core.real(low, "low", allow_inf=True), core.real(high, "high", allow_inf=True)
     return f"{number(mean, digits)} [{number(low, digits)}, {number(high, digits)}]"
 
 
@@ -159,7 +214,10 @@ def paired_gain(acc, better: int, than: int):
     """``acc[better] - acc[than]`` per k, paired by seed (same data draw): ``(mean, low, high)`` each (k,), and
     a verdict per k: "higher" or "lower" when the 95% interval excludes 0, "n/a" where either was not trained
     (NaN, e.g. a rule outside the config's ``rule_ks``), else "no difference"."""
-    mean, low, high = ci(np.asarray(acc)[better] - np.asarray(acc)[than])
+    acc = core.array(acc, "acc", ndim=(2, 3, 4), finite=False)
+    better = core.whole(better, "better", low=0, high=acc.shape[0] - 1)
+    than = core.whole(than, "than", low=0, high=acc.shape[0] - 1)
+    mean, low, high = ci(acc[better] - acc[than])
     verdict = np.where(
         ~np.isfinite(mean), "n/a", np.where(low > 0, "higher", np.where(high < 0, "lower", "no difference"))
     )
@@ -168,19 +226,46 @@ def paired_gain(acc, better: int, than: int):
 
 def headline(acc, names, k_grid, k: int, method: str) -> str:
     """``"k=<k> <method>: <acc> [95% CI <lo>, <hi>]"`` from ``acc`` (method, k, seed)."""
-    mean, low, high = ci(np.asarray(acc)[list(names).index(method), list(k_grid).index(k)])
+    acc, names, k_grid = _study(acc, names, k_grid, 3)
+    method, k = core.choice(method, "method", names), core.whole(k, "k", low=1)
+    if k not in k_grid:
+        raise ValueError(f"k must be one of k_grid {k_grid}, got {k}")
+    mean, low, high = ci(acc[names.index(method), k_grid.index(k)])
     return f"k={k} {method}: {mean:.3f} [95% CI {low:.3f}, {high:.3f}]"
 
 
 def describe_arch(arch: dict) -> str:
     """A network's shape in a few words: ``"MLP, 2 x 1024"`` or ``"16 modules of 32, hidden 256"``."""
+    family = _entries(arch, ("family",), "arch")["family"]
+    _entries(
+        arch, ("depth", "width") if family == "monolithic" else ("n_modules", "module_dim", "module_width"), "arch"
+    )
     if arch["family"] == "monolithic":
         return f"MLP, {arch['depth']} x {arch['width']}"
     return f"{arch['n_modules']} modules of {arch['module_dim']}, hidden {arch['module_width']}"
 
 
 def _setting(res, k: int, method: str) -> dict:
-    return next(s for s in res["settings"] if s["k"] == k and s["method"] == method)
+    found = [s for s in res["settings"] if s["k"] == k and s["method"] == method]
+    if not found:
+        raise ValueError(f"res['settings'] must hold the setting of {method!r} at k = {k}")
+    return found[0]
+
+
+def _accuracy_inputs(res, names, k_grid, key, epoch) -> tuple[np.ndarray, int]:
+    """:func:`accuracy_table`'s accuracies after ``epoch`` (method, k, seed), checked against ``names`` and
+    ``k_grid``, and the composites each network saw (from ``res.config``)."""
+    entries = _entries(res, ("flops", "search_flops", "params", "settings"))
+    try:
+        entries[key] = res[key]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"key must name an accuracy of res, got {key!r}") from exc
+    config = getattr(res, "config", None)
+    if not hasattr(config, "get") or not {"n_train", "epochs"} <= set(config):
+        raise TypeError(f"res must be a stored result whose config holds n_train and epochs, got {type(res).__name__}")
+    acc, _, _ = _study(entries[key], names, k_grid, 4, f"res[{key!r}]")
+    epoch = core.whole(epoch, "epoch", low=-acc.shape[-1], high=acc.shape[-1] - 1)
+    return acc[..., epoch], res.config["n_train"] * res.config["epochs"]
 
 
 def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) -> dict:
@@ -198,8 +283,7 @@ def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) ->
         "training in all (TFLOP)": [],
         "test accuracy per image": [],
     }
-    acc = np.asarray(res[key])[..., epoch]
-    composites_seen = res.config["n_train"] * res.config["epochs"]
+    acc, composites_seen = _accuracy_inputs(res, names, k_grid, key, epoch)
     for a, k in enumerate(k_grid):
         for i, name in enumerate(names):
             if not np.isfinite(acc[i, a]).any():
@@ -225,6 +309,12 @@ def accuracy_table(res, names, k_grid, key: str = "acc_seen", epoch: int = 0) ->
 def paired_table(acc, names, k_grid, pairs) -> dict:
     """For each ``(better, than)`` pair of method names and each k: ``acc[better] - acc[than]`` (``acc``: method,
     k, seed), paired by seed, mean [95% CI] and the verdict of :func:`paired_gain`."""
+    acc, names, k_grid = _study(acc, names, k_grid, 3)
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, (list, tuple)):
+        raise TypeError(f"pairs must be a list of (better, than) method names, got {type(pairs).__name__}")
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(p not in names for p in pair):
+            raise ValueError(f"pairs must hold (better, than) pairs of names {names}, got {pair!r}")
     rows = {"comparison": [], "k": [], "difference": [], "verdict": []}
     for better, than in pairs:
         mean, low, high, verdict = paired_gain(acc, list(names).index(better), list(names).index(than))
@@ -250,8 +340,10 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
         "moved by the rule": "moved_by_rule",
         "moved by training": "moved_by_training",
     }
+    _study(_entries(res, ["diag_objective"])["diag_objective"], names, k_grid, 3, "res['diag_objective']")
+    _entries(res, [f"diag_{key}" for key in columns.values()])
+    r = list(names).index(core.choice(random, "random", list(names)))
     rows = {"method": [], "k": [], **{c: [] for c in columns}, "objective minus random's": []}
-    r = list(names).index(random)
     for i, name in enumerate(names):
         if not np.isfinite(np.asarray(res["diag_objective"])[i]).any():
             continue  # the MLP has no projections
@@ -267,11 +359,23 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
     return rows
 
 
+def _records(value, name: str, keys) -> None:
+    """A list of dicts (a search's records), each holding ``keys``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of records (dicts), got {type(value).__name__}")
+    for i, record in enumerate(value):
+        _entries(record, keys, f"{name}[{i}]")
+
+
 def tuning_table(choices, runs) -> dict:
     """One row per k and method of a ``compositional_tuning`` result: the chosen network, step and (for the rule)
     turn; the chosen run's validation accuracy (n/a where no run trained exactly that network) or, for the rule,
     its objective on validation composites; how many runs the search made; and which coordinates ended at an edge
     of what was tried (the cost cap, or the widening's limit)."""
+    _records(choices, "choices", ("k", "method", "arch", "lr", "angle", "edges"))
+    for i, c in enumerate(choices):
+        _entries(c["arch"], ("family",), f"choices[{i}]['arch']")
+    _records(runs, "runs", ("k", "method", "score"))
     rows = {
         "k": [],
         "method": [],
@@ -311,7 +415,7 @@ def tuning_table(choices, runs) -> dict:
 def epoch_table(acc, names, k_grid) -> dict:
     """One row per method and k of ``acc`` (method, k, seed, epoch): mean [95% CI] over seeds after each epoch,
     and the last epoch's gain over the one before, paired by seed, with its interval."""
-    acc = np.asarray(acc, dtype=np.float64)
+    acc, names, k_grid = _study(acc, names, k_grid, 4)
     mean, low, high = ci(acc, axis=2)  # (method, k, epoch)
     step = ci(acc[..., -1] - acc[..., -2]) if acc.shape[-1] > 1 else None
     rows = {"method": [], "k": [], **{f"epoch {e + 1}": [] for e in range(acc.shape[-1])}, "last-epoch gain": []}
@@ -329,7 +433,14 @@ def robustness_table(res, names, k_grid, tests: dict, epoch: int = 0) -> dict:
     """One row per k >= 2 and method: each test's accuracy minus the same network's on seen combinations, paired by
     seed, mean [95% CI]; ``tests`` maps a column's name to a result key (e.g. ``{"unseen": "acc_unseen"}``). A
     method not trained at a k has no row there."""
-    seen = np.asarray(res["acc_seen"])[..., epoch]
+    if not hasattr(tests, "items") or not all(isinstance(v, str) for v in tests.values()):
+        raise TypeError(f"tests must be a dict {{column name: result key}}, got {tests!r}"[:300])
+    entries = _entries(res, ["acc_seen", *tests.values()])
+    seen, names, k_grid = _study(entries["acc_seen"], names, k_grid, 4, "res['acc_seen']")
+    for key in tests.values():
+        core.array(entries[key], f"res[{key!r}]", shape=seen.shape, finite=False)
+    epoch = core.whole(epoch, "epoch", low=-seen.shape[-1], high=seen.shape[-1] - 1)
+    seen = seen[..., epoch]
     rows = {"k": [], "method": [], **{f"{name} minus seen": [] for name in tests}}
     for a, k in enumerate(k_grid):
         if k < 2:

@@ -86,17 +86,30 @@ class RandomFeatureRidge:
             self._rows, self._gram, self._moment = n, gram, moment
         return gram, moment
 
+    def _checked(self, X, y, n, X_val, y_val, X_test, y_test) -> tuple:
+        """:meth:`losses`' arguments, validated: each set's inputs (rows, m) as float32 (what the features read)
+        and its targets, one per row, as float64."""
+        out = []
+        for (a, name_a), (b, name_b) in (
+            ((X, "X"), (y, "y")),
+            ((X_val, "X_val"), (y_val, "y_val")),
+            ((X_test, "X_test"), (y_test, "y_test")),
+        ):
+            a = core.array(a, name_a, shape=(None, self.input_dim), dtype=np.float32, min_rows=1)
+            out += [a, core.array(b, name_b, shape=(len(a),))]
+        n = core.whole(n, "n", low=1, high=len(out[0]))
+        return out[0], out[1], n, *out[2:]
+
     def losses(self, X, y, n: int, X_val, y_val, X_test, y_test) -> dict:
         """Fit on the first ``n`` rows of ``(X, y)`` at every ridge; choose the ridge on the validation split.
 
         X : (N, m) pool, N >= n; y : (N,). Returns a dict: ``val_loss`` (R,) per ridge, ``ridge_index`` (the
         one chosen) and ``test_loss`` there (mean squared errors).
         """
-        n = core.whole(n, "n", low=1, high=len(X))
-        y = core.array(y, "y", shape=(len(X),))
+        X, y, n, X_val, y_val, X_test, y_test = self._checked(X, y, n, X_val, y_val, X_test, y_test)
         p = self.n_features
         phi_v, phi_t = self.features(X_val).double(), self.features(X_test).double()
-        yv, yt = self._vector(core.array(y_val, "y_val")), self._vector(core.array(y_test, "y_test"))
+        yv, yt = self._vector(y_val), self._vector(y_test)
         if n <= p:  # dual: eigendecomposition of the n x n kernel matrix
             phi = self.features(X[:n]).double()
             evals, evecs = torch.linalg.eigh(phi @ phi.T / n)
