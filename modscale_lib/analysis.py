@@ -13,20 +13,6 @@ from . import core, metrics, theory
 __all__ = ["recovery_summary", "linear_model_agreement", "modular_against_monolithic"]
 
 
-def _entries(res, name: str, keys) -> dict:
-    """The entries ``keys`` of a stored result (or a mapping of its arrays) ``res``; another type, or a missing
-    entry, is refused by name."""
-    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a stored result or a mapping of its entries, got {type(res).__name__}")
-    out = {}
-    for key in keys:
-        try:
-            out[key] = res[key]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
-    return out
-
-
 def recovery_summary(similarity, level: float = 0.9) -> dict:
     """Per (variant, kernel, seed) summaries of a ``module_recovery`` result.
 
@@ -59,7 +45,7 @@ def _linear_model_result(res, name: str, arguments: dict) -> dict:
     """A ``linear_model_mc`` result's arrays, each (d, point of its sweep) for ``arguments["config"]``'s grids."""
     config = arguments["config"]
     keys = [f"{sweep}_{stat}{se}" for sweep in "np" for stat in ("test", "train") for se in ("", "_se")]
-    out = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in _entries(res, name, keys).items()}
+    out = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in core.entries(res, keys, name).items()}
     for k, v in out.items():
         grid = config.n_grid if k.startswith("n") else config.p_grid
         if v.shape != (len(config.d_values), len(grid)):
@@ -157,7 +143,7 @@ def _peer_arrays(res, name: str, arguments: dict) -> dict:
     (task, n, seed, method) (``test_loss`` has more methods: the references), ``seconds`` and ``group_seconds``
     of one shape."""
     keys = PEER_QUANTITIES + ("group_seconds",)
-    arrays = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in _entries(res, name, keys).items()}
+    arrays = {k: core.array(v, f"{name}[{k!r}]", finite=False) for k, v in core.entries(res, keys, name).items()}
     ndims = {a.ndim for a in arrays.values()}
     if len(ndims) != 1 or arrays["union"].ndim < 1 or arrays["seconds"].shape != arrays["group_seconds"].shape:
         shapes = {k: a.shape for k, a in arrays.items()}

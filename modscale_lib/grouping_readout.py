@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import format_ci
-from .core import array, bootstrap_ci, choice, real, whole
+from .core import array, bootstrap_ci, choice, entries, real, whole
 
 __all__ = [
     "paired_difference",
@@ -32,20 +32,6 @@ __all__ = [
     "comparison_table",
     "default_verdict",
 ]
-
-
-def _entries(res, name: str, keys) -> dict:
-    """The entries ``keys`` of a stored result (or a dict of its entries) ``res``; another type, or a missing
-    entry, is refused by name."""
-    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a stored result or a dict of its entries, got {type(res).__name__}")
-    out = {}
-    for key in keys:
-        try:
-            out[key] = res[key]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
-    return out
 
 
 def _strings(value, name: str) -> list[str]:
@@ -175,7 +161,7 @@ def _grouping_result(res, name: str) -> dict:
     """A ``module_grouping`` result's entries, checked: ``grouped``, ``union`` and ``cpu_seconds`` (kind,
     setting, variant, n, seed) as float arrays (NaN: not run), along ``kinds``, ``settings``, ``variants``
     and ``n``."""
-    out = _entries(res, name, ("kinds", "settings", "variants", "n", "grouped", "union", "cpu_seconds"))
+    out = entries(res, ("kinds", "settings", "variants", "n", "grouped", "union", "cpu_seconds"), name)
     lengths = tuple(len(out[k]) for k in ("kinds", "settings", "variants", "n"))
     for key in ("grouped", "union", "cpu_seconds"):
         out[key] = array(out[key], f"{name}[{key!r}]", ndim=5, finite=False)
@@ -257,7 +243,7 @@ def cost_per_call(seconds, variants, index: int, skip=("random",)) -> dict[str, 
 
 def cell_label(res, kind: int, setting: int) -> str:
     """``"bump_ridge (3, 2, 12)"``: a task kind and its ``(K, b, m)`` setting in a ``module_grouping`` result."""
-    res = _entries(res, "res", ("kinds", "settings"))
+    res = entries(res, ("kinds", "settings"), "res")
     kind = whole(kind, "kind", low=0, high=len(res["kinds"]) - 1)
     setting = whole(setting, "setting", low=0, high=len(res["settings"]) - 1)
     return f"{res['kinds'][kind]} {tuple(res['settings'][setting])}"
@@ -272,7 +258,7 @@ def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grou
     res = _grouping_result(res, "res")
     variants = res["variants"]
     vn, vo = (variants.index(choice(v, name, variants)) for v, name in ((new, "new"), (old, "old")))
-    d = {name: _difference(v, f"pairs[{name!r}]") for name, v in _entries(pairs, "pairs", ("grouped", "union")).items()}
+    d = {name: _difference(v, f"pairs[{name!r}]") for name, v in entries(pairs, ("grouped", "union"), "pairs").items()}
     for name, v in d.items():
         if v["verdict"].shape != res["grouped"].shape[:2] + res["grouped"].shape[3:4]:
             raise ValueError(f"pairs[{name!r}] must have shape (kind, setting, n), got {v['verdict'].shape}")
@@ -291,7 +277,7 @@ def newton_grouped_table(res, pairs: dict, new: str = "newton", old: str = "grou
 
 def task_label(cmp, task: int) -> str:
     """``"sine (2, 1)"``: task ``task`` of a ``rule_comparison`` result as ``kind (K, b)``."""
-    tasks = _entries(cmp, "cmp", ("tasks",))["tasks"]
+    tasks = entries(cmp, ("tasks",), "cmp")["tasks"]
     entry = tasks[whole(task, "task", low=0, high=len(tasks) - 1)]
     if isinstance(entry, (str, bytes)) or len(entry) != 3:
         raise ValueError(f"cmp['tasks'] must hold (kind, K, b) per task, got {entry!r}")
@@ -302,7 +288,7 @@ def task_label(cmp, task: int) -> str:
 def _comparison_result(cmp, name: str) -> dict:
     """A ``rule_comparison`` result's entries, checked: ``grouped`` and ``cpu_seconds`` (task, variant, m, n,
     seed) as float arrays along ``tasks``, ``variants``, ``m`` and ``n``."""
-    out = _entries(cmp, name, ("tasks", "variants", "m", "n", "grouped", "cpu_seconds"))
+    out = entries(cmp, ("tasks", "variants", "m", "n", "grouped", "cpu_seconds"), name)
     lengths = tuple(len(out[k]) for k in ("tasks", "variants", "m", "n"))
     for key in ("grouped", "cpu_seconds"):
         out[key] = array(out[key], f"{name}[{key!r}]", ndim=5, finite=False)

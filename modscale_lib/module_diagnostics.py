@@ -169,19 +169,6 @@ def _study(acc, names, k_grid, ndim: int, acc_name: str = "acc") -> tuple[np.nda
     return acc, names, [int(k) for k in k_grid]
 
 
-def _entries(res, keys, name: str = "res") -> dict:
-    """The entries ``keys`` of a stored result (or a dict of its entries) ``res``, refused by name if missing."""
-    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a stored result or a dict of its entries, got {type(res).__name__}")
-    out = {}
-    for key in keys:
-        try:
-            out[key] = res[key]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
-    return out
-
-
 def ci(values, axis: int = -1):
     """``(mean, low, high)`` of ``values`` over ``axis`` (the seeds): a 95% percentile-bootstrap interval."""
     from .metrics import bootstrap_ci
@@ -236,8 +223,8 @@ def headline(acc, names, k_grid, k: int, method: str) -> str:
 
 def describe_arch(arch: dict) -> str:
     """A network's shape in a few words: ``"MLP, 2 x 1024"`` or ``"16 modules of 32, hidden 256"``."""
-    family = _entries(arch, ("family",), "arch")["family"]
-    _entries(
+    family = core.entries(arch, ("family",), "arch")["family"]
+    core.entries(
         arch, ("depth", "width") if family == "monolithic" else ("n_modules", "module_dim", "module_width"), "arch"
     )
     if arch["family"] == "monolithic":
@@ -255,7 +242,7 @@ def _setting(res, k: int, method: str) -> dict:
 def _accuracy_inputs(res, names, k_grid, key, epoch) -> tuple[np.ndarray, int]:
     """:func:`accuracy_table`'s accuracies after ``epoch`` (method, k, seed), checked against ``names`` and
     ``k_grid``, and the composites each network saw (from ``res.config``)."""
-    entries = _entries(res, ("flops", "search_flops", "params", "settings"))
+    entries = core.entries(res, ("flops", "search_flops", "params", "settings"))
     try:
         entries[key] = res[key]
     except (KeyError, TypeError) as exc:
@@ -340,8 +327,8 @@ def diagnostics_table(res, names, k_grid, random: str) -> dict:
         "moved by the rule": "moved_by_rule",
         "moved by training": "moved_by_training",
     }
-    _study(_entries(res, ["diag_objective"])["diag_objective"], names, k_grid, 3, "res['diag_objective']")
-    _entries(res, [f"diag_{key}" for key in columns.values()])
+    _study(core.entries(res, ["diag_objective"])["diag_objective"], names, k_grid, 3, "res['diag_objective']")
+    core.entries(res, [f"diag_{key}" for key in columns.values()])
     r = list(names).index(core.choice(random, "random", list(names)))
     rows = {"method": [], "k": [], **{c: [] for c in columns}, "objective minus random's": []}
     for i, name in enumerate(names):
@@ -364,7 +351,7 @@ def _records(value, name: str, keys) -> None:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise TypeError(f"{name} must be a list of records (dicts), got {type(value).__name__}")
     for i, record in enumerate(value):
-        _entries(record, keys, f"{name}[{i}]")
+        core.entries(record, keys, f"{name}[{i}]")
 
 
 def tuning_table(choices, runs) -> dict:
@@ -374,7 +361,7 @@ def tuning_table(choices, runs) -> dict:
     of what was tried (the cost cap, or the widening's limit)."""
     _records(choices, "choices", ("k", "method", "arch", "lr", "angle", "edges"))
     for i, c in enumerate(choices):
-        _entries(c["arch"], ("family",), f"choices[{i}]['arch']")
+        core.entries(c["arch"], ("family",), f"choices[{i}]['arch']")
     _records(runs, "runs", ("k", "method", "score"))
     rows = {
         "k": [],
@@ -435,7 +422,7 @@ def robustness_table(res, names, k_grid, tests: dict, epoch: int = 0) -> dict:
     method not trained at a k has no row there."""
     if not hasattr(tests, "items") or not all(isinstance(v, str) for v in tests.values()):
         raise TypeError(f"tests must be a dict {{column name: result key}}, got {tests!r}"[:300])
-    entries = _entries(res, ["acc_seen", *tests.values()])
+    entries = core.entries(res, ["acc_seen", *tests.values()])
     seen, names, k_grid = _study(entries["acc_seen"], names, k_grid, 4, "res['acc_seen']")
     for key in tests.values():
         core.array(entries[key], f"res[{key!r}]", shape=seen.shape, finite=False)

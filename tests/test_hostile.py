@@ -1120,6 +1120,11 @@ good(V, "linear_model_explorer", "in a test process", lambda: present.linear_mod
 
 
 # --- running the cases ------------------------------------------------------------------------------------
+bad("core", "entries", "res", [5, "res", [1, 2]], lambda v: core.entries(v, ("a",)))
+bad("core", "entries", "res", [{"b": 1}], lambda v: core.entries(v, ("a",)))
+good("core", "entries", "a mapping", lambda: core.entries({"a": 1, "b": 2}, ("a",)))
+
+
 # --- the read-out and measurement layers, by group of modules (tests/hostile_cases/) ---------------------
 def _group(name: str):
     import importlib

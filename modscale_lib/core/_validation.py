@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "entries",
     "whole",
     "whole_array",
     "real",
@@ -709,3 +710,17 @@ def check_fields(cfg: Any, **rules: Callable) -> None:
     for name in fields:
         if _is_seed_field(name):
             _check_seeds(getattr(cfg, name), name)
+
+
+def entries(res, keys, name: str = "res") -> dict:
+    """The entries ``keys`` of a stored result (or a mapping of its entries) ``res``, as a dict; another type,
+    or a missing entry, is refused naming ``name``."""
+    if not hasattr(res, "__getitem__") or isinstance(res, (str, bytes, list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a stored result or a mapping of its entries, got {type(res).__name__}")
+    out = {}
+    for key in keys:
+        try:
+            out[key] = res[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{name} must hold the entry {key!r}: {exc}") from exc
+    return out
