@@ -10,6 +10,9 @@ The rules (``shared/DESIGN.md``), each a test below:
 * no module imports a private name (``_x``) of another module, nor a private module of another package;
 * no function is longer than :data:`MAX_FUNCTION_LINES`, except those in :data:`LONG_FUNCTIONS`, each at the
   length it has now, so that the list can only shrink;
+* a notebook's code that is neither plumbing (imports, ``glue``) nor a figure or table is at most
+  :data:`NOTEBOOK_CODE_BUDGET` lines: the computing belongs in the chapter's read-out, where it is tested.
+  :data:`OVER_BUDGET` lists the notebooks above it today, each at its count, so that the list can only shrink.
 """
 
 import ast
@@ -26,6 +29,17 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 #: docstring are not counted, as ``ruff format`` puts each parameter of a long signature on a line of its own.
 MAX_FUNCTION_LINES = 60
 MAX_CELL_LINES = 15
+#: Lines of a notebook's code outside plumbing and figure cells (see :func:`_computing_lines`).
+NOTEBOOK_CODE_BUDGET = 40
+#: Notebooks over the budget today, with their count; an entry drops as the chapter's package takes the code.
+OVER_BUDGET = {
+    "compositional_cifar": 131,
+    "finding_modules": 58,
+    "grouping_modules": 102,
+    "peers": 78,
+    "sample_complexity": 133,
+    "scaling_law": 72,
+}
 
 #: Functions longer than MAX_FUNCTION_LINES today, with their length: a listed function may not grow, and its
 #: entry goes (or its number drops) when it is split or shortened: the two longest, which the restructuring of
@@ -281,3 +295,37 @@ def test_notebook_code_cells_are_short(path):
         if c["cell_type"] == "code" and len("".join(c["source"]).strip().splitlines()) > MAX_CELL_LINES
     ]
     assert not long, f"{path.name}: code cells longer than {MAX_CELL_LINES} lines (cell, lines): {long}"
+
+
+#: A figure or table cell: it shows something (its code is presentation, counted by nothing here).
+_SHOWS = re.compile(r"plt\.show\(\)|display\(")
+#: Plumbing lines (imports, glue, comments, blank lines and lone closing brackets), in any cell.
+_PLUMBING = re.compile(r"^\s*(import |from \S+ import|glue\(|#|$|[)\]}]+,?\s*$)")
+
+
+def _computing_lines(path: Path) -> int:
+    """Lines of code in ``path``'s cells that compute: neither in a cell that shows a figure or table nor
+    plumbing."""
+    count = 0
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or _SHOWS.search(source):
+            continue
+        count += sum(1 for line in source.splitlines() if not _PLUMBING.match(line))
+    return count
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_computing_code_is_within_budget(path):
+    lines, allowed = _computing_lines(path), OVER_BUDGET.get(path.stem, NOTEBOOK_CODE_BUDGET)
+    assert lines <= allowed, (
+        f"{path.name} has {lines} lines of code that compute (budget {allowed}): move the computing into "
+        f"modscale_lib/chapters/{path.stem}/readout.py"
+    )
+
+
+@pytest.mark.parametrize("stem", sorted(OVER_BUDGET))
+def test_the_list_of_notebooks_over_budget_only_shrinks(stem):
+    lines = _computing_lines(ROOT / "book" / f"{stem}.ipynb")
+    assert lines > NOTEBOOK_CODE_BUDGET, f"{stem} has {lines} lines now, within budget: delete its entry"
+    assert lines == OVER_BUDGET[stem], f"{stem} has {lines} lines, listed at {OVER_BUDGET[stem]}: set its entry"
