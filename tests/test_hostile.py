@@ -1248,14 +1248,18 @@ def test_exemptions_name_public_functions():
 
 def _library_modules() -> dict:
     """Every public module and package directly under ``modscale_lib``, less ``experiments`` (configs validate
-    themselves, tests/test_experiments.py) and the command line."""
+    themselves, tests/test_experiments.py) and the command line, and each chapter's package."""
     import importlib
     import pkgutil
 
     import modscale_lib
 
     names = [m.name for m in pkgutil.iter_modules(modscale_lib.__path__) if not m.name.startswith("_")]
-    return {n: importlib.import_module(f"modscale_lib.{n}") for n in sorted(names) if n != "experiments"}
+    names = [n for n in names if n not in ("experiments", "chapters")]
+    # each chapter's package is a module of its own here (``chapters`` itself exports nothing)
+    chapters = importlib.import_module("modscale_lib.chapters")
+    names += [f"chapters.{m.name}" for m in pkgutil.iter_modules(chapters.__path__) if not m.name.startswith("_")]
+    return {n: importlib.import_module(f"modscale_lib.{n}") for n in sorted(names)}
 
 
 MODULES = _library_modules()
@@ -1272,10 +1276,10 @@ def _is_covered(module_name: str, name: str, covered: set) -> bool:
     """Whether a case calls ``module_name.name``, under that path or under any module that re-exports it."""
     obj = getattr(MODULES[module_name], name)
     for key in covered:
-        mod, _, rest = key.partition(".")
-        func = rest.split(".")[0]
-        if mod in MODULES and func == name and getattr(MODULES[mod], name, None) is obj:
-            return True
+        for mod in MODULES:  # module names may be dotted (``chapters.theory_vs_networks``)
+            func = key[len(mod) + 1 :].split(".")[0] if key.startswith(f"{mod}.") else None
+            if func == name and getattr(MODULES[mod], name, None) is obj:
+                return True
     return False
 
 
