@@ -429,6 +429,8 @@ METHOD_COLOURS = {  # one colour per method of modscale_lib.methods, the same in
     "modules without projections": "#8c564b",
     "modular, backfit rule, K/2 modules": "#7fb3e6",
     "modular, backfit rule, 2K modules": "#0b3768",
+    "modular, newton rule, K/2 modules": "#8fdfe8",
+    "modular, newton rule, 2K modules": "#0b6f7a",
 }
 
 

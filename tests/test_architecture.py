@@ -37,7 +37,6 @@ OVER_BUDGET = {
     "finding_modules": 58,
     "grouping_modules": 102,
     "peers": 78,
-    "sample_complexity": 133,
     "scaling_law": 72,
 }
 

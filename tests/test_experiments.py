@@ -121,11 +121,12 @@ def test_sample_complexity_sweep_at_a_tiny_size():
     assert int(res["extra_steps"][0, 0, 0]) > 0
 
 
-def test_the_non_separable_sweep_runs_the_grouped_rule_on_modules_of_two_dimensions():
+def test_the_non_separable_sweep_runs_the_default_rule_on_modules_of_two_dimensions():
     cfg = dataclasses.replace(
         experiments.SampleComplexityConfig.tiny(), task="bump_ridge", module_dim=2, control_modules=(), n_grid=(60, 120)
     )
-    assert cfg.methods == experiments.sample_complexity.main_methods("grouped")  # no controls at b = 2
+    # the default rule (newton) at b = 2 too, and no controls there
+    assert cfg.methods == experiments.sample_complexity.main_methods() and "newton" in cfg.methods[2]
     res = experiments.sample_complexity_sweep(cfg)
     assert res["test_loss"].shape == (1, 4, 1, 1, 2) and np.isfinite(res["test_loss"]).all()
     assert np.all((res["rule_similarity"] >= 0) & (res["rule_similarity"] <= 1 + 1e-9))

@@ -144,6 +144,27 @@ class Result:
         )
 
 
+def check_result(res, config, experiment: str, name: str = "res") -> None:
+    """Refuse anything but a stored result of ``experiment`` (a :class:`Result`) and the config it was computed
+    with: the check of a read-out's inputs, before it computes. ``name`` names ``res`` in the errors (``config``
+    is named ``<name>_config``, or ``config`` when ``name`` is ``"res"``)."""
+    cname = "config" if name == "res" else f"{name}_config"
+    if not isinstance(res, Result):
+        raise TypeError(
+            f"{name} must be the stored {experiment} result (a modscale_lib.store.Result), got {type(res).__name__}"
+        )
+    if res.experiment != experiment:
+        raise ValueError(f"{name} must be a {experiment} result, got one of {res.experiment!r}")
+    if isinstance(config, type) or not dataclasses.is_dataclass(config):
+        raise TypeError(f"{cname} must be the config of {name}, a dataclass instance, got {type(config).__name__}")
+    given = canonical_config(config)
+    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
+    if differ:
+        raise ValueError(
+            f"{cname} must be the config {name} was computed with ({res.location}); they differ in {differ}"
+        )
+
+
 # Files ----------------------------------------------------------------------------------------------------
 def results_dir() -> Path:
     """Where results live: ``$MODSCALE_RESULTS_DIR`` if set, else the ``results/`` folder of the checkout."""

@@ -12,13 +12,12 @@ section's quantity each, for the conclusions and for the printed lines of
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
 
 from ... import core, reference, tasks, theory_fit, theory_peaks
-from ...store import Result, canonical_config
+from ...store import check_result
 
 __all__ = [
     "BAND",
@@ -54,18 +53,7 @@ _CI = ("", "_lo", "_hi")
 
 def _check(res, config) -> None:
     """Refuse anything but the stored ``network_theory`` result and the config it was computed with."""
-    if not isinstance(res, Result):
-        raise TypeError(
-            f"res must be the stored network_theory result (a modscale_lib.store.Result), got {type(res).__name__}"
-        )
-    if res.experiment != "network_theory":
-        raise ValueError(f"res must be a network_theory result, got one of {res.experiment!r}")
-    if isinstance(config, type) or not dataclasses.is_dataclass(config):
-        raise TypeError(f"config must be the NetworkTheoryConfig of res, got {type(config).__name__}")
-    given = canonical_config(config)
-    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
-    if differ:
-        raise ValueError(f"config must be the config res was computed with ({res.location}); they differ in {differ}")
+    check_result(res, config, "network_theory")
 
 
 def measurements(res, config, *, band: float = BAND, n_reps: int = 100, n_permutations: int = 200) -> dict:
