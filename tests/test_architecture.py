@@ -35,7 +35,6 @@ NOTEBOOK_CODE_BUDGET = 40
 OVER_BUDGET = {
     "compositional_cifar": 131,
     "finding_modules": 58,
-    "grouping_modules": 102,
     "peers": 78,
     "scaling_law": 72,
 }

@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import core
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
-from ..grouping_readout import paired_difference  # noqa: F401 (the chapter and tests import it from here too)
 from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..store import experiment
@@ -25,7 +24,6 @@ __all__ = [
     "FAST",
     "RuleComparisonConfig",
     "rule_comparison",
-    "paired_difference",
     "span_start_overlap",
 ]
 

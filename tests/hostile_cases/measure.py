@@ -1,5 +1,5 @@
-"""Hostile cases of the measurement and read-out layers of the rule, the sample-complexity and grouping chapters:
-analysis, growth, growth_tables, metrics, module_diagnostics, grouping_readout, kernels, learning_rule, methods,
+"""Hostile cases of the measurement and read-out layers of the rule and the sample-complexity chapter:
+analysis, growth, growth_tables, metrics, module_diagnostics, kernels, learning_rule, methods,
 newton, random_features."""
 
 from __future__ import annotations
@@ -319,157 +319,6 @@ def _analysis(bad, good) -> None:
     bad(A, "compare_ci", "names", [("a",), None, ("a", 2)], lambda v: analysis.compare_ci(ci, ci, names=v))
     bad(A, "compare_ci", "tolerance", [NAN, -0.1], lambda v: analysis.compare_ci(ci, ci, tolerance=v))
     good(A, "compare_ci", "apart", lambda: analysis.compare_ci(ci, (0.9, 0.8, 1.0), names=("a", "b")))
-
-
-def _grouping_readout(bad, good) -> None:
-    from modscale_lib import grouping_readout as gr
-
-    G = "grouping_readout"
-    grouped = np.full((2, 1, 2, 2, 3), 0.95)
-    grouped[0, 0, 0, 0] = [0.5, 0.6, 0.97]
-    res = {
-        "kinds": ["a", "b"],
-        "settings": [[3, 2, 12]],
-        "variants": ["newton", "grouped"],
-        "n": [500, 1000],
-        "grouped": grouped,
-        "union": np.full_like(grouped, 0.99),
-        "cpu_seconds": np.ones_like(grouped),
-    }
-    new, old = grouped[:, :, 0], grouped[:, :, 1]
-    bad(
-        G,
-        "paired_difference",
-        "new",
-        [np.full(new.shape, "a"), old[..., :2], None],
-        lambda v: gr.paired_difference(v, old),
-    )
-    bad(G, "paired_difference", "old", [[["x"]], old[0]], lambda v: gr.paired_difference(new, v))
-    bad(G, "paired_difference", "axis", [5, 2.5, "x"], lambda v: gr.paired_difference(new, old, axis=v))
-    bad(G, "paired_difference", "tolerance", [NAN, -1.0, "x"], lambda v: gr.paired_difference(new, old, tolerance=v))
-    good(G, "paired_difference", "lists", lambda: gr.paired_difference([[0.5, 0.6]], [[0.4, 0.4]])["mean"])
-    d = gr.paired_difference(new, old)
-    verdicts = np.array(["better", "", "worse"])
-    bad(G, "compared", "verdict", [np.array([1, 2]), np.array(["best"]), [None]], lambda v: gr.compared(v))
-    bad(G, "compared", "only", ["best", 1, ""], lambda v: gr.compared(verdicts, v))
-    good(G, "compared", "better", lambda: gr.compared(verdicts, "better"))
-    bad(G, "verdict_counts", "verdict", [np.array([0.5]), ["good"]], lambda v: gr.verdict_counts(v))
-    good(G, "verdict_counts", "none", lambda: gr.verdict_counts(np.array([], dtype=str)))
-    counts = gr.verdict_counts(verdicts)
-    bad(
-        G,
-        "counts_text",
-        "counts",
-        [None, {"better": 1}, {**counts, "of": -1}, {**counts, "of": 2.5}, {**counts, "worse": "x"}],
-        lambda v: gr.counts_text(v),
-    )
-    bad(
-        G,
-        "difference_text",
-        "d",
-        [None, {"mean": 1}, {**d, "verdict": np.full(d["mean"].shape, "x")}],
-        lambda v: gr.difference_text(v, (0, 0, 0)),
-    )
-    bad(G, "difference_text", "index", [(0, 0), (0, 0, 5), (0, 0, -1), (0, 0, 0.5)], lambda v: gr.difference_text(d, v))
-    bad(G, "difference_text", "fmt", ["q", 3], lambda v: gr.difference_text(d, (0, 0, 0), v))
-    good(G, "difference_text", "one cell", lambda: gr.difference_text(d, [0, 0, 0]))
-    g2, u2 = grouped[:, :, 0], res["union"][:, :, 0]
-    bad(G, "failures", "grouped", [np.float64(0.5), [["a"]]], lambda v: gr.failures(v, v))
-    bad(G, "failures", "union", [u2[..., :2], "x"], lambda v: gr.failures(g2, v))
-    bad(G, "failures", "level", [NAN, 0.0, 1.5, "x"], lambda v: gr.failures(g2, u2, v))
-    bad(G, "failures", "span_level", [NAN, -1.0, 2.0], lambda v: gr.failures(g2, u2, span_level=v))
-    good(G, "failures", "counts", lambda: gr.failures(g2, u2))
-    bad(
-        G,
-        "failure_rows",
-        "res",
-        [None, [1], {"variants": ["newton"]}, {k: v for k, v in res.items() if k != "union"}],
-        lambda v: gr.failure_rows(v, "newton"),
-    )
-    bad(G, "failure_rows", "variant", ["fast", None, 0], lambda v: gr.failure_rows(res, v))
-    bad(G, "failure_rows", "level", [NAN, 0.0], lambda v: gr.failure_rows(res, "newton", v))
-    good(G, "failure_rows", "newton", lambda: gr.failure_rows(res, "newton"))
-    grid, values = [10.0, 20.0, 40.0], [0.5, 0.6, NAN]
-    bad(G, "last_finite", "n", [[NAN, 1.0, 2.0], [[10.0]], "abc"], lambda v: gr.last_finite(v, values))
-    bad(G, "last_finite", "values", [values[:2], [NAN] * 3, ["a"] * 3], lambda v: gr.last_finite(grid, v))
-    good(G, "last_finite", "grid", lambda: gr.last_finite(grid, values))
-    bad(G, "line_at", "values", [[0.5, NAN, NAN], values[:1]], lambda v: gr.line_at(grid, v, 30.0))
-    bad(G, "line_at", "n", [[10.0, 10.0, 10.0], [1.0]], lambda v: gr.line_at(v, [0.5, 0.6, 0.7], 30.0))
-    bad(G, "line_at", "at", [NAN, INF, "x", None], lambda v: gr.line_at(grid, values, v))
-    good(G, "line_at", "extrapolate", lambda: gr.line_at(grid, values, 80))
-    seconds = np.ones((2, 3, 2))
-    bad(G, "cost_per_call", "seconds", [np.ones((2, 3)), "x", None], lambda v: gr.cost_per_call(v, ["a", "b", "c"], 0))
-    bad(G, "cost_per_call", "variants", [["a", "b"], None, "abc"], lambda v: gr.cost_per_call(seconds, v, 0))
-    bad(G, "cost_per_call", "index", [2, -1, 0.5, "x"], lambda v: gr.cost_per_call(seconds, ["a", "b", "c"], v))
-    bad(G, "cost_per_call", "skip", [3, None], lambda v: gr.cost_per_call(seconds, ["a", "b", "c"], 0, skip=v))
-    good(G, "cost_per_call", "means", lambda: gr.cost_per_call(seconds, ("a", "b", "random"), 1.0))
-    bad(G, "cell_label", "kind", [2, -1, 0.5, "a"], lambda v: gr.cell_label(res, v, 0))
-    bad(G, "cell_label", "setting", [1, NAN], lambda v: gr.cell_label(res, 0, v))
-    bad(G, "cell_label", "res", [None, [1, 2], {"kinds": ["a"]}], lambda v: gr.cell_label(v, 0, 0))
-    good(G, "cell_label", "first", lambda: gr.cell_label(res, 0, 0))
-    pairs = {"grouped": d, "union": d}
-    bad(
-        G,
-        "newton_grouped_table",
-        "res",
-        [None, {"variants": ["newton", "grouped"]}],
-        lambda v: gr.newton_grouped_table(v, pairs),
-    )
-    bad(
-        G,
-        "newton_grouped_table",
-        "pairs",
-        [None, {"grouped": d}, {"grouped": d, "union": None}, [d, d]],
-        lambda v: gr.newton_grouped_table(res, v),
-    )
-    bad(G, "newton_grouped_table", "new", ["fast", None], lambda v: gr.newton_grouped_table(res, pairs, new=v))
-    bad(G, "newton_grouped_table", "old", ["slow", 1], lambda v: gr.newton_grouped_table(res, pairs, old=v))
-    good(G, "newton_grouped_table", "columns", lambda: gr.newton_grouped_table(res, pairs))
-    cmp_grouped = np.full((2, 2, 1, 2, 4), 0.9)
-    cmp = {
-        "tasks": [["sine", 2, 1], ["bump_ridge", 2, 2]],
-        "variants": ["newton", "grouped"],
-        "m": [8],
-        "n": [128, 512],
-        "grouped": cmp_grouped,
-        "union": cmp_grouped.copy(),
-        "cpu_seconds": np.ones_like(cmp_grouped),
-    }
-    bad(G, "task_label", "task", [2, -1, 0.5, None], lambda v: gr.task_label(cmp, v))
-    bad(G, "task_label", "cmp", [None, {"tasks": [["sine", 2]]}, {"variants": []}], lambda v: gr.task_label(v, 0))
-    good(G, "task_label", "second", lambda: gr.task_label(cmp, 1.0))
-    cd = gr.paired_difference(cmp_grouped[:, 0], cmp_grouped[:, 1])
-    diff = {("grouped", "grouped"): cd, ("union", "grouped"): cd}
-    bad(
-        G,
-        "comparison_table",
-        "cmp",
-        [None, {"variants": ["newton"]}, {**cmp, "grouped": np.ones(3)}],
-        lambda v: gr.comparison_table(v, diff),
-    )
-    bad(
-        G,
-        "comparison_table",
-        "diff",
-        [
-            None,
-            [cd],
-            {("grouped", "fast"): cd},
-            {("grouped", "grouped"): None},
-            {("grouped", "grouped"): gr.paired_difference([[1.0]], [[1.0]])},
-        ],
-        lambda v: gr.comparison_table(cmp, v),
-    )
-    bad(G, "comparison_table", "new", ["fast", None], lambda v: gr.comparison_table(cmp, diff, v))
-    good(G, "comparison_table", "columns", lambda: gr.comparison_table(cmp, diff))
-    bad(
-        G,
-        "default_verdict",
-        "comparisons",
-        [None, [d], {"grouped": None}, {"spread": d}, {"grouped": {"mean": 1}}],
-        lambda v: gr.default_verdict(v),
-    )
-    good(G, "default_verdict", "two groups", lambda: gr.default_verdict(diff, pairs))
 
 
 def _growth_tables(bad, good) -> None:
@@ -943,6 +792,5 @@ def register(bad, good) -> None:
     _growth_tables(bad, good)
     _module_diagnostics(bad, good)
     _analysis(bad, good)
-    _grouping_readout(bad, good)
     _rules(bad, good)
     _metrics(bad, good)

@@ -1,20 +1,42 @@
-"""Read-outs of the chapter *Modules of more than one dimension* (:doc:`/book/grouping_modules`): which cells
-a paired comparison decided and how, how the runs below an overlap level failed, what a call cost, and the
-chapter's two tables as columns.
+"""The read-out of the chapter *Modules of more than one dimension* (``book/grouping_modules.ipynb``): every value
+its prose glues, from the stored ``module_grouping`` and ``rule_comparison`` results.
+
+:func:`measurements` computes once what the chapter measures (the overlaps' intervals, the paired differences of
+``newton`` from the variants it replaced, the failed runs sorted by cause); :func:`conclusions` turns it into
+``name -> value``, the names that the chapter's markdown cites as ``{glue:text}`name```. The functions between
+them read one quantity each: which cells a paired comparison decided and how, how the runs below an overlap level
+failed, what a call cost, and the chapter's two comparison tables as columns (drawn by
+:mod:`modscale_lib.chapters.grouping_modules.figures`).
 
 Values only (numbers, arrays, lists of indices, columns of a table and short labels); the paired differences
-themselves are :func:`paired_difference`'s, whose output (a dict of
-``mean``, ``low``, ``high`` and ``verdict`` arrays) the functions here take as ``d``. Numpy only.
+themselves are :func:`paired_difference`'s, whose output (a dict of ``mean``, ``low``, ``high`` and ``verdict``
+arrays) the functions here take as ``d``. Numpy only: the rule's defaults, which live beside torch in
+:mod:`modscale_lib.learning_rule`, are passed in.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
+
 import numpy as np
 
-from .analysis import format_ci
-from .core import array, bootstrap_ci, choice, entries, real, whole
+from ...analysis import format_ci
+from ...core import array, bootstrap_ci, choice, entries, real, whole
+from ...store import Result, canonical_config
 
 __all__ = [
+    "TOLERANCE",
+    "LEVEL",
+    "SPAN_LEVEL",
+    "KIND",
+    "measurements",
+    "conclusions",
+    "check_measured",
+    "default_reach",
+    "search_overlaps",
+    "comparison_cpu",
+    "HORIZON",
     "paired_difference",
     "VERDICTS",
     "compared",
@@ -360,4 +382,326 @@ def default_verdict(*comparisons: dict) -> dict[str, int]:
                 else 0
             )
             out["worse"] += int(np.sum(v == "worse"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The chapter's measurements, once
+# ---------------------------------------------------------------------------------------------------------
+#: A difference in overlap too small to matter: a paired difference decides only beyond it.
+TOLERANCE = 0.01
+#: A run "finds the modules" at this grouped overlap; below it, it failed.
+LEVEL = 0.9
+#: A failed run whose union overlap is below this missed part of the span; at or above it, grouped it wrongly.
+SPAN_LEVEL = 0.95
+#: The module kind measured on every grid, by every variant (the first kind of the experiment's config).
+KIND = "bump_ridge"
+#: The largest ``n`` the chapter's question asks about (and where the cost of ``grouped`` is extrapolated to).
+HORIZON = 6000
+#: The variants that are not kernel searches: the grouping variants and the chance level.
+NOT_SEARCHES = ("grouped", "newton", "random")
+
+
+def _check(res, config, experiment: str, name: str, config_name: str) -> None:
+    """Refuse anything but a stored ``experiment`` result and the config it was computed with."""
+    if not isinstance(res, Result):
+        raise TypeError(f"{name} must be the stored {experiment} result (a store.Result), got {type(res).__name__}")
+    if res.experiment != experiment:
+        raise ValueError(f"{name} must be a {experiment} result, got one of {res.experiment!r}")
+    if isinstance(config, type) or not dataclasses.is_dataclass(config):
+        raise TypeError(f"{config_name} must be the config of {name}, got {type(config).__name__}")
+    given = canonical_config(config)
+    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
+    if differ:
+        raise ValueError(f"{config_name} must be the config {name} was computed with; they differ in {differ}")
+
+
+def _defaults(rule_defaults, resolve) -> dict:
+    """The rule's default ``variant`` and ``steps`` from ``rule_defaults``, and ``resolve`` checked callable."""
+    if not isinstance(rule_defaults, Mapping):
+        raise TypeError(f"rule_defaults must be the rule's DEFAULTS mapping, got {type(rule_defaults).__name__}")
+    out = entries(rule_defaults, ("variant", "steps"), "rule_defaults")
+    if not isinstance(out["variant"], str):
+        raise TypeError(f"rule_defaults['variant'] must be a variant name, got {out['variant']!r}")
+    out["steps"] = whole(out["steps"], "rule_defaults['steps']", low=1)
+    if not callable(resolve):
+        raise TypeError(f"resolve must be the rule's resolve_variant (a callable), got {type(resolve).__name__}")
+    return out
+
+
+def measurements(res, config, cmp, cmp_config, span_start, *, rule_defaults, resolve: Callable) -> dict:
+    """What the chapter measures, computed once (seconds: bootstrap intervals).
+
+    res, config : the stored ``module_grouping`` result and its ``ModuleGroupingConfig``. cmp, cmp_config : the
+    stored ``rule_comparison`` result and its ``RuleComparisonConfig``. span_start : (len(config.n_grid),
+    len(config.seeds)), the moment span's union overlap on the last setting's :data:`KIND` tasks
+    (``experiments.grouping_modules.span_start_overlap``). rule_defaults, resolve : ``learning_rule.DEFAULTS``
+    and ``learning_rule.resolve_variant`` (the rule lives beside torch; read-outs do not import it).
+
+    Returns a dict: the inputs; ``ns``, ``kinds``, ``variants``, ``settings`` (lists of ``(K, b, m)``);
+    ``ci`` (``"union"``/``"grouped"`` -> (mean, low, high), each (kind, setting, variant, n)); ``seconds``
+    (process CPU seconds per call, mean over seeds, (kind, setting, variant, n)); ``pairs`` (``newton − grouped``
+    per overlap, each (kind, setting, n)); ``others`` and ``diff`` (``(overlap, v) -> newton − v`` on ``cmp``,
+    each (task, m, n)); ``fails`` (variant -> :func:`failure_rows`); ``defaults`` (the default variant per
+    setting) and ``rule`` (the rule's default ``variant`` and ``steps``)."""
+    _check(res, config, "module_grouping", "res", "config")
+    _check(cmp, cmp_config, "rule_comparison", "cmp", "cmp_config")
+    rule = _defaults(rule_defaults, resolve)
+    g = _grouping_result(res, "res")
+    cmp_arrays = _comparison_result(cmp, "cmp")
+    span_start = array(span_start, "span_start", shape=(len(config.n_grid), len(config.seeds)))
+    variants, cv = g["variants"], cmp_arrays["variants"]
+    for v in NOT_SEARCHES:
+        choice(v, "a variant of res", variants)
+    choice(KIND, "a module kind of res", list(g["kinds"]))
+    choice("newton", "a variant of cmp", cv)
+    settings = [tuple(int(x) for x in s) for s in g["settings"]]
+    vn, vg = variants.index("newton"), variants.index("grouped")
+    others = [v for v in cv if v not in ("newton", "random")]
+    cmp_union = array(cmp["union"], "cmp['union']", shape=cmp_arrays["grouped"].shape, finite=False)
+    by_name = {"grouped": cmp_arrays["grouped"], "union": cmp_union}
+    return {
+        "res": res,
+        "config": config,
+        "cmp": cmp,
+        "cmp_config": cmp_config,
+        "span_start": span_start,
+        "ns": [int(n) for n in g["n"]],
+        "kinds": [str(k) for k in g["kinds"]],
+        "variants": variants,
+        "settings": settings,
+        "ci": {name: bootstrap_ci(g[name], axis=-1) for name in ("union", "grouped")},
+        "seconds": g["cpu_seconds"].mean(axis=-1),
+        "pairs": {
+            name: paired_difference(g[name][:, :, vn], g[name][:, :, vg], tolerance=TOLERANCE)
+            for name in ("grouped", "union")
+        },
+        "others": others,
+        "diff": {
+            (name, v): paired_difference(
+                by_name[name][:, cv.index("newton")], by_name[name][:, cv.index(v)], tolerance=TOLERANCE
+            )
+            for name in ("grouped", "union")
+            for v in others
+        },
+        "fails": {name: failure_rows(res, name, LEVEL, SPAN_LEVEL) for name in ("grouped", "newton")},
+        "defaults": [resolve(rule["variant"], K, b, m) for K, b, m in settings],
+        "rule": rule,
+    }
+
+
+def check_measured(measured) -> dict:
+    """``measured`` checked to be :func:`measurements`' dict (a TypeError otherwise); returned as it is."""
+    keys = ("res", "config", "cmp", "cmp_config", "ci", "seconds", "pairs", "diff", "fails", "defaults", "rule")
+    if not isinstance(measured, dict) or not set(keys) <= set(measured):
+        raise TypeError(f"measured must be the dict of measurements(...), got {type(measured).__name__}")
+    return measured
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One quantity per section
+# ---------------------------------------------------------------------------------------------------------
+def default_reach(measured: dict, level: float = LEVEL) -> list[dict]:
+    """At each setting, the smallest ``n <= HORIZON`` at which the rule's default variant reaches a mean grouped
+    overlap of ``level`` on the :data:`KIND` tasks: one dict per setting of ``K``, ``b``, ``m``, ``variant``
+    (the default resolved there), ``n`` (an int, or None where it is not reached) and ``interval`` (the mean,
+    low and high of the grouped overlap there, or None)."""
+    measured = check_measured(measured)
+    level = real(level, "level", low=0.0, high=1.0, low_open=True)
+    ns, variants, k = measured["ns"], measured["variants"], measured["kinds"].index(KIND)
+    out = []
+    for s, (K, b, m) in enumerate(measured["settings"]):
+        variant = measured["defaults"][s]
+        mean, low, high = (c[k, s, variants.index(variant)] for c in measured["ci"]["grouped"])
+        hits = [i for i, n in enumerate(ns) if n <= HORIZON and np.isfinite(mean[i]) and mean[i] >= level]
+        i = hits[0] if hits else None
+        interval = None if i is None else (float(mean[i]), float(low[i]), float(high[i]))
+        out.append(dict(K=K, b=b, m=m, variant=variant, n=None if i is None else ns[i], interval=interval))
+    return out
+
+
+def search_overlaps(measured: dict) -> dict:
+    """At the largest ``n`` where every variant ran, on the :data:`KIND` tasks: ``n`` and, per setting's ``K``,
+    the best union and grouped overlap of the kernel searches (means over seeds), the search with the best
+    grouped overlap, and the grouped overlap of ``grouped``, ``newton`` and ``random``."""
+    measured = check_measured(measured)
+    ns, variants, k = measured["ns"], measured["variants"], measured["kinds"].index(KIND)
+    i = ns.index(max(measured["config"].search_n_grid))
+    search = [variants.index(v) for v in variants if v not in NOT_SEARCHES]
+    out = {"n": ns[i]}
+    for s, (K, _, _) in enumerate(measured["settings"]):
+        g, u = measured["ci"]["grouped"][0][k, s], measured["ci"]["union"][0][k, s]  # means, (variant, n)
+        out[K] = {
+            "search_grouped_max": float(np.max(g[search, i])),
+            "search_union_max": float(np.max(u[search, i])),
+            "best_search": variants[search[int(np.argmax(g[search, i]))]],
+            **{v: float(g[variants.index(v), i]) for v in NOT_SEARCHES},
+        }
+    return out
+
+
+def _worse_cells(measured: dict, name: str) -> list[str]:
+    """The (kind, setting, n) cells where ``newton`` is worse than ``grouped`` in overlap ``name``."""
+    res, ns = measured["res"], measured["ns"]
+    return [
+        f"{cell_label(res, k, s)} at n = {ns[i]}"
+        for k, s, i in compared(measured["pairs"][name]["verdict"], only="worse")
+    ]
+
+
+def _comparison_worse(measured: dict) -> list[str]:
+    """The (overlap, variant, task, m, n) cells of the comparison where ``newton`` is worse."""
+    cmp = measured["cmp"]
+    return [
+        f"{name} overlap against {v}, {cmp['tasks'][t][0]} K = {cmp['tasks'][t][1]}, m = {cmp['m'][i]}, n = "
+        f"{cmp['n'][j]}"
+        for (name, v), d in measured["diff"].items()
+        for t, i, j in compared(d["verdict"], "worse")
+    ]
+
+
+def comparison_cpu(measured: dict) -> dict[str, tuple[float, float]]:
+    """``variant -> (lowest, highest)`` process CPU seconds per call on the comparison's cells (means over seeds),
+    for ``newton`` and the variants it is compared with."""
+    measured = check_measured(measured)
+    cmp = measured["cmp"]
+    cv, cpu = list(cmp["variants"]), np.asarray(cmp["cpu_seconds"]).mean(axis=-1)  # (task, variant, m, n)
+    return {
+        v: (float(np.nanmin(cpu[:, cv.index(v)])), float(np.nanmax(cpu[:, cv.index(v)])))
+        for v in ["newton"] + measured["others"]
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The glued values, section by section
+# ---------------------------------------------------------------------------------------------------------
+def _setup_values(measured: dict) -> dict:
+    config = measured["config"]
+    return {
+        "noise": float(config.noise),
+        "n_seeds": len(config.seeds),
+        "search_n": ", ".join(map(str, config.search_n_grid)),
+        "hermite_n": ", ".join(map(str, config.other_kinds_n_grid)),
+        "search_steps": config.search_steps,
+        "default_steps": measured["rule"]["steps"],
+        "n_min": int(min(config.n_grid)),
+    }
+
+
+def _default_values(measured: dict) -> dict:
+    return {f"done_n_{r['K']}": r["n"] if r["n"] is not None else "not reached" for r in default_reach(measured)}
+
+
+def _search_values(measured: dict) -> dict:
+    found = search_overlaps(measured)
+    out = {"search_n_top": found.pop("n")}
+    for K, o in found.items():
+        out.update({f"{q}_{K}": o[q] for q in ("search_grouped_max", "search_union_max")})
+        out.update({f"grouped_at_search_{K}": o["grouped"], f"newton_at_search_{K}": o["newton"]})
+        out.update({f"random_grouped_{K}": o["random"], f"best_search_{K}": o["best_search"]})
+    return out
+
+
+def _newton_grouped_values(measured: dict) -> dict:
+    out = {"tol": TOLERANCE}
+    for name in ("grouped", "union"):
+        out[f"ng_{name}"] = counts_text(verdict_counts(measured["pairs"][name]["verdict"]))
+        out[f"ng_{name}_worse"] = "; ".join(_worse_cells(measured, name)) or "none"
+    v = measured["variants"]
+    ratio = measured["seconds"][:, :, v.index("grouped")] / measured["seconds"][:, :, v.index("newton")]
+    out.update(ng_ratio_lo=float(np.nanmin(ratio)), ng_ratio_hi=float(np.nanmax(ratio)))
+    return out
+
+
+def _failure_values(measured: dict) -> dict:
+    out = {}
+    for name, rows in measured["fails"].items():
+        for r in rows:
+            out[f"miss_{name}_{r['kind']}_{r['K']}_{r['n']}"] = r["span_missed"]
+            out[f"wrong_{name}_{r['kind']}_{r['K']}_{r['n']}"] = r["grouping_wrong"]
+    for name, rows in measured["fails"].items():
+        listed = [
+            f"{r['kind']} K = {r['K']} at n = {r['n']} ({r['failed']} of {r['seeds']}: span missed "
+            f"{r['span_missed']}, grouping wrong {r['grouping_wrong']})"
+            for r in rows
+            if r["failed"]
+        ]
+        out[f"fail_list_{name}"] = "; ".join(listed) or "none"
+        out[f"fail_total_{name}"] = sum(r["failed"] for r in rows)
+        out[f"runs_{name}"] = sum(r["runs"] for r in rows)
+    return out
+
+
+def _span_values(measured: dict) -> dict:
+    out = {f"span_start_{n}": float(row.mean()) for n, row in zip(measured["config"].n_grid, measured["span_start"])}
+    k, s, variants = measured["kinds"].index(KIND), len(measured["settings"]) - 1, measured["variants"]
+    for name in ("union", "grouped"):
+        for variant in ("grouped", "newton"):
+            interval = (c[k, s, variants.index(variant), 0] for c in measured["ci"][name])
+            out[f"fail_{variant}_{name}"] = format_ci(*interval, fmt=".3f")
+    return out
+
+
+def _cost_values(measured: dict) -> dict:
+    config, ns, variants, seconds = measured["config"], measured["ns"], measured["variants"], measured["seconds"]
+    k, kinds, out = measured["kinds"].index(KIND), measured["kinds"], {}
+    i_h = ns.index(min(config.other_kinds_n_grid))
+    for name in ("grouped", "newton"):
+        v = variants.index(name)
+        for s, (K, _, _) in enumerate(measured["settings"]):
+            out[f"t_max_{name}_{K}"] = last_finite(ns, seconds[k, s, v])[1]
+            if name == "grouped":  # its joint refit is full-batch: a straight line in n
+                out[f"t{HORIZON}_{K}"] = line_at(ns, seconds[k, s, v], HORIZON)
+            if "hermite" in kinds:
+                interval = (c[kinds.index("hermite"), s, v, i_h] for c in measured["ci"]["grouped"])
+                out[f"hermite_{name}_{K}"] = format_ci(*interval, fmt=".3f")
+    out["n_max"] = last_finite(ns, seconds[k, 0, variants.index("grouped")])[0]
+    out["hermite_n_min"] = int(min(config.other_kinds_n_grid))
+    cost = cost_per_call(seconds[k], variants, ns.index(max(config.search_n_grid)))  # every variant ran there
+    out["search_costs"] = ", ".join(f"{name} {t:.2f} s" for name, t in cost.items())
+    return out
+
+
+def _comparison_values(measured: dict) -> dict:
+    c = measured["cmp_config"]
+    out = {"cmp_m": ", ".join(map(str, c.m_grid)), "cmp_n": ", ".join(map(str, c.n_grid))}
+    out.update(cmp_seeds=len(c.seeds), cmp_steps=c.rule_steps, cmp_batch=c.rule_batch, cmp_refine=c.rule_refine)
+    for (name, v), d in measured["diff"].items():
+        out[f"cmp_{v}_{name}"] = counts_text(verdict_counts(d["verdict"]))
+    out["cmp_worse"] = "; ".join(_comparison_worse(measured)) or "none"
+    for v, (lo, hi) in comparison_cpu(measured).items():
+        out[f"cmp_cpu_{v}_lo"], out[f"cmp_cpu_{v}_hi"] = lo, hi
+    out["cmp_cpu_total"] = float(measured["cmp"].metadata["cpu_time_s"]) / 60
+    tally = default_verdict(measured["pairs"], measured["diff"])  # this chapter's tasks and the comparison's
+    out["default_comparisons"], out["default_worse"] = tally["comparisons"], tally["worse"]
+    return out
+
+
+#: The glued values, in the chapter's order.
+_SECTIONS = (
+    _setup_values,
+    _default_values,
+    _search_values,
+    _newton_grouped_values,
+    _failure_values,
+    _span_values,
+    _cost_values,
+    _comparison_values,
+)
+
+
+def conclusions(measured: dict) -> dict:
+    """Every value the chapter glues, ``name -> value`` (numbers, intervals as ``"mean [low, high]"``, counts of
+    verdicts and lists of cells), from :func:`measurements`.
+
+    The names are those the chapter's markdown cites: the configs (``noise``, ``n_seeds``, ``search_n``,
+    ``cmp_m``, ...), where the default reaches the level (``done_n_<K>``), the kernel searches against the
+    grouping variants (``search_*``, ``*_at_search_<K>``, ``best_search_<K>``), ``newton`` against ``grouped``
+    (``ng_*``), the failed runs (``fail_*``, ``miss_*``, ``wrong_*``, ``runs_*``, ``span_start_<n>``), the cost
+    (``t_max_*``, ``t6000_<K>``, ``search_costs``), the polynomial task (``hermite_*``) and the comparison with
+    the former defaults (``cmp_*``, ``default_comparisons``, ``default_worse``)."""
+    measured = check_measured(measured)
+    out = {}
+    for section in _SECTIONS:
+        out.update(section(measured))
     return out

@@ -1,5 +1,6 @@
-"""Read-outs of the grouping chapter (modscale_lib.grouping_readout, and span_start_overlap of its experiment
-module) on small synthetic arrays whose answers are known by hand."""
+"""The read-out of the grouping chapter (modscale_lib.chapters.grouping_modules, and span_start_overlap of its
+experiment module): its functions on small synthetic arrays whose answers are known by hand, and ``conclusions``
+on a synthetic pair of results and on the stored ones, whose verdicts the chapter's sentences state."""
 
 import dataclasses
 import re
@@ -7,9 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from modscale_lib import grouping_readout as readout
-from modscale_lib.experiments.grouping_modules import ModuleGroupingConfig, paired_difference, span_start_overlap
-from modscale_lib.learning_rule import moment_span
+from modscale_lib import experiments, store
+from modscale_lib.chapters import grouping_modules as readout
+from modscale_lib.experiments.grouping_modules import ModuleGroupingConfig, RuleComparisonConfig, span_start_overlap
+from modscale_lib.learning_rule import DEFAULTS, moment_span, resolve_variant
 from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.subspaces import union_overlap
 
@@ -53,7 +55,7 @@ def test_difference_text_of_a_paired_difference():
     """A constant difference of 0.1 over seeds: its interval is the point 0.1, beyond the tolerance."""
     old = np.array([[0.5, 0.6, 0.7], [0.5, 0.6, 0.7]])
     new = old + np.array([[0.1], [0.0]])
-    d = paired_difference(new, old, tolerance=0.01)
+    d = readout.paired_difference(new, old, tolerance=0.01)
     assert readout.difference_text(d, (0,)) == "0.100 [0.100, 0.100] (better)"
     assert readout.difference_text(d, (1,)) == "0.000 [0.000, 0.000] (not distinguishable)"
 
@@ -135,7 +137,8 @@ def test_cost_per_call_means_over_settings():
 def test_newton_grouped_table_columns():
     res = _grouping_result()
     pairs = {
-        name: paired_difference(res[name][:, :, 0], res[name][:, :, 1], tolerance=0.01) for name in ("grouped", "union")
+        name: readout.paired_difference(res[name][:, :, 0], res[name][:, :, 1], tolerance=0.01)
+        for name in ("grouped", "union")
     }
     cols = readout.newton_grouped_table(res, pairs)
     assert list(cols) == [
@@ -175,7 +178,7 @@ def _comparison_result():
 def test_comparison_table_and_default_verdict():
     cmp = _comparison_result()
     diff = {
-        (name, "grouped"): paired_difference(cmp[name][:, 0], cmp[name][:, 1], tolerance=0.01)
+        (name, "grouped"): readout.paired_difference(cmp[name][:, 0], cmp[name][:, 1], tolerance=0.01)
         for name in ("grouped", "union")
     }
     cols = readout.comparison_table(cmp, diff)
@@ -255,3 +258,139 @@ def test_span_start_overlap_on_the_experiments_training_sets():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises((TypeError, ValueError), match=re.escape(name)):
         call()
+
+
+# -- conclusions: a synthetic pair of results whose answers are known ------------------------------------
+def _result(experiment: str, config, entries: dict, cpu_time_s: float = 120.0) -> store.Result:
+    values = {k: v for k, v in entries.items() if not isinstance(v, np.ndarray)}
+    arrays = {k: v for k, v in entries.items() if isinstance(v, np.ndarray)}
+    meta = {"cpu_time_s": cpu_time_s, "wall_time_s": cpu_time_s, "device": "test", "date": "2026-01-01"}
+    return store.Result(experiment, 1, "synthetic", store.canonical_config(config), values, arrays, meta)
+
+
+def _synthetic():
+    """module_grouping: one kind (bump_ridge), one setting (2, 2, 5), variants (backfit, grouped, newton, random),
+    n (100, 200), three seeds; rule_comparison: tasks sine (2, 1) and bump_ridge (2, 2), m 5, n (40, 60), 4 seeds."""
+    config = dataclasses.replace(
+        ModuleGroupingConfig.tiny(), n_grid=(100, 200), search_n_grid=(100,), other_kinds_n_grid=(100,), seeds=(0, 1, 2)
+    )
+    shape = (1, 1, 4, 2, 3)  # (kind, setting, variant, n, seed)
+    grouped, union, cpu = np.full(shape, NAN), np.full(shape, NAN), np.full(shape, NAN)
+    grouped[0, 0, 0, 0], union[0, 0, 0, 0], cpu[0, 0, 0, 0] = 0.55, 0.97, 2.0  # backfit, at the search n only
+    grouped[0, 0, 1, 0], union[0, 0, 1, 0] = [0.5, 0.6, 0.6], [0.99, 0.8, 0.99]  # grouped: all fail at n = 100
+    grouped[0, 0, 1, 1], union[0, 0, 1, 1], cpu[0, 0, 1] = 0.93, 0.99, [[4.0], [8.0]]  # as newton
+    grouped[0, 0, 2], union[0, 0, 2], cpu[0, 0, 2] = 0.93, 0.99, 1.0  # newton
+    grouped[0, 0, 3], union[0, 0, 3], cpu[0, 0, 3] = 0.2, 0.6, 0.01  # random
+    entries = dict(grouped=grouped, union=union, cpu_seconds=cpu, seconds=cpu, kinds=["bump_ridge"])
+    entries.update(settings=[[2, 2, 5]], variants=list(config.variants), n=[100, 200], seeds=[0, 1, 2])
+    res = _result("module_grouping", config, entries)
+
+    cmp_config = dataclasses.replace(RuleComparisonConfig.tiny(), n_grid=(40, 60), seeds=(0, 1, 2, 3))
+    shape = (2, 5, 1, 2, 4)  # (task, variant: newton, backfit, paper, grouped, random, m, n, seed)
+    g = np.full(shape, NAN)
+    g[:, 0], g[0, 1], g[0, 2], g[1, 3], g[:, 4] = 0.95, 0.9, 0.8, 0.95, 0.3
+    g[0, 2, 0, 1] = 0.99  # paper beats newton on the sine task at n = 60
+    cpu = np.where(np.isfinite(g), np.array([0.1, 1.0, 0.5, 3.0, 0.0])[None, :, None, None, None], NAN)
+    entries = dict(
+        grouped=g, union=g.copy(), cpu_seconds=cpu, seconds=cpu, tasks=[["sine", 2, 1], ["bump_ridge", 2, 2]]
+    )
+    entries.update(variants=list(cmp_config.variants), m=[5], n=[40, 60], seeds=[0, 1, 2, 3])
+    cmp = _result("rule_comparison", cmp_config, entries, cpu_time_s=120.0)
+    start = np.array([[0.7, 0.8, 0.9], [0.9, 0.9, 0.9]])  # (n, seed)
+    return res, config, cmp, cmp_config, start
+
+
+def test_conclusions_of_a_synthetic_pair_of_results():
+    measured = readout.measurements(*_synthetic(), rule_defaults=DEFAULTS, resolve=resolve_variant)
+    c = readout.conclusions(measured)
+    assert measured["defaults"] == ["newton"]  # K b = 4 <= m = 5: the default resolves to newton
+    assert c["done_n_2"] == 100 and c["n_min"] == 100 and c["search_n_top"] == 100 and c["n_seeds"] == 3
+    assert c["best_search_2"] == "backfit"
+    assert c["search_grouped_max_2"] == pytest.approx(0.55) and c["search_union_max_2"] == pytest.approx(0.97)
+    assert c["grouped_at_search_2"] == pytest.approx(1.7 / 3) and c["newton_at_search_2"] == pytest.approx(0.93)
+    assert c["random_grouped_2"] == pytest.approx(0.2)
+    # newton - grouped: better by grouped overlap at n = 100 (every seed gains 0.33 or more), equal at n = 200
+    assert c["ng_grouped"] == "better in 1, not distinguishable in 1 and worse in 0 of 2"
+    assert c["ng_union"] == "better in 0, not distinguishable in 2 and worse in 0 of 2"
+    assert c["ng_grouped_worse"] == "none" and c["tol"] == readout.TOLERANCE
+    assert (c["ng_ratio_lo"], c["ng_ratio_hi"]) == (4.0, 8.0)
+    # the three failed runs of grouped at n = 100: one missed the span (union 0.8), two grouped it wrongly
+    assert (c["fail_total_grouped"], c["runs_grouped"], c["fail_total_newton"], c["runs_newton"]) == (3, 6, 0, 6)
+    assert c["fail_list_grouped"] == "bump_ridge K = 2 at n = 100 (3 of 3: span missed 1, grouping wrong 2)"
+    assert c["fail_list_newton"] == "none"
+    assert (c["miss_grouped_bump_ridge_2_100"], c["wrong_grouped_bump_ridge_2_100"]) == (1, 2)
+    assert c["span_start_100"] == pytest.approx(0.8) and c["span_start_200"] == pytest.approx(0.9)
+    assert c["fail_grouped_union"].startswith("0.927 [") and c["fail_newton_grouped"] == "0.930 [0.930, 0.930]"
+    # cost: grouped's seconds grow by 4 per 100 samples, so the line puts n = 6000 at 240 s
+    assert (c["t_max_grouped_2"], c["t_max_newton_2"], c["n_max"]) == (8.0, 1.0, 200)
+    assert c["t6000_2"] == pytest.approx(240.0)
+    assert c["search_costs"] == "backfit 2.00 s, grouped 4.00 s, newton 1.00 s"
+    assert not any(k.startswith("hermite_") and k != "hermite_n" and k != "hermite_n_min" for k in c)
+    # the comparison with the former defaults
+    assert c["cmp_backfit_grouped"] == "better in 2, not distinguishable in 0 and worse in 0 of 2"
+    assert c["cmp_paper_grouped"] == "better in 1, not distinguishable in 0 and worse in 1 of 2"
+    assert c["cmp_grouped_grouped"] == "better in 0, not distinguishable in 2 and worse in 0 of 2"
+    assert c["cmp_worse"] == (
+        "grouped overlap against paper, sine K = 2, m = 5, n = 60; "
+        "union overlap against paper, sine K = 2, m = 5, n = 60"
+    )
+    assert (c["cmp_cpu_newton_lo"], c["cmp_cpu_grouped_hi"], c["cmp_cpu_total"]) == (0.1, 3.0, 2.0)
+    assert (c["default_comparisons"], c["default_worse"]) == (2 + 2 + 2 + 2, 2)
+    assert (c["cmp_m"], c["cmp_n"], c["cmp_seeds"]) == ("5", "40, 60", 4)
+
+
+def test_measurements_refuse_results_that_do_not_match():
+    res, config, cmp, cmp_config, start = _synthetic()
+    rule = dict(rule_defaults=DEFAULTS, resolve=resolve_variant)
+    with pytest.raises(ValueError, match="config"):
+        readout.measurements(res, ModuleGroupingConfig.tiny(), cmp, cmp_config, start, **rule)
+    with pytest.raises(ValueError, match="cmp must be a rule_comparison"):
+        readout.measurements(res, config, res, cmp_config, start, **rule)
+    with pytest.raises(ValueError, match="span_start"):
+        readout.measurements(res, config, cmp, cmp_config, start[:, :2], **rule)
+    with pytest.raises(TypeError, match="measured"):
+        readout.conclusions({"res": res})
+
+
+# -- conclusions on the stored results: the verdicts the chapter states ---------------------------------
+@pytest.fixture(scope="module")
+def stored():
+    config = store.chapter_config(experiments.module_grouping)
+    cmp_config = store.chapter_config(experiments.rule_comparison)
+    res = store.load_or_run(experiments.module_grouping, config, mode="read")
+    cmp = store.load_or_run(experiments.rule_comparison, cmp_config, mode="read")
+    start = span_start_overlap(config, len(config.settings()) - 1, kind=readout.KIND)
+    measured = readout.measurements(
+        res, config, cmp, cmp_config, start, rule_defaults=DEFAULTS, resolve=resolve_variant
+    )
+    return measured, readout.conclusions(measured)
+
+
+def test_stored_conclusions_hold_every_name_the_chapter_cites(stored):
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "book" / "grouping_modules.ipynb").read_text())
+    prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    cited = set(re.findall(r"\{glue:text\}`(\w+)", prose))
+    assert cited and cited <= set(stored[1]), sorted(cited - set(stored[1]))
+
+
+def test_stored_conclusions_state_the_chapters_verdicts(stored):
+    measured, c = stored
+    K = [s[0] for s in measured["settings"]]
+    ns = measured["ns"]
+    # the default reaches 0.9 within the grid at both settings, and no comparison finds newton worse
+    assert all(c[f"done_n_{k}"] in ns for k in K)
+    assert c["default_worse"] == 0 and c["ng_grouped_worse"] == "none" and c["cmp_worse"] == "none"
+    # the kernel searches find much of the union but group it wrongly; grouped and newton group it
+    for k in K:
+        assert c[f"search_union_max_{k}"] > 0.9 > 0.7 > c[f"search_grouped_max_{k}"]
+        assert min(c[f"grouped_at_search_{k}"], c[f"newton_at_search_{k}"]) > 0.9 > c[f"random_grouped_{k}"]
+    # newton fails less often than grouped, and costs less per call
+    assert c["fail_total_newton"] < c["fail_total_grouped"] and c["runs_newton"] == c["runs_grouped"]
+    assert 1 < c["ng_ratio_lo"] <= c["ng_ratio_hi"]
+    assert c["fail_total_grouped"] == sum(r["failed"] for r in measured["fails"]["grouped"])
+    # the moment span holds more of the union as n grows (the failures' likely reason)
+    spans = [c[f"span_start_{n}"] for n in measured["config"].n_grid]
+    assert spans == sorted(spans) and spans[0] < 0.9
