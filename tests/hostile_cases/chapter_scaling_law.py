@@ -13,27 +13,27 @@ from .laws import INF, NAN, POS, ROW, _decision, _study
 
 M = "chapters.scaling_law"
 
-#: Public names of this chapter's package without a case yet (the coverage test in test_hostile.py reads it):
-#: the tables, figure and printed lines of its measurements, each of which takes the dict that ``measurements``
-#: returns and refuses anything else (one case, on ``samples_figure``, stands for them).
-NOT_YET: dict[str, list[str]] = {
-    M: [
-        "choice_lines",
-        "compute_table",
-        "consistency_table",
-        "coverage_lines",
-        "curvature_table",
-        "decision_lines",
-        "fits_table",
-        "methods_table",
-        "paired_table",
-        "placement_table",
-        "provenance_lines",
-        "regime_kinds_table",
-        "regime_laws_table",
-        "stopping_table",
-    ]
-}
+#: Public names of this chapter's package without a case yet (the coverage test in test_hostile.py reads it).
+NOT_YET: dict[str, list[str]] = {}
+
+#: The figure, tables and printed lines of the measurements: each refuses anything but ``measurements``' dict.
+SHOWN = (
+    "samples_figure",
+    "provenance_lines",
+    "methods_table",
+    "stopping_table",
+    "choice_lines",
+    "decision_lines",
+    "fits_table",
+    "curvature_table",
+    "coverage_lines",
+    "regime_laws_table",
+    "placement_table",
+    "regime_kinds_table",
+    "consistency_table",
+    "paired_table",
+    "compute_table",
+)
 
 
 @functools.cache
@@ -119,7 +119,24 @@ def _readout(bad, good) -> None:
     bad(M, "pick", "regime", [None], lambda v: sl.pick(predicted, "sine", v, "exponent"))
     bad(M, "pick", "column", ["basis", None], lambda v: sl.pick(predicted, "sine", "online gradient training", v))
     good(M, "pick", "one row", lambda: sl.pick(predicted, "sine", "online gradient training", "exponent"))
-    bad(M, "samples_figure", "measured", [None, {}], lambda v: sl.samples_figure(v))
+    for name in SHOWN:
+        bad(M, name, "measured", [{}, {"stored": {}}, [1], "measured"], functools.partial(_show, name))
+        good(M, name, "the stored study", functools.partial(_show, name, None))
+    bad(M, "decision_lines", "which", ["third", None], lambda v: sl.decision_lines(_measured(), v))
+    bad(M, "regime_laws_table", "networks", ["yes", 2.5], lambda v: sl.regime_laws_table(_measured(), v))
+
+
+def _show(name: str, measured=None):
+    """What ``name`` shows of ``measured`` (the stored study's measurements where None); a figure is closed."""
+    import matplotlib.pyplot as plt
+
+    from modscale_lib.chapters import scaling_law as sl
+
+    out = getattr(sl, name)(_measured() if measured is None else measured)
+    if isinstance(out, plt.Figure):
+        plt.close(out)
+        return 0
+    return out
 
 
 class _Stored:
