@@ -1,4 +1,4 @@
-"""The scaling-law chapter's verdicts in words (modscale_lib.law_verdicts), on small synthetic inputs."""
+"""The scaling-law chapter's verdicts in words (modscale_lib.chapters.scaling_law), on small synthetic inputs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from modscale_lib import law_verdicts as lv, methods
+from modscale_lib import methods
+from modscale_lib.chapters import scaling_law as lv
 
 INF = math.inf
 
@@ -270,7 +271,7 @@ def test_claim_mlp_names_each_tasks_own_gradient_prediction():
 def test_the_law_figure_puts_its_legend_in_a_spare_panel():
     import matplotlib.pyplot as plt
 
-    from modscale_lib import law_figures
+    from modscale_lib.chapters import scaling_law as law_figures
 
     n = np.tile(np.array([10.0, 20, 40])[None, None, :, None], (5, 1, 1, 3))
     cens = np.full(n.shape, "", dtype=object)

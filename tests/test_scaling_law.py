@@ -220,7 +220,8 @@ def test_the_law_line_and_the_median_flags():
 def test_the_law_figure_draws_every_method_and_both_fits(tiny):
     import matplotlib.pyplot as plt
 
-    from modscale_lib import law_figures, law_readout
+    from modscale_lib import law_readout
+    from modscale_lib.chapters import scaling_law as law_figures
 
     n_star, cens = law_readout.samples_needed(tiny, TINY, TINY.targets[0])
     fits = {0: {0: {"power": (2.0, 1.0), "exponential": (2.0, 0.1)}}}

@@ -1,5 +1,5 @@
-"""Hostile cases of the scaling-law study and the theory-against-networks chapter: brackets, law_readout, law_verdicts,
-laws, theory_fit, theory_peaks, law_figures."""
+"""Hostile cases of the scaling-law study and the theory-against-networks chapter: brackets, law_readout, laws,
+theory_fit, theory_peaks (the scaling-law chapter's own package has its cases in ``chapter_scaling_law.py``)."""
 
 from __future__ import annotations
 
@@ -259,142 +259,6 @@ def _law_readout(bad, good) -> None:
     bad(R, "by_task", "studies", wrong_studies + [{}], lambda v: lr.by_task(v, 0.1))
     bad(R, "by_task", "target", POS, lambda v: lr.by_task(studies, v))
     good(R, "by_task", "a small study", lambda: lr.by_task(studies, 0.1)[2])
-
-
-class _Stored:
-    def provenance(self):
-        return "a stored result"
-
-
-def _contrast(diff=(0.1, -0.1, 0.3), ratio=(2.0, 1.5, 2.5), upper=None):
-    up = None if upper is None else {"seeds": 3, "m": np.array([8.0, 16.0]), "exponent_difference": upper}
-    return {"seeds": 3, "m": np.array([4.0, 8.0, 16.0]), "exponent_difference": diff, "level_ratio": ratio, "upper": up}
-
-
-def _law_verdicts(bad, good) -> None:
-    from modscale_lib import law_verdicts as lv
-
-    V = "law_verdicts"
-    stored = {"cpu_sine": (None, _Stored()), "cpu_sine_rule": (None, _Stored())}
-    bad(V, "partition_stored", "stored", [None, [1], {"a": 5}, {"a": (None, 5)}], lambda v: lv.partition_stored(v, []))
-    bad(V, "partition_stored", "rule_configs", [5, "cpu_sine_rule", [1]], lambda v: lv.partition_stored(stored, v))
-    good(V, "partition_stored", "a rule result", lambda: lv.partition_stored(stored, {"cpu_sine_rule"})[2])
-    good(V, "partition_stored", "rule configs by name", lambda: lv.partition_stored(stored, {"cpu_sine_rule": 0})[2])
-    bad(V, "stored_lines", "stored", [None, {"a": (1, 2)}], lambda v: lv.stored_lines(v, {}, []))
-    bad(V, "stored_lines", "missing", [["cpu"], {"cpu": 5}], lambda v: lv.stored_lines(stored, v, []))
-    bad(V, "stored_lines", "waiting", ["cpu", [None]], lambda v: lv.stored_lines(stored, {}, v))
-    rows = [dict(ROW, regime=r, **{"exponent over the range": x}) for r, x in ((lv.ONLINE, 1.0), (lv.KERNEL, 8.5))]
-    bad(
-        V,
-        "regimes_consistent",
-        "task",
-        ["sine", None, "cubic:2"],
-        lambda v: lv.regimes_consistent(v, _decision(), rows),
-    )
-    bad(
-        V,
-        "regimes_consistent",
-        "decision",
-        [None, {"law": "power"}, _decision(law="cubic")],
-        lambda v: lv.regimes_consistent("sine:2", v, rows),
-    )
-    bad(
-        V,
-        "regimes_consistent",
-        "pred_rows",
-        [None, [5], [{"task": "sine"}], "rows"],
-        lambda v: lv.regimes_consistent("sine:2", _decision(), v),
-    )
-    good(
-        V,
-        "regimes_consistent",
-        "censored below",
-        lambda: lv.regimes_consistent("he1:2", _decision("undecided", -INF, INF, below=50), rows),
-    )
-    decided = {("sine:2", "monolithic"): _decision()}
-    bad(
-        V,
-        "regime_table",
-        "decided",
-        [None, {"sine:2": _decision()}, {("sine:2", "monolithic"): None}],
-        lambda v: lv.regime_table(v, rows),
-    )
-    bad(V, "regime_table", "pred_rows", [None, [None]], lambda v: lv.regime_table(decided, v))
-    table = lv.regime_table(decided, rows)
-    bad(
-        V,
-        "regime_glues",
-        "rows",
-        [None, {"task": ["a"]}, dict(table, task=[])],
-        lambda v: lv.regime_glues(v, {"mlp": "monolithic"}),
-    )
-    bad(V, "regime_glues", "labels", [None, ["monolithic"], {"mlp": 5}], lambda v: lv.regime_glues(table, v))
-    good(V, "regime_glues", "one learner", lambda: lv.regime_glues(table, {"mlp": "monolithic"}))
-    bad(V, "sides", "interval", [None, (1.0, 0.5), (NAN, 0.0, 1.0), (0.0, 1.0, -1.0), "abc"], lambda v: lv.sides(v))
-    good(V, "sides", "a list", lambda: lv.sides([0.5, 0.1, 0.9]))
-    wrong_contrast = [
-        None,
-        {},
-        _contrast(diff=(0.1, NAN, 0.3)),
-        _contrast(ratio=(1.0,)),
-        dict(_contrast(), upper=5),
-        dict(_contrast(), seeds=1),
-    ]
-    bad(V, "exponent_sign", "contrast", wrong_contrast, lambda v: lv.exponent_sign(v))
-    good(V, "exponent_sign", "an upper range", lambda: lv.exponent_sign(_contrast(upper=(0.2, 0.1, 0.3))))
-    cfg, res = _study()
-    studies = {"cpu": (cfg, res)}
-    bad(
-        V,
-        "contrasts",
-        "studies",
-        [None, {"cpu": (cfg, {})}],
-        lambda v: lv.contrasts(v, 0.1, "monolithic", ["modular, random"]),
-    )
-    bad(V, "contrasts", "target", POS, lambda v: lv.contrasts(studies, v, "monolithic", ["modular, random"]))
-    bad(V, "contrasts", "label", ["MLP", None], lambda v: lv.contrasts(studies, 0.1, v, ["modular, random"]))
-    bad(
-        V,
-        "contrasts",
-        "others",
-        ["modular, random", ["random"], 5],
-        lambda v: lv.contrasts(studies, 0.1, "monolithic", v),
-    )
-    good(V, "contrasts", "a small study", lambda: len(lv.contrasts(studies, 0.1, "monolithic", ["modular, random"])))
-    pairs = {("sine:2", "modular, random"): _contrast()}
-    wrong_contrasts = [
-        None,
-        [_contrast()],
-        {"sine:2": _contrast()},
-        {("sine:2", "R"): {}},
-        {("sine:2", 5): _contrast()},
-    ]
-    bad(V, "contrast_table", "contrasts", wrong_contrasts, lambda v: lv.contrast_table(v))
-    good(V, "contrast_table", "one pair", lambda: lv.contrast_table(pairs)[1])
-    bad(V, "contrast_words", "contrasts", wrong_contrasts, lambda v: lv.contrast_words(v))
-    words = lv.contrast_words(pairs)
-    wrong_words = [None, [("a",)], [("a:2 against R", "x", "a level", "s", "r", 0)], [words[0][:5] + (2,)], "words"]
-    bad(V, "modularity_word", "words", wrong_words, lambda v: lv.modularity_word(v))
-    good(V, "modularity_word", "one pair", lambda: lv.modularity_word(words))
-    bad(V, "claim_needs", "words", wrong_words, lambda v: lv.claim_needs(v, {"sine:2": "power"}))
-    bad(V, "claim_needs", "mlp_laws", [None, {"sine:2": "cubic"}, {2: "power"}], lambda v: lv.claim_needs(words, v))
-    good(V, "claim_needs", "no contrast", lambda: lv.claim_needs([], {"sine:2": "exponential"}))
-    bad(V, "claim_verdicts", "contrasts", wrong_contrasts, lambda v: lv.claim_verdicts(v, decided, rows))
-    bad(
-        V,
-        "claim_verdicts",
-        "decided",
-        [None, {("sine:2", "monolithic"): {}}],
-        lambda v: lv.claim_verdicts(pairs, v, rows),
-    )
-    bad(
-        V,
-        "claim_verdicts",
-        "pred_rows",
-        [None, rows[:1], [dict(r, task="He_1") for r in rows]],
-        lambda v: lv.claim_verdicts(pairs, decided, v),
-    )
-    good(V, "claim_verdicts", "one pair", lambda: lv.claim_verdicts(pairs, decided, rows))
 
 
 def _laws(bad, good) -> None:
@@ -705,45 +569,10 @@ def _theory_peaks(bad, good) -> None:
     good(P, "peak_coverage", "a few replicates", lambda: tp.peak_coverage(dp, 1, n_reps=5, n_resamples=20)["location"])
 
 
-def _law_figures(bad, good) -> None:
-    from modscale_lib import law_figures
-
-    G = "law_figures"
-    n = np.tile(np.array([10.0, 20, 40])[None, None, :, None], (2, 1, 1, 3))
-    cens = np.full(n.shape, "", dtype=object)
-
-    def figure(**kw):
-        import matplotlib.pyplot as plt
-
-        args = {
-            "input_dims": [4, 8, 16],
-            "n_star": n,
-            "censoring": cens,
-            "labels": ["monolithic"],
-            "titles": ["a", "b"],
-        }
-        plt.close(law_figures.law_figure(**{**args, **kw}))
-        return 0
-
-    bad(G, "law_figure", "input_dims", [[4, 8], [4, NAN, 16], [0, 8, 16], "x"], lambda v: figure(input_dims=v))
-    bad(G, "law_figure", "n_star", [n[0], -n, n[:, :, :2], np.full(n.shape, "a")], lambda v: figure(n_star=v))
-    bad(G, "law_figure", "censoring", [cens[:1], np.full(n.shape, "bogus")], lambda v: figure(censoring=v))
-    bad(G, "law_figure", "labels", [[], ["a", "b"], "monolithic", [5]], lambda v: figure(labels=v))
-    bad(G, "law_figure", "titles", [["a"], "ab", None], lambda v: figure(titles=v))
-    bad(G, "law_figure", "fits", [5, [1]], lambda v: figure(fits=v))
-    bad(G, "law_figure", "n_range", [(8,), (0, 16), (16, 8), (NAN, 8)], lambda v: figure(n_range=v))
-    bad(G, "law_figure", "columns", [0, 2.5, 10**6], lambda v: figure(columns=v))
-    good(
-        G, "law_figure", "a fit drawn", lambda: figure(fits={0: {0: {"power": (2.0, 1.0), "exponential": (2.0, 0.1)}}})
-    )
-
-
 def register(bad, good) -> None:
     """Add this group's cases with ``bad(module, function, parameter, values, call)`` and ``good(...)``."""
     _brackets(bad, good)
     _law_readout(bad, good)
-    _law_verdicts(bad, good)
     _laws(bad, good)
     _theory_fit(bad, good)
     _theory_peaks(bad, good)
-    _law_figures(bad, good)

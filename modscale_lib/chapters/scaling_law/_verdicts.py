@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from . import core, law_readout, laws, methods
-from .law_readout import DECISION, DECISIONS, LABEL, PREDICTION_ROWS, STUDIES, TARGET, TASK
+from ... import core, law_readout, laws, methods
+from ...law_readout import DECISION, DECISIONS, LABEL, PREDICTION_ROWS, STUDIES, TARGET, TASK
 
 __all__ = [
     "KERNEL",
@@ -128,9 +128,10 @@ def _claim_rows(value, name: str, arguments: dict) -> list:
 
 
 TEXTS, CONTRASTS, WORDS = core.Check(_texts), core.Check(_contrasts), core.Check(_words)
+STORED, NAMES = core.Check(_stored), core.Check(lambda v, name, a: _texts(v, name, mapping=True))
 
 
-@core.validated(stored=core.Check(_stored), rule_configs=TEXTS)
+@core.validated(stored=STORED, rule_configs=TEXTS)
 def partition_stored(stored: dict, rule_configs) -> tuple[dict, dict, list]:
     """The stored results of the study split by what the chapter does with them.
 
@@ -143,11 +144,7 @@ def partition_stored(stored: dict, rule_configs) -> tuple[dict, dict, list]:
     return studies, {n: v for n, v in stored.items() if n not in waiting}, waiting
 
 
-@core.validated(
-    stored=core.Check(_stored),
-    missing=core.Check(lambda v, name, a: _texts(v, name, mapping=True)),
-    waiting=TEXTS,
-)
+@core.validated(stored=STORED, missing=NAMES, waiting=TEXTS)
 def stored_lines(stored: dict, missing: dict, waiting: list) -> list[str]:
     """The lines the chapter prints of its inputs: each result's provenance, each result not computed yet (from
     ``missing``, ``{name: command}``) and each rule result ``waiting`` for its study."""
