@@ -36,7 +36,6 @@ OVER_BUDGET = {
     "compositional_cifar": 131,
     "finding_modules": 58,
     "grouping_modules": 102,
-    "peers": 78,
     "sample_complexity": 133,
     "scaling_law": 72,
 }
