@@ -10,12 +10,10 @@ per-seed summaries are :func:`modscale_lib.analysis.recovery_summary`, the inter
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ... import analysis, core, methods, reference
-from ...store import Result, canonical_config
+from ...store import Result, check_result
 
 __all__ = [
     "LEVEL",
@@ -34,22 +32,6 @@ LEVEL = 0.9
 KERNEL = "features"
 
 
-def _check(res, config, experiment: str) -> None:
-    """Refuse anything but the stored result of ``experiment`` and the config it was computed with."""
-    if not isinstance(res, Result):
-        raise TypeError(
-            f"res must be the stored {experiment} result (a modscale_lib.store.Result), got {type(res).__name__}"
-        )
-    if res.experiment != experiment:
-        raise ValueError(f"res must be a {experiment} result, got one of {res.experiment!r}")
-    if isinstance(config, type) or not dataclasses.is_dataclass(config):
-        raise TypeError(f"config must be the config of the {experiment} result res, got {type(config).__name__}")
-    given = canonical_config(config)
-    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
-    if differ:
-        raise ValueError(f"config must be the config res was computed with ({res.location}); they differ in {differ}")
-
-
 _READERS = {"module_recovery": "recovery", "projection_training": "training", "rule_sensitivity": "sensitivity"}
 
 
@@ -65,7 +47,7 @@ def recovery(res, config) -> dict:
     """The ``module_recovery`` result ``res`` with its ``config``, reduced: ``summary`` is
     :func:`~modscale_lib.analysis.recovery_summary` of its similarities (each (variant, kernel, seed)), ``ci``
     the mean matched cos² over task seeds with its 95% bootstrap interval (three (variant, kernel) arrays)."""
-    _check(res, config, "module_recovery")
+    check_result(res, config, "module_recovery")
     summary = analysis.recovery_summary(res["similarity"], level=LEVEL)
     ci = tuple(np.asarray(c) for c in core.bootstrap_ci(summary["matched"], axis=2))
     return {"res": res, "config": config, "summary": summary, "ci": ci}
@@ -74,7 +56,7 @@ def recovery(res, config) -> dict:
 def training(res, config) -> dict:
     """The ``projection_training`` result ``res`` with its ``config``: ``loss_ci`` maps each init to its mean
     test loss over task seeds with the 95% bootstrap interval, ``(mean, low, high)``."""
-    _check(res, config, "projection_training")
+    check_result(res, config, "projection_training")
     ci = core.bootstrap_ci(res["test_loss"], axis=1)
     return {"res": res, "config": config, "loss_ci": dict(zip(config.inits, zip(*(v.tolist() for v in ci))))}
 
@@ -95,7 +77,7 @@ def sensitivity(res, config) -> dict:
     as stored, strings), ``default`` the row of the defaults (one run, stored in several rows), ``distinct`` the
     default's row then every row that changes a setting, and ``robust`` ``row -> bool``: whether every seed
     keeps a matched cos² of at least :data:`LEVEL`."""
-    _check(res, config, "rule_sensitivity")
+    check_result(res, config, "rule_sensitivity")
     rows = list(zip(res["changed"], res["value"]))
     base = {k: str(v) for k, v in default_settings(config).items()}
     default = next(i for i, (c, v) in enumerate(rows) if v == base[c])

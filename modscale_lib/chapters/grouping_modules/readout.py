@@ -16,14 +16,13 @@ arrays) the functions here take as ``d``. Numpy only: the rule's defaults, which
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from ...analysis import format_ci
 from ...core import array, bootstrap_ci, choice, entries, real, whole
-from ...store import Result, canonical_config
+from ...store import check_result
 
 __all__ = [
     "TOLERANCE",
@@ -402,20 +401,6 @@ HORIZON = 6000
 NOT_SEARCHES = ("grouped", "newton", "random")
 
 
-def _check(res, config, experiment: str, name: str, config_name: str) -> None:
-    """Refuse anything but a stored ``experiment`` result and the config it was computed with."""
-    if not isinstance(res, Result):
-        raise TypeError(f"{name} must be the stored {experiment} result (a store.Result), got {type(res).__name__}")
-    if res.experiment != experiment:
-        raise ValueError(f"{name} must be a {experiment} result, got one of {res.experiment!r}")
-    if isinstance(config, type) or not dataclasses.is_dataclass(config):
-        raise TypeError(f"{config_name} must be the config of {name}, got {type(config).__name__}")
-    given = canonical_config(config)
-    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
-    if differ:
-        raise ValueError(f"{config_name} must be the config {name} was computed with; they differ in {differ}")
-
-
 def _defaults(rule_defaults, resolve) -> dict:
     """The rule's default ``variant`` and ``steps`` from ``rule_defaults``, and ``resolve`` checked callable."""
     if not isinstance(rule_defaults, Mapping):
@@ -444,8 +429,8 @@ def measurements(res, config, cmp, cmp_config, span_start, *, rule_defaults, res
     per overlap, each (kind, setting, n)); ``others`` and ``diff`` (``(overlap, v) -> newton − v`` on ``cmp``,
     each (task, m, n)); ``fails`` (variant -> :func:`failure_rows`); ``defaults`` (the default variant per
     setting) and ``rule`` (the rule's default ``variant`` and ``steps``)."""
-    _check(res, config, "module_grouping", "res", "config")
-    _check(cmp, cmp_config, "rule_comparison", "cmp", "cmp_config")
+    check_result(res, config, "module_grouping")
+    check_result(cmp, cmp_config, "rule_comparison", name="cmp")
     rule = _defaults(rule_defaults, resolve)
     g = _grouping_result(res, "res")
     cmp_arrays = _comparison_result(cmp, "cmp")

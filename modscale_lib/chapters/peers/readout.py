@@ -11,13 +11,12 @@ only; the intervals and their verdicts are those of :mod:`modscale_lib.analysis`
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
 
 from ... import analysis
-from ...store import Result, canonical_config
+from ...store import check_result
 
 __all__ = [
     "GROUPS",
@@ -67,22 +66,6 @@ COMPARE_TOLERANCE = 0.0005
 TIE_TOLERANCE = {"union": 0.005, "grouped": 0.005, "test_loss": 0.0005}
 
 
-def _check(res, config) -> None:
-    """Refuse anything but the stored ``peer_comparison`` result and the config it was computed with."""
-    if not isinstance(res, Result):
-        raise TypeError(
-            f"res must be the stored peer_comparison result (a modscale_lib.store.Result), got {type(res).__name__}"
-        )
-    if res.experiment != "peer_comparison":
-        raise ValueError(f"res must be a peer_comparison result, got one of {res.experiment!r}")
-    if isinstance(config, type) or not dataclasses.is_dataclass(config):
-        raise TypeError(f"config must be the PeerComparisonConfig of res, got {type(config).__name__}")
-    given = canonical_config(config)
-    differ = sorted(k for k in set(given) | set(res.config) if given.get(k) != res.config.get(k))
-    if differ:
-        raise ValueError(f"config must be the config res was computed with ({res.location}); they differ in {differ}")
-
-
 def measurements(res, config) -> dict:
     """What the chapter reads of the stored result, reduced once (a few seconds: the bootstrap intervals).
 
@@ -92,7 +75,7 @@ def measurements(res, config) -> dict:
     array); ``summary``: :func:`~modscale_lib.analysis.peer_summary`, ``quantity -> (mean, low, high)``, each
     ``(task, n, method)`` (``test_loss`` has the references after the methods).
     """
-    _check(res, config)
+    check_result(res, config, "peer_comparison")
     return {
         "res": res,
         "config": config,
@@ -264,7 +247,7 @@ def conclusions(res, config, *, measured: dict | None = None) -> dict:
     if measured is None:
         measured = measurements(res, config)
     else:
-        _check(res, config)
+        check_result(res, config, "peer_comparison")
         if not isinstance(measured, dict) or measured.get("res") is not res or measured.get("config") != config:
             raise ValueError("measured must be measurements(res, config) of the same res and config")
     return {**_comparisons(measured), **_references(measured), **_costs(measured), **_wins(measured)}
