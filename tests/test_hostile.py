@@ -768,8 +768,7 @@ bad(D, "training_indices", "k", [0, 17, 2.5], lambda v: data.training_indices(YC
 P = "peers"
 XP = rng.standard_normal((60, 4))
 YP = XP[:, 0] ** 2 + XP[:, 1]
-for func in ("sir", "save", "phd", "gkdr", "ppr", "rfm", "egop"):
-    f = peers.METHODS[func]
+for func, f in peers.METHODS.items():  # every registered peer, a new one included
     bad(
         P,
         func,

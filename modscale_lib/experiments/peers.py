@@ -14,11 +14,10 @@ import numpy as np
 from .. import core, grouping, subspaces
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
-from ..modular_tasks import NonSeparableTask
+from ..modular_tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
 from ..networks import ModularEnsemble, default_device, random_projections
 from ..peers import METHODS as PEERS
 from ..store import experiment
-from ..tasks import SineWaveTask
 from ..training import evaluate, fit
 
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
@@ -27,27 +26,35 @@ CHAPTER = "peers"
 MOMENT_SPAN = "moment span"  # the spectral rule's first stage, learning_rule.moment_span, as a span method
 REFERENCES = ("oracle", "random")  # frozen networks on the true and on random projections
 RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")  # the rule's variants (VARIANTS)
-_TASK = re.compile(r"^(sine)_m(\d+)_K(\d+)$|^(nonsep)_m(\d+)_K(\d+)_b(\d+)$")
+_TASK = re.compile(r"^([a-z0-9_]+?)_m(\d+)_K(\d+)(?:_b(\d+))?$")
+#: ``nonsep`` is the name the stored comparison uses for the ``bump_ridge`` family of modular_tasks.
+_ALIASES = {"nonsep": "bump_ridge"}
 
 
 def _task_spec(spec, name: str):
-    """``(kind, m, K, b)`` of a task name: ``sine_m<m>_K<K>`` (b = 1) or ``nonsep_m<m>_K<K>_b<b>``."""
+    """``(kind, m, K, b)`` of a task name ``<kind>_m<m>_K<K>`` (b = 1) or ``<kind>_m<m>_K<K>_b<b>``, with ``kind``
+    one of ``modular_tasks.TASK_KINDS`` (or ``nonsep``, for ``bump_ridge``): every task family of the library."""
     match = _TASK.match(spec) if isinstance(spec, str) else None
     if match is None:
-        raise ValueError(f"{name}: a task is 'sine_m<m>_K<K>' or 'nonsep_m<m>_K<K>_b<b>', got {spec!r}")
-    if match.group(1):
-        kind, m, K, b = "sine", int(match.group(2)), int(match.group(3)), 1
-    else:
-        kind, m, K, b = "nonsep", int(match.group(5)), int(match.group(6)), int(match.group(7))
+        raise ValueError(f"{name}: a task is '<kind>_m<m>_K<K>' or '<kind>_m<m>_K<K>_b<b>', got {spec!r}")
+    kind = _ALIASES.get(match.group(1), match.group(1))
+    if kind not in TASK_KINDS:
+        raise ValueError(f"{name}: task {spec!r} has kind {kind!r}, not one of {TASK_KINDS + tuple(_ALIASES)}")
+    m, K, b = int(match.group(2)), int(match.group(3)), int(match.group(4) or 1)
     if min(m, K, b) < 1 or K * b > m:
         raise ValueError(f"{name}: task {spec!r} needs K*b <= m with all of them >= 1")
+    try:
+        check_task_kind(kind, b)
+    except ValueError as exc:  # say which task of which field
+        raise ValueError(f"{name}: task {spec!r}: {exc}") from exc
     return kind, m, K, b
 
 
 def make_task(spec: str, seed: int):
-    """The task named ``spec`` (see :class:`PeerComparisonConfig`), drawn with ``seed``."""
+    """The task named ``spec`` (see :class:`PeerComparisonConfig`), drawn with ``seed``, by
+    :func:`modscale_lib.modular_tasks.make_task`."""
     kind, m, K, b = _task_spec(spec, "task")
-    return SineWaveTask(m, K, seed=seed) if kind == "sine" else NonSeparableTask(m, K, b, seed=seed)
+    return make_modular_task(kind, m, K, b, seed=seed)
 
 
 def _tasks():
@@ -69,9 +76,11 @@ class PeerComparisonConfig:
     """Every peer (``peers``, plus the moment span of the spectral rule) and every rule variant (``rules``) on
     each task of ``tasks``, for each ``n`` of ``n_grid`` (the first ``n`` of one pool of samples) and seed.
 
-    Tasks: ``"sine_m<m>_K<K>"`` is :class:`~modscale_lib.tasks.SineWaveTask` (``b = 1``);
-    ``"nonsep_m<m>_K<K>_b<b>"`` is :class:`~modscale_lib.modular_tasks.NonSeparableTask` (bump plus ridge
-    modules). The seed draws the task, the methods' randomness and the networks.
+    Tasks: ``"<kind>_m<m>_K<K>"`` (``b = 1``) or ``"<kind>_m<m>_K<K>_b<b>"``, built by
+    :func:`~modscale_lib.modular_tasks.make_task` for any kind of ``TASK_KINDS``: ``"sine_m8_K2"`` is
+    :class:`~modscale_lib.tasks.SineWaveTask`, ``"nonsep_m12_K3_b2"`` (``nonsep`` for ``bump_ridge``)
+    :class:`~modscale_lib.modular_tasks.NonSeparableTask` with bump plus ridge modules. The seed draws the task,
+    the methods' randomness and the networks.
 
     A span method's directions are grouped into ``K`` modules of ``b`` by the first two stages of
     :func:`~modscale_lib.grouping.group_directions` (Hessians of a random-feature model in the span, with
@@ -86,7 +95,9 @@ class PeerComparisonConfig:
     tasks: tuple = ("sine_m8_K2", "sine_m16_K2", "nonsep_m12_K3_b2")
     n_grid: tuple = (250, 1000, 4000)
     seeds: tuple = tuple(range(5))
-    peers: tuple = tuple(PEERS)
+    # the stored comparison's peers, written out: a peer added to peers.METHODS joins a config that names it,
+    # and leaves this one's key (and its stored result) as they are
+    peers: tuple = ("sir", "save", "phd", "gkdr", "ppr", "rfm", "egop")
     rules: tuple = RULES
     rule_steps: int = 100
     rule_batch: int = 256
