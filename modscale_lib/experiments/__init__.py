@@ -6,96 +6,42 @@ such as ``cpu``, ``full`` and a ``tiny`` one for tests) and the runners register
 ``store.load_or_run(experiments.NAME, store.chapter_config(experiments.NAME))``; the registry name, the function
 name and the results folder are one name. Bump an experiment's ``version`` whenever a code change alters what
 it computes: old results then stop matching and the book asks for a recomputation instead of showing stale
-numbers. What turns a result into a figure lives in :mod:`modscale_lib.analysis`.
+numbers. What turns a result into a figure lives in each chapter's read-out (:mod:`modscale_lib.chapters`).
+
+The package finds its modules itself: every module here is imported, and its registered experiments and its
+config classes (the names of its ``__all__`` that end in ``Config``) become names of this package, so a new
+experiment is one new module, with no list to edit. :data:`CHAPTERS` holds the modules named like a chapter
+(their ``CHAPTER`` is their own name), sorted by name.
 """
 
 from __future__ import annotations
 
-from . import (
-    compositional_cifar,
-    finding_modules,
-    grouping_modules,
-    peers,
-    sample_complexity,
-    scaling_law,
-    theory_linear_model,
-    theory_vs_networks,
-    using_this_book,
-)
-from .cifar_tuning import CifarTuningConfig, compositional_tuning
-from .compositional_cifar import CompositionalCifarConfig, compositional_accuracy
-from .finding_modules import (
-    ModuleRecoveryConfig,
-    ProjectionTrainingConfig,
-    RuleSensitivityConfig,
-    module_recovery,
-    projection_training,
-    rule_sensitivity,
-)
-from .grouping_modules import ModuleGroupingConfig, RuleComparisonConfig, module_grouping, rule_comparison
-from .law_capacity import LawCapacityConfig, scaling_law_capacity
-from .peers import PeerComparisonConfig, peer_comparison
-from .sample_complexity import (
-    CapacityConfig,
-    MonolithicStepsConfig,
-    ObjectiveCostConfig,
-    SampleComplexityConfig,
-    monolithic_steps,
-    objective_cost,
-    sample_complexity_capacity,
-    sample_complexity_sweep,
-)
-from .scaling_law import ScalingLawConfig, scaling_law_sweep
-from .theory_linear_model import LinearModelConfig, linear_model_mc
-from .theory_vs_networks import NetworkTheoryConfig, network_theory
-from .using_this_book import PinvMomentConfig, pinv_moment
+import importlib
+import pkgutil
 
-__all__ = [
-    "CHAPTERS",
-    "pinv_moment",
-    "PinvMomentConfig",
-    "linear_model_mc",
-    "LinearModelConfig",
-    "network_theory",
-    "NetworkTheoryConfig",
-    "module_recovery",
-    "ModuleRecoveryConfig",
-    "rule_sensitivity",
-    "RuleSensitivityConfig",
-    "projection_training",
-    "ProjectionTrainingConfig",
-    "sample_complexity_sweep",
-    "sample_complexity_capacity",
-    "CapacityConfig",
-    "SampleComplexityConfig",
-    "objective_cost",
-    "ObjectiveCostConfig",
-    "compositional_accuracy",
-    "CompositionalCifarConfig",
-    "compositional_tuning",
-    "CifarTuningConfig",
-    "module_grouping",
-    "ModuleGroupingConfig",
-    "rule_comparison",
-    "RuleComparisonConfig",
-    "peer_comparison",
-    "PeerComparisonConfig",
-    "monolithic_steps",
-    "MonolithicStepsConfig",
-    "scaling_law_sweep",
-    "ScalingLawConfig",
-    "scaling_law_capacity",
-    "LawCapacityConfig",
-]
+from ..store import Experiment
 
-CHAPTERS = (
-    using_this_book,
-    theory_linear_model,
-    theory_vs_networks,
-    finding_modules,
-    grouping_modules,
-    sample_complexity,
-    scaling_law,
-    peers,
-    compositional_cifar,
-)
+
+def _discover() -> tuple[dict, tuple]:
+    """``{name: object}`` of every experiment and config class of the package's modules (each imported once),
+    and the modules named like their chapter, sorted by name. Two modules exporting one name is an error."""
+    names: dict = {}
+    chapters = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        names[info.name] = module
+        if getattr(module, "CHAPTER", None) == info.name:
+            chapters.append(module)
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if isinstance(obj, Experiment) or (isinstance(obj, type) and name.endswith("Config")):
+                if name in names and names[name] is not obj:
+                    raise ImportError(f"experiments: {name!r} is defined by two modules ({info.name} and another)")
+                names[name] = obj
+    return names, tuple(chapters)
+
+
+_names, CHAPTERS = _discover()
+globals().update(_names)
+__all__ = ["CHAPTERS", *sorted(n for n, obj in _names.items() if not isinstance(obj, type(importlib)))]
+del _names
