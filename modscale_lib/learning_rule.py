@@ -212,19 +212,66 @@ def _features_objective_low_rank(U, X, y, module, ridge, normalise=False):
     return value / Y.shape[0]
 
 
-def _validate(X, y, n_modules, module_dim) -> tuple[np.ndarray, np.ndarray]:
-    X = core.array(X, "X", ndim=2, min_rows=2)
+def _inputs(value, name: str, arguments: dict) -> np.ndarray:
+    """The ``X`` rule: an (n, m) float array with n >= 2 and m >= 1."""
+    X = core.array(value, name, ndim=2, min_rows=2)
     if X.shape[1] < 1:
         raise ValueError(f"X must have at least one column, got shape {X.shape}")
-    y = core.array(y, "y", ndim=(1, 2))
+    return X
+
+
+def _targets(value, name: str, arguments: dict) -> np.ndarray:
+    """The ``y`` rule: (n,) or (n, d) to match ``X``, and not constant."""
+    X = arguments["X"]
+    y = core.array(value, name, ndim=(1, 2))
     if y.shape[:1] != (X.shape[0],) or (y.ndim == 2 and y.shape[1] == 0):
         raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, d) to match X, got {y.shape}")
     if not np.any(y != y[:1]):
         raise ValueError("y is constant: it depends on no direction of X, so there are no projections to find")
-    core.whole(n_modules, "n_modules", low=1)
-    core.check_count(n_modules, "n_modules")
-    core.whole(module_dim, "module_dim", low=1, high=X.shape[1])
-    return X, y
+    return y
+
+
+def _variant(value, name: str, arguments: dict) -> str:
+    """The ``variant`` rule: one of ``VARIANTS``, with ``"auto"`` resolved (:func:`resolve_variant`)."""
+    X, y = arguments["X"], arguments["y"]
+    columns = 1 if y.ndim == 1 else y.shape[1]
+    return resolve_variant(value, arguments["n_modules"], arguments["module_dim"], X.shape[1], columns)
+
+
+def _list_or_none(value, name: str, arguments: dict):
+    if value is not None and not isinstance(value, list):
+        raise TypeError(f"{name} must be None or a list, got {type(value).__name__}")
+    return value
+
+
+def _check_costs(X, n_modules, module_dim, steps, batch_size, width, refine_passes, return_history) -> None:
+    """Refuse a search whose kernel matrices, features, projections, loop or history would be too large."""
+    points = min(4 * batch_size, X.shape[0])
+    core.check_size(points * points, "batch_size (4 * batch_size points in the kernel fit)")
+    core.check_size(max(points, X.shape[0]) * width, "width (the module's features at every point)")
+    core.check_size(n_modules * X.shape[1] * module_dim, "n_modules * m * module_dim")
+    core.check_count(n_modules * steps * (1 + refine_passes), "n_modules * steps * (1 + refine_passes)", limit=10**8)
+    if return_history:
+        core.check_size(
+            n_modules * steps * (2 + refine_passes) * X.shape[1] * module_dim,
+            "the history (n_modules * steps * passes * m * module_dim)",
+        )
+
+
+def _check_variant_needs(variant, y, init, return_history, n_modules, module_dim, input_dim) -> None:
+    """Refuse what the variants that start from the moment span cannot do: several target columns, ``init``,
+    and (``"grouped"``, ``"newton"``) a history or more module directions than ``input_dim``."""
+    if variant not in ("grouped", "newton", "spectral"):
+        return
+    if y.ndim != 1:
+        raise ValueError(f"variant '{variant}' needs a single target column y of shape (n,)")
+    if init is not None:
+        raise ValueError(f"variant '{variant}' makes its own starting projections: pass init=None")
+    if variant == "spectral":
+        return
+    if return_history:
+        raise ValueError(f"variant '{variant}' has no step-by-step history: pass return_history=False")
+    core.check_geometry(n_modules, module_dim, input_dim, what=f"variant '{variant}'")
 
 
 def _search(
@@ -329,6 +376,27 @@ def resolve_variant(variant: str, n_modules: int, module_dim: int, input_dim: in
 
 
 @single_threaded
+@core.validated(
+    X=core.Check(_inputs),
+    y=core.Check(_targets),
+    n_modules=core.Count(1),
+    module_dim=core.Whole(1, high=lambda a: a["X"].shape[1]),
+    variant=core.Check(_variant),
+    kernel=core.Choice(KERNELS),
+    steps=core.Whole(1, high=10**6),
+    batch_size=core.Whole(1),
+    width=core.Whole(1),
+    depth=core.Whole(1, high=100),
+    refine_passes=core.Whole(0, high=1000),
+    lr=core.Real(0.0, low_open=True),
+    ridge=core.Real(0.0, low_open=True),
+    normalise_kernel=core.Boolean(),
+    return_history=core.Boolean(),
+    low_rank_gradient=core.Boolean(),
+    patience=core.Whole(0, high=10**6),
+    stages=core.Check(_list_or_none),
+    seed=core.Seed(),
+)
 def find_module_projections(
     X,
     y,
@@ -406,37 +474,19 @@ def find_module_projections(
     count is restored after. (Multi-threaded float32 reductions differed by up to 7.7e-4 between 1 and 2
     threads; on two cores one thread was no slower, as the kernels are small.)
     """
-    X, y = _validate(X, y, n_modules, module_dim)
-    n_modules, module_dim = core.whole(n_modules, "n_modules"), core.whole(module_dim, "module_dim")
-    variant = resolve_variant(variant, n_modules, module_dim, X.shape[1], 1 if y.ndim == 1 else y.shape[1])
-    kernel = core.choice(kernel, "kernel", KERNELS)
-    steps = core.whole(steps, "steps", low=1, high=10**6)
-    batch_size = core.whole(batch_size, "batch_size", low=1)
-    width = core.whole(width, "width", low=1)
-    depth = core.whole(depth, "depth", low=1, high=100)
-    refine_passes = core.whole(refine_passes, "refine_passes", low=0, high=1000)
-    lr = core.real(lr, "lr", low=0.0, low_open=True)
-    ridge = core.real(ridge, "ridge", low=0.0, low_open=True)
-    normalise_kernel = core.boolean(normalise_kernel, "normalise_kernel")
-    return_history = core.boolean(return_history, "return_history")
-    low_rank_gradient = core.boolean(low_rank_gradient, "low_rank_gradient")
-    patience = core.whole(patience, "patience", low=0, high=10**6)
-    if stages is not None and not isinstance(stages, list):
-        raise TypeError(f"stages must be None or a list, got {type(stages).__name__}")
-    seed = core.seed(seed)
-    points = min(4 * batch_size, X.shape[0])
-    core.check_size(points * points, "batch_size (4 * batch_size points in the kernel fit)")
-    core.check_size(max(points, X.shape[0]) * width, "width (the module's features at every point)")
-    core.check_size(n_modules * X.shape[1] * module_dim, "n_modules * m * module_dim")
-    core.check_count(n_modules * steps * (1 + refine_passes), "n_modules * steps * (1 + refine_passes)", limit=10**8)
-    if return_history:
-        core.check_size(
-            n_modules * steps * (2 + refine_passes) * X.shape[1] * module_dim,
-            "the history (n_modules * steps * passes * m * module_dim)",
-        )
+    _check_costs(X, n_modules, module_dim, steps, batch_size, width, refine_passes, return_history)
     if init is not None:
         init = core.array(init, "init", shape=(n_modules, X.shape[1], module_dim))
-    common = dict(
+    _check_variant_needs(variant, y, init, return_history, n_modules, module_dim, X.shape[1])
+    if variant == "grouped":
+        from .grouping import group_directions  # grouping never imports this module
+
+        return group_directions(X, y, moment_span(X, y, n_modules * module_dim), n_modules, module_dim, seed=seed)
+    if variant == "newton":
+        from .newton import newton_projections  # newton imports this module only inside a function
+
+        return newton_projections(X, y, n_modules, module_dim, seed=seed)
+    settings = dict(
         kernel=kernel,
         steps=steps,
         lr=lr,
@@ -450,96 +500,114 @@ def find_module_projections(
         low_rank_gradient=low_rank_gradient,
         patience=patience,
     )
-    if variant == "grouped":
-        if y.ndim != 1:
-            raise ValueError("variant 'grouped' needs a single target column y of shape (n,)")
-        if init is not None:
-            raise ValueError("variant 'grouped' makes its own starting projections: pass init=None")
-        if return_history:
-            raise ValueError("variant 'grouped' has no step-by-step history: pass return_history=False")
-        core.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'grouped'")
-        from .grouping import group_directions  # grouping never imports this module
-
-        return group_directions(X, y, moment_span(X, y, n_modules * module_dim), n_modules, module_dim, seed=seed)
-    if variant == "newton":
-        if y.ndim != 1:
-            raise ValueError("variant 'newton' needs a single target column y of shape (n,)")
-        if init is not None:
-            raise ValueError("variant 'newton' makes its own starting projections: pass init=None")
-        if return_history:
-            raise ValueError("variant 'newton' has no step-by-step history: pass return_history=False")
-        core.check_geometry(n_modules, module_dim, X.shape[1], what="variant 'newton'")
-        from .newton import newton_projections  # newton imports this module only inside a function
-
-        return newton_projections(X, y, n_modules, module_dim, seed=seed)
-    if variant == "spectral" and y.ndim != 1:
-        raise ValueError("variant 'spectral' needs a single target column y of shape (n,)")
-    if variant == "spectral" and init is not None:
-        raise ValueError("variant 'spectral' makes its own starting projections: pass init=None")
     if variant == "spectral":
-        # Coarse: the backfit search inside the moment span. Fine: deflation and one backfitting round in R^m
-        # from there, which correct the span's own estimation error (large when n is small) without letting a
-        # module settle on a mixture (what a deflation pass alone sometimes does at large n).
-        basis = moment_span(X, y, min(int(n_modules) * int(module_dim), X.shape[1]))
-        inner = find_module_projections(
-            X @ basis, y, n_modules, module_dim, variant="backfit", refine_passes=refine_passes, **common
-        )
-        start = basis @ (inner[0] if return_history else inner)
-        outer = find_module_projections(
-            X, y, n_modules, module_dim, variant="backfit", init=start, refine_passes=1, **common
-        )
-        if return_history:
-            return outer[0], np.concatenate([basis @ inner[1], outer[1]], axis=1)
-        return outer
+        return _spectral(X, y, n_modules, module_dim, refine_passes, settings)
+    return _search_modules(X, y, n_modules, module_dim, variant, refine_passes, init, stages, **settings)
+
+
+def _spectral(X, y, n_modules: int, module_dim: int, refine_passes: int, settings: dict):
+    """Variant ``"spectral"``: the backfit search inside the moment span, lifted back to ``R^m`` and refined
+    there (``settings``: :func:`find_module_projections`'s other arguments)."""
+    # Coarse: the backfit search inside the moment span. Fine: deflation and one backfitting round in R^m
+    # from there, which correct the span's own estimation error (large when n is small) without letting a
+    # module settle on a mixture (what a deflation pass alone sometimes does at large n).
+    basis = moment_span(X, y, min(n_modules * module_dim, X.shape[1]))
+    inner = find_module_projections(
+        X @ basis, y, n_modules, module_dim, variant="backfit", refine_passes=refine_passes, **settings
+    )
+    start = basis @ (inner[0] if settings["return_history"] else inner)
+    outer = find_module_projections(
+        X, y, n_modules, module_dim, variant="backfit", init=start, refine_passes=1, **settings
+    )
+    if settings["return_history"]:
+        return outer[0], np.concatenate([basis @ inner[1], outer[1]], axis=1)
+    return outer
+
+
+def _search_modules(
+    X,
+    y,
+    n_modules: int,
+    module_dim: int,
+    variant: str,
+    refine_passes: int,
+    init,
+    stages,
+    *,
+    kernel,
+    steps,
+    lr,
+    batch_size,
+    ridge,
+    width,
+    depth,
+    normalise_kernel,
+    seed,
+    return_history,
+    low_rank_gradient,
+    patience,
+):
+    """Variants ``"paper"``, ``"deflation"`` and ``"backfit"`` (arguments as :func:`find_module_projections`'s,
+    checked): the projections (K, m, b), and with ``return_history`` each module's after every step."""
     Xt = torch.as_tensor(X, dtype=torch.float32)
     target = torch.as_tensor(y - y.mean(axis=0), dtype=torch.float32)
     gen = torch_generator(seed, 31337)
-    K = int(n_modules)
-    modules = [ModuleAtInit(int(module_dim), int(width), int(depth), seed=seed * 101 + k) for k in range(K)]
-    search = dict(
-        module_dim=int(module_dim),
+    modules = [ModuleAtInit(module_dim, width, depth, seed=seed * 101 + k) for k in range(n_modules)]
+    settings = dict(
+        module_dim=module_dim,
         kernel=kernel,
         steps=steps,
         lr=lr,
-        batch_size=int(batch_size),
+        batch_size=batch_size,
         ridge=ridge,
         gen=gen,
-        normalise=bool(normalise_kernel),
+        normalise=normalise_kernel,
         low_rank=low_rank_gradient,
         patience=patience,
     )
+
+    def search(k: int, goal, start, history):
+        return _search(Xt, goal, module=modules[k], history=history, init=start, **settings)
+
+    def fit(k: int, goal, U):
+        return _module_fit(Xt, goal, U, kernel, modules[k], ridge, 4 * batch_size, gen, normalise_kernel)
+
     found, fits, histories = [], [], []
     residual = target
-    for k in range(K):
-        history = [] if return_history else None
-        goal = target if variant == "paper" else residual
+    for k in range(n_modules):
+        # independent starts on the target ("paper"), or deflation: search, fit, subtract, search again
+        histories.append([] if return_history else None)
         start = None if init is None else torch.as_tensor(init[k], dtype=torch.float32)
-        U = _search(Xt, goal, module=modules[k], history=history, init=start, **search)
-        found.append(U)
-        histories.append(history)
+        found.append(search(k, target if variant == "paper" else residual, start, histories[k]))
         if variant != "paper":
-            fits.append(
-                _module_fit(Xt, residual, U, kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel)
-            )
+            fits.append(fit(k, residual, found[k]))
             residual = residual - fits[-1]
     if stages is not None and variant != "paper":
-        stages.append(torch.stack(found).numpy().astype(np.float64))
-    for _ in range(int(refine_passes) if variant == "backfit" else 0):
+        stages.append(_stacked(found))
+    for _ in range(refine_passes if variant == "backfit" else 0):
         # Backfitting: re-search each module on what the others leave, starting where it is.
-        for k in range(K):
+        for k in range(n_modules):
             others = target - (sum(fits) - fits[k])
-            found[k] = _search(Xt, others, module=modules[k], history=histories[k], init=found[k], **search)
-            fits[k] = _module_fit(
-                Xt, others, found[k], kernel, modules[k], ridge, 4 * int(batch_size), gen, normalise_kernel
-            )
+            found[k] = search(k, others, found[k], histories[k])
+            fits[k] = fit(k, others, found[k])
         if stages is not None:
-            stages.append(torch.stack(found).numpy().astype(np.float64))
-    projections = torch.stack(found).numpy().astype(np.float64)
+            stages.append(_stacked(found))
     if return_history:
-        length = max(len(h) for h in histories)
-        padded = [h + [h[-1]] * (length - len(h)) for h in histories]  # modules searched fewer times stay put
-        return projections, torch.stack([torch.stack(h) for h in padded]).numpy()
-    return projections
+        return _stacked(found), _padded_history(histories)
+    return _stacked(found)
+
+
+def _stacked(found: list) -> np.ndarray:
+    """The projections found, (K, m, b) float64."""
+    return torch.stack(found).numpy().astype(np.float64)
+
+
+def _padded_history(histories: list) -> np.ndarray:
+    """Each module's projection after every step of its searches, (K, T, m, b); a module whose searches
+    stopped early (``patience``) stays where it stopped."""
+    length = max(len(h) for h in histories)
+    padded = [h + [h[-1]] * (length - len(h)) for h in histories]
+    return torch.stack([torch.stack(h) for h in padded]).numpy()
 
 
 def _module_fit(Xt, target, U, kernel, module, ridge, max_points, gen, normalise=False):

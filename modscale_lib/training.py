@@ -96,6 +96,186 @@ def evaluate(model, X, y, n_samples=None, device=None) -> np.ndarray:
     return mean_losses(model, X, y, n)
 
 
+def _ensemble(value, name: str, arguments: dict):
+    """The ``model`` rule: an ensemble from :mod:`modscale_lib.networks` (:func:`check_model`)."""
+    check_model(value)
+    return value
+
+
+def _fraction_below_one(value, name: str, arguments: dict) -> float:
+    """A real number in ``[0, 1)``."""
+    value = core.real(value, name, low=0.0, high=1.0)
+    if value >= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+    return value
+
+
+def _callable_or_none(value, name: str, arguments: dict):
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+    return value
+
+
+def _check_data(model, X, y, n_samples, X_val, y_val, patience, seeds, model_configs, batch_size) -> tuple:
+    """:func:`fit`'s data and the arguments checked against it, on the model's device: ``(X (E, n, m), y (E, n),
+    n (E,), val, seeds)``, with ``val`` the validation data ``(X_val, y_val, n_val)`` laid out alike, or None."""
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together")
+    if patience is not None and X_val is None:
+        raise ValueError("patience (early stopping) needs validation data X_val, y_val")
+    device = next(model.parameters()).device
+    E = model.n_models
+    X, y, n = layout(model, X, y, n_samples, device)
+    val = None if X_val is None else layout(model, X_val, y_val, None, device, name="X_val")
+    seeds = list(getattr(model, "seeds", range(E))) if seeds is None else core.seeds(seeds, "seeds", length=E)
+    if model_configs is not None and len(model_configs) != E:
+        raise ValueError(f"model_configs must have one entry per model ({E}), got {len(model_configs)}")
+    if batch_size is not None:
+        core.check_size(E * 64 * batch_size, "batch_size (one block of 64 minibatches for every model)")
+        if 64 * batch_size / int(n.min()) > MAX_PERMUTATIONS_PER_BLOCK:
+            raise ValueError(
+                f"batch_size = {batch_size} is more than {MAX_PERMUTATIONS_PER_BLOCK // 64} times the "
+                f"smallest n_samples ({int(n.min())}): every step would repeat each sample that many "
+                f"times; use a smaller batch_size, or batch_size=None for full-batch steps"
+            )
+    return X, y, n, val, seeds
+
+
+def _optimizer(model, optimizer: str, lr: float, weight_decay: float, lr_decay: float | None, steps: int) -> tuple:
+    """The optimizer over the model's trainable parameters, and its cosine schedule (None without ``lr_decay``)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    # foreach: one multi-tensor kernel per update op instead of a Python loop over parameters; the same
+    # arithmetic, bit for bit (tests/test_training_speed.py), and torch's default only on CUDA
+    opt = (
+        torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
+        if optimizer == "adam"
+        else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, foreach=True)
+    )
+    if lr_decay is None:
+        return opt, None
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * lr_decay)
+
+
+def _step_losses(forward, X: torch.Tensor, y: torch.Tensor, n: np.ndarray, batch_size: int | None, seeds):
+    """A function that returns each model's mean squared error (E,), differentiable, for the next step: on its
+    next minibatch (drawn from its own stream, 64 steps at a time), or with ``batch_size=None`` on all of its
+    ``n[e]`` rows."""
+    if batch_size is not None:
+        gather = _Gather(X, y)
+        indices = _minibatch_indices(MinibatchStream(n, batch_size, seeds), X.device)
+
+        def minibatch_losses() -> torch.Tensor:
+            xb, yb = gather(next(indices))
+            return ((forward(xb) - yb) ** 2).mean(dim=1)
+
+        return minibatch_losses
+    n_t = torch.as_tensor(n, device=X.device, dtype=torch.float32)
+    mask = (torch.arange(X.shape[1], device=X.device)[None, :] < n_t[:, None]).float()
+    if int(n.min()) == X.shape[1]:
+        mask = None  # every model uses every row: multiplying by a mask of ones changes no bit
+
+    def full_batch_losses() -> torch.Tensor:
+        err = (forward(X) - y) ** 2
+        return (err if mask is None else err * mask).sum(dim=1) / n_t
+
+    return full_batch_losses
+
+
+def _minibatch_indices(stream: MinibatchStream, device):
+    """Each step's minibatch rows, (E, batch_size), from blocks of 64 steps drawn as they are needed."""
+    while True:
+        yield from stream.next_block().to(device)
+
+
+def _check_initial(initial: np.ndarray, model_configs) -> None:
+    """Raise :class:`TrainingDivergedError` naming the first model whose loss before training (E,) is not finite."""
+    if not np.all(np.isfinite(initial)):
+        bad = int(np.flatnonzero(~np.isfinite(initial))[0])
+        raise TrainingDivergedError(f"{describe(model_configs, bad)} has a non-finite loss before training")
+
+
+def _check_divergence(train_now, initial, divergence_factor: float, model_configs, step: int, lr: float) -> None:
+    """Raise :class:`TrainingDivergedError` naming the first model whose training loss (E,) is not finite or is
+    more than ``divergence_factor`` times its initial loss."""
+    bad = ~np.isfinite(train_now) | (train_now > divergence_factor * np.maximum(initial, 1e-12))
+    if np.any(bad):
+        e = int(np.flatnonzero(bad)[0])
+        raise TrainingDivergedError(
+            f"{describe(model_configs, e)} diverged at step {step}: training loss {train_now[e]:.3g} "
+            f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}"
+        )
+
+
+def _validation_losses(model, X_val, y_val, n_val) -> np.ndarray:
+    """Each model's validation loss (E,), evaluated in eval mode; the model is left in training mode."""
+    model.eval()
+    losses = mean_losses(model, X_val, y_val, n_val)
+    model.train()
+    return losses
+
+
+class _KeepBest:
+    """Each model's best validation loss, the step it was reached at and (with ``patience``) its weights, and
+    the count of evaluations since the last improvement by more than ``min_delta`` (see :func:`fit`)."""
+
+    def __init__(self, model, patience: int | None, min_delta: float):
+        E = model.n_models
+        self.model, self.patience, self.min_delta = model, patience, min_delta
+        self.best_val = np.full(E, np.inf)
+        self.plateau_val = np.full(E, np.inf)  # the last loss that counted as an improvement (min_delta)
+        self.best_step = np.zeros(E, dtype=np.int64)
+        self.best_state = None
+        self.stale = 0
+
+    def update(self, step: int, val_now: np.ndarray) -> bool:
+        """Record the validation losses (E,) at ``step``; True when the patience has run out."""
+        improved = val_now < self.best_val
+        if np.any(improved):
+            self.best_val = np.where(improved, val_now, self.best_val)
+            self.best_step = np.where(improved, step, self.best_step)
+            if self.patience is not None:
+                self._keep_weights(improved)
+        significant = val_now < (1.0 - self.min_delta) * self.plateau_val
+        self.plateau_val = np.where(significant, val_now, self.plateau_val)
+        self.stale = 0 if np.any(significant) else self.stale + 1
+        return self.patience is not None and self.stale >= self.patience
+
+    def _keep_weights(self, improved: np.ndarray) -> None:
+        """Copy the weights of the models that ``improved`` (E,) into the kept state."""
+        state = self.model.state_dict()
+        E = len(improved)
+        mask = torch.as_tensor(improved, device=next(self.model.parameters()).device)
+        if self.best_state is None:
+            self.best_state = {k: v.detach().clone() for k, v in state.items()}
+        for k, v in state.items():
+            # per-model tensors lead with E, or with E*K for the modules of modular nets
+            if v.dim() >= 1 and v.shape[0] % E == 0:
+                m = mask.repeat_interleave(v.shape[0] // E)
+                m = m.reshape(-1, *([1] * (v.dim() - 1)))
+                self.best_state[k] = torch.where(m, v.detach(), self.best_state[k])
+
+    def restore(self) -> None:
+        """Load the kept weights (with ``patience``, once any model improved) into the model."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+
+@core.validated(
+    model=core.Check(_ensemble),
+    optimizer=core.Choice(("adam", "sgd")),
+    lr=core.Real(0.0, low_open=True),
+    weight_decay=core.Real(0.0),
+    lr_decay=core.OrNone(core.Real(0.0)),
+    divergence_factor=core.Real(1.0, low_open=True),
+    steps=core.Whole(1, high=10**8),
+    eval_every=core.Whole(1),
+    batch_size=core.OrNone(core.Whole(1)),
+    patience=core.OrNone(core.Whole(1)),
+    min_delta=core.Check(_fraction_below_one),
+    progress=core.Boolean(),
+    compile=core.Boolean(),
+    callback=core.Check(_callable_or_none),
+)
 def fit(
     model,
     X,
@@ -152,91 +332,24 @@ def fit(
     ------
     TrainingDivergedError : naming the model (and its config) whose loss became NaN, infinite or diverged.
     """
-    check_model(model)
-    optimizer = core.choice(optimizer, "optimizer", ("adam", "sgd"))
-    lr, weight_decay, lr_decay, divergence_factor = check_hyper(lr, weight_decay, lr_decay, divergence_factor)
-    steps = core.whole(steps, "steps", low=1, high=10**8)
-    eval_every = core.whole(eval_every, "eval_every", low=1)
-    if batch_size is not None:
-        batch_size = core.whole(batch_size, "batch_size", low=1)
-    if patience is not None:
-        patience = core.whole(patience, "patience", low=1)
-    min_delta = core.real(min_delta, "min_delta", low=0.0, high=1.0)
-    if min_delta >= 1.0:
-        raise ValueError(f"min_delta must lie in [0, 1), got {min_delta!r}")
-    progress = core.boolean(progress, "progress")
-    forward = torch.compile(model) if core.boolean(compile, "compile") else model
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    if (X_val is None) != (y_val is None):
-        raise ValueError("X_val and y_val must be given together")
-    if patience is not None and X_val is None:
-        raise ValueError("patience (early stopping) needs validation data X_val, y_val")
-    device = next(model.parameters()).device
-    E = model.n_models
-    X, y, n = layout(model, X, y, n_samples, device)
-    has_val = X_val is not None
-    if has_val:
-        Xv, yv, nv = layout(model, X_val, y_val, None, device, name="X_val")
-    seeds = list(getattr(model, "seeds", range(E))) if seeds is None else core.seeds(seeds, "seeds", length=E)
-    if model_configs is not None and len(model_configs) != E:
-        raise ValueError(f"model_configs must have one entry per model ({E}), got {len(model_configs)}")
-    if batch_size is not None:
-        core.check_size(E * 64 * batch_size, "batch_size (one block of 64 minibatches for every model)")
-        if 64 * batch_size / int(n.min()) > MAX_PERMUTATIONS_PER_BLOCK:
-            raise ValueError(
-                f"batch_size = {batch_size} is more than {MAX_PERMUTATIONS_PER_BLOCK // 64} times the "
-                f"smallest n_samples ({int(n.min())}): every step would repeat each sample that many "
-                f"times; use a smaller batch_size, or batch_size=None for full-batch steps"
-            )
-    params = [p for p in model.parameters() if p.requires_grad]
-    # foreach: one multi-tensor kernel per update op instead of a Python loop over parameters; the same
-    # arithmetic, bit for bit (tests/test_training_speed.py), and torch's default only on CUDA
-    opt = (
-        torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
-        if optimizer == "adam"
-        else torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, foreach=True)
-    )
-    sched = None
-    if lr_decay is not None:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(steps), eta_min=lr * lr_decay)
-    stream = None if batch_size is None else MinibatchStream(n, int(batch_size), seeds)
-    n_t = torch.as_tensor(n, device=device, dtype=torch.float32)
-    full_mask = (torch.arange(X.shape[1], device=device)[None, :] < n_t[:, None]).float()
-    if int(n.min()) == X.shape[1]:
-        full_mask = None  # every model uses every row: multiplying by a mask of ones changes no bit
-    gather = _Gather(X, y)
+    X, y, n, val, seeds = _check_data(model, X, y, n_samples, X_val, y_val, patience, seeds, model_configs, batch_size)
+    E, device = model.n_models, X.device
+    forward = torch.compile(model) if compile else model
+    opt, sched = _optimizer(model, optimizer, lr, weight_decay, lr_decay, steps)
+    step_losses = _step_losses(forward, X, y, n, batch_size, seeds)
+    keep = _KeepBest(model, patience, min_delta)
+    hist_steps, hist_train, hist_val = [], [], []
 
     model.train()
     initial = mean_losses(model, X, y, n)
     if callback is not None:
         callback(0, model)
-    if not np.all(np.isfinite(initial)):
-        bad = int(np.flatnonzero(~np.isfinite(initial))[0])
-        raise TrainingDivergedError(f"{describe(model_configs, bad)} has a non-finite loss before training")
-    best_val = np.full(E, np.inf)
-    plateau_val = np.full(E, np.inf)  # the last loss that counted as an improvement (min_delta)
-    best_step = np.zeros(E, dtype=np.int64)
-    best_state = None
-    stale = 0
-    hist_steps, hist_train, hist_val = [], [], []
-    running = torch.zeros(E, device=device)
-    running_count = 0
+    _check_initial(initial, model_configs)
+    running, running_count = torch.zeros(E, device=device), 0
     start_time = time.perf_counter()
-    block, block_pos = None, 0
-    bar = tqdm(total=int(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
-    step = 0
-    for step in range(1, int(steps) + 1):
-        if batch_size is None:
-            err = (forward(X) - y) ** 2
-            per_model = (err if full_mask is None else err * full_mask).sum(dim=1) / n_t
-        else:
-            if block is None or block_pos == block.shape[0]:
-                block, block_pos = stream.next_block().to(device), 0
-            idx = block[block_pos]
-            block_pos += 1
-            xb, yb = gather(idx)
-            per_model = ((forward(xb) - yb) ** 2).mean(dim=1)
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    for step in range(1, steps + 1):
+        per_model = step_losses()
         opt.zero_grad(set_to_none=True)
         per_model.sum().backward()
         opt.step()
@@ -244,64 +357,36 @@ def fit(
             sched.step()
         running += per_model.detach()
         running_count += 1
-        if step % eval_every == 0 or step == steps:
-            train_now = (running / running_count).cpu().numpy()
-            running.zero_()
-            running_count = 0
-            bad = ~np.isfinite(train_now) | (train_now > divergence_factor * np.maximum(initial, 1e-12))
-            if np.any(bad):
-                e = int(np.flatnonzero(bad)[0])
-                raise TrainingDivergedError(
-                    f"{describe(model_configs, e)} diverged at step {step}: training loss {train_now[e]:.3g} "
-                    f"(initial {initial[e]:.3g}); lower the step size lr={lr:g}"
-                )
-            hist_steps.append(step)
-            hist_train.append(train_now)
-            if callback is not None:
-                callback(step, model)
-            if has_val:
-                model.eval()
-                val_now = mean_losses(model, Xv, yv, nv)
-                model.train()
-                hist_val.append(val_now)
-                improved = val_now < best_val
-                if np.any(improved):
-                    best_val = np.where(improved, val_now, best_val)
-                    best_step = np.where(improved, step, best_step)
-                    if patience is not None:
-                        mask = torch.as_tensor(improved, device=device)
-                        if best_state is None:
-                            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                        for k, v in model.state_dict().items():
-                            # per-model tensors lead with E, or with E*K for the modules of modular nets
-                            if v.dim() >= 1 and v.shape[0] % E == 0:
-                                m = mask.repeat_interleave(v.shape[0] // E)
-                                m = m.reshape(-1, *([1] * (v.dim() - 1)))
-                                best_state[k] = torch.where(m, v.detach(), best_state[k])
-                significant = val_now < (1.0 - min_delta) * plateau_val
-                plateau_val = np.where(significant, val_now, plateau_val)
-                if np.any(significant):
-                    stale = 0
-                else:
-                    stale += 1
-                if patience is not None and stale >= patience:
-                    bar.update(step - bar.n)
-                    break
-            else:
-                best_step[:] = step
-            bar.update(step - bar.n)
+        if step % eval_every != 0 and step != steps:
+            continue
+        # every eval_every steps: check for divergence, record the history, keep each model's best weights
+        train_now = (running / running_count).cpu().numpy()
+        running.zero_()
+        running_count = 0
+        _check_divergence(train_now, initial, divergence_factor, model_configs, step, lr)
+        hist_steps.append(step)
+        hist_train.append(train_now)
+        if callback is not None:
+            callback(step, model)
+        stop = False
+        if val is not None:
+            hist_val.append(_validation_losses(model, *val))
+            stop = keep.update(step, hist_val[-1])
+        else:
+            keep.best_step[:] = step
+        bar.update(step - bar.n)
+        if stop:
+            break
     bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    keep.restore()
     model.eval()
-    final_train = mean_losses(model, X, y, n)
     return FitResult(
-        train_loss=final_train,
-        val_loss=best_val if has_val else np.full(E, np.nan),
-        best_step=best_step,
+        train_loss=mean_losses(model, X, y, n),
+        val_loss=keep.best_val if val is not None else np.full(E, np.nan),
+        best_step=keep.best_step,
         history_steps=np.array(hist_steps),
         history_train=np.array(hist_train),
-        history_val=np.array(hist_val) if has_val else np.full((len(hist_steps), E), np.nan),
+        history_val=np.array(hist_val) if val is not None else np.full((len(hist_steps), E), np.nan),
         wall_time_s=time.perf_counter() - start_time,
     )
 
