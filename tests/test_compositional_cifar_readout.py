@@ -1,11 +1,11 @@
-"""Read-outs of the compositional CIFAR chapter (modscale_lib.cifar_readout) on small synthetic results whose
-answers are known by hand: seeds whose differences are all equal give an interval of that one value (a clear
-verdict), and differences of -0.1 and +0.1 in turn give an interval about 0 ("no difference")."""
+"""Read-outs of the compositional CIFAR chapter (modscale_lib.chapters.compositional_cifar) on small synthetic
+results whose answers are known by hand: seeds whose differences are all equal give an interval of that one value
+(a clear verdict), and differences of -0.1 and +0.1 in turn give an interval about 0 ("no difference")."""
 
 import numpy as np
 import pytest
 
-from modscale_lib import cifar_readout as cr
+from modscale_lib.chapters import compositional_cifar as cr
 
 NAN = np.nan
 NAMES = ["mlp", "rand", "match", "rule"]
