@@ -479,7 +479,7 @@ def jpeg_table(checks):
 @validated(tuning=TUNING, res=ACCURACY, long=ACCURACY, checks=STORED_CHECKS)
 def cost_table(tuning, res, long, checks):
     """Every stored result the chapter reads, its recorded CPU minutes and the cost model's prediction
-    (:func:`modscale_lib.experiments.compositional_cifar.cost_estimate`), as HTML."""
+    (``experiments.compositional_cifar.cost_estimate``), as HTML."""
     read = {
         "compositional_tuning cpu": (tuning, None),
         "compositional_accuracy cpu": (res, "cpu"),

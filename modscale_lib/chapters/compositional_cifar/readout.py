@@ -1,5 +1,7 @@
-"""Read-outs of the chapter *Compositional CIFAR* (:doc:`/book/compositional_cifar`): the values its prose
-glues, from the stored tuning and accuracy results, each function returning ``{glue name: value}``.
+"""The read-out of the chapter *Compositional CIFAR-10* (``book/compositional_cifar.ipynb``): every value its
+prose glues, from the stored tuning and accuracy results. :func:`conclusions` returns them all, ``{glue name:
+value}``, from the stored results; the functions before it each read one section's values, on arrays and configs,
+so that each can be tested on a small synthetic study.
 
 The networks are named by role in a dict ``roles`` with the keys of :data:`ROLES` (``"monolithic"``: the MLP,
 ``"random"``: the modular network on random projections, ``"matched"``: the modular network matched to the MLP's
@@ -544,42 +546,11 @@ def full_values(full) -> dict:
     return {"full_k": ks_text(full.n_images_grid), "full_seeds": len(full.seeds), "full_epochs": int(full.epochs)}
 
 
-def _better_compute(cheaper, dearer) -> tuple[str, str]:
-    """The two summaries of where the random modular network is more accurate, at no more compute (``cheaper``)
-    or at more (``dearer``), both lists of k."""
-    if not (cheaper or dearer):
-        return "It is more accurate at no k.", "The random modular network is more accurate at no k."
-    summary = (
-        "It is "
-        + "; ".join(
-            p
-            for p in (
-                f"more accurate at no more compute at k = {ks_text(cheaper)}" if cheaper else "",
-                f"more accurate at more compute at k = {ks_text(dearer)}" if dearer else "",
-            )
-            if p
-        )
-        + "."
-    )
-    full = (
-        "Where the random modular network is more accurate, its training costs "
-        + "; ".join(
-            p
-            for p in (
-                f"no more than the MLP's at k = {ks_text(cheaper)}" if cheaper else "",
-                f"more than the MLP's at k = {ks_text(dearer)}" if dearer else "",
-            )
-            if p
-        )
-        + "."
-    )
-    return summary, full
-
-
 @validated(names=NAMES, k_grid=GRID, acc1=ACC, per_composite=PER_COMPOSITE, rule_ks=KS)
 def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[str, str]:
     """The random modular network against the MLP after one epoch: its paired gain per k and the verdicts,
-    the compute ratios (random's and the rule's to the MLP's) and where it is more accurate at no more compute.
+    the compute ratios (random's and the rule's to the MLP's), and the k where it is more accurate at no more
+    compute than the MLP (``better_cheaper_ks``) and at more (``better_dearer_ks``), ``"none"`` for no k.
 
     acc1 : (method, k, seed). per_composite : (method, k), training operations per composite."""
     i = _index(names, roles)
@@ -589,10 +560,6 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
     g_rand = md.paired_gain(acc1, i["random"], i["monolithic"])
     ratio = per_composite / per_composite[i["monolithic"]]  # (method, k): compute against the MLP's
     better = [a for a in range(len(k_grid)) if g_rand[3][a] == "higher"]
-    summary, full = _better_compute(
-        [k_grid[a] for a in better if ratio[i["random"], a] <= 1],
-        [k_grid[a] for a in better if ratio[i["random"], a] > 1],
-    )
     return {
         "rand_mono_at_k": at_k(g_rand, k_grid),
         "rand_mono_verdicts": by_verdict(
@@ -606,8 +573,8 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
         ),
         "ratio_random": "; ".join(f"k = {k}: {ratio[i['random'], a]:.2f}" for a, k in enumerate(k_grid)),
         "ratio_rule": "; ".join(f"k = {k}: {ratio[i['rule'], a]:.2f}" for a, k in enumerate(k_grid) if k in rule_ks),
-        "better_compute_summary": summary,
-        "better_compute": full,
+        "better_cheaper_ks": ks_text([k_grid[a] for a in better if ratio[i["random"], a] <= 1]),
+        "better_dearer_ks": ks_text([k_grid[a] for a in better if ratio[i["random"], a] > 1]),
     }
 
 
@@ -943,7 +910,7 @@ def _baseline_values(s: dict, roles: dict) -> dict:
 @validated(roles=Check(lambda value, name, arguments: _roles(value)))
 def authors_numbers(roles) -> dict:
     """The authors' accuracies of the chapter's networks: ``{method: (k list, accuracy list)}`` for the MLP, the
-    random modular network and the rule's, those that :data:`modscale_lib.reference.COMPOSITIONAL_CIFAR` holds.
+    random modular network and the rule's, those that ``modscale_lib.reference.COMPOSITIONAL_CIFAR`` holds.
     ``roles`` : a dict with the keys of :data:`ROLES`."""
     ref = reference.COMPOSITIONAL_CIFAR
     chosen = (roles["monolithic"], roles["random"], roles["rule"])
