@@ -1,11 +1,11 @@
-"""Read-outs of the compositional CIFAR chapter (modscale_lib.cifar_readout) on small synthetic results whose
-answers are known by hand: seeds whose differences are all equal give an interval of that one value (a clear
-verdict), and differences of -0.1 and +0.1 in turn give an interval about 0 ("no difference")."""
+"""Read-outs of the compositional CIFAR chapter (modscale_lib.chapters.compositional_cifar) on small synthetic
+results whose answers are known by hand: seeds whose differences are all equal give an interval of that one value
+(a clear verdict), and differences of -0.1 and +0.1 in turn give an interval about 0 ("no difference")."""
 
 import numpy as np
 import pytest
 
-from modscale_lib import cifar_readout as cr
+from modscale_lib.chapters import compositional_cifar as cr
 
 NAN = np.nan
 NAMES = ["mlp", "rand", "match", "rule"]
@@ -247,18 +247,10 @@ def test_accuracy_gains():
     )
     assert out["ratio_random"] == "k = 1: 0.50; k = 2: 2.00; k = 4: 3.00"
     assert out["ratio_rule"] == "k = 1: 4.00; k = 2: 5.00"
-    assert out["better_compute_summary"] == (
-        "It is more accurate at no more compute at k = 1; more accurate at more compute at k = 2."
-    )
-    assert out["better_compute"] == (
-        "Where the random modular network is more accurate, its training costs no "
-        "more than the MLP's at k = 1; more than the MLP's at k = 2."
-    )
+    assert (out["better_cheaper_ks"], out["better_dearer_ks"]) == ("1", "2")  # random at 0.5 and 2 times the MLP
     level = _acc([[0.5] * 3, [0.5] * 3, [0.5] * 3, [0.5] * 3])
-    assert (
-        cr.accuracy_gains(level, PER, NAMES, K, [], ROLES)["better_compute"]
-        == "The random modular network is more accurate at no k."
-    )
+    out = cr.accuracy_gains(level, PER, NAMES, K, [], ROLES)
+    assert (out["better_cheaper_ks"], out["better_dearer_ks"]) == ("none", "none")
     with pytest.raises(ValueError, match="per_composite"):
         cr.accuracy_gains(ACC1, PER[:, :2], NAMES, K, [], ROLES)
     with pytest.raises(ValueError, match="roles"):
@@ -375,3 +367,189 @@ def test_epoch_values():
         cr.epoch_values(acc[..., :1], ["mlp", "rand"], [1, 2], 1, SEEDS, "mlp", "rand")
     with pytest.raises(ValueError, match="monolithic"):
         cr.epoch_values(acc, ["mlp", "rand"], [1, 2], 3, SEEDS, "MLP", "rand")
+
+
+# -- conclusions: every value the chapter glues ---------------------------------------------------------------
+def _glued_names() -> set:
+    """The names the chapter's markdown glues (``{glue:text}`name``` and ``{glue:figure}`` names)."""
+    import json
+    import re
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parent.parent / "book" / "compositional_cifar.ipynb"
+    text = "".join("".join(c["source"]) for c in json.loads(book.read_text())["cells"] if c["cell_type"] == "markdown")
+    return set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", text))
+
+
+ROLE = cr.ROLE_METHODS
+MONO, RAND, MATCH, RULE = ROLE["monolithic"], ROLE["random"], ROLE["matched"], ROLE["rule"]
+DEFLATION = "modular, deflation rule"
+S = 4  # seeds
+
+
+def _record(experiment, config, arrays=None, values=None, cpu_s=60.0):
+    from modscale_lib.store import Result
+
+    return Result(experiment, 1, "key", config, values or {}, arrays or {}, {"cpu_time_s": cpu_s})
+
+
+def _accuracy(mono_k1: float):
+    """A synthetic main result at k = 1 and 2, four seeds that agree (so every interval is one value): the MLP
+    at ``mono_k1`` (k = 1) and 0.5 (k = 2), the random network 0.1 above it, the matched one the random one at
+    k = 1 and 0.05 above the MLP at k = 2, the rule's 0.05 below the random one and trained at k = 2 only."""
+    names, ks = [MONO, RAND, MATCH, RULE], [1, 2]
+    mono = np.array([mono_k1, 0.5])
+    seen = np.stack([mono, mono + 0.1, np.array([mono[0] + 0.1, 0.55]), np.array([NAN, 0.55])])  # (method, k)
+    seen = np.repeat(seen[:, :, None, None], S, axis=2)  # (method, k, seed, epoch)
+    diag = {
+        f"diag_{key}": np.full((4, 2, S), 0.5)
+        for key in ("local_start", "local_end", "overlap_start", "moved_by_rule", "moved_by_training")
+    }
+    diag["diag_objective"] = np.repeat(np.array([10.0, 10.0, 10.0, 8.0])[:, None, None], 2, 1).repeat(S, 2)
+    diag["diag_objective_slot_local"] = diag["diag_objective"] + 2.0
+    for array in diag.values():
+        array[3, 0] = NAN  # the rule's network is not trained at k = 1
+    arch = {MONO: _mlp(512, 1), RAND: _modular(8, 32), MATCH: _modular(16, 32), RULE: _modular(8, 32)}
+    config = {"methods": names, "n_images_grid": ks, "n_train": 1000, "epochs": 1, "seeds": list(range(S))}
+    arrays = {
+        "acc_seen": seen,
+        "acc_unseen": seen - 0.05,
+        "acc_noise": seen - 0.01,
+        "acc_occluded": seen,
+        "flops": np.array([[1e6, 1e6], [2e6, 2e6], [2e6, 2e6], [2e6, 2e6]]),
+        "search_flops": np.array([[NAN, NAN], [NAN, NAN], [NAN, NAN], [NAN, 1e9]]),  # 1 MFLOP per composite
+        **diag,
+    }
+    values = {
+        "same_as": [{"method": MATCH, "k": 1, "as": RAND}],
+        "settings": [{"k": k, "method": m, "arch": arch[m]} for k in ks for m in names],
+    }
+    return _record("compositional_accuracy", config | {"noise_sigma": 0.2}, arrays, values)
+
+
+def _tuning():
+    runs = [{"k": k, "method": m, "arch": a, "lr": 0.1} for k in (1, 2) for m, a in ((MONO, _mlp(512, 1)),)]
+    runs += [{"k": k, "method": RAND, "arch": _modular(8, 32), "lr": 0.1} for k in (1, 2)]
+    runs += [{"k": k, "method": m, "score": s} for k in (1, 2) for m, s in ((RULE, -5.0), (DEFLATION, -6.0))]
+    choices = [
+        {"k": k, "method": m, "arch": a, "lr": 0.1, "edges": {"width": False, "depth": False, "step": False}}
+        for k in (1, 2)
+        for m, a in ((MONO, _mlp(512, 1)), (RAND, _modular(8, 32)))
+    ]
+    return _record("compositional_tuning", TCFG | {"holdout_mod": 5}, values={"runs": runs, "choices": choices})
+
+
+def _epochs():
+    """Two epochs at k = 2: the random network below the MLP after the first, above it after the second."""
+    acc = np.zeros((2, 1, S, 2))
+    acc[0, 0, :, :], acc[1, 0, :, :] = [0.5, 0.55], [0.45, 0.6]
+    config = {"methods": [MONO, RAND], "n_images_grid": [2], "epochs": 2, "seeds": list(range(S))}
+    return _record("compositional_accuracy", config, {"acc_seen": acc})
+
+
+def _checks():
+    lossless = np.full((2, 1, S, 1), 0.5)
+    config = {"methods": [MONO, RAND], "train_images": 4000}
+    return {
+        "lossless_check": _record("compositional_accuracy", config, {"acc_seen": lossless}),
+        "jpeg_check": _record("compositional_accuracy", config, {"acc_seen": lossless + [[[[0.01]]], [[[-0.02]]]]}),
+    }
+
+
+class _Full:
+    n_images_grid, seeds, epochs = (1, 2, 4, 8), tuple(range(10)), 5
+
+
+def _conclusions(mono_k1=0.6, cap_min=10.0):
+    return cr.conclusions(
+        _accuracy(mono_k1), _tuning(), _epochs(), _checks(), roles=ROLE, flops=_flops, full=_Full, cap_min=cap_min
+    )
+
+
+def test_conclusions_on_a_synthetic_study_whose_answers_are_known():
+    v = _conclusions()
+    assert _glued_names() <= set(v)
+    assert (v["k_list"], v["n_seeds"], v["twin_ks"], v["own_ks"], v["rule_ks"]) == ("1 and 2", 4, "1", "2", "2")
+    assert (v["k1_vs_bar"], v["k1_consequence"], v["k1_mono"]) == (
+        "lies above",
+        "the baseline meets it",
+        "0.600 [0.600, 0.600]",
+    )
+    assert v["authors_k1"] == 0.529  # the authors' MLP at k = 1
+    assert v["rand_mono_verdicts"] == "more accurate than the MLP at k = 1 and 2"
+    assert v["k1_rand_vs_mono"] == "above the MLP's, paired by seed (0.100 [0.100, 0.100])"
+    assert (
+        v["flops_takeaway"] == "above the MLP at k = 1 and 2, at 2.00 to 2.00 times the MLP's operations per composite"
+    )
+    assert v["ratio_rule"] == "k = 2: 3.00"  # 2 MFLOP of training and 1 of search per composite, against 1
+    assert v["rule_rand_verdicts"] == "less accurate than random projections at k = 2"
+    assert v["match_mono_at_k"] == "k = 2: 0.050 [0.050, 0.050] (higher; compute ratio 2.00)"
+    assert (
+        v["matched_archs"]
+        == "at k = 2, 16 modules of 8, hidden 32 against 8 modules of 8, hidden 32 and an MLP, 1 x 512"
+    )
+    assert v["acc_k_falls"] == "for every network shown"
+    assert (
+        v["obj_rule_verdicts"] == "lower (better) at k = 2"
+        and v["obj_local_verdicts"] == "higher (worse) at k = 1 and 2"
+    )
+    assert (v["unseen_gap_k2"], v["unseen_gap_k2_word"]) == ("0.050 [0.050, 0.050]", "harder")
+    assert (v["n_unseen_lead"], v["n_unseen_pairs"]) == (3, 3)  # random, matched and the rule's, at k = 2
+    assert v["noise_drop"] == "-0.010 [-0.010, -0.010]"
+    assert (v["q7_first"], v["q7_last"]) == (
+        "k = 2: -0.050 [-0.050, -0.050] (lower)",
+        "k = 2: 0.050 [0.050, 0.050] (higher)",
+    )
+    assert v["q7_same_ranking"] == "not the same"
+    assert (
+        v["paper_vs_deflation"] == "on validation its objective was lower than the deflation variant's at k = 1 and 2"
+    )
+    assert v["jpeg_verdict"] == f"{MONO}: higher on JPEG; {RAND}: lower on JPEG"
+    assert (v["check_images"], v["full_k"], v["full_seeds"]) == (4000, "1, 2, 4 and 8", 10)
+    assert (v["cost_total_min"], v["cost_cap_min"], v["cost_within"]) == (5.0, 10.0, "within")
+
+
+def test_conclusions_follow_the_baseline_and_the_cap():
+    v = _conclusions(mono_k1=0.4, cap_min=4.0)
+    assert v["k1_vs_bar"] == "lies below" and v["k1_consequence"].startswith("the baseline falls short of it")
+    assert v["cost_within"] == "over"
+    mixed = _accuracy(0.5)
+    mixed.arrays["acc_seen"][0, 0, :, 0] = cr.BAR + MIXED  # the MLP's k = 1 interval about the bar
+    v = cr.conclusions(mixed, _tuning(), _epochs(), _checks(), roles=ROLE, flops=_flops, full=_Full, cap_min=10.0)
+    assert v["k1_vs_bar"] == "contains" and v["k1_consequence"] == "the data cannot tell whether the baseline meets it"
+
+
+def test_conclusions_refuse_results_of_another_experiment_before_computing():
+    with pytest.raises(ValueError, match="res must be a compositional_accuracy result"):
+        cr.conclusions(_tuning(), _tuning(), _epochs(), _checks(), roles=ROLE, flops=_flops, full=_Full, cap_min=1.0)
+    with pytest.raises(ValueError, match="checks"):
+        cr.conclusions(_accuracy(0.6), _tuning(), _epochs(), {}, roles=ROLE, flops=_flops, full=_Full, cap_min=1.0)
+
+
+def test_conclusions_on_the_stored_results():
+    """The chapter's own read-out, on the stored results (read, not computed): every glued name, and the values
+    that can be recomputed here from the stored arrays."""
+    from modscale_lib import composite_training as ct, experiments, module_diagnostics as md
+    from modscale_lib.store import chapter_config, load_or_run
+
+    accuracy, tuning_exp = experiments.compositional_accuracy, experiments.compositional_tuning
+    main = chapter_config(accuracy)
+    tuning = load_or_run(tuning_exp, chapter_config(tuning_exp, main.tuning), mode="read")
+    res = load_or_run(accuracy, main, mode="read")
+    long = load_or_run(accuracy, accuracy.config("cpu_epochs"), mode="read")
+    checks = {n: load_or_run(accuracy, accuracy.config(n), mode="read") for n in cr.CHECKS}
+    full = accuracy.config("full")
+    v = cr.conclusions(res, tuning, long, checks, roles=ROLE, flops=ct.training_flops, full=full, cap_min=150.0)
+    assert _glued_names() <= set(v)
+    names, ks = list(res.config["methods"]), [int(k) for k in res.config["n_images_grid"]]
+    mono = np.asarray(res["acc_seen"])[names.index(MONO), ks.index(1), :, 0]
+    mean, low, high = md.ci(mono)
+    assert v["k1_mono"] == md.ci_text(mean, low, high)
+    assert v["k1_vs_bar"] == ("lies above" if low > cr.BAR else "lies below" if high < cr.BAR else "contains")
+    stored = [tuning, res, long, *checks.values()]
+    assert v["cost_total_min"] == pytest.approx(sum(r.metadata["cpu_time_s"] for r in stored) / 60)
+    assert v["cost_within"] == ("within" if v["cost_total_min"] <= 150.0 else "over")
+    assert v["n_seeds"] == len(res.config["seeds"]) and v["k_max"] == ks[-1]
+    twins = [k for k in ks if any(s["method"] == MATCH and s["k"] == k for s in res["same_as"])]
+    assert v["twin_ks"] == cr.ks_text(twins) and v["own_ks"] == cr.ks_text([k for k in ks if k not in twins])
+    assert v["check_images"] == checks["jpeg_check"].config["train_images"]

@@ -1,5 +1,7 @@
-"""Read-outs of the chapter *Compositional CIFAR* (:doc:`/book/compositional_cifar`): the values its prose
-glues, from the stored tuning and accuracy results, each function returning ``{glue name: value}``.
+"""The read-out of the chapter *Compositional CIFAR-10* (``book/compositional_cifar.ipynb``): every value its
+prose glues, from the stored tuning and accuracy results. :func:`conclusions` returns them all, ``{glue name:
+value}``, from the stored results; the functions before it each read one section's values, on arrays and configs,
+so that each can be tested on a small synthetic study.
 
 The networks are named by role in a dict ``roles`` with the keys of :data:`ROLES` (``"monolithic"``: the MLP,
 ``"random"``: the modular network on random projections, ``"matched"``: the modular network matched to the MLP's
@@ -17,13 +19,19 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import module_diagnostics as md
-from .composites import is_unseen_combination
-from .core import Array, Check, Choice, Real, Whole, array, choice as one_of, validated, whole, whole_array
+from ... import methods, module_diagnostics as md, reference
+from ...composites import is_unseen_combination
+from ...core import Array, Check, Choice, Real, Whole, array, choice as one_of, validated, whole, whole_array
+from ...store import Result
 
 __all__ = [
     "ROLES",
     "COORDINATES",
+    "BAR",
+    "CHECKS",
+    "conclusions",
+    "study",
+    "authors_numbers",
     "ks_text",
     "by_verdict",
     "at_k",
@@ -538,42 +546,11 @@ def full_values(full) -> dict:
     return {"full_k": ks_text(full.n_images_grid), "full_seeds": len(full.seeds), "full_epochs": int(full.epochs)}
 
 
-def _better_compute(cheaper, dearer) -> tuple[str, str]:
-    """The two summaries of where the random modular network is more accurate, at no more compute (``cheaper``)
-    or at more (``dearer``), both lists of k."""
-    if not (cheaper or dearer):
-        return "It is more accurate at no k.", "The random modular network is more accurate at no k."
-    summary = (
-        "It is "
-        + "; ".join(
-            p
-            for p in (
-                f"more accurate at no more compute at k = {ks_text(cheaper)}" if cheaper else "",
-                f"more accurate at more compute at k = {ks_text(dearer)}" if dearer else "",
-            )
-            if p
-        )
-        + "."
-    )
-    full = (
-        "Where the random modular network is more accurate, its training costs "
-        + "; ".join(
-            p
-            for p in (
-                f"no more than the MLP's at k = {ks_text(cheaper)}" if cheaper else "",
-                f"more than the MLP's at k = {ks_text(dearer)}" if dearer else "",
-            )
-            if p
-        )
-        + "."
-    )
-    return summary, full
-
-
 @validated(names=NAMES, k_grid=GRID, acc1=ACC, per_composite=PER_COMPOSITE, rule_ks=KS)
 def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[str, str]:
     """The random modular network against the MLP after one epoch: its paired gain per k and the verdicts,
-    the compute ratios (random's and the rule's to the MLP's) and where it is more accurate at no more compute.
+    the compute ratios (random's and the rule's to the MLP's), and the k where it is more accurate at no more
+    compute than the MLP (``better_cheaper_ks``) and at more (``better_dearer_ks``), ``"none"`` for no k.
 
     acc1 : (method, k, seed). per_composite : (method, k), training operations per composite."""
     i = _index(names, roles)
@@ -583,10 +560,6 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
     g_rand = md.paired_gain(acc1, i["random"], i["monolithic"])
     ratio = per_composite / per_composite[i["monolithic"]]  # (method, k): compute against the MLP's
     better = [a for a in range(len(k_grid)) if g_rand[3][a] == "higher"]
-    summary, full = _better_compute(
-        [k_grid[a] for a in better if ratio[i["random"], a] <= 1],
-        [k_grid[a] for a in better if ratio[i["random"], a] > 1],
-    )
     return {
         "rand_mono_at_k": at_k(g_rand, k_grid),
         "rand_mono_verdicts": by_verdict(
@@ -600,8 +573,8 @@ def accuracy_gains(acc1, per_composite, names, k_grid, rule_ks, roles) -> dict[s
         ),
         "ratio_random": "; ".join(f"k = {k}: {ratio[i['random'], a]:.2f}" for a, k in enumerate(k_grid)),
         "ratio_rule": "; ".join(f"k = {k}: {ratio[i['rule'], a]:.2f}" for a, k in enumerate(k_grid) if k in rule_ks),
-        "better_compute_summary": summary,
-        "better_compute": full,
+        "better_cheaper_ks": ks_text([k_grid[a] for a in better if ratio[i["random"], a] <= 1]),
+        "better_dearer_ks": ks_text([k_grid[a] for a in better if ratio[i["random"], a] > 1]),
     }
 
 
@@ -841,4 +814,243 @@ def epoch_values(acc_seen, names, ks, epochs: int, n_seeds: int, monolithic: str
         "q7_first": at_k(v_first, ks) + f" ({', '.join(v_first[3])})",
         "q7_last": at_k(v_last, ks) + f" ({', '.join(v_last[3])})",
         "q7_same_ranking": "the same" if list(v_first[3]) == list(v_last[3]) else "not the same",
+    }
+
+
+# -- the chapter's conclusions: every value its prose glues, from the stored results ----------------------------
+#: The level we require of the monolithic baseline at k = 1 (test accuracy per image) before comparing against it.
+BAR = 0.50
+#: The accuracy configs of ``checks``: the same first training images, from their exact pixels and from JPEG.
+CHECKS = ("lossless_check", "jpeg_check")
+
+
+def _result(experiment: str) -> Check:
+    """A rule: a stored result (a :class:`modscale_lib.store.Result`) of ``experiment``."""
+
+    def check(value, name: str, arguments: dict):
+        if not isinstance(value, Result):
+            raise TypeError(
+                f"{name} must be a stored {experiment} result (a modscale_lib.store.Result), got {type(value).__name__}"
+            )
+        if value.experiment != experiment:
+            raise ValueError(f"{name} must be a {experiment} result, got one of {value.experiment!r}")
+        return value
+
+    return Check(check)
+
+
+def _checks(value, name: str, arguments: dict) -> dict:
+    """``{config name: stored compositional_accuracy result}`` for each name of :data:`CHECKS`."""
+    if not isinstance(value, Mapping) or set(value) != set(CHECKS):
+        raise ValueError(f"{name} must map exactly {CHECKS} to their stored results, got {value!r}"[:300])
+    return {n: _result("compositional_accuracy")(value[n], f"{name}[{n!r}]", arguments) for n in CHECKS}
+
+
+#: The rules of the stored results the chapter reads (for its figures too).
+ACCURACY, TUNING, STORED_CHECKS = _result("compositional_accuracy"), _result("compositional_tuning"), Check(_checks)
+
+
+@validated(res=ACCURACY)
+def study(res, roles) -> dict:
+    """What the chapter reads of the stored ``compositional_accuracy`` result ``res``, once: ``names`` (its
+    methods), ``k_grid``, ``index`` (role -> position in ``names``), ``acc1`` (method, k, seed: seen combinations
+    after one epoch), ``per_composite`` (method, k: training operations per composite, the rule's search spread
+    over the composites trained), ``twin_ks`` (where the matched network is the random one), ``own_ks`` (where
+    it is a network of its own) and ``rule_ks`` (where the rule's network was trained at every seed)."""
+    cfg = res.config
+    names, k_grid = list(cfg["methods"]), [int(k) for k in cfg["n_images_grid"]]
+    index = _index(names, roles)
+    acc1 = np.asarray(res["acc_seen"])[..., 0]
+    twins = twin_ks(res["same_as"], str(roles["matched"]))
+    search = np.nan_to_num(res["search_flops"]) / (cfg["n_train"] * cfg["epochs"])
+    return {
+        "names": names,
+        "k_grid": k_grid,
+        "index": index,
+        "acc1": acc1,
+        "per_composite": res["flops"] + search,
+        "twin_ks": twins,
+        "own_ks": [k for k in k_grid if k not in twins],
+        "rule_ks": trained_ks(acc1[index["rule"]], k_grid),
+    }
+
+
+def _verdict_words(subject: str) -> dict[str, str]:
+    return {
+        "higher": f"above {subject}",
+        "lower": f"below {subject}",
+        "no difference": f"not distinguishable from {subject}",
+    }
+
+
+def _baseline_values(s: dict, roles: dict) -> dict:
+    """The tuned MLP at k = 1 against :data:`BAR` and the authors' number, and the random modular network there."""
+    acc1, names, k_grid, i = s["acc1"], s["names"], s["k_grid"], s["index"]
+    a1 = k_grid.index(1)
+    m1, lo1, hi1 = md.ci(acc1[i["monolithic"], a1])
+    g1 = md.paired_gain(acc1, i["random"], i["monolithic"])
+    ref = reference.COMPOSITIONAL_CIFAR
+    return {
+        "k1_bar": BAR,
+        "k1_vs_bar": "lies above" if lo1 > BAR else "lies below" if hi1 < BAR else "contains",
+        "k1_mono": md.ci_text(m1, lo1, hi1),
+        "k1_headline": md.headline(acc1, names, k_grid, 1, roles["monolithic"]),
+        "k1_consequence": "the baseline meets it"
+        if lo1 > BAR
+        else "the baseline falls short of it, and the comparisons below are against a weaker baseline than we required"
+        if hi1 < BAR
+        else "the data cannot tell whether the baseline meets it",
+        "authors_k1": ref[roles["monolithic"]][ref["k"].index(1)],
+        "k1_random": md.ci_text(*md.ci(acc1[i["random"], a1])),
+        "k1_rand_vs_mono": _verdict_words("the MLP's")[str(g1[3][a1])]
+        + f", paired by seed ({md.ci_text(g1[0][a1], g1[1][a1], g1[2][a1])})",
+    }
+
+
+@validated(roles=Check(lambda value, name, arguments: _roles(value)))
+def authors_numbers(roles) -> dict:
+    """The authors' accuracies of the chapter's networks: ``{method: (k list, accuracy list)}`` for the MLP, the
+    random modular network and the rule's, those that ``modscale_lib.reference.COMPOSITIONAL_CIFAR`` holds.
+    ``roles`` : a dict with the keys of :data:`ROLES`."""
+    ref = reference.COMPOSITIONAL_CIFAR
+    chosen = (roles["monolithic"], roles["random"], roles["rule"])
+    return {m: (list(ref["k"]), list(ref[m])) for m in chosen if m in ref}
+
+
+def _against_k_values(s: dict, roles: dict) -> dict:
+    """Whether mean accuracy falls with each doubling of k for every network the figure shows, and ours against
+    the authors' per k (their number below, within or above our interval)."""
+    acc1, names, k_grid = s["acc1"], s["names"], s["k_grid"]
+    shown = [m for m in names if m != roles["matched"]]
+    mean_k, low_k, high_k = md.ci(acc1)  # (method, k)
+    falling = [m for m in shown if np.all(np.diff(mean_k[names.index(m)][np.isfinite(mean_k[names.index(m)])]) < 0)]
+    against = []
+    for m, (ks, theirs) in authors_numbers(roles).items():
+        j = names.index(m)
+        verdict = [
+            "n/a"
+            if not np.isfinite(mean_k[j, a])
+            else "lower"
+            if high_k[j, a] < theirs[ks.index(k)]
+            else "higher"
+            if low_k[j, a] > theirs[ks.index(k)]
+            else "no difference"
+            for a, k in enumerate(k_grid)
+        ]
+        words = {"lower": "below theirs", "higher": "above theirs", "no difference": "theirs within our interval"}
+        against.append(f"{m}: " + by_verdict(verdict, k_grid, words))
+    return {
+        "acc_k_falls": "for every network shown"
+        if len(falling) == len(shown)
+        else f"for {', '.join(falling) if falling else 'no network'}",
+        "acc_k_authors": "; ".join(against),
+    }
+
+
+def _matched_values(res, s: dict, roles: dict) -> dict:
+    """Where the matched network is the random one, where it is its own, and its shape there against the others'."""
+
+    def arch(k, method):
+        return md.describe_arch(next(x["arch"] for x in res["settings"] if x["k"] == k and x["method"] == method))
+
+    own = s["own_ks"]
+    return {
+        "twin_ks": ks_text(s["twin_ks"]),
+        "own_ks": ks_text(own),
+        "matched_archs": "; ".join(
+            f"at k = {k}, {arch(k, roles['matched'])} against {arch(k, roles['random'])} and an "
+            f"{arch(k, roles['monolithic'])}"
+            for k in own
+        )
+        or "none",
+    }
+
+
+def _compute_values(s: dict) -> dict:
+    """The random modular network against the MLP on the axis of compute, and the rule's network against the
+    random one at the largest k (paired by seed)."""
+    acc1, k_grid, i, per = s["acc1"], s["k_grid"], s["index"], s["per_composite"]
+    cost = per[i["random"]] / per[i["monolithic"]]
+    g_rule, kk = md.paired_gain(acc1, i["rule"], i["random"]), len(k_grid) - 1
+    rule_words = {
+        "higher": "more accurate than random projections",
+        "lower": "less accurate than random projections",
+        "no difference": "not distinguishable from random projections",
+    }
+    return {
+        "flops_takeaway": by_verdict(
+            md.paired_gain(acc1, i["random"], i["monolithic"])[3], k_grid, _verdict_words("the MLP")
+        )
+        + f", at {cost.min():.2f} to {cost.max():.2f} times the MLP's operations per composite",
+        "gain_paper_kmax": md.ci_text(*(t[kk] for t in g_rule[:3])),
+        "rule_rand_verdicts": by_verdict(g_rule[3], k_grid, rule_words),
+    }
+
+
+def _jpeg_values(checks: dict) -> dict:
+    """The JPEG copy against the exact pixels, paired by seed (k = 2, one epoch): the difference per method and
+    its side, and the training images both used."""
+    seen = {n: np.asarray(checks[n]["acc_seen"])[:, 0, :, 0] for n in CHECKS}  # (method, seed)
+    diff = md.ci(seen["jpeg_check"] - seen["lossless_check"])
+    names = list(checks["jpeg_check"].config["methods"])
+    side = [
+        "higher on JPEG" if diff[1][j] > 0 else "lower on JPEG" if diff[2][j] < 0 else "no difference"
+        for j in range(len(names))
+    ]
+    return {
+        "check_images": int(checks["jpeg_check"].config["train_images"]),
+        "jpeg_diff": "; ".join(f"{m}: {md.ci_text(*(t[j] for t in diff))}" for j, m in enumerate(names)),
+        "jpeg_verdict": "; ".join(f"{m}: {v}" for m, v in zip(names, side)),
+    }
+
+
+def _cost_values(stored: list, cap_min: float) -> dict:
+    """The recorded CPU minutes of every stored result the chapter reads, in all, against the cap."""
+    total = sum(r.metadata["cpu_time_s"] / 60 for r in stored)
+    return {"cost_total_min": total, "cost_cap_min": cap_min, "cost_within": "within" if total <= cap_min else "over"}
+
+
+@validated(
+    res=ACCURACY,
+    tuning=TUNING,
+    long=ACCURACY,
+    checks=STORED_CHECKS,
+    roles=Check(lambda value, name, arguments: _roles(value)),
+    flops=FUNCTION,
+    full=_holding("n_images_grid", "seeds", "epochs", attributes=True),
+    cap_min=Real(0.0, low_open=True),
+)
+def conclusions(res, tuning, long, checks, *, roles, flops, full, cap_min) -> dict:
+    """Every value the chapter glues, ``name -> value``, from its stored results: ``res`` the main
+    ``compositional_accuracy`` result, ``tuning`` its ``compositional_tuning``, ``long`` the ``cpu_epochs``
+    accuracy result, ``checks`` the two of :data:`CHECKS`. ``roles`` names the method of each of :data:`ROLES`;
+    ``flops(arch, k)`` a network's training operations per composite
+    (:func:`modscale_lib.composite_training.training_flops`); ``full`` the full-scale accuracy config (its
+    ``n_images_grid``, ``seeds``, ``epochs``); ``cap_min`` the chapter's cap on CPU minutes."""
+    s = study(res, roles)
+    cfg, tcfg, runs, k_grid, names = res.config, tuning.config, tuning["runs"], s["k_grid"], s["names"]
+    long_names, long_k = list(long.config["methods"]), [int(k) for k in long.config["n_images_grid"]]
+    mono, rand = roles["monolithic"], roles["random"]
+    return {
+        **chapter_values(cfg, tcfg, k_grid),
+        **tuning_values(tcfg, runs, tuning.metadata["cpu_time_s"]),
+        **tuning_edges(runs, tuning["choices"], tcfg, k_grid, flops, mono, rand),
+        **rule_objectives(runs, k_grid, roles["rule"], methods.rule("deflation")),
+        "rule_ks": ks_text(s["rule_ks"]),
+        **full_values(full),
+        **_baseline_values(s, roles),
+        **_against_k_values(s, roles),
+        **_matched_values(res, s, roles),
+        **_compute_values(s),
+        **accuracy_gains(s["acc1"], s["per_composite"], names, k_grid, s["rule_ks"], roles),
+        **lead_values(s["acc1"], s["per_composite"], names, k_grid, s["own_ks"], roles),
+        **objective_values(res, names, k_grid, roles),
+        **locality_values(res, names, k_grid, s["rule_ks"], roles),
+        **unseen_values(res, s["acc1"], names, k_grid, s["twin_ks"], roles),
+        **drop_values(res, s["acc1"], names, k_grid, roles),
+        **epoch_values(
+            long["acc_seen"], long_names, long_k, long.config["epochs"], len(long.config["seeds"]), mono, rand
+        ),
+        **_jpeg_values(checks),
+        **_cost_values([tuning, res, long, checks["jpeg_check"], checks["lossless_check"]], cap_min),
     }
