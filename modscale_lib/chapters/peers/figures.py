@@ -162,6 +162,6 @@ def best_table(measured: dict):
 
 
 def ahead_lines(measured: dict) -> str:
-    """The methods ahead of every other beyond the intervals, and where (:func:`~.readout.ahead`)."""
+    """The methods ahead of every other beyond the intervals, and where (:func:`~modscale_lib.chapters.peers.ahead`)."""
     text = "; ".join(f"{name}: {', '.join(where)}" for name, where in ahead(measured).items()) or "none"
     return f"ahead of every other method, beyond the intervals: {text}"

@@ -129,7 +129,7 @@ def measurements(
     the ``scaling_law_capacity`` search of each study. rule_configs : the names of the learned rule's results,
     rule_label : its method label, rule_min_samples : the fewest samples it takes, rule_i_min : the first grid
     index of its searches, n_ridges : the ridges random features choose among. Returns a dict with the keys of
-    :data:`MEASURED`: the partition of :func:`partition_stored`, the decisions at the main and secondary
+    ``MEASURED``: the partition of :func:`partition_stored`, the decisions at the main and secondary
     target (``decided``, ``decided2``), ``n_star`` and ``censoring`` (task, learner, D, S) of
     :func:`~modscale_lib.law_readout.by_task`, the fitted lines, the stopping table, the choice rates, the
     coverage simulation, the theory's predictions and the paired contrasts."""
