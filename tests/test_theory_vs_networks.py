@@ -1,6 +1,7 @@
 """The chapter *Theory meets trained networks*: its experiment's config and sweep (tiny), and the analysis of
 :mod:`modscale_lib.theory_fit` on synthetic panels whose answers are known."""
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -395,6 +396,31 @@ def test_conclusions_refuse_what_is_not_the_stored_result(chapter):
         tvn.conclusions(res, CFG.tiny(), measured=measured)
     with pytest.raises(ValueError, match="measured"):
         tvn.conclusions(res, config, measured=dict(measured, res=None))
+
+
+def _first_parameter(function) -> str | None:
+    return next(iter(inspect.signature(function).parameters), None)
+
+
+def test_functions_of_the_measurements_check_them_first(chapter):
+    """The real measurements pass check_measured as they are; with one entry dropped or out of the config's
+    layout, every public function that takes them refuses them, naming ``measured``."""
+    from modscale_lib.chapters import theory_vs_networks as tvn
+
+    _, config, measured, _ = chapter
+    assert tvn.check_measured(measured) is measured
+    takers = [n for n in tvn.__all__ if callable(getattr(tvn, n)) and _first_parameter(getattr(tvn, n)) == "measured"]
+    assert len(takers) == 28  # the read-out's eight, check_measured and the figures' nineteen
+    data = {k: v for k, v in measured["data"].items() if k != (config.archs[0], tvn.FIT_PROTOCOL, "n")}
+    for broken in (dict(measured, data=data), dict(measured, curves=measured["curves"][1:]), {"data": data}):
+        for name in takers:
+            if name == "check_measured":
+                continue
+            with pytest.raises(ValueError, match="measured"):
+                getattr(tvn, name)(broken, *(("modular", "decaying") if name == "panels_figure" else ()))
+    with pytest.raises(ValueError, match="arch"):
+        tvn.noise_excess_lines(measured, "transformer")
+    assert tvn.noise_excess_lines(measured) == tvn.noise_excess_lines(measured, "monolithic", tvn.FIT_PROTOCOL)
 
 
 def test_the_api_page_states_the_read_outs_constants():

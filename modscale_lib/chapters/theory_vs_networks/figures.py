@@ -8,9 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from ... import core, plotting, reference, theory_fit
+from ...store import check_result
 from .readout import (
+    ARCH_RULE,
     COVERAGE_QUANTITIES,
     FIT_PROTOCOL,
+    MEASURED_RULE,
+    PROTOCOL_RULE,
     RATIO_PANELS,
     interpolated_shares,
     modular_m_ratios,
@@ -57,12 +61,10 @@ COVERAGE_HEADERS = dict(
 # ---------------------------------------------------------------------------------------------------------
 # Figures and tables
 # ---------------------------------------------------------------------------------------------------------
+@core.validated(measured=MEASURED_RULE, arch=ARCH_RULE, protocol=PROTOCOL_RULE)
 def panels_figure(measured: dict, arch: str, protocol: str):
     """The four panels (``k``, ``m``, ``p``, ``n``) of one architecture and protocol, networks against the theory
     calibrated for the architecture (:func:`~modscale_lib.theory_fit.theory_networks_figure`)."""
-    config = measured["config"]
-    arch = core.choice(arch, "arch", config.archs)
-    protocol = core.choice(protocol, "protocol", config.protocols)
     return theory_fit.theory_networks_figure(
         {pa: measured["data"][arch, protocol, pa] for pa in theory_fit.PANEL_NAMES},
         measured["fits"][arch],
@@ -85,6 +87,7 @@ def _ci3(estimate, low, high) -> str:
     return f"{fmt(estimate)} [{fmt(low)}, {fmt(high)}]"
 
 
+@core.validated(measured=MEASURED_RULE)
 def peak_location_table(measured: dict):
     """Per ``p`` and ``n`` curve, where the largest interior maximum of the seed-mean test loss is, against the
     theory's ``n = p``."""
@@ -99,6 +102,7 @@ def peak_location_table(measured: dict):
     )
 
 
+@core.validated(measured=MEASURED_RULE)
 def peak_prominence_table(measured: dict):
     """Per ``p`` and ``n`` curve, the peak's prominence and the excess at ``n = p``, each with its 95% interval."""
     keys, peaks, excess = measured["curves"], measured["peaks"], measured["excess"]
@@ -121,11 +125,13 @@ def _coverage_table(measured: dict, quantities, caption: str):
     return plotting.table(columns, formats={"σ²": "g", **{h: ".2f" for h in headers}}, caption=caption)
 
 
+@core.validated(measured=MEASURED_RULE)
 def prominence_coverage_table(measured: dict):
     """Per curve, the coverage of the prominence's nominal 95% intervals (jackknife-t, percentile bootstrap)."""
     return _coverage_table(measured, COVERAGE_QUANTITIES[:2], "coverage of the prominence's intervals")
 
 
+@core.validated(measured=MEASURED_RULE)
 def location_coverage_table(measured: dict):
     """Per curve, the coverage of the location's percentile interval and of the excess's Student interval."""
     return _coverage_table(measured, COVERAGE_QUANTITIES[2:], "coverage of the location's and the excess's intervals")
@@ -156,6 +162,7 @@ def _ratio_rows(measured: dict) -> tuple[list, dict]:
     return rows, line
 
 
+@core.validated(measured=MEASURED_RULE)
 def ratio_table(measured: dict):
     """The test-loss ratio from the first ``k`` (or ``m``) to the last, networks with intervals and the theory."""
     rows, line = _ratio_rows(measured)
@@ -167,6 +174,7 @@ def ratio_table(measured: dict):
     return plotting.table(columns, formats={"test, theory": ".2f"}, caption="the test ratio, networks and theory")
 
 
+@core.validated(measured=MEASURED_RULE)
 def trend_table(measured: dict):
     """The networks' test trend over ``k`` (or ``m``) and their train ratio, with intervals."""
     rows, line = _ratio_rows(measured)
@@ -183,6 +191,7 @@ def trend_table(measured: dict):
 # ---------------------------------------------------------------------------------------------------------
 def sweep_lines(res, config) -> str:
     """What the stored result holds: networks, seeds, noise levels, protocols, architectures and steps."""
+    check_result(res, config, "network_theory")
     return (
         f"{res['n'].size} networks: {config.n_seeds} seeds x noise variances {config.noises} x "
         f"{len(config.protocols)} protocols x {len(config.archs)} architectures; {config.steps} full-batch Adam "
@@ -190,11 +199,13 @@ def sweep_lines(res, config) -> str:
     )
 
 
+@core.validated(measured=MEASURED_RULE)
 def variance_lines(measured: dict) -> str:
     """``Var(y)`` over the draws of the task with overlapping projections (``m = 2``, ``k = 5``)."""
     return f"Var(y) over five draws of m = 2, k = 5 (intended: 1): {np.round(measured['variance_draws'], 2)}"
 
 
+@core.validated(measured=MEASURED_RULE)
 def calibration_lines(measured: dict) -> str:
     """Per architecture, the calibrated ``alpha`` with ``c = 1`` and the fit with ``c`` free, with their errors."""
     lines = []
@@ -207,6 +218,7 @@ def calibration_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def rms_lines(measured: dict) -> str:
     """Per panel, protocol and architecture, the theory's error in decades, everywhere and away from ``n = p``."""
     lines = []
@@ -219,6 +231,7 @@ def rms_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def interpolation_lines(measured: dict) -> str:
     """Per architecture and protocol, how many over-parameterised networks interpolated."""
     return "\n".join(
@@ -227,6 +240,7 @@ def interpolation_lines(measured: dict) -> str:
     )
 
 
+@core.validated(measured=MEASURED_RULE)
 def peak_lines(measured: dict) -> str:
     """The curves whose excess at ``n = p`` has an interval above one, with the three points it compares."""
     above, noises = peaked_curves(measured), measured["config"].noises
@@ -242,6 +256,7 @@ def peak_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE, arch=ARCH_RULE, protocol=PROTOCOL_RULE)
 def noise_excess_lines(measured: dict, arch: str = "monolithic", protocol: str = FIT_PROTOCOL) -> str:
     """For one architecture and protocol, each noisy curve's excess at ``n = p`` over the noiseless one's."""
     noises = measured["config"].noises
@@ -252,6 +267,7 @@ def noise_excess_lines(measured: dict, arch: str = "monolithic", protocol: str =
     )
 
 
+@core.validated(measured=MEASURED_RULE)
 def height_lines(measured: dict) -> str:
     """Per architecture, the networks' and the theory's test loss at ``p = n`` with the largest noise."""
     return "\n".join(
@@ -266,6 +282,7 @@ def _m_span(config, spaced: bool = False) -> str:
     return f"m = {last} / m = {first}" if spaced else f"m={last}/m={first}"
 
 
+@core.validated(measured=MEASURED_RULE)
 def modular_m_lines(measured: dict) -> str:
     """The modular networks' ratios over ``m`` (one by construction): the first line of each protocol without
     noise, then every estimate, sorted."""
@@ -282,6 +299,7 @@ def modular_m_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def ratio_coverage_lines(measured: dict) -> str:
     """The coverage of the ratio intervals over permutations, and how many of the data's exclude one."""
     rc, lines = measured["ratio_coverage"], []
@@ -295,6 +313,7 @@ def ratio_coverage_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def small_n_lines(measured: dict) -> str:
     """Per architecture and protocol, networks over theory at the smallest ``n``, per noise level."""
     config, ratios, lines = measured["config"], small_n_ratios(measured), []
@@ -310,6 +329,7 @@ def small_n_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def authors_lines(measured: dict) -> str:
     """The authors' growth over ``m`` and peak locations beside ours (monolithic networks)."""
     config, theirs = measured["config"], reference.LOSS_TRENDS
@@ -330,6 +350,7 @@ def authors_lines(measured: dict) -> str:
     return "\n".join(lines)
 
 
+@core.validated(measured=MEASURED_RULE)
 def over_parameterised_lines(measured: dict) -> str:
     """The modular networks' and the theory's test loss at ``p`` about four times ``n``, without noise."""
     v = over_parameterised(measured)

@@ -24,6 +24,7 @@ __all__ = [
     "FIT_PROTOCOL",
     "COVERAGE_QUANTITIES",
     "measurements",
+    "check_measured",
     "conclusions",
     "variance_draws",
     "rms_by_panel",
@@ -49,11 +50,97 @@ COVERAGE_QUANTITIES = ("prominence_jackknife_t", "prominence_percentile", "locat
 #: The interval columns of :func:`modscale_lib.theory_fit.end_ratios` (each ``(estimate, low, high)``).
 RATIO_STATS = ("test", "train", "trend")
 _CI = ("", "_lo", "_hi")
+#: The keys of the dict that :func:`measurements` returns.
+MEASURED_KEYS = (
+    "res",
+    "config",
+    "band",
+    "data",
+    "fits",
+    "free",
+    "curves",
+    "peaks",
+    "excess",
+    "coverage",
+    "ratios",
+    "ratio_coverage",
+    "variance_draws",
+)
 
 
 def _check(res, config) -> None:
     """Refuse anything but the stored ``network_theory`` result and the config it was computed with."""
     check_result(res, config, "network_theory")
+
+
+def _layout(config) -> dict:
+    """The keys that each dict of :func:`measurements` holds for ``config``, in order: ``data`` per architecture,
+    protocol and panel; ``fits`` (and ``free``) per architecture; ``curves`` (and ``peaks``, ``excess``,
+    ``coverage``) per ``p`` and ``n`` curve; ``ratios`` per line of the ``k`` and ``m`` panels."""
+    archs, protocols, noises = config.archs, config.protocols, range(len(config.noises))
+    return {
+        "data": list(itertools.product(archs, protocols, "kmpn")),
+        "fits": list(archs),
+        "curves": [(*k, j) for k in itertools.product(archs, protocols, PEAK_PANELS) for j in noises],
+        "ratios": [(*k, j) for k in itertools.product(archs, protocols, RATIO_PANELS) for j in noises],
+    }
+
+
+def _measured(value, name: str, arguments=None) -> dict:
+    """The check of :func:`check_measured`, as a rule of :func:`modscale_lib.core.validated`."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be the dict that measurements(res, config) returns, got {type(value).__name__}")
+    missing = [k for k in MEASURED_KEYS if k not in value]
+    if missing:
+        raise ValueError(f"{name} must be the dict that measurements(res, config) returns; it lacks {missing}")
+    try:
+        _check(value["res"], value["config"])
+    except (TypeError, ValueError) as exc:
+        # a dict, so its type is right: what it holds is not the measurements
+        raise ValueError(f"{name} must hold the stored network_theory result and its config: {exc}") from None
+    core.real(value["band"], f"{name}['band']", low=0.0, high=1.0, low_open=True, high_open=True)
+    layout = _layout(value["config"])
+    if not isinstance(value["curves"], list) or value["curves"] != layout["curves"]:
+        raise ValueError(f"{name}['curves'] must list the config's p and n curves, (arch, protocol, panel, noise)")
+    held = {"fits": "fits", "free": "fits", "peaks": "curves", "excess": "curves", "coverage": "curves"}
+    for key, of in (("data", "data"), *held.items(), ("ratios", "ratios")):
+        if not isinstance(value[key], dict) or not set(layout[of]) <= set(value[key]):
+            raise ValueError(f"{name}[{key!r}] must be a dict with an entry per {of} key of the config")
+    if not isinstance(value["ratio_coverage"], dict) or not isinstance(value["variance_draws"], list):
+        raise ValueError(f"{name}['ratio_coverage'] and {name}['variance_draws'] must be a dict and a list")
+    return value
+
+
+#: The rule of every public function that takes the measurements.
+MEASURED_RULE = core.Check(_measured)
+
+
+def _of_config(field: str) -> core.Rule:
+    """A rule: one of ``measured["config"].<field>``, the measurements being checked before it."""
+    return core.Check(
+        lambda value, name, arguments: core.choice(value, name, getattr(arguments["measured"]["config"], field))
+    )
+
+
+#: The rules of an architecture and of a protocol of the measured config.
+ARCH_RULE, PROTOCOL_RULE = _of_config("archs"), _of_config("protocols")
+
+
+def _interval(value, name: str, arguments=None):
+    """An interval ``(estimate, low, high)`` of finite numbers with ``low <= high``, returned as given."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 3:
+        raise TypeError(f"{name} must be an interval (estimate, low, high), got {value!r}"[:200])
+    _, low, high = (core.real(v, f"{name}[{i}]") for i, v in enumerate(value))
+    if low > high:
+        raise ValueError(f"{name} must have low <= high, got [{low}, {high}]")
+    return value
+
+
+def check_measured(measured) -> dict:
+    """``measured`` itself if it is what :func:`measurements` returns, else a TypeError or ValueError naming it,
+    before any computation: a dict with every key of ``MEASURED_KEYS``, of the stored ``network_theory``
+    result and its config, with an entry for every panel, architecture, curve and line of that config."""
+    return _measured(measured, "measured")
 
 
 def measurements(res, config, *, band: float = BAND, n_reps: int = 100, n_permutations: int = 200) -> dict:
@@ -79,17 +166,14 @@ def measurements(res, config, *, band: float = BAND, n_reps: int = 100, n_permut
     _check(res, config)
     band = core.real(band, "band", low=0.0, high=1.0, low_open=True, high_open=True)
     n_reps = core.whole(n_reps, "n_reps", low=1, high=10**5)
-    n_permutations = core.whole(n_permutations, "n_permutations", low=1, high=10**5)
-    archs, protocols, noises = config.archs, config.protocols, range(len(config.noises))
-    data = {(a, pr, pa): theory_fit.panel_data(res, a, pr, pa) for a in archs for pr in protocols for pa in "kmpn"}
+    # ratio_coverage's own range, checked here so that a bad count is refused before the minute of simulations
+    n_permutations = core.whole(n_permutations, "n_permutations", low=10, high=10**5)
+    archs, protocols, layout = config.archs, config.protocols, _layout(config)
+    data = {k: theory_fit.panel_data(res, *k) for k in layout["data"]}
     fits = {a: theory_fit.calibrate(data[a, FIT_PROTOCOL, "n"], band=band) for a in archs}
     free = {a: theory_fit.calibrate(data[a, FIT_PROTOCOL, "n"], c=None, band=band) for a in archs}
-    curves = [(*k, j) for k in itertools.product(archs, protocols, PEAK_PANELS) for j in noises]
-    ratios = {
-        (a, pr, pa, j): theory_fit.end_ratios(data[a, pr, pa], fits[a]["alpha"], noise_index=j)
-        for a, pr, pa in itertools.product(archs, protocols, RATIO_PANELS)
-        for j in noises
-    }
+    curves = layout["curves"]
+    ratios = {k: theory_fit.end_ratios(data[k[:3]], fits[k[0]]["alpha"], noise_index=k[3]) for k in layout["ratios"]}
     return {
         "res": res,
         "config": config,
@@ -123,18 +207,22 @@ def variance_draws(input_dim: int = 2, n_modules: int = 5, n_draws: int = 5, n_s
 # ---------------------------------------------------------------------------------------------------------
 # One quantity per section of the chapter
 # ---------------------------------------------------------------------------------------------------------
+@core.validated(interval=core.Check(_interval))
 def interval_side(interval) -> str:
     """Where one lies against ``interval = (estimate, low, high)``: ``"lies above one"`` (low > 1), ``"lies below
-    one"`` (high < 1) or ``"includes one"``: the verdict of a ratio."""
+    one"`` (high < 1) or ``"includes one"``: the verdict of a ratio. An interval with a NaN or an infinity, or
+    with ``low > high``, is refused rather than given a verdict."""
     return "lies above one" if interval[1] > 1 else ("lies below one" if interval[2] < 1 else "includes one")
 
 
+@core.validated(value=core.Real(), interval=core.Check(_interval))
 def theory_side(value: float, interval) -> str:
     """Where the theory's ``value`` lies against the networks' ``interval = (estimate, low, high)``: ``"inside"``,
     ``"below"`` or ``"above"`` (the bounds count as inside)."""
     return "inside" if interval[1] <= value <= interval[2] else ("below" if value < interval[1] else "above")
 
 
+@core.validated(measured=MEASURED_RULE)
 def rms_by_panel(measured: dict) -> dict:
     """``(arch, protocol, panel) -> (rms, points, rms_away)``: the root-mean-square error in decades between the
     theory (calibrated ``alpha``, ``c = 1``) and the networks' seed-mean test loss over the ``points`` of the
@@ -148,6 +236,7 @@ def rms_by_panel(measured: dict) -> dict:
     return out
 
 
+@core.validated(measured=MEASURED_RULE)
 def interpolated_shares(measured: dict) -> dict:
     """``(arch, protocol) -> (reached, of)``: of the ``of`` networks with ``p >= 2n`` over all four panels, the
     ``reached`` whose train loss fell below ``0.01 Var(y)`` (:func:`~modscale_lib.theory_fit.interpolated_share`)."""
@@ -160,11 +249,13 @@ def interpolated_shares(measured: dict) -> dict:
     }
 
 
+@core.validated(measured=MEASURED_RULE)
 def peaked_curves(measured: dict) -> list:
     """The curves (keys of ``measured["excess"]``) whose excess at ``n = p`` has a 95% interval above one."""
     return [k for k in measured["curves"] if measured["excess"][k]["low"] > 1]
 
 
+@core.validated(measured=MEASURED_RULE)
 def noise_excess_ratios(measured: dict) -> dict:
     """``(arch, protocol, panel, noise_index) -> (ratio, low, high)`` for every ``p`` and ``n`` curve with noise
     (index >= 1): its excess at ``n = p`` over the noiseless curve's, paired by seed
@@ -177,6 +268,7 @@ def noise_excess_ratios(measured: dict) -> dict:
     }
 
 
+@core.validated(measured=MEASURED_RULE)
 def peak_heights(measured: dict) -> dict:
     """``arch -> {"p", "n", "noise", "net", "theory"}`` at the point of the ``p`` panel (:data:`FIT_PROTOCOL`)
     nearest ``p = n``, with the largest noise: the networks' test loss per seed ``net`` (S,) and the theory's."""
@@ -191,6 +283,7 @@ def peak_heights(measured: dict) -> dict:
     return out
 
 
+@core.validated(measured=MEASURED_RULE)
 def modular_m_ratios(measured: dict) -> list:
     """The modular networks' test-loss ratios from the first ``m`` to the last, over both protocols, every noise
     level and both lines (estimates only): one by construction, as the modules read the true projections."""
@@ -203,6 +296,7 @@ def modular_m_ratios(measured: dict) -> list:
     ]
 
 
+@core.validated(measured=MEASURED_RULE)
 def small_n_ratios(measured: dict) -> dict:
     """``(arch, protocol, noise_index) -> (ratio, low, high)``: at the smallest ``n`` of the ``n`` panel, the
     networks' test loss over the theory's (geometric mean over seeds, Student's interval)."""
@@ -215,10 +309,10 @@ def small_n_ratios(measured: dict) -> dict:
     return out
 
 
+@core.validated(measured=MEASURED_RULE, factor=core.Real(0.0, low_open=True))
 def over_parameterised(measured: dict, factor: float = 4.0) -> dict:
     """``{"p", "n", "net", "theory"}`` at the point of the modular ``p`` panel (:data:`FIT_PROTOCOL`, no noise)
     nearest ``p = factor * n``: the networks' seed-mean test loss and the theory's, in ``Var(y)``."""
-    factor = core.real(factor, "factor", low=0.0, low_open=True)
     d = measured["data"]["modular", FIT_PROTOCOL, "p"]
     i = int(np.argmin(np.abs(np.log(d["p"][0] / (factor * d["n"][0])))))
     _, th = theory_fit.predict(d, measured["fits"]["modular"]["alpha"])
@@ -353,7 +447,8 @@ def conclusions(res, config, *, measured: dict | None = None) -> dict:
         measured = measurements(res, config)
     else:
         _check(res, config)
-        if not isinstance(measured, dict) or measured.get("res") is not res or measured.get("config") != config:
+        check_measured(measured)
+        if measured["res"] is not res or measured["config"] != config:
             raise ValueError("measured must be measurements(res, config) of the same res and config")
     out = {}
     for section in _SECTIONS:
