@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from modscale_lib import learning_rule, peers, subspaces
+from modscale_lib import learning_rule, measure, peers
 from modscale_lib.learning_rule import DEFAULTS, find_module_projections, resolve_variant
 from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.tasks import SineWaveTask
@@ -86,16 +86,16 @@ def run_target(label, make, n, limit, need, seeds, slow_seeds, skip_slow) -> dic
             rows.setdefault(name, {"cpu": [], "union": [], "grouped": [], "ratio": []})
             for key, value in (
                 ("cpu", times[name]),
-                ("union", subspaces.union_overlap(task.projections, U)),
-                ("grouped", subspaces.grouped_overlap(task.projections, U)),
+                ("union", measure.union_overlap(task.projections, U)),
+                ("grouped", measure.grouped_overlap(task.projections, U)),
             ):
                 rows[name][key].append(value)
         for name, fn in runs.items():
             U, seconds = cpu(fn)
             row = rows.setdefault(name, {"cpu": [], "union": [], "grouped": [], "ratio": []})
             row["cpu"].append(seconds)
-            row["union"].append(subspaces.union_overlap(task.projections, U))
-            row["grouped"].append(subspaces.grouped_overlap(task.projections, U))
+            row["union"].append(measure.union_overlap(task.projections, U))
+            row["grouped"].append(measure.grouped_overlap(task.projections, U))
             row["ratio"].append([seconds / times[t] for t in MOMENTS])
             print(f"    seed {seed} {name}: {seconds:.3f} CPU s, grouped overlap {row['grouped'][-1]:.4f}", flush=True)
     print_table(label, rows, limit, need)

@@ -28,8 +28,8 @@ from scipy import stats
 
 from modscale_lib.grouping import group_directions
 from modscale_lib.learning_rule import find_module_projections, moment_span
+from modscale_lib.measure import grouped_overlap, union_overlap
 from modscale_lib.modular_tasks import NonSeparableTask
-from modscale_lib.subspaces import grouped_overlap, union_overlap
 
 SETTINGS = ((3, 2, 12), (4, 2, 16))
 

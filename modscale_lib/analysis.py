@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import core, metrics, theory
+from . import core, measure, theory
 
 __all__ = ["recovery_summary", "linear_model_agreement", "modular_against_monolithic"]
 
@@ -25,7 +25,7 @@ def recovery_summary(similarity, level: float = 0.9) -> dict:
     level = core.real(level, "level")
     if 0 in sim.shape:
         raise ValueError(f"similarity must have no empty axis, got shape {sim.shape}")
-    matched = np.array([metrics.matched_mean(sim[idx]) for idx in np.ndindex(sim.shape[:3])]).reshape(sim.shape[:3])
+    matched = np.array([measure.matched_mean(sim[idx]) for idx in np.ndindex(sim.shape[:3])]).reshape(sim.shape[:3])
     closest = np.argmax(sim, axis=3)
     best = sim.max(axis=3)  # each found module's best cos² with a true one
     distinct = np.array([len(set(c)) for c in closest.reshape(-1, closest.shape[-1])]).reshape(closest.shape[:3])
@@ -168,7 +168,7 @@ def peer_summary(res, seed_axis: int = 2, confidence: float = 0.95) -> dict:
     """
     arrays = dict(res)
     arrays["total_seconds"] = arrays["seconds"] + arrays["group_seconds"]
-    return {name: metrics.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence) for name in arrays}
+    return {name: core.bootstrap_ci(arrays[name], axis=seed_axis, confidence=confidence) for name in arrays}
 
 
 def _number(value, name: str, arguments: dict | None = None) -> float:

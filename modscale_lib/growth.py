@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import core, methods, metrics
+from . import core, measure, methods
 from .analysis import format_ci
 
 __all__ = [
@@ -80,7 +80,7 @@ def _per(array: str, axis: int, whole: bool = True) -> core.Check:
 
 
 def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.ndarray, np.ndarray]:
-    """``n*`` of every learning curve on its monotone envelope (:func:`modscale_lib.metrics.samples_needed_monotone`).
+    """``n*`` of every learning curve on its monotone envelope (:func:`modscale_lib.measure.samples_needed_monotone`).
 
     n_grid : (N,). losses : (..., N), NaN where a curve was not measured (those grid points are left out).
     variance : ``Var(y)``, broadcastable to ``losses.shape[:-1]``. target : the loss target as a fraction of
@@ -105,7 +105,7 @@ def samples_needed_curves(n_grid, losses, variance, target: float) -> tuple[np.n
     for idx in np.ndindex(n_star.shape):
         ok = np.isfinite(losses[idx])
         if ok.any():
-            n_star[idx], censored[idx] = metrics.samples_needed_monotone(
+            n_star[idx], censored[idx] = measure.samples_needed_monotone(
                 n_grid[ok], losses[idx][ok], target * variance[idx]
             )
     return n_star, censored
@@ -158,7 +158,7 @@ def censoring_bound(medians, n_max: float, n_min: float | None = None) -> str:
 def growth_with_ci(
     input_dims, n_star, n_max: float, *, baseline=None, confidence: float = 0.95, n_min: float | None = None
 ) -> dict:
-    """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.metrics.growth_ci`).
+    """Growth of ``n*`` per added dimension with its bootstrap CI over seeds (:func:`modscale_lib.measure.growth_ci`).
 
     n_star : (seed, m), ``inf`` where the target was not reached. Such seeds are counted at ``n_max`` (the
     grid's end); seeds that reach the target already at the grid's first ``n`` (``n_min``, if given) sit at
@@ -181,7 +181,7 @@ def growth_with_ci(
         out.update(bound_a=bound, bound_b=censoring_bound(np.median(b, axis=0), n_max, n_min), bound="")
         out["censored"] = out["bound_a"] != "" or out["bound_b"] != ""
         b = _clip(b, n_max)
-    out["estimate"], out["low"], out["high"] = metrics.growth_ci(
+    out["estimate"], out["low"], out["high"] = measure.growth_ci(
         input_dims, _clip(a, n_max), baseline=b, confidence=confidence
     )
     out["lower_bound"], out["upper_bound"] = out["bound"] == "lower", out["bound"] == "upper"
@@ -294,7 +294,7 @@ def loss_table(last, labels, module_counts, input_dims) -> dict:
     """Columns ``K, m`` and one per method: ``mean [low, high]`` over seeds of ``last`` (K, method, m, seed)."""
     if last.shape[-1] < 1:
         raise ValueError(f"last must have at least one seed, got shape {last.shape}")
-    mean, low, high = metrics.bootstrap_ci(last, axis=-1)
+    mean, low, high = core.bootstrap_ci(last, axis=-1)
     cells = [(k, a) for k in range(len(module_counts)) for a in range(len(input_dims))]
     table = {"K": [module_counts[k] for k, _ in cells], "m": [int(input_dims[a]) for _, a in cells]}
     for i, label in enumerate(labels):
@@ -313,7 +313,7 @@ def oracle_check(last, labels, module_counts, input_dims) -> tuple[dict, int]:
     the oracle's interval lies entirely above the monolithic network's (the oracle is then distinguishably
     worse)."""
     table = loss_table(last, labels, module_counts, input_dims)
-    _, low, high = metrics.bootstrap_ci(last, axis=-1)
+    _, low, high = core.bootstrap_ci(last, axis=-1)
     o, mono = labels.index(methods.ORACLE), labels.index(methods.MONOLITHIC)
     worse = int(np.sum(low[:, o] > high[:, mono]))
     return table, worse
@@ -373,7 +373,7 @@ def growth_across_targets(n_grid, input_dims, rel, targets, labels, module_count
 def _level(a, b, n_max: float) -> tuple[float, float, float]:
     """The factor ``n*_a / n*_b`` at one dimension, geometric mean over seeds with its bootstrap interval
     (unreached targets counted at ``n_max``). a, b : (seed,)."""
-    mean, low, high = metrics.bootstrap_ci(np.log(_clip(a, n_max) / _clip(b, n_max)))
+    mean, low, high = core.bootstrap_ci(np.log(_clip(a, n_max) / _clip(b, n_max)))
     return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high))
 
 

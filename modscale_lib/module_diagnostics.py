@@ -171,7 +171,7 @@ def _study(acc, names, k_grid, ndim: int, acc_name: str = "acc") -> tuple[np.nda
 
 def ci(values, axis: int = -1):
     """``(mean, low, high)`` of ``values`` over ``axis`` (the seeds): a 95% percentile-bootstrap interval."""
-    from .metrics import bootstrap_ci
+    from .core import bootstrap_ci
 
     return bootstrap_ci(values, axis=axis)
 

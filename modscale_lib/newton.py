@@ -465,7 +465,7 @@ def _newton(
     n_points,
 ) -> tuple[np.ndarray, float]:
     """:func:`newton_projections` on validated arguments: ``(projections, leave-one-out error)``."""
-    from .subspaces import grouped_overlap
+    from .measure import grouped_overlap
 
     n, m = X.shape
     rng = core.numpy_generator(seed, 881)

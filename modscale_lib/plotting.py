@@ -637,7 +637,7 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
     rel : losses / Var(y), (K, method, m, seed, N); ``labels`` name the first methods drawn; ``columns``
     picks the m indices shown. Returns the figure (legend outside the panels)."""
 
-    from .metrics import bootstrap_ci
+    from .core import bootstrap_ci
 
     fig, axes = subplots(len(module_counts), len(columns), width=3.6, height=2.8, sharey=True, squeeze=False)
     for k, K in enumerate(module_counts):

@@ -1,19 +1,19 @@
-"""Means and bootstrap intervals over seeds (metrics.bootstrap_ci) and the peers chapter's summaries."""
+"""Means and bootstrap intervals over seeds (core.bootstrap_ci) and the peers chapter's summaries."""
 
 import numpy as np
 import pytest
 
-from modscale_lib import analysis, metrics
+from modscale_lib import analysis, core
 
 
 def test_bootstrap_ci_shapes_mean_and_order():
     rng = np.random.default_rng(0)
     values = rng.normal(size=(3, 4, 8))
-    mean, low, high = metrics.bootstrap_ci(values, axis=-1, n_resamples=200)
+    mean, low, high = core.bootstrap_ci(values, axis=-1, n_resamples=200)
     assert mean.shape == low.shape == high.shape == (3, 4)
     np.testing.assert_allclose(mean, values.mean(axis=-1))
     assert np.all(low <= mean) and np.all(mean <= high) and np.all(low < high)
-    again = metrics.bootstrap_ci(np.moveaxis(values, -1, 0), axis=0, n_resamples=200)
+    again = core.bootstrap_ci(np.moveaxis(values, -1, 0), axis=0, n_resamples=200)
     np.testing.assert_allclose(again[0], mean)
 
 
@@ -21,15 +21,15 @@ def test_bootstrap_ci_covers_a_known_mean_and_narrows_with_more_seeds():
     rng = np.random.default_rng(1)
     few = rng.normal(5.0, 1.0, size=(40, 10))
     many = rng.normal(5.0, 1.0, size=(40, 200))
-    _, lo, hi = metrics.bootstrap_ci(few, n_resamples=300)
+    _, lo, hi = core.bootstrap_ci(few, n_resamples=300)
     assert np.mean((lo <= 5) & (5 <= hi)) > 0.7  # percentile bootstrap, 10 seeds: roughly 95 %
-    _, lo2, hi2 = metrics.bootstrap_ci(many, n_resamples=300)
+    _, lo2, hi2 = core.bootstrap_ci(many, n_resamples=300)
     assert np.median(hi2 - lo2) < 0.5 * np.median(hi - lo)
 
 
 def test_bootstrap_ci_degenerate_slices_and_nans():
     values = np.array([[2.0, 2.0, 2.0], [1.0, np.nan, 3.0], [np.nan, np.nan, np.nan], [4.0, np.nan, np.nan]])
-    mean, low, high = metrics.bootstrap_ci(values, n_resamples=100)
+    mean, low, high = core.bootstrap_ci(values, n_resamples=100)
     assert (mean[0], low[0], high[0]) == (2.0, 2.0, 2.0)
     assert mean[1] == 2.0 and low[1] >= 1.0 and high[1] <= 3.0
     assert np.all(np.isnan([mean[2], low[2], high[2]]))
@@ -38,14 +38,14 @@ def test_bootstrap_ci_degenerate_slices_and_nans():
 
 def test_bootstrap_ci_refuses_bad_arguments():
     with pytest.raises(ValueError, match="confidence"):
-        metrics.bootstrap_ci(np.ones(3), confidence=1.5)
+        core.bootstrap_ci(np.ones(3), confidence=1.5)
     with pytest.raises(ValueError, match="at least one"):
-        metrics.bootstrap_ci(np.ones((2, 0)))
+        core.bootstrap_ci(np.ones((2, 0)))
 
 
 def test_bootstrap_ci_is_reproducible():
     values = np.random.default_rng(2).normal(size=(2, 6))
-    a, b = metrics.bootstrap_ci(values, seed=3), metrics.bootstrap_ci(values, seed=3)
+    a, b = core.bootstrap_ci(values, seed=3), core.bootstrap_ci(values, seed=3)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
 

@@ -165,7 +165,7 @@ def test_arrows_point_down(module):
     [
         "modscale_lib.core",
         "modscale_lib.store",
-        "modscale_lib.metrics",
+        "modscale_lib.measure",
         "modscale_lib.methods",
         "modscale_lib.reference",
         "modscale_lib.analysis",

@@ -7,8 +7,8 @@ import torch
 
 from modscale_lib.grouping import group_directions, joint_block_diagonalise, partition_directions
 from modscale_lib.learning_rule import moment_span
+from modscale_lib.measure import grouped_overlap, module_overlaps, union_overlap
 from modscale_lib.modular_tasks import NonSeparableTask
-from modscale_lib.subspaces import grouped_overlap, module_overlaps, union_overlap
 
 
 # -- the task ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Hostile input at every public entry: each case ends in a correct result or a clear, named error.
 
 The cases are listed explicitly, module by module (theory, tasks, modular_tasks, networks, training,
-learning_rule, metrics, subspaces, grouping, data, peers, analysis, core, store, present). A case is either
+learning_rule, measure, grouping, data, peers, analysis, core, store, present). A case is either
 
 * ``bad``: NaN, inf, a non-integer, a negative, a zero or empty input, a huge size, mismatched lengths, a
   wrong shape or dtype: it must raise ``TypeError`` or ``ValueError`` whose message names the parameter; or
@@ -34,13 +34,12 @@ from modscale_lib import (  # noqa: E402  (after the seed)
     experiments,
     grouping,
     learning_rule,
-    metrics,
+    measure,
     modular_tasks,
     networks,
     peers,
     present,
     store,
-    subspaces,
     tasks,
     theory,
     training,
@@ -551,40 +550,40 @@ bad(L, "moment_span", "dim", COUNT + [5], lambda v: learning_rule.moment_span(X2
 bad(L, "moment_span", "X", arrays_bad((40, 4)), lambda v: learning_rule.moment_span(v, Y20, 1))
 bad(L, "moment_span", "y", [Y20[:5], np.full(40, NAN)], lambda v: learning_rule.moment_span(X20, v, 1))
 
-# --- metrics and subspaces --------------------------------------------------------------------------------
-Q = "metrics"
+# --- measure: learning curves and subspaces --------------------------------------------------------------------------------
+Q = "measure"
 E2 = np.eye(4)[:, :2]
 bad(
     Q,
     "growth_per_dimension",
     "input_dims",
     [[1, NAN], [1, 2, 3], [8, 8]],
-    lambda v: metrics.growth_per_dimension(v, [10, 20]),
+    lambda v: measure.growth_per_dimension(v, [10, 20]),
 )
 bad(
     Q,
     "growth_per_dimension",
     "n_samples",
     [np.ones((2, 2)), ["a", "b"]],
-    lambda v: metrics.growth_per_dimension([1, 2], v),
+    lambda v: measure.growth_per_dimension([1, 2], v),
 )
-bad(Q, "samples_to_reach", "target", [NAN, "x"], lambda v: metrics.samples_to_reach([1, 2, 4], [3, 2, 1], v))
+bad(Q, "samples_to_reach", "target", [NAN, "x"], lambda v: measure.samples_to_reach([1, 2, 4], [3, 2, 1], v))
 bad(
     Q,
     "samples_to_reach",
     "n_grid",
     [[4, 2, 1], [NAN, 2, 4], [-1, 2, 4], []],
-    lambda v: metrics.samples_to_reach(v, [3, 2, 1], 1.5),
+    lambda v: measure.samples_to_reach(v, [3, 2, 1], 1.5),
 )
-bad(Q, "samples_to_reach", "losses", [[3, 2], ["a", "b", "c"]], lambda v: metrics.samples_to_reach([1, 2, 4], v, 1.5))
+bad(Q, "samples_to_reach", "losses", [[3, 2], ["a", "b", "c"]], lambda v: measure.samples_to_reach([1, 2, 4], v, 1.5))
 good(
     Q,
     "samples_to_reach",
     "tensor",
-    lambda: metrics.samples_to_reach(torch.tensor([1.0, 2.0, 4.0]), torch.tensor([3.0, 2.0, 1.0]), 1.5),
+    lambda: measure.samples_to_reach(torch.tensor([1.0, 2.0, 4.0]), torch.tensor([3.0, 2.0, 1.0]), 1.5),
 )
 for func in ("principal_cosines", "module_similarity", "matched_similarity", "union_span_error", "similarity_score"):
-    f = getattr(metrics, func)
+    f = getattr(measure, func)
     bad(
         Q,
         func,
@@ -598,11 +597,11 @@ bad(
     "matched_mean",
     "similarity",
     [np.ones(3), np.zeros((0, 2)), np.full((2, 2), NAN)],
-    lambda v: metrics.matched_mean(v),
+    lambda v: measure.matched_mean(v),
 )
-S = "subspaces"
+S = "measure"
 for func in ("union_overlap", "grouped_overlap", "module_overlaps"):
-    f = getattr(subspaces, func)
+    f = getattr(measure, func)
     bad(
         S,
         func,
@@ -616,7 +615,7 @@ bad(
     "orthonormal_modules",
     "projections",
     [np.ones((4, 2)), np.ones((2, 5)), np.full((4, 1), INF)],
-    lambda v: subspaces.orthonormal_modules(v),
+    lambda v: measure.orthonormal_modules(v),
 )
 
 # --- grouping ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib import metrics, training
+from modscale_lib import measure, training
 from modscale_lib.experiments import finding_modules as fm
 from modscale_lib.learning_rule import (
     ModuleAtInit,
@@ -63,7 +63,7 @@ def test_low_rank_and_patience_recover_the_modules():
     X, y = task.sample(2000, seed=0)
     for opts in ({"low_rank_gradient": True}, {"low_rank_gradient": True, "patience": 60}):
         U = find_module_projections(X, y, 2, 1, variant="backfit", seed=0, **opts)
-        assert metrics.matched_similarity(task.projections, U) > 0.95
+        assert measure.matched_similarity(task.projections, U) > 0.95
 
 
 def test_patience_stops_early(data):

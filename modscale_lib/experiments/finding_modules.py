@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import core, metrics
+from .. import core, measure
 from ..core import Real, Reals, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
 from ..networks import ModularEnsemble, random_projections
@@ -133,7 +133,7 @@ def _recovery_cell(cfg: ModuleRecoveryConfig, kernel: str, seed: int) -> dict:
         seconds[chained[-1]] = time.perf_counter() - start
         found["deflation"], seconds["deflation"] = stages[0], stages.times[0] - start
     return {
-        "similarity": np.stack([metrics.module_similarity(task.projections, found[v]) for v in cfg.variants]),
+        "similarity": np.stack([measure.module_similarity(task.projections, found[v]) for v in cfg.variants]),
         "seconds": np.array([seconds[v] for v in cfg.variants]),
     }
 
@@ -251,7 +251,7 @@ def _sensitivity_run(cfg: RuleSensitivityConfig, setting: dict, seed: int) -> di
         seed=seed,
     )
     return {
-        "matched": np.array(metrics.matched_similarity(task.projections, U)),
+        "matched": np.array(measure.matched_similarity(task.projections, U)),
         "seconds": np.array(time.perf_counter() - start),
         "cpu_seconds": np.array(time.process_time() - cpu),
     }
@@ -366,7 +366,7 @@ def _train_from_starts(cfg: ProjectionTrainingConfig, seed: int) -> tuple:
             U = net.projections.detach().numpy().astype(np.float64)
         U = np.stack([np.linalg.qr(u[:, :, 0].T)[0].T[:, :, None] for u in U])  # compare spans
         truth = task.projections
-        record.append([(metrics.similarity_score(truth, u), metrics.matched_similarity(truth, u)) for u in U])
+        record.append([(measure.similarity_score(truth, u), measure.matched_similarity(truth, u)) for u in U])
 
     fit(
         model,

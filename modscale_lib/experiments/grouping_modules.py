@@ -12,9 +12,9 @@ import numpy as np
 from .. import core
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import VARIANTS, find_module_projections, moment_span
+from ..measure import grouped_overlap, union_overlap
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..store import experiment
-from ..subspaces import grouped_overlap, union_overlap
 from .finding_modules import TimedStages
 
 __all__ = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import core, grouping, subspaces
+from .. import core, grouping, measure
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
@@ -214,8 +214,8 @@ def _cell(cfg: PeerComparisonConfig, item: dict) -> dict:
     projections = []
     for n in cfg.n_grid:
         modules, seconds, group_seconds = _directions(cfg, task, X[:n], y[:n], seed)
-        out["union"].append([subspaces.union_overlap(task.projections, U) for U in modules])
-        out["grouped"].append([subspaces.grouped_overlap(task.projections, U) for U in modules])
+        out["union"].append([measure.union_overlap(task.projections, U) for U in modules])
+        out["grouped"].append([measure.grouped_overlap(task.projections, U) for U in modules])
         out["seconds"].append(seconds)
         out["group_seconds"].append(group_seconds)
         projections += modules + [task.projections, random_projections(1, K, m, b, seeds=[seed])[0].numpy()]

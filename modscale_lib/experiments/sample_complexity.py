@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import methods, metrics
+from .. import measure, methods
 from ..analysis import capacity_table, choose_capacity
 from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
@@ -467,7 +467,7 @@ def _sweep_cell(cfg: SampleComplexityConfig, K: int, m: int, seed: int) -> dict:
     all_n = list(range(N))
     add(mlp(all_n, 0), all_n, [methods.MONOLITHIC] * N, cfg.mlp_lr)
     rule_U = np.stack([_rule(X, y, grid[j], K, cfg, seed) for j in all_n])
-    out["rule_similarity"] = np.array([metrics.matched_similarity(task.projections, u) for u in rule_U])
+    out["rule_similarity"] = np.array([measure.matched_similarity(task.projections, u) for u in rule_U])
     truth = np.broadcast_to(task.projections, (N, K, m, b))
     extra = list(range(1, K)) if sub else []  # the averaged control's other K - 1 random starts
     U = np.concatenate(

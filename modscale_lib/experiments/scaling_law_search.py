@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from .. import brackets, metrics
+from .. import brackets, measure
 from ..learning_rule import find_module_projections
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
@@ -215,7 +215,7 @@ def _rule(cfg, spec, m, draws, rnd, state) -> dict:
     )
     out = _modular(cfg, spec, m, draws, rnd, state, U.astype(np.float32), True)
     out["similarity"] = np.array(
-        [metrics.matched_similarity(draws[j][0].projections, u) for (j, _), u in zip(rnd.todo, U)]
+        [measure.matched_similarity(draws[j][0].projections, u) for (j, _), u in zip(rnd.todo, U)]
     )
     return out
 

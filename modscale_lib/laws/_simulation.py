@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .. import core, metrics
+from .. import core, measure
 from ._decision import ABOVE, BELOW, INTERVALS, MEASURED, SQRT2, VERDICTS, decide_law
 
 __all__ = ["SCATTER", "TRUTHS", "curve_scatter", "simulate_n_star", "coverage"]
@@ -60,7 +60,7 @@ def curve_scatter(n_grid, losses, target: float) -> dict:
     point = 1.4826 * np.median(np.abs(d - np.median(d, axis=-1, keepdims=True)), axis=-1) / math.sqrt(6)
     slopes = []
     for i in np.ndindex(L.shape[:-1]):
-        env = metrics.monotone_envelope(n_grid, L[i])
+        env = measure.monotone_envelope(n_grid, L[i])
         hits = np.flatnonzero(env <= target)
         if hits.size and hits[0] > 0:
             j = hits[0]

@@ -1,5 +1,5 @@
 """Hostile cases of the measurement and read-out layers of the rule and the sample-complexity chapter:
-analysis, growth, growth_tables, metrics, module_diagnostics, kernels, learning_rule, methods,
+analysis, growth, growth_tables, measure, module_diagnostics, kernels, learning_rule, methods,
 newton, random_features."""
 
 from __future__ import annotations
@@ -164,9 +164,9 @@ def _rules(bad, good) -> None:
 
 
 def _metrics(bad, good) -> None:
-    from modscale_lib import metrics
+    from modscale_lib import measure
 
-    Q = "metrics"
+    Q = "measure"
     n = [100.0, 200.0, 400.0, 800.0]
     curve = [1.0, 0.5, 0.3, 0.1]
     bad(
@@ -174,28 +174,28 @@ def _metrics(bad, good) -> None:
         "monotone_envelope",
         "n_grid",
         [[NAN] * 4, [200.0, 100.0, 400.0, 800.0], [-1.0] * 4, [], "abcd"],
-        lambda v: metrics.monotone_envelope(v, curve),
+        lambda v: measure.monotone_envelope(v, curve),
     )
     bad(
         Q,
         "monotone_envelope",
         "losses",
         [[1.0, 0.5], [1.0, 0.5, 0.0, 0.1], [NAN] * 4, [[1.0] * 4]],
-        lambda v: metrics.monotone_envelope(n, v),
+        lambda v: measure.monotone_envelope(n, v),
     )
-    good(Q, "monotone_envelope", "tensor", lambda: metrics.monotone_envelope(torch.tensor(n), torch.tensor(curve)))
-    bad(Q, "samples_needed_monotone", "target", POS, lambda v: metrics.samples_needed_monotone(n, curve, v))
+    good(Q, "monotone_envelope", "tensor", lambda: measure.monotone_envelope(torch.tensor(n), torch.tensor(curve)))
+    bad(Q, "samples_needed_monotone", "target", POS, lambda v: measure.samples_needed_monotone(n, curve, v))
     bad(
         Q,
         "samples_needed_monotone",
         "n_grid",
         [[NAN] * 4, [1.0]],
-        lambda v: metrics.samples_needed_monotone(v, curve, 0.2),
+        lambda v: measure.samples_needed_monotone(v, curve, 0.2),
     )
     bad(
-        Q, "samples_needed_monotone", "losses", [[NAN] * 4, [1.0]], lambda v: metrics.samples_needed_monotone(n, v, 0.2)
+        Q, "samples_needed_monotone", "losses", [[NAN] * 4, [1.0]], lambda v: measure.samples_needed_monotone(n, v, 0.2)
     )
-    good(Q, "samples_needed_monotone", "reached", lambda: metrics.samples_needed_monotone(n, curve, 0.2)[0])
+    good(Q, "samples_needed_monotone", "reached", lambda: measure.samples_needed_monotone(n, curve, 0.2)[0])
     rng = np.random.default_rng(0)
     m = np.arange(2, 6)
     n_star = 50 * 1.5**m * np.exp(0.1 * rng.standard_normal((6, m.size)))
@@ -204,20 +204,20 @@ def _metrics(bad, good) -> None:
         "growth_ci",
         "input_dims",
         [[2], [2, NAN, 4, 5], [[2, 3, 4, 5]], ["a"] * 4],
-        lambda v: metrics.growth_ci(v, n_star),
+        lambda v: measure.growth_ci(v, n_star),
     )
     bad(
         Q,
         "growth_ci",
         "n_star",
         [n_star[0], n_star[:, :2], np.zeros((0, 4)), np.full((6, 4), "a")],
-        lambda v: metrics.growth_ci(m, v),
+        lambda v: measure.growth_ci(m, v),
     )
-    bad(Q, "growth_ci", "baseline", [n_star[:3], n_star[0]], lambda v: metrics.growth_ci(m, n_star, baseline=v))
-    bad(Q, "growth_ci", "confidence", CONFIDENCE, lambda v: metrics.growth_ci(m, n_star, confidence=v))
-    bad(Q, "growth_ci", "n_resamples", [0, 2.5, HUGE, "x"], lambda v: metrics.growth_ci(m, n_star, n_resamples=v))
-    bad(Q, "growth_ci", "seed", SEED, lambda v: metrics.growth_ci(m, n_star, seed=v))
-    good(Q, "growth_ci", "paired", lambda: metrics.growth_ci(m, n_star, baseline=n_star * 2, n_resamples=200))
+    bad(Q, "growth_ci", "baseline", [n_star[:3], n_star[0]], lambda v: measure.growth_ci(m, n_star, baseline=v))
+    bad(Q, "growth_ci", "confidence", CONFIDENCE, lambda v: measure.growth_ci(m, n_star, confidence=v))
+    bad(Q, "growth_ci", "n_resamples", [0, 2.5, HUGE, "x"], lambda v: measure.growth_ci(m, n_star, n_resamples=v))
+    bad(Q, "growth_ci", "seed", SEED, lambda v: measure.growth_ci(m, n_star, seed=v))
+    good(Q, "growth_ci", "paired", lambda: measure.growth_ci(m, n_star, baseline=n_star * 2, n_resamples=200))
 
 
 def _analysis(bad, good) -> None:

@@ -8,9 +8,8 @@ import matplotlib.ticker as mticker
 import numpy as np
 
 from ... import data, experiments, module_diagnostics as md
-from ...core import Check, OrNone, Whole, array, validated, whole_array
+from ...core import Check, OrNone, Whole, array, bootstrap_ci, validated, whole_array
 from ...experiments import compositional_cifar as cc
-from ...metrics import bootstrap_ci
 from ...plotting import METHOD_COLOURS, OURS, PAPER, composite_schematic, panel_grid, subplots, table
 from .readout import (
     ACC,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import growth, growth_tables, law_readout, methods, metrics, plotting, reference
+from ... import growth, growth_tables, law_readout, measure, methods, plotting, reference
 from ...store import check_result
 from .readout import TARGET, TARGETS, K, check_measured
 
@@ -236,7 +236,7 @@ def authors_table(measured: dict):
     return plotting.table(
         {
             "method": list(names),
-            "authors, growth ($m = 2..9$)": [metrics.growth_per_dimension(their_m, theirs[n]) for n in names],
+            "authors, growth ($m = 2..9$)": [measure.growth_per_dimension(their_m, theirs[n]) for n in names],
             "authors, log-log slope": [np.polyfit(np.log(their_m), np.log(theirs[n]), 1)[0] for n in names],
             ours_col: [growth_tables.growth_text(ours.get(n, ours[rule])) for n in names],
             "ours, $K = 2$: exponent": [

@@ -1,21 +1,19 @@
-"""Measurements on results: growth rates and subspace similarity (numpy and scipy only, no torch)."""
+"""Learning curves and the samples they need: the samples to reach a target on a grid, the monotone envelope
+of a curve that need not be monotone, and the growth of the samples needed per added input dimension with a
+bootstrap interval over seeds. numpy and scipy only."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import core
-from .core import bootstrap_ci  # noqa: F401  TEMPORARY (issue 23 phase A): its old path (notebooks, modules in flight)
+from .. import core
 
 __all__ = [
     "growth_per_dimension",
     "samples_to_reach",
-    "principal_cosines",
-    "module_similarity",
-    "matched_similarity",
-    "matched_mean",
-    "union_span_error",
-    "similarity_score",
+    "monotone_envelope",
+    "samples_needed_monotone",
+    "growth_ci",
 ]
 
 
@@ -79,94 +77,6 @@ def samples_to_reach(n_grid, losses, target) -> float:
     i = int(before[-1])
     x0, x1, y0, y1 = np.log(n[i]), np.log(n[j]), loss[i], loss[j]
     return float(np.exp(x0 + (y0 - target) / (y0 - y1) * (x1 - x0)))
-
-
-def _orthonormal(U, name: str) -> np.ndarray:
-    U = core.array(U, name, ndim=(2, 3))
-    if U.ndim == 2:
-        U = U[None]
-    if 0 in U.shape:
-        raise ValueError(f"{name} must have shape (K, m, b) or (m, b) with no empty axis, got {U.shape}")
-    gram = np.einsum("kmb,kmc->kbc", U, U)
-    if not np.allclose(gram, np.eye(U.shape[2]), atol=1e-4):
-        raise ValueError(f"{name} must have orthonormal columns in each module")
-    return U
-
-
-def principal_cosines(U, V) -> np.ndarray:
-    """Cosines of the principal angles between the column spans of ``U`` (m, b) and ``V`` (m, c), descending."""
-    U, V = _orthonormal(U, "U")[0], _orthonormal(V, "V")[0]
-    if U.shape[0] != V.shape[0]:
-        raise ValueError(f"U and V must share the input dimension m, got {U.shape[0]} and {V.shape[0]}")
-    return np.clip(np.linalg.svd(U.T @ V, compute_uv=False), 0.0, 1.0)
-
-
-def module_similarity(true, learned) -> np.ndarray:
-    """Mean ``cos^2`` of the principal angles between every true and every learned module, (K_true, K_learned).
-
-    For ``b = 1`` it is the squared cosine of the angle between the two directions (sign-blind); it is 1 for
-    the same subspace and, for a random direction in ``m`` dimensions, ``1/m`` on average.
-    """
-    T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
-    if T.shape[1:] != L.shape[1:]:
-        raise ValueError(f"true and learned modules must share (m, b), got {T.shape[1:]} and {L.shape[1:]}")
-    overlap = np.einsum("imb,jmc->ijbc", T, L)
-    return np.sum(overlap**2, axis=(2, 3)) / T.shape[2]
-
-
-def matched_similarity(true, learned) -> float:
-    """Mean ``cos^2`` of principal angles after the best one-to-one matching of modules (Hungarian).
-
-    With more learned than true modules the extra learned ones are left unmatched, and vice versa.
-    """
-    return matched_mean(module_similarity(true, learned))
-
-
-def matched_mean(similarity) -> float:
-    """The mean of a (true x learned) similarity matrix over the best one-to-one matching (Hungarian)."""
-    from scipy.optimize import linear_sum_assignment
-
-    S = core.array(similarity, "similarity", ndim=2)
-    if S.size == 0:
-        raise ValueError(f"similarity must be a non-empty (true x learned) matrix, got shape {S.shape}")
-    rows, cols = linear_sum_assignment(-S)
-    return float(S[rows, cols].mean())
-
-
-def union_span_error(true, learned) -> float:
-    """The share of the true modules' span lying outside the span of all learned modules together.
-
-    ``||(I - P) U||_F^2 / (K b)``, with ``P`` the projector onto the learned columns: 0 when every true
-    direction is spanned (even if the modules are mixed), 1 when all are orthogonal to the learned span.
-    """
-    T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
-    if T.shape[1] != L.shape[1]:
-        raise ValueError(f"true and learned must share the input dimension m, got {T.shape[1]} and {L.shape[1]}")
-    Ut = T.transpose(1, 0, 2).reshape(T.shape[1], -1)
-    Q, _ = np.linalg.qr(L.transpose(1, 0, 2).reshape(L.shape[1], -1))
-    resid = Ut - Q @ (Q.T @ Ut)
-    return float(np.sum(resid**2) / Ut.shape[1])
-
-
-def similarity_score(true, learned) -> float:
-    """The book's stand-in for the paper's (undefined) "similarity score": the matched mean ``|cos|`` of the
-    principal angles between true and learned modules, in ``[0, 1]``.
-
-    The paper reports scores of 0.54 to 0.63 without defining them; ``|cos|`` rather than ``cos^2`` puts a
-    random direction in 8 dimensions near 0.28 and a perfect match at 1.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    T, L = _orthonormal(true, "true"), _orthonormal(learned, "learned")
-    if T.shape[1] != L.shape[1]:
-        raise ValueError(f"true and learned must share the input dimension m, got {T.shape[1]} and {L.shape[1]}")
-    cos = np.array([[principal_cosines(t, u).mean() for u in L] for t in T])
-    rows, cols = linear_sum_assignment(-cos)
-    return float(cos[rows, cols].mean())
-
-
-# Learning curves that need not be monotone -----------------------------------------------------------------
-__all__ += ["monotone_envelope", "samples_needed_monotone", "growth_ci"]
 
 
 def monotone_envelope(n_grid, losses) -> np.ndarray:
