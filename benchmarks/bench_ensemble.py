@@ -3,7 +3,7 @@ limit, over a small grid of shapes taken from this book's workloads.
 
 For each shape, three programs train the same ensemble (same models, data, step count) with Adam:
 
-* the engine: ``training.fit`` on an ``MLPEnsemble`` or ``ModularEnsemble``;
+* the engine: ``networks.fit`` on an ``MLPEnsemble`` or ``ModularEnsemble``;
 * the loop: what one would write without the engine, one ``nn.Module`` and one optimiser per model;
 * the limit: the same batched matrix products and one multi-tensor Adam over the stacked weights (as the
   engine's), with nothing else: no masks, no per-model sample counts, no epoch permutations, no divergence
@@ -55,9 +55,8 @@ import time
 import numpy as np
 import torch
 
-from modscale_lib.networks import MLPEnsemble, ModularEnsemble
+from modscale_lib.networks import MLPEnsemble, ModularEnsemble, evaluate, fit
 from modscale_lib.tasks import SineWaveTask
-from modscale_lib.training import evaluate, fit
 
 SHAPES = {
     "default": dict(kind="mlp", models=64, m=8, width=64, depth=2, batch=256, n=2000, steps=300),

@@ -27,8 +27,7 @@ import torch
 
 from . import composites, core
 from .core import single_thread
-from .minibatches import TrainingDivergedError
-from .networks import MLPEnsemble, ModularEnsemble
+from .networks import MLPEnsemble, ModularEnsemble, TrainingDivergedError
 
 __all__ = [
     "FAMILIES",

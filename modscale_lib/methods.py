@@ -5,7 +5,7 @@ A method is named by its label; :func:`describe` says what it is. Labels are pla
 be stored in configs and results:
 
 * ``"monolithic"``: an MLP on all ``m`` inputs;
-* ``"random features"``: a frozen random first layer with a ridge readout (:mod:`modscale_lib.random_features`);
+* ``"random features"``: a frozen random first layer with a ridge readout (:mod:`modscale_lib.networks`);
 * ``"modular, random"``: a modular network whose projections start at random orthonormal ones;
 * ``"modular, <variant> rule"``: projections found by the learning rule's ``<variant>`` (one of
   ``RULE_VARIANTS``), e.g. ``"modular, paper rule"`` (the authors' Algorithm 1);

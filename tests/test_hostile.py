@@ -42,7 +42,6 @@ from modscale_lib import (  # noqa: E402  (after the seed)
     store,
     tasks,
     theory,
-    training,
 )
 
 NAN, INF = float("nan"), float("inf")
@@ -353,14 +352,14 @@ good(
 )
 
 # --- training ---------------------------------------------------------------------------------------------
-R = "training"
+R = "networks"
 XT = rng.standard_normal((32, 3)).astype(np.float32)
 YT = XT[:, 0].copy()
 
 
 def _fit(**kw):
     args = dict(X=XT, y=YT, steps=3, progress=False, batch_size=8) | kw
-    return training.fit(networks.MLPEnsemble(2, 3, 8), args.pop("X"), args.pop("y"), **args).train_loss
+    return networks.fit(networks.MLPEnsemble(2, 3, 8), args.pop("X"), args.pop("y"), **args).train_loss
 
 
 for name, values in {
@@ -388,22 +387,22 @@ bad(
     "evaluate",
     "X",
     [np.full((4, 3), NAN), np.ones((4, 2))],
-    lambda v: training.evaluate(networks.MLPEnsemble(2, 3, 8), v, np.ones(4)),
+    lambda v: networks.evaluate(networks.MLPEnsemble(2, 3, 8), v, np.ones(4)),
 )
 bad(
     R,
     "evaluate",
     "n_samples",
     [[2.5, 3], [5, 1]],
-    lambda v: training.evaluate(networks.MLPEnsemble(2, 3, 8), XT[:4], YT[:4], n_samples=v),
+    lambda v: networks.evaluate(networks.MLPEnsemble(2, 3, 8), XT[:4], YT[:4], n_samples=v),
 )
-bad(R, "evaluate", "model", [None, "net"], lambda v: training.evaluate(v, XT, YT))
+bad(R, "evaluate", "model", [None, "net"], lambda v: networks.evaluate(v, XT, YT))
 XC, LC = torch.randn(16, 6), torch.randint(0, 3, (16, 2))
 
 
 def _classifier(**kw):
     args = dict(batches=lambda e: [(XC[:8], LC[:8]), (XC[8:], LC[8:])], n_classes=3, progress=False) | kw
-    return training.fit_classifier(networks.MLPEnsemble(2, 6, 8, n_outputs=6), args.pop("batches"), **args)
+    return networks.fit_classifier(networks.MLPEnsemble(2, 6, 8, n_outputs=6), args.pop("batches"), **args)
 
 
 for name, values in {
@@ -424,31 +423,31 @@ bad(
     "classification_loss",
     "labels",
     [LC + 3, LC[:4]],
-    lambda v: training.classification_loss(torch.zeros(2, 16, 6), v, 3),
+    lambda v: networks.classification_loss(torch.zeros(2, 16, 6), v, 3),
 )
 bad(
     R,
     "classification_loss",
     "n_classes",
     [0, 2.5],
-    lambda v: training.classification_loss(torch.zeros(2, 16, 6), LC, v),
+    lambda v: networks.classification_loss(torch.zeros(2, 16, 6), LC, v),
 )
 bad(
     R,
     "classifier_accuracy",
     "n_classes",
     [0, 2.5, 4],
-    lambda v: training.classifier_accuracy(networks.MLPEnsemble(2, 6, 8, n_outputs=6), [(XC, LC)], v),
+    lambda v: networks.classifier_accuracy(networks.MLPEnsemble(2, 6, 8, n_outputs=6), [(XC, LC)], v),
 )
 bad(
     R,
     "classifier_accuracy",
     "batches",
     [[]],
-    lambda v: training.classifier_accuracy(networks.MLPEnsemble(2, 6, 8, n_outputs=6), v, 3),
+    lambda v: networks.classifier_accuracy(networks.MLPEnsemble(2, 6, 8, n_outputs=6), v, 3),
 )
 bad(
-    R, "as_model_batch", "data", [np.full(3, NAN), np.full(3, "a")], lambda v: training.as_model_batch(v, "data", "cpu")
+    R, "as_model_batch", "data", [np.full(3, NAN), np.full(3, "a")], lambda v: networks.as_model_batch(v, "data", "cpu")
 )
 
 # --- learning_rule ----------------------------------------------------------------------------------------
@@ -1173,7 +1172,7 @@ def run_case(case: Case) -> str:
         if case.name not in str(exc):
             return f"the error does not name {case.name!r}: {type(exc).__name__}: {exc}"
         return "error"
-    except training.TrainingDivergedError as exc:  # a diverging run is a clear error when it names the model
+    except networks.TrainingDivergedError as exc:  # a diverging run is a clear error when it names the model
         return "error" if "model" in str(exc) and case.name is not None else f"diverged: {exc}"
     except CaseTimeout as exc:
         return f"hang: {exc}"
@@ -1216,7 +1215,7 @@ EXEMPT = {
     "theory.SimulatedLosses": "the named tuple that simulate_losses returns",
     "data.CifarSource": "a record that find_cifar10 builds from checked files; it takes no user input",
     "data.load_cifar10": "reads the dataset from disk through find_cifar10, whose cases cover its arguments",
-    "training.FitResult": "the record that fit returns",
+    "networks.FitResult": "the record that fit returns",
     "tasks.ModularTask": "the abstract base of the tasks, exercised through SineWaveTask's and NonSeparableTask's cases",
     "networks.default_device": "takes no argument",
 }

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from modscale_lib import methods
-from modscale_lib.networks import ModularEnsemble
+from modscale_lib.networks import ModularEnsemble, fit
 from modscale_lib.plotting import METHOD_COLOURS
-from modscale_lib.training import fit
 
 
 def test_wrong_count_labels_round_trip():

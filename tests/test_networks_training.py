@@ -4,9 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib.networks import MLPEnsemble, ModularEnsemble, mlp_param_count, random_projections
+from modscale_lib.networks import (
+    MLPEnsemble,
+    ModularEnsemble,
+    TrainingDivergedError,
+    evaluate,
+    fit,
+    mlp_param_count,
+    random_projections,
+)
 from modscale_lib.tasks import SineWaveTask
-from modscale_lib.training import TrainingDivergedError, evaluate, fit
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from modscale_lib.modular_tasks import make_task
-from modscale_lib.random_features import RIDGES, RandomFeatureRidge
+from modscale_lib.networks import RIDGES, RandomFeatureRidge
 
 
 def _data(m=6, n=600, kind="he2", seed=0):

@@ -10,8 +10,7 @@ import torch
 
 from modscale_lib import brackets, experiments, store
 from modscale_lib.experiments import law_capacity, scaling_law, scaling_law_search
-from modscale_lib.networks import MLPEnsemble
-from modscale_lib.training import fit
+from modscale_lib.networks import MLPEnsemble, fit
 
 TINY = scaling_law.ScalingLawConfig.tiny()
 

@@ -23,7 +23,7 @@ def chapter():
     """The stored study, its measurements and its conclusions, as the notebook's result cell reads them."""
     from modscale_lib import experiments, store
     from modscale_lib.experiments import scaling_law
-    from modscale_lib.random_features import RIDGES
+    from modscale_lib.networks import RIDGES
 
     stored, missing = scaling_law.load_stored()
     capacity = experiments.scaling_law_capacity

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib import measure, training
+from modscale_lib import measure, networks
 from modscale_lib.experiments import finding_modules as fm
 from modscale_lib.learning_rule import (
     ModuleAtInit,
@@ -16,7 +16,7 @@ from modscale_lib.learning_rule import (
     find_module_projections,
     kernel_objective,
 )
-from modscale_lib.networks import MLPEnsemble
+from modscale_lib.networks import MLPEnsemble, _training  # _training: its private gather, swapped below
 from modscale_lib.tasks import SineWaveTask
 
 
@@ -87,7 +87,7 @@ def test_foreach_adam_is_bit_for_bit(monkeypatch):
 
     def train():
         net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
-        training.fit(net, X, y, steps=60, batch_size=32, lr=1e-2, progress=False, eval_every=20)
+        networks.fit(net, X, y, steps=60, batch_size=32, lr=1e-2, progress=False, eval_every=20)
         return [p.detach().clone() for p in net.parameters()]
 
     fast = train()
@@ -144,7 +144,7 @@ def _train_both_kinds(X, y, **kw):
     mod = ModularEnsemble(3, 4, 2, 1, width=8, depth=2, train_projections=[True, False, True], seeds=range(3))
     out = []
     for net, batch in ((mlp, 32), (mod, None)):
-        res = training.fit(
+        res = networks.fit(
             net,
             X,
             y,
@@ -185,7 +185,7 @@ def test_compile_is_an_opt_in_that_only_wraps_the_training_steps(monkeypatch):
     for (pa, _), (pb, _) in zip(plain, same):
         assert all(torch.equal(a, b) for a, b in zip(pa, pb))
     with pytest.raises((TypeError, ValueError), match="compile"):
-        training.fit(MLPEnsemble(1, 4, 4), X, y, steps=1, progress=False, compile="yes")
+        networks.fit(MLPEnsemble(1, 4, 4), X, y, steps=1, progress=False, compile="yes")
 
 
 class _AdvancedIndexing:
@@ -209,7 +209,7 @@ def test_index_select_gather_is_bit_for_bit(monkeypatch, per_model):
 
     def train():
         net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
-        res = training.fit(
+        res = networks.fit(
             net,
             X,
             y,
@@ -223,11 +223,11 @@ def test_index_select_gather_is_bit_for_bit(monkeypatch, per_model):
         return [p.detach().clone() for p in net.parameters()], res.history_train
 
     fast = train()
-    monkeypatch.setattr(training, "_Gather", _AdvancedIndexing)
+    monkeypatch.setattr(_training, "_Gather", _AdvancedIndexing)
     slow = train()
     assert all(torch.equal(a, b) for a, b in zip(fast[0], slow[0]))
     np.testing.assert_array_equal(fast[1], slow[1])
-    xb, yb = training._Gather(
+    xb, yb = _training._Gather(
         torch.as_tensor(X, dtype=torch.float32).expand(3, 300, 4)
         if not per_model
         else torch.as_tensor(X, dtype=torch.float32),
@@ -244,7 +244,7 @@ def test_full_batch_without_a_mask_of_ones_is_bit_for_bit(monkeypatch):
 
     def train():
         net = MLPEnsemble(3, 4, 16, depth=2, seeds=range(3))
-        res = training.fit(net, X, y, steps=40, batch_size=None, lr=1e-2, progress=False, eval_every=10)
+        res = networks.fit(net, X, y, steps=40, batch_size=None, lr=1e-2, progress=False, eval_every=10)
         return [p.detach().clone() for p in net.parameters()], res.history_train
 
     fast = train()

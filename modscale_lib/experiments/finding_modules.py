@@ -12,10 +12,9 @@ from tqdm.auto import tqdm
 from .. import core, measure
 from ..core import Real, Reals, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
-from ..networks import ModularEnsemble, random_projections
+from ..networks import ModularEnsemble, evaluate, fit, random_projections
 from ..store import experiment
 from ..tasks import SineWaveTask
-from ..training import evaluate, fit
 
 __all__ = [
     "TimedStages",

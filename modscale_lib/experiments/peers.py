@@ -15,10 +15,9 @@ from .. import core, grouping, measure
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
-from ..networks import ModularEnsemble, default_device, random_projections
+from ..networks import ModularEnsemble, default_device, evaluate, fit, random_projections
 from ..peers import METHODS as PEERS
 from ..store import experiment
-from ..training import evaluate, fit
 
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
 

@@ -17,9 +17,8 @@ from ..analysis import capacity_table, choose_capacity
 from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
 from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
 from ..modular_tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
-from ..networks import MLPEnsemble, ModularEnsemble, default_device, mlp_param_count, random_projections
+from ..networks import MLPEnsemble, ModularEnsemble, default_device, fit, mlp_param_count, random_projections
 from ..store import experiment
-from ..training import fit
 
 __all__ = [
     "SampleComplexityConfig",

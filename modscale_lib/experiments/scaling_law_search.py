@@ -14,9 +14,15 @@ import torch
 from .. import brackets, measure
 from ..learning_rule import find_module_projections
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task
-from ..networks import MLPEnsemble, ModularEnsemble, default_device, random_projections
-from ..random_features import RandomFeatureRidge
-from ..training import TrainingDivergedError, fit
+from ..networks import (
+    MLPEnsemble,
+    ModularEnsemble,
+    RandomFeatureRidge,
+    TrainingDivergedError,
+    default_device,
+    fit,
+    random_projections,
+)
 
 __all__ = ["search_cell", "parse_task", "task_data", "train_members"]
 

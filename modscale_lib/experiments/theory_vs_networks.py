@@ -10,10 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import Real, Reals, SomeOf, Whole, Wholes, check_fields
-from ..networks import MLPEnsemble, ModularEnsemble, default_device, width_for_params
+from ..networks import MLPEnsemble, ModularEnsemble, default_device, evaluate, fit, width_for_params
 from ..store import experiment
 from ..tasks import SineWaveTask
-from ..training import evaluate, fit
 
 __all__ = ["NetworkTheoryConfig", "network_theory", "ARCHS", "PROTOCOLS", "PANEL_NAMES"]
 

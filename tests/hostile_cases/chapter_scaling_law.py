@@ -41,7 +41,7 @@ def _stored():
     """The stored results of the study, their capacity searches and the experiment's constants, read once."""
     from modscale_lib import experiments, store
     from modscale_lib.experiments import scaling_law
-    from modscale_lib.random_features import RIDGES
+    from modscale_lib.networks import RIDGES
 
     stored, missing = scaling_law.load_stored()
     capacity = experiments.scaling_law_capacity

@@ -20,7 +20,7 @@ CONFIDENCE = [NAN, 0.0, 1.0, 1.5, "x"]
 
 def _rules(bad, good) -> None:
     """methods (the vocabulary of methods), learning_rule, kernels, newton, random_features."""
-    from modscale_lib import kernels, learning_rule, methods, newton, random_features
+    from modscale_lib import kernels, learning_rule, methods, networks, newton
 
     M = "methods"
     bad(M, "rule", "variant", ["bogus", None, 3, ["paper"]], lambda v: methods.rule(v))
@@ -122,18 +122,18 @@ def _rules(bad, good) -> None:
     }.items():
         bad(NW, "newton_projections", knob, values, lambda v, k=knob: newton.newton_projections(X, y, 2, 1, **{k: v}))
 
-    RF = "random_features"
-    bad(RF, "RandomFeatureRidge", "input_dim", COUNT, lambda v: random_features.RandomFeatureRidge(v, 8, 0))
-    bad(RF, "RandomFeatureRidge", "n_features", COUNT + [HUGE], lambda v: random_features.RandomFeatureRidge(3, v, 0))
-    bad(RF, "RandomFeatureRidge", "seed", SEED, lambda v: random_features.RandomFeatureRidge(3, 8, v))
+    RF = "networks"
+    bad(RF, "RandomFeatureRidge", "input_dim", COUNT, lambda v: networks.RandomFeatureRidge(v, 8, 0))
+    bad(RF, "RandomFeatureRidge", "n_features", COUNT + [HUGE], lambda v: networks.RandomFeatureRidge(3, v, 0))
+    bad(RF, "RandomFeatureRidge", "seed", SEED, lambda v: networks.RandomFeatureRidge(3, 8, v))
     bad(
         RF,
         "RandomFeatureRidge",
         "ridges",
         [[], [1.0, 0.1], [NAN], [-1.0], [[1.0]], "a"],
-        lambda v: random_features.RandomFeatureRidge(3, 8, 0, ridges=v),
+        lambda v: networks.RandomFeatureRidge(3, 8, 0, ridges=v),
     )
-    rf = random_features.RandomFeatureRidge(3, 8, 0)
+    rf = networks.RandomFeatureRidge(3, 8, 0)
     Xr, yr = rng.standard_normal((30, 3)), rng.standard_normal(30)
     bad(RF, "RandomFeatureRidge.losses", "n", [0, 31, 2.5, NAN], lambda v: rf.losses(Xr, yr, v, Xr, yr, Xr, yr))
     bad(

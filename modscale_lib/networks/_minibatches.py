@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from . import core
-from .core import torch_generator
+from .. import core
+from ..core import torch_generator
 
 __all__ = ["TrainingDivergedError", "as_model_batch"]
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import core
-from .minibatches import (
+from .. import core
+from ._minibatches import (
     MAX_PERMUTATIONS_PER_BLOCK,
     DivergenceWatch,
     MinibatchStream,
@@ -35,8 +35,6 @@ __all__ = [
     "fit",
     "evaluate",
     "FitResult",
-    "TrainingDivergedError",
-    "as_model_batch",
     "classification_loss",
     "fit_classifier",
     "classifier_accuracy",

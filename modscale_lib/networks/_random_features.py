@@ -22,8 +22,8 @@ import math
 import numpy as np
 import torch
 
-from . import core
-from .core import torch_generator
+from .. import core
+from ..core import torch_generator
 
 __all__ = ["RandomFeatureRidge", "RIDGES"]
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from . import core
-from .core import torch_generator
+from .. import core
+from ..core import torch_generator
 
 __all__ = [
     "BatchedMLP",
