@@ -429,7 +429,8 @@ class Cells:
     def remove(self) -> None:
         """Delete the cells' folder (once the assembled result is stored)."""
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            with self._folder_lock():  # not while a run beside this one stores a cell in it
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def _tidy(self) -> None:
         """After a failed or stopped run: remove the folder if no cell was stored in it (no empty folder is left
@@ -485,15 +486,25 @@ class Cells:
                 f"{desc} cell {item}: its outputs take {len(blob)} bytes, more than the "
                 f"{_files.MAX_FILE_BYTES} a stored file may hold; store less per cell"
             )
-        self.folder.mkdir(exist_ok=True)
         path = self.folder / f"{stem}.npz"
-        with lock(self.folder, stem):
-            if self.identity is not None and not (self.folder / IDENTITY).exists():
-                atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
-            if path.exists():  # another worker stored it first: keep that one (the same cell, bit for bit)
-                return self._load(path, item)
-            atomic_write(path, blob)
+        # Under the folder's lock, which remove() takes too: a run that assembles and stores the result removes
+        # the folder, and a run of the same sweep beside it must not write into a folder being removed (nor
+        # make it again): it finds the result stored and stops (CompletedElsewhere), its cell not needed.
+        with self._folder_lock():
+            if self._completed():
+                raise CompletedElsewhere(desc)
+            self.folder.mkdir(exist_ok=True)
+            with lock(self.folder, stem):
+                if self.identity is not None and not (self.folder / IDENTITY).exists():
+                    atomic_write(self.folder / IDENTITY, (json.dumps(self.identity, sort_keys=True) + "\n").encode())
+                if path.exists():  # another worker stored it first: keep that one (the same cell, bit for bit)
+                    return self._load(path, item)
+                atomic_write(path, blob)
         return {k: loaded[k] if k in loaded else arrays[k] for k in record["order"]}, record
+
+    def _folder_lock(self):
+        """The lock of the cells' folder as a whole, among processes (a lock file beside the folder)."""
+        return lock(self.folder.parent, self.folder.name)
 
     def _load(self, path: Path, item: dict) -> tuple[dict, dict]:
         contents, record = check_cell(path, self.stamp)
