@@ -307,8 +307,8 @@ def _stamp_version(app, config) -> None:
 # Cross-references to a name's documented path
 # ---------------------------------------------------------------------------------------------------------
 def _documented_path(target: str) -> str | None:
-    """The documented path of the object at ``target`` (``modscale_lib.learning_rule.moment_span`` ->
-    ``modscale_lib.spans.moment_span``: a name that a module re-exports is documented once, at its home), or
+    """The documented path of the object at ``target`` (``modscale_lib.rule.moment_span`` ->
+    ``modscale_lib.rule.moment_span``: a name that a module re-exports is documented once, at its home), or
     None when ``target`` is that path already or names nothing."""
     import importlib
 

@@ -28,9 +28,9 @@ import time
 
 import numpy as np
 
-from modscale_lib import learning_rule, measure, peers
-from modscale_lib.learning_rule import DEFAULTS, find_module_projections, resolve_variant
+from modscale_lib import measure, peers, rule
 from modscale_lib.modular_tasks import NonSeparableTask
+from modscale_lib.rule import DEFAULTS, find_module_projections, resolve_variant
 from modscale_lib.tasks import SineWaveTask
 
 MOMENTS = ("save", "phd", "sir", "moment span")
@@ -56,7 +56,7 @@ def cpu(fn, repeats: int = 1):
 
 
 def moment(name: str, X, y, D: int, seed: int) -> np.ndarray:
-    return learning_rule.moment_span(X, y, D) if name == "moment span" else peers.METHODS[name](X, y, D, seed=seed)
+    return rule.moment_span(X, y, D) if name == "moment span" else peers.METHODS[name](X, y, D, seed=seed)
 
 
 def as_modules(basis: np.ndarray, K: int, b: int) -> np.ndarray:

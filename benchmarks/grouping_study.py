@@ -4,11 +4,11 @@ For each setting (K, b, m), module family, variant and n, over task seeds: the m
 (scipy.stats.bootstrap) of ``union_overlap`` and ``grouped_overlap`` against the true projections, and the
 mean process CPU time per call. Variants:
 
-* ``grouped``: ``moment_span`` then ``grouping.group_directions`` (Hessian joint block diagonalisation and
+* ``grouped``: ``moment_span`` then ``rule.group_directions`` (Hessian joint block diagonalisation and
   a joint additive refit);
-* ``newton``: the rule's fast variant (``newton.newton_projections``: the span refined and the modules refitted
+* ``newton``: the rule's fast variant (``rule.newton_projections``: the span refined and the modules refitted
   by closed-form Gauss-Newton steps), the library's default;
-* ``backfit``, ``spectral``: the existing ``learning_rule.find_module_projections`` variants;
+* ``backfit``, ``spectral``: the existing ``rule.find_module_projections`` variants;
 * ``random``: random orthonormal modules (the chance level).
 
 Usage (slow variants on fewer n):
@@ -26,10 +26,9 @@ import numpy as np
 import torch
 from scipy import stats
 
-from modscale_lib.grouping import group_directions
-from modscale_lib.learning_rule import find_module_projections, moment_span
 from modscale_lib.measure import grouped_overlap, union_overlap
 from modscale_lib.modular_tasks import NonSeparableTask
+from modscale_lib.rule import find_module_projections, group_directions, moment_span
 
 SETTINGS = ((3, 2, 12), (4, 2, 16))
 

@@ -1,10 +1,10 @@
 """The learning rule on Compositional CIFAR-10, given a fair chance: the kernel of the module that is trained, and a
 step that does not depend on the scale of the objective or of the projections.
 
-:mod:`modscale_lib.learning_rule` searches with Adam at a fixed step in the projection's entries (0.05, several
+:mod:`modscale_lib.rule` searches with Adam at a fixed step in the projection's entries (0.05, several
 times the size of an entry of a ``3072 k x b`` orthonormal matrix, so one step overwrites the start) and with the
 kernel of a separate module network of width 256. Here, built on its public objective
-(:func:`modscale_lib.learning_rule.kernel_objective`, with a callable kernel):
+(:func:`modscale_lib.rule.kernel_objective`, with a callable kernel):
 
 * **the kernel** of module ``j`` is the random-feature kernel of module ``j`` of the network that will be trained,
   at its initial weights: ``phi(z) phi(z)^T / w`` with ``phi(z) = relu(z W_j + c_j)`` its hidden layer
@@ -27,8 +27,8 @@ import torch
 from . import composites, core
 from .composite_training import check_architecture
 from .core import Check, Choice, Real, Whole, single_thread, torch_generator, validated
-from .learning_rule import kernel_objective, orthonormalise
 from .networks import ModularEnsemble
+from .rule import kernel_objective, orthonormalise
 
 __all__ = [
     "RULE_VARIANTS",
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 RULE_VARIANTS = ("paper", "deflation")
-_FIT_RIDGE = 0.1  # the deflation's fits smooth rather than interpolate (as learning_rule._module_fit)
+_FIT_RIDGE = 0.1  # the deflation's fits smooth rather than interpolate (as the rule's _module_fit)
 
 
 # -- the rules of the public arguments (modscale_lib.core.validated); each returns a valid value unchanged ---

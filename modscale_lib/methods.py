@@ -51,7 +51,7 @@ MONOLITHIC = "monolithic"
 RANDOM_FEATURES = "random features"
 RANDOM = "modular, random"
 ORACLE = "modular, oracle"
-# The learning rule's variants (``learning_rule.find_module_projections(variant=...)``), in the order the
+# The learning rule's variants (``rule.find_module_projections(variant=...)``), in the order the
 # book introduces them.
 RULE_VARIANTS = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")
 

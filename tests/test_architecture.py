@@ -36,7 +36,7 @@ OVER_BUDGET: dict[str, int] = {}
 
 #: Functions longer than MAX_FUNCTION_LINES today, with their length: a listed function may not grow, and its
 #: entry goes (or its number drops) when it is split or shortened. Empty since the restructuring of issue 23
-#: split the last two (``networks.fit`` and ``learning_rule.find_module_projections``); keep it empty.
+#: split the last two (``networks.fit`` and ``rule.find_module_projections``); keep it empty.
 LONG_FUNCTIONS: dict[str, int] = {}
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from modscale_lib import experiments, learning_rule, tasks, theory
+from modscale_lib import experiments, rule, tasks, theory
 from modscale_lib.experiments import compositional_cifar
 
 TEXT = (Path(__file__).resolve().parent.parent / "book" / "choices.md").read_text()
@@ -63,9 +63,9 @@ EXPECTED = {
         f"{cfg('network_theory', 'full').steps} at `full`",
     ],
     "learning rule, optimisation": lambda: [
-        f"step size {learning_rule.DEFAULTS['lr']:g}",
-        f"{learning_rule.DEFAULTS['steps']} steps per search",
-        f"minibatches of {learning_rule.DEFAULTS['batch_size']}",
+        f"step size {rule.DEFAULTS['lr']:g}",
+        f"{rule.DEFAULTS['steps']} steps per search",
+        f"minibatches of {rule.DEFAULTS['batch_size']}",
     ],
     "sample complexity": lambda: [
         f"{cfg('sample_complexity_sweep').mlp_depth} hidden layers of {cfg('sample_complexity_sweep').mlp_width} units",
@@ -131,7 +131,7 @@ def test_the_row_states_the_configs_values(row):
 
 
 def test_the_restarts_row_names_the_default_variant():
-    assert f'default `"{learning_rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
+    assert f'default `"{rule.DEFAULTS["variant"]}"`' in ROWS["learning rule, restarts"]
 
 
 def test_the_notation_page_states_the_module_count():

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib.grouping import group_directions, joint_block_diagonalise, partition_directions
-from modscale_lib.learning_rule import moment_span
 from modscale_lib.measure import grouped_overlap, module_overlaps, union_overlap
 from modscale_lib.modular_tasks import NonSeparableTask
+from modscale_lib.rule import group_directions, joint_block_diagonalise, moment_span, partition_directions
 
 
 # -- the task ---------------------------------------------------------------------------------------------
@@ -167,8 +166,7 @@ def test_grouping_bad_input():
 def test_grouped_variant_end_to_end():
     """find_module_projections(variant="grouped") is moment_span + group_directions; the default at b = 2
     (variant "auto") is the fast variant, newton, and finds the same modules."""
-    from modscale_lib.learning_rule import DEFAULTS, find_module_projections
-    from modscale_lib.newton import newton_projections
+    from modscale_lib.rule import DEFAULTS, find_module_projections, newton_projections
 
     task = NonSeparableTask(8, 2, 2, seed=5, noise=0.1)
     X, y = task.sample(1000, seed=0)
@@ -183,7 +181,7 @@ def test_grouped_variant_end_to_end():
 
 
 def test_auto_rule():
-    from modscale_lib.learning_rule import resolve_variant
+    from modscale_lib.rule import resolve_variant
 
     assert resolve_variant("auto", 3, 2, 12) == "newton"
     assert resolve_variant("auto", 2, 1, 8) == "newton"  # any b
@@ -196,7 +194,7 @@ def test_auto_rule():
 
 
 def test_auto_default_at_b1_is_newton_and_backfit_for_several_columns():
-    from modscale_lib.learning_rule import find_module_projections
+    from modscale_lib.rule import find_module_projections
 
     X = np.random.default_rng(0).standard_normal((200, 4))
     y = np.sin(2 * X[:, 0]) + np.cos(X[:, 1])
@@ -211,7 +209,7 @@ def test_auto_default_at_b1_is_newton_and_backfit_for_several_columns():
 
 
 def test_grouped_variant_refuses_what_it_does_not_support():
-    from modscale_lib.learning_rule import find_module_projections
+    from modscale_lib.rule import find_module_projections
 
     X = np.random.default_rng(0).standard_normal((100, 6))
     y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
@@ -245,7 +243,7 @@ def test_group_directions_bounds_and_degenerate_inputs():
 
 
 def test_fit_additive_detects_divergence():
-    from modscale_lib.grouping import fit_additive
+    from modscale_lib.rule import fit_additive
 
     task = NonSeparableTask(8, 2, 2, seed=0)
     X, y = task.sample(300, seed=0)

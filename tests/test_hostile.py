@@ -32,13 +32,12 @@ from modscale_lib import (  # noqa: E402  (after the seed)
     core,
     data,
     experiments,
-    grouping,
-    learning_rule,
     measure,
     modular_tasks,
     networks,
     peers,
     present,
+    rule,
     store,
     tasks,
     theory,
@@ -451,11 +450,11 @@ bad(
 )
 
 # --- learning_rule ----------------------------------------------------------------------------------------
-L = "learning_rule"
+L = "rule"
 
 
 def _rule(X=X20, y=Y20, K=2, b=1, **kw):
-    return learning_rule.find_module_projections(X, y, K, b, **({"steps": 2, "width": 16, "batch_size": 16} | kw))
+    return rule.find_module_projections(X, y, K, b, **({"steps": 2, "width": 16, "batch_size": 16} | kw))
 
 
 bad(L, "find_module_projections", "X", arrays_bad((40, 4)), lambda v: _rule(X=v))
@@ -487,67 +486,67 @@ for name, values in {
     bad(L, "find_module_projections", name, values, lambda v, name=name: _rule(**{name: v}))
 good(L, "find_module_projections", "tensors", lambda: _rule(X=torch.as_tensor(X20), y=torch.as_tensor(Y20)))
 good(L, "find_module_projections", "5.0", lambda: _rule(K=2.0, steps=2.0))
-MOD = learning_rule.ModuleAtInit(1, 16, 1, seed=0)
-bad(L, "ModuleAtInit", "seed", SEED, lambda v: learning_rule.ModuleAtInit(1, 16, 1, seed=v))
-bad(L, "ModuleAtInit", "width", [0, 2.5, HUGE], lambda v: learning_rule.ModuleAtInit(1, v, 1, seed=0))
+MOD = rule.ModuleAtInit(1, 16, 1, seed=0)
+bad(L, "ModuleAtInit", "seed", SEED, lambda v: rule.ModuleAtInit(1, 16, 1, seed=v))
+bad(L, "ModuleAtInit", "width", [0, 2.5, HUGE], lambda v: rule.ModuleAtInit(1, v, 1, seed=0))
 Z = torch.randn(10, 1)
 bad(
     L,
     "feature_kernel",
     "z",
     [torch.full((10, 1), NAN), torch.randn(10, 2), np.ones(3)],
-    lambda v: learning_rule.feature_kernel(v, MOD),
+    lambda v: rule.feature_kernel(v, MOD),
 )
-bad(L, "feature_kernel", "module", [None], lambda v: learning_rule.feature_kernel(Z, v))
-bad(L, "ntk_kernel", "z", [torch.full((10, 1), NAN), torch.randn(10, 2)], lambda v: learning_rule.ntk_kernel(v, MOD))
-bad(L, "rbf_kernel", "bandwidth", POS, lambda v: learning_rule.rbf_kernel(Z, v))
+bad(L, "feature_kernel", "module", [None], lambda v: rule.feature_kernel(Z, v))
+bad(L, "ntk_kernel", "z", [torch.full((10, 1), NAN), torch.randn(10, 2)], lambda v: rule.ntk_kernel(v, MOD))
+bad(L, "rbf_kernel", "bandwidth", POS, lambda v: rule.rbf_kernel(Z, v))
 bad(
     L,
     "rbf_kernel",
     "z",
     [torch.full((10, 1), NAN), torch.randn(1, 1), np.ones(3)],
-    lambda v: learning_rule.rbf_kernel(v),
+    lambda v: rule.rbf_kernel(v),
 )
-good(L, "rbf_kernel", "numpy z", lambda: learning_rule.rbf_kernel(np.random.default_rng(0).standard_normal((10, 2))))
+good(L, "rbf_kernel", "numpy z", lambda: rule.rbf_kernel(np.random.default_rng(0).standard_normal((10, 2))))
 U0 = torch.tensor([[1.0], [0.0], [0.0], [0.0]])
 bad(
     L,
     "kernel_objective",
     "ridge",
     POS,
-    lambda v: learning_rule.kernel_objective(U0, torch.randn(10, 4), torch.randn(10), "rbf", v),
+    lambda v: rule.kernel_objective(U0, torch.randn(10, 4), torch.randn(10), "rbf", v),
 )
 bad(
     L,
     "kernel_objective",
     "U",
     [torch.ones(3, 1), torch.full((4, 1), NAN)],
-    lambda v: learning_rule.kernel_objective(v, torch.randn(10, 4), torch.randn(10), "rbf"),
+    lambda v: rule.kernel_objective(v, torch.randn(10, 4), torch.randn(10), "rbf"),
 )
 bad(
     L,
     "kernel_objective",
     "kernel",
     ["laplace"],
-    lambda v: learning_rule.kernel_objective(U0, torch.randn(10, 4), torch.randn(10), v),
+    lambda v: rule.kernel_objective(U0, torch.randn(10, 4), torch.randn(10), v),
 )
 good(
     L,
     "kernel_objective",
     "numpy",
-    lambda: learning_rule.kernel_objective(U0.numpy(), X20[:10], Y20[:10], "rbf").detach(),
+    lambda: rule.kernel_objective(U0.numpy(), X20[:10], Y20[:10], "rbf").detach(),
 )
 bad(
     L,
     "orthonormalise",
     "A",
     [torch.ones(3), torch.ones(2, 3), torch.full((3, 2), NAN)],
-    lambda v: learning_rule.orthonormalise(v),
+    lambda v: rule.orthonormalise(v),
 )
-good(L, "orthonormalise", "numpy", lambda: learning_rule.orthonormalise(np.eye(4)[:, :2]))
-bad(L, "moment_span", "dim", COUNT + [5], lambda v: learning_rule.moment_span(X20, Y20, v))
-bad(L, "moment_span", "X", arrays_bad((40, 4)), lambda v: learning_rule.moment_span(v, Y20, 1))
-bad(L, "moment_span", "y", [Y20[:5], np.full(40, NAN)], lambda v: learning_rule.moment_span(X20, v, 1))
+good(L, "orthonormalise", "numpy", lambda: rule.orthonormalise(np.eye(4)[:, :2]))
+bad(L, "moment_span", "dim", COUNT + [5], lambda v: rule.moment_span(X20, Y20, v))
+bad(L, "moment_span", "X", arrays_bad((40, 4)), lambda v: rule.moment_span(v, Y20, 1))
+bad(L, "moment_span", "y", [Y20[:5], np.full(40, NAN)], lambda v: rule.moment_span(X20, v, 1))
 
 # --- measure: learning curves and subspaces --------------------------------------------------------------------------------
 Q = "measure"
@@ -618,91 +617,91 @@ bad(
 )
 
 # --- grouping ---------------------------------------------------------------------------------------------
-G = "grouping"
+G = "rule"
 ZG = rng.standard_normal((60, 2))
 bad(
     G,
     "span_model_hessians",
     "Z",
     [np.full((60, 2), NAN), np.ones((5, 2)), np.ones(60)],
-    lambda v: grouping.span_model_hessians(v, np.ones(len(v))),
+    lambda v: rule.span_model_hessians(v, np.ones(len(v))),
 )
-bad(G, "span_model_hessians", "y", [np.ones(5), np.full(60, NAN)], lambda v: grouping.span_model_hessians(ZG, v))
-bad(G, "span_model_hessians", "n_features", SIZE, lambda v: grouping.span_model_hessians(ZG, ZG[:, 0], n_features=v))
-bad(G, "span_model_hessians", "n_points", [0, 2.5], lambda v: grouping.span_model_hessians(ZG, ZG[:, 0], n_points=v))
+bad(G, "span_model_hessians", "y", [np.ones(5), np.full(60, NAN)], lambda v: rule.span_model_hessians(ZG, v))
+bad(G, "span_model_hessians", "n_features", SIZE, lambda v: rule.span_model_hessians(ZG, ZG[:, 0], n_features=v))
+bad(G, "span_model_hessians", "n_points", [0, 2.5], lambda v: rule.span_model_hessians(ZG, ZG[:, 0], n_points=v))
 bad(
     G,
     "span_model_hessians",
     "bandwidths",
     [[-1.0], [NAN], []],
-    lambda v: grouping.span_model_hessians(ZG, ZG[:, 0], bandwidths=v),
+    lambda v: rule.span_model_hessians(ZG, ZG[:, 0], bandwidths=v),
 )
-bad(G, "span_model_hessians", "ridges", [[0.0], [NAN]], lambda v: grouping.span_model_hessians(ZG, ZG[:, 0], ridges=v))
+bad(G, "span_model_hessians", "ridges", [[0.0], [NAN]], lambda v: rule.span_model_hessians(ZG, ZG[:, 0], ridges=v))
 bad(
     G,
     "partition_directions",
     "restarts",
     [0, 2.5, HUGE],
-    lambda v: grouping.partition_directions(np.ones((4, 4)), 2, 2, restarts=v),
+    lambda v: rule.partition_directions(np.ones((4, 4)), 2, 2, restarts=v),
 )
 bad(
     G,
     "partition_directions",
     "coupling",
     [np.ones((3, 3)), np.full((4, 4), NAN)],
-    lambda v: grouping.partition_directions(v, 2, 2),
+    lambda v: rule.partition_directions(v, 2, 2),
 )
 bad(
     G,
     "joint_block_diagonalise",
     "matrices",
     [np.ones((2, 3, 3)), np.full((2, 4, 4), NAN), np.ones((4, 4))],
-    lambda v: grouping.joint_block_diagonalise(v, 2, 2),
+    lambda v: rule.joint_block_diagonalise(v, 2, 2),
 )
 bad(
     G,
     "joint_block_diagonalise",
     "n_modules",
     [0, 2.5],
-    lambda v: grouping.joint_block_diagonalise(np.ones((2, 4, 4)), v, 2),
+    lambda v: rule.joint_block_diagonalise(np.ones((2, 4, 4)), v, 2),
 )
 INIT = np.eye(4)[:, :2].reshape(4, 2, 1).transpose(1, 0, 2)
-bad(G, "fit_additive", "steps", SIZE, lambda v: grouping.fit_additive(X20, Y20, INIT, steps=v))
+bad(G, "fit_additive", "steps", SIZE, lambda v: rule.fit_additive(X20, Y20, INIT, steps=v))
 bad(
     G,
     "fit_additive",
     "init",
     [np.ones((2, 3, 1)), np.full((2, 4, 1), NAN), np.ones((2, 4, 5))],
-    lambda v: grouping.fit_additive(X20, Y20, v, steps=2),
+    lambda v: rule.fit_additive(X20, Y20, v, steps=2),
 )
-bad(G, "fit_additive", "lr", POS, lambda v: grouping.fit_additive(X20, Y20, INIT, steps=2, lr=v))
+bad(G, "fit_additive", "lr", POS, lambda v: rule.fit_additive(X20, Y20, INIT, steps=2, lr=v))
 bad(
     G,
     "fit_additive",
     "val_fraction",
     [0.0, 1.0, NAN],
-    lambda v: grouping.fit_additive(X20, Y20, INIT, steps=2, val_fraction=v),
+    lambda v: rule.fit_additive(X20, Y20, INIT, steps=2, val_fraction=v),
 )
 bad(
     G,
     "group_directions",
     "module_dim",
     [2.5, 0, 3],
-    lambda v: grouping.group_directions(X20, Y20, np.eye(4)[:, :2], 2, v),
+    lambda v: rule.group_directions(X20, Y20, np.eye(4)[:, :2], 2, v),
 )
 bad(
     G,
     "group_directions",
     "basis",
     [np.ones((4, 3)), np.full((4, 2), NAN)],
-    lambda v: grouping.group_directions(X20, Y20, v, 2, 1),
+    lambda v: rule.group_directions(X20, Y20, v, 2, 1),
 )
 bad(
     G,
     "group_directions",
     "rounds",
     [0, 2.5],
-    lambda v: grouping.group_directions(X20, Y20, np.eye(4)[:, :2], 2, 1, rounds=v),
+    lambda v: rule.group_directions(X20, Y20, np.eye(4)[:, :2], 2, 1, rounds=v),
 )
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -903,7 +902,7 @@ bad(C, "check_size", "n", [HUGE**2, NAN, "x", -1, None], lambda v: core.check_si
 bad(C, "check_count", "k", [10**9, NAN, "x", -1], lambda v: core.check_count(v, "k"))
 good(C, "as_numpy", "tensor", lambda: core.as_numpy(torch.ones(3)))
 bad(C, "check_geometry", "n_modules", [3], lambda v: core.check_geometry(v, 2, 4))
-for rule, value, name in [
+for check, value, name in [
     (core.Whole(1), 0, "n"),
     (core.Real(0.0, low_open=True), 0.0, "lr"),
     (core.Boolean(), 1, "flag"),
@@ -924,7 +923,7 @@ for rule, value, name in [
     (core.Count(), 10**9, "k"),
     (core.Check(lambda v, n, a: core.whole(v, n)), 2.5, "n"),
 ]:
-    bad(C, type(rule).__name__, name, [value], lambda v, rule=rule, name=name: rule(v, name))
+    bad(C, type(check).__name__, name, [value], lambda v, check=check, name=name: check(v, name))
 good(
     C,
     "Whole",
@@ -943,7 +942,7 @@ bad(
     ),
 )
 bad(C, "validated", "nope", [core.Whole()], lambda v: core.validated(nope=v)(lambda x: x))
-bad(C, "validated", "x", [5, "rule"], lambda v: core.validated(x=v)(lambda x: x))
+bad(C, "validated", "x", [5, "check"], lambda v: core.validated(x=v)(lambda x: x))
 bad(C, "check_fields", "cfg", [5, _HostileConfig], lambda v: core.check_fields(v, n=core.Whole()))
 bad(C, "check_fields", "n", [0, 2.5], lambda v: core.check_fields(_HostileConfig(n=v), n=core.Whole()))
 bad(C, "check_fields", "seed", [-1, 2**40], lambda v: core.check_fields(_HostileConfig(seed=v)))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from modscale_lib import measure
-from modscale_lib.learning_rule import (
+from modscale_lib.rule import (
     KernelNotPositiveDefiniteError,
     ModuleAtInit,
     feature_kernel,
@@ -211,7 +211,7 @@ def test_a_diverging_search_is_detected_at_once():
     instead of running its 300 steps on parameters that float32 rounding no longer changes."""
     import time
 
-    from modscale_lib.learning_rule import RuleDivergedError
+    from modscale_lib.rule import RuleDivergedError
 
     task = SineWaveTask(8, 2, seed=0)
     X, y = task.sample(400, seed=0)
@@ -234,7 +234,7 @@ def test_newton_variant_finds_one_dimensional_modules():
 
 
 def test_newton_variant_is_deterministic_and_thread_independent():
-    from modscale_lib.newton import newton_projections
+    from modscale_lib.rule import newton_projections
 
     task = SineWaveTask(8, 2, seed=2)
     X, y = task.sample(600, seed=0)
@@ -266,7 +266,7 @@ def test_newton_variant_is_deterministic_and_thread_independent():
     ],
 )
 def test_newton_bad_input_is_named(kwargs, error, match):
-    from modscale_lib.newton import newton_projections
+    from modscale_lib.rule import newton_projections
 
     args = {"X": np.random.default_rng(0).standard_normal((40, 6)), "y": np.arange(40.0), "module_dim": 1} | kwargs
     X, y, b = args.pop("X"), args.pop("y"), args.pop("module_dim")
@@ -292,7 +292,7 @@ def test_newton_steps_lower_the_leave_one_out_error():
     the returned loss, and no step (max_steps = 0) leaves the grouping of the moment span."""
     from modscale_lib.measure import grouped_overlap
     from modscale_lib.modular_tasks import NonSeparableTask
-    from modscale_lib.newton import newton_projections
+    from modscale_lib.rule import newton_projections
 
     task = NonSeparableTask(12, 3, 2, noise=0.1, seed=0)
     X, y = task.sample(1500, seed=100)

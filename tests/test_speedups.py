@@ -10,13 +10,9 @@ import torch
 
 from modscale_lib import measure, networks
 from modscale_lib.experiments import finding_modules as fm
-from modscale_lib.learning_rule import (
-    ModuleAtInit,
-    _features_objective_low_rank,
-    find_module_projections,
-    kernel_objective,
-)
 from modscale_lib.networks import MLPEnsemble, _training  # _training: its private gather, swapped below
+from modscale_lib.rule import ModuleAtInit, find_module_projections, kernel_objective
+from modscale_lib.rule._search import _features_objective_low_rank  # the private fast path, tested against the slow
 from modscale_lib.tasks import SineWaveTask
 
 

@@ -11,8 +11,8 @@ from tqdm.auto import tqdm
 
 from .. import core, measure
 from ..core import Real, Reals, SomeOf, Whole, Wholes, check_fields
-from ..learning_rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
 from ..networks import ModularEnsemble, evaluate, fit, random_projections
+from ..rule import DEFAULTS, KERNELS, VARIANTS, find_module_projections
 from ..store import experiment
 from ..tasks import SineWaveTask
 
@@ -152,7 +152,7 @@ def module_recovery(cfg: ModuleRecoveryConfig, cells) -> dict:
 
 @dataclass(frozen=True)
 class RuleSensitivityConfig:
-    """One setting of the rule changed at a time from the library's defaults (``learning_rule.DEFAULTS``),
+    """One setting of the rule changed at a time from the library's defaults (``rule.DEFAULTS``),
     including the opt-in early stopping (``patiences``; 0, off, is the default). Settings equal to the
     default are computed once. ``low_rank_gradient`` as in :class:`ModuleRecoveryConfig`."""
 

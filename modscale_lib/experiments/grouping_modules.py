@@ -11,9 +11,9 @@ import numpy as np
 
 from .. import core
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
-from ..learning_rule import VARIANTS, find_module_projections, moment_span
 from ..measure import grouped_overlap, union_overlap
 from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
+from ..rule import VARIANTS, find_module_projections, moment_span
 from ..store import experiment
 from .finding_modules import TimedStages
 
@@ -391,7 +391,7 @@ def rule_comparison(cfg: RuleComparisonConfig, cells=None) -> dict:
 # Read-outs
 # ---------------------------------------------------------------------------------------------------------
 def span_start_overlap(cfg: ModuleGroupingConfig, setting: int, kind: str = "bump_ridge") -> np.ndarray:
-    """The union overlap of the moment span (:func:`modscale_lib.learning_rule.moment_span`, the span that
+    """The union overlap of the moment span (:func:`modscale_lib.rule.moment_span`, the span that
     ``grouped`` and ``newton`` start from) with the true modules, on the experiment's own training sets.
 
     setting : the position of ``(K, b, m)`` in ``cfg.settings()``. kind : a module kind of ``NonSeparableTask``.

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import core, grouping, measure
+from .. import core, measure, rule
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
-from ..learning_rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
 from ..networks import ModularEnsemble, default_device, evaluate, fit, random_projections
 from ..peers import METHODS as PEERS
+from ..rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..store import experiment
 
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
 
 CHAPTER = "peers"
-MOMENT_SPAN = "moment span"  # the spectral rule's first stage, learning_rule.moment_span, as a span method
+MOMENT_SPAN = "moment span"  # the spectral rule's first stage, rule.moment_span, as a span method
 REFERENCES = ("oracle", "random")  # frozen networks on the true and on random projections
 RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")  # the rule's variants (VARIANTS)
 _TASK = re.compile(r"^([a-z0-9_]+?)_m(\d+)_K(\d+)(?:_b(\d+))?$")
@@ -57,7 +57,7 @@ def make_task(spec: str, seed: int):
 
 
 def _tasks():
-    def rule(v, name):
+    def check(v, name):
         if isinstance(v, (str, bytes)) or not isinstance(v, (tuple, list)) or not v:
             raise ValueError(f"{name} must be a non-empty tuple of task names, got {v!r}")
         out = tuple(v)
@@ -67,7 +67,7 @@ def _tasks():
             raise ValueError(f"{name} must not repeat a task, got {out}")
         return out
 
-    return rule
+    return check
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,10 @@ class PeerComparisonConfig:
     the methods' randomness and the networks.
 
     A span method's directions are grouped into ``K`` modules of ``b`` by the first two stages of
-    :func:`~modscale_lib.grouping.group_directions` (Hessians of a random-feature model in the span, with
+    :func:`~modscale_lib.rule.group_directions` (Hessians of a random-feature model in the span, with
     ``group_features`` features, then joint block diagonalisation; no additive refit, so the span is kept).
     The rule runs with ``rule_steps`` Adam steps per search on minibatches of ``rule_batch`` (its other
-    settings at :data:`~modscale_lib.learning_rule.DEFAULTS`). Each method's modules then feed a modular
+    settings at :data:`~modscale_lib.rule.DEFAULTS`). Each method's modules then feed a modular
     network whose projections stay frozen (``K`` modules, one hidden layer of ``module_width``), trained for
     ``steps`` Adam steps; the true and random projections are the references. Test loss on ``n_test`` fresh
     samples, divided by their variance.
@@ -170,8 +170,8 @@ class PeerComparisonConfig:
 def _group(X, y, basis, K: int, b: int, seed: int, n_features: int) -> np.ndarray:
     """``group_directions(..., refine=False)`` with ``n_features`` random features: (K, m, b) in the span."""
     B = np.linalg.qr(basis)[0]
-    hessians, _ = grouping.span_model_hessians(X @ B, y, n_features=n_features, seed=core.derive(seed, 0, 1))
-    blocks = grouping.joint_block_diagonalise(hessians, K, b, seed=core.derive(seed, 0, 2))
+    hessians, _ = rule.span_model_hessians(X @ B, y, n_features=n_features, seed=core.derive(seed, 0, 1))
+    blocks = rule.joint_block_diagonalise(hessians, K, b, seed=core.derive(seed, 0, 2))
     return np.einsum("md,kdb->kmb", B, blocks)
 
 

@@ -15,9 +15,9 @@ import torch
 from .. import measure, methods
 from ..analysis import capacity_table, choose_capacity
 from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
-from ..learning_rule import DEFAULTS, KERNELS, find_module_projections
 from ..modular_tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, fit, mlp_param_count, random_projections
+from ..rule import DEFAULTS, KERNELS, find_module_projections
 from ..store import experiment
 
 __all__ = [
@@ -582,7 +582,7 @@ class ObjectiveCostConfig:
 @experiment("objective_cost", version=1, config_type=ObjectiveCostConfig, chapter=CHAPTER)
 def objective_cost(cfg: ObjectiveCostConfig) -> dict:
     """Seconds per objective-and-gradient evaluation, (kernel, batch size), median over repeats."""
-    from ..learning_rule import ModuleAtInit, kernel_objective, orthonormalise
+    from ..rule import ModuleAtInit, kernel_objective, orthonormalise
 
     module = ModuleAtInit(1, 256, 1, seed=0)
     seconds = np.zeros((len(cfg.kernels), len(cfg.batch_sizes)))

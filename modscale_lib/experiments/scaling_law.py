@@ -66,7 +66,7 @@ __all__ = [
 CHAPTER = "scaling_law"
 METHOD_KINDS = ("random_features", "monolithic", "random", "oracle", "rule")
 #: The rule's variant in the rule configs (``RULE_CONFIGS``, ``full_rule``): the fast default,
-#: :mod:`modscale_lib.newton`.
+#: :mod:`modscale_lib.rule`.
 RULE_VARIANT = "newton"
 #: The fewest samples the rule's variant accepts (``newton_projections`` refuses fewer rows): the rule configs'
 #: grid starts at the first ``n`` at or above it, so a search that succeeds there is censored below.

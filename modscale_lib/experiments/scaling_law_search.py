@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from .. import brackets, measure
-from ..learning_rule import find_module_projections
 from ..modular_tasks import TASK_KINDS, check_task_kind, make_task
 from ..networks import (
     MLPEnsemble,
@@ -23,6 +22,7 @@ from ..networks import (
     fit,
     random_projections,
 )
+from ..rule import find_module_projections
 
 __all__ = ["search_cell", "parse_task", "task_data", "train_members"]
 

@@ -1,6 +1,6 @@
 """Classic dimension reduction: methods that find the low-dimensional projections a target depends on.
 
-These are the peers of the book's learning rule (:mod:`modscale_lib.learning_rule`): given samples ``X``
+These are the peers of the book's learning rule (:mod:`modscale_lib.rule`): given samples ``X``
 (n, m) and a scalar target ``y`` (n,), each estimates a basis of the subspace ``span(U)`` when
 ``y = f(U^T x) + noise``. Every method has one signature,
 

@@ -30,7 +30,7 @@ def _stored():
 
 
 def _rule():
-    from modscale_lib.learning_rule import DEFAULTS, resolve_variant
+    from modscale_lib.rule import DEFAULTS, resolve_variant
 
     return {"rule_defaults": DEFAULTS, "resolve": resolve_variant}
 

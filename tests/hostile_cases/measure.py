@@ -20,7 +20,7 @@ CONFIDENCE = [NAN, 0.0, 1.0, 1.5, "x"]
 
 def _rules(bad, good) -> None:
     """methods (the vocabulary of methods), learning_rule, kernels, newton, random_features."""
-    from modscale_lib import kernels, learning_rule, methods, networks, newton
+    from modscale_lib import methods, networks, rule
 
     M = "methods"
     bad(M, "rule", "variant", ["bogus", None, 3, ["paper"]], lambda v: methods.rule(v))
@@ -34,58 +34,58 @@ def _rules(bad, good) -> None:
     bad(M, "module_count", "n_modules", COUNT, lambda v: methods.module_count(methods.RANDOM, v))
     good(M, "module_count", "2.0", lambda: methods.module_count(methods.wrong_count("paper", "K/2"), 2.0))
 
-    L = "learning_rule"
-    bad(L, "resolve_variant", "variant", ["bogus", None, 3], lambda v: learning_rule.resolve_variant(v, 2, 1, 4))
-    bad(L, "resolve_variant", "n_modules", COUNT, lambda v: learning_rule.resolve_variant("auto", v, 1, 4))
-    bad(L, "resolve_variant", "n_modules", [0, NAN], lambda v: learning_rule.resolve_variant("paper", v, 1, 4))
-    bad(L, "resolve_variant", "module_dim", COUNT, lambda v: learning_rule.resolve_variant("auto", 2, v, 4))
-    bad(L, "resolve_variant", "input_dim", COUNT, lambda v: learning_rule.resolve_variant("auto", 2, 1, v))
-    bad(L, "resolve_variant", "target_columns", COUNT, lambda v: learning_rule.resolve_variant("auto", 2, 1, 4, v))
-    good(L, "resolve_variant", "auto", lambda: learning_rule.resolve_variant("auto", 2.0, 1, 4) and 0)
+    L = "rule"
+    bad(L, "resolve_variant", "variant", ["bogus", None, 3], lambda v: rule.resolve_variant(v, 2, 1, 4))
+    bad(L, "resolve_variant", "n_modules", COUNT, lambda v: rule.resolve_variant("auto", v, 1, 4))
+    bad(L, "resolve_variant", "n_modules", [0, NAN], lambda v: rule.resolve_variant("paper", v, 1, 4))
+    bad(L, "resolve_variant", "module_dim", COUNT, lambda v: rule.resolve_variant("auto", 2, v, 4))
+    bad(L, "resolve_variant", "input_dim", COUNT, lambda v: rule.resolve_variant("auto", 2, 1, v))
+    bad(L, "resolve_variant", "target_columns", COUNT, lambda v: rule.resolve_variant("auto", 2, 1, 4, v))
+    good(L, "resolve_variant", "auto", lambda: rule.resolve_variant("auto", 2.0, 1, 4) and 0)
 
     import torch
 
-    KE = "kernels"
-    module = kernels.ModuleAtInit(1, 8, 1, seed=0)
+    KE = "rule"
+    module = rule.ModuleAtInit(1, 8, 1, seed=0)
     z = torch.randn(6, 1, generator=torch.Generator().manual_seed(0))
-    bad(KE, "kernel_matrix", "kernel", ["bogus", None, "RBF"], lambda v: kernels.kernel_matrix(v, z, module))
+    bad(KE, "kernel_matrix", "kernel", ["bogus", None, "RBF"], lambda v: rule.kernel_matrix(v, z, module))
     bad(
         KE,
         "kernel_matrix",
         "z",
         [torch.full((6, 1), NAN), torch.ones(6)],
-        lambda v: kernels.kernel_matrix("ntk", v, module),
+        lambda v: rule.kernel_matrix("ntk", v, module),
     )
-    bad(KE, "kernel_matrix", "module", [None, "net"], lambda v: kernels.kernel_matrix("features", z, v))
-    good(KE, "kernel_matrix", "numpy z", lambda: kernels.kernel_matrix("rbf", z.numpy(), None))
-    bad(KE, "cross_kernel", "kernel", ["bogus", None], lambda v: kernels.cross_kernel(v, z, z[:3], module))
+    bad(KE, "kernel_matrix", "module", [None, "net"], lambda v: rule.kernel_matrix("features", z, v))
+    good(KE, "kernel_matrix", "numpy z", lambda: rule.kernel_matrix("rbf", z.numpy(), None))
+    bad(KE, "cross_kernel", "kernel", ["bogus", None], lambda v: rule.cross_kernel(v, z, z[:3], module))
     bad(
         KE,
         "cross_kernel",
         "zs",
         [torch.ones(3, 2), z[:1], torch.full((3, 1), NAN), [["a"]]],
-        lambda v: kernels.cross_kernel("rbf", z, v, module),
+        lambda v: rule.cross_kernel("rbf", z, v, module),
     )
     bad(
         KE,
         "cross_kernel",
         "z",
         [torch.ones(6), torch.full((6, 1), INF)],
-        lambda v: kernels.cross_kernel("ntk", v, z, module),
+        lambda v: rule.cross_kernel("ntk", v, z, module),
     )
-    bad(KE, "cross_kernel", "module", [None, 3], lambda v: kernels.cross_kernel("features", z, z[:3], v))
-    for kind in kernels.KERNELS:
-        good(KE, "cross_kernel", kind, lambda kind=kind: kernels.cross_kernel(kind, z, z[:3], module))
+    bad(KE, "cross_kernel", "module", [None, 3], lambda v: rule.cross_kernel("features", z, z[:3], v))
+    for kind in rule.KERNELS:
+        good(KE, "cross_kernel", kind, lambda kind=kind: rule.cross_kernel(kind, z, z[:3], module))
     bad(
         KE,
         "as_float_tensor",
         "z",
         [[NAN], torch.tensor([True]), torch.ones(2, 2, 2), np.ones((2, 2, 2)), ["a"], torch.tensor([INF])],
-        lambda v: kernels.as_float_tensor(v, "z", ndim=(1, 2)),
+        lambda v: rule.as_float_tensor(v, "z", ndim=(1, 2)),
     )
-    good(KE, "as_float_tensor", "int tensor", lambda: kernels.as_float_tensor(torch.arange(3), "z", ndim=1))
+    good(KE, "as_float_tensor", "int tensor", lambda: rule.as_float_tensor(torch.arange(3), "z", ndim=1))
 
-    NW = "newton"
+    NW = "rule"
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 4)), rng.standard_normal(40)
     X_nan = X.copy()
@@ -95,19 +95,19 @@ def _rules(bad, good) -> None:
         "newton_projections",
         "X",
         [X_nan, X[:10], X[:, 0], np.full((40, 4), "a")],
-        lambda v: newton.newton_projections(v, y, 2, 1),
+        lambda v: rule.newton_projections(v, y, 2, 1),
     )
-    bad(NW, "newton_projections", "X", [np.ones((40, 4))], lambda v: newton.newton_projections(v, y, 2, 1))
+    bad(NW, "newton_projections", "X", [np.ones((40, 4))], lambda v: rule.newton_projections(v, y, 2, 1))
     bad(
         NW,
         "newton_projections",
         "y",
         [y[:5], np.full(40, NAN), np.ones(40)],
-        lambda v: newton.newton_projections(X, v, 2, 1),
+        lambda v: rule.newton_projections(X, v, 2, 1),
     )
-    bad(NW, "newton_projections", "n_modules", COUNT, lambda v: newton.newton_projections(X, y, v, 1))
-    bad(NW, "newton_projections", "module_dim", COUNT + [3], lambda v: newton.newton_projections(X, y, 2, v))
-    bad(NW, "newton_projections", "seed", SEED, lambda v: newton.newton_projections(X, y, 2, 1, seed=v))
+    bad(NW, "newton_projections", "n_modules", COUNT, lambda v: rule.newton_projections(X, y, v, 1))
+    bad(NW, "newton_projections", "module_dim", COUNT + [3], lambda v: rule.newton_projections(X, y, 2, v))
+    bad(NW, "newton_projections", "seed", SEED, lambda v: rule.newton_projections(X, y, 2, 1, seed=v))
     for knob, values in {
         "kernel_points": [10, 2.5, HUGE],
         "select_points": [0, NAN],
@@ -120,7 +120,7 @@ def _rules(bad, good) -> None:
         "n_points": [0, HUGE],
         "return_loss": ["yes", 1],
     }.items():
-        bad(NW, "newton_projections", knob, values, lambda v, k=knob: newton.newton_projections(X, y, 2, 1, **{k: v}))
+        bad(NW, "newton_projections", knob, values, lambda v, k=knob: rule.newton_projections(X, y, 2, 1, **{k: v}))
 
     RF = "networks"
     bad(RF, "RandomFeatureRidge", "input_dim", COUNT, lambda v: networks.RandomFeatureRidge(v, 8, 0))

@@ -11,7 +11,7 @@ failed, what a call cost, and the chapter's two comparison tables as columns (dr
 Values only (numbers, arrays, lists of indices, columns of a table and short labels); the paired differences
 themselves are :func:`paired_difference`'s, whose output (a dict of ``mean``, ``low``, ``high`` and ``verdict``
 arrays) the functions here take as ``d``. Numpy only: the rule's defaults, which live beside torch in
-:mod:`modscale_lib.learning_rule`, are passed in.
+:mod:`modscale_lib.rule`, are passed in.
 """
 
 from __future__ import annotations
@@ -420,8 +420,8 @@ def measurements(res, config, cmp, cmp_config, span_start, *, rule_defaults, res
     res, config : the stored ``module_grouping`` result and its ``ModuleGroupingConfig``. cmp, cmp_config : the
     stored ``rule_comparison`` result and its ``RuleComparisonConfig``. span_start : (len(config.n_grid),
     len(config.seeds)), the moment span's union overlap on the last setting's :data:`KIND` tasks
-    (``experiments.grouping_modules.span_start_overlap``). rule_defaults, resolve : ``learning_rule.DEFAULTS``
-    and ``learning_rule.resolve_variant`` (the rule lives beside torch; read-outs do not import it).
+    (``experiments.grouping_modules.span_start_overlap``). rule_defaults, resolve : ``rule.DEFAULTS``
+    and ``rule.resolve_variant`` (the rule lives beside torch; read-outs do not import it).
 
     Returns a dict: the inputs; ``ns``, ``kinds``, ``variants``, ``settings`` (lists of ``(K, b, m)``);
     ``ci`` (``"union"``/``"grouped"`` -> (mean, low, high), each (kind, setting, variant, n)); ``seconds``

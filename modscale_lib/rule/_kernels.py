@@ -1,7 +1,7 @@
 """Kernels of a module network at initialisation on projected inputs ``z`` (B, b), for the learning rule.
 
 Each returns a (B, B) matrix (or, ``cross_kernel``, the kernel between all points and a subset),
-normalised so that its mean diagonal is about 1. Re-exported by :mod:`modscale_lib.learning_rule`.
+normalised so that its mean diagonal is about 1. Public names of :mod:`modscale_lib.rule`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import core
-from .networks import BatchedMLP
+from .. import core
+from ..networks import BatchedMLP
 
 __all__ = [
     "KERNELS",

@@ -54,35 +54,25 @@ import math
 import numpy as np
 import torch
 
-from . import core
-from .core import single_thread, single_threaded, torch_generator  # noqa: F401 (single_thread is public here)
-from .kernels import (
+from .. import core
+from ..core import single_thread, single_threaded, torch_generator  # noqa: F401
+from ..methods import RULE_VARIANTS
+from ._kernels import (
     KERNELS,
     ModuleAtInit,
     as_float_tensor,
     cross_kernel,
-    feature_kernel,
     kernel_matrix,  # noqa: F401
-    ntk_kernel,
-    rbf_kernel,
 )
-from .methods import RULE_VARIANTS
-from .spans import moment_span  # noqa: F401 (public here too: the rule's first step)
+from ._span import moment_span
 
 __all__ = [
     "kernel_objective",
-    "feature_kernel",
-    "rbf_kernel",
-    "ntk_kernel",
     "find_module_projections",
-    "KERNELS",
     "VARIANTS",
     "DEFAULTS",
     "KernelNotPositiveDefiniteError",
     "orthonormalise",
-    "moment_span",
-    "ModuleAtInit",
-    "single_thread",
     "AUTO",
     "resolve_variant",
     "RuleDivergedError",
@@ -479,11 +469,11 @@ def find_module_projections(
         init = core.array(init, "init", shape=(n_modules, X.shape[1], module_dim))
     _check_variant_needs(variant, y, init, return_history, n_modules, module_dim, X.shape[1])
     if variant == "grouped":
-        from .grouping import group_directions  # grouping never imports this module
+        from ._grouping import group_directions  # grouping never imports this module
 
         return group_directions(X, y, moment_span(X, y, n_modules * module_dim), n_modules, module_dim, seed=seed)
     if variant == "newton":
-        from .newton import newton_projections  # newton imports this module only inside a function
+        from ._newton import newton_projections  # newton imports this module only inside a function
 
         return newton_projections(X, y, n_modules, module_dim, seed=seed)
     settings = dict(

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from . import core
+from .. import core
 
 __all__ = ["group_directions", "span_model_hessians", "joint_block_diagonalise", "fit_additive", "partition_directions"]
 
@@ -295,7 +295,7 @@ def group_directions(
     ----------
     X : (n, m) inputs, roughly ``N(0, I)``, not all rows equal. y : (n,) targets, not constant.
     basis : (m, K*b) a basis (orthonormalised here) of the estimated span of all modules, e.g. from
-        ``learning_rule.moment_span`` or any peer span-finder.
+        ``rule.moment_span`` or any peer span-finder.
     n_modules, module_dim : ``K`` and ``b``; ``K*b <= m``.
     seed : seeds the random features, the partition search and the additive fit.
     rounds : with ``refine``, repetitions of (Hessians, block diagonalisation, additive refit), each from the

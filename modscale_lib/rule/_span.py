@@ -1,6 +1,6 @@
 """The span of a multi-index model's directions from the target's first two moments (Stein's lemma).
 
-The first step of the rule's ``grouped`` and ``newton`` variants (:mod:`modscale_lib.learning_rule`,
+The first step of the rule's ``grouped`` and ``newton`` variants (:mod:`modscale_lib.rule`,
 :mod:`modscale_lib.newton`); its own module so that both import it without importing each other.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import array, check_size, whole
+from ..core import array, check_size, whole
 
 __all__ = ["moment_span"]
 

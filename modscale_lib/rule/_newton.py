@@ -4,7 +4,7 @@ closed-form Gauss-Newton refits, in about the time of a few hundred moment-metho
 Explained in the chapter :doc:`/book/grouping_modules`. For ``y = sum_j g_j(U_j^T x) + noise`` with
 ``x ~ N(0, I_m)`` and ``K b <= m``, :func:`newton_projections` runs:
 
-1. **The span** (:func:`modscale_lib.learning_rule.moment_span`): the top ``D = K b`` eigenvectors of the
+1. **The span** (:func:`modscale_lib.rule.moment_span`): the top ``D = K b`` eigenvectors of the
    first two moments, ``B`` (m, D).
 2. **The span, refined.** A Gaussian-kernel ridge regression ``f(z)`` of ``y`` on ``z = B^T x`` (bandwidth and
    ridge by leave-one-out error) and Gauss-Newton steps on ``B``. For Gaussian inputs the part of ``x``
@@ -37,8 +37,8 @@ import math
 
 import numpy as np
 
-from . import core
-from .spans import moment_span
+from .. import core
+from ._span import moment_span
 
 __all__ = ["newton_projections", "NEWTON_DEFAULTS"]
 
@@ -309,7 +309,7 @@ def _refit_modules(X, y, U, model: _AdditiveModel, fit_rows, max_steps, tol):
 
 
 def _grouping(X, y, B, model: _SpanModel, points, K, b, seed) -> np.ndarray:
-    from .grouping import joint_block_diagonalise  # grouping imports nothing of this module
+    from ._grouping import joint_block_diagonalise  # grouping imports nothing of this module
 
     blocks = joint_block_diagonalise(model.hessians((X @ B)[points]), K, b, seed=seed)
     return np.einsum("md,kdb->kmb", B, blocks)
@@ -465,7 +465,7 @@ def _newton(
     n_points,
 ) -> tuple[np.ndarray, float]:
     """:func:`newton_projections` on validated arguments: ``(projections, leave-one-out error)``."""
-    from .measure import grouped_overlap
+    from ..measure import grouped_overlap
 
     n, m = X.shape
     rng = core.numpy_generator(seed, 881)
