@@ -29,9 +29,8 @@ import time
 import numpy as np
 
 from modscale_lib import measure, peers, rule
-from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.rule import DEFAULTS, find_module_projections, resolve_variant
-from modscale_lib.tasks import SineWaveTask
+from modscale_lib.tasks import NonSeparableTask, SineWaveTask
 
 MOMENTS = ("save", "phd", "sir", "moment span")
 TARGETS = (  # name, task maker, n, K, b, limit in CPU seconds, grouped overlap required

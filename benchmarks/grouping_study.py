@@ -27,8 +27,8 @@ import torch
 from scipy import stats
 
 from modscale_lib.measure import grouped_overlap, union_overlap
-from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.rule import find_module_projections, group_directions, moment_span
+from modscale_lib.tasks import NonSeparableTask
 
 SETTINGS = ((3, 2, 12), (4, 2, 16))
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from modscale_lib.measure import grouped_overlap, module_overlaps, union_overlap
-from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.rule import group_directions, joint_block_diagonalise, moment_span, partition_directions
+from modscale_lib.tasks import NonSeparableTask
 
 
 # -- the task ---------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from modscale_lib import experiments, store
 from modscale_lib.chapters import grouping_modules as readout
 from modscale_lib.experiments.grouping_modules import ModuleGroupingConfig, RuleComparisonConfig, span_start_overlap
 from modscale_lib.measure import union_overlap
-from modscale_lib.modular_tasks import NonSeparableTask
 from modscale_lib.rule import DEFAULTS, moment_span, resolve_variant
+from modscale_lib.tasks import NonSeparableTask
 
 NAN, INF = np.nan, np.inf
 V = np.array([["better", "", "worse"], ["not distinguishable", "worse", ""]])

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from modscale_lib.modular_tasks import LINK_KINDS, HermiteLinkTask, check_task_kind, link_degree, make_task
+from modscale_lib.tasks import LINK_KINDS, HermiteLinkTask, check_task_kind, link_degree, make_task
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])

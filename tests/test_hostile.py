@@ -1,6 +1,6 @@
 """Hostile input at every public entry: each case ends in a correct result or a clear, named error.
 
-The cases are listed explicitly, module by module (theory, tasks, modular_tasks, networks, training,
+The cases are listed explicitly, module by module (theory, tasks, networks, training,
 learning_rule, measure, grouping, data, peers, analysis, core, store, present). A case is either
 
 * ``bad``: NaN, inf, a non-integer, a negative, a zero or empty input, a huge size, mismatched lengths, a
@@ -33,7 +33,6 @@ from modscale_lib import (  # noqa: E402  (after the seed)
     data,
     experiments,
     measure,
-    modular_tasks,
     networks,
     peers,
     present,
@@ -226,7 +225,7 @@ bad(
 )
 bad(T, "calibrate_power_law", "test_loss", [[NAN] * 4], lambda v: theory.calibrate_power_law(CAL_N, CAL_P, 3, v))
 
-# --- tasks and modular_tasks ------------------------------------------------------------------------------
+# --- tasks: the sine-wave task and the other families ------------------------------------------------------------------------------
 K = "tasks"
 bad(K, "SineWaveTask", "input_dim", COUNT, lambda v: tasks.SineWaveTask(v, 2))
 bad(K, "SineWaveTask", "n_modules", SIZE + [10**9], lambda v: tasks.SineWaveTask(4, v))
@@ -257,38 +256,38 @@ TASK1 = tasks.SineWaveTask(3, 1)
 bad(K, "SineWaveTask.module_components", "t", [[NAN], np.ones((2, 2))], lambda v: TASK1.module_components(v))
 bad(K, "SineWaveTask.module_components", "module", [1, -1, 0.5], lambda v: TASK1.module_components([0.0], v))
 bad(K, "SineWaveTask.standardise", "raw", [[NAN], ["a"]], lambda v: TASK1.standardise(v))
-M = "modular_tasks"
-bad(M, "NonSeparableTask", "input_dim", COUNT, lambda v: modular_tasks.NonSeparableTask(v, 2))
-bad(M, "make_task", "kind", ["bogus", None, 3], lambda v: modular_tasks.make_task(v, 4, 2))
-bad(M, "check_task_kind", "kind", ["bogus", None], lambda v: modular_tasks.check_task_kind(v, 1))
-bad(M, "check_task_kind", "module_dim", [2, 0, 2.5], lambda v: modular_tasks.check_task_kind("sine", v))
-bad(M, "make_task", "module_dim", [2, 0, 2.5], lambda v: modular_tasks.make_task("sine", 4, 2, v))
-bad(M, "make_task", "module_dim", [3], lambda v: modular_tasks.make_task("bump_ridge", 4, 2, v))
-bad(M, "NonSeparableTask", "module_dim", COUNT + [4], lambda v: modular_tasks.NonSeparableTask(6, 2, v))
-bad(M, "NonSeparableTask", "n_modules", SIZE, lambda v: modular_tasks.NonSeparableTask(6, v))
-bad(M, "NonSeparableTask", "module_kind", ["sine", None], lambda v: modular_tasks.NonSeparableTask(6, 2, module_kind=v))
-bad(M, "NonSeparableTask", "noise", NONNEG, lambda v: modular_tasks.NonSeparableTask(6, 2, noise=v))
-bad(M, "HermiteLinkTask", "input_dim", COUNT, lambda v: modular_tasks.HermiteLinkTask(v, 2, 2))
-bad(M, "HermiteLinkTask", "n_modules", COUNT + [7], lambda v: modular_tasks.HermiteLinkTask(6, v, 2))
-bad(M, "HermiteLinkTask", "degree", COUNT + [5], lambda v: modular_tasks.HermiteLinkTask(6, 2, v))
-bad(M, "HermiteLinkTask", "noise", NONNEG, lambda v: modular_tasks.HermiteLinkTask(6, 2, 2, noise=v))
-bad(M, "link_degree", "kind", ["he9", None, 2], lambda v: modular_tasks.link_degree(v))
-bad(M, "NonSeparableTask", "ridge_share", [NAN, 2.0], lambda v: modular_tasks.NonSeparableTask(6, 2, ridge_share=v))
+M = "tasks"
+bad(M, "NonSeparableTask", "input_dim", COUNT, lambda v: tasks.NonSeparableTask(v, 2))
+bad(M, "make_task", "kind", ["bogus", None, 3], lambda v: tasks.make_task(v, 4, 2))
+bad(M, "check_task_kind", "kind", ["bogus", None], lambda v: tasks.check_task_kind(v, 1))
+bad(M, "check_task_kind", "module_dim", [2, 0, 2.5], lambda v: tasks.check_task_kind("sine", v))
+bad(M, "make_task", "module_dim", [2, 0, 2.5], lambda v: tasks.make_task("sine", 4, 2, v))
+bad(M, "make_task", "module_dim", [3], lambda v: tasks.make_task("bump_ridge", 4, 2, v))
+bad(M, "NonSeparableTask", "module_dim", COUNT + [4], lambda v: tasks.NonSeparableTask(6, 2, v))
+bad(M, "NonSeparableTask", "n_modules", SIZE, lambda v: tasks.NonSeparableTask(6, v))
+bad(M, "NonSeparableTask", "module_kind", ["sine", None], lambda v: tasks.NonSeparableTask(6, 2, module_kind=v))
+bad(M, "NonSeparableTask", "noise", NONNEG, lambda v: tasks.NonSeparableTask(6, 2, noise=v))
+bad(M, "HermiteLinkTask", "input_dim", COUNT, lambda v: tasks.HermiteLinkTask(v, 2, 2))
+bad(M, "HermiteLinkTask", "n_modules", COUNT + [7], lambda v: tasks.HermiteLinkTask(6, v, 2))
+bad(M, "HermiteLinkTask", "degree", COUNT + [5], lambda v: tasks.HermiteLinkTask(6, 2, v))
+bad(M, "HermiteLinkTask", "noise", NONNEG, lambda v: tasks.HermiteLinkTask(6, 2, 2, noise=v))
+bad(M, "link_degree", "kind", ["he9", None, 2], lambda v: tasks.link_degree(v))
+bad(M, "NonSeparableTask", "ridge_share", [NAN, 2.0], lambda v: tasks.NonSeparableTask(6, 2, ridge_share=v))
 bad(
     M,
     "NonSeparableTask",
     "degree",
     COUNT + [7],
-    lambda v: modular_tasks.NonSeparableTask(6, 2, module_kind="hermite", degree=v),
+    lambda v: tasks.NonSeparableTask(6, 2, module_kind="hermite", degree=v),
 )
 bad(
     M,
     "NonSeparableTask",
     "module_dim",
     [30],
-    lambda v: modular_tasks.NonSeparableTask(30, 1, v, module_kind="hermite", degree=6),
+    lambda v: tasks.NonSeparableTask(30, 1, v, module_kind="hermite", degree=6),
 )
-NST = modular_tasks.NonSeparableTask(6, 2, 2)
+NST = tasks.NonSeparableTask(6, 2, 2)
 bad(M, "NonSeparableTask.sample", "n", SIZE, lambda v: NST.sample(v, 0))
 bad(M, "NonSeparableTask.sample_ood", "input_std", POS, lambda v: NST.sample_ood(5, 0, v))
 bad(M, "NonSeparableTask.target", "X", arrays_bad((5, 6))[:2] + [np.full((5, 6), "a")], lambda v: NST.target(v))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from modscale_lib import laws, modular_tasks
+from modscale_lib import laws, tasks
 
 M = np.array([4, 8, 16, 32, 64], dtype=float)
 
@@ -211,7 +211,7 @@ def test_information_exponent_leap_and_effective_degree_of_hermite_links():
 
 
 def test_the_sine_tasks_modules_have_information_exponent_one():
-    task = modular_tasks.make_task("sine", 2, 2, 1, seed=0)
+    task = tasks.make_task("sine", 2, 2, 1, seed=0)
     e = laws.degree_energies(laws.hermite_coefficients(laws.task_module(task, 0), 1, max_degree=50))
     assert e[1:].sum() == pytest.approx(1.0, abs=1e-4)  # standardised: all the variance
     assert laws.information_exponent(e) == 1

@@ -291,8 +291,8 @@ def test_newton_steps_lower_the_leave_one_out_error():
     """The refit only keeps steps that lower the additive model's leave-one-out error: more steps never raise
     the returned loss, and no step (max_steps = 0) leaves the grouping of the moment span."""
     from modscale_lib.measure import grouped_overlap
-    from modscale_lib.modular_tasks import NonSeparableTask
     from modscale_lib.rule import newton_projections
+    from modscale_lib.tasks import NonSeparableTask
 
     task = NonSeparableTask(12, 3, 2, noise=0.1, seed=0)
     X, y = task.sample(1500, seed=100)

@@ -46,8 +46,8 @@ def test_per_model_frozen_projections_do_not_move():
 def test_the_grouped_rule_does_not_depend_on_the_blas_thread_count():
     from threadpoolctl import threadpool_limits
 
-    from modscale_lib.modular_tasks import NonSeparableTask
     from modscale_lib.rule import find_module_projections
+    from modscale_lib.tasks import NonSeparableTask
 
     task = NonSeparableTask(8, 2, 2, seed=0)
     X, y = task.sample(600, seed=0)

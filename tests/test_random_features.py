@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from modscale_lib.modular_tasks import make_task
 from modscale_lib.networks import RIDGES, RandomFeatureRidge
+from modscale_lib.tasks import make_task
 
 
 def _data(m=6, n=600, kind="he2", seed=0):

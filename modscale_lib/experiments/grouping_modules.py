@@ -12,9 +12,9 @@ import numpy as np
 from .. import core
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
 from ..measure import grouped_overlap, union_overlap
-from ..modular_tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from ..rule import VARIANTS, find_module_projections, moment_span
 from ..store import experiment
+from ..tasks import MODULE_KINDS, TASK_KINDS, NonSeparableTask, check_task_kind, make_task
 from .finding_modules import TimedStages
 
 __all__ = [
@@ -260,7 +260,7 @@ def _applies(variant: str, module_dim: int) -> bool:
 
 @dataclass(frozen=True)
 class RuleComparisonConfig:
-    """The rule's variants on the tasks of the sample-complexity chapter (``modular_tasks.make_task``: noise-free,
+    """The rule's variants on the tasks of the sample-complexity chapter (``tasks.make_task``: noise-free,
     ``Var(y) = 1``), one task per seed: union and grouped overlap with the true modules, and wall and process
     CPU seconds per call.
 

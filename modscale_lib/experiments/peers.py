@@ -13,11 +13,11 @@ import numpy as np
 
 from .. import core, measure, rule
 from ..core import Real, SomeOf, Whole, Wholes, check_fields
-from ..modular_tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
 from ..networks import ModularEnsemble, default_device, evaluate, fit, random_projections
 from ..peers import METHODS as PEERS
 from ..rule import DEFAULTS, VARIANTS, find_module_projections, moment_span
 from ..store import experiment
+from ..tasks import TASK_KINDS, check_task_kind, make_task as make_modular_task
 
 __all__ = ["PeerComparisonConfig", "peer_comparison", "make_task", "MOMENT_SPAN", "REFERENCES", "RULES"]
 
@@ -26,13 +26,13 @@ MOMENT_SPAN = "moment span"  # the spectral rule's first stage, rule.moment_span
 REFERENCES = ("oracle", "random")  # frozen networks on the true and on random projections
 RULES = ("paper", "deflation", "backfit", "spectral", "grouped", "newton")  # the rule's variants (VARIANTS)
 _TASK = re.compile(r"^([a-z0-9_]+?)_m(\d+)_K(\d+)(?:_b(\d+))?$")
-#: ``nonsep`` is the name the stored comparison uses for the ``bump_ridge`` family of modular_tasks.
+#: ``nonsep`` is the name the stored comparison uses for the ``bump_ridge`` family of tasks.
 _ALIASES = {"nonsep": "bump_ridge"}
 
 
 def _task_spec(spec, name: str):
     """``(kind, m, K, b)`` of a task name ``<kind>_m<m>_K<K>`` (b = 1) or ``<kind>_m<m>_K<K>_b<b>``, with ``kind``
-    one of ``modular_tasks.TASK_KINDS`` (or ``nonsep``, for ``bump_ridge``): every task family of the library."""
+    one of ``tasks.TASK_KINDS`` (or ``nonsep``, for ``bump_ridge``): every task family of the library."""
     match = _TASK.match(spec) if isinstance(spec, str) else None
     if match is None:
         raise ValueError(f"{name}: a task is '<kind>_m<m>_K<K>' or '<kind>_m<m>_K<K>_b<b>', got {spec!r}")
@@ -51,7 +51,7 @@ def _task_spec(spec, name: str):
 
 def make_task(spec: str, seed: int):
     """The task named ``spec`` (see :class:`PeerComparisonConfig`), drawn with ``seed``, by
-    :func:`modscale_lib.modular_tasks.make_task`."""
+    :func:`modscale_lib.tasks.make_task`."""
     kind, m, K, b = _task_spec(spec, "task")
     return make_modular_task(kind, m, K, b, seed=seed)
 
@@ -76,9 +76,9 @@ class PeerComparisonConfig:
     each task of ``tasks``, for each ``n`` of ``n_grid`` (the first ``n`` of one pool of samples) and seed.
 
     Tasks: ``"<kind>_m<m>_K<K>"`` (``b = 1``) or ``"<kind>_m<m>_K<K>_b<b>"``, built by
-    :func:`~modscale_lib.modular_tasks.make_task` for any kind of ``TASK_KINDS``: ``"sine_m8_K2"`` is
+    :func:`~modscale_lib.tasks.make_task` for any kind of ``TASK_KINDS``: ``"sine_m8_K2"`` is
     :class:`~modscale_lib.tasks.SineWaveTask`, ``"nonsep_m12_K3_b2"`` (``nonsep`` for ``bump_ridge``)
-    :class:`~modscale_lib.modular_tasks.NonSeparableTask` with bump plus ridge modules. The seed draws the task,
+    :class:`~modscale_lib.tasks.NonSeparableTask` with bump plus ridge modules. The seed draws the task,
     the methods' randomness and the networks.
 
     A span method's directions are grouped into ``K`` modules of ``b`` by the first two stages of

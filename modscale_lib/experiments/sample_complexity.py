@@ -15,10 +15,10 @@ import torch
 from .. import measure, methods
 from ..analysis import capacity_table, choose_capacity
 from ..core import Choice, Real, Reals, SomeOf, Whole, Wholes, check_fields
-from ..modular_tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
 from ..networks import MLPEnsemble, ModularEnsemble, default_device, fit, mlp_param_count, random_projections
 from ..rule import DEFAULTS, KERNELS, find_module_projections
 from ..store import experiment
+from ..tasks import TASK_KINDS as TASKS, check_task_kind, make_task as _task
 
 __all__ = [
     "SampleComplexityConfig",

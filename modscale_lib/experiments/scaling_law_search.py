@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from .. import brackets, measure
-from ..modular_tasks import TASK_KINDS, check_task_kind, make_task
 from ..networks import (
     MLPEnsemble,
     ModularEnsemble,
@@ -23,6 +22,7 @@ from ..networks import (
     random_projections,
 )
 from ..rule import find_module_projections
+from ..tasks import TASK_KINDS, check_task_kind, make_task
 
 __all__ = ["search_cell", "parse_task", "task_data", "train_members"]
 

@@ -165,7 +165,7 @@ def task_module(task, module: int = 0):
 def _draws(kind: str, module_dim: int, n_draws: int, max_degree: int) -> tuple[np.ndarray, list[int], list[int]]:
     """Degree energies averaged over the modules of ``n_draws`` task draws (K = 2), with each module's
     information exponent and leap."""
-    from ..modular_tasks import make_task
+    from ..tasks import make_task
 
     energies, exps, leaps = [], [], []
     for seed in range(n_draws):

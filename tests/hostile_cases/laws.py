@@ -262,7 +262,7 @@ def _law_readout(bad, good) -> None:
 
 
 def _laws(bad, good) -> None:
-    from modscale_lib import laws, modular_tasks
+    from modscale_lib import laws, tasks
 
     L = "laws"
     m = [4, 8, 16, 32]
@@ -415,7 +415,7 @@ def _laws(bad, good) -> None:
     good(L, "leap", "a square", lambda: laws.leap(square, max_degree=4, n_nodes=10))
     bad(L, "monomial_exponent", "input_dims", [[4], [4, 4], [0.5, 8], [NAN, 8]], lambda v: laws.monomial_exponent(v, 2))
     bad(L, "monomial_exponent", "degree", [-1, 2.5, 10**6], lambda v: laws.monomial_exponent([4, 8], v))
-    task = modular_tasks.make_task("he2", 4, 2, 1, seed=0)
+    task = tasks.make_task("he2", 4, 2, 1, seed=0)
     bad(L, "task_module", "task", [None, 5, "he2"], lambda v: laws.task_module(v))
     bad(L, "task_module", "module", [2, -1, 0.5], lambda v: laws.task_module(task, v))
     good(L, "task_module", "he2", lambda: laws.task_module(task, 1)(np.ones((3, 1))))

@@ -15,9 +15,9 @@ import warnings
 
 import numpy as np
 
-from . import core
+from .. import core
 
-__all__ = ["ModularTask", "SineWaveTask"]
+__all__ = ["ModularTask", "SineWaveTask", "DEFAULT_FREQUENCIES", "DEFAULT_AMPLITUDES"]
 
 DEFAULT_FREQUENCIES = (1.0, 3.0, 5.0)  # the magnitudes |omega_l| of the authors' illustration
 DEFAULT_AMPLITUDES = (1.0, 0.5, 0.2)

@@ -46,8 +46,8 @@ import math
 
 import numpy as np
 
-from . import core
-from .tasks import ModularTask, SineWaveTask
+from .. import core
+from ._base import ModularTask, SineWaveTask
 
 __all__ = [
     "NonSeparableTask",
