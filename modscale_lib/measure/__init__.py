@@ -1,5 +1,5 @@
 """Measurements on results, on numpy and scipy (no torch): how well learned module projections match the true
-ones (:mod:`._subspaces`: the span of all modules, their grouping, principal angles) and learning curves (the
+ones (``_subspaces``: the span of all modules, their grouping, principal angles) and learning curves (the
 samples needed to reach a target, the monotone envelope of a curve, and the growth of the samples needed per
 added input dimension, with a bootstrap interval over seeds).
 

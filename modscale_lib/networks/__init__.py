@@ -1,5 +1,5 @@
 """The learners that train: monolithic and modular networks as batched ensembles (``E`` independent models in one
-set of tensors, :mod:`._ensembles`), their training (:func:`fit`: minibatches from each model's own seeded
+set of tensors, ``_ensembles``), their training (:func:`fit`: minibatches from each model's own seeded
 stream, early stopping on a validation split with the best weights kept, divergence detected and reported;
 :func:`fit_classifier` for the CIFAR chapter), and random-feature regression (frozen random features and a
 closed-form ridge readout chosen on validation).

@@ -1,5 +1,5 @@
 """The data side of training batched ensembles: tensors, layouts, minibatch streams, argument checks and the
-divergence watch, shared by :mod:`modscale_lib.training` (which re-exports the public names)."""
+divergence watch, shared by the training loop (``_training``); the package exports the public names."""
 
 from __future__ import annotations
 

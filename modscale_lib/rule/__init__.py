@@ -1,14 +1,14 @@
 """The learning rule: the kernel objective minimised over each module's projection, and the ways to find the
 modules with it (``VARIANTS``).
 
-- :mod:`._kernels`: the kernels of the objective (features, rbf, ntk) on the projected inputs;
-- :mod:`._search`: the objective (:func:`kernel_objective`) and :func:`find_module_projections`, every
+- ``_kernels``: the kernels of the objective (features, rbf, ntk) on the projected inputs;
+- ``_search``: the objective (:func:`kernel_objective`) and :func:`find_module_projections`, every
   variant: the paper's independent restarts (``paper``), deflation and backfitting (``deflation``,
   ``backfit``), the moment span first (``spectral``), and the span grouped into modules (``grouped``,
   ``newton``, the fast default: :func:`resolve_variant`);
-- :mod:`._span`: the span of every module from the target's first two moments (:func:`moment_span`);
-- :mod:`._grouping`: directions grouped into modules by the Hessians of a model fitted in their span;
-- :mod:`._newton`: the span refined and the modules refitted by closed-form Gauss-Newton steps.
+- ``_span``: the span of every module from the target's first two moments (:func:`moment_span`);
+- ``_grouping``: directions grouped into modules by the Hessians of a model fitted in their span;
+- ``_newton``: the span refined and the modules refitted by closed-form Gauss-Newton steps.
 
 Shapes: ``X`` is ``(n, m)``, ``y`` ``(n,)`` or ``(n, d)``; projections are ``(K, m, b)``, orthonormal columns.
 """

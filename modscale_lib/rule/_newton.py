@@ -12,7 +12,7 @@ Explained in the chapter :doc:`/book/grouping_modules`. For ``y = sum_j g_j(U_j^
    ``y - f(z) ~ x_perp^T M grad f(z)`` is closed-form: ``M = E[r x_perp grad f^T] E[grad f grad f^T]^-1``,
    with ``r`` the model's residuals (leave-one-out ones at the points it was fitted on, so that a flexible
    model's in-sample fit does not hide the signal). A step is kept only if the leave-one-out error falls.
-3. **The grouping** (:func:`modscale_lib.grouping.joint_block_diagonalise`): the kernel model's Hessians,
+3. **The grouping** (:func:`modscale_lib.rule.joint_block_diagonalise`): the kernel model's Hessians,
    in closed form at sample points, are jointly block-diagonalised, as in the ``"grouped"`` variant (an
    additive target has no mixed second derivatives across modules).
 4. **The modules, refitted.** An additive model ``sum_k h_k(U_k^T x)`` (random Fourier features per module,

@@ -29,7 +29,7 @@ Variants of :func:`find_module_projections`:
     inside the span it does not.
 ``"grouped"``
     For ``b >= 2``, where the searches above find the span but pair directions of different modules: the
-    :func:`moment_span`, split into modules by :func:`modscale_lib.grouping.group_directions` (an additive
+    :func:`moment_span`, split into modules by :func:`modscale_lib.rule.group_directions` (an additive
     target has no mixed second derivatives across modules, so a fitted model's Hessians are jointly
     block-diagonalised) and refitted jointly in ``R^m``. Needs one target column, Gaussian-like inputs and
     ``K*b <= m``; ignores the kernel settings; costs time linear in ``n`` (about 30 s at ``n = 6000``, ``m = 12``).
@@ -37,7 +37,7 @@ Variants of :func:`find_module_projections`:
     For one target column and ``K*b <= m``, any ``b``: the moment span refined by closed-form Gauss-Newton
     steps with a kernel model inside it, split into modules by the same joint block diagonalisation of
     Hessians as ``"grouped"``, then all modules refitted by Gauss-Newton steps with an additive model
-    (:func:`modscale_lib.newton.newton_projections`). No Adam loop: about a second at ``n = 6000``,
+    (:func:`modscale_lib.rule.newton_projections`). No Adam loop: about a second at ``n = 6000``,
     ``m = 12``, ``K = 3``, ``b = 2`` (``benchmarks/bench_rule.py``). Needs Gaussian-like inputs; ignores the
     kernel settings.
 ``"auto"`` (the default)
@@ -424,9 +424,9 @@ def find_module_projections(
         what the others leave) or ``"spectral"`` (the backfit search inside the modules' span estimated from
         the target's moments, :func:`moment_span`), ``"grouped"`` (the moment span split into modules by
         joint block diagonalisation of a fitted model's Hessians, then a joint additive refit,
-        :func:`modscale_lib.grouping.group_directions`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
+        :func:`modscale_lib.rule.group_directions`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
         ``"newton"`` (the moment span refined and grouped by closed-form Gauss-Newton steps and Hessians,
-        :func:`modscale_lib.newton.newton_projections`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
+        :func:`modscale_lib.rule.newton_projections`; ``y`` (n,), ``K*b <= m``, no ``init``, no history)
         or ``"auto"`` (the default: ``"newton"`` for one target column and ``K*b <= m``, else ``"backfit"``;
         :func:`resolve_variant`).
         At ``b = 1`` (chapter "Finding the modules", ``n = 4000``) independent starts collapse onto one
@@ -460,8 +460,8 @@ def find_module_projections(
     ``(projections, history)``.
 
     Determinism: the result is a function of the arguments alone, bit for bit (tolerance 0), whatever the
-    number of torch threads: the search runs on one thread (:func:`single_thread`), and the caller's thread
-    count is restored after. (Multi-threaded float32 reductions differed by up to 7.7e-4 between 1 and 2
+    number of torch threads: the search runs on one thread (:func:`modscale_lib.core.single_thread`), and the
+    caller's thread count is restored after. (Multi-threaded float32 reductions differed by up to 7.7e-4 between 1 and 2
     threads; on two cores one thread was no slower, as the kernels are small.)
     """
     _check_costs(X, n_modules, module_dim, steps, batch_size, width, refine_passes, return_history)

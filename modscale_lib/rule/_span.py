@@ -1,7 +1,7 @@
 """The span of a multi-index model's directions from the target's first two moments (Stein's lemma).
 
 The first step of the rule's ``grouped`` and ``newton`` variants (:mod:`modscale_lib.rule`,
-:mod:`modscale_lib.newton`); its own module so that both import it without importing each other.
+:mod:`modscale_lib.rule`); its own module so that both import it without importing each other.
 """
 
 from __future__ import annotations
