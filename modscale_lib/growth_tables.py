@@ -1,4 +1,4 @@
-"""The read-outs of :mod:`modscale_lib.growth` as columns for :func:`modscale_lib.plotting.table` and as short
+"""The read-outs of :mod:`modscale_lib.growth` as columns for :func:`modscale_lib.present.table` and as short
 phrases for a chapter's prose (:doc:`/book/sample_complexity`): one number format per column, the verdict in
 a word beside its interval, so that no verdict needs to be printed as a sentence."""
 

@@ -12,8 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "book" / "api").glob("*.md"))
 HTML = ROOT / "_build" / "html" / "book" / "api"
-#: Modules with no API of their own: the command line, and a deprecated alias that warns on import.
-NOT_DOCUMENTED = {"__main__", "compositional"}
+#: Modules with no API of their own: the command line.
+NOT_DOCUMENTED = {"__main__"}
 
 
 def _book_extension():

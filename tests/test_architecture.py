@@ -169,9 +169,8 @@ def test_arrows_point_down(module):
         "modscale_lib.methods",
         "modscale_lib.reference",
         "modscale_lib.analysis",
-        "modscale_lib.plotting",
-        "modscale_lib.theory",
         "modscale_lib.present",
+        "modscale_lib.theory",
     ],
 )
 def test_leaves_import_no_experiment_and_no_torch_at_module_level(leaf):

@@ -13,8 +13,8 @@ Every page of ``_build/html`` (served from a localhost ``http.server``) is opene
 * no visible code cell only imports, sets up or glues (:func:`only_plumbing`): those cells are hidden with
   the ``remove-cell``, ``remove-input`` or ``hide-input`` tags;
 * figure text is at least ``MIN_FIGURE_TEXT_PX`` CSS px at 100% zoom (and the house 9 pt on the pages in
-  ``NINE_POINT_PAGES``). An image's text is its PNG's smallest text (the stamp that ``plotting.setup_notebook``
-  writes, :data:`modscale_lib.plotting.TEXT_SIZE_KEY`, in image pixels) times the image's drawn width over its
+  ``NINE_POINT_PAGES``). An image's text is its PNG's smallest text (the stamp that ``present.setup_notebook``
+  writes, :data:`modscale_lib.present.TEXT_SIZE_KEY`, in image pixels) times the image's drawn width over its
   natural width; an image without the stamp cannot be measured and fails. A canvas's text is every
   ``fillText`` call's font size times the canvas's transform and CSS scale, recorded as the page draws;
 * no word in a table is broken across lines inside itself (code aside);
@@ -637,7 +637,7 @@ def test_the_plumbing_rule():
     assert only_plumbing("x = res['a'].max()\nglue('x', float(x), display=False)")
     assert only_plumbing("for k in ('a', 'b'):\n    glue(k, 1, display=False)")
     assert not only_plumbing("import numpy as np\nplt.show()")
-    assert not only_plumbing("plotting.table({'a': [1]})")
+    assert not only_plumbing("present.table({'a': [1]})")
     assert not only_plumbing("x = 1")  # a computation, not plumbing
     assert not only_plumbing("import numpy as np", has_output=True)
 
@@ -652,11 +652,11 @@ def test_page_hides_plumbing(reports, page):
 
 
 def _smallest_text_px(url: str) -> float | None:
-    """The smallest text of a built image, in its own pixels, from the stamp plotting.setup_notebook writes
+    """The smallest text of a built image, in its own pixels, from the stamp present.setup_notebook writes
     (None without one, inf for a figure without text)."""
     from PIL import Image
 
-    from modscale_lib.plotting import TEXT_SIZE_KEY
+    from modscale_lib.present import TEXT_SIZE_KEY
 
     path = HTML / urlparse(url).path.lstrip("/")
     try:
@@ -678,7 +678,7 @@ def test_page_figure_text_is_legible(reports, page):
         smallest = _smallest_text_px(fig["src"])
         if smallest is None:
             problems.append(
-                f"{fig['where']}: no text-size stamp (re-execute the notebook after plotting.setup_notebook())"
+                f"{fig['where']}: no text-size stamp (re-execute the notebook after present.setup_notebook())"
             )
         elif fig["natural"] and smallest * fig["drawn"] / fig["natural"] < floor:
             problems.append(

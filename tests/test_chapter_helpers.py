@@ -1,9 +1,9 @@
-"""The helpers that chapters call to turn stored results into tables and figures (analysis, plotting.table)."""
+"""The helpers that chapters call to turn stored results into tables and figures (analysis, present.table)."""
 
 import numpy as np
 import pytest
 
-from modscale_lib import analysis, plotting, theory
+from modscale_lib import analysis, present, theory
 
 
 def test_recovery_summary_counts_collapse_and_success():
@@ -29,7 +29,7 @@ def test_modular_against_monolithic_matches_the_closed_forms():
 
 
 def test_table_renders_escaped_html_with_formats():
-    html = plotting.table(
+    html = present.table(
         {"method": ["a<b"], "n*": [np.inf], "share": [0.25], "count": [1234]}, formats={"share": ".0%"}
     ).data
     assert "<th>method</th>" in html and "a&lt;b" in html and "not reached" in html
@@ -40,7 +40,7 @@ def test_table_renders_escaped_html_with_formats():
 def test_table_refuses_ragged_columns_and_unknown_formats(bad, match):
     formats = {"zzz": ".1f"} if match == "formats" else None
     with pytest.raises(ValueError, match=match):
-        plotting.table(bad, formats=formats)
+        present.table(bad, formats=formats)
 
 
 from modscale_lib import growth  # noqa: E402

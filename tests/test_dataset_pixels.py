@@ -95,7 +95,7 @@ def test_the_check_catches_a_loaded_image_and_passes_a_schematic():
     direct = {"cells": [code("plt.imshow(data.compositional_cifar(x, y, k=3, n=1)[0][0])\n", [png])]}
     schematic = {
         "cells": [
-            code("plotting.composite_schematic(axes, examples, data.CLASS_NAMES, unseen)\n", [png]),
+            code("present.composite_schematic(axes, examples, data.CLASS_NAMES, unseen)\n", [png]),
             code("x_train, y_train, _, _ = data.load_cifar10()\nprint(x_train.shape)\n"),
         ]
     }

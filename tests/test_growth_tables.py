@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from modscale_lib import growth, growth_tables, plotting
+from modscale_lib import growth, growth_tables, present
 
 M = np.array([4, 8, 16, 32])
 RNG = np.random.default_rng(3)
@@ -40,7 +40,7 @@ def test_growth_table_has_one_kind_of_value_per_column():
     assert g[0] > 1.02 and np.isnan(g[2]) and cols["95% interval"][2] == ""
     assert cols["flat in $m$"] == [False, True, False]
     assert cols["what it is"] == ["measured", "measured", "target reached at no m"]
-    plotting.table(cols, formats={"growth per dimension": ".3f"})  # renders
+    present.table(cols, formats={"growth per dimension": ".3f"})  # renders
     assert "flat in $m$" not in growth_tables.growth_table(rows, flat=False)
 
 

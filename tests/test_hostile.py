@@ -1,7 +1,7 @@
 """Hostile input at every public entry: each case ends in a correct result or a clear, named error.
 
 The cases are listed explicitly, module by module (theory, tasks, networks, training,
-learning_rule, measure, grouping, data, peers, analysis, core, store, present). A case is either
+rule, measure, data, peers, analysis, core, store, present). A case is either
 
 * ``bad``: NaN, inf, a non-integer, a negative, a zero or empty input, a huge size, mismatched lengths, a
   wrong shape or dtype: it must raise ``TypeError`` or ``ValueError`` whose message names the parameter; or

@@ -5,7 +5,7 @@ import pytest
 
 from modscale_lib import methods
 from modscale_lib.networks import ModularEnsemble, fit
-from modscale_lib.plotting import METHOD_COLOURS
+from modscale_lib.present import METHOD_COLOURS
 
 
 def test_wrong_count_labels_round_trip():

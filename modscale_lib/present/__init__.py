@@ -1,7 +1,71 @@
-"""What the reader sees beyond figures: the explorers of the theory pages (closed forms only, drawn in the
-browser or in a live notebook). The book's figure style and HTML tables join here in phase B of issue 23
-(today :mod:`modscale_lib.plotting`). Imports no experiment."""
+"""What the reader sees: the book's figure style and its figures (:mod:`._plotting`: one style, labelled axes,
+text of at least 9 pt at column width, the paper's numbers as muted markers), its HTML tables (:func:`table`),
+and the explorers of the theory pages (:mod:`._explorers`: closed forms only, drawn in the browser or in a live
+notebook). Imports no experiment.
+"""
 
 from ._explorers import LINEAR_MODEL_SLIDERS, draw_linear_model, linear_model_explorer, static_linear_model_explorer
+from ._plotting import (
+    ACCENT,
+    COLUMN_INCHES,
+    D_COLOURS,
+    METHOD_COLOURS,
+    MIN_TEXT_PT,
+    OURS,
+    PAPER,
+    TEXT_SIZE_KEY,
+    THEORY,
+    composite_schematic,
+    learning_curves_grid,
+    linear_model_axes,
+    modular_theory_figure,
+    modules_against_target,
+    panel_grid,
+    projection_training_figure,
+    recovery_scatter,
+    samples_needed_figure,
+    setup_notebook,
+    similarity_figure,
+    sine_module_figure,
+    smallest_text_pt,
+    subplots,
+    table,
+    theory_and_simulation,
+    use_style,
+)
 
-__all__ = ["static_linear_model_explorer", "linear_model_explorer", "draw_linear_model", "LINEAR_MODEL_SLIDERS"]
+__all__ = [
+    # style and tables
+    "use_style",
+    "setup_notebook",
+    "table",
+    "subplots",
+    "panel_grid",
+    "smallest_text_pt",
+    "OURS",
+    "THEORY",
+    "PAPER",
+    "ACCENT",
+    "D_COLOURS",
+    "METHOD_COLOURS",
+    "COLUMN_INCHES",
+    "MIN_TEXT_PT",
+    "TEXT_SIZE_KEY",
+    # figures
+    "composite_schematic",
+    "theory_and_simulation",
+    "linear_model_axes",
+    "modular_theory_figure",
+    "sine_module_figure",
+    "modules_against_target",
+    "recovery_scatter",
+    "projection_training_figure",
+    "learning_curves_grid",
+    "samples_needed_figure",
+    "similarity_figure",
+    # explorers
+    "static_linear_model_explorer",
+    "linear_model_explorer",
+    "draw_linear_model",
+    "LINEAR_MODEL_SLIDERS",
+]

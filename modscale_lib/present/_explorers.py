@@ -12,8 +12,9 @@ import json
 
 import numpy as np
 
-from .. import plotting, theory
+from .. import theory
 from ..core import Real, Size, Whole, validated
+from . import _plotting as plotting
 
 __all__ = ["static_linear_model_explorer", "linear_model_explorer", "draw_linear_model", "LINEAR_MODEL_SLIDERS"]
 

@@ -1,4 +1,4 @@
-"""Hostile cases of the CIFAR-10 experiment's modules, and the figures: cifar_rule, composite_training, plotting
+"""Hostile cases of the CIFAR-10 experiment's modules, and the figures: cifar_rule, composite_training, present
 (the chapter's read-outs and figures are chapter_compositional_cifar.py's)."""
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def _figure_cases(bad, good) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from modscale_lib import methods, plotting as pl, tasks
+    from modscale_lib import methods, present as pl, tasks
 
     def fbad(module, func, name, values, call):
         bad(module, func, name, values, lambda v: _closed(lambda: call(v)))
@@ -199,7 +199,7 @@ def _figure_cases(bad, good) -> None:
     def fgood(module, func, what, call):
         good(module, func, what, lambda: _closed(call))
 
-    P = "plotting"
+    P = "present"
 
     def restored(call):
         state, options = dict(matplotlib.rcParams), np.get_printoptions()

@@ -10,7 +10,7 @@ import numpy as np
 from ... import data, experiments, module_diagnostics as md
 from ...core import Check, OrNone, Whole, array, bootstrap_ci, validated, whole_array
 from ...experiments import compositional_cifar as cc
-from ...plotting import METHOD_COLOURS, OURS, PAPER, composite_schematic, panel_grid, subplots, table
+from ...present import METHOD_COLOURS, OURS, PAPER, composite_schematic, panel_grid, subplots, table
 from .readout import (
     ACC,
     ACCURACY,
@@ -51,7 +51,7 @@ __all__ = [
     "cost_table",
 ]
 
-#: the chapter's methods; the two not in ``plotting.METHOD_COLOURS`` get their own
+#: the chapter's methods; the two not in ``present.METHOD_COLOURS`` get their own
 COLOURS = {**METHOD_COLOURS, "modular, matched": "#e09b2d", "modular, slot-local": "#2a9d5c"}
 #: The method of each role of :data:`~modscale_lib.chapters.compositional_cifar.readout.ROLES`: the experiment's
 #: names of the MLP, the modular network on random projections, the one matched to the MLP and the paper rule's.

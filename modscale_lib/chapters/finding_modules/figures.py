@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import analysis, methods, plotting, reference
+from ... import analysis, methods, present, reference
 from ...store import Result
 from .readout import KERNEL
 
@@ -59,13 +59,13 @@ def recovery_table(recovered: dict):
         "collapsed": summary["collapsed"].mean(axis=2).ravel(),
         "s/run": res["seconds"].mean(axis=2).ravel(),
     }
-    return plotting.table(columns, formats={"both found": ".0%", "collapsed": ".0%", "s/run": ".1f"})
+    return present.table(columns, formats={"both found": ".0%", "collapsed": ".0%", "s/run": ".1f"})
 
 
 def recovery_figure(recovered: dict):
     """Where each start of each variant ends (feature kernel): its ``|cos|`` with the two true modules."""
     res, config = _read(recovered, "recovered", "module_recovery", ("res", "config"))
-    return plotting.recovery_scatter(np.sqrt(res["similarity"][:, config.kernels.index(KERNEL)]), config.variants)
+    return present.recovery_scatter(np.sqrt(res["similarity"][:, config.kernels.index(KERNEL)]), config.variants)
 
 
 def training_lines(trained: dict) -> str:
@@ -77,7 +77,7 @@ def training_lines(trained: dict) -> str:
 def training_figure(trained: dict):
     """The similarity of the projections to the true ones over training, per init, beside the authors' scores."""
     res, config = _read(trained, "trained", "projection_training", ("res", "config"))
-    return plotting.projection_training_figure(
+    return present.projection_training_figure(
         res["steps"], res["score"], res["matched"], config.inits, reference.MODULE_SIMILARITY
     )
 
@@ -99,7 +99,7 @@ def training_table(trained: dict):
         "Means over task seeds. The last column: process CPU seconds of the call that chose the projections (none "
         "for random ones), on one thread."
     )
-    return plotting.table(columns, formats={k: ".3f" for k in list(columns)[1:]}, caption=caption)
+    return present.table(columns, formats={k: ".3f" for k in list(columns)[1:]}, caption=caption)
 
 
 def authors_lines() -> str:
@@ -129,4 +129,4 @@ def sensitivity_table(sensitive: dict):
         "CPU s/run": res["cpu_seconds"].mean(axis=1),
     }
     formats = {"matched cos²": ".3f", "worst seed": ".3f", "s/run": ".1f", "CPU s/run": ".1f"}
-    return plotting.table(columns, formats=formats)
+    return present.table(columns, formats=formats)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ... import methods, plotting
+from ... import methods, present
 from ...analysis import format_ci
 from ...core import bootstrap_ci
 from .readout import (
@@ -48,7 +48,7 @@ def overlap_figure(measured: dict):
     (mean over task seeds with its 95% interval; random subspaces dashed, the chance level). Returns the figure."""
     measured = check_measured(measured)
     ns, variants, k = np.array(measured["ns"]), measured["variants"], measured["kinds"].index(KIND)
-    fig, axes = plotting.subplots(1, len(measured["settings"]), width=4.4, height=3.4, sharey=True, squeeze=False)
+    fig, axes = present.subplots(1, len(measured["settings"]), width=4.4, height=3.4, sharey=True, squeeze=False)
     axes = axes[0]
     for ax, (s, (K, b, m)) in zip(axes, enumerate(measured["settings"])):
         for v, name in enumerate(variants):
@@ -57,7 +57,7 @@ def overlap_figure(measured: dict):
             if name == "random":  # the chance level
                 style = dict(color="0.5", ls="--", marker="")
             else:
-                style = dict(color=plotting.METHOD_COLOURS.get(methods.rule(name), "black"), marker="o", ls="-")
+                style = dict(color=present.METHOD_COLOURS.get(methods.rule(name), "black"), marker="o", ls="-")
             yerr = [mean[ok] - low[ok], high[ok] - mean[ok]]
             ax.errorbar(x[ok], mean[ok], yerr=yerr, capsize=3, label=name, **style)
         ax.set(xscale="log", xlabel="training samples $n$", title=f"$K$ = {K}, $b$ = {b}, $m$ = {m}", ylim=(0, 1.05))
@@ -90,7 +90,7 @@ def overlap_table(measured: dict):
         "Union and grouped overlap: mean over task seeds [95% bootstrap interval]; process CPU seconds per call "
         "(mean over seeds) on one thread. Random subspaces do not depend on n."
     )
-    return plotting.table(columns, formats={"CPU s/call": ".2f"}, caption=caption)
+    return present.table(columns, formats={"CPU s/call": ".2f"}, caption=caption)
 
 
 def newton_grouped_comparison(measured: dict):
@@ -99,7 +99,7 @@ def newton_grouped_comparison(measured: dict):
     columns = newton_grouped_table(measured["res"], measured["pairs"])
     caption = "Paired differences over task seeds, newton minus grouped, on the non-separable tasks."
     formats = {"CPU s/call newton": ".2f", "CPU s/call grouped": ".2f"}
-    return plotting.table(columns, formats=formats, caption=caption)
+    return present.table(columns, formats=formats, caption=caption)
 
 
 def failure_table(measured: dict):
@@ -115,7 +115,7 @@ def failure_table(measured: dict):
         "span missed": [r["span_missed"] for _, r in failed],
         "grouping wrong": [r["grouping_wrong"] for _, r in failed],
     }
-    return plotting.table(columns, caption=f"the runs whose grouped overlap is below {LEVEL:g}, and why")
+    return present.table(columns, caption=f"the runs whose grouped overlap is below {LEVEL:g}, and why")
 
 
 def former_defaults_table(measured: dict):
@@ -128,7 +128,7 @@ def former_defaults_table(measured: dict):
         "seconds per call, mean over seeds. n/a: the variant does not apply at the task's b."
     )
     columns = comparison_table(measured["cmp"], measured["diff"])
-    return plotting.table(columns, formats={f"CPU s {v}": ".2f" for v in shown}, caption=caption)
+    return present.table(columns, formats={f"CPU s {v}": ".2f" for v in shown}, caption=caption)
 
 
 # ---------------------------------------------------------------------------------------------------------

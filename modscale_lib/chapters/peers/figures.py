@@ -10,7 +10,7 @@ import itertools
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ... import analysis, core, peers, plotting
+from ... import analysis, core, peers, present
 from ...experiments.peers import make_task
 from .readout import GROUPS, QUANTITIES, ahead, best_and_ties, checked, group_costs
 
@@ -62,7 +62,7 @@ def task_table(measured: dict):
         "K": [t.n_modules for t in drawn],
         "b": [t.module_dim for t in drawn],
     }
-    return plotting.table(columns, caption="the tasks")
+    return present.table(columns, caption="the tasks")
 
 
 def dimension_lines(measured: dict) -> str:
@@ -82,7 +82,7 @@ def _styles(names: list[str]) -> dict:
             ls="--" if "rule" in name else "-",
             marker="s" if "rule" in name else "o",
             ms=3,
-            color=colour.get(name, plotting.METHOD_COLOURS.get(f"modular, {name}", "#b5338a")),
+            color=colour.get(name, present.METHOD_COLOURS.get(f"modular, {name}", "#b5338a")),
         )
         for name in names
     }
@@ -95,7 +95,7 @@ def samples_figure(measured: dict):
     (columns), every method and rule variant with its 95% interval (the references on the test loss)."""
     names, tasks, n_grid, summary = (checked(measured)[k] for k in ("names", "tasks", "n_grid", "summary"))
     style = _styles(names)
-    fig, axes = plotting.subplots(3, len(tasks), width=3.0, height=2.5, sharex=True, sharey="row", squeeze=False)
+    fig, axes = present.subplots(3, len(tasks), width=3.0, height=2.5, sharex=True, sharey="row", squeeze=False)
     for (r, q), (c, task) in itertools.product(enumerate(QUANTITIES), enumerate(tasks)):
         mean, low, high = (v[c] for v in summary[q])
         shown = names + measured["references"] if q == "test_loss" else names
@@ -135,7 +135,7 @@ def peer_table(measured: dict, task: int, n: int):
         "grouping s": [cell("group_seconds", j, ".2g") if "rule" not in names[j] else "" for j in J] + blank,
         "test loss": [cell("test_loss", j, ".3f") for j in range(len(rows))],
     }
-    return plotting.table(columns, caption=f"{task_labels(measured)[task]}, n = {measured['n_grid'][n]}")
+    return present.table(columns, caption=f"{task_labels(measured)[task]}, n = {measured['n_grid'][n]}")
 
 
 def cost_table(measured: dict):
@@ -149,7 +149,7 @@ def cost_table(measured: dict):
         ],
     }
     caption = "mean seconds per call at the largest n, lowest and highest over the group's methods and tasks"
-    return plotting.table(columns, caption=caption)
+    return present.table(columns, caption=caption)
 
 
 def best_table(measured: dict):
@@ -158,7 +158,7 @@ def best_table(measured: dict):
     columns = {"task": [r["task"] for r in rows], "n": [r["n"] for r in rows]}
     for q in QUANTITIES:
         columns[q] = [f"{r[q][0]} (ties: {', '.join(r[q][1]) or 'none'})" for r in rows]
-    return plotting.table(columns, caption="best mean, and the methods not distinguishable from it (intervals overlap)")
+    return present.table(columns, caption="best mean, and the methods not distinguishable from it (intervals overlap)")
 
 
 def ahead_lines(measured: dict) -> str:

@@ -1,5 +1,5 @@
 """What the chapter *Exponential or polynomial?* (``book/scaling_law.ipynb``) shows of its measurements, in the
-book's style (:mod:`modscale_lib.plotting`): the samples needed against the input dimension with both laws drawn,
+book's style (:mod:`modscale_lib.present`): the samples needed against the input dimension with both laws drawn,
 the HTML tables, and the lines its cells print. Each function but :func:`law_figure` takes ``measured``, the
 dict of :func:`~modscale_lib.chapters.scaling_law.measurements`, and draws or formats what it holds; nothing
 here computes a measurement (the quantities come from the read-out)."""
@@ -9,9 +9,9 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from ... import core, law_readout, laws, methods, plotting
+from ... import core, law_readout, laws, methods, present
 from ...law_readout import CENSORED, N_STAR, median_n_star
-from ...plotting import METHOD_COLOURS, panel_grid
+from ...present import METHOD_COLOURS, panel_grid
 from ._verdicts import contrast_table, stored_lines
 from .readout import MEASURED_RULE
 
@@ -180,7 +180,7 @@ def methods_table(measured: dict):
     """The learners of the study: each label, what it is, and the input dimensions it runs at."""
     cfg0, labels = measured["cfg0"], measured["labels"]
     dims = [", ".join(str(m) for m in cfg0.m_grid if cfg0.runs(k, m)) for k in cfg0.methods]
-    return plotting.table(
+    return present.table(
         {"method": labels, "what it is": [methods.describe(lab) for lab in labels], "input dimensions m": dims}
     )
 
@@ -188,7 +188,7 @@ def methods_table(measured: dict):
 @core.validated(measured=MEASURED_RULE)
 def stopping_table(measured: dict):
     """How the trained networks of each result stopped (the columns of ``stopping_columns``)."""
-    return plotting.table(measured["stopping"], formats={"share best below cap": ".1%", "share trained longer": ".1%"})
+    return present.table(measured["stopping"], formats={"share best below cap": ".1%", "share trained longer": ".1%"})
 
 
 @core.validated(measured=MEASURED_RULE)
@@ -223,14 +223,14 @@ def fits_table(measured: dict):
         "beta (per dimension)": [law_readout.interval(d["beta"], ".3f") for d in decided.values()],
         "censored (above, below)": [f"{d['censored']['above']}, {d['censored']['below']}" for d in decided.values()],
     }
-    return plotting.table(table, caption="the two fits (95% intervals over seeds)")
+    return present.table(table, caption="the two fits (95% intervals over seeds)")
 
 
 @core.validated(measured=MEASURED_RULE)
 def curvature_table(measured: dict):
     """Per (task, learner) at the main target: the intervals of the two curvature tests."""
     decided = measured["decided"]
-    return plotting.table(
+    return present.table(
         {
             "task": [t for t, _ in decided],
             "method": [lab for _, lab in decided],
@@ -270,11 +270,11 @@ def regime_laws_table(measured: dict, networks: bool = False):
         g: [_entry(next(r for r in rows if r["task"] == f and r["regime"] == g)) for f in families] for g in regimes
     }
     if networks:
-        return plotting.table(
+        return present.table(
             {"task": families, **{g: law_of[g] for g in regimes[2:]}}, caption="the trained networks' regimes"
         )
     exponential = sorted({r["regime"] for r in rows if r["law"] == "exponential"})
-    return plotting.table(
+    return present.table(
         {"task": families, **{g: law_of[g] for g in regimes[:2]}},
         caption=f"each regime's law for n*(m) at the main target: only {' and '.join(exponential)} "
         "predicts an exponential, on every task",
@@ -286,7 +286,7 @@ def placement_table(measured: dict):
     """Each measured exponent beside its regime's prediction."""
     theory = measured["theory"]
     placed = ("task", "method", "verdict", "alpha [95% CI]", "prediction and interval")
-    return plotting.table(
+    return present.table(
         {k: theory[k] for k in placed}, caption="each measured exponent beside its regime's prediction"
     )
 
@@ -295,7 +295,7 @@ def placement_table(measured: dict):
 def regime_kinds_table(measured: dict):
     """The regime each method belongs to, its prediction, the exponent over the range and its basis."""
     theory = measured["theory"]
-    return plotting.table(
+    return present.table(
         {k: theory[k] for k in ("task", "method", "regime", "predicted", "over the range", "basis")},
         formats={"over the range": ".2f"},
         caption="the regime each method belongs to, and what it predicts",
@@ -305,7 +305,7 @@ def regime_kinds_table(measured: dict):
 @core.validated(measured=MEASURED_RULE)
 def consistency_table(measured: dict):
     """The regimes each measured exponent is consistent with (the columns of ``regime_table``)."""
-    return plotting.table(measured["regime_rows"], caption="the regimes each measured exponent is consistent with")
+    return present.table(measured["regime_rows"], caption="the regimes each measured exponent is consistent with")
 
 
 @core.validated(measured=MEASURED_RULE)
@@ -313,7 +313,7 @@ def paired_table(measured: dict):
     """The monolithic MLP against modular networks on the same draws (``contrast_table``), the caption naming
     the pairs whose difference of exponents persists in the upper range."""
     rows, persistent = contrast_table(measured["contrasts"])
-    return plotting.table(
+    return present.table(
         rows,
         caption="the monolithic MLP against modular networks on the same draws (95% intervals): a "
         "difference of exponents that persists in the upper range on " + (", ".join(persistent) or "no task"),
@@ -330,7 +330,7 @@ def compute_table(measured: dict):
         values = (res.experiment, name.replace("capacity ", ""), meta["cpu_time_s"] / 60, meta["wall_time_s"] / 60)
         for k, v in zip(compute, (*values, meta.get("load_avg"))):
             compute[k].append(v)
-    return plotting.table(
+    return present.table(
         compute,
         formats={"CPU minutes": ".1f", "wall minutes": ".1f", "load": ".1f"},
         caption="what each stored result cost (CPU time of the computing process)",

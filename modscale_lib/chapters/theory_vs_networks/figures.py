@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import core, plotting, reference, theory_fit
+from ... import core, present, reference, theory_fit
 from ...store import check_result
 from .readout import (
     ARCH_RULE,
@@ -97,7 +97,7 @@ def peak_location_table(measured: dict):
         "peak at": [peaks[k]["at"] for k in keys],
         "theory's n = p": [peaks[k]["threshold"] for k in keys],
     }
-    return plotting.table(
+    return present.table(
         columns, formats={"σ²": "g", "peak at": ".0f"}, caption="where the largest interior maximum is"
     )
 
@@ -113,7 +113,7 @@ def peak_prominence_table(measured: dict):
         ],
         "excess at n = p [95% CI]": [_ci3(*(excess[k][q] for q in ("excess", "low", "high"))) for k in keys],
     }
-    return plotting.table(columns, formats={"σ²": "g"}, caption="how far it stands out")
+    return present.table(columns, formats={"σ²": "g"}, caption="how far it stands out")
 
 
 def _coverage_table(measured: dict, quantities, caption: str):
@@ -122,7 +122,7 @@ def _coverage_table(measured: dict, quantities, caption: str):
         **_curve_columns(measured),
         **{COVERAGE_HEADERS[q]: [measured["coverage"][k][q] for k in measured["curves"]] for q in quantities},
     }
-    return plotting.table(columns, formats={"σ²": "g", **{h: ".2f" for h in headers}}, caption=caption)
+    return present.table(columns, formats={"σ²": "g", **{h: ".2f" for h in headers}}, caption=caption)
 
 
 @core.validated(measured=MEASURED_RULE)
@@ -171,7 +171,7 @@ def ratio_table(measured: dict):
         "test, networks [95% CI]": [_ci(r[3]["test"]) for r in rows],
         "test, theory": [r[3]["theory"] for r in rows],
     }
-    return plotting.table(columns, formats={"test, theory": ".2f"}, caption="the test ratio, networks and theory")
+    return present.table(columns, formats={"test, theory": ".2f"}, caption="the test ratio, networks and theory")
 
 
 @core.validated(measured=MEASURED_RULE)
@@ -183,7 +183,7 @@ def trend_table(measured: dict):
         "test trend [95% CI]": [_ci(r[3]["trend"]) for r in rows],
         "train, networks [95% CI]": [_ci(r[3]["train"]) for r in rows],
     }
-    return plotting.table(columns, caption="the test trend and the train ratio, networks")
+    return present.table(columns, caption="the test trend and the train ratio, networks")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .core import Check, OrNone, Real, Seed, Whole, array, validated, whole_array
+from ..core import Check, OrNone, Real, Seed, Whole, array, validated, whole_array
 
 __all__ = [
     "use_style",
@@ -114,7 +114,7 @@ SIZE = Real(0.0, 100.0, low_open=True)  # inches of a panel
 
 
 def _task(value, name: str, arguments=None):
-    from .tasks import SineWaveTask
+    from ..tasks import SineWaveTask
 
     if not isinstance(value, SineWaveTask):
         raise TypeError(f"{name} must be a SineWaveTask, got {type(value).__name__}")
@@ -207,7 +207,7 @@ def _inits(value, name: str, arguments: dict):
 
 def _reference(value, name: str, arguments: dict):
     """The authors' scores: ``{"baseline": (start, end), <the paper's rule>: (start, end)}``."""
-    from . import methods
+    from .. import methods
 
     keys = ("baseline", methods.rule("paper"))
     if not isinstance(value, Mapping) or not set(keys) <= set(value):
@@ -568,7 +568,7 @@ def recovery_scatter(cos, variants):
 def projection_training_figure(steps, score, matched, inits, reference_similarity):
     """Similarity of the projections to the true ones over training (mean ± s.e. over seeds), per init;
     the authors' scores at the start and end as markers. score, matched: (init, seed, record)."""
-    from . import methods
+    from .. import methods
 
     fig, axes = subplots(1, 2, width=4.4, height=3.3)
     for ax, values, label in (
@@ -637,7 +637,7 @@ def learning_curves_grid(n_grid, rel, labels, module_counts, input_dims, columns
     rel : losses / Var(y), (K, method, m, seed, N); ``labels`` name the first methods drawn; ``columns``
     picks the m indices shown. Returns the figure (legend outside the panels)."""
 
-    from .core import bootstrap_ci
+    from ..core import bootstrap_ci
 
     fig, axes = subplots(len(module_counts), len(columns), width=3.6, height=2.8, sharey=True, squeeze=False)
     for k, K in enumerate(module_counts):
