@@ -1,6 +1,6 @@
-"""What the reader sees: the book's figure style and its figures (:mod:`._plotting`: one style, labelled axes,
+"""What the reader sees: the book's figure style and its figures (``_plotting``: one style, labelled axes,
 text of at least 9 pt at column width, the paper's numbers as muted markers), its HTML tables (:func:`table`),
-and the explorers of the theory pages (:mod:`._explorers`: closed forms only, drawn in the browser or in a live
+and the explorers of the theory pages (``_explorers``: closed forms only, drawn in the browser or in a live
 notebook). Imports no experiment.
 """
 
