@@ -178,7 +178,8 @@ def conclusions(recovered: dict, trained: dict, sensitive: dict) -> dict:
     written by :func:`~modscale_lib.analysis.compare_ci`), from :func:`recovery`, :func:`training` and
     :func:`sensitivity` of the three stored results.
 
-    The names are those the chapter's markdown cites: the settings (``rule_lr``, ``default_*``) and the authors'
+    The names are those the chapter's markdown cites: the settings (``rule_lr``, ``default_*``), the sizes
+    (``rec_*``, ``tr_width``, ``tr_batch``) and the authors'
     similarity scores (``base_*``, ``theirs_*``); per variant of the first experiment, the seeds where both
     modules were found, where the starts collapsed, where none was found (``<variant>_both_found``, ...), with
     deflation's failures and backfitting's repairs (``defl_*``, ``repaired``) and the comparisons
@@ -188,4 +189,20 @@ def conclusions(recovered: dict, trained: dict, sensitive: dict) -> dict:
     rec = _measured(recovered, "recovered", "module_recovery")
     tr = _measured(trained, "trained", "projection_training")
     sens = _measured(sensitive, "sensitive", "rule_sensitivity")
-    return {**_settings(rec, sens), **_recovery(rec), **_training(tr), **_sensitivity(sens, rec)}
+    return {**_settings(rec, sens), **_sizes(rec, tr), **_recovery(rec), **_training(tr), **_sensitivity(sens, rec)}
+
+
+def _sizes(rec: dict, tr: dict) -> dict:
+    """The two experiments' sizes, as their configs hold them (``rec_*``: the recovery study's task and search;
+    ``tr_width``, ``tr_batch``: the trained modules and their minibatches)."""
+    c, t = rec["config"], tr["config"]
+    return {
+        "rec_m": c.input_dim,
+        "rec_K": c.n_modules,
+        "rec_n": c.n_samples,
+        "rec_steps": c.steps,
+        "rec_batch": c.batch_size,
+        "rec_ridge": c.ridge,
+        "tr_width": t.width,
+        "tr_batch": t.batch_size,
+    }
