@@ -61,12 +61,10 @@ RECORD = "application/papermill.record/text/plain"
 
 
 def _sanitise(text: str) -> str:
-    """What nbval compares: ``text`` with every pattern of the sanitiser applied in order."""
-    from nbval.plugin import get_sanitize_patterns
+    """What nbval compares (the one definition, in tests/notebook_glue.py)."""
+    from notebook_glue import sanitised
 
-    for regex, replace in get_sanitize_patterns(SANITIZE.read_text()):
-        text = re.sub(regex, replace, text)
-    return text
+    return sanitised(text)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from notebook_glue import assert_glued
 
 from modscale_lib import experiments, store
 from modscale_lib.chapters import finding_modules as chapter
@@ -46,15 +47,8 @@ def test_conclusions_hold_every_name_the_chapter_cites(stored):
 
 
 def test_conclusions_are_what_the_notebook_glued(stored):
-    from IPython.core.formatters import PlainTextFormatter
-
-    fmt, glued = PlainTextFormatter(), {}
-    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
-        for out in cell.get("outputs", []):
-            record = out.get("data", {}).get("application/papermill.record/text/plain")
-            if record is not None:
-                glued[out["metadata"]["scrapbook"]["name"]] = record
-    assert glued and glued == {name: fmt(v) for name, v in stored[3].items()}
+    """The committed notebook's glued values, compared at the precision nbval compares them."""
+    assert_glued(NOTEBOOK, stored[3])
 
 
 def test_the_stored_counts_and_verdicts(stored):

@@ -10,6 +10,7 @@ import matplotlib
 import matplotlib.text
 import numpy as np
 import pytest
+from notebook_glue import assert_glued
 from scipy import stats
 
 from modscale_lib import experiments, theory, theory_fit, theory_peaks
@@ -268,16 +269,8 @@ def test_conclusions_hold_every_name_the_chapter_cites(chapter):
 
 
 def test_conclusions_are_what_the_notebook_glued(chapter):
-    """The committed notebook's glued values (``text/plain``, as IPython shows them) are the read-out's."""
-    from IPython.core.formatters import PlainTextFormatter
-
-    fmt, glued = PlainTextFormatter(), {}
-    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
-        for out in cell.get("outputs", []):
-            record = out.get("data", {}).get("application/papermill.record/text/plain")
-            if record is not None:
-                glued[out["metadata"]["scrapbook"]["name"]] = record
-    assert glued and glued == {name: fmt(v) for name, v in chapter[3].items()}
+    """The committed notebook's glued values, compared at the precision nbval compares them."""
+    assert_glued(NOTEBOOK, chapter[3])
 
 
 def test_config_values_and_provenance(chapter):
